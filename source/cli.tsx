@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Entry point: answers --version at once, parses the command line, runs one
+ * command, or (with no command) opens the TUI. Commands and the TUI are
+ * imported lazily so the common paths start fast.
+ */
+import {parseArgs} from 'node:util';
+
+const VERSION = '0.1.0';
+const argv = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    process.stdout.write(`backhaul ${VERSION}\n`);
+    return 0;
+  }
+  const {findCommand, topHelp} = await import('./commands/index.js');
+  const {printError} = await import('./commands/render/output.js');
+  const {usageError} = await import('./engine/errors.js');
+  if (argv.length === 0 || argv[0] === '--demo') {
+    const {openTui} = await import('./commands/tui.js');
+    return openTui(argv);
+  }
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(topHelp());
+    return 0;
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write(`\nbackhaul: ${signal} received, stopping cleanly (press Ctrl-C again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx = {out: process.stdout, err: process.stderr, signal: controller.signal};
+  try {
+    const found = findCommand(argv);
+    if (!found) throw usageError(`Unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}".`, 'Run `backhaul --help` to see the commands.');
+    const {command, rest} = found;
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
+      return 0;
+    }
+    let parsed;
+    try {
+      parsed = parseArgs({args: rest, options: command.options, allowPositionals: true, strict: true});
+    } catch (e) {
+      throw usageError(`${(e as Error).message.split('\n')[0]}`, `Run \`backhaul ${command.name} --help\` to see the options.`);
+    }
+    if (!command.positionals && parsed.positionals.length > 0) {
+      throw usageError(`Unexpected argument "${parsed.positionals[0]}" for \`backhaul ${command.name}\`.`, `Run \`backhaul ${command.name} --help\`.`);
+    }
+    return await command.run(ctx, parsed.values, parsed.positionals);
+  } catch (e) {
+    return printError(process.stderr, e);
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`backhaul: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

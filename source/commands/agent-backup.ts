@@ -1,0 +1,113 @@
+/** `backhaul agent backup`: make a restore point of a machine or a failover cluster. */
+import {readFile} from 'node:fs/promises';
+import {dirname, resolve} from 'node:path';
+import {userInfo} from 'node:os';
+import {runBackup, pathsDisk, type BackupSpec, type DiskSource} from '../engine/agent/backup.js';
+import {parseClusterSpec, type ClusterSpec} from '../engine/agent/cluster-spec.js';
+import {fromSystemError, usageError} from '../engine/errors.js';
+import type {BackupKind} from '../engine/repository/model.js';
+import {flag, str, strs, type Command} from './command.js';
+import {createProgress} from './render/progress.js';
+import {formatBytes, formatDuration, printJson} from './render/output.js';
+import {openRepoArg} from './repo-arg.js';
+import {checkOwnerOption} from './owner-option.js';
+
+export function clusterToSpec(spec: ClusterSpec, owner: string): BackupSpec {
+  const shared: DiskSource[] = spec.sharedDisks.map((d) => d.image
+    ? {name: d.name, kind: 'image', image: d.image, shared: true, ownerNode: d.ownerNode}
+    : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}], shared: true, ownerNode: d.ownerNode});
+  return {
+    job: spec.job, machine: spec.cluster, kind: 'cluster', owner,
+    nodes: spec.nodes.map((n) => ({name: n.name, disks: [
+      ...n.disks.map((d): DiskSource => d.image ? {name: d.name, kind: 'image', image: d.image} : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}]}),
+      ...shared,
+    ]})),
+  };
+}
+
+export function machineSpec(job: string, machine: string, kind: BackupKind, owner: string, paths: string[], disks: string[]): BackupSpec {
+  if (paths.length > 0 && disks.length > 0) throw usageError('Pass --path (file-level) or --disk (volume-level), not both.', 'Make two jobs if you need both.');
+  if (paths.length === 0 && disks.length === 0) throw usageError('Nothing to back up.', 'Pass --path DIR (file-level) or --disk LABEL=IMAGE (volume-level), or --cluster SPEC.json.');
+  const sources: DiskSource[] = paths.length > 0 ? [pathsDisk(paths.map((p) => resolve(p)))] : disks.map((d) => {
+    const at = d.indexOf('=');
+    if (at <= 0) throw usageError(`--disk "${d}" is not LABEL=IMAGE_FILE.`, 'Example: --disk root=/dev/vg0/root or --disk data=/srv/images/data.img');
+    return {name: d.slice(0, at), kind: 'image', image: resolve(d.slice(at + 1))};
+  });
+  return {job, machine, kind, owner, nodes: [{name: machine, disks: sources}]};
+}
+
+export const agentBackup: Command = {
+  name: 'agent backup',
+  summary: 'back up a machine (files or disk images) or a failover cluster into a repository',
+  help: `Usage:
+  backhaul agent backup --repo NAME --job JOB --machine HOST --kind workstation|server
+                        (--path DIR ... | --disk LABEL=IMAGE_FILE ...) [--owner USER] [--json]
+  backhaul agent backup --repo NAME --cluster SPEC.json [--owner USER] [--json]
+
+Makes one restore point. The first run of a job is a full point; later runs are
+incremental: unchanged files are not read again and unchanged data is not stored
+again. File-level (--path) keeps modes, owners, mtimes, symlinks, empty
+directories and sparse files; each DIR is stored under its base name.
+Volume-level (--disk) reads a disk image or block device.
+
+A failover cluster spec names the cluster, its nodes with their local disks, and
+the shared disks with their owner node:
+  {"cluster": "sql-cluster", "job": "sql-cluster",
+   "nodes": [{"name": "node1", "disks": [{"name": "system", "path": "/srv/n1"}]}, ...],
+   "sharedDisks": [{"name": "data", "ownerNode": "node1", "image": "/srv/data.img"}]}
+Shared disks are read once, on their owner node, and referenced by every other
+node: one backup per cluster, every restore point covers every node.
+
+Options:
+  --repo NAME      repository name, path or s3:// URL
+  --job JOB        job name (points of one job and machine form one backup)
+  --machine HOST   machine name
+  --kind KIND      workstation or server
+  --path DIR       directory to back up (repeatable)
+  --disk L=IMAGE   disk image or block device to back up as disk L (repeatable)
+  --cluster FILE   back up a failover cluster described by FILE
+  --owner USER     record another owner (admins only; default: you)
+  --wait SECONDS   wait this long for another writer to finish (default: fail at once)
+  --json           print the result as JSON
+`,
+  options: {
+    repo: {type: 'string'}, job: {type: 'string'}, machine: {type: 'string'}, kind: {type: 'string'},
+    path: {type: 'string', multiple: true}, disk: {type: 'string', multiple: true}, cluster: {type: 'string'},
+    owner: {type: 'string'}, json: {type: 'boolean'}, wait: {type: 'string'},
+  },
+  async run(ctx, values) {
+    const repo = await openRepoArg(str(values, 'repo'));
+    const owner = await checkOwnerOption(repo, str(values, 'owner'), userInfo().username);
+    let spec: BackupSpec;
+    const clusterFile = str(values, 'cluster');
+    if (clusterFile) {
+      const text = await readFile(clusterFile, 'utf8').catch((e: unknown) => { throw fromSystemError(e, clusterFile) ?? e; });
+      spec = clusterToSpec(parseClusterSpec(text, dirname(resolve(clusterFile))), owner);
+    } else {
+      const job = str(values, 'job');
+      const machine = str(values, 'machine');
+      const kind = str(values, 'kind');
+      if (!job || !machine) throw usageError('Missing --job or --machine.', 'Example: backhaul agent backup --repo primary --job daily --machine ws-01 --kind workstation --path /home');
+      if (kind !== 'workstation' && kind !== 'server') throw usageError(`--kind must be workstation or server, not "${kind ?? ''}".`, 'Clusters use --cluster SPEC.json.');
+      spec = machineSpec(job, machine, kind, owner, strs(values, 'path'), strs(values, 'disk'));
+    }
+    const json = flag(values, 'json');
+    const view = createProgress(ctx.err, json);
+    try {
+      const point = await runBackup(repo, spec, {
+        signal: ctx.signal, waitMs: Number(str(values, 'wait') ?? 0) * 1000,
+        onEvent: (e) => {
+          if (e.type === 'agent.progress') view.update(`${e.node}/${e.disk}`, {label: spec.nodes.length > 1 ? `${e.node}/${e.disk}` : e.disk, done: e.bytesDone, total: e.bytesTotal, detail: e.filesTotal ? `${e.filesDone}/${e.filesTotal} files` : ''});
+        },
+      });
+      view.stop();
+      const result = {backupId: point.backupId, pointId: point.id, type: point.type, time: point.time, logicalBytes: point.logicalBytes, storedBytes: point.storedBytes, seconds: 0};
+      if (json) printJson(ctx, result);
+      else ctx.out.write(`${point.type === 'full' ? 'Full' : 'Incremental'} restore point ${point.id} of ${spec.machine} (backup ${point.backupId}): ${formatBytes(point.logicalBytes)} processed, ${formatBytes(point.storedBytes)} stored.\n`);
+      return 0;
+    } finally {
+      view.stop();
+    }
+  },
+};
+export {formatDuration};

@@ -1,0 +1,38 @@
+/** `backhaul points BACKUP_ID`: the restore points of one backup. */
+import {summarizePoint} from '../engine/catalog.js';
+import {usageError} from '../engine/errors.js';
+import {flag, str, type Command} from './command.js';
+import {visibleBackup} from './access-view.js';
+import {formatBytes, printJson, table} from './render/output.js';
+import {openRepoArg} from './repo-arg.js';
+
+export const points: Command = {
+  name: 'points',
+  summary: 'list the restore points of a backup',
+  help: `Usage: backhaul points BACKUP_ID [--repo NAME] [--json]
+
+Lists the restore points of one backup, oldest first: id, time, full or
+incremental, logical bytes (all nodes) and the bytes each point added.
+
+Options:
+  --repo NAME   repository name, path or s3:// URL
+  --json        print a JSON array (id, time, type, logicalBytes, storedBytes, nodes, parent)
+`,
+  options: {repo: {type: 'string'}, json: {type: 'boolean'}},
+  positionals: true,
+  async run(ctx, values, positionals) {
+    const [id, extra] = positionals;
+    if (!id || extra) throw usageError('Usage: backhaul points BACKUP_ID [--repo NAME].', 'Run `backhaul list` to see backup ids.');
+    const repo = await openRepoArg(str(values, 'repo'));
+    const backup = await visibleBackup(repo, id);
+    const list = (await repo.listPoints(backup.id)).map(summarizePoint);
+    if (flag(values, 'json')) {
+      printJson(ctx, list);
+      return 0;
+    }
+    ctx.out.write(`${backup.machine} (${backup.kind}, job ${backup.job}, owner ${backup.owner})\n`);
+    ctx.out.write(table(list.map((p) => [p.id, p.time.replace('T', ' ').slice(0, 19), p.type, formatBytes(p.logicalBytes), formatBytes(p.storedBytes)]),
+      ['ID', 'TIME (UTC)', 'TYPE', 'LOGICAL', 'ADDED']));
+    return 0;
+  },
+};

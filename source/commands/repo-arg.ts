@@ -1,0 +1,17 @@
+/** Resolves the --repo option: a name, a path, an s3:// URL, or the default repository. */
+import {usageError} from '../engine/errors.js';
+import {listRepositories} from '../engine/jobs/settings.js';
+import {resolveRepository} from '../engine/repository/open.js';
+import type {Repository} from '../engine/repository/repository.js';
+
+export function defaultRepositoryName(): string | undefined {
+  const names = Object.keys(listRepositories());
+  if (names.length === 1) return names[0];
+  return names.includes('demo-primary') ? 'demo-primary' : undefined;
+}
+
+export async function openRepoArg(value: string | undefined, option = '--repo'): Promise<Repository> {
+  const name = value ?? (option === '--repo' ? defaultRepositoryName() : undefined);
+  if (!name) throw usageError(`Which repository? Pass ${option} NAME (a registered name, a path or an s3:// URL).`, 'Run `backhaul repo list` to see the registered ones.');
+  return resolveRepository(name);
+}

@@ -1,0 +1,54 @@
+/** `backhaul verify`: the health check (and, with --repair-from, healing from another repository). */
+import {BackhaulError} from '../engine/errors.js';
+import {verifyRepository, type VerifyReport} from '../engine/repository/verify.js';
+import {flag, str, type Command} from './command.js';
+import {createProgress} from './render/progress.js';
+import {formatBytes, printJson, safe} from './render/output.js';
+import {openRepoArg} from './repo-arg.js';
+
+export function describeReport(report: VerifyReport, location: string): string {
+  const lines = [`${report.ok ? 'OK' : 'DAMAGED'}: ${location}: ${report.packs} packs, ${report.chunks} chunks, ${formatBytes(report.bytes)} read, ${report.points} restore points checked.`];
+  if (report.badPacks.length) lines.push(`  ${report.badPacks.length} damaged pack(s): ${report.badPacks.map((p) => p.slice(0, 12)).join(', ')}`);
+  if (report.badChunks.length) lines.push(`  ${report.badChunks.length} damaged chunk(s)`);
+  if (report.badIndexFiles.length) lines.push(`  ${report.badIndexFiles.length} damaged index file(s): ${report.badIndexFiles.join(', ')}`);
+  for (const p of report.brokenPoints) lines.push(`  broken restore point ${p.pointId} of ${safe(p.machine)} (backup ${p.backupId}, ${p.time}): ${p.reason}`);
+  return lines.join('\n') + '\n';
+}
+
+export const verify: Command = {
+  name: 'verify',
+  summary: 'check every chunk and reference of a repository; name broken restore points',
+  help: `Usage: backhaul verify --repo NAME [--repair-from SOURCE] [--json]
+
+Reads every pack, checks every pack and chunk against its SHA-256, and checks
+that every restore point's references resolve. Names each broken restore point
+and exits with code 12 if any is damaged.
+
+Options:
+  --repo NAME           repository name, path or s3:// URL
+  --repair-from SOURCE  heal: re-copy only the damaged or missing chunks from
+                        SOURCE (e.g. the primary of a copy), then verify again
+  --json                print the report as JSON
+`,
+  options: {repo: {type: 'string'}, json: {type: 'boolean'}, 'repair-from': {type: 'string'}},
+  async run(ctx, values) {
+    const repo = await openRepoArg(str(values, 'repo'));
+    const json = flag(values, 'json');
+    const view = createProgress(ctx.err, json);
+    const onProgress = (p: {packsDone: number; packsTotal: number}) => view.update('verify', {label: 'verify', done: p.packsDone, total: p.packsTotal, detail: 'packs'});
+    let report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
+    let repaired: unknown;
+    const source = str(values, 'repair-from');
+    if (source && !report.ok) {
+      const {repairFrom} = await import('../engine/copy/repair.js');
+      repaired = await repairFrom(repo, await openRepoArg(source, '--repair-from'), report, {signal: ctx.signal});
+      report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
+    }
+    view.stop();
+    if (json) printJson(ctx, {...report, badChunks: report.badChunks.length, ...(repaired ? {repaired} : {})});
+    else ctx.out.write(describeReport(report, repo.location));
+    if (!report.ok) throw new BackhaulError('corrupt', `${repo.location} has ${report.brokenPoints.length} broken restore point(s).`,
+      source ? 'The source could not supply every damaged chunk.' : 'Heal it from another copy with `backhaul verify --repo TARGET --repair-from SOURCE`.');
+    return 0;
+  },
+};

@@ -1,0 +1,192 @@
+/**
+ * The append-only audit log, kept in the repository: one object per entry at
+ * `audit/<seq, 12 digits>.json`, seq counting from 1. Each entry records the
+ * SHA-256 of the previous one (prevHash) and its own hash over the canonical
+ * JSON of everything but `hash`, so the entries form a hash chain.
+ *
+ * Guarantees:
+ * - Appends never overwrite: each is a `putIfAbsent`; a writer that loses the
+ *   race chains after the winner's entry and tries the next seq. Concurrent
+ *   appenders (processes or hosts) therefore produce one gap-free chain.
+ * - `verifyAudit` names every broken entry: edited (hash mismatch), deleted
+ *   (gap in seq), moved, or replaced/reordered (prevHash mismatch).
+ * Limit: whoever can write the repository can delete the newest entries or
+ * rewrite the whole chain; record `head.hash` elsewhere to detect that.
+ */
+import {createHash} from 'node:crypto';
+import {corrupt} from '../errors.js';
+import type {ReadableStorage, Storage} from '../storage/storage.js';
+
+export const AUDIT_PREFIX = 'audit/';
+/** prevHash of entry 1. Never change: it is part of every existing chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+const KEY = /^audit\/([0-9]{12})\.json$/;
+const MAX_ATTEMPTS = 10_000;
+
+export type AuditAction = 'restore.delegated' | 'restore.own' | 'access.grant' | 'access.revoke' | 'policy.change';
+export type AuditResult = 'ok' | 'failed' | 'partial' | 'cancelled' | 'unchanged';
+
+export interface AuditActor {
+  user: string;
+  uid: number;
+  viaSudo: boolean;
+}
+
+/** What the caller says happened; seq, time and the hashes are added by appendAudit. */
+export interface AuditInput {
+  action: AuditAction;
+  actor: AuditActor;
+  result: AuditResult;
+  forUser?: string;
+  /** For grants: the `user:`/`group:` principal; for policy changes: who was added or removed. */
+  principal?: string;
+  /** For policy changes, e.g. `add-admin`. */
+  change?: string;
+  backupId?: string;
+  pointId?: string;
+  node?: string;
+  disk?: string;
+  paths?: string[];
+  destination?: string;
+  reason?: string;
+  startedAt?: string;
+  endedAt?: string;
+  bytes?: number;
+  error?: string;
+}
+
+export interface AuditEntry extends AuditInput {
+  seq: number;
+  time: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditProblem {
+  /** The entry at fault (for a stray object: null). */
+  seq: number | null;
+  key: string;
+  reason: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: AuditEntry[];
+  problems: AuditProblem[];
+  /** The newest entry; keep its hash outside the repository to detect truncation later. */
+  head?: {seq: number; hash: string};
+}
+
+export const auditKey = (seq: number): string => `${AUDIT_PREFIX}${String(seq).padStart(12, '0')}.json`;
+
+/** JSON with object keys sorted and undefined members left out: one byte string per value. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function hashEntry(entry: Omit<AuditEntry, 'hash'> & {hash?: string}): string {
+  const {hash: _omit, ...rest} = entry;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** Entries in the log as [seq, key], in seq order; objects that are not entries go to `strays`. */
+async function listEntries(storage: ReadableStorage, strays?: string[]): Promise<Array<[number, string]>> {
+  const found: Array<[number, string]> = [];
+  for await (const info of storage.list(AUDIT_PREFIX)) {
+    const m = KEY.exec(info.key);
+    if (m) found.push([Number(m[1]), info.key]);
+    else strays?.push(info.key);
+  }
+  return found.sort((a, b) => a[0] - b[0]);
+}
+
+/** The hash the next entry must chain to: the stored hash, or the raw bytes' hash if the entry is unreadable. */
+function chainHash(raw: Buffer): string {
+  try {
+    const hash = (JSON.parse(raw.toString('utf8')) as Partial<AuditEntry>).hash;
+    if (typeof hash === 'string') return hash;
+  } catch {
+    // fall through: a damaged entry still anchors the chain; verify reports it
+  }
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+export async function appendAudit(storage: Storage, input: AuditInput, now: () => Date = () => new Date()): Promise<AuditEntry> {
+  const listed = await listEntries(storage);
+  const last = listed.at(-1);
+  let seq = last ? last[0] : 0;
+  let prevHash = last ? chainHash(await storage.get(last[1])) : GENESIS_HASH;
+  const actor: AuditActor = {user: input.actor.user, uid: input.actor.uid, viaSudo: input.actor.viaSudo};
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const body: Omit<AuditEntry, 'hash'> = {...input, actor, seq: seq + 1, time: now().toISOString(), prevHash};
+    const entry: AuditEntry = {...body, hash: hashEntry(body)};
+    if (await storage.putIfAbsent(auditKey(entry.seq), Buffer.from(JSON.stringify(entry) + '\n'))) return entry;
+    // Another writer took this seq: chain after its entry instead.
+    seq += 1;
+    prevHash = chainHash(await storage.get(auditKey(seq)));
+  }
+  throw corrupt('Could not append to the audit log: too many concurrent writers.', 'Try again; if it persists, check the audit/ objects with `backhaul audit --verify`.');
+}
+
+function parseEntry(raw: Buffer): AuditEntry | undefined {
+  try {
+    const e = JSON.parse(raw.toString('utf8')) as AuditEntry;
+    const valid = e && typeof e === 'object' && Number.isSafeInteger(e.seq) && typeof e.hash === 'string' && typeof e.prevHash === 'string' && typeof e.action === 'string';
+    return valid ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every entry, oldest first. Throws `corrupt` on an unreadable entry (use verifyAudit to see all problems). */
+export async function readAudit(storage: ReadableStorage): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for (const [, key] of await listEntries(storage)) {
+    const entry = parseEntry(await storage.get(key));
+    if (!entry) throw corrupt(`Audit entry ${key} is not a valid entry.`, 'Run `backhaul audit --verify` to see every damaged entry.');
+    entries.push(entry);
+  }
+  return entries;
+}
+
+export async function verifyAudit(storage: ReadableStorage): Promise<AuditVerification> {
+  const strays: string[] = [];
+  const listed = await listEntries(storage, strays);
+  const problems: AuditProblem[] = strays.map((key) => ({seq: null, key, reason: 'an object in audit/ that is not an audit entry'}));
+  const entries: AuditEntry[] = [];
+  let expected = 1;
+  // The previous entry's seq and stored hash; undefined after a gap or an unreadable entry.
+  let prev: {seq: number; hash: string} | undefined = {seq: 0, hash: GENESIS_HASH};
+  for (const [seq, key] of listed) {
+    if (seq > expected) {
+      const range = seq - 1 > expected ? `entries ${expected} to ${seq - 1} are` : `entry ${expected} is`;
+      problems.push({seq: expected, key: auditKey(expected), reason: `${range} missing: deleted from the log (gap in the sequence)`});
+      prev = undefined;
+    }
+    expected = seq + 1;
+    const entry = parseEntry(await storage.get(key));
+    if (!entry) {
+      problems.push({seq, key, reason: 'not a readable audit entry: the object was edited or damaged'});
+      prev = undefined;
+      continue;
+    }
+    entries.push(entry);
+    if (entry.seq !== seq) problems.push({seq, key, reason: `says it is entry ${entry.seq}: it was moved or replaced`});
+    if (hashEntry(entry) !== entry.hash) problems.push({seq, key, reason: 'edited: its contents no longer match its hash'});
+    if (prev && entry.prevHash !== prev.hash) {
+      problems.push(prev.seq === 0
+        ? {seq, key, reason: 'the first entry does not start the chain: entries before it were removed or it was replaced'}
+        : {seq: prev.seq, key: auditKey(prev.seq), reason: `edited or replaced: entry ${seq} recorded a different hash for it (or entries were reordered)`});
+    }
+    prev = {seq, hash: entry.hash};
+  }
+  problems.sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
+  const last = entries.at(-1);
+  return {ok: problems.length === 0, entries, problems, head: last ? {seq: last.seq, hash: last.hash} : undefined};
+}

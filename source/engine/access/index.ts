@@ -1,0 +1,11 @@
+/**
+ * The access-control engine in one import: identity (who acts), policy and
+ * roles (what they are), authorization (what they see and may do), grants,
+ * policy changes and the audit log.
+ */
+export * from './identity.js';
+export * from './policy.js';
+export * from './authorize.js';
+export * from './grants.js';
+export * from './policy-change.js';
+export * from './audit.js';

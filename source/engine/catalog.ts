@@ -1,0 +1,58 @@
+/**
+ * The catalog a person browses: backups with their point counts, newest
+ * point, logical bytes (what the points hold, node by node, shared disks once
+ * per node) and stored bytes (what their points added to this repository).
+ */
+import type {BackupKind, BackupRecord, NodeInfo, Origin, PointManifest, PointType} from './repository/model.js';
+import type {Repository} from './repository/repository.js';
+import {mapLimit} from './util/concurrency.js';
+
+export interface BackupSummary {
+  id: string;
+  job: string;
+  machine: string;
+  kind: BackupKind;
+  owner: string;
+  nodes: {name: string; disks: {name: string; kind: string; shared: boolean; ownerNode?: string}[]}[];
+  points: number;
+  latestPoint?: string;
+  logicalBytes: number;
+  storedBytes: number;
+  copy: boolean;
+  origin?: Origin;
+  record: BackupRecord;
+}
+
+export interface PointSummary {
+  id: string;
+  time: string;
+  type: PointType;
+  logicalBytes: number;
+  storedBytes: number;
+  nodes: string[];
+  parent?: string;
+}
+
+export function summarizePoint(p: PointManifest): PointSummary {
+  return {id: p.id, time: p.time, type: p.type, logicalBytes: p.logicalBytes, storedBytes: p.storedBytes, nodes: p.nodes.map((n) => n.name), ...(p.parent ? {parent: p.parent} : {})};
+}
+
+function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
+  return nodes.map((n) => ({name: n.name, disks: n.disks.map((d) => ({name: d.name, kind: d.kind, shared: d.shared, ...(d.shared && d.ownerNode ? {ownerNode: d.ownerNode} : {})}))}));
+}
+
+export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
+  const backups = records ?? (await repo.listBackups());
+  const summaries = await mapLimit(backups, 8, async (record) => {
+    const points = await repo.listPoints(record.id);
+    const summary: BackupSummary = {
+      id: record.id, job: record.job, machine: record.machine, kind: record.kind, owner: record.owner,
+      nodes: nodesOf(record.nodes), points: points.length, latestPoint: points.at(-1)?.time,
+      logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
+      storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
+      copy: !!record.origin, ...(record.origin ? {origin: record.origin} : {}), record,
+    };
+    return summary;
+  });
+  return summaries.filter((s) => s.points > 0).sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
+}

@@ -1,0 +1,97 @@
+/**
+ * Content-defined chunking (FastCDC with normalised chunking, gear hash), so an
+ * insertion or an edit moves only nearby chunk boundaries and everything else
+ * deduplicates. The gear table is derived from a fixed seed: it is part of the
+ * format (changing it changes every boundary) — NEVER change GEAR_SEED or the
+ * parameters of a format version.
+ *
+ * The chunker is streaming: feed it segments of any size; it returns the chunk
+ * lengths it could cut and keeps the tail until more data or `finish()`.
+ */
+export const CHUNK_MIN = 256 * 1024;
+export const CHUNK_AVG = 1024 * 1024;
+export const CHUNK_MAX = 4 * 1024 * 1024;
+const GEAR_SEED = 0x9e3779b9;
+
+function makeGear(): Uint32Array {
+  const gear = new Uint32Array(256);
+  let x = GEAR_SEED >>> 0;
+  for (let i = 0; i < 256; i++) {
+    // xorshift32: deterministic and good enough to spread byte values.
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    gear[i] = x;
+  }
+  return gear;
+}
+const GEAR = makeGear();
+// Normalised chunking: a stricter mask before the average size, a looser one after.
+const MASK_S = 0xfff80000 >>> 0; // 13 bits set → harder to cut (below avg)
+const MASK_L = 0xff800000 >>> 0; // 9 bits set → easier to cut (above avg)
+
+/** Returns the length of the first chunk of `data` starting at `start`, or -1 if more data is needed. */
+export function cutPoint(data: Uint8Array, start: number, end: number, final: boolean): number {
+  const available = end - start;
+  if (available <= CHUNK_MIN) return final ? available : -1;
+  const limit = Math.min(available, CHUNK_MAX);
+  const normal = Math.min(limit, CHUNK_AVG);
+  let hash = 0;
+  let i = CHUNK_MIN;
+  for (; i < normal; i++) {
+    hash = ((hash << 1) + GEAR[data[start + i]!]!) >>> 0;
+    if ((hash & MASK_S) === 0) return i + 1;
+  }
+  for (; i < limit; i++) {
+    hash = ((hash << 1) + GEAR[data[start + i]!]!) >>> 0;
+    if ((hash & MASK_L) === 0) return i + 1;
+  }
+  if (limit === CHUNK_MAX) return CHUNK_MAX;
+  return final ? available : -1;
+}
+
+/** Splits a whole buffer into chunk lengths. */
+export function chunkBuffer(data: Uint8Array): number[] {
+  const lengths: number[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const n = cutPoint(data, pos, data.length, true);
+    lengths.push(n);
+    pos += n;
+  }
+  return lengths;
+}
+
+/** Streaming chunker: push segments, receive complete chunks (as subarrays/copies). */
+export class StreamChunker {
+  private pending: Buffer = Buffer.alloc(0);
+
+  /** Returns the chunks completed by this segment. They stay valid after later pushes. */
+  push(segment: Buffer): Buffer[] {
+    const data = this.pending.length === 0 ? segment : Buffer.concat([this.pending, segment]);
+    const chunks: Buffer[] = [];
+    let pos = 0;
+    for (;;) {
+      const n = cutPoint(data, pos, data.length, false);
+      if (n < 0) break;
+      chunks.push(data.subarray(pos, pos + n));
+      pos += n;
+    }
+    // Copy the tail so the caller may reuse its segment buffer.
+    this.pending = Buffer.from(data.subarray(pos));
+    return chunks;
+  }
+
+  finish(): Buffer[] {
+    const chunks: Buffer[] = [];
+    const data = this.pending;
+    let pos = 0;
+    while (pos < data.length) {
+      const n = cutPoint(data, pos, data.length, true);
+      chunks.push(data.subarray(pos, pos + n));
+      pos += n;
+    }
+    this.pending = Buffer.alloc(0);
+    return chunks;
+  }
+}

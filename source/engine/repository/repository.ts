@@ -1,0 +1,137 @@
+/**
+ * A repository opened for reading: its config, the chunk index, backup
+ * records, point manifests and verified chunk reads. Writing goes through
+ * RepositoryWriter (writer.ts), which holds the writer lock.
+ */
+import {StringDecoder} from 'node:string_decoder';
+import {BackhaulError, corrupt, notFound} from '../errors.js';
+import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, type ChunkId, type PointId, type RepositoryId} from '../ids.js';
+import type {ReadableStorage, Storage} from '../storage/storage.js';
+import {decodeBlob} from './blob.js';
+import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
+import {ChunkIndex} from './index-store.js';
+import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
+import {PackCache} from './pack-cache.js';
+
+export const backupKey = (id: BackupId) => `backups/${id}/backup.json`;
+export const pointKey = (backup: BackupId, point: PointId) => `backups/${backup}/points/${point}.json`;
+
+export class Repository {
+  private packCache: PackCache;
+  private constructor(readonly storage: Storage, readonly config: RepositoryConfig, public index: ChunkIndex) {
+    this.packCache = new PackCache(storage);
+  }
+
+  get id(): RepositoryId {
+    return this.config.id;
+  }
+  get location(): string {
+    return this.storage.location;
+  }
+
+  static async create(storage: Storage): Promise<Repository> {
+    const config = newConfig(newRepositoryId());
+    if (!(await storage.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
+      throw new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
+    }
+    return new Repository(storage, config, new ChunkIndex());
+  }
+
+  static async open(storage: Storage): Promise<Repository> {
+    const raw = await storage.get('config').catch((e: unknown) => {
+      if (e instanceof BackhaulError && e.code === 'not-found') {
+        throw new BackhaulError('no-repository', `No Backhaul repository at ${storage.location}.`, 'Create one with `backhaul repo add NAME PATH`, or run `backhaul demo`.');
+      }
+      throw e;
+    });
+    const config = parseConfig(raw, storage.location);
+    return new Repository(storage, config, await ChunkIndex.load(storage));
+  }
+
+  async reloadIndex(): Promise<void> {
+    this.index = await ChunkIndex.load(this.storage);
+    this.packCache.clear();
+  }
+
+  async listBackups(): Promise<BackupRecord[]> {
+    const keys: string[] = [];
+    for await (const info of this.storage.list('backups/')) {
+      if (info.key.endsWith('/backup.json') && info.key.split('/').length === 3) keys.push(info.key);
+    }
+    const records = await Promise.all(keys.map((key) => this.readJson<BackupRecord>(key)));
+    return records.filter((r) => {
+      parseBackupId(r.id);
+      return true;
+    });
+  }
+
+  async getBackup(id: BackupId | string): Promise<BackupRecord> {
+    if (!isShortId(id)) throw notFound(`No backup "${id.slice(0, 80)}" in ${this.location}.`, 'Run `backhaul list` to see the backups.');
+    const backupId = parseBackupId(id);
+    const info = await this.storage.stat(backupKey(backupId));
+    if (!info) throw notFound(`No backup "${id}" in ${this.location}.`, 'Run `backhaul list` to see the backups.');
+    return this.readJson<BackupRecord>(backupKey(backupId));
+  }
+
+  async putBackup(record: BackupRecord): Promise<void> {
+    await this.storage.put(backupKey(record.id), Buffer.from(JSON.stringify(record, null, 1)));
+  }
+
+  async listPoints(id: BackupId): Promise<PointManifest[]> {
+    const keys: string[] = [];
+    for await (const info of this.storage.list(`backups/${id}/points/`)) {
+      if (info.key.endsWith('.json')) keys.push(info.key);
+    }
+    const points = await Promise.all(keys.map((key) => this.readJson<PointManifest>(key)));
+    for (const p of points) parsePointId(p.id);
+    return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+  }
+
+  async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
+    if (!isShortId(pointId)) throw notFound(`No restore point "${pointId.slice(0, 80)}" in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
+    const id = parsePointId(pointId);
+    const info = await this.storage.stat(pointKey(backupId, id));
+    if (!info) throw notFound(`No restore point "${pointId}" in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
+    return this.readJson<PointManifest>(pointKey(backupId, id));
+  }
+
+  async hasPoint(backupId: BackupId, pointId: PointId): Promise<boolean> {
+    return (await this.storage.stat(pointKey(backupId, pointId))) !== undefined;
+  }
+
+  /** Reads one chunk and checks it against its id. */
+  async readChunk(id: ChunkId): Promise<Buffer> {
+    const loc = this.index.get(id);
+    if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
+    const pack = await this.packCache.get(loc.pack);
+    if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    return decodeBlob(pack.subarray(loc.offset, loc.offset + loc.length), loc.encoding, loc.rawLength, id, `pack ${loc.pack.slice(0, 12)}`);
+  }
+
+  async *readTree(disk: DiskManifest): AsyncIterable<TreeEntry> {
+    let carry = '';
+    // A multi-byte character may straddle two chunks: decode as one stream.
+    const decoder = new StringDecoder('utf8');
+    for (const id of disk.tree ?? []) {
+      const text = carry + decoder.write(await this.readChunk(id));
+      const lines = text.split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) if (line) yield JSON.parse(line) as TreeEntry;
+    }
+    if (carry) yield JSON.parse(carry) as TreeEntry;
+  }
+
+  private async readJson<T>(key: string): Promise<T> {
+    const data = await this.storage.get(key);
+    try {
+      return JSON.parse(data.toString('utf8')) as T;
+    } catch {
+      throw corrupt(`${key} in ${this.location} is not valid JSON.`);
+    }
+  }
+
+  /** A read-only view for code that must not write. */
+  get readable(): ReadableStorage {
+    return this.storage;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The health check: reads every pack, checks every pack and chunk hash, then
+ * checks that every restore point's references resolve to good chunks, and
+ * names each broken restore point. Runs on the main thread but yields
+ * between packs, so a TUI stays responsive.
+ */
+import type {BackupId, PointId} from '../ids.js';
+import {yieldToEventLoop} from '../util/concurrency.js';
+import {decodeBlob} from './blob.js';
+import {hashChunk} from './blob.js';
+import type {PointManifest} from './model.js';
+import {packKey, parsePackTrailer} from './pack.js';
+import type {Repository} from './repository.js';
+
+export interface BrokenPoint {
+  backupId: BackupId;
+  pointId: PointId;
+  machine: string;
+  time: string;
+  missingChunks: number;
+  reason: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  packs: number;
+  chunks: number;
+  bytes: number;
+  badPacks: string[];
+  badChunks: string[];
+  badIndexFiles: string[];
+  points: number;
+  brokenPoints: BrokenPoint[];
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: {packsDone: number; packsTotal: number}) => void;
+}
+
+/** Checks packs and chunks; returns the ids of chunks that cannot be read correctly. */
+export async function checkChunks(repo: Repository, options: VerifyOptions = {}): Promise<{bad: Set<string>; badPacks: string[]; packs: number; bytes: number}> {
+  const byPack = new Map<string, [string, number, number, number, number][]>();
+  for (const [id, loc] of repo.index.entries()) {
+    let list = byPack.get(loc.pack);
+    if (!list) byPack.set(loc.pack, (list = []));
+    list.push([id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
+  }
+  const bad = new Set<string>();
+  const badPacks: string[] = [];
+  let done = 0;
+  let bytes = 0;
+  for (const [pack, blobs] of byPack) {
+    options.signal?.throwIfAborted();
+    let data: Buffer | undefined;
+    try {
+      data = await repo.storage.get(packKey(pack));
+      bytes += data.length;
+      if (hashChunk(data) !== pack) throw new Error('pack hash mismatch');
+      parsePackTrailer(data, pack);
+    } catch {
+      badPacks.push(pack);
+    }
+    for (const [id, offset, length, rawLength, encoding] of blobs) {
+      try {
+        if (!data || offset + length > data.length) throw new Error('out of range');
+        decodeBlob(data.subarray(offset, offset + length), encoding, rawLength, id as never, pack);
+      } catch {
+        bad.add(id);
+      }
+    }
+    options.onProgress?.({packsDone: ++done, packsTotal: byPack.size});
+    await yieldToEventLoop();
+  }
+  return {bad, badPacks, packs: byPack.size, bytes};
+}
+
+/** Every chunk a point references (tree chunks, file chunks, image chunks); throws if a tree cannot be read. */
+export async function pointChunks(repo: Repository, point: PointManifest, into = new Set<string>()): Promise<Set<string>> {
+  const seenTrees = new Set<string>();
+  for (const node of point.nodes) {
+    for (const disk of node.disks) {
+      for (const id of disk.image?.chunks ?? []) into.add(id);
+      const treeKey = (disk.tree ?? []).join(',');
+      if (!disk.tree || seenTrees.has(treeKey)) continue; // cloned shared disks: one walk
+      seenTrees.add(treeKey);
+      for (const id of disk.tree) into.add(id);
+      for await (const entry of repo.readTree(disk)) for (const id of entry.chunks ?? []) into.add(id);
+    }
+  }
+  return into;
+}
+
+export async function verifyRepository(repo: Repository, options: VerifyOptions = {}): Promise<VerifyReport> {
+  await repo.reloadIndex();
+  const {bad, badPacks, packs, bytes} = await checkChunks(repo, options);
+  const brokenPoints: BrokenPoint[] = [];
+  let points = 0;
+  for (const backup of await repo.listBackups()) {
+    for (const point of await repo.listPoints(backup.id)) {
+      points++;
+      const base = {backupId: backup.id, pointId: point.id, machine: backup.machine, time: point.time};
+      let refs: Set<string>;
+      try {
+        refs = await pointChunks(repo, point);
+      } catch (e) {
+        brokenPoints.push({...base, missingChunks: 0, reason: `its file tree cannot be read (${(e as Error).message})`});
+        continue;
+      }
+      let missing = 0;
+      for (const id of refs) if (bad.has(id) || !repo.index.has(id)) missing++;
+      if (missing > 0) brokenPoints.push({...base, missingChunks: missing, reason: `${missing} chunk${missing === 1 ? ' is' : 's are'} missing or damaged`});
+    }
+  }
+  return {
+    ok: bad.size === 0 && badPacks.length === 0 && brokenPoints.length === 0 && repo.index.badIndexFiles.length === 0,
+    packs, chunks: repo.index.size, bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints,
+  };
+}

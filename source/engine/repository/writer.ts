@@ -1,0 +1,180 @@
+/**
+ * Writing to a repository under the writer lock. Chunks are deduplicated
+ * against the index and against this session, packed into ~8 MiB packs,
+ * uploaded with bounded concurrency, and indexed only once their pack is
+ * durable. `commitPoint` makes a restore point visible last of all:
+ * data → index → backup record → point manifest. A kill at any moment leaves
+ * only packs no manifest references; `begin` re-indexes them so the next run
+ * reuses them instead of sending them again.
+ */
+import {cancelled} from '../errors.js';
+import type {ChunkId, PackId} from '../ids.js';
+import {encodeBlobAsync, hashChunk, type Encoding} from './blob.js';
+import {chunkBuffer} from './chunker.js';
+import {writeIndexFile} from './index-store.js';
+import {WriterLock} from './lock.js';
+import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
+import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} from './pack.js';
+import {pointKey, type Repository} from './repository.js';
+
+const INDEX_EVERY = 4;
+const ENCODE_AHEAD = 32;
+
+export interface WriterStats {
+  chunksAdded: number;
+  chunksReused: number;
+  bytesAdded: number; // as packed
+  rawBytesAdded: number;
+  packsWritten: number;
+}
+
+export class RepositoryWriter {
+  readonly stats: WriterStats = {chunksAdded: 0, chunksReused: 0, bytesAdded: 0, rawBytesAdded: 0, packsWritten: 0};
+  private builder = new PackBuilder();
+  private readonly pending = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private unindexed: {id: PackId; blobs: BlobEntry[]}[] = [];
+  private failure: unknown;
+  private encoding: {id: ChunkId; job: Promise<{encoding: Encoding; payload: Buffer}>; rawLength: number}[] = [];
+
+  private constructor(readonly repo: Repository, private readonly lock: WriterLock, private readonly signal?: AbortSignal) {}
+
+  static async begin(repo: Repository, operation: string, options: {signal?: AbortSignal; waitMs?: number} = {}): Promise<RepositoryWriter> {
+    const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0);
+    try {
+      await repo.reloadIndex();
+      const writer = new RepositoryWriter(repo, lock, options.signal);
+      await writer.adoptOrphanPacks();
+      return writer;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /** Packs written by a killed run are durable but unindexed: index them (after checking them) so they are reused. */
+  private async adoptOrphanPacks(): Promise<void> {
+    const orphans: string[] = [];
+    for await (const info of this.repo.storage.list('data/')) {
+      const id = info.key.split('/').pop()!;
+      if (/^[0-9a-f]{64}$/.test(id) && !this.repo.index.hasPack(id)) orphans.push(id);
+    }
+    for (const id of orphans) {
+      const data = await this.repo.storage.get(packKey(id));
+      if (hashChunk(data) !== id) {
+        await this.repo.storage.delete(packKey(id)); // torn or damaged, never referenced: safe to drop
+        continue;
+      }
+      const blobs = parsePackTrailer(data, id);
+      this.repo.index.addPack(id as PackId, blobs);
+      this.unindexed.push({id: id as PackId, blobs});
+    }
+    if (this.unindexed.length > 0) await this.writeIndex();
+  }
+
+  has(id: string): boolean {
+    return this.repo.index.has(id) || this.pending.has(id);
+  }
+
+  /** Stores a chunk unless the repository already has it; returns its id. */
+  async addChunk(data: Buffer, knownId?: ChunkId): Promise<ChunkId> {
+    const id = knownId ?? hashChunk(data);
+    if (this.has(id)) {
+      this.stats.chunksReused++;
+      return id;
+    }
+    // Compression runs on the thread pool; blobs enter packs in order as they finish.
+    this.pending.add(id);
+    const job = encodeBlobAsync(data);
+    job.catch(() => {});
+    this.encoding.push({id, job, rawLength: data.length});
+    if (this.encoding.length >= ENCODE_AHEAD) await this.drainEncoding(ENCODE_AHEAD / 2);
+    return id;
+  }
+
+  private async drainEncoding(keep: number): Promise<void> {
+    while (this.encoding.length > keep) {
+      const {id, job, rawLength} = this.encoding.shift()!;
+      const {encoding, payload} = await job;
+      this.pending.delete(id);
+      await this.addEncoded(id, payload, rawLength, encoding);
+    }
+  }
+
+  /** Stores an already-encoded blob (a copy passes stored bytes through). The caller has verified it. */
+  async addEncoded(id: ChunkId, payload: Buffer, rawLength: number, encoding: Encoding): Promise<boolean> {
+    if (this.signal?.aborted) throw cancelled();
+    if (this.failure) throw this.failure;
+    if (this.has(id)) {
+      this.stats.chunksReused++;
+      return false;
+    }
+    this.pending.add(id);
+    this.builder.add(id, payload, rawLength, encoding);
+    this.stats.chunksAdded++;
+    this.stats.bytesAdded += payload.length;
+    this.stats.rawBytesAdded += rawLength;
+    if (this.builder.bytes >= PACK_TARGET) await this.sealPack();
+    return true;
+  }
+
+  /** Splits a serialised tree into chunks; returns their ids. */
+  async addTree(entries: TreeEntry[]): Promise<ChunkId[]> {
+    const text = Buffer.from(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''));
+    const ids: ChunkId[] = [];
+    let pos = 0;
+    for (const length of chunkBuffer(text)) {
+      ids.push(await this.addChunk(text.subarray(pos, pos + length)));
+      pos += length;
+    }
+    return ids;
+  }
+
+  private async sealPack(): Promise<void> {
+    if (this.builder.count === 0) return;
+    const {id, data, blobs} = this.builder.seal();
+    // Bound memory and keep the backend busy: wait while too many packs are in flight.
+    while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    const upload = this.repo.storage.put(packKey(id), data, this.signal).then(() => {
+      this.stats.packsWritten++;
+      this.repo.index.addPack(id, blobs);
+      for (const b of blobs) this.pending.delete(b[0]);
+      this.unindexed.push({id, blobs});
+    }, (e: unknown) => {
+      this.failure ??= e;
+    }).finally(() => this.inFlight.delete(upload));
+    this.inFlight.add(upload);
+    if (this.unindexed.length >= INDEX_EVERY) await this.writeIndex();
+  }
+
+  private async writeIndex(): Promise<void> {
+    const packs = this.unindexed;
+    if (packs.length === 0) return;
+    this.unindexed = [];
+    await writeIndexFile(this.repo.storage, packs);
+  }
+
+  /** Makes every chunk added so far durable and indexed. */
+  async flush(): Promise<void> {
+    await this.drainEncoding(0);
+    await this.sealPack();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    await this.writeIndex();
+  }
+
+  /** Data → index → backup record → manifest: the point is visible only when complete. */
+  async commitPoint(record: BackupRecord, manifest: PointManifest): Promise<void> {
+    await this.flush();
+    if (this.signal?.aborted) throw cancelled();
+    await this.repo.putBackup(record);
+    await this.repo.storage.putIfAbsent(pointKey(manifest.backupId, manifest.id), Buffer.from(JSON.stringify(manifest, null, 1)));
+  }
+
+  /** Releases the lock; chunks not flushed are dropped (never referenced). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    await this.lock.release();
+  }
+}

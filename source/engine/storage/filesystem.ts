@@ -1,0 +1,172 @@
+/**
+ * Filesystem backend: one file per key under a root directory.
+ * Atomic put = write a temp file, fsync it, rename over the key, fsync the
+ * directory. putIfAbsent = write a temp file, link(2) it to the key (fails
+ * with EEXIST if present). Files are 0600 and directories 0700: a repository
+ * is private to the user who made it (the root of trust for access control).
+ */
+import {randomBytes} from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import {constants} from 'node:fs';
+import {dirname, join} from 'node:path';
+import {BackhaulError, fromSystemError, notFound} from '../errors.js';
+import {checkKey, checkPrefix, type ObjectInfo, type Storage} from './storage.js';
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+export class FilesystemStorage implements Storage {
+  readonly preferredConcurrency = 4;
+  private readonly madeDirs = new Set<string>();
+  constructor(readonly root: string) {}
+
+  get location(): string {
+    return this.root;
+  }
+
+  private path(key: string): string {
+    return join(this.root, checkKey(key));
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await fs.mkdir(dir, {recursive: true, mode: DIR_MODE});
+    this.madeDirs.add(dir);
+  }
+
+  private wrap(e: unknown, key: string): never {
+    if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') throw notFound(`Missing object "${key}" in ${this.root}.`, 'The repository is incomplete; run `backhaul verify`.');
+    throw fromSystemError(e, `${this.root}/${key}`) ?? e;
+  }
+
+  private async writeTemp(key: string, data: Uint8Array): Promise<string> {
+    const path = this.path(key);
+    await this.ensureDir(dirname(path));
+    const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (e) {
+      await handle.close().catch(() => {});
+      await fs.rm(temp, {force: true});
+      throw e;
+    }
+    await handle.close();
+    return temp;
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    try {
+      const temp = await this.writeTemp(key, data);
+      await fs.rename(temp, this.path(key));
+      await this.syncDir(dirname(this.path(key)));
+    } catch (e) {
+      return this.wrap(e, key);
+    }
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    let temp: string | undefined;
+    try {
+      temp = await this.writeTemp(key, data);
+      await fs.link(temp, this.path(key));
+      await this.syncDir(dirname(this.path(key)));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      return this.wrap(e, key);
+    } finally {
+      if (temp) await fs.rm(temp, {force: true});
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await fs.readFile(this.path(key));
+    } catch (e) {
+      return this.wrap(e, key);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(this.path(key), 'r');
+      const buffer = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const {bytesRead} = await handle.read(buffer, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      if (done < length) throw new BackhaulError('corrupt', `Object "${key}" is shorter than expected (${offset + done} < ${offset + length} bytes).`, 'Run `backhaul verify`.');
+      return buffer;
+    } catch (e) {
+      if (e instanceof BackhaulError) throw e;
+      return this.wrap(e, key);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await fs.stat(this.path(key));
+      return {key, size: s.size, mtimeMs: s.mtimeMs};
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return this.wrap(e, key);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    checkPrefix(prefix);
+    const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    yield* this.walk(start, prefix);
+  }
+
+  private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let entries;
+    try {
+      entries = await fs.readdir(join(this.root, dirKey), {withFileTypes: true});
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      return this.wrap(e, dirKey);
+    }
+    for (const entry of entries) {
+      const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+      if (entry.name.includes('.tmp-')) continue;
+      if (entry.isDirectory()) {
+        if (key.startsWith(prefix) || prefix.startsWith(key + '/')) yield* this.walk(key, prefix);
+      } else if (key.startsWith(prefix)) {
+        const s = await fs.stat(join(this.root, key)).catch(() => undefined);
+        if (s) yield {key, size: s.size, mtimeMs: s.mtimeMs};
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.path(key), {force: true});
+  }
+
+  async freeSpace(): Promise<number | undefined> {
+    try {
+      const s = await fs.statfs(this.root);
+      return s.bavail * s.bsize;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

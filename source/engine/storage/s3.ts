@@ -1,0 +1,284 @@
+/**
+ * S3-compatible object storage backend (AWS S3, Ceph RGW, MinIO, ...), at
+ * `s3://BUCKET/PREFIX`, on the AWS SDK v3.
+ *
+ * Guarantees (see storage.ts): puts are atomic (PutObject, or a multipart
+ * upload that only becomes visible on Complete) and carry Content-MD5, so the
+ * server rejects bytes damaged on the way; putIfAbsent is `If-None-Match: *`.
+ * Every request goes through one retry loop of ours (the SDK's is off) with
+ * exponential backoff and full jitter on throttling, 5xx and dropped
+ * connections. Credentials come only from the SDK's default chain
+ * (environment, profiles); Backhaul never stores them. `stats` counts every
+ * request sent, by kind, retries included.
+ */
+import {createHash} from 'node:crypto';
+import {Agent as HttpAgent} from 'node:http';
+import {Agent as HttpsAgent} from 'node:https';
+import {
+  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
+  ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import {BackhaulError, corrupt, usageError} from '../errors.js';
+import {DEFAULT_RETRY, withRetry, type RetryPolicy} from './retry.js';
+import {errorName, httpStatus, isRetryableS3Error, ShortBodyError, toBackhaulError} from './s3-errors.js';
+import {putMultipart, type RequestKind, type S3Requester} from './s3-multipart.js';
+import {checkKey, checkPrefix, type ObjectInfo, type Storage} from './storage.js';
+
+export type {RequestKind} from './s3-multipart.js';
+
+export interface S3StorageOptions {
+  /** e.g. `http://127.0.0.1:7480` for RGW/MinIO; AWS when absent. */
+  endpoint?: string;
+  region?: string;
+  /** `https://host/bucket/key` addressing; default true when an endpoint is given. */
+  forcePathStyle?: boolean;
+  /** Requests in flight the caller should aim for (and parts per multipart upload, up to 8). */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Objects larger than this go up as multipart uploads. */
+  multipartThreshold?: number;
+  partSize?: number;
+}
+
+export interface S3Stats {
+  requests: Record<RequestKind, number>;
+  retries: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+const MiB = 1024 * 1024;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** `s3://bucket/some/prefix/` → {bucket: 'bucket', prefix: 'some/prefix'}. */
+export function parseS3Location(url: string): {bucket: string; prefix: string} {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url.trim());
+  const bucket = match?.[1] ?? '';
+  if (!match || !BUCKET.test(bucket)) {
+    throw usageError(`Not an S3 location: "${url}".`, 'Write it as s3://BUCKET or s3://BUCKET/PREFIX (bucket: 3-63 of a-z 0-9 . -).');
+  }
+  const prefix = match[2]!.replace(/\/+$/, '');
+  if (prefix !== '') {
+    try {
+      checkKey(prefix);
+    } catch {
+      throw usageError(`Invalid prefix "${prefix}" in "${url}".`, 'Use /-separated names made of A-Z a-z 0-9 . _ - only.');
+    }
+  }
+  return {bucket, prefix};
+}
+
+const md5 = (data: Uint8Array) => createHash('md5').update(data).digest();
+const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+export class S3Storage implements Storage, S3Requester {
+  readonly preferredConcurrency: number;
+  readonly location: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly client: S3Client;
+  readonly stats: S3Stats = {
+    requests: {GetObject: 0, PutObject: 0, HeadObject: 0, ListObjectsV2: 0, DeleteObject: 0, CreateMultipartUpload: 0,
+      UploadPart: 0, CompleteMultipartUpload: 0, AbortMultipartUpload: 0, HeadBucket: 0, CreateBucket: 0},
+    retries: 0, bytesSent: 0, bytesReceived: 0,
+  };
+  private readonly endpoint: string;
+  private readonly policy: RetryPolicy;
+  private readonly threshold: number;
+  readonly partSize: number;
+
+  constructor(location: string, private readonly options: S3StorageOptions = {}) {
+    ({bucket: this.bucket, prefix: this.prefix} = parseS3Location(location));
+    this.location = `s3://${this.bucket}${this.prefix ? '/' + this.prefix : ''}`;
+    this.preferredConcurrency = Math.max(1, options.concurrency ?? 16);
+    this.policy = {...DEFAULT_RETRY, ...options.retry};
+    this.threshold = options.multipartThreshold ?? 16 * MiB;
+    this.partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
+    const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    this.endpoint = endpoint ?? 'AWS S3';
+    const agent = {keepAlive: true, maxSockets: this.preferredConcurrency * 2};
+    this.client = new S3Client({
+      endpoint,
+      region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+      maxAttempts: 1,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: {httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent), connectionTimeout: 10_000, requestTimeout: 60_000},
+    });
+  }
+
+  /** The object key in the bucket for a repository key. */
+  objectKey(key: string): string {
+    return this.prefix ? `${this.prefix}/${checkKey(key)}` : checkKey(key);
+  }
+
+  async request<T>(kind: RequestKind, key: string | undefined, signal: AbortSignal | undefined,
+    fn: (attempt: number) => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(this.policy, {isRetryable: isRetryableS3Error, signal, onRetry: () => this.stats.retries++}, (attempt) => {
+        this.stats.requests[kind]++;
+        return fn(attempt);
+      });
+    } catch (e) {
+      throw toBackhaulError(e, {operation: kind, key, endpoint: this.endpoint, bucket: this.bucket, location: this.location, signal});
+    }
+  }
+
+  async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const Key = this.objectKey(key);
+    if (data.byteLength > this.threshold) return putMultipart(this, key, Key, asBuffer(data), signal);
+    const ContentMD5 = md5(data).toString('base64');
+    await this.request('PutObject', key, signal, async () => {
+      await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body: asBuffer(data), ContentMD5, ContentLength: data.byteLength}), {abortSignal: signal});
+      this.stats.bytesSent += data.byteLength;
+    });
+  }
+
+  /**
+   * A retry after a lost reply may find the object our first try created; when
+   * it holds exactly our bytes (same MD5) we count it as ours. Callers that put
+   * unique content (locks) thus get the right answer; for identical content
+   * either answer is true.
+   */
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const Key = this.objectKey(key);
+    const digest = md5(data);
+    return this.request('PutObject', key, undefined, async (attempt) => {
+      try {
+        await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body: asBuffer(data), ContentMD5: digest.toString('base64'),
+          ContentLength: data.byteLength, IfNoneMatch: '*'}));
+        this.stats.bytesSent += data.byteLength;
+        return true;
+      } catch (e) {
+        if (httpStatus(e) !== 412 && errorName(e) !== 'PreconditionFailed') throw e;
+        if (attempt === 1) return false;
+        const info = await this.head(key, Key);
+        return info?.etag === `"${digest.toString('hex')}"`;
+      }
+    });
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Buffer> {
+    return this.fetch(key, undefined, signal);
+  }
+
+  async getRange(key: string, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    if (length === 0) {
+      if (!(await this.stat(key))) return this.fetch(key, undefined, signal); // throws not-found
+      return Buffer.alloc(0);
+    }
+    const data = await this.fetch(key, `bytes=${offset}-${offset + length - 1}`, signal);
+    if (data.length < length) {
+      throw corrupt(`Object "${key}" is shorter than expected (${offset + data.length} < ${offset + length} bytes).`, 'Run `backhaul verify`.');
+    }
+    return data;
+  }
+
+  private async fetch(key: string, Range: string | undefined, signal?: AbortSignal): Promise<Buffer> {
+    const Key = this.objectKey(key);
+    return this.request('GetObject', key, signal, async () => {
+      let out;
+      try {
+        out = await this.client.send(new GetObjectCommand({Bucket: this.bucket, Key, Range}), {abortSignal: signal});
+      } catch (e) {
+        if (Range && (httpStatus(e) === 416 || errorName(e) === 'InvalidRange')) {
+          throw corrupt(`Object "${key}" is shorter than expected (no bytes at ${Range}).`, 'Run `backhaul verify`.');
+        }
+        throw e;
+      }
+      const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      const data = asBuffer(bytes);
+      if (out.ContentLength !== undefined && data.length !== out.ContentLength) {
+        throw new ShortBodyError(`Body of "${key}" ended after ${data.length} of ${out.ContentLength} bytes`);
+      }
+      this.stats.bytesReceived += data.length;
+      return data;
+    });
+  }
+
+  private async head(key: string, Key: string): Promise<(ObjectInfo & {etag?: string}) | undefined> {
+    return this.request('HeadObject', key, undefined, async () => {
+      try {
+        const out = await this.client.send(new HeadObjectCommand({Bucket: this.bucket, Key}));
+        return {key, size: out.ContentLength ?? 0, mtimeMs: out.LastModified?.getTime(), etag: out.ETag};
+      } catch (e) {
+        if (httpStatus(e) === 404 && errorName(e) !== 'NoSuchBucket') return undefined;
+        throw e;
+      }
+    });
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    const info = await this.head(key, this.objectKey(key));
+    return info && {key: info.key, size: info.size, mtimeMs: info.mtimeMs};
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    checkPrefix(prefix);
+    const base = this.prefix ? this.prefix + '/' : '';
+    let token: string | undefined;
+    do {
+      const out = await this.request('ListObjectsV2', prefix || undefined, undefined, () =>
+        this.client.send(new ListObjectsV2Command({Bucket: this.bucket, Prefix: base + prefix, ContinuationToken: token})));
+      for (const object of out.Contents ?? []) {
+        const key = object.Key?.slice(base.length);
+        // Objects other tools left under our prefix with names we cannot use are not ours.
+        if (!key || !object.Key!.startsWith(base) || !isValidKey(key)) continue;
+        yield {key, size: object.Size ?? 0, mtimeMs: object.LastModified?.getTime()};
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    await this.request('DeleteObject', key, undefined, () => this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key})));
+  }
+
+  /** Creates the bucket if it does not exist; says which. Used by `backhaul repo add`. */
+  async ensureBucket(): Promise<'exists' | 'created'> {
+    const exists = await this.request('HeadBucket', undefined, undefined, async () => {
+      try {
+        await this.client.send(new HeadBucketCommand({Bucket: this.bucket}));
+        return true;
+      } catch (e) {
+        if (httpStatus(e) === 404) return false;
+        throw e;
+      }
+    });
+    if (exists) return 'exists';
+    const region = await this.client.config.region();
+    // Custom endpoints (RGW, MinIO) name their own zones; only AWS wants a constraint outside us-east-1.
+    const constraint = this.options.endpoint === undefined && region !== 'us-east-1' ? {LocationConstraint: region as never} : undefined;
+    return this.request('CreateBucket', undefined, undefined, async () => {
+      try {
+        await this.client.send(new CreateBucketCommand({Bucket: this.bucket, CreateBucketConfiguration: constraint}));
+        return 'created' as const;
+      } catch (e) {
+        if (errorName(e) === 'BucketAlreadyOwnedByYou') return 'exists' as const;
+        if (errorName(e) === 'BucketAlreadyExists') {
+          throw new BackhaulError('exists', `Bucket "${this.bucket}" belongs to someone else at ${this.endpoint}.`, 'Bucket names are global; pick another one.');
+        }
+        throw e;
+      }
+    });
+  }
+
+  async freeSpace(): Promise<number | undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+function isValidKey(key: string): boolean {
+  try {
+    checkKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The one storage contract every backend (filesystem, S3) implements. Keys are
+ * relative, '/'-separated, made of [A-Za-z0-9._-] segments; backends reject
+ * anything else, so a key can never name a place outside the repository.
+ *
+ * Guarantees every backend MUST give:
+ * - `put` is atomic: a reader sees the old object, or the whole new one.
+ * - `put` returns only when the object is durable (fsync / S3 200).
+ * - `putIfAbsent` creates the object only if no object has that key, atomically
+ *   (link(2) / `If-None-Match: *`), and says whether it did.
+ * - `get` of a missing key throws a BackhaulError with code 'not-found'.
+ * - `list` yields every key under a prefix, paginating as needed, in no order.
+ */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Last modification time in ms since the epoch (lock staleness on S3). */
+  mtimeMs?: number;
+}
+
+export interface ReadableStorage {
+  /** Human-readable place, e.g. `/srv/backups/main` or `s3://bucket/prefix`. */
+  readonly location: string;
+  get(key: string, signal?: AbortSignal): Promise<Buffer>;
+  getRange(key: string, offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Bytes that can still be written, or undefined where it cannot be known (object storage). */
+  freeSpace(): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+export interface Storage extends ReadableStorage {
+  put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void>;
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** How many writes the backend likes in flight (disk: a few; S3: many). */
+  readonly preferredConcurrency: number;
+}
+
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/** Throws on keys that could escape the repository or mean different things on different backends. */
+export function checkKey(key: string): string {
+  const parts = key.split('/');
+  for (const part of parts) {
+    if (!SEGMENT.test(part) || part === '.' || part === '..') {
+      throw new Error(`Invalid storage key "${key}"`);
+    }
+  }
+  return key;
+}
+
+export function checkPrefix(prefix: string): string {
+  if (prefix === '') return prefix;
+  return checkKey(prefix.replace(/\/$/, '')) + (prefix.endsWith('/') ? '/' : '');
+}
