@@ -5,10 +5,7 @@ import {chmod} from 'node:fs/promises';
 
 const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
 await build({
-  entryPoints: {
-    cli: 'source/cli.tsx',
-    'chunk-worker': 'source/engine/repository/chunk-worker.ts',
-  },
+  entryPoints: {cli: 'source/cli.tsx'},
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -1,6 +1,10 @@
 /** The command registry: `backhaul WORD [WORD] ...` finds its command here; top-level help is made from it. */
 import type {Command} from './command.js';
+import {accessGrant, accessRevoke} from './access-grant.js';
+import {accessPolicy} from './access-policy.js';
 import {agentBackup} from './agent-backup.js';
+import {audit} from './audit.js';
+import {copy} from './copy.js';
 import {demo} from './demo.js';
 import {list} from './list.js';
 import {points} from './points.js';
@@ -9,7 +13,8 @@ import {restore} from './restore.js';
 import {verify} from './verify.js';
 
 export const commands: Command[] = [
-  list, points, restore, verify, repoAdd, repoList, agentBackup, demo,
+  list, points, copy, restore, verify, repoAdd, repoList, agentBackup, demo,
+  accessPolicy, accessGrant, accessRevoke, audit,
 ];
 
 export function findCommand(argv: string[]): {command: Command; rest: string[]} | undefined {

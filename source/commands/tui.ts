@@ -4,6 +4,6 @@ import {listRepositories} from '../engine/jobs/settings.js';
 
 export async function openTui(argv: string[]): Promise<number> {
   if (Object.keys(listRepositories()).length === 0 || argv.includes('--demo')) await ensureDemo(process.stderr, false);
-  const {runTui} = await import('../ui/run.js');
-  return runTui();
+  const {startTui} = await import('../ui/start.js');
+  return startTui();
 }

@@ -35,7 +35,7 @@ Options:
     const repo = await openRepoArg(str(values, 'repo'));
     const json = flag(values, 'json');
     const view = createProgress(ctx.err, json);
-    const onProgress = (p: {packsDone: number; packsTotal: number}) => view.update('verify', {label: 'verify', done: p.packsDone, total: p.packsTotal, detail: 'packs'});
+    const onProgress = (p: {packsDone: number; packsTotal: number}) => view.update('verify', {label: 'verify', done: p.packsDone, total: p.packsTotal, detail: 'packs', unit: 'items'});
     let report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
     let repaired: unknown;
     const source = str(values, 'repair-from');

@@ -20,7 +20,7 @@ import {ScreenSlotContext, ShellContext, type KeyHandler, type ScreenSlot, type 
 import type {Registry} from './screens/registry.js';
 import {Breadcrumbs} from './components/breadcrumbs.js';
 import {Footer} from './components/footer.js';
-import {HelpOverlay} from './components/help-overlay.js';
+import {HelpOverlay, helpOverflow} from './components/help-overlay.js';
 import {Confirm, confirmKey, dialogHeight, Prompt} from './components/modal.js';
 import {statusFromError, StatusLine} from './components/status-line.js';
 import {textInputKey} from './components/text-input.js';
@@ -54,11 +54,12 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
     (onQuit ?? exit)();
   }), [store, onQuit, exit]);
   const slots = useRef(new Map<number, ScreenSlot>());
+  const helpMax = useRef(0);
 
   useInput((input, key) => {
     for (const k of keysFrom(input, key)) {
       if (quitting.current) return;
-      routeKey(k, store, shell, handlers.current, registry);
+      routeKey(k, store, shell, handlers.current, registry, () => helpMax.current);
     }
   }, {isActive: isRawModeSupported === true});
 
@@ -66,6 +67,8 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   const topScreen = registry.get(top.screen);
   const dialogLines = state.dialog ? dialogHeight(state.dialog.kind, state.dialog.kind === 'prompt' && Boolean(state.dialog.error)) : 0;
   const bodyHeight = Math.max(1, rows - 1 - SHELL_CHROME - dialogLines);
+  const helpActions = [...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS];
+  helpMax.current = helpOverflow(helpActions, columns, bodyHeight);
   const footerActions = footerFor(state, topScreen?.actions ?? [], footers.get(top.key));
   const title = topScreen?.title ?? '';
   const trail = state.nav.stack.map((e) => registry.get(e.screen)?.breadcrumb(e.params as never) ?? e.screen);
@@ -93,7 +96,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
             <Breadcrumbs parts={trail} width={Math.max(10, columns - title.length - 2)} />
             <Text>{title}</Text>
           </Box>
-          {state.help ? <HelpOverlay actions={[...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS]} width={columns} height={bodyHeight} /> : null}
+          {state.help ? <HelpOverlay actions={helpActions} width={columns} height={bodyHeight} offset={state.helpOffset} /> : null}
           {state.nav.stack.map((entry) => {
             const screen = registry.get(entry.screen);
             const active = entry === top;
@@ -150,11 +153,13 @@ function makeShell(store: ShellStore, quit: () => void): Shell {
 }
 
 /** One key through the layers: dialog, help, top screen, globals. */
-function routeKey(k: KeyPress, store: ShellStore, shell: Shell, handlers: Map<number, KeyHandler>, registry: Registry): void {
+function routeKey(k: KeyPress, store: ShellStore, shell: Shell, handlers: Map<number, KeyHandler>, registry: Registry, helpMax: () => number): void {
   const s = store.get();
   if (s.dialog) return dialogKey(k, s, store);
   if (s.help) {
-    if (matches('help.toggle', k) || matches('nav.back', k) || k.name === 'q') store.dispatch({type: 'help', open: false});
+    const scroll = matches('nav.down', k) ? 1 : matches('nav.up', k) ? -1 : matches('nav.pageDown', k) ? 10 : matches('nav.pageUp', k) ? -10 : 0;
+    if (scroll !== 0) store.dispatch({type: 'helpScroll', by: scroll, max: helpMax()});
+    else if (matches('help.toggle', k) || matches('nav.back', k) || k.name === 'q') store.dispatch({type: 'help', open: false});
     else if (k.ctrl && k.name === 'c') shell.quit();
     return;
   }

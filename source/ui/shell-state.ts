@@ -31,6 +31,8 @@ export type Dialog =
 export interface ShellState {
   readonly nav: NavState;
   readonly help: boolean;
+  /** First line of the help shown (the help scrolls when the terminal is short). */
+  readonly helpOffset: number;
   readonly status?: Status;
   readonly dialog?: Dialog;
 }
@@ -38,12 +40,13 @@ export interface ShellState {
 export type ShellAction =
   | {readonly type: 'nav'; readonly action: NavAction}
   | {readonly type: 'help'; readonly open: boolean}
+  | {readonly type: 'helpScroll'; readonly by: number; readonly max: number}
   | {readonly type: 'status'; readonly status?: Status}
   | {readonly type: 'dialog'; readonly dialog?: Dialog}
   | {readonly type: 'promptInput'; readonly action: TextInputAction}
   | {readonly type: 'promptError'; readonly error?: string};
 
-export const initialShell = (screen: string, params?: unknown): ShellState => ({nav: initialNav(screen, params), help: false});
+export const initialShell = (screen: string, params?: unknown): ShellState => ({nav: initialNav(screen, params), help: false, helpOffset: 0});
 
 export function shellReducer(s: ShellState, a: ShellAction): ShellState {
   switch (a.type) {
@@ -52,7 +55,8 @@ export function shellReducer(s: ShellState, a: ShellAction): ShellState {
       // A message about the screen you left is noise on the next one.
       return nav === s.nav ? s : {...s, nav, status: undefined, help: false};
     }
-    case 'help': return s.help === a.open ? s : {...s, help: a.open};
+    case 'help': return s.help === a.open ? s : {...s, help: a.open, helpOffset: 0};
+    case 'helpScroll': return {...s, helpOffset: Math.max(0, Math.min(a.max, s.helpOffset + a.by))};
     case 'status': return {...s, status: a.status};
     case 'dialog': return {...s, dialog: a.dialog, help: false};
     case 'promptInput':

@@ -25,6 +25,8 @@ export interface RgwServer {
   region: string;
   /** How long the start took, in ms (monitor, OSD, radosgw, user). */
   startMs: number;
+  /** When each step finished, in ms since the start: where the time goes. */
+  phasesMs: Record<string, number>;
   dir: string;
   stop(): Promise<void>;
 }
@@ -229,6 +231,8 @@ async function stopDaemons(daemons: Daemon[]): Promise<void> {
 
 async function startOnce(options: RgwOptions): Promise<RgwServer> {
   const started = Date.now();
+  const phasesMs: Record<string, number> = {};
+  const phase = (what: string) => (phasesMs[what] = Date.now() - started);
   const deadline = started + (options.timeoutMs ?? 60_000);
   const left = () => Math.max(1000, deadline - Date.now());
   // Short base path: admin sockets are Unix sockets (108-byte path limit).
@@ -252,24 +256,30 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
     const monmap = join(dir, 'monmap');
     await run(which('monmaptool')!, ['--create', '--clobber', '--fsid', fsid, '--addv', 'a', `[v2:127.0.0.1:${ports[1]},v1:127.0.0.1:${ports[0]}]`, monmap], left());
     await run(which('ceph-mon')!, ['-c', conf, '-i', 'a', '--mkfs', '--monmap', monmap], left());
+    phase('mon mkfs');
     cluster.daemons.push(startDaemon('mon.a', 'ceph-mon', ['-c', conf, '-i', 'a', '-f']));
 
     const ceph = (...args: string[]) => run(which('ceph')!, ['-c', conf, '--connect-timeout', String(Math.ceil(left() / 1000)), ...args], left());
     const osdUuid = randomUUID();
     const osdId = (await ceph('osd', 'new', osdUuid)).trim();
+    phase('osd new');
     mkdirSync(join(dir, 'osd', osdId));
     await run(which('ceph-osd')!, ['-c', conf, '-i', osdId, '--mkfs', '--osd-uuid', osdUuid], left());
+    phase('osd mkfs');
     cluster.daemons.push(startDaemon(`osd.${osdId}`, 'ceph-osd', ['-c', conf, '-i', osdId, '-f']));
     await waitFor('the OSD to come up', async () => JSON.parse(await ceph('osd', 'stat', '-f', 'json')).num_up_osds >= 1, cluster.daemons, deadline, dir);
 
+    phase('osd up');
     cluster.daemons.push(startDaemon('client.rgw.a', 'radosgw', ['-c', conf, '-n', 'client.rgw.a', '-f']));
     await waitFor(`radosgw to answer on port ${ports[2]}`, () => httpAnswers(ports[2]!), cluster.daemons, deadline, dir);
 
+    phase('rgw answers');
     const accessKeyId = 'BACKHAUL' + randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase();
     const secretAccessKey = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '').slice(0, 8);
     await run(which('radosgw-admin')!, ['-c', conf, 'user', 'create', '--uid=backhaul', '--display-name=Backhaul tests',
       `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], left());
-    return {endpoint: `http://127.0.0.1:${ports[2]}`, accessKeyId, secretAccessKey, region: 'us-east-1', startMs: Date.now() - started, dir, stop};
+    const startMs = phase('user created');
+    return {endpoint: `http://127.0.0.1:${ports[2]}`, accessKeyId, secretAccessKey, region: 'us-east-1', startMs, phasesMs, dir, stop};
   } catch (e) {
     const logs = (e as Error).message.includes('--- ') ? '' : '\n' + cluster.daemons.map((d) => logTail(dir, d.name)).join('\n');
     await stop();

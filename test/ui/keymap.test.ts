@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {Key} from 'ink';
-import {ACTION_IDS, actionFor, BINDINGS, conflicts, GLOBAL_ACTIONS, HELP_GROUPS, keyLabel, matches, type ActionId} from '../../source/ui/keymap.js';
+import {ACTION_IDS, actionFor, BINDINGS, type Binding, conflicts, GLOBAL_ACTIONS, HELP_GROUPS, keyLabel, matches, type ActionId} from '../../source/ui/keymap.js';
 import {keyPress, keysFrom, splitInput} from '../../source/ui/keypress.js';
 import {fitHints, footerHints, helpSections, hintText, keysMarkdown} from '../../source/ui/key-hints.js';
 
@@ -89,4 +89,12 @@ test('key labels and the README table', () => {
   assert.equal(md.trim().split('\n').length, 2 + ACTION_IDS.length);
   assert.match(md, /\| Select \| `\/` \| Filter the list as you type\. \|/);
   assert.equal(keyPress('space').text, ' ');
+});
+
+test('a binding without a description, or a table missing an action, does not compile', () => {
+  // @ts-expect-error description is required
+  const bad: Binding = {keys: ['x'], label: 'x', group: 'General'};
+  // @ts-expect-error every action needs a binding
+  const partial: Record<ActionId, Binding> = {'app.quit': BINDINGS['app.quit']};
+  assert.ok(bad && partial);
 });

@@ -5,21 +5,13 @@
  */
 import {BackhaulError, EXIT, isBackhaulError} from '../../engine/errors.js';
 import type {CommandContext} from '../command.js';
+import {formatBytes} from '../../engine/util/format.js';
 
 export function printJson(ctx: CommandContext, value: unknown): void {
   ctx.out.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
-}
+export {formatBytes};
 
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;

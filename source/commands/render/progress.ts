@@ -11,7 +11,11 @@ export interface ProgressLine {
   done: number;
   total: number;
   detail?: string;
+  /** 'bytes' (default) shows sizes; 'items' shows plain counts. */
+  unit?: 'bytes' | 'items';
 }
+
+const amount = (n: number, line: ProgressLine) => (line.unit === 'items' ? String(n) : formatBytes(n));
 
 export interface ProgressView {
   update(key: string, line: ProgressLine): void;
@@ -33,7 +37,7 @@ function ttyProgress(stream: NodeJS.WritableStream): ProgressView {
   const bars = new Map<string, cliProgress.SingleBar>();
   return {
     update(key, line) {
-      const payload = {label: line.label.padEnd(24).slice(0, 24), doneText: formatBytes(line.done), totalText: formatBytes(line.total), detail: line.detail ?? ''};
+      const payload = {label: line.label.padEnd(24).slice(0, 24), doneText: amount(line.done, line), totalText: amount(line.total, line), detail: line.detail ?? ''};
       let bar = bars.get(key);
       if (!bar) bars.set(key, (bar = multi.create(Math.max(line.total, 1), line.done, payload)));
       bar.setTotal(Math.max(line.total, 1));
@@ -57,7 +61,7 @@ function plainProgress(stream: NodeJS.WritableStream): ProgressView {
       const now = Date.now();
       if (prev && prev.pct === pct && now - prev.at < 5000) return;
       last.set(key, {pct, at: now});
-      stream.write(`${line.label}: ${pct}% (${formatBytes(line.done)} of ${formatBytes(line.total)})${line.detail ? ' ' + line.detail : ''}\n`);
+      stream.write(`${line.label}: ${pct}% (${amount(line.done, line)} of ${amount(line.total, line)})${line.detail ? ' ' + line.detail : ''}\n`);
     },
     log(message) {
       stream.write(message + '\n');

@@ -6,7 +6,7 @@
  * by node2). Between restore points the database pages and the quorum epoch
  * change in place and the nodes' logs grow.
  */
-import {mkdir, rm} from 'node:fs/promises';
+import {rm, utimes} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {ClusterSpec} from '../agent/cluster-spec.js';
 import type {Rng} from './random.js';
@@ -57,13 +57,15 @@ export async function buildCluster(stagingDir: string, rng: Rng, now: number, se
     const data = Buffer.alloc(size, 'unallocated ');
     for (let p = 0; p < size; p += 8192) if (rng.chance(0.7)) rng.fill(data.subarray(p, p + 8192));
     await w.file(`${scratch}/data/${db}`, data, {mode: 0o600});
-    await w.file(`${scratch}/log/${db.replace('.mdf', '_log.ldf')}`, rng.log(20_000, now - 7 * DAY, 'sql').data, {mode: 0o600});
+    await w.file(`${scratch}/log/${db.replace('.mdf', '_log.ldf')}`, rng.log(12_000, now - 7 * DAY, 'sql').data, {mode: 0o600});
   }
   await w.file(`${scratch}/errorlog`, rng.log(2_000, now - 7 * DAY, 'sql').data);
-  await w.finish();
-  await mkdir(join(stagingDir, CLUSTER, 'shared'), {recursive: true});
-  await makeExt4Image(join(stagingDir, scratch), join(stagingDir, DATA), 56, 'sql-data', seed ^ 0x51);
+  await w.finish(); // mkfs copies the scratch tree's directory mtimes
+  await makeExt4Image(join(stagingDir, scratch), w.abs(DATA), 56, 'sql-data', seed ^ 0x51);
+  await utimes(w.abs(DATA), now, now);
+  await utimes(w.abs(`${CLUSTER}/shared`), now, now);
   await rm(join(stagingDir, scratch), {recursive: true});
+  await w.finish();
 }
 
 export async function mutateCluster(w: TreeWriter, rng: Rng, state: number): Promise<void> {

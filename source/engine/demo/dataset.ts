@@ -85,7 +85,8 @@ export async function prepareDemo(stagingDir: string, seed = DEMO_SEED): Promise
     buildDbServer(stagingDir, root.fork('db01'), now, seed),
     buildCluster(stagingDir, root.fork(CLUSTER), now, seed),
   ]);
-  await writeFile(join(stagingDir, `${CLUSTER}.json`), JSON.stringify(clusterSpec(), null, 2) + '\n');
+  const specFile = new TreeWriter(stagingDir, now);
+  await specFile.file(`${CLUSTER}.json`, JSON.stringify(clusterSpec(), null, 2) + '\n');
   await writeMarker(stagingDir, seed, 0);
   return demoLayout(stagingDir);
 }

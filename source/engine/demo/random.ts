@@ -175,12 +175,12 @@ export class Rng {
       if (m !== minute) { minute = m; prefix = Buffer.from(isoSeconds(m * 60).slice(0, 17), 'latin1'); }
       const msg = pool[this.u32() & (pool.length - 1)]!;
       if (off + 64 + hostBytes.length + msg.length > out.length) out = grow(out, off);
-      for (let k = 0; k < prefix.length; k++) out[off++] = prefix[k]!;
+      out.set(prefix, off); off += prefix.length;
       const sec = t - m * 60;
       out[off++] = 48 + Math.floor(sec / 10);
       out[off++] = 48 + (sec % 10);
-      for (let k = 0; k < hostBytes.length; k++) out[off++] = hostBytes[k]!;
-      for (let k = 0; k < msg.length; k++) out[off++] = msg[k]!;
+      out.set(hostBytes, off); off += hostBytes.length;
+      out.set(msg, off); off += msg.length;
     }
     return {data: out.subarray(0, off), end: t};
   }

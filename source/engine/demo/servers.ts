@@ -5,7 +5,7 @@
  * database whose pages are rewritten in place between restore points, so
  * incremental points carry changed blocks, as on a real database server.
  */
-import {mkdir, rm} from 'node:fs/promises';
+import {rm, utimes} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {Rng} from './random.js';
 import {TreeWriter} from './tree-writer.js';
@@ -41,10 +41,10 @@ export async function buildWebServer(w: TreeWriter, root: string, rng: Rng, now:
     for (let i = 0; i < 25; i++) await w.file(`${www}/js/${rng.word()}-${i}.js`, rng.code(rng.int(1000, 20_000)), {mtime: past()});
     for (let i = 0; i < 12; i++) await w.file(`${www}/img/${rng.word()}-${i}.png`, rng.bytes(rng.int(20_000, 300_000)), {mtime: past()});
   }
-  await w.file(`${root}/var/log/nginx/access.log`, rng.log(40_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
+  await w.file(`${root}/var/log/nginx/access.log`, rng.log(25_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
   await w.file(`${root}/var/log/nginx/error.log`, rng.log(2_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
   await w.file(`${root}/var/log/syslog`, rng.log(20_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
-  await w.file(`${root}/var/log/syslog.1`, rng.log(20_000, now - 14 * DAY, 'web01').data, {mode: 0o640, mtime: now - 7 * DAY});
+  await w.file(`${root}/var/log/syslog.1`, rng.log(10_000, now - 14 * DAY, 'web01').data, {mode: 0o640, mtime: now - 7 * DAY});
   await w.file(`${root}/var/log/syslog.2.gz`, rng.bytes(400_000), {mode: 0o640, mtime: now - 14 * DAY});
   await w.file(`${root}/var/log/auth.log`, rng.log(3_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
   await w.dir(`${root}/var/log/journal`);
@@ -89,10 +89,12 @@ export async function buildDbServer(stagingDir: string, rng: Rng, now: number, s
   }
   await w.file(`${scratch}/var/log/postgresql/postgresql.log`, rng.log(12_000, now - 7 * DAY, 'db01').data);
   for (let i = 0; i < 30; i++) await w.file(`${scratch}/usr/lib/app/${rng.word()}-${i}.py`, rng.code(rng.int(2000, 30_000)));
-  await w.finish();
-  await mkdir(join(stagingDir, 'db01/disks'), {recursive: true});
-  await makeExt4Image(join(stagingDir, scratch), join(stagingDir, DB_IMAGE), 48, 'db01-root', seed);
+  await w.finish(); // mkfs copies the scratch tree's directory mtimes
+  await w.dir('db01/disks');
+  await makeExt4Image(join(stagingDir, scratch), w.abs(DB_IMAGE), 48, 'db01-root', seed);
+  await utimes(w.abs(DB_IMAGE), now, now);
   await rm(join(stagingDir, scratch), {recursive: true});
+  await w.finish();
 }
 
 /** Rewrites some table pages and part of the log inside the image, in place. */

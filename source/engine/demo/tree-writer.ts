@@ -26,6 +26,8 @@ export interface WriteOptions { mode?: number; mtime?: number }
 export class TreeWriter {
   readonly changes = emptyChanges();
   private readonly touched = new Set<string>();
+  /** Directories known to exist, to spare an lstat per file written. */
+  private readonly dirs = new Set<string>(['', '.']);
 
   /** `time` is the epoch second stamped on whatever is written without an explicit mtime. */
   constructor(readonly root: string, readonly time: number) {}
@@ -38,12 +40,15 @@ export class TreeWriter {
 
   /** Creates `rel` and any missing parents (0755 unless `mode`). */
   async dir(rel: string, mode = 0o755): Promise<void> {
-    if (rel === '' || rel === '.' || await this.exists(rel)) return;
-    await this.dir(dirname(rel));
-    await mkdir(this.abs(rel));
-    await chmod(this.abs(rel), mode);
-    this.touched.add(rel);
-    this.touched.add(dirname(rel));
+    if (this.dirs.has(rel)) return;
+    if (!await this.exists(rel)) {
+      await this.dir(dirname(rel));
+      await mkdir(this.abs(rel));
+      await chmod(this.abs(rel), mode);
+      this.touched.add(rel);
+      this.touched.add(dirname(rel));
+    }
+    this.dirs.add(rel);
   }
 
   async file(rel: string, content: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
@@ -91,6 +96,7 @@ export class TreeWriter {
 
   async remove(rel: string): Promise<void> {
     await rm(this.abs(rel), {recursive: true});
+    this.forget(rel);
     this.changes.deleted.push(rel);
     this.touched.add(dirname(rel));
   }
@@ -98,6 +104,7 @@ export class TreeWriter {
   async rename(from: string, to: string): Promise<void> {
     await this.dir(dirname(to));
     await rename(this.abs(from), this.abs(to));
+    this.forget(from);
     this.changes.renamed.push([from, to]);
     this.touched.add(dirname(from));
     this.touched.add(dirname(to));
@@ -121,6 +128,10 @@ export class TreeWriter {
     }
     this.touched.clear();
     return this.changes;
+  }
+
+  private forget(rel: string): void {
+    for (const dir of this.dirs) if (dir === rel || dir.startsWith(`${rel}/`)) this.dirs.delete(dir);
   }
 
   private async stamp(rel: string, mode: number, mtime?: number): Promise<void> {

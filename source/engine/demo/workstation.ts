@@ -29,7 +29,7 @@ export async function buildWorkstation(w: TreeWriter, home: string, owner: strin
   for (const app of ['editor', 'mail', 'browser', 'backhaul-agent']) {
     await w.file(`${home}/.config/${app}/settings.ini`, rng.config(rng.int(10, 60)), {mtime: past()});
   }
-  await w.file(`${home}/.local/share/backhaul/agent.log`, rng.log(20_000, now - 30 * DAY, `${owner}-pc`).data, {mtime: now});
+  await w.file(`${home}/.local/share/backhaul/agent.log`, rng.log(8_000, now - 30 * DAY, `${owner}-pc`).data, {mtime: now});
   await w.dir(`${home}/.cache`);
   await w.dir(`${home}/Music`);
   await w.dir(`${home}/Downloads`);

@@ -58,6 +58,11 @@ export class ChunkIndex {
     }
   }
 
+  /** Forgets one damaged chunk (its pack may hold good ones too). */
+  dropChunk(id: string): void {
+    this.chunks.delete(id);
+  }
+
   /** Forgets packs found damaged, so a repair re-copies their chunks. */
   dropPacks(packs: Set<string>): void {
     for (const [id, loc] of this.chunks) if (packs.has(loc.pack)) this.chunks.delete(id);

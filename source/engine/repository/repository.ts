@@ -108,6 +108,21 @@ export class Repository {
     return decodeBlob(pack.subarray(loc.offset, loc.offset + loc.length), loc.encoding, loc.rawLength, id, `pack ${loc.pack.slice(0, 12)}`);
   }
 
+  /** The stored (encoded) bytes of a chunk, verified: a copy passes them on without re-encoding. */
+  async readBlob(id: ChunkId): Promise<{payload: Buffer; encoding: number; rawLength: number}> {
+    const loc = this.index.get(id);
+    if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
+    const pack = await this.packCache.get(loc.pack);
+    if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    const payload = pack.subarray(loc.offset, loc.offset + loc.length);
+    return {payload, encoding: loc.encoding, rawLength: loc.rawLength};
+  }
+
+  /** Checks an encoded blob against its id (decompress + SHA-256). */
+  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): void {
+    decodeBlob(blob.payload, blob.encoding, blob.rawLength, id, this.location);
+  }
+
   async *readTree(disk: DiskManifest): AsyncIterable<TreeEntry> {
     let carry = '';
     // A multi-byte character may straddle two chunks: decode as one stream.

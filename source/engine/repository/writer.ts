@@ -165,11 +165,14 @@ export class RepositoryWriter {
   }
 
   /** Data → index → backup record → manifest: the point is visible only when complete. */
-  async commitPoint(record: BackupRecord, manifest: PointManifest): Promise<void> {
+  async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
     await this.flush();
     if (this.signal?.aborted) throw cancelled();
     await this.repo.putBackup(record);
-    await this.repo.storage.putIfAbsent(pointKey(manifest.backupId, manifest.id), Buffer.from(JSON.stringify(manifest, null, 1)));
+    const data = Buffer.from(JSON.stringify(manifest, null, 1));
+    // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
+    if (replace) await this.repo.storage.put(pointKey(manifest.backupId, manifest.id), data);
+    else await this.repo.storage.putIfAbsent(pointKey(manifest.backupId, manifest.id), data);
   }
 
   /** Releases the lock; chunks not flushed are dropped (never referenced). */

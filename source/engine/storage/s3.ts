@@ -97,6 +97,9 @@ export class S3Storage implements Storage, S3Requester {
     const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
     this.endpoint = endpoint ?? 'AWS S3';
     const agent = {keepAlive: true, maxSockets: this.preferredConcurrency * 2};
+    // The SDK otherwise prints a Node-version notice to stderr (over the TUI);
+    // the engine never writes to the console. Set it to 'false' to see it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       endpoint,
       region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',

@@ -57,5 +57,6 @@ export function layoutColumns<T>(columns: readonly Column<T>[], width: number, g
     (placed[i] as {width: number}).width -= cut;
     over -= cut;
   }
+  while (over > 0 && placed.length > 1) over -= placed.pop()!.width + gap;
   return placed;
 }

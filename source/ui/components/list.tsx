@@ -11,12 +11,18 @@ import {useTheme} from '../theme.js';
 import {safeText} from '../format.js';
 import {fit, truncate} from '../text.js';
 import type {KeyPress} from '../keypress.js';
+import type {ActionId} from '../keymap.js';
 import {useStore, type Store} from '../store.js';
 import {layoutColumns, type Column} from './columns.js';
 import {
   initialList, listKeyAction, listReducer, shownCount, windowRows,
   type ListAction, type ListOptions, type ListState,
 } from './list-state.js';
+
+/** The keys a list handles, for a screen's `actions` (movement shows in help, not in the footer). */
+export const LIST_ACTIONS = [
+  'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'mark.toggle', 'mark.all', 'filter.start',
+] as const satisfies readonly ActionId[];
 
 /** Lines the list draws besides its rows: the header and the position line. */
 export const LIST_CHROME = 2;

@@ -37,14 +37,13 @@ describe('parseS3Location', () => {
 
 if (skip) {
   it('S3 storage against a real Ceph RGW', {skip}, () => {});
-} else {
+} else describe('on a real Ceph RGW', () => {
   before(async (t) => {
     server = await rgw.get();
     // The SDK's default credential chain is the only way in; we never pass keys.
     process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
-    (t as unknown as {diagnostic?: (s: string) => void}).diagnostic?.(`RGW started in ${server.startMs} ms`);
-    console.log(`# RGW started in ${server.startMs} ms at ${server.endpoint}`);
+    if ('diagnostic' in t) t.diagnostic(`RGW started in ${server.startMs} ms at ${server.endpoint} (steps: ${JSON.stringify(server.phasesMs)})`);
     const storage = open();
     assert.equal(await storage.ensureBucket(), 'created');
     assert.equal(await storage.ensureBucket(), 'exists');
@@ -108,7 +107,7 @@ if (skip) {
       await ok.close();
     });
 
-    it('survives a network that fails ~20% of requests, thanks to retries', async () => {
+    it('survives a network that fails ~20% of requests, thanks to retries', async (t) => {
       const proxy = await startFaultProxy({target: server.endpoint, failureRate: 0.2, seed: 42});
       const s = open({endpoint: proxy.endpoint, retry: {attempts: 12, baseMs: 5, capMs: 100}});
       try {
@@ -122,7 +121,7 @@ if (skip) {
         const large = randomBytes(24 * 1024 * 1024);
         await s.put('large', large);
         assert.ok((await s.get('large')).equals(large));
-        console.log(`# fault proxy: ${JSON.stringify(proxy.counts)}; client retries ${s.stats.retries}`);
+        t.diagnostic(`fault proxy: ${JSON.stringify(proxy.counts)}; client retries ${s.stats.retries}`);
         for (const kind of ['error500', 'error503', 'resetBefore', 'resetAfter'] as const) assert.ok(proxy.counts[kind] > 0, kind);
         assert.ok(s.stats.retries >= proxy.counts.error500 + proxy.counts.error503);
       } finally {
@@ -144,7 +143,7 @@ if (skip) {
       }
     });
   });
-}
+});
 
 async function closedPort(): Promise<number> {
   const probe = createServer();

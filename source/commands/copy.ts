@@ -1,0 +1,118 @@
+/** `backhaul copy`: a backup copy job from one repository to another, with a plan first. */
+import {usageError} from '../engine/errors.js';
+import {planCopy, refuseIfTooBig, type CopyPlan} from '../engine/copy/plan.js';
+import {runCopy} from '../engine/copy/run.js';
+import type {CopySummary} from '../engine/copy/events.js';
+import {recordSession} from '../engine/jobs/history.js';
+import {flag, str, strs, type Command, type CommandContext} from './command.js';
+import {requireCopyRights} from './access-view.js';
+import {createProgress} from './render/progress.js';
+import {formatBytes, formatDuration, printJson, safe} from './render/output.js';
+import {openRepoArg} from './repo-arg.js';
+
+export function describePlan(plan: CopyPlan): string {
+  const lines = [`Copy plan: ${plan.source.location} → ${plan.target.location}`];
+  for (const b of plan.backups) {
+    const copy = b.points.filter((p) => p.action === 'copy').length;
+    lines.push(`  ${safe(b.machine)} (${b.kind}, ${b.backupId}): ${copy} point(s) to copy, logical ${formatBytes(b.logicalBytes)}, transfer ${formatBytes(b.transferBytes)}, already there ${formatBytes(b.presentBytes)}`);
+    if (b.kind === 'cluster') for (const n of b.nodes) lines.push(`    node ${n.name}: logical ${formatBytes(n.logicalBytes)}, transfer ${formatBytes(n.transferBytes)}, present ${formatBytes(n.presentBytes)}`);
+    for (const p of b.points.filter((x) => x.action === 'skip' && x.reason !== 'not selected')) lines.push(`    skip ${p.id} (${p.time}): ${p.reason}`);
+    const filtered = b.points.filter((x) => x.reason === 'not selected').length;
+    if (filtered) lines.push(`    ${filtered} point(s) not selected (filtered by --points)`);
+  }
+  lines.push(`  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsSkipped} already on target; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`);
+  lines.push(`  Free space on target: ${plan.freeBytes === undefined ? 'unknown (object storage)' : formatBytes(plan.freeBytes)}${plan.fits ? '' : ' — NOT ENOUGH'}`);
+  for (const n of plan.notes) lines.push(`  Note: ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+export function planJson(plan: CopyPlan) {
+  return {
+    ...plan,
+    backups: plan.backups.map(({record: _r, points, ...b}) => ({...b, points: points.map(({manifest: _m, disks, ...p}) => ({...p, disks: disks.map(({chunks, ...d}) => ({...d, chunks: chunks.length}))}))})),
+  };
+}
+
+function describeSummary(s: CopySummary): string {
+  const lines = [`Copy ${s.result}: ${s.pointsCopied} point(s) copied, ${s.pointsSkipped} skipped, ${s.pointsFailed} failed in ${formatDuration(s.seconds)}.`,
+    `  processed ${formatBytes(s.logicalBytes)}, read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)}, stored ${formatBytes(s.storedBytes)}; ${formatBytes(s.rate)}/s; bottleneck: ${s.bottleneck}`];
+  for (const f of s.failed) lines.push(`  FAILED: ${safe(f.message)}`);
+  return lines.join('\n') + '\n';
+}
+
+export const copy: Command = {
+  name: 'copy',
+  summary: 'run a backup copy job: copy backups, restore points or cluster nodes to another repository',
+  help: `Usage: backhaul copy --from SOURCE --to TARGET [BACKUP_ID ...] [--machine PATTERN] [--job PATTERN]
+                     [--points SPEC] [--nodes a,b] [--dry-run] [--json] [--concurrency N] [--wait SECONDS]
+
+Copies agent backups like any backup: each backup keeps its id and each restore
+point its id; a failover cluster becomes one backup on the target holding every
+copied node. Only chunks the target lacks are read, verified and sent — once,
+however many nodes reference them (cluster shared disks are sent and stored once).
+Copies keep the owner's name but no access list: only admins see them.
+Re-running the same copy sends nothing; a killed copy resumes where it stopped.
+
+Selection (default: every backup, latest point, every node):
+  BACKUP_ID ...       these backups
+  --machine PATTERN   backups whose machine matches (shell pattern, e.g. 'ws-*')
+  --job PATTERN       backups whose job matches
+  --points SPEC       latest | latest:N | all | since:DATE | ID,ID,...
+  --nodes a,b         only these nodes of a cluster (later copies can add more)
+
+Options:
+  --dry-run           print the plan (logical / read / transfer / store bytes, free
+                      space, skipped points) and write nothing
+  --json              print the plan (with --dry-run) or a final summary as JSON
+  --concurrency N     source reads in flight (default 8)
+  --wait SECONDS      wait for another writer on the target (default: fail at once)
+
+Exit codes: 0 all copied, 3 some points failed (others were copied), 14 not
+enough space (nothing written), 11 target locked, 130 cancelled.
+`,
+  options: {
+    from: {type: 'string'}, to: {type: 'string'}, machine: {type: 'string'}, job: {type: 'string'}, points: {type: 'string'},
+    nodes: {type: 'string'}, 'dry-run': {type: 'boolean'}, json: {type: 'boolean'}, concurrency: {type: 'string'}, wait: {type: 'string'},
+    backup: {type: 'string', multiple: true},
+  },
+  positionals: true,
+  async run(ctx, values, positionals) {
+    if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
+    const source = await openRepoArg(str(values, 'from'), '--from');
+    const target = await openRepoArg(str(values, 'to'), '--to');
+    await requireCopyRights(source, target);
+    const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const plan = await planCopy(source, target, {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes});
+    const json = flag(values, 'json');
+    if (flag(values, 'dry-run')) {
+      if (json) printJson(ctx, planJson(plan));
+      else ctx.out.write(describePlan(plan));
+      return plan.fits ? 0 : 14;
+    }
+    refuseIfTooBig(plan);
+    if (!json) ctx.err.write(describePlan(plan));
+    return runWithProgress(ctx, source, target, plan, json, Number(str(values, 'concurrency') ?? 8), Number(str(values, 'wait') ?? 0));
+  },
+};
+
+async function runWithProgress(ctx: CommandContext, source: Awaited<ReturnType<typeof openRepoArg>>, target: Awaited<ReturnType<typeof openRepoArg>>, plan: CopyPlan, json: boolean, concurrency: number, wait: number): Promise<number> {
+  const view = createProgress(ctx.err, json);
+  let summary: CopySummary | undefined;
+  try {
+    summary = await runCopy(source, target, plan, {
+      signal: ctx.signal, concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : 8, waitMs: wait * 1000,
+      onEvent: (e) => {
+        if (e.type === 'copy.stats') view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}`});
+        else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});
+        else if (e.type === 'copy.point' && e.status === 'failed') view.log(`FAILED ${e.message}`);
+        else if (e.type === 'copy.done') summary = e.summary;
+      },
+    });
+  } finally {
+    view.stop();
+    if (summary) await recordSession({kind: 'copy', source: source.location, target: target.location, summary}).catch(() => {});
+  }
+  if (json) printJson(ctx, summary);
+  else ctx.out.write(describeSummary(summary));
+  return summary.pointsFailed > 0 ? 3 : 0;
+}

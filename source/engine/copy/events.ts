@@ -1,0 +1,53 @@
+/**
+ * Typed progress events of a copy session. The CLI (bars, plain lines, JSON)
+ * and the TUI render the same stream; the engine never prints.
+ */
+import type {CopyPlan} from './plan.js';
+
+export type Stage = 'source read' | 'hashing' | 'target write';
+
+export interface CopyStats {
+  /** Logical bytes of the points processed so far (as stored, shared disks once per node). */
+  processedBytes: number;
+  /** Bytes read from the source (stored size of the chunks read). */
+  readBytes: number;
+  /** Bytes written to the target (new chunks, as packed). */
+  transferredBytes: number;
+  chunksTransferred: number;
+  /** Seconds since the run started. */
+  seconds: number;
+  /** Processed bytes per second. */
+  rate: number;
+  /** Seconds left, estimated from transfer progress; undefined at the start. */
+  eta?: number;
+  /** Seconds spent waiting on each stage; the largest is the bottleneck. */
+  busy: Record<Stage, number>;
+  bottleneck: Stage;
+}
+
+export type CopyEvent =
+  | {type: 'copy.start'; plan: CopyPlan}
+  | {type: 'copy.disk'; backupId: string; machine: string; pointId: string; node: string; disk: string; bytesDone: number; bytesTotal: number; chunksDone: number; chunksTotal: number}
+  | {type: 'copy.point'; backupId: string; machine: string; pointId: string; status: 'copied' | 'skipped' | 'failed'; message?: string; nodes: string[]}
+  | {type: 'copy.stats'; stats: CopyStats; totalTransfer: number}
+  | {type: 'copy.log'; level: 'info' | 'warning' | 'error'; message: string}
+  | {type: 'copy.done'; summary: CopySummary};
+
+export interface CopySummary {
+  result: 'success' | 'warning' | 'failed' | 'cancelled';
+  pointsCopied: number;
+  pointsSkipped: number;
+  pointsFailed: number;
+  failed: {backupId: string; pointId: string; machine: string; message: string}[];
+  logicalBytes: number;
+  readBytes: number;
+  transferredBytes: number;
+  storedBytes: number;
+  seconds: number;
+  rate: number;
+  bottleneck: Stage;
+  startedAt: string;
+  endedAt: string;
+}
+
+export type CopyListener = (event: CopyEvent) => void;

@@ -1,0 +1,184 @@
+/**
+ * The copy plan: what a backup copy job will do, before it does it. Per backup,
+ * point and node: logical bytes (as stored: each node with its shared disks,
+ * like the reference system sends), the bytes it will read and transfer (only
+ * chunks the target lacks, each once, whatever node references it), the bytes
+ * already present, and whether the target has room. Nothing is written.
+ */
+import {BackhaulError} from '../errors.js';
+import type {BackupRecord, DiskManifest, PointManifest} from '../repository/model.js';
+import type {Repository} from '../repository/repository.js';
+import {formatBytes} from '../util/format.js';
+import {parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
+
+export interface PlannedDisk {
+  node: string;
+  disk: string;
+  kind: string;
+  shared: boolean;
+  ownerNode?: string;
+  logicalBytes: number;
+  /** Chunks this disk needs, tree chunks first, each listed once per disk. */
+  chunks: string[];
+  transferBytes: number;
+  presentBytes: number;
+}
+
+export interface PlannedPoint {
+  id: string;
+  time: string;
+  type: string;
+  action: 'copy' | 'skip';
+  reason?: string;
+  /** Nodes the target's copy of this point will hold after the run. */
+  nodes: string[];
+  disks: PlannedDisk[];
+  logicalBytes: number;
+  transferBytes: number;
+  presentBytes: number;
+  manifest: PointManifest;
+}
+
+export interface NodeTotals {
+  name: string;
+  logicalBytes: number;
+  transferBytes: number;
+  presentBytes: number;
+}
+
+export interface PlannedBackup {
+  backupId: string;
+  machine: string;
+  job: string;
+  kind: string;
+  owner: string;
+  onTarget: boolean;
+  record: BackupRecord;
+  points: PlannedPoint[];
+  nodes: NodeTotals[];
+  logicalBytes: number;
+  transferBytes: number;
+  presentBytes: number;
+  sharedNote?: string;
+}
+
+export interface CopyPlan {
+  source: {location: string; id: string};
+  target: {location: string; id: string};
+  backups: PlannedBackup[];
+  pointsToCopy: number;
+  pointsSkipped: number;
+  logicalBytes: number;
+  readBytes: number;
+  transferBytes: number;
+  storeBytes: number;
+  presentBytes: number;
+  chunksToTransfer: number;
+  freeBytes?: number;
+  fits: boolean;
+  notes: string[];
+}
+
+/** Per-chunk bookkeeping overhead in packs and index files, for the free-space check. */
+const CHUNK_OVERHEAD = 160;
+
+async function diskChunks(source: Repository, disk: DiskManifest, cache: Map<string, string[]>): Promise<string[]> {
+  if (disk.image) return [...new Set(disk.image.chunks)];
+  const key = (disk.tree ?? []).join(',');
+  let chunks = cache.get(key);
+  if (!chunks) {
+    const set = new Set<string>(disk.tree ?? []);
+    for await (const entry of source.readTree(disk)) for (const id of entry.chunks ?? []) set.add(id);
+    cache.set(key, (chunks = [...set]));
+  }
+  return chunks;
+}
+
+export async function planCopy(source: Repository, target: Repository, selection: Selection): Promise<CopyPlan> {
+  if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
+  const filter = parsePointSpec(selection.points);
+  const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
+  const counted = new Set<string>();
+  const trees = new Map<string, string[]>();
+  const sizeOf = (id: string) => source.index.get(id)?.length ?? 0;
+  const plan: CopyPlan = {
+    source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],
+    pointsToCopy: 0, pointsSkipped: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
+  };
+  for (const record of backups) {
+    const wantNodes = selectNodes(record, selection.nodes);
+    const onTarget = await target.storage.stat(`backups/${record.id}/backup.json`) !== undefined;
+    const {picked, filtered} = filter(await source.listPoints(record.id));
+    const pb: PlannedBackup = {backupId: record.id, machine: record.machine, job: record.job, kind: record.kind, owner: record.owner, onTarget, record,
+      points: [], nodes: wantNodes.map((name) => ({name, logicalBytes: 0, transferBytes: 0, presentBytes: 0})), logicalBytes: 0, transferBytes: 0, presentBytes: 0};
+    for (const manifest of filtered) {
+      pb.points.push({id: manifest.id, time: manifest.time, type: manifest.type, action: 'skip', reason: 'not selected', nodes: [], disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest});
+    }
+    for (const manifest of picked) {
+      const existing = onTarget ? await target.getPoint(record.id as never, manifest.id).catch(() => undefined) : undefined;
+      const have = new Set(existing?.nodes.map((n) => n.name) ?? []);
+      const missing = wantNodes.filter((n) => !have.has(n) && manifest.nodes.some((m) => m.name === n));
+      const point: PlannedPoint = {id: manifest.id, time: manifest.time, type: manifest.type, action: 'copy', nodes: manifest.nodes.map((n) => n.name).filter((n) => have.has(n) || missing.includes(n)),
+        disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest};
+      if (missing.length === 0) {
+        point.action = 'skip';
+        point.reason = 'already on target';
+        pb.points.push(point);
+        plan.pointsSkipped++;
+        continue;
+      }
+      for (const node of manifest.nodes.filter((n) => missing.includes(n.name))) {
+        const totals = pb.nodes.find((t) => t.name === node.name)!;
+        for (const disk of node.disks) {
+          const chunks = await diskChunks(source, disk, trees);
+          const pd: PlannedDisk = {node: node.name, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
+            logicalBytes: disk.logicalBytes, chunks, transferBytes: 0, presentBytes: 0};
+          for (const id of chunks) {
+            if (counted.has(id)) continue;
+            counted.add(id);
+            if (target.index.has(id)) pd.presentBytes += sizeOf(id);
+            else {
+              pd.transferBytes += sizeOf(id);
+              plan.chunksToTransfer++;
+            }
+          }
+          point.disks.push(pd);
+          point.logicalBytes += pd.logicalBytes;
+          point.transferBytes += pd.transferBytes;
+          point.presentBytes += pd.presentBytes;
+          totals.logicalBytes += pd.logicalBytes;
+          totals.transferBytes += pd.transferBytes;
+          totals.presentBytes += pd.presentBytes;
+        }
+      }
+      pb.points.push(point);
+      pb.logicalBytes += point.logicalBytes;
+      pb.transferBytes += point.transferBytes;
+      pb.presentBytes += point.presentBytes;
+      plan.pointsToCopy++;
+    }
+    pb.points.sort((a, b) => a.time.localeCompare(b.time));
+    const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
+    if (record.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
+      pb.sharedNote = `${record.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer.`;
+      plan.notes.push(pb.sharedNote);
+    }
+    plan.backups.push(pb);
+    plan.logicalBytes += pb.logicalBytes;
+    plan.transferBytes += pb.transferBytes;
+    plan.presentBytes += pb.presentBytes;
+  }
+  plan.readBytes = plan.transferBytes;
+  plan.storeBytes = plan.transferBytes + plan.chunksToTransfer * CHUNK_OVERHEAD;
+  plan.freeBytes = await target.storage.freeSpace();
+  plan.fits = plan.freeBytes === undefined || plan.storeBytes <= plan.freeBytes;
+  if (plan.freeBytes === undefined) plan.notes.push(`Free space on ${target.location} cannot be known (object storage); this copy will store about ${formatBytes(plan.storeBytes)}.`);
+  return plan;
+}
+
+export function refuseIfTooBig(plan: CopyPlan): void {
+  if (!plan.fits) {
+    throw new BackhaulError('no-space', `The copy needs about ${formatBytes(plan.storeBytes)} but ${plan.target.location} has only ${formatBytes(plan.freeBytes ?? 0)} free.`,
+      'Nothing was written. Free space on the target, or copy fewer points (e.g. --points latest).');
+  }
+}

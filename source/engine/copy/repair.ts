@@ -1,0 +1,92 @@
+/**
+ * Healing a damaged repository from another one that holds the same chunks
+ * (the reference system's health check repairs a copy from its source).
+ * Under the writer lock: forget the damaged packs, re-copy (verified) every
+ * chunk they held and every missing chunk a restore point references, write
+ * a fresh index of the good packs, then delete the old index files and the
+ * damaged packs. Only damaged or missing chunks cross the wire.
+ */
+import type {ChunkId, PackId} from '../ids.js';
+import {writeIndexFile} from '../repository/index-store.js';
+import {packKey} from '../repository/pack.js';
+import type {Repository} from '../repository/repository.js';
+import {RepositoryWriter} from '../repository/writer.js';
+import type {VerifyReport} from '../repository/verify.js';
+import {pointChunks} from '../repository/verify.js';
+
+export interface RepairResult {
+  chunksRecopied: number;
+  bytesRecopied: number;
+  unrecoverable: number;
+  packsRemoved: number;
+}
+
+export async function repairFrom(target: Repository, source: Repository, report: VerifyReport, options: {signal?: AbortSignal} = {}): Promise<RepairResult> {
+  const writer = await RepositoryWriter.begin(target, `repair from ${source.location}`, options);
+  const result: RepairResult = {chunksRecopied: 0, bytesRecopied: 0, unrecoverable: 0, packsRemoved: 0};
+  try {
+    const badPacks = new Set(report.badPacks);
+    const wanted = new Set<string>(report.badChunks);
+    for (const [id, loc] of target.index.entries()) if (badPacks.has(loc.pack)) wanted.add(id);
+    target.index.dropPacks(badPacks);
+    // Chunks referenced by broken points but absent from the index (lost packs or index files).
+    for (const broken of report.brokenPoints) {
+      const point = await target.getPoint(broken.backupId, broken.pointId);
+      const refs = await pointChunks(target, point).catch(() => undefined);
+      for (const id of refs ?? []) if (!target.index.has(id)) wanted.add(id);
+      // A tree that could not be read: its chunks come from the source's copy of the point.
+      if (!refs) for (const node of point.nodes) for (const disk of node.disks) for (const id of disk.tree ?? []) wanted.add(id);
+    }
+    for (const id of report.badChunks) target.index.dropChunk(id);
+    for (const id of wanted) {
+      if (target.index.has(id)) continue;
+      if (!source.index.has(id)) {
+        result.unrecoverable++;
+        continue;
+      }
+      try {
+        const blob = await source.readBlob(id as ChunkId);
+        source.verifyBlob(id as ChunkId, blob);
+        await writer.addEncoded(id as ChunkId, Buffer.from(blob.payload), blob.rawLength, blob.encoding as 0 | 1);
+        result.chunksRecopied++;
+        result.bytesRecopied += blob.payload.length;
+      } catch {
+        result.unrecoverable++;
+      }
+    }
+    // Trees that were unreadable may reference further missing chunks: a second pass now they are back.
+    for (const broken of report.brokenPoints) {
+      const point = await target.getPoint(broken.backupId, broken.pointId);
+      for (const id of await pointChunks(target, point).catch(() => new Set<string>())) {
+        if (writer.has(id) || !source.index.has(id)) continue;
+        const blob = await source.readBlob(id as ChunkId);
+        source.verifyBlob(id as ChunkId, blob);
+        await writer.addEncoded(id as ChunkId, Buffer.from(blob.payload), blob.rawLength, blob.encoding as 0 | 1);
+        result.chunksRecopied++;
+        result.bytesRecopied += blob.payload.length;
+      }
+    }
+    await writer.flush();
+    await rewriteIndex(target, badPacks);
+    result.packsRemoved = badPacks.size;
+    return result;
+  } finally {
+    await writer.close();
+  }
+}
+
+/** One new index of every good pack; then the old index files and the damaged packs go. */
+async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<void> {
+  const old = new Set<string>();
+  for await (const info of target.storage.list('index/')) old.add(info.key);
+  const packs = new Map<string, [ChunkId, number, number, number, 0 | 1][]>();
+  for (const [id, loc] of target.index.entries()) {
+    let list = packs.get(loc.pack);
+    if (!list) packs.set(loc.pack, (list = []));
+    list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
+  }
+  const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})));
+  for (const k of old) if (k !== key) await target.storage.delete(k);
+  for (const p of badPacks) await target.storage.delete(packKey(p));
+  await target.reloadIndex();
+}

@@ -1,0 +1,63 @@
+/**
+ * Which backups, restore points and cluster nodes a copy job takes.
+ * Backups: ids, or shell-style patterns on machine and job names (default: all).
+ * Points: `latest`, `latest:N` (per backup), `all`, `since:DATE`, or ids.
+ * Nodes: a subset of a cluster's nodes (default: every node).
+ */
+import {usageError} from '../errors.js';
+import type {BackupRecord, PointManifest} from '../repository/model.js';
+
+export interface Selection {
+  backups?: string[];
+  machine?: string;
+  job?: string;
+  points?: string;
+  nodes?: string[];
+}
+
+export function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+export function selectBackups(all: BackupRecord[], selection: Selection): BackupRecord[] {
+  const machine = selection.machine ? globToRegExp(selection.machine) : undefined;
+  const job = selection.job ? globToRegExp(selection.job) : undefined;
+  const ids = selection.backups?.length ? new Set(selection.backups) : undefined;
+  if (ids) {
+    for (const id of ids) if (!all.some((b) => b.id === id)) throw usageError(`No backup "${id}" in the source.`, 'Run `backhaul list --repo SOURCE` to see the ids.');
+  }
+  return all.filter((b) => (!ids || ids.has(b.id)) && (!machine || machine.test(b.machine)) && (!job || job.test(b.job)));
+}
+
+export type PointFilter = (points: PointManifest[]) => {picked: PointManifest[]; filtered: PointManifest[]};
+
+export function parsePointSpec(spec = 'latest'): PointFilter {
+  const split = (picked: PointManifest[], points: PointManifest[]) => ({picked, filtered: points.filter((p) => !picked.includes(p))});
+  if (spec === 'all') return (points) => split(points, points);
+  if (spec === 'latest') return (points) => split(points.slice(-1), points);
+  const latest = /^latest:(\d+)$/.exec(spec);
+  if (latest) {
+    const n = Number(latest[1]);
+    if (n < 1) throw usageError('--points latest:N needs N ≥ 1.');
+    return (points) => split(points.slice(-n), points);
+  }
+  if (spec.startsWith('since:')) {
+    const since = Date.parse(spec.slice(6));
+    if (Number.isNaN(since)) throw usageError(`--points ${spec}: "${spec.slice(6)}" is not a date.`, 'Use ISO 8601, e.g. since:2026-11-01 or since:2026-11-01T12:00Z.');
+    return (points) => split(points.filter((p) => Date.parse(p.time) >= since), points);
+  }
+  const ids = new Set(spec.split(',').map((s) => s.trim()).filter(Boolean));
+  if (ids.size === 0) throw usageError(`--points "${spec}" names no restore point.`, 'Use latest, latest:N, all, since:DATE or point ids separated by commas.');
+  return (points) => split(points.filter((p) => ids.has(p.id)), points);
+}
+
+/** Checks --nodes against a cluster; returns the chosen node names (all when none given). */
+export function selectNodes(backup: BackupRecord, nodes: string[] | undefined): string[] {
+  const names = backup.nodes.map((n) => n.name);
+  if (!nodes || nodes.length === 0 || backup.kind !== 'cluster') return names;
+  for (const n of nodes) {
+    if (!names.includes(n)) throw usageError(`Cluster ${backup.machine} has no node "${n}".`, `Its nodes: ${names.join(', ')}.`);
+  }
+  return names.filter((n) => nodes.includes(n));
+}
