@@ -1,8 +1,18 @@
 /** Opens S3 storage for a registered location (kept apart so the filesystem path never loads the AWS SDK). */
-import {BackhaulError} from '../errors.js';
 import type {RepositoryEntry} from '../jobs/settings.js';
+import {S3Storage} from './s3.js';
 import type {Storage} from './storage.js';
 
-export async function openS3Storage(entry: RepositoryEntry): Promise<Storage> {
-  throw new BackhaulError('usage', `Object storage (${entry.location}) is not available yet.`, 'Use a directory repository.');
+/** `createBucket`: make the bucket if it is missing (for `backhaul repo add` / creating a repository). */
+export async function openS3Storage(entry: RepositoryEntry, options: {createBucket?: boolean} = {}): Promise<Storage> {
+  const storage = new S3Storage(entry.location, {endpoint: entry.endpoint, region: entry.region});
+  if (options.createBucket) {
+    try {
+      await storage.ensureBucket();
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
+  }
+  return storage;
 }
