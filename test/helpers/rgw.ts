@@ -249,7 +249,7 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
     rmSync(dir, {recursive: true, force: true});
   };
   try {
-    const ports = await freePorts(3);
+    const ports = process.env.HACK_PORTS ? process.env.HACK_PORTS.split(',').map(Number) : await freePorts(3);
     const conf = join(dir, 'ceph.conf');
     const fsid = randomUUID();
     writeFileSync(conf, cephConf(dir, fsid, ports, options.memstoreBytes ?? 4 * 1024 ** 3));

@@ -34,9 +34,11 @@ export function encodeBlob(data: Buffer): {encoding: Encoding; payload: Buffer} 
 
 /** Same decision as encodeBlob, but the full compression runs on libuv's thread pool, off the main thread. */
 export async function encodeBlobAsync(data: Buffer): Promise<{encoding: Encoding; payload: Buffer}> {
-  if (data.length <= SAMPLE * 2) return encodeBlob(data);
-  const probe = deflateRawSync(data.subarray(0, SAMPLE), {level: 1});
-  if (probe.length > SAMPLE * WORTH) return {encoding: RAW, payload: data};
+  if (data.length < 512) return {encoding: RAW, payload: data};
+  if (data.length > SAMPLE * 2) {
+    const probe = deflateRawSync(data.subarray(0, SAMPLE), {level: 1});
+    if (probe.length > SAMPLE * WORTH) return {encoding: RAW, payload: data};
+  }
   const payload = await deflateAsync(data, {level: 1});
   return payload.length < data.length * WORTH ? {encoding: DEFLATE, payload} : {encoding: RAW, payload: data};
 }
