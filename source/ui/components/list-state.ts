@@ -109,6 +109,7 @@ function positionOf<T>(s: ListState<T>, id: string): number {
 export function listReducer<T>(s: ListState<T>, a: ListAction<T>): ListState<T> {
   switch (a.type) {
     case 'setItems': {
+      if (a.items === s.items) return s;
       const current = currentItem(s);
       const ids = new Set(a.items.map(s.idOf));
       const marks = new Set([...s.marks].filter((id) => ids.has(id)));

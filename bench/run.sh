@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm run bench: every benchmark, each printing ratios against a reference
+# tool run in the same script on the same data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node --import tsx bench/backup-copy.ts "$@"
+[ -f bench/demo-noop.ts ] && node --import tsx bench/demo-noop.ts
+[ -f bench/tui.ts ] && node --import tsx bench/tui.ts
+[ -f bench/s3.ts ] && node --import tsx bench/s3.ts
+exit 0
