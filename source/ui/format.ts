@@ -73,3 +73,6 @@ export function safeText(s: string): string {
   }
   return out;
 }
+
+/** An ISO time as the CLI shows it: '2026-11-25 09:42' (UTC, as stored). */
+export const formatTime = (iso: string | undefined) => (iso ? iso.slice(0, 16).replace('T', ' ') : '–');

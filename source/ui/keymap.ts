@@ -13,7 +13,7 @@ export const ACTION_IDS = [
   'nav.open', 'nav.back', 'pane.next', 'pane.prev',
   'mark.toggle', 'mark.all', 'filter.start', 'filter.accept', 'filter.clear', 'sort.next', 'sort.reverse',
   'repo.switch', 'cluster.nodes', 'history.open', 'audit.open', 'restore.open',
-  'copy.plan', 'copy.start', 'copy.cancel',
+  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel',
   'confirm.yes', 'confirm.no', 'input.submit', 'input.cancel',
   'help.toggle', 'app.quit',
 ] as const;
@@ -61,6 +61,8 @@ export const BINDINGS = {
   'audit.open': b(['A'], 'audit', 'Screens', 'Show the audit log of delegated restores.'),
   'restore.open': b(['R'], 'restore', 'Screens', 'Start a delegated restore (admins only).'),
   'copy.plan': b(['c'], 'copy', 'Copy', 'Plan a copy of the marked items, or of the one under the cursor.'),
+  'copy.points': b(['p'], 'points', 'Copy', 'Switch the plan between the latest restore point and every restore point.'),
+  'copy.target': b(['tab'], 'target', 'Copy', 'Choose the next registered repository as the copy target.'),
   'copy.start': b(['return'], 'start copy', 'Copy', 'Start the planned copy.'),
   'copy.cancel': b(['x', 'ctrl+c'], 'cancel', 'Copy', 'Cancel the running copy (asks first).'),
   'confirm.yes': b(['y'], 'yes', 'Dialogs', 'Answer yes.'),

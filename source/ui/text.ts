@@ -65,3 +65,19 @@ export function fit(s: string, width: number, align: 'left' | 'right' = 'left'):
   const pad = ' '.repeat(Math.max(0, width - textWidth(t)));
   return align === 'right' ? pad + t : t + pad;
 }
+
+/** Word-wraps `s` into lines of at most `width` cells (a word longer than a line is cut with '…'). */
+export function wrapText(s: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (textWidth(next) <= width) line = next;
+    else {
+      if (line) lines.push(line);
+      line = truncate(word, width);
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}

@@ -145,6 +145,9 @@ paxos min wait = 0.01
 osd memory target = 939524096
 osd op num shards = 1
 osd op num threads per shard = 2
+# Fail fast when another process took a port (the default waits 3 x 5 s); startRgw then retries on new ports.
+ms bind retry count = 1
+ms bind retry delay = 1
 
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:${rgw} tcp_nodelay=1
@@ -156,9 +159,14 @@ function tail(text: string, lines = 30): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+function readLog(dir: string, name: string): string {
+  const path = join(dir, 'log', `${name}.log`);
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
+}
+
 function logTail(dir: string, name: string): string {
   const path = join(dir, 'log', `${name}.log`);
-  return existsSync(path) ? `--- ${path} (tail) ---\n${tail(readFileSync(path, 'utf8'))}` : `(no log at ${path})`;
+  return existsSync(path) ? `--- ${path} (tail) ---\n${tail(readLog(dir, name))}` : `(no log at ${path})`;
 }
 
 function run(bin: string, args: string[], timeoutMs: number): Promise<string> {
@@ -193,12 +201,25 @@ function startDaemon(name: string, bin: string, args: string[]): Daemon {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function deathOf(daemons: Daemon[], dir: string, what: string): Promise<never> {
+  return Promise.race(daemons.map((d) => d.exited.then(() => d))).then((dead) => {
+    throw new Error(`${dead.name} exited (code ${dead.child.exitCode}) while waiting for ${what}.\n${tail(dead.output.join(''))}\n${logTail(dir, dead.name)}`);
+  });
+}
+
+/** `step`, unless a daemon dies first (then its log says why, at once). */
+function guarded<T>(step: Promise<T>, daemons: Daemon[], dir: string, what: string): Promise<T> {
+  const death = deathOf(daemons, dir, what);
+  death.catch(() => {});
+  return Promise.race([step, death]);
+}
+
 /** Polls `ready` until it is true; fails early if a daemon exits, or at the deadline. */
 async function waitFor(what: string, ready: () => Promise<boolean>, daemons: Daemon[], deadline: number, dir: string): Promise<void> {
-  let dead: Daemon | undefined;
-  for (const d of daemons) void d.exited.then(() => (dead ??= d));
+  let died: unknown;
+  deathOf(daemons, dir, what).catch((e) => (died = e));
   for (;;) {
-    if (dead) throw new Error(`${dead.name} exited (code ${dead.child.exitCode}) while waiting for ${what}.\n${tail(dead.output.join(''))}\n${logTail(dir, dead.name)}`);
+    if (died) throw died;
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) {
       const last = daemons[daemons.length - 1]!;
@@ -249,7 +270,7 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
     rmSync(dir, {recursive: true, force: true});
   };
   try {
-    const ports = process.env.HACK_PORTS ? process.env.HACK_PORTS.split(',').map(Number) : await freePorts(3);
+    const ports = await freePorts(3);
     const conf = join(dir, 'ceph.conf');
     const fsid = randomUUID();
     writeFileSync(conf, cephConf(dir, fsid, ports, options.memstoreBytes ?? 4 * 1024 ** 3));
@@ -261,7 +282,7 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
 
     const ceph = (...args: string[]) => run(which('ceph')!, ['-c', conf, '--connect-timeout', String(Math.ceil(left() / 1000)), ...args], left());
     const osdUuid = randomUUID();
-    const osdId = (await ceph('osd', 'new', osdUuid)).trim();
+    const osdId = (await guarded(ceph('osd', 'new', osdUuid), cluster.daemons, dir, 'the monitor')).trim();
     phase('osd new');
     mkdirSync(join(dir, 'osd', osdId));
     await run(which('ceph-osd')!, ['-c', conf, '-i', osdId, '--mkfs', '--osd-uuid', osdUuid], left());
@@ -276,14 +297,15 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
     phase('rgw answers');
     const accessKeyId = 'BACKHAUL' + randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase();
     const secretAccessKey = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '').slice(0, 8);
-    await run(which('radosgw-admin')!, ['-c', conf, 'user', 'create', '--uid=backhaul', '--display-name=Backhaul tests',
-      `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], left());
+    await guarded(run(which('radosgw-admin')!, ['-c', conf, 'user', 'create', '--uid=backhaul', '--display-name=Backhaul tests',
+      `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], left()), cluster.daemons, dir, 'the S3 user');
     const startMs = phase('user created');
     return {endpoint: `http://127.0.0.1:${ports[2]}`, accessKeyId, secretAccessKey, region: 'us-east-1', startMs, phasesMs, dir, stop};
   } catch (e) {
     const logs = (e as Error).message.includes('--- ') ? '' : '\n' + cluster.daemons.map((d) => logTail(dir, d.name)).join('\n');
+    const portRace = cluster.daemons.some((d) => /Address already in use/.test(readLog(dir, d.name)));
     await stop();
-    throw new Error(`Could not start the test Ceph RGW: ${(e as Error).message}${logs}`);
+    throw Object.assign(new Error(`Could not start the test Ceph RGW: ${(e as Error).message}${logs}`), {portRace});
   }
 }
 
@@ -300,8 +322,7 @@ export async function startRgw(options: RgwOptions = {}): Promise<RgwServer> {
     try {
       return await startOnce(options);
     } catch (e) {
-      const portRace = /Address already in use|bind.*failed|unable to bind/i.test((e as Error).message);
-      if (!portRace || attempt >= 3) throw e;
+      if (!(e as {portRace?: boolean}).portRace || attempt >= 3) throw e;
     }
   }
 }

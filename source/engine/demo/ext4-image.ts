@@ -77,3 +77,16 @@ export async function rewriteFileBlocks(w: TreeWriter, imageRel: string, path: s
     if (rng.chance(0.5) || count < 4) await w.patch(imageRel, block * EXT4_BLOCK, content(), true);
   }
 }
+
+/** `fileBlocks` for many files with one debugfs run. */
+export async function fileBlocksMany(image: string, paths: string[]): Promise<number[][]> {
+  const script = `${image}.blocks-${process.pid}`;
+  await writeFile(script, paths.map((p) => `blocks ${p}\n`).join(''));
+  try {
+    const {stdout} = await run('debugfs', ['-f', script, image], {maxBuffer: 256 << 20});
+    const sections = stdout.split(/^debugfs: blocks .*$/m).slice(1);
+    return sections.map((s) => s.split(/\s+/).filter((x) => /^\d+$/.test(x)).map(Number));
+  } finally {
+    await rm(script, {force: true});
+  }
+}

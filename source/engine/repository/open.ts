@@ -23,10 +23,10 @@ export function resolveLocation(nameOrLocation: string): Resolved {
   throw new BackhaulError('no-repository', `No repository named "${nameOrLocation}".`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
 }
 
-export async function storageFor(entry: RepositoryEntry): Promise<Storage> {
+export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean} = {}): Promise<Storage> {
   if (entry.location.startsWith('s3://')) {
     const {openS3Storage} = await import('../storage/s3-open.js');
-    return openS3Storage(entry);
+    return openS3Storage(entry, options);
   }
   return new FilesystemStorage(entry.location);
 }
@@ -45,5 +45,5 @@ export async function createRepository(entry: RepositoryEntry): Promise<Reposito
       throw fromSystemError(e, entry.location) ?? e;
     }
   }
-  return Repository.create(await storageFor(entry));
+  return Repository.create(await storageFor(entry, {createBucket: true}));
 }

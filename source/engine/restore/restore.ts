@@ -12,7 +12,7 @@ import type {Repository} from '../repository/repository.js';
 import {mapLimit} from '../util/concurrency.js';
 import {checkEntryPath, SafeDirs} from './safe-path.js';
 import {pickDisks} from './select.js';
-import {writeChunksTo, type Ownership} from './write-file.js';
+import {fsTime, writeChunksTo, type Ownership} from './write-file.js';
 
 export interface RestoreOptions {
   to: string;
@@ -143,7 +143,7 @@ async function restoreEntries(repo: Repository, dirs: SafeDirs, subdir: string[]
     });
     const owner = ownerFor(e, options);
     if (owner) await fs.lchown(path, owner.uid, owner.gid);
-    await fs.lutimes(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
+    await fs.lutimes(path, fsTime(e.mtimeMs), fsTime(e.mtimeMs));
   }
   // Directories last, deepest first: writing into a directory changes its mtime.
   for (const e of dirEntries.reverse()) {
@@ -151,6 +151,6 @@ async function restoreEntries(repo: Repository, dirs: SafeDirs, subdir: string[]
     const owner = ownerFor(e, options);
     if (owner) await fs.chown(path, owner.uid, owner.gid);
     await fs.chmod(path, e.mode & 0o7777);
-    await fs.utimes(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
+    await fs.utimes(path, fsTime(e.mtimeMs), fsTime(e.mtimeMs));
   }
 }

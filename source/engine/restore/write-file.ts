@@ -22,6 +22,17 @@ export interface WriteOptions {
   onBytes?: (n: number) => void;
 }
 
+/**
+ * Seconds to pass to utimes so the file gets exactly `ms`: libuv truncates to
+ * whole microseconds, and ms/1000 as a double can fall a fraction of a
+ * microsecond short (1795609257100 ms came back as ...099.999 ms). Half a
+ * microsecond more always truncates to the exact millisecond. Node reads a
+ * negative number as "now", so times before 1970 go as a Date.
+ */
+export function fsTime(ms: number): number | Date {
+  return ms >= 0 ? ms / 1000 + 5e-7 : new Date(ms);
+}
+
 const isZero = (b: Buffer) => b.length > 4096 && b.every((x) => x === 0);
 
 export async function writeChunksTo(repo: Repository, path: string, chunks: ChunkId[], options: WriteOptions): Promise<number> {
@@ -50,7 +61,7 @@ export async function writeChunksTo(repo: Repository, path: string, chunks: Chun
     await handle.truncate(position);
     if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
     await handle.chmod(options.mode & 0o7777);
-    await handle.utimes(new Date(options.mtimeMs), new Date(options.mtimeMs));
+    await handle.utimes(fsTime(options.mtimeMs), fsTime(options.mtimeMs));
   } catch (e) {
     throw fromSystemError(e, path) ?? e;
   } finally {

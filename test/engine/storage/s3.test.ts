@@ -38,18 +38,22 @@ describe('parseS3Location', () => {
 if (skip) {
   it('S3 storage against a real Ceph RGW', {skip}, () => {});
 } else describe('on a real Ceph RGW', () => {
-  before(async (t) => {
+  before(async () => {
     server = await rgw.get();
     // The SDK's default credential chain is the only way in; we never pass keys.
     process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
-    if ('diagnostic' in t) t.diagnostic(`RGW started in ${server.startMs} ms at ${server.endpoint} (steps: ${JSON.stringify(server.phasesMs)})`);
     const storage = open();
     assert.equal(await storage.ensureBucket(), 'created');
     assert.equal(await storage.ensureBucket(), 'exists');
     await storage.close();
   });
   after(() => rgw.stop());
+
+  it('starts a throwaway Ceph RGW', (t) => {
+    t.diagnostic(`RGW started in ${server.startMs} ms at ${server.endpoint} (steps: ${JSON.stringify(server.phasesMs)})`);
+    assert.match(server.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
 
   runStorageContract('S3 on Ceph RGW', async () => open());
 

@@ -1,0 +1,136 @@
+/**
+ * Delegated restore: an admin or restore operator restores files from a
+ * backup (typically a copy, which its owner cannot see) on behalf of a user,
+ * into a directory or a .tar archive that belongs to that user. Also the
+ * user's own restore through sudo, which takes the same path with the caller
+ * as the recipient.
+ *
+ * Guarantees:
+ * - The privilege (`restore.delegated`) is checked before anything is read;
+ *   hidden backups and points fail exactly like missing ones.
+ * - A reason is required (it is asked before browsing, as in the reference
+ *   system) and recorded.
+ * - Everything is written with the recipient's rights (as-user.ts): restored
+ *   files belong to them (modes and mtimes kept), and nothing lands where they
+ *   could not write. Untrusted manifest paths are refused (plan.ts).
+ * - Every run that passed the privilege check appends exactly one audit
+ *   entry — ok, failed (with the error) or cancelled — with who, for whom,
+ *   backup, point, node/disk, paths, destination, reason, start/end and bytes.
+ *   Refused attempts are audited too when the log can be written.
+ */
+import {appendAudit, type AuditAction, type AuditEntry} from '../access/audit.js';
+import {getVisibleBackup, getVisiblePoint, requirePrivilege, type AccessContext} from '../access/authorize.js';
+import {lookupUser, type UserDb} from '../access/identity.js';
+import {BackhaulError, usageError} from '../errors.js';
+import type {BackupId, PointId} from '../ids.js';
+import type {BackupRecord, PointManifest} from '../repository/model.js';
+import type {Repository} from '../repository/repository.js';
+import {checkCanActAs, type Recipient} from './as-user.js';
+import {restoredStamp, type Conflict} from './conflicts.js';
+import {writePlanToDir} from './dir-writer.js';
+import {planRestore} from './plan.js';
+import {writePlanToTar} from './tar-export.js';
+
+export type Destination = {kind: 'dir'; path: string; conflict: Conflict} | {kind: 'tar'; path: string};
+
+export interface DelegatedRequest {
+  backupId: string;
+  /** A point id or 'latest'. */
+  pointId: string;
+  node?: string;
+  disk?: string;
+  paths?: string[];
+  forUser: string;
+  reason: string;
+  destination: Destination;
+}
+
+export interface RestoreProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  /** The user database for --for (tests pass their own). */
+  userDb?: UserDb;
+  now?: () => Date;
+}
+
+export interface DelegatedResult {
+  backup: BackupRecord;
+  point: PointManifest;
+  files: number;
+  bytes: number;
+  destination: string;
+  renamed: Array<[string, string]>;
+  replaced: string[];
+  audit: AuditEntry;
+}
+
+const describe = (d: Destination) => (d.kind === 'tar' ? `tar:${d.path}` : `dir:${d.path} (${d.conflict})`);
+
+async function pickVisiblePoint(repo: Repository, access: AccessContext, backup: BackupRecord, pointId: string): Promise<PointManifest> {
+  if (pointId !== 'latest') return getVisiblePoint(repo, access, backup.id, pointId as PointId);
+  const last = (await repo.listPoints(backup.id)).at(-1);
+  if (!last) throw new BackhaulError('not-found', `Backup ${backup.id} has no restore points.`);
+  return last;
+}
+
+function checkRequest(req: DelegatedRequest): void {
+  if (!req.reason || req.reason.trim() === '') throw usageError('A delegated restore needs a reason.', 'Say why, e.g. --reason "ticket 4711: alice deleted her report".');
+  if (!req.destination.path) throw usageError('Missing destination.', 'Pass --to DIR or --tar FILE.');
+}
+
+export async function delegatedRestore(repo: Repository, access: AccessContext, req: DelegatedRequest, options: RunOptions = {}): Promise<DelegatedResult> {
+  try {
+    requirePrivilege(access.actor, access.role, 'restore.delegated');
+  } catch (e) {
+    await appendAudit(repo.storage, {action: 'restore.delegated', actor: access.actor, result: 'failed', forUser: req.forUser.slice(0, 64),
+      backupId: req.backupId.slice(0, 64), reason: req.reason?.slice(0, 500), error: (e as Error).message}).catch(() => undefined);
+    throw e;
+  }
+  checkRequest(req);
+  const info = lookupUser(req.forUser, options.userDb);
+  return runAudited(repo, access, 'restore.delegated', req, {uid: info.uid, gid: info.gid, name: info.name}, options);
+}
+
+/** A user's restore of their own backup through sudo: same writer and audit, the caller is the recipient. */
+export async function ownRestore(repo: Repository, access: AccessContext, req: Omit<DelegatedRequest, 'forUser' | 'reason'> & {reason?: string}, options: RunOptions = {}): Promise<DelegatedResult> {
+  const a = access.actor;
+  return runAudited(repo, access, 'restore.own', {...req, forUser: a.user, reason: req.reason ?? ''}, {uid: a.uid, gid: a.gid, name: a.user}, options);
+}
+
+async function runAudited(repo: Repository, access: AccessContext, action: AuditAction, req: DelegatedRequest, recipient: Recipient, options: RunOptions): Promise<DelegatedResult> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const progress: RestoreProgress = {bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0};
+  const base = {action, actor: access.actor, forUser: recipient.name, backupId: req.backupId.slice(0, 64), pointId: req.pointId.slice(0, 64), node: req.node, disk: req.disk,
+    paths: req.paths?.length ? req.paths : undefined, destination: describe(req.destination), reason: req.reason || undefined, startedAt: startedAt.toISOString()};
+  const tick = setInterval(() => options.onProgress?.({...progress}), 200);
+  try {
+    const backup = await getVisibleBackup(repo, access, req.backupId as BackupId);
+    const point = await pickVisiblePoint(repo, access, backup, req.pointId);
+    base.pointId = point.id;
+    checkCanActAs(recipient);
+    const plan = await planRestore(repo, point, req);
+    Object.assign(progress, {bytesTotal: plan.bytes, filesTotal: plan.files});
+    options.onProgress?.({...progress});
+    const hooks = {recipient, signal: options.signal, onBytes: (n: number) => (progress.bytesDone += n), onFile: () => progress.filesDone++};
+    const written = req.destination.kind === 'tar'
+      ? {...(await writePlanToTar(repo, plan.entries, {...hooks, path: req.destination.path})), renamed: [], replaced: []}
+      : await writePlanToDir(repo, plan.entries, {...hooks, root: req.destination.path, conflict: req.destination.conflict, stamp: restoredStamp(startedAt), createRootAsAdmin: action === 'restore.delegated'});
+    options.onProgress?.({...progress});
+    const audit = await appendAudit(repo.storage, {...base, disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined), result: 'ok', endedAt: now().toISOString(), bytes: written.bytes});
+    return {backup, point, files: written.files, bytes: written.bytes, destination: req.destination.path, renamed: written.renamed, replaced: written.replaced, audit};
+  } catch (e) {
+    const result = e instanceof BackhaulError && e.code === 'cancelled' ? 'cancelled' : 'failed';
+    await appendAudit(repo.storage, {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message}).catch(() => undefined);
+    throw e;
+  } finally {
+    clearInterval(tick);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The copy plan: what a backup copy job will do before it writes anything —
+ * target repository (Tab cycles the registered ones), the selection, bytes
+ * logical / to read / to transfer / to store, free space, skipped points
+ * with reasons, and the engine's notes. Enter starts the copy (refused with a
+ * clear status line when the target lacks room or nothing is left to copy);
+ * Esc goes back. A plan shown for one target is never started on another.
+ */
+import React, {useMemo} from 'react';
+import {Box, Text} from 'ink';
+import {planCopy, refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
+import {matches} from '../keymap.js';
+import {openRepository, requireCopyRights, targetsFor} from '../repos.js';
+import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
+import {useStore} from '../store.js';
+import {useTheme} from '../theme.js';
+import {Caption, Placeholder, useLoad} from './common.js';
+import {planLines, type Line} from './plan-lines.js';
+import {defineScreen, type ScreenProps} from './screen.js';
+
+export interface PlanParams {
+  readonly source: string;
+  readonly backups: readonly string[];
+  /** A point spec (ids, 'all', ...); when absent the plan offers latest/all with `p`. */
+  readonly points?: string;
+  readonly nodes?: readonly string[];
+  /** The selection in words, e.g. "sql-cluster: nodes node1, node2". */
+  readonly label: string;
+}
+
+interface View {readonly target: number; readonly all: boolean; readonly offset: number}
+type ViewAction = {readonly type: 'target'; readonly count: number} | {readonly type: 'scope'} | {readonly type: 'scroll'; readonly by: number; readonly max: number};
+
+function viewReducer(v: View, a: ViewAction): View {
+  switch (a.type) {
+    case 'target': return a.count < 2 ? v : {...v, target: (v.target + 1) % a.count, offset: 0};
+    case 'scope': return {...v, all: !v.all, offset: 0};
+    case 'scroll': return {...v, offset: Math.max(0, Math.min(a.max, v.offset + a.by))};
+  }
+}
+
+interface Planned {readonly plan: CopyPlan; readonly target: string; readonly points: string}
+
+async function makePlan(p: PlanParams, target: string | undefined, points: string): Promise<Planned | undefined> {
+  if (!target) return undefined;
+  const [source, dst] = await Promise.all([openRepository(p.source), openRepository(target)]);
+  await requireCopyRights(source, dst);
+  // Another process may have written to the target since it was opened: count what it holds now.
+  await dst.reloadIndex();
+  const plan = await planCopy(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
+  return {plan, target, points};
+}
+
+const SCROLL: Array<[Parameters<typeof matches>[0], number]> = [['nav.down', 1], ['nav.up', -1], ['nav.pageDown', 10], ['nav.pageUp', -10], ['nav.top', -1e9], ['nav.bottom', 1e9]];
+
+function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
+  const shell = useShell();
+  const theme = useTheme();
+  const targets = useMemo(() => targetsFor(params.source), [params.source]);
+  const [view, views] = useStore(viewReducer, {target: 0, all: false, offset: 0});
+  const target = targets[view.target];
+  const points = params.points ?? (view.all ? 'all' : 'latest');
+  const data = useLoad(() => makePlan(params, target, points), [target, points], active);
+  const current = data.value && data.value.target === target && data.value.points === points && !data.loading ? data.value : undefined;
+  const lines: Line[] = data.value ? planLines(data.value.plan, {
+    source: params.source, target: data.value.target, targets: targets.length, targetIndex: view.target, selection: params.label,
+    points: params.points ? 'the marked restore points' : view.all ? 'every restore point of each backup' : 'the latest restore point of each backup',
+    scopable: params.points === undefined,
+  }, width) : [];
+  // Points picked on the points screen are fixed: `p` does nothing there, so the footer does not offer it.
+  useFooter(params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
+  const room = Math.max(1, height - 1);
+  const max = Math.max(0, lines.length - room);
+  useScreenKeys((k) => {
+    const scroll = SCROLL.find(([action]) => matches(action, k));
+    if (scroll) views.dispatch({type: 'scroll', by: scroll[1], max});
+    else if (matches('copy.target', k)) views.dispatch({type: 'target', count: targets.length});
+    else if (matches('copy.points', k) && params.points === undefined) views.dispatch({type: 'scope'});
+    else if (matches('copy.start', k)) start();
+    else return false;
+    return true;
+  });
+  function start() {
+    if (!target) return shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
+    if (!current) return shell.showStatus({kind: 'info', message: data.error ? 'The plan failed; nothing can start.' : 'Still planning…'});
+    if (current.plan.pointsToCopy === 0) {
+      return shell.showStatus({kind: 'warn', message: `Nothing to copy: the selected restore points are already on ${target}.`});
+    }
+    try {
+      refuseIfTooBig(current.plan);
+    } catch (e) {
+      return shell.showError(e);
+    }
+    shell.replace('progress', {source: params.source, target, plan: current.plan, label: params.label});
+  }
+  if (!target) return <Caption width={width}>No other registered repository to copy to. Register one with `backhaul repo add NAME PATH`.</Caption>;
+  if (!data.value) return <Placeholder data={data} what={`the copy plan (to ${target})`} width={width} />;
+  const offset = Math.min(view.offset, max);
+  const shown = lines.slice(offset, offset + room);
+  const more = lines.length > room ? `lines ${offset + 1}-${offset + shown.length} of ${lines.length} · ↓/↑ scroll` : '';
+  return (
+    <Box flexDirection="column">
+      {shown.map((line, i) => <Text key={offset + i} wrap="truncate" {...(line.tone ? theme[line.tone] : {})}>{line.text || ' '}</Text>)}
+      <Text {...theme.muted}>{data.loading ? `Planning the copy to ${target}…` : more}</Text>
+    </Box>
+  );
+}
+
+export const planScreen = defineScreen<PlanParams>({
+  id: 'plan',
+  title: 'Copy plan',
+  breadcrumb: () => 'copy plan',
+  actions: ['copy.start', 'copy.target', 'copy.points', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
+  component: PlanScreen,
+});
