@@ -11,7 +11,8 @@ import type {BackupId, ChunkId} from '../ids.js';
 import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';
-import {prefetch, yieldToEventLoop} from '../util/concurrency.js';
+import {VerifyPool} from '../util/verify-pool.js';
+import {transferChunks} from './transfer.js';
 import type {CopyListener, CopyStats, CopySummary, Stage} from './events.js';
 import type {CopyPlan, PlannedBackup, PlannedPoint} from './plan.js';
 import {StatsClock} from './stats.js';
@@ -45,6 +46,7 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
   emit({type: 'copy.start', plan});
   const ticker = setInterval(() => emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes}), 250);
   let writer: RepositoryWriter | undefined;
+  const pool = new VerifyPool();
   try {
     if (plan.pointsToCopy > 0) writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {signal: options.signal, waitMs: options.waitMs});
     for (const backup of plan.backups) {
@@ -53,8 +55,14 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
           if (point.reason === 'already on target') emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: point.reason, nodes: point.nodes});
           continue;
         }
+        // The plan was made before the lock: a run we waited for may have copied this point meanwhile.
+        if (await completeOnTarget(target, backup.backupId, point)) {
+          summary.pointsSkipped++;
+          emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: 'already on target (copied meanwhile)', nodes: point.nodes});
+          continue;
+        }
         try {
-          await copyPoint(source, target, writer!, backup, point, clock, options, emit);
+          await copyPoint(source, target, writer!, backup, point, clock, options, emit, pool);
           summary.pointsCopied++;
           emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'copied', nodes: point.nodes});
         } catch (e) {
@@ -76,6 +84,7 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
   } finally {
     clearInterval(ticker);
     await writer?.close();
+    await pool.close();
   }
   finish(summary, clock, writer);
   emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes});
@@ -90,9 +99,8 @@ function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWrite
 }
 
 async function copyPoint(source: Repository, target: Repository, writer: RepositoryWriter, backup: PlannedBackup, point: PlannedPoint,
-  clock: StatsClock, options: RunOptions, emit: CopyListener): Promise<void> {
+  clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool): Promise<void> {
   const startBytes = writer.stats.bytesAdded;
-  let sinceYield = 0;
   for (const disk of point.disks) {
     const needed = disk.chunks.filter((id) => !writer.has(id));
     const total = needed.reduce((s, id) => s + (source.index.get(id)?.length ?? 0), 0);
@@ -103,35 +111,19 @@ async function copyPoint(source: Repository, target: Repository, writer: Reposit
       const now = Date.now();
       if (!force && now - lastEmit < 100) return;
       lastEmit = now;
-      emit({type: 'copy.disk', backupId: backup.backupId, machine: backup.machine, pointId: point.id, node: disk.node, disk: disk.disk, bytesDone: done, bytesTotal: total, chunksDone, chunksTotal: needed.length});
+      emit({type: 'copy.disk', backupId: backup.backupId, machine: backup.machine, pointId: point.id, node: disk.node, disk: disk.disk, bytesDone: Math.min(done, total), bytesTotal: total, chunksDone: Math.min(chunksDone, needed.length), chunksTotal: needed.length});
     };
     progress(true);
-    const fetches = prefetch(needed, options.concurrency ?? 8, async (id) => ({id: id as ChunkId, blob: await source.readBlob(id as ChunkId)}));
-    for (;;) {
-      if (options.signal?.aborted) throw cancelled();
-      const t0 = performance.now();
-      const next = await fetches.next();
-      clock.add('source read', t0);
-      if (next.done) break;
-      const {id, blob} = next.value;
-      const t1 = performance.now();
-      source.verifyBlob(id, blob);
-      clock.add('hashing', t1);
-      clock.readBytes += blob.payload.length;
-      const t2 = performance.now();
-      if (await writer.addEncoded(id, Buffer.from(blob.payload), blob.rawLength, blob.encoding as 0 | 1)) {
-        clock.transferredBytes += blob.payload.length;
-        clock.chunks++;
-      }
-      clock.add('target write', t2);
-      done += blob.payload.length;
-      chunksDone++;
-      progress();
-      if ((sinceYield += blob.payload.length) >= 8 << 20) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
-    }
+    await transferChunks(source, writer, needed, {
+      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
+      onBytes: (bytes) => {
+        done += bytes;
+        chunksDone++;
+        progress();
+      },
+    });
+    done = total;
+    chunksDone = needed.length;
     progress(true);
     clock.processedBytes += disk.logicalBytes;
   }
@@ -148,6 +140,11 @@ async function copyPoint(source: Repository, target: Repository, writer: Reposit
   manifest.logicalBytes = manifest.nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0);
   await writer.commitPoint(record, manifest, previous !== undefined);
   clock.add('target write', t3);
+}
+
+async function completeOnTarget(target: Repository, backupId: string, point: PlannedPoint): Promise<boolean> {
+  const existing = await target.getPoint(backupId as BackupId, point.id).catch(() => undefined);
+  return existing !== undefined && point.nodes.every((n) => existing.nodes.some((m) => m.name === n));
 }
 
 async function backupOnTarget(target: Repository, id: string): Promise<BackupRecord | undefined> {

@@ -118,6 +118,23 @@ export class RepositoryWriter {
     return true;
   }
 
+  /**
+   * Stores a whole verified pack as it is (a copy whose target lacks every
+   * chunk of a source pack): no repacking, no second hash. Returns false (and
+   * stores nothing) if any of its chunks is already present or pending.
+   */
+  async addPack(id: PackId, data: Buffer, blobs: BlobEntry[]): Promise<boolean> {
+    if (this.signal?.aborted) throw cancelled();
+    if (this.failure) throw this.failure;
+    if (this.repo.index.hasPack(id) || blobs.some((b) => this.has(b[0]))) return false;
+    for (const b of blobs) this.pending.add(b[0]);
+    this.stats.chunksAdded += blobs.length;
+    this.stats.bytesAdded += blobs.reduce((s, b) => s + b[2], 0);
+    this.stats.rawBytesAdded += blobs.reduce((s, b) => s + b[3], 0);
+    await this.upload(id, data, blobs);
+    return true;
+  }
+
   /** Splits a serialised tree into chunks; returns their ids. */
   async addTree(entries: TreeEntry[]): Promise<ChunkId[]> {
     const text = Buffer.from(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''));
@@ -133,6 +150,10 @@ export class RepositoryWriter {
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
     const {id, data, blobs} = this.builder.seal();
+    await this.upload(id, data, blobs);
+  }
+
+  private async upload(id: PackId, data: Buffer, blobs: BlobEntry[]): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
