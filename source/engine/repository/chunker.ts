@@ -9,6 +9,7 @@
  * lengths it could cut and keeps the tail until more data or `finish()`.
  */
 export const CHUNK_MIN = 256 * 1024;
+/** Normalisation point: cuts get easier after it. Chunks average ~264 KiB (see FORMAT.md). */
 export const CHUNK_AVG = 1024 * 1024;
 export const CHUNK_MAX = 4 * 1024 * 1024;
 const GEAR_SEED = 0x9e3779b9;

@@ -33,7 +33,7 @@ export function parseConfig(data: Buffer, location: string): RepositoryConfig {
   } catch {
     throw new BackhaulError('format', `${location} has an unreadable config.`, 'This is not a Backhaul repository, or its config was damaged.');
   }
-  if (config.format !== FORMAT_NAME) {
+  if (typeof config !== 'object' || config === null || config.format !== FORMAT_NAME) {
     throw new BackhaulError('format', `${location} is not a Backhaul repository.`, 'Check the path or URL.');
   }
   if (!Number.isInteger(config.version) || config.version > FORMAT_VERSION || config.version < 1) {

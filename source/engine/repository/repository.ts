@@ -12,6 +12,7 @@ import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
 import {ChunkIndex} from './index-store.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
 import {PackCache} from './pack-cache.js';
+import {mapLimit} from '../util/concurrency.js';
 
 export const backupKey = (id: BackupId) => `backups/${id}/backup.json`;
 export const pointKey = (backup: BackupId, point: PointId) => `backups/${backup}/points/${point}.json`;
@@ -58,7 +59,7 @@ export class Repository {
     for await (const info of this.storage.list('backups/')) {
       if (info.key.endsWith('/backup.json') && info.key.split('/').length === 3) keys.push(info.key);
     }
-    const records = await Promise.all(keys.map((key) => this.readJson<BackupRecord>(key)));
+    const records = await mapLimit(keys, 64, (key) => this.readJson<BackupRecord>(key));
     return records.filter((r) => {
       parseBackupId(r.id);
       return true;
@@ -82,7 +83,8 @@ export class Repository {
     for await (const info of this.storage.list(`backups/${id}/points/`)) {
       if (info.key.endsWith('.json')) keys.push(info.key);
     }
-    const points = await Promise.all(keys.map((key) => this.readJson<PointManifest>(key)));
+    // Bounded: a backup may hold 100,000 points, more than the open-file limit.
+    const points = await mapLimit(keys, 64, (key) => this.readJson<PointManifest>(key));
     for (const p of points) parsePointId(p.id);
     return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
   }
@@ -99,11 +101,21 @@ export class Repository {
     return (await this.storage.stat(pointKey(backupId, pointId))) !== undefined;
   }
 
+  /** A pack the index names must exist: a missing one is damage to the repository, not a wrong argument. */
+  private async getPack(pack: string, chunk: ChunkId): Promise<Buffer> {
+    try {
+      return await this.packCache.get(pack);
+    } catch (e) {
+      if (e instanceof BackhaulError && e.code === 'not-found') throw corrupt(`Pack ${pack.slice(0, 12)} holding chunk ${chunk.slice(0, 12)} is missing from ${this.location}.`);
+      throw e;
+    }
+  }
+
   /** Reads one chunk and checks it against its id. */
   async readChunk(id: ChunkId): Promise<Buffer> {
     const loc = this.index.get(id);
     if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
-    const pack = await this.packCache.get(loc.pack);
+    const pack = await this.getPack(loc.pack, id);
     if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
     return decodeBlob(pack.subarray(loc.offset, loc.offset + loc.length), loc.encoding, loc.rawLength, id, `pack ${loc.pack.slice(0, 12)}`);
   }
@@ -112,7 +124,7 @@ export class Repository {
   async readBlob(id: ChunkId): Promise<{payload: Buffer; encoding: number; rawLength: number}> {
     const loc = this.index.get(id);
     if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
-    const pack = await this.packCache.get(loc.pack);
+    const pack = await this.getPack(loc.pack, id);
     if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
     const payload = pack.subarray(loc.offset, loc.offset + loc.length);
     return {payload, encoding: loc.encoding, rawLength: loc.rawLength};

@@ -10,7 +10,7 @@ import {BackhaulError, cancelled, fromSystemError} from '../errors.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
 import {mapLimit} from '../util/concurrency.js';
-import {checkEntryPath, SafeDirs} from './safe-path.js';
+import {checkEntryPath, SafeDirs, TreeGuard} from './safe-path.js';
 import {pickDisks} from './select.js';
 import {fsTime, writeChunksTo, type Ownership} from './write-file.js';
 
@@ -45,14 +45,28 @@ function ownerFor(entry: TreeEntry, options: RestoreOptions): Ownership | undefi
 
 async function collect(repo: Repository, disk: DiskManifest, filters: string[]): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
+  const guard = new TreeGuard();
   for await (const entry of repo.readTree(disk)) {
-    checkEntryPath(entry.path);
+    guard.add(entry.path, entry.type);
     if (wanted(entry.path, filters)) entries.push(entry);
   }
+  guard.finish();
   return entries;
 }
 
 export async function restorePoint(repo: Repository, backup: BackupRecord, point: PointManifest, options: RestoreOptions): Promise<RestoreResult> {
+  try {
+    return await restoreInto(repo, point, options);
+  } catch (e) {
+    // Damage anywhere (a file tree, a chunk, a missing pack) names the restore point.
+    if (e instanceof BackhaulError && e.code === 'corrupt') {
+      throw new BackhaulError('corrupt', `Restore point ${point.id} of ${backup.machine} (${backup.id}) is damaged: ${e.message}`, e.hint);
+    }
+    throw e;
+  }
+}
+
+async function restoreInto(repo: Repository, point: PointManifest, options: RestoreOptions): Promise<RestoreResult> {
   const filters = (options.paths ?? []).map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean);
   const selected = pickDisks(point, options.node, options.disk);
   for (const s of selected) for (const part of s.subdir) checkEntryPath(part);
@@ -95,11 +109,6 @@ export async function restorePoint(repo: Repository, backup: BackupRecord, point
     result.bytes = progress.bytesDone;
     options.onProgress?.({...progress});
     return result;
-  } catch (e) {
-    if (e instanceof BackhaulError && e.code === 'corrupt') {
-      throw new BackhaulError('corrupt', `Restore point ${point.id} of ${backup.machine} (${backup.id}) is damaged: ${e.message}`, e.hint);
-    }
-    throw e;
   } finally {
     clearInterval(tick);
   }

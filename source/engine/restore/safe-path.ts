@@ -17,6 +17,36 @@ export function checkEntryPath(path: string): string[] {
   return parts;
 }
 
+/**
+ * Refuses a tree (in whatever order its entries come) that names one path
+ * twice or puts an entry beneath one of its own symlinks (`link -> /etc`
+ * then `link/passwd`): restoring it would either fail half-way or, without
+ * SafeDirs, write through the link.
+ */
+export class TreeGuard {
+  private readonly paths = new Set<string>();
+  private readonly links = new Set<string>();
+
+  add(path: string, type: string): void {
+    checkEntryPath(path);
+    if (this.paths.has(path)) throw unsafe(`the path ${JSON.stringify(path).slice(0, 200)} appears twice`);
+    this.paths.add(path);
+    if (type === 'symlink') this.links.add(path);
+  }
+
+  finish(): void {
+    if (this.links.size === 0) return;
+    for (const path of this.paths) {
+      for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) {
+        const parent = path.slice(0, at);
+        if (this.links.has(parent)) throw unsafe(`${JSON.stringify(path).slice(0, 200)} lies beneath the symlink ${JSON.stringify(parent).slice(0, 200)}`);
+      }
+    }
+  }
+}
+
+const unsafe = (what: string) => new BackhaulError('corrupt', `Refusing the manifest: ${what}.`, 'The backup may have been tampered with; nothing was written.');
+
 /** Creates and checks directories below a destination root; remembers what it checked. */
 export class SafeDirs {
   private readonly checked = new Set<string>(['']);
