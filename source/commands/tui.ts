@@ -1,9 +1,18 @@
-/** No command: open the TUI (building the demo workspace first when nothing is registered). */
+/**
+ * No command: open the TUI (building the demo workspace first when nothing is
+ * registered). A failure to start (no terminal, no repository) is printed as
+ * one sentence and a hint with its exit code, like any command's error.
+ */
 import {ensureDemo} from './demo.js';
 import {listRepositories} from '../engine/jobs/settings.js';
+import {printError} from './render/output.js';
 
 export async function openTui(argv: string[]): Promise<number> {
-  if (Object.keys(listRepositories()).length === 0 || argv.includes('--demo')) await ensureDemo(process.stderr, false);
-  const {startTui} = await import('../ui/start.js');
-  return startTui();
+  try {
+    if (Object.keys(listRepositories()).length === 0 || argv.includes('--demo')) await ensureDemo(process.stderr, false);
+    const {startTui} = await import('../ui/start.js');
+    return await startTui();
+  } catch (e) {
+    return printError(process.stderr, e);
+  }
 }

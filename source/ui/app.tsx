@@ -21,7 +21,7 @@ import type {Registry} from './screens/registry.js';
 import {Breadcrumbs} from './components/breadcrumbs.js';
 import {Footer} from './components/footer.js';
 import {HelpOverlay, helpOverflow} from './components/help-overlay.js';
-import {Confirm, confirmKey, dialogHeight, Prompt} from './components/modal.js';
+import {Confirm, confirmKey, dialogHeight, messageLines, Prompt} from './components/modal.js';
 import {statusFromError, StatusLine} from './components/status-line.js';
 import {textInputKey} from './components/text-input.js';
 import {ScreenBoundary} from './screen-boundary.js';
@@ -65,7 +65,10 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
 
   const top = topOf(state.nav);
   const topScreen = registry.get(top.screen);
-  const dialogLines = state.dialog ? dialogHeight(state.dialog.kind, state.dialog.kind === 'prompt' && Boolean(state.dialog.error)) : 0;
+  const dialogWidth = Math.min(columns, 72);
+  const dialogLines = !state.dialog ? 0 : state.dialog.kind === 'confirm'
+    ? dialogHeight('confirm', false, messageLines(state.dialog.options.message, dialogWidth))
+    : dialogHeight('prompt', Boolean(state.dialog.error));
   const bodyHeight = Math.max(1, rows - 1 - SHELL_CHROME - dialogLines);
   const helpActions = [...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS];
   helpMax.current = helpOverflow(helpActions, columns, bodyHeight);
@@ -114,9 +117,9 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
             );
           })}
           {state.dialog?.kind === 'confirm'
-            ? <Confirm {...state.dialog.options} width={Math.min(columns, 72)} />
+            ? <Confirm {...state.dialog.options} width={dialogWidth} />
             : state.dialog?.kind === 'prompt'
-              ? <Prompt {...state.dialog.options} state={state.dialog.input} error={state.dialog.error} width={Math.min(columns, 72)} />
+              ? <Prompt {...state.dialog.options} state={state.dialog.input} error={state.dialog.error} width={dialogWidth} />
               : null}
           <StatusLine status={state.status} width={columns} />
           <Footer actions={footerActions.actions} globals={footerActions.globals} width={columns} />

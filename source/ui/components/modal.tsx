@@ -9,6 +9,7 @@ import {Box, Text} from 'ink';
 import {matches} from '../keymap.js';
 import type {KeyPress} from '../keypress.js';
 import {safeText} from '../format.js';
+import {wrapText} from '../text.js';
 import {useTheme} from '../theme.js';
 import {TextInput, type TextInputState} from './text-input.js';
 
@@ -66,4 +67,8 @@ export function Prompt({title, label, state, width, placeholder, error}: PromptP
 }
 
 /** Lines a dialog takes (border included), so the shell can give the rest to the screen. */
-export const dialogHeight = (kind: 'confirm' | 'prompt', hasError = false) => (kind === 'confirm' ? 5 : 6 + (hasError ? 1 : 0));
+export const dialogHeight = (kind: 'confirm' | 'prompt', hasError = false, messageLines = 1) =>
+  (kind === 'confirm' ? 4 + Math.max(1, messageLines) : 6 + (hasError ? 1 : 0));
+
+/** Lines a confirm's message wraps to inside a dialog `width` cells wide (border and padding take 4). */
+export const messageLines = (message: string, width: number) => Math.max(1, wrapText(safeText(message), Math.max(1, width - 4)).length);

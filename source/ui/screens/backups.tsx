@@ -40,14 +40,14 @@ export const SORTS: readonly Sorter[] = [
 function columns(order: Order): Column<BackupSummary>[] {
   const mark = (id: string, header: string) => (SORTS[order.by]!.id === id ? `${header}${order.reverse ? '▲' : '▼'}` : header);
   return [
-    {id: 'machine', header: mark('machine', 'Machine / cluster'), minWidth: 12, value: (b) => b.machine + (b.copy ? ' (copy)' : '')},
+    {id: 'machine', header: mark('machine', 'Machine'), minWidth: 12, value: (b) => b.machine + (b.copy ? ' (copy)' : '')},
     {id: 'kind', header: mark('kind', 'Kind'), width: 11, value: (b) => b.kind},
     {id: 'nodes', header: 'Nodes', width: 5, align: 'right', optional: true, value: (b) => (b.kind === 'cluster' ? String(b.nodes.length) : '')},
-    {id: 'owner', header: mark('owner', 'Owner'), width: 8, optional: true, value: (b) => b.owner},
+    {id: 'owner', header: mark('owner', 'Owner'), width: 8, value: (b) => b.owner},
     {id: 'points', header: mark('points', 'Points'), width: 7, align: 'right', value: (b) => String(b.points)},
-    {id: 'age', header: mark('age', 'Last point'), width: 10, align: 'right', value: (b) => (b.latestPoint ? formatAge(Date.parse(b.latestPoint)) : '–')},
+    {id: 'age', header: mark('age', 'Newest'), width: 9, align: 'right', value: (b) => (b.latestPoint ? formatAge(Date.parse(b.latestPoint)) : '–')},
     {id: 'logical', header: mark('logical', 'Logical'), width: 9, align: 'right', value: (b) => formatBytes(b.logicalBytes)},
-    {id: 'stored', header: mark('stored', 'Stored'), width: 9, align: 'right', optional: true, value: (b) => formatBytes(b.storedBytes)},
+    {id: 'stored', header: mark('stored', 'Stored'), width: 9, align: 'right', value: (b) => formatBytes(b.storedBytes)},
   ];
 }
 
@@ -79,6 +79,8 @@ function BackupsScreen({params, width, height, active}: {params: BackupsParams; 
       shell.showStatus({kind: 'info', message: `Sorted by ${SORTS[o.by]!.label}${o.reverse ? ', reversed' : ''}.`});
     } else if (matches('repo.switch', k)) shell.push('repos', {current: params.repo});
     else if (matches('history.open', k)) shell.push('history', {});
+    else if (matches('restore.open', k)) shell.push('restore', {repo: params.repo});
+    else if (matches('audit.open', k)) shell.push('audit', {repo: params.repo});
     else if (!here && (matches('nav.open', k) || matches('cluster.nodes', k) || matches('copy.plan', k))) {
       shell.showStatus({kind: 'warn', message: 'No backup here.', hint: data.loading ? 'Still loading.' : 'Clear the filter or switch repository (r).'});
     } else if (matches('nav.open', k)) shell.push('points', {repo: params.repo, backupId: here!.id, machine: here!.machine, kind: here!.kind});
@@ -108,6 +110,6 @@ export const backupsScreen = defineScreen<BackupsParams>({
   title: 'Backups',
   breadcrumb: (p) => p.repo,
   // Footer order: what people do most comes first (the footer is cut at the right on narrow terminals).
-  actions: ['nav.open', 'copy.plan', 'cluster.nodes', ...LIST_ACTIONS, 'sort.next', 'sort.reverse', 'repo.switch', 'history.open'],
+  actions: ['nav.open', 'copy.plan', 'cluster.nodes', ...LIST_ACTIONS, 'sort.next', 'sort.reverse', 'repo.switch', 'history.open', 'restore.open', 'audit.open'],
   component: BackupsScreen,
 });

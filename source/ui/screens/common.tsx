@@ -44,3 +44,6 @@ export function Caption({children, width}: {children: string; width: number}) {
   const theme = useTheme();
   return <Text {...theme.muted} wrap="truncate">{truncate(safeText(children), width)}</Text>;
 }
+
+/** One shared empty list: a fresh `[]` on every render would make a list re-set its items forever. */
+export const NONE: readonly never[] = Object.freeze([]);

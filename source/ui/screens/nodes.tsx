@@ -20,7 +20,7 @@ import {openRepository, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {fit, truncate} from '../text.js';
 import {useTheme} from '../theme.js';
-import {Caption, Placeholder, useLoad} from './common.js';
+import {Caption, NONE, Placeholder, useLoad} from './common.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface NodesParams {readonly repo: string; readonly backupId: string; readonly machine: string}
@@ -78,7 +78,7 @@ function DiskTable({row, width}: {row?: NodeRow; width: number}) {
 function NodesScreen({params, width, height, active}: ScreenProps<NodesParams>) {
   const shell = useShell();
   const data = useLoad(() => loadNodes(params), [params.repo, params.backupId], active);
-  const rows = data.value?.rows ?? [];
+  const rows = data.value?.rows ?? NONE;
   const detail = 1 + Math.max(0, ...rows.map((r) => r.node.disks.length));
   const listHeight = Math.max(3, Math.min(rows.length + 2, height - 1 - detail));
   const list = useList({items: rows, idOf: (r) => r.node.name, textOf: (r) => r.node.name, height: listHeight});

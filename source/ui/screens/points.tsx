@@ -17,7 +17,7 @@ import {formatAge, formatBytes, formatTime} from '../format.js';
 import {matches} from '../keymap.js';
 import {openRepository, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
-import {Caption, Placeholder, useLoad} from './common.js';
+import {Caption, NONE, Placeholder, useLoad} from './common.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface PointsParams {readonly repo: string; readonly backupId: string; readonly machine: string; readonly kind: string}
@@ -63,7 +63,7 @@ const COLUMNS: Column<PointRow>[] = [
 function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>) {
   const shell = useShell();
   const data = useLoad(() => loadPoints(params), [params.repo, params.backupId], active);
-  const list = useList({items: data.value?.rows ?? [], idOf: (r) => r.point.id, textOf: (r) => `${r.point.time} ${r.point.type}`, height: height - 1});
+  const list = useList({items: data.value?.rows ?? NONE, idOf: (r) => r.point.id, textOf: (r) => `${r.point.time} ${r.point.type}`, height: height - 1});
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
   useScreenKeys((k) => {
     if (list.handleKey(k)) return true;

@@ -1,39 +1,27 @@
 /**
- * What a screen is: one file under screens/ exporting `defineScreen({...})`,
- * listed once in `SCREENS` below. The shell draws the breadcrumbs from
- * `breadcrumb`, the footer and the help from `actions`, and gives the
- * component the space left between header and footer.
+ * Every screen of the TUI, listed once. A screen file exports
+ * `defineScreen({...})` (screen.ts); adding a screen is one import and one
+ * entry in `SCREENS`. A duplicate id is a programming error and throws at start.
  */
-import type {ComponentType} from 'react';
-import type {ActionId} from '../keymap.js';
+import type {Screen} from './screen.js';
+import {backupsScreen} from './backups.js';
+import {historyScreen} from './history.js';
+import {nodesScreen} from './nodes.js';
+import {planScreen} from './plan.js';
+import {pointsScreen} from './points.js';
+import {progressScreen} from './progress.js';
+import {reposScreen} from './repos.js';
+import {sessionScreen} from './session.js';
+import {restoreScreen} from './restore.js';
+import {restoreBrowseScreen} from './restore-browse.js';
+import {restoreRunScreen} from './restore-run.js';
+import {auditScreen} from './audit.js';
 
-export interface ScreenProps<P> {
-  readonly params: P;
-  /** Cells available to the screen (the terminal's width). */
-  readonly width: number;
-  /** Lines available to the screen (terminal rows minus header, status line, footer and the spare line). */
-  readonly height: number;
-  /** True for the top of the stack: only it gets keys; buried screens keep their state but are hidden. */
-  readonly active: boolean;
-}
-
-export interface Screen<P = any> {
-  readonly id: string;
-  /** Shown at the right of the header, e.g. 'Restore points'. */
-  readonly title: string;
-  /** This screen's step in the trail "repo › machine › point". */
-  readonly breadcrumb: (params: P) => string;
-  /** Keys this screen uses: its footer and its part of the help. The shell adds back, help and quit. */
-  readonly actions: readonly ActionId[];
-  readonly component: ComponentType<ScreenProps<P>>;
-}
-
-/** Typed identity: lets a screen file declare its params type once. */
-export const defineScreen = <P>(screen: Screen<P>): Screen<P> => screen;
+export {defineScreen, type Screen, type ScreenProps} from './screen.js';
 
 export type Registry = ReadonlyMap<string, Screen>;
 
-/** A registry from screens; a duplicate id is a programming error and throws at start. */
+/** A registry from screens. */
 export function createRegistry(screens: readonly Screen[]): Registry {
   const map = new Map<string, Screen>();
   for (const s of screens) {
@@ -43,5 +31,8 @@ export function createRegistry(screens: readonly Screen[]): Registry {
   return map;
 }
 
-/** Every screen of the TUI. Phase 2 adds one import and one entry per screen file. */
-export const SCREENS: readonly Screen[] = [];
+/** Every screen of the TUI. */
+export const SCREENS: readonly Screen[] = [
+  backupsScreen, pointsScreen, nodesScreen, planScreen, progressScreen, historyScreen, sessionScreen, reposScreen,
+  restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen,
+];

@@ -1,0 +1,118 @@
+/**
+ * The copy-progress screen's state as a pure reducer over the engine's copy
+ * events (plus the screen's own: cancelling, failed, finished). Every event
+ * is folded in — none is dropped — while the screen renders at most ~15
+ * times a second. Keeps: overall stats, one bar per disk of the point being
+ * copied, read/transfer throughput samples for the sparkline, a status per
+ * restore point (the per-object list) and the session log.
+ */
+import type {CopyEvent, CopyStats, CopySummary} from '../../engine/copy/events.js';
+import type {CopyPlan} from '../../engine/copy/plan.js';
+import {formatBytes, formatDuration, formatRate, formatTime} from '../format.js';
+
+export type ObjectStatus = 'pending' | 'running' | 'success' | 'skipped' | 'warning' | 'error';
+export interface ObjectRow {readonly key: string; readonly label: string; readonly status: ObjectStatus; readonly message?: string}
+export interface DiskBar {readonly key: string; readonly pointId: string; readonly label: string; readonly done: number; readonly total: number; readonly finished: boolean}
+export interface LogLine {readonly level: 'info' | 'warning' | 'error'; readonly text: string}
+
+export interface ProgressState {
+  readonly phase: 'running' | 'cancelling' | 'done';
+  readonly target: string;
+  readonly totalTransfer: number;
+  readonly totalLogical: number;
+  readonly kinds: ReadonlyMap<string, string>;
+  readonly stats?: CopyStats;
+  readonly disks: readonly DiskBar[];
+  readonly objects: readonly ObjectRow[];
+  readonly log: readonly LogLine[];
+  readonly readRates: readonly number[];
+  readonly sentRates: readonly number[];
+  readonly last?: {readonly seconds: number; readonly read: number; readonly sent: number};
+  readonly summary?: CopySummary;
+  /** Why the run stopped, when it was neither a success nor a cancel. */
+  readonly failure?: string;
+}
+
+export type UiEvent = {readonly type: 'ui.cancelling'} | {readonly type: 'ui.failed'; readonly message: string} | {readonly type: 'ui.finished'};
+/** An event with the wall-clock time it arrived (the log shows it). */
+export interface Stamped {readonly at: number; readonly event: CopyEvent | UiEvent}
+
+const MAX_LOG = 500;
+const MAX_SAMPLES = 240;
+const keyOf = (backupId: string, pointId: string) => `${backupId}/${pointId}`;
+const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
+
+export function initialProgress(plan: CopyPlan, target: string): ProgressState {
+  const objects: ObjectRow[] = [];
+  for (const b of plan.backups) {
+    for (const p of b.points) {
+      if (p.action === 'skip' && p.reason !== 'already on target') continue;
+      const nodes = b.kind === 'cluster' && p.nodes.length > 0 ? ` [${p.nodes.join(',')}]` : '';
+      objects.push({key: keyOf(b.backupId, p.id), label: `${b.machine} ${formatTime(p.time).slice(5)}${nodes}`,
+        status: p.action === 'copy' ? 'pending' : 'skipped', ...(p.reason ? {message: p.reason} : {})});
+    }
+  }
+  return {phase: 'running', target, totalTransfer: plan.transferBytes, totalLogical: plan.logicalBytes, kinds: new Map(plan.backups.map((b) => [b.backupId, b.kind])),
+    disks: [], objects, log: [], readRates: [], sentRates: []};
+}
+
+const push = <T>(list: readonly T[], item: T, max: number): T[] => [...list.slice(Math.max(0, list.length - max + 1)), item];
+const setObject = (s: ProgressState, key: string, status: ObjectStatus, message?: string): readonly ObjectRow[] =>
+  s.objects.map((o) => (o.key === key ? {...o, status, ...(message ? {message} : {})} : o));
+
+export function progressReducer(s: ProgressState, {at, event: e}: Stamped): ProgressState {
+  const log = (level: LogLine['level'], text: string) => push(s.log, {level, text: `${clock(at)} ${text}`}, MAX_LOG);
+  switch (e.type) {
+    case 'copy.start':
+      return {...s, log: log('info', `Copy of ${e.plan.pointsToCopy} restore point(s) to ${s.target} started: ${formatBytes(e.plan.transferBytes)} to transfer.`)};
+    case 'copy.disk': {
+      const key = `${e.pointId}/${e.node}/${e.disk}`;
+      const label = s.kinds.get(e.backupId) === 'cluster' ? `${e.node}/${e.disk}` : `${e.machine}/${e.disk}`;
+      const bar: DiskBar = {key, pointId: e.pointId, label, done: e.bytesDone, total: e.bytesTotal, finished: e.chunksDone >= e.chunksTotal && e.bytesDone >= e.bytesTotal};
+      const others = s.disks.filter((d) => d.key !== key && (d.pointId === e.pointId || !d.finished));
+      const at = s.disks.findIndex((d) => d.key === key);
+      const disks = at < 0 ? [...others, bar] : s.disks.filter((d) => others.includes(d) || d.key === key).map((d) => (d.key === key ? bar : d));
+      const objectKey = keyOf(e.backupId, e.pointId);
+      const objects = s.objects.some((o) => o.key === objectKey && o.status === 'pending') ? setObject(s, objectKey, 'running') : s.objects;
+      return {...s, disks, objects};
+    }
+    case 'copy.point': {
+      const key = keyOf(e.backupId, e.pointId);
+      if (e.status === 'copied') return {...s, objects: setObject(s, key, 'success'), log: log('info', `Copied ${e.machine} point ${e.pointId}.`)};
+      if (e.status === 'skipped') return {...s, objects: setObject(s, key, 'skipped', e.message)};
+      return {...s, objects: setObject(s, key, 'error', e.message)};
+    }
+    case 'copy.stats': {
+      const {seconds, readBytes: read, transferredBytes: sent} = e.stats;
+      const dt = s.last ? seconds - s.last.seconds : 0;
+      if (!s.last || dt <= 0.05) return {...s, stats: e.stats, totalTransfer: e.totalTransfer, last: s.last ?? {seconds, read, sent}};
+      return {...s, stats: e.stats, totalTransfer: e.totalTransfer, last: {seconds, read, sent},
+        readRates: push(s.readRates, (read - s.last.read) / dt, MAX_SAMPLES), sentRates: push(s.sentRates, (sent - s.last.sent) / dt, MAX_SAMPLES)};
+    }
+    case 'copy.log': return {...s, log: log(e.level, e.message)};
+    case 'copy.done': {
+      const cancelled = e.summary.result === 'cancelled';
+      const objects = s.objects.map((o) => (o.status === 'running' ? {...o, status: cancelled ? 'warning' as const : 'error' as const, message: cancelled ? 'cancelled, not committed' : 'not copied'} : o));
+      return {...s, summary: e.summary, objects, log: log(e.summary.result === 'success' ? 'info' : 'warning', summaryHeadline(e.summary))};
+    }
+    case 'ui.cancelling': return s.phase === 'running' ? {...s, phase: 'cancelling', log: log('warning', 'Cancelling: the point in progress is not committed.')} : s;
+    case 'ui.failed': return {...s, failure: e.message, log: log('error', e.message)};
+    case 'ui.finished': return {...s, phase: 'done'};
+  }
+}
+
+export function summaryHeadline(x: CopySummary): string {
+  const verb = {success: 'finished', warning: 'finished with warnings', failed: 'failed', cancelled: 'cancelled'}[x.result];
+  return `Copy ${verb}: ${x.pointsCopied} copied, ${x.pointsSkipped} skipped, ${x.pointsFailed} failed in ${formatDuration(x.seconds * 1000)}.`;
+}
+
+export function summaryDetail(x: CopySummary): string {
+  return `processed ${formatBytes(x.logicalBytes)} · read ${formatBytes(x.readBytes)} · transferred ${formatBytes(x.transferredBytes)} · stored ${formatBytes(x.storedBytes)} · ${formatRate(x.rate)} · bottleneck ${x.bottleneck}`;
+}
+
+/** Overall progress: transferred of to-transfer; when nothing needs sending, processed of logical. */
+export function overall(s: ProgressState): {done: number; total: number} {
+  const total = s.totalTransfer > 0 ? s.totalTransfer : s.totalLogical;
+  if (s.summary?.result === 'success') return {done: total, total};
+  return {done: (s.totalTransfer > 0 ? s.stats?.transferredBytes : s.stats?.processedBytes) ?? 0, total};
+}

@@ -1,0 +1,151 @@
+/**
+ * Copy progress: runs the planned copy and shows it live — an overall bar and
+ * one bar per node/disk being copied; processed / read / transferred bytes,
+ * rate, ETA, elapsed and the bottleneck stage; a read-vs-transferred
+ * sparkline; a status per restore point beside the session log. `x` or
+ * Ctrl-C cancels after a confirm (the target stays consistent); at the end a
+ * summary, the session is recorded in the history, and Esc leaves. Renders
+ * are throttled (≤15/s); the engine yields every 8 MiB, so keys keep working.
+ */
+import React, {useEffect, useRef} from 'react';
+import {Box, Text} from 'ink';
+import type {CopyEvent} from '../../engine/copy/events.js';
+import type {CopyPlan} from '../../engine/copy/plan.js';
+import {runCopy} from '../../engine/copy/run.js';
+import {isBackhaulError} from '../../engine/errors.js';
+import {recordSession} from '../../engine/jobs/history.js';
+import {ProgressBar} from '../components/progress-bar.js';
+import {Sparkline} from '../components/sparkline.js';
+import {statusFromError} from '../components/status-line.js';
+import {formatBytes, formatDuration, formatRate} from '../format.js';
+import {matches} from '../keymap.js';
+import {openRepository} from '../repos.js';
+import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
+import {useThrottledReducer} from '../throttle.js';
+import {useTheme} from '../theme.js';
+import {truncate} from '../text.js';
+import {Caption} from './common.js';
+import {ProgressPanes} from './progress-panes.js';
+import {initialProgress, overall, progressReducer, summaryHeadline, type ProgressState, type UiEvent} from './progress-state.js';
+import {defineScreen, type ScreenProps} from './screen.js';
+
+export interface ProgressParams {readonly source: string; readonly target: string; readonly plan: CopyPlan; readonly label: string}
+
+function useCopy(params: ProgressParams) {
+  const shell = useShell();
+  const [state, dispatch, get, flush] = useThrottledReducer(progressReducer, initialProgress(params.plan, params.target));
+  const controller = useRef(new AbortController());
+  const quitAfter = useRef(false);
+  useEffect(() => {
+    const send = (event: CopyEvent | UiEvent) => dispatch({at: Date.now(), event});
+    let live = true;
+    void (async () => {
+      let where = {source: params.source, target: params.target};
+      try {
+        const [source, target] = await Promise.all([openRepository(params.source), openRepository(params.target)]);
+        where = {source: source.location, target: target.location};
+        await runCopy(source, target, params.plan, {signal: controller.current.signal, onEvent: send});
+      } catch (e) {
+        if (!(isBackhaulError(e) && e.code === 'cancelled')) send({type: 'ui.failed', message: statusFromError(e).message});
+      }
+      const s = get();
+      if (s.summary) {
+        await recordSession({kind: 'copy', ...where, summary: s.summary, log: s.log.map((l) => l.text)})
+          .catch((e: unknown) => send({type: 'ui.failed', message: `The session was not recorded in the history: ${statusFromError(e).message}`}));
+      }
+      send({type: 'ui.finished'});
+      flush();
+      if (!live) return;
+      if (quitAfter.current) return shell.quit();
+      const result = get().summary?.result;
+      const kind = result === 'success' ? 'ok' : result === 'cancelled' || result === 'warning' ? 'warn' : 'error';
+      shell.showStatus({kind, message: get().summary ? summaryHeadline(get().summary!) : get().failure ?? 'The copy stopped.', hint: 'Esc to leave.'});
+    })();
+    return () => {
+      live = false;
+      controller.current.abort();
+    };
+    // The copy starts once, when the screen opens.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  const cancel = async (andQuit: boolean) => {
+    const yes = await shell.confirm(andQuit
+      ? {title: 'Cancel the copy and quit?', message: 'Points already copied stay on the target.', danger: true}
+      : {title: 'Cancel the copy?', message: 'Points already copied stay; the one in progress is not committed.', danger: true});
+    if (!yes || get().phase !== 'running') return;
+    quitAfter.current = andQuit;
+    dispatch({at: Date.now(), event: {type: 'ui.cancelling'}});
+    controller.current.abort();
+    shell.showStatus({kind: 'warn', message: 'Cancelling the copy…'});
+  };
+  return {state, get, cancel};
+}
+
+function ProgressScreen({params, width, height}: ScreenProps<ProgressParams>) {
+  const shell = useShell();
+  const {state, get, cancel} = useCopy(params);
+  // While the copy runs, Esc does not leave (the copy would go on unseen): the footer says how to stop it.
+  useFooter(state.phase === 'done' ? ['history.open', 'nav.back', 'help.toggle', 'app.quit'] : ['copy.cancel', 'help.toggle', 'app.quit']);
+  useScreenKeys((k) => {
+    const phase = get().phase;
+    if (phase === 'done') {
+      if (!matches('history.open', k)) return false;
+      shell.push('history', {});
+      return true;
+    }
+    if (matches('copy.cancel', k)) void (phase === 'running' ? cancel(false) : undefined);
+    else if (matches('app.quit', k)) void (phase === 'running' ? cancel(true) : undefined);
+    else if (matches('nav.back', k)) shell.showStatus({kind: 'info', message: 'The copy is still running.', hint: 'x cancels it; Esc leaves once it has finished.'});
+    else return false;
+    return true;
+  });
+  const top = Header({state, params, width, height});
+  const paneHeight = Math.max(3, height - top.lines);
+  return (
+    <Box flexDirection="column">
+      {top.element}
+      <ProgressPanes state={state} width={width} height={paneHeight} />
+    </Box>
+  );
+}
+
+/** Everything above the panes, and how many lines it takes. */
+function Header({state, params, width, height}: {state: ProgressState; params: ProgressParams; width: number; height: number}) {
+  const theme = useTheme();
+  const s = state.stats;
+  const {done, total} = overall(state);
+  const barState = state.summary ? (state.summary.result === 'success' ? 'ok' : state.summary.result === 'failed' ? 'error' : 'warn') : 'running';
+  const eta = s?.eta === undefined ? '–' : formatDuration(s.eta * 1000);
+  const rows: React.ReactElement[] = [
+    <Caption key="cap" width={width}>{`${params.label} → ${params.target}${state.phase === 'cancelling' ? ' · cancelling…' : ''}`}</Caption>,
+    <ProgressBar key="all" label="overall" done={done} total={total} width={width} labelWidth={11} state={barState} />,
+    <Text key="bytes" wrap="truncate">{truncate(`processed ${formatBytes(s?.processedBytes ?? 0)} · read ${formatBytes(s?.readBytes ?? 0)} · transferred ${formatBytes(s?.transferredBytes ?? 0)}`, width)}</Text>,
+    <Text key="rate" wrap="truncate">{truncate(`rate ${formatRate(s?.rate ?? 0)} · ETA ${state.summary ? '–' : eta} · elapsed ${formatDuration((state.summary?.seconds ?? s?.seconds ?? 0) * 1000)} · bottleneck ${s?.bottleneck ?? '–'}`, width)}</Text>,
+  ];
+  if (state.summary) {
+    const tone = state.summary.result === 'success' ? theme.ok : state.summary.result === 'failed' ? theme.error : theme.warn;
+    rows.push(<Text key="sum" {...tone} wrap="truncate">{truncate(`${state.summary.result === 'success' ? '✓' : '!'} ${summaryHeadline(state.summary)}`, width)}</Text>);
+    rows.push(<Text key="det" wrap="truncate">{truncate(`stored ${formatBytes(state.summary.storedBytes)} on ${params.target} · average ${formatRate(state.summary.rate)}`, width)}</Text>);
+    if (state.failure) rows.push(<Text key="fail" {...theme.error} wrap="truncate">{truncate(`✗ ${state.failure}`, width)}</Text>);
+    rows.push(<Text key="esc" {...theme.muted}>{state.phase === 'done' ? 'Esc leaves · H shows the history' : 'Finishing…'}</Text>);
+  } else {
+    if (height >= 16) rows.push(<Sparkline key="spark" width={width} series={[{label: 'read', values: state.readRates}, {label: 'sent', values: state.sentRates, tone: 'ok'}]} />);
+    const bars = Math.max(1, Math.min(state.disks.length, height - rows.length - 2 - 6));
+    for (const d of state.disks.slice(-bars)) {
+      rows.push(d.total === 0
+        ? <Text key={d.key} {...theme.muted} wrap="truncate">{truncate(`${d.label.padEnd(22)} nothing to send: already on the target`, width)}</Text>
+        : <ProgressBar key={d.key} label={d.label} done={d.done} total={d.total} width={width} labelWidth={22} state={d.finished ? 'ok' : 'running'} />);
+    }
+    if (state.disks.length === 0) rows.push(<Text key="wait" {...theme.muted}>Starting…</Text>);
+  }
+  const lines = rows.length + (!state.summary && height >= 16 ? 1 : 0);
+  return {element: <Box flexDirection="column">{rows}</Box>, lines};
+}
+
+export const progressScreen = defineScreen<ProgressParams>({
+  id: 'progress',
+  title: 'Copy progress',
+  breadcrumb: (p) => `copy to ${p.target}`,
+  actions: ['copy.cancel', 'history.open'],
+  component: ProgressScreen,
+});
