@@ -9,6 +9,20 @@ import {parseArgs} from 'node:util';
 const VERSION = '0.1.0';
 const argv = process.argv.slice(2);
 
+/**
+ * What a user may run as root through the sudo rule (README, "Access control"):
+ * commands that decide every read and write through the access engine. Others
+ * (agent backup, demo, repo add, verify, the TUI) would act with root's rights.
+ */
+const SUDO_COMMANDS = new Set(['list', 'points', 'restore', 'audit', 'copy', 'access policy', 'access grant', 'access revoke']);
+const viaSudo = () => process.getuid?.() === 0 && !!process.env['SUDO_UID'] && process.env['SUDO_UID'] !== '0';
+
+async function sudoRefused(what: string) {
+  const {denied} = await import('./engine/errors.js');
+  return denied(`${what} cannot be run through sudo: it would act with root's rights, not yours.`,
+    'Through sudo, backhaul runs list, points, restore, audit, copy and access. Run other commands as yourself (or as root).');
+}
+
 async function main(): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-V') {
     process.stdout.write(`backhaul ${VERSION}\n`);
@@ -18,6 +32,7 @@ async function main(): Promise<number> {
   const {printError} = await import('./commands/render/output.js');
   const {usageError} = await import('./engine/errors.js');
   if (argv.length === 0 || argv[0] === '--demo') {
+    if (viaSudo()) return printError(process.stderr, await sudoRefused('the terminal UI'));
     const {openTui} = await import('./commands/tui.js');
     return openTui(argv);
   }
@@ -39,6 +54,7 @@ async function main(): Promise<number> {
     const found = findCommand(argv);
     if (!found) throw usageError(`Unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}".`, 'Run `backhaul --help` to see the commands.');
     const {command, rest} = found;
+    if (viaSudo() && !SUDO_COMMANDS.has(command.name)) throw await sudoRefused(`\`backhaul ${command.name}\``);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
       return 0;

@@ -17,6 +17,7 @@ export function describePlan(plan: CopyPlan): string {
     lines.push(`  ${safe(b.machine)} (${b.kind}, ${b.backupId}): ${copy} point(s) to copy, logical ${formatBytes(b.logicalBytes)}, transfer ${formatBytes(b.transferBytes)}, already there ${formatBytes(b.presentBytes)}`);
     if (b.kind === 'cluster') for (const n of b.nodes) lines.push(`    node ${n.name}: logical ${formatBytes(n.logicalBytes)}, transfer ${formatBytes(n.transferBytes)}, present ${formatBytes(n.presentBytes)}`);
     for (const p of b.points.filter((x) => x.action === 'skip' && x.reason !== 'not selected')) lines.push(`    skip ${p.id} (${p.time}): ${p.reason}`);
+    for (const p of b.points.filter((x) => x.failure)) lines.push(`    DAMAGED ${p.id} (${p.time}): ${safe(p.failure!.replace(/\.$/, ''))}; it will not be copied`);
     const filtered = b.points.filter((x) => x.reason === 'not selected').length;
     if (filtered) lines.push(`    ${filtered} point(s) not selected (filtered by --points)`);
   }

@@ -1,68 +1,155 @@
-/** `backhaul restore`: files or disk images of one restore point, into a directory. */
+/**
+ * `backhaul restore`: files or disk images of one restore point, into a
+ * directory or a .tar archive. Three ways in:
+ * - plain: a user (or root) restores a backup they can see, as themselves;
+ * - through sudo: a user restores their own backup with the documented sudo
+ *   rule; files are written with the caller's rights and the run is audited
+ *   ('restore.own');
+ * - `--delegated --for USER --reason TEXT`: an admin or restore operator
+ *   restores on a user's behalf (typically from a copy); files belong to USER;
+ *   always audited ('restore.delegated').
+ */
+import {currentActor} from '../engine/access/identity.js';
 import {usageError} from '../engine/errors.js';
+import type {Conflict} from '../engine/restore/conflicts.js';
+import {delegatedRestore, ownRestore, type DelegatedResult, type Destination} from '../engine/restore/delegated.js';
 import {restorePoint} from '../engine/restore/restore.js';
 import {pickPoint} from '../engine/restore/select.js';
-import {flag, str, strs, type Command} from './command.js';
-import {visibleBackup} from './access-view.js';
+import {flag, str, strs, type CommandContext, type Command, type Values} from './command.js';
+import {accessFor, visibleBackup} from './access-view.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, printJson} from './render/output.js';
+import {formatBytes, printJson, safe} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
-export const restore: Command = {
-  name: 'restore',
-  summary: 'restore files or disk images from a restore point into a directory',
-  help: `Usage: backhaul restore --repo NAME --backup ID --point ID|latest --to DIR
+const help = `Usage: backhaul restore --repo NAME --backup ID [--point ID|latest] (--to DIR | --tar FILE)
                         [--node NAME] [--disk LABEL] [--path P ...] [--overwrite] [--json]
+       backhaul restore --delegated --for USER --reason TEXT --repo NAME --backup ID
+                        [--point ID|latest] (--to DIR [--conflict keep|overwrite] | --tar FILE) ...
 
 Restores a restore point byte for byte, with modes and mtimes (and owners when run
 as root). File-level disks restore their files; volume-level disks restore their
 images as DIR/LABEL.img (sparse where the image had zeros). For a cluster, each
 node goes to DIR/NODE unless --node picks one.
 
-Safety: existing files are never overwritten unless --overwrite (nothing is
-written if any would be); nothing is ever written outside DIR, whatever the
-backup's manifest says, and never through a symlink.
+Delegated restore (admins and restore operators): restores on behalf of USER,
+typically from a copy USER cannot see. Everything is written with USER's rights,
+so the restored files (or the archive) belong to USER, and nothing lands where
+USER could not write. A reason is required; every run is recorded in the audit
+log (\`backhaul audit\`). When files exist at the destination, --conflict keep
+(default) leaves them and writes the restored copy next to them as
+NAME.RESTORED_YYYYMMDD_HHMMSS.EXT (UTC); --conflict overwrite replaces them.
+
+Through sudo (see README, "Access control"), a user restores their own backups
+with their own rights; such runs are audited as restore.own.
+
+Safety: existing files are never overwritten unless asked (a plain restore writes
+nothing if any would be); nothing is ever written outside DIR, whatever the
+backup's manifest says, and never through a symlink; archives are created new
+(never over an existing file), mode 0600.
 
 Options:
   --repo NAME        repository name, path or s3:// URL
   --backup ID        the backup (see \`backhaul list\`)
   --point ID|latest  the restore point (see \`backhaul points ID\`), default latest
   --to DIR           destination directory (created if missing)
+  --tar FILE         write a POSIX tar archive instead (new file)
   --node NAME        only this cluster node
   --disk LABEL       only this disk
   --path P           only this path (repeatable), as shown in the backup, e.g. home/alice/doc
-  --overwrite        replace existing files
-  --json             print a JSON summary (files, bytes, images, seconds)
-`,
+  --overwrite        replace existing files (same as --conflict overwrite)
+  --delegated        restore on another user's behalf (admins and restore operators)
+  --for USER         the user the restored files belong to (with --delegated)
+  --reason TEXT      why (required with --delegated; recorded in the audit log)
+  --conflict MODE    keep (default for --delegated) or overwrite
+  --json             print a JSON summary
+
+Examples:
+  backhaul restore --repo demo-primary --backup b0123456789ab --to ~/restored
+  sudo backhaul restore --delegated --for alice --reason "ticket 4711" \\
+      --repo demo-secondary --backup b0123456789ab --path home/alice/docs --to /home/alice/restored
+`;
+
+function destination(values: Values, defaultConflict: Conflict): Destination {
+  const to = str(values, 'to');
+  const tar = str(values, 'tar');
+  if ((to === undefined) === (tar === undefined)) throw usageError('Give exactly one of --to DIR or --tar FILE.', 'Name the directory to restore into, or the archive to create.');
+  if (tar !== undefined) return {kind: 'tar', path: tar};
+  const conflict = str(values, 'conflict') ?? (flag(values, 'overwrite') ? 'overwrite' : defaultConflict);
+  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail') throw usageError(`--conflict must be keep or overwrite, not "${safe(conflict.slice(0, 40))}".`);
+  return {kind: 'dir', path: to!, conflict};
+}
+
+function report(ctx: CommandContext, json: boolean, r: DelegatedResult, seconds: number): void {
+  if (json) {
+    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, forUser: r.audit.forUser, destination: r.destination, files: r.files, bytes: r.bytes,
+      renamed: r.renamed, replaced: r.replaced, auditSeq: r.audit.seq, seconds});
+    return;
+  }
+  ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safe(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safe(r.audit.forUser ?? '')} to ${safe(r.destination)}.\n`);
+  for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safe(from)}; restored copy is ${safe(to)}\n`);
+  if (r.renamed.length > 20) ctx.out.write(`  … and ${r.renamed.length - 20} more kept\n`);
+  if (r.replaced.length) ctx.out.write(`  replaced ${r.replaced.length} existing file(s)\n`);
+  ctx.out.write(`Audit entry #${r.audit.seq}.\n`);
+}
+
+export const restore: Command = {
+  name: 'restore',
+  summary: 'restore files or disk images into a directory or .tar (also on a user\'s behalf)',
+  help,
   options: {
-    repo: {type: 'string'}, backup: {type: 'string'}, point: {type: 'string'}, to: {type: 'string'},
+    repo: {type: 'string'}, backup: {type: 'string'}, point: {type: 'string'}, to: {type: 'string'}, tar: {type: 'string'},
     node: {type: 'string'}, disk: {type: 'string'}, path: {type: 'string', multiple: true},
     overwrite: {type: 'boolean'}, json: {type: 'boolean'},
+    delegated: {type: 'boolean'}, for: {type: 'string'}, reason: {type: 'string'}, conflict: {type: 'string'},
   },
   async run(ctx, values) {
     const backupId = str(values, 'backup');
-    const to = str(values, 'to');
     if (!backupId) throw usageError('Missing --backup ID.', 'Run `backhaul list` to see backup ids.');
-    if (!to) throw usageError('Missing --to DIR.', 'Name the directory to restore into.');
+    const delegated = flag(values, 'delegated');
+    const forUser = str(values, 'for');
+    if (delegated && !forUser) throw usageError('--delegated needs --for USER.', 'Name the user the restored files are for.');
+    if (!delegated && forUser !== undefined) throw usageError('--for needs --delegated.');
+    if (delegated && !str(values, 'reason')?.trim()) throw usageError('--delegated needs --reason TEXT.', 'Say why, e.g. --reason "ticket 4711: alice deleted her report".');
     const repo = await openRepoArg(str(values, 'repo'));
-    const backup = await visibleBackup(repo, backupId);
-    const point = await pickPoint(repo, backup, str(values, 'point') ?? 'latest');
+    const access = await accessFor(repo);
     const json = flag(values, 'json');
+    const common = {backupId, pointId: str(values, 'point') ?? 'latest', node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path')};
     const view = createProgress(ctx.err, json);
+    const onProgress = (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) =>
+      view.update('restore', {label: 'restore', done: p.bytesDone, total: p.bytesTotal, detail: `${p.filesDone}/${p.filesTotal} files`});
     const started = Date.now();
     try {
-      const result = await restorePoint(repo, backup, point, {
-        to, node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
-        overwrite: flag(values, 'overwrite'), signal: ctx.signal,
-        onProgress: (p) => view.update('restore', {label: 'restore', done: p.bytesDone, total: p.bytesTotal, detail: `${p.filesDone}/${p.filesTotal} files`}),
-      });
-      view.stop();
-      const seconds = (Date.now() - started) / 1000;
-      if (json) printJson(ctx, {backupId: backup.id, pointId: point.id, to, files: result.files, bytes: result.bytes, images: result.images, seconds});
-      else ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${backup.machine} point ${point.id} (${point.time}) to ${to}.\n`);
-      return 0;
+      if (delegated || access.actor.viaSudo || str(values, 'tar') !== undefined) {
+        const dest = destination(values, delegated ? 'keep' : 'fail');
+        const options = {signal: ctx.signal, onProgress};
+        const r = delegated
+          ? await delegatedRestore(repo, access, {...common, forUser: forUser!, reason: str(values, 'reason')!, destination: dest}, options)
+          : await ownRestore(repo, access, {...common, reason: str(values, 'reason'), destination: dest}, options);
+        view.stop();
+        report(ctx, json, r, (Date.now() - started) / 1000);
+        return 0;
+      }
+      return await plainRestore(ctx, values, repo, backupId, json, view, onProgress, started);
     } finally {
       view.stop();
     }
   },
 };
+
+async function plainRestore(ctx: CommandContext, values: Values, repo: Awaited<ReturnType<typeof openRepoArg>>, backupId: string, json: boolean,
+  view: ReturnType<typeof createProgress>, onProgress: (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) => void, started: number): Promise<number> {
+  const to = str(values, 'to');
+  if (!to) throw usageError('Missing --to DIR.', 'Name the directory to restore into.');
+  if (str(values, 'conflict') === 'keep') throw usageError('--conflict keep needs --delegated (or a run through sudo).', 'Use --overwrite, or restore to an empty directory.');
+  const backup = await visibleBackup(repo, backupId);
+  const point = await pickPoint(repo, backup, str(values, 'point') ?? 'latest');
+  const result = await restorePoint(repo, backup, point, {
+    to, node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
+    overwrite: flag(values, 'overwrite') || str(values, 'conflict') === 'overwrite', signal: ctx.signal, onProgress,
+  });
+  view.stop();
+  const seconds = (Date.now() - started) / 1000;
+  if (json) printJson(ctx, {backupId: backup.id, pointId: point.id, to, files: result.files, bytes: result.bytes, images: result.images, seconds});
+  else ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${safe(backup.machine)} point ${point.id} (${point.time}) to ${safe(to)}.\n`);
+  return 0;
+}

@@ -14,6 +14,7 @@
 import {BackhaulError, denied, notFound} from '../errors.js';
 import {isShortId, type BackupId, type PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
+import {FilesystemStorage} from '../storage/filesystem.js';
 import type {ReadableStorage} from '../storage/storage.js';
 import type {Actor} from './identity.js';
 import {hasPrivilege, loadPolicy, repositoryOwnerUid, roleOf, type Policy, type Privilege, type Role} from './policy.js';
@@ -25,9 +26,19 @@ export interface AccessContext {
   policy: Policy;
 }
 
+/**
+ * The actor's context in one repository. Through sudo, only a repository that
+ * root owns is trusted: a caller's own repository (or one they can write)
+ * could carry a policy or manifests that make root act for them.
+ */
 export async function accessContext(storage: ReadableStorage, actor: Actor): Promise<AccessContext> {
+  const owner = await repositoryOwnerUid(storage);
+  if (actor.viaSudo && storage instanceof FilesystemStorage && owner !== 0) {
+    throw denied(`Through sudo, backhaul opens only repositories that root owns; ${storage.root.slice(0, 200)} is not one.`,
+      'Open your own repositories as yourself, without sudo.');
+  }
   const policy = await loadPolicy(storage);
-  return {actor, policy, role: roleOf(actor, policy, await repositoryOwnerUid(storage))};
+  return {actor, policy, role: roleOf(actor, policy, owner)};
 }
 
 export function isCopy(backup: BackupRecord): boolean {

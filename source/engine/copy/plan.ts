@@ -5,11 +5,11 @@
  * chunks the target lacks, each once, whatever node references it), the bytes
  * already present, and whether the target has room. Nothing is written.
  */
-import {BackhaulError} from '../errors.js';
+import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupRecord, DiskManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
 import {formatBytes} from '../util/format.js';
-import {parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
+import {explicitPointIds, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
 
 export interface PlannedDisk {
   node: string;
@@ -37,6 +37,8 @@ export interface PlannedPoint {
   transferBytes: number;
   presentBytes: number;
   manifest: PointManifest;
+  /** Set when the source cannot say what this point needs (a damaged file tree): the run fails the point alone. */
+  failure?: string;
 }
 
 export interface NodeTotals {
@@ -130,7 +132,14 @@ export async function planCopy(source: Repository, target: Repository, selection
       for (const node of manifest.nodes.filter((n) => missing.includes(n.name))) {
         const totals = pb.nodes.find((t) => t.name === node.name)!;
         for (const disk of node.disks) {
-          const chunks = await diskChunks(source, disk, trees);
+          let chunks: string[];
+          try {
+            chunks = await diskChunks(source, disk, trees);
+          } catch (e) {
+            if (!(isBackhaulError(e) && e.code === 'corrupt')) throw e;
+            point.failure ??= `${node.name}/${disk.name}: ${e.message}`;
+            continue;
+          }
           const pd: PlannedDisk = {node: node.name, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
             logicalBytes: disk.logicalBytes, chunks, transferBytes: 0, presentBytes: 0};
           for (const id of chunks) {
@@ -168,6 +177,10 @@ export async function planCopy(source: Repository, target: Repository, selection
     plan.transferBytes += pb.transferBytes;
     plan.presentBytes += pb.presentBytes;
   }
+  const named = explicitPointIds(selection.points);
+  const found = new Set(plan.backups.flatMap((b) => b.points.map((p) => p.id)));
+  const unknown = named?.filter((id) => !found.has(id)) ?? [];
+  if (unknown.length > 0) throw new BackhaulError('usage', `No restore point ${unknown.map((id) => `"${id}"`).join(', ')} in the selected backups.`, 'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.');
   plan.readBytes = plan.transferBytes;
   plan.storeBytes = plan.transferBytes + plan.chunksToTransfer * CHUNK_OVERHEAD;
   plan.freeBytes = await target.storage.freeSpace();

@@ -87,6 +87,8 @@ async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<
   }
   const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})));
   for (const k of old) if (k !== key) await target.storage.delete(k);
-  for (const p of badPacks) await target.storage.delete(packKey(p));
+  // Packs are content-addressed: re-copying every chunk of a damaged pack, in order, rebuilds the
+  // very same pack over the damaged one. That one is good now and indexed: it must stay.
+  for (const p of badPacks) if (!packs.has(p)) await target.storage.delete(packKey(p));
   await target.reloadIndex();
 }

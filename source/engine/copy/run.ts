@@ -62,6 +62,7 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
           continue;
         }
         try {
+          if (point.failure) throw new BackhaulError('corrupt', point.failure);
           await copyPoint(source, target, writer!, backup, point, clock, options, emit, pool);
           summary.pointsCopied++;
           emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'copied', nodes: point.nodes});

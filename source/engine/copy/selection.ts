@@ -5,6 +5,7 @@
  * Nodes: a subset of a cluster's nodes (default: every node).
  */
 import {usageError} from '../errors.js';
+import {isShortId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
 
 export interface Selection {
@@ -48,8 +49,17 @@ export function parsePointSpec(spec = 'latest'): PointFilter {
     return (points) => split(points.filter((p) => Date.parse(p.time) >= since), points);
   }
   const ids = new Set(spec.split(',').map((s) => s.trim()).filter(Boolean));
-  if (ids.size === 0) throw usageError(`--points "${spec}" names no restore point.`, 'Use latest, latest:N, all, since:DATE or point ids separated by commas.');
+  const forms = 'Use latest, latest:N, all, since:DATE or point ids separated by commas.';
+  if (ids.size === 0) throw usageError(`--points "${spec}" names no restore point.`, forms);
+  // A typo ("latest:x", "Latest", "all,") must not silently select nothing.
+  for (const id of ids) if (!isShortId(id)) throw usageError(`--points: "${id}" is neither a restore point id nor a known form.`, forms);
   return (points) => split(points.filter((p) => ids.has(p.id)), points);
+}
+
+/** The point ids an explicit `--points ID,ID` names (undefined for the other forms). */
+export function explicitPointIds(spec = 'latest'): string[] | undefined {
+  if (spec === 'all' || spec === 'latest' || spec.startsWith('latest:') || spec.startsWith('since:')) return undefined;
+  return [...new Set(spec.split(',').map((s) => s.trim()).filter(Boolean))];
 }
 
 /** Checks --nodes against a cluster; returns the chosen node names (all when none given). */

@@ -6,8 +6,8 @@
  * Also finds where a file's data lives inside an image, so later restore points
  * can change real file blocks without breaking the file system.
  */
-import {execFile} from 'node:child_process';
-import {readdir, rm, writeFile} from 'node:fs/promises';
+import {execFile, spawn} from 'node:child_process';
+import {readdir, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import type {Rng} from './random.js';
@@ -48,21 +48,50 @@ export async function makeExt4Image(sourceDir: string, image: string, sizeMiB: n
       .concat(['atime_extra', 'ctime_extra', 'crtime_extra', 'uid', 'gid'].map((f) => `sif "${p}" ${f} 0`))
       .join('\n');
   });
-  const script = `${image}.debugfs`;
-  await writeFile(script, commands.join('\n') + '\n');
-  try {
-    await run('debugfs', ['-w', '-f', script, image], {env, maxBuffer: 64 << 20});
-  } finally {
-    await rm(script, {force: true});
-  }
+  await debugfs(['-w', image], commands.join('\n') + '\n', env);
 }
 
-/** Physical block numbers holding the data of `path` inside the image, in file order. */
+/**
+ * Runs debugfs with commands on stdin (no script file: a file next to the image
+ * would change its directory's mtime, and the demo's trees must be reproducible).
+ */
+function debugfs(args: string[], commands: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('debugfs', ['-f', '-', ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      else reject(new Error(`debugfs ${args.join(' ')} failed (${code}): ${Buffer.concat(err).toString().slice(0, 500)}`));
+    });
+    child.stdin.end(commands);
+  });
+}
+
+/**
+ * Physical block numbers holding the data of `path` inside the image, in file
+ * order. Read from the leaf extents (`ex -l`), so extent-tree blocks, which
+ * must never be overwritten, are not among them.
+ */
 export async function fileBlocks(image: string, path: string): Promise<number[]> {
-  const {stdout} = await run('debugfs', ['-R', `blocks ${path}`, image], {maxBuffer: 16 << 20});
-  return stdout.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
+  return (await fileBlocksMany(image, [path]))[0]!;
 }
 
+function parseExtents(text: string): number[] {
+  const blocks: number[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*\d+\/\s*\d+\s+\d+\/\s*\d+\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const nums = m[1]!.split(/[\s-]+/).filter((t) => /^\d+$/.test(t)).map(Number);
+    // "L0 - L1 P0 - P1 LEN", or "L P LEN" for a one-block extent.
+    const [physical, length] = nums.length >= 5 ? [nums[2]!, nums[4]!] : [nums[1]!, nums[2]!];
+    for (let i = 0; i < length; i++) blocks.push(physical + i);
+  }
+  return blocks;
+}
 /**
  * Rewrites `count` of the data blocks of `path` inside the staging image `imageRel`
  * with new seeded bytes, in place: the file system stays consistent (only file
@@ -80,13 +109,6 @@ export async function rewriteFileBlocks(w: TreeWriter, imageRel: string, path: s
 
 /** `fileBlocks` for many files with one debugfs run. */
 export async function fileBlocksMany(image: string, paths: string[]): Promise<number[][]> {
-  const script = `${image}.blocks-${process.pid}`;
-  await writeFile(script, paths.map((p) => `blocks ${p}\n`).join(''));
-  try {
-    const {stdout} = await run('debugfs', ['-f', script, image], {maxBuffer: 256 << 20});
-    const sections = stdout.split(/^debugfs: blocks .*$/m).slice(1);
-    return sections.map((s) => s.split(/\s+/).filter((x) => /^\d+$/.test(x)).map(Number));
-  } finally {
-    await rm(script, {force: true});
-  }
+  const stdout = await debugfs([image], paths.map((p) => `ex -l ${p}\n`).join(''));
+  return stdout.split(/^debugfs: ex -l .*$/m).slice(1).map(parseExtents);
 }

@@ -30,6 +30,14 @@ let queue: Promise<unknown> = Promise.resolve();
 
 const isRoot = () => process.geteuid?.() === 0 && process.getuid?.() === 0;
 
+/** An OS error from a write as the recipient, in words that say whose rights were used. */
+export function recipientError(e: unknown, path: string, recipient: Recipient): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'EACCES' && code !== 'EPERM') return undefined;
+  return denied(`${recipient.name} may not write ${path.slice(0, 300)}: restored files are written with ${recipient.name}'s rights.`,
+    `Pick a place ${recipient.name} can write (e.g. their home directory), or create it for them first (install -d -o ${recipient.name} DIR).`);
+}
+
 /** Throws unless this process can write files as the recipient. */
 export function checkCanActAs(recipient: Recipient): void {
   if (isRoot() || process.geteuid?.() === recipient.uid) return;

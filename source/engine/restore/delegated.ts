@@ -18,6 +18,8 @@
  *   backup, point, node/disk, paths, destination, reason, start/end and bytes.
  *   Refused attempts are audited too when the log can be written.
  */
+import {lstat} from 'node:fs/promises';
+import {join} from 'node:path';
 import {appendAudit, type AuditAction, type AuditEntry} from '../access/audit.js';
 import {getVisibleBackup, getVisiblePoint, requirePrivilege, type AccessContext} from '../access/authorize.js';
 import {lookupUser, type UserDb} from '../access/identity.js';
@@ -133,4 +135,21 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
   } finally {
     clearInterval(tick);
   }
+}
+
+/**
+ * How many of the files a restore would write already exist at `root` (a
+ * preview, so a screen can offer Keep or Overwrite before it starts; the
+ * restore itself checks again as the recipient).
+ */
+export async function countExisting(repo: Repository, access: AccessContext, req: Pick<DelegatedRequest, 'backupId' | 'pointId' | 'node' | 'disk' | 'paths'>, root: string): Promise<number> {
+  const backup = await getVisibleBackup(repo, access, req.backupId as BackupId);
+  const point = await pickVisiblePoint(repo, access, backup, req.pointId);
+  const plan = await planRestore(repo, point, req);
+  let found = 0;
+  for (const e of plan.entries) {
+    if (e.type === 'dir') continue;
+    if (await lstat(join(root, ...e.parts)).then(() => true, () => false)) found++;
+  }
+  return found;
 }

@@ -16,7 +16,7 @@ import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
 import {BackhaulError, cancelled, corrupt, denied, fromSystemError} from '../errors.js';
 import type {Repository} from '../repository/repository.js';
-import {asUser, type Recipient} from './as-user.js';
+import {asUser, recipientError, type Recipient} from './as-user.js';
 import {placeEntries, type Conflict, type Placement} from './conflicts.js';
 import type {PlannedEntry} from './plan.js';
 
@@ -42,10 +42,11 @@ export interface DirWriteResult {
 
 const isZero = (b: Buffer) => b.length > 4096 && b.every((x) => x === 0);
 
-function sys(e: unknown, path: string): unknown {
+function sys(e: unknown, path: string, recipient?: Recipient): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return denied(`Refusing to write through the symlink ${path}.`, 'Remove it from the destination.');
   if (code === 'EEXIST') return new BackhaulError('exists', `${path} appeared during the restore.`, 'Run the restore again.');
+  if (recipient) return recipientError(e, path, recipient) ?? fromSystemError(e, path) ?? e;
   return fromSystemError(e, path) ?? e;
 }
 
@@ -55,7 +56,7 @@ async function prepareRoot(o: DirWriteOptions): Promise<void> {
     await asUser(r, () => fs.mkdir(o.root, {recursive: true, mode: 0o700}));
   } catch (e) {
     if (!o.createRootAsAdmin || (e as NodeJS.ErrnoException).code !== 'EACCES' || process.geteuid?.() !== 0) {
-      throw fromSystemError(e, `${o.root} (as ${r.name})`) ?? e;
+      throw recipientError(e, o.root, r) ?? fromSystemError(e, o.root) ?? e;
     }
     // The admin named a place the recipient cannot create: make only its last component, for them.
     await fs.mkdir(o.root, {mode: 0o700}).catch((err: unknown) => {
@@ -64,7 +65,7 @@ async function prepareRoot(o: DirWriteOptions): Promise<void> {
     await fs.lchown(o.root, r.uid, r.gid);
   }
   const s = await asUser(r, () => fs.stat(o.root)).catch((e: unknown) => {
-    throw fromSystemError(e, `${o.root} (as ${r.name})`) ?? e;
+    throw recipientError(e, o.root, r) ?? fromSystemError(e, o.root) ?? e;
   });
   if (!s.isDirectory()) throw new BackhaulError('exists', `${o.root} is not a directory.`, 'Pick a directory, or a new name.');
 }
@@ -72,7 +73,9 @@ async function prepareRoot(o: DirWriteOptions): Promise<void> {
 export async function writePlanToDir(repo: Repository, entries: readonly PlannedEntry[], o: DirWriteOptions): Promise<DirWriteResult> {
   const r = o.recipient;
   await prepareRoot(o);
-  const places = await asUser(r, () => placeEntries(o.root, entries, o.conflict, o.stamp));
+  const places = await asUser(r, () => placeEntries(o.root, entries, o.conflict, o.stamp)).catch((e: unknown) => {
+    throw recipientError(e, o.root, r) ?? fromSystemError(e, o.root) ?? e;
+  });
   const result: DirWriteResult = {files: 0, bytes: 0, renamed: [], replaced: []};
   for (const p of places) {
     if (p.renamedFrom) result.renamed.push([p.renamedFrom, p.parts.join('/')]);
@@ -83,7 +86,7 @@ export async function writePlanToDir(repo: Repository, entries: readonly Planned
     if (p.existing === 'merge') continue;
     const path = join(o.root, ...p.parts);
     await asUser(r, () => fs.mkdir(path, {mode: 0o700})).catch((e: unknown) => {
-      throw sys(e, path);
+      throw sys(e, path, r);
     });
   }
   for (const p of places.filter((x) => x.entry.type === 'file')) {
@@ -113,7 +116,7 @@ async function writeFile(repo: Repository, o: DirWriteOptions, p: Placement): Pr
   const path = p.existing === 'replace' ? join(o.root, ...tempName(p)) : final;
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   const handle = await asUser(o.recipient, () => fs.open(path, flags, 0o600)).catch((e: unknown) => {
-    throw sys(e, final);
+    throw sys(e, final, o.recipient);
   });
   let position = 0;
   let done = false;

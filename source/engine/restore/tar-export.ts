@@ -9,7 +9,7 @@ import {constants} from 'node:fs';
 import * as fs from 'node:fs/promises';
 import {BackhaulError, cancelled, corrupt, denied, fromSystemError} from '../errors.js';
 import type {Repository} from '../repository/repository.js';
-import {asUser, type Recipient} from './as-user.js';
+import {asUser, recipientError, type Recipient} from './as-user.js';
 import type {PlannedEntry} from './plan.js';
 import {END, memberHeader, padding} from './tar.js';
 
@@ -35,7 +35,7 @@ async function openArchive(o: TarExportOptions): Promise<fs.FileHandle> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new BackhaulError('exists', `${o.path} already exists.`, 'Nothing was written. Pick a new archive name; an archive is never overwritten.');
     if (code === 'ELOOP') throw denied(`Refusing to write through the symlink ${o.path}.`, 'Pick another archive name.');
-    throw fromSystemError(e, `${o.path} (as ${o.recipient.name})`) ?? e;
+    throw recipientError(e, o.path, o.recipient) ?? fromSystemError(e, o.path) ?? e;
   });
 }
 
