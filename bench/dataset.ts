@@ -12,12 +12,13 @@
  *
  * Usage: node --import tsx bench/dataset.ts DIR [--size-gib 2] [--seed N] [--force] [--mutate]
  */
-import {chmod, copyFile, lstat, mkdir, open, readFile, readdir, readlink, rm, symlink, utimes, writeFile}
+import {chmod, copyFile, lstat, lutimes, mkdir, open, readFile, readdir, readlink, rm, symlink, utimes, writeFile}
   from 'node:fs/promises';
+import {lstatSync, readdirSync, utimesSync, type Dirent} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {Rng} from '../source/engine/demo/random.js';
-import {EXT4_BLOCK, fileBlocks, makeExt4Image} from '../source/engine/demo/ext4-image.js';
+import {EXT4_BLOCK, fileBlocksMany, makeExt4Image} from '../source/engine/demo/ext4-image.js';
 
 process.env.UV_THREADPOOL_SIZE ??= '16'; // many small copies; only effective before the first fs call
 
@@ -32,17 +33,25 @@ interface Marker { format: 1; seed: number; sizeGiB: number; mutations: number; 
 export interface DatasetSummary { files: number; bytes: number; smallFiles: number; smallBytes: number;
   largeFiles: number; largeBytes: number; imageBytes: number; seconds: number }
 
-async function* walk(dir: string): AsyncGenerator<{path: string; size: number; link: boolean}> {
-  const entries = await readdir(dir, {withFileTypes: true}).catch(() => []);
+/** Sorted, depth-first; synchronous stats, since one-at-a-time async ones cost a thread-pool round trip each. */
+function* walk(dir: string): Generator<{path: string; size: number; link: boolean}> {
+  let entries: Dirent[] = [];
+  try { entries = readdirSync(dir, {withFileTypes: true}); } catch { return; }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = join(dir, e.name);
     if (e.isDirectory()) yield* walk(path);
     else if (e.isSymbolicLink()) yield {path, size: 0, link: true};
     else if (e.isFile()) {
-      const size = (await lstat(path)).size;
+      const size = lstatSync(path).size;
       if (size <= MAX_SMALL) yield {path, size, link: false};
     }
   }
+}
+
+/** Directory mtimes are part of a backup (and of an ext4 image made with -d): pin them. */
+function stampDirs(dir: string, time: number): void {
+  for (const e of readdirSync(dir, {withFileTypes: true})) if (e.isDirectory()) stampDirs(join(dir, e.name), time);
+  utimesSync(dir, time, time);
 }
 
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -57,7 +66,7 @@ async function buildSmall(dir: string, rng: Rng, budget: number, count: number):
   const picked: {path: string; size: number; link: boolean}[] = [];
   let bytes = 0;
   outer: for (const source of SOURCES) {
-    for await (const f of walk(source)) {
+    for (const f of walk(source)) {
       if (bytes + f.size > budget) break outer;
       picked.push(f);
       bytes += f.size;
@@ -67,8 +76,11 @@ async function buildSmall(dir: string, rng: Rng, budget: number, count: number):
   for (const d of dirs) await mkdir(d, {recursive: true});
   await pool(picked, 32, async (f) => {
     const to = join(dir, f.path);
-    if (f.link) return symlink(await readlink(f.path), to);
     const st = await lstat(f.path);
+    if (f.link) {
+      await symlink(await readlink(f.path), to);
+      return lutimes(to, st.mtime, st.mtime);
+    }
     await copyFile(f.path, to);
     await chmod(to, st.mode & 0o7777 | 0o200);
     await utimes(to, st.mtime, st.mtime);
@@ -155,12 +167,15 @@ export async function buildBenchDataset(dir: string, options: BuildOptions = {})
   const largeBudget = total * 0.4;
   const large = weights.map((w, i) => ({path: `files/large/random-${i}.bin`, size: Math.floor(largeBudget * w / 24 / MiB) * MiB}));
   await Promise.all(large.map((f, i) => writeRandom(join(dir, f.path), f.size, rng.fork(`large-${i}`))));
+  stampDirs(join(dir, 'files'), BASE_TIME);
   phase('large files');
   const tree = join(dir, '.image-tree');
   const imageMiB = Math.floor(total * 0.3 / MiB);
   const imageFiles = await buildImageTree(tree, rng.fork('image'), imageMiB * MiB * 0.7);
+  stampDirs(tree, BASE_TIME);
   phase('image tree');
   await makeExt4Image(tree, join(dir, 'disk.img'), imageMiB, 'bench', seed);
+  await utimes(join(dir, 'disk.img'), BASE_TIME, BASE_TIME);
   await rm(tree, {recursive: true});
   phase('mkfs.ext4');
   const marker: Marker = {format: 1, seed, sizeGiB, mutations: 0, smallFiles: small.files, bytes: 0, large: large.map((f) => f.path), imageFiles};
@@ -182,7 +197,7 @@ export async function mutate1pct(dir: string): Promise<{changedFiles: number; ad
   const time = BASE_TIME + marker.mutations * 86_400;
   let rewritten = 0;
   const small: string[] = [];
-  for await (const f of walk(join(dir, 'files', 'small'))) if (!f.link) small.push(f.path);
+  for (const f of walk(join(dir, 'files', 'small'))) if (!f.link) small.push(f.path);
   const edited = rng.sample(small, Math.ceil(small.length / 100));
   await pool(edited, 16, async (path) => {
     const text = await readFile(path);
@@ -213,6 +228,8 @@ export async function mutate1pct(dir: string): Promise<{changedFiles: number; ad
   for (let i = 0; i < 20; i++) await writeFile(join(added, `note-${i}.txt`), rng.prose(rng.int(500, 8000)));
   await writeRandom(join(added, 'upload.bin'), 4 * MiB, rng);
   for (const name of await readdir(added)) await utimes(join(added, name), time, time);
+  stampDirs(join(dir, 'files', 'small', 'added'), time);
+  utimesSync(join(dir, 'files', 'small'), time, time);
   await writeFile(join(dir, 'dataset.json'), JSON.stringify(marker));
   return {changedFiles: edited.length + marker.large.length + 1, addedFiles: 21, rewrittenBytes: rewritten + 4 * MiB};
 }
@@ -220,11 +237,13 @@ export async function mutate1pct(dir: string): Promise<{changedFiles: number; ad
 /** Rewrites runs of data blocks in the image's files until ~1% of the image changed. */
 async function rewriteImage(image: string, files: string[], rng: Rng): Promise<number> {
   const size = (await lstat(image)).size;
+  const chosen = rng.sample(files, Math.min(files.length, 256));
+  const blockLists = (await fileBlocksMany(image, chosen)).filter((b) => b.length > 0);
   const handle = await open(image, 'r+');
   let done = 0;
   try {
-    while (done < size / 100) {
-      const blocks = await fileBlocks(image, rng.pick(files));
+    while (done < size / 100 && blockLists.length > 0) {
+      const blocks = rng.pick(blockLists);
       const run = Math.min(blocks.length, rng.int(4, 64));
       const start = rng.int(0, blocks.length - run);
       for (const block of blocks.slice(start, start + run)) {
@@ -244,7 +263,7 @@ async function readMarker(dir: string): Promise<Marker | undefined> {
 async function summarize(dir: string, marker: Marker, started: number): Promise<DatasetSummary> {
   let smallFiles = 0;
   let smallBytes = 0;
-  for await (const f of walk(join(dir, 'files', 'small'))) { smallFiles++; smallBytes += f.size; }
+  for (const f of walk(join(dir, 'files', 'small'))) { smallFiles++; smallBytes += f.size; }
   let largeBytes = 0;
   for (const rel of marker.large) largeBytes += (await lstat(join(dir, rel))).size;
   const imageBytes = (await lstat(join(dir, 'disk.img'))).size;

@@ -7,7 +7,7 @@ import {spawnSync} from 'node:child_process';
 import {lstat, mkdtemp, readFile, readdir, readlink, rm, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {DEMO_STATES, advanceDemo, demoState, prepareDemo} from '../../../source/engine/demo/dataset.js';
+import {DEMO_STATES, advanceDemo, demoState, prepareDemo, type TreeChanges} from '../../../source/engine/demo/dataset.js';
 import {parseClusterSpec} from '../../../source/engine/agent/cluster-spec.js';
 
 type Snapshot = Map<string, string>;
@@ -39,66 +39,25 @@ const fsck = (image: string) => spawnSync('e2fsck', ['-fn', image], {encoding: '
 describe('demo data set', () => {
   let a = '';
   let b = '';
+  let layout: Awaited<ReturnType<typeof prepareDemo>>;
   before(async () => {
     a = await mkdtemp(join(tmpdir(), 'bh-demo-a-'));
     b = await mkdtemp(join(tmpdir(), 'bh-demo-b-'));
+    layout = await prepareDemo(a, 7);
+    await prepareDemo(b, 7);
   });
   after(async () => {
     await rm(a, {recursive: true, force: true});
     await rm(b, {recursive: true, force: true});
   });
 
-  test('the same seed builds identical trees, state after state', async () => {
-    await prepareDemo(a, 7);
-    await prepareDemo(b, 7);
-    const seen = new Set<string>();
-    for (let state = 0; state < DEMO_STATES; state++) {
-      if (state > 0) {
-        await advanceDemo(a, state);
-        await advanceDemo(b, state);
-      }
-      const [da, db] = [digest(await snapshot(a)), digest(await snapshot(b))];
-      assert.equal(da, db, `state ${state} differs between two builds`);
-      assert.ok(!seen.has(da), `state ${state} did not change anything`);
-      seen.add(da);
-    }
-    assert.deepEqual(await demoState(a), {seed: 7, state: DEMO_STATES - 1});
-  });
-
-  test('advanceDemo changes exactly what it reports, and images stay valid', async () => {
-    const {machines, cluster} = await prepareDemo(a, 11);
-    for (let state = 1; state < DEMO_STATES; state++) {
-      const before = await snapshot(a);
-      const changes = await advanceDemo(a, state);
-      const now = await snapshot(a);
-      assert.ok(changes.added.length > 0 && changes.changed.length > 0 && changes.deleted.length > 0);
-      assert.ok(changes.renamed.length > 0 && changes.blocks.length > 0);
-      const changedFiles = new Set([...changes.changed, ...changes.blocks.map((x) => x.image)]);
-      // A step may reuse a name (log rotation: syslog → syslog.1, then a new syslog).
-      const reappeared = new Set([...changes.added, ...changes.renamed.map(([, t]) => t)]);
-      const vacated = new Set([...changes.deleted, ...changes.renamed.map(([f]) => f)]);
-      for (const p of changes.added) assert.ok(now.has(p) && (!before.has(p) || vacated.has(p)), `added ${p}`);
-      for (const p of changes.deleted) assert.ok(before.has(p) && (!now.has(p) || reappeared.has(p)), `deleted ${p}`);
-      for (const [from, to] of changes.renamed) {
-        assert.ok(now.has(to) && (!now.has(from) || reappeared.has(from)), `renamed ${from} → ${to}`);
-        const content = (v: string | undefined) => v?.split(' ').slice(3).join(' ');
-        if (!changedFiles.has(to)) assert.equal(content(now.get(to)), content(before.get(from)), `renamed content ${to}`);
-      }
-      for (const p of changedFiles) assert.notEqual(now.get(p), before.get(p), `changed ${p}`);
-      for (const [p, v] of before) {
-        if (!v.startsWith('dir') && !changedFiles.has(p) && !vacated.has(p) && ![...vacated].some((m) => p.startsWith(`${m}/`))) {
-          assert.equal(now.get(p), v, `${p} changed but was not reported`);
-        }
-      }
-      for (const [p, v] of now) if (!v.startsWith('dir') && !before.has(p)) assert.ok(reappeared.has(p), `${p} appeared unreported`);
-    }
-    const images = [...machines.flatMap((m) => m.disks ?? []).map((d) => d.image), cluster.sharedDisks[1]!.image!];
-    if (spawnSync('e2fsck', ['-V']).status !== 0) return; // e2fsprogs is required to build the demo anyway
-    for (const image of images) assert.equal(fsck(image).status, 0, `${image}: ${fsck(image).stdout}`);
+  test('the same seed builds identical trees', async () => {
+    assert.equal(digest(await snapshot(a)), digest(await snapshot(b)));
+    assert.deepEqual(await demoState(a), {seed: 7, state: 0});
   });
 
   test('layout: owners, odd names, symlinks, empty dirs; the cluster spec round-trips', async () => {
-    const {machines, cluster} = await prepareDemo(b, 3);
+    const {machines, cluster} = layout;
     assert.deepEqual(machines.filter((m) => m.kind === 'workstation').map((m) => m.owner), ['alice', 'bob', 'carol']);
     assert.equal(machines.filter((m) => m.kind === 'server').length, 2);
     assert.ok(machines.some((m) => m.disks?.length) && machines.some((m) => m.kind === 'server' && m.paths?.length));
@@ -109,14 +68,14 @@ describe('demo data set', () => {
     assert.equal(await readlink(join(alice, 'Desktop', 'old share')), '/mnt/share/old');
     assert.deepEqual(await readdir(join(alice, 'Music')), []);
     assert.equal((await stat(join(alice, '.ssh', 'id_ed25519'))).mode & 0o777, 0o600);
-    const written = parseClusterSpec(await readFile(join(b, 'sql-cluster.json'), 'utf8'), b);
+    const written = parseClusterSpec(await readFile(join(a, 'sql-cluster.json'), 'utf8'), a);
     assert.deepEqual(written, cluster);
     assert.deepEqual(cluster.nodes.map((n) => n.name), ['node1', 'node2', 'node3']);
     assert.notEqual(cluster.sharedDisks[0]!.ownerNode, cluster.sharedDisks[1]!.ownerNode);
   });
 
   test('shared disks hold most of the cluster data', async () => {
-    const {cluster} = await prepareDemo(b, 5);
+    const {cluster} = layout;
     const size = async (p: string) => [...(await snapshot(p)).values()]
       .filter((v) => v.startsWith('file')).reduce((n, v) => n + Number(v.split(' ')[3]), 0);
     let shared = 0;
@@ -126,4 +85,48 @@ describe('demo data set', () => {
     assert.ok(local > 0);
     assert.ok(shared > 4 * local, `shared ${shared} B vs local ${local} B`);
   });
+
+  test('advanceDemo is reproducible, changes exactly what it reports, and images stay valid', async () => {
+    let before = await snapshot(a);
+    const seen = new Set([digest(before)]);
+    for (let state = 1; state < DEMO_STATES; state++) {
+      const changes = await advanceDemo(a, state);
+      await advanceDemo(b, state);
+      const now = await snapshot(a);
+      assert.equal(digest(now), digest(await snapshot(b)), `state ${state} differs between two builds`);
+      assert.ok(!seen.has(digest(now)), `state ${state} changed nothing`);
+      seen.add(digest(now));
+      assert.ok(changes.added.length > 0 && changes.changed.length > 0 && changes.deleted.length > 0);
+      assert.ok(changes.renamed.length > 0 && changes.blocks.length > 0);
+      checkChanges(before, now, changes);
+      before = now;
+    }
+    assert.deepEqual(await demoState(b), {seed: 7, state: DEMO_STATES - 1});
+    const images = [...layout.machines.flatMap((m) => m.disks ?? []).map((d) => d.image), layout.cluster.sharedDisks[1]!.image!];
+    for (const image of images) {
+      const result = fsck(image);
+      assert.equal(result.status, 0, `${image}: ${result.stdout}`);
+    }
+  });
 });
+
+function checkChanges(before: Snapshot, now: Snapshot, changes: TreeChanges): void {
+  const changedFiles = new Set([...changes.changed, ...changes.blocks.map((x) => x.image)]);
+  // A step may reuse a name (log rotation: syslog → syslog.1, then a new syslog).
+  const reappeared = new Set([...changes.added, ...changes.renamed.map(([, t]) => t)]);
+  const vacated = new Set([...changes.deleted, ...changes.renamed.map(([f]) => f)]);
+  for (const p of changes.added) assert.ok(now.has(p) && (!before.has(p) || vacated.has(p)), `added ${p}`);
+  for (const p of changes.deleted) assert.ok(before.has(p) && (!now.has(p) || reappeared.has(p)), `deleted ${p}`);
+  const content = (v: string | undefined) => v?.split(' ').slice(3).join(' ');
+  for (const [from, to] of changes.renamed) {
+    assert.ok(now.has(to) && (!now.has(from) || reappeared.has(from)), `renamed ${from} → ${to}`);
+    if (!changedFiles.has(to)) assert.equal(content(now.get(to)), content(before.get(from)), `renamed content ${to}`);
+  }
+  for (const p of changedFiles) assert.notEqual(content(now.get(p)), content(before.get(p)), `changed ${p}`);
+  for (const [p, v] of before) {
+    if (!v.startsWith('dir') && !changedFiles.has(p) && !vacated.has(p) && ![...vacated].some((m) => p.startsWith(`${m}/`))) {
+      assert.equal(now.get(p), v, `${p} changed but was not reported`);
+    }
+  }
+  for (const [p, v] of now) if (!v.startsWith('dir') && !before.has(p)) assert.ok(reappeared.has(p), `${p} appeared unreported`);
+}
