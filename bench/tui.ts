@@ -1,0 +1,184 @@
+/**
+ * TUI benchmark (issue 4), on the built program (dist/cli.js) in a real pty:
+ *  a. start-up: process start to the first frame, and to the Backups list of
+ *     the demo, ~10 runs, against a bare `node -e` start in the same run;
+ *  b. key-to-frame while holding Down on a backup with 100,000 restore
+ *     points, and lost keys (after N Downs the cursor must be on row N+1);
+ *  c. key-to-frame during a running copy (the whole demo): `?` toggles the
+ *     help overlay, the one thing the progress screen redraws on a key.
+ * A key's latency is from writing it to the pty to the first output chunk
+ * that shows its effect. Keys are sent every 30 ms, like a held key's repeat.
+ * Goals: first frame < 300 ms, key-to-frame p50 < 10 ms, no key lost.
+ *
+ * Usage: node --import tsx bench/tui.ts [--runs 10] [--keys 200] [--count 100000] [--skip-big] [--skip-copy]
+ * On a busy machine, BENCH_NICE=-10 (as root) runs the measured programs at a higher priority.
+ */
+import {spawnSync} from 'node:child_process';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {parseArgs} from 'node:util';
+import {demoWorkspace, ROOT} from '../test/helpers/demo-cache.js';
+import {ensureBuilt} from '../test/helpers/cli.js';
+import {percentile, Pty, sleep, type Chunk} from './pty.js';
+import {syntheticRepository} from './synthetic-points.js';
+
+const {values} = parseArgs({options: {
+  runs: {type: 'string', default: '10'}, keys: {type: 'string', default: '200'}, count: {type: 'string', default: '100000'},
+  'skip-big': {type: 'boolean'}, 'skip-copy': {type: 'boolean'},
+}});
+const RUNS = Number(values.runs);
+const KEYS = Number(values.keys);
+const COUNT = Number(values.count);
+const CLI = join(ROOT, 'dist', 'cli.js');
+const KEY_GAP_MS = 30;
+const DOWN = '\u001B[B';
+
+type Env = Record<string, string | undefined>;
+const rows: Array<[string, string, string, string, string]> = [];
+const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '–');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function quit(pty: Pty): Promise<void> {
+  pty.write('q');
+  const timer = setTimeout(() => pty.kill(), 5000);
+  await pty.exited;
+  clearTimeout(timer);
+}
+
+/** a. Start-up, against bare node through the same pty wrapper. */
+async function startup(env: Env) {
+  const bare: number[] = [];
+  const first: number[] = [];
+  const listed: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const b = new Pty([process.execPath, '-e', 'process.stdout.write("ready")'], {env});
+    bare.push((await b.waitFor((s) => s.includes('ready'))) - b.startedAt);
+    await b.exited;
+    const p = new Pty([process.execPath, CLI], {env});
+    first.push((await p.waitForFrame((f) => f.includes('Backups'))) - p.startedAt);
+    listed.push((await p.waitForFrame((f) => f.includes('alice-laptop'))) - p.startedAt);
+    await quit(p);
+  }
+  const ratio = percentile(first, 50) / percentile(bare, 50);
+  rows.push(['bare `node -e` start', ms(percentile(bare, 50)), ms(percentile(bare, 90)), '', `${RUNS} runs`]);
+  rows.push(['first frame (Backups)', ms(percentile(first, 50)), ms(percentile(first, 90)), '< 300 ms', `${ratio.toFixed(1)}× bare node`]);
+  rows.push(['demo backups listed', ms(percentile(listed, 50)), ms(percentile(listed, 90)), '', '']);
+}
+
+/** The list position `N/TOTAL` each frame shows, with the frame's time. */
+function positions(frames: readonly Chunk[], total: string): Array<{t: number; pos: number}> {
+  const re = new RegExp(`([\\d,]+)/${total}(?![\\d,])`);
+  return frames.flatMap((f) => {
+    const m = re.exec(f.data);
+    return m ? [{t: f.t, pos: Number(m[1]!.replace(/,/g, ''))}] : [];
+  });
+}
+
+const planReady = (f: string) => /Enter starts the copy/.test(f) && !/Planning the copy/.test(f);
+const verdict = (f: string) => /\d+ restore points? to copy/.exec(f)?.[0];
+
+/** Sends `n` keys KEY_GAP_MS apart; returns their send times. */
+async function hold(pty: Pty, key: (i: number) => string, n: number): Promise<number[]> {
+  const sent: number[] = [];
+  for (let i = 0; i < n; i++) {
+    sent.push(pty.write(key(i)));
+    await sleep(KEY_GAP_MS);
+  }
+  await sleep(500);
+  return sent;
+}
+
+/** b. Holding Down on 100,000 restore points. */
+async function bigList(env: Env) {
+  log(`making a repository with ${COUNT.toLocaleString('en-US')} restore points (cached)…`);
+  const dir = await syntheticRepository(COUNT);
+  const home = await mkdtemp(join(tmpdir(), 'bh-bench-big-'));
+  const bigEnv = {...env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data')};
+  try {
+    const add = spawnSync(process.execPath, [CLI, 'repo', 'add', 'bench-big', dir], {env: {...process.env, ...bigEnv}, encoding: 'utf8'});
+    if (add.status !== 0) throw new Error(`repo add failed: ${add.stderr}`);
+    const pty = new Pty([process.execPath, CLI], {env: bigEnv});
+    const total = COUNT.toLocaleString('en-US');
+    const t0 = pty.startedAt;
+    const shown = await pty.waitForFrame((f) => f.includes('bench-host'), 600_000);
+    pty.write('\r');
+    const opened = await pty.waitForFrame((f) => f.includes(`1/${total}`), 600_000);
+    await sleep(500);
+    const from = pty.frames.length;
+    const sent = await hold(pty, () => DOWN, KEYS);
+    await pty.settle(); // every key's frame is in before the cursor is read
+    const seen = positions(pty.frames.slice(from), total);
+    const latency = sent.map((t, i) => (seen.find((e) => e.t >= t && e.pos >= i + 2)?.t ?? NaN) - t).filter(Number.isFinite);
+    const final = seen.at(-1)?.pos ?? 1;
+    const lost = KEYS - (final - 1);
+    await quit(pty);
+    rows.push([`backups of ${total}-point repo listed`, ms(shown - t0), '', '', 'one-off']);
+    rows.push([`${total} points listed (Enter)`, ms(opened - shown), '', '', 'one-off']);
+    rows.push([`key-to-frame, Down ×${KEYS} on ${total} points`, ms(percentile(latency, 50)), ms(percentile(latency, 90)), '< 10 ms p50',
+      `lost keys: ${lost} (cursor ${final.toLocaleString('en-US')}, expected ${(KEYS + 1).toLocaleString('en-US')})`]);
+  } finally {
+    await rm(home, {recursive: true, force: true});
+  }
+}
+
+/** c. Keys during a running copy of the whole demo. */
+async function duringCopy(env: Env) {
+  const pty = new Pty([process.execPath, CLI], {env});
+  await pty.waitForFrame((f) => f.includes('alice-laptop'));
+  pty.write('a');
+  await pty.waitForFrame((f) => f.includes('6 marked'));
+  pty.write('c');
+  await pty.waitForFrame(planReady, 120_000);
+  const latest = verdict(pty.lastFrame());
+  pty.write('p'); // every point: a copy long enough to press keys through
+  await pty.waitForFrame((f) => planReady(f) && /every restore point/.test(f) && verdict(f) !== latest, 120_000);
+  pty.write('\r');
+  await pty.waitForFrame((f) => /Copy progress/.test(f) && /overall/.test(f), 60_000);
+  const from = pty.frames.length;
+  // `?` opens the help (its text appears), `?` again closes it (the progress header returns).
+  const n = Math.min(KEYS, 100);
+  const sent: number[] = [];
+  for (let i = 0; i < n && !/Copy (finished|failed)/.test(pty.lastFrame()); i++) {
+    sent.push(pty.write('?'));
+    await sleep(KEY_GAP_MS * 2);
+  }
+  await sleep(2000); // late frames of the last keys
+  const frames = pty.frames.slice(from);
+  const marker = (i: number) => (i % 2 === 0 ? /Esc or \? to close/ : /overall/);
+  const latency = sent.map((t, i) => (frames.find((f) => f.t >= t && marker(i).test(f.data))?.t ?? NaN) - t);
+  const answered = latency.filter(Number.isFinite);
+  const finished = frames.some((f) => /Copy (finished|failed|cancelled)/.test(f.data));
+  pty.kill();
+  await pty.exited;
+  rows.push([`key-to-frame during a copy (? ×${sent.length})`, ms(percentile(answered, 50)), ms(percentile(answered, 90)), '< 10 ms p50',
+    `${sent.length - answered.length} without a frame${finished ? '; copy ended during the run' : ''}`]);
+}
+
+function table() {
+  const head: [string, string, string, string, string] = ['measure', 'p50', 'p90', 'goal', 'note'];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+ensureBuilt();
+const ws = await demoWorkspace('bench-tui');
+const env: Env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, NO_COLOR: undefined};
+try {
+  log('a. start-up…');
+  await startup(env);
+  if (!values['skip-copy']) {
+    log('c. keys during a copy…');
+    await duringCopy(env);
+  }
+  if (!values['skip-big']) {
+    log('b. holding Down on a huge list…');
+    await bigList(env);
+  }
+} finally {
+  await ws.cleanup();
+}
+const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
+process.stdout.write(`\nTUI benchmark (${RUNS} start-ups, keys every ${KEY_GAP_MS} ms, 120×40 pty, load average ${load}${process.env.BENCH_NICE ? `, nice ${process.env.BENCH_NICE}` : ''})\n${table()}\n`);
