@@ -7,7 +7,7 @@
  */
 import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {constants} from 'node:fs';
+import {constants, statSync, type Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {BackhaulError, fromSystemError, notFound} from '../errors.js';
 import {checkKey, checkPrefix, type ObjectInfo, type Storage} from './storage.js';
@@ -149,8 +149,15 @@ export class FilesystemStorage implements Storage {
       if (entry.isDirectory()) {
         if (key.startsWith(prefix) || prefix.startsWith(key + '/')) yield* this.walk(key, prefix);
       } else if (key.startsWith(prefix)) {
-        const s = await fs.stat(join(this.root, key)).catch(() => undefined);
-        if (s) yield {key, size: s.size, mtimeMs: s.mtimeMs};
+        // One synchronous stat per file: a thread-pool round trip each made
+        // listing 100,000 restore points take most of a minute.
+        let s: Stats | undefined;
+        try {
+          s = statSync(join(this.root, key));
+        } catch {
+          continue; // deleted while listing
+        }
+        yield {key, size: s.size, mtimeMs: s.mtimeMs};
       }
     }
   }
