@@ -1,0 +1,124 @@
+// A failover cluster is copied as ONE backup holding every node; its shared
+// disks count once per node in the logical size but are sent and stored once,
+// and the plan shows both figures. Copying some nodes first and the others
+// later grows that same single backup.
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFile, readdir} from 'node:fs/promises';
+import {join} from 'node:path';
+import {demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
+import {assertSameRestore} from '../../helpers/restore-compare.js';
+
+const NODES = ['node1', 'node2', 'node3'];
+
+describe('copying the demo cluster', () => {
+  let ws: Workspace;
+  let clusterId: string;
+  /** Per point, the logical size of the shared disks as one node sees them; summed over the points. */
+  let sharedBytes = 0;
+
+  const copy = (to: string, ...extra: string[]) => ['copy', '--from', 'demo-primary', '--to', to, '--machine', 'sql-cluster', '--points', 'all', ...extra];
+  const pointFiles = async (repo: string) => {
+    const dir = join(repo, 'backups', clusterId, 'points');
+    return Promise.all((await readdir(dir)).map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
+  };
+
+  before(async () => {
+    ws = await demoWorkspace('cluster');
+    const listed: any[] = await ws.json(['list', '--repo', 'demo-primary', '--json']);
+    clusterId = listed.find((b) => b.kind === 'cluster').id;
+    for (const point of await pointFiles(ws.primary)) {
+      assert.equal(point.nodes.length, NODES.length);
+      sharedBytes += point.nodes[0].disks.filter((d: any) => d.shared).reduce((s: number, d: any) => s + d.logicalBytes, 0);
+    }
+    assert.ok(sharedBytes > 0, 'the demo cluster has shared disks');
+    for (const name of ['nodes-a']) {
+      const r = await ws.run(['repo', 'add', name, join(ws.dir, name)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(async () => ws?.cleanup());
+
+  test('the plan shows the logical size (shared disks once per node) and the far smaller transfer', async () => {
+    const plan = await ws.json(copy('demo-secondary', '--dry-run', '--json'));
+    assert.equal(plan.backups.length, 1);
+    const b = plan.backups[0];
+    assert.equal(b.kind, 'cluster');
+    assert.deepEqual(b.nodes.map((n: any) => n.name), NODES);
+    assert.ok(b.logicalBytes - b.transferBytes >= sharedBytes * (NODES.length - 1),
+      `logical ${b.logicalBytes} − transfer ${b.transferBytes} ≥ shared ${sharedBytes} × ${NODES.length - 1}`);
+    // Per node: every node carries the shared disks logically; only the first sends them.
+    for (const n of b.nodes) assert.ok(n.logicalBytes >= sharedBytes, `${n.name} counts the shared disks`);
+    assert.ok(b.nodes[1].transferBytes < b.nodes[0].transferBytes / 10, 'node2 sends little: its shared disks were planned with node1');
+    assert.match(b.sharedNote, /shared/);
+    assert.ok(plan.notes.some((n: string) => /shared/.test(n)));
+    const text = await ws.run(copy('demo-secondary', '--dry-run'));
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /node node3: logical .*transfer/);
+    assert.match(text.stdout, /Note: .*shared/);
+  });
+
+  test('the copy is one backup holding all nodes; logical exceeds transferred by shared × (nodes − 1)', async () => {
+    const summary = await ws.json(copy('demo-secondary', '--json'));
+    assert.equal(summary.pointsCopied, 4);
+    assert.ok(summary.logicalBytes - summary.transferredBytes >= sharedBytes * (NODES.length - 1),
+      `logical ${summary.logicalBytes} − transferred ${summary.transferredBytes} ≥ ${sharedBytes} × ${NODES.length - 1}`);
+    const listed: any[] = await ws.json(['list', '--repo', 'demo-secondary', '--json']);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].id, clusterId);
+    assert.deepEqual(listed[0].nodes.map((n: any) => n.name), NODES);
+    for (const p of await pointFiles(ws.secondary)) assert.deepEqual(p.nodes.map((n: any) => n.name), NODES);
+  });
+
+  test('an unknown node, point id or backup id is a usage error naming it', async () => {
+    const cases: [string[], RegExp][] = [
+      [copy('nodes-a', '--nodes', 'node9'), /node9/],
+      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--machine', 'sql-cluster', '--points', 'pnosuchpoint'], /pnosuchpoint/],
+      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--points', 'latest:x'], /latest:x/],
+      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', 'bnosuchbackup'], /bnosuchbackup/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await ws.run(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+    }
+    assert.deepEqual(await ws.json(['list', '--repo', 'nodes-a', '--json']), [], 'nothing was copied');
+  });
+
+  test('copying node1,node2 then node3 grows the same single backup', async () => {
+    const firstRun = await ws.json(copy('nodes-a', '--nodes', 'node1,node2', '--json'));
+    assert.equal(firstRun.pointsCopied, 4);
+    let listed: any[] = await ws.json(['list', '--repo', 'nodes-a', '--json']);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].id, clusterId);
+    assert.deepEqual(listed[0].nodes.map((n: any) => n.name), ['node1', 'node2']);
+    const target = join(ws.dir, 'nodes-a');
+    for (const p of await pointFiles(target)) assert.deepEqual(p.nodes.map((n: any) => n.name), ['node1', 'node2']);
+
+    // The same selection again: nothing to do.
+    const again = await ws.json(copy('nodes-a', '--nodes', 'node1,node2', '--json'));
+    assert.equal(again.pointsCopied, 0);
+    assert.equal(again.transferredBytes, 0);
+
+    // node3's shared disks are already there: the plan says so, and little is sent.
+    const plan = await ws.json(copy('nodes-a', '--nodes', 'node3', '--dry-run', '--json'));
+    const node3 = plan.backups[0].nodes.find((n: any) => n.name === 'node3');
+    assert.ok(node3.presentBytes > 0, 'the shared disks are present');
+    assert.ok(node3.transferBytes < node3.presentBytes / 10);
+    const second = await ws.json(copy('nodes-a', '--nodes', 'node3', '--json'));
+    assert.equal(second.pointsCopied, 4);
+    assert.ok(second.transferredBytes < firstRun.transferredBytes / 10, `node3 sent ${second.transferredBytes} after ${firstRun.transferredBytes}`);
+
+    listed = await ws.json(['list', '--repo', 'nodes-a', '--json']);
+    assert.equal(listed.length, 1, 'still one backup of the cluster');
+    assert.equal(listed[0].id, clusterId);
+    assert.deepEqual(listed[0].nodes.map((n: any) => n.name), NODES);
+    for (const p of await pointFiles(target)) assert.deepEqual(p.nodes.map((n: any) => n.name), NODES);
+    const record = JSON.parse(await readFile(join(target, 'backups', clusterId, 'backup.json'), 'utf8'));
+    assert.equal(record.access, null);
+
+    const report = await ws.json(['verify', '--repo', 'nodes-a', '--json']);
+    assert.equal(report.ok, true);
+    await assertSameRestore(ws, 'demo-primary', 'nodes-a', {backup: clusterId, point: 'latest', node: 'node3'}, join(ws.dir, 'restore'));
+  });
+});
