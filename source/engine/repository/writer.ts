@@ -44,6 +44,8 @@ export class RepositoryWriter {
     try {
       await repo.reloadIndex();
       const writer = new RepositoryWriter(repo, lock, options.signal);
+      const storage = repo.storage as {removeStaleTemporaries?: () => Promise<number>};
+      await storage.removeStaleTemporaries?.();
       await writer.adoptOrphanPacks();
       return writer;
     } catch (e) {

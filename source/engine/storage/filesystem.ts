@@ -15,6 +15,15 @@ import {checkKey, checkPrefix, type ObjectInfo, type Storage} from './storage.js
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class FilesystemStorage implements Storage {
   readonly preferredConcurrency = 4;
   private readonly madeDirs = new Set<string>();
@@ -160,6 +169,28 @@ export class FilesystemStorage implements Storage {
         yield {key, size: s.size, mtimeMs: s.mtimeMs};
       }
     }
+  }
+
+  /**
+   * Removes temporary files a killed writer left behind (`KEY.tmp-PID-RANDOM`
+   * whose PID is no longer running). Called by a writer holding the lock.
+   */
+  async removeStaleTemporaries(): Promise<number> {
+    let removed = 0;
+    const visit = async (dir: string): Promise<void> => {
+      const entries = await fs.readdir(dir, {withFileTypes: true}).catch(() => []);
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await visit(path);
+        const match = /\.tmp-(\d+)-[0-9a-f]+$/.exec(entry.name);
+        if (match && !pidAlive(Number(match[1]))) {
+          await fs.rm(path, {force: true});
+          removed++;
+        }
+      }
+    };
+    await visit(this.root);
+    return removed;
   }
 
   async delete(key: string): Promise<void> {
