@@ -13,7 +13,7 @@ import type {RepositoryWriter} from '../repository/writer.js';
 import {prefetch} from '../util/concurrency.js';
 
 const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
-const SEGMENT = 8 * 1024 * 1024;
+const SEGMENT = 32 * 1024 * 1024;
 
 export function unchanged(entry: TreeEntry, parent: TreeEntry | undefined): parent is TreeEntry & {chunks: ChunkId[]} {
   return !!parent && parent.type === 'file' && entry.type === 'file' && !!parent.chunks &&

@@ -63,36 +63,56 @@ export function chunkBuffer(data: Uint8Array): number[] {
   return lengths;
 }
 
-/** Streaming chunker: push segments, receive complete chunks (as subarrays/copies). */
+/**
+ * Streaming chunker: push segments, receive complete chunks. Chunks lying
+ * inside a segment are views of it (no copy); only the one chunk that
+ * straddles two segments is copied. So callers MUST NOT reuse a segment's
+ * buffer after pushing it.
+ */
 export class StreamChunker {
-  private pending: Buffer = Buffer.alloc(0);
+  private carry: Buffer = Buffer.alloc(0);
 
-  /** Returns the chunks completed by this segment. They stay valid after later pushes. */
   push(segment: Buffer): Buffer[] {
-    const data = this.pending.length === 0 ? segment : Buffer.concat([this.pending, segment]);
     const chunks: Buffer[] = [];
+    let data = segment;
     let pos = 0;
+    if (this.carry.length > 0) {
+      // Join the carried tail with just enough of the segment to find the next cut.
+      const head = Buffer.concat([this.carry, segment.subarray(0, Math.max(0, CHUNK_MAX - this.carry.length))]);
+      const n = cutPoint(head, 0, head.length, false);
+      if (n < 0 || n < this.carry.length) {
+        if (head.length === this.carry.length + segment.length) {
+          // The whole segment fit in the head and no cut yet: keep it all.
+          this.carry = head;
+          return chunks;
+        }
+        data = Buffer.concat([this.carry, segment]);
+      } else {
+        chunks.push(head.subarray(0, n));
+        pos = n - this.carry.length;
+      }
+      this.carry = Buffer.alloc(0);
+    }
     for (;;) {
       const n = cutPoint(data, pos, data.length, false);
       if (n < 0) break;
       chunks.push(data.subarray(pos, pos + n));
       pos += n;
     }
-    // Copy the tail so the caller may reuse its segment buffer.
-    this.pending = Buffer.from(data.subarray(pos));
+    this.carry = data.subarray(pos);
     return chunks;
   }
 
   finish(): Buffer[] {
     const chunks: Buffer[] = [];
-    const data = this.pending;
+    const data = this.carry;
     let pos = 0;
     while (pos < data.length) {
       const n = cutPoint(data, pos, data.length, true);
       chunks.push(data.subarray(pos, pos + n));
       pos += n;
     }
-    this.pending = Buffer.alloc(0);
+    this.carry = Buffer.alloc(0);
     return chunks;
   }
 }

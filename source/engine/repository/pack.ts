@@ -39,18 +39,23 @@ export class PackBuilder {
     this.size += payload.length;
   }
 
-  /** Seals the pack: returns its bytes, id and entries, and empties the builder. */
-  seal(): {id: PackId; data: Buffer; blobs: BlobEntry[]} {
+  /**
+   * Seals the pack: returns its parts (written with one gathered write, never
+   * joined in memory), id and entries, and empties the builder.
+   */
+  seal(): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]} {
     const trailer = Buffer.from(JSON.stringify({blobs: this.entries}));
     const length = Buffer.alloc(4);
     length.writeUInt32LE(trailer.length);
-    const data = Buffer.concat([...this.parts, trailer, length, PACK_MAGIC]);
-    const id = createHash('sha256').update(data).digest('hex') as PackId;
+    const parts = [...this.parts, trailer, length, PACK_MAGIC];
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    const id = hash.digest('hex') as PackId;
     const blobs = this.entries;
     this.parts = [];
     this.entries = [];
     this.size = 0;
-    return {id, data, blobs};
+    return {id, parts, blobs};
   }
 }
 

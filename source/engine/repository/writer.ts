@@ -8,6 +8,7 @@
  * reuses them instead of sending them again.
  */
 import {cancelled} from '../errors.js';
+import type {Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {encodeBlobAsync, hashChunk, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
@@ -16,6 +17,7 @@ import {WriterLock} from './lock.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
 import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
+import {mapLimit} from '../util/concurrency.js';
 
 const INDEX_EVERY = 4;
 const ENCODE_AHEAD = 32;
@@ -61,16 +63,17 @@ export class RepositoryWriter {
       const id = info.key.split('/').pop()!;
       if (/^[0-9a-f]{64}$/.test(id) && !this.repo.index.hasPack(id)) orphans.push(id);
     }
-    for (const id of orphans) {
+    // In parallel: after a killed copy to object storage there may be a dozen packs to fetch, each a round trip.
+    await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async (id) => {
       const data = await this.repo.storage.get(packKey(id));
       if (hashChunk(data) !== id) {
         await this.repo.storage.delete(packKey(id)); // torn or damaged, never referenced: safe to drop
-        continue;
+        return;
       }
       const blobs = parsePackTrailer(data, id);
       this.repo.index.addPack(id as PackId, blobs);
       this.unindexed.push({id: id as PackId, blobs});
-    }
+    });
     if (this.unindexed.length > 0) await this.writeIndex();
   }
 
@@ -133,7 +136,7 @@ export class RepositoryWriter {
     this.stats.chunksAdded += blobs.length;
     this.stats.bytesAdded += blobs.reduce((s, b) => s + b[2], 0);
     this.stats.rawBytesAdded += blobs.reduce((s, b) => s + b[3], 0);
-    await this.upload(id, data, blobs);
+    await this.upload(id, [data], blobs);
     return true;
   }
 
@@ -151,15 +154,17 @@ export class RepositoryWriter {
 
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
-    const {id, data, blobs} = this.builder.seal();
-    await this.upload(id, data, blobs);
+    const {id, parts, blobs} = this.builder.seal();
+    await this.upload(id, parts, blobs);
   }
 
-  private async upload(id: PackId, data: Buffer, blobs: BlobEntry[]): Promise<void> {
+  private async upload(id: PackId, parts: Buffer[], blobs: BlobEntry[]): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
-    const upload = this.repo.storage.put(packKey(id), data, this.signal).then(() => {
+    const storage = this.repo.storage as Storage & {putParts?: (key: string, parts: Buffer[]) => Promise<void>};
+    const write = storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
+    const upload = write.then(() => {
       this.stats.packsWritten++;
       this.repo.index.addPack(id, blobs);
       for (const b of blobs) this.pending.delete(b[0]);

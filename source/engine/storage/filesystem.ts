@@ -48,13 +48,29 @@ export class FilesystemStorage implements Storage {
     throw fromSystemError(e, `${this.root}/${key}`) ?? e;
   }
 
-  private async writeTemp(key: string, data: Uint8Array): Promise<string> {
+  private async writeTemp(key: string, data: Uint8Array | Uint8Array[]): Promise<string> {
     const path = this.path(key);
     await this.ensureDir(dirname(path));
     const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
     try {
-      await handle.writeFile(data);
+      if (Array.isArray(data)) {
+        // writev takes at most IOV_MAX (1024) buffers per call, and may write short.
+        let position = 0;
+        for (let i = 0; i < data.length; i += 1024) {
+          const batch = data.slice(i, i + 1024);
+          const want = batch.reduce((sum, b) => sum + b.length, 0);
+          const {bytesWritten} = await handle.writev(batch, position);
+          if (bytesWritten < want) {
+            const rest = Buffer.concat(batch).subarray(bytesWritten);
+            let done = 0;
+            while (done < rest.length) done += (await handle.write(rest, done, rest.length - done, position + bytesWritten + done)).bytesWritten;
+          }
+          position += want;
+        }
+      } else {
+        await handle.writeFile(data);
+      }
       await handle.sync();
     } catch (e) {
       await handle.close().catch(() => {});
@@ -77,6 +93,17 @@ export class FilesystemStorage implements Storage {
   async put(key: string, data: Uint8Array): Promise<void> {
     try {
       const temp = await this.writeTemp(key, data);
+      await fs.rename(temp, this.path(key));
+      await this.syncDir(dirname(this.path(key)));
+    } catch (e) {
+      return this.wrap(e, key);
+    }
+  }
+
+  /** put() of data given in parts, written with gathered writes (packs are never joined in memory). */
+  async putParts(key: string, parts: Uint8Array[]): Promise<void> {
+    try {
+      const temp = await this.writeTemp(key, parts);
       await fs.rename(temp, this.path(key));
       await this.syncDir(dirname(this.path(key)));
     } catch (e) {
