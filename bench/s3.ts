@@ -13,7 +13,7 @@
  * The source is a seeded data set (large random files and a few thousand
  * small ones) backed up once with `backhaul agent backup` into
  * .bench/s3/primary and reused by later runs.
- * Usage: node --import tsx bench/s3.ts [--size-mib 1024] [--keep]
+ * Usage: node --import tsx bench/s3.ts [--size-mib 1024] [--rounds 2] [--keep]
  */
 import {createCipheriv, createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -22,8 +22,9 @@ import {parseArgs} from 'node:util';
 import {startRgw, type RgwServer} from '../test/helpers/rgw.js';
 import {CLI, duBytes, gib, have, printTable, run, sh, type Row} from './common.js';
 
-const {values} = parseArgs({options: {'size-mib': {type: 'string', default: '1024'}, keep: {type: 'boolean'}}});
+const {values} = parseArgs({options: {'size-mib': {type: 'string', default: '1024'}, rounds: {type: 'string', default: '2'}, keep: {type: 'boolean'}}});
 const sizeMiB = Number(values['size-mib']);
+const rounds = Math.max(1, Number(values.rounds));
 const MiB = 1 << 20;
 const root = join(process.cwd(), '.bench', 's3');
 const data = join(root, `data-${sizeMiB}`);
@@ -93,12 +94,12 @@ ensureSource();
 const repoBytes = duBytes(primary);
 rmSync(work, {recursive: true, force: true});
 mkdirSync(work, {recursive: true});
-const server = await startRgw({memstoreBytes: Math.max(4 * 2 ** 30, repoBytes * 4)});
+// RAM-backed: every copy stays in memory until the end (deleted objects are reclaimed only hours later).
+const server = await startRgw({memstoreBytes: Math.max(4 * 2 ** 30, repoBytes * (2 * rounds + 2))});
 try {
   const keys = {AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey};
   const bh = (...args: string[]) => run(process.execPath, [CLI, ...args], {...env, ...keys});
   bh('repo', 'add', 'primary', primary);
-  bh('repo', 'add', 's3', 's3://bench-backhaul/repo', '--endpoint', server.endpoint);
   const rclone = {
     RCLONE_CONFIG_RGW_TYPE: 's3', RCLONE_CONFIG_RGW_PROVIDER: 'Ceph', RCLONE_CONFIG_RGW_ENDPOINT: server.endpoint,
     RCLONE_CONFIG_RGW_ACCESS_KEY_ID: server.accessKeyId, RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY: server.secretAccessKey,
@@ -106,29 +107,43 @@ try {
     AWS_CA_BUNDLE: '', // a CA bundle from the environment makes rclone's SDK refuse its own HTTP transport (and this is plain HTTP)
   };
   run('sync', []);
+  // Both tools then read the source from the page cache: the first run must not pay for a cold disk.
+  sh(`find '${primary}' -type f -exec cat {} + > /dev/null`);
 
-  const before = requestsFor(server, 'bench-backhaul');
-  const copy = bh('copy', '--from', 'primary', '--to', 's3', '--points', 'all', '--json');
-  const summary = JSON.parse(copy.stdout);
-  const bhRequests = (await settledRequests(server, 'bench-backhaul')) - before;
-  const rcDefault = run('rclone', ['copy', primary, 'rgw:bench-rclone/repo'], rclone);
-  const rcDefaultRequests = await settledRequests(server, 'bench-rclone');
-  const rc16 = run('rclone', ['copy', '--transfers', '16', '--checkers', '16', primary, 'rgw:bench-rclone-16/repo'], rclone);
-  const rc16Requests = await settledRequests(server, 'bench-rclone-16');
-  const noop = bh('copy', '--from', 'primary', '--to', 's3', '--points', 'all', '--json');
-  const verify = bh('verify', '--repo', 's3', '--json');
+  // Alternating rounds, best of each: the machines this runs on are shared and noisy.
+  const bhRuns: {seconds: number; requests: number; sent: number}[] = [];
+  const rcRuns: {seconds: number; requests: number}[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const bucket = `bench-backhaul-${round}`;
+    bh('repo', 'add', `s3-${round}`, `s3://${bucket}/repo`, '--endpoint', server.endpoint);
+    const copy = bh('copy', '--from', 'primary', '--to', `s3-${round}`, '--points', 'all', '--json');
+    bhRuns.push({seconds: copy.seconds, requests: await settledRequests(server, bucket), sent: JSON.parse(copy.stdout).transferredBytes});
+    const rc = run('rclone', ['copy', primary, `rgw:bench-rclone-${round}/repo`], rclone);
+    rcRuns.push({seconds: rc.seconds, requests: await settledRequests(server, `bench-rclone-${round}`)});
+  }
+  const rc16 = run('rclone', ['copy', '--transfers', '16', '--checkers', '16', primary, 'rgw:bench-rclone-t16/repo'], rclone);
+  const rc16Requests = await settledRequests(server, 'bench-rclone-t16');
+  const noop = bh('copy', '--from', 'primary', '--to', 's3-1', '--points', 'all', '--json');
+  const verify = bh('verify', '--repo', 's3-1', '--json');
 
+  const best = <T extends {seconds: number}>(runs: T[]) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const times = (runs: {seconds: number}[]) => runs.map((r) => r.seconds.toFixed(1)).join(', ');
   const perGiB = (n: number, bytes: number) => (n / (bytes / 2 ** 30)).toFixed(0);
+  const bhBest = best(bhRuns);
+  const rcBest = best(rcRuns);
   const rows: Row[] = [
-    {measure: `copy to RGW, full (${gib(repoBytes)} repository)`, backhaul: copy.seconds, reference: 'rclone copy (defaults: 4 transfers)', referenceSeconds: rcDefault.seconds,
-      note: `verifies every chunk; requests/GiB: backhaul ${perGiB(bhRequests, summary.transferredBytes)}, rclone ${perGiB(rcDefaultRequests, repoBytes)}`},
-    {measure: 'copy to RGW, full', backhaul: copy.seconds, reference: 'rclone copy --transfers 16', referenceSeconds: rc16.seconds,
-      note: `requests/GiB: rclone ${perGiB(rc16Requests, repoBytes)}; backhaul ${(summary.transferredBytes / MiB / copy.seconds).toFixed(0)} MiB/s`},
+    {measure: `copy to RGW, full (${gib(repoBytes)} repository; best of ${rounds})`, backhaul: bhBest.seconds, reference: 'rclone copy (defaults: 4 transfers)', referenceSeconds: rcBest.seconds,
+      note: `Backhaul verifies every chunk; runs: backhaul ${times(bhRuns)} s, rclone ${times(rcRuns)} s; ${(bhBest.sent / MiB / bhBest.seconds).toFixed(0)} MiB/s`},
+    {measure: 'copy to RGW, full', backhaul: bhBest.seconds, reference: 'rclone copy --transfers 16 (one run)', referenceSeconds: rc16.seconds},
     {measure: 'copy to RGW, no-op re-run', backhaul: noop.seconds, reference: '(none)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`},
     {measure: 'verify of the S3 copy (reads every pack)', backhaul: verify.seconds, reference: '(none)', referenceSeconds: 0, note: JSON.parse(verify.stdout).ok ? 'ok' : 'DAMAGED'},
   ];
   printTable('Copy to S3 (loopback Ceph RGW, memstore; ratio > 1: Backhaul is faster)', rows);
-  console.log(`\nRequests: backhaul ${bhRequests} for ${gib(summary.transferredBytes)} sent; rclone ${rcDefaultRequests} (defaults), ${rc16Requests} (16 transfers) for ${gib(repoBytes)}. RGW started in ${(server.startMs / 1000).toFixed(1)} s.`);
+  console.log('\n| S3 requests (from RGW\'s access log) | backhaul copy | rclone copy | rclone copy --transfers 16 |');
+  console.log('| --- | ---: | ---: | ---: |');
+  console.log(`| in all | ${bhBest.requests} | ${rcBest.requests} | ${rc16Requests} |`);
+  console.log(`| per GiB copied | ${perGiB(bhBest.requests, bhBest.sent)} | ${perGiB(rcBest.requests, repoBytes)} | ${perGiB(rc16Requests, repoBytes)} |`);
+  console.log(`\nRGW started in ${(server.startMs / 1000).toFixed(1)} s.`);
 } finally {
   await server.stop();
   if (!values.keep) rmSync(work, {recursive: true, force: true});

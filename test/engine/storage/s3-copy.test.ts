@@ -9,9 +9,11 @@
 //   re-run sends 0 bytes, `list` shows the copies; S3 works as a source too;
 // - the three-node cluster on a fresh bucket stores each shared disk once;
 // - a second writer is seen through the lock object, judged stale by time;
+// - RGW refuses a pack whose bytes do not match its name;
 // - a copy through a proxy failing ~15% of requests completes and verifies.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {ListObjectsV2Command} from '@aws-sdk/client-s3';
@@ -249,6 +251,23 @@ if (skip) {
       const report = await ws.json(['verify', '--repo', 's3-cluster', '--json']);
       assert.equal(report.ok, true);
     });
+  });
+
+  test('the server checks each pack against its name (the SHA-256 sent as the payload hash)', async () => {
+    const s3 = new S3Storage('s3://bh-named/p', {endpoint: server.endpoint});
+    try {
+      await s3.ensureBucket();
+      const body = Buffer.from('pack bytes');
+      const id = createHash('sha256').update(body).digest('hex');
+      await s3.put(`data/${id.slice(0, 2)}/${id}`, body);
+      assert.deepEqual(await s3.get(`data/${id.slice(0, 2)}/${id}`), body);
+      const other = createHash('sha256').update('other bytes').digest('hex');
+      await assert.rejects(s3.put(`data/${other.slice(0, 2)}/${other}`, body), /XAmzContentSHA256Mismatch/);
+      assert.equal(await s3.stat(`data/${other.slice(0, 2)}/${other}`), undefined);
+      assert.equal(s3.stats.retries, 0, 'a mismatch is not retried');
+    } finally {
+      await s3.close();
+    }
   });
 
   test('a copy through a network failing ~15% of requests (500, 503, resets) completes and verifies', async (t) => {
