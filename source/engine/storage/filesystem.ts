@@ -25,7 +25,8 @@ function pidAlive(pid: number): boolean {
 }
 
 export class FilesystemStorage implements Storage {
-  readonly preferredConcurrency = 4;
+  // Each pack write ends in fsync; keeping many in flight overlaps them (measured: copy 9.0 s → 6.0 s).
+  readonly preferredConcurrency = 16;
   private readonly madeDirs = new Set<string>();
   constructor(readonly root: string) {}
 
