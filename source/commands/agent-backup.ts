@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises';
 import {dirname, resolve} from 'node:path';
 import {userInfo} from 'node:os';
 import {runBackup, pathsDisk, type BackupSpec, type DiskSource} from '../engine/agent/backup.js';
-import {parseClusterSpec, type ClusterSpec} from '../engine/agent/cluster-spec.js';
+import {clusterBackupSpec, parseClusterSpec} from '../engine/agent/cluster-spec.js';
 import {fromSystemError, usageError} from '../engine/errors.js';
 import type {BackupKind} from '../engine/repository/model.js';
 import {flag, str, strs, type Command} from './command.js';
@@ -12,18 +12,7 @@ import {formatBytes, formatDuration, printJson} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 import {checkOwnerOption} from './owner-option.js';
 
-export function clusterToSpec(spec: ClusterSpec, owner: string): BackupSpec {
-  const shared: DiskSource[] = spec.sharedDisks.map((d) => d.image
-    ? {name: d.name, kind: 'image', image: d.image, shared: true, ownerNode: d.ownerNode}
-    : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}], shared: true, ownerNode: d.ownerNode});
-  return {
-    job: spec.job, machine: spec.cluster, kind: 'cluster', owner,
-    nodes: spec.nodes.map((n) => ({name: n.name, disks: [
-      ...n.disks.map((d): DiskSource => d.image ? {name: d.name, kind: 'image', image: d.image} : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}]}),
-      ...shared,
-    ]})),
-  };
-}
+export {clusterBackupSpec as clusterToSpec};
 
 export function machineSpec(job: string, machine: string, kind: BackupKind, owner: string, paths: string[], disks: string[]): BackupSpec {
   if (paths.length > 0 && disks.length > 0) throw usageError('Pass --path (file-level) or --disk (volume-level), not both.', 'Make two jobs if you need both.');
@@ -82,7 +71,10 @@ Options:
     const clusterFile = str(values, 'cluster');
     if (clusterFile) {
       const text = await readFile(clusterFile, 'utf8').catch((e: unknown) => { throw fromSystemError(e, clusterFile) ?? e; });
-      spec = clusterToSpec(parseClusterSpec(text, dirname(resolve(clusterFile))), owner);
+      const cluster = parseClusterSpec(text, dirname(resolve(clusterFile)));
+      // An "owner" in the spec is a request like --owner: only admins may name someone else.
+      const clusterOwner = cluster.owner === undefined ? owner : await checkOwnerOption(repo, cluster.owner, userInfo().username);
+      spec = clusterBackupSpec({...cluster, owner: clusterOwner}, clusterOwner);
     } else {
       const job = str(values, 'job');
       const machine = str(values, 'machine');

@@ -12,6 +12,7 @@
  */
 import {isAbsolute, resolve} from 'node:path';
 import {usageError} from '../errors.js';
+import type {BackupSpec, DiskSource} from './backup.js';
 
 export interface DiskSpec { name: string; path?: string; image?: string }
 export interface SharedDiskSpec extends DiskSpec { ownerNode: string }
@@ -106,3 +107,17 @@ function unique(names: string[], message: (name: string) => string): void {
 }
 
 const capital = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+/** The agent's view of a cluster spec: every node gets its local disks plus every shared disk (read on its owner node). */
+export function clusterBackupSpec(c: ClusterSpec, owner = 'root'): BackupSpec {
+  const shared: DiskSource[] = c.sharedDisks.map((d) => d.image
+    ? {name: d.name, kind: 'image', image: d.image, shared: true, ownerNode: d.ownerNode}
+    : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}], shared: true, ownerNode: d.ownerNode});
+  return {
+    job: c.job, machine: c.cluster, kind: 'cluster', owner: c.owner ?? owner,
+    nodes: c.nodes.map((n) => ({name: n.name, disks: [
+      ...n.disks.map((d): DiskSource => d.image ? {name: d.name, kind: 'image', image: d.image} : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}]}),
+      ...shared,
+    ]})),
+  };
+}

@@ -8,7 +8,7 @@
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {runBackup, pathsDisk, type BackupSpec, type DiskSource} from '../agent/backup.js';
-import type {ClusterSpec} from '../agent/cluster-spec.js';
+import {clusterBackupSpec} from '../agent/cluster-spec.js';
 import {registerRepository, dataDir} from '../jobs/settings.js';
 import {createRepository} from '../repository/open.js';
 import {advanceDemo, DEMO_STATES, prepareDemo, type DemoMachine} from './dataset.js';
@@ -25,19 +25,6 @@ export interface DemoProgress {
 export function machineToSpec(m: DemoMachine): BackupSpec {
   const disks: DiskSource[] = m.paths ? [pathsDisk(m.paths)] : (m.disks ?? []).map((d) => ({name: d.label, kind: 'image', image: d.image}));
   return {job: m.job, machine: m.machine, kind: m.kind, owner: m.owner, nodes: [{name: m.machine, disks}]};
-}
-
-export function clusterBackupSpec(c: ClusterSpec, owner = 'root'): BackupSpec {
-  const shared: DiskSource[] = c.sharedDisks.map((d) => d.image
-    ? {name: d.name, kind: 'image', image: d.image, shared: true, ownerNode: d.ownerNode}
-    : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}], shared: true, ownerNode: d.ownerNode});
-  return {
-    job: c.job, machine: c.cluster, kind: 'cluster', owner: c.owner ?? owner,
-    nodes: c.nodes.map((n) => ({name: n.name, disks: [
-      ...n.disks.map((d): DiskSource => d.image ? {name: d.name, kind: 'image', image: d.image} : {name: d.name, kind: 'files', roots: [{root: d.path!, prefix: ''}]}),
-      ...shared,
-    ]})),
-  };
 }
 
 export async function demoReady(): Promise<boolean> {

@@ -8,6 +8,7 @@
 import {hostname, userInfo} from 'node:os';
 import {BackhaulError} from '../errors.js';
 import type {Storage} from '../storage/storage.js';
+import {processAlive} from '../util/process.js';
 
 export const LOCK_KEY = 'locks/writer';
 export const REFRESH_MS = 20_000;
@@ -20,15 +21,6 @@ export interface LockInfo {
   operation: string;
   time: string;
   refreshed: string;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function isStale(info: LockInfo, now = Date.now()): boolean {
