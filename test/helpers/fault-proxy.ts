@@ -11,6 +11,7 @@
  */
 import {createServer, request, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo, Socket} from 'node:net';
+import {seeded} from './cli.js';
 
 export type FaultAction = 'forward' | 'error500' | 'error503' | 'resetBefore' | 'resetAfter';
 
@@ -30,18 +31,6 @@ export interface FaultProxy {
   endpoint: string;
   counts: Record<FaultAction, number>;
   close(): Promise<void>;
-}
-
-/** mulberry32: a tiny seeded PRNG, good enough to pick faults reproducibly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FAULTS: Exclude<FaultAction, 'forward'>[] = ['error500', 'error503', 'resetBefore', 'resetAfter'];

@@ -16,21 +16,11 @@ import {verifyRepository} from '../../../source/engine/repository/verify.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {collect, demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
+import {seeded} from '../../helpers/cli.js';
 import {assertSameRestore} from '../../helpers/restore-compare.js';
 
 const KILLS = 20;
 const SEED = Number(process.env.BH_KILL_SEED ?? 20261125);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pack files on the target now: key → size (a pack may vanish while listed: it is skipped). */
 async function packs(repo: string): Promise<Map<string, number>> {
@@ -50,7 +40,7 @@ describe(`kill -9 during a copy, ${KILLS} times (seed ${SEED})`, () => {
   let ws: Workspace;
   let pristine: string;
   let planned: number;
-  const random = mulberry32(SEED);
+  const random = seeded(SEED);
 
   before(async () => {
     ws = await demoWorkspace('kill');
