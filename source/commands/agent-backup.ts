@@ -8,11 +8,9 @@ import {fromSystemError, usageError} from '../engine/errors.js';
 import type {BackupKind} from '../engine/repository/model.js';
 import {flag, str, strs, type Command} from './command.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, formatDuration, printJson} from './render/output.js';
+import {formatBytes, printJson} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 import {checkOwnerOption} from './owner-option.js';
-
-export {clusterBackupSpec as clusterToSpec};
 
 export function machineSpec(job: string, machine: string, kind: BackupKind, owner: string, paths: string[], disks: string[]): BackupSpec {
   if (paths.length > 0 && disks.length > 0) throw usageError('Pass --path (file-level) or --disk (volume-level), not both.', 'Make two jobs if you need both.');
@@ -102,4 +100,3 @@ Options:
     }
   },
 };
-export {formatDuration};

@@ -5,18 +5,11 @@
  * so a file called "\u001b]0;pwned\u0007" cannot retitle or redraw the screen.
  */
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+import {formatBytes as engineFormatBytes} from '../engine/util/format.js';
 
 /** 1536 → '1.5 KiB'; binary units, three significant digits. */
 export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return '–';
-  let i = 0;
-  while (n >= 1024 && i < UNITS.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  if (i === 0) return `${n} B`;
-  return `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)} ${UNITS[i]}`;
+  return !Number.isFinite(n) || n < 0 ? '–' : engineFormatBytes(n);
 }
 
 /** Bytes per second → '12.3 MiB/s'. */

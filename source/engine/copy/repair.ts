@@ -79,12 +79,7 @@ export async function repairFrom(target: Repository, source: Repository, report:
 async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<void> {
   const old = new Set<string>();
   for await (const info of target.storage.list('index/')) old.add(info.key);
-  const packs = new Map<string, [ChunkId, number, number, number, 0 | 1][]>();
-  for (const [id, loc] of target.index.entries()) {
-    let list = packs.get(loc.pack);
-    if (!list) packs.set(loc.pack, (list = []));
-    list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
-  }
+  const packs = target.index.byPack();
   const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})));
   for (const k of old) if (k !== key) await target.storage.delete(k);
   // Packs are content-addressed: re-copying every chunk of a damaged pack, in order, rebuilds the

@@ -18,18 +18,10 @@ import type {StatsClock} from './stats.js';
 
 const packsOf = new WeakMap<Repository, Map<string, BlobEntry[]>>();
 
-/** Every blob of every pack, as the source index knows them. */
+/** Every blob of every pack, as the source index knows them (computed once per source). */
 function packBlobs(source: Repository): Map<string, BlobEntry[]> {
   let map = packsOf.get(source);
-  if (!map) {
-    map = new Map();
-    for (const [id, loc] of source.index.entries()) {
-      let list = map.get(loc.pack);
-      if (!list) map.set(loc.pack, (list = []));
-      list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
-    }
-    packsOf.set(source, map);
-  }
+  if (!map) packsOf.set(source, (map = source.index.byPack()));
   return map;
 }
 

@@ -58,6 +58,17 @@ export class ChunkIndex {
     }
   }
 
+  /** Every chunk location grouped by pack, in the pack's blob-entry shape. */
+  byPack(): Map<string, BlobEntry[]> {
+    const packs = new Map<string, BlobEntry[]>();
+    for (const [id, loc] of this.chunks) {
+      let list = packs.get(loc.pack);
+      if (!list) packs.set(loc.pack, (list = []));
+      list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
+    }
+    return packs;
+  }
+
   /** Forgets one damaged chunk (its pack may hold good ones too). */
   dropChunk(id: string): void {
     this.chunks.delete(id);

@@ -40,12 +40,7 @@ export interface VerifyOptions {
 
 /** Checks packs and chunks; returns the ids of chunks that cannot be read correctly. */
 export async function checkChunks(repo: Repository, options: VerifyOptions = {}): Promise<{bad: Set<string>; badPacks: string[]; packs: number; bytes: number}> {
-  const byPack = new Map<string, [string, number, number, number, number][]>();
-  for (const [id, loc] of repo.index.entries()) {
-    let list = byPack.get(loc.pack);
-    if (!list) byPack.set(loc.pack, (list = []));
-    list.push([id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
-  }
+  const byPack = repo.index.byPack();
   const bad = new Set<string>();
   const badPacks: string[] = [];
   let done = 0;

@@ -83,18 +83,12 @@ export class FilesystemStorage implements Storage {
     }
   }
 
-  async put(key: string, data: Uint8Array): Promise<void> {
-    try {
-      const temp = await this.writeTemp(key, data);
-      await fs.rename(temp, this.path(key));
-      await this.syncDir(dirname(this.path(key)));
-    } catch (e) {
-      return this.wrap(e, key);
-    }
+  put(key: string, data: Uint8Array): Promise<void> {
+    return this.putParts(key, data);
   }
 
-  /** put() of data given in parts, written with gathered writes (packs are never joined in memory). */
-  async putParts(key: string, parts: Uint8Array[]): Promise<void> {
+  /** put() of data given whole or in parts (gathered writes: packs are never joined in memory). */
+  async putParts(key: string, parts: Uint8Array | Uint8Array[]): Promise<void> {
     try {
       const temp = await this.writeTemp(key, parts);
       await fs.rename(temp, this.path(key));

@@ -1,6 +1,6 @@
 /** Human-readable sizes for messages the engine composes (errors, plan notes). */
 export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = n;
   let u = 0;
   while (Math.abs(v) >= 1024 && u < units.length - 1) {

@@ -12,7 +12,7 @@ import {createRequire, syncBuiltinESMExports} from 'node:module';
 import {tmpdir, userInfo} from 'node:os';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
-import {clusterToSpec} from '../../../source/commands/agent-backup.js';
+import {clusterBackupSpec as clusterToSpec} from '../../../source/engine/agent/cluster-spec.js';
 import {runBackup, pathsDisk} from '../../../source/engine/agent/backup.js';
 import {parseClusterSpec} from '../../../source/engine/agent/cluster-spec.js';
 import type {PointManifest} from '../../../source/engine/repository/model.js';
