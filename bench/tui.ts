@@ -12,6 +12,7 @@
  *
  * Usage: node --import tsx bench/tui.ts [--runs 10] [--keys 200] [--count 100000] [--skip-big] [--skip-copy]
  * On a busy machine, BENCH_NICE=-10 (as root) runs the measured programs at a higher priority.
+ * BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each measured TUI run there (for finding where a frame's time goes).
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtemp, rm} from 'node:fs/promises';
@@ -33,6 +34,8 @@ const COUNT = Number(values.count);
 const CLI = join(ROOT, 'dist', 'cli.js');
 const KEY_GAP_MS = 30;
 const DOWN = '\u001B[B';
+const PROFILE = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+const tui = () => [process.execPath, ...PROFILE, CLI];
 
 type Env = Record<string, string | undefined>;
 const rows: Array<[string, string, string, string, string]> = [];
@@ -55,7 +58,7 @@ async function startup(env: Env) {
     const b = new Pty([process.execPath, '-e', 'process.stdout.write("ready")'], {env});
     bare.push((await b.waitFor((s) => s.includes('ready'))) - b.startedAt);
     await b.exited;
-    const p = new Pty([process.execPath, CLI], {env});
+    const p = new Pty(tui(), {env});
     first.push((await p.waitForFrame((f) => f.includes('Backups'))) - p.startedAt);
     listed.push((await p.waitForFrame((f) => f.includes('alice-laptop'))) - p.startedAt);
     await quit(p);
@@ -98,7 +101,7 @@ async function bigList(env: Env) {
   try {
     const add = spawnSync(process.execPath, [CLI, 'repo', 'add', 'bench-big', dir], {env: {...process.env, ...bigEnv}, encoding: 'utf8'});
     if (add.status !== 0) throw new Error(`repo add failed: ${add.stderr}`);
-    const pty = new Pty([process.execPath, CLI], {env: bigEnv});
+    const pty = new Pty(tui(), {env: bigEnv});
     const total = COUNT.toLocaleString('en-US');
     const t0 = pty.startedAt;
     const shown = await pty.waitForFrame((f) => f.includes('bench-host'), 600_000);
@@ -124,7 +127,7 @@ async function bigList(env: Env) {
 
 /** c. Keys during a running copy of the whole demo. */
 async function duringCopy(env: Env) {
-  const pty = new Pty([process.execPath, CLI], {env});
+  const pty = new Pty(tui(), {env});
   await pty.waitForFrame((f) => f.includes('alice-laptop'));
   pty.write('a');
   await pty.waitForFrame((f) => f.includes('6 marked'));

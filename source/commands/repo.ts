@@ -44,7 +44,7 @@ Examples:
       repo = await createRepository(entry);
       created = true;
     }
-    registerRepository(name, entry);
+    await registerRepository(name, entry);
     if (flag(values, 'json')) printJson(ctx, {name, location: entry.location, id: repo.id, created});
     else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${entry.location} (id ${repo.id.slice(0, 12)}).\n`);
     return 0;

@@ -37,8 +37,8 @@ export async function buildDemo(options: {reset?: boolean; onProgress?: (p: Demo
   const primary = join(dir, 'primary');
   const secondary = join(dir, 'secondary');
   if (!options.reset && (await demoReady())) {
-    registerRepository('demo-primary', {location: primary});
-    registerRepository('demo-secondary', {location: secondary});
+    await registerRepository('demo-primary', {location: primary});
+    await registerRepository('demo-secondary', {location: secondary});
     return {primary, secondary, built: false};
   }
   await rm(dir, {recursive: true, force: true});
@@ -65,7 +65,7 @@ export async function buildDemo(options: {reset?: boolean; onProgress?: (p: Demo
   await rm(staging, {recursive: true, force: true});
   options.onProgress?.({step: steps, steps, label: 'done'});
   await writeFile(join(dir, 'ready'), new Date().toISOString() + '\n', {mode: 0o600});
-  registerRepository('demo-primary', {location: primary});
-  registerRepository('demo-secondary', {location: secondary});
+  await registerRepository('demo-primary', {location: primary});
+  await registerRepository('demo-secondary', {location: secondary});
   return {primary, secondary, built: true};
 }

@@ -4,11 +4,15 @@
  * demo workspace, session history) lives under $XDG_DATA_HOME/backhaul.
  * A corrupt config file is never silently replaced: it is moved aside and the
  * user is told where it went.
+ *
+ * Reads parse the file directly and `conf` is imported only to write: conf
+ * loads a JSON-schema validator (ajv) that costs tens of milliseconds at every
+ * start-up, and the TUI's first frame must come fast.
  */
-import Conf from 'conf';
-import {renameSync} from 'node:fs';
+import {readFileSync, renameSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
+import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError} from '../errors.js';
 
 export interface RepositoryEntry {
@@ -28,17 +32,39 @@ export function dataDir(): string {
   return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'backhaul');
 }
 
-export function openSettings(): Conf<Schema> {
+const configFile = () => join(configDir(), 'config.json');
+
+function corruptConfig(): BackhaulError {
+  const file = configFile();
+  const aside = `${file}.corrupt-${Date.now()}`;
+  renameSync(file, aside);
+  return new BackhaulError('format', `The configuration file ${file} is not valid JSON; it was moved to ${aside}.`,
+    'Fix and move it back, or register your repositories again with `backhaul repo add`.');
+}
+
+function readSettings(): Partial<Schema> {
+  let text: string;
+  try {
+    text = readFileSync(configFile(), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as Partial<Schema>;
+  } catch {
+    throw corruptConfig();
+  }
+}
+
+async function openSettings() {
+  const {default: Conf} = await import('conf');
   const options = {projectName: 'backhaul', projectSuffix: '', cwd: configDir(), configFileMode: 0o600, defaults: {repositories: {}}};
   try {
     return new Conf<Schema>(options);
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
-    const file = join(configDir(), 'config.json');
-    const aside = `${file}.corrupt-${Date.now()}`;
-    renameSync(file, aside);
-    throw new BackhaulError('format', `The configuration file ${file} is not valid JSON; it was moved to ${aside}.`,
-      'Fix and move it back, or register your repositories again with `backhaul repo add`.');
+    throw corruptConfig();
   }
 }
 
@@ -49,19 +75,12 @@ export function checkRepositoryName(name: string): string {
 }
 
 export function listRepositories(): Record<string, RepositoryEntry> {
-  return openSettings().get('repositories');
+  return readSettings().repositories ?? {};
 }
 
-export function registerRepository(name: string, entry: RepositoryEntry): void {
-  const settings = openSettings();
+export async function registerRepository(name: string, entry: RepositoryEntry): Promise<void> {
+  // The demo registers its repositories at every start: an unchanged entry costs no write.
+  if (isDeepStrictEqual(listRepositories()[checkRepositoryName(name)], entry)) return;
+  const settings = await openSettings();
   settings.set('repositories', {...settings.get('repositories'), [checkRepositoryName(name)]: entry});
-}
-
-export function unregisterRepository(name: string): boolean {
-  const settings = openSettings();
-  const all = {...settings.get('repositories')};
-  if (!(name in all)) return false;
-  delete all[name];
-  settings.set('repositories', all);
-  return true;
 }

@@ -46,9 +46,9 @@ export async function makeWorld(bigMiB = 0): Promise<World> {
   const repo = await createRepository({location: primary});
   await createRepository({location: secondary});
   await createRepository({location: join(dir, 'spare')});
-  registerRepository('demo-primary', {location: primary});
-  registerRepository('demo-secondary', {location: secondary});
-  registerRepository('spare', {location: join(dir, 'spare')});
+  await registerRepository('demo-primary', {location: primary});
+  await registerRepository('demo-secondary', {location: secondary});
+  await registerRepository('spare', {location: join(dir, 'spare')});
   const src = join(dir, 'src');
   const day = (n: number) => new Date(Date.UTC(2026, 10, 20 + n, 9, 30));
 
