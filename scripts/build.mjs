@@ -1,7 +1,7 @@
 // Bundles the CLI (and its worker threads) with esbuild: one ESM file starts
 // in about a third of the time of plain tsc output (see the stack notes).
 import {build} from 'esbuild';
-import {chmod, rm} from 'node:fs/promises';
+import {chmod, readFile, rm} from 'node:fs/promises';
 import {resolve} from 'node:path';
 
 // Old chunks have hashed names: without this, dist/lib grows at every build.
@@ -30,6 +30,40 @@ const inkFastFrames = {
   },
 };
 
+// Text measuring without Intl.Segmenter and emoji patterns at start-up (see
+// source/ui/ink/fast-text.ts): string-width gets a fast path in front and
+// loads only when needed; the two tokenizers get a lazy segmenter.
+const fastText = JSON.stringify(resolve('source/ui/ink/fast-text.ts'));
+const SEGMENTER_USERS = /node_modules\/(slice-ansi\/tokenize-ansi|@alcalzone\/ansi-tokenize\/build\/tokenize)\.js$/;
+const inkFastText = {
+  name: 'ink-fast-text',
+  setup(build) {
+    build.onResolve({filter: /^string-width$/}, async (args) => {
+      if (args.pluginData?.real || args.namespace === 'fast-string-width') return undefined;
+      const real = await build.resolve('string-width', {resolveDir: args.resolveDir, kind: args.kind, pluginData: {real: true}});
+      if (real.errors.length > 0) return {errors: real.errors};
+      return {path: real.path, namespace: 'fast-string-width'};
+    });
+    build.onLoad({filter: /.*/, namespace: 'fast-string-width'}, (args) => ({resolveDir: resolve('.'), loader: 'js', contents: `
+      import {simpleWidth} from ${fastText};
+      let real;
+      export default function stringWidth(text, options) {
+        if (options === undefined) {
+          const width = simpleWidth(text);
+          if (width >= 0) return width;
+        }
+        real ??= require(${JSON.stringify(args.path)}).default;
+        return real(text, options);
+      }`}));
+    build.onLoad({filter: SEGMENTER_USERS}, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const patched = source.replaceAll('new Intl.Segmenter(', '__lazySegmenter(');
+      if (patched === source) return {errors: [{text: `${args.path} no longer builds an Intl.Segmenter: update scripts/build.mjs`}]};
+      return {loader: 'js', contents: `import {lazySegmenter as __lazySegmenter} from ${fastText};\n${patched}`};
+    });
+  },
+};
+
 const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
 await build({
   entryPoints: {cli: 'source/cli.tsx'},
@@ -45,8 +79,9 @@ await build({
   // React and its reconciler pick their development builds unless NODE_ENV says
   // production: 1 MB more to compile at start-up and slower renders.
   define: {'process.env.DEV': '"false"', 'process.env.NODE_ENV': '"production"'},
-  plugins: [inkFastFrames],
+  plugins: [inkFastFrames, inkFastText],
   logLevel: 'warning',
   sourcemap: 'linked',
+  minify: true,
 });
 await chmod('dist/cli.js', 0o755);

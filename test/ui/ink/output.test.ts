@@ -6,29 +6,13 @@
  * served from the cache are checked as well as freshly composed ones.
  */
 import {strict as assert} from 'node:assert';
-import {existsSync, readFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
+import {join} from 'node:path';
 import {test} from 'node:test';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+import {pathToFileURL} from 'node:url';
 import {createOutputClass, type TextHelpers} from '../../../source/ui/ink/output.js';
 import {seeded} from '../../helpers/cli.js';
+import {inkBuild, loadAsInkDoes as load} from './ink-modules.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const inkBuild = join(root, 'node_modules/ink/build');
-
-/** Imports package `id` as Ink's own files would resolve it (Ink nests its own string-width). */
-async function load(id: string) {
-  let dir = inkBuild;
-  while (!existsSync(join(dir, 'node_modules', id, 'package.json'))) {
-    if (dir === dirname(dir)) throw new Error(`${id} is not installed`);
-    dir = dirname(dir);
-  }
-  const base = join(dir, 'node_modules', id);
-  const {exports, main} = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));
-  const dot = exports?.['.'] ?? exports;
-  const entry = typeof dot === 'string' ? dot : dot?.import ?? dot?.default ?? main ?? 'index.js';
-  return import(pathToFileURL(join(base, entry)).href);
-}
 
 interface InkOutput {
   write(x: number, y: number, text: string, options: {transformers: Array<(l: string, i: number) => string>}): void;
