@@ -82,6 +82,6 @@ await build({
   plugins: [inkFastFrames, inkFastText],
   logLevel: 'warning',
   sourcemap: 'linked',
-  minify: true,
+  minify: process.env.BACKHAUL_NO_MINIFY !== '1',
 });
 await chmod('dist/cli.js', 0o755);

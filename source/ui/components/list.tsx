@@ -37,8 +37,11 @@ export interface ListHandle<T> {
 /** A list's state for a component. `height` is the whole widget's height, chrome included. */
 export function useList<T>(options: ListOptions<T> & {height: number}): ListHandle<T> {
   const rows = Math.max(1, options.height - LIST_CHROME);
-  const [state, store] = useStore(listReducer<T>, () => initialList({...options, height: rows}));
+  const [stored, store] = useStore(listReducer<T>, () => initialList({...options, height: rows}));
   useEffect(() => store.dispatch({type: 'setItems', items: options.items}), [options.items, store]);
+  // New items show in the same frame as the data that brought them (no "nothing here" flash
+  // between a load and the effect that stores them); the effect then stores the same state.
+  const state = stored.items === options.items ? stored : listReducer(stored, {type: 'setItems', items: options.items});
   useEffect(() => store.dispatch({type: 'resize', height: rows}), [rows, store]);
   const handleKey = (k: KeyPress) => {
     const action = listKeyAction(store.get(), k);

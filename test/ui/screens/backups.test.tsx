@@ -96,3 +96,11 @@ test('r switches repository; H opens the (empty) history', async () => {
   assert.equal(r.quits(), 1);
   await r.unmount();
 });
+
+test('loaded backups appear in the same frame as their count: no "no backups" flash in between', async () => {
+  const r = await openTui({columns: 100, rows: 20});
+  await r.waitFor(/sql-cluster/);
+  const flashed = r.frames.filter((f) => /3 backups/.test(f) && /No backups you may see/.test(f));
+  assert.deepEqual(flashed, [], 'a frame said "3 backups" over an empty list');
+  await r.unmount();
+});
