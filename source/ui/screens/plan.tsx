@@ -64,7 +64,9 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   const current = data.value && data.value.target === target && data.value.points === points && !data.loading ? data.value : undefined;
   const lines: Line[] = data.value ? planLines(data.value.plan, {
     source: params.source, target: data.value.target, targets: targets.length, targetIndex: view.target, selection: params.label,
-    points: params.points ? 'the marked restore points' : view.all ? 'every restore point of each backup' : 'the latest restore point of each backup',
+    // The plan's own scope, not the one just asked for: until the new plan arrives, the old one is
+    // shown as it was, under "Planning…".
+    points: params.points ? 'the marked restore points' : data.value.points === 'all' ? 'every restore point of each backup' : 'the latest restore point of each backup',
     scopable: params.points === undefined,
   }, width) : [];
   // Points picked on the points screen are fixed: `p` does nothing there, so the footer does not offer it.
@@ -101,7 +103,7 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   return (
     <Box flexDirection="column">
       {shown.map((line, i) => <Text key={offset + i} wrap="truncate" {...(line.tone ? theme[line.tone] : {})}>{line.text || ' '}</Text>)}
-      <Text {...theme.muted}>{data.loading ? `Planning the copy to ${target}…` : more}</Text>
+      <Text {...theme.muted}>{current ? more : `Planning the copy to ${target}…`}</Text>
     </Box>
   );
 }

@@ -59,9 +59,13 @@ test('a plan from the backups screen offers latest or every point (p); copied po
   let frame = await r.waitFor(/1 restore point to copy/);
   assert.match(frame, /Points\s+the latest restore point of each backup {2}\(p: switch latest\/all\)/);
   assert.match(frame, /2 older restore points not selected/);
+  const before = r.frames.length;
   await r.press('p');
   frame = await r.waitFor(/3 restore points to copy/);
   assert.match(frame, /Points\s+every restore point of each backup/);
+  // Between the key and the new plan, no frame labels the old totals with the new scope.
+  const mixed = r.frames.slice(before).filter((f) => /every restore point of each backup/.test(f) && /1 restore point to copy/.test(f));
+  assert.deepEqual(mixed, []);
   assertFits(frame, size);
   await r.press(KEYS.esc, KEYS.enter);
   await r.waitFor(/Time \(UTC\)/);
