@@ -28,14 +28,15 @@ async function main(): Promise<number> {
     process.stdout.write(`backhaul ${VERSION}\n`);
     return 0;
   }
-  const {findCommand, topHelp} = await import('./commands/index.js');
   const {printError} = await import('./commands/render/output.js');
-  const {usageError} = await import('./engine/errors.js');
   if (argv.length === 0 || argv[0] === '--demo') {
+    // The TUI's first frame is timed from here: the command table is not loaded on this path.
     if (viaSudo()) return printError(process.stderr, await sudoRefused('the terminal UI'));
     const {openTui} = await import('./commands/tui.js');
     return openTui(argv);
   }
+  const {findCommand, topHelp} = await import('./commands/index.js');
+  const {usageError} = await import('./engine/errors.js');
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(topHelp());
     return 0;

@@ -3,7 +3,6 @@
  * registered). A failure to start (no terminal, no repository) is printed as
  * one sentence and a hint with its exit code, like any command's error.
  */
-import {ensureDemo} from './demo.js';
 import {listRepositories} from '../engine/jobs/settings.js';
 import {printError} from './render/output.js';
 
@@ -26,7 +25,11 @@ async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
 
 export async function openTui(argv: string[]): Promise<number> {
   try {
-    if (Object.keys(listRepositories()).length === 0 || argv.includes('--demo')) await ensureDemo(process.stderr, false);
+    if (Object.keys(listRepositories()).length === 0 || argv.includes('--demo')) {
+      // Loaded only when needed: the demo builder brings the agent and dataset code.
+      const {ensureDemo} = await import('./demo.js');
+      await ensureDemo(process.stderr, false);
+    }
     const {startTui} = await withoutFetch(() => import('../ui/start.js'));
     return await startTui();
   } catch (e) {
