@@ -106,6 +106,13 @@ export class RepositoryWriter {
     }
   }
 
+  /** Counts a chunk the caller found already indexed (and stops there if the run was cancelled or failed). */
+  reuseKnown(): void {
+    if (this.signal?.aborted) throw cancelled();
+    if (this.failure) throw this.failure;
+    this.stats.chunksReused++;
+  }
+
   /** Stores an already-encoded blob (a copy passes stored bytes through). The caller has verified it. */
   async addEncoded(id: ChunkId, payload: Buffer, rawLength: number, encoding: Encoding): Promise<boolean> {
     if (this.signal?.aborted) throw cancelled();
