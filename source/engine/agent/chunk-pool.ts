@@ -15,17 +15,19 @@ import {cutPointSource} from '../repository/chunker.js';
 import {chunkWorker, type ChunkOut, type FileOut} from './chunk-worker.js';
 
 export type {ChunkOut, FileOut};
-export interface StreamPart { buffer: Buffer; chunks: ChunkOut[]; bytes: number; done: boolean; size?: number }
-export const STREAM_SEGMENT = 32 * 1024 * 1024;
+/** A result's buffers: `raw` as read, `packed` compressed payloads; `from` made them. */
+export interface Payloads { raw: Buffer; packed: Buffer; from: Worker }
 
 interface Job {
   send: (worker: Worker) => void;
-  cost: number;
-  onMessage: (m: Record<string, unknown>) => void;
-  fail: (e: unknown) => void;
+  settle: (m: Record<string, unknown> | undefined, e?: unknown) => void;
   worker?: Worker;
 }
 
+/** Sees every path a worker is asked to read (tests check which files a backup reads). */
+export const workerReads: {observe?: (path: string) => void} = {};
+
+/** Tasks a worker holds at once (one running, one queued behind it). */
 const CAPACITY = 2;
 
 export class ChunkPool {
@@ -36,17 +38,16 @@ export class ChunkPool {
 
   constructor(known: Iterable<string>, size = Math.max(1, Math.min(4, availableParallelism()))) {
     // keepNames (tsx) may wrap functions in __name(): a no-op stand-in keeps the source valid.
-    const source = `const __name = (f) => f;\n(${String(chunkWorker)})(require, ${cutPointSource()}, new Set(require('node:worker_threads').workerData.known), ${STREAM_SEGMENT});`;
+    const source = `const __name = (f) => f;\n(${String(chunkWorker)})(require, ${cutPointSource()}, new Set(require('node:worker_threads').workerData.known));`;
     const list = [...known];
     for (let i = 0; i < size; i++) {
       const worker = new Worker(source, {eval: true, workerData: {known: list}});
       worker.unref();
-      const slot = {worker, load: 0};
-      worker.on('message', (m: Record<string, unknown>) => this.jobs.get(m.task as number)?.onMessage(m));
+      this.workers.push({worker, load: 0});
+      worker.on('message', (m: Record<string, unknown>) => this.jobs.get(m.task as number)?.settle(m));
       worker.on('error', (e) => {
-        for (const job of this.jobs.values()) if (job.worker === worker) job.fail(e);
+        for (const job of [...this.jobs.values()]) if (job.worker === worker) job.settle(undefined, e);
       });
-      this.workers.push(slot);
     }
   }
 
@@ -56,74 +57,57 @@ export class ChunkPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      const slot = this.workers.filter((w) => w.load + this.queue[0]!.cost <= CAPACITY).sort((a, b) => a.load - b.load)[0];
+      const slot = this.workers.filter((w) => w.load < CAPACITY).sort((a, b) => a.load - b.load)[0];
       if (!slot) return;
       const job = this.queue.shift()!;
-      slot.load += job.cost;
+      slot.load++;
       job.worker = slot.worker;
       job.send(slot.worker);
     }
   }
 
-  private submit(cost: number, send: (task: number, worker: Worker) => void, onMessage: (m: Record<string, unknown>, finish: () => void) => void, fail: (e: unknown) => void): void {
-    const task = this.next++;
-    const finish = () => {
-      this.jobs.delete(task);
-      const slot = this.workers.find((w) => w.worker === job.worker);
-      if (slot) slot.load -= cost;
+  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Record<string, unknown> & Payloads> {
+    return new Promise((resolve, reject) => {
+      const task = this.next++;
+      const job: Job = {
+        send: (w) => w.postMessage({task, ...message}, transfer),
+        settle: (m, e) => {
+          this.jobs.delete(task);
+          const slot = this.workers.find((w) => w.worker === job.worker);
+          if (slot) slot.load--;
+          this.pump();
+          if (!m) reject(e);
+          else if (m.error) reject(workerError(m.error));
+          else resolve({...m, raw: Buffer.from(m.raw as ArrayBuffer), packed: Buffer.from(m.packed as ArrayBuffer), from: job.worker!});
+        },
+      };
+      this.jobs.set(task, job);
+      this.queue.push(job);
       this.pump();
-    };
-    const job: Job = {cost, send: (w) => send(task, w), onMessage: (m) => onMessage(m, finish), fail: (e) => { finish(); fail(e); }};
-    this.jobs.set(task, job);
-    this.queue.push(job);
-    this.pump();
+    });
   }
 
-  /** Reads, chunks, hashes and encodes whole files; one result per path, in order. */
-  files(paths: string[], sizes: number[]): Promise<{buffer: Buffer; files: FileOut[]}> {
-    return new Promise((resolve, reject) => {
-      this.submit(1, (task, w) => w.postMessage({task, kind: 'files', paths, sizes}), (m, finish) => {
-        finish();
-        if (m.error) reject(workerError(m.error));
-        else resolve({buffer: Buffer.from(m.buffer as ArrayBuffer), files: m.files as FileOut[]});
-      }, reject);
-    });
+  /** Reads, cuts, hashes and encodes whole files; one result per path, in order. */
+  async files(paths: string[], sizes: number[]): Promise<Payloads & {files: FileOut[]}> {
+    if (workerReads.observe) for (const p of paths) workerReads.observe(p);
+    const r = await this.submit({kind: 'files', paths, sizes}, []);
+    return {raw: r.raw, packed: r.packed, from: r.from, files: r.files as FileOut[]};
   }
 
   /**
-   * Streams one file or image through a worker; `onPart` gets its parts in
-   * order, one at a time (the worker reads ahead at most two parts).
+   * Hashes and encodes chunks already cut from `raw` (their lengths, in
+   * order). `raw` must own its whole ArrayBuffer: it is moved to the worker
+   * and comes back as the result's `raw`.
    */
-  stream(path: string, onPart: (part: StreamPart) => Promise<void>): Promise<number> {
-    return new Promise((resolve, reject) => {
-      let chain = Promise.resolve();
-      let failed = false;
-      let worker: Worker | undefined;
-      this.submit(CAPACITY, (task, w) => {
-        worker = w;
-        w.postMessage({task, kind: 'stream', path});
-      }, (m, finish) => {
-        if (failed) return;
-        if (m.error) {
-          failed = true;
-          finish();
-          reject(workerError(m.error));
-          return;
-        }
-        const part: StreamPart = {buffer: Buffer.from(m.buffer as ArrayBuffer), chunks: m.chunks as ChunkOut[], bytes: m.bytes as number, done: m.done as boolean, size: m.size as number | undefined};
-        if (part.done) finish();
-        chain = chain.then(() => onPart(part)).then(() => {
-          if (part.done) resolve(part.size!);
-          else worker!.postMessage({credit: m.task});
-        }, (e: unknown) => {
-          if (!failed) {
-            failed = true;
-            if (!part.done) finish();
-            reject(e);
-          }
-        });
-      }, reject);
-    });
+  async chunks(raw: Buffer, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
+    const r = await this.submit({kind: 'chunks', raw: raw.buffer, length: cuts.reduce((a, b) => a + b, 0), cuts}, [raw.buffer as ArrayBuffer]);
+    return {raw: r.raw, packed: r.packed, from: r.from, chunks: r.chunks as ChunkOut[]};
+  }
+
+  /** Hands a worker's buffers back to it for reuse; do not touch them afterwards. */
+  recycle(buffers: Buffer[], to: Worker): void {
+    const list = buffers.map((b) => b.buffer as ArrayBuffer);
+    to.postMessage({recycle: list}, list);
   }
 
   async close(): Promise<void> {

@@ -1,95 +1,133 @@
 /**
- * The body of a chunking worker thread: it reads files (synchronously — it
- * has its own thread), cuts them into chunks, hashes every chunk and encodes
+ * The body of a chunking worker thread: it reads small files (synchronously —
+ * it has its own thread), cuts them into chunks, hashes every chunk and encodes
  * the ones the repository did not hold when the pool started, so the main
  * thread only packs and writes. `chunkWorker` is stringified into the worker
  * (see chunk-pool.ts), so it MUST NOT reference anything outside its own body
  * and parameters.
  *
- * Messages in:  {task, kind: 'files', paths, sizes} | {task, kind: 'stream', path} | {credit: task}
- * Messages out: {task, buffer, files: FileOut[]} (one per files task)
- *               {task, buffer, chunks, bytes, done, size?} (several per stream task; the
- *               worker waits for a credit after two unacknowledged parts)
- *               {task, error: {code, message}}
- * `buffer` is a transferred ArrayBuffer holding the payloads of new chunks.
+ * Messages in:  {task, kind: 'files', paths, sizes}       read, cut, hash, encode whole files
+ *               {task, kind: 'chunks', raw, length, cuts} hash, encode chunks the main thread cut
+ *               {recycle: ArrayBuffer[]}                  buffers the main thread is done with
+ * Messages out: {task, raw, packed, files: FileOut[]} | {task, raw, packed, chunks: ChunkOut[]}
+ *               | {task, error: {code, message}}
+ * `raw` (the data as read) and `packed` (compressed payloads) are transferred
+ * ArrayBuffers: a raw chunk's payload is never copied, only a compressed one is.
  */
 import type {CutPoint} from '../repository/chunker.js';
 
-/** [chunk id, raw length, encoding, payload offset in buffer, payload length]; encoding -1: already in the repository. */
+/**
+ * [chunk id, raw length, encoding, payload offset, payload length]. Encoding -1: already in the
+ * repository (no payload); 0: payload in `raw`; 1: payload in `packed`.
+ */
 export type ChunkOut = [id: string, rawLength: number, encoding: number, offset: number, length: number];
 export type FileOut = {chunks: ChunkOut[]; size: number} | {error: {code?: string; message: string}};
 
-export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: Set<string>, segment: number): void {
+export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: Set<string>): void {
   const {parentPort} = require('node:worker_threads') as typeof import('node:worker_threads');
   const fs = require('node:fs') as typeof import('node:fs');
   const {createHash} = require('node:crypto') as typeof import('node:crypto');
-  const {deflateRawSync} = require('node:zlib') as typeof import('node:zlib');
+  const zlib = require('node:zlib') as typeof import('node:zlib');
   // Same policy as blob.ts encodeBlobAsync: compress when a 16 KiB sample shrinks under 85%.
   const SAMPLE = 16 * 1024;
   const WORTH = 0.85;
   const port = parentPort!;
 
+  // Reused buffers: fresh memory costs a page fault per 4 KiB, which on a busy VM is slower than reading.
+  const spare: Buffer[] = [];
+  function take(min: number): Buffer {
+    const i = spare.findIndex((b) => b.length >= min);
+    if (i >= 0) return spare.splice(i, 1)[0]!;
+    return Buffer.allocUnsafeSlow(Math.max(min, 9 * 1024 * 1024));
+  }
+  function give(b: Buffer): void {
+    if (spare.length < 6) spare.push(b);
+  }
+
   class Out {
-    buf = Buffer.allocUnsafeSlow(1 << 20);
     used = 0;
-    push(data: Uint8Array): number {
-      if (this.used + data.length > this.buf.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.used + data.length));
+    constructor(public buf: Buffer) {}
+    /** Makes room for `n` more bytes at `used`. */
+    reserve(n: number): void {
+      if (this.used + n > this.buf.length) {
+        const bigger = take(Math.max(this.buf.length * 2, this.used + n));
         this.buf.copy(bigger, 0, 0, this.used);
+        give(this.buf);
         this.buf = bigger;
       }
-      this.buf.set(data, this.used);
-      this.used += data.length;
-      return this.used - data.length;
     }
     take(): ArrayBuffer {
-      const ab = this.buf.buffer as ArrayBuffer;
-      this.buf = Buffer.allocUnsafeSlow(1 << 20);
-      this.used = 0;
-      return ab;
+      return this.buf.buffer as ArrayBuffer;
     }
   }
 
-  function addChunk(data: Buffer, out: Out, list: ChunkOut[]): void {
+  /**
+   * Deflates `data` (level 1, raw) into `out` at `at` if the result fits in
+   * `limit` bytes; returns its length, or -1. One long-lived zlib stream is
+   * reset between chunks: a fresh stream per chunk allocates ~400 KiB of
+   * state, which costs more than compressing a small file. Falls back to
+   * deflateRawSync where the stream internals are not there.
+   */
+  const engine = zlib.createDeflateRaw({level: 1}) as unknown as {_handle?: {writeSync: (...a: unknown[]) => void; reset: () => void}; _writeState?: Uint32Array};
+  const handle = engine._handle;
+  const state = engine._writeState;
+  function deflateInto(data: Uint8Array, out: Buffer, at: number, limit: number): number {
+    if (!handle || !state) {
+      const z = zlib.deflateRawSync(data, {level: 1});
+      if (z.length > limit) return -1;
+      out.set(z, at);
+      return z.length;
+    }
+    handle.writeSync(zlib.constants.Z_FINISH, data, 0, data.length, out, at, limit);
+    const availOut = state[0]!;
+    const availIn = state[1]!;
+    handle.reset();
+    return availOut === 0 || availIn !== 0 ? -1 : limit - availOut;
+  }
+  const probeOut = Buffer.allocUnsafeSlow(SAMPLE);
+
+  /** `data` is a view of the raw buffer at `at`. */
+  function addChunk(data: Buffer, at: number, out: Out, list: ChunkOut[]): void {
     const id = createHash('sha256').update(data).digest('hex');
     if (known.has(id)) {
       list.push([id, data.length, -1, 0, 0]);
       return;
     }
-    let encoding = 0;
-    let payload: Uint8Array = data;
-    if (data.length >= 512) {
-      const probe = data.length > SAMPLE * 2 ? deflateRawSync(data.subarray(0, SAMPLE), {level: 1}) : undefined;
-      if (!probe || probe.length <= SAMPLE * WORTH) {
-        const z = deflateRawSync(data, {level: 1});
-        if (z.length < data.length * WORTH) {
-          encoding = 1;
-          payload = z;
-        }
+    if (data.length >= 512 && (data.length <= SAMPLE * 2 || deflateInto(data.subarray(0, SAMPLE), probeOut, 0, Math.floor(SAMPLE * WORTH)) >= 0)) {
+      const limit = Math.ceil(data.length * WORTH) - 1;
+      out.reserve(limit);
+      const n = deflateInto(data, out.buf, out.used, limit);
+      if (n >= 0 && n < data.length * WORTH) {
+        list.push([id, data.length, 1, out.used, n]);
+        out.used += n;
+        return;
       }
     }
-    list.push([id, data.length, encoding, out.push(payload), payload.length]);
+    list.push([id, data.length, 0, at, data.length]);
   }
 
-  let scratch = Buffer.allocUnsafeSlow(1 << 20);
-  /** Reads a whole file; a short read is end of file (regular files), so a small file costs open+read+close. */
-  function readWhole(path: string, expected: number): Buffer {
+  /**
+   * Reads a whole file into `into` at `at` (growing it if the file grew); returns the buffer
+   * and the bytes read. A short read is end of file (regular files): a small file costs open+read+close.
+   */
+  function readWhole(path: string, expected: number, into: Buffer, at: number): [Buffer, number] {
     const fd = fs.openSync(path, 'r');
     try {
-      if (scratch.length < expected + 1) scratch = Buffer.allocUnsafeSlow(expected + 1 + (expected >> 3));
       let n = 0;
       for (;;) {
-        if (n === scratch.length) {
-          const bigger = Buffer.allocUnsafeSlow(scratch.length * 2);
-          scratch.copy(bigger, 0, 0, n);
-          scratch = bigger;
+        if (at + n === into.length) {
+          const bigger = take(into.length * 2 + 65536);
+          into.copy(bigger, 0, 0, at + n);
+          give(into);
+          into = bigger;
         }
-        const want = scratch.length - n;
-        const r = fs.readSync(fd, scratch, n, want, null);
+        const room = into.length - at - n;
+        const want = expected + 1 - n > 0 ? Math.min(room, expected + 1 - n) : room;
+        const r = fs.readSync(fd, into, at + n, want, null);
         n += r;
         if (r === 0 || r < want) break;
       }
-      return scratch.subarray(0, n);
+      return [into, n];
     } finally {
       fs.closeSync(fd);
     }
@@ -98,105 +136,59 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
   const errorOf = (e: unknown) => ({code: (e as {code?: string}).code, message: (e as Error).message ?? String(e)});
 
   function files(task: number, paths: string[], sizes: number[]): void {
-    const out = new Out();
+    let raw: Buffer = take(sizes.reduce((a, b) => a + b, 0) + paths.length + 1);
+    const out = new Out(take((raw.length >> 1) + 65536));
     const results: FileOut[] = [];
+    let at = 0;
     for (let f = 0; f < paths.length; f++) {
-      let data: Buffer;
+      let n: number;
       try {
-        data = readWhole(paths[f]!, sizes[f]!);
+        [raw, n] = readWhole(paths[f]!, sizes[f]!, raw, at);
       } catch (e) {
         results.push({error: errorOf(e)});
         continue;
       }
       const chunks: ChunkOut[] = [];
-      let pos = 0;
-      while (pos < data.length) {
-        const n = cutPoint(data, pos, data.length, true);
-        addChunk(data.subarray(pos, pos + n), out, chunks);
-        pos += n;
+      let pos = at;
+      const end = at + n;
+      while (pos < end) {
+        const len = cutPoint(raw, pos, end, true);
+        addChunk(raw.subarray(pos, pos + len), pos, out, chunks);
+        pos += len;
       }
-      results.push({chunks, size: data.length});
+      results.push({chunks, size: n});
+      at = end;
     }
-    const buffer = out.take();
-    port.postMessage({task, buffer, files: results}, [buffer]);
+    const rawBuffer = raw.buffer as ArrayBuffer;
+    const packed = out.take();
+    port.postMessage({task, raw: rawBuffer, packed, files: results}, [rawBuffer, packed]);
   }
 
-  const acks = new Map<number, {acked: number; wake?: () => void}>();
-  async function stream(task: number, path: string): Promise<void> {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const buf = Buffer.allocUnsafeSlow(segment);
-      let len = 0;
-      let total = 0;
-      let sent = 0;
-      const ack: {acked: number; wake?: () => void} = {acked: 0};
-      acks.set(task, ack);
-      for (;;) {
-        const before = len;
-        let eof = false;
-        while (len < buf.length) {
-          const r = fs.readSync(fd, buf, len, buf.length - len, null);
-          if (r === 0) {
-            eof = true;
-            break;
-          }
-          len += r;
-        }
-        const bytes = len - before;
-        total += bytes;
-        const out = new Out();
-        const chunks: ChunkOut[] = [];
-        let pos = 0;
-        while (pos < len) {
-          const n = cutPoint(buf, pos, len, eof);
-          if (n < 0) break;
-          addChunk(buf.subarray(pos, pos + n), out, chunks);
-          pos += n;
-        }
-        buf.copyWithin(0, pos, len);
-        len -= pos;
-        const done = eof && len === 0;
-        // Bounded memory: at most two parts wait on the main thread.
-        while (sent - ack.acked >= 2) await new Promise<void>((resolve) => (ack.wake = resolve));
-        const buffer = out.take();
-        port.postMessage({task, buffer, chunks, bytes, done, ...(done ? {size: total} : {})}, [buffer]);
-        sent++;
-        if (done) return;
-      }
-    } finally {
-      acks.delete(task);
-      fs.closeSync(fd);
+  /** Hashes and encodes chunks the main thread already cut from a stream segment (`cuts`: their lengths). */
+  function chunks(task: number, rawBuffer: ArrayBuffer, length: number, cuts: number[]): void {
+    const raw = Buffer.from(rawBuffer, 0, length);
+    const out = new Out(take((length >> 2) + 65536));
+    const list: ChunkOut[] = [];
+    let pos = 0;
+    for (const n of cuts) {
+      addChunk(raw.subarray(pos, pos + n), pos, out, list);
+      pos += n;
     }
+    const packed = out.take();
+    port.postMessage({task, raw: rawBuffer, packed, chunks: list}, [rawBuffer, packed]);
   }
 
-  type Task = {task: number; kind: 'files'; paths: string[]; sizes: number[]} | {task: number; kind: 'stream'; path: string};
-  const queue: Task[] = [];
-  let running = false;
-  async function drain(): Promise<void> {
-    if (running) return;
-    running = true;
-    while (queue.length > 0) {
-      const t = queue.shift()!;
-      try {
-        if (t.kind === 'files') files(t.task, t.paths, t.sizes);
-        else await stream(t.task, t.path);
-      } catch (e) {
-        port.postMessage({task: t.task, error: errorOf(e)});
-      }
-    }
-    running = false;
-  }
-  port.on('message', (m: Task | {credit: number}) => {
-    if ('credit' in m) {
-      const ack = acks.get(m.credit);
-      if (ack) {
-        ack.acked++;
-        ack.wake?.();
-        ack.wake = undefined;
-      }
+  type Task = {task: number; kind: 'files'; paths: string[]; sizes: number[]} | {task: number; kind: 'chunks'; raw: ArrayBuffer; length: number; cuts: number[]};
+  port.on('message', (m: Task | {recycle: ArrayBuffer[]}) => {
+    if ('recycle' in m) {
+      for (const ab of m.recycle) give(Buffer.from(ab));
       return;
     }
-    queue.push(m);
-    void drain();
+    try {
+      if (m.kind === 'files') files(m.task, m.paths, m.sizes);
+      else chunks(m.task, m.raw, m.length, m.cuts);
+    } catch (e) {
+      port.postMessage({task: m.task, error: errorOf(e)});
+    }
   });
 }

@@ -4,16 +4,19 @@
  * read — that is what makes an incremental run cheap (a change of any of the
  * four, or a missing parent entry, means the file is read). Everything that is
  * read goes through the chunking workers (chunk-pool.ts): small files in
- * batches read whole, large files and images streamed in segments. The
- * main thread only hands the encoded chunks to the writer, one call at a time.
+ * batches, read and cut by the workers; large files and images read and cut
+ * here in segments, hashed and encoded by the workers. Encoded chunks reach
+ * the writer one call at a time.
  */
+import * as fs from 'node:fs/promises';
 import {fromSystemError} from '../errors.js';
 import type {ChunkId} from '../ids.js';
 import type {Encoding} from '../repository/blob.js';
+import {cutPoint} from '../repository/chunker.js';
 import type {TreeEntry} from '../repository/model.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {mapLimit, prefetch} from '../util/concurrency.js';
-import type {ChunkOut, ChunkPool} from './chunk-pool.js';
+import type {ChunkOut, ChunkPool, Payloads} from './chunk-pool.js';
 
 const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
 /** Small files go to a worker in batches, so per-message overhead stays small. */
@@ -26,11 +29,11 @@ export function unchanged(entry: TreeEntry, parent: TreeEntry | undefined): pare
 }
 
 /** Hands a worker's chunks to the writer, in order; returns their ids. */
-async function storeChunks(writer: RepositoryWriter, buffer: Buffer, chunks: ChunkOut[]): Promise<ChunkId[]> {
+async function storeChunks(writer: RepositoryWriter, {raw, packed}: Payloads, chunks: ChunkOut[]): Promise<ChunkId[]> {
   const ids: ChunkId[] = [];
   for (const [id, rawLength, encoding, offset, length] of chunks) {
     if (encoding < 0) writer.reuseKnown();
-    else await writer.addEncoded(id as ChunkId, buffer.subarray(offset, offset + length), rawLength, encoding as Encoding);
+    else await writer.addEncoded(id as ChunkId, (encoding === 0 ? raw : packed).subarray(offset, offset + length), rawLength, encoding as Encoding);
     ids.push(id as ChunkId);
   }
   return ids;
@@ -46,19 +49,81 @@ function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** Streams a file (or block device / image) through a worker into the writer. */
+const SEGMENT = 16 * 1024 * 1024;
+
+/**
+ * Reads a stream in segments and cuts it on this thread (cutting is
+ * sequential and cheap); the chunks of each segment are hashed and encoded by
+ * whichever worker is free. Segment buffers go round and come back, so memory
+ * stays bounded and already mapped.
+ */
+async function* segments(handle: fs.FileHandle, take: () => Buffer): AsyncGenerator<{raw: Buffer; cuts: number[]; bytes: number}> {
+  let buf = take();
+  let len = 0;
+  for (;;) {
+    const before = len;
+    let eof = false;
+    while (len < buf.length) {
+      const {bytesRead} = await handle.read(buf, len, buf.length - len, null);
+      if (bytesRead === 0) {
+        eof = true;
+        break;
+      }
+      len += bytesRead;
+    }
+    const cuts: number[] = [];
+    let pos = 0;
+    while (pos < len) {
+      const n = cutPoint(buf, pos, len, eof);
+      if (n < 0) break;
+      cuts.push(n);
+      pos += n;
+    }
+    const next = eof ? undefined : take();
+    if (next) buf.copy(next, 0, pos, len); // the uncut tail starts the next segment
+    const bytes = len - before;
+    len -= pos;
+    yield {raw: buf, cuts, bytes};
+    if (!next) return;
+    buf = next;
+  }
+}
+
+/** Streams a file (or block device / image) into the writer. */
 export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, path: string, onBytes: (n: number) => void,
   serial = serialiser()): Promise<{chunks: ChunkId[]; size: number}> {
-  const chunks: ChunkId[] = [];
+  let handle: fs.FileHandle;
   try {
-    const size = await pool.stream(path, (part) => serial(async () => {
-      chunks.push(...await storeChunks(writer, part.buffer, part.chunks));
-      onBytes(part.bytes);
-    }));
-    return {chunks, size};
+    handle = await fs.open(path, 'r');
   } catch (e) {
     throw fromSystemError(e, path) ?? e;
   }
+  const spare: Buffer[] = [];
+  const take = () => spare.pop() ?? Buffer.allocUnsafeSlow(SEGMENT);
+  const chunks: ChunkId[] = [];
+  let size = 0;
+  const store = (result: Payloads & {chunks: ChunkOut[]; bytes: number}) => serial(async () => {
+    chunks.push(...await storeChunks(writer, result, result.chunks));
+    size += result.bytes;
+    onBytes(result.bytes);
+    if (result.raw.length === SEGMENT) spare.push(result.raw);
+    pool.recycle([result.packed], result.from); // the writer copied what it keeps
+  });
+  const inFlight: Promise<Payloads & {chunks: ChunkOut[]; bytes: number}>[] = [];
+  try {
+    for await (const {raw, cuts, bytes} of segments(handle, take)) {
+      const job = pool.chunks(raw, cuts).then((r) => ({...r, bytes}));
+      job.catch(() => {}); // handled in turn below
+      inFlight.push(job);
+      if (inFlight.length >= pool.size * 2) await store(await inFlight.shift()!);
+    }
+    while (inFlight.length > 0) await store(await inFlight.shift()!);
+  } catch (e) {
+    throw fromSystemError(e, path) ?? e;
+  } finally {
+    await handle.close();
+  }
+  return {chunks, size};
 }
 
 function batches(entries: TreeEntry[]): TreeEntry[][] {
@@ -107,16 +172,17 @@ export async function storeFiles(
   const storeSmall = async () => {
     const window = pool.size * 2 + 1;
     const read = (batch: TreeEntry[]) => pool.files(batch.map(absPath), batch.map((e) => e.size)).then((r) => ({batch, ...r}));
-    for await (const {batch, buffer, files: results} of prefetch(batches(small), window, read)) {
+    for await (const {batch, files: results, ...payloads} of prefetch(batches(small), window, read)) {
       await serial(async () => {
         for (let i = 0; i < batch.length; i++) {
           const entry = batch[i]!;
           const result = results[i]!;
           if ('error' in result) throw fromSystemError(result.error, absPath(entry)) ?? Object.assign(new Error(result.error.message), result.error);
           entry.size = result.size; // the file may have changed since it was listed
-          entry.chunks = await storeChunks(writer, buffer, result.chunks);
+          entry.chunks = await storeChunks(writer, payloads, result.chunks);
           onFile(entry.size);
         }
+        pool.recycle([payloads.raw, payloads.packed], payloads.from); // the writer copied what it keeps
       });
     }
   };

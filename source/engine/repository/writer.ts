@@ -161,17 +161,18 @@ export class RepositoryWriter {
 
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
-    const {id, parts, blobs} = this.builder.seal();
-    await this.upload(id, parts, blobs);
+    const {id, parts, blobs, body} = this.builder.seal();
+    await this.upload(id, parts, blobs, () => this.builder.recycle(body));
   }
 
-  private async upload(id: PackId, parts: Buffer[], blobs: BlobEntry[]): Promise<void> {
+  private async upload(id: PackId, parts: Buffer[], blobs: BlobEntry[], written?: () => void): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const storage = this.repo.storage as Storage & {putParts?: (key: string, parts: Buffer[]) => Promise<void>};
     const write = storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
     const upload = write.then(() => {
+      written?.();
       this.stats.packsWritten++;
       this.repo.index.addPack(id, blobs);
       for (const b of blobs) this.pending.delete(b[0]);
