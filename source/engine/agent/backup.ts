@@ -36,6 +36,8 @@ export interface BackupOptions {
   signal?: AbortSignal;
   onEvent?: AgentListener;
   waitMs?: number;
+  /** Read every file even where the parent point's metadata says it is unchanged (escape hatch). */
+  forceRead?: boolean;
 }
 
 /** `--path DIR...`: one "files" disk; each directory is stored under its base name. */
@@ -78,7 +80,7 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const previous = new Map<string, TreeEntry>();
-  if (parent) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
+  if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
   const files = entries.filter((e) => e.type === 'file');
   const total = files.reduce((sum, e) => sum + e.size, 0);
   let done = 0;

@@ -1,11 +1,12 @@
 /**
  * A pool of chunking worker threads (chunk-worker.ts) for agent backups:
- * reading, FastCDC, SHA-256 and compression run on every core, while the main
- * thread walks, packs and writes. Payloads come back in one transferred
- * ArrayBuffer per message (no copy across threads).
+ * reading and cutting small files, SHA-256 and compression run on every
+ * core, while the main thread walks, reads and cuts streams, packs and
+ * writes. Buffers cross threads by transfer, never by copy, and go back to
+ * whoever allocated them (`recycle`), so memory stays mapped and bounded.
  *
  * Workers are told which chunk ids the repository held when the pool started
- * (durable and indexed, so it is safe to skip encoding them); any other
+ * (durable and indexed, so it is safe not to encode them); any other
  * duplicate is still caught by the writer's own dedup. The worker source is
  * inline (eval) so it loads the same way from the bundle and from tests.
  */

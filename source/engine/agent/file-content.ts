@@ -192,5 +192,7 @@ export async function storeFiles(
     entry.size = size;
     onFile(size);
   });
-  await Promise.all([storeSmall(), storeLarge()]);
+  // Both finish before an error propagates: no writer call may outlive the backup (and its lock).
+  const results = await Promise.allSettled([storeSmall(), storeLarge()]);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
