@@ -36,6 +36,9 @@ export class ChunkPool {
   private readonly queue: Job[] = [];
   private readonly jobs = new Map<number, Job>();
   private next = 0;
+  /** Segment buffers shared with every worker (streams): sent once, then named by id. */
+  private readonly shared = new Map<number, Buffer>();
+  private readonly freeSlots: number[] = [];
 
   constructor(known: Iterable<string>, size = Math.max(1, Math.min(4, availableParallelism()))) {
     // keepNames (tsx) may wrap functions in __name(): a no-op stand-in keeps the source valid.
@@ -79,7 +82,7 @@ export class ChunkPool {
           this.pump();
           if (!m) reject(e);
           else if (m.error) reject(workerError(m.error));
-          else resolve({...m, raw: Buffer.from(m.raw as ArrayBuffer), packed: Buffer.from(m.packed as ArrayBuffer), from: job.worker!});
+          else resolve({...m, raw: m.raw ? Buffer.from(m.raw as ArrayBuffer) : this.shared.get(m.slot as number)!, packed: Buffer.from(m.packed as ArrayBuffer), from: job.worker!});
         },
       };
       this.jobs.set(task, job);
@@ -96,12 +99,30 @@ export class ChunkPool {
   }
 
   /**
-   * Hashes and encodes chunks already cut from `raw` (their lengths, in
-   * order). `raw` must own its whole ArrayBuffer: it is moved to the worker
-   * and comes back as the result's `raw`.
+   * A segment buffer shared with the workers (no transfer, no fresh memory
+   * per segment, no external-memory churn for the garbage collector). Give it
+   * back with `releaseSlot` once no chunk of it is needed any more.
    */
-  async chunks(raw: Buffer, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
-    const r = await this.submit({kind: 'chunks', raw: raw.buffer, length: cuts.reduce((a, b) => a + b, 0), cuts}, [raw.buffer as ArrayBuffer]);
+  takeSlot(bytes: number): {slot: number; buffer: Buffer} {
+    const free = this.freeSlots.findIndex((id) => this.shared.get(id)!.length === bytes);
+    if (free >= 0) {
+      const slot = this.freeSlots.splice(free, 1)[0]!;
+      return {slot, buffer: this.shared.get(slot)!};
+    }
+    const sab = new SharedArrayBuffer(bytes);
+    const slot = this.shared.size;
+    this.shared.set(slot, Buffer.from(sab));
+    for (const w of this.workers) w.worker.postMessage({share: slot, sab});
+    return {slot, buffer: this.shared.get(slot)!};
+  }
+
+  releaseSlot(slot: number): void {
+    this.freeSlots.push(slot);
+  }
+
+  /** Hashes and encodes chunks already cut from a shared slot (their lengths, in order, from offset 0). */
+  async chunks(slot: number, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
+    const r = await this.submit({kind: 'chunks', slot, length: cuts.reduce((a, b) => a + b, 0), cuts}, []);
     return {raw: r.raw, packed: r.packed, from: r.from, chunks: r.chunks as ChunkOut[]};
   }
 

@@ -7,9 +7,10 @@
  * and parameters.
  *
  * Messages in:  {task, kind: 'files', paths, sizes}       read, cut, hash, encode whole files
- *               {task, kind: 'chunks', raw, length, cuts} hash, encode chunks the main thread cut
+ *               {task, kind: 'chunks', slot, length, cuts} hash, encode chunks the main thread cut
  *               {recycle: ArrayBuffer[]}                  buffers the main thread is done with
- * Messages out: {task, raw, packed, files: FileOut[]} | {task, raw, packed, chunks: ChunkOut[]}
+ *               {share: slot, sab}                        a shared segment buffer, named by slot later
+ * Messages out: {task, raw, packed, files: FileOut[]} | {task, slot, packed, chunks: ChunkOut[]}
  *               | {task, error: {code, message}}
  * `raw` (the data as read) and `packed` (compressed payloads) are transferred
  * ArrayBuffers: a raw chunk's payload is never copied, only a compressed one is.
@@ -62,18 +63,21 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
   }
 
   /**
-   * Deflates `data` (level 1, raw) into `out` at `at` if the result fits in
+   * Deflates `data` (raw deflate) into `out` at `at` if the result fits in
    * `limit` bytes; returns its length, or -1. One long-lived zlib stream is
    * reset between chunks: a fresh stream per chunk allocates ~400 KiB of
    * state, which costs more than compressing a small file. Falls back to
    * deflateRawSync where the stream internals are not there.
    */
-  const engine = zlib.createDeflateRaw({level: 1}) as unknown as {_handle?: {writeSync: (...a: unknown[]) => void; reset: () => void}; _writeState?: Uint32Array};
+  // An 8 KiB window and the larger hash: measured 1.5-2x faster than the defaults at level 1 for
+  // the same ratio (±0.1%) on text and disk images. Any inflater reads it (windows up to 32 KiB).
+  const DEFLATE = {level: 1, windowBits: 13, memLevel: 9};
+  const engine = zlib.createDeflateRaw(DEFLATE) as unknown as {_handle?: {writeSync: (...a: unknown[]) => void; reset: () => void}; _writeState?: Uint32Array};
   const handle = engine._handle;
   const state = engine._writeState;
   function deflateInto(data: Uint8Array, out: Buffer, at: number, limit: number): number {
     if (!handle || !state) {
-      const z = zlib.deflateRawSync(data, {level: 1});
+      const z = zlib.deflateRawSync(data, DEFLATE);
       if (z.length > limit) return -1;
       out.set(z, at);
       return z.length;
@@ -164,9 +168,10 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
     port.postMessage({task, raw: rawBuffer, packed, files: results}, [rawBuffer, packed]);
   }
 
-  /** Hashes and encodes chunks the main thread already cut from a stream segment (`cuts`: their lengths). */
-  function chunks(task: number, rawBuffer: ArrayBuffer, length: number, cuts: number[]): void {
-    const raw = Buffer.from(rawBuffer, 0, length);
+  const shared = new Map<number, Buffer>();
+  /** Hashes and encodes chunks the main thread already cut from a shared segment (`cuts`: their lengths). */
+  function chunks(task: number, slot: number, length: number, cuts: number[]): void {
+    const raw = shared.get(slot)!.subarray(0, length);
     const out = new Out(take((length >> 2) + 65536));
     const list: ChunkOut[] = [];
     let pos = 0;
@@ -175,18 +180,22 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
       pos += n;
     }
     const packed = out.take();
-    port.postMessage({task, raw: rawBuffer, packed, chunks: list}, [rawBuffer, packed]);
+    port.postMessage({task, slot, packed, chunks: list}, [packed]);
   }
 
-  type Task = {task: number; kind: 'files'; paths: string[]; sizes: number[]} | {task: number; kind: 'chunks'; raw: ArrayBuffer; length: number; cuts: number[]};
-  port.on('message', (m: Task | {recycle: ArrayBuffer[]}) => {
+  type Task = {task: number; kind: 'files'; paths: string[]; sizes: number[]} | {task: number; kind: 'chunks'; slot: number; length: number; cuts: number[]};
+  port.on('message', (m: Task | {recycle: ArrayBuffer[]} | {share: number; sab: SharedArrayBuffer}) => {
+    if ('share' in m) {
+      shared.set(m.share, Buffer.from(m.sab));
+      return;
+    }
     if ('recycle' in m) {
       for (const ab of m.recycle) give(Buffer.from(ab));
       return;
     }
     try {
       if (m.kind === 'files') files(m.task, m.paths, m.sizes);
-      else chunks(m.task, m.raw, m.length, m.cuts);
+      else chunks(m.task, m.slot, m.length, m.cuts);
     } catch (e) {
       port.postMessage({task: m.task, error: errorOf(e)});
     }

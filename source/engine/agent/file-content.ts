@@ -54,11 +54,11 @@ const SEGMENT = 16 * 1024 * 1024;
 /**
  * Reads a stream in segments and cuts it on this thread (cutting is
  * sequential and cheap); the chunks of each segment are hashed and encoded by
- * whichever worker is free. Segment buffers go round and come back, so memory
- * stays bounded and already mapped.
+ * whichever worker is free. Segments live in buffers shared with the workers
+ * and go round, so memory stays bounded and already mapped.
  */
-async function* segments(handle: fs.FileHandle, take: () => Buffer): AsyncGenerator<{raw: Buffer; cuts: number[]; bytes: number}> {
-  let buf = take();
+async function* segments(handle: fs.FileHandle, take: () => {slot: number; buffer: Buffer}): AsyncGenerator<{slot: number; cuts: number[]; bytes: number}> {
+  let {slot, buffer: buf} = take();
   let len = 0;
   for (;;) {
     const before = len;
@@ -80,12 +80,12 @@ async function* segments(handle: fs.FileHandle, take: () => Buffer): AsyncGenera
       pos += n;
     }
     const next = eof ? undefined : take();
-    if (next) buf.copy(next, 0, pos, len); // the uncut tail starts the next segment
+    if (next) buf.copy(next.buffer, 0, pos, len); // the uncut tail starts the next segment
     const bytes = len - before;
     len -= pos;
-    yield {raw: buf, cuts, bytes};
+    yield {slot, cuts, bytes};
     if (!next) return;
-    buf = next;
+    ({slot, buffer: buf} = next);
   }
 }
 
@@ -98,21 +98,21 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
   } catch (e) {
     throw fromSystemError(e, path) ?? e;
   }
-  const spare: Buffer[] = [];
-  const take = () => spare.pop() ?? Buffer.allocUnsafeSlow(SEGMENT);
+  const take = () => pool.takeSlot(SEGMENT);
   const chunks: ChunkId[] = [];
   let size = 0;
-  const store = (result: Payloads & {chunks: ChunkOut[]; bytes: number}) => serial(async () => {
+  type Result = Payloads & {chunks: ChunkOut[]; bytes: number; slot: number};
+  const store = (result: Result) => serial(async () => {
     chunks.push(...await storeChunks(writer, result, result.chunks));
     size += result.bytes;
     onBytes(result.bytes);
-    if (result.raw.length === SEGMENT) spare.push(result.raw);
-    pool.recycle([result.packed], result.from); // the writer copied what it keeps
+    pool.releaseSlot(result.slot); // the writer copied what it keeps
+    pool.recycle([result.packed], result.from);
   });
-  const inFlight: Promise<Payloads & {chunks: ChunkOut[]; bytes: number}>[] = [];
+  const inFlight: Promise<Result>[] = [];
   try {
-    for await (const {raw, cuts, bytes} of segments(handle, take)) {
-      const job = pool.chunks(raw, cuts).then((r) => ({...r, bytes}));
+    for await (const {slot, cuts, bytes} of segments(handle, take)) {
+      const job = pool.chunks(slot, cuts).then((r) => ({...r, bytes, slot}));
       job.catch(() => {}); // handled in turn below
       inFlight.push(job);
       if (inFlight.length >= pool.size * 2) await store(await inFlight.shift()!);
