@@ -16,8 +16,11 @@ import {cutPointSource} from '../repository/chunker.js';
 import {chunkWorker, type ChunkOut, type FileOut} from './chunk-worker.js';
 
 export type {ChunkOut, FileOut};
-/** A result's buffers: `raw` as read, `packed` compressed payloads; `from` made them. */
-export interface Payloads { raw: Buffer; packed: Buffer; from: Worker }
+/** A result's buffers: `raw` as read, `packed` compressed payloads; call `done` once the writer has them. */
+export interface Payloads { raw: Buffer; packed: Buffer; done: () => void }
+/** Shared slot sizes: a batch of small files (at most 8 MiB, see file-content.ts), a stream segment. */
+export const FILES_SLOT = 9 * 1024 * 1024;
+export const SEGMENT = 16 * 1024 * 1024;
 
 interface Job {
   send: (worker: Worker) => void;
@@ -82,7 +85,7 @@ export class ChunkPool {
           this.pump();
           if (!m) reject(e);
           else if (m.error) reject(workerError(m.error));
-          else resolve({...m, raw: m.raw ? Buffer.from(m.raw as ArrayBuffer) : this.shared.get(m.slot as number)!, packed: Buffer.from(m.packed as ArrayBuffer), from: job.worker!});
+          else resolve({...m, ...this.payloads(m, message, job.worker!)});
         },
       };
       this.jobs.set(task, job);
@@ -91,11 +94,32 @@ export class ChunkPool {
     });
   }
 
+  /** The result's buffers, and how to give them back (slots to the pool, private buffers to their worker). */
+  private payloads(m: Record<string, unknown>, sent: Record<string, unknown>, worker: Worker): Payloads {
+    const privates: ArrayBuffer[] = [];
+    const view = (buffer: unknown, slot: number) => {
+      if (!buffer) return this.shared.get(slot)!;
+      privates.push(buffer as ArrayBuffer);
+      return Buffer.from(buffer as ArrayBuffer);
+    };
+    return {
+      raw: view(m.raw, sent.rawSlot as number),
+      packed: view(m.packed, sent.packedSlot as number),
+      done: () => {
+        this.releaseSlot(sent.rawSlot as number);
+        this.releaseSlot(sent.packedSlot as number);
+        if (privates.length > 0) worker.postMessage({recycle: privates}, privates);
+      },
+    };
+  }
+
   /** Reads, cuts, hashes and encodes whole files; one result per path, in order. */
   async files(paths: string[], sizes: number[]): Promise<Payloads & {files: FileOut[]}> {
     if (workerReads.observe) for (const p of paths) workerReads.observe(p);
-    const r = await this.submit({kind: 'files', paths, sizes}, []);
-    return {raw: r.raw, packed: r.packed, from: r.from, files: r.files as FileOut[]};
+    const rawSlot = this.takeSlot(FILES_SLOT).slot;
+    const packedSlot = this.takeSlot(FILES_SLOT).slot;
+    const r = await this.submit({kind: 'files', paths, sizes, rawSlot, packedSlot}, []);
+    return {raw: r.raw, packed: r.packed, done: r.done, files: r.files as FileOut[]};
   }
 
   /**
@@ -120,16 +144,14 @@ export class ChunkPool {
     this.freeSlots.push(slot);
   }
 
-  /** Hashes and encodes chunks already cut from a shared slot (their lengths, in order, from offset 0). */
-  async chunks(slot: number, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
-    const r = await this.submit({kind: 'chunks', slot, length: cuts.reduce((a, b) => a + b, 0), cuts}, []);
-    return {raw: r.raw, packed: r.packed, from: r.from, chunks: r.chunks as ChunkOut[]};
-  }
-
-  /** Hands a worker's buffers back to it for reuse; do not touch them afterwards. */
-  recycle(buffers: Buffer[], to: Worker): void {
-    const list = buffers.map((b) => b.buffer as ArrayBuffer);
-    to.postMessage({recycle: list}, list);
+  /**
+   * Hashes and encodes chunks already cut from a shared slot (their lengths,
+   * in order, from offset 0). The slot is the pool's again after `done`.
+   */
+  async chunks(rawSlot: number, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
+    const packedSlot = this.takeSlot(SEGMENT).slot;
+    const r = await this.submit({kind: 'chunks', rawSlot, packedSlot, length: cuts.reduce((a, b) => a + b, 0), cuts}, []);
+    return {raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks as ChunkOut[]};
   }
 
   async close(): Promise<void> {

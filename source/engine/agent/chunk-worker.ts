@@ -6,14 +6,15 @@
  * (see chunk-pool.ts), so it MUST NOT reference anything outside its own body
  * and parameters.
  *
- * Messages in:  {task, kind: 'files', paths, sizes}       read, cut, hash, encode whole files
- *               {task, kind: 'chunks', slot, length, cuts} hash, encode chunks the main thread cut
- *               {recycle: ArrayBuffer[]}                  buffers the main thread is done with
- *               {share: slot, sab}                        a shared segment buffer, named by slot later
- * Messages out: {task, raw, packed, files: FileOut[]} | {task, slot, packed, chunks: ChunkOut[]}
+ * Messages in:  {share: slot, sab}                        a buffer shared with the main thread
+ *               {task, rawSlot, packedSlot, kind: 'files', paths, sizes}  read, cut, hash, encode whole files
+ *               {task, rawSlot, packedSlot, kind: 'chunks', length, cuts} hash, encode chunks the main thread cut
+ *               {recycle: ArrayBuffer[]}                  private buffers the main thread is done with
+ * Messages out: {task, files: FileOut[] | chunks: ChunkOut[], rawSlot | raw, packedSlot | packed}
  *               | {task, error: {code, message}}
- * `raw` (the data as read) and `packed` (compressed payloads) are transferred
- * ArrayBuffers: a raw chunk's payload is never copied, only a compressed one is.
+ * The data as read stays in the raw slot (a raw chunk's payload is never
+ * copied), compressed payloads go to the packed slot; only if a slot
+ * overflows (a file grew while read) is a private buffer transferred instead.
  */
 import type {CutPoint} from '../repository/chunker.js';
 
@@ -34,7 +35,9 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
   const WORTH = 0.85;
   const port = parentPort!;
 
-  // Reused buffers: fresh memory costs a page fault per 4 KiB, which on a busy VM is slower than reading.
+  /** Buffers shared with the main thread, by slot (see chunk-pool.ts takeSlot). */
+  const shared = new Map<number, Buffer>();
+  // Reused private buffers (a slot overflowed): fresh memory costs a page fault per 4 KiB, which on a busy VM is slower than reading.
   const spare: Buffer[] = [];
   function take(min: number): Buffer {
     const i = spare.findIndex((b) => b.length >= min);
@@ -42,7 +45,7 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
     return Buffer.allocUnsafeSlow(Math.max(min, 9 * 1024 * 1024));
   }
   function give(b: Buffer): void {
-    if (spare.length < 6) spare.push(b);
+    if (spare.length < 6 && !(b.buffer instanceof SharedArrayBuffer)) spare.push(b);
   }
 
   class Out {
@@ -56,9 +59,6 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
         give(this.buf);
         this.buf = bigger;
       }
-    }
-    take(): ArrayBuffer {
-      return this.buf.buffer as ArrayBuffer;
     }
   }
 
@@ -139,9 +139,19 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
 
   const errorOf = (e: unknown) => ({code: (e as {code?: string}).code, message: (e as Error).message ?? String(e)});
 
-  function files(task: number, paths: string[], sizes: number[]): void {
-    let raw: Buffer = take(sizes.reduce((a, b) => a + b, 0) + paths.length + 1);
-    const out = new Out(take((raw.length >> 1) + 65536));
+  /** Posts a result: a shared slot is named, a private buffer (the slot overflowed) is transferred. */
+  function post(message: Record<string, unknown>, raw: Buffer, rawSlot: number, out: Out, packedSlot: number): void {
+    const transfer: ArrayBuffer[] = [];
+    if (raw.buffer === shared.get(rawSlot)!.buffer) message.rawSlot = rawSlot;
+    else transfer.push((message.raw = raw.buffer as ArrayBuffer));
+    if (out.buf.buffer === shared.get(packedSlot)!.buffer) message.packedSlot = packedSlot;
+    else transfer.push((message.packed = out.buf.buffer as ArrayBuffer));
+    port.postMessage(message, transfer);
+  }
+
+  function files(task: number, paths: string[], sizes: number[], rawSlot: number, packedSlot: number): void {
+    let raw: Buffer = shared.get(rawSlot)!;
+    const out = new Out(shared.get(packedSlot)!);
     const results: FileOut[] = [];
     let at = 0;
     for (let f = 0; f < paths.length; f++) {
@@ -163,27 +173,23 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
       results.push({chunks, size: n});
       at = end;
     }
-    const rawBuffer = raw.buffer as ArrayBuffer;
-    const packed = out.take();
-    port.postMessage({task, raw: rawBuffer, packed, files: results}, [rawBuffer, packed]);
+    post({task, files: results}, raw, rawSlot, out, packedSlot);
   }
 
-  const shared = new Map<number, Buffer>();
   /** Hashes and encodes chunks the main thread already cut from a shared segment (`cuts`: their lengths). */
-  function chunks(task: number, slot: number, length: number, cuts: number[]): void {
-    const raw = shared.get(slot)!.subarray(0, length);
-    const out = new Out(take((length >> 2) + 65536));
+  function chunks(task: number, rawSlot: number, length: number, cuts: number[], packedSlot: number): void {
+    const raw = shared.get(rawSlot)!.subarray(0, length);
+    const out = new Out(shared.get(packedSlot)!);
     const list: ChunkOut[] = [];
     let pos = 0;
     for (const n of cuts) {
       addChunk(raw.subarray(pos, pos + n), pos, out, list);
       pos += n;
     }
-    const packed = out.take();
-    port.postMessage({task, slot, packed, chunks: list}, [packed]);
+    post({task, chunks: list}, shared.get(rawSlot)!, rawSlot, out, packedSlot);
   }
 
-  type Task = {task: number; kind: 'files'; paths: string[]; sizes: number[]} | {task: number; kind: 'chunks'; slot: number; length: number; cuts: number[]};
+  type Task = {task: number; rawSlot: number; packedSlot: number} & ({kind: 'files'; paths: string[]; sizes: number[]} | {kind: 'chunks'; length: number; cuts: number[]});
   port.on('message', (m: Task | {recycle: ArrayBuffer[]} | {share: number; sab: SharedArrayBuffer}) => {
     if ('share' in m) {
       shared.set(m.share, Buffer.from(m.sab));
@@ -194,8 +200,8 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
       return;
     }
     try {
-      if (m.kind === 'files') files(m.task, m.paths, m.sizes);
-      else chunks(m.task, m.slot, m.length, m.cuts);
+      if (m.kind === 'files') files(m.task, m.paths, m.sizes, m.rawSlot, m.packedSlot);
+      else chunks(m.task, m.rawSlot, m.length, m.cuts, m.packedSlot);
     } catch (e) {
       port.postMessage({task: m.task, error: errorOf(e)});
     }

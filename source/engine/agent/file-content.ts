@@ -16,7 +16,7 @@ import {cutPoint} from '../repository/chunker.js';
 import type {TreeEntry} from '../repository/model.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {mapLimit, prefetch} from '../util/concurrency.js';
-import type {ChunkOut, ChunkPool, Payloads} from './chunk-pool.js';
+import {SEGMENT, type ChunkOut, type ChunkPool, type Payloads} from './chunk-pool.js';
 
 const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
 /** Small files go to a worker in batches, so per-message overhead stays small. */
@@ -49,7 +49,6 @@ function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-const SEGMENT = 16 * 1024 * 1024;
 
 /**
  * Reads a stream in segments and cuts it on this thread (cutting is
@@ -101,18 +100,17 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
   const take = () => pool.takeSlot(SEGMENT);
   const chunks: ChunkId[] = [];
   let size = 0;
-  type Result = Payloads & {chunks: ChunkOut[]; bytes: number; slot: number};
+  type Result = Payloads & {chunks: ChunkOut[]; bytes: number};
   const store = (result: Result) => serial(async () => {
     chunks.push(...await storeChunks(writer, result, result.chunks));
     size += result.bytes;
     onBytes(result.bytes);
-    pool.releaseSlot(result.slot); // the writer copied what it keeps
-    pool.recycle([result.packed], result.from);
+    result.done(); // the writer copied what it keeps
   });
   const inFlight: Promise<Result>[] = [];
   try {
     for await (const {slot, cuts, bytes} of segments(handle, take)) {
-      const job = pool.chunks(slot, cuts).then((r) => ({...r, bytes, slot}));
+      const job = pool.chunks(slot, cuts).then((r) => ({...r, bytes}));
       job.catch(() => {}); // handled in turn below
       inFlight.push(job);
       if (inFlight.length >= pool.size * 2) await store(await inFlight.shift()!);
@@ -182,7 +180,7 @@ export async function storeFiles(
           entry.chunks = await storeChunks(writer, payloads, result.chunks);
           onFile(entry.size);
         }
-        pool.recycle([payloads.raw, payloads.packed], payloads.from); // the writer copied what it keeps
+        payloads.done(); // the writer copied what it keeps
       });
     }
   };
