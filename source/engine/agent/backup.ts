@@ -71,6 +71,12 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
     emit(size, size, 0, 0);
     return {...base, logicalBytes: size, image: {size, chunks}};
   }
+  // The parent's tree is fetched and parsed while the walk runs (the walk yields between directories).
+  const previous = new Map<string, TreeEntry>();
+  const loadPrevious = (async () => {
+    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
+  })();
+  loadPrevious.catch(() => {}); // awaited below
   const entries: TreeEntry[] = [];
   const where = new Map<TreeEntry, string>();
   for (const {root, prefix} of disk.roots) {
@@ -79,8 +85,7 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
     entries.push(...walked.entries);
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const previous = new Map<string, TreeEntry>();
-  if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
+  await loadPrevious;
   const files = entries.filter((e) => e.type === 'file');
   const total = files.reduce((sum, e) => sum + e.size, 0);
   let done = 0;
