@@ -166,7 +166,17 @@ export async function storeFiles(
   }
   const small = toRead.filter((e) => e.size <= WHOLE_FILE_LIMIT);
   const large = toRead.filter((e) => e.size > WHOLE_FILE_LIMIT);
-  const serial = serialiser();
+  // Once one side fails, the other stops at its next writer call instead of reading on.
+  let failure: unknown;
+  const serialise = serialiser();
+  const serial: ReturnType<typeof serialiser> = (fn) => serialise(async () => {
+    if (failure !== undefined) throw failure;
+    return fn();
+  });
+  const noteFailure = (e: unknown) => {
+    failure ??= e;
+    throw e;
+  };
   const storeSmall = async () => {
     const window = pool.size * 2 + 1;
     const read = (batch: TreeEntry[]) => pool.files(batch.map(absPath), batch.map((e) => e.size)).then((r) => ({batch, ...r}));
@@ -191,6 +201,6 @@ export async function storeFiles(
     onFile(size);
   });
   // Both finish before an error propagates: no writer call may outlive the backup (and its lock).
-  const results = await Promise.allSettled([storeSmall(), storeLarge()]);
+  const results = await Promise.allSettled([storeSmall().catch(noteFailure), storeLarge().catch(noteFailure)]);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
 }

@@ -113,7 +113,11 @@ export class RepositoryWriter {
     this.stats.chunksReused++;
   }
 
-  /** Stores an already-encoded blob (a copy passes stored bytes through). The caller has verified it. */
+  /**
+   * Stores an already-encoded blob (a copy passes stored bytes through; an agent
+   * backup passes what its workers encoded). The caller has verified it. The
+   * payload is copied into the pack being built: the caller may reuse its buffer.
+   */
   async addEncoded(id: ChunkId, payload: Buffer, rawLength: number, encoding: Encoding): Promise<boolean> {
     if (this.signal?.aborted) throw cancelled();
     if (this.failure) throw this.failure;
