@@ -6,14 +6,16 @@
  *   copy full                       vs  cp -a of the repository dir, restic copy
  *   copy incremental (after 1%)     vs  rsync -a of the changed tree
  *   copy no-op re-run               (absolute; goal < 1 s on the demo)
- * Usage: node --import tsx bench/backup-copy.ts [--size-gib 2] [--keep]
+ * Usage: node --import tsx bench/backup-copy.ts [--size-gib 2] [--keep] [--only backup]
+ * (`--only backup`: the two backup rows only, no copy measurements)
  */
 import {existsSync, mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {CLI, duBytes, gib, have, printTable, run, sh, type Row} from './common.js';
 
-const {values} = parseArgs({options: {'size-gib': {type: 'string', default: '2'}, keep: {type: 'boolean'}}});
+const {values} = parseArgs({options: {'size-gib': {type: 'string', default: '2'}, keep: {type: 'boolean'}, only: {type: 'string'}}});
+const copies = values.only !== 'backup';
 const root = join(process.cwd(), '.bench');
 const data = join(root, 'data');
 const work = join(root, 'work');
@@ -51,6 +53,7 @@ rows.push({measure: `agent backup, full (${gib(full.logical)})`, backhaul: full.
 
 // The rsync mirror of the data set before the change, for the incremental copy reference.
 const mirror = join(work, 'mirror');
+if (copies) {
 run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
 run('cp', ['--sparse=always', join(data, 'disk.img'), join(work, 'mirror.img')]);
 
@@ -61,12 +64,14 @@ const resticCopy = run('restic', ['copy', '-q', '-r', rSecondary, '--from-repo',
 const copied = JSON.parse(copyFull.stdout);
 rows.push({measure: `copy, full (${gib(duBytes(primary))} repository)`, backhaul: copyFull.seconds, reference: 'cp -a of the repository', referenceSeconds: cp.seconds, note: `verifies every chunk; transferred ${gib(copied.transferredBytes)}`});
 rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'restic copy', referenceSeconds: resticCopy.seconds});
+}
 
 run(process.execPath, ['--import', 'tsx', 'bench/dataset.ts', data, '--mutate']);
 const incr = backup();
 const resticIncr = resticBackup();
 rows.push({measure: 'agent backup after 1% change', backhaul: incr.seconds, reference: 'restic backup', referenceSeconds: resticIncr, note: `stored ${gib(incr.stored)}`});
 
+if (copies) {
 const copyIncr = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
 const rsyncFiles = run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
 const rsyncImage = run('rsync', ['-a', '--inplace', '--no-whole-file', join(data, 'disk.img'), join(work, 'mirror.img')]);
@@ -75,6 +80,7 @@ rows.push({measure: 'copy, incremental after 1% change', backhaul: copyIncr.seco
 
 const noop = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
 rows.push({measure: 'copy, no-op re-run', backhaul: noop.seconds, reference: '(none; goal < 1 s)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`});
+}
 
 printTable('Agent backup and copy (ratio > 1: Backhaul is faster)', rows);
 if (!values.keep) rmSync(work, {recursive: true, force: true});

@@ -55,12 +55,14 @@ Options:
   --cluster FILE   back up a failover cluster described by FILE
   --owner USER     record another owner (admins only; default: you)
   --wait SECONDS   wait this long for another writer to finish (default: fail at once)
+  --force-read     read every file, even those whose size, mtime, ctime and inode
+                   match the previous point (they are skipped by default)
   --json           print the result as JSON
 `,
   options: {
     repo: {type: 'string'}, job: {type: 'string'}, machine: {type: 'string'}, kind: {type: 'string'},
     path: {type: 'string', multiple: true}, disk: {type: 'string', multiple: true}, cluster: {type: 'string'},
-    owner: {type: 'string'}, json: {type: 'boolean'}, wait: {type: 'string'},
+    owner: {type: 'string'}, json: {type: 'boolean'}, wait: {type: 'string'}, 'force-read': {type: 'boolean'},
   },
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'));
@@ -85,7 +87,7 @@ Options:
     const view = createProgress(ctx.err, json);
     try {
       const point = await runBackup(repo, spec, {
-        signal: ctx.signal, waitMs: Number(str(values, 'wait') ?? 0) * 1000,
+        signal: ctx.signal, waitMs: Number(str(values, 'wait') ?? 0) * 1000, forceRead: flag(values, 'force-read'),
         onEvent: (e) => {
           if (e.type === 'agent.progress') view.update(`${e.node}/${e.disk}`, {label: spec.nodes.length > 1 ? `${e.node}/${e.disk}` : e.disk, done: e.bytesDone, total: e.bytesTotal, detail: e.filesTotal ? `${e.filesDone}/${e.filesTotal} files` : ''});
         },

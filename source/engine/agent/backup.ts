@@ -14,6 +14,7 @@ import type {BackupKind, BackupRecord, DiskManifest, NodeInfo, NodeManifest, Poi
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';
 import type {AgentListener} from './events.js';
+import {ChunkPool} from './chunk-pool.js';
 import {storeFiles, storeStream} from './file-content.js';
 import {walkTree} from './walk.js';
 
@@ -35,6 +36,8 @@ export interface BackupOptions {
   signal?: AbortSignal;
   onEvent?: AgentListener;
   waitMs?: number;
+  /** Read every file even where the parent point's metadata says it is unchanged (escape hatch). */
+  forceRead?: boolean;
 }
 
 /** `--path DIR...`: one "files" disk; each directory is stored under its base name. */
@@ -57,17 +60,23 @@ function parentDisk(parent: PointManifest | undefined, node: string, disk: strin
   return parent?.nodes.find((n) => n.name === node)?.disks.find((d) => d.name === disk);
 }
 
-async function backupDisk(writer: RepositoryWriter, disk: DiskSource, node: string, parent: DiskManifest | undefined, options: BackupOptions): Promise<DiskManifest> {
+async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskSource, node: string, parent: DiskManifest | undefined, options: BackupOptions): Promise<DiskManifest> {
   const base = {name: disk.name, kind: disk.kind, shared: disk.shared ?? false, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {})};
   const startStored = writer.stats.bytesAdded;
   const emit = (bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number) =>
     options.onEvent?.({type: 'agent.progress', node, disk: disk.name, bytesDone, bytesTotal, filesDone, filesTotal, bytesStored: writer.stats.bytesAdded - startStored});
   if (disk.kind === 'image') {
     let done = 0;
-    const {chunks, size} = await storeStream(writer, disk.image, (n) => emit((done += n), done, 0, 0));
+    const {chunks, size} = await storeStream(writer, pool, disk.image, (n) => emit((done += n), done, 0, 0));
     emit(size, size, 0, 0);
     return {...base, logicalBytes: size, image: {size, chunks}};
   }
+  // The parent's tree is fetched and parsed while the walk runs (the walk yields between directories).
+  const previous = new Map<string, TreeEntry>();
+  const loadPrevious = (async () => {
+    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
+  })();
+  loadPrevious.catch(() => {}); // awaited below
   const entries: TreeEntry[] = [];
   const where = new Map<TreeEntry, string>();
   for (const {root, prefix} of disk.roots) {
@@ -76,13 +85,12 @@ async function backupDisk(writer: RepositoryWriter, disk: DiskSource, node: stri
     entries.push(...walked.entries);
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const previous = new Map<string, TreeEntry>();
-  if (parent) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
+  await loadPrevious;
   const files = entries.filter((e) => e.type === 'file');
   const total = files.reduce((sum, e) => sum + e.size, 0);
   let done = 0;
   let count = 0;
-  await storeFiles(writer, entries, (e) => where.get(e)!, previous, (bytes) => {
+  await storeFiles(writer, pool, entries, (e) => where.get(e)!, previous, (bytes) => {
     done += bytes;
     if (++count % 256 === 0) emit(done, total, count, files.length);
   });
@@ -95,6 +103,7 @@ async function backupDisk(writer: RepositoryWriter, disk: DiskSource, node: stri
 export async function runBackup(repo: Repository, spec: BackupSpec, options: BackupOptions = {}): Promise<PointManifest> {
   const started = Date.now();
   const writer = await RepositoryWriter.begin(repo, `agent backup ${spec.machine}`, options);
+  const pool = new ChunkPool(repo.index.ids());
   try {
     const existing = await findBackup(repo, spec.job, spec.machine);
     if (existing && existing.kind !== spec.kind) {
@@ -107,13 +116,13 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
     // Shared disks first, on their owner node, so other nodes clone the result.
     for (const node of spec.nodes) {
       for (const disk of node.disks.filter((d) => d.shared && d.ownerNode === node.name)) {
-        cloned.set(disk.name, await backupDisk(writer, disk, node.name, parentDisk(parent, node.name, disk.name), options));
+        cloned.set(disk.name, await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options));
       }
     }
     for (const node of spec.nodes) {
       const disks: DiskManifest[] = [];
       for (const disk of node.disks) {
-        disks.push(disk.shared ? {...cloned.get(disk.name)!} : await backupDisk(writer, disk, node.name, parentDisk(parent, node.name, disk.name), options));
+        disks.push(disk.shared ? {...cloned.get(disk.name)!} : await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options));
       }
       nodes.push({name: node.name, disks});
     }
@@ -131,6 +140,7 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
       logicalBytes: manifest.logicalBytes, storedBytes: manifest.storedBytes, seconds: (Date.now() - started) / 1000});
     return manifest;
   } finally {
+    await pool.close();
     await writer.close();
   }
 }

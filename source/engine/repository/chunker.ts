@@ -31,24 +31,40 @@ const GEAR = makeGear();
 const MASK_S = 0xfff80000 >>> 0; // 13 bits set → harder to cut (below avg)
 const MASK_L = 0xff800000 >>> 0; // 9 bits set → easier to cut (above avg)
 
-/** Returns the length of the first chunk of `data` starting at `start`, or -1 if more data is needed. */
-export function cutPoint(data: Uint8Array, start: number, end: number, final: boolean): number {
-  const available = end - start;
-  if (available <= CHUNK_MIN) return final ? available : -1;
-  const limit = Math.min(available, CHUNK_MAX);
-  const normal = Math.min(limit, CHUNK_AVG);
-  let hash = 0;
-  let i = CHUNK_MIN;
-  for (; i < normal; i++) {
-    hash = ((hash << 1) + GEAR[data[start + i]!]!) >>> 0;
-    if ((hash & MASK_S) === 0) return i + 1;
-  }
-  for (; i < limit; i++) {
-    hash = ((hash << 1) + GEAR[data[start + i]!]!) >>> 0;
-    if ((hash & MASK_L) === 0) return i + 1;
-  }
-  if (limit === CHUNK_MAX) return CHUNK_MAX;
-  return final ? available : -1;
+export type CutPoint = (data: Uint8Array, start: number, end: number, final: boolean) => number;
+
+/**
+ * Builds the cut-point function from the format's parameters. It is a
+ * self-contained factory (no module references) so the chunking workers run
+ * this very source (`String(makeCutPoint)`), not a copy that could drift.
+ */
+export function makeCutPoint(gear: Uint32Array, min: number, avg: number, max: number, maskS: number, maskL: number): CutPoint {
+  /** Returns the length of the first chunk of `data` starting at `start`, or -1 if more data is needed. */
+  return function cutPoint(data: Uint8Array, start: number, end: number, final: boolean): number {
+    const available = end - start;
+    if (available <= min) return final ? available : -1;
+    const limit = Math.min(available, max);
+    const normal = Math.min(limit, avg);
+    let hash = 0;
+    let i = min;
+    for (; i < normal; i++) {
+      hash = ((hash << 1) + gear[data[start + i]!]!) >>> 0;
+      if ((hash & maskS) === 0) return i + 1;
+    }
+    for (; i < limit; i++) {
+      hash = ((hash << 1) + gear[data[start + i]!]!) >>> 0;
+      if ((hash & maskL) === 0) return i + 1;
+    }
+    if (limit === max) return max;
+    return final ? available : -1;
+  };
+}
+
+export const cutPoint: CutPoint = makeCutPoint(GEAR, CHUNK_MIN, CHUNK_AVG, CHUNK_MAX, MASK_S, MASK_L);
+
+/** JavaScript source of an expression that evaluates to `cutPoint`, for worker threads. */
+export function cutPointSource(): string {
+  return `(${String(makeCutPoint)})(new Uint32Array(${JSON.stringify(Array.from(GEAR))}), ${CHUNK_MIN}, ${CHUNK_AVG}, ${CHUNK_MAX}, ${MASK_S}, ${MASK_L})`;
 }
 
 /** Splits a whole buffer into chunk lengths. */

@@ -46,6 +46,9 @@ export class ChunkIndex {
   packIds(): string[] {
     return [...this.packBlobs.keys()];
   }
+  ids(): IterableIterator<string> {
+    return this.chunks.keys();
+  }
   *entries(): IterableIterator<[string, ChunkLocation]> {
     yield* this.chunks.entries();
   }

@@ -106,7 +106,18 @@ export class RepositoryWriter {
     }
   }
 
-  /** Stores an already-encoded blob (a copy passes stored bytes through). The caller has verified it. */
+  /** Counts a chunk the caller found already indexed (and stops there if the run was cancelled or failed). */
+  reuseKnown(): void {
+    if (this.signal?.aborted) throw cancelled();
+    if (this.failure) throw this.failure;
+    this.stats.chunksReused++;
+  }
+
+  /**
+   * Stores an already-encoded blob (a copy passes stored bytes through; an agent
+   * backup passes what its workers encoded). The caller has verified it. The
+   * payload is copied into the pack being built: the caller may reuse its buffer.
+   */
   async addEncoded(id: ChunkId, payload: Buffer, rawLength: number, encoding: Encoding): Promise<boolean> {
     if (this.signal?.aborted) throw cancelled();
     if (this.failure) throw this.failure;
@@ -154,17 +165,18 @@ export class RepositoryWriter {
 
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
-    const {id, parts, blobs} = this.builder.seal();
-    await this.upload(id, parts, blobs);
+    const {id, parts, blobs, body} = this.builder.seal();
+    await this.upload(id, parts, blobs, () => this.builder.recycle(body));
   }
 
-  private async upload(id: PackId, parts: Buffer[], blobs: BlobEntry[]): Promise<void> {
+  private async upload(id: PackId, parts: Buffer[], blobs: BlobEntry[], written?: () => void): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const storage = this.repo.storage as Storage & {putParts?: (key: string, parts: Buffer[]) => Promise<void>};
     const write = storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
     const upload = write.then(() => {
+      written?.();
       this.stats.packsWritten++;
       this.repo.index.addPack(id, blobs);
       for (const b of blobs) this.pending.delete(b[0]);

@@ -14,6 +14,7 @@ import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {clusterBackupSpec as clusterToSpec} from '../../../source/engine/agent/cluster-spec.js';
 import {runBackup, pathsDisk} from '../../../source/engine/agent/backup.js';
+import {workerReads} from '../../../source/engine/agent/chunk-pool.js';
 import {parseClusterSpec} from '../../../source/engine/agent/cluster-spec.js';
 import type {PointManifest} from '../../../source/engine/repository/model.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
@@ -24,7 +25,7 @@ const MiB = 1024 * 1024;
 const me = userInfo().username;
 let work: string;
 
-/** Records the paths the agent opens for reading file contents (readFile for small files, open for streamed ones). */
+/** Records the paths the agent opens for reading file contents (small files in a chunking worker, open for streamed ones). */
 const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
 const opened: string[] = [];
 let recording = false;
@@ -32,6 +33,9 @@ const realReadFile = fsp.readFile;
 const realOpen = fsp.open;
 before(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'backhaul-dedup-'));
+  workerReads.observe = (path) => {
+    if (recording) opened.push(path);
+  };
   (fsp as {readFile: unknown}).readFile = (path: unknown, ...rest: unknown[]) => {
     if (recording) opened.push(String(path));
     return (realReadFile as (...a: unknown[]) => unknown)(path, ...rest);
@@ -43,6 +47,7 @@ before(async () => {
   syncBuiltinESMExports();
 });
 after(async () => {
+  workerReads.observe = undefined;
   (fsp as {readFile: unknown}).readFile = realReadFile;
   (fsp as {open: unknown}).open = realOpen;
   syncBuiltinESMExports();

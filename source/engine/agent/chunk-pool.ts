@@ -1,0 +1,165 @@
+/**
+ * A pool of chunking worker threads (chunk-worker.ts) for agent backups:
+ * reading and cutting small files, SHA-256 and compression run on every
+ * core, while the main thread walks, reads and cuts streams, packs and
+ * writes. Buffers cross threads by transfer, never by copy, and go back to
+ * whoever allocated them (`recycle`), so memory stays mapped and bounded.
+ *
+ * Workers are told which chunk ids the repository held when the pool started
+ * (durable and indexed, so it is safe not to encode them); any other
+ * duplicate is still caught by the writer's own dedup. The worker source is
+ * inline (eval) so it loads the same way from the bundle and from tests.
+ */
+import {availableParallelism} from 'node:os';
+import {Worker} from 'node:worker_threads';
+import {cutPointSource} from '../repository/chunker.js';
+import {chunkWorker, type ChunkOut, type FileOut} from './chunk-worker.js';
+
+export type {ChunkOut, FileOut};
+/** A result's buffers: `raw` as read, `packed` compressed payloads; call `done` once the writer has them. */
+export interface Payloads { raw: Buffer; packed: Buffer; done: () => void }
+/** Shared slot sizes: a batch of small files (at most 8 MiB, see file-content.ts), a stream segment. */
+export const FILES_SLOT = 9 * 1024 * 1024;
+export const SEGMENT = 16 * 1024 * 1024;
+
+interface Job {
+  send: (worker: Worker) => void;
+  settle: (m: Record<string, unknown> | undefined, e?: unknown) => void;
+  worker?: Worker;
+}
+
+/** Sees every path a worker is asked to read (tests check which files a backup reads). */
+export const workerReads: {observe?: (path: string) => void} = {};
+
+/** Tasks a worker holds at once (one running, one queued behind it). */
+const CAPACITY = 2;
+
+export class ChunkPool {
+  private readonly workers: {worker: Worker; load: number}[] = [];
+  private readonly queue: Job[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private next = 0;
+  /** Segment buffers shared with every worker (streams): sent once, then named by id. */
+  private readonly shared = new Map<number, Buffer>();
+  private readonly freeSlots: number[] = [];
+
+  constructor(known: Iterable<string>, size = Math.max(1, Math.min(4, availableParallelism()))) {
+    // keepNames (tsx) may wrap functions in __name(): a no-op stand-in keeps the source valid.
+    const source = `const __name = (f) => f;\n(${String(chunkWorker)})(require, ${cutPointSource()}, new Set(require('node:worker_threads').workerData.known));`;
+    const list = [...known];
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(source, {eval: true, workerData: {known: list}});
+      worker.unref();
+      this.workers.push({worker, load: 0});
+      worker.on('message', (m: Record<string, unknown>) => this.jobs.get(m.task as number)?.settle(m));
+      worker.on('error', (e) => {
+        for (const job of [...this.jobs.values()]) if (job.worker === worker) job.settle(undefined, e);
+      });
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const slot = this.workers.filter((w) => w.load < CAPACITY).sort((a, b) => a.load - b.load)[0];
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      slot.load++;
+      job.worker = slot.worker;
+      job.send(slot.worker);
+    }
+  }
+
+  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Record<string, unknown> & Payloads> {
+    return new Promise((resolve, reject) => {
+      const task = this.next++;
+      const job: Job = {
+        send: (w) => w.postMessage({task, ...message}, transfer),
+        settle: (m, e) => {
+          this.jobs.delete(task);
+          const slot = this.workers.find((w) => w.worker === job.worker);
+          if (slot) slot.load--;
+          this.pump();
+          if (!m) reject(e);
+          else if (m.error) reject(workerError(m.error));
+          else resolve({...m, ...this.payloads(m, message, job.worker!)});
+        },
+      };
+      this.jobs.set(task, job);
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** The result's buffers, and how to give them back (slots to the pool, private buffers to their worker). */
+  private payloads(m: Record<string, unknown>, sent: Record<string, unknown>, worker: Worker): Payloads {
+    const privates: ArrayBuffer[] = [];
+    const view = (buffer: unknown, slot: number) => {
+      if (!buffer) return this.shared.get(slot)!;
+      privates.push(buffer as ArrayBuffer);
+      return Buffer.from(buffer as ArrayBuffer);
+    };
+    return {
+      raw: view(m.raw, sent.rawSlot as number),
+      packed: view(m.packed, sent.packedSlot as number),
+      done: () => {
+        this.releaseSlot(sent.rawSlot as number);
+        this.releaseSlot(sent.packedSlot as number);
+        if (privates.length > 0) worker.postMessage({recycle: privates}, privates);
+      },
+    };
+  }
+
+  /** Reads, cuts, hashes and encodes whole files; one result per path, in order. */
+  async files(paths: string[], sizes: number[]): Promise<Payloads & {files: FileOut[]}> {
+    if (workerReads.observe) for (const p of paths) workerReads.observe(p);
+    const rawSlot = this.takeSlot(FILES_SLOT).slot;
+    const packedSlot = this.takeSlot(FILES_SLOT).slot;
+    const r = await this.submit({kind: 'files', paths, sizes, rawSlot, packedSlot}, []);
+    return {raw: r.raw, packed: r.packed, done: r.done, files: r.files as FileOut[]};
+  }
+
+  /**
+   * A segment buffer shared with the workers (no transfer, no fresh memory
+   * per segment, no external-memory churn for the garbage collector). Give it
+   * back with `releaseSlot` once no chunk of it is needed any more.
+   */
+  takeSlot(bytes: number): {slot: number; buffer: Buffer} {
+    const free = this.freeSlots.findIndex((id) => this.shared.get(id)!.length === bytes);
+    if (free >= 0) {
+      const slot = this.freeSlots.splice(free, 1)[0]!;
+      return {slot, buffer: this.shared.get(slot)!};
+    }
+    const sab = new SharedArrayBuffer(bytes);
+    const slot = this.shared.size;
+    this.shared.set(slot, Buffer.from(sab));
+    for (const w of this.workers) w.worker.postMessage({share: slot, sab});
+    return {slot, buffer: this.shared.get(slot)!};
+  }
+
+  releaseSlot(slot: number): void {
+    this.freeSlots.push(slot);
+  }
+
+  /**
+   * Hashes and encodes chunks already cut from a shared slot (their lengths,
+   * in order, from offset 0). The slot is the pool's again after `done`.
+   */
+  async chunks(rawSlot: number, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
+    const packedSlot = this.takeSlot(SEGMENT).slot;
+    const r = await this.submit({kind: 'chunks', rawSlot, packedSlot, length: cuts.reduce((a, b) => a + b, 0), cuts}, []);
+    return {raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks as ChunkOut[]};
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+function workerError(e: unknown): Error {
+  const {code, message} = e as {code?: string; message: string};
+  return Object.assign(new Error(message), code ? {code} : {});
+}
