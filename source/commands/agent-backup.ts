@@ -85,6 +85,7 @@ Options:
     }
     const json = flag(values, 'json');
     const view = createProgress(ctx.err, json);
+    const started = performance.now();
     try {
       const point = await runBackup(repo, spec, {
         signal: ctx.signal, waitMs: Number(str(values, 'wait') ?? 0) * 1000, forceRead: flag(values, 'force-read'),
@@ -93,7 +94,7 @@ Options:
         },
       });
       view.stop();
-      const result = {backupId: point.backupId, pointId: point.id, type: point.type, time: point.time, logicalBytes: point.logicalBytes, storedBytes: point.storedBytes, seconds: 0};
+      const result = {backupId: point.backupId, pointId: point.id, type: point.type, time: point.time, logicalBytes: point.logicalBytes, storedBytes: point.storedBytes, seconds: Math.round(performance.now() - started) / 1000};
       if (json) printJson(ctx, result);
       else ctx.out.write(`${point.type === 'full' ? 'Full' : 'Incremental'} restore point ${point.id} of ${spec.machine} (backup ${point.backupId}): ${formatBytes(point.logicalBytes)} processed, ${formatBytes(point.storedBytes)} stored.\n`);
       return 0;

@@ -118,8 +118,9 @@ test('file-level: a real tree and awkward cases restore identical', async (t) =>
   if (REAL.length === 0) t.diagnostic('no /usr/share/man or /usr/share/zoneinfo here: only the crafted tree is backed up');
   const lap = timer(t);
   const paths = [...REAL, odd].flatMap((p) => ['--path', p]);
-  const full = JSON.parse(await cli(['agent', 'backup', '--repo', 'rt', '--job', 'rt', '--machine', 'host1', '--kind', 'server', ...paths, '--json'])) as {backupId: string; pointId: string; type: string};
+  const full = JSON.parse(await cli(['agent', 'backup', '--repo', 'rt', '--job', 'rt', '--machine', 'host1', '--kind', 'server', ...paths, '--json'])) as {backupId: string; pointId: string; type: string; seconds: number};
   assert.equal(full.type, 'full');
+  assert.ok(full.seconds > 0, `the JSON result says how long the backup took (${full.seconds})`);
   lap('backup');
   const out = join(work, 'out-full');
   const result = JSON.parse(await cli(['restore', '--repo', 'rt', '--backup', full.backupId, '--point', full.pointId, '--to', out, '--json'])) as {files: number};
