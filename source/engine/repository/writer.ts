@@ -19,7 +19,9 @@ import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} fro
 import {pointKey, type Repository} from './repository.js';
 import {mapLimit} from '../util/concurrency.js';
 
-const INDEX_EVERY = 4;
+// An index file every 16 packs (~128 MiB): each is a durability barrier for the packs before it
+// (FilesystemStorage); packs a killed run wrote but never indexed are adopted by the next one.
+const INDEX_EVERY = 16;
 const ENCODE_AHEAD = 32;
 
 export interface WriterStats {
