@@ -5,14 +5,16 @@
  * which covers every stored byte of every blob — and its trailer against the
  * index. Between two local directories the file is copied in the kernel to a
  * temporary file beside its key on the target, and it is *that copy* that is
- * read back and hashed before it is renamed into place; otherwise the pack is
- * read once (one request on object storage) and hashed in memory before it
- * is written. Blobs picked out of a pack, and every blob of a pack that fails
+ * read back and hashed before it is renamed into place. To object storage the
+ * pack goes up in one PutObject with its id as the signed payload hash, which
+ * the server checks before it stores anything: the hash is computed once,
+ * there. Otherwise the pack is read once and hashed in memory before it is
+ * written. Blobs picked out of a pack, and every blob of a pack that fails
  * its hash, are decoded and hashed one by one: a damaged chunk that is wanted
  * throws 'corrupt' naming it, the sound ones are still copied, and nothing
  * unverified reaches the target (FORMAT.md, "Copying").
  */
-import {corrupt, cancelled} from '../errors.js';
+import {corrupt, cancelled, isBackhaulError} from '../errors.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
@@ -31,11 +33,15 @@ function packBlobs(source: Repository): Map<string, BlobEntry[]> {
   return map;
 }
 
-/** What a local directory backend offers beyond the Storage contract (FilesystemStorage). */
-interface LocalStorage {
+/** What backends offer beyond the Storage contract: a local directory (FilesystemStorage), S3 (S3Storage). */
+interface Extras {
   localPath?(key: string): string;
   stage?(key: string, sourcePath: string): Promise<StagedPack>;
+  checksContentHash?(key: string, size: number): boolean;
 }
+
+/** A pack already stored under its key by the time the writer takes it. */
+const STORED: StagedPack = {path: '', commit: async () => {}, discard: async () => {}};
 
 interface Job {
   pack: string;
@@ -70,9 +76,10 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
   }
   const {clock, pool} = options;
-  const from = source.storage as LocalStorage;
-  const to = writer.repo.storage as LocalStorage;
+  const from = source.storage as Extras;
+  const to = writer.repo.storage as Extras;
   const canStage = from.localPath !== undefined && to.stage !== undefined;
+  const canSend = to.checksContentHash !== undefined;
   const open = new Set<StagedPack>();
   let finished = false;
 
@@ -115,10 +122,44 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     return undefined;
   };
 
+  /**
+   * Sends a pack to a target that checks its hash as it stores it (S3: the
+   * id is the signed payload hash): only the trailer is checked here, no hash
+   * pass of our own. Undefined if that did not work out: the pack is then read
+   * again and checked blob by blob (a damaged one is refused, stores nothing).
+   */
+  const send = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+    const key = packKey(pack);
+    const t0 = performance.now();
+    const got = from.localPath ? await pool.layout({path: from.localPath(key)}, whole) : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
+    clock.add('source read', t0);
+    if (!got) return undefined;
+    try {
+      if (!got.packOk || !to.checksContentHash!(key, got.data.length)) return undefined;
+      const t1 = performance.now();
+      await writer.repo.storage.put(key, got.data, options.signal);
+      clock.add('target write', t1);
+      return STORED;
+    } catch (e) {
+      if (isBackhaulError(e) && e.code === 'corrupt') return undefined;
+      throw e;
+    } finally {
+      got.release();
+    }
+  };
+
+  // Stagings still running when the run ends are waited for (they then remove their files).
+  const staging = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    staging.add(p);
+    void p.finally(() => staging.delete(p)).catch(() => {});
+    return p;
+  };
+
   const jobs = prefetch([...byPack], options.concurrency, async ([pack, needed]): Promise<Job> => {
     const whole = all.get(pack)!;
     const passThrough = whole.length === needed.length;
-    const staged = passThrough && canStage ? await stage(pack, whole) : undefined;
+    const staged = !passThrough ? undefined : canStage ? await track(stage(pack, whole)) : canSend ? await send(pack, whole) : undefined;
     if (staged) return {pack, needed, whole, passThrough, staged};
     return {pack, needed, whole, passThrough, checked: await read(pack, passThrough ? whole : needed, passThrough)};
   });
@@ -128,8 +169,9 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
       clock.readBytes += job.needed.reduce((s, b) => s + b[2], 0);
       const t2 = performance.now();
       if (job.staged) {
-        open.delete(job.staged);
+        // Should the writer throw (a failed write, cancel), the finally below removes the file.
         const added = await writer.addStagedPack(job.pack as PackId, job.staged, job.whole);
+        open.delete(job.staged);
         clock.add('target write', t2);
         if (added) {
           passed(job, clock, options);
@@ -142,6 +184,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     }
   } finally {
     finished = true;
+    await Promise.allSettled([...staging]);
     await Promise.all([...open].map((staged) => staged.discard()));
   }
 }

@@ -117,15 +117,14 @@ export class FilesystemStorage implements Storage {
       temp = tempName(path);
       await fs.copyFile(sourcePath, temp, constants.COPYFILE_EXCL);
       const handle = await fs.open(temp, 'r');
-      syncing = (async () => {
-        try {
-          await handle.chmod(FILE_MODE); // copyFile copies the source's mode
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      })();
-      syncing.catch(() => {}); // reported by commit or by the next barrier
+      try {
+        await handle.chmod(FILE_MODE); // copyFile gives the copy the source's mode
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
+      syncing = handle.sync().finally(() => handle.close());
+      syncing.catch(() => {}); // reported by the next barrier
     } catch (e) {
       if (temp) await fs.rm(temp, {force: true});
       return this.wrap(e, key);
