@@ -17,6 +17,7 @@
  */
 import {createCipheriv, createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {loadavg} from 'node:os';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {startRgw, type RgwServer} from '../test/helpers/rgw.js';
@@ -138,7 +139,7 @@ try {
     {measure: 'copy to RGW, no-op re-run', backhaul: noop.seconds, reference: '(none)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`},
     {measure: 'verify of the S3 copy (reads every pack)', backhaul: verify.seconds, reference: '(none)', referenceSeconds: 0, note: JSON.parse(verify.stdout).ok ? 'ok' : 'DAMAGED'},
   ];
-  printTable('Copy to S3 (loopback Ceph RGW, memstore; ratio > 1: Backhaul is faster)', rows);
+  printTable(`Copy to S3 (loopback Ceph RGW, memstore; ratio > 1: Backhaul is faster; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, rows);
   console.log('\n| S3 requests (from RGW\'s access log) | backhaul copy | rclone copy | rclone copy --transfers 16 |');
   console.log('| --- | ---: | ---: | ---: |');
   console.log(`| in all | ${bhBest.requests} | ${rcBest.requests} | ${rc16Requests} |`);

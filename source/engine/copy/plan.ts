@@ -90,7 +90,7 @@ async function diskChunks(source: Repository, disk: DiskManifest, cache: Map<str
   let chunks = cache.get(key);
   if (!chunks) {
     const set = new Set<string>(disk.tree ?? []);
-    for await (const entry of source.readTree(disk)) for (const id of entry.chunks ?? []) set.add(id);
+    for await (const batch of source.readTreeBatches(disk)) for (const entry of batch) for (const id of entry.chunks ?? []) set.add(id);
     cache.set(key, (chunks = [...set]));
   }
   return chunks;

@@ -1,10 +1,14 @@
 /**
  * Runs a copy plan: for each restore point (oldest first), reads from the
- * source only the chunks the target lacks, verifies each against its hash as
- * it is read, passes the stored bytes on (no re-compression), then commits
- * the point on the target in the order data → index → backup record →
- * manifest. A point whose source data is damaged fails alone, naming itself;
- * nothing unverified is ever written. Cancel leaves the target consistent.
+ * source only the chunks the target lacks, verifies them as they are read —
+ * a pack passed through whole by the SHA-256 of its bytes against its id,
+ * which covers every stored byte of every chunk in it; chunks picked out of
+ * a pack (or of a pack failing that check) each by decoding and hashing it
+ * (transfer.ts, FORMAT.md "Copying") — passes the stored bytes on (no
+ * re-compression), then commits the point on the target in the order data →
+ * index → backup record → manifest. A point whose source data is damaged
+ * fails alone, naming itself; nothing unverified is ever written. Cancel
+ * leaves the target consistent.
  */
 import {BackhaulError, cancelled, isBackhaulError} from '../errors.js';
 import type {BackupId, ChunkId} from '../ids.js';

@@ -1,19 +1,27 @@
 /**
- * Moves chunks from a source repository into a target writer, pack by pack:
- * each source pack is read once (one request on object storage), verified in
- * the worker pool (every needed blob decoded and hashed, and the pack hash
- * when it is passed through), then either stored as it is — when the target
- * lacks every chunk in it and they are all wanted — or split into the wanted
- * blobs. A damaged chunk that is wanted throws 'corrupt'; nothing unverified
- * reaches the target.
+ * Moves chunks from a source repository into a target writer, pack by pack.
+ * A pack whose chunks are all wanted (and all absent from the target) passes
+ * through whole, verified by the SHA-256 of all its bytes against its id —
+ * which covers every stored byte of every blob — and its trailer against the
+ * index. Between two local directories the file is copied in the kernel to a
+ * temporary file beside its key on the target, and it is *that copy* that is
+ * read back and hashed before it is renamed into place. To object storage the
+ * pack goes up in one PutObject with its id as the signed payload hash, which
+ * the server checks before it stores anything: the hash is computed once,
+ * there. Otherwise the pack is read once and hashed in memory before it is
+ * written. Blobs picked out of a pack, and every blob of a pack that fails
+ * its hash, are decoded and hashed one by one: a damaged chunk that is wanted
+ * throws 'corrupt' naming it, the sound ones are still copied, and nothing
+ * unverified reaches the target (FORMAT.md, "Copying").
  */
-import {corrupt, cancelled} from '../errors.js';
+import {corrupt, cancelled, isBackhaulError} from '../errors.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {prefetch} from '../util/concurrency.js';
-import type {VerifyPool} from '../util/verify-pool.js';
+import type {StagedPack} from '../storage/storage.js';
+import type {Checked, VerifyPool} from '../util/verify-pool.js';
 import type {StatsClock} from './stats.js';
 
 const packsOf = new WeakMap<Repository, Map<string, BlobEntry[]>>();
@@ -23,6 +31,26 @@ function packBlobs(source: Repository): Map<string, BlobEntry[]> {
   let map = packsOf.get(source);
   if (!map) packsOf.set(source, (map = source.index.byPack()));
   return map;
+}
+
+/** What backends offer beyond the Storage contract: a local directory (FilesystemStorage), S3 (S3Storage). */
+interface Extras {
+  localPath?(key: string): string;
+  stage?(key: string, sourcePath: string): Promise<StagedPack>;
+  checksContentHash?(key: string, size: number): boolean;
+}
+
+/** A pack already stored under its key by the time the writer takes it. */
+const STORED: StagedPack = {path: '', commit: async () => {}, discard: async () => {}};
+
+interface Job {
+  pack: string;
+  needed: BlobEntry[];
+  whole: BlobEntry[];
+  passThrough: boolean;
+  /** A pass-through pack already copied to the target and verified there. */
+  staged?: StagedPack;
+  checked?: Checked;
 }
 
 export interface TransferOptions {
@@ -48,41 +76,149 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
   }
   const {clock, pool} = options;
-  const jobs = prefetch([...byPack], options.concurrency, async ([pack, needed]) => {
-    const whole = all.get(pack)!;
-    const passThrough = whole.length === needed.length;
+  const from = source.storage as Extras;
+  const to = writer.repo.storage as Extras;
+  const canStage = from.localPath !== undefined && to.stage !== undefined;
+  const canSend = to.checksContentHash !== undefined;
+  const open = new Set<StagedPack>();
+  let finished = false;
+
+  /** Reads a pack from the source and checks it (whole, or the needed blobs). */
+  const read = async (pack: string, blobs: BlobEntry[], whole: boolean): Promise<Checked> => {
+    const packId = whole ? pack : undefined;
     const t0 = performance.now();
+    // From a local directory a worker reads the file itself, into reused memory (timed as hashing).
+    const direct = from.localPath ? await pool.verifyFile(from.localPath(packKey(pack)), packId, blobs) : undefined;
+    if (direct) {
+      clock.add('hashing', t0);
+      return direct;
+    }
     const raw = await source.storage.get(packKey(pack), options.signal);
     clock.add('source read', t0);
     const t1 = performance.now();
-    const checked = await pool.verify(raw, passThrough ? pack : undefined, passThrough ? whole : needed);
+    const checked = await pool.verify(raw, packId, blobs);
     clock.add('hashing', t1);
-    return {pack, needed, whole, passThrough, ...checked};
+    return checked;
+  };
+
+  /** Copies a pack file to the target and verifies the copy; undefined if it did not work out (then it is read). */
+  const stage = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+    const t0 = performance.now();
+    const staged = await to.stage!(packKey(pack), from.localPath!(packKey(pack))).catch(() => undefined);
+    clock.add('target write', t0);
+    if (!staged) return undefined; // the plain path says why (a missing source pack, a full disk)
+    if (finished) {
+      await staged.discard(); // the run ended (failed or cancelled) while this one was being copied
+      return undefined;
+    }
+    open.add(staged);
+    const t1 = performance.now();
+    const copy = await pool.verifyFile(staged.path, pack, whole);
+    clock.add('hashing', t1);
+    copy?.release();
+    if (copy?.packOk) return staged;
+    open.delete(staged);
+    await staged.discard();
+    return undefined;
+  };
+
+  /**
+   * Sends a pack to a target that checks its hash as it stores it (S3: the
+   * id is the signed payload hash): only the trailer is checked here, no hash
+   * pass of our own. Undefined if that did not work out: the pack is then read
+   * again and checked blob by blob (a damaged one is refused, stores nothing).
+   */
+  const send = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+    const key = packKey(pack);
+    const t0 = performance.now();
+    const got = from.localPath ? await pool.layout({path: from.localPath(key)}, whole) : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
+    clock.add('source read', t0);
+    if (!got) return undefined;
+    try {
+      if (!got.packOk || !to.checksContentHash!(key, got.data.length)) return undefined;
+      const t1 = performance.now();
+      await writer.repo.storage.put(key, got.data, options.signal);
+      clock.add('target write', t1);
+      return STORED;
+    } catch (e) {
+      if (isBackhaulError(e) && e.code === 'corrupt') return undefined;
+      throw e;
+    } finally {
+      got.release();
+    }
+  };
+
+  // Stagings still running when the run ends are waited for (they then remove their files).
+  const staging = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    staging.add(p);
+    void p.finally(() => staging.delete(p)).catch(() => {});
+    return p;
+  };
+
+  const jobs = prefetch([...byPack], options.concurrency, async ([pack, needed]): Promise<Job> => {
+    const whole = all.get(pack)!;
+    const passThrough = whole.length === needed.length;
+    const staged = !passThrough ? undefined : canStage ? await track(stage(pack, whole)) : canSend ? await send(pack, whole) : undefined;
+    if (staged) return {pack, needed, whole, passThrough, staged};
+    return {pack, needed, whole, passThrough, checked: await read(pack, passThrough ? whole : needed, passThrough)};
   });
-  for await (const job of jobs) {
-    if (options.signal?.aborted) throw cancelled();
-    const damaged = job.needed.filter((b) => job.bad.includes(b[0]));
-    if (damaged.length > 0) {
-      throw corrupt(`${damaged.length} chunk(s) in source pack ${job.pack.slice(0, 12)} of ${source.location} are damaged (first: ${damaged[0]![0].slice(0, 12)}).`,
-        'Run `backhaul verify` on the source; other restore points are copied.');
-    }
-    clock.readBytes += job.needed.reduce((s, b) => s + b[2], 0);
-    const t2 = performance.now();
-    if (job.passThrough && job.packOk && (await writer.addPack(job.pack as PackId, job.data, job.whole))) {
-      const bytes = job.whole.reduce((s, b) => s + b[2], 0);
-      clock.transferredBytes += bytes;
-      clock.chunks += job.whole.length;
-      options.onBytes(bytes, true);
-    } else {
-      for (const [id, offset, length, rawLength, encoding] of job.needed) {
-        const added = await writer.addEncoded(id, Buffer.from(job.data.subarray(offset, offset + length)), rawLength, encoding);
+  try {
+    for await (const job of jobs) {
+      if (options.signal?.aborted) throw cancelled();
+      clock.readBytes += job.needed.reduce((s, b) => s + b[2], 0);
+      const t2 = performance.now();
+      if (job.staged) {
+        // Should the writer throw (a failed write, cancel), the finally below removes the file.
+        const added = await writer.addStagedPack(job.pack as PackId, job.staged, job.whole);
+        open.delete(job.staged);
+        clock.add('target write', t2);
         if (added) {
-          clock.transferredBytes += length;
-          clock.chunks++;
+          passed(job, clock, options);
+          continue;
         }
-        options.onBytes(length, added);
+        job.checked = await read(job.pack, job.whole, true); // some of its chunks arrived meanwhile: copy the others
       }
+      await store(source, writer, job, job.checked!, clock, options);
+      clock.add('target write', t2);
     }
-    clock.add('target write', t2);
+  } finally {
+    finished = true;
+    await Promise.allSettled([...staging]);
+    await Promise.all([...open].map((staged) => staged.discard()));
+  }
+}
+
+function passed(job: Job, clock: StatsClock, options: TransferOptions): void {
+  const bytes = job.whole.reduce((s, b) => s + b[2], 0);
+  clock.transferredBytes += bytes;
+  clock.chunks += job.whole.length;
+  options.onBytes(bytes, true);
+}
+
+/** Stores a checked pack: whole if it passed and may pass through, else its wanted blobs; a damaged wanted blob throws. */
+async function store(source: Repository, writer: RepositoryWriter, job: Job, checked: Checked, clock: StatsClock, options: TransferOptions): Promise<void> {
+  const damaged = job.needed.filter((b) => checked.bad.includes(b[0]));
+  if (damaged.length > 0) {
+    checked.release();
+    throw corrupt(`${damaged.length} chunk(s) in source pack ${job.pack.slice(0, 12)} of ${source.location} are damaged (first: ${damaged[0]![0].slice(0, 12)}).`,
+      'Run `backhaul verify` on the source; other restore points are copied.');
+  }
+  // The pack's memory goes back to the pool once the target has written it (or the blobs were copied out).
+  if (job.passThrough && checked.packOk && (await writer.addPack(job.pack as PackId, checked.data, job.whole, checked.release))) {
+    passed(job, clock, options);
+    return;
+  }
+  try {
+    for (const [id, offset, length, rawLength, encoding] of job.needed) {
+      const added = await writer.addEncoded(id, Buffer.from(checked.data.subarray(offset, offset + length)), rawLength, encoding);
+      if (added) {
+        clock.transferredBytes += length;
+        clock.chunks++;
+      }
+      options.onBytes(length, added);
+    }
+  } finally {
+    checked.release();
   }
 }

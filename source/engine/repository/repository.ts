@@ -3,7 +3,6 @@
  * records, point manifests and verified chunk reads. Writing goes through
  * RepositoryWriter (writer.ts), which holds the writer lock.
  */
-import {StringDecoder} from 'node:string_decoder';
 import {BackhaulError, corrupt, notFound} from '../errors.js';
 import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, type ChunkId, type PointId, type RepositoryId} from '../ids.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
@@ -136,16 +135,26 @@ export class Repository {
   }
 
   async *readTree(disk: DiskManifest): AsyncIterable<TreeEntry> {
-    let carry = '';
-    // A multi-byte character may straddle two chunks: decode as one stream.
-    const decoder = new StringDecoder('utf8');
+    for await (const batch of this.readTreeBatches(disk)) yield* batch;
+  }
+
+  /** readTree() one tree chunk's entries at a time (an await per entry costs more than parsing it). */
+  async *readTreeBatches(disk: DiskManifest): AsyncIterable<TreeEntry[]> {
+    // Lines are cut at '\n' bytes, which never fall inside a multi-byte character.
+    // Each line is decoded on its own: one big string per chunk costs more in fresh memory than the parse.
+    let carry: Buffer = Buffer.alloc(0);
     for (const id of disk.tree ?? []) {
-      const text = carry + decoder.write(await this.readChunk(id));
-      const lines = text.split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines) if (line) yield JSON.parse(line) as TreeEntry;
+      const chunk = await this.readChunk(id);
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      const batch: TreeEntry[] = [];
+      let start = 0;
+      for (let end = data.indexOf(10); end >= 0; start = end + 1, end = data.indexOf(10, start)) {
+        if (end > start) batch.push(JSON.parse(data.toString('utf8', start, end)) as TreeEntry);
+      }
+      carry = data.subarray(start);
+      yield batch;
     }
-    if (carry) yield JSON.parse(carry) as TreeEntry;
+    if (carry.length > 0) yield [JSON.parse(carry.toString('utf8')) as TreeEntry];
   }
 
   private async readJson<T>(key: string): Promise<T> {

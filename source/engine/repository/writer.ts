@@ -8,7 +8,7 @@
  * reuses them instead of sending them again.
  */
 import {cancelled} from '../errors.js';
-import type {Storage} from '../storage/storage.js';
+import type {StagedPack, Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {encodeBlobAsync, hashChunk, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
@@ -19,7 +19,9 @@ import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} fro
 import {pointKey, type Repository} from './repository.js';
 import {mapLimit} from '../util/concurrency.js';
 
-const INDEX_EVERY = 4;
+// An index file every 16 packs (~128 MiB): each is a durability barrier for the packs before it
+// (FilesystemStorage); packs a killed run wrote but never indexed are adopted by the next one.
+const INDEX_EVERY = 16;
 const ENCODE_AHEAD = 32;
 
 export interface WriterStats {
@@ -138,8 +140,29 @@ export class RepositoryWriter {
    * Stores a whole verified pack as it is (a copy whose target lacks every
    * chunk of a source pack): no repacking, no second hash. Returns false (and
    * stores nothing) if any of its chunks is already present or pending.
+   * `written` is called once the storage is done with `data` (its memory may then be reused).
    */
-  async addPack(id: PackId, data: Buffer, blobs: BlobEntry[]): Promise<boolean> {
+  async addPack(id: PackId, data: Buffer, blobs: BlobEntry[], written?: () => void): Promise<boolean> {
+    if (!this.claimPack(id, blobs)) return false;
+    await this.upload(id, () => this.putPack(id, [data]), blobs, written);
+    return true;
+  }
+
+  /**
+   * Like addPack, for a pack the caller already wrote beside its key in the
+   * target storage and verified there (a local copy: see FilesystemStorage.stage).
+   * The pack is renamed into place, or discarded if it is not needed.
+   */
+  async addStagedPack(id: PackId, staged: StagedPack, blobs: BlobEntry[]): Promise<boolean> {
+    if (!this.claimPack(id, blobs)) {
+      await staged.discard();
+      return false;
+    }
+    await this.upload(id, () => staged.commit(), blobs);
+    return true;
+  }
+
+  private claimPack(id: PackId, blobs: BlobEntry[]): boolean {
     if (this.signal?.aborted) throw cancelled();
     if (this.failure) throw this.failure;
     if (this.repo.index.hasPack(id) || blobs.some((b) => this.has(b[0]))) return false;
@@ -147,7 +170,6 @@ export class RepositoryWriter {
     this.stats.chunksAdded += blobs.length;
     this.stats.bytesAdded += blobs.reduce((s, b) => s + b[2], 0);
     this.stats.rawBytesAdded += blobs.reduce((s, b) => s + b[3], 0);
-    await this.upload(id, [data], blobs);
     return true;
   }
 
@@ -166,24 +188,29 @@ export class RepositoryWriter {
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
     const {id, parts, blobs, body} = this.builder.seal();
-    await this.upload(id, parts, blobs, () => this.builder.recycle(body));
+    await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body));
   }
 
-  private async upload(id: PackId, parts: Buffer[], blobs: BlobEntry[], written?: () => void): Promise<void> {
+  private putPack(id: PackId, parts: Buffer[]): Promise<void> {
+    const storage = this.repo.storage as Storage & {putParts?: (key: string, parts: Buffer[]) => Promise<void>};
+    return storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
+  }
+
+  private async upload(id: PackId, write: () => Promise<void>, blobs: BlobEntry[], written?: () => void): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
-    const storage = this.repo.storage as Storage & {putParts?: (key: string, parts: Buffer[]) => Promise<void>};
-    const write = storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
-    const upload = write.then(() => {
-      written?.();
+    const upload = write().then(() => {
       this.stats.packsWritten++;
       this.repo.index.addPack(id, blobs);
       for (const b of blobs) this.pending.delete(b[0]);
       this.unindexed.push({id, blobs});
     }, (e: unknown) => {
       this.failure ??= e;
-    }).finally(() => this.inFlight.delete(upload));
+    }).finally(() => {
+      this.inFlight.delete(upload);
+      written?.();
+    });
     this.inFlight.add(upload);
     if (this.unindexed.length >= INDEX_EVERY) await this.writeIndex();
   }

@@ -77,6 +77,8 @@ export function parseS3Location(url: string): {bucket: string; prefix: string} {
  */
 const CONTENT_ADDRESSED = /^(?:data\/[0-9a-f]{2}|index)\/([0-9a-f]{64})$/;
 const SILENT = {debug() {}, info() {}, warn() {}, error() {}};
+/** How S3 (and RGW) refuse a body whose SHA-256 is not the signed payload hash. */
+const CONTENT_HASH_REFUSED = /XAmzContentSHA256Mismatch|BadDigest/;
 
 const md5 = (data: Uint8Array) => createHash('md5').update(data).digest();
 const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -156,6 +158,16 @@ export class S3Storage implements Storage, S3Requester {
     }
   }
 
+  /**
+   * True when a put of `size` bytes at `key` is refused by the server unless
+   * the bytes hash to the key's name (a pack or index sent in one PutObject,
+   * its id as the signed payload hash); put() then throws 'corrupt' and stores
+   * nothing. A copy needs no hash pass of its own for such a put.
+   */
+  checksContentHash(key: string, size: number): boolean {
+    return CONTENT_ADDRESSED.test(key) && size <= this.threshold;
+  }
+
   async put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     const Key = this.objectKey(key);
     if (data.byteLength > this.threshold) return putMultipart(this, key, Key, asBuffer(data), signal);
@@ -163,10 +175,17 @@ export class S3Storage implements Storage, S3Requester {
     const named = CONTENT_ADDRESSED.exec(key)?.[1];
     if (named) this.bodySha256.set(Body, named);
     const ContentMD5 = named ? undefined : md5(data).toString('base64');
-    await this.request('PutObject', key, signal, async () => {
-      await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body, ContentMD5, ContentLength: data.byteLength}), {abortSignal: signal});
-      this.stats.bytesSent += data.byteLength;
-    });
+    try {
+      await this.request('PutObject', key, signal, async () => {
+        await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body, ContentMD5, ContentLength: data.byteLength}), {abortSignal: signal});
+        this.stats.bytesSent += data.byteLength;
+      });
+    } catch (e) {
+      if (named && e instanceof BackhaulError && CONTENT_HASH_REFUSED.test(e.message)) {
+        throw corrupt(`${this.location} refused "${key}": its bytes do not hash to its name (${e.message}).`, 'The data was damaged before or on the way; run `backhaul verify` on the source.');
+      }
+      throw e;
+    }
   }
 
   /**

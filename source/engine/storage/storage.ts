@@ -5,7 +5,11 @@
  *
  * Guarantees every backend MUST give:
  * - `put` is atomic: a reader sees the old object, or the whole new one.
- * - `put` returns only when the object is durable (fsync / S3 200).
+ * - `put` returns only when the object is durable (fsync / S3 200) — except
+ *   that a backend may let a put of a pack (a `data/` key) return earlier, as
+ *   long as it is durable before any later put, putIfAbsent or delete of
+ *   another key (the filesystem does; the write order data → index → manifest
+ *   needs no more).
  * - `putIfAbsent` creates the object only if no object has that key, atomically
  *   (link(2) / `If-None-Match: *`), and says whether it did.
  * - `get` of a missing key throws a BackhaulError with code 'not-found'.
@@ -28,6 +32,17 @@ export interface ReadableStorage {
   /** Bytes that can still be written, or undefined where it cannot be known (object storage). */
   freeSpace(): Promise<number | undefined>;
   close(): Promise<void>;
+}
+
+/**
+ * A file written beside its key but not yet under it (FilesystemStorage.stage):
+ * the caller checks `path`, then commits it (renamed into place, durable like
+ * a pack put) or discards it.
+ */
+export interface StagedPack {
+  readonly path: string;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
 }
 
 export interface Storage extends ReadableStorage {
