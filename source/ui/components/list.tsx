@@ -5,7 +5,7 @@
  * in list-state.ts; `useList` wires it to a component with a synchronous
  * store, so keys never act on a stale frame.
  */
-import React, {useEffect} from 'react';
+import React, {useLayoutEffect} from 'react';
 import {Box, Text} from 'ink';
 import {useTheme} from '../theme.js';
 import {safeText} from '../format.js';
@@ -38,11 +38,13 @@ export interface ListHandle<T> {
 export function useList<T>(options: ListOptions<T> & {height: number}): ListHandle<T> {
   const rows = Math.max(1, options.height - LIST_CHROME);
   const [stored, store] = useStore(listReducer<T>, () => initialList({...options, height: rows}));
-  useEffect(() => store.dispatch({type: 'setItems', items: options.items}), [options.items, store]);
+  // A layout effect runs in the same commit as the frame: the store holds the new items before
+  // the next key can arrive (a passive effect would leave a window where keys act on none).
+  useLayoutEffect(() => store.dispatch({type: 'setItems', items: options.items}), [options.items, store]);
   // New items show in the same frame as the data that brought them (no "nothing here" flash
   // between a load and the effect that stores them); the effect then stores the same state.
   const state = stored.items === options.items ? stored : listReducer(stored, {type: 'setItems', items: options.items});
-  useEffect(() => store.dispatch({type: 'resize', height: rows}), [rows, store]);
+  useLayoutEffect(() => store.dispatch({type: 'resize', height: rows}), [rows, store]);
   const handleKey = (k: KeyPress) => {
     const action = listKeyAction(store.get(), k);
     if (action) store.dispatch(action);
