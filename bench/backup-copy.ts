@@ -40,12 +40,15 @@ run('restic', ['init', '-q', '-r', rPrimary], env);
 run('restic', ['init', '-q', '-r', rSecondary, '--from-repo', rPrimary, '--copy-chunker-params'], {...env, RESTIC_FROM_PASSWORD: 'bench'});
 run('sync', []);
 
+// Both tools read the data from the page cache: whichever ran first would otherwise pay the disk reads.
+const warm = () => sh(`find ${JSON.stringify(data)} -type f -exec cat {} + > /dev/null`);
 const backup = () => {
+  warm();
   const a = bh('agent', 'backup', '--repo', 'primary', '--job', 'bench', '--machine', 'bench-files', '--kind', 'server', '--path', join(data, 'files'), '--json');
   const b = bh('agent', 'backup', '--repo', 'primary', '--job', 'bench-image', '--machine', 'bench-image', '--kind', 'server', '--disk', `disk=${join(data, 'disk.img')}`, '--json');
   return {seconds: a.seconds + b.seconds, stored: JSON.parse(a.stdout).storedBytes + JSON.parse(b.stdout).storedBytes, logical: JSON.parse(a.stdout).logicalBytes + JSON.parse(b.stdout).logicalBytes};
 };
-const resticBackup = () => run('restic', ['backup', '-q', '-r', rPrimary, join(data, 'files'), join(data, 'disk.img')], env).seconds;
+const resticBackup = () => (warm(), run('restic', ['backup', '-q', '-r', rPrimary, join(data, 'files'), join(data, 'disk.img')], env).seconds);
 
 const rows: Row[] = [];
 const full = backup();
