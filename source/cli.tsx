@@ -5,6 +5,7 @@
  * imported lazily so the common paths start fast.
  */
 import {parseArgs} from 'node:util';
+import {loadTui} from './ui/preload.js';
 
 const VERSION = '0.1.0';
 const argv = process.argv.slice(2);
@@ -28,9 +29,13 @@ async function main(): Promise<number> {
     process.stdout.write(`backhaul ${VERSION}\n`);
     return 0;
   }
+  if ((argv.length === 0 || argv[0] === '--demo') && !viaSudo()) {
+    // The TUI's code starts loading now, in parallel with what follows (its first frame is timed).
+    loadTui().catch(() => {}); // a failure surfaces where openTui awaits it
+  }
   const {printError} = await import('./commands/render/output.js');
   if (argv.length === 0 || argv[0] === '--demo') {
-    // The TUI's first frame is timed from here: the command table is not loaded on this path.
+    // The command table is not loaded on this path.
     if (viaSudo()) return printError(process.stderr, await sudoRefused('the terminal UI'));
     const {openTui} = await import('./commands/tui.js');
     return openTui(argv);

@@ -4,24 +4,8 @@
  * one sentence and a hint with its exit code, like any command's error.
  */
 import {listRepositories} from '../engine/jobs/settings.js';
+import {loadTui} from '../ui/preload.js';
 import {printError} from './render/output.js';
-
-/**
- * Ink's layout engine (yoga) decodes its embedded WebAssembly through `fetch`
- * when fetch exists, and Node's first fetch loads its whole HTTP client: about
- * 60 ms of a ~300 ms start-up. Without fetch, yoga decodes the same bytes
- * synchronously. Nothing else runs while the module loads.
- */
-async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
-  const fetch = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
-  if (!fetch?.configurable) return load();
-  Object.defineProperty(globalThis, 'fetch', {value: undefined, configurable: true, writable: true});
-  try {
-    return await load();
-  } finally {
-    Object.defineProperty(globalThis, 'fetch', fetch);
-  }
-}
 
 export async function openTui(argv: string[]): Promise<number> {
   try {
@@ -30,7 +14,7 @@ export async function openTui(argv: string[]): Promise<number> {
       const {ensureDemo} = await import('./demo.js');
       await ensureDemo(process.stderr, false);
     }
-    const {startTui} = await withoutFetch(() => import('../ui/start.js'));
+    const {startTui} = await loadTui();
     return await startTui();
   } catch (e) {
     return printError(process.stderr, e);
