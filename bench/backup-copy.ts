@@ -58,30 +58,30 @@ rows.push({measure: `agent backup, full (${gib(full.logical)})`, backhaul: full.
 // The rsync mirror of the data set before the change, for the incremental copy reference.
 const mirror = join(work, 'mirror');
 if (copies) {
-run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
-run('cp', ['--sparse=always', join(data, 'disk.img'), join(work, 'mirror.img')]);
+  run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
+  run('cp', ['--sparse=always', join(data, 'disk.img'), join(work, 'mirror.img')]);
 
-// Each copy starts with nothing left to write back from before (the backups above leave dirty pages).
-run('sync', []);
-const copyFull = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
-const cpTarget = join(work, 'cp-copy');
-run('sync', []);
-const cp = run('cp', ['-a', primary, cpTarget]);
-// Backhaul's copy is durable when it ends (fsync before each index and manifest); cp -a's is not.
-run('sync', []);
-const cpSynced = (() => {
-  const started = performance.now();
-  run('cp', ['-a', primary, join(work, 'cp-copy-synced')]);
+  // Each copy starts with nothing left to write back from before (the backups above leave dirty pages).
   run('sync', []);
-  return (performance.now() - started) / 1000;
-})();
-rmSync(join(work, 'cp-copy-synced'), {recursive: true, force: true});
-run('sync', []);
-const resticCopy = run('restic', ['copy', '-q', '-r', rSecondary, '--from-repo', rPrimary], {...env, RESTIC_FROM_PASSWORD: 'bench'});
-const copied = JSON.parse(copyFull.stdout);
-rows.push({measure: `copy, full (${gib(duBytes(primary))} repository)`, backhaul: copyFull.seconds, reference: 'cp -a of the repository', referenceSeconds: cp.seconds, note: `verifies every chunk; transferred ${gib(copied.transferredBytes)}`});
-rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'cp -a + sync (durable, like Backhaul)', referenceSeconds: cpSynced});
-rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'restic copy', referenceSeconds: resticCopy.seconds});
+  const copyFull = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
+  const cpTarget = join(work, 'cp-copy');
+  run('sync', []);
+  const cp = run('cp', ['-a', primary, cpTarget]);
+  // Backhaul's copy is durable when it ends (fsync before each index and manifest); cp -a's is not.
+  run('sync', []);
+  const cpSynced = (() => {
+    const started = performance.now();
+    run('cp', ['-a', primary, join(work, 'cp-copy-synced')]);
+    run('sync', []);
+    return (performance.now() - started) / 1000;
+  })();
+  rmSync(join(work, 'cp-copy-synced'), {recursive: true, force: true});
+  run('sync', []);
+  const resticCopy = run('restic', ['copy', '-q', '-r', rSecondary, '--from-repo', rPrimary], {...env, RESTIC_FROM_PASSWORD: 'bench'});
+  const copied = JSON.parse(copyFull.stdout);
+  rows.push({measure: `copy, full (${gib(duBytes(primary))} repository)`, backhaul: copyFull.seconds, reference: 'cp -a of the repository', referenceSeconds: cp.seconds, note: `verifies every chunk; transferred ${gib(copied.transferredBytes)}`});
+  rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'cp -a + sync (durable, like Backhaul)', referenceSeconds: cpSynced});
+  rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'restic copy', referenceSeconds: resticCopy.seconds});
 }
 
 run(process.execPath, ['--import', 'tsx', 'bench/dataset.ts', data, '--mutate']);
@@ -90,15 +90,15 @@ const resticIncr = resticBackup();
 rows.push({measure: 'agent backup after 1% change', backhaul: incr.seconds, reference: 'restic backup', referenceSeconds: resticIncr, note: `stored ${gib(incr.stored)}`});
 
 if (copies) {
-run('sync', []);
-const copyIncr = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
-const rsyncFiles = run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
-const rsyncImage = run('rsync', ['-a', '--inplace', '--no-whole-file', join(data, 'disk.img'), join(work, 'mirror.img')]);
-rows.push({measure: 'copy, incremental after 1% change', backhaul: copyIncr.seconds, reference: 'rsync -a of the changed tree', referenceSeconds: rsyncFiles.seconds + rsyncImage.seconds,
-  note: `transferred ${gib(JSON.parse(copyIncr.stdout).transferredBytes)}`});
+  run('sync', []);
+  const copyIncr = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
+  const rsyncFiles = run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
+  const rsyncImage = run('rsync', ['-a', '--inplace', '--no-whole-file', join(data, 'disk.img'), join(work, 'mirror.img')]);
+  rows.push({measure: 'copy, incremental after 1% change', backhaul: copyIncr.seconds, reference: 'rsync -a of the changed tree', referenceSeconds: rsyncFiles.seconds + rsyncImage.seconds,
+    note: `transferred ${gib(JSON.parse(copyIncr.stdout).transferredBytes)}`});
 
-const noop = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
-rows.push({measure: 'copy, no-op re-run', backhaul: noop.seconds, reference: '(none; goal < 1 s)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`});
+  const noop = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
+  rows.push({measure: 'copy, no-op re-run', backhaul: noop.seconds, reference: '(none; goal < 1 s)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`});
 }
 
 printTable(`Agent backup and copy (ratio > 1: Backhaul is faster; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, rows);
