@@ -73,7 +73,7 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
   // the same ratio (±0.1%) on text and disk images. Any inflater reads it (windows up to 32 KiB).
   const DEFLATE = {level: 1, windowBits: 13, memLevel: 9};
   const engine = zlib.createDeflateRaw(DEFLATE) as unknown as {_handle?: {writeSync: (...a: unknown[]) => void; reset: () => void}; _writeState?: Uint32Array};
-  const handle = engine._handle;
+  let handle = engine._handle;
   const state = engine._writeState;
   function deflateInto(data: Uint8Array, out: Buffer, at: number, limit: number): number {
     if (!handle || !state) {
@@ -87,6 +87,20 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
     const availIn = state[1]!;
     handle.reset();
     return availOut === 0 || availIn !== 0 ? -1 : limit - availOut;
+  }
+  // The stream internals are not a public API: one round trip through the public inflater at
+  // start proves they still behave, or the worker uses deflateRawSync.
+  if (handle) {
+    const sample = Buffer.from('backhaul deflate self-check '.repeat(200));
+    const out = Buffer.alloc(sample.length);
+    let ok = false;
+    try {
+      const n = deflateInto(sample, out, 0, out.length);
+      ok = n > 0 && zlib.inflateRawSync(out.subarray(0, n)).equals(sample);
+    } catch {
+      ok = false;
+    }
+    if (!ok) handle = undefined;
   }
   const probeOut = Buffer.allocUnsafeSlow(SAMPLE);
 
