@@ -101,10 +101,15 @@ describe('the TUI in a real terminal (tmux)', {skip}, () => {
   test('with no repository registered it builds the demo with a visible progress display', async () => {
     const ws = await emptyWorkspace('e2e-fresh');
     try {
-      await withTmux({command: [process.execPath, ws.cli], columns: 120, rows: 40, env: xdg(ws), cwd: ws.dir}, async (t: TmuxSession) => {
+      await withTmux({command: [process.execPath, ws.cli], columns: 80, rows: 24, env: xdg(ws), cwd: ws.dir}, async (t: TmuxSession) => {
         const first = await t.waitFor(/building demo.*\d+%/, {timeoutMs: 30_000});
         const bar = (s: string) => s.split('\n').find((l) => /building demo/.test(l)) ?? '';
         await t.waitFor((s) => bar(s) !== bar(first) || SEEN.backups(s), {timeoutMs: 60_000});
+        // The bars keep redrawing until the demo is built, then the TUI opens on it.
+        const opened = await t.waitFor((s) => SEEN.backups(s) || /Error|exited/.test(s), {timeoutMs: 180_000});
+        assert.ok(SEEN.backups(opened), `the TUI opened on the demo; the screen was:\n${opened}`);
+        await t.press('q');
+        assert.equal((await t.waitForExit()).code, 0);
       });
     } finally {
       await ws.cleanup();

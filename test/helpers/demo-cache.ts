@@ -14,7 +14,7 @@ import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs';
 import {mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const CACHE = join(tmpdir(), 'backhaul-test-cache');
@@ -94,18 +94,15 @@ async function prune(prefix: string, keep: string): Promise<void> {
 
 let cliPromise: Promise<string> | undefined;
 
-/** Path of a CLI bundle built from the current source (like scripts/build.mjs, into a private dir). */
+/** Path of a CLI bundle built from the current source (as scripts/build.mjs builds dist/, into a private dir). */
 export function cliPath(): Promise<string> {
   cliPromise ??= (async () => {
-    const name = `cli-${hashPaths(['source', 'scripts/build.mjs', 'scripts/devtools-stub.mjs', 'package-lock.json'])}`;
+    const name = `cli-${hashPaths(['source', 'scripts/build.mjs', 'scripts/bundle.mjs', 'scripts/devtools-stub.mjs', 'package-lock.json'])}`;
     const dir = await once(join(CACHE, name), async (partial) => {
       const {build} = await import('esbuild');
-      await build({
-        absWorkingDir: ROOT, entryPoints: {cli: 'source/cli.tsx'}, outdir: partial, bundle: true, platform: 'node', format: 'esm',
-        target: 'node20', splitting: true, chunkNames: 'lib/[name]-[hash]',
-        banner: {js: `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`},
-        alias: {'react-devtools-core': './scripts/devtools-stub.mjs'}, define: {'process.env.DEV': '"false"'}, logLevel: 'warning',
-      });
+      // The shipped bundle's own options (plugins included): the tests drive what users run.
+      const {bundleOptions} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
+      await build(bundleOptions(partial));
     });
     await prune('cli-', name);
     return join(dir, 'cli.js');
