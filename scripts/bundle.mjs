@@ -60,7 +60,7 @@ const inkFastText = {
     build.onLoad({filter: SEGMENTER_USERS}, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const patched = source.replaceAll('new Intl.Segmenter(', '__lazySegmenter(');
-      if (patched === source) return {errors: [{text: `${args.path} no longer builds an Intl.Segmenter: update scripts/build.mjs`}]};
+      if (patched === source) return {errors: [{text: `${args.path} no longer builds an Intl.Segmenter: update scripts/bundle.mjs`}]};
       return {loader: 'js', contents: `import {lazySegmenter as __lazySegmenter} from ${fastText};\n${patched}`};
     });
   },
