@@ -15,11 +15,14 @@
  * installed.
  */
 
+/** Punctuation, arrows, maths, control pictures, box drawing, shapes, dingbats, braille: the screens' glyphs. */
+const SYMBOLS: ReadonlyArray<readonly [number, number]> = [[0x2010, 0x2027], [0x2030, 0x205e], [0x2190, 0x22ff], [0x2400, 0x2426], [0x2500, 0x27bf], [0x2800, 0x28ff]];
+const isSymbol = (c: number) => SYMBOLS.some(([from, to]) => c >= from && c <= to);
+
 /** Each code point here is a grapheme cluster of its own, whatever follows (no Extend, ZWJ, CR, Hangul or emoji modifiers). */
 export function isSimpleGrapheme(c: number): boolean {
   if (c < 0x300) return c !== 0x0d; // CR joins a following LF
-  return (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205e) || (c >= 0x2190 && c <= 0x22ff)
-    || (c >= 0x2400 && c <= 0x2426) || (c >= 0x2500 && c <= 0x27bf) || (c >= 0x2800 && c <= 0x28ff);
+  return isSymbol(c);
 }
 
 /**
@@ -34,8 +37,9 @@ export function isNarrow(c: number): boolean {
   if (c >= 0x20 && c <= 0x7e) return true;
   if (EMOJI_CAPABLE.has(c)) return false;
   if (c >= 0xa0 && c <= 0xff) return c !== 0xad; // soft hyphen is invisible
-  return (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205e) || (c >= 0x2190 && c <= 0x22ff)
-    || (c >= 0x2400 && c <= 0x2426) || (c >= 0x2500 && c <= 0x25fc) || c === 0x2713 || c === 0x2717 || (c >= 0x2800 && c <= 0x28ff);
+  // Past the geometric shapes, most dingbats have emoji presentation (wide): only ✓ and ✗ are kept.
+  if (c >= 0x25fd && c <= 0x27bf) return c === 0x2713 || c === 0x2717;
+  return isSymbol(c);
 }
 
 /** Length of the SGR sequence (ESC [ digits/; m) at `i`, or 0 when it is anything else. */
