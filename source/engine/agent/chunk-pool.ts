@@ -20,7 +20,7 @@ export type {ChunkOut, FileOut};
 export interface Payloads { raw: Buffer; packed: Buffer; done: () => void }
 /** Shared slot sizes: a batch of small files (at most 8 MiB, see file-content.ts), a stream segment. */
 export const FILES_SLOT = 9 * 1024 * 1024;
-export const SEGMENT = 16 * 1024 * 1024;
+export const SEGMENT = 8 * 1024 * 1024;
 
 interface Job {
   send: (worker: Worker) => void;

@@ -113,7 +113,7 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
       const job = pool.chunks(slot, cuts).then((r) => ({...r, bytes}));
       job.catch(() => {}); // handled in turn below
       inFlight.push(job);
-      if (inFlight.length >= pool.size * 2) await store(await inFlight.shift()!);
+      if (inFlight.length >= pool.size) await store(await inFlight.shift()!);
     }
     while (inFlight.length > 0) await store(await inFlight.shift()!);
   } catch (e) {
@@ -178,7 +178,7 @@ export async function storeFiles(
     throw e;
   };
   const storeSmall = async () => {
-    const window = pool.size * 2 + 1;
+    const window = pool.size + 1;
     const read = (batch: TreeEntry[]) => pool.files(batch.map(absPath), batch.map((e) => e.size)).then((r) => ({batch, ...r}));
     for await (const {batch, files: results, ...payloads} of prefetch(batches(small), window, read)) {
       await serial(async () => {

@@ -30,6 +30,8 @@ export class ChunkIndex {
   readonly indexKeys = new Set<string>();
   /** Index files that failed their hash check; their packs are re-indexed by the next writer. */
   readonly badIndexFiles: string[] = [];
+  /** Something was dropped in memory: the index no longer mirrors its files (refresh must reload). */
+  private dropped = false;
 
   get size(): number {
     return this.chunks.size;
@@ -74,32 +76,52 @@ export class ChunkIndex {
 
   /** Forgets one damaged chunk (its pack may hold good ones too). */
   dropChunk(id: string): void {
+    this.dropped = true;
     this.chunks.delete(id);
   }
 
   /** Forgets packs found damaged, so a repair re-copies their chunks. */
   dropPacks(packs: Set<string>): void {
+    this.dropped = true;
     for (const [id, loc] of this.chunks) if (packs.has(loc.pack)) this.chunks.delete(id);
     for (const p of packs) this.packBlobs.delete(p);
   }
 
   static async load(storage: ReadableStorage): Promise<ChunkIndex> {
     const index = new ChunkIndex();
+    await index.loadNew(storage);
+    return index;
+  }
+
+  /**
+   * The index with whatever other writers added since it was loaded. Index
+   * files are immutable and never deleted (their name is their hash), so only
+   * new ones are read: a writer taking the lock right after opening the
+   * repository does not parse every index file twice.
+   */
+  async refreshed(storage: ReadableStorage): Promise<ChunkIndex> {
+    if (this.dropped) return ChunkIndex.load(storage);
+    await this.loadNew(storage);
+    return this;
+  }
+
+  private async loadNew(storage: ReadableStorage): Promise<void> {
     const keys: string[] = [];
-    for await (const info of storage.list('index/')) keys.push(info.key);
+    for await (const info of storage.list('index/')) {
+      if (!this.indexKeys.has(info.key) && !this.badIndexFiles.includes(info.key)) keys.push(info.key);
+    }
     await Promise.all(keys.map(async (key) => {
       let file: IndexFile;
       try {
         file = parseIndexFile(await storage.get(key), key);
       } catch (e) {
         if ((e as {code?: string}).code !== 'corrupt') throw e;
-        index.badIndexFiles.push(key);
+        this.badIndexFiles.push(key);
         return;
       }
-      index.indexKeys.add(key);
-      for (const p of file.packs) index.addPack(p.id, p.blobs);
+      this.indexKeys.add(key);
+      for (const p of file.packs) this.addPack(p.id, p.blobs);
     }));
-    return index;
   }
 }
 

@@ -48,9 +48,15 @@ export class Repository {
     return new Repository(storage, config, await ChunkIndex.load(storage));
   }
 
+  /** Reads the whole index again (verify and repair: damaged index files are looked at afresh). */
   async reloadIndex(): Promise<void> {
     this.index = await ChunkIndex.load(this.storage);
     this.packCache.clear();
+  }
+
+  /** Adds what other writers indexed since the index was loaded (a writer, once it holds the lock). */
+  async refreshIndex(): Promise<void> {
+    this.index = await this.index.refreshed(this.storage);
   }
 
   async listBackups(): Promise<BackupRecord[]> {

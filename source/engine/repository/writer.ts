@@ -46,7 +46,7 @@ export class RepositoryWriter {
   static async begin(repo: Repository, operation: string, options: {signal?: AbortSignal; waitMs?: number} = {}): Promise<RepositoryWriter> {
     const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0);
     try {
-      await repo.reloadIndex();
+      await repo.refreshIndex();
       const writer = new RepositoryWriter(repo, lock, options.signal);
       const storage = repo.storage as {removeStaleTemporaries?: () => Promise<number>};
       await storage.removeStaleTemporaries?.();
@@ -188,7 +188,8 @@ export class RepositoryWriter {
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
     const {id, parts, blobs, body} = this.builder.seal();
-    await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body));
+    const storage = this.repo.storage;
+    await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body), storage.bufferedWrites ?? storage.preferredConcurrency);
   }
 
   private putPack(id: PackId, parts: Buffer[]): Promise<void> {
@@ -196,9 +197,10 @@ export class RepositoryWriter {
     return storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
   }
 
-  private async upload(id: PackId, write: () => Promise<void>, blobs: BlobEntry[], written?: () => void): Promise<void> {
+  private async upload(id: PackId, write: () => Promise<void>, blobs: BlobEntry[], written?: () => void,
+    limit = this.repo.storage.preferredConcurrency): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
-    while (this.inFlight.size >= this.repo.storage.preferredConcurrency) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const upload = write().then(() => {
       this.stats.packsWritten++;

@@ -51,6 +51,12 @@ export interface Storage extends ReadableStorage {
   delete(key: string): Promise<void>;
   /** How many writes the backend likes in flight (disk: a few; S3: many). */
   readonly preferredConcurrency: number;
+  /**
+   * How many writes of data held in memory (packs being built) the backend
+   * needs in flight; each holds its buffer until done. Defaults to
+   * preferredConcurrency.
+   */
+  readonly bufferedWrites?: number;
 }
 
 const SEGMENT = /^[A-Za-z0-9._-]+$/;

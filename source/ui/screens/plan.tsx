@@ -46,7 +46,7 @@ async function makePlan(p: PlanParams, target: string | undefined, points: strin
   const [source, dst] = await Promise.all([openRepository(p.source), openRepository(target)]);
   await requireCopyRights(source, dst);
   // Another process may have written to the target since it was opened: count what it holds now.
-  await dst.reloadIndex();
+  await dst.refreshIndex();
   const plan = await planCopy(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
   return {plan, target, points};
 }
