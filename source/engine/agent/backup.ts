@@ -16,7 +16,7 @@ import {RepositoryWriter} from '../repository/writer.js';
 import type {AgentListener} from './events.js';
 import {ChunkPool} from './chunk-pool.js';
 import {storeFiles, storeStream} from './file-content.js';
-import {walkTree} from './walk.js';
+import {Walk, type WalkBatch} from './walk.js';
 
 export type DiskSource =
   | {name: string; kind: 'files'; roots: {root: string; prefix: string}[]; shared?: boolean; ownerNode?: string}
@@ -60,7 +60,8 @@ function parentDisk(parent: PointManifest | undefined, node: string, disk: strin
   return parent?.nodes.find((n) => n.name === node)?.disks.find((d) => d.name === disk);
 }
 
-async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskSource, node: string, parent: DiskManifest | undefined, options: BackupOptions): Promise<DiskManifest> {
+async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskSource, node: string, parent: DiskManifest | undefined, options: BackupOptions,
+  prestarted?: Walk): Promise<DiskManifest> {
   const base = {name: disk.name, kind: disk.kind, shared: disk.shared ?? false, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {})};
   const startStored = writer.stats.bytesAdded;
   const emit = (bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number) =>
@@ -71,30 +72,46 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
     emit(size, size, 0, 0);
     return {...base, logicalBytes: size, image: {size, chunks}};
   }
-  // The parent's tree is fetched and parsed while the walk runs (the walk yields between directories).
-  const previous = new Map<string, TreeEntry>();
-  const loadPrevious = (async () => {
-    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) previous.set(e.path, e);
+  // The walk runs on its own thread; the parent's tree is fetched and parsed meanwhile, and
+  // changed files are read as soon as the walk finds them.
+  const walk = prestarted ?? new Walk(disk.roots);
+  const previous = (async () => {
+    const map = new Map<string, TreeEntry>();
+    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) map.set(e.path, e);
+    return map;
   })();
-  loadPrevious.catch(() => {}); // awaited below
-  const entries: TreeEntry[] = [];
-  const where = new Map<TreeEntry, string>();
-  for (const {root, prefix} of disk.roots) {
-    const walked = await walkTree(root, prefix);
-    for (const e of walked.entries) where.set(e, join(root, prefix ? e.path.slice(prefix.length + 1) : e.path));
-    entries.push(...walked.entries);
-  }
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  await loadPrevious;
-  const files = entries.filter((e) => e.type === 'file');
-  const total = files.reduce((sum, e) => sum + e.size, 0);
+  previous.catch(() => {}); // awaited by storeFiles
+  let total = 0;
+  let fileCount = 0;
+  const counted = async function* () {
+    for await (const batch of walk.batches()) {
+      for (const e of batch.entries) {
+        if (e.type === 'file') {
+          total += e.size;
+          fileCount++;
+        }
+      }
+      yield batch;
+    }
+  };
+  const where = (batch: WalkBatch, e: TreeEntry) => {
+    const {root, prefix} = disk.roots[batch.root]!;
+    return join(root, prefix ? e.path.slice(prefix.length + 1) : e.path);
+  };
   let done = 0;
   let count = 0;
-  await storeFiles(writer, pool, entries, (e) => where.get(e)!, previous, (bytes) => {
-    done += bytes;
-    if (++count % 256 === 0) emit(done, total, count, files.length);
-  });
-  emit(done, total, count, files.length);
+  let entries: TreeEntry[];
+  try {
+    entries = await storeFiles(writer, pool, counted(), where, previous, (bytes) => {
+      done += bytes;
+      if (++count % 256 === 0) emit(done, total, count, fileCount);
+    });
+  } finally {
+    await walk.close();
+  }
+  emit(done, total, count, fileCount);
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files = entries.filter((e) => e.type === 'file');
   const logicalBytes = files.reduce((sum, e) => sum + e.size, 0);
   return {...base, logicalBytes, fileCount: files.length, tree: await writer.addTree(entries)};
 }
@@ -102,7 +119,24 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
 /** Makes one restore point; returns its manifest. */
 export async function runBackup(repo: Repository, spec: BackupSpec, options: BackupOptions = {}): Promise<PointManifest> {
   const started = Date.now();
-  const writer = await RepositoryWriter.begin(repo, `agent backup ${spec.machine}`, options);
+  // Shared disks first, on their owner node, so other nodes clone the result.
+  const sharedFirst = spec.nodes.flatMap((node) => node.disks.filter((d) => d.shared && d.ownerNode === node.name));
+  const firstDisk = sharedFirst[0] ?? spec.nodes.flatMap((n) => n.disks).find((d) => !d.shared);
+  // The first walk starts before the lock and the index load, which it does not need.
+  let early = firstDisk?.kind === 'files' ? new Walk(firstDisk.roots) : undefined;
+  const takeWalk = (disk: DiskSource) => {
+    if (disk !== firstDisk) return undefined;
+    const walk = early;
+    early = undefined;
+    return walk;
+  };
+  let writer: RepositoryWriter;
+  try {
+    writer = await RepositoryWriter.begin(repo, `agent backup ${spec.machine}`, options);
+  } catch (e) {
+    await early?.close();
+    throw e;
+  }
   const pool = new ChunkPool(repo.index.ids());
   try {
     const existing = await findBackup(repo, spec.job, spec.machine);
@@ -113,16 +147,15 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
     const parent = points.at(-1);
     const nodes: NodeManifest[] = [];
     const cloned = new Map<string, DiskManifest>();
-    // Shared disks first, on their owner node, so other nodes clone the result.
     for (const node of spec.nodes) {
       for (const disk of node.disks.filter((d) => d.shared && d.ownerNode === node.name)) {
-        cloned.set(disk.name, await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options));
+        cloned.set(disk.name, await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options, takeWalk(disk)));
       }
     }
     for (const node of spec.nodes) {
       const disks: DiskManifest[] = [];
       for (const disk of node.disks) {
-        disks.push(disk.shared ? {...cloned.get(disk.name)!} : await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options));
+        disks.push(disk.shared ? {...cloned.get(disk.name)!} : await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options, takeWalk(disk)));
       }
       nodes.push({name: node.name, disks});
     }
@@ -140,6 +173,7 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
       logicalBytes: manifest.logicalBytes, storedBytes: manifest.storedBytes, seconds: (Date.now() - started) / 1000});
     return manifest;
   } finally {
+    await early?.close();
     await pool.close();
     await writer.close();
   }

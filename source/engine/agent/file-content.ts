@@ -5,8 +5,9 @@
  * four, or a missing parent entry, means the file is read). Everything that is
  * read goes through the chunking workers (chunk-pool.ts): small files in
  * batches, read and cut by the workers; large files and images read and cut
- * here in segments, hashed and encoded by the workers. Encoded chunks reach
- * the writer one call at a time.
+ * here in segments, hashed and encoded by the workers. Files are read while
+ * the walk (walk.ts) is still listing others. Encoded chunks reach the writer
+ * one call at a time.
  */
 import * as fs from 'node:fs/promises';
 import {fromSystemError} from '../errors.js';
@@ -15,8 +16,9 @@ import type {Encoding} from '../repository/blob.js';
 import {cutPoint} from '../repository/chunker.js';
 import type {TreeEntry} from '../repository/model.js';
 import type {RepositoryWriter} from '../repository/writer.js';
-import {mapLimit, prefetch} from '../util/concurrency.js';
+import {AsyncQueue, forEachLimit} from '../util/concurrency.js';
 import {SEGMENT, type ChunkOut, type ChunkPool, type Payloads} from './chunk-pool.js';
+import type {WalkBatch} from './walk.js';
 
 const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
 /** Small files go to a worker in batches, so per-message overhead stays small. */
@@ -124,49 +126,46 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
   return {chunks, size};
 }
 
-function batches(entries: TreeEntry[]): TreeEntry[][] {
-  const out: TreeEntry[][] = [];
-  let batch: TreeEntry[] = [];
+/** A changed file to read: its entry and where it is. */
+interface ToRead {
+  entry: TreeEntry;
+  path: string;
+}
+
+/** Groups queued small files into batches for the workers (a batch waits until full or the walk ends). */
+async function* batches(files: AsyncIterable<ToRead>): AsyncGenerator<ToRead[]> {
+  let batch: ToRead[] = [];
   let bytes = 0;
-  for (const e of entries) {
-    if (batch.length > 0 && (bytes + e.size > BATCH_BYTES || batch.length >= BATCH_FILES)) {
-      out.push(batch);
+  for await (const f of files) {
+    if (batch.length > 0 && (bytes + f.entry.size > BATCH_BYTES || batch.length >= BATCH_FILES)) {
+      yield batch;
       batch = [];
       bytes = 0;
     }
-    batch.push(e);
-    bytes += e.size;
+    batch.push(f);
+    bytes += f.entry.size;
   }
-  if (batch.length > 0) out.push(batch);
-  return out;
+  if (batch.length > 0) yield batch;
 }
 
 /**
- * Fills `chunks` of every file entry. `absPath(entry)` says where to read it;
- * `parent` maps paths to the parent point's entries.
+ * Fills `chunks` of every file entry the walk yields, while the walk goes on:
+ * unchanged files take the parent point's chunks (`parent` maps paths to the
+ * parent point's entries; it is awaited before the first file is judged), the
+ * others are read as soon as they are found. `absPath` says where an entry of
+ * a batch is. Returns every entry walked, in walk order.
  */
 export async function storeFiles(
   writer: RepositoryWriter,
   pool: ChunkPool,
-  entries: TreeEntry[],
-  absPath: (entry: TreeEntry) => string,
-  parent: Map<string, TreeEntry>,
+  walked: AsyncIterable<WalkBatch>,
+  absPath: (batch: WalkBatch, entry: TreeEntry) => string,
+  parent: Promise<Map<string, TreeEntry>>,
   onFile: (bytes: number) => void,
-): Promise<void> {
-  const files = entries.filter((e) => e.type === 'file');
-  const toRead: TreeEntry[] = [];
-  for (const entry of files) {
-    const before = parent.get(entry.path);
-    if (unchanged(entry, before)) {
-      entry.chunks = before.chunks;
-      onFile(entry.size);
-    } else {
-      toRead.push(entry);
-    }
-  }
-  const small = toRead.filter((e) => e.size <= WHOLE_FILE_LIMIT);
-  const large = toRead.filter((e) => e.size > WHOLE_FILE_LIMIT);
-  // Once one side fails, the other stops at its next writer call instead of reading on.
+): Promise<TreeEntry[]> {
+  const small = new AsyncQueue<ToRead>();
+  const large = new AsyncQueue<ToRead>();
+  // Once one side fails, the others stop at their next writer call instead of reading on.
   let failure: unknown;
   const serialise = serialiser();
   const serial: ReturnType<typeof serialiser> = (fn) => serialise(async () => {
@@ -179,28 +178,63 @@ export async function storeFiles(
   };
   const storeSmall = async () => {
     const window = pool.size + 1;
-    const read = (batch: TreeEntry[]) => pool.files(batch.map(absPath), batch.map((e) => e.size)).then((r) => ({batch, ...r}));
-    for await (const {batch, files: results, ...payloads} of prefetch(batches(small), window, read)) {
-      await serial(async () => {
-        for (let i = 0; i < batch.length; i++) {
-          const entry = batch[i]!;
-          const result = results[i]!;
-          if ('error' in result) throw fromSystemError(result.error, absPath(entry)) ?? Object.assign(new Error(result.error.message), result.error);
-          entry.size = result.size; // the file may have changed since it was listed
-          entry.chunks = await storeChunks(writer, payloads, result.chunks);
-          onFile(entry.size);
-        }
-        payloads.done(); // the writer copied what it keeps
-      });
+    const read = (batch: ToRead[]) => pool.files(batch.map((f) => f.path), batch.map((f) => f.entry.size)).then((r) => ({batch, ...r}));
+    type Result = Awaited<ReturnType<typeof read>>;
+    const store = ({batch, files: results, ...payloads}: Result) => serial(async () => {
+      for (let i = 0; i < batch.length; i++) {
+        const {entry, path} = batch[i]!;
+        const result = results[i]!;
+        if ('error' in result) throw fromSystemError(result.error, path) ?? Object.assign(new Error(result.error.message), result.error);
+        entry.size = result.size; // the file may have changed since it was listed
+        entry.chunks = await storeChunks(writer, payloads, result.chunks);
+        onFile(entry.size);
+      }
+      payloads.done(); // the writer copied what it keeps
+    });
+    const inFlight: Promise<Result>[] = [];
+    for await (const batch of batches(small)) {
+      const job = read(batch);
+      job.catch(() => {}); // handled in turn below
+      inFlight.push(job);
+      if (inFlight.length >= window) await store(await inFlight.shift()!);
     }
+    while (inFlight.length > 0) await store(await inFlight.shift()!);
   };
-  const storeLarge = () => mapLimit(large, pool.size, async (entry) => {
-    const {chunks, size} = await storeStream(writer, pool, absPath(entry), () => {}, serial);
+  const storeLarge = () => forEachLimit(large, pool.size, async ({entry, path}) => {
+    const {chunks, size} = await storeStream(writer, pool, path, () => {}, serial);
     entry.chunks = chunks;
     entry.size = size;
     onFile(size);
   });
-  // Both finish before an error propagates: no writer call may outlive the backup (and its lock).
-  const results = await Promise.allSettled([storeSmall().catch(noteFailure), storeLarge().catch(noteFailure)]);
+  const storing = Promise.allSettled([storeSmall().catch(noteFailure), storeLarge().catch(noteFailure)]);
+  const entries: TreeEntry[] = [];
+  let walkError: {reason: unknown} | undefined;
+  try {
+    let previous: Map<string, TreeEntry> | undefined;
+    for await (const batch of walked) {
+      if (failure !== undefined) break;
+      previous ??= await parent;
+      for (const entry of batch.entries) {
+        entries.push(entry);
+        if (entry.type !== 'file') continue;
+        const before = previous.get(entry.path);
+        if (unchanged(entry, before)) {
+          entry.chunks = before.chunks;
+          onFile(entry.size);
+        } else {
+          (entry.size <= WHOLE_FILE_LIMIT ? small : large).push({entry, path: absPath(batch, entry)});
+        }
+      }
+    }
+  } catch (e) {
+    walkError = {reason: e};
+  } finally {
+    small.end();
+    large.end();
+  }
+  // Every read finishes before an error propagates: no writer call may outlive the backup (and its lock).
+  const results = await storing;
+  if (walkError) throw walkError.reason;
   for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return entries;
 }

@@ -1,74 +1,91 @@
 /**
- * Walks a directory into tree entries (sorted by path).
- * Symlinks are recorded, never followed. Sockets, FIFOs and devices are
- * skipped and reported.
+ * Walks directories into tree entries, streaming: a worker thread lists and
+ * lstats (walk-worker.ts) and the entries arrive in batches while the backup
+ * already reads the changed files found so far. Symlinks are recorded, never
+ * followed. Sockets, FIFOs and devices are skipped and reported. Entries come
+ * in walk order; the caller sorts the finished tree.
  */
-import * as fs from 'node:fs/promises';
-import {lstatSync, readdirSync, readlinkSync, type Stats} from 'node:fs';
-import {join} from 'node:path';
-import {fromSystemError} from '../errors.js';
+import {Worker} from 'node:worker_threads';
+import {BackhaulError, fromSystemError} from '../errors.js';
 import type {TreeEntry} from '../repository/model.js';
+import {AsyncQueue} from '../util/concurrency.js';
+import {FIELDS, walkWorker} from './walk-worker.js';
 
-export interface WalkResult {
+/** Entries of `roots[root]`; an entry's path is the root's prefix + its path below the root. */
+export interface WalkBatch {
+  root: number;
   entries: TreeEntry[];
-  skipped: string[];
 }
 
-function toEntry(path: string, s: Stats, target?: string): TreeEntry | undefined {
-  const base = {path, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtimeMs: Math.floor(s.mtimeMs), size: 0};
-  if (s.isDirectory()) return {...base, type: 'dir'};
-  if (s.isSymbolicLink()) return {...base, type: 'symlink', target};
-  if (s.isFile()) return {...base, type: 'file', size: s.size, ino: s.ino, ctimeMs: Math.floor(s.ctimeMs)};
-  return undefined;
+/** Entries per message: big enough that messages cost little, small enough that reading starts early. */
+const BATCH = 1024;
+
+function decode(paths: string[], nums: Float64Array, links: [number, string][]): TreeEntry[] {
+  const targets = new Map(links);
+  const entries: TreeEntry[] = new Array(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    const o = i * FIELDS;
+    const type = nums[o];
+    // Same key order as every earlier point's entries: unchanged trees serialise to the same chunks.
+    const base = {path: paths[i]!, mode: nums[o + 1]!, uid: nums[o + 2]!, gid: nums[o + 3]!, mtimeMs: nums[o + 4]!, size: nums[o + 5]!};
+    entries[i] = type === 1 ? {...base, type: 'file', ino: nums[o + 6]!, ctimeMs: nums[o + 7]!}
+      : type === 2 ? {...base, type: 'symlink', target: targets.get(i)!}
+        : {...base, type: 'dir'};
+  }
+  return entries;
 }
 
-/** Walks `root`; entry paths are `prefix` + the path below root ('' prefix: root's own entry is skipped). */
-export async function walkTree(root: string, prefix: string): Promise<WalkResult> {
-  const entries: TreeEntry[] = [];
-  const skipped: string[] = [];
-  let rootStat: Stats;
+/** A walk of one or more roots, started on construction; read it once with `batches`. */
+export class Walk {
+  private readonly worker: Worker;
+  private readonly queue = new AsyncQueue<WalkBatch>();
+  /** Entries not backed up (special files), known once the walk ended. */
+  skipped: string[] = [];
+
+  constructor(roots: {root: string; prefix: string}[]) {
+    // keepNames (tsx) may wrap functions in __name(): a no-op stand-in keeps the source valid.
+    const source = `const __name = (f) => f;\n(${String(walkWorker)})(require, require('node:worker_threads').workerData.roots, ${BATCH});`;
+    this.worker = new Worker(source, {eval: true, workerData: {roots}});
+    this.worker.unref();
+    let ended = false;
+    this.worker.on('message', (m: {root: number; paths: string[]; nums: Float64Array; links: [number, string][]} | {end: true; skipped: string[]} | {error: {code?: string; message: string; path: string}}) => {
+      if ('error' in m) {
+        const {code, message, path} = m.error;
+        ended = true;
+        this.queue.fail(fromSystemError({code}, path) ?? new BackhaulError('failure', `Cannot walk ${path}: ${message}.`, 'Check the path and its permissions.'));
+      } else if ('end' in m) {
+        ended = true;
+        this.skipped = m.skipped;
+        this.queue.end();
+      } else {
+        this.queue.push({root: m.root, entries: decode(m.paths, m.nums, m.links)});
+      }
+    });
+    this.worker.on('error', (e) => this.queue.fail(e));
+    this.worker.on('exit', () => {
+      if (!ended) this.queue.fail(new BackhaulError('failure', 'The directory walk stopped unexpectedly.', 'Run the backup again.'));
+    });
+  }
+
+  batches(): AsyncIterable<WalkBatch> {
+    return this.queue;
+  }
+
+  /** Stops the walk if it is still running. */
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** Walks `root` whole; entry paths are `prefix` + the path below root ('' prefix: root's own entry is skipped). Sorted by path. */
+export async function walkTree(root: string, prefix: string): Promise<{entries: TreeEntry[]; skipped: string[]}> {
+  const walk = new Walk([{root, prefix}]);
   try {
-    rootStat = await fs.stat(root);
-  } catch (e) {
-    throw fromSystemError(e, root) ?? e;
+    const entries: TreeEntry[] = [];
+    for await (const batch of walk.batches()) entries.push(...batch.entries);
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return {entries, skipped: walk.skipped};
+  } finally {
+    await walk.close();
   }
-  if (!rootStat.isDirectory()) throw fromSystemError({code: 'ENOTDIR'}, root)!;
-  if (prefix) entries.push(toEntry(prefix, rootStat)!);
-  // Synchronous lstat is several times cheaper per call than a thread-pool
-  // round trip when inodes are cached; yield between directories instead.
-  const stack: {abs: string; rel: string}[] = [{abs: root, rel: prefix}];
-  let sinceYield = 0;
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
-    let names: string[];
-    try {
-      names = readdirSync(dir.abs);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // vanished while walking
-      throw fromSystemError(e, dir.abs) ?? e;
-    }
-    for (const name of names) {
-      const abs = join(dir.abs, name);
-      const rel = dir.rel ? `${dir.rel}/${name}` : name;
-      let s: Stats;
-      try {
-        s = lstatSync(abs);
-      } catch {
-        continue; // vanished while walking
-      }
-      const entry = toEntry(rel, s, s.isSymbolicLink() ? readlinkSync(abs) : undefined);
-      if (!entry) {
-        skipped.push(rel);
-        continue;
-      }
-      entries.push(entry);
-      if (entry.type === 'dir') stack.push({abs, rel});
-    }
-    if ((sinceYield += names.length) >= 2000) {
-      sinceYield = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return {entries, skipped};
 }

@@ -36,3 +36,60 @@ export async function* prefetch<T, R>(items: readonly T[], window: number, fn: (
 
 /** Lets timers and input run during long CPU work (the TUI stays responsive). */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * An unbounded producer/consumer queue read as an async iterable (by one or
+ * several concurrent readers). `fail` delivers the items already pushed, then
+ * the error.
+ */
+export class AsyncQueue<T> implements AsyncIterable<T> {
+  private readonly items: T[] = [];
+  private readonly waiters: {resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void}[] = [];
+  private ended = false;
+  private error: {reason: unknown} | undefined;
+
+  push(item: T): void {
+    if (this.ended) return;
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve({value: item, done: false});
+    else this.items.push(item);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w.resolve({value: undefined, done: true});
+  }
+
+  fail(reason: unknown): void {
+    if (this.ended) return;
+    this.error = {reason};
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w.reject(reason);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.items.length > 0) return Promise.resolve({value: this.items.shift()!, done: false});
+    if (this.error) return Promise.reject(this.error.reason);
+    if (this.ended) return Promise.resolve({value: undefined, done: true});
+    return new Promise((resolve, reject) => this.waiters.push({resolve, reject}));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return {next: () => this.next()};
+  }
+}
+
+/** Runs fn on every item of an async source, `limit` at a time; all settle before the first error is thrown. */
+export async function forEachLimit<T>(source: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it = source[Symbol.asyncIterator]();
+  const lanes = Array.from({length: limit}, async () => {
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      await fn(n.value);
+    }
+  });
+  const results = await Promise.allSettled(lanes);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
