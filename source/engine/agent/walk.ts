@@ -21,16 +21,27 @@ export interface WalkBatch {
 const BATCH = 1024;
 
 function decode(paths: string[], nums: Float64Array, links: [number, string][]): TreeEntry[] {
-  const targets = new Map(links);
+  const targets = links.length > 0 ? new Map(links) : undefined;
   const entries: TreeEntry[] = new Array(paths.length);
   for (let i = 0; i < paths.length; i++) {
     const o = i * FIELDS;
-    const type = nums[o];
-    // Same key order as every earlier point's entries: unchanged trees serialise to the same chunks.
-    const base = {path: paths[i]!, mode: nums[o + 1]!, uid: nums[o + 2]!, gid: nums[o + 3]!, mtimeMs: nums[o + 4]!, size: nums[o + 5]!};
-    entries[i] = type === 1 ? {...base, type: 'file', ino: nums[o + 6]!, ctimeMs: nums[o + 7]!}
-      : type === 2 ? {...base, type: 'symlink', target: targets.get(i)!}
-        : {...base, type: 'dir'};
+    const path = paths[i]!;
+    const mode = nums[o + 1]!;
+    const uid = nums[o + 2]!;
+    const gid = nums[o + 3]!;
+    const mtimeMs = nums[o + 4]!;
+    // Plain literals in the key order of every earlier point's entries (unchanged trees serialise
+    // to the same chunks); a spread here cost more than the whole walk.
+    switch (nums[o]) {
+      case 1:
+        entries[i] = {path, mode, uid, gid, mtimeMs, size: nums[o + 5]!, type: 'file', ino: nums[o + 6]!, ctimeMs: nums[o + 7]!};
+        break;
+      case 2:
+        entries[i] = {path, mode, uid, gid, mtimeMs, size: 0, type: 'symlink', target: targets!.get(i)!};
+        break;
+      default:
+        entries[i] = {path, mode, uid, gid, mtimeMs, size: 0, type: 'dir'};
+    }
   }
   return entries;
 }

@@ -175,7 +175,21 @@ export class RepositoryWriter {
 
   /** Splits a serialised tree into chunks; returns their ids. */
   async addTree(entries: TreeEntry[]): Promise<ChunkId[]> {
-    const text = Buffer.from(entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : ''));
+    // Written line by line into one buffer: joining tens of thousands of lines into one string
+    // and encoding that costs more than the serialisation itself.
+    let text = Buffer.allocUnsafeSlow(Math.max(4096, entries.length * 256));
+    let used = 0;
+    for (const e of entries) {
+      const line = JSON.stringify(e);
+      if (used + line.length * 3 + 1 > text.length) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(text.length * 2, used + line.length * 3 + 1));
+        text.copy(bigger, 0, 0, used);
+        text = bigger;
+      }
+      used += text.write(line, used);
+      text[used++] = 10;
+    }
+    text = text.subarray(0, used);
     const ids: ChunkId[] = [];
     let pos = 0;
     for (const length of chunkBuffer(text)) {

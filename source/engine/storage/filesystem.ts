@@ -20,6 +20,7 @@ import * as fs from 'node:fs/promises';
 import {constants, statSync, type Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {BackhaulError, fromSystemError, notFound} from '../errors.js';
+import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
 import {processAlive} from '../util/process.js';
 import {checkKey, checkPrefix, type ObjectInfo, type StagedPack, type Storage} from './storage.js';
 
@@ -38,6 +39,8 @@ export class FilesystemStorage implements Storage {
   /** Packs written but maybe not durable yet: their background fsyncs, and their directories. */
   private syncing: Promise<void>[] = [];
   private unsyncedDirs = new Set<string>();
+  /** Packs in page-aligned memory are written with O_DIRECT until the filesystem refuses it. */
+  private directIo = true;
   constructor(readonly root: string) {}
 
   get location(): string {
@@ -70,7 +73,12 @@ export class FilesystemStorage implements Storage {
     const temp = tempName(path);
     const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
     try {
-      if (Array.isArray(data)) {
+      const whole = Array.isArray(data) ? (data.length === 1 ? data[0]! : undefined) : data;
+      const direct = whole && this.directIo && isAligned(whole) ? await this.writeDirect(temp, whole) : 0;
+      if (direct > 0) {
+        let done = direct;
+        while (done < whole!.length) done += (await handle.write(whole!, done, whole!.length - done, done)).bytesWritten;
+      } else if (Array.isArray(data)) {
         // writev takes at most IOV_MAX (1024) buffers per call, and may write short.
         let position = 0;
         for (let i = 0; i < data.length; i += 1024) {
@@ -102,6 +110,42 @@ export class FilesystemStorage implements Storage {
       await handle.close();
     }
     return temp;
+  }
+
+  /**
+   * Writes the block-aligned head of `data` to `temp` past the page cache
+   * (O_DIRECT); returns how many bytes it wrote (0: write it all the usual
+   * way). New page-cache pages are the dearest part of a write on virtual
+   * machines that hand memory back to the host (measured here: 160 MB/s
+   * through the cache into a new file, 500-700 MB/s direct), and packs are
+   * not read back soon. The caller writes the tail and fsyncs as usual: the
+   * file is as durable as any other.
+   */
+  private async writeDirect(temp: string, data: Uint8Array): Promise<number> {
+    const head = data.length - (data.length % DIRECT_IO_BLOCK);
+    if (head === 0) return 0;
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(temp, constants.O_WRONLY | constants.O_DIRECT);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      this.directIo = false; // the filesystem does not do direct I/O
+      return 0;
+    }
+    let done = 0;
+    try {
+      while (done < head) {
+        const {bytesWritten} = await handle.write(data, done, head - done, done);
+        done += bytesWritten;
+        if (bytesWritten === 0 || done % DIRECT_IO_BLOCK !== 0) break; // the rest goes through the cache
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      this.directIo = false; // refused after all: the cache path writes from `done` on
+    } finally {
+      await handle.close();
+    }
+    return done;
   }
 
   /**
