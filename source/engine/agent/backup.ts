@@ -77,7 +77,8 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
   const walk = prestarted ?? new Walk(disk.roots);
   const previous = (async () => {
     const map = new Map<string, TreeEntry>();
-    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) map.set(e.path, e);
+    // Only files are ever judged unchanged: directories and links need not be kept.
+    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) if (e.type === 'file') map.set(e.path, e);
     return map;
   })();
   previous.catch(() => {}); // awaited by storeFiles

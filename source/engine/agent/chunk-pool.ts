@@ -12,7 +12,7 @@
  */
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
-import {cutPointSource} from '../repository/chunker.js';
+import {CHUNK_MAX, cutPointSource} from '../repository/chunker.js';
 import {chunkWorker, type ChunkOut, type FileOut} from './chunk-worker.js';
 
 export type {ChunkOut, FileOut};
@@ -20,11 +20,15 @@ export type {ChunkOut, FileOut};
 export interface Payloads { raw: Buffer; packed: Buffer; done: () => void }
 /** Shared slot sizes: a batch of small files (at most 8 MiB, see file-content.ts), a stream segment. */
 export const FILES_SLOT = 9 * 1024 * 1024;
+/** Bytes read per stream segment; its slot has CHUNK_MAX in front for the previous segment's uncut tail. */
 export const SEGMENT = 8 * 1024 * 1024;
+export const STREAM_SLOT = CHUNK_MAX + SEGMENT;
 
 interface Job {
   send: (worker: Worker) => void;
   settle: (m: Record<string, unknown> | undefined, e?: unknown) => void;
+  /** A stream segment's early answer: where its uncut tail starts. */
+  onCut?: (at: number) => void;
   worker?: Worker;
 }
 
@@ -51,7 +55,11 @@ export class ChunkPool {
       const worker = new Worker(source, {eval: true, workerData: {known: list}});
       worker.unref();
       this.workers.push({worker, load: 0});
-      worker.on('message', (m: Record<string, unknown>) => this.jobs.get(m.task as number)?.settle(m));
+      worker.on('message', (m: Record<string, unknown>) => {
+        const job = this.jobs.get(m.task as number);
+        if (typeof m.cut === 'number') job?.onCut?.(m.cut);
+        else job?.settle(m);
+      });
       worker.on('error', (e) => {
         for (const job of [...this.jobs.values()]) if (job.worker === worker) job.settle(undefined, e);
       });
@@ -73,10 +81,11 @@ export class ChunkPool {
     }
   }
 
-  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<Record<string, unknown> & Payloads> {
+  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[], onCut?: (at: number) => void): Promise<Record<string, unknown> & Payloads> {
     return new Promise((resolve, reject) => {
       const task = this.next++;
       const job: Job = {
+        onCut,
         send: (w) => w.postMessage({task, ...message}, transfer),
         settle: (m, e) => {
           this.jobs.delete(task);
@@ -145,13 +154,20 @@ export class ChunkPool {
   }
 
   /**
-   * Hashes and encodes chunks already cut from a shared slot (their lengths,
-   * in order, from offset 0). The slot is the pool's again after `done`.
+   * Cuts, hashes and encodes a stream segment: bytes [start, end) of a slot
+   * from takeSlot(STREAM_SLOT). `cut` settles first, with where the uncut
+   * tail starts (the next segment begins with it); `result` once the chunks
+   * are hashed. The slot is the pool's again after `done`.
    */
-  async chunks(rawSlot: number, cuts: number[]): Promise<Payloads & {chunks: ChunkOut[]}> {
-    const packedSlot = this.takeSlot(SEGMENT).slot;
-    const r = await this.submit({kind: 'chunks', rawSlot, packedSlot, length: cuts.reduce((a, b) => a + b, 0), cuts}, []);
-    return {raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks as ChunkOut[]};
+  stream(rawSlot: number, start: number, end: number, eof: boolean): {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
+    const packedSlot = this.takeSlot(STREAM_SLOT).slot;
+    let settleCut!: (at: number) => void;
+    const cut = new Promise<number>((resolve) => (settleCut = resolve));
+    const result = this.submit({kind: 'stream', rawSlot, packedSlot, start, end, eof}, [], settleCut)
+      .then((r) => ({raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks as ChunkOut[]}));
+    // A failed task never sends its cut: the caller learns of it from `result`.
+    result.catch(() => settleCut(-1));
+    return {cut, result};
   }
 
   async close(): Promise<void> {

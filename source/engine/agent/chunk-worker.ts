@@ -1,16 +1,18 @@
 /**
  * The body of a chunking worker thread: it reads small files (synchronously —
- * it has its own thread), cuts them into chunks, hashes every chunk and encodes
- * the ones the repository did not hold when the pool started, so the main
- * thread only packs and writes. `chunkWorker` is stringified into the worker
+ * it has its own thread) and cuts them, or cuts the segments of a stream the
+ * main thread read, hashes every chunk and encodes the ones the repository
+ * did not hold when the pool started, so the main thread only reads streams,
+ * packs and writes. `chunkWorker` is stringified into the worker
  * (see chunk-pool.ts), so it MUST NOT reference anything outside its own body
  * and parameters.
  *
  * Messages in:  {share: slot, sab}                        a buffer shared with the main thread
  *               {task, rawSlot, packedSlot, kind: 'files', paths, sizes}  read, cut, hash, encode whole files
- *               {task, rawSlot, packedSlot, kind: 'chunks', length, cuts} hash, encode chunks the main thread cut
+ *               {task, rawSlot, packedSlot, kind: 'stream', start, end, eof}  cut a stream segment, hash, encode
  *               {recycle: ArrayBuffer[]}                  private buffers the main thread is done with
- * Messages out: {task, files: FileOut[] | chunks: ChunkOut[], rawSlot | raw, packedSlot | packed}
+ * Messages out: {task, cut}                                where a stream segment's uncut tail starts (early)
+ *               {task, files: FileOut[] | chunks: ChunkOut[], rawSlot | raw, packedSlot | packed}
  *               | {task, error: {code, message}}
  * The data as read stays in the raw slot (a raw chunk's payload is never
  * copied), compressed payloads go to the packed slot; only if a slot
@@ -190,20 +192,33 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
     post({task, files: results}, raw, rawSlot, out, packedSlot);
   }
 
-  /** Hashes and encodes chunks the main thread already cut from a shared segment (`cuts`: their lengths). */
-  function chunks(task: number, rawSlot: number, length: number, cuts: number[], packedSlot: number): void {
-    const raw = shared.get(rawSlot)!.subarray(0, length);
+  /**
+   * Cuts a stream's segment (raw slot bytes [start, end): the previous segment's uncut tail, then
+   * what was just read), says at once where the uncut tail starts — the next segment cannot be cut
+   * before — then hashes and encodes the chunks.
+   */
+  function stream(task: number, rawSlot: number, start: number, end: number, eof: boolean, packedSlot: number): void {
+    const raw = shared.get(rawSlot)!;
+    const cuts: number[] = [];
+    let pos = start;
+    while (pos < end) {
+      const n = cutPoint(raw, pos, end, eof);
+      if (n < 0) break;
+      cuts.push(n);
+      pos += n;
+    }
+    port.postMessage({task, cut: pos});
     const out = new Out(shared.get(packedSlot)!);
     const list: ChunkOut[] = [];
-    let pos = 0;
+    pos = start;
     for (const n of cuts) {
       addChunk(raw.subarray(pos, pos + n), pos, out, list);
       pos += n;
     }
-    post({task, chunks: list}, shared.get(rawSlot)!, rawSlot, out, packedSlot);
+    post({task, chunks: list}, raw, rawSlot, out, packedSlot);
   }
 
-  type Task = {task: number; rawSlot: number; packedSlot: number} & ({kind: 'files'; paths: string[]; sizes: number[]} | {kind: 'chunks'; length: number; cuts: number[]});
+  type Task = {task: number; rawSlot: number; packedSlot: number} & ({kind: 'files'; paths: string[]; sizes: number[]} | {kind: 'stream'; start: number; end: number; eof: boolean});
   port.on('message', (m: Task | {recycle: ArrayBuffer[]} | {share: number; sab: SharedArrayBuffer}) => {
     if ('share' in m) {
       shared.set(m.share, Buffer.from(m.sab));
@@ -215,7 +230,7 @@ export function chunkWorker(require: NodeJS.Require, cutPoint: CutPoint, known: 
     }
     try {
       if (m.kind === 'files') files(m.task, m.paths, m.sizes, m.rawSlot, m.packedSlot);
-      else chunks(m.task, m.rawSlot, m.length, m.cuts, m.packedSlot);
+      else stream(m.task, m.rawSlot, m.start, m.end, m.eof, m.packedSlot);
     } catch (e) {
       port.postMessage({task: m.task, error: errorOf(e)});
     }

@@ -4,8 +4,8 @@
  * read — that is what makes an incremental run cheap (a change of any of the
  * four, or a missing parent entry, means the file is read). Everything that is
  * read goes through the chunking workers (chunk-pool.ts): small files in
- * batches, read and cut by the workers; large files and images read and cut
- * here in segments, hashed and encoded by the workers. Files are read while
+ * batches, read and cut by the workers; large files and images read here in
+ * segments, cut, hashed and encoded by the workers. Files are read while
  * the walk (walk.ts) is still listing others. Encoded chunks reach the writer
  * one call at a time.
  */
@@ -13,11 +13,11 @@ import * as fs from 'node:fs/promises';
 import {fromSystemError} from '../errors.js';
 import type {ChunkId} from '../ids.js';
 import type {Encoding} from '../repository/blob.js';
-import {cutPoint} from '../repository/chunker.js';
+import {CHUNK_MAX} from '../repository/chunker.js';
 import type {TreeEntry} from '../repository/model.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {AsyncQueue, forEachLimit} from '../util/concurrency.js';
-import {SEGMENT, type ChunkOut, type ChunkPool, type Payloads} from './chunk-pool.js';
+import {SEGMENT, STREAM_SLOT, type ChunkOut, type ChunkPool, type Payloads} from './chunk-pool.js';
 import type {WalkBatch} from './walk.js';
 
 const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
@@ -52,44 +52,6 @@ function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 
-/**
- * Reads a stream in segments and cuts it on this thread (cutting is
- * sequential and cheap); the chunks of each segment are hashed and encoded by
- * whichever worker is free. Segments live in buffers shared with the workers
- * and go round, so memory stays bounded and already mapped.
- */
-async function* segments(handle: fs.FileHandle, take: () => {slot: number; buffer: Buffer}): AsyncGenerator<{slot: number; cuts: number[]; bytes: number}> {
-  let {slot, buffer: buf} = take();
-  let len = 0;
-  for (;;) {
-    const before = len;
-    let eof = false;
-    while (len < buf.length) {
-      const {bytesRead} = await handle.read(buf, len, buf.length - len, null);
-      if (bytesRead === 0) {
-        eof = true;
-        break;
-      }
-      len += bytesRead;
-    }
-    const cuts: number[] = [];
-    let pos = 0;
-    while (pos < len) {
-      const n = cutPoint(buf, pos, len, eof);
-      if (n < 0) break;
-      cuts.push(n);
-      pos += n;
-    }
-    const next = eof ? undefined : take();
-    if (next) buf.copy(next.buffer, 0, pos, len); // the uncut tail starts the next segment
-    const bytes = len - before;
-    len -= pos;
-    yield {slot, cuts, bytes};
-    if (!next) return;
-    ({slot, buffer: buf} = next);
-  }
-}
-
 /** Streams a file (or block device / image) into the writer. */
 export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, path: string, onBytes: (n: number) => void,
   serial = serialiser()): Promise<{chunks: ChunkId[]; size: number}> {
@@ -99,7 +61,6 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
   } catch (e) {
     throw fromSystemError(e, path) ?? e;
   }
-  const take = () => pool.takeSlot(SEGMENT);
   const chunks: ChunkId[] = [];
   let size = 0;
   type Result = Payloads & {chunks: ChunkOut[]; bytes: number};
@@ -109,13 +70,40 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
     onBytes(result.bytes);
     result.done(); // the writer copied what it keeps
   });
+  // Segments are read into shared slots at CHUNK_MAX, behind room for the previous segment's
+  // uncut tail; a worker cuts, hashes and encodes each. Cutting is sequential, so a segment is
+  // handed out once the one before says where its tail starts — by then it is already read.
   const inFlight: Promise<Result>[] = [];
+  let previous: {buffer: Buffer; end: number; cut: Promise<number>} | undefined;
   try {
-    for await (const {slot, cuts, bytes} of segments(handle, take)) {
-      const job = pool.chunks(slot, cuts).then((r) => ({...r, bytes}));
+    for (let eof = false; !eof;) {
+      const {slot, buffer} = pool.takeSlot(STREAM_SLOT);
+      let read = 0;
+      while (read < SEGMENT) {
+        const {bytesRead} = await handle.read(buffer, CHUNK_MAX + read, SEGMENT - read, null);
+        if (bytesRead === 0) {
+          eof = true;
+          break;
+        }
+        read += bytesRead;
+      }
+      let start = CHUNK_MAX;
+      if (previous) {
+        const at = await previous.cut;
+        if (at < 0) {
+          pool.releaseSlot(slot);
+          break; // that segment failed: its result says why
+        }
+        start -= previous.end - at;
+        previous.buffer.copy(buffer, start, at, previous.end);
+      }
+      const {cut, result} = pool.stream(slot, start, CHUNK_MAX + read, eof);
+      const job = result.then((r) => ({...r, bytes: read}));
       job.catch(() => {}); // handled in turn below
       inFlight.push(job);
-      if (inFlight.length >= pool.size) await store(await inFlight.shift()!);
+      previous = {buffer, end: CHUNK_MAX + read, cut};
+      // Never the newest: its slot holds the tail the next segment starts with.
+      if (inFlight.length >= Math.max(2, pool.size)) await store(await inFlight.shift()!);
     }
     while (inFlight.length > 0) await store(await inFlight.shift()!);
   } catch (e) {
