@@ -103,7 +103,7 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
       inFlight.push(job);
       previous = {buffer, end: CHUNK_MAX + read, cut};
       // Never the newest: its slot holds the tail the next segment starts with.
-      if (inFlight.length >= Math.max(2, pool.size)) await store(await inFlight.shift()!);
+      if (inFlight.length >= pool.size + 1) await store(await inFlight.shift()!);
     }
     while (inFlight.length > 0) await store(await inFlight.shift()!);
   } catch (e) {
