@@ -68,12 +68,16 @@ const inkFastText = {
 
 const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
 
-/** Options for esbuild's `build`: the CLI and its chunks into `outdir`. */
+/**
+ * Options for esbuild's `build`: the CLI and its chunks into `outdir`, and
+ * the TUI's copy worker as a second entry point beside cli.js (found by
+ * source/engine/copy/worker-host.ts; it shares the engine's chunks).
+ */
 export function bundleOptions(outdir) {
   return {
     absWorkingDir: ROOT,
     outdir,
-    entryPoints: {cli: 'source/cli.tsx'},
+    entryPoints: {cli: 'source/cli.tsx', 'copy-worker': 'source/engine/copy/copy-worker.ts'},
     bundle: true,
     platform: 'node',
     format: 'esm',

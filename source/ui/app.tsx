@@ -7,7 +7,7 @@
  * several keys acts on each key's true state. The frame is at most rows-1
  * lines tall and follows resizes.
  */
-import React, {useMemo, useRef, useState} from 'react';
+import React, {memo, useMemo, useRef, useState, type ComponentType} from 'react';
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
 import {actionFor, GLOBAL_ACTIONS, matches, type ActionId} from './keymap.js';
 import {keysFrom, type KeyPress} from './keypress.js';
@@ -18,6 +18,7 @@ import {ThemeContext, themeFor, type Theme} from './theme.js';
 import {initialShell, promptDialog, shellReducer, type ShellAction, type ShellState} from './shell-state.js';
 import {ScreenSlotContext, ShellContext, type KeyHandler, type ScreenSlot, type Shell} from './shell-context.js';
 import type {Registry} from './screens/registry.js';
+import type {ScreenProps} from './screens/screen.js';
 import {Breadcrumbs} from './components/breadcrumbs.js';
 import {Footer} from './components/footer.js';
 import {HelpOverlay, helpOverflow} from './components/help-overlay.js';
@@ -106,13 +107,8 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
             const Component = screen?.component;
             return (
               <Box key={entry.key} display={active && !state.help ? 'flex' : 'none'} height={bodyHeight} flexDirection="column" overflow="hidden">
-                <ScreenSlotContext.Provider value={slotFor(entry.key, active)}>
-                  <ScreenBoundary width={columns}>
-                    {Component
-                      ? <Component params={entry.params} width={columns} height={bodyHeight} active={active} />
-                      : <Text>No screen called "{entry.screen}".</Text>}
-                  </ScreenBoundary>
-                </ScreenSlotContext.Provider>
+                <ScreenBody component={Component} name={entry.screen} params={entry.params} slot={slotFor(entry.key, active)}
+                  width={columns} height={bodyHeight} active={active} />
               </Box>
             );
           })}
@@ -128,6 +124,34 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
     </ThemeContext.Provider>
   );
 }
+
+interface ScreenBodyProps {
+  readonly component: ComponentType<ScreenProps<unknown>> | undefined;
+  readonly name: string;
+  readonly params: unknown;
+  readonly slot: ScreenSlot;
+  readonly width: number;
+  readonly height: number;
+  readonly active: boolean;
+}
+
+/**
+ * One screen of the stack. Memoized: a change of the shell alone (help
+ * toggled, status line, dialog, footer) re-renders no screen, so a key that
+ * only touches the shell costs one small render even while a busy screen
+ * (a running copy) or a long stack sits below.
+ */
+const ScreenBody = memo(function ScreenBody({component: Component, name, params, slot, width, height, active}: ScreenBodyProps) {
+  return (
+    <ScreenSlotContext.Provider value={slot}>
+      <ScreenBoundary width={width}>
+        {Component
+          ? <Component params={params} width={width} height={height} active={active} />
+          : <Text>No screen called "{name}".</Text>}
+      </ScreenBoundary>
+    </ScreenSlotContext.Provider>
+  );
+});
 
 function footerFor(s: ShellState, screenActions: readonly ActionId[], override?: readonly ActionId[]) {
   if (s.dialog?.kind === 'confirm') return {actions: ['confirm.yes', 'confirm.no'] as ActionId[], globals: []};

@@ -2,7 +2,10 @@
  * Starting and stopping the TUI in a real terminal. On a TTY it switches to
  * the alternate screen and guarantees the switch back — on quit, on a crash
  * and on SIGINT/SIGTERM/SIGHUP — so the user's shell is never left garbled.
- * Renders at up to 60 fps (held-down keys drop frames at Ink's default 30).
+ * Renders at up to 120 fps: held-down keys drop frames at Ink's default 30,
+ * and a key pressed just after a frame waits out the rest of Ink's interval
+ * (up to 16 ms at 60 fps, beside a copy's ~15 progress frames a second, which
+ * throttle.ts caps on their own).
  * Ink 6.8's `incrementalRendering` is left off: on the copy-progress screen it
  * left stale lines behind in tmux (the e2e copy test caught it).
  * Without a terminal it refuses with a hint instead of hanging on a prompt.
@@ -50,7 +53,7 @@ export async function runTui(element: ReactElement, options: RunOptions = {}): P
     process.exit(EXIT.failure);
   };
   if (fullScreen) stdout.write(ENTER_ALT_SCREEN);
-  const instance = render(element, {stdin, stdout, stderr: options.stderr ?? process.stderr, maxFps: 60, exitOnCtrlC: false});
+  const instance = render(element, {stdin, stdout, stderr: options.stderr ?? process.stderr, maxFps: 120, exitOnCtrlC: false});
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.once(s, onSignal);
   process.once('exit', restore);

@@ -5,13 +5,14 @@
  * sparkline; a status per restore point beside the session log. `x` or
  * Ctrl-C cancels after a confirm (the target stays consistent); at the end a
  * summary, the session is recorded in the history, and Esc leaves. Renders
- * are throttled (≤15/s); the engine yields every 8 MiB, so keys keep working.
+ * are throttled (≤15/s); the copy itself runs in a worker thread
+ * (engine/copy/worker-host.ts), so keys never wait behind reading or hashing.
  */
 import React, {useEffect, useRef} from 'react';
 import {Box, Text} from 'ink';
 import type {CopyEvent} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import {runCopy} from '../../engine/copy/run.js';
+import {runCopyInWorker} from '../../engine/copy/worker-host.js';
 import {isBackhaulError} from '../../engine/errors.js';
 import {recordSession} from '../../engine/jobs/history.js';
 import {ProgressBar} from '../components/progress-bar.js';
@@ -44,7 +45,8 @@ function useCopy(params: ProgressParams) {
       try {
         const [source, target] = await Promise.all([openRepository(params.source), openRepository(params.target)]);
         where = {source: source.location, target: target.location};
-        await runCopy(source, target, params.plan, {signal: controller.current.signal, onEvent: send});
+        // The copy runs in a worker thread: this thread only renders its events and answers keys.
+        await runCopyInWorker(params.source, params.target, params.plan, {signal: controller.current.signal, onEvent: send});
       } catch (e) {
         if (!(isBackhaulError(e) && e.code === 'cancelled')) send({type: 'ui.failed', message: statusFromError(e).message});
       }

@@ -2,12 +2,14 @@
 // the confirm), the target stays consistent and the session is recorded as
 // cancelled; Esc does not leave a running copy; then a copy that finishes,
 // the history listing both sessions, and a session's log. 120x40 and 80x24.
+// The copy runs in a worker thread (nothing commits on the UI's thread).
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {readHistory} from '../../../source/engine/jobs/history.js';
 import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';
 
@@ -57,8 +59,21 @@ test('a copy that finishes shows its summary; H lists both sessions; Enter shows
   await r.waitFor(/web01/);
   await r.press('/web', KEYS.enter, 'c');
   await r.waitFor(/1 restore point to copy/);
-  await r.press(KEYS.enter);
-  let frame = await r.waitFor(/Esc leaves/);
+  // The copy runs in a worker thread: no restore point is committed by code on the UI's thread.
+  const commit = RepositoryWriter.prototype.commitPoint;
+  let commitsOnUiThread = 0;
+  RepositoryWriter.prototype.commitPoint = function (...args) {
+    commitsOnUiThread++;
+    return commit.apply(this, args);
+  };
+  let frame: string;
+  try {
+    await r.press(KEYS.enter);
+    frame = await r.waitFor(/Esc leaves/);
+  } finally {
+    RepositoryWriter.prototype.commitPoint = commit;
+  }
+  assert.equal(commitsOnUiThread, 0, 'the copy ran off the UI thread');
   assert.match(frame, /✓ Copy finished: 1 copied, 0 skipped, 0 failed/);
   assert.match(frame, /✓ web01 11-22 09:30\s+copied/);
   assert.match(frame, /H history {2}Esc back/);
