@@ -108,7 +108,7 @@ async function copyPoint(source: Repository, target: Repository, writer: Reposit
   const startBytes = writer.stats.bytesAdded;
   for (const disk of point.disks) {
     const needed = disk.chunks.filter((id) => !writer.has(id));
-    const total = needed.reduce((s, id) => s + (source.index.get(id)?.length ?? 0), 0);
+    const total = needed.reduce((s, id) => s + source.index.lengthOf(id), 0);
     let done = 0;
     let chunksDone = 0;
     let lastEmit = 0;
