@@ -4,8 +4,13 @@
  * SHA-256 of its bytes against its id, plus its trailer against the blobs the
  * index names (about 1.5 GB/s a core); blobs picked out of a pack, and every
  * blob of a pack whose hash does not match, are decoded and hashed one by
- * one, so a damaged chunk is named and the sound ones still usable. The
- * worker source is inline so it loads the same way from the bundle and tests.
+ * one, so a damaged chunk is named and the sound ones still usable. A pack
+ * copy already in place on the target is only checked (checkFile): hashed
+ * through a small reused buffer, with no pack-sized memory. The workers also
+ * decode and scan a copy plan's file-tree chunks (treeChunk). Pooled buffers
+ * are taken only when a worker is free, so no more of them are touched than
+ * there are workers (fresh memory costs a page fault per 4 KiB). The worker
+ * source is inline so it loads the same way from the bundle and tests.
  */
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
