@@ -2,6 +2,7 @@
 import {usageError} from '../engine/errors.js';
 import {planCopy, refuseIfTooBig, type CopyPlan} from '../engine/copy/plan.js';
 import {runCopy} from '../engine/copy/run.js';
+import {VerifyPool} from '../engine/util/verify-pool.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {recordSession} from '../engine/jobs/history.js';
 import {flag, str, strs, type Command, type CommandContext} from './command.js';
@@ -79,29 +80,35 @@ enough space (nothing written), 11 target locked, 130 cancelled.
   positionals: true,
   async run(ctx, values, positionals) {
     if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
-    const source = await openRepoArg(str(values, 'from'), '--from');
-    const target = await openRepoArg(str(values, 'to'), '--to');
-    await requireCopyRights(source, target);
-    const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
-    const plan = await planCopy(source, target, {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes});
-    const json = flag(values, 'json');
-    if (flag(values, 'dry-run')) {
-      if (json) printJson(ctx, planJson(plan));
-      else ctx.out.write(describePlan(plan));
-      return plan.fits ? 0 : 14;
+    // One set of verify workers for the plan and the run, started first: they load while the indexes do.
+    const pool = new VerifyPool();
+    try {
+      const source = await openRepoArg(str(values, 'from'), '--from');
+      const target = await openRepoArg(str(values, 'to'), '--to');
+      await requireCopyRights(source, target);
+      const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
+      const plan = await planCopy(source, target, {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes}, {pool});
+      const json = flag(values, 'json');
+      if (flag(values, 'dry-run')) {
+        if (json) printJson(ctx, planJson(plan));
+        else ctx.out.write(describePlan(plan));
+        return plan.fits ? 0 : 14;
+      }
+      refuseIfTooBig(plan);
+      if (!json) ctx.err.write(describePlan(plan));
+      return await runWithProgress(ctx, source, target, plan, json, Number(str(values, 'concurrency') ?? 8), Number(str(values, 'wait') ?? 0), pool);
+    } finally {
+      await pool.close();
     }
-    refuseIfTooBig(plan);
-    if (!json) ctx.err.write(describePlan(plan));
-    return runWithProgress(ctx, source, target, plan, json, Number(str(values, 'concurrency') ?? 8), Number(str(values, 'wait') ?? 0));
   },
 };
 
-async function runWithProgress(ctx: CommandContext, source: Awaited<ReturnType<typeof openRepoArg>>, target: Awaited<ReturnType<typeof openRepoArg>>, plan: CopyPlan, json: boolean, concurrency: number, wait: number): Promise<number> {
+async function runWithProgress(ctx: CommandContext, source: Awaited<ReturnType<typeof openRepoArg>>, target: Awaited<ReturnType<typeof openRepoArg>>, plan: CopyPlan, json: boolean, concurrency: number, wait: number, pool: VerifyPool): Promise<number> {
   const view = createProgress(ctx.err, json);
   let summary: CopySummary | undefined;
   try {
     summary = await runCopy(source, target, plan, {
-      signal: ctx.signal, concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : 8, waitMs: wait * 1000,
+      signal: ctx.signal, concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : 8, waitMs: wait * 1000, pool,
       onEvent: (e) => {
         if (e.type === 'copy.stats') view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}`});
         else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});

@@ -8,7 +8,11 @@
 import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupRecord, DiskManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
+import type {ChunkId} from '../ids.js';
+import {packKey} from '../repository/pack.js';
+import {TreeIdCollector} from '../repository/tree-ids.js';
 import {formatBytes} from '../util/format.js';
+import {VerifyPool} from '../util/verify-pool.js';
 import {explicitPointIds, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
 
 export interface PlannedDisk {
@@ -84,25 +88,58 @@ export interface CopyPlan {
 /** Per-chunk bookkeeping overhead in packs and index files, for the free-space check. */
 const CHUNK_OVERHEAD = 160;
 
-async function diskChunks(source: Repository, disk: DiskManifest, cache: Map<string, string[]>): Promise<string[]> {
+/**
+ * The chunks a disk needs, tree chunks first. A file tree is scanned for ids
+ * (tree-ids.ts) rather than parsed; from a local directory the pool's workers
+ * read, verify and scan its chunks on both cores. A tree chunk they cannot
+ * handle is read here, which names what is wrong with it.
+ */
+async function diskChunks(source: Repository, disk: DiskManifest, cache: Map<string, string[]>, pool: VerifyPool): Promise<string[]> {
   if (disk.image) return [...new Set(disk.image.chunks)];
-  const key = (disk.tree ?? []).join(',');
+  const tree = disk.tree ?? [];
+  const key = tree.join(',');
   let chunks = cache.get(key);
-  if (!chunks) {
-    const set = new Set<string>(disk.tree ?? []);
-    for await (const batch of source.readTreeBatches(disk)) for (const entry of batch) for (const id of entry.chunks ?? []) set.add(id);
-    cache.set(key, (chunks = [...set]));
+  if (chunks) return chunks;
+  const local = (source.storage as {localPath?: (key: string) => string}).localPath?.bind(source.storage);
+  const scans = tree.map((id) => {
+    const loc = source.index.get(id);
+    if (!local || !loc) return Promise.resolve(undefined);
+    const p = pool.treeChunk({path: local(packKey(loc.pack))}, [id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
+    p.catch(() => {});
+    return p;
+  });
+  const collector = new TreeIdCollector();
+  for (const id of tree) collector.ids.add(id);
+  for (const [i, id] of tree.entries()) {
+    const scanned = await scans[i];
+    if (scanned) collector.add(scanned.head, scanned.ids, scanned.tail);
+    else collector.addChunk(await source.readChunk(id as ChunkId));
   }
+  cache.set(key, (chunks = [...collector.finish()]));
   return chunks;
 }
 
-export async function planCopy(source: Repository, target: Repository, selection: Selection): Promise<CopyPlan> {
+export interface PlanOptions {
+  /** Workers to read file trees with (else the plan starts its own). */
+  pool?: VerifyPool;
+}
+
+export async function planCopy(source: Repository, target: Repository, selection: Selection, options: PlanOptions = {}): Promise<CopyPlan> {
   if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
+  const pool = options.pool ?? new VerifyPool();
+  try {
+    return await makePlan(source, target, selection, pool);
+  } finally {
+    if (!options.pool) await pool.close();
+  }
+}
+
+async function makePlan(source: Repository, target: Repository, selection: Selection, pool: VerifyPool): Promise<CopyPlan> {
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
   const counted = new Set<string>();
   const trees = new Map<string, string[]>();
-  const sizeOf = (id: string) => source.index.get(id)?.length ?? 0;
+  const sizeOf = (id: string) => source.index.lengthOf(id);
   const plan: CopyPlan = {
     source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],
     pointsToCopy: 0, pointsSkipped: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
@@ -134,7 +171,7 @@ export async function planCopy(source: Repository, target: Repository, selection
         for (const disk of node.disks) {
           let chunks: string[];
           try {
-            chunks = await diskChunks(source, disk, trees);
+            chunks = await diskChunks(source, disk, trees, pool);
           } catch (e) {
             if (!(isBackhaulError(e) && e.code === 'corrupt')) throw e;
             point.failure ??= `${node.name}/${disk.name}: ${e.message}`;

@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Source reads in flight (default 8). */
   concurrency?: number;
   waitMs?: number;
+  /** Workers to verify with (else the run starts its own): the plan's, already warm. */
+  pool?: VerifyPool;
 }
 
 function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupRecord | undefined, nodes: Set<string>): BackupRecord {
@@ -50,7 +52,7 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
   emit({type: 'copy.start', plan});
   const ticker = setInterval(() => emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes}), 250);
   let writer: RepositoryWriter | undefined;
-  const pool = new VerifyPool();
+  const pool = options.pool ?? new VerifyPool();
   try {
     if (plan.pointsToCopy > 0) writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {signal: options.signal, waitMs: options.waitMs});
     for (const backup of plan.backups) {
@@ -89,7 +91,7 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
   } finally {
     clearInterval(ticker);
     await writer?.close();
-    await pool.close();
+    if (!options.pool) await pool.close();
   }
   finish(summary, clock, writer);
   emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes});
@@ -108,7 +110,7 @@ async function copyPoint(source: Repository, target: Repository, writer: Reposit
   const startBytes = writer.stats.bytesAdded;
   for (const disk of point.disks) {
     const needed = disk.chunks.filter((id) => !writer.has(id));
-    const total = needed.reduce((s, id) => s + (source.index.get(id)?.length ?? 0), 0);
+    const total = needed.reduce((s, id) => s + source.index.lengthOf(id), 0);
     let done = 0;
     let chunksDone = 0;
     let lastEmit = 0;

@@ -15,7 +15,7 @@
  * unverified reaches the target (FORMAT.md, "Copying").
  */
 import {corrupt, cancelled, isBackhaulError} from '../errors.js';
-import type {ChunkId, PackId} from '../ids.js';
+import type {PackId} from '../ids.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
@@ -68,12 +68,13 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   const byPack = new Map<string, BlobEntry[]>();
   for (const id of ids) {
     if (wanted.has(id) || writer.has(id)) continue;
-    const loc = source.index.get(id);
-    if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
+    const blob = source.index.blobOf(id);
+    const pack = source.index.packOf(id);
+    if (!blob || !pack) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
     wanted.add(id);
-    let list = byPack.get(loc.pack);
-    if (!list) byPack.set(loc.pack, (list = []));
-    list.push([id as ChunkId, loc.offset, loc.length, loc.rawLength, loc.encoding as 0 | 1]);
+    let list = byPack.get(pack);
+    if (!list) byPack.set(pack, (list = []));
+    list.push(blob);
   }
   const {clock, pool} = options;
   const from = source.storage as Extras;
@@ -113,10 +114,9 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     }
     open.add(staged);
     const t1 = performance.now();
-    const copy = await pool.verifyFile(staged.path, pack, whole);
+    const sound = await pool.checkFile(staged.path, pack, whole);
     clock.add('hashing', t1);
-    copy?.release();
-    if (copy?.packOk) return staged;
+    if (sound) return staged;
     open.delete(staged);
     await staged.discard();
     return undefined;

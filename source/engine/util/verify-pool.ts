@@ -4,27 +4,41 @@
  * SHA-256 of its bytes against its id, plus its trailer against the blobs the
  * index names (about 1.5 GB/s a core); blobs picked out of a pack, and every
  * blob of a pack whose hash does not match, are decoded and hashed one by
- * one, so a damaged chunk is named and the sound ones still usable. The
- * worker source is inline so it loads the same way from the bundle and tests.
+ * one, so a damaged chunk is named and the sound ones still usable. A pack
+ * copy already in place on the target is only checked (checkFile): hashed
+ * through a small reused buffer, with no pack-sized memory. The workers also
+ * decode and scan a copy plan's file-tree chunks (treeChunk). Pooled buffers
+ * are taken only when a worker is free, so no more of them are touched than
+ * there are workers (fresh memory costs a page fault per 4 KiB). The worker
+ * source is inline so it loads the same way from the bundle and tests.
  */
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
+import {SCAN_TREE_IDS_SOURCE} from '../repository/tree-ids.js';
 
 const WORKER = `
 const {parentPort} = require('node:worker_threads');
 const {createHash} = require('node:crypto');
 const {inflateRawSync} = require('node:zlib');
 const {openSync, readSync, fstatSync, closeSync} = require('node:fs');
+const scanTreeIds = new Function('data', 'start', 'end', ${JSON.stringify(SCAN_TREE_IDS_SOURCE)});
 
 // The blobs a pack's own trailer lists must be exactly the given ones, tiling
 // the pack from offset 0 up to the trailer.
 function layoutOk(data, blobs) {
+  if (data.length < 12) return false;
+  const len = data.readUInt32LE(data.length - 12);
+  const start = data.length - 12 - len;
+  return start >= 0 && layoutOkAt(data.subarray(start), start, blobs);
+}
+
+// The same, given only the pack's end: its trailer, length and magic ('tail'),
+// and where that trailer starts in the pack.
+function layoutOkAt(tail, start, blobs) {
   try {
-    if (data.length < 12 || data.latin1Slice(data.length - 8, data.length) !== 'BHPACK01') return false;
-    const len = data.readUInt32LE(data.length - 12);
-    const start = data.length - 12 - len;
-    if (start < 0) return false;
-    const listed = JSON.parse(data.utf8Slice(start, data.length - 12)).blobs;
+    if (tail.length < 12 || tail.latin1Slice(tail.length - 8, tail.length) !== 'BHPACK01') return false;
+    if (tail.readUInt32LE(tail.length - 12) !== tail.length - 12) return false;
+    const listed = JSON.parse(tail.utf8Slice(0, tail.length - 12)).blobs;
     if (!Array.isArray(listed) || listed.length !== blobs.length) return false;
     const want = new Map();
     for (const b of blobs) want.set(b[0], b);
@@ -68,7 +82,88 @@ function readInto(path, buffer) {
   }
 }
 
-parentPort.on('message', ({job, buffer, length, path, packId, blobs, layoutOnly}) => {
+// Tree chunks are read into this worker's own scratch memory (they are small, and not sent back).
+let scratch = new Uint8Array(0);
+function readRange(path, offset, length) {
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 1 << 20));
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, scratch, done, length - done, offset + done);
+      if (n === 0) throw Object.assign(new Error('short read'), {code: 'ESHORT'});
+      done += n;
+    }
+    return Buffer.from(scratch.buffer, 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// A tree chunk: decoded, checked against its id, and scanned for the chunk ids
+// of its complete lines; the partial lines at both ends go back as bytes.
+function treeChunk({job, path, data, blob}) {
+  const [id, off, len, raw, enc] = blob;
+  try {
+    const payload = path ? readRange(path, off, len) : data;
+    const plain = enc === 1 ? inflateRawSync(payload, {maxOutputLength: Math.max(raw, 1), chunkSize: Math.max(1024, Math.min(raw, 1 << 22))}) : payload;
+    if (plain.length !== raw || createHash('sha256').update(plain).digest('hex') !== id) return {job, error: 'hash'};
+    const first = plain.indexOf(10);
+    if (first < 0) return {job, head: plain.slice()};
+    const last = plain.lastIndexOf(10);
+    const ids = scanTreeIds(plain, first + 1, last + 1).join('');
+    return {job, ids, head: plain.slice(0, first), tail: plain.slice(last + 1)};
+  } catch (e) {
+    // The caller reads it again on its own thread, which names the problem.
+    return {job, error: String(e && e.code || e)};
+  }
+}
+
+// A staged copy is only checked, never passed on: it is hashed a slice at a
+// time through a small buffer that stays in the CPU cache, and only its
+// trailer is read whole. No pack-sized memory per check.
+const SLICE = 1 << 20;
+let slice = new Uint8Array(0);
+function checkFile({job, path, packId, blobs}) {
+  let fd;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (slice.length < SLICE) slice = new Uint8Array(SLICE);
+    const hash = createHash('sha256');
+    let done = 0;
+    for (;;) {
+      const n = readSync(fd, slice, 0, SLICE, done);
+      if (n === 0) break;
+      hash.update(n === SLICE ? slice : slice.subarray(0, n));
+      done += n;
+    }
+    if (done !== size || hash.digest('hex') !== packId || size < 12) return {job, packOk: false};
+    const foot = Buffer.alloc(12);
+    readSync(fd, foot, 0, 12, size - 12);
+    const len = foot.readUInt32LE(0);
+    if (len + 12 > size) return {job, packOk: false};
+    const tail = Buffer.alloc(len + 12);
+    if (readSync(fd, tail, 0, len + 12, size - 12 - len) !== len + 12) return {job, packOk: false};
+    // layoutOk checks that the blobs tile the pack up to its trailer: view the tail as the pack's end.
+    return {job, packOk: layoutOkAt(tail, size - 12 - len, blobs)};
+  } catch (e) {
+    return {job, error: String(e && e.code || e)};
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+parentPort.on('message', (message) => {
+  if (message.check) {
+    parentPort.postMessage(checkFile(message));
+    return;
+  }
+  if (message.tree) {
+    parentPort.postMessage(treeChunk(message));
+    return;
+  }
+  let {job, buffer, length, path, packId, blobs, layoutOnly} = message;
   if (path) {
     try {
       ({buffer, length} = readInto(path, buffer));
@@ -115,6 +210,14 @@ export interface Checked {
   release(): void;
 }
 
+/** A tree chunk as the workers return it (see TreeIdCollector.add). */
+export interface TreeChunkIds {
+  ids: string[];
+  head: Buffer;
+  /** Undefined: the chunk holds no line break. */
+  tail?: Buffer;
+}
+
 interface Reply {
   job: number;
   buffer: ArrayBuffer;
@@ -131,7 +234,7 @@ export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly queue: (() => void)[] = [];
-  private readonly pending = new Map<number, {resolve: (r: Reply) => void; reject: (e: unknown) => void}>();
+  private readonly pending = new Map<number, {resolve: (r: unknown) => void; reject: (e: unknown) => void}>();
   private readonly free: ArrayBuffer[] = [];
   private next = 0;
 
@@ -139,7 +242,7 @@ export class VerifyPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER, {eval: true});
       worker.unref();
-      worker.on('message', (m: Reply) => {
+      worker.on('message', (m: {job: number}) => {
         const p = this.pending.get(m.job)!;
         this.pending.delete(m.job);
         p.resolve(m);
@@ -160,14 +263,20 @@ export class VerifyPool {
     this.idle.push(worker);
   }
 
-  private async send(message: {buffer: ArrayBuffer; length: number; path?: string; packId?: string; blobs: BlobRef[]; layoutOnly?: boolean}): Promise<Checked & {error?: string}> {
+  /** `pooled`: the message takes a buffer from the pool, only once a worker is free (so only as many as workers are touched). */
+  private async dispatch<R>(message: {buffer?: ArrayBuffer; [field: string]: unknown}, pooled = false): Promise<R> {
     while (this.idle.length === 0) await new Promise<void>((resolve) => this.queue.push(resolve));
     const worker = this.idle.pop()!;
     const job = this.next++;
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      this.pending.set(job, {resolve, reject});
-      worker.postMessage({job, ...message}, [message.buffer]);
+    if (pooled) message.buffer = this.take();
+    return new Promise<R>((resolve, reject) => {
+      this.pending.set(job, {resolve: resolve as (r: unknown) => void, reject});
+      worker.postMessage({job, ...message}, message.buffer ? [message.buffer] : []);
     });
+  }
+
+  private async send(message: {buffer?: ArrayBuffer; length: number; path?: string; packId?: string; blobs: BlobRef[]; layoutOnly?: boolean}): Promise<Checked & {error?: string}> {
+    const reply = await this.dispatch<Reply>(message, message.buffer === undefined);
     let released = false;
     return {
       data: Buffer.from(reply.buffer, 0, reply.length), packOk: reply.packOk, bad: reply.bad, error: reply.error,
@@ -199,7 +308,7 @@ export class VerifyPool {
    * then reads it through its storage, which reports why).
    */
   async verifyFile(path: string, packId: string | undefined, blobs: BlobRef[]): Promise<Checked | undefined> {
-    const result = await this.send({buffer: this.take(), length: 0, path, packId, blobs});
+    const result = await this.send({length: 0, path, packId, blobs});
     if (result.error === undefined) return result;
     result.release();
     return undefined;
@@ -213,7 +322,7 @@ export class VerifyPool {
    */
   async layout(input: {path: string} | {data: Buffer}, blobs: BlobRef[]): Promise<Checked | undefined> {
     if ('path' in input) {
-      const result = await this.send({buffer: this.take(), length: 0, path: input.path, blobs, layoutOnly: true});
+      const result = await this.send({length: 0, path: input.path, blobs, layoutOnly: true});
       if (result.error === undefined) return result;
       result.release();
       return undefined;
@@ -221,6 +330,32 @@ export class VerifyPool {
     const data = input.data;
     const own = data.byteOffset === 0 && data.buffer.byteLength === data.length && !(data.buffer instanceof SharedArrayBuffer) ? data : Buffer.from(data);
     return this.send({buffer: own.buffer as ArrayBuffer, length: own.length, blobs, layoutOnly: true});
+  }
+
+  /**
+   * Checks a pack file against its id and the listed blobs (as verifyFile)
+   * without keeping its bytes: for a copy already in place beside its key.
+   * Undefined when the file cannot be read.
+   */
+  async checkFile(path: string, packId: string, blobs: BlobRef[]): Promise<boolean | undefined> {
+    const reply = await this.dispatch<{packOk?: boolean; error?: string}>({check: true, path, packId, blobs});
+    return reply.error === undefined ? reply.packOk === true : undefined;
+  }
+
+  /**
+   * Decodes one tree chunk (read from the pack file at `path`, or given as
+   * its stored bytes), checks it against its id, and scans its complete lines
+   * for chunk ids (tree-ids.ts). Undefined if anything is wrong: the caller
+   * then reads the chunk itself, which says what.
+   */
+  async treeChunk(input: {path: string} | {data: Buffer}, blob: BlobRef): Promise<TreeChunkIds | undefined> {
+    const reply = await this.dispatch<{error?: string; ids?: string; head: Uint8Array; tail?: Uint8Array}>({tree: true, ...input, blob});
+    if (reply.error !== undefined) return undefined;
+    const text = reply.ids ?? '';
+    const ids: string[] = new Array(text.length / 64);
+    for (let i = 0; i < ids.length; i++) ids[i] = text.slice(i * 64, i * 64 + 64);
+    const view = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+    return {ids, head: view(reply.head), tail: reply.tail && view(reply.tail)};
   }
 
   async close(): Promise<void> {

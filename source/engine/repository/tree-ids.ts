@@ -1,0 +1,100 @@
+/**
+ * The chunk ids a serialised file tree references (FORMAT.md: NDJSON, one
+ * TreeEntry per line), found without parsing every entry: a copy plan needs
+ * only the `chunks` arrays, and JSON.parse of 60,000 entries (plus the
+ * garbage it leaves) cost it most of a second. The bytes are scanned for the
+ * key `"chunks":[` followed by quoted 64-hex ids, exactly as JSON.stringify
+ * writes them. That key cannot occur inside a JSON string (its quotes would
+ * be escaped), so every match is a key. Anything else — other spacing, a
+ * value that is not such a list — makes the region fall back to JSON.parse
+ * line by line, so the result is always what parsing would give (at most a
+ * superset, if some line repeats the key). Ids are not checked for being hex
+ * here, as parsing would not either: each is looked up in the index, which
+ * holds only valid ids, so a malformed one is reported as a missing chunk.
+ *
+ * The scanner is JavaScript source shared with the verify pool's workers
+ * (verify-pool.ts), which decode and scan tree chunks off the main thread.
+ */
+
+/** Body of `scanTreeIds(data: Buffer, start: number, end: number): string[]`; throws on a line that is not JSON. */
+export const SCAN_TREE_IDS_SOURCE = `
+  const ids = [];
+  let fast = true;
+  let p = start;
+  scan: for (;;) {
+    const q = data.indexOf('"chunks"', p, 'latin1');
+    if (q < 0 || q >= end) break;
+    let i = q + 8;
+    if (data[i] !== 0x3a || data[i + 1] !== 0x5b) { fast = false; break; }
+    i += 2;
+    if (data[i] !== 0x5d) {
+      for (;;) {
+        if (i + 66 > end || data[i] !== 0x22 || data[i + 65] !== 0x22) { fast = false; break scan; }
+        ids.push(data.latin1Slice(i + 1, i + 65));
+        i += 66;
+        if (data[i] === 0x2c) { i++; continue; }
+        if (data[i] === 0x5d) break;
+        fast = false;
+        break scan;
+      }
+    }
+    p = i + 1;
+  }
+  if (fast) return ids;
+  const slow = [];
+  let s = start;
+  while (s < end) {
+    let e = data.indexOf(10, s);
+    if (e < 0 || e > end) e = end;
+    if (e > s) {
+      const entry = JSON.parse(data.toString('utf8', s, e));
+      if (entry && Array.isArray(entry.chunks)) for (const id of entry.chunks) slow.push(String(id));
+    }
+    s = e + 1;
+  }
+  return slow;
+`;
+
+/** The ids in the complete NDJSON lines of data[start, end). */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- one source for this thread and the workers
+export const scanTreeIds = new Function('data', 'start', 'end', SCAN_TREE_IDS_SOURCE) as (data: Buffer, start: number, end: number) => string[];
+
+/**
+ * Collects a tree's ids from its chunks in order, each already split into
+ * the part before its first line break (`head`), the ids of its complete
+ * lines, and the part after its last one (`tail`); lines that span chunks
+ * are joined here.
+ */
+export class TreeIdCollector {
+  readonly ids = new Set<string>();
+  private carry: Buffer[] = [];
+
+  /** `tail` undefined: the chunk holds no line break at all (all of it is `head`). */
+  add(head: Buffer, ids: Iterable<string>, tail: Buffer | undefined): void {
+    if (tail === undefined) {
+      this.carry.push(head);
+      return;
+    }
+    this.line(Buffer.concat([...this.carry, head]));
+    for (const id of ids) this.ids.add(id);
+    this.carry = [tail];
+  }
+
+  /** Adds a decoded tree chunk scanned here (no worker). */
+  addChunk(data: Buffer): void {
+    const first = data.indexOf(10);
+    if (first < 0) return this.add(data, [], undefined);
+    const last = data.lastIndexOf(10);
+    this.add(data.subarray(0, first), scanTreeIds(data, first + 1, last + 1), data.subarray(last + 1));
+  }
+
+  finish(): Set<string> {
+    this.line(Buffer.concat(this.carry));
+    this.carry = [];
+    return this.ids;
+  }
+
+  private line(data: Buffer): void {
+    if (data.length > 0) for (const id of scanTreeIds(data, 0, data.length)) this.ids.add(id);
+  }
+}
