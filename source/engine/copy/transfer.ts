@@ -37,6 +37,7 @@ function packBlobs(source: Repository): Map<string, BlobEntry[]> {
 interface Extras {
   localPath?(key: string): string;
   stage?(key: string, sourcePath: string): Promise<StagedPack>;
+  stageWritten?(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack>;
   checksContentHash?(key: string, size: number): boolean;
 }
 
@@ -104,8 +105,10 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
 
   /** Copies a pack file to the target and verifies the copy; undefined if it did not work out (then it is read). */
   const stage = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+    const source = from.localPath!(packKey(pack));
+    if (to.stageWritten) return stageChecked(pack, source, whole);
     const t0 = performance.now();
-    const staged = await to.stage!(packKey(pack), from.localPath!(packKey(pack))).catch(() => undefined);
+    const staged = await to.stage!(packKey(pack), source).catch(() => undefined);
     clock.add('target write', t0);
     if (!staged) return undefined; // the plain path says why (a missing source pack, a full disk)
     if (finished) {
@@ -120,6 +123,27 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     open.delete(staged);
     await staged.discard();
     return undefined;
+  };
+
+  /**
+   * A worker reads the source pack, checks it (hash and trailer) and only
+   * then writes it beside its target key, past the page cache: one read, one
+   * hash, no read-back. Undefined if it did not work out (the plain path then
+   * reads it and names what is wrong).
+   */
+  const stageChecked = async (pack: string, source: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+    const t0 = performance.now();
+    const staged = await to.stageWritten!(packKey(pack), async (temp) => {
+      if (!(await pool.copyPack(source, temp, pack, whole))) throw new Error('unsound pack');
+    }).catch(() => undefined);
+    clock.add('target write', t0);
+    if (!staged) return undefined;
+    if (finished) {
+      await staged.discard(); // the run ended (failed or cancelled) while this one was being copied
+      return undefined;
+    }
+    open.add(staged);
+    return staged;
   };
 
   /**

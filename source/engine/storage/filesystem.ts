@@ -156,20 +156,26 @@ export class FilesystemStorage implements Storage {
    * durable as a pack put() (see the header); discard() removes it.
    */
   async stage(key: string, sourcePath: string): Promise<StagedPack> {
+    return this.stageWritten(key, async (temp) => {
+      await fs.copyFile(sourcePath, temp, constants.COPYFILE_EXCL);
+      await fs.chmod(temp, FILE_MODE); // copyFile gives the copy the source's mode
+    });
+  }
+
+  /**
+   * Like stage(), with the temporary file beside `key` written by `write`
+   * (which creates it, 0600; a copy's worker writes packs past the page
+   * cache). The file's fsync starts once it is written.
+   */
+  async stageWritten(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack> {
     const path = this.path(key);
     let temp: string | undefined;
     let syncing: Promise<void> | undefined;
     try {
       await this.ensureDir(dirname(path));
       temp = tempName(path);
-      await fs.copyFile(sourcePath, temp, constants.COPYFILE_EXCL);
+      await write(temp);
       const handle = await fs.open(temp, 'r');
-      try {
-        await handle.chmod(FILE_MODE); // copyFile gives the copy the source's mode
-      } catch (e) {
-        await handle.close();
-        throw e;
-      }
       syncing = handle.sync().finally(() => handle.close());
       syncing.catch(() => {}); // reported by the next barrier
     } catch (e) {

@@ -20,7 +20,7 @@ const WORKER = `
 const {parentPort} = require('node:worker_threads');
 const {createHash} = require('node:crypto');
 const {inflateRawSync} = require('node:zlib');
-const {openSync, readSync, fstatSync, closeSync} = require('node:fs');
+const {openSync, readSync, writeSync, fstatSync, closeSync, constants} = require('node:fs');
 const scanTreeIds = new Function('data', 'start', 'end', ${JSON.stringify(SCAN_TREE_IDS_SOURCE)});
 
 // The blobs a pack's own trailer lists must be exactly the given ones, tiling
@@ -154,7 +154,82 @@ function checkFile({job, path, packId, blobs}) {
   }
 }
 
+// A pack copied by this worker to a temporary file beside its target key,
+// past the page cache: read whole into page-aligned memory (a WebAssembly
+// memory starts on a page boundary, which O_DIRECT needs), checked like any
+// pack passed through (its SHA-256 against its id, its trailer against the
+// blobs), and written only if sound — the block-aligned head with O_DIRECT,
+// the tail through the cache. New page-cache pages are the dearest part of a
+// copy on virtual machines that hand freed memory back to their host.
+let aligned = null;
+let directIo = true;
+function alignedBuffer(size) {
+  if (!aligned || aligned.length < size) aligned = Buffer.from(new WebAssembly.Memory({initial: Math.ceil((size + 65536) / 65536)}).buffer);
+  return aligned;
+}
+function writeTemp(temp, data) {
+  const out = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  let done = 0;
+  try {
+    const head = directIo ? data.length - (data.length % 4096) : 0;
+    let direct;
+    if (head > 0) {
+      try {
+        direct = openSync(temp, constants.O_WRONLY | constants.O_DIRECT);
+      } catch (e) {
+        if (e.code !== 'EINVAL') throw e;
+        directIo = false; // the filesystem does not do direct I/O
+      }
+    }
+    if (direct !== undefined) {
+      try {
+        while (done < head) {
+          const n = writeSync(direct, data, done, head - done, done);
+          done += n;
+          if (n === 0 || done % 4096 !== 0) break; // the rest goes through the cache
+        }
+      } catch (e) {
+        if (e.code !== 'EINVAL') throw e;
+        directIo = false;
+      } finally {
+        closeSync(direct);
+      }
+    }
+    while (done < data.length) done += writeSync(out, data, done, data.length - done, done);
+  } finally {
+    closeSync(out);
+  }
+}
+function copyPack({job, source, temp, packId, blobs}) {
+  let fd;
+  try {
+    fd = openSync(source, 'r');
+    const size = fstatSync(fd).size;
+    const buffer = alignedBuffer(size);
+    let length = 0;
+    while (length < size) {
+      const n = readSync(fd, buffer, length, size - length, length);
+      if (n === 0) break;
+      length += n;
+    }
+    closeSync(fd);
+    fd = undefined;
+    const data = buffer.subarray(0, length);
+    if (length !== size || createHash('sha256').update(data).digest('hex') !== packId || !layoutOk(data, blobs)) return {job, packOk: false};
+    writeTemp(temp, data);
+    return {job, packOk: true};
+  } catch (e) {
+    return {job, error: String(e && e.code || e)};
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 parentPort.on('message', (message) => {
+  if (message.copy) {
+    parentPort.postMessage(copyPack(message));
+    return;
+  }
   if (message.check) {
     parentPort.postMessage(checkFile(message));
     return;
@@ -341,6 +416,20 @@ export class VerifyPool {
     const reply = await this.dispatch<{packOk?: boolean; error?: string}>({check: true, path, packId, blobs});
     return reply.error === undefined ? reply.packOk === true : undefined;
   }
+
+  /**
+   * Copies a local pack file to `temp` (which must not exist) if it is sound:
+   * its bytes hash to `packId` and its trailer lists exactly `blobs`. Written
+   * past the page cache where the filesystem allows. False: the source is not
+   * sound and nothing was written; a failure to read or write rejects with
+   * its error code (the temporary file may be left for the caller to remove).
+   */
+  async copyPack(source: string, temp: string, packId: string, blobs: BlobRef[]): Promise<boolean> {
+    const reply = await this.dispatch<{packOk?: boolean; error?: string}>({copy: true, source, temp, packId, blobs});
+    if (reply.error !== undefined) throw Object.assign(new Error(`Copying a pack failed: ${reply.error}`), {code: reply.error});
+    return reply.packOk === true;
+  }
+
 
   /**
    * Decodes one tree chunk (read from the pack file at `path`, or given as
