@@ -13,8 +13,9 @@ const ARENA = 64 * 1024 * 1024;
 const alignedMemory = new WeakSet<ArrayBufferLike>();
 let arena: {buffer: ArrayBuffer; used: number} | undefined;
 
-/** A buffer of `bytes` whose first byte is page-aligned. */
+/** A buffer of `bytes` whose first byte is page-aligned (an ordinary one where WebAssembly is off, e.g. --jitless). */
 export function allocAligned(bytes: number): Buffer {
+  if (typeof WebAssembly === 'undefined') return Buffer.allocUnsafeSlow(bytes);
   const need = Math.ceil(bytes / PAGE) * PAGE;
   if (!arena || arena.used + need > arena.buffer.byteLength) {
     const memory = new WebAssembly.Memory({initial: Math.ceil(Math.max(need, ARENA) / WASM_PAGE)});

@@ -164,7 +164,11 @@ function checkFile({job, path, packId, blobs}) {
 let aligned = null;
 let directIo = true;
 function alignedBuffer(size) {
-  if (!aligned || aligned.length < size) aligned = Buffer.from(new WebAssembly.Memory({initial: Math.ceil((size + 65536) / 65536)}).buffer);
+  if (!aligned || aligned.length < size) {
+    // Without WebAssembly (--jitless) the memory is not aligned: O_DIRECT refuses it and the write goes through the cache.
+    aligned = typeof WebAssembly === 'undefined' ? Buffer.allocUnsafeSlow(size + 65536)
+      : Buffer.from(new WebAssembly.Memory({initial: Math.ceil((size + 65536) / 65536)}).buffer);
+  }
   return aligned;
 }
 function writeTemp(temp, data) {
