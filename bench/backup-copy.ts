@@ -41,8 +41,8 @@ run('restic', ['init', '-q', '-r', rSecondary, '--from-repo', rPrimary, '--copy-
 run('sync', []);
 
 // Both tools read the data from the page cache: whichever ran first would otherwise pay the disk reads.
-const warm = () => sh(`find ${JSON.stringify(data)} -type f -exec cat {} + > /dev/null`);
 const warmRepo = (dir: string) => sh(`find ${JSON.stringify(dir)} -type f -exec cat {} + > /dev/null`);
+const warm = () => warmRepo(data);
 const backup = () => {
   warm();
   const a = bh('agent', 'backup', '--repo', 'primary', '--job', 'bench', '--machine', 'bench-files', '--kind', 'server', '--path', join(data, 'files'), '--json');

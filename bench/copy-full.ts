@@ -10,7 +10,7 @@ import {existsSync, rmSync} from 'node:fs';
 import {loadavg} from 'node:os';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
-import {CLI, duBytes, gib, printTable, run, type Row} from './common.js';
+import {CLI, duBytes, gib, printTable, run, sh, type Row} from './common.js';
 
 const {values} = parseArgs({options: {rounds: {type: 'string', default: '3'}}});
 const work = join(process.cwd(), '.bench', 'work');
@@ -21,7 +21,7 @@ const cpTarget = join(work, 'copy-full-cp');
 const bh = (...args: string[]) => run(process.execPath, [CLI, ...args], env);
 const stamp = Date.now().toString(36);
 // Agent backups write packs past the page cache: read the primary once so every round starts warm.
-run('sh', ['-c', `find ${JSON.stringify(primary)} -type f -exec cat {} + > /dev/null`]);
+sh(`find ${JSON.stringify(primary)} -type f -exec cat {} + > /dev/null`);
 
 const times: Record<'bh' | 'cp' | 'cpSync', number[]> = {bh: [], cp: [], cpSync: []};
 let transferred = 0;

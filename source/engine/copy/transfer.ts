@@ -36,7 +36,6 @@ function packBlobs(source: Repository): Map<string, BlobEntry[]> {
 /** What backends offer beyond the Storage contract: a local directory (FilesystemStorage), S3 (S3Storage). */
 interface Extras {
   localPath?(key: string): string;
-  stage?(key: string, sourcePath: string): Promise<StagedPack>;
   stageWritten?(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack>;
   checksContentHash?(key: string, size: number): boolean;
 }
@@ -80,7 +79,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   const {clock, pool} = options;
   const from = source.storage as Extras;
   const to = writer.repo.storage as Extras;
-  const canStage = from.localPath !== undefined && to.stage !== undefined;
+  const canStage = from.localPath !== undefined && to.stageWritten !== undefined;
   const canSend = to.checksContentHash !== undefined;
   const open = new Set<StagedPack>();
   let finished = false;
@@ -103,41 +102,20 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     return checked;
   };
 
-  /** Copies a pack file to the target and verifies the copy; undefined if it did not work out (then it is read). */
-  const stage = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
-    const source = from.localPath!(packKey(pack));
-    if (to.stageWritten) return stageChecked(pack, source, whole);
-    const t0 = performance.now();
-    const staged = await to.stage!(packKey(pack), source).catch(() => undefined);
-    clock.add('target write', t0);
-    if (!staged) return undefined; // the plain path says why (a missing source pack, a full disk)
-    if (finished) {
-      await staged.discard(); // the run ended (failed or cancelled) while this one was being copied
-      return undefined;
-    }
-    open.add(staged);
-    const t1 = performance.now();
-    const sound = await pool.checkFile(staged.path, pack, whole);
-    clock.add('hashing', t1);
-    if (sound) return staged;
-    open.delete(staged);
-    await staged.discard();
-    return undefined;
-  };
-
   /**
    * A worker reads the source pack, checks it (hash and trailer) and only
    * then writes it beside its target key, past the page cache: one read, one
    * hash, no read-back. Undefined if it did not work out (the plain path then
    * reads it and names what is wrong).
    */
-  const stageChecked = async (pack: string, source: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+  const stage = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+    const source = from.localPath!(packKey(pack));
     const t0 = performance.now();
     const staged = await to.stageWritten!(packKey(pack), async (temp) => {
       if (!(await pool.copyPack(source, temp, pack, whole))) throw new Error('unsound pack');
     }).catch(() => undefined);
     clock.add('target write', t0);
-    if (!staged) return undefined;
+    if (!staged) return undefined; // the plain path says why (a damaged or missing source pack, a full disk)
     if (finished) {
       await staged.discard(); // the run ended (failed or cancelled) while this one was being copied
       return undefined;

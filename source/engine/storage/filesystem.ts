@@ -149,23 +149,10 @@ export class FilesystemStorage implements Storage {
   }
 
   /**
-   * Copies a local file (a pack of another repository) to a temporary file
-   * beside `key` in the kernel (copy_file_range: no pass through user memory,
-   * which on some VMs costs more than the copy itself), and starts its fsync.
-   * The caller checks the copy at `path`; commit() renames it into place, as
-   * durable as a pack put() (see the header); discard() removes it.
-   */
-  async stage(key: string, sourcePath: string): Promise<StagedPack> {
-    return this.stageWritten(key, async (temp) => {
-      await fs.copyFile(sourcePath, temp, constants.COPYFILE_EXCL);
-      await fs.chmod(temp, FILE_MODE); // copyFile gives the copy the source's mode
-    });
-  }
-
-  /**
-   * Like stage(), with the temporary file beside `key` written by `write`
-   * (which creates it, 0600; a copy's worker writes packs past the page
-   * cache). The file's fsync starts once it is written.
+   * A temporary file beside `key`, written by `write` (which creates it,
+   * 0600: a copy's worker writes a pack it checked, past the page cache), and
+   * its fsync started. The caller commits it (renamed into place, as durable
+   * as a pack put(): see the header) or discards it (removed).
    */
   async stageWritten(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack> {
     const path = this.path(key);

@@ -35,7 +35,7 @@ export interface ReadableStorage {
 }
 
 /**
- * A file written beside its key but not yet under it (FilesystemStorage.stage):
+ * A file written beside its key but not yet under it (FilesystemStorage.stageWritten):
  * the caller checks `path`, then commits it (renamed into place, durable like
  * a pack put) or discards it.
  */

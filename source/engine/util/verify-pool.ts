@@ -4,9 +4,9 @@
  * SHA-256 of its bytes against its id, plus its trailer against the blobs the
  * index names (about 1.5 GB/s a core); blobs picked out of a pack, and every
  * blob of a pack whose hash does not match, are decoded and hashed one by
- * one, so a damaged chunk is named and the sound ones still usable. A pack
- * copy already in place on the target is only checked (checkFile): hashed
- * through a small reused buffer, with no pack-sized memory. The workers also
+ * one, so a damaged chunk is named and the sound ones still usable. Between
+ * two directories a worker copies a pack itself once it checked it
+ * (copyPack), past the page cache. The workers also
  * decode and scan a copy plan's file-tree chunks (treeChunk). Pooled buffers
  * are taken only when a worker is free, so no more of them are touched than
  * there are workers (fresh memory costs a page fault per 4 KiB). The worker
@@ -119,41 +119,6 @@ function treeChunk({job, path, data, blob}) {
   }
 }
 
-// A staged copy is only checked, never passed on: it is hashed a slice at a
-// time through a small buffer that stays in the CPU cache, and only its
-// trailer is read whole. No pack-sized memory per check.
-const SLICE = 1 << 20;
-let slice = new Uint8Array(0);
-function checkFile({job, path, packId, blobs}) {
-  let fd;
-  try {
-    fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    if (slice.length < SLICE) slice = new Uint8Array(SLICE);
-    const hash = createHash('sha256');
-    let done = 0;
-    for (;;) {
-      const n = readSync(fd, slice, 0, SLICE, done);
-      if (n === 0) break;
-      hash.update(n === SLICE ? slice : slice.subarray(0, n));
-      done += n;
-    }
-    if (done !== size || hash.digest('hex') !== packId || size < 12) return {job, packOk: false};
-    const foot = Buffer.alloc(12);
-    readSync(fd, foot, 0, 12, size - 12);
-    const len = foot.readUInt32LE(0);
-    if (len + 12 > size) return {job, packOk: false};
-    const tail = Buffer.alloc(len + 12);
-    if (readSync(fd, tail, 0, len + 12, size - 12 - len) !== len + 12) return {job, packOk: false};
-    // layoutOk checks that the blobs tile the pack up to its trailer: view the tail as the pack's end.
-    return {job, packOk: layoutOkAt(tail, size - 12 - len, blobs)};
-  } catch (e) {
-    return {job, error: String(e && e.code || e)};
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 // A pack copied by this worker to a temporary file beside its target key,
 // past the page cache: read whole into page-aligned memory (a WebAssembly
 // memory starts on a page boundary, which O_DIRECT needs), checked like any
@@ -232,10 +197,6 @@ function copyPack({job, source, temp, packId, blobs}) {
 parentPort.on('message', (message) => {
   if (message.copy) {
     parentPort.postMessage(copyPack(message));
-    return;
-  }
-  if (message.check) {
-    parentPort.postMessage(checkFile(message));
     return;
   }
   if (message.tree) {
@@ -409,16 +370,6 @@ export class VerifyPool {
     const data = input.data;
     const own = data.byteOffset === 0 && data.buffer.byteLength === data.length && !(data.buffer instanceof SharedArrayBuffer) ? data : Buffer.from(data);
     return this.send({buffer: own.buffer as ArrayBuffer, length: own.length, blobs, layoutOnly: true});
-  }
-
-  /**
-   * Checks a pack file against its id and the listed blobs (as verifyFile)
-   * without keeping its bytes: for a copy already in place beside its key.
-   * Undefined when the file cannot be read.
-   */
-  async checkFile(path: string, packId: string, blobs: BlobRef[]): Promise<boolean | undefined> {
-    const reply = await this.dispatch<{packOk?: boolean; error?: string}>({check: true, path, packId, blobs});
-    return reply.error === undefined ? reply.packOk === true : undefined;
   }
 
   /**
