@@ -3,9 +3,9 @@
 // The options live in bundle.mjs, shared with the tests.
 import {build} from 'esbuild';
 import {chmod, rm} from 'node:fs/promises';
-import {bundleOptions} from './bundle.mjs';
+import {buildBundles} from './bundle.mjs';
 
 // Old chunks have hashed names: without this, dist/lib grows at every build.
 await rm('dist', {recursive: true, force: true});
-await build(bundleOptions('dist'));
+await buildBundles(build, 'dist');
 await chmod('dist/cli.js', 0o755);

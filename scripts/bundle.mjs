@@ -1,7 +1,8 @@
 // The esbuild options of the shipped bundle, shared by `npm run build`
 // (scripts/build.mjs) and the tests' private bundles (test/helpers/demo-cache.ts),
 // so that the end-to-end tests drive exactly what users run.
-import {readFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
+import vm from 'node:vm';
 import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -66,6 +67,48 @@ const inkFastText = {
   },
 };
 
+// The TUI's CommonJS bundle (see tuiBundleOptions) cannot hold top-level await.
+// yoga-layout awaits its WebAssembly at the top of its entry: here the entry
+// starts that load, hands the promise to the bundle loader (__backhaulPending,
+// awaited before the bundle's exports are used) and fills the exported object
+// in place, which Ink only reads when it lays out a frame. Yoga decodes its
+// embedded module through `fetch` when fetch exists, and Node's first fetch
+// loads its whole HTTP client (~60 ms): fetch is hidden until the load is done.
+const yogaDir = resolve(ROOT, 'node_modules/yoga-layout/dist/src');
+const yogaWithoutAwait = {
+  name: 'yoga-without-await',
+  setup(build) {
+    build.onResolve({filter: /^yoga-layout$/}, () => ({path: 'yoga-layout', namespace: 'yoga-without-await'}));
+    build.onLoad({filter: /.*/, namespace: 'yoga-without-await'}, () => ({resolveDir: yogaDir, loader: 'js', contents: `
+      import loadYoga from '../binaries/yoga-wasm-base64-esm.js';
+      import wrapAssembly from './wrapAssembly.js';
+      export * from './generated/YGEnums.js';
+      const Yoga = {};
+      const fetch = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+      const hide = fetch?.configurable === true;
+      if (hide) Object.defineProperty(globalThis, 'fetch', {value: undefined, configurable: true, writable: true});
+      __backhaulPending.push(loadYoga().then((lib) => Object.assign(Yoga, wrapAssembly(lib)))
+        .finally(() => hide && Object.defineProperty(globalThis, 'fetch', fetch)));
+      export default Yoga;`}));
+  },
+};
+
+// Ink's reconciler awaits, at its top level, its devtools and its package.json,
+// both only when DEV is "true" (never in these bundles: see \`define\`).
+const INK_DEV_AWAITS = ["await import('./devtools.js');", '? await loadPackageJson()'];
+const inkWithoutDevAwaits = {
+  name: 'ink-without-dev-awaits',
+  setup(build) {
+    build.onLoad({filter: /node_modules\/ink\/build\/reconciler\.js$/}, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!INK_DEV_AWAITS.every((text) => source.includes(text))) {
+        return {errors: [{text: `${args.path} no longer awaits its devtools as expected: update scripts/bundle.mjs`}]};
+      }
+      return {loader: 'js', contents: source.replace(INK_DEV_AWAITS[0], '').replace(INK_DEV_AWAITS[1], '? undefined')};
+    });
+  },
+};
+
 const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
 
 /**
@@ -94,4 +137,44 @@ export function bundleOptions(outdir) {
     sourcemap: 'linked',
     minify: process.env.BACKHAUL_NO_MINIFY !== '1',
   };
+}
+
+/**
+ * The TUI (source/commands/tui.ts and everything it uses) as one CommonJS
+ * file, `tui.cjs`, beside cli.js: V8 can cache a script's compiled code
+ * between runs, not an ES module's on Node 20 (source/boot/code-cache.ts runs
+ * it, and says what the extra names below are).
+ */
+export function tuiBundleOptions(outdir) {
+  const base = bundleOptions(outdir);
+  return {
+    ...base,
+    entryPoints: {tui: 'source/commands/tui.ts'},
+    format: 'cjs',
+    splitting: false,
+    chunkNames: undefined,
+    // One function expression, compiled as is by source/boot/code-cache.ts and called with these
+    // names' values in this order (its BUNDLE_PARAMS).
+    banner: {js: `(function (${BUNDLE_PARAMS.join(', ')}) {`},
+    footer: {js: '})'},
+    outExtension: {'.js': '.cjs'},
+    // A script run by node:vm has no loader for import(): esbuild turns the ones left (node: built-ins) into require.
+    supported: {'dynamic-import': false},
+    define: {...base.define, 'import.meta.url': '__backhaulMetaUrl', 'import.meta.resolve': '__backhaulNoResolve'},
+    plugins: [...base.plugins, yogaWithoutAwait, inkWithoutDevAwaits],
+  };
+}
+
+const BUNDLE_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__backhaulMetaUrl', '__backhaulPending', '__backhaulNoResolve'];
+
+/**
+ * Both builds into `outdir` (what scripts/build.mjs ships and the tests drive),
+ * and the TUI's seed code cache, `tui.cjs.v8cache`: the parse of the bundle by
+ * this Node, which a first run uses (a later run has its own, fuller cache).
+ */
+export async function buildBundles(build, outdir) {
+  await Promise.all([build(bundleOptions(outdir)), build(tuiBundleOptions(outdir))]);
+  const file = resolve(ROOT, outdir, 'tui.cjs');
+  const script = new vm.Script(await readFile(file, 'utf8'), {filename: file});
+  await writeFile(`${file}.v8cache`, script.createCachedData(), {mode: 0o644});
 }

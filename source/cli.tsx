@@ -5,7 +5,6 @@
  * imported lazily so the common paths start fast.
  */
 import {parseArgs} from 'node:util';
-import {loadTui} from './ui/preload.js';
 
 const VERSION = '0.1.0';
 const argv = process.argv.slice(2);
@@ -29,17 +28,17 @@ async function main(): Promise<number> {
     process.stdout.write(`backhaul ${VERSION}\n`);
     return 0;
   }
-  if ((argv.length === 0 || argv[0] === '--demo') && !viaSudo()) {
-    // The TUI's code starts loading now, in parallel with what follows (its first frame is timed).
-    loadTui().catch(() => {}); // a failure surfaces where openTui awaits it
-  }
-  const {printError} = await import('./commands/render/output.js');
   if (argv.length === 0 || argv[0] === '--demo') {
-    // The command table is not loaded on this path.
-    if (viaSudo()) return printError(process.stderr, await sudoRefused('the terminal UI'));
-    const {openTui} = await import('./commands/tui.js');
+    // Neither the command table nor the CLI's printers are loaded on this path (its first frame is timed).
+    if (viaSudo()) {
+      const {printError} = await import('./commands/render/output.js');
+      return printError(process.stderr, await sudoRefused('the terminal UI'));
+    }
+    const {loadTui} = await import('./boot/load-tui.js');
+    const {openTui} = await loadTui();
     return openTui(argv);
   }
+  const {printError} = await import('./commands/render/output.js');
   const {findCommand, topHelp} = await import('./commands/index.js');
   const {usageError} = await import('./engine/errors.js');
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {

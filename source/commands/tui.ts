@@ -4,7 +4,7 @@
  * one sentence and a hint with its exit code, like any command's error.
  */
 import {listRepositories} from '../engine/jobs/settings.js';
-import {loadTui} from '../ui/preload.js';
+import {startTui} from '../ui/start.js';
 import {printError} from './render/output.js';
 
 export async function openTui(argv: string[]): Promise<number> {
@@ -14,7 +14,6 @@ export async function openTui(argv: string[]): Promise<number> {
       const {ensureDemo} = await import('./demo.js');
       await ensureDemo(process.stderr, false);
     }
-    const {startTui} = await loadTui();
     return await startTui();
   } catch (e) {
     return printError(process.stderr, e);

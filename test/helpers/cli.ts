@@ -1,6 +1,6 @@
 /**
- * Runs the built CLI (dist/cli.js) as a child process with its own XDG config
- * and data dirs, so tests never see or touch the user's registered
+ * Runs the built CLI (dist/cli.js) as a child process with its own XDG config,
+ * data and cache dirs, so tests never see or touch the user's registered
  * repositories. Builds dist/ first when it is missing or older than source/.
  * Not a test file (no `.test.` in the name).
  */
@@ -46,7 +46,7 @@ export interface CliResult {
 export function cliEnv(home: string): NodeJS.ProcessEnv {
   mkdirSync(join(home, 'config'), {recursive: true});
   mkdirSync(join(home, 'data'), {recursive: true});
-  return {...process.env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), NO_COLOR: '1'};
+  return {...process.env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), NO_COLOR: '1'};
 }
 
 /** Starts the CLI; the caller may kill it. */

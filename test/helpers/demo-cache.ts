@@ -101,8 +101,8 @@ export function cliPath(): Promise<string> {
     const dir = await once(join(CACHE, name), async (partial) => {
       const {build} = await import('esbuild');
       // The shipped bundle's own options (plugins included): the tests drive what users run.
-      const {bundleOptions} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
-      await build(bundleOptions(partial));
+      const {buildBundles} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
+      await buildBundles(build, partial);
     });
     await prune('cli-', name);
     return join(dir, 'cli.js');
@@ -149,7 +149,7 @@ export function collect(child: ChildProcess, timeoutMs = 300_000): Promise<Resul
 }
 
 function makeWorkspace(dir: string, cli: string): Workspace {
-  const env = {...process.env, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), NO_COLOR: '1', FORCE_COLOR: '0'};
+  const env = {...process.env, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1', FORCE_COLOR: '0'};
   const demo = join(dir, 'data', 'backhaul', 'demo');
   const spawnCli = (args: string[]) => spawn(process.execPath, [cli, ...args], {env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
   const ws: Workspace = {

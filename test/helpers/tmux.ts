@@ -64,6 +64,7 @@ export class TmuxSession {
     const dir = mkdtempSync(join(tmpdir(), 'bh-tmux-'));
     env.XDG_CONFIG_HOME ??= join(dir, 'config');
     env.XDG_DATA_HOME ??= join(dir, 'data');
+    env.XDG_CACHE_HOME ??= join(dir, 'cache');
     const assignments = Object.entries(env).filter(([k, v]) => v !== undefined && k !== 'CI').map(([k, v]) => `${k}=${v}`);
     const unset = ['CI', ...Object.entries(env).filter(([, v]) => v === undefined).map(([k]) => k)].flatMap((k) => ['-u', k]);
     const argv = ['env', ...unset, ...assignments, ...options.command];
