@@ -83,8 +83,11 @@ enough space (nothing written), 11 target locked, 130 cancelled.
     // One set of verify workers for the plan and the run, started first: they load while the indexes do.
     const pool = new VerifyPool();
     try {
-      const source = await openRepoArg(str(values, 'from'), '--from');
-      const target = await openRepoArg(str(values, 'to'), '--to');
+      // Both indexes load at once; should both fail, the source's error is the one reported.
+      const [opened, openedTarget] = await Promise.allSettled([openRepoArg(str(values, 'from'), '--from'), openRepoArg(str(values, 'to'), '--to')]);
+      if (opened.status === 'rejected') throw opened.reason;
+      if (openedTarget.status === 'rejected') throw openedTarget.reason;
+      const [source, target] = [opened.value, openedTarget.value];
       await requireCopyRights(source, target);
       const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
       const plan = await planCopy(source, target, {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes}, {pool});

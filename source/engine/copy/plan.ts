@@ -12,7 +12,7 @@ import type {ChunkId} from '../ids.js';
 import {packKey} from '../repository/pack.js';
 import {TreeIdCollector} from '../repository/tree-ids.js';
 import {formatBytes} from '../util/format.js';
-import {VerifyPool} from '../util/verify-pool.js';
+import {VerifyPool, type TreeChunkIds} from '../util/verify-pool.js';
 import {explicitPointIds, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
 
 export interface PlannedDisk {
@@ -88,26 +88,37 @@ export interface CopyPlan {
 /** Per-chunk bookkeeping overhead in packs and index files, for the free-space check. */
 const CHUNK_OVERHEAD = 160;
 
+/** What a plan has learnt of the source's file trees: whole trees, and each tree chunk as scanned. */
+interface TreeCache {
+  trees: Map<string, string[]>;
+  chunks: Map<string, Promise<TreeChunkIds | undefined>>;
+}
+
 /**
  * The chunks a disk needs, tree chunks first. A file tree is scanned for ids
  * (tree-ids.ts) rather than parsed; from a local directory the pool's workers
- * read, verify and scan its chunks on both cores. A tree chunk they cannot
- * handle is read here, which names what is wrong with it.
+ * read, verify and scan its chunks on both cores, each tree chunk once per
+ * plan (an incremental point's tree shares most of its chunks with the point
+ * before). A tree chunk they cannot handle is read here, which names what is
+ * wrong with it.
  */
-async function diskChunks(source: Repository, disk: DiskManifest, cache: Map<string, string[]>, pool: VerifyPool): Promise<string[]> {
+async function diskChunks(source: Repository, disk: DiskManifest, cache: TreeCache, pool: VerifyPool): Promise<string[]> {
   if (disk.image) return [...new Set(disk.image.chunks)];
   const tree = disk.tree ?? [];
   const key = tree.join(',');
-  let chunks = cache.get(key);
+  let chunks = cache.trees.get(key);
   if (chunks) return chunks;
   const local = (source.storage as {localPath?: (key: string) => string}).localPath?.bind(source.storage);
-  const scans = tree.map((id) => {
+  const scan = (id: string) => {
+    let p = cache.chunks.get(id);
+    if (p) return p;
     const loc = source.index.get(id);
-    if (!local || !loc) return Promise.resolve(undefined);
-    const p = pool.treeChunk({path: local(packKey(loc.pack))}, [id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
+    p = !local || !loc ? Promise.resolve(undefined) : pool.treeChunk({path: local(packKey(loc.pack))}, [id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
     p.catch(() => {});
+    cache.chunks.set(id, p);
     return p;
-  });
+  };
+  const scans = tree.map(scan);
   const collector = new TreeIdCollector();
   for (const id of tree) collector.ids.add(id);
   for (const [i, id] of tree.entries()) {
@@ -115,7 +126,7 @@ async function diskChunks(source: Repository, disk: DiskManifest, cache: Map<str
     if (scanned) collector.add(scanned.head, scanned.ids, scanned.tail);
     else collector.addChunk(await source.readChunk(id as ChunkId));
   }
-  cache.set(key, (chunks = [...collector.finish()]));
+  cache.trees.set(key, (chunks = [...collector.finish()]));
   return chunks;
 }
 
@@ -138,7 +149,7 @@ async function makePlan(source: Repository, target: Repository, selection: Selec
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
   const counted = new Set<string>();
-  const trees = new Map<string, string[]>();
+  const trees: TreeCache = {trees: new Map(), chunks: new Map()};
   const sizeOf = (id: string) => source.index.lengthOf(id);
   const plan: CopyPlan = {
     source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],

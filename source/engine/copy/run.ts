@@ -1,14 +1,15 @@
 /**
- * Runs a copy plan: for each restore point (oldest first), reads from the
- * source only the chunks the target lacks, verifies them as they are read —
- * a pack passed through whole by the SHA-256 of its bytes against its id,
- * which covers every stored byte of every chunk in it; chunks picked out of
- * a pack (or of a pack failing that check) each by decoding and hashing it
- * (transfer.ts, FORMAT.md "Copying") — passes the stored bytes on (no
- * re-compression), then commits the point on the target in the order data →
- * index → backup record → manifest. A point whose source data is damaged
- * fails alone, naming itself; nothing unverified is ever written. Cancel
- * leaves the target consistent.
+ * Runs a copy plan: reads from the source only the chunks the target lacks,
+ * each once, in one pipeline over every point (oldest first) and disk
+ * (transfer.ts); verifies them as they are read — a pack passed through
+ * whole by the SHA-256 of its bytes against its id, which covers every
+ * stored byte of every chunk in it; chunks picked out of a pack (or of a
+ * pack failing that check) each by decoding and hashing it (FORMAT.md
+ * "Copying") — passes the stored bytes on (no re-compression), and commits
+ * each point on the target, as soon as all it needs has landed, in the order
+ * data → index → backup record → manifest. A point whose source data is
+ * damaged fails alone, naming itself; nothing unverified is ever written.
+ * Cancel leaves the target consistent.
  */
 import {BackhaulError, cancelled, isBackhaulError} from '../errors.js';
 import type {BackupId, ChunkId} from '../ids.js';
@@ -16,7 +17,7 @@ import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';
 import {VerifyPool} from '../util/verify-pool.js';
-import {transferChunks} from './transfer.js';
+import {scheduleChunks, transferChunks} from './transfer.js';
 import type {CopyListener, CopyStats, CopySummary, Stage} from './events.js';
 import type {CopyPlan, PlannedBackup, PlannedPoint} from './plan.js';
 import {StatsClock} from './stats.js';
@@ -44,6 +45,14 @@ function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupR
   return {...base, nodes: merged, origin: {...base.origin!, copiedAt: new Date().toISOString()}};
 }
 
+/** A point this run copies, with where its disks start in the run's sequence of segments. */
+interface PointWork {
+  backup: PlannedBackup;
+  point: PlannedPoint;
+  /** Index of its first disk's segment; its disks are the segments [first, first + point.disks.length). */
+  first: number;
+}
+
 export async function runCopy(source: Repository, target: Repository, plan: CopyPlan, options: RunOptions = {}): Promise<CopySummary> {
   const emit = options.onEvent ?? (() => {});
   const clock = new StatsClock(plan.transferBytes);
@@ -55,6 +64,8 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
   const pool = options.pool ?? new VerifyPool();
   try {
     if (plan.pointsToCopy > 0) writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {signal: options.signal, waitMs: options.waitMs});
+    const work: PointWork[] = [];
+    let segments = 0;
     for (const backup of plan.backups) {
       for (const point of backup.points) {
         if (point.action === 'skip') {
@@ -67,21 +78,15 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
           emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: 'already on target (copied meanwhile)', nodes: point.nodes});
           continue;
         }
-        try {
-          if (point.failure) throw new BackhaulError('corrupt', point.failure);
-          await copyPoint(source, target, writer!, backup, point, clock, options, emit, pool);
-          summary.pointsCopied++;
-          emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'copied', nodes: point.nodes});
-        } catch (e) {
-          if (!(isBackhaulError(e) && e.code === 'corrupt')) throw e;
-          const message = `Restore point ${point.id} of ${backup.machine} (${point.time}) was not copied: ${e.message}`;
-          summary.pointsFailed++;
-          summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message});
-          emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'failed', message, nodes: point.nodes});
-          emit({type: 'copy.log', level: 'error', message});
+        if (point.failure) {
+          failPoint(summary, emit, backup, point, point.failure);
+          continue;
         }
+        work.push({backup, point, first: segments});
+        segments += point.disks.length;
       }
     }
+    if (work.length > 0) await copyPoints(source, target, writer!, work, summary, clock, options, emit, pool);
     summary.result = summary.pointsFailed > 0 ? (summary.pointsCopied > 0 ? 'warning' : 'failed') : 'success';
   } catch (e) {
     summary.result = isBackhaulError(e) && e.code === 'cancelled' ? 'cancelled' : 'failed';
@@ -99,41 +104,78 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
   return summary;
 }
 
+function failPoint(summary: CopySummary, emit: CopyListener, backup: PlannedBackup, point: PlannedPoint, reason: string): void {
+  const message = `Restore point ${point.id} of ${backup.machine} (${point.time}) was not copied: ${reason}`;
+  summary.pointsFailed++;
+  summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message});
+  emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'failed', message, nodes: point.nodes});
+  emit({type: 'copy.log', level: 'error', message});
+}
+
 function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWriter | undefined): void {
   const s: CopyStats = clock.snapshot();
   Object.assign(summary, {logicalBytes: s.processedBytes, readBytes: s.readBytes, transferredBytes: s.transferredBytes,
     storedBytes: writer?.stats.bytesAdded ?? 0, seconds: s.seconds, rate: s.rate, bottleneck: s.bottleneck, endedAt: new Date().toISOString()});
 }
 
-async function copyPoint(source: Repository, target: Repository, writer: RepositoryWriter, backup: PlannedBackup, point: PlannedPoint,
+/**
+ * Every point's disks as one sequence of segments through one transfer
+ * pipeline (transfer.ts), oldest point first; each point is committed as
+ * soon as its last disk is done, while the packs of the points after it are
+ * already on their way. A point is committed only if every chunk it needs
+ * is on the target; a damaged source chunk fails the points that need it.
+ */
+async function copyPoints(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], summary: CopySummary,
   clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool): Promise<void> {
-  const startBytes = writer.stats.bytesAdded;
-  for (const disk of point.disks) {
-    const needed = disk.chunks.filter((id) => !writer.has(id));
-    const total = needed.reduce((s, id) => s + source.index.lengthOf(id), 0);
-    let done = 0;
-    let chunksDone = 0;
-    let lastEmit = 0;
-    const progress = (force = false) => {
-      const now = Date.now();
-      if (!force && now - lastEmit < 100) return;
-      lastEmit = now;
-      emit({type: 'copy.disk', backupId: backup.backupId, machine: backup.machine, pointId: point.id, node: disk.node, disk: disk.disk, bytesDone: Math.min(done, total), bytesTotal: total, chunksDone: Math.min(chunksDone, needed.length), chunksTotal: needed.length});
-    };
-    progress(true);
-    await transferChunks(source, writer, needed, {
-      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
-      onBytes: (bytes) => {
-        done += bytes;
-        chunksDone++;
-        progress();
-      },
-    });
-    done = total;
-    chunksDone = needed.length;
-    progress(true);
-    clock.processedBytes += disk.logicalBytes;
-  }
+  const disks = work.flatMap((w) => w.point.disks.map((disk) => ({w, disk})));
+  const schedule = scheduleChunks(source, writer, disks.map(({disk}) => ({ids: disk.chunks})));
+  const progress = disks.map(() => ({done: 0, chunksDone: 0, lastEmit: 0}));
+  const report = (k: number, force = false) => {
+    const now = Date.now();
+    const p = progress[k]!;
+    if (!force && now - p.lastEmit < 100) return;
+    p.lastEmit = now;
+    const {w, disk} = disks[k]!;
+    const total = schedule.scheduled[k]!;
+    emit({type: 'copy.disk', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, node: disk.node, disk: disk.disk,
+      bytesDone: Math.min(p.done, total.bytes), bytesTotal: total.bytes, chunksDone: Math.min(p.chunksDone, total.chunks), chunksTotal: total.chunks});
+  };
+  let nextPoint = 0;
+  const commitReady = async (doneUpTo: number) => {
+    while (nextPoint < work.length && work[nextPoint]!.first + work[nextPoint]!.point.disks.length - 1 <= doneUpTo) {
+      const w = work[nextPoint++]!;
+      const missing = w.point.disks.flatMap((d) => d.chunks).find((id) => !writer.has(id));
+      if (missing !== undefined) {
+        failPoint(summary, emit, w.backup, w.point, schedule.damaged.get(missing) ?? `chunk ${missing.slice(0, 12)} could not be copied from ${source.location}.`);
+        continue;
+      }
+      const stored = w.point.disks.reduce((sum, _, i) => sum + schedule.scheduled[w.first + i]!.bytes, 0);
+      await commitPoint(source, target, writer, w, stored, clock);
+      summary.pointsCopied++;
+      emit({type: 'copy.point', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, status: 'copied', nodes: w.point.nodes});
+    }
+  };
+  await transferChunks(source, writer, schedule, {
+    signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
+    onBytes: (k, bytes, chunks) => {
+      progress[k]!.done += bytes;
+      progress[k]!.chunksDone += chunks;
+      report(k);
+    },
+    onSegmentDone: async (k) => {
+      report(k, true);
+      clock.processedBytes += disks[k]!.disk.logicalBytes;
+      await commitReady(k);
+    },
+  });
+  await commitReady(Infinity); // points with no disks
+  // What landed for points that failed is kept (durable and indexed): a re-run after a repair sends only what was damaged.
+  await writer.flush();
+}
+
+/** Data (already durable or on its way) → index → backup record → manifest. */
+async function commitPoint(source: Repository, target: Repository, writer: RepositoryWriter, w: PointWork, storedBytes: number, clock: StatsClock): Promise<void> {
+  const {backup, point} = w;
   const t3 = performance.now();
   const existing = backupOnTarget(target, backup.backupId);
   const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
@@ -141,7 +183,7 @@ async function copyPoint(source: Repository, target: Repository, writer: Reposit
   const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));
   const manifest: PointManifest = {
     ...point.manifest, nodes: point.manifest.nodes.filter((n) => nodes.has(n.name)),
-    storedBytes: (previous?.storedBytes ?? 0) + writer.stats.bytesAdded - startBytes,
+    storedBytes: (previous?.storedBytes ?? 0) + storedBytes,
     origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
   };
   manifest.logicalBytes = manifest.nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0);

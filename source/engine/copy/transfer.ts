@@ -1,20 +1,27 @@
 /**
- * Moves chunks from a source repository into a target writer, pack by pack.
- * A pack whose chunks are all wanted (and all absent from the target) passes
- * through whole, verified by the SHA-256 of all its bytes against its id —
- * which covers every stored byte of every blob — and its trailer against the
- * index. Between two local directories the file is copied in the kernel to a
- * temporary file beside its key on the target, and it is *that copy* that is
- * read back and hashed before it is renamed into place. To object storage the
- * pack goes up in one PutObject with its id as the signed payload hash, which
- * the server checks before it stores anything: the hash is computed once,
- * there. Otherwise the pack is read once and hashed in memory before it is
- * written. Blobs picked out of a pack, and every blob of a pack that fails
- * its hash, are decoded and hashed one by one: a damaged chunk that is wanted
- * throws 'corrupt' naming it, the sound ones are still copied, and nothing
- * unverified reaches the target (FORMAT.md, "Copying").
+ * Moves chunks from a source repository into a target writer, pack by pack,
+ * for a run's whole sequence of segments (one per restore point and disk, in
+ * the order they are committed): every chunk the target lacks is scheduled
+ * once, by the first segment that needs it, and grouped by the source pack
+ * that holds it, so the packs of one point and of the next stream through
+ * one pipeline with no pause at their boundaries, and a pack whose chunks
+ * are all needed (by whichever points) passes through whole. Each segment is
+ * reported done as soon as every pack holding its chunks has landed, which
+ * is when the run commits it.
+ *
+ * A pack passed through whole is verified by the SHA-256 of all its bytes
+ * against its id — which covers every stored byte of every blob — and its
+ * trailer against the index. Between two local directories a worker reads,
+ * checks and only then writes it beside its key on the target. To object
+ * storage the pack goes up in one PutObject with its id as the signed
+ * payload hash, which the server checks before it stores anything. Otherwise
+ * the pack is read once and hashed in memory before it is written. Blobs
+ * picked out of a pack, and every blob of a pack that fails its hash, are
+ * decoded and hashed one by one: a damaged chunk is left out and reported
+ * (the run fails the points that need it, by name), the sound ones are still
+ * copied, and nothing unverified reaches the target (FORMAT.md, "Copying").
  */
-import {corrupt, cancelled, isBackhaulError} from '../errors.js';
+import {cancelled, corrupt, isBackhaulError} from '../errors.js';
 import type {PackId} from '../ids.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
@@ -48,6 +55,8 @@ interface Job {
   needed: BlobEntry[];
   whole: BlobEntry[];
   passThrough: boolean;
+  /** Where it stands in the pipeline (segments are done once every job up to their last has landed). */
+  index: number;
   /** A pass-through pack already copied to the target and verified there. */
   staged?: StagedPack;
   checked?: Checked;
@@ -58,24 +67,92 @@ export interface TransferOptions {
   concurrency: number;
   clock: StatsClock;
   pool: VerifyPool;
-  /** Called as chunks land: stored bytes read and whether they were new on the target. */
-  onBytes: (bytes: number, added: boolean) => void;
+  /** Stored bytes (and chunks) of segment `segment` landed on the target. */
+  onBytes: (segment: number, bytes: number, chunks: number) => void;
+  /** Every chunk of segments up to `segment` has landed (or was found damaged): called in order, awaited. */
+  onSegmentDone: (segment: number) => Promise<void>;
 }
 
-export async function transferChunks(source: Repository, writer: RepositoryWriter, ids: readonly string[], options: TransferOptions): Promise<void> {
-  const all = packBlobs(source);
-  const wanted = new Set<string>();
-  const byPack = new Map<string, BlobEntry[]>();
-  for (const id of ids) {
-    if (wanted.has(id) || writer.has(id)) continue;
-    const blob = source.index.blobOf(id);
-    const pack = source.index.packOf(id);
-    if (!blob || !pack) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
-    wanted.add(id);
-    let list = byPack.get(pack);
-    if (!list) byPack.set(pack, (list = []));
-    list.push(blob);
+/** What a segment needs: chunk ids, in its order (tree chunks first); ones the target has are skipped. */
+export interface Segment {
+  readonly ids: readonly string[];
+}
+
+/** The run's jobs, and what each segment waits for (see scheduleChunks). */
+export interface Schedule {
+  /** The segment that needs a chunk first (and is credited with it); undefined: not scheduled. */
+  readonly ownerOf: (id: string) => number | undefined;
+  /** The needed blobs of each source pack, packs in pipeline order. */
+  readonly byPack: Map<string, BlobEntry[]>;
+  /** Per segment: the chunks scheduled for it and their stored bytes. */
+  readonly scheduled: readonly {chunks: number; bytes: number}[];
+  /** Per segment: the last job (in pipeline order) it waits for; -1: none. */
+  readonly lastJob: readonly number[];
+  /** Filled by the transfer: chunks not copied because the source holds them damaged, with why. */
+  readonly damaged: Map<string, string>;
+}
+
+/**
+ * Schedules a run's segments: each chunk the target lacks once, under the
+ * segment that needs it first, grouped by the pack that holds it in that
+ * order. Chunks are looked up once each, by their slot in the source index
+ * (a run may go through a million ids here).
+ */
+export function scheduleChunks(source: Repository, writer: RepositoryWriter, segments: readonly Segment[]): Schedule {
+  const index = source.index;
+  const owner = new Int32Array(index.slotCount).fill(-1);
+  const lists: BlobEntry[][] = [];
+  const packOrder = new Map<number, number>();
+  const scheduled = segments.map(() => ({chunks: 0, bytes: 0}));
+  const packs: number[] = [];
+  // A segment waits for the latest job (in pipeline order) holding a chunk of its own, and for every segment before it.
+  const lastJob: number[] = [];
+  let upTo = -1;
+  for (const [k, segment] of segments.entries()) {
+    const mine = scheduled[k]!;
+    for (const id of segment.ids) {
+      const slot = index.slotOf(id);
+      if (slot >= 0 && owner[slot] !== -1) continue;
+      if (writer.has(id)) continue;
+      if (slot < 0) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
+      owner[slot] = k;
+      const blob = index.blobAt(slot);
+      mine.chunks++;
+      mine.bytes += blob[2];
+      const pack = index.packNumberAt(slot);
+      let at = packOrder.get(pack);
+      if (at === undefined) {
+        packOrder.set(pack, (at = lists.length));
+        lists.push([]);
+        packs.push(pack);
+      }
+      lists[at]!.push(blob);
+      if (at > upTo) upTo = at;
+    }
+    lastJob[k] = upTo;
   }
+  const byPack = new Map(packs.map((pack, i) => [index.packName(pack) as string, lists[i]!]));
+  const ownerOf = (id: string) => {
+    const slot = index.slotOf(id);
+    return slot >= 0 && owner[slot] !== -1 ? owner[slot] : undefined;
+  };
+  return {ownerOf, byPack, scheduled, lastJob, damaged: new Map()};
+}
+
+export async function transferChunks(source: Repository, writer: RepositoryWriter, plan: Schedule, options: TransferOptions): Promise<void> {
+  const all = packBlobs(source);
+  const {ownerOf, byPack, lastJob, damaged} = plan;
+  let nextSegment = 0;
+  /** Segments whose last job is at or before `landed` are done. */
+  const advance = async (landed: number) => {
+    while (nextSegment < lastJob.length && lastJob[nextSegment]! <= landed) await options.onSegmentDone(nextSegment++);
+  };
+  const credit = (blobs: readonly BlobEntry[]) => {
+    for (const b of blobs) {
+      const k = ownerOf(b[0]);
+      if (k !== undefined) options.onBytes(k, b[2], 1);
+    }
+  };
   const {clock, pool} = options;
   const from = source.storage as Extras;
   const to = writer.repo.storage as Extras;
@@ -158,14 +235,15 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     return p;
   };
 
-  const jobs = prefetch([...byPack], options.concurrency, async ([pack, needed]): Promise<Job> => {
+  const jobs = prefetch([...byPack].map(([pack, needed], index) => ({pack, needed, index})), options.concurrency, async ({pack, needed, index}): Promise<Job> => {
     const whole = all.get(pack)!;
     const passThrough = whole.length === needed.length;
     const staged = !passThrough ? undefined : canStage ? await track(stage(pack, whole)) : canSend ? await send(pack, whole) : undefined;
-    if (staged) return {pack, needed, whole, passThrough, staged};
-    return {pack, needed, whole, passThrough, checked: await read(pack, passThrough ? whole : needed, passThrough)};
+    if (staged) return {pack, needed, whole, passThrough, index, staged};
+    return {pack, needed, whole, passThrough, index, checked: await read(pack, passThrough ? whole : needed, passThrough)};
   });
   try {
+    await advance(-1); // segments that need nothing the target lacks
     for await (const job of jobs) {
       if (options.signal?.aborted) throw cancelled();
       clock.readBytes += job.needed.reduce((s, b) => s + b[2], 0);
@@ -176,14 +254,17 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
         open.delete(job.staged);
         clock.add('target write', t2);
         if (added) {
-          passed(job, clock, options);
+          passed(job, clock, credit);
+          await advance(job.index);
           continue;
         }
         job.checked = await read(job.pack, job.whole, true); // some of its chunks arrived meanwhile: copy the others
       }
-      await store(source, writer, job, job.checked!, clock, options);
+      await store(source, writer, job, job.checked!, clock, credit, damaged);
       clock.add('target write', t2);
+      await advance(job.index);
     }
+    await advance(Infinity);
   } finally {
     finished = true;
     await Promise.allSettled([...staging]);
@@ -191,34 +272,39 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   }
 }
 
-function passed(job: Job, clock: StatsClock, options: TransferOptions): void {
-  const bytes = job.whole.reduce((s, b) => s + b[2], 0);
-  clock.transferredBytes += bytes;
+function passed(job: Job, clock: StatsClock, credit: (blobs: readonly BlobEntry[]) => void): void {
+  clock.transferredBytes += job.whole.reduce((s, b) => s + b[2], 0);
   clock.chunks += job.whole.length;
-  options.onBytes(bytes, true);
+  credit(job.whole);
 }
 
-/** Stores a checked pack: whole if it passed and may pass through, else its wanted blobs; a damaged wanted blob throws. */
-async function store(source: Repository, writer: RepositoryWriter, job: Job, checked: Checked, clock: StatsClock, options: TransferOptions): Promise<void> {
-  const damaged = job.needed.filter((b) => checked.bad.includes(b[0]));
-  if (damaged.length > 0) {
-    checked.release();
-    throw corrupt(`${damaged.length} chunk(s) in source pack ${job.pack.slice(0, 12)} of ${source.location} are damaged (first: ${damaged[0]![0].slice(0, 12)}).`,
-      'Run `backhaul verify` on the source; other restore points are copied.');
+/**
+ * Stores a checked pack: whole if it passed and may pass through, else its
+ * wanted blobs, leaving out (and noting in `damaged`) those that failed their
+ * check: the points that need them fail, the others still get the rest.
+ */
+async function store(source: Repository, writer: RepositoryWriter, job: Job, checked: Checked, clock: StatsClock,
+  credit: (blobs: readonly BlobEntry[]) => void, damaged: Map<string, string>): Promise<void> {
+  const bad = job.needed.filter((b) => checked.bad.includes(b[0]));
+  if (bad.length > 0) {
+    const message = `${bad.length} chunk(s) in source pack ${job.pack.slice(0, 12)} of ${source.location} are damaged (first: ${bad[0]![0].slice(0, 12)}).`;
+    for (const b of bad) damaged.set(b[0], message);
   }
   // The pack's memory goes back to the pool once the target has written it (or the blobs were copied out).
-  if (job.passThrough && checked.packOk && (await writer.addPack(job.pack as PackId, checked.data, job.whole, checked.release))) {
-    passed(job, clock, options);
+  if (bad.length === 0 && job.passThrough && checked.packOk && (await writer.addPack(job.pack as PackId, checked.data, job.whole, checked.release))) {
+    passed(job, clock, credit);
     return;
   }
   try {
-    for (const [id, offset, length, rawLength, encoding] of job.needed) {
+    for (const blob of job.needed) {
+      const [id, offset, length, rawLength, encoding] = blob;
+      if (damaged.has(id)) continue;
       const added = await writer.addEncoded(id, Buffer.from(checked.data.subarray(offset, offset + length)), rawLength, encoding);
       if (added) {
         clock.transferredBytes += length;
         clock.chunks++;
       }
-      options.onBytes(length, added);
+      credit([blob]);
     }
   } finally {
     checked.release();

@@ -58,6 +58,28 @@ export class ChunkIndex {
     const slot = this.slots.get(id);
     return slot === undefined ? undefined : this.slotBlob[slot];
   }
+  /**
+   * The chunk's slot: a small number, stable while the index is open, under
+   * which blobAt and packNumberAt find it without hashing its id again (-1:
+   * absent). For callers that go through tens of thousands of chunks at once.
+   */
+  slotOf(id: string): number {
+    return this.slots.get(id) ?? -1;
+  }
+  /** Slots are numbered below this. */
+  get slotCount(): number {
+    return this.slotBlob.length;
+  }
+  blobAt(slot: number): BlobEntry {
+    return this.slotBlob[slot]!;
+  }
+  /** The number of the slot's pack (packName gives its id). */
+  packNumberAt(slot: number): number {
+    return this.slotPack[slot]!;
+  }
+  packName(number: number): PackId {
+    return this.packNames[number]!;
+  }
   packOf(id: string): PackId | undefined {
     const slot = this.slots.get(id);
     return slot === undefined ? undefined : this.packNames[this.slotPack[slot]!];
