@@ -9,7 +9,6 @@
  *   restores on a user's behalf (typically from a copy); files belong to USER;
  *   always audited ('restore.delegated').
  */
-import {currentActor} from '../engine/access/identity.js';
 import {usageError} from '../engine/errors.js';
 import type {Conflict} from '../engine/restore/conflicts.js';
 import {delegatedRestore, ownRestore, type DelegatedResult, type Destination} from '../engine/restore/delegated.js';

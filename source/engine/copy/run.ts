@@ -11,8 +11,8 @@
  * damaged fails alone, naming itself; nothing unverified is ever written.
  * Cancel leaves the target consistent.
  */
-import {BackhaulError, cancelled, isBackhaulError} from '../errors.js';
-import type {BackupId, ChunkId} from '../ids.js';
+import {BackhaulError, isBackhaulError} from '../errors.js';
+import type {BackupId} from '../ids.js';
 import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';

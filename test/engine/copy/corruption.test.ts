@@ -5,16 +5,15 @@
 // the damaged chunks.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {open} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {ChunkId} from '../../../source/engine/ids.js';
 import type {PointManifest} from '../../../source/engine/repository/model.js';
-import {packKey} from '../../../source/engine/repository/pack.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {pointChunks} from '../../../source/engine/repository/verify.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
 import {assertSameRestore} from '../../helpers/restore-compare.js';
+import {flipChunkByte} from '../../helpers/damage.js';
 
 interface PointRef {
   backupId: string;
@@ -36,27 +35,6 @@ async function allPoints(repo: Repository): Promise<PointRef[]> {
 }
 
 const treeChunks = (p: PointManifest) => new Set<string>(p.nodes.flatMap((n) => n.disks.flatMap((d) => d.tree ?? [])));
-
-/** Flips one byte in the middle of a chunk's stored bytes, in its pack file; returns a function that flips it back. */
-async function flipChunkByte(repoDir: string, repo: Repository, id: string): Promise<() => Promise<void>> {
-  const loc = repo.index.get(id);
-  assert.ok(loc, `chunk ${id} is indexed`);
-  const path = join(repoDir, packKey(loc.pack));
-  const position = loc.offset + Math.floor(loc.length / 2);
-  const flip = async () => {
-    const handle = await open(path, 'r+');
-    try {
-      const byte = Buffer.alloc(1);
-      await handle.read(byte, 0, 1, position);
-      byte[0] ^= 0x5a;
-      await handle.write(byte, 0, 1, position);
-    } finally {
-      await handle.close();
-    }
-  };
-  await flip();
-  return flip;
-}
 
 describe('corruption on the source and on the target', () => {
   let ws: Workspace;

@@ -6,7 +6,6 @@
  * nothing else, while the sound chunks around it are still copied.
  */
 import assert from 'node:assert/strict';
-import {open} from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import {tmpdir, userInfo} from 'node:os';
 import {join} from 'node:path';
@@ -17,12 +16,12 @@ import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
 import {scheduleChunks} from '../../../source/engine/copy/transfer.js';
 import type {BackupId} from '../../../source/engine/ids.js';
-import {packKey} from '../../../source/engine/repository/pack.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {pointChunks, verifyRepository} from '../../../source/engine/repository/verify.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {randomBuffer} from '../../helpers/cli.js';
+import {flipChunkByte} from '../../helpers/damage.js';
 
 const MiB = 1024 * 1024;
 let work: string;
@@ -35,26 +34,6 @@ const backup = (files: string) => runBackup(source, {job: 'j', machine: 'm', kin
 
 async function target(name: string): Promise<Repository> {
   return Repository.create(new FilesystemStorage(join(work, name)));
-}
-
-/** Flips one byte inside a chunk's stored bytes in its pack; returns a function that flips it back. */
-async function flipChunkByte(id: string): Promise<() => Promise<void>> {
-  const loc = source.index.get(id)!;
-  const path = join(sourceDir, packKey(loc.pack));
-  const position = loc.offset + Math.floor(loc.length / 2);
-  const flip = async () => {
-    const handle = await open(path, 'r+');
-    try {
-      const byte = Buffer.alloc(1);
-      await handle.read(byte, 0, 1, position);
-      byte[0] ^= 0x5a;
-      await handle.write(byte, 0, 1, position);
-    } finally {
-      await handle.close();
-    }
-  };
-  await flip();
-  return flip;
 }
 
 before(async () => {
@@ -120,7 +99,7 @@ test('a damaged chunk both points share fails both; the sound chunks of its pack
   const second = await pointChunks(source, p2!);
   const trees = new Set<string>(p1!.nodes.flatMap((n) => n.disks.flatMap((d) => d.tree ?? [])));
   const shared: string = [...await pointChunks(source, p1!)].find((id) => second.has(id) && !trees.has(id))!;
-  const unflip = await flipChunkByte(shared);
+  const unflip = await flipChunkByte(sourceDir, source, shared);
   const repo = await target('damaged');
   try {
     const plan = await planCopy(source, repo, {backups: [], points: 'all'});
