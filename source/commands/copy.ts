@@ -31,7 +31,7 @@ export function describePlan(plan: CopyPlan): string {
 export function planJson(plan: CopyPlan) {
   return {
     ...plan,
-    backups: plan.backups.map(({record: _r, points, ...b}) => ({...b, points: points.map(({manifest: _m, disks, ...p}) => ({...p, disks: disks.map(({chunks, ...d}) => ({...d, chunks: chunks.length}))}))})),
+    backups: plan.backups.map(({record: _r, points, ...b}) => ({...b, points: points.map(({manifest: _m, disks, ...p}) => ({...p, disks: disks.map(({chunks, ...d}) => ({...d, chunks: new Set(chunks.flat()).size}))}))})),
   };
 }
 

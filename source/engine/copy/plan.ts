@@ -22,8 +22,13 @@ export interface PlannedDisk {
   shared: boolean;
   ownerNode?: string;
   logicalBytes: number;
-  /** Chunks this disk needs, tree chunks first, each listed once per disk. */
-  chunks: string[];
+  /**
+   * The chunks this disk needs, in groups: its tree chunks first, then the
+   * ids each tree chunk lists (the same array in every disk and point whose
+   * tree holds that chunk, so a plan of many incremental points holds each
+   * once). An id may appear in more than one group.
+   */
+  chunks: readonly (readonly string[])[];
   transferBytes: number;
   presentBytes: number;
 }
@@ -90,26 +95,18 @@ const CHUNK_OVERHEAD = 160;
 
 /** What a plan has learnt of the source's file trees: whole trees, and each tree chunk as scanned. */
 interface TreeCache {
-  trees: Map<string, string[]>;
+  trees: Map<string, (readonly string[])[]>;
   chunks: Map<string, Promise<TreeChunkIds | undefined>>;
 }
 
 /**
- * The chunks a disk needs, tree chunks first. A file tree is scanned for ids
- * (tree-ids.ts) rather than parsed; from a local directory the pool's workers
- * read, verify and scan its chunks on both cores, each tree chunk once per
- * plan (an incremental point's tree shares most of its chunks with the point
- * before). A tree chunk they cannot handle is read here, which names what is
- * wrong with it.
+ * Starts scanning a file tree's chunks in the pool's workers (each tree
+ * chunk once per plan: an incremental point's tree shares most of its chunks
+ * with the point before), so they are scanned while the plan counts others.
  */
-async function diskChunks(source: Repository, disk: DiskManifest, cache: TreeCache, pool: VerifyPool): Promise<string[]> {
-  if (disk.image) return [...new Set(disk.image.chunks)];
-  const tree = disk.tree ?? [];
-  const key = tree.join(',');
-  let chunks = cache.trees.get(key);
-  if (chunks) return chunks;
+function scanTree(source: Repository, tree: readonly string[], cache: TreeCache, pool: VerifyPool): Promise<TreeChunkIds | undefined>[] {
   const local = (source.storage as {localPath?: (key: string) => string}).localPath?.bind(source.storage);
-  const scan = (id: string) => {
+  return tree.map((id) => {
     let p = cache.chunks.get(id);
     if (p) return p;
     const loc = source.index.get(id);
@@ -117,17 +114,31 @@ async function diskChunks(source: Repository, disk: DiskManifest, cache: TreeCac
     p.catch(() => {});
     cache.chunks.set(id, p);
     return p;
-  };
-  const scans = tree.map(scan);
+  });
+}
+
+/**
+ * The chunks a disk needs, in groups (PlannedDisk.chunks). A file tree is
+ * scanned for ids (tree-ids.ts) rather than parsed; from a local directory
+ * the pool's workers read, verify and scan its chunks on both cores. A tree
+ * chunk they cannot handle is read here, which names what is wrong with it.
+ */
+async function diskChunks(source: Repository, disk: DiskManifest, cache: TreeCache, pool: VerifyPool): Promise<(readonly string[])[]> {
+  if (disk.image) return [disk.image.chunks];
+  const tree = disk.tree ?? [];
+  const key = tree.join(',');
+  let groups = cache.trees.get(key);
+  if (groups) return groups;
+  const scans = scanTree(source, tree, cache, pool);
   const collector = new TreeIdCollector();
-  for (const id of tree) collector.ids.add(id);
+  collector.groups.push(tree);
   for (const [i, id] of tree.entries()) {
     const scanned = await scans[i];
     if (scanned) collector.add(scanned.head, scanned.ids, scanned.tail);
     else collector.addChunk(await source.readChunk(id as ChunkId));
   }
-  cache.trees.set(key, (chunks = [...collector.finish()]));
-  return chunks;
+  cache.trees.set(key, (groups = collector.finish()));
+  return groups;
 }
 
 export interface PlanOptions {
@@ -145,16 +156,24 @@ export async function planCopy(source: Repository, target: Repository, selection
   }
 }
 
+/** A disk of a point the plan copies, before its chunks are known. */
+interface DiskTask {
+  pb: PlannedBackup;
+  point: PlannedPoint;
+  totals: NodeTotals;
+  node: string;
+  disk: DiskManifest;
+}
+
 async function makePlan(source: Repository, target: Repository, selection: Selection, pool: VerifyPool): Promise<CopyPlan> {
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
-  const counted = new Set<string>();
-  const trees: TreeCache = {trees: new Map(), chunks: new Map()};
-  const sizeOf = (id: string) => source.index.lengthOf(id);
   const plan: CopyPlan = {
     source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],
     pointsToCopy: 0, pointsSkipped: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
   };
+  // First what is copied, then every tree it needs goes to the workers at once, then the counting.
+  const tasks: DiskTask[] = [];
   for (const record of backups) {
     const wantNodes = selectNodes(record, selection.nodes);
     const onTarget = await target.storage.stat(`backups/${record.id}/backup.json`) !== undefined;
@@ -164,63 +183,37 @@ async function makePlan(source: Repository, target: Repository, selection: Selec
     for (const manifest of filtered) {
       pb.points.push({id: manifest.id, time: manifest.time, type: manifest.type, action: 'skip', reason: 'not selected', nodes: [], disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest});
     }
-    for (const manifest of picked) {
+    for (const manifest of [...picked].sort((a, b) => a.time.localeCompare(b.time))) {
       const existing = onTarget ? await target.getPoint(record.id as never, manifest.id).catch(() => undefined) : undefined;
       const have = new Set(existing?.nodes.map((n) => n.name) ?? []);
       const missing = wantNodes.filter((n) => !have.has(n) && manifest.nodes.some((m) => m.name === n));
       const point: PlannedPoint = {id: manifest.id, time: manifest.time, type: manifest.type, action: 'copy', nodes: manifest.nodes.map((n) => n.name).filter((n) => have.has(n) || missing.includes(n)),
         disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest};
+      pb.points.push(point);
       if (missing.length === 0) {
         point.action = 'skip';
         point.reason = 'already on target';
-        pb.points.push(point);
         plan.pointsSkipped++;
         continue;
       }
+      plan.pointsToCopy++;
       for (const node of manifest.nodes.filter((n) => missing.includes(n.name))) {
         const totals = pb.nodes.find((t) => t.name === node.name)!;
-        for (const disk of node.disks) {
-          let chunks: string[];
-          try {
-            chunks = await diskChunks(source, disk, trees, pool);
-          } catch (e) {
-            if (!(isBackhaulError(e) && e.code === 'corrupt')) throw e;
-            point.failure ??= `${node.name}/${disk.name}: ${e.message}`;
-            continue;
-          }
-          const pd: PlannedDisk = {node: node.name, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
-            logicalBytes: disk.logicalBytes, chunks, transferBytes: 0, presentBytes: 0};
-          for (const id of chunks) {
-            if (counted.has(id)) continue;
-            counted.add(id);
-            if (target.index.has(id)) pd.presentBytes += sizeOf(id);
-            else {
-              pd.transferBytes += sizeOf(id);
-              plan.chunksToTransfer++;
-            }
-          }
-          point.disks.push(pd);
-          point.logicalBytes += pd.logicalBytes;
-          point.transferBytes += pd.transferBytes;
-          point.presentBytes += pd.presentBytes;
-          totals.logicalBytes += pd.logicalBytes;
-          totals.transferBytes += pd.transferBytes;
-          totals.presentBytes += pd.presentBytes;
-        }
+        for (const disk of node.disks) tasks.push({pb, point, totals, node: node.name, disk});
       }
-      pb.points.push(point);
-      pb.logicalBytes += point.logicalBytes;
-      pb.transferBytes += point.transferBytes;
-      pb.presentBytes += point.presentBytes;
-      plan.pointsToCopy++;
-    }
-    pb.points.sort((a, b) => a.time.localeCompare(b.time));
-    const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
-    if (record.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
-      pb.sharedNote = `${record.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer.`;
-      plan.notes.push(pb.sharedNote);
     }
     plan.backups.push(pb);
+  }
+  const trees: TreeCache = {trees: new Map(), chunks: new Map()};
+  for (const t of tasks) if (t.disk.tree) scanTree(source, t.disk.tree, trees, pool);
+  await countDisks(source, target, plan, tasks, trees, pool);
+  for (const pb of plan.backups) {
+    pb.points.sort((a, b) => a.time.localeCompare(b.time));
+    const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
+    if (pb.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
+      pb.sharedNote = `${pb.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer.`;
+      plan.notes.push(pb.sharedNote);
+    }
     plan.logicalBytes += pb.logicalBytes;
     plan.transferBytes += pb.transferBytes;
     plan.presentBytes += pb.presentBytes;
@@ -235,6 +228,53 @@ async function makePlan(source: Repository, target: Repository, selection: Selec
   plan.fits = plan.freeBytes === undefined || plan.storeBytes <= plan.freeBytes;
   if (plan.freeBytes === undefined) plan.notes.push(`Free space on ${target.location} cannot be known (object storage); this copy will store about ${formatBytes(plan.storeBytes)}.`);
   return plan;
+}
+
+/**
+ * Counts each chunk once for the whole plan, in the order the run will copy
+ * (oldest point first): as present on the target, or to transfer. A group of
+ * ids met before (a tree chunk shared by several points) was counted whole
+ * the first time.
+ */
+async function countDisks(source: Repository, target: Repository, plan: CopyPlan, tasks: DiskTask[], trees: TreeCache, pool: VerifyPool): Promise<void> {
+  const counted = new Set<string>();
+  const countedGroups = new WeakSet<readonly string[]>();
+  for (const {pb, point, totals, node, disk} of tasks) {
+    let chunks: (readonly string[])[];
+    try {
+      chunks = await diskChunks(source, disk, trees, pool);
+    } catch (e) {
+      if (!(isBackhaulError(e) && e.code === 'corrupt')) throw e;
+      point.failure ??= `${node}/${disk.name}: ${e.message}`;
+      continue;
+    }
+    const pd: PlannedDisk = {node, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
+      logicalBytes: disk.logicalBytes, chunks, transferBytes: 0, presentBytes: 0};
+    for (const group of chunks) {
+      if (countedGroups.has(group)) continue;
+      countedGroups.add(group);
+      for (const id of group) {
+        if (counted.has(id)) continue;
+        counted.add(id);
+        const size = source.index.lengthOf(id);
+        if (target.index.has(id)) pd.presentBytes += size;
+        else {
+          pd.transferBytes += size;
+          plan.chunksToTransfer++;
+        }
+      }
+    }
+    point.disks.push(pd);
+    point.logicalBytes += pd.logicalBytes;
+    point.transferBytes += pd.transferBytes;
+    point.presentBytes += pd.presentBytes;
+    totals.logicalBytes += pd.logicalBytes;
+    totals.transferBytes += pd.transferBytes;
+    totals.presentBytes += pd.presentBytes;
+    pb.logicalBytes += pd.logicalBytes;
+    pb.transferBytes += pd.transferBytes;
+    pb.presentBytes += pd.presentBytes;
+  }
 }
 
 export function refuseIfTooBig(plan: CopyPlan): void {

@@ -128,7 +128,20 @@ function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWrite
 async function copyPoints(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], summary: CopySummary,
   clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool): Promise<void> {
   const disks = work.flatMap((w) => w.point.disks.map((disk) => ({w, disk})));
-  const schedule = scheduleChunks(source, writer, disks.map(({disk}) => ({ids: disk.chunks})));
+  const schedule = scheduleChunks(source, writer, disks.map(({disk}) => ({groups: disk.chunks})));
+  // Groups found whole on the target once stay so for the rest of the run (a writer never drops a chunk).
+  const present = new WeakSet<readonly string[]>();
+  const firstMissing = (w: PointWork) => {
+    for (const d of w.point.disks) {
+      for (const group of d.chunks) {
+        if (present.has(group)) continue;
+        const missing = group.find((id) => !writer.has(id));
+        if (missing !== undefined) return missing;
+        present.add(group);
+      }
+    }
+    return undefined;
+  };
   const progress = disks.map(() => ({done: 0, chunksDone: 0, lastEmit: 0}));
   const report = (k: number, force = false) => {
     const now = Date.now();
@@ -144,7 +157,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
   const commitReady = async (doneUpTo: number) => {
     while (nextPoint < work.length && work[nextPoint]!.first + work[nextPoint]!.point.disks.length - 1 <= doneUpTo) {
       const w = work[nextPoint++]!;
-      const missing = w.point.disks.flatMap((d) => d.chunks).find((id) => !writer.has(id));
+      const missing = firstMissing(w);
       if (missing !== undefined) {
         failPoint(summary, emit, w.backup, w.point, schedule.damaged.get(missing) ?? `chunk ${missing.slice(0, 12)} could not be copied from ${source.location}.`);
         continue;

@@ -73,9 +73,9 @@ export interface TransferOptions {
   onSegmentDone: (segment: number) => Promise<void>;
 }
 
-/** What a segment needs: chunk ids, in its order (tree chunks first); ones the target has are skipped. */
+/** What a segment needs: chunk ids in groups (PlannedDisk.chunks), in its order; ones the target has are skipped. */
 export interface Segment {
-  readonly ids: readonly string[];
+  readonly groups: readonly (readonly string[])[];
 }
 
 /** The run's jobs, and what each segment waits for (see scheduleChunks). */
@@ -108,26 +108,32 @@ export function scheduleChunks(source: Repository, writer: RepositoryWriter, seg
   // A segment waits for the latest job (in pipeline order) holding a chunk of its own, and for every segment before it.
   const lastJob: number[] = [];
   let upTo = -1;
+  // A group met before (a tree chunk in many points' trees) has every id of it scheduled or on the target already.
+  const seen = new WeakSet<readonly string[]>();
   for (const [k, segment] of segments.entries()) {
     const mine = scheduled[k]!;
-    for (const id of segment.ids) {
-      const slot = index.slotOf(id);
-      if (slot >= 0 && owner[slot] !== -1) continue;
-      if (writer.has(id)) continue;
-      if (slot < 0) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
-      owner[slot] = k;
-      const blob = index.blobAt(slot);
-      mine.chunks++;
-      mine.bytes += blob[2];
-      const pack = index.packNumberAt(slot);
-      let at = packOrder.get(pack);
-      if (at === undefined) {
-        packOrder.set(pack, (at = lists.length));
-        lists.push([]);
-        packs.push(pack);
+    for (const group of segment.groups) {
+      if (seen.has(group)) continue;
+      seen.add(group);
+      for (const id of group) {
+        const slot = index.slotOf(id);
+        if (slot >= 0 && owner[slot] !== -1) continue;
+        if (writer.has(id)) continue;
+        if (slot < 0) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
+        owner[slot] = k;
+        const blob = index.blobAt(slot);
+        mine.chunks++;
+        mine.bytes += blob[2];
+        const pack = index.packNumberAt(slot);
+        let at = packOrder.get(pack);
+        if (at === undefined) {
+          packOrder.set(pack, (at = lists.length));
+          lists.push([]);
+          packs.push(pack);
+        }
+        lists[at]!.push(blob);
+        if (at > upTo) upTo = at;
       }
-      lists[at]!.push(blob);
-      if (at > upTo) upTo = at;
     }
     lastJob[k] = upTo;
   }

@@ -63,20 +63,23 @@ export const scanTreeIds = new Function('data', 'start', 'end', SCAN_TREE_IDS_SO
  * Collects a tree's ids from its chunks in order, each already split into
  * the part before its first line break (`head`), the ids of its complete
  * lines, and the part after its last one (`tail`); lines that span chunks
- * are joined here.
+ * are joined here. The result is a list of groups: each chunk's own ids (the
+ * very array given, so a plan that meets the same tree chunk in many restore
+ * points holds its ids once) and the ids of each joined line. An id may be
+ * in more than one group.
  */
 export class TreeIdCollector {
-  readonly ids = new Set<string>();
+  readonly groups: (readonly string[])[] = [];
   private carry: Buffer[] = [];
 
   /** `tail` undefined: the chunk holds no line break at all (all of it is `head`). */
-  add(head: Buffer, ids: Iterable<string>, tail: Buffer | undefined): void {
+  add(head: Buffer, ids: readonly string[], tail: Buffer | undefined): void {
     if (tail === undefined) {
       this.carry.push(head);
       return;
     }
     this.line(Buffer.concat([...this.carry, head]));
-    for (const id of ids) this.ids.add(id);
+    if (ids.length > 0) this.groups.push(ids);
     this.carry = [tail];
   }
 
@@ -88,13 +91,15 @@ export class TreeIdCollector {
     this.add(data.subarray(0, first), scanTreeIds(data, first + 1, last + 1), data.subarray(last + 1));
   }
 
-  finish(): Set<string> {
+  finish(): (readonly string[])[] {
     this.line(Buffer.concat(this.carry));
     this.carry = [];
-    return this.ids;
+    return this.groups;
   }
 
   private line(data: Buffer): void {
-    if (data.length > 0) for (const id of scanTreeIds(data, 0, data.length)) this.ids.add(id);
+    if (data.length === 0) return;
+    const ids = scanTreeIds(data, 0, data.length);
+    if (ids.length > 0) this.groups.push(ids);
   }
 }

@@ -59,7 +59,7 @@ test('each chunk is scheduled once, under the first segment that needs it; a seg
   const second = [...await pointChunks(source, p2!)];
   const writer = await RepositoryWriter.begin(await target('schedule'), 'test');
   try {
-    const schedule = scheduleChunks(source, writer, [{ids: first}, {ids: second}, {ids: first}]);
+    const schedule = scheduleChunks(source, writer, [{groups: [first]}, {groups: [second]}, {groups: [[...first]]}]);
     const shared = first.find((id) => second.includes(id))!;
     const own = second.find((id) => !first.includes(id))!;
     assert.equal(schedule.ownerOf(shared), 0);

@@ -43,7 +43,7 @@ test('lines split across tree chunks are joined, whether scanned here or by the 
 
   const here = new TreeIdCollector();
   for (const piece of pieces) here.addChunk(piece);
-  assert.deepEqual(here.finish(), want);
+  assert.deepEqual(new Set(here.finish().flat()), want);
 
   const pool = new VerifyPool(2);
   try {
@@ -54,7 +54,7 @@ test('lines split across tree chunks are joined, whether scanned here or by the 
       assert.ok(got);
       there.add(got.head, got.ids, got.tail);
     }
-    assert.deepEqual(there.finish(), want);
+    assert.deepEqual(new Set(there.finish().flat()), want);
     // A chunk that does not match its id is left to the caller, who reads it and says why.
     assert.equal(await pool.treeChunk({data: pieces[1]!}, [id(1), 0, pieces[1]!.length, pieces[1]!.length, 0]), undefined);
   } finally {
