@@ -1,7 +1,9 @@
 /** `backhaul copy`: a backup copy job from one repository to another, with a plan first. */
 import {usageError} from '../engine/errors.js';
-import {planCopy, refuseIfTooBig, type CopyPlan} from '../engine/copy/plan.js';
-import {runCopy} from '../engine/copy/run.js';
+import {planCopy, type CopyPlan} from '../engine/copy/plan.js';
+import type {Selection} from '../engine/copy/selection.js';
+import {copyWhilePlanning} from '../engine/copy/stream.js';
+import type {Repository} from '../engine/repository/repository.js';
 import {VerifyPool} from '../engine/util/verify-pool.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {recordSession} from '../engine/jobs/history.js';
@@ -90,35 +92,44 @@ enough space (nothing written), 11 target locked, 130 cancelled.
       const [source, target] = [opened.value, openedTarget.value];
       await requireCopyRights(source, target);
       const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
-      const plan = await planCopy(source, target, {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes}, {pool});
+      const selection = {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes};
       const json = flag(values, 'json');
       if (flag(values, 'dry-run')) {
+        const plan = await planCopy(source, target, selection, {pool});
         if (json) printJson(ctx, planJson(plan));
         else ctx.out.write(describePlan(plan));
         return plan.fits ? 0 : 14;
       }
-      refuseIfTooBig(plan);
-      if (!json) ctx.err.write(describePlan(plan));
-      return await runWithProgress(ctx, source, target, plan, json, Number(str(values, 'concurrency') ?? 8), Number(str(values, 'wait') ?? 0), pool);
+      return await runWithProgress(ctx, source, target, selection, json, Number(str(values, 'concurrency') ?? 8), Number(str(values, 'wait') ?? 0), pool);
     } finally {
       await pool.close();
     }
   },
 };
 
-async function runWithProgress(ctx: CommandContext, source: Awaited<ReturnType<typeof openRepoArg>>, target: Awaited<ReturnType<typeof openRepoArg>>, plan: CopyPlan, json: boolean, concurrency: number, wait: number, pool: VerifyPool): Promise<number> {
+/**
+ * The copy, with the plan printed (to stderr, unless --json) once it is
+ * complete: before the run, or while it goes when the run starts as soon as
+ * the first disk is planned (engine/copy/stream.ts).
+ */
+async function runWithProgress(ctx: CommandContext, source: Repository, target: Repository, selection: Selection, json: boolean, concurrency: number, wait: number, pool: VerifyPool): Promise<number> {
   const view = createProgress(ctx.err, json);
   let summary: CopySummary | undefined;
+  let planned = false;
   try {
-    summary = await runCopy(source, target, plan, {
+    ({summary} = await copyWhilePlanning(source, target, selection, {
       signal: ctx.signal, concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : 8, waitMs: wait * 1000, pool,
       onEvent: (e) => {
-        if (e.type === 'copy.stats') view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}`});
-        else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});
+        if (e.type === 'copy.plan') {
+          planned = true;
+          if (!json) view.log(describePlan(e.plan).trimEnd());
+        } else if (e.type === 'copy.stats') {
+          view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}${planned ? '' : ' (still planning)'}`});
+        } else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});
         else if (e.type === 'copy.point' && e.status === 'failed') view.log(`FAILED ${e.message}`);
         else if (e.type === 'copy.done') summary = e.summary;
       },
-    });
+    }));
   } finally {
     view.stop();
     if (summary) await recordSession({kind: 'copy', source: source.location, target: target.location, summary}).catch(() => {});

@@ -27,6 +27,8 @@ export interface CopyStats {
 
 export type CopyEvent =
   | {type: 'copy.start'; plan: CopyPlan}
+  /** The plan is complete, its totals final: before the run of a copy planned first, during one that streamed (stream.ts). */
+  | {type: 'copy.plan'; plan: CopyPlan}
   | {type: 'copy.disk'; backupId: string; machine: string; pointId: string; node: string; disk: string; bytesDone: number; bytesTotal: number; chunksDone: number; chunksTotal: number}
   | {type: 'copy.point'; backupId: string; machine: string; pointId: string; status: 'copied' | 'skipped' | 'failed'; message?: string; nodes: string[]}
   | {type: 'copy.stats'; stats: CopyStats; totalTransfer: number}

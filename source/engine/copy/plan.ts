@@ -91,7 +91,7 @@ export interface CopyPlan {
 }
 
 /** Per-chunk bookkeeping overhead in packs and index files, for the free-space check. */
-const CHUNK_OVERHEAD = 160;
+export const CHUNK_OVERHEAD = 160;
 
 /** What a plan has learnt of the source's file trees: whole trees, and each tree chunk as scanned. */
 interface TreeCache {
@@ -147,17 +147,16 @@ export interface PlanOptions {
 }
 
 export async function planCopy(source: Repository, target: Repository, selection: Selection, options: PlanOptions = {}): Promise<CopyPlan> {
-  if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const pool = options.pool ?? new VerifyPool();
   try {
-    return await makePlan(source, target, selection, pool);
+    return await countPlan(source, target, await planSkeleton(source, target, selection), pool);
   } finally {
     if (!options.pool) await pool.close();
   }
 }
 
 /** A disk of a point the plan copies, before its chunks are known. */
-interface DiskTask {
+export interface DiskTask {
   pb: PlannedBackup;
   point: PlannedPoint;
   totals: NodeTotals;
@@ -165,7 +164,20 @@ interface DiskTask {
   disk: DiskManifest;
 }
 
-async function makePlan(source: Repository, target: Repository, selection: Selection, pool: VerifyPool): Promise<CopyPlan> {
+/** A plan whose points are decided (copy or skip, and why) but whose disks are not counted yet. */
+export interface PlanSkeleton {
+  readonly plan: CopyPlan;
+  /** The disks of the points to copy, in the order the run copies them. */
+  readonly tasks: readonly DiskTask[];
+}
+
+/**
+ * What a plan decides from manifests alone, reading no file tree: which
+ * points of which backups to copy (those whose selected nodes the target
+ * lacks) and which to skip, oldest first; the bytes are counted by countPlan.
+ */
+export async function planSkeleton(source: Repository, target: Repository, selection: Selection): Promise<PlanSkeleton> {
+  if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
   const plan: CopyPlan = {
@@ -202,26 +214,35 @@ async function makePlan(source: Repository, target: Repository, selection: Selec
         for (const disk of node.disks) tasks.push({pb, point, totals, node: node.name, disk});
       }
     }
-    plan.backups.push(pb);
-  }
-  const trees: TreeCache = {trees: new Map(), chunks: new Map()};
-  for (const t of tasks) if (t.disk.tree) scanTree(source, t.disk.tree, trees, pool);
-  await countDisks(source, target, plan, tasks, trees, pool);
-  for (const pb of plan.backups) {
     pb.points.sort((a, b) => a.time.localeCompare(b.time));
-    const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
-    if (pb.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
-      pb.sharedNote = `${pb.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer.`;
-      plan.notes.push(pb.sharedNote);
-    }
-    plan.logicalBytes += pb.logicalBytes;
-    plan.transferBytes += pb.transferBytes;
-    plan.presentBytes += pb.presentBytes;
+    plan.backups.push(pb);
   }
   const named = explicitPointIds(selection.points);
   const found = new Set(plan.backups.flatMap((b) => b.points.map((p) => p.id)));
   const unknown = named?.filter((id) => !found.has(id)) ?? [];
   if (unknown.length > 0) throw new BackhaulError('usage', `No restore point ${unknown.map((id) => `"${id}"`).join(', ')} in the selected backups.`, 'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.');
+  return {plan, tasks};
+}
+
+/**
+ * Counts the skeleton's disks and completes its plan (in place, and returns
+ * it): every tree it needs goes to the workers at once, then each disk is
+ * counted in the run's order; `onDisk` hears of each as soon as it is
+ * (undefined: its tree could not be read, and its point has a failure).
+ */
+export async function countPlan(source: Repository, target: Repository, skeleton: PlanSkeleton, pool: VerifyPool,
+  onDisk?: (disk: PlannedDisk | undefined) => void): Promise<CopyPlan> {
+  const {plan, tasks} = skeleton;
+  const trees: TreeCache = {trees: new Map(), chunks: new Map()};
+  for (const t of tasks) if (t.disk.tree) scanTree(source, t.disk.tree, trees, pool);
+  await countDisks(source, target, plan, tasks, trees, pool, onDisk);
+  for (const pb of plan.backups) {
+    const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
+    if (pb.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
+      pb.sharedNote = `${pb.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer.`;
+      plan.notes.push(pb.sharedNote);
+    }
+  }
   plan.readBytes = plan.transferBytes;
   plan.storeBytes = plan.transferBytes + plan.chunksToTransfer * CHUNK_OVERHEAD;
   plan.freeBytes = await target.storage.freeSpace();
@@ -236,7 +257,8 @@ async function makePlan(source: Repository, target: Repository, selection: Selec
  * ids met before (a tree chunk shared by several points) was counted whole
  * the first time.
  */
-async function countDisks(source: Repository, target: Repository, plan: CopyPlan, tasks: DiskTask[], trees: TreeCache, pool: VerifyPool): Promise<void> {
+async function countDisks(source: Repository, target: Repository, plan: CopyPlan, tasks: readonly DiskTask[], trees: TreeCache, pool: VerifyPool,
+  onDisk?: (disk: PlannedDisk | undefined) => void): Promise<void> {
   const counted = new Set<string>();
   const countedGroups = new WeakSet<readonly string[]>();
   for (const {pb, point, totals, node, disk} of tasks) {
@@ -246,6 +268,7 @@ async function countDisks(source: Repository, target: Repository, plan: CopyPlan
     } catch (e) {
       if (!(isBackhaulError(e) && e.code === 'corrupt')) throw e;
       point.failure ??= `${node}/${disk.name}: ${e.message}`;
+      onDisk?.(undefined);
       continue;
     }
     const pd: PlannedDisk = {node, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
@@ -274,6 +297,10 @@ async function countDisks(source: Repository, target: Repository, plan: CopyPlan
     pb.logicalBytes += pd.logicalBytes;
     pb.transferBytes += pd.transferBytes;
     pb.presentBytes += pd.presentBytes;
+    plan.transferBytes += pd.transferBytes;
+    plan.logicalBytes += pd.logicalBytes;
+    plan.presentBytes += pd.presentBytes;
+    onDisk?.(pd);
   }
 }
 

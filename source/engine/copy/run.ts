@@ -17,9 +17,10 @@ import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';
 import {VerifyPool} from '../util/verify-pool.js';
-import {scheduleChunks, transferChunks} from './transfer.js';
+import {Scheduler} from './schedule.js';
+import {transferChunks} from './transfer.js';
 import type {CopyListener, CopyStats, CopySummary, Stage} from './events.js';
-import type {CopyPlan, PlannedBackup, PlannedPoint} from './plan.js';
+import type {CopyPlan, PlannedBackup, PlannedDisk, PlannedPoint} from './plan.js';
 import {StatsClock} from './stats.js';
 
 export interface RunOptions {
@@ -45,21 +46,57 @@ function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupR
   return {...base, nodes: merged, origin: {...base.origin!, copiedAt: new Date().toISOString()}};
 }
 
+/**
+ * A plan the run follows: complete (runCopy), or still being counted while
+ * the run copies what it has (runPlan, from startPlan): its disks arrive in
+ * run order, one for each disk of each point to copy.
+ */
+export interface PlanInput {
+  readonly plan: CopyPlan;
+  /** For each point to copy, how many disks it has (what `disks` will bring for it). */
+  readonly disksOf: ReadonlyMap<PlannedPoint, number>;
+  /** Undefined: a disk whose tree could not be read (its point has a failure). */
+  readonly disks: AsyncIterable<PlannedDisk | undefined>;
+  /** Settles once the plan is complete; undefined when it already is. */
+  readonly counting?: Promise<CopyPlan>;
+}
+
+/** A plan that is complete. */
+export function completePlan(plan: CopyPlan): PlanInput {
+  const points = plan.backups.flatMap((b) => b.points.filter((p) => p.action === 'copy'));
+  return {plan, disksOf: new Map(points.map((p) => [p, p.disks.length])), disks: (async function* () {
+    for (const p of points) yield* p.disks;
+  })()};
+}
+
 /** A point this run copies, with where its disks start in the run's sequence of segments. */
 interface PointWork {
   backup: PlannedBackup;
   point: PlannedPoint;
-  /** Index of its first disk's segment; its disks are the segments [first, first + point.disks.length). */
+  /** Its disks are the segments [first, first + count). */
   first: number;
+  count: number;
+  /** Found complete on the target once the lock was taken: its disks are not copied. */
+  skipped: boolean;
 }
 
-export async function runCopy(source: Repository, target: Repository, plan: CopyPlan, options: RunOptions = {}): Promise<CopySummary> {
+export function runCopy(source: Repository, target: Repository, plan: CopyPlan, options: RunOptions = {}): Promise<CopySummary> {
+  return runPlan(source, target, completePlan(plan), options);
+}
+
+export async function runPlan(source: Repository, target: Repository, input: PlanInput, options: RunOptions = {}): Promise<CopySummary> {
+  const {plan} = input;
   const emit = options.onEvent ?? (() => {});
   const clock = new StatsClock(plan.transferBytes);
   const summary: CopySummary = {result: 'success', pointsCopied: 0, pointsSkipped: plan.pointsSkipped, pointsFailed: 0, failed: [],
     logicalBytes: 0, readBytes: 0, transferredBytes: 0, storedBytes: 0, seconds: 0, rate: 0, bottleneck: 'source read', startedAt: new Date().toISOString(), endedAt: ''};
   emit({type: 'copy.start', plan});
-  const ticker = setInterval(() => emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes}), 250);
+  const stats = () => {
+    clock.totalTransfer = plan.transferBytes; // grows while the plan is still being counted
+    emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes});
+  };
+  const ticker = setInterval(stats, 250);
+  void input.counting?.then((complete) => emit({type: 'copy.plan', plan: complete}), () => {});
   let writer: RepositoryWriter | undefined;
   const pool = options.pool ?? new VerifyPool();
   try {
@@ -72,21 +109,19 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
           if (point.reason === 'already on target') emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: point.reason, nodes: point.nodes});
           continue;
         }
+        const count = input.disksOf.get(point) ?? 0;
         // The plan was made before the lock: a run we waited for may have copied this point meanwhile.
-        if (await completeOnTarget(target, backup.backupId, point)) {
+        const skipped = await completeOnTarget(target, backup.backupId, point);
+        if (skipped) {
           summary.pointsSkipped++;
           emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: 'already on target (copied meanwhile)', nodes: point.nodes});
-          continue;
         }
-        if (point.failure) {
-          failPoint(summary, emit, backup, point, point.failure);
-          continue;
-        }
-        work.push({backup, point, first: segments});
-        segments += point.disks.length;
+        work.push({backup, point, first: segments, count, skipped});
+        segments += count;
       }
     }
-    if (work.length > 0) await copyPoints(source, target, writer!, work, summary, clock, options, emit, pool);
+    if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool);
+    await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
     summary.result = summary.pointsFailed > 0 ? (summary.pointsCopied > 0 ? 'warning' : 'failed') : 'success';
   } catch (e) {
     summary.result = isBackhaulError(e) && e.code === 'cancelled' ? 'cancelled' : 'failed';
@@ -99,7 +134,7 @@ export async function runCopy(source: Repository, target: Repository, plan: Copy
     if (!options.pool) await pool.close();
   }
   finish(summary, clock, writer);
-  emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes});
+  stats();
   emit({type: 'copy.done', summary});
   return summary;
 }
@@ -120,18 +155,37 @@ function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWrite
 
 /**
  * Every point's disks as one sequence of segments through one transfer
- * pipeline (transfer.ts), oldest point first; each point is committed as
- * soon as its last disk is done, while the packs of the points after it are
- * already on their way. A point is committed only if every chunk it needs
- * is on the target; a damaged source chunk fails the points that need it.
+ * pipeline (schedule.ts, transfer.ts), oldest point first, fed as the plan
+ * counts them; each point is committed as soon as its last disk is done,
+ * while the packs of the points after it are already on their way. A point
+ * is committed only if every chunk it needs is on the target; a damaged
+ * source chunk fails the points that need it.
  */
-async function copyPoints(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], summary: CopySummary,
+async function copyPoints(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], input: PlanInput, summary: CopySummary,
   clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool): Promise<void> {
-  const disks = work.flatMap((w) => w.point.disks.map((disk) => ({w, disk})));
-  const schedule = scheduleChunks(source, writer, disks.map(({disk}) => ({groups: disk.chunks})));
+  const scheduler = new Scheduler(source, writer);
+  const workOf: PointWork[] = work.flatMap((w) => Array.from({length: w.count}, () => w));
+  const disks: (PlannedDisk | undefined)[] = [];
+  let stopped = false;
+  const feeding = (async () => {
+    try {
+      for await (const disk of input.disks) {
+        if (stopped) return;
+        const w = workOf[disks.length];
+        disks.push(disk);
+        scheduler.add({groups: !disk || !w || w.skipped ? [] : disk.chunks});
+      }
+      scheduler.end();
+    } catch (e) {
+      scheduler.fail(e);
+    }
+  })();
+  // Every chunk a point needs was scheduled under it or a point before it, or was on the target already, so once
+  // its disks are done only a chunk found damaged (or missing) in the source can be missing: then each is checked.
   // Groups found whole on the target once stay so for the rest of the run (a writer never drops a chunk).
   const present = new WeakSet<readonly string[]>();
   const firstMissing = (w: PointWork) => {
+    if (scheduler.damaged.size === 0) return undefined;
     for (const d of w.point.disks) {
       for (const group of d.chunks) {
         if (present.has(group)) continue;
@@ -142,45 +196,59 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
     }
     return undefined;
   };
-  const progress = disks.map(() => ({done: 0, chunksDone: 0, lastEmit: 0}));
+  const progress: {done: number; chunksDone: number; lastEmit: number}[] = [];
   const report = (k: number, force = false) => {
+    const disk = disks[k];
+    if (!disk) return;
+    const p = (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0});
     const now = Date.now();
-    const p = progress[k]!;
     if (!force && now - p.lastEmit < 100) return;
     p.lastEmit = now;
-    const {w, disk} = disks[k]!;
-    const total = schedule.scheduled[k]!;
+    const w = workOf[k]!;
+    const total = scheduler.scheduled[k]!;
     emit({type: 'copy.disk', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, node: disk.node, disk: disk.disk,
       bytesDone: Math.min(p.done, total.bytes), bytesTotal: total.bytes, chunksDone: Math.min(p.chunksDone, total.chunks), chunksTotal: total.chunks});
   };
   let nextPoint = 0;
   const commitReady = async (doneUpTo: number) => {
-    while (nextPoint < work.length && work[nextPoint]!.first + work[nextPoint]!.point.disks.length - 1 <= doneUpTo) {
+    while (nextPoint < work.length && work[nextPoint]!.first + work[nextPoint]!.count - 1 <= doneUpTo) {
       const w = work[nextPoint++]!;
-      const missing = firstMissing(w);
-      if (missing !== undefined) {
-        failPoint(summary, emit, w.backup, w.point, schedule.damaged.get(missing) ?? `chunk ${missing.slice(0, 12)} could not be copied from ${source.location}.`);
+      if (w.skipped) continue;
+      if (w.point.failure) {
+        failPoint(summary, emit, w.backup, w.point, w.point.failure);
         continue;
       }
-      const stored = w.point.disks.reduce((sum, _, i) => sum + schedule.scheduled[w.first + i]!.bytes, 0);
+      const missing = firstMissing(w);
+      if (missing !== undefined) {
+        failPoint(summary, emit, w.backup, w.point, scheduler.damaged.get(missing) ?? `chunk ${missing.slice(0, 12)} could not be copied from ${source.location}.`);
+        continue;
+      }
+      const stored = Array.from({length: w.count}, (_, i) => scheduler.scheduled[w.first + i]!.bytes).reduce((a, b) => a + b, 0);
       await commitPoint(source, target, writer, w, stored, clock);
       summary.pointsCopied++;
       emit({type: 'copy.point', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, status: 'copied', nodes: w.point.nodes});
     }
   };
-  await transferChunks(source, writer, schedule, {
-    signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
-    onBytes: (k, bytes, chunks) => {
-      progress[k]!.done += bytes;
-      progress[k]!.chunksDone += chunks;
-      report(k);
-    },
-    onSegmentDone: async (k) => {
-      report(k, true);
-      clock.processedBytes += disks[k]!.disk.logicalBytes;
-      await commitReady(k);
-    },
-  });
+  try {
+    await transferChunks(source, writer, scheduler, {
+      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
+      onBytes: (k, bytes, chunks) => {
+        const p = (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0});
+        p.done += bytes;
+        p.chunksDone += chunks;
+        report(k);
+      },
+      onSegmentDone: async (k) => {
+        report(k, true);
+        if (!workOf[k]?.skipped) clock.processedBytes += disks[k]?.logicalBytes ?? 0;
+        await commitReady(k);
+      },
+    });
+  } finally {
+    stopped = true; // a transfer that stopped early (cancel, a failed write) needs no more of the plan
+    scheduler.end();
+    await feeding;
+  }
   await commitReady(Infinity); // points with no disks
   // What landed for points that failed is kept (durable and indexed): a re-run after a repair sends only what was damaged.
   await writer.flush();

@@ -13,7 +13,8 @@ export class StatsClock {
   chunks = 0;
   private readonly busy: Record<Stage, number> = {'source read': 0, hashing: 0, 'target write': 0};
 
-  constructor(private readonly totalTransfer: number) {}
+  /** Bytes the run will transfer: set again while a plan still being counted grows. */
+  constructor(public totalTransfer: number) {}
 
   /** Adds the time since `since` (a performance.now() value) to a stage. */
   add(stage: Stage, since: number): void {

@@ -26,7 +26,8 @@ import type {PackId} from '../ids.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
-import {prefetch} from '../util/concurrency.js';
+import {prefetchFrom} from '../util/concurrency.js';
+import type {JobSpec, ScheduleItem, Scheduler} from './schedule.js';
 import type {StagedPack} from '../storage/storage.js';
 import type {Checked, VerifyPool} from '../util/verify-pool.js';
 import type {StatsClock} from './stats.js';
@@ -73,89 +74,18 @@ export interface TransferOptions {
   onSegmentDone: (segment: number) => Promise<void>;
 }
 
-/** What a segment needs: chunk ids in groups (PlannedDisk.chunks), in its order; ones the target has are skipped. */
-export interface Segment {
-  readonly groups: readonly (readonly string[])[];
-}
-
-/** The run's jobs, and what each segment waits for (see scheduleChunks). */
-export interface Schedule {
-  /** The segment that needs a chunk first (and is credited with it); undefined: not scheduled. */
-  readonly ownerOf: (id: string) => number | undefined;
-  /** The needed blobs of each source pack, packs in pipeline order. */
-  readonly byPack: Map<string, BlobEntry[]>;
-  /** Per segment: the chunks scheduled for it and their stored bytes. */
-  readonly scheduled: readonly {chunks: number; bytes: number}[];
-  /** Per segment: the last job (in pipeline order) it waits for; -1: none. */
-  readonly lastJob: readonly number[];
-  /** Filled by the transfer: chunks not copied because the source holds them damaged, with why. */
-  readonly damaged: Map<string, string>;
-}
-
-/**
- * Schedules a run's segments: each chunk the target lacks once, under the
- * segment that needs it first, grouped by the pack that holds it in that
- * order. Chunks are looked up once each, by their slot in the source index
- * (a run may go through a million ids here).
- */
-export function scheduleChunks(source: Repository, writer: RepositoryWriter, segments: readonly Segment[]): Schedule {
-  const index = source.index;
-  const owner = new Int32Array(index.slotCount).fill(-1);
-  const lists: BlobEntry[][] = [];
-  const packOrder = new Map<number, number>();
-  const scheduled = segments.map(() => ({chunks: 0, bytes: 0}));
-  const packs: number[] = [];
-  // A segment waits for the latest job (in pipeline order) holding a chunk of its own, and for every segment before it.
-  const lastJob: number[] = [];
-  let upTo = -1;
-  // A group met before (a tree chunk in many points' trees) has every id of it scheduled or on the target already.
-  const seen = new WeakSet<readonly string[]>();
-  for (const [k, segment] of segments.entries()) {
-    const mine = scheduled[k]!;
-    for (const group of segment.groups) {
-      if (seen.has(group)) continue;
-      seen.add(group);
-      for (const id of group) {
-        const slot = index.slotOf(id);
-        if (slot >= 0 && owner[slot] !== -1) continue;
-        if (writer.has(id)) continue;
-        if (slot < 0) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${source.location}.`);
-        owner[slot] = k;
-        const blob = index.blobAt(slot);
-        mine.chunks++;
-        mine.bytes += blob[2];
-        const pack = index.packNumberAt(slot);
-        let at = packOrder.get(pack);
-        if (at === undefined) {
-          packOrder.set(pack, (at = lists.length));
-          lists.push([]);
-          packs.push(pack);
-        }
-        lists[at]!.push(blob);
-        if (at > upTo) upTo = at;
-      }
-    }
-    lastJob[k] = upTo;
-  }
-  const byPack = new Map(packs.map((pack, i) => [index.packName(pack) as string, lists[i]!]));
-  const ownerOf = (id: string) => {
-    const slot = index.slotOf(id);
-    return slot >= 0 && owner[slot] !== -1 ? owner[slot] : undefined;
-  };
-  return {ownerOf, byPack, scheduled, lastJob, damaged: new Map()};
-}
-
-export async function transferChunks(source: Repository, writer: RepositoryWriter, plan: Schedule, options: TransferOptions): Promise<void> {
+export async function transferChunks(source: Repository, writer: RepositoryWriter, scheduler: Scheduler, options: TransferOptions): Promise<void> {
   const all = packBlobs(source);
-  const {ownerOf, byPack, lastJob, damaged} = plan;
+  const {lastJob, damaged} = scheduler;
   let nextSegment = 0;
-  /** Segments whose last job is at or before `landed` are done. */
-  const advance = async (landed: number) => {
+  let landed = -1;
+  /** Segments known so far whose last job has landed are done. */
+  const advance = async () => {
     while (nextSegment < lastJob.length && lastJob[nextSegment]! <= landed) await options.onSegmentDone(nextSegment++);
   };
   const credit = (blobs: readonly BlobEntry[]) => {
     for (const b of blobs) {
-      const k = ownerOf(b[0]);
+      const k = scheduler.ownerOf(b[0]);
       if (k !== undefined) options.onBytes(k, b[2], 1);
     }
   };
@@ -241,40 +171,42 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     return p;
   };
 
-  const jobs = prefetch([...byPack].map(([pack, needed], index) => ({pack, needed, index})), options.concurrency, async ({pack, needed, index}): Promise<Job> => {
+  const start = async ({pack, needed, index}: JobSpec): Promise<Job> => {
     const whole = all.get(pack)!;
     const passThrough = whole.length === needed.length;
     const staged = !passThrough ? undefined : canStage ? await track(stage(pack, whole)) : canSend ? await send(pack, whole) : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};
     return {pack, needed, whole, passThrough, index, checked: await read(pack, passThrough ? whole : needed, passThrough)};
-  });
+  };
+  const items = prefetchFrom(scheduler.take(), options.concurrency, async (item: ScheduleItem) => ('job' in item ? start(item.job) : undefined));
   try {
-    await advance(-1); // segments that need nothing the target lacks
-    for await (const job of jobs) {
+    for await (const job of items) {
       if (options.signal?.aborted) throw cancelled();
-      clock.readBytes += job.needed.reduce((s, b) => s + b[2], 0);
-      const t2 = performance.now();
-      if (job.staged) {
-        // Should the writer throw (a failed write, cancel), the finally below removes the file.
-        const added = await writer.addStagedPack(job.pack as PackId, job.staged, job.whole);
-        open.delete(job.staged);
-        clock.add('target write', t2);
-        if (added) {
-          passed(job, clock, credit);
-          await advance(job.index);
-          continue;
-        }
-        job.checked = await read(job.pack, job.whole, true); // some of its chunks arrived meanwhile: copy the others
-      }
-      await store(source, writer, job, job.checked!, clock, credit, damaged);
-      clock.add('target write', t2);
-      await advance(job.index);
+      if (job) await land(job);
+      await advance();
     }
-    await advance(Infinity);
+    landed = Infinity;
+    await advance();
   } finally {
     finished = true;
     await Promise.allSettled([...staging]);
     await Promise.all([...open].map((staged) => staged.discard()));
+  }
+
+  async function land(job: Job): Promise<void> {
+    clock.readBytes += job.needed.reduce((s, b) => s + b[2], 0);
+    const t2 = performance.now();
+    landed = job.index;
+    if (job.staged) {
+      // Should the writer throw (a failed write, cancel), the finally above removes the file.
+      const added = await writer.addStagedPack(job.pack as PackId, job.staged, job.whole);
+      open.delete(job.staged);
+      clock.add('target write', t2);
+      if (added) return passed(job, clock, credit);
+      job.checked = await read(job.pack, job.whole, true); // some of its chunks arrived meanwhile: copy the others
+    }
+    await store(source, writer, job, job.checked!, clock, credit, damaged);
+    clock.add('target write', t2);
   }
 }
 

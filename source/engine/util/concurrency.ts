@@ -34,6 +34,36 @@ export async function* prefetch<T, R>(items: readonly T[], window: number, fn: (
   }
 }
 
+/**
+ * Like prefetch, over items that arrive while it runs (an async iterator,
+ * e.g. an async generator, which answers next() calls in order): yields
+ * fn(item) in order, with up to `window` calls running ahead. An item is
+ * taken from the source only when a call can start for it, so the source
+ * may still change items it has not handed out.
+ */
+export async function* prefetchFrom<T, R>(source: AsyncIterator<T>, window: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const queue: Promise<IteratorResult<R, undefined>>[] = [];
+  let exhausted = false;
+  const pull = () => {
+    const p = source.next().then((n): IteratorResult<R, undefined> | Promise<IteratorResult<R, undefined>> => {
+      if (n.done) {
+        exhausted = true;
+        return {value: undefined, done: true};
+      }
+      return fn(n.value).then((value) => ({value, done: false}));
+    });
+    p.catch(() => {}); // handled when its turn comes
+    queue.push(p);
+  };
+  for (let i = 0; i < Math.max(1, window); i++) pull();
+  while (queue.length > 0) {
+    const result = await queue.shift()!;
+    if (result.done) continue;
+    if (!exhausted) pull();
+    yield result.value;
+  }
+}
+
 /** Lets timers and input run during long CPU work (the TUI stays responsive). */
 export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -278,10 +278,7 @@ export class VerifyPool {
   private readonly free: ArrayBuffer[] = [];
   private next = 0;
 
-  // One worker more than there are cores: a worker copying a pack waits for its direct write to
-  // reach the disk, and another keeps that core hashing meanwhile (3 workers copied ~15 % faster
-  // than 2 on two cores; 4 no faster than 3).
-  constructor(size = Math.max(2, Math.min(4, availableParallelism() + 1))) {
+  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER, {eval: true});
       worker.unref();

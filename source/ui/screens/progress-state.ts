@@ -65,6 +65,7 @@ export function progressReducer(s: ProgressState, {at, event: e}: Stamped): Prog
   switch (e.type) {
     case 'copy.start':
       return {...s, log: log('info', `Copy of ${e.plan.pointsToCopy} restore point(s) to ${s.target} started: ${formatBytes(e.plan.transferBytes)} to transfer.`)};
+    case 'copy.plan': return {...s, totalTransfer: e.plan.transferBytes, totalLogical: e.plan.logicalBytes};
     case 'copy.disk': {
       const key = `${e.pointId}/${e.node}/${e.disk}`;
       const label = s.kinds.get(e.backupId) === 'cluster' ? `${e.node}/${e.disk}` : `${e.machine}/${e.disk}`;

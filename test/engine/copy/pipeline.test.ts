@@ -14,7 +14,7 @@ import {runBackup} from '../../../source/engine/agent/backup.js';
 import type {CopyEvent} from '../../../source/engine/copy/events.js';
 import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
-import {scheduleChunks} from '../../../source/engine/copy/transfer.js';
+import {scheduleAll, Scheduler, type JobSpec} from '../../../source/engine/copy/schedule.js';
 import type {BackupId} from '../../../source/engine/ids.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {pointChunks, verifyRepository} from '../../../source/engine/repository/verify.js';
@@ -59,7 +59,7 @@ test('each chunk is scheduled once, under the first segment that needs it; a seg
   const second = [...await pointChunks(source, p2!)];
   const writer = await RepositoryWriter.begin(await target('schedule'), 'test');
   try {
-    const schedule = scheduleChunks(source, writer, [{groups: [first]}, {groups: [second]}, {groups: [[...first]]}]);
+    const schedule = scheduleAll(source, writer, [{groups: [first]}, {groups: [second]}, {groups: [[...first]]}]);
     const shared = first.find((id) => second.includes(id))!;
     const own = second.find((id) => !first.includes(id))!;
     assert.equal(schedule.ownerOf(shared), 0);
@@ -67,10 +67,41 @@ test('each chunk is scheduled once, under the first segment that needs it; a seg
     assert.equal(schedule.scheduled[0]!.chunks, new Set(first).size);
     assert.equal(schedule.scheduled[1]!.chunks, new Set(second.filter((id) => !first.includes(id))).size);
     assert.deepEqual(schedule.scheduled[2], {chunks: 0, bytes: 0}, 'everything it needs came with the first');
-    const jobs = [...schedule.byPack.values()];
-    assert.equal(jobs.reduce((n, blobs) => n + blobs.length, 0), schedule.scheduled[0]!.chunks + schedule.scheduled[1]!.chunks, 'no chunk twice');
+    const jobs: JobSpec[] = [];
+    for await (const item of schedule.take()) if ('job' in item) jobs.push(item.job);
+    assert.equal(jobs.reduce((n, job) => n + job.needed.length, 0), schedule.scheduled[0]!.chunks + schedule.scheduled[1]!.chunks, 'no chunk twice');
+    assert.equal(new Set(jobs.map((j) => j.pack)).size, jobs.length, 'one job per pack when nothing was taken in between');
     assert.ok(schedule.lastJob[0]! <= schedule.lastJob[1]! && schedule.lastJob[1] === schedule.lastJob[2]);
     assert.equal(schedule.lastJob[1], jobs.length - 1);
+  } finally {
+    await writer.close();
+  }
+});
+
+test('a job not yet taken keeps taking the chunks later segments need from its pack; one taken does not', async () => {
+  const [p1] = await source.listPoints(backupId);
+  const ids = [...await pointChunks(source, p1!)];
+  const pack = source.index.packOf(ids.find((id) => source.index.byPack().get(source.index.packOf(id)!)!.length >= 3)!)!;
+  const inPack = ids.filter((id) => source.index.packOf(id) === pack);
+  const writer = await RepositoryWriter.begin(await target('incremental'), 'test');
+  try {
+    const scheduler = new Scheduler(source, writer);
+    const items = scheduler.take();
+    scheduler.add({groups: [[inPack[0]!]]});
+    scheduler.add({groups: [[inPack[1]!]]});
+    const first = (await items.next()).value!;
+    assert.ok('job' in first && first.job.needed.length === 2 && first.job.pack === pack, 'both chunks in one job');
+    assert.deepEqual((await items.next()).value, {added: 1}, 'one word for both segments');
+    scheduler.add({groups: [[inPack[2]!]]});
+    const second = (await items.next()).value!;
+    assert.ok('job' in second && second.job.needed.length === 1 && second.job.index === 1, 'a new job for the same pack');
+    assert.deepEqual(scheduler.lastJob, [0, 0, 1]);
+    const waiting = items.next();
+    scheduler.add({groups: [[inPack[0]!, inPack[2]!]]});
+    assert.deepEqual((await items.next()).value, {added: 3});
+    void waiting;
+    scheduler.end();
+    assert.equal((await items.next()).done, true);
   } finally {
     await writer.close();
   }
