@@ -3,7 +3,9 @@
  * target lacks is scheduled once, under the first point and disk that needs
  * it; points are committed oldest first as soon as their chunks have landed;
  * a damaged source chunk that several points share fails each of them and
- * nothing else, while the sound chunks around it are still copied.
+ * nothing else, while the sound chunks around it are still copied. A copy
+ * may start while its plan is still counting (stream.ts), only when the
+ * target has room even for everything the source holds.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -15,11 +17,14 @@ import type {CopyEvent} from '../../../source/engine/copy/events.js';
 import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
 import {scheduleAll, Scheduler, type JobSpec} from '../../../source/engine/copy/schedule.js';
+import {copyWhilePlanning} from '../../../source/engine/copy/stream.js';
+import {BackhaulError} from '../../../source/engine/errors.js';
 import type {BackupId} from '../../../source/engine/ids.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {pointChunks, verifyRepository} from '../../../source/engine/repository/verify.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {VerifyPool} from '../../../source/engine/util/verify-pool.js';
 import {randomBuffer} from '../../helpers/cli.js';
 import {flipChunkByte} from '../../helpers/damage.js';
 
@@ -150,4 +155,53 @@ test('a damaged chunk both points share fails both; the sound chunks of its pack
   const again = await runCopy(source, await Repository.open(repo.storage), await planCopy(source, await Repository.open(repo.storage), {backups: [], points: 'all'}));
   assert.equal(again.pointsCopied, 2);
   assert.equal(again.transferredBytes, source.index.lengthOf(shared), 'only the chunk that was damaged');
+});
+
+/** A real directory whose free space reads as `free` bytes (the disk-full tests use a real tmpfs). */
+class FreeSpaceStorage extends FilesystemStorage {
+  constructor(root: string, private readonly free: number) {
+    super(root);
+  }
+  override async freeSpace(): Promise<number> {
+    return this.free;
+  }
+}
+
+const eventOrder = (events: CopyEvent[]) => events.filter((e) => e.type === 'copy.start' || e.type === 'copy.plan').map((e) => e.type);
+
+test('streamed: the run starts before the plan is complete and copies what a planned run does', async () => {
+  const expected = await planCopy(source, await target('reference'), {backups: [], points: 'all'});
+  const repo = await target('streamed');
+  const events: CopyEvent[] = [];
+  const pool = new VerifyPool(2);
+  try {
+    const {plan, summary} = await copyWhilePlanning(source, repo, {backups: [], points: 'all'}, {pool, onEvent: (e) => events.push(e)});
+    assert.deepEqual(eventOrder(events), ['copy.start', 'copy.plan'], 'the plan completed while the run went');
+    assert.equal(plan.transferBytes, expected.transferBytes);
+    assert.equal(summary.pointsCopied, 2);
+    assert.equal(summary.transferredBytes, expected.transferBytes);
+  } finally {
+    await pool.close();
+  }
+  assert.equal((await verifyRepository(await Repository.open(repo.storage))).ok, true);
+});
+
+test('room for the copy but not for all the source holds: planned first, then copied; too little: refused, nothing written', async () => {
+  const [p1] = await source.listPoints(backupId);
+  const selection = {backups: [], points: p1!.id};
+  const need = (await planCopy(source, await target('need'), selection)).storeBytes;
+  const pool = new VerifyPool(2);
+  try {
+    const roomy = await Repository.create(new FreeSpaceStorage(join(work, 'roomy'), need + 4096));
+    const events: CopyEvent[] = [];
+    const {summary} = await copyWhilePlanning(source, roomy, selection, {pool, onEvent: (e) => events.push(e)});
+    assert.deepEqual(eventOrder(events), ['copy.plan', 'copy.start'], 'counted first: the bound did not fit');
+    assert.equal(summary.pointsCopied, 1);
+
+    const tight = await Repository.create(new FreeSpaceStorage(join(work, 'tight'), need - 1));
+    await assert.rejects(copyWhilePlanning(source, tight, selection, {pool}), (e: unknown) => e instanceof BackhaulError && e.code === 'no-space');
+    assert.deepEqual(await fs.readdir(join(work, 'tight', 'data')).catch(() => []), [], 'nothing written');
+  } finally {
+    await pool.close();
+  }
 });
