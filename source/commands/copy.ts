@@ -56,6 +56,10 @@ copied node. Only chunks the target lacks are read, verified and sent — once,
 however many nodes reference them (cluster shared disks are sent and stored once).
 Copies keep the owner's name but no access list: only admins see them.
 Re-running the same copy sends nothing; a killed copy resumes where it stopped.
+The plan is printed (to stderr) once complete. When the target has room even for
+everything the source holds, chunks start moving as soon as the first disk is
+planned and the plan is completed meanwhile; otherwise the copy is planned first,
+and refused with nothing written if it does not fit.
 
 Selection (default: every backup, latest point, every node):
   BACKUP_ID ...       these backups

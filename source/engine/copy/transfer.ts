@@ -1,13 +1,11 @@
 /**
  * Moves chunks from a source repository into a target writer, pack by pack,
- * for a run's whole sequence of segments (one per restore point and disk, in
- * the order they are committed): every chunk the target lacks is scheduled
- * once, by the first segment that needs it, and grouped by the source pack
- * that holds it, so the packs of one point and of the next stream through
- * one pipeline with no pause at their boundaries, and a pack whose chunks
- * are all needed (by whichever points) passes through whole. Each segment is
- * reported done as soon as every pack holding its chunks has landed, which
- * is when the run commits it.
+ * taking the jobs of a Scheduler (schedule.ts) as it makes them: one
+ * pipeline for a run's whole sequence of segments (restore points and their
+ * disks), with no pause at their boundaries; a pack whose chunks are all
+ * needed (by whichever points) passes through whole. Each segment is
+ * reported done as soon as every job up to its last has landed, which is
+ * when the run commits it.
  *
  * A pack passed through whole is verified by the SHA-256 of all its bytes
  * against its id — which covers every stored byte of every blob — and its
@@ -21,7 +19,7 @@
  * (the run fails the points that need it, by name), the sound ones are still
  * copied, and nothing unverified reaches the target (FORMAT.md, "Copying").
  */
-import {cancelled, corrupt, isBackhaulError} from '../errors.js';
+import {cancelled, isBackhaulError} from '../errors.js';
 import type {PackId} from '../ids.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
