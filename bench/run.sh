@@ -3,7 +3,10 @@
 # tool run in the same script on the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-node --import tsx bench/backup-copy.ts "$@"
+node --import tsx bench/backup-copy.ts --keep "$@"
+# The full copy again, each tool in two states of the machine's memory and against the disk's write speed.
+node --import tsx bench/copy-full.ts
+rm -rf .bench/work
 [ -f bench/demo-noop.ts ] && node --import tsx bench/demo-noop.ts
 [ -f bench/tui.ts ] && node --import tsx bench/tui.ts
 [ -f bench/s3.ts ] && node --import tsx bench/s3.ts
