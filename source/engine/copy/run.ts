@@ -48,7 +48,7 @@ function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupR
 
 /**
  * A plan the run follows: complete (runCopy), or still being counted while
- * the run copies what it has (runPlan, from startPlan): its disks arrive in
+ * the run copies what it has (runPlan, from stream.ts): its disks arrive in
  * run order, one for each disk of each point to copy.
  */
 export interface PlanInput {
