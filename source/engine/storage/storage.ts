@@ -28,6 +28,12 @@ export interface ReadableStorage {
   get(key: string, signal?: AbortSignal): Promise<Buffer>;
   getRange(key: string, offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
   stat(key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * Many small objects at once, in the order asked (manifests: a backup may
+   * hold 100,000 restore points). Optional: callers otherwise get them one by
+   * one, several at a time. A missing key throws 'not-found' like get.
+   */
+  getMany?(keys: readonly string[]): Promise<Buffer[]>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Bytes that can still be written, or undefined where it cannot be known (object storage). */
   freeSpace(): Promise<number | undefined>;

@@ -103,6 +103,18 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
       await assert.rejects(s.getRange('r', 9_990, 20), isCode('corrupt'));
     }));
 
+    it('getMany, where a backend has it, gives what get gives, in order; a missing key is not-found', withStorage(async (s) => {
+      if (!s.getMany) return; // optional: callers then get objects one by one
+      const keys = Array.from({length: 300}, (_, i) => `many/${String(i).padStart(3, '0')}`);
+      for (const [i, key] of keys.entries()) await s.put(key, Buffer.from(`object ${i} `.repeat(i % 7)));
+      const shuffled = [...keys].reverse();
+      const got = await s.getMany(shuffled);
+      assert.equal(got.length, shuffled.length);
+      for (const [i, key] of shuffled.entries()) assert.ok(got[i]!.equals(await s.get(key)), key);
+      assert.deepEqual(await s.getMany([]), []);
+      await assert.rejects(s.getMany([keys[0]!, 'many/none', keys[1]!]), isCode('not-found'));
+    }));
+
     it('stat of a missing key is undefined; get of one is not-found', withStorage(async (s) => {
       assert.equal(await s.stat('nothing/here'), undefined);
       await assert.rejects(s.get('nothing/here'), isCode('not-found'));
