@@ -11,18 +11,13 @@
  * imported directly.
  */
 import {existsSync} from 'node:fs';
-import {homedir} from 'node:os';
-import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {cacheDir} from '../engine/jobs/settings.js';
 import {runBundle, type CacheState} from './code-cache.js';
 
 type TuiModule = typeof import('../commands/tui.js');
 
 const SAVE_AFTER_MS = 2000;
-
-export function cacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'backhaul');
-}
 
 /** dist/tui.cjs when this module runs from the bundle (dist/cli.js or dist/lib/*.js), else undefined. */
 function bundledTui(): string | undefined {

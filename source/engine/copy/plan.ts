@@ -288,18 +288,12 @@ async function countDisks(source: Repository, target: Repository, plan: CopyPlan
       }
     }
     point.disks.push(pd);
-    point.logicalBytes += pd.logicalBytes;
-    point.transferBytes += pd.transferBytes;
-    point.presentBytes += pd.presentBytes;
-    totals.logicalBytes += pd.logicalBytes;
-    totals.transferBytes += pd.transferBytes;
-    totals.presentBytes += pd.presentBytes;
-    pb.logicalBytes += pd.logicalBytes;
-    pb.transferBytes += pd.transferBytes;
-    pb.presentBytes += pd.presentBytes;
-    plan.transferBytes += pd.transferBytes;
-    plan.logicalBytes += pd.logicalBytes;
-    plan.presentBytes += pd.presentBytes;
+    // The disk counts in its point, node, backup and plan (the plan's totals grow as a streamed run goes).
+    for (const sum of [point, totals, pb, plan]) {
+      sum.logicalBytes += pd.logicalBytes;
+      sum.transferBytes += pd.transferBytes;
+      sum.presentBytes += pd.presentBytes;
+    }
     onDisk?.(pd);
   }
 }

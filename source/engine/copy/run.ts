@@ -197,10 +197,11 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
     return undefined;
   };
   const progress: {done: number; chunksDone: number; lastEmit: number}[] = [];
+  const progressOf = (k: number) => (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0});
   const report = (k: number, force = false) => {
     const disk = disks[k];
     if (!disk) return;
-    const p = (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0});
+    const p = progressOf(k);
     const now = Date.now();
     if (!force && now - p.lastEmit < 100) return;
     p.lastEmit = now;
@@ -233,7 +234,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
     await transferChunks(source, writer, scheduler, {
       signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
       onBytes: (k, bytes, chunks) => {
-        const p = (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0});
+        const p = progressOf(k);
         p.done += bytes;
         p.chunksDone += chunks;
         report(k);

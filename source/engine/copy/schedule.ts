@@ -127,11 +127,3 @@ export class Scheduler {
     }
   }
 }
-
-/** A scheduler holding all of `segments` (a run whose plan is complete). */
-export function scheduleAll(source: Repository, writer: RepositoryWriter, segments: readonly Segment[]): Scheduler {
-  const scheduler = new Scheduler(source, writer);
-  for (const segment of segments) scheduler.add(segment);
-  scheduler.end();
-  return scheduler;
-}

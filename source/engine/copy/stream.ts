@@ -36,7 +36,6 @@ export interface CopyJobOptions extends RunOptions {
  * the header). A `copy.plan` event says when the plan is complete: before
  * the run starts, or while it goes.
  */
-
 export async function copyWhilePlanning(source: Repository, target: Repository, selection: Selection, options: CopyJobOptions): Promise<{plan: CopyPlan; summary: CopySummary}> {
   const skeleton = await planSkeleton(source, target, selection);
   const free = await target.storage.freeSpace();

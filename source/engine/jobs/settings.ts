@@ -1,7 +1,8 @@
 /**
  * Backhaul's own configuration (registered repositories, job defaults), kept
  * with `conf` in $XDG_CONFIG_HOME/backhaul/config.json, mode 0600. Data (the
- * demo workspace, session history) lives under $XDG_DATA_HOME/backhaul.
+ * demo workspace, session history) lives under $XDG_DATA_HOME/backhaul, and
+ * what may be deleted at any time under $XDG_CACHE_HOME/backhaul.
  * A corrupt config file is never silently replaced: it is moved aside and the
  * user is told where it went.
  *
@@ -30,6 +31,10 @@ export function configDir(): string {
 }
 export function dataDir(): string {
   return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'backhaul');
+}
+/** What may be deleted at any time (the TUI's compiled-code cache). */
+export function cacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'backhaul');
 }
 
 const configFile = () => join(configDir(), 'config.json');

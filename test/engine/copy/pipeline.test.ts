@@ -16,7 +16,7 @@ import {runBackup} from '../../../source/engine/agent/backup.js';
 import type {CopyEvent} from '../../../source/engine/copy/events.js';
 import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
-import {scheduleAll, Scheduler, type JobSpec} from '../../../source/engine/copy/schedule.js';
+import {Scheduler, type JobSpec} from '../../../source/engine/copy/schedule.js';
 import {copyWhilePlanning} from '../../../source/engine/copy/stream.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import type {BackupId} from '../../../source/engine/ids.js';
@@ -64,7 +64,9 @@ test('each chunk is scheduled once, under the first segment that needs it; a seg
   const second = [...await pointChunks(source, p2!)];
   const writer = await RepositoryWriter.begin(await target('schedule'), 'test');
   try {
-    const schedule = scheduleAll(source, writer, [{groups: [first]}, {groups: [second]}, {groups: [[...first]]}]);
+    const schedule = new Scheduler(source, writer);
+    for (const groups of [[first], [second], [[...first]]]) schedule.add({groups});
+    schedule.end();
     const shared = first.find((id) => second.includes(id))!;
     const own = second.find((id) => !first.includes(id))!;
     assert.equal(schedule.ownerOf(shared), 0);
