@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {mkdir, readdir, rm, statfs} from 'node:fs/promises';
 import {join} from 'node:path';
+import {WriterLock} from '../../../source/engine/repository/lock.js';
+import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {collect, demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
 import {listing} from '../../helpers/restore-compare.js';
 
@@ -65,14 +67,18 @@ describe('a target without enough space', {skip}, () => {
     const mnt = join(ws.dir, 'filling');
     await mkdir(mnt);
     mount(mnt, '260m');
+    let lock: WriterLock | undefined;
     try {
       const add = await ws.run(['repo', 'add', 'filling', join(mnt, 'repo')]);
       assert.equal(add.code, 0, add.stderr);
       const plan = await ws.json(['copy', '--from', 'demo-primary', '--to', 'filling', '--points', 'all', '--dry-run', '--json']);
       assert.equal(plan.fits, true, 'the plan sees enough room');
       const filler = join(mnt, 'filler');
-      // Once the copy has planned, something else takes the space: only ~40 MiB stay free.
-      const child = ws.spawn(['copy', '--from', 'demo-primary', '--to', 'filling', '--points', 'all']);
+      // Once the copy has planned, something else takes the space: only ~40 MiB stay free. The copy may start
+      // before its plan is complete (engine/copy/stream.ts), so the test holds the target's lock until then:
+      // the copy waits for it (--wait) and writes its first pack only after the space is gone.
+      lock = await WriterLock.acquire(new FilesystemStorage(join(mnt, 'repo')), 'test filling the disk');
+      const child = ws.spawn(['copy', '--from', 'demo-primary', '--to', 'filling', '--points', 'all', '--wait', '60']);
       let stderr = '';
       let filled = false;
       child.stderr!.on('data', async (d: Buffer) => {
@@ -82,6 +88,7 @@ describe('a target without enough space', {skip}, () => {
         const fs = await statfs(mnt);
         const size = fs.bavail * fs.bsize - (40 << 20);
         spawnSync('fallocate', ['-l', String(size), filler]);
+        await lock!.release();
       });
       const r = await collect(child);
       assert.equal(filled, true);
@@ -103,6 +110,7 @@ describe('a target without enough space', {skip}, () => {
       assert.equal(final.ok, true);
       assert.equal(final.points, total);
     } finally {
+      await lock?.release(); // a no-op once the copy has taken the lock (it is the copy's then)
       umount(mnt);
     }
   });
