@@ -226,15 +226,19 @@ export async function planSkeleton(source: Repository, target: Repository, selec
 
 /**
  * Counts the skeleton's disks and completes its plan (in place, and returns
- * it): every tree it needs goes to the workers at once, then each disk is
- * counted in the run's order; `onDisk` hears of each as soon as it is
+ * it), each disk in the run's order; `onDisk` hears of each as soon as it is
  * (undefined: its tree could not be read, and its point has a failure).
+ * Without `onDisk` every tree goes to the workers at once. With it (a run
+ * copying while the plan counts, stream.ts) each disk's tree goes to them
+ * only when its turn comes: the run's packs then queue at the workers behind
+ * one disk's tree chunks, not behind every tree of the plan, so the first
+ * disk starts moving as soon as its own tree is scanned.
  */
 export async function countPlan(source: Repository, target: Repository, skeleton: PlanSkeleton, pool: VerifyPool,
   onDisk?: (disk: PlannedDisk | undefined) => void): Promise<CopyPlan> {
   const {plan, tasks} = skeleton;
   const trees: TreeCache = {trees: new Map(), chunks: new Map()};
-  for (const t of tasks) if (t.disk.tree) scanTree(source, t.disk.tree, trees, pool);
+  if (!onDisk) for (const t of tasks) if (t.disk.tree) scanTree(source, t.disk.tree, trees, pool);
   await countDisks(source, target, plan, tasks, trees, pool, onDisk);
   for (const pb of plan.backups) {
     const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);

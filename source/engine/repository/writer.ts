@@ -39,6 +39,7 @@ export class RepositoryWriter {
   private readonly inFlight = new Set<Promise<void>>();
   private unindexed: {id: PackId; blobs: BlobEntry[]}[] = [];
   private failure: unknown;
+  private indexing: Promise<void> = Promise.resolve();
   private encoding: {id: ChunkId; job: Promise<{encoding: Encoding; payload: Buffer}>; rawLength: number}[] = [];
 
   private constructor(readonly repo: Repository, private readonly lock: WriterLock, private readonly signal?: AbortSignal) {}
@@ -76,7 +77,8 @@ export class RepositoryWriter {
       this.repo.index.addPack(id as PackId, blobs);
       this.unindexed.push({id: id as PackId, blobs});
     });
-    if (this.unindexed.length > 0) await this.writeIndex();
+    await this.writeIndex();
+    if (this.failure) throw this.failure;
   }
 
   has(id: string): boolean {
@@ -228,14 +230,26 @@ export class RepositoryWriter {
       written?.();
     });
     this.inFlight.add(upload);
-    if (this.unindexed.length >= INDEX_EVERY) await this.writeIndex();
+    if (this.unindexed.length >= INDEX_EVERY) void this.writeIndex();
   }
 
-  private async writeIndex(): Promise<void> {
+  /**
+   * Indexes the packs written so far, in the background and in order: an
+   * index file waits until the packs it names are durable (the storage's
+   * barrier: tens of milliseconds of fsyncs on a busy disk), and the packs
+   * after them keep landing meanwhile. A failure fails the next write;
+   * flush() waits for it all.
+   */
+  private writeIndex(): Promise<void> {
     const packs = this.unindexed;
-    if (packs.length === 0) return;
+    if (packs.length === 0) return this.indexing;
     this.unindexed = [];
-    await writeIndexFile(this.repo.storage, packs);
+    this.indexing = this.indexing.then(async () => {
+      if (!this.failure) await writeIndexFile(this.repo.storage, packs);
+    }).catch((e: unknown) => {
+      this.failure ??= e;
+    });
+    return this.indexing;
   }
 
   /** Makes every chunk added so far durable and indexed. */
@@ -245,6 +259,7 @@ export class RepositoryWriter {
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
     await this.writeIndex();
+    if (this.failure) throw this.failure;
   }
 
   /** Data → index → backup record → manifest: the point is visible only when complete. */
@@ -261,6 +276,7 @@ export class RepositoryWriter {
   /** Releases the lock; chunks not flushed are dropped (never referenced). */
   async close(): Promise<void> {
     await Promise.allSettled(this.inFlight);
+    await this.indexing;
     await this.lock.release();
   }
 }

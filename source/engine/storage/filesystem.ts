@@ -7,8 +7,10 @@
  *
  * Packs (`data/` keys) are made durable in batches: their put returns once
  * the file is written and renamed into place, with its fsync already running
- * in the background; every put, putIfAbsent or delete of any other key first
- * waits for all of them and fsyncs their directories. So a pack is durable
+ * in the background (a pack a copy's worker staged is fsynced only by the
+ * barrier, with the others staged since: see stageWritten); every put,
+ * putIfAbsent or delete of any other key first waits for all of them and
+ * fsyncs their directories. So a pack is durable
  * before any index (or anything else) written after it, which is all the
  * repository's write order (data → index → manifest) asks, and the disk
  * writes packs back while later ones are still being copied. A crash may
@@ -40,6 +42,9 @@ export class FilesystemStorage implements Storage {
   /** Packs written but maybe not durable yet: their background fsyncs, and their directories. */
   private syncing: Promise<void>[] = [];
   private unsyncedDirs = new Set<string>();
+  private lastBarrier: Promise<void> = Promise.resolve();
+  /** Staged files committed since the last barrier (stageWritten), not yet fsynced. */
+  private unsyncedFiles: string[] = [];
   /** Packs in page-aligned memory are written with O_DIRECT until the filesystem refuses it. */
   private directIo = true;
   constructor(readonly root: string) {}
@@ -151,27 +156,28 @@ export class FilesystemStorage implements Storage {
 
   /**
    * A temporary file beside `key`, written by `write` (which creates it,
-   * 0600: a copy's worker writes a pack it checked, past the page cache), and
-   * its fsync started. The caller commits it (renamed into place, as durable
-   * as a pack put(): see the header) or discards it (removed).
+   * 0600: a copy's worker writes a pack it checked, past the page cache). The
+   * caller commits it (renamed into place) or discards it (removed). A
+   * committed file is fsynced by the next barrier, with the others committed
+   * since the last one, rather than one by one as each lands: each fsync is
+   * a journal commit and a flush of the disk's cache, and a copy lands a
+   * pack every few milliseconds (measured here: ~0.25 s of a 3 s copy). It
+   * is as durable as a pack put() by the time anything names it (see the
+   * header); a crash before that leaves a pack nothing names, which the next
+   * writer checks before it adopts it.
    */
   async stageWritten(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack> {
     const path = this.path(key);
     let temp: string | undefined;
-    let syncing: Promise<void> | undefined;
     try {
       await this.ensureDir(dirname(path));
       temp = tempName(path);
       await write(temp);
-      const handle = await fs.open(temp, 'r');
-      syncing = handle.sync().finally(() => handle.close());
-      syncing.catch(() => {}); // reported by the next barrier
     } catch (e) {
       if (temp) await fs.rm(temp, {force: true});
       return this.wrap(e, key);
     }
     const file = temp;
-    const sync = syncing;
     return {
       path: file,
       commit: async () => {
@@ -181,31 +187,41 @@ export class FilesystemStorage implements Storage {
           await fs.rm(file, {force: true});
           return this.wrap(e, key);
         }
-        this.syncing.push(sync);
+        this.unsyncedFiles.push(path);
         this.unsyncedDirs.add(dirname(path));
       },
       discard: async () => {
-        await sync.catch(() => {});
         await fs.rm(file, {force: true});
       },
     };
   }
 
-  /** Waits until every pack written so far is durable, its directory entry included. */
-  private async barrier(): Promise<void> {
-    while (this.syncing.length > 0 || this.unsyncedDirs.size > 0) {
-      const files = this.syncing;
-      const dirs = [...this.unsyncedDirs];
-      this.syncing = [];
-      this.unsyncedDirs.clear();
-      const results = await Promise.allSettled([...files, ...dirs.map((dir) => this.syncDir(dir))]);
+  /**
+   * Waits until every pack written before the call is durable, its directory
+   * entry included. Packs written meanwhile are left to the next barrier: a
+   * copy lands a pack every few milliseconds, and an index file (which names
+   * only packs written before it) must not wait for the copy to pause.
+   */
+  private barrier(): Promise<void> {
+    const files = this.syncing;
+    const dirs = [...this.unsyncedDirs];
+    this.syncing = [];
+    this.unsyncedDirs.clear();
+    // A barrier still running holds earlier packs' fsyncs: this one passes only after it (and fails if it did).
+    const staged = this.unsyncedFiles;
+    this.unsyncedFiles = [];
+    const previous = this.lastBarrier;
+    const mine = Promise.allSettled([previous, ...files, ...staged.map((file) => this.syncPath(file)), ...dirs.map((dir) => this.syncPath(dir))]).then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-    }
+    });
+    mine.catch(() => {}); // the caller hears of it; so does the next barrier
+    this.lastBarrier = mine;
+    return mine;
   }
 
-  private async syncDir(dir: string): Promise<void> {
-    const handle = await fs.open(dir, 'r');
+  private async syncPath(path: string): Promise<void> {
+    const handle = await fs.open(path, 'r');
     try {
       await handle.sync();
     } finally {
@@ -225,7 +241,7 @@ export class FilesystemStorage implements Storage {
       const temp = await this.writeTemp(key, parts, pack);
       await fs.rename(temp, this.path(key));
       if (pack) this.unsyncedDirs.add(dirname(this.path(key)));
-      else await this.syncDir(dirname(this.path(key)));
+      else await this.syncPath(dirname(this.path(key)));
     } catch (e) {
       return this.wrap(e, key);
     }
@@ -237,7 +253,7 @@ export class FilesystemStorage implements Storage {
       await this.barrier();
       temp = await this.writeTemp(key, data);
       await fs.link(temp, this.path(key));
-      await this.syncDir(dirname(this.path(key)));
+      await this.syncPath(dirname(this.path(key)));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;

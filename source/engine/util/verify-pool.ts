@@ -20,7 +20,8 @@ const WORKER = `
 const {parentPort} = require('node:worker_threads');
 const {createHash} = require('node:crypto');
 const {inflateRawSync} = require('node:zlib');
-const {openSync, readSync, writeSync, fstatSync, closeSync, constants} = require('node:fs');
+const {openSync, readSync, fstatSync, closeSync, constants} = require('node:fs');
+const fsp = require('node:fs/promises');
 const scanTreeIds = new Function('data', 'start', 'end', ${JSON.stringify(SCAN_TREE_IDS_SOURCE)});
 
 // The blobs a pack's own trailer lists must be exactly the given ones, tiling
@@ -126,25 +127,51 @@ function treeChunk({job, path, data, blob}) {
 // blobs), and written only if sound — the block-aligned head with O_DIRECT,
 // the tail through the cache. New page-cache pages are the dearest part of a
 // copy on virtual machines that hand freed memory back to their host.
-let aligned = null;
+//
+// The write goes out asynchronously (libuv's thread pool) and the worker
+// tells the pool it is free as soon as the pack is checked, so it reads and
+// hashes the next pack while the disk writes this one: the disk is kept
+// busy instead of waiting on the hash, and the processor on the disk. Each
+// worker has COPY_BUFFERS aligned buffers: one being filled, the others
+// being written.
+const COPY_BUFFERS = 2;
+const alignedFree = [];
+let alignedMade = 0;
+const alignedWaiting = [];
 let directIo = true;
-function alignedBuffer(size) {
-  if (!aligned || aligned.length < size) {
-    // Without WebAssembly (--jitless) the memory is not aligned: O_DIRECT refuses it and the write goes through the cache.
-    aligned = typeof WebAssembly === 'undefined' ? Buffer.allocUnsafeSlow(size + 65536)
-      : Buffer.from(new WebAssembly.Memory({initial: Math.ceil((size + 65536) / 65536)}).buffer);
-  }
-  return aligned;
+function newAligned(size) {
+  // Without WebAssembly (--jitless) the memory is not aligned: O_DIRECT refuses it and the write goes through the cache.
+  return typeof WebAssembly === 'undefined' ? Buffer.allocUnsafeSlow(size + 65536)
+    : Buffer.from(new WebAssembly.Memory({initial: Math.ceil((size + 65536) / 65536)}).buffer);
 }
-function writeTemp(temp, data) {
-  const out = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+async function takeAligned(size) {
+  for (;;) {
+    const i = alignedFree.findIndex((b) => b.length >= size);
+    if (i >= 0) return alignedFree.splice(i, 1)[0];
+    if (alignedFree.length > 0) {
+      alignedFree.pop(); // too small for this pack: replaced by one that fits
+      return newAligned(size);
+    }
+    if (alignedMade < COPY_BUFFERS) {
+      alignedMade++;
+      return newAligned(size);
+    }
+    await new Promise((resolve) => alignedWaiting.push(resolve));
+  }
+}
+function giveAligned(buffer) {
+  alignedFree.push(buffer);
+  alignedWaiting.shift()?.();
+}
+async function writeTemp(temp, data) {
+  const out = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   let done = 0;
   try {
     const head = directIo ? data.length - (data.length % 4096) : 0;
     let direct;
     if (head > 0) {
       try {
-        direct = openSync(temp, constants.O_WRONLY | constants.O_DIRECT);
+        direct = await fsp.open(temp, constants.O_WRONLY | constants.O_DIRECT);
       } catch (e) {
         if (e.code !== 'EINVAL') throw e;
         directIo = false; // the filesystem does not do direct I/O
@@ -153,28 +180,29 @@ function writeTemp(temp, data) {
     if (direct !== undefined) {
       try {
         while (done < head) {
-          const n = writeSync(direct, data, done, head - done, done);
-          done += n;
-          if (n === 0 || done % 4096 !== 0) break; // the rest goes through the cache
+          const {bytesWritten} = await direct.write(data, done, head - done, done);
+          done += bytesWritten;
+          if (bytesWritten === 0 || done % 4096 !== 0) break; // the rest goes through the cache
         }
       } catch (e) {
         if (e.code !== 'EINVAL') throw e;
         directIo = false;
       } finally {
-        closeSync(direct);
+        await direct.close();
       }
     }
-    while (done < data.length) done += writeSync(out, data, done, data.length - done, done);
+    while (done < data.length) done += (await out.write(data, done, data.length - done, done)).bytesWritten;
   } finally {
-    closeSync(out);
+    await out.close();
   }
 }
-function copyPack({job, source, temp, packId, blobs}) {
+async function copyPack({job, source, temp, packId, blobs}) {
   let fd;
+  let buffer;
   try {
     fd = openSync(source, 'r');
     const size = fstatSync(fd).size;
-    const buffer = alignedBuffer(size);
+    buffer = await takeAligned(size);
     let length = 0;
     while (length < size) {
       const n = readSync(fd, buffer, length, size - length, length);
@@ -185,18 +213,20 @@ function copyPack({job, source, temp, packId, blobs}) {
     fd = undefined;
     const data = buffer.subarray(0, length);
     if (length !== size || createHash('sha256').update(data).digest('hex') !== packId || !layoutOk(data, blobs)) return {job, packOk: false};
-    writeTemp(temp, data);
+    parentPort.postMessage({job, free: true});
+    await writeTemp(temp, data);
     return {job, packOk: true};
   } catch (e) {
     return {job, error: String(e && e.code || e)};
   } finally {
     if (fd !== undefined) closeSync(fd);
+    if (buffer) giveAligned(buffer);
   }
 }
 
 parentPort.on('message', (message) => {
   if (message.copy) {
-    parentPort.postMessage(copyPack(message));
+    void copyPack(message).then((reply) => parentPort.postMessage(reply));
     return;
   }
   if (message.tree) {
@@ -267,14 +297,25 @@ interface Reply {
   error?: string;
 }
 
+/**
+ * Jobs wait for a worker in one of two lanes that take turns: packs to check
+ * or copy ('data'), and a plan's file-tree chunks ('scan'). A run that copies
+ * while its plan still counts (copy/stream.ts) then keeps its packs moving
+ * while the next disk's tree is scanned, instead of waiting behind all of it.
+ */
+const LANES = ['data', 'scan'] as const;
+type Lane = (typeof LANES)[number];
+
 const POOLED = 16 * 1024 * 1024;
 const KEEP = 32;
 
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: (() => void)[] = [];
-  private readonly pending = new Map<number, {resolve: (r: unknown) => void; reject: (e: unknown) => void}>();
+  private readonly waiting: Record<Lane, ((worker: Worker) => void)[]> = {data: [], scan: []};
+  private lastLane = 0;
+  /** Jobs sent and not answered; `freed`: the worker said it can take the next one while it finishes this one (a write). */
+  private readonly pending = new Map<number, {resolve: (r: unknown) => void; reject: (e: unknown) => void; freed?: boolean}>();
   private readonly free: ArrayBuffer[] = [];
   private next = 0;
 
@@ -282,11 +323,16 @@ export class VerifyPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(WORKER, {eval: true});
       worker.unref();
-      worker.on('message', (m: {job: number}) => {
+      worker.on('message', (m: {job: number; free?: boolean}) => {
         const p = this.pending.get(m.job)!;
+        if (m.free) {
+          p.freed = true;
+          this.releaseWorker(worker);
+          return;
+        }
         this.pending.delete(m.job);
         p.resolve(m);
-        this.releaseWorker(worker);
+        if (!p.freed) this.releaseWorker(worker);
       });
       worker.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
@@ -297,16 +343,26 @@ export class VerifyPool {
     }
   }
 
+  /** A free worker goes to the next waiting job, the lanes taking turns. */
   private releaseWorker(worker: Worker): void {
-    const waiting = this.queue.shift();
-    if (waiting) waiting();
+    for (let i = 1; i <= LANES.length; i++) {
+      const lane = LANES[(this.lastLane + i) % LANES.length]!;
+      const next = this.waiting[lane].shift();
+      if (next) {
+        this.lastLane = LANES.indexOf(lane);
+        next(worker);
+        return;
+      }
+    }
     this.idle.push(worker);
   }
 
-  /** `pooled`: the message takes a buffer from the pool, only once a worker is free (so only as many as workers are touched). */
-  private async dispatch<R>(message: {buffer?: ArrayBuffer; [field: string]: unknown}, pooled = false): Promise<R> {
-    while (this.idle.length === 0) await new Promise<void>((resolve) => this.queue.push(resolve));
-    const worker = this.idle.pop()!;
+  /**
+   * `pooled`: the message takes a buffer from the pool, only once a worker is
+   * free (so only as many as workers are touched). Jobs wait in their lane.
+   */
+  private async dispatch<R>(message: {buffer?: ArrayBuffer; [field: string]: unknown}, pooled = false, lane: Lane = 'data'): Promise<R> {
+    const worker = this.idle.pop() ?? await new Promise<Worker>((resolve) => this.waiting[lane].push(resolve));
     const job = this.next++;
     if (pooled) message.buffer = this.take();
     return new Promise<R>((resolve, reject) => {
@@ -375,7 +431,8 @@ export class VerifyPool {
   /**
    * Copies a local pack file to `temp` (which must not exist) if it is sound:
    * its bytes hash to `packId` and its trailer lists exactly `blobs`. Written
-   * past the page cache where the filesystem allows. False: the source is not
+   * past the page cache where the filesystem allows; not fsynced (the
+   * storage does that, see FilesystemStorage.stageWritten). False: the source is not
    * sound and nothing was written; a failure to read or write rejects with
    * its error code (the temporary file may be left for the caller to remove).
    */
@@ -393,7 +450,7 @@ export class VerifyPool {
    * then reads the chunk itself, which says what.
    */
   async treeChunk(input: {path: string} | {data: Buffer}, blob: BlobRef): Promise<TreeChunkIds | undefined> {
-    const reply = await this.dispatch<{error?: string; ids?: string; head: Uint8Array; tail?: Uint8Array}>({tree: true, ...input, blob});
+    const reply = await this.dispatch<{error?: string; ids?: string; head: Uint8Array; tail?: Uint8Array}>({tree: true, ...input, blob}, false, 'scan');
     if (reply.error !== undefined) return undefined;
     const text = reply.ids ?? '';
     const ids: string[] = new Array(text.length / 64);
