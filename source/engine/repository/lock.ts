@@ -43,7 +43,7 @@ export class WriterLock {
       let user = 'unknown';
       try { user = userInfo().username; } catch { /* no passwd entry */ }
       const info: LockInfo = {host: hostname(), pid: process.pid, user, operation, time: now, refreshed: now};
-      if (await storage.putIfAbsent(LOCK_KEY, Buffer.from(JSON.stringify(info)))) {
+      if (await storage.putIfAbsent(LOCK_KEY, Buffer.from(JSON.stringify(info)), {ephemeral: true})) {
         const lock = new WriterLock(storage, info);
         lock.timer = setInterval(() => void lock.refresh(), REFRESH_MS);
         lock.timer.unref();

@@ -73,7 +73,8 @@ export class FilesystemStorage implements Storage {
     throw fromSystemError(e, `${this.root}/${key}`) ?? e;
   }
 
-  private async writeTemp(key: string, data: Uint8Array | Uint8Array[], deferSync = false): Promise<string> {
+  /** `sync`: fsync before returning ('now'), in the background until the next barrier ('defer'), or not at all ('never'). */
+  private async writeTemp(key: string, data: Uint8Array | Uint8Array[], sync: 'now' | 'defer' | 'never' = 'now'): Promise<string> {
     const path = this.path(key);
     await this.ensureDir(dirname(path));
     const temp = tempName(path);
@@ -101,13 +102,13 @@ export class FilesystemStorage implements Storage {
       } else {
         await handle.writeFile(data);
       }
-      if (!deferSync) await handle.sync();
+      if (sync === 'now') await handle.sync();
     } catch (e) {
       await handle.close().catch(() => {});
       await fs.rm(temp, {force: true});
       throw e;
     }
-    if (deferSync) {
+    if (sync === 'defer') {
       // fsync through the descriptor that wrote: a write-back error is reported to it for sure.
       const done = handle.sync().finally(() => handle.close());
       done.catch(() => {}); // reported by the next barrier
@@ -238,7 +239,7 @@ export class FilesystemStorage implements Storage {
     const pack = key.startsWith('data/');
     try {
       if (!pack) await this.barrier();
-      const temp = await this.writeTemp(key, parts, pack);
+      const temp = await this.writeTemp(key, parts, pack ? 'defer' : 'now');
       await fs.rename(temp, this.path(key));
       if (pack) this.unsyncedDirs.add(dirname(this.path(key)));
       else await this.syncPath(dirname(this.path(key)));
@@ -247,13 +248,13 @@ export class FilesystemStorage implements Storage {
     }
   }
 
-  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+  async putIfAbsent(key: string, data: Uint8Array, options: {ephemeral?: boolean} = {}): Promise<boolean> {
     let temp: string | undefined;
     try {
-      await this.barrier();
-      temp = await this.writeTemp(key, data);
+      if (!options.ephemeral) await this.barrier();
+      temp = await this.writeTemp(key, data, options.ephemeral ? 'never' : 'now');
       await fs.link(temp, this.path(key));
-      await this.syncPath(dirname(this.path(key)));
+      if (!options.ephemeral) await this.syncPath(dirname(this.path(key)));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -53,7 +53,14 @@ export interface StagedPack {
 
 export interface Storage extends ReadableStorage {
   put(key: string, data: Uint8Array, signal?: AbortSignal): Promise<void>;
-  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>;
+  /**
+   * Stores `data` under `key` unless something is there already; true if it
+   * did. `ephemeral`: the key need not survive a crash, so a backend may skip
+   * making it durable (a lock: two fsyncs on a busy disk cost a copy's start
+   * a tenth of a second; after a crash the lock is stale or unreadable, and
+   * either is broken).
+   */
+  putIfAbsent(key: string, data: Uint8Array, options?: {ephemeral?: boolean}): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** How many writes the backend likes in flight (disk: a few; S3: many). */
   readonly preferredConcurrency: number;
