@@ -138,10 +138,11 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
       assert.equal(await s.putIfAbsent('plain', Buffer.from('y')), false);
     }));
 
-    it('putIfAbsent races: exactly one of many concurrent writers wins', withStorage(async (s) => {
-      for (let round = 0; round < 5; round++) {
+    it('putIfAbsent races: exactly one of many concurrent writers wins, ephemeral (a lock) or not', withStorage(async (s) => {
+      for (let round = 0; round < 6; round++) {
         const key = `locks/race-${round}`;
-        const results = await Promise.all(Array.from({length: 8}, (_, i) => s.putIfAbsent(key, Buffer.from(`writer ${i}`))));
+        const ephemeral = round % 2 === 1;
+        const results = await Promise.all(Array.from({length: 8}, (_, i) => s.putIfAbsent(key, Buffer.from(`writer ${i}`), {ephemeral})));
         assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${results}`);
         assert.equal((await s.get(key)).toString(), `writer ${results.indexOf(true)}`);
       }
