@@ -225,6 +225,10 @@ async function copyPack({job, source, temp, packId, blobs}) {
 }
 
 parentPort.on('message', (message) => {
+  if (message.exit) {
+    parentPort.close(); // the thread ends once the writes it started are done
+    return;
+  }
   if (message.copy) {
     void copyPack(message).then((reply) => parentPort.postMessage(reply));
     return;
@@ -307,13 +311,16 @@ const LANES = ['data', 'scan'] as const;
 type Lane = (typeof LANES)[number];
 
 const POOLED = 16 * 1024 * 1024;
+const CLOSE_GRACE_MS = 10_000;
 const KEEP = 32;
 
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly waiting: Record<Lane, ((worker: Worker) => void)[]> = {data: [], scan: []};
+  private readonly waiting: Record<Lane, ((worker: Worker | undefined) => void)[]> = {data: [], scan: []};
   private lastLane = 0;
+  private closed = false;
+  private readonly exited = new WeakSet<Worker>();
   /** Jobs sent and not answered; `freed`: the worker said it can take the next one while it finishes this one (a write). */
   private readonly pending = new Map<number, {resolve: (r: unknown) => void; reject: (e: unknown) => void; freed?: boolean}>();
   private readonly free: ArrayBuffer[] = [];
@@ -334,6 +341,7 @@ export class VerifyPool {
         p.resolve(m);
         if (!p.freed) this.releaseWorker(worker);
       });
+      worker.once('exit', () => this.exited.add(worker));
       worker.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
@@ -362,7 +370,8 @@ export class VerifyPool {
    * free (so only as many as workers are touched). Jobs wait in their lane.
    */
   private async dispatch<R>(message: {buffer?: ArrayBuffer; [field: string]: unknown}, pooled = false, lane: Lane = 'data'): Promise<R> {
-    const worker = this.idle.pop() ?? await new Promise<Worker>((resolve) => this.waiting[lane].push(resolve));
+    const worker = this.closed ? undefined : this.idle.pop() ?? await new Promise<Worker | undefined>((resolve) => this.waiting[lane].push(resolve));
+    if (!worker) throw new Error('The verify pool is closed.');
     const job = this.next++;
     if (pooled) message.buffer = this.take();
     return new Promise<R>((resolve, reject) => {
@@ -459,7 +468,28 @@ export class VerifyPool {
     return {ids, head: view(reply.head), tail: reply.tail && view(reply.tail)};
   }
 
+  /**
+   * Stops the workers once they are done with the jobs they have (their
+   * writes included). Not terminate() first: a worker terminated inside a
+   * zlib call aborts the whole process (Node 20: "close before init" in the
+   * worker's cleanup), which a plan abandoned mid-scan did. A worker still
+   * busy after CLOSE_GRACE_MS is terminated anyway. Jobs not yet sent to a
+   * worker are refused.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.closed = true;
+    for (const lane of LANES) for (const waiting of this.waiting[lane].splice(0)) waiting(undefined);
+    await Promise.all(this.workers.map(async (w) => {
+      if (this.exited.has(w)) return;
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.ref(); // awaited: the process stays up until it has ended
+      w.postMessage({exit: true});
+      const grace = setTimeout(() => void w.terminate(), CLOSE_GRACE_MS);
+      grace.unref();
+      await exited;
+      clearTimeout(grace);
+    }));
+    for (const p of this.pending.values()) p.reject(new Error('The verify pool was closed before this job was done.'));
+    this.pending.clear();
   }
 }
