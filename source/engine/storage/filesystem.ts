@@ -25,7 +25,7 @@ import {BackhaulError, fromSystemError, notFound} from '../errors.js';
 import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
 import {processAlive} from '../util/process.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
-import {checkKey, checkPrefix, type ObjectInfo, type StagedPack, type Storage} from './storage.js';
+import {checkKey, checkPrefix, isKeySegment, type ObjectInfo, type StagedPack, type Storage} from './storage.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
@@ -331,6 +331,19 @@ export class FilesystemStorage implements Storage {
     checkPrefix(prefix);
     const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     yield* this.walk(start, prefix);
+  }
+
+  async listDirectories(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
+    let entries;
+    try {
+      entries = await fs.readdir(join(this.root, prefix), {withFileTypes: true});
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      return this.wrap(e, prefix);
+    }
+    // Only names a key may hold: a stray directory ("..x", spaces) is not a place anything was stored.
+    return entries.filter((e) => e.isDirectory() && !e.name.includes('.tmp-') && isKeySegment(e.name)).map((e) => e.name).sort();
   }
 
   private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {

@@ -35,6 +35,13 @@ export interface ReadableStorage {
    */
   getMany?(keys: readonly string[]): Promise<Buffer[]>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * The names of the directories directly under `prefix` (which ends in
+   * '/'), sorted, without walking what they hold: the backups of a
+   * repository whose points number 100,000. Optional: callers otherwise
+   * list every key under the prefix.
+   */
+  listDirectories?(prefix: string): Promise<string[]>;
   /** Bytes that can still be written, or undefined where it cannot be known (object storage). */
   freeSpace(): Promise<number | undefined>;
   close(): Promise<void>;
@@ -74,11 +81,16 @@ export interface Storage extends ReadableStorage {
 
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
 
+/** A name that may be one segment of a key. */
+export function isKeySegment(part: string): boolean {
+  return SEGMENT.test(part) && part !== '.' && part !== '..';
+}
+
 /** Throws on keys that could escape the repository or mean different things on different backends. */
 export function checkKey(key: string): string {
   const parts = key.split('/');
   for (const part of parts) {
-    if (!SEGMENT.test(part) || part === '.' || part === '..') {
+    if (!isKeySegment(part)) {
       throw new Error(`Invalid storage key "${key}"`);
     }
   }

@@ -115,6 +115,14 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
       await assert.rejects(s.getMany([keys[0]!, 'many/none', keys[1]!]), isCode('not-found'));
     }));
 
+    it('listDirectories, where a backend has it, names the directories directly under a prefix, sorted', withStorage(async (s) => {
+      if (!s.listDirectories) return; // optional: callers then list every key under the prefix
+      for (const key of ['backups/b2/backup.json', 'backups/b2/points/p1.json', 'backups/a1/points/p1.json', 'backups/file', 'backupsX/c3/x']) await s.put(key, Buffer.from(key));
+      assert.deepEqual(await s.listDirectories('backups/'), ['a1', 'b2']);
+      assert.deepEqual(await s.listDirectories('backups/b2/'), ['points']);
+      assert.deepEqual(await s.listDirectories('none/'), []);
+    }));
+
     it('stat of a missing key is undefined; get of one is not-found', withStorage(async (s) => {
       assert.equal(await s.stat('nothing/here'), undefined);
       await assert.rejects(s.get('nothing/here'), isCode('not-found'));
