@@ -77,8 +77,7 @@ export class RepositoryWriter {
       this.repo.index.addPack(id as PackId, blobs);
       this.unindexed.push({id: id as PackId, blobs});
     });
-    await this.writeIndex();
-    if (this.failure) throw this.failure;
+    await this.indexAll();
   }
 
   has(id: string): boolean {
@@ -258,6 +257,11 @@ export class RepositoryWriter {
     await this.sealPack();
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
+    await this.indexAll();
+  }
+
+  /** Indexes every pack written so far and waits until it is done; throws what failed. */
+  private async indexAll(): Promise<void> {
     await this.writeIndex();
     if (this.failure) throw this.failure;
   }

@@ -205,12 +205,12 @@ export class FilesystemStorage implements Storage {
    */
   private barrier(): Promise<void> {
     const files = this.syncing;
+    const staged = this.unsyncedFiles;
     const dirs = [...this.unsyncedDirs];
     this.syncing = [];
+    this.unsyncedFiles = [];
     this.unsyncedDirs.clear();
     // A barrier still running holds earlier packs' fsyncs: this one passes only after it (and fails if it did).
-    const staged = this.unsyncedFiles;
-    this.unsyncedFiles = [];
     const previous = this.lastBarrier;
     const mine = Promise.allSettled([previous, ...files, ...staged.map((file) => this.syncPath(file)), ...dirs.map((dir) => this.syncPath(dir))]).then((results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
