@@ -14,7 +14,7 @@
 import {BackhaulError, denied, notFound} from '../errors.js';
 import {isShortId, type BackupId, type PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
-import {FilesystemStorage} from '../storage/filesystem.js';
+import {notRootOnly} from '../storage/root-only.js';
 import type {ReadableStorage} from '../storage/storage.js';
 import type {Actor} from './identity.js';
 import {hasPrivilege, loadPolicy, repositoryOwnerUid, roleOf, type Policy, type Privilege, type Role} from './policy.js';
@@ -27,16 +27,16 @@ export interface AccessContext {
 }
 
 /**
- * The actor's context in one repository. Through sudo, only a repository that
- * root owns is trusted: a caller's own repository (or one they can write)
- * could carry a policy or manifests that make root act for them.
+ * The actor's context in one repository. Through sudo, only storage root may
+ * believe is trusted (ReadableStorage.rootOnly: a directory only root can
+ * have written, reached through a checked descriptor, or S3 root registered):
+ * a caller's own repository could carry a policy or manifests that make root
+ * act for them. `storageFor` already refuses anything else; this is the
+ * second lock on the same door.
  */
 export async function accessContext(storage: ReadableStorage, actor: Actor): Promise<AccessContext> {
+  if (actor.viaSudo && storage.rootOnly !== true) throw notRootOnly(storage.location);
   const owner = await repositoryOwnerUid(storage);
-  if (actor.viaSudo && storage instanceof FilesystemStorage && owner !== 0) {
-    throw denied(`Through sudo, backhaul opens only repositories that root owns; ${storage.root.slice(0, 200)} is not one.`,
-      'Open your own repositories as yourself, without sudo.');
-  }
   const policy = await loadPolicy(storage);
   return {actor, policy, role: roleOf(actor, policy, owner)};
 }

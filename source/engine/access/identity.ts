@@ -1,10 +1,9 @@
 /**
  * Who is acting. The actor is the OS user running the process — never a flag
  * or an environment variable a user could set — with one exception: when the
- * real uid is 0 and SUDO_UID is set, the actor is the sudo caller, with that
- * caller's groups and none of root's rights. SUDO_UID is trusted only when the
- * real uid is 0, because only then could sudo (or root itself) have set it; a
- * non-root process setting SUDO_UID gains nothing.
+ * real uid is 0 and SUDO_UID names another user, the actor is the sudo
+ * caller, with that caller's groups and none of root's rights (the rule is
+ * util/sudo-caller.ts; SUDO_UID=0 is root acting as root).
  *
  * Names and supplementary groups come from /etc/passwd and /etc/group; users
  * only known to NSS (LDAP, sssd) are resolved with `id` as a fallback.
@@ -12,6 +11,7 @@
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {denied, notFound} from '../errors.js';
+import {MalformedSudoUid, sudoCallerUid} from '../util/sudo-caller.js';
 
 export interface Actor {
   uid: number;
@@ -47,17 +47,17 @@ const UID = /^(0|[1-9][0-9]{0,9})$/;
 
 /** The one rule that decides whose rights apply. Pure: no process state is read. */
 export function resolveActor(proc: ProcessIdentity, db: UserDb): Actor {
-  let uid = proc.uid;
-  let gid = proc.gid;
-  let viaSudo = false;
-  const sudoUid = proc.env['SUDO_UID'];
-  if (proc.uid === 0 && sudoUid !== undefined && sudoUid !== '') {
-    // Fail closed: a malformed value must never fall back to root's rights.
-    if (!UID.test(sudoUid)) throw denied(`SUDO_UID "${sudoUid.slice(0, 20)}" is not a user id.`, 'Run backhaul through sudo as documented, or unset SUDO_UID.');
-    uid = Number(sudoUid);
-    viaSudo = true;
+  let caller: number | undefined;
+  try {
+    caller = sudoCallerUid(proc);
+  } catch (e) {
+    if (!(e instanceof MalformedSudoUid)) throw e;
+    throw denied(e.message, 'Run backhaul through sudo as documented, or unset SUDO_UID.');
   }
+  const viaSudo = caller !== undefined;
+  const uid = caller ?? proc.uid;
   const info = db.userByUid(uid);
+  let gid = proc.gid;
   if (viaSudo) {
     const sudoGid = proc.env['SUDO_GID'];
     gid = sudoGid !== undefined && UID.test(sudoGid) ? Number(sudoGid) : info?.gid ?? uid;

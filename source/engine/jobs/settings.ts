@@ -11,10 +11,11 @@
  * start-up, and the TUI's first frame must come fast.
  */
 import {readFileSync, renameSync} from 'node:fs';
-import {homedir} from 'node:os';
+import {homedir, userInfo} from 'node:os';
 import {join} from 'node:path';
 import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError} from '../errors.js';
+import {actingForSudoCaller} from '../util/sudo-caller.js';
 
 export interface RepositoryEntry {
   location: string;
@@ -26,15 +27,26 @@ interface Schema {
   repositories: Record<string, RepositoryEntry>;
 }
 
+/**
+ * An XDG base directory. Through sudo the caller's environment is not
+ * believed (sudoers may keep HOME or XDG_* variables): root's own
+ * directories come from the password database, so a caller can never make
+ * root read a configuration — registered repositories — of theirs.
+ */
+function baseDir(variable: string, fallback: string[]): string {
+  if (actingForSudoCaller()) return join(userInfo().homedir, ...fallback);
+  return process.env[variable] || join(homedir(), ...fallback);
+}
+
 export function configDir(): string {
-  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'backhaul');
+  return join(baseDir('XDG_CONFIG_HOME', ['.config']), 'backhaul');
 }
 export function dataDir(): string {
-  return join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'backhaul');
+  return join(baseDir('XDG_DATA_HOME', ['.local', 'share']), 'backhaul');
 }
 /** What may be deleted at any time (the TUI's compiled-code cache). */
 export function cacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'backhaul');
+  return join(baseDir('XDG_CACHE_HOME', ['.cache']), 'backhaul');
 }
 
 const configFile = () => join(configDir(), 'config.json');

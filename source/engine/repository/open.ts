@@ -1,16 +1,25 @@
 /**
  * Turns what a user typed after --repo/--from/--to into a Storage and a
  * Repository: a registered name, a directory path, or an s3:// URL.
+ *
+ * When root acts for a sudo caller (util/sudo-caller.ts), what the caller
+ * names is not trusted: a directory is opened only if only root can have
+ * written it, and only through the descriptor its checks ended on
+ * (FilesystemStorage.openRootOnly); object storage only by a name root
+ * registered — an s3:// URL from the caller could point root, with root's
+ * credentials, at a bucket the caller filled.
  */
 import {mkdir, stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
-import {BackhaulError, fromSystemError} from '../errors.js';
+import {BackhaulError, denied, fromSystemError} from '../errors.js';
 import {listRepositories, type RepositoryEntry} from '../jobs/settings.js';
 import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
+import {actingForSudoCaller} from '../util/sudo-caller.js';
 import {Repository} from './repository.js';
 
 export interface Resolved {
+  /** Set when the entry is a registered repository. */
   name?: string;
   entry: RepositoryEntry;
 }
@@ -18,21 +27,31 @@ export interface Resolved {
 export function resolveLocation(nameOrLocation: string): Resolved {
   const registered = listRepositories()[nameOrLocation];
   if (registered) return {name: nameOrLocation, entry: registered};
-  if (nameOrLocation.startsWith('s3://')) return {entry: {location: nameOrLocation}};
+  if (nameOrLocation.startsWith('s3://')) {
+    if (actingForSudoCaller()) {
+      throw denied('Through sudo, S3 repositories are named only by the name root registered them under.',
+        'Ask an admin for the name (`backhaul repo list` as root); an s3:// URL is accepted only without sudo.');
+    }
+    return {entry: {location: nameOrLocation}};
+  }
   if (nameOrLocation.includes('/') || nameOrLocation.startsWith('.')) return {entry: {location: resolve(nameOrLocation)}};
   throw new BackhaulError('no-repository', `No repository named "${nameOrLocation}".`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
 }
 
-export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean} = {}): Promise<Storage> {
+/** `registered`: the entry comes from the configuration (root's own, through sudo). */
+export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean; registered?: boolean} = {}): Promise<Storage> {
+  const forCaller = actingForSudoCaller();
   if (entry.location.startsWith('s3://')) {
+    if (forCaller && !options.registered) throw denied('Through sudo, S3 repositories are named only by the name root registered them under.');
     const {openS3Storage} = await import('../storage/s3-open.js');
-    return openS3Storage(entry, options);
+    return openS3Storage(entry, {...options, rootOnly: forCaller && options.registered});
   }
-  return new FilesystemStorage(entry.location);
+  return forCaller ? FilesystemStorage.openRootOnly(entry.location) : new FilesystemStorage(entry.location);
 }
 
 export async function resolveRepository(nameOrLocation: string): Promise<Repository> {
-  return Repository.open(await storageFor(resolveLocation(nameOrLocation).entry));
+  const resolved = resolveLocation(nameOrLocation);
+  return Repository.open(await storageFor(resolved.entry, {registered: resolved.name !== undefined}));
 }
 
 /** Creates a repository at a location (a new or empty directory, or a bucket prefix). */

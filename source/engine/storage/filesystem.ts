@@ -19,12 +19,13 @@
  */
 import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {constants, readFileSync, statSync, type Stats} from 'node:fs';
+import {closeSync, constants, readFileSync, statSync, type Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {BackhaulError, fromSystemError, notFound} from '../errors.js';
 import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
 import {processAlive} from '../util/process.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
+import {checkTreeRootOnly, openRootOnlyDirectory} from './root-only.js';
 import {checkKey, checkPrefix, isKeySegment, type ObjectInfo, type StagedPack, type Storage} from './storage.js';
 
 export const FILE_MODE = 0o600;
@@ -47,10 +48,37 @@ export class FilesystemStorage implements Storage {
   private unsyncedFiles: string[] = [];
   /** Packs in page-aligned memory are written with O_DIRECT until the filesystem refuses it. */
   private directIo = true;
-  constructor(readonly root: string) {}
+  /** True when opened by openRootOnly: every byte below was written by root (see root-only.ts). */
+  readonly rootOnly: boolean;
+  private readonly shown: string;
+  private heldFd?: number;
+
+  /** `root`: where the files are; `location`: what to call it (defaults to root). */
+  constructor(readonly root: string, options: {location?: string; rootOnly?: boolean; heldFd?: number} = {}) {
+    this.shown = options.location ?? root;
+    this.rootOnly = options.rootOnly ?? false;
+    this.heldFd = options.heldFd;
+  }
+
+  /**
+   * The repository at `location` for root acting on a sudo caller's behalf:
+   * refused (exit 15) unless only root can have written it, and from then on
+   * reached only through the directory descriptor the checks ended on, so
+   * the directory checked is the one read and written (root-only.ts).
+   */
+  static openRootOnly(location: string): FilesystemStorage {
+    const dir = openRootOnlyDirectory(location);
+    try {
+      checkTreeRootOnly(dir, location);
+    } catch (e) {
+      closeSync(dir.fd);
+      throw e;
+    }
+    return new FilesystemStorage(dir.path, {location, rootOnly: true, heldFd: dir.fd});
+  }
 
   get location(): string {
-    return this.root;
+    return this.shown;
   }
 
   private path(key: string): string {
@@ -69,8 +97,8 @@ export class FilesystemStorage implements Storage {
   }
 
   private wrap(e: unknown, key: string): never {
-    if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') throw notFound(`Missing object "${key}" in ${this.root}.`, 'The repository is incomplete; run `backhaul verify`.');
-    throw fromSystemError(e, `${this.root}/${key}`) ?? e;
+    if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') throw notFound(`Missing object "${key}" in ${this.location}.`, 'The repository is incomplete; run `backhaul verify`.');
+    throw fromSystemError(e, `${this.location}/${key}`) ?? e;
   }
 
   /** `sync`: fsync before returning ('now'), in the background until the next barrier ('defer'), or not at all ('never'). */
@@ -414,6 +442,11 @@ export class FilesystemStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    await this.barrier();
+    try {
+      await this.barrier();
+    } finally {
+      if (this.heldFd !== undefined) closeSync(this.heldFd);
+      this.heldFd = undefined;
+    }
   }
 }

@@ -3,9 +3,9 @@ import type {RepositoryEntry} from '../jobs/settings.js';
 import {S3Storage} from './s3.js';
 import type {Storage} from './storage.js';
 
-/** `createBucket`: make the bucket if it is missing (for `backhaul repo add` / creating a repository). */
-export async function openS3Storage(entry: RepositoryEntry, options: {createBucket?: boolean} = {}): Promise<Storage> {
-  const storage = new S3Storage(entry.location, {endpoint: entry.endpoint, region: entry.region});
+/** `createBucket`: make the bucket if it is missing (for `backhaul repo add` / creating a repository); `rootOnly`: see ReadableStorage. */
+export async function openS3Storage(entry: RepositoryEntry, options: {createBucket?: boolean; rootOnly?: boolean} = {}): Promise<Storage> {
+  const storage = new S3Storage(entry.location, {endpoint: entry.endpoint, region: entry.region, rootOnly: options.rootOnly});
   if (options.createBucket) {
     try {
       await storage.ensureBucket();

@@ -41,6 +41,8 @@ export interface S3StorageOptions {
   /** Objects larger than this go up as multipart uploads. */
   multipartThreshold?: number;
   partSize?: number;
+  /** Root registered this repository itself (see ReadableStorage.rootOnly). */
+  rootOnly?: boolean;
 }
 
 export interface S3Stats {
@@ -100,8 +102,10 @@ export class S3Storage implements Storage, S3Requester {
   private readonly policy: RetryPolicy;
   private readonly threshold: number;
   readonly partSize: number;
+  readonly rootOnly: boolean;
 
   constructor(location: string, private readonly options: S3StorageOptions = {}) {
+    this.rootOnly = options.rootOnly ?? false;
     ({bucket: this.bucket, prefix: this.prefix} = parseS3Location(location));
     this.location = `s3://${this.bucket}${this.prefix ? '/' + this.prefix : ''}`;
     this.preferredConcurrency = Math.max(1, options.concurrency ?? 16);

@@ -25,6 +25,14 @@ export interface ObjectInfo {
 export interface ReadableStorage {
   /** Human-readable place, e.g. `/srv/backups/main` or `s3://bucket/prefix`. */
   readonly location: string;
+  /**
+   * True when root may believe what this storage holds while acting for a
+   * sudo caller: a directory only root can have written, opened through a
+   * checked descriptor (FilesystemStorage.openRootOnly), or object storage
+   * root itself registered. Access decisions for a sudo caller are made only
+   * on such storage.
+   */
+  readonly rootOnly?: boolean;
   get(key: string, signal?: AbortSignal): Promise<Buffer>;
   getRange(key: string, offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
   stat(key: string): Promise<ObjectInfo | undefined>;

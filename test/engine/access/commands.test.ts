@@ -4,8 +4,7 @@
  * honoured when running as root (CI does), so they are skipped otherwise.
  */
 import assert from 'node:assert/strict';
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import {after, before, test} from 'node:test';
@@ -18,6 +17,7 @@ import {currentActor} from '../../../source/engine/access/identity.js';
 import {BackhaulError, EXIT} from '../../../source/engine/errors.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {rootOnlyTempDir} from '../../helpers/root-only.js';
 import {backup} from './fixtures.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -25,7 +25,8 @@ let work: string;
 let repoDir: string;
 
 before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'backhaul-access-cmd-'));
+  // Through sudo only repositories root alone can change are opened: not one in /tmp.
+  work = await rootOnlyTempDir('backhaul-access-cmd');
   process.env['XDG_CONFIG_HOME'] = join(work, 'config');
   repoDir = join(work, 'repo');
   const repo = await Repository.create(new FilesystemStorage(repoDir));
