@@ -5,6 +5,7 @@
  * imported lazily so the common paths start fast.
  */
 import {parseArgs} from 'node:util';
+import {actingForSudoCaller} from './engine/util/sudo-caller.js';
 
 const VERSION = '0.1.0';
 const argv = process.argv.slice(2);
@@ -15,7 +16,7 @@ const argv = process.argv.slice(2);
  * (agent backup, demo, repo add, verify, the TUI) would act with root's rights.
  */
 const SUDO_COMMANDS = new Set(['list', 'points', 'restore', 'audit', 'copy', 'access policy', 'access grant', 'access revoke']);
-const viaSudo = () => process.getuid?.() === 0 && !!process.env['SUDO_UID'] && process.env['SUDO_UID'] !== '0';
+const viaSudo = () => actingForSudoCaller();
 
 async function sudoRefused(what: string) {
   const {denied} = await import('./engine/errors.js');
