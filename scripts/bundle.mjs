@@ -120,7 +120,7 @@ export function bundleOptions(outdir) {
   return {
     absWorkingDir: ROOT,
     outdir,
-    entryPoints: {cli: 'source/cli.tsx', 'copy-worker': 'source/engine/copy/copy-worker.ts'},
+    entryPoints: {cli: 'source/cli.tsx', 'copy-worker': 'source/engine/copy/copy-worker.ts', 'restore-writer': 'source/engine/restore/writer-child.ts'},
     bundle: true,
     platform: 'node',
     format: 'esm',

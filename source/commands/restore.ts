@@ -10,7 +10,7 @@
  *   always audited ('restore.delegated').
  */
 import {usageError} from '../engine/errors.js';
-import type {Conflict} from '../engine/restore/conflicts.js';
+import type {Conflict} from '../engine/restore/tree-writer.js';
 import {delegatedRestore, ownRestore, type DelegatedResult, type Destination} from '../engine/restore/delegated.js';
 import {restorePoint} from '../engine/restore/restore.js';
 import {pickPoint} from '../engine/restore/select.js';
@@ -81,10 +81,11 @@ function destination(values: Values, defaultConflict: Conflict): Destination {
 function report(ctx: CommandContext, json: boolean, r: DelegatedResult, seconds: number): void {
   if (json) {
     printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, forUser: r.audit.forUser, destination: r.destination, files: r.files, bytes: r.bytes,
-      renamed: r.renamed, replaced: r.replaced, auditSeq: r.audit.seq, seconds});
+      renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, auditSeq: r.audit.seq, seconds});
     return;
   }
   ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safe(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safe(r.audit.forUser ?? '')} to ${safe(r.destination)}.\n`);
+  if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
   for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safe(from)}; restored copy is ${safe(to)}\n`);
   if (r.renamed.length > 20) ctx.out.write(`  … and ${r.renamed.length - 20} more kept\n`);
   if (r.replaced.length) ctx.out.write(`  replaced ${r.replaced.length} existing file(s)\n`);
@@ -118,7 +119,7 @@ export const restore: Command = {
       view.update('restore', {label: 'restore', done: p.bytesDone, total: p.bytesTotal, detail: `${p.filesDone}/${p.filesTotal} files`});
     const started = Date.now();
     try {
-      if (delegated || access.actor.viaSudo || str(values, 'tar') !== undefined) {
+      if (delegated || access.actor.viaSudo) {
         const dest = destination(values, delegated ? 'keep' : 'fail');
         const options = {signal: ctx.signal, onProgress};
         const r = delegated
@@ -137,18 +138,22 @@ export const restore: Command = {
 
 async function plainRestore(ctx: CommandContext, values: Values, repo: Awaited<ReturnType<typeof openRepoArg>>, backupId: string, json: boolean,
   view: ReturnType<typeof createProgress>, onProgress: (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) => void, started: number): Promise<number> {
-  const to = str(values, 'to');
-  if (!to) throw usageError('Missing --to DIR.', 'Name the directory to restore into.');
-  if (str(values, 'conflict') === 'keep') throw usageError('--conflict keep needs --delegated (or a run through sudo).', 'Use --overwrite, or restore to an empty directory.');
+  const dest = destination(values, 'fail');
+  if (dest.kind === 'dir' && dest.conflict === 'keep') throw usageError('--conflict keep needs --delegated (or a run through sudo).', 'Use --overwrite, or restore to an empty directory.');
+  const to = dest.path;
   const backup = await visibleBackup(repo, backupId);
   const point = await pickPoint(repo, backup, str(values, 'point') ?? 'latest');
   const result = await restorePoint(repo, backup, point, {
-    to, node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
-    overwrite: flag(values, 'overwrite') || str(values, 'conflict') === 'overwrite', signal: ctx.signal, onProgress,
+    to, tar: dest.kind === 'tar', node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
+    overwrite: dest.kind === 'dir' && dest.conflict === 'overwrite', signal: ctx.signal, onProgress,
   });
   view.stop();
   const seconds = (Date.now() - started) / 1000;
-  if (json) printJson(ctx, {backupId: backup.id, pointId: point.id, to, files: result.files, bytes: result.bytes, images: result.images, seconds});
-  else ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${safe(backup.machine)} point ${point.id} (${point.time}) to ${safe(to)}.\n`);
+  if (json) {
+    printJson(ctx, {backupId: backup.id, pointId: point.id, to, files: result.files, bytes: result.bytes, images: result.images, setuidDropped: result.specialDropped, seconds});
+    return 0;
+  }
+  ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${safe(backup.machine)} point ${point.id} (${point.time}) to ${safe(to)}.\n`);
+  if (result.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${result.specialDropped} file(s): only root restoring for root keeps them\n`);
   return 0;
 }

@@ -23,6 +23,9 @@ test('a delegated restore in the TUI gives the user their files, audited', {skip
   const out = await fs.mkdtemp(join(tmpdir(), 'backhaul-tmux-restore-'));
   await fs.chmod(out, 0o755);
   const dest = join(out, 'for-nobody');
+  // Restored files are written with the recipient's rights: the admin gives them a place first.
+  await fs.mkdir(dest);
+  await fs.chown(dest, Number(nobody), Number(nobody));
   try {
     const env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, NO_COLOR: '1'};
     await withTmux({command: [process.execPath, ws.cli], columns: 100, rows: 30, env, cwd: ws.dir}, async (t) => {

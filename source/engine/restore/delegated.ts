@@ -10,30 +10,30 @@
  *   hidden backups and points fail exactly like missing ones.
  * - A reason is required (it is asked before browsing, as in the reference
  *   system) and recorded.
- * - Everything is written with the recipient's rights (as-user.ts): restored
- *   files belong to them (modes and mtimes kept), and nothing lands where they
- *   could not write. Untrusted manifest paths are refused (plan.ts).
+ * - Everything is written with the recipient's rights, by a process that
+ *   dropped to them for good (write-plan.ts): restored files belong to them
+ *   (modes and mtimes kept, setuid/setgid dropped), and nothing lands where
+ *   they could not write. Untrusted manifest paths are refused (plan.ts).
+ * - Nobody but root restores for root: the recipient is checked by uid.
  * - Every run that passed the privilege check appends exactly one audit
  *   entry — ok, failed (with the error) or cancelled — with who, for whom,
  *   backup, point, node/disk, paths, destination, reason, start/end and bytes.
  *   Refused attempts are audited too when the log can be written.
  */
 import {lstat} from 'node:fs/promises';
-import {join} from 'node:path';
+import {join, resolve} from 'node:path';
 import {appendAudit, type AuditAction, type AuditEntry} from '../access/audit.js';
 import {getVisibleBackup, getVisiblePoint, requirePrivilege, type AccessContext} from '../access/authorize.js';
 import {lookupUser, type UserDb} from '../access/identity.js';
-import {BackhaulError, usageError} from '../errors.js';
+import {BackhaulError, denied, usageError} from '../errors.js';
 import type {BackupId, PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
-import {checkCanActAs, type Recipient} from './as-user.js';
-import {restoredStamp, type Conflict} from './conflicts.js';
-import {writePlanToDir} from './dir-writer.js';
 import {planRestore} from './plan.js';
-import {writePlanToTar} from './tar-export.js';
+import {restorePlan, type Destination, type RestoreProgress} from './restore.js';
+import {checkCanWriteAs, type Writer} from './write-plan.js';
 
-export type Destination = {kind: 'dir'; path: string; conflict: Conflict} | {kind: 'tar'; path: string};
+export type {Destination, RestoreProgress} from './restore.js';
 
 export interface DelegatedRequest {
   backupId: string;
@@ -45,13 +45,6 @@ export interface DelegatedRequest {
   forUser: string;
   reason: string;
   destination: Destination;
-}
-
-export interface RestoreProgress {
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
 }
 
 export interface RunOptions {
@@ -70,10 +63,12 @@ export interface DelegatedResult {
   destination: string;
   renamed: Array<[string, string]>;
   replaced: string[];
+  /** Files and directories whose setuid/setgid bits were dropped (kept only when root restores for root). */
+  specialDropped: number;
   audit: AuditEntry;
 }
 
-const describe = (d: Destination) => (d.kind === 'tar' ? `tar:${d.path}` : `dir:${d.path} (${d.conflict})`);
+const describe = (d: Destination) => (d.kind === 'tar' ? `tar:${resolve(d.path)}` : `dir:${resolve(d.path)} (${d.conflict})`);
 
 async function pickVisiblePoint(repo: Repository, access: AccessContext, backup: BackupRecord, pointId: string): Promise<PointManifest> {
   if (pointId !== 'latest') return getVisiblePoint(repo, access, backup.id, pointId as PointId);
@@ -97,6 +92,11 @@ export async function delegatedRestore(repo: Repository, access: AccessContext, 
   }
   checkRequest(req);
   const info = lookupUser(req.forUser, options.userDb);
+  // By uid, not by name: `--for 0`, `--for root` and any other name of uid 0 are all root.
+  if (info.uid === 0 && (access.actor.uid !== 0 || access.actor.viaSudo)) {
+    throw denied(`A delegated restore for ${info.name} (uid 0) would write with root's rights; only root may restore for root.`,
+      'Restore for the user the files are for; root can restore its own files itself.');
+  }
   return runAudited(repo, access, 'restore.delegated', req, {uid: info.uid, gid: info.gid, name: info.name}, options);
 }
 
@@ -106,34 +106,31 @@ export async function ownRestore(repo: Repository, access: AccessContext, req: O
   return runAudited(repo, access, 'restore.own', {...req, forUser: a.user, reason: req.reason ?? ''}, {uid: a.uid, gid: a.gid, name: a.user}, options);
 }
 
-async function runAudited(repo: Repository, access: AccessContext, action: AuditAction, req: DelegatedRequest, recipient: Recipient, options: RunOptions): Promise<DelegatedResult> {
+async function runAudited(repo: Repository, access: AccessContext, action: AuditAction, req: DelegatedRequest, recipient: Writer, options: RunOptions): Promise<DelegatedResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
-  const progress: RestoreProgress = {bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0};
+  let progress: RestoreProgress = {bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0};
   const base = {action, actor: access.actor, forUser: recipient.name, backupId: req.backupId.slice(0, 64), pointId: req.pointId.slice(0, 64), node: req.node, disk: req.disk,
     paths: req.paths?.length ? req.paths : undefined, destination: describe(req.destination), reason: req.reason || undefined, startedAt: startedAt.toISOString()};
-  const tick = setInterval(() => options.onProgress?.({...progress}), 200);
   try {
     const backup = await getVisibleBackup(repo, access, req.backupId as BackupId);
     const point = await pickVisiblePoint(repo, access, backup, req.pointId);
     base.pointId = point.id;
-    checkCanActAs(recipient);
+    checkCanWriteAs(recipient);
     const plan = await planRestore(repo, point, req);
-    Object.assign(progress, {bytesTotal: plan.bytes, filesTotal: plan.files});
-    options.onProgress?.({...progress});
-    const hooks = {recipient, signal: options.signal, onBytes: (n: number) => (progress.bytesDone += n), onFile: () => progress.filesDone++};
-    const written = req.destination.kind === 'tar'
-      ? {...(await writePlanToTar(repo, plan.entries, {...hooks, path: req.destination.path})), renamed: [], replaced: []}
-      : await writePlanToDir(repo, plan.entries, {...hooks, root: req.destination.path, conflict: req.destination.conflict, stamp: restoredStamp(startedAt), createRootAsAdmin: action === 'restore.delegated'});
-    options.onProgress?.({...progress});
+    // Root keeps setuid/setgid only restoring for root (which only root may ask for: see above).
+    const as = {writer: recipient, keepOwners: false, keepSpecial: recipient.uid === 0};
+    const written = await restorePlan(repo, plan, req.destination, as, {signal: options.signal, now, onProgress: (p) => {
+      progress = p;
+      options.onProgress?.(p);
+    }});
     const audit = await appendAudit(repo.storage, {...base, disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined), result: 'ok', endedAt: now().toISOString(), bytes: written.bytes});
-    return {backup, point, files: written.files, bytes: written.bytes, destination: req.destination.path, renamed: written.renamed, replaced: written.replaced, audit};
+    return {backup, point, files: written.files, bytes: written.bytes, destination: written.destination, renamed: written.renamed, replaced: written.replaced,
+      specialDropped: written.specialDropped, audit};
   } catch (e) {
     const result = e instanceof BackhaulError && e.code === 'cancelled' ? 'cancelled' : 'failed';
     await appendAudit(repo.storage, {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message}).catch(() => undefined);
     throw e;
-  } finally {
-    clearInterval(tick);
   }
 }
 

@@ -1,165 +1,119 @@
 /**
- * File-level and volume-level restore of one restore point into a directory.
- * Checks everything before writing anything it can check (paths, existing
- * files), then writes directories, files, and symlinks last, so no entry of
- * the manifest can redirect a later write. Every chunk read is verified.
+ * Restoring one restore point: the plan (plan.ts) written to a directory or
+ * an archive by a writer (write-plan.ts). `restorePlan` is the one path every
+ * restore takes — plain, a user's own through sudo, delegated, from the CLI
+ * or the TUI — so they refuse the same manifests and write the same way.
+ *
+ * `restorePoint` is the plain restore: the process's own user restores a
+ * point it may see. Run by root it keeps owners and setuid/setgid bits (root
+ * restoring for root); run by anyone else it writes that user's own files
+ * and drops those bits. Existing files make it refuse with nothing written,
+ * unless `overwrite`.
  */
-import * as fs from 'node:fs/promises';
-import {join} from 'node:path';
-import {BackhaulError, cancelled, fromSystemError} from '../errors.js';
-import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from '../repository/model.js';
+import {userInfo} from 'node:os';
+import {join, resolve} from 'node:path';
+import {BackhaulError} from '../errors.js';
+import type {BackupRecord, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
-import {mapLimit} from '../util/concurrency.js';
-import {checkEntryPath, SafeDirs, TreeGuard} from './safe-path.js';
-import {pickDisks} from './select.js';
-import {fsTime, writeChunksTo, type Ownership} from './write-file.js';
+import {planRestore, type PlanRequest, type RestorePlan} from './plan.js';
+import {writePlanToTar} from './tar-export.js';
+import {restoredStamp, type Conflict} from './tree-writer.js';
+import {repositoryData, writePlan, type Writer} from './write-plan.js';
 
-export interface RestoreOptions {
-  to: string;
-  node?: string;
-  disk?: string;
-  /** Restore only these paths (and what is below them). */
-  paths?: string[];
-  overwrite?: boolean;
-  /** Give every restored file to this user (delegated restore); default: original owner when root. */
-  owner?: Ownership;
+export type Destination = {kind: 'dir'; path: string; conflict: Conflict} | {kind: 'tar'; path: string};
+
+export interface RestoreProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+/** Whose restore it is: who writes, and what of the manifest's ownership is kept. */
+export interface RestoreAs {
+  writer: Writer;
+  keepOwners: boolean;
+  keepSpecial: boolean;
+}
+
+export interface RestoreOutcome {
+  files: number;
+  bytes: number;
+  /** Absolute path of the directory or archive written. */
+  destination: string;
+  renamed: Array<[string, string]>;
+  replaced: string[];
+  /** Files and directories whose setuid/setgid bits were dropped. */
+  specialDropped: number;
+}
+
+export interface RestoreRun {
   signal?: AbortSignal;
-  onProgress?: (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) => void;
+  onProgress?: (p: RestoreProgress) => void;
+  now?: () => Date;
+}
+
+/** Writes a plan to its destination; progress every 200 ms and at the end. */
+export async function restorePlan(repo: Repository, plan: RestorePlan, destination: Destination, as: RestoreAs, run: RestoreRun = {}): Promise<RestoreOutcome> {
+  const progress: RestoreProgress = {bytesDone: 0, bytesTotal: plan.bytes, filesDone: 0, filesTotal: plan.files};
+  const onBytes = (n: number) => (progress.bytesDone += n);
+  const onFile = () => progress.filesDone++;
+  run.onProgress?.({...progress});
+  const tick = setInterval(() => run.onProgress?.({...progress}), 200);
+  const path = resolve(destination.path);
+  try {
+    if (destination.kind === 'tar') {
+      const r = await writePlanToTar(repo, plan.entries, path, {...as, stamp: ''}, {signal: run.signal, onBytes, onFile});
+      return {files: r.files, bytes: r.bytes, destination: path, renamed: [], replaced: [], specialDropped: r.specialDropped};
+    }
+    const stamp = restoredStamp((run.now ?? (() => new Date()))());
+    const isFile = new Set(plan.entries.flatMap((e, i) => (e.type === 'file' ? [i] : [])));
+    const r = await writePlan(plan.entries, repositoryData(repo, plan.entries, onBytes),
+      {...as, destination: path, create: true, conflict: destination.conflict, stamp}, {signal: run.signal, onFile: (i) => isFile.has(i) && onFile()});
+    return {files: r.files, bytes: r.bytes, destination: path, renamed: r.renamed, replaced: r.replaced, specialDropped: r.specialDropped};
+  } finally {
+    clearInterval(tick);
+    run.onProgress?.({...progress});
+  }
+}
+
+export interface RestoreOptions extends PlanRequest, RestoreRun {
+  /** A directory to restore into, or (`tar`) a new archive to write. */
+  to: string;
+  tar?: boolean;
+  overwrite?: boolean;
 }
 
 export interface RestoreResult {
   files: number;
   bytes: number;
+  /** Disk images written (volume-level disks), absolute paths. */
   images: string[];
+  specialDropped: number;
 }
 
-function wanted(path: string, filters: string[]): boolean {
-  if (filters.length === 0) return true;
-  return filters.some((f) => path === f || path.startsWith(f + '/') || f.startsWith(path + '/'));
-}
-
-function ownerFor(entry: TreeEntry, options: RestoreOptions): Ownership | undefined {
-  if (options.owner) return options.owner;
-  return process.getuid?.() === 0 ? {uid: entry.uid, gid: entry.gid} : undefined;
-}
-
-async function collect(repo: Repository, disk: DiskManifest, filters: string[]): Promise<TreeEntry[]> {
-  const entries: TreeEntry[] = [];
-  const guard = new TreeGuard();
-  for await (const entry of repo.readTree(disk)) {
-    guard.add(entry.path, entry.type);
-    if (wanted(entry.path, filters)) entries.push(entry);
-  }
-  guard.finish();
-  return entries;
-}
-
+/** The plain restore of a point the process's user may see (access is checked by the caller). */
 export async function restorePoint(repo: Repository, backup: BackupRecord, point: PointManifest, options: RestoreOptions): Promise<RestoreResult> {
   try {
-    return await restoreInto(repo, point, options);
+    const plan = await planRestore(repo, point, options);
+    const root = process.geteuid?.() === 0;
+    let name: string;
+    try {
+      name = userInfo().username;
+    } catch {
+      name = `#${process.geteuid?.()}`;
+    }
+    const as: RestoreAs = {writer: {uid: process.geteuid!(), gid: process.getegid!(), name}, keepOwners: root, keepSpecial: root};
+    const destination: Destination = options.tar ? {kind: 'tar', path: options.to} : {kind: 'dir', path: options.to, conflict: options.overwrite ? 'overwrite' : 'fail'};
+    const r = await restorePlan(repo, plan, destination, as, options);
+    if (options.tar) return {files: r.files, bytes: r.bytes, images: [], specialDropped: r.specialDropped};
+    const images = plan.entries.filter((e) => e.image).map((e) => join(r.destination, ...e.parts));
+    return {files: r.files - images.length, bytes: r.bytes, images, specialDropped: r.specialDropped};
   } catch (e) {
     // Damage anywhere (a file tree, a chunk, a missing pack) names the restore point.
     if (e instanceof BackhaulError && e.code === 'corrupt') {
       throw new BackhaulError('corrupt', `Restore point ${point.id} of ${backup.machine} (${backup.id}) is damaged: ${e.message}`, e.hint);
     }
     throw e;
-  }
-}
-
-async function restoreInto(repo: Repository, point: PointManifest, options: RestoreOptions): Promise<RestoreResult> {
-  const filters = (options.paths ?? []).map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean);
-  const selected = pickDisks(point, options.node, options.disk);
-  for (const s of selected) for (const part of s.subdir) checkEntryPath(part);
-  try {
-    await fs.mkdir(options.to, {recursive: true, mode: 0o700});
-  } catch (e) {
-    throw fromSystemError(e, options.to) ?? e;
-  }
-  const plans = [];
-  for (const s of selected) {
-    const entries = s.disk.kind === 'files' ? await collect(repo, s.disk, filters) : [];
-    plans.push({...s, entries});
-  }
-  const bytesTotal = plans.reduce((sum, p) => sum + (p.disk.kind === 'image' ? p.disk.logicalBytes : p.entries.reduce((t, e) => t + (e.type === 'file' ? e.size : 0), 0)), 0);
-  const filesTotal = plans.reduce((sum, p) => sum + (p.disk.kind === 'image' ? 1 : p.entries.filter((e) => e.type === 'file').length), 0);
-  const progress = {bytesDone: 0, bytesTotal, filesDone: 0, filesTotal};
-  const onBytes = (n: number) => {
-    progress.bytesDone += n;
-  };
-  const tick = setInterval(() => options.onProgress?.({...progress}), 200);
-  const result: RestoreResult = {files: 0, bytes: 0, images: []};
-  try {
-    if (!options.overwrite) await refuseExisting(options.to, plans);
-    const dirs = new SafeDirs(options.to);
-    for (const plan of plans) {
-      if (plan.disk.kind === 'image') {
-        checkEntryPath(plan.disk.name);
-        const dir = await dirs.ensure(plan.subdir);
-        const path = join(dir, `${plan.disk.name}.img`);
-        result.bytes += await writeChunksTo(repo, path, plan.disk.image?.chunks ?? [], {overwrite: !!options.overwrite, mode: 0o600, mtimeMs: Date.parse(point.time), onBytes});
-        result.images.push(path);
-        progress.filesDone++;
-        continue;
-      }
-      await restoreEntries(repo, dirs, plan.subdir, plan.entries, options, onBytes, () => {
-        progress.filesDone++;
-        result.files++;
-      });
-    }
-    result.bytes = progress.bytesDone;
-    options.onProgress?.({...progress});
-    return result;
-  } finally {
-    clearInterval(tick);
-  }
-}
-
-async function refuseExisting(to: string, plans: {disk: DiskManifest; subdir: string[]; entries: TreeEntry[]}[]): Promise<void> {
-  const clashes: string[] = [];
-  for (const plan of plans) {
-    const paths = plan.disk.kind === 'image' ? [[...plan.subdir, `${plan.disk.name}.img`].join('/')] :
-      plan.entries.filter((e) => e.type !== 'dir').map((e) => [...plan.subdir, e.path].join('/'));
-    for (const rel of paths) {
-      if (await fs.lstat(join(to, rel)).then(() => true, () => false)) clashes.push(rel);
-      if (clashes.length >= 5) break;
-    }
-  }
-  if (clashes.length > 0) {
-    throw new BackhaulError('exists', `${clashes.length >= 5 ? 'Files' : clashes.length === 1 ? 'A file' : 'Files'} to restore already exist in ${to}: ${clashes.join(', ')}${clashes.length >= 5 ? ', …' : ''}.`,
-      'Nothing was written. Pass --overwrite to replace them, or restore to an empty directory.');
-  }
-}
-
-async function restoreEntries(repo: Repository, dirs: SafeDirs, subdir: string[], entries: TreeEntry[], options: RestoreOptions, onBytes: (n: number) => void, onFile: () => void): Promise<void> {
-  const overwrite = !!options.overwrite;
-  const dirEntries = entries.filter((e) => e.type === 'dir');
-  for (const e of dirEntries) await dirs.ensure([...subdir, ...checkEntryPath(e.path)]);
-  const files = entries.filter((e) => e.type === 'file');
-  await mapLimit(files, 8, async (e) => {
-    if (options.signal?.aborted) throw cancelled();
-    const parts = checkEntryPath(e.path);
-    const dir = await dirs.ensure([...subdir, ...parts.slice(0, -1)]);
-    await writeChunksTo(repo, join(dir, parts.at(-1)!), e.chunks ?? [], {overwrite, mode: e.mode, mtimeMs: e.mtimeMs, owner: ownerFor(e, options), onBytes});
-    onFile();
-  });
-  for (const e of entries.filter((x) => x.type === 'symlink')) {
-    const parts = checkEntryPath(e.path);
-    const dir = await dirs.ensure([...subdir, ...parts.slice(0, -1)]);
-    const path = join(dir, parts.at(-1)!);
-    if (overwrite) await fs.rm(path, {force: true});
-    await fs.symlink(e.target ?? '', path).catch((err: unknown) => {
-      throw fromSystemError(err, path) ?? err;
-    });
-    const owner = ownerFor(e, options);
-    if (owner) await fs.lchown(path, owner.uid, owner.gid);
-    await fs.lutimes(path, fsTime(e.mtimeMs), fsTime(e.mtimeMs));
-  }
-  // Directories last, deepest first: writing into a directory changes its mtime.
-  for (const e of dirEntries.reverse()) {
-    const path = await dirs.ensure([...subdir, ...checkEntryPath(e.path)]);
-    const owner = ownerFor(e, options);
-    if (owner) await fs.chown(path, owner.uid, owner.gid);
-    await fs.chmod(path, e.mode & 0o7777);
-    await fs.utimes(path, fsTime(e.mtimeMs), fsTime(e.mtimeMs));
   }
 }

@@ -1,74 +1,59 @@
 /**
- * Guards every path a restore writes. A manifest is untrusted input: its
- * paths must be relative, without '.', '..' or empty components, and no
- * directory on the way from the destination to a restored file may be a
- * symlink (planted in the destination, or restored earlier from the same
- * manifest). Whatever the manifest says, nothing is written outside DEST.
+ * The shape of every name a restore turns into a place on disk. A manifest is
+ * untrusted input: its paths must be relative, '/'-separated, without '.',
+ * '..' or empty components, and every name that becomes one path segment —
+ * a path component, a node name, a disk name — must be exactly one segment
+ * (no '/', no NUL). Caps keep hostile depth and length from costing minutes
+ * or failing half-way (ENAMETOOLONG): nothing the agent could have read from
+ * a Linux filesystem by path is longer (PATH_MAX 4096 with its NUL, NAME_MAX
+ * 255), and 1024 levels is deeper than any real tree while every level of a
+ * restore holds one open directory.
  */
-import * as fs from 'node:fs/promises';
-import {join} from 'node:path';
 import {BackhaulError} from '../errors.js';
 
-export function checkEntryPath(path: string): string[] {
-  const bad = () => new BackhaulError('corrupt', `Refusing unsafe path in manifest: ${JSON.stringify(path).slice(0, 200)}.`, 'The backup may have been tampered with; nothing was written for this entry.');
-  if (typeof path !== 'string' || path === '' || path.startsWith('/') || path.includes('\0')) throw bad();
+export const MAX_NAME_BYTES = 255;
+export const MAX_PATH_BYTES = 4095;
+export const MAX_DEPTH = 1024;
+
+const unsafe = (what: string, value: unknown, why: string) =>
+  new BackhaulError('corrupt', `Refusing unsafe ${what} in manifest: ${JSON.stringify(String(value)).slice(0, 200)} (${why}).`,
+    'The backup may have been tampered with; nothing was written.');
+
+function segmentProblem(name: string): string | undefined {
+  if (name === '' ) return 'empty name';
+  if (name === '.' || name === '..') return `"${name}" is not a name`;
+  if (name.includes('/')) return 'a "/" inside one name';
+  if (name.includes('\0')) return 'a NUL byte';
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `a name longer than ${MAX_NAME_BYTES} bytes`;
+  return undefined;
+}
+
+/** A node, disk or file name that becomes exactly one path segment. */
+export function checkSegment(name: unknown, what = 'name'): string {
+  if (typeof name !== 'string') throw unsafe(what, name, 'not a string');
+  const problem = segmentProblem(name);
+  if (problem) throw unsafe(what, name, problem);
+  return name;
+}
+
+/** A manifest path, split into its parts; refused unless every part is one safe segment. */
+export function checkEntryPath(path: unknown): string[] {
+  if (typeof path !== 'string') throw unsafe('path', path, 'not a string');
+  if (path.startsWith('/')) throw unsafe('path', path, 'absolute');
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) throw unsafe('path', path, `longer than ${MAX_PATH_BYTES} bytes`);
   const parts = path.split('/');
-  for (const part of parts) if (part === '' || part === '.' || part === '..') throw bad();
+  if (parts.length > MAX_DEPTH) throw unsafe('path', path, `deeper than ${MAX_DEPTH} levels`);
+  for (const part of parts) {
+    const problem = segmentProblem(part);
+    if (problem) throw unsafe('path', path, problem);
+  }
   return parts;
 }
 
-/**
- * Refuses a tree (in whatever order its entries come) that names one path
- * twice or puts an entry beneath one of its own symlinks (`link -> /etc`
- * then `link/passwd`): restoring it would either fail half-way or, without
- * SafeDirs, write through the link.
- */
-export class TreeGuard {
-  private readonly paths = new Set<string>();
-  private readonly links = new Set<string>();
-
-  add(path: string, type: string): void {
-    checkEntryPath(path);
-    if (this.paths.has(path)) throw unsafe(`the path ${JSON.stringify(path).slice(0, 200)} appears twice`);
-    this.paths.add(path);
-    if (type === 'symlink') this.links.add(path);
-  }
-
-  finish(): void {
-    if (this.links.size === 0) return;
-    for (const path of this.paths) {
-      for (let at = path.indexOf('/'); at > 0; at = path.indexOf('/', at + 1)) {
-        const parent = path.slice(0, at);
-        if (this.links.has(parent)) throw unsafe(`${JSON.stringify(path).slice(0, 200)} lies beneath the symlink ${JSON.stringify(parent).slice(0, 200)}`);
-      }
-    }
-  }
-}
-
-const unsafe = (what: string) => new BackhaulError('corrupt', `Refusing the manifest: ${what}.`, 'The backup may have been tampered with; nothing was written.');
-
-/** Creates and checks directories below a destination root; remembers what it checked. */
-export class SafeDirs {
-  private readonly checked = new Set<string>(['']);
-  constructor(readonly root: string, private readonly mode = 0o700) {}
-
-  /** Ensures root/rel is a real directory reached without symlinks; returns its absolute path. */
-  async ensure(parts: string[]): Promise<string> {
-    let rel = '';
-    for (const part of parts) {
-      rel = rel ? `${rel}/${part}` : part;
-      if (this.checked.has(rel)) continue;
-      const abs = join(this.root, rel);
-      const s = await fs.lstat(abs).catch(() => undefined);
-      if (!s) {
-        await fs.mkdir(abs, {mode: this.mode});
-      } else if (s.isSymbolicLink()) {
-        throw new BackhaulError('denied', `Refusing to restore through the symlink ${abs}.`, 'Remove the symlink from the destination, or restore to an empty directory.');
-      } else if (!s.isDirectory()) {
-        throw new BackhaulError('exists', `${abs} exists and is not a directory.`, 'Restore to an empty directory, or move it away.');
-      }
-      this.checked.add(rel);
-    }
-    return join(this.root, ...parts);
-  }
+/** A symlink's target is data (never followed), but must be something symlink(2) can hold. */
+export function checkLinkTarget(target: unknown, path: string): string {
+  if (typeof target !== 'string' || target === '') throw unsafe('symlink', path, 'no target');
+  if (target.includes('\0')) throw unsafe('symlink', path, 'a NUL byte in its target');
+  if (Buffer.byteLength(target) > MAX_PATH_BYTES) throw unsafe('symlink', path, `a target longer than ${MAX_PATH_BYTES} bytes`);
+  return target;
 }

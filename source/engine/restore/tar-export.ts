@@ -1,83 +1,100 @@
 /**
- * Exports a restore plan as a tar archive that belongs to the recipient: the
- * archive file is created by the recipient (asUser) with O_CREAT|O_EXCL|
- * O_NOFOLLOW and mode 0600, so it never replaces or follows anything, and
- * every member is recorded as owned by the recipient. A failed or cancelled
- * export removes its partial archive.
+ * Exports a restore plan as a POSIX tar archive that belongs to the writer:
+ * the archive is one new file (never over anything, never through a
+ * symlink, mode 0600) written like any restored file — by the writer, in its
+ * directory, under a temporary name until it is complete — so a failed or
+ * cancelled export leaves nothing. Every member is recorded as the writer's;
+ * setuid/setgid bits are dropped from the members unless asked to keep them.
  */
-import {constants} from 'node:fs';
-import * as fs from 'node:fs/promises';
-import {BackhaulError, cancelled, corrupt, denied, fromSystemError} from '../errors.js';
+import {basename, dirname, resolve} from 'node:path';
+import {BackhaulError, corrupt} from '../errors.js';
 import type {Repository} from '../repository/repository.js';
-import {asUser, recipientError, type Recipient} from './as-user.js';
 import type {PlannedEntry} from './plan.js';
 import {END, memberHeader, padding} from './tar.js';
+import type {FileData, WriteHooks} from './tree-writer.js';
+import {repositoryData, writePlan, type WriteRequest} from './write-plan.js';
 
-export interface TarExportOptions {
-  path: string;
-  recipient: Recipient;
-  /** Group name recorded in the members (defaults to the gid as a number string). */
-  groupName?: string;
-  signal?: AbortSignal;
-  onBytes?: (n: number) => void;
-  onFile?: () => void;
-}
-
-export interface TarExportResult {
+export interface TarResult {
   files: number;
   bytes: number;
   archiveBytes: number;
+  specialDropped: number;
 }
 
-async function openArchive(o: TarExportOptions): Promise<fs.FileHandle> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  return asUser(o.recipient, () => fs.open(o.path, flags, 0o600)).catch((e: unknown) => {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new BackhaulError('exists', `${o.path} already exists.`, 'Nothing was written. Pick a new archive name; an archive is never overwritten.');
-    if (code === 'ELOOP') throw denied(`Refusing to write through the symlink ${o.path}.`, 'Pick another archive name.');
-    throw recipientError(e, o.path, o.recipient) ?? fromSystemError(e, o.path) ?? e;
-  });
+const SPECIAL = 0o6000;
+
+interface Owner {
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
 }
 
-export async function writePlanToTar(repo: Repository, entries: readonly PlannedEntry[], o: TarExportOptions): Promise<TarExportResult> {
-  const handle = await openArchive(o);
-  const owner = {uid: o.recipient.uid, gid: o.recipient.gid, uname: o.recipient.name, gname: o.groupName ?? String(o.recipient.gid)};
-  const result: TarExportResult = {files: 0, bytes: 0, archiveBytes: 0};
-  const write = async (b: Buffer) => {
-    await handle.write(b, 0, b.length, result.archiveBytes);
-    result.archiveBytes += b.length;
-  };
-  let ok = false;
-  try {
-    // Parents before children, whatever order the manifest had.
-    const sorted = [...entries].sort((a, b) => (a.parts.join('/') < b.parts.join('/') ? -1 : 1));
-    for (const e of sorted) {
-      if (o.signal?.aborted) throw cancelled();
-      await write(memberHeader({...owner, path: e.parts.join('/'), type: e.type, mode: e.mode, mtimeMs: e.mtimeMs, size: e.size, target: e.target}));
+function member(e: PlannedEntry, owner: Owner, keepSpecial: boolean): {header: Buffer; dropped: boolean} {
+  const mode = e.mode & 0o7777;
+  const dropped = !keepSpecial && (mode & SPECIAL) !== 0;
+  const header = memberHeader({...owner, path: e.parts.join('/'), type: e.type, mode: dropped ? mode & ~SPECIAL : mode, mtimeMs: e.mtimeMs, size: e.size, target: e.target});
+  return {header, dropped};
+}
+
+/** The archive's exact size, so the writer checks it like any restored file's. */
+function archiveSize(entries: readonly PlannedEntry[], owner: Owner): number {
+  let size = END.length;
+  for (const e of entries) {
+    size += member(e, owner, true).header.length;
+    if (e.type === 'file') size += e.size + padding(e.size).length;
+  }
+  return size;
+}
+
+/** The archive's bytes: each member's header, then its verified chunks and padding. */
+function archiveBytes(repo: Repository, entries: readonly PlannedEntry[], owner: Owner, req: WriteRequest, result: TarResult, hooks: TarHooks): FileData {
+  const chunksOf = repositoryData(repo, entries, hooks.onBytes);
+  return async function* () {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const {header, dropped} = member(e, owner, req.keepSpecial);
+      if (dropped) result.specialDropped++;
+      result.archiveBytes += header.length;
+      yield header;
       if (e.type !== 'file') continue;
       let size = 0;
-      for (const id of e.chunks ?? []) {
-        if (o.signal?.aborted) throw cancelled();
-        const data = await repo.readChunk(id);
+      for await (const data of chunksOf({...e, size: e.size}, i)) {
+        if (size + data.length > e.size) throw corrupt(`${e.parts.join('/').slice(0, 300)} holds more than ${e.size} bytes; its manifest says ${e.size}.`);
         size += data.length;
-        if (size > e.size) break;
-        await write(data);
-        o.onBytes?.(data.length);
+        result.archiveBytes += data.length;
+        yield data;
       }
-      if (size !== e.size) throw corrupt(`${e.parts.join('/')} holds ${size} bytes; its manifest says ${e.size}.`);
-      await write(padding(size));
+      if (size !== e.size) throw corrupt(`${e.parts.join('/').slice(0, 300)} holds ${size} bytes; its manifest says ${e.size}.`);
+      const pad = padding(size);
+      result.archiveBytes += pad.length;
+      yield pad;
       result.bytes += size;
       result.files++;
-      o.onFile?.();
+      hooks.onFile?.(i);
     }
-    await write(END);
-    await handle.sync();
-    ok = true;
-    return result;
+    result.archiveBytes += END.length;
+    yield END;
+  };
+}
+
+type TarHooks = WriteHooks & {onBytes?: (n: number) => void};
+
+export async function writePlanToTar(repo: Repository, entries: readonly PlannedEntry[], path: string, req: Omit<WriteRequest, 'destination' | 'create' | 'conflict'>,
+  hooks: TarHooks = {}): Promise<TarResult> {
+  const full = resolve(path);
+  const request: WriteRequest = {...req, destination: dirname(full), create: false, conflict: 'fail'};
+  const owner: Owner = {uid: req.writer.uid, gid: req.writer.gid, uname: req.writer.name.startsWith('#') ? '' : req.writer.name, gname: String(req.writer.gid)};
+  const result: TarResult = {files: 0, bytes: 0, archiveBytes: 0, specialDropped: 0};
+  const archive: PlannedEntry = {parts: [basename(full)], type: 'file', mode: 0o600, uid: req.writer.uid, gid: req.writer.gid, mtimeMs: Date.now(), size: archiveSize(entries, owner)};
+  const data = archiveBytes(repo, entries, owner, request, result, hooks);
+  try {
+    await writePlan([archive], data, request, {signal: hooks.signal});
   } catch (e) {
-    throw fromSystemError(e, o.path) ?? e;
-  } finally {
-    await handle.close();
-    if (!ok) await asUser(o.recipient, () => fs.rm(o.path, {force: true})).catch(() => {});
+    if (e instanceof BackhaulError && e.code === 'exists') {
+      throw new BackhaulError('exists', `${full.slice(0, 300)} already exists.`, 'Nothing was written. Pick a new archive name; an archive is never overwritten.');
+    }
+    throw e;
   }
+  return result;
 }

@@ -13,6 +13,7 @@ import type {BackupRecord, PointManifest, Principal, TreeEntry} from '../../../s
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {ROOT_ONLY_BASE} from '../../helpers/root-only.js';
 
 export interface Spec {
   path: string;
@@ -47,7 +48,9 @@ export async function craftedRepo(dir: string, specs: Spec[], access: Principal[
       nodes: [{name: 'alice-pc', disks: [{name: 'home', kind: 'files', shared: false, logicalBytes: bytes, fileCount: specs.length, tree}]}],
       logicalBytes: bytes, storedBytes: 0};
     await writer.commitPoint(backup, point);
-    return {repo, backup, point};
+    // Where only root can write (see root-only.ts), the repository is opened as the sudo rule opens it.
+    const opened = dir.startsWith(`${ROOT_ONLY_BASE}/`) ? await Repository.open(FilesystemStorage.openRootOnly(dir)) : repo;
+    return {repo: opened, backup, point};
   } finally {
     await writer.close();
   }

@@ -11,9 +11,10 @@ import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {readAudit} from '../../../source/engine/access/audit.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
-import {restoredName, restoredStamp} from '../../../source/engine/restore/conflicts.js';
+import {restoredName, restoredStamp} from '../../../source/engine/restore/tree-writer.js';
 import {delegatedRestore} from '../../../source/engine/restore/delegated.js';
 import {listTree} from '../../../source/engine/restore/tree.js';
+import {rootOnlyTempDir} from '../../helpers/root-only.js';
 import {asRoot, contextFor, craftedRepo, MTIME, openTemp, plainUser} from './crafted.js';
 
 const root = process.getuid?.() === 0;
@@ -22,9 +23,13 @@ const skip = !root || !nobody ? 'needs root and the user nobody' : false;
 let tmp: {dir: string; cleanup: () => Promise<void>};
 let fixture: Awaited<ReturnType<typeof craftedRepo>>;
 
+let repoBase: string;
+
 before(async () => {
   tmp = await openTemp('delegated');
-  fixture = await craftedRepo(join(tmp.dir, 'repo'), [
+  // The plain user acts through sudo, which opens only repositories root alone can change.
+  repoBase = await rootOnlyTempDir('delegated');
+  fixture = await craftedRepo(join(repoBase, 'repo'), [
     {path: 'docs'},
     {path: 'docs/report.txt', content: 'quarterly numbers\n', mode: 0o640},
     {path: 'docs/empty', content: ''},
@@ -35,7 +40,10 @@ before(async () => {
     {path: 'bin/tool', content: '#!/bin/sh\necho hi\n', mode: 0o755},
   ]);
 });
-after(() => tmp.cleanup());
+after(async () => {
+  await tmp.cleanup();
+  await fs.rm(repoBase, {recursive: true, force: true});
+});
 
 const request = (path: string, extra: Record<string, unknown> = {}) => ({
   backupId: fixture.backup.id, pointId: 'latest', forUser: 'nobody', reason: 'ticket 1: lost report',
@@ -60,7 +68,10 @@ test('a reason is required', async () => {
 
 test('restored files belong to the recipient, with modes, mtimes and bytes kept; audited', {skip}, async () => {
   const access = await contextFor(fixture.repo, asRoot);
+  // The recipient writes with their own rights: an admin prepares the place (install -d -o nobody).
   const to = join(tmp.dir, 'for-nobody');
+  await fs.mkdir(to);
+  await fs.chown(to, Number(nobody), Number(nobody));
   const result = await delegatedRestore(fixture.repo, access, request(to));
   assert.equal(result.files, 4);
   const report = await fs.lstat(join(to, 'docs/report.txt'));
