@@ -139,10 +139,11 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
   return summary;
 }
 
+/** A point whose source data is damaged or missing (every reason a point fails alone is corruption of the source). */
 function failPoint(summary: CopySummary, emit: CopyListener, backup: PlannedBackup, point: PlannedPoint, reason: string): void {
   const message = `Restore point ${point.id} of ${backup.machine} (${point.time}) was not copied: ${reason}`;
   summary.pointsFailed++;
-  summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message});
+  summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message, code: 'corrupt'});
   emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'failed', message, nodes: point.nodes});
   emit({type: 'copy.log', level: 'error', message});
 }

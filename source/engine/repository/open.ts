@@ -5,7 +5,7 @@
 import {mkdir, stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
 import {BackhaulError, fromSystemError} from '../errors.js';
-import {listRepositories, type RepositoryEntry} from '../jobs/settings.js';
+import {checkEndpoint, registeredEntry, type RepositoryEntry} from '../jobs/settings.js';
 import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
 import {Repository} from './repository.js';
@@ -16,7 +16,7 @@ export interface Resolved {
 }
 
 export function resolveLocation(nameOrLocation: string): Resolved {
-  const registered = listRepositories()[nameOrLocation];
+  const registered = registeredEntry(nameOrLocation);
   if (registered) return {name: nameOrLocation, entry: registered};
   if (nameOrLocation.startsWith('s3://')) return {entry: {location: nameOrLocation}};
   if (nameOrLocation.includes('/') || nameOrLocation.startsWith('.')) return {entry: {location: resolve(nameOrLocation)}};
@@ -25,6 +25,7 @@ export function resolveLocation(nameOrLocation: string): Resolved {
 
 export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean} = {}): Promise<Storage> {
   if (entry.location.startsWith('s3://')) {
+    if (entry.endpoint !== undefined) checkEndpoint(entry.endpoint); // a hand-edited configuration, or a caller of the engine
     const {openS3Storage} = await import('../storage/s3-open.js');
     return openS3Storage(entry, options);
   }
