@@ -78,10 +78,10 @@ planned and the plan is completed meanwhile; otherwise the copy is planned first
 and refused with nothing written if it does not fit.`,
   arguments: [{name: 'BACKUP_ID ...', description: 'these backups', section: SELECTION}],
   options,
-  after: `Exit codes: 0 all copied (or already there), 3 some points failed (others were
-copied), 12 every point to copy failed on damaged source data (none copied),
-13 the selection matches no backup or restore point, 14 not enough space
-(nothing written), 11 target locked, 130 cancelled.`,
+  after: `Exit codes: 0 all copied (or already there), 3 some points failed (the others
+were copied, now or before), 12 every selected point failed on damaged source
+data (none is on the target), 13 the selection matches no backup or restore
+point, 14 not enough space (nothing written), 11 target locked, 130 cancelled.`,
   positionals: true,
   async run(ctx, values, positionals) {
     if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
@@ -144,10 +144,13 @@ async function runWithProgress(ctx: CommandContext, source: Repository, target: 
   return exitCode(ctx, summary);
 }
 
-/** 0 all copied; 3 (partial) some copied, some failed; none copied but some failed: the failure's own code, said on stderr. */
+/**
+ * 0 all copied; 3 (partial) some failed, the others are on the target (copied now or before);
+ * every point failed and none is on the target: the failure's own code, said on stderr.
+ */
 function exitCode(ctx: CommandContext, summary: CopySummary): number {
   if (summary.pointsFailed === 0) return EXIT.ok;
-  if (summary.pointsCopied > 0) return EXIT.partial;
+  if (summary.result === 'warning') return EXIT.partial;
   const first = summary.failed[0]!;
   const damaged = first.code === 'corrupt';
   return printError(ctx.err, new BackhaulError(first.code, `No restore point was copied: ${summary.pointsFailed} failed${damaged ? ' on damaged source data' : ''} (first: ${first.pointId} of ${safe(first.machine)}).`,

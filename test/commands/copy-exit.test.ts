@@ -2,9 +2,10 @@
  * The exit codes of `backhaul copy` at its edges, on the built CLI: --wait
  * and --concurrency are checked before anything runs (exit 2) and --wait
  * takes durations; a selection that matches nothing exits 13 saying what was
- * asked; a run where every restore point failed exits with the failure's own
- * code (12 for damaged source data), while some copied and some failed stays
- * partial (3). The engine's summary says the same (result, failure codes).
+ * asked; a run where every selected restore point failed (none is on the
+ * target) exits with the failure's own code (12 for damaged source data),
+ * while some failed and the others on the target (copied now or before)
+ * stays partial (3). The engine's summary says the same (result, codes).
  */
 import assert from 'node:assert/strict';
 import {mkdir, writeFile} from 'node:fs/promises';
@@ -88,7 +89,7 @@ describe('backhaul copy: exit codes at the edges', () => {
     assert.deepEqual(await target.listBackups(), [], 'nothing was copied');
   });
 
-  test('every point failing exits with the failure\'s code (12), not partial; some copied and some failed stays 3', async () => {
+  test('every point failing exits with the failure\'s code (12), not partial; some on the target and some failed stays 3', async () => {
     const source = await open(src);
     const ws2 = (await source.listBackups()).find((b) => b.machine === 'ws-02')!;
     const [point] = await source.listPoints(ws2.id as BackupId);
@@ -118,5 +119,11 @@ describe('backhaul copy: exit codes at the edges', () => {
     assert.equal(partial.pointsCopied, 2);
     assert.equal(partial.pointsFailed, 1);
     assert.doesNotMatch(some.stderr, /No restore point was copied/);
+
+    // Run again: the good points are already there (partial still), the damaged one alone still fails (12).
+    const again = await copy('--points', 'all', '--json');
+    assert.equal(again.code, 3, again.stderr);
+    assert.deepEqual([JSON.parse(again.stdout).result, JSON.parse(again.stdout).pointsSkipped], ['warning', 2]);
+    assert.equal((await copy('--machine', 'ws-02', '--points', 'all')).code, 12);
   });
 });

@@ -37,7 +37,10 @@ export type CopyEvent =
   | {type: 'copy.done'; summary: CopySummary};
 
 export interface CopySummary {
-  /** warning: some points copied, some failed; failed: points failed and none was copied (or the run stopped on an error). */
+  /**
+   * warning: some points failed, the others are on the target (copied now or already there);
+   * failed: points failed and the target holds none of the selection (or the run stopped on an error).
+   */
   result: 'success' | 'warning' | 'failed' | 'cancelled';
   pointsCopied: number;
   pointsSkipped: number;

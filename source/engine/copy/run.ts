@@ -122,7 +122,9 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
     }
     if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool);
     await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
-    summary.result = summary.pointsFailed > 0 ? (summary.pointsCopied > 0 ? 'warning' : 'failed') : 'success';
+    // Partial while the target holds some of the selection (copied now, or before); failed when it holds none of it.
+    const onTarget = summary.pointsCopied + summary.pointsSkipped;
+    summary.result = summary.pointsFailed > 0 ? (onTarget > 0 ? 'warning' : 'failed') : 'success';
   } catch (e) {
     summary.result = isBackhaulError(e) && e.code === 'cancelled' ? 'cancelled' : 'failed';
     finish(summary, clock, writer);
