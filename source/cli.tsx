@@ -4,7 +4,6 @@
  * command, or (with no command) opens the TUI. Commands and the TUI are
  * imported lazily so the common paths start fast.
  */
-import {parseArgs} from 'node:util';
 import {actingForSudoCaller} from './engine/util/sudo-caller.js';
 
 const VERSION = '0.1.0';
@@ -40,8 +39,7 @@ async function main(): Promise<number> {
     return openTui(argv);
   }
   const {printError} = await import('./commands/render/output.js');
-  const {findCommand, topHelp} = await import('./commands/index.js');
-  const {usageError} = await import('./engine/errors.js');
+  const {answerNoCommand, findCommand, parseCommandLine, topHelp} = await import('./commands/index.js');
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(topHelp());
     return 0;
@@ -58,22 +56,14 @@ async function main(): Promise<number> {
   const ctx = {out: process.stdout, err: process.stderr, signal: controller.signal};
   try {
     const found = findCommand(argv);
-    if (!found) throw usageError(`Unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}".`, 'Run `backhaul --help` to see the commands.');
+    if (!found) return answerNoCommand(argv, process.stdout, process.stderr);
     const {command, rest} = found;
     if (viaSudo() && !SUDO_COMMANDS.has(command.name)) throw await sudoRefused(`\`backhaul ${command.name}\``);
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
       return 0;
     }
-    let parsed;
-    try {
-      parsed = parseArgs({args: rest, options: command.options, allowPositionals: true, strict: true});
-    } catch (e) {
-      throw usageError(`${(e as Error).message.split('\n')[0]}`, `Run \`backhaul ${command.name} --help\` to see the options.`);
-    }
-    if (!command.positionals && parsed.positionals.length > 0) {
-      throw usageError(`Unexpected argument "${parsed.positionals[0]}" for \`backhaul ${command.name}\`.`, `Run \`backhaul ${command.name} --help\`.`);
-    }
+    const parsed = parseCommandLine(command, rest);
     return await command.run(ctx, parsed.values, parsed.positionals);
   } catch (e) {
     return printError(process.stderr, e);

@@ -10,18 +10,22 @@ import {currentActor, lookupGroup, lookupUser} from '../engine/access/identity.j
 import {usageError} from '../engine/errors.js';
 import type {BackupId} from '../engine/ids.js';
 import {resolveRepository} from '../engine/repository/open.js';
-import {flag, str, type Command} from './command.js';
+import {defineCommand, flag, str, type Command} from './command.js';
+import {option, type OptionDecl} from './options.js';
 
-const options = {
-  repo: {type: 'string'},
-  backup: {type: 'string'},
-  user: {type: 'string'},
-  group: {type: 'string'},
-  reason: {type: 'string'},
-  json: {type: 'boolean'},
-} as const;
+function options(verb: 'grant' | 'revoke'): OptionDecl[] {
+  const whom = verb === 'grant' ? 'give access' : 'take access from';
+  return [
+    option.text('repo', 'R', 'repository name, path or s3://bucket/prefix (required)'),
+    option.text('backup', 'ID', 'the backup (see `backhaul list --repo R`) (required)'),
+    option.text('user', 'U', `the user to ${whom}`),
+    option.text('group', 'G', `the group to ${whom}`),
+    option.text('reason', 'TEXT', 'recorded in the audit log'),
+    option.flag('json', 'print the result as JSON'),
+  ];
+}
 
-function helpFor(verb: 'grant' | 'revoke'): string {
+function describe(verb: 'grant' | 'revoke'): string {
   const what = verb === 'grant'
     ? `Gives a user (or a group) access to one backup in repository R, so they can
 see it and restore from it themselves with \`backhaul restore\`. Copies made by a
@@ -29,32 +33,22 @@ backup copy job carry no access list (only admins see them); this is how an
 admin re-grants access to a copy, for example at the secondary site.`
     : `Takes back access given with \`backhaul access grant\`. When the last user or
 group is removed from a copy it is admin-only again.`;
-  return `Usage: backhaul access ${verb} --repo R --backup ID (--user U | --group G) [--reason TEXT] [--json]
-
-${what}
+  return `${what}
 
 Needs an admin (exit code 15 otherwise). Every ${verb} is recorded in the audit
-log (\`backhaul audit --repo R\`).
-
-Options:
-  --repo R        repository name, path or s3://bucket/prefix (required)
-  --backup ID     the backup (see \`backhaul list --repo R\`) (required)
-  --user U        the user to ${verb === 'grant' ? 'give access' : 'take access from'}
-  --group G       the group to ${verb === 'grant' ? 'give access' : 'take access from'}
-  --reason TEXT   recorded in the audit log
-  --json          print the result as JSON
-
-Examples:
-  backhaul access ${verb} --repo demo-secondary --backup b0123456789ab --user alice
-  backhaul access ${verb} --repo demo-secondary --backup b0123456789ab --group finance --reason "ticket 4711"`;
+log (\`backhaul audit --repo R\`).`;
 }
 
 function command(verb: 'grant' | 'revoke'): Command {
-  return {
+  return defineCommand({
     name: `access ${verb}`,
     summary: verb === 'grant' ? 'Let a user restore from a backup or copy themselves (audited)' : 'Take back access given with `access grant` (audited)',
-    help: helpFor(verb),
-    options,
+    usage: `Usage: backhaul access ${verb} --repo R --backup ID (--user U | --group G) [--reason TEXT] [--json]`,
+    description: describe(verb),
+    options: options(verb),
+    after: `Examples:
+  backhaul access ${verb} --repo demo-secondary --backup b0123456789ab --user alice
+  backhaul access ${verb} --repo demo-secondary --backup b0123456789ab --group finance --reason "ticket 4711"`,
     async run(ctx, values) {
       const location = str(values, 'repo');
       const backupId = str(values, 'backup');
@@ -85,7 +79,7 @@ function command(verb: 'grant' | 'revoke'): Command {
         : `Nothing changed: ${who} ${verb === 'grant' ? 'already has' : 'has no'} access to backup ${result.backup.id}. Access: ${now}.\n`);
       return 0;
     },
-  };
+  });
 }
 
 export const accessGrant = command('grant');

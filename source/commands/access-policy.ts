@@ -9,12 +9,13 @@ import {changePolicy, POLICY_OPS, type PolicyOp} from '../engine/access/policy-c
 import {DEFAULT_ADMIN_GROUP, type Policy} from '../engine/access/policy.js';
 import {usageError} from '../engine/errors.js';
 import {resolveRepository} from '../engine/repository/open.js';
-import {flag, str, type Command} from './command.js';
+import {defineCommand, flag, str, type Command} from './command.js';
+import {option} from './options.js';
 
-const help = `Usage: backhaul access policy show --repo R [--json]
-       backhaul access policy add-admin|remove-admin|add-operator|remove-operator --repo R (--user U | --group G) [--reason TEXT]
+const usage = `Usage: backhaul access policy show --repo R [--json]
+       backhaul access policy add-admin|remove-admin|add-operator|remove-operator --repo R (--user U | --group G) [--reason TEXT]`;
 
-Shows or changes the access policy kept inside repository R.
+const description = `Shows or changes the access policy kept inside repository R.
 
   admins     see every backup and copy, run copy jobs, restore on users' behalf,
              grant access and change this policy. Root and the owner of the
@@ -25,17 +26,9 @@ Shows or changes the access policy kept inside repository R.
 
 Everyone else sees only the backups whose access list names them or a group of
 theirs. Changing the policy needs an admin (exit code 15 otherwise) and adds an
-entry to the audit log.
+entry to the audit log.`;
 
-Options:
-  --repo R        repository name, path or s3://bucket/prefix (required)
-  --user U        the user to add or remove
-  --group G       the group to add or remove
-  --reason TEXT   recorded in the audit log
-  --force         allow removing your own admin rights
-  --json          print the policy as JSON (show)
-
-Examples:
+const examples = `Examples:
   backhaul access policy show --repo main
   backhaul access policy add-operator --repo demo-secondary --user carol --reason "helpdesk rota"
   backhaul access policy remove-admin --repo main --group backhaul-admins --force`;
@@ -48,19 +41,21 @@ function describe(policy: Policy): string {
   ].join('\n');
 }
 
-export const accessPolicy: Command = {
+export const accessPolicy: Command = defineCommand({
   name: 'access policy',
   summary: 'Show or change who administers a repository (admins, restore operators)',
-  help,
+  usage,
+  description,
+  after: examples,
   positionals: true,
-  options: {
-    repo: {type: 'string'},
-    user: {type: 'string'},
-    group: {type: 'string'},
-    reason: {type: 'string'},
-    force: {type: 'boolean'},
-    json: {type: 'boolean'},
-  },
+  options: [
+    option.text('repo', 'R', 'repository name, path or s3://bucket/prefix (required)'),
+    option.text('user', 'U', 'the user to add or remove'),
+    option.text('group', 'G', 'the group to add or remove'),
+    option.text('reason', 'TEXT', 'recorded in the audit log'),
+    option.flag('force', 'allow removing your own admin rights'),
+    option.flag('json', 'print the policy as JSON (show)'),
+  ],
   async run(ctx, values, positionals) {
     const [action = 'show', ...extra] = positionals;
     if (extra.length > 0) throw usageError(`Unexpected argument "${extra[0]}".`);
@@ -99,4 +94,4 @@ export const accessPolicy: Command = {
       : `Nothing changed: ${who} ${adding ? 'is already among' : 'is not among'} the ${role}.\n`);
     return 0;
   },
-};
+});

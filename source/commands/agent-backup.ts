@@ -6,7 +6,8 @@ import {runBackup, pathsDisk, type BackupSpec, type DiskSource} from '../engine/
 import {clusterBackupSpec, parseClusterSpec} from '../engine/agent/cluster-spec.js';
 import {fromSystemError, usageError} from '../engine/errors.js';
 import type {BackupKind} from '../engine/repository/model.js';
-import {flag, str, strs, type Command} from './command.js';
+import {defineCommand, flag, num, str, strs, type Command} from './command.js';
+import {option} from './options.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, printJson} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -23,15 +24,14 @@ export function machineSpec(job: string, machine: string, kind: BackupKind, owne
   return {job, machine, kind, owner, nodes: [{name: machine, disks: sources}]};
 }
 
-export const agentBackup: Command = {
+export const agentBackup: Command = defineCommand({
   name: 'agent backup',
   summary: 'back up a machine (files or disk images) or a failover cluster into a repository',
-  help: `Usage:
+  usage: `Usage:
   backhaul agent backup --repo NAME --job JOB --machine HOST --kind workstation|server
                         (--path DIR ... | --disk LABEL=IMAGE_FILE ...) [--owner USER] [--json]
-  backhaul agent backup --repo NAME --cluster SPEC.json [--owner USER] [--json]
-
-Makes one restore point. The first run of a job is a full point; later runs are
+  backhaul agent backup --repo NAME --cluster SPEC.json [--owner USER] [--json]`,
+  description: `Makes one restore point. The first run of a job is a full point; later runs are
 incremental: unchanged files are not read again and unchanged data is not stored
 again. File-level (--path) keeps modes, owners, mtimes, symlinks, empty
 directories and sparse files; each DIR is stored under its base name.
@@ -43,27 +43,20 @@ the shared disks with their owner node:
    "nodes": [{"name": "node1", "disks": [{"name": "system", "path": "/srv/n1"}]}, ...],
    "sharedDisks": [{"name": "data", "ownerNode": "node1", "image": "/srv/data.img"}]}
 Shared disks are read once, on their owner node, and referenced by every other
-node: one backup per cluster, every restore point covers every node.
-
-Options:
-  --repo NAME      repository name, path or s3:// URL
-  --job JOB        job name (points of one job and machine form one backup)
-  --machine HOST   machine name
-  --kind KIND      workstation or server
-  --path DIR       directory to back up (repeatable)
-  --disk L=IMAGE   disk image or block device to back up as disk L (repeatable)
-  --cluster FILE   back up a failover cluster described by FILE
-  --owner USER     record another owner (admins only; default: you)
-  --wait SECONDS   wait this long for another writer to finish (default: fail at once)
-  --force-read     read every file, even those whose size, mtime, ctime and inode
-                   match the previous point (they are skipped by default)
-  --json           print the result as JSON
-`,
-  options: {
-    repo: {type: 'string'}, job: {type: 'string'}, machine: {type: 'string'}, kind: {type: 'string'},
-    path: {type: 'string', multiple: true}, disk: {type: 'string', multiple: true}, cluster: {type: 'string'},
-    owner: {type: 'string'}, json: {type: 'boolean'}, wait: {type: 'string'}, 'force-read': {type: 'boolean'},
-  },
+node: one backup per cluster, every restore point covers every node.`,
+  options: [
+    option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
+    option.text('job', 'JOB', 'job name (points of one job and machine form one backup)'),
+    option.text('machine', 'HOST', 'machine name'),
+    option.oneOf('kind', 'KIND', ['workstation', 'server'], 'what the machine is'),
+    option.texts('path', 'DIR', 'directory to back up'),
+    option.texts('disk', 'L=IMAGE', 'disk image or block device to back up as disk L'),
+    option.text('cluster', 'FILE', 'back up a failover cluster described by FILE'),
+    option.text('owner', 'USER', 'record another owner; admins only', {default: 'you'}),
+    option.duration('wait', 'SECONDS', 's', 'wait this long for another writer to finish', {default: 'fail at once'}),
+    option.flag('force-read', 'read every file, even those whose size, mtime, ctime and inode match the previous point (they are skipped by default)'),
+    option.flag('json', 'print the result as JSON'),
+  ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'));
     const owner = await checkOwnerOption(repo, str(values, 'owner'), userInfo().username);
@@ -88,7 +81,7 @@ Options:
     const started = performance.now();
     try {
       const point = await runBackup(repo, spec, {
-        signal: ctx.signal, waitMs: Number(str(values, 'wait') ?? 0) * 1000, forceRead: flag(values, 'force-read'),
+        signal: ctx.signal, waitMs: num(values, 'wait') ?? 0, forceRead: flag(values, 'force-read'),
         onEvent: (e) => {
           if (e.type === 'agent.progress') view.update(`${e.node}/${e.disk}`, {label: spec.nodes.length > 1 ? `${e.node}/${e.disk}` : e.disk, done: e.bytesDone, total: e.bytesTotal, detail: e.filesTotal ? `${e.filesDone}/${e.filesTotal} files` : ''});
         },
@@ -102,4 +95,4 @@ Options:
       view.stop();
     }
   },
-};
+});

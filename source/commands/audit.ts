@@ -10,11 +10,10 @@ import {accessContext, requirePrivilege} from '../engine/access/authorize.js';
 import {currentActor} from '../engine/access/identity.js';
 import {EXIT, usageError} from '../engine/errors.js';
 import {resolveRepository} from '../engine/repository/open.js';
-import {flag, str, type Command} from './command.js';
+import {defineCommand, flag, str, type Command} from './command.js';
+import {option} from './options.js';
 
-const help = `Usage: backhaul audit --repo R [--json] [--verify]
-
-Shows the audit log of repository R: every delegated restore, access grant and
+const description = `Shows the audit log of repository R: every delegated restore, access grant and
 revoke, and policy change, with who did it, for whom, on which backup, restore
 point, node and disk, which paths, to where, why, when, how many bytes, and the
 result. Oldest first.
@@ -25,14 +24,9 @@ moved or replaced; it exits with code 12 when it finds any. It prints the hash
 of the newest entry: keep it somewhere else, and a later --verify that shows a
 different head for the same entry number means the log was rewritten.
 
-Needs an admin or restore operator (exit code 15 otherwise).
+Needs an admin or restore operator (exit code 15 otherwise).`;
 
-Options:
-  --repo R     repository name, path or s3://bucket/prefix (required)
-  --json       one JSON object per line (with --verify: one report object)
-  --verify     check the hash chain instead of listing
-
-Examples:
+const examples = `Examples:
   backhaul audit --repo demo-secondary
   backhaul audit --repo demo-secondary --json | jq 'select(.action == "restore.delegated")'
   backhaul audit --repo demo-secondary --verify`;
@@ -61,15 +55,17 @@ export function describeEntry(e: AuditEntry): string {
   return safeText(parts.join('  '));
 }
 
-export const audit: Command = {
+export const audit: Command = defineCommand({
   name: 'audit',
   summary: 'Show or verify the audit log of delegated restores, grants and policy changes',
-  help,
-  options: {
-    repo: {type: 'string'},
-    json: {type: 'boolean'},
-    verify: {type: 'boolean'},
-  },
+  usage: 'Usage: backhaul audit --repo R [--json] [--verify]',
+  description,
+  after: examples,
+  options: [
+    option.text('repo', 'R', 'repository name, path or s3://bucket/prefix (required)'),
+    option.flag('json', 'one JSON object per line (with --verify: one report object)'),
+    option.flag('verify', 'check the hash chain instead of listing'),
+  ],
   async run(ctx, values) {
     const location = str(values, 'repo');
     if (!location) throw usageError('Missing --repo.', 'Name the repository, e.g. --repo demo-secondary.');
@@ -95,4 +91,4 @@ export const audit: Command = {
     if (!json && entries.length === 0) ctx.out.write('The audit log is empty.\n');
     return 0;
   },
-};
+});

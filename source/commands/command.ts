@@ -1,13 +1,14 @@
 /**
- * The shape of a non-interactive command. `cli.tsx` parses the arguments with
- * node:util parseArgs using `options`, prints `help` for --help, and calls
- * `run`. Commands print results to ctx.out, diagnostics to ctx.err, and
- * throw BackhaulError for anything the user can fix.
+ * The shape of a non-interactive command. Each declares its options once
+ * (options.ts); `cli.tsx` parses and checks the arguments against them,
+ * prints `help` (written from the same declarations, help.ts) for --help,
+ * and calls `run`. Commands print results to ctx.out, diagnostics to
+ * ctx.err, and throw BackhaulError for anything the user can fix.
  */
-import type {ParseArgsConfig} from 'node:util';
+import {commandHelp, type HelpSpec} from './help.js';
+import type {OptionDecl, Values} from './options.js';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+export type {Values};
 
 export interface CommandContext {
   out: NodeJS.WritableStream & {isTTY?: boolean};
@@ -21,11 +22,25 @@ export interface Command {
   name: string;
   summary: string;
   /** Full --help text: usage line, description, options, examples. */
-  help: string;
-  options: OptionSpec;
+  readonly help: string;
+  options: readonly OptionDecl[];
   /** Whether positionals are allowed (otherwise extras are a usage error). */
   positionals?: boolean;
+  /** `values` as parseOptions gives them: typed and checked against `options`. */
   run(ctx: CommandContext, values: Values, positionals: string[]): Promise<number>;
+}
+
+export type CommandSpec = Omit<Command, 'help'> & Omit<HelpSpec, 'options'>;
+
+/** A command whose --help is written from its declarations (when asked for). */
+export function defineCommand(spec: CommandSpec): Command {
+  let help: string | undefined;
+  return {
+    name: spec.name, summary: spec.summary, options: spec.options, positionals: spec.positionals, run: spec.run,
+    get help() {
+      return (help ??= commandHelp(spec));
+    },
+  };
 }
 
 export function str(values: Values, name: string): string | undefined {
@@ -38,4 +53,9 @@ export function strs(values: Values, name: string): string[] {
 }
 export function flag(values: Values, name: string): boolean {
   return values[name] === true;
+}
+/** An integer option, or a duration option in milliseconds. */
+export function num(values: Values, name: string): number | undefined {
+  const v = values[name];
+  return typeof v === 'number' ? v : undefined;
 }

@@ -1,5 +1,5 @@
 /** `backhaul copy`: a backup copy job from one repository to another, with a plan first. */
-import {usageError} from '../engine/errors.js';
+import {BackhaulError, EXIT, usageError} from '../engine/errors.js';
 import {planCopy, type CopyPlan} from '../engine/copy/plan.js';
 import type {Selection} from '../engine/copy/selection.js';
 import {copyWhilePlanning} from '../engine/copy/stream.js';
@@ -7,10 +7,11 @@ import type {Repository} from '../engine/repository/repository.js';
 import {VerifyPool} from '../engine/util/verify-pool.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {recordSession} from '../engine/jobs/history.js';
-import {flag, str, strs, type Command, type CommandContext} from './command.js';
+import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
+import {option, type OptionDecl} from './options.js';
 import {requireCopyRights} from './access-view.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, formatDuration, printJson, safe} from './render/output.js';
+import {formatBytes, formatDuration, printError, printJson, safe} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
 export function describePlan(plan: CopyPlan): string {
@@ -37,6 +38,8 @@ export function planJson(plan: CopyPlan) {
   };
 }
 
+const SELECTION = 'Selection (default: every backup, latest point, every node)';
+
 function describeSummary(s: CopySummary): string {
   const lines = [`Copy ${s.result}: ${s.pointsCopied} point(s) copied, ${s.pointsSkipped} skipped, ${s.pointsFailed} failed in ${formatDuration(s.seconds)}.`,
     `  processed ${formatBytes(s.logicalBytes)}, read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)}, stored ${formatBytes(s.storedBytes)}; ${formatBytes(s.rate)}/s; bottleneck: ${s.bottleneck}`];
@@ -44,13 +47,26 @@ function describeSummary(s: CopySummary): string {
   return lines.join('\n') + '\n';
 }
 
-export const copy: Command = {
+const options: OptionDecl[] = [
+  option.text('machine', 'PATTERN', "backups whose machine matches (shell pattern, e.g. 'ws-*')", {section: SELECTION}),
+  option.text('job', 'PATTERN', 'backups whose job matches', {section: SELECTION}),
+  option.text('points', 'SPEC', 'latest | latest:N | all | since:DATE | ID,ID,...', {section: SELECTION}),
+  option.text('nodes', 'a,b', 'only these nodes of a cluster (later copies can add more)', {section: SELECTION}),
+  option.texts('backup', 'ID', 'this backup, like BACKUP_ID', {section: SELECTION}),
+  option.text('from', 'SOURCE', 'the repository to copy from: a name, path or s3:// URL (required)'),
+  option.text('to', 'TARGET', 'the repository to copy to (required)'),
+  option.flag('dry-run', 'print the plan (logical / read / transfer / store bytes, free space, skipped points) and write nothing'),
+  option.flag('json', 'print the plan (with --dry-run) or a final summary as JSON'),
+  option.integer('concurrency', 'N', {min: 1, max: 256}, 'source reads in flight', {default: '8'}),
+  option.duration('wait', 'SECONDS', 's', 'wait this long for another writer on the target', {default: 'fail at once'}),
+];
+
+export const copy: Command = defineCommand({
   name: 'copy',
   summary: 'run a backup copy job: copy backups, restore points or cluster nodes to another repository',
-  help: `Usage: backhaul copy --from SOURCE --to TARGET [BACKUP_ID ...] [--machine PATTERN] [--job PATTERN]
-                     [--points SPEC] [--nodes a,b] [--dry-run] [--json] [--concurrency N] [--wait SECONDS]
-
-Copies agent backups like any backup: each backup keeps its id and each restore
+  usage: `Usage: backhaul copy --from SOURCE --to TARGET [BACKUP_ID ...] [--machine PATTERN] [--job PATTERN]
+                     [--points SPEC] [--nodes a,b] [--dry-run] [--json] [--concurrency N] [--wait SECONDS]`,
+  description: `Copies agent backups like any backup: each backup keeps its id and each restore
 point its id; a failover cluster becomes one backup on the target holding every
 copied node. Only chunks the target lacks are read, verified and sent — once,
 however many nodes reference them (cluster shared disks are sent and stored once).
@@ -59,30 +75,13 @@ Re-running the same copy sends nothing; a killed copy resumes where it stopped.
 The plan is printed (to stderr) once complete. When the target has room even for
 everything the source holds, chunks start moving as soon as the first disk is
 planned and the plan is completed meanwhile; otherwise the copy is planned first,
-and refused with nothing written if it does not fit.
-
-Selection (default: every backup, latest point, every node):
-  BACKUP_ID ...       these backups
-  --machine PATTERN   backups whose machine matches (shell pattern, e.g. 'ws-*')
-  --job PATTERN       backups whose job matches
-  --points SPEC       latest | latest:N | all | since:DATE | ID,ID,...
-  --nodes a,b         only these nodes of a cluster (later copies can add more)
-
-Options:
-  --dry-run           print the plan (logical / read / transfer / store bytes, free
-                      space, skipped points) and write nothing
-  --json              print the plan (with --dry-run) or a final summary as JSON
-  --concurrency N     source reads in flight (default 8)
-  --wait SECONDS      wait for another writer on the target (default: fail at once)
-
-Exit codes: 0 all copied, 3 some points failed (others were copied), 14 not
-enough space (nothing written), 11 target locked, 130 cancelled.
-`,
-  options: {
-    from: {type: 'string'}, to: {type: 'string'}, machine: {type: 'string'}, job: {type: 'string'}, points: {type: 'string'},
-    nodes: {type: 'string'}, 'dry-run': {type: 'boolean'}, json: {type: 'boolean'}, concurrency: {type: 'string'}, wait: {type: 'string'},
-    backup: {type: 'string', multiple: true},
-  },
+and refused with nothing written if it does not fit.`,
+  arguments: [{name: 'BACKUP_ID ...', description: 'these backups', section: SELECTION}],
+  options,
+  after: `Exit codes: 0 all copied (or already there), 3 some points failed (the others
+were copied, now or before), 12 every selected point failed on damaged source
+data (none is on the target), 13 the selection matches no backup or restore
+point, 14 not enough space (nothing written), 11 target locked, 130 cancelled.`,
   positionals: true,
   async run(ctx, values, positionals) {
     if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
@@ -104,25 +103,27 @@ enough space (nothing written), 11 target locked, 130 cancelled.
         else ctx.out.write(describePlan(plan));
         return plan.fits ? 0 : 14;
       }
-      return await runWithProgress(ctx, source, target, selection, json, Number(str(values, 'concurrency') ?? 8), Number(str(values, 'wait') ?? 0), pool);
+      const run = {concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0, pool};
+      return await runWithProgress(ctx, source, target, selection, json, run);
     } finally {
       await pool.close();
     }
   },
-};
+});
 
 /**
  * The copy, with the plan printed (to stderr, unless --json) once it is
  * complete: before the run, or while it goes when the run starts as soon as
  * the first disk is planned (engine/copy/stream.ts).
  */
-async function runWithProgress(ctx: CommandContext, source: Repository, target: Repository, selection: Selection, json: boolean, concurrency: number, wait: number, pool: VerifyPool): Promise<number> {
+async function runWithProgress(ctx: CommandContext, source: Repository, target: Repository, selection: Selection, json: boolean,
+  run: {concurrency?: number; waitMs: number; pool: VerifyPool}): Promise<number> {
   const view = createProgress(ctx.err, json);
   let summary: CopySummary | undefined;
   let planned = false;
   try {
     ({summary} = await copyWhilePlanning(source, target, selection, {
-      signal: ctx.signal, concurrency: Number.isFinite(concurrency) && concurrency > 0 ? concurrency : 8, waitMs: wait * 1000, pool,
+      ...run, signal: ctx.signal,
       onEvent: (e) => {
         if (e.type === 'copy.plan') {
           planned = true;
@@ -140,5 +141,18 @@ async function runWithProgress(ctx: CommandContext, source: Repository, target: 
   }
   if (json) printJson(ctx, summary);
   else ctx.out.write(describeSummary(summary));
-  return summary.pointsFailed > 0 ? 3 : 0;
+  return exitCode(ctx, summary);
+}
+
+/**
+ * 0 all copied; 3 (partial) some failed, the others are on the target (copied now or before);
+ * every point failed and none is on the target: the failure's own code, said on stderr.
+ */
+function exitCode(ctx: CommandContext, summary: CopySummary): number {
+  if (summary.pointsFailed === 0) return EXIT.ok;
+  if (summary.result === 'warning') return EXIT.partial;
+  const first = summary.failed[0]!;
+  const damaged = first.code === 'corrupt';
+  return printError(ctx.err, new BackhaulError(first.code, `No restore point was copied: ${summary.pointsFailed} failed${damaged ? ' on damaged source data' : ''} (first: ${first.pointId} of ${safe(first.machine)}).`,
+    damaged ? 'Run `backhaul verify --repo SOURCE` to see what is damaged; heal it with --repair-from another copy, then copy again.' : 'See the failures above, fix their cause and copy again.'));
 }

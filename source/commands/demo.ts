@@ -1,6 +1,7 @@
 /** `backhaul demo`: build (or rebuild) the demo workspace. */
 import {buildDemo} from '../engine/demo/workspace.js';
-import {flag, type Command} from './command.js';
+import {defineCommand, flag, type Command} from './command.js';
+import {option} from './options.js';
 import {createProgress} from './render/progress.js';
 import {printJson} from './render/output.js';
 
@@ -18,28 +19,24 @@ export async function ensureDemo(stream: NodeJS.WritableStream & {isTTY?: boolea
   }
 }
 
-export const demo: Command = {
+export const demo: Command = defineCommand({
   name: 'demo',
   summary: 'build the demo workspace (demo-primary with agent backups, empty demo-secondary)',
-  help: `Usage: backhaul demo [--reset] [--json]
-
-Builds, under $XDG_DATA_HOME/backhaul/demo, a primary repository registered as
+  usage: 'Usage: backhaul demo [--reset] [--json]',
+  description: `Builds, under $XDG_DATA_HOME/backhaul/demo, a primary repository registered as
 demo-primary and an empty secondary registered as demo-secondary. demo-primary is
 filled through the real agent code path: three workstations (alice, bob, carol),
 two servers (one file-level, one volume-level with an ext4 image) and a three-node
 failover cluster with two shared disks, each with a full and three incremental
 restore points. Deterministic; about 200 MB; built in well under a minute.
-An existing complete demo is kept unless --reset.
-
-Options:
-  --reset   delete the demo workspace (both repositories) and build it again
-  --json    print the locations as JSON
-
-Try next:
+An existing complete demo is kept unless --reset.`,
+  options: [
+    option.flag('reset', 'delete the demo workspace (both repositories) and build it again'),
+    option.flag('json', 'print the locations as JSON'),
+  ],
+  after: `Try next:
   backhaul list --repo demo-primary
-  backhaul copy --from demo-primary --to demo-secondary --points all
-`,
-  options: {reset: {type: 'boolean'}, json: {type: 'boolean'}},
+  backhaul copy --from demo-primary --to demo-secondary --points all`,
   async run(ctx, values) {
     const json = flag(values, 'json');
     const result = await ensureDemo(ctx.err, flag(values, 'reset'), json, ctx.signal);
@@ -47,4 +44,4 @@ Try next:
     else ctx.out.write(`demo-primary:   ${result.primary}\ndemo-secondary: ${result.secondary}${result.built ? '' : '\n(already built; --reset rebuilds it)'}\n`);
     return 0;
   },
-};
+});

@@ -1,6 +1,7 @@
 /** `backhaul list`: the backups of a repository, newest first. */
 import {summarizeBackups, type BackupSummary} from '../engine/catalog.js';
-import {flag, str, type Command} from './command.js';
+import {defineCommand, flag, str, type Command} from './command.js';
+import {option} from './options.js';
 import {visibleRecords} from './access-view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -14,24 +15,19 @@ export function backupJson(s: BackupSummary) {
   };
 }
 
-export const list: Command = {
+export const list: Command = defineCommand({
   name: 'list',
   summary: 'list the backups in a repository (machines and clusters), newest first',
-  help: `Usage: backhaul list [--repo NAME] [--json]
-
-Lists the agent backups you may see in a repository: one line per machine or
+  usage: 'Usage: backhaul list [--repo NAME] [--json]',
+  description: `Lists the agent backups you may see in a repository: one line per machine or
 failover cluster, with its kind, owner, nodes, number of restore points, newest
 point, logical bytes (what the points hold, node by node; cluster shared disks
 count once per node) and stored bytes (what they take in this repository).
-Non-admins see only backups whose access list names them; copies are admin-only.
-
-Options:
-  --repo NAME   repository name, path or s3:// URL (default: the only registered
-                one, or demo-primary)
-  --json        print a JSON array (id, job, machine, kind, owner, nodes, points,
-                latestPoint, logicalBytes, storedBytes, copy, origin)
-`,
-  options: {repo: {type: 'string'}, json: {type: 'boolean'}},
+Non-admins see only backups whose access list names them; copies are admin-only.`,
+  options: [
+    option.text('repo', 'NAME', 'repository name, path or s3:// URL', {default: 'the only registered one, or demo-primary'}),
+    option.flag('json', 'print a JSON array (id, job, machine, kind, owner, nodes, points, latestPoint, logicalBytes, storedBytes, copy, origin)'),
+  ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'));
     const summaries = await summarizeBackups(repo, await visibleRecords(repo));
@@ -49,4 +45,4 @@ Options:
     ]), ['ID', 'MACHINE', 'KIND', 'OWNER', 'NODES', 'POINTS', 'NEWEST', 'LOGICAL', 'STORED']));
     return 0;
   },
-};
+});

@@ -1,24 +1,22 @@
 /** `backhaul points BACKUP_ID`: the restore points of one backup. */
 import {summarizePoint} from '../engine/catalog.js';
 import {usageError} from '../engine/errors.js';
-import {flag, str, type Command} from './command.js';
+import {defineCommand, flag, str, type Command} from './command.js';
+import {option} from './options.js';
 import {visibleBackup} from './access-view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
-export const points: Command = {
+export const points: Command = defineCommand({
   name: 'points',
   summary: 'list the restore points of a backup',
-  help: `Usage: backhaul points BACKUP_ID [--repo NAME] [--json]
-
-Lists the restore points of one backup, oldest first: id, time, full or
-incremental, logical bytes (all nodes) and the bytes each point added.
-
-Options:
-  --repo NAME   repository name, path or s3:// URL
-  --json        print a JSON array (id, time, type, logicalBytes, storedBytes, nodes, parent)
-`,
-  options: {repo: {type: 'string'}, json: {type: 'boolean'}},
+  usage: 'Usage: backhaul points BACKUP_ID [--repo NAME] [--json]',
+  description: `Lists the restore points of one backup, oldest first: id, time, full or
+incremental, logical bytes (all nodes) and the bytes each point added.`,
+  options: [
+    option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
+    option.flag('json', 'print a JSON array (id, time, type, logicalBytes, storedBytes, nodes, parent)'),
+  ],
   positionals: true,
   async run(ctx, values, positionals) {
     const [id, extra] = positionals;
@@ -35,4 +33,4 @@ Options:
       ['ID', 'TIME (UTC)', 'TYPE', 'LOGICAL', 'ADDED']));
     return 0;
   },
-};
+});

@@ -1,65 +1,95 @@
-/** `backhaul repo add|list`: register repositories (creating them when new). */
-import {BackhaulError} from '../engine/errors.js';
-import {listRepositories, registerRepository, type RepositoryEntry} from '../engine/jobs/settings.js';
+/**
+ * `backhaul repo add|list|remove`: the registered names of repositories.
+ * `add` creates a repository where there is none yet, and never re-points a
+ * name silently: a name registered elsewhere is refused (exit 16) unless
+ * --replace, before anything is created. `remove` forgets a name only; no
+ * command here deletes a repository or its data.
+ */
+import {isDeepStrictEqual} from 'node:util';
+import {BackhaulError, usageError} from '../engine/errors.js';
+import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntry, registerRepository, unregisterRepository, type RepositoryEntry} from '../engine/jobs/settings.js';
 import {createRepository, resolveLocation, storageFor} from '../engine/repository/open.js';
 import {Repository} from '../engine/repository/repository.js';
-import {flag, str, type Command} from './command.js';
-import {printJson, table} from './render/output.js';
+import {defineCommand, flag, str, type Command, type CommandContext} from './command.js';
+import {option} from './options.js';
+import {printJson, safe, table} from './render/output.js';
 
-export const repoAdd: Command = {
+function entryFrom(location: string, endpoint: string | undefined, region: string | undefined): RepositoryEntry {
+  const base = location.startsWith('s3://') ? location : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
+  return {location: base, ...(endpoint ? {endpoint} : {}), ...(region ? {region} : {})};
+}
+
+/** Opens the repository at `entry`, creating an empty one where there is none. */
+async function openOrCreate(entry: RepositoryEntry): Promise<{repo: Repository; created: boolean}> {
+  try {
+    return {repo: await Repository.open(await storageFor(entry)), created: false};
+  } catch (e) {
+    if (!(e instanceof BackhaulError && e.code === 'no-repository')) throw e;
+    return {repo: await createRepository(entry), created: true};
+  }
+}
+
+function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: RepositoryEntry, repo: Repository, created: boolean, previous: RepositoryEntry | undefined): void {
+  const unchanged = isDeepStrictEqual(previous, entry);
+  if (json) {
+    printJson(ctx, {name, location: entry.location, id: repo.id, created, changed: !unchanged, previous: unchanged ? null : previous ?? null});
+    return;
+  }
+  const id = repo.id.slice(0, 12);
+  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safe(entry.location)} (id ${id}); nothing changed.\n`);
+  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safe(entry.location)} (id ${id}).\n`);
+  if (previous && !unchanged) ctx.out.write(`${name} was registered at ${safe(previous.location)} before; nothing there was touched.\n`);
+}
+
+export const repoAdd: Command = defineCommand({
   name: 'repo add',
   summary: 'register a repository (a directory or s3://bucket/prefix), creating it if new',
-  help: `Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--json]
-
-Registers LOCATION under NAME so every command can say --repo NAME. LOCATION is a
+  usage: 'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--replace] [--json]',
+  description: `Registers LOCATION under NAME so every command can say --repo NAME. LOCATION is a
 directory (created with mode 0700 if missing) or s3://BUCKET/PREFIX. If no Backhaul
 repository exists there yet, an empty one is created; an existing one is opened and
 checked (its format version must be one this Backhaul reads).
 
-Options:
-  --endpoint URL    S3 endpoint (MinIO, Ceph RGW, ...); path-style addressing is used
-  --region REGION   S3 region (default us-east-1)
-  --json            print the result as JSON
-
-S3 credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID /
+A NAME that is already registered with another location (or endpoint, or region)
+is refused (exit code 16) unless --replace; adding the very same entry again
+changes nothing. Neither touches the data at the old location.`,
+  options: [
+    option.url('endpoint', 'URL', 'http://127.0.0.1:7480', 'S3 endpoint (MinIO, Ceph RGW, ...), with http:// or https://; path-style addressing is used'),
+    option.text('region', 'REGION', 'S3 region', {default: 'us-east-1'}),
+    option.flag('replace', 'point an already registered NAME at LOCATION'),
+    option.flag('json', 'print the result as JSON'),
+  ],
+  after: `S3 credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY, or a profile); Backhaul never stores them.
 
 Examples:
   backhaul repo add primary /srv/backups/primary
   backhaul repo add offsite s3://backups/site-a --endpoint http://127.0.0.1:7480
-`,
-  options: {endpoint: {type: 'string'}, region: {type: 'string'}, json: {type: 'boolean'}},
+  backhaul repo add primary /srv/backups/new-primary --replace`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, location, extra] = positionals;
-    if (!name || !location || extra) throw new BackhaulError('usage', 'Usage: backhaul repo add NAME LOCATION.', 'Example: backhaul repo add primary /srv/backups/primary');
-    const base = location.startsWith('s3://') ? location : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
-    const entry: RepositoryEntry = {location: base, ...(str(values, 'endpoint') ? {endpoint: str(values, 'endpoint')} : {}), ...(str(values, 'region') ? {region: str(values, 'region')} : {})};
-    let repo: Repository;
-    let created = false;
-    try {
-      repo = await Repository.open(await storageFor(entry));
-    } catch (e) {
-      if (!(e instanceof BackhaulError && e.code === 'no-repository')) throw e;
-      repo = await createRepository(entry);
-      created = true;
-    }
-    await registerRepository(name, entry);
-    if (flag(values, 'json')) printJson(ctx, {name, location: entry.location, id: repo.id, created});
-    else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${entry.location} (id ${repo.id.slice(0, 12)}).\n`);
+    if (!name || !location || extra) throw usageError('Usage: backhaul repo add NAME LOCATION.', 'Example: backhaul repo add primary /srv/backups/primary');
+    checkRepositoryName(name);
+    const entry = entryFrom(location, str(values, 'endpoint'), str(values, 'region'));
+    const replace = flag(values, 'replace');
+    // Refused before anything is created at the new location.
+    const current = registeredEntry(name);
+    if (current && !replace && !isDeepStrictEqual(current, entry)) throw alreadyRegistered(name, current);
+    const {repo, created} = await openOrCreate(entry);
+    const previous = await registerRepository(name, entry, {replace});
+    reportAdd(ctx, flag(values, 'json'), name, entry, repo, created, previous);
     return 0;
   },
-};
+});
 
-export const repoList: Command = {
+export const repoList: Command = defineCommand({
   name: 'repo list',
   summary: 'list registered repositories',
-  help: `Usage: backhaul repo list [--json]
-
-Lists the repositories registered with \`backhaul repo add\` (kept in
-$XDG_CONFIG_HOME/backhaul/config.json, mode 0600).
-`,
-  options: {json: {type: 'boolean'}},
+  usage: 'Usage: backhaul repo list [--json]',
+  description: `Lists the repositories registered with \`backhaul repo add\` (kept in
+$XDG_CONFIG_HOME/backhaul/config.json, mode 0600).`,
+  options: [option.flag('json', 'print a JSON array (name, location, endpoint, region)')],
   async run(ctx, values) {
     const all = listRepositories();
     const rows = Object.entries(all).map(([name, e]) => ({name, ...e}));
@@ -68,4 +98,23 @@ $XDG_CONFIG_HOME/backhaul/config.json, mode 0600).
     else ctx.out.write(table(rows.map((r) => [r.name, r.location, r.endpoint ?? '']), ['NAME', 'LOCATION', 'ENDPOINT']));
     return 0;
   },
-};
+});
+
+export const repoRemove: Command = defineCommand({
+  name: 'repo remove',
+  summary: 'forget a registered name (the repository and its data are not touched)',
+  usage: 'Usage: backhaul repo remove NAME [--json]',
+  description: `Unregisters NAME: commands no longer know it. The repository it named, and every
+backup in it, stay where they are; \`backhaul repo add NAME LOCATION\` registers
+it again. Nothing is ever deleted.`,
+  options: [option.flag('json', 'print the removed entry as JSON')],
+  positionals: true,
+  async run(ctx, values, positionals) {
+    const [name, extra] = positionals;
+    if (!name || extra) throw usageError('Usage: backhaul repo remove NAME.', 'Run `backhaul repo list` to see the registered names.');
+    const removed = await unregisterRepository(name);
+    if (flag(values, 'json')) printJson(ctx, {name, ...removed, removed: true});
+    else ctx.out.write(`Unregistered ${name} (${safe(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safe(removed.location)}\` registers it again.\n`);
+    return 0;
+  },
+});

@@ -14,18 +14,19 @@ import type {Conflict} from '../engine/restore/tree-writer.js';
 import {delegatedRestore, ownRestore, type DelegatedResult, type Destination} from '../engine/restore/delegated.js';
 import {restorePoint} from '../engine/restore/restore.js';
 import {pickPoint} from '../engine/restore/select.js';
-import {flag, str, strs, type CommandContext, type Command, type Values} from './command.js';
+import {defineCommand, flag, str, strs, type CommandContext, type Command, type Values} from './command.js';
+import {option, type OptionDecl} from './options.js';
 import {accessFor, visibleBackup} from './access-view.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, printJson, safe} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
-const help = `Usage: backhaul restore --repo NAME --backup ID [--point ID|latest] (--to DIR | --tar FILE)
+const usage = `Usage: backhaul restore --repo NAME --backup ID [--point ID|latest] (--to DIR | --tar FILE)
                         [--node NAME] [--disk LABEL] [--path P ...] [--overwrite] [--json]
        backhaul restore --delegated --for USER --reason TEXT --repo NAME --backup ID
-                        [--point ID|latest] (--to DIR [--conflict keep|overwrite] | --tar FILE) ...
+                        [--point ID|latest] (--to DIR [--conflict keep|overwrite] | --tar FILE) ...`;
 
-Restores a restore point byte for byte, with modes and mtimes (and owners when run
+const description = `Restores a restore point byte for byte, with modes and mtimes (and owners when run
 as root). File-level disks restore their files; volume-level disks restore their
 images as DIR/LABEL.img (sparse where the image had zeros). For a cluster, each
 node goes to DIR/NODE unless --node picks one.
@@ -44,29 +45,30 @@ with their own rights; such runs are audited as restore.own.
 Safety: existing files are never overwritten unless asked (a plain restore writes
 nothing if any would be); nothing is ever written outside DIR, whatever the
 backup's manifest says, and never through a symlink; archives are created new
-(never over an existing file), mode 0600.
+(never over an existing file), mode 0600.`;
 
-Options:
-  --repo NAME        repository name, path or s3:// URL
-  --backup ID        the backup (see \`backhaul list\`)
-  --point ID|latest  the restore point (see \`backhaul points ID\`), default latest
-  --to DIR           destination directory (created if missing)
-  --tar FILE         write a POSIX tar archive instead (new file)
-  --node NAME        only this cluster node
-  --disk LABEL       only this disk
-  --path P           only this path (repeatable), as shown in the backup, e.g. home/alice/doc
-  --overwrite        replace existing files (same as --conflict overwrite)
-  --delegated        restore on another user's behalf (admins and restore operators)
-  --for USER         the user the restored files belong to (with --delegated)
-  --reason TEXT      why (required with --delegated; recorded in the audit log)
-  --conflict MODE    keep (default for --delegated) or overwrite
-  --json             print a JSON summary
+const options: OptionDecl[] = [
+  option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
+  option.text('backup', 'ID', 'the backup (see `backhaul list`)'),
+  option.text('point', 'ID|latest', 'the restore point (see `backhaul points ID`)', {default: 'latest'}),
+  option.text('to', 'DIR', 'destination directory (created if missing)'),
+  option.text('tar', 'FILE', 'write a POSIX tar archive instead (new file)'),
+  option.text('node', 'NAME', 'only this cluster node'),
+  option.text('disk', 'LABEL', 'only this disk'),
+  option.texts('path', 'P', 'only this path, as shown in the backup, e.g. home/alice/doc'),
+  option.flag('overwrite', 'replace existing files (same as --conflict overwrite)'),
+  option.flag('delegated', "restore on another user's behalf (admins and restore operators)"),
+  option.text('for', 'USER', 'the user the restored files belong to (with --delegated)'),
+  option.text('reason', 'TEXT', 'why (required with --delegated; recorded in the audit log)'),
+  option.oneOf('conflict', 'MODE', ['keep', 'overwrite', 'fail'],
+    'where files exist: keep them and restore next to them (default for --delegated), overwrite them, or fail (write nothing; the default otherwise)'),
+  option.flag('json', 'print a JSON summary'),
+];
 
-Examples:
+const examples = `Examples:
   backhaul restore --repo demo-primary --backup b0123456789ab --to ~/restored
   sudo backhaul restore --delegated --for alice --reason "ticket 4711" \\
-      --repo demo-secondary --backup b0123456789ab --path home/alice/docs --to /home/alice/restored
-`;
+      --repo demo-secondary --backup b0123456789ab --path home/alice/docs --to /home/alice/restored`;
 
 function destination(values: Values, defaultConflict: Conflict): Destination {
   const to = str(values, 'to');
@@ -92,16 +94,13 @@ function report(ctx: CommandContext, json: boolean, r: DelegatedResult, seconds:
   ctx.out.write(`Audit entry #${r.audit.seq}.\n`);
 }
 
-export const restore: Command = {
+export const restore: Command = defineCommand({
   name: 'restore',
   summary: 'restore files or disk images into a directory or .tar (also on a user\'s behalf)',
-  help,
-  options: {
-    repo: {type: 'string'}, backup: {type: 'string'}, point: {type: 'string'}, to: {type: 'string'}, tar: {type: 'string'},
-    node: {type: 'string'}, disk: {type: 'string'}, path: {type: 'string', multiple: true},
-    overwrite: {type: 'boolean'}, json: {type: 'boolean'},
-    delegated: {type: 'boolean'}, for: {type: 'string'}, reason: {type: 'string'}, conflict: {type: 'string'},
-  },
+  usage,
+  description,
+  options,
+  after: examples,
   async run(ctx, values) {
     const backupId = str(values, 'backup');
     if (!backupId) throw usageError('Missing --backup ID.', 'Run `backhaul list` to see backup ids.');
@@ -134,7 +133,7 @@ export const restore: Command = {
       view.stop();
     }
   },
-};
+});
 
 async function plainRestore(ctx: CommandContext, values: Values, repo: Awaited<ReturnType<typeof openRepoArg>>, backupId: string, json: boolean,
   view: ReturnType<typeof createProgress>, onProgress: (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) => void, started: number): Promise<number> {

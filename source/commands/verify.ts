@@ -1,7 +1,8 @@
 /** `backhaul verify`: the health check (and, with --repair-from, healing from another repository). */
 import {BackhaulError} from '../engine/errors.js';
 import {verifyRepository, type VerifyReport} from '../engine/repository/verify.js';
-import {flag, str, type Command} from './command.js';
+import {defineCommand, flag, str, type Command} from './command.js';
+import {option} from './options.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, printJson, safe} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -15,22 +16,18 @@ export function describeReport(report: VerifyReport, location: string): string {
   return lines.join('\n') + '\n';
 }
 
-export const verify: Command = {
+export const verify: Command = defineCommand({
   name: 'verify',
   summary: 'check every chunk and reference of a repository; name broken restore points',
-  help: `Usage: backhaul verify --repo NAME [--repair-from SOURCE] [--json]
-
-Reads every pack, checks every pack and chunk against its SHA-256, and checks
+  usage: 'Usage: backhaul verify --repo NAME [--repair-from SOURCE] [--json]',
+  description: `Reads every pack, checks every pack and chunk against its SHA-256, and checks
 that every restore point's references resolve. Names each broken restore point
-and exits with code 12 if any is damaged.
-
-Options:
-  --repo NAME           repository name, path or s3:// URL
-  --repair-from SOURCE  heal: re-copy only the damaged or missing chunks from
-                        SOURCE (e.g. the primary of a copy), then verify again
-  --json                print the report as JSON
-`,
-  options: {repo: {type: 'string'}, json: {type: 'boolean'}, 'repair-from': {type: 'string'}},
+and exits with code 12 if any is damaged.`,
+  options: [
+    option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
+    option.text('repair-from', 'SOURCE', 'heal: re-copy only the damaged or missing chunks from SOURCE (e.g. the primary of a copy), then verify again'),
+    option.flag('json', 'print the report as JSON'),
+  ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'));
     const json = flag(values, 'json');
@@ -51,4 +48,4 @@ Options:
       source ? 'The source could not supply every damaged chunk.' : 'Heal it from another copy with `backhaul verify --repo TARGET --repair-from SOURCE`.');
     return 0;
   },
-};
+});

@@ -41,6 +41,11 @@ const exitFor: Record<ErrorCode, number> = {
   failure: EXIT.failure,
 };
 
+/** The exit code of an error code (for a result that carries the code of a failure, not the error). */
+export function exitCodeFor(code: ErrorCode): number {
+  return exitFor[code];
+}
+
 export class BackhaulError extends Error {
   readonly exitCode: number;
   constructor(readonly code: ErrorCode, message: string, readonly hint = '') {

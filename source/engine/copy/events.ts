@@ -2,6 +2,7 @@
  * Typed progress events of a copy session. The CLI (bars, plain lines, JSON)
  * and the TUI render the same stream; the engine never prints.
  */
+import type {ErrorCode} from '../errors.js';
 import type {CopyPlan} from './plan.js';
 
 export type Stage = 'source read' | 'hashing' | 'target write';
@@ -36,11 +37,16 @@ export type CopyEvent =
   | {type: 'copy.done'; summary: CopySummary};
 
 export interface CopySummary {
+  /**
+   * warning: some points failed, the others are on the target (copied now or already there);
+   * failed: points failed and the target holds none of the selection (or the run stopped on an error).
+   */
   result: 'success' | 'warning' | 'failed' | 'cancelled';
   pointsCopied: number;
   pointsSkipped: number;
   pointsFailed: number;
-  failed: {backupId: string; pointId: string; machine: string; message: string}[];
+  /** Each failed point, why, and the kind of failure (the code a run that copied nothing exits with). */
+  failed: {backupId: string; pointId: string; machine: string; message: string; code: ErrorCode}[];
   logicalBytes: number;
   readBytes: number;
   transferredBytes: number;

@@ -13,7 +13,7 @@ import {packKey} from '../repository/pack.js';
 import {TreeIdCollector} from '../repository/tree-ids.js';
 import {formatBytes} from '../util/format.js';
 import {VerifyPool, type TreeChunkIds} from '../util/verify-pool.js';
-import {explicitPointIds, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
+import {explicitPointIds, nothingSelected, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
 
 export interface PlannedDisk {
   node: string;
@@ -180,16 +180,19 @@ export async function planSkeleton(source: Repository, target: Repository, selec
   if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
+  if (backups.length === 0) throw nothingSelected(source.location, selection, 0);
   const plan: CopyPlan = {
     source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],
     pointsToCopy: 0, pointsSkipped: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
   };
   // First what is copied, then every tree it needs goes to the workers at once, then the counting.
   const tasks: DiskTask[] = [];
+  let pickedAny = false;
   for (const record of backups) {
     const wantNodes = selectNodes(record, selection.nodes);
     const onTarget = await target.storage.stat(`backups/${record.id}/backup.json`) !== undefined;
     const {picked, filtered} = filter(await source.listPoints(record.id));
+    pickedAny ||= picked.length > 0;
     const pb: PlannedBackup = {backupId: record.id, machine: record.machine, job: record.job, kind: record.kind, owner: record.owner, onTarget, record,
       points: [], nodes: wantNodes.map((name) => ({name, logicalBytes: 0, transferBytes: 0, presentBytes: 0})), logicalBytes: 0, transferBytes: 0, presentBytes: 0};
     for (const manifest of filtered) {
@@ -220,7 +223,8 @@ export async function planSkeleton(source: Repository, target: Repository, selec
   const named = explicitPointIds(selection.points);
   const found = new Set(plan.backups.flatMap((b) => b.points.map((p) => p.id)));
   const unknown = named?.filter((id) => !found.has(id)) ?? [];
-  if (unknown.length > 0) throw new BackhaulError('usage', `No restore point ${unknown.map((id) => `"${id}"`).join(', ')} in the selected backups.`, 'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.');
+  if (unknown.length > 0) throw new BackhaulError('not-found', `No restore point ${unknown.map((id) => `"${id}"`).join(', ')} in the selected backups.`, 'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.');
+  if (!pickedAny) throw nothingSelected(source.location, selection, backups.length);
   return {plan, tasks};
 }
 

@@ -122,7 +122,9 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
     }
     if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool);
     await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
-    summary.result = summary.pointsFailed > 0 ? (summary.pointsCopied > 0 ? 'warning' : 'failed') : 'success';
+    // Partial while the target holds some of the selection (copied now, or before); failed when it holds none of it.
+    const onTarget = summary.pointsCopied + summary.pointsSkipped;
+    summary.result = summary.pointsFailed > 0 ? (onTarget > 0 ? 'warning' : 'failed') : 'success';
   } catch (e) {
     summary.result = isBackhaulError(e) && e.code === 'cancelled' ? 'cancelled' : 'failed';
     finish(summary, clock, writer);
@@ -139,10 +141,11 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
   return summary;
 }
 
+/** A point whose source data is damaged or missing (every reason a point fails alone is corruption of the source). */
 function failPoint(summary: CopySummary, emit: CopyListener, backup: PlannedBackup, point: PlannedPoint, reason: string): void {
   const message = `Restore point ${point.id} of ${backup.machine} (${point.time}) was not copied: ${reason}`;
   summary.pointsFailed++;
-  summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message});
+  summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message, code: 'corrupt'});
   emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'failed', message, nodes: point.nodes});
   emit({type: 'copy.log', level: 'error', message});
 }

@@ -4,7 +4,7 @@
  * Points: `latest`, `latest:N` (per backup), `all`, `since:DATE`, or ids.
  * Nodes: a subset of a cluster's nodes (default: every node).
  */
-import {usageError} from '../errors.js';
+import {notFound, usageError, type BackhaulError} from '../errors.js';
 import {isShortId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
 
@@ -26,9 +26,27 @@ export function selectBackups(all: BackupRecord[], selection: Selection): Backup
   const job = selection.job ? globToRegExp(selection.job) : undefined;
   const ids = selection.backups?.length ? new Set(selection.backups) : undefined;
   if (ids) {
-    for (const id of ids) if (!all.some((b) => b.id === id)) throw usageError(`No backup "${id}" in the source.`, 'Run `backhaul list --repo SOURCE` to see the ids.');
+    for (const id of ids) if (!all.some((b) => b.id === id)) throw notFound(`No backup "${id.slice(0, 80)}" in the source.`, 'Run `backhaul list --repo SOURCE` to see the ids.');
   }
   return all.filter((b) => (!ids || ids.has(b.id)) && (!machine || machine.test(b.machine)) && (!job || job.test(b.job)));
+}
+
+/** The filters a selection names, as typed: `--machine "ws-*" --points all` (empty when it names none). */
+export function describeSelection(selection: Selection): string {
+  const parts = (selection.backups ?? []).map((id) => JSON.stringify(id.slice(0, 80)));
+  if (selection.machine !== undefined) parts.push(`--machine ${JSON.stringify(selection.machine)}`);
+  if (selection.job !== undefined) parts.push(`--job ${JSON.stringify(selection.job)}`);
+  if (selection.points !== undefined) parts.push(`--points ${selection.points}`);
+  return parts.join(' ');
+}
+
+/** A selection that matches no backup, or no restore point of the backups it matches: nothing to copy is an answer, not a success. */
+export function nothingSelected(location: string, selection: Selection, backups: number): BackhaulError {
+  const asked = describeSelection(selection);
+  if (backups === 0 && asked === '') return notFound(`The source ${location} holds no backups: nothing to copy.`, 'Run `backhaul list --repo SOURCE` to see what a repository holds.');
+  if (backups === 0) return notFound(`No backup in ${location} matches ${asked}.`, 'Run `backhaul list --repo SOURCE` to see its backups, machines and jobs.');
+  return notFound(`No restore point of the ${backups} selected backup(s) matches ${asked || '--points latest'}.`,
+    'Run `backhaul points BACKUP_ID --repo SOURCE` to see a backup\'s restore points and their times.');
 }
 
 export type PointFilter = (points: PointManifest[]) => {picked: PointManifest[]; filtered: PointManifest[]};

@@ -37,8 +37,7 @@ export async function buildDemo(options: {reset?: boolean; onProgress?: (p: Demo
   const primary = join(dir, 'primary');
   const secondary = join(dir, 'secondary');
   if (!options.reset && (await demoReady())) {
-    await registerRepository('demo-primary', {location: primary});
-    await registerRepository('demo-secondary', {location: secondary});
+    await registerDemo(primary, secondary);
     return {primary, secondary, built: false};
   }
   await rm(dir, {recursive: true, force: true});
@@ -65,7 +64,12 @@ export async function buildDemo(options: {reset?: boolean; onProgress?: (p: Demo
   await rm(staging, {recursive: true, force: true});
   options.onProgress?.({step: steps, steps, label: 'done'});
   await writeFile(join(dir, 'ready'), new Date().toISOString() + '\n', {mode: 0o600});
-  await registerRepository('demo-primary', {location: primary});
-  await registerRepository('demo-secondary', {location: secondary});
+  await registerDemo(primary, secondary);
   return {primary, secondary, built: true};
+}
+
+/** The demo's two names are its own: they follow the workspace wherever $XDG_DATA_HOME puts it. */
+async function registerDemo(primary: string, secondary: string): Promise<void> {
+  await registerRepository('demo-primary', {location: primary}, {replace: true});
+  await registerRepository('demo-secondary', {location: secondary}, {replace: true});
 }

@@ -12,7 +12,7 @@
 import {mkdir, stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
 import {BackhaulError, denied, fromSystemError} from '../errors.js';
-import {listRepositories, type RepositoryEntry} from '../jobs/settings.js';
+import {checkEndpoint, registeredEntry, type RepositoryEntry} from '../jobs/settings.js';
 import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
 import {actingForSudoCaller} from '../util/sudo-caller.js';
@@ -25,7 +25,7 @@ export interface Resolved {
 }
 
 export function resolveLocation(nameOrLocation: string): Resolved {
-  const registered = listRepositories()[nameOrLocation];
+  const registered = registeredEntry(nameOrLocation);
   if (registered) return {name: nameOrLocation, entry: registered};
   if (nameOrLocation.startsWith('s3://')) {
     if (actingForSudoCaller()) {
@@ -43,6 +43,7 @@ export async function storageFor(entry: RepositoryEntry, options: {createBucket?
   const forCaller = actingForSudoCaller();
   if (entry.location.startsWith('s3://')) {
     if (forCaller && !options.registered) throw denied('Through sudo, S3 repositories are named only by the name root registered them under.');
+    if (entry.endpoint !== undefined) checkEndpoint(entry.endpoint); // a hand-edited configuration, or a caller of the engine
     const {openS3Storage} = await import('../storage/s3-open.js');
     return openS3Storage(entry, {...options, rootOnly: forCaller && options.registered});
   }

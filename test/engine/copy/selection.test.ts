@@ -1,9 +1,10 @@
 // Which backups, points and cluster nodes a copy job takes: --points specs
 // (latest, latest:N per backup, all, since:DATE, ids), machine/job patterns,
-// backup ids, --nodes; bad specs are usage errors, never a silent no-op.
+// backup ids, --nodes; bad specs are usage errors, never a silent no-op, and
+// a selection that matches nothing is "not found", saying what was asked.
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {explicitPointIds, globToRegExp, parsePointSpec, selectBackups, selectNodes} from '../../../source/engine/copy/selection.js';
+import {describeSelection, explicitPointIds, globToRegExp, nothingSelected, parsePointSpec, selectBackups, selectNodes} from '../../../source/engine/copy/selection.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import type {BackupRecord, PointManifest} from '../../../source/engine/repository/model.js';
 
@@ -104,8 +105,29 @@ describe('selectBackups', () => {
     assert.equal(globToRegExp('(x)').test('(x)'), true);
   });
 
-  test('an unknown backup id is a usage error naming it', () => {
-    assert.throws(() => chosen({backups: ['b1aaaa', 'bzzzzz']}), (e) => isUsage(e) && /bzzzzz/.test((e as Error).message));
+  test('an unknown backup id is "not found" (exit 13) naming it', () => {
+    assert.throws(() => chosen({backups: ['b1aaaa', 'bzzzzz']}), (e) => e instanceof BackhaulError && e.code === 'not-found' && e.exitCode === 13 && /bzzzzz/.test(e.message));
+  });
+});
+
+describe('nothingSelected', () => {
+  const isNotFound = (e: BackhaulError) => e.code === 'not-found' && e.exitCode === 13 && e.hint.length > 0;
+
+  test('says what was asked: the filters as typed, or that the source is empty', () => {
+    assert.equal(describeSelection({}), '');
+    assert.equal(describeSelection({backups: ['b1aaaa'], machine: 'ws-*', job: 'daily', points: 'since:2026-11-01', nodes: ['node1']}),
+      '"b1aaaa" --machine "ws-*" --job "daily" --points since:2026-11-01');
+    const empty = nothingSelected('/srv/primary', {}, 0);
+    assert.ok(isNotFound(empty));
+    assert.match(empty.message, /\/srv\/primary holds no backups/);
+    const machine = nothingSelected('/srv/primary', {machine: 'nope'}, 0);
+    assert.ok(isNotFound(machine));
+    assert.match(machine.message, /No backup in \/srv\/primary matches --machine "nope"/);
+    assert.match(machine.hint, /backhaul list/);
+    const points = nothingSelected('/srv/primary', {points: 'since:2099-01-01'}, 3);
+    assert.ok(isNotFound(points));
+    assert.match(points.message, /No restore point of the 3 selected backup\(s\) matches --points since:2099-01-01/);
+    assert.match(points.hint, /backhaul points/);
   });
 });
 
