@@ -16,13 +16,15 @@
  * - Every run that passed the privilege check appends exactly one audit
  *   entry — ok, failed (with the error) or cancelled — with who, for whom,
  *   backup, point, node/disk, paths, destination, reason, start/end and bytes.
- *   Refused attempts are audited too when the log can be written.
+ *   Refused attempts (no privilege) go to the refusals log in the state
+ *   directory and to syslog instead (access/refusals.ts).
  */
 import {lstat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {appendAudit, type AuditAction, type AuditEntry} from '../access/audit.js';
 import {getVisibleBackup, getVisiblePoint, requirePrivilege, type AccessContext} from '../access/authorize.js';
 import {lookupUser, type UserDb} from '../access/identity.js';
+import {recordRefusal} from '../access/refusals.js';
 import {BackhaulError, usageError} from '../errors.js';
 import type {BackupId, PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
@@ -91,8 +93,9 @@ export async function delegatedRestore(repo: Repository, access: AccessContext, 
   try {
     requirePrivilege(access.actor, access.role, 'restore.delegated');
   } catch (e) {
-    await appendAudit(repo.storage, {action: 'restore.delegated', actor: access.actor, result: 'failed', forUser: req.forUser.slice(0, 64),
-      backupId: req.backupId.slice(0, 64), reason: req.reason?.slice(0, 500), error: (e as Error).message}).catch(() => undefined);
+    // A refusal is a probe, not a restore: it goes to the refusals log and syslog, not into root's repository.
+    await recordRefusal({action: 'restore.delegated', actor: access.actor, repository: {id: repo.id, location: repo.storage.location},
+      forUser: req.forUser, backupId: req.backupId, reason: req.reason, error: (e as Error).message});
     throw e;
   }
   checkRequest(req);
