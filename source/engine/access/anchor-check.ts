@@ -91,7 +91,7 @@ function unanchoredProblem(range: UnanchoredRange, facts: AnchorFacts, keyOf: Ke
 
 function displacement(facts: AnchorFacts): Problem[] {
   return facts.displaced.map((d) => ({seq: null, key: 'config',
-    reason: `the audit log at this location was anchored as repository ${d.repositoryId} (up to entry ${d.seq}, at ${d.time}), but the repository here now says it is ${facts.repositoryId}: its config was replaced, hiding those anchors, or the repository was deleted and created again here. If that was done on purpose, rename ${d.file} so that it no longer ends in .jsonl`}));
+    reason: `the audit log at this location was anchored as repository ${d.repositoryId} (up to entry ${d.seq}, at ${d.time}), but the repository here now says it is ${facts.repositoryId}: its config was replaced, hiding those anchors, or that repository was moved away or deleted and another created here. If so on purpose, rename ${d.file} so that it no longer ends in .jsonl (a moved repository's next entry clears this too)`}));
 }
 
 export function checkAnchors(chain: ChainFacts, facts: AnchorFacts, keyOf: KeyOf, allowUnanchored = false): AnchorCheck {
