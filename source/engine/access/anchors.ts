@@ -20,6 +20,9 @@
  *   there are none there (moved, or reached by another path) those recorded
  *   for its id anywhere on this host. Copies of one repository that diverge
  *   (same id, two places) therefore each answer for their own entries.
+ * Limit: a crash (or a failed write) between the entry and its anchor leaves
+ * that entry unanchored, and `audit --verify` reports it as not written on
+ * this host: nothing outside the repository vouches for it.
  */
 import {createHash} from 'node:crypto';
 import type {FileHandle} from 'node:fs/promises';
