@@ -1,6 +1,9 @@
 // Runs every test file under test/ with Node's own runner. Node 20 does not
 // expand globs or find .tsx files by itself, so the list is made here.
-import {readdirSync, statSync} from 'node:fs';
+// Every run gets its own state directory (audit anchors, refusals): tests run
+// as root, and root's is otherwise the real /var/lib/backhaul.
+import {mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {spawnSync} from 'node:child_process';
 
@@ -13,8 +16,11 @@ function walk(dir) {
 }
 const only = process.argv.slice(2);
 const files = (only.length > 0 ? only : walk('test')).sort();
+const state = mkdtempSync(join(tmpdir(), 'backhaul-test-state-'));
+const env = {...process.env, BACKHAUL_STATE_DIR: join(state, 'root'), XDG_STATE_HOME: join(state, 'xdg')};
 const result = spawnSync(process.execPath, [
   '--import', 'tsx', '--test', '--test-force-exit',
   '--test-timeout=900000', '--test-concurrency=2', ...files,
-], {stdio: 'inherit'});
+], {stdio: 'inherit', env});
+rmSync(state, {recursive: true, force: true});
 process.exit(result.status ?? 1);

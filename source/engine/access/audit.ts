@@ -10,12 +10,18 @@
  *   appenders (processes or hosts) therefore produce one gap-free chain.
  * - `verifyAudit` names every broken entry: edited (hash mismatch), deleted
  *   (gap in seq), moved, or replaced/reordered (prevHash mismatch).
- * Limit: whoever can write the repository can delete the newest entries or
- * rewrite the whole chain; record `head.hash` elsewhere to detect that.
+ * - Every entry written is anchored outside the repository (anchors.ts): the
+ *   anchor store is checked before the entry is written, and the entry's seq
+ *   and hash are recorded after. So `verifyAudit` also finds what a writer of
+ *   the repository could otherwise hide (anchor-check.ts): a chain rewritten
+ *   forward from an edit, a deleted tail or log, an appended forged entry.
+ * Limit: root on this host can rewrite the anchors too.
  */
 import {createHash} from 'node:crypto';
 import {corrupt} from '../errors.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
+import {checkAnchors, type UnanchoredRange} from './anchor-check.js';
+import {loadAnchors, newestAnchor, openAnchors} from './anchors.js';
 
 export const AUDIT_PREFIX = 'audit/';
 /** prevHash of entry 1. Never change: it is part of every existing chain. */
@@ -69,12 +75,38 @@ export interface AuditProblem {
   reason: string;
 }
 
+/** What this host's anchors said (anchors.ts). */
+export interface AnchorSummary {
+  repositoryId: string;
+  /** Where this repository's anchors are kept. */
+  file: string;
+  /** The newest anchored entry, if any. */
+  head?: {seq: number; hash: string; time: string};
+  /** Anchors compared. */
+  count: number;
+  /** True when none was recorded at this location, and those recorded elsewhere for this id were used. */
+  fromOtherLocations: boolean;
+  /** Entries after the newest anchor: problems unless allowUnanchored. */
+  unanchored?: UnanchoredRange;
+  allowUnanchored: boolean;
+  /** Anchors the system log did not take, and the last reason. */
+  syslog: {failed: number; error?: string};
+  /** Lines of the anchor file that are not anchors. */
+  badLines: number;
+}
+
 export interface AuditVerification {
   ok: boolean;
   entries: AuditEntry[];
   problems: AuditProblem[];
-  /** The newest entry; keep its hash outside the repository to detect truncation later. */
+  /** The newest entry. */
   head?: {seq: number; hash: string};
+  anchor: AnchorSummary;
+}
+
+export interface VerifyOptions {
+  /** Accept entries after the newest anchor (a repository several hosts write). */
+  allowUnanchored?: boolean;
 }
 
 export const auditKey = (seq: number): string => `${AUDIT_PREFIX}${String(seq).padStart(12, '0')}.json`;
@@ -118,6 +150,17 @@ function chainHash(raw: Buffer): string {
 }
 
 export async function appendAudit(storage: Storage, input: AuditInput, now: () => Date = () => new Date()): Promise<AuditEntry> {
+  const anchors = await openAnchors(storage, now);
+  try {
+    const entry = await appendEntry(storage, input, now);
+    await anchors.record(entry);
+    return entry;
+  } finally {
+    await anchors.close();
+  }
+}
+
+async function appendEntry(storage: Storage, input: AuditInput, now: () => Date): Promise<AuditEntry> {
   const listed = await listEntries(storage);
   const last = listed.at(-1);
   let seq = last ? last[0] : 0;
@@ -155,11 +198,13 @@ export async function readAudit(storage: ReadableStorage): Promise<AuditEntry[]>
   return entries;
 }
 
-export async function verifyAudit(storage: ReadableStorage): Promise<AuditVerification> {
+/** Checks the hash chain, and compares it with this host's anchors. */
+export async function verifyAudit(storage: ReadableStorage, options: VerifyOptions = {}): Promise<AuditVerification> {
   const strays: string[] = [];
   const listed = await listEntries(storage, strays);
   const problems: AuditProblem[] = strays.map((key) => ({seq: null, key, reason: 'an object in audit/ that is not an audit entry'}));
   const entries: AuditEntry[] = [];
+  const hashes = new Map<number, string | undefined>();
   let expected = 1;
   // The previous entry's seq and stored hash; undefined after a gap or an unreadable entry.
   let prev: {seq: number; hash: string} | undefined = {seq: 0, hash: GENESIS_HASH};
@@ -171,6 +216,7 @@ export async function verifyAudit(storage: ReadableStorage): Promise<AuditVerifi
     }
     expected = seq + 1;
     const entry = parseEntry(await storage.get(key));
+    hashes.set(seq, entry?.hash);
     if (!entry) {
       problems.push({seq, key, reason: 'not a readable audit entry: the object was edited or damaged'});
       prev = undefined;
@@ -186,7 +232,15 @@ export async function verifyAudit(storage: ReadableStorage): Promise<AuditVerifi
     }
     prev = {seq, hash: entry.hash};
   }
+  const facts = await loadAnchors(storage);
+  const allowUnanchored = options.allowUnanchored ?? false;
+  const checked = checkAnchors({hashes, seqs: listed.map(([seq]) => seq)}, facts, auditKey, allowUnanchored);
+  problems.push(...checked.problems);
   problems.sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
   const last = entries.at(-1);
-  return {ok: problems.length === 0, entries, problems, head: last ? {seq: last.seq, hash: last.hash} : undefined};
+  const newest = newestAnchor(facts.anchors);
+  const anchor: AnchorSummary = {repositoryId: facts.repositoryId, file: facts.file, head: newest && {seq: newest.seq, hash: newest.hash, time: newest.time},
+    count: facts.anchors.length, fromOtherLocations: facts.fromOtherLocations, unanchored: checked.unanchored, allowUnanchored,
+    syslog: {failed: facts.syslogFailures, error: facts.syslogError}, badLines: facts.badLines};
+  return {ok: problems.length === 0, entries, problems, head: last ? {seq: last.seq, hash: last.hash} : undefined, anchor};
 }

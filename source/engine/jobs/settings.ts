@@ -2,7 +2,9 @@
  * Backhaul's own configuration (registered repositories, job defaults), kept
  * with `conf` in $XDG_CONFIG_HOME/backhaul/config.json, mode 0600. Data (the
  * demo workspace, session history) lives under $XDG_DATA_HOME/backhaul, and
- * what may be deleted at any time under $XDG_CACHE_HOME/backhaul.
+ * what may be deleted at any time under $XDG_CACHE_HOME/backhaul. Evidence kept
+ * outside repositories (audit anchors, refused attempts) lives in the state
+ * directory (stateDir): root's is /var/lib/backhaul.
  * A corrupt config file is never silently replaced: it is moved aside and the
  * user is told where it went.
  *
@@ -12,7 +14,7 @@
  */
 import {readFileSync, renameSync} from 'node:fs';
 import {homedir, userInfo} from 'node:os';
-import {join} from 'node:path';
+import {isAbsolute, join} from 'node:path';
 import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError} from '../errors.js';
 import {actingForSudoCaller} from '../util/sudo-caller.js';
@@ -47,6 +49,35 @@ export function dataDir(): string {
 /** What may be deleted at any time (the TUI's compiled-code cache). */
 export function cacheDir(): string {
   return join(baseDir('XDG_CACHE_HOME', ['.cache']), 'backhaul');
+}
+
+/** What stateDir reads from the process, as plain input so it can be tested. */
+export interface StateProcess {
+  uid: number;
+  env: Record<string, string | undefined>;
+}
+
+const currentProcess = (): StateProcess => ({uid: process.getuid?.() ?? -1, env: process.env});
+
+/** Root's state directory: fixed, so that no caller can name or own it. */
+export const ROOT_STATE_DIR = '/var/lib/backhaul';
+
+/**
+ * Where evidence kept outside repositories lives (audit anchors, refused
+ * attempts). As uid 0 — root itself or root acting for a sudo caller — it is
+ * /var/lib/backhaul, never a directory the caller names: BACKHAUL_STATE_DIR
+ * moves it only for root without sudo (tests, which run as root, must not
+ * write the real one). Other users keep theirs in $XDG_STATE_HOME/backhaul.
+ */
+export function stateDir(proc: StateProcess = currentProcess()): string {
+  if (proc.uid === 0) {
+    // Any SUDO_UID at all (even root's own) keeps the fixed place: the override is for tests run as root.
+    const viaSudo = proc.env['SUDO_UID'] !== undefined && proc.env['SUDO_UID'] !== '';
+    const override = proc.env['BACKHAUL_STATE_DIR'];
+    return !viaSudo && override && isAbsolute(override) ? override : ROOT_STATE_DIR;
+  }
+  const xdg = proc.env['XDG_STATE_HOME'];
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state'), 'backhaul');
 }
 
 const configFile = () => join(configDir(), 'config.json');

@@ -18,13 +18,16 @@
  * - Every run that passed the privilege check appends exactly one audit
  *   entry — ok, failed (with the error) or cancelled — with who, for whom,
  *   backup, point, node/disk, paths, destination, reason, start/end and bytes.
- *   Refused attempts are audited too when the log can be written.
+ *   Refused attempts (no privilege) go to the refusals log in the state
+ *   directory and to syslog instead (access/refusals.ts).
  */
 import {lstat} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {appendAudit, type AuditAction, type AuditEntry} from '../access/audit.js';
 import {getVisibleBackup, getVisiblePoint, requirePrivilege, type AccessContext} from '../access/authorize.js';
 import {lookupUser, type UserDb} from '../access/identity.js';
+import {openAnchors} from '../access/anchors.js';
+import {recordRefusal} from '../access/refusals.js';
 import {BackhaulError, denied, usageError} from '../errors.js';
 import type {BackupId, PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
@@ -86,17 +89,13 @@ export async function delegatedRestore(repo: Repository, access: AccessContext, 
   try {
     requirePrivilege(access.actor, access.role, 'restore.delegated');
   } catch (e) {
-    await appendAudit(repo.storage, {action: 'restore.delegated', actor: access.actor, result: 'failed', forUser: req.forUser.slice(0, 64),
-      backupId: req.backupId.slice(0, 64), reason: req.reason?.slice(0, 500), error: (e as Error).message}).catch(() => undefined);
+    // A refusal is a probe, not a restore: it goes to the refusals log and syslog, not into root's repository.
+    await recordRefusal({action: 'restore.delegated', actor: access.actor, repository: {id: repo.id, location: repo.storage.location},
+      forUser: req.forUser, backupId: req.backupId, reason: req.reason, error: (e as Error).message});
     throw e;
   }
   checkRequest(req);
   const info = lookupUser(req.forUser, options.userDb);
-  // By uid, not by name: `--for 0`, `--for root` and any other name of uid 0 are all root.
-  if (info.uid === 0 && (access.actor.uid !== 0 || access.actor.viaSudo)) {
-    throw denied(`A delegated restore for ${info.name} (uid 0) would write with root's rights; only root may restore for root.`,
-      'Restore for the user the files are for; root can restore its own files itself.');
-  }
   return runAudited(repo, access, 'restore.delegated', req, {uid: info.uid, gid: info.gid, name: info.name}, options);
 }
 
@@ -113,6 +112,13 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
   const base = {action, actor: access.actor, forUser: recipient.name, backupId: req.backupId.slice(0, 64), pointId: req.pointId.slice(0, 64), node: req.node, disk: req.disk,
     paths: req.paths?.length ? req.paths : undefined, destination: describe(req.destination), reason: req.reason || undefined, startedAt: startedAt.toISOString()};
   try {
+    // By uid, not by name: `--for 0`, `--for root` and any other name of uid 0 are all root.
+    if (recipient.uid === 0 && (access.actor.uid !== 0 || access.actor.viaSudo)) {
+      throw denied(`A delegated restore for ${recipient.name} (uid 0) would write with root's rights; only root may restore for root.`,
+        'Restore for the user the files are for; root can restore its own files itself.');
+    }
+    // No restore without its audit entry: the anchor store must take one before anything is written.
+    await (await openAnchors(repo.storage)).close();
     const backup = await getVisibleBackup(repo, access, req.backupId as BackupId);
     const point = await pickVisiblePoint(repo, access, backup, req.pointId);
     base.pointId = point.id;

@@ -10,6 +10,7 @@ import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {readAudit} from '../../../source/engine/access/audit.js';
+import {refusalsFile} from '../../../source/engine/access/refusals.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {restoredName, restoredStamp} from '../../../source/engine/restore/tree-writer.js';
 import {delegatedRestore} from '../../../source/engine/restore/delegated.js';
@@ -50,15 +51,20 @@ const request = (path: string, extra: Record<string, unknown> = {}) => ({
   destination: {kind: 'dir' as const, path, conflict: 'keep' as const}, ...extra,
 });
 
-test('a plain user may not run a delegated restore; the refusal is audited and nothing is written', async () => {
+test('a plain user may not run a delegated restore; the refusal goes to the refusals log, not the repository, and nothing is written', async () => {
   const access = await contextFor(fixture.repo, plainUser);
   const to = join(tmp.dir, 'refused');
+  const before = (await readAudit(fixture.repo.storage)).length;
   await assert.rejects(delegatedRestore(fixture.repo, access, request(to)), (e: BackhaulError) => e.exitCode === 15 && /restore on another user's behalf/.test(e.message));
   await assert.rejects(fs.lstat(to));
-  const last = (await readAudit(fixture.repo.storage)).at(-1)!;
+  assert.equal((await readAudit(fixture.repo.storage)).length, before, 'nothing added to the repository\'s audit log');
+  const last = JSON.parse((await fs.readFile(refusalsFile(), 'utf8')).trim().split('\n').at(-1)!);
   assert.equal(last.action, 'restore.delegated');
-  assert.equal(last.result, 'failed');
-  assert.equal(last.actor.user, 'nobody');
+  assert.deepEqual(last.actor, {user: 'nobody', uid: 65534, viaSudo: true});
+  assert.deepEqual(last.repository, {id: fixture.repo.id, location: fixture.repo.storage.location});
+  assert.equal(last.forUser, 'nobody');
+  assert.equal(last.reason, 'ticket 1: lost report');
+  assert.match(last.error, /may not restore on another user's behalf/);
 });
 
 test('a reason is required', async () => {
