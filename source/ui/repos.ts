@@ -4,6 +4,12 @@
  * the other registered ones), and opened repositories cached by location, so
  * moving between screens does not re-read a chunk index each time. Reading
  * rights go through the engine's access layer, never around it.
+ *
+ * A cached repository stays open while other processes commit to it: the
+ * engine reads its index again when a reader misses a chunk in it, a copy
+ * plan refreshes both indexes first, and the screens that show backups or
+ * restore points notice new ones by polling (repo-watch.ts says why polling
+ * and not a watch).
  */
 import {accessContext, currentActor, filterVisible, requirePrivilege} from '../engine/access/index.js';
 import {listRepositories} from '../engine/jobs/settings.js';

@@ -281,20 +281,29 @@ async function countDisks(source: Repository, target: Repository, plan: CopyPlan
     }
     const pd: PlannedDisk = {node, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
       logicalBytes: disk.logicalBytes, chunks, transferBytes: 0, presentBytes: 0};
+    const count = (id: string, size: number) => {
+      counted.add(id);
+      if (target.index.has(id)) pd.presentBytes += size;
+      else {
+        pd.transferBytes += size;
+        plan.chunksToTransfer++;
+      }
+    };
+    // Chunks the source's index lacks are counted once it has been re-read: another writer may have
+    // committed this point after the index was loaded (a chunk missing even then counts 0 B, and the run fails its point).
+    const unknown: string[] = [];
     for (const group of chunks) {
       if (countedGroups.has(group)) continue;
       countedGroups.add(group);
       for (const id of group) {
         if (counted.has(id)) continue;
-        counted.add(id);
-        const size = source.index.lengthOf(id);
-        if (target.index.has(id)) pd.presentBytes += size;
-        else {
-          pd.transferBytes += size;
-          plan.chunksToTransfer++;
-        }
+        const slot = source.index.slotOf(id);
+        if (slot < 0) unknown.push(id);
+        else count(id, source.index.blobAt(slot)[2]);
       }
     }
+    if (unknown.length > 0) await source.refreshForMissing(unknown);
+    for (const id of unknown) if (!counted.has(id)) count(id, source.index.lengthOf(id));
     point.disks.push(pd);
     // The disk counts in its point, node, backup and plan (the plan's totals grow as a streamed run goes).
     for (const sum of [point, totals, pb, plan]) {

@@ -176,7 +176,10 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
         if (stopped) return;
         const w = workOf[disks.length];
         disks.push(disk);
-        scheduler.add({groups: !disk || !w || w.skipped ? [] : disk.chunks});
+        const unknown = scheduler.openSegment({groups: !disk || !w || w.skipped ? [] : disk.chunks});
+        // Chunks the source's index lacks: it is read again once (another writer may have indexed them since).
+        if (unknown.length > 0) await source.refreshForMissing(unknown);
+        scheduler.closeSegment(unknown);
       }
       scheduler.end();
     } catch (e) {

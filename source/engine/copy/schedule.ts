@@ -10,7 +10,14 @@
  * A segment is done once every job up to its `lastJob` has landed (jobs land
  * in order): its own chunks are in those jobs, and everything earlier
  * segments needed too.
+ *
+ * Chunks are looked up in the source's index, which may grow meanwhile (read
+ * again after a miss: another writer committed the point after it was
+ * loaded). A run adds a segment in two steps, openSegment and then
+ * closeSegment with the ids the index lacked, once it was read again: no
+ * chunk is called missing before that.
  */
+import type {ChunkIndex} from '../repository/index-store.js';
 import type {BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
@@ -32,8 +39,8 @@ export interface JobSpec {
 export type ScheduleItem = {job: JobSpec} | {added: number};
 
 export class Scheduler {
-  /** Per source-index slot: the segment that needs the chunk first; -1: not scheduled. */
-  private readonly owner: Int32Array;
+  /** Per source-index slot: the segment that needs the chunk first; -1: not scheduled. Grows with the index. */
+  private owner: Int32Array;
   /** Jobs made and not yet taken, by pack number: they still take chunks. */
   private readonly open = new Map<number, JobSpec>();
   private readonly items: ScheduleItem[] = [];
@@ -51,41 +58,50 @@ export class Scheduler {
   /** Chunks not copied (the source lacks them, or holds them damaged), with why. */
   readonly damaged = new Map<string, string>();
 
+  /**
+   * The source index the slots refer to. Should the source read its index
+   * anew meanwhile (a new object, whose slots differ), chunks only the new
+   * one knows are missing to this run: its points fail, never silently lack a chunk.
+   */
+  readonly index: ChunkIndex;
+  /** The segment opened and not yet closed, with what it scheduled so far. */
+  private opened: {k: number; mine: {chunks: number; bytes: number}} | undefined;
+
   constructor(private readonly source: Repository, private readonly writer: RepositoryWriter) {
-    this.owner = new Int32Array(source.index.slotCount).fill(-1);
+    this.index = source.index;
+    this.owner = new Int32Array(this.index.slotCount).fill(-1);
   }
 
-  /** The next segment; returns its number. Chunks are looked up once each, by slot (a run may go through millions). */
+  /** The next segment, in one step: ids the index lacks are missing. Returns its number. */
   add(segment: Segment): number {
-    const index = this.source.index;
+    return this.closeSegment(this.openSegment(segment));
+  }
+
+  /**
+   * Starts the next segment and schedules what it needs that the index
+   * knows; returns the ids it lacks, for `closeSegment` once the index
+   * was read again. Chunks are looked up once each, by slot (a run may go through millions).
+   */
+  openSegment(segment: Segment): string[] {
     const k = this.scheduled.length;
     const mine = {chunks: 0, bytes: 0};
     this.scheduled.push(mine);
+    this.opened = {k, mine};
+    const unknown: string[] = [];
     for (const group of segment.groups) {
       if (this.seen.has(group)) continue;
       this.seen.add(group);
-      for (const id of group) {
-        const slot = index.slotOf(id);
-        if (slot >= 0 && this.owner[slot] !== -1) continue;
-        if (this.writer.has(id)) continue;
-        if (slot < 0) {
-          this.damaged.set(id, `chunk ${id.slice(0, 12)} is missing from ${this.source.location}.`);
-          continue;
-        }
-        this.owner[slot] = k;
-        const blob = index.blobAt(slot);
-        mine.chunks++;
-        mine.bytes += blob[2];
-        const pack = index.packNumberAt(slot);
-        let job = this.open.get(pack);
-        if (!job) {
-          job = {pack: index.packName(pack), packNumber: pack, needed: [], index: this.jobs++};
-          this.open.set(pack, job);
-          this.items.push({job});
-        }
-        job.needed.push(blob);
-        if (job.index > this.upTo) this.upTo = job.index;
-      }
+      for (const id of group) if (!this.place(id, k, mine)) unknown.push(id);
+    }
+    return unknown;
+  }
+
+  /** Ends the segment `openSegment` started: schedules `late` ids the index now knows; the others are missing. Returns its number. */
+  closeSegment(late: readonly string[] = []): number {
+    const {k, mine} = this.opened!;
+    this.opened = undefined;
+    for (const id of late) {
+      if (!this.place(id, k, mine)) this.damaged.set(id, `chunk ${id.slice(0, 12)} is missing from ${this.source.location}.`);
     }
     this.lastJob.push(this.upTo);
     const last = this.items.at(-1);
@@ -93,6 +109,35 @@ export class Scheduler {
     else this.items.push({added: k});
     this.wake?.();
     return k;
+  }
+
+  /** Schedules a chunk under segment k unless it is scheduled already or on the target; false if the index lacks it. */
+  private place(id: string, k: number, mine: {chunks: number; bytes: number}): boolean {
+    const index = this.index;
+    const slot = index.slotOf(id);
+    if (slot < 0) return this.writer.has(id);
+    if (slot >= this.owner.length) this.grow(index.slotCount);
+    if (this.owner[slot] !== -1 || this.writer.has(id)) return true;
+    this.owner[slot] = k;
+    const blob = index.blobAt(slot);
+    mine.chunks++;
+    mine.bytes += blob[2];
+    const pack = index.packNumberAt(slot);
+    let job = this.open.get(pack);
+    if (!job) {
+      job = {pack: index.packName(pack), packNumber: pack, needed: [], index: this.jobs++};
+      this.open.set(pack, job);
+      this.items.push({job});
+    }
+    job.needed.push(blob);
+    if (job.index > this.upTo) this.upTo = job.index;
+    return true;
+  }
+
+  private grow(slots: number): void {
+    const owner = new Int32Array(slots).fill(-1);
+    owner.set(this.owner);
+    this.owner = owner;
   }
 
   /** No more segments. */
@@ -108,8 +153,8 @@ export class Scheduler {
   }
 
   ownerOf(id: string): number | undefined {
-    const slot = this.source.index.slotOf(id);
-    return slot >= 0 && this.owner[slot] !== -1 ? this.owner[slot] : undefined;
+    const slot = this.index.slotOf(id);
+    return slot >= 0 && slot < this.owner.length && this.owner[slot] !== -1 ? this.owner[slot] : undefined;
   }
 
   /** The items in order, as they are made; a job taken takes no more chunks. */

@@ -38,6 +38,9 @@ export interface CopyJobOptions extends RunOptions {
  */
 export async function copyWhilePlanning(source: Repository, target: Repository, selection: Selection, options: CopyJobOptions): Promise<{plan: CopyPlan; summary: CopySummary}> {
   const skeleton = await planSkeleton(source, target, selection);
+  // The bound sums the source's index, which must know every chunk of the points just listed: an index
+  // loaded before another writer committed one of them would understate it.
+  await source.refreshIndex();
   const free = await target.storage.freeSpace();
   if (free !== undefined && storeBound(source, target) > free) {
     const plan = await countPlan(source, target, skeleton, options.pool);

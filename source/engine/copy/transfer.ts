@@ -21,6 +21,7 @@
  */
 import {cancelled, isBackhaulError} from '../errors.js';
 import type {PackId} from '../ids.js';
+import type {ChunkIndex} from '../repository/index-store.js';
 import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
@@ -30,13 +31,17 @@ import type {StagedPack} from '../storage/storage.js';
 import type {Checked, VerifyPool} from '../util/verify-pool.js';
 import type {StatsClock} from './stats.js';
 
-const packsOf = new WeakMap<Repository, Map<string, BlobEntry[]>>();
+const packsOf = new WeakMap<ChunkIndex, Map<string, BlobEntry[]>>();
 
-/** Every blob of every pack, as the source index knows them (computed once per source). */
-function packBlobs(source: Repository): Map<string, BlobEntry[]> {
-  let map = packsOf.get(source);
-  if (!map) packsOf.set(source, (map = source.index.byPack()));
-  return map;
+/**
+ * Every blob of a pack, as the source index knows them: computed once per
+ * index, and again when it names a pack it did not know then (it was read
+ * again after a miss: another writer's packs).
+ */
+function packBlobs(index: ChunkIndex, pack: string): BlobEntry[] {
+  let map = packsOf.get(index);
+  if (!map?.has(pack)) packsOf.set(index, (map = index.byPack()));
+  return map.get(pack)!;
 }
 
 /** What backends offer beyond the Storage contract: a local directory (FilesystemStorage), S3 (S3Storage). */
@@ -73,7 +78,6 @@ export interface TransferOptions {
 }
 
 export async function transferChunks(source: Repository, writer: RepositoryWriter, scheduler: Scheduler, options: TransferOptions): Promise<void> {
-  const all = packBlobs(source);
   const {lastJob, damaged} = scheduler;
   let nextSegment = 0;
   let landed = -1;
@@ -170,7 +174,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   };
 
   const start = async ({pack, needed, index}: JobSpec): Promise<Job> => {
-    const whole = all.get(pack)!;
+    const whole = packBlobs(scheduler.index, pack);
     const passThrough = whole.length === needed.length;
     const staged = !passThrough ? undefined : canStage ? await track(stage(pack, whole)) : canSend ? await send(pack, whole) : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};

@@ -42,6 +42,10 @@ export class ChunkIndex {
   get size(): number {
     return this.slots.size;
   }
+  /** Entries were dropped in memory on purpose (verify, repair): re-reading the files would bring them back. */
+  get edited(): boolean {
+    return this.dropped;
+  }
   get(id: string): ChunkLocation | undefined {
     const slot = this.slots.get(id);
     if (slot === undefined) return undefined;

@@ -8,7 +8,8 @@ import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, 
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
 import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
-import {ChunkIndex} from './index-store.js';
+import {ChunkIndex, type ChunkLocation} from './index-store.js';
+import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
 import {PackCache} from './pack-cache.js';
 import {mapLimit} from '../util/concurrency.js';
@@ -18,6 +19,8 @@ export const pointKey = (backup: BackupId, point: PointId) => `backups/${backup}
 
 export class Repository {
   private packCache: PackCache;
+  /** Misses re-read the index once, sharing the re-read (index-refresh.ts). */
+  private readonly refresher = new IndexRefresher((full) => (full ? this.reloadIndex() : this.refreshIndex()));
   private constructor(readonly storage: Storage, readonly config: RepositoryConfig, public index: ChunkIndex) {
     this.packCache = new PackCache(storage);
   }
@@ -57,6 +60,33 @@ export class Repository {
   /** Adds what other writers indexed since the index was loaded (a writer, once it holds the lock). */
   async refreshIndex(): Promise<void> {
     this.index = await this.index.refreshed(this.storage);
+  }
+
+  /**
+   * Where a chunk is stored. A chunk this index lacks may have been indexed
+   * by another writer since it was loaded: the index is re-read once (shared
+   * with other misses) before the chunk counts as missing (undefined).
+   */
+  async locate(id: string): Promise<ChunkLocation | undefined> {
+    const loc = this.index.get(id);
+    if (loc) return loc;
+    await this.afterMiss(false, () => this.index.has(id));
+    return this.index.get(id);
+  }
+
+  /**
+   * For readers that look chunks up in bulk (a plan sizing every chunk, a
+   * copy scheduling them, verify): call with the ids the index lacked; it is
+   * re-read once if it still lacks any. Ids it lacks after that are missing.
+   */
+  async refreshForMissing(ids: readonly string[]): Promise<void> {
+    const lacking = () => ids.some((id) => !this.index.has(id));
+    if (lacking()) await this.afterMiss(false, () => !lacking());
+  }
+
+  /** An index with entries dropped on purpose (repair) is not re-read: that would bring them back. */
+  private async afterMiss(full: boolean, found: () => boolean): Promise<void> {
+    if (!this.index.edited) await this.refresher.afterMiss(full, found);
   }
 
   async listBackups(): Promise<BackupRecord[]> {
@@ -112,31 +142,47 @@ export class Repository {
     return (await this.storage.stat(pointKey(backupId, pointId))) !== undefined;
   }
 
-  /** A pack the index names must exist: a missing one is damage to the repository, not a wrong argument. */
-  private async getPack(pack: string, chunk: ChunkId): Promise<Buffer> {
+  /**
+   * A chunk's location and the bytes of its pack. A pack the index names
+   * must exist: if it does not, the index is read again whole (another
+   * process may have repaired the repository, moving the chunk) before that
+   * is damage to the repository, not a wrong argument.
+   */
+  private async chunkInPack(id: ChunkId): Promise<{loc: ChunkLocation; pack: Buffer}> {
+    let loc = await this.locate(id);
+    if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
+    let pack = await this.getPack(loc.pack);
+    if (!pack) {
+      const gone = loc.pack;
+      await this.afterMiss(true, () => this.index.packOf(id) !== gone);
+      loc = this.index.get(id);
+      if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
+      pack = await this.getPack(loc.pack);
+      if (!pack) throw corrupt(`Pack ${loc.pack.slice(0, 12)} holding chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
+    }
+    if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    return {loc, pack};
+  }
+
+  /** A pack's bytes; undefined if the storage has no such pack. */
+  private async getPack(pack: string): Promise<Buffer | undefined> {
     try {
       return await this.packCache.get(pack);
     } catch (e) {
-      if (e instanceof BackhaulError && e.code === 'not-found') throw corrupt(`Pack ${pack.slice(0, 12)} holding chunk ${chunk.slice(0, 12)} is missing from ${this.location}.`);
+      if (e instanceof BackhaulError && e.code === 'not-found') return undefined;
       throw e;
     }
   }
 
   /** Reads one chunk and checks it against its id. */
   async readChunk(id: ChunkId): Promise<Buffer> {
-    const loc = this.index.get(id);
-    if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
-    const pack = await this.getPack(loc.pack, id);
-    if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    const {loc, pack} = await this.chunkInPack(id);
     return decodeBlob(pack.subarray(loc.offset, loc.offset + loc.length), loc.encoding, loc.rawLength, id, `pack ${loc.pack.slice(0, 12)}`);
   }
 
   /** The stored (encoded) bytes of a chunk, verified: a copy passes them on without re-encoding. */
   async readBlob(id: ChunkId): Promise<{payload: Buffer; encoding: number; rawLength: number}> {
-    const loc = this.index.get(id);
-    if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
-    const pack = await this.getPack(loc.pack, id);
-    if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
+    const {loc, pack} = await this.chunkInPack(id);
     const payload = pack.subarray(loc.offset, loc.offset + loc.length);
     return {payload, encoding: loc.encoding, rawLength: loc.rawLength};
   }

@@ -9,7 +9,7 @@ import {yieldToEventLoop} from '../util/concurrency.js';
 import {decodeBlob} from './blob.js';
 import {hashChunk} from './blob.js';
 import type {PointManifest} from './model.js';
-import {packKey, parsePackTrailer} from './pack.js';
+import {packKey, parsePackTrailer, type BlobEntry} from './pack.js';
 import type {Repository} from './repository.js';
 
 export interface BrokenPoint {
@@ -38,11 +38,21 @@ export interface VerifyOptions {
   onProgress?: (p: {packsDone: number; packsTotal: number}) => void;
 }
 
+export interface ChunkCheck {
+  bad: Set<string>;
+  badPacks: string[];
+  packs: number;
+  bytes: number;
+}
+
 /** Checks packs and chunks; returns the ids of chunks that cannot be read correctly. */
-export async function checkChunks(repo: Repository, options: VerifyOptions = {}): Promise<{bad: Set<string>; badPacks: string[]; packs: number; bytes: number}> {
-  const byPack = repo.index.byPack();
-  const bad = new Set<string>();
-  const badPacks: string[] = [];
+export async function checkChunks(repo: Repository, options: VerifyOptions = {}): Promise<ChunkCheck> {
+  return checkPacks(repo, repo.index.byPack(), {bad: new Set(), badPacks: [], packs: 0, bytes: 0}, options);
+}
+
+/** Checks the given packs and their chunks, adding to `into`. */
+async function checkPacks(repo: Repository, byPack: Map<string, BlobEntry[]>, into: ChunkCheck, options: VerifyOptions): Promise<ChunkCheck> {
+  const {bad, badPacks} = into;
   let done = 0;
   let bytes = 0;
   for (const [pack, blobs] of byPack) {
@@ -67,7 +77,28 @@ export async function checkChunks(repo: Repository, options: VerifyOptions = {})
     options.onProgress?.({packsDone: ++done, packsTotal: byPack.size});
     await yieldToEventLoop();
   }
-  return {bad, badPacks, packs: byPack.size, bytes};
+  into.packs += byPack.size;
+  into.bytes += bytes;
+  return into;
+}
+
+/**
+ * The chunks of `refs` the index lacks, once it has been read again if it
+ * lacked any (another writer may have committed the point after verify
+ * loaded the index); packs that brought are checked like the others.
+ */
+async function missingAfterRefresh(repo: Repository, refs: Set<string>, checked: ChunkCheck & {chunks: number}, seenPacks: Set<string>,
+  signal?: AbortSignal): Promise<string[]> {
+  const unknown = [...refs].filter((id) => !repo.index.has(id));
+  if (unknown.length > 0) await repo.refreshForMissing(unknown);
+  // New packs may also have come with a tree chunk read (Repository.readChunk reads the index again on a miss).
+  if (repo.index.size > checked.chunks) {
+    const fresh = new Map([...repo.index.byPack()].filter(([pack]) => !seenPacks.has(pack)));
+    for (const pack of fresh.keys()) seenPacks.add(pack);
+    await checkPacks(repo, fresh, checked, {signal}); // no progress: its total was reported whole
+    checked.chunks = repo.index.size;
+  }
+  return unknown.filter((id) => !repo.index.has(id));
 }
 
 /** Every chunk a point references (tree chunks, file chunks, image chunks); throws if a tree cannot be read. */
@@ -88,7 +119,10 @@ export async function pointChunks(repo: Repository, point: PointManifest, into =
 
 export async function verifyRepository(repo: Repository, options: VerifyOptions = {}): Promise<VerifyReport> {
   await repo.reloadIndex();
-  const {bad, badPacks, packs, bytes} = await checkChunks(repo, options);
+  const byPack = repo.index.byPack();
+  const seenPacks = new Set(byPack.keys());
+  const checked = {...await checkPacks(repo, byPack, {bad: new Set(), badPacks: [], packs: 0, bytes: 0}, options), chunks: repo.index.size};
+  const {bad, badPacks} = checked;
   const brokenPoints: BrokenPoint[] = [];
   let points = 0;
   for (const backup of await repo.listBackups()) {
@@ -102,13 +136,13 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
         brokenPoints.push({...base, missingChunks: 0, reason: `its file tree cannot be read (${(e as Error).message})`});
         continue;
       }
-      let missing = 0;
-      for (const id of refs) if (bad.has(id) || !repo.index.has(id)) missing++;
+      let missing = (await missingAfterRefresh(repo, refs, checked, seenPacks, options.signal)).length;
+      for (const id of refs) if (bad.has(id)) missing++;
       if (missing > 0) brokenPoints.push({...base, missingChunks: missing, reason: `${missing} chunk${missing === 1 ? ' is' : 's are'} missing or damaged`});
     }
   }
   return {
     ok: bad.size === 0 && badPacks.length === 0 && brokenPoints.length === 0 && repo.index.badIndexFiles.length === 0,
-    packs, chunks: repo.index.size, bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints,
+    packs: checked.packs, chunks: repo.index.size, bytes: checked.bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints,
   };
 }

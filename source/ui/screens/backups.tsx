@@ -4,6 +4,7 @@
  * count, age of the newest point, logical and stored size. Sort with `s`,
  * filter with `/`, switch repository with `r`; Enter opens the restore
  * points, `n` a cluster's nodes, `c` the copy plan for the marked backups.
+ * Points other processes commit meanwhile show up within seconds.
  */
 import React, {useMemo} from 'react';
 import {Box} from 'ink';
@@ -17,7 +18,7 @@ import {matches} from '../keymap.js';
 import {openRepository, visibleBackups} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
-import {Caption, Placeholder, useLoad} from './common.js';
+import {Caption, Placeholder, useWatchedLoad} from './common.js';
 import {defineScreen} from './screen.js';
 
 export interface BackupsParams {readonly repo: string}
@@ -61,7 +62,7 @@ async function loadBackups(name: string): Promise<BackupSummary[]> {
 
 function BackupsScreen({params, width, height, active}: {params: BackupsParams; width: number; height: number; active: boolean}) {
   const shell = useShell();
-  const data = useLoad(() => loadBackups(params.repo), [params.repo], active);
+  const data = useWatchedLoad([params.repo], () => loadBackups(params.repo), [params.repo], active);
   const [order, orders] = useStore(orderReducer, {by: 0, reverse: false});
   const items = useMemo(() => {
     const sorted = [...(data.value ?? [])].sort((a, b) => SORTS[order.by]!.compare(a, b) || a.machine.localeCompare(b.machine));

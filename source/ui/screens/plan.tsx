@@ -5,6 +5,8 @@
  * with reasons, and the engine's notes. Enter starts the copy (refused with a
  * clear status line when the target lacks room or nothing is left to copy);
  * Esc goes back. A plan shown for one target is never started on another.
+ * The plan is made again when another process commits to either repository
+ * while it is shown (until the new one is ready, Enter says it is planning).
  */
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
@@ -14,7 +16,7 @@ import {openRepository, requireCopyRights, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
 import {useTheme} from '../theme.js';
-import {Caption, Placeholder, useLoad} from './common.js';
+import {Caption, Placeholder, useWatchedLoad} from './common.js';
 import {planLines, type Line} from './plan-lines.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
@@ -45,8 +47,9 @@ async function makePlan(p: PlanParams, target: string | undefined, points: strin
   if (!target) return undefined;
   const [source, dst] = await Promise.all([openRepository(p.source), openRepository(target)]);
   await requireCopyRights(source, dst);
-  // Another process may have written to the target since it was opened: count what it holds now.
-  await dst.refreshIndex();
+  // Other processes may have written to either since it was opened (an agent backup to the source,
+  // a copy to the target): count what they hold now, so no new point plans at 0 B.
+  await Promise.all([source.refreshIndex(), dst.refreshIndex()]);
   const plan = await planCopy(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
   return {plan, target, points};
 }
@@ -60,7 +63,8 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   const [view, views] = useStore(viewReducer, {target: 0, all: false, offset: 0});
   const target = targets[view.target];
   const points = params.points ?? (view.all ? 'all' : 'latest');
-  const data = useLoad(() => makePlan(params, target, points), [target, points], active);
+  const watched = useMemo(() => (target ? [params.source, target] : [params.source]), [params.source, target]);
+  const data = useWatchedLoad(watched, () => makePlan(params, target, points), [target, points], active);
   const current = data.value && data.value.target === target && data.value.points === points && !data.loading ? data.value : undefined;
   const lines: Line[] = data.value ? planLines(data.value.plan, {
     source: params.source, target: data.value.target, targets: targets.length, targetIndex: view.target, selection: params.label,

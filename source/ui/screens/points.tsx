@@ -3,9 +3,10 @@
  * logical and stored size, and whether the default copy target already holds
  * the point (for a cluster, how many of its nodes). Space marks points, `a`
  * marks all, `c` plans a copy of the marked points (or the one under the
- * cursor). The marks are re-read when the screen comes back after a copy.
+ * cursor). The marks are re-read when the screen comes back after a copy,
+ * and the list when another process commits a point to either repository.
  */
-import React from 'react';
+import React, {useMemo} from 'react';
 import {Box} from 'ink';
 import {accessContext, currentActor, getVisibleBackup} from '../../engine/access/index.js';
 import type {BackupId, PointId} from '../../engine/ids.js';
@@ -17,7 +18,7 @@ import {formatAge, formatBytes, formatTime} from '../format.js';
 import {matches} from '../keymap.js';
 import {openRepository, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
-import {Caption, NONE, Placeholder, useLoad} from './common.js';
+import {Caption, NONE, Placeholder, useWatchedLoad} from './common.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface PointsParams {readonly repo: string; readonly backupId: string; readonly machine: string; readonly kind: string}
@@ -62,7 +63,8 @@ const COLUMNS: Column<PointRow>[] = [
 
 function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>) {
   const shell = useShell();
-  const data = useLoad(() => loadPoints(params), [params.repo, params.backupId], active);
+  const watched = useMemo(() => [params.repo, ...targetsFor(params.repo).slice(0, 1)], [params.repo]);
+  const data = useWatchedLoad(watched, () => loadPoints(params), [params.repo, params.backupId], active);
   const list = useList({items: data.value?.rows ?? NONE, idOf: (r) => r.point.id, textOf: (r) => `${r.point.time} ${r.point.type}`, height: height - 1});
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
   useScreenKeys((k) => {
