@@ -33,11 +33,11 @@ const BACKUP_STRINGS = ['job', 'machine', 'owner', 'createdAt'] as const;
 const ORIGIN_STRINGS = ['repositoryId', 'location', 'copiedAt'] as const;
 const ISO_TIME = /^[+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)$/;
 
-const damagedHint = (key: string) => `The repository was damaged or tampered with: restore ${key} from a good copy, or remove it. Nothing was changed.`;
+const DAMAGED_HINT = 'Restore it from a good copy of the repository, or remove it (it was damaged or tampered with); nothing was changed.';
 
 function recordError(e: unknown, key: string, location: string): unknown {
   if (!(e instanceof Defect)) return e;
-  return new BackhaulError('corrupt', `${key} in ${location} is damaged: ${e.message}.`, damagedHint(key));
+  return new BackhaulError('corrupt', `${key} in ${location} is damaged: ${e.message}.`, DAMAGED_HINT);
 }
 
 /** A backup record read from `backups/<id>/backup.json`; its id must be that id. */
