@@ -36,6 +36,37 @@ export function isHex(s: string): boolean {
   return true;
 }
 
+const ISO_TIME = /^[+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)$/;
+
+/** Digits s[at, at+n) as a number, or -1 if any is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * An ISO 8601 date and time as Date.parse reads it. What toISOString writes
+ * (`2026-01-02T03:04:05.678Z`, every point a writer makes) is checked field
+ * by field: Date.parse costs more than everything else a manifest is checked for.
+ */
+export function isIsoTime(s: string): boolean {
+  if (s.length === 24 && s.charCodeAt(4) === 0x2d && s.charCodeAt(7) === 0x2d && s.charCodeAt(10) === 0x54 && s.charCodeAt(13) === 0x3a
+    && s.charCodeAt(16) === 0x3a && s.charCodeAt(19) === 0x2e && s.charCodeAt(23) === 0x5a && digits(s, 0, 4) >= 0 && digits(s, 20, 3) >= 0) {
+    const month = digits(s, 5, 2);
+    const day = digits(s, 8, 2);
+    const hour = digits(s, 11, 2);
+    const minute = digits(s, 14, 2);
+    const second = digits(s, 17, 2);
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+  }
+  return ISO_TIME.test(s) && Number.isFinite(Date.parse(s));
+}
+
 /** A chunk id: 64 lowercase hex digits (the char loop costs less than the regex in ids.ts). */
 export function isChunkId(v: unknown): v is string {
   return typeof v === 'string' && v.length === 64 && isHex(v);

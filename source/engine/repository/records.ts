@@ -22,7 +22,7 @@ import {isShortId} from '../ids.js';
 import type {LockInfo} from './lock.js';
 import type {BackupRecord, DiskInfo, NodeInfo, PointManifest, TreeEntry} from './model.js';
 import {MAX_DISK_NAME_BYTES, pathProblem, segmentProblem, targetProblem} from './names.js';
-import {checkBlobEntry, describeValue, Defect, isChunkId, isFiniteNumber, isHex, isObject, isUint, text} from './record-checks.js';
+import {checkBlobEntry, describeValue, Defect, isChunkId, isFiniteNumber, isHex, isIsoTime, isObject, isUint, text} from './record-checks.js';
 import type {BlobEntry} from './pack.js';
 
 /** Largest |ms| a JS Date holds (±100,000,000 days around 1970). */
@@ -31,7 +31,6 @@ const MAX_TIME_MS = 8.64e15;
 const MAX_ID = 0xffffffff;
 const BACKUP_STRINGS = ['job', 'machine', 'owner', 'createdAt'] as const;
 const ORIGIN_STRINGS = ['repositoryId', 'location', 'copiedAt'] as const;
-const ISO_TIME = /^[+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:\d\d)$/;
 
 const DAMAGED_HINT = 'Restore it from a good copy of the repository, or remove it (it was damaged or tampered with); nothing was changed.';
 
@@ -52,9 +51,9 @@ export function parseBackupRecord(value: unknown, key: string, location: string)
 /** A point manifest read from `backups/<backup>/points/<point>.json`; its id and backupId must be those. */
 export function parsePointManifest(value: unknown, key: string, location: string): PointManifest {
   try {
-    const parts = key.split('/');
-    const file = parts[3] ?? '';
-    return checkPointManifest(value, parts[1] ?? '', file.endsWith('.json') ? file.slice(0, -5) : file);
+    // backups/<backup>/points/<point>.json
+    const slash = key.indexOf('/', 8);
+    return checkPointManifest(value, key.slice(8, slash), key.slice(key.lastIndexOf('/') + 1, key.endsWith('.json') ? -5 : undefined));
   } catch (e) {
     throw recordError(e, key, location);
   }
@@ -146,7 +145,7 @@ function checkPointManifest(v: unknown, keyBackup: string, keyPoint: string): Po
   if (v.format !== 1) throw new Defect('format', `${describeValue(v.format)} is not manifest format 1`);
   checkId(v.id, keyPoint, 'restore point');
   if (v.backupId !== keyBackup) throw new Defect('backupId', `${describeValue(v.backupId)} is not the backup it is stored under (${text(keyBackup)})`);
-  if (typeof v.time !== 'string' || !ISO_TIME.test(v.time) || !Number.isFinite(Date.parse(v.time))) throw new Defect('time', `${describeValue(v.time)} is not an ISO 8601 date`);
+  if (typeof v.time !== 'string' || !isIsoTime(v.time)) throw new Defect('time', `${describeValue(v.time)} is not an ISO 8601 date`);
   if (v.type !== 'full' && v.type !== 'incremental') throw new Defect('type', `${describeValue(v.type)} is not full or incremental`);
   if (v.parent !== undefined && (typeof v.parent !== 'string' || !isShortId(v.parent))) throw new Defect('parent', `${describeValue(v.parent)} is not a restore point id`);
   if (!isFiniteNumber(v.logicalBytes) || v.logicalBytes < 0) throw new Defect('logicalBytes', `${describeValue(v.logicalBytes)} is not a byte count`);

@@ -13,6 +13,7 @@ import {BackhaulError} from '../../../source/engine/errors.js';
 import type {ChunkId} from '../../../source/engine/ids.js';
 import type {BackupRecord, PointManifest} from '../../../source/engine/repository/model.js';
 import {MAX_DISK_NAME_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH, pathProblem, segmentProblem, targetProblem} from '../../../source/engine/repository/names.js';
+import {isIsoTime} from '../../../source/engine/repository/record-checks.js';
 import {checkBlobEntries, checkWritable, parseBackupRecord, parseLockInfo, parsePointManifest, parseTreeLine} from '../../../source/engine/repository/records.js';
 
 const CHUNK = 'a'.repeat(64) as ChunkId;
@@ -212,6 +213,16 @@ test('mtimeMs: anything a JS Date holds, nothing beyond', () => {
   for (const t of [8.64e15, -8.64e15, 0, 1.5]) assert.equal(line({...entry(), mtimeMs: t}).mtimeMs, t);
   for (const t of [8.64e15 + 1, -8.64e15 - 1, 1e20]) assertCorrupt(() => line({...entry(), mtimeMs: t}), 'mtimeMs');
   assertCorrupt(() => line('{"path":"a","type":"file","mode":420,"uid":0,"gid":0,"mtimeMs":1e400,"size":0}'), 'mtimeMs');
+});
+
+test('point times: ISO 8601 as Date.parse reads it, the toISOString form checked field by field', () => {
+  for (const t of ['2026-01-02T03:04:05.678Z', '1970-01-01T00:00:00.000Z', '2026-01-02T03:04:05Z', '2026-01-02T03:04Z', '2026-01-02T03:04:05.678+02:00', '+275760-09-13T00:00:00.000Z', new Date(-8.64e15).toISOString()]) {
+    assert.ok(isIsoTime(t), t);
+  }
+  for (const t of ['2026-13-02T03:04:05.678Z', '2026-00-02T03:04:05.678Z', '2026-01-32T03:04:05.678Z', '2026-01-02T24:04:05.678Z', '2026-01-02T03:60:05.678Z',
+    '2026-01-02T03:04:60.678Z', '2026-01-02T03:04:05.67xZ', '2026-01-02 03:04:05.678Z', '2026-01-02T03:04:05.678', 'yesterday', '', '1736200800000']) {
+    assert.equal(isIsoTime(t), false, t);
+  }
 });
 
 test('a writer refuses what a reader would refuse: usage, not a damaged repository', () => {
