@@ -181,10 +181,21 @@ function parseEntry(raw: Buffer): AuditEntry | undefined {
   try {
     const e = JSON.parse(raw.toString('utf8')) as AuditEntry;
     const valid = e && typeof e === 'object' && Number.isSafeInteger(e.seq) && typeof e.hash === 'string' && typeof e.prevHash === 'string' && typeof e.action === 'string';
-    return valid ? e : undefined;
+    return valid && hasEntryShape(e) ? e : undefined;
   } catch {
     return undefined;
   }
+}
+
+const OPTIONAL_TEXT = ['forUser', 'principal', 'change', 'backupId', 'pointId', 'node', 'disk', 'destination', 'reason', 'startedAt', 'endedAt', 'error'] as const;
+
+/** Every field the faces show has the type AuditEntry declares: a crafted entry is unreadable, never a TypeError in a screen. */
+function hasEntryShape(e: AuditEntry): boolean {
+  const a = e.actor as Partial<AuditActor> | null;
+  if (!a || typeof a !== 'object' || typeof a.user !== 'string' || typeof a.uid !== 'number' || typeof a.viaSudo !== 'boolean') return false;
+  if (typeof e.time !== 'string' || typeof e.result !== 'string' || (e.bytes !== undefined && typeof e.bytes !== 'number')) return false;
+  if (e.paths !== undefined && !(Array.isArray(e.paths) && e.paths.every((p) => typeof p === 'string'))) return false;
+  return OPTIONAL_TEXT.every((k) => e[k] === undefined || typeof e[k] === 'string');
 }
 
 /** Every entry, oldest first. Throws `corrupt` on an unreadable entry (use verifyAudit to see all problems). */

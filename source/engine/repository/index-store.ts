@@ -7,9 +7,10 @@
  */
 import {createHash} from 'node:crypto';
 import {corrupt} from '../errors.js';
-import {parseChunkId, parsePackId, type ChunkId, type PackId} from '../ids.js';
+import {parsePackId, type ChunkId, type PackId} from '../ids.js';
 import type {Storage, ReadableStorage} from '../storage/storage.js';
 import type {BlobEntry} from './pack.js';
+import {checkBlobEntries} from './records.js';
 
 export interface ChunkLocation {
   pack: PackId;
@@ -186,9 +187,10 @@ export function parseIndexFile(data: Buffer, key: string): IndexFile {
   }
   try {
     const file = JSON.parse(data.toString('utf8')) as IndexFile;
+    if (!Array.isArray(file?.packs)) throw new Error('it lists no packs');
     for (const p of file.packs) {
       parsePackId(p.id);
-      for (const b of p.blobs) parseChunkId(b[0]);
+      checkBlobEntries(p.blobs, `pack ${p.id.slice(0, 12)}`);
     }
     return file;
   } catch (e) {

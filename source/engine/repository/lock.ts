@@ -9,6 +9,7 @@ import {hostname, userInfo} from 'node:os';
 import {BackhaulError} from '../errors.js';
 import type {Storage} from '../storage/storage.js';
 import {processAlive} from '../util/process.js';
+import {parseLockInfo} from './records.js';
 
 export const LOCK_KEY = 'locks/writer';
 export const REFRESH_MS = 20_000;
@@ -51,12 +52,8 @@ export class WriterLock {
       }
       const raw = await storage.get(LOCK_KEY).catch(() => undefined);
       if (!raw) continue;
-      let held: LockInfo;
-      try {
-        held = JSON.parse(raw.toString('utf8')) as LockInfo;
-      } catch {
-        held = {host: '?', pid: 0, user: '?', operation: '?', time: '1970-01-01T00:00:00Z', refreshed: '1970-01-01T00:00:00Z'};
-      }
+      // Whatever is not a lock (garbage, null, a list) is judged stale and broken like a dead holder's.
+      const held = parseLockInfo(raw) ?? {host: '?', pid: 0, user: '?', operation: '?', time: '1970-01-01T00:00:00Z', refreshed: '1970-01-01T00:00:00Z'};
       if (isStale(held)) {
         const again = await storage.get(LOCK_KEY).catch(() => undefined);
         if (again && again.equals(raw)) await storage.delete(LOCK_KEY);
@@ -72,7 +69,7 @@ export class WriterLock {
 
   private async refresh(): Promise<void> {
     const raw = await this.storage.get(LOCK_KEY).catch(() => undefined);
-    const held = raw ? (JSON.parse(raw.toString('utf8')) as LockInfo) : undefined;
+    const held = raw ? parseLockInfo(raw) : undefined;
     if (!held || held.pid !== this.info.pid || held.time !== this.info.time) return; // broken by someone else
     this.info = {...this.info, refreshed: new Date().toISOString()};
     await this.storage.put(LOCK_KEY, Buffer.from(JSON.stringify(this.info))).catch(() => {});
@@ -81,6 +78,6 @@ export class WriterLock {
   async release(): Promise<void> {
     clearInterval(this.timer);
     const raw = await this.storage.get(LOCK_KEY).catch(() => undefined);
-    if (raw && (JSON.parse(raw.toString('utf8')) as LockInfo).pid === this.info.pid) await this.storage.delete(LOCK_KEY);
+    if (raw && parseLockInfo(raw)?.pid === this.info.pid) await this.storage.delete(LOCK_KEY);
   }
 }

@@ -9,7 +9,8 @@
  */
 import {createHash} from 'node:crypto';
 import {corrupt} from '../errors.js';
-import {parseChunkId, type ChunkId, type PackId} from '../ids.js';
+import type {ChunkId, PackId} from '../ids.js';
+import {checkBlobEntries} from './records.js';
 import {allocAligned} from '../util/aligned.js';
 import type {Encoding} from './blob.js';
 
@@ -99,9 +100,8 @@ export function parsePackTrailer(data: Buffer, where: string): BlobEntry[] {
   const length = data.readUInt32LE(data.length - tail);
   if (length > data.length - tail) throw corrupt(`Pack ${where} has a damaged trailer.`);
   try {
-    const parsed = JSON.parse(data.subarray(data.length - tail - length, data.length - tail).toString('utf8')) as {blobs: BlobEntry[]};
-    for (const b of parsed.blobs) parseChunkId(b[0]);
-    return parsed.blobs;
+    const parsed = JSON.parse(data.subarray(data.length - tail - length, data.length - tail).toString('utf8')) as {blobs: unknown} | null;
+    return checkBlobEntries(parsed?.blobs, `Pack ${where}`);
   } catch {
     throw corrupt(`Pack ${where} has a damaged trailer.`);
   }

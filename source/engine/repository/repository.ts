@@ -1,7 +1,9 @@
 /**
  * A repository opened for reading: its config, the chunk index, backup
  * records, point manifests and verified chunk reads. Writing goes through
- * RepositoryWriter (writer.ts), which holds the writer lock.
+ * RepositoryWriter (writer.ts), which holds the writer lock. Every record
+ * and tree line it returns has passed records.ts: typed, its ids matching
+ * its key, its names and paths safe segments.
  */
 import {BackhaulError, corrupt, notFound} from '../errors.js';
 import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, type ChunkId, type PointId, type RepositoryId} from '../ids.js';
@@ -11,6 +13,7 @@ import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
+import {checkWritable, parseBackupRecord, parsePointManifest, parseTreeLine} from './records.js';
 import {PackCache} from './pack-cache.js';
 import {mapLimit} from '../util/concurrency.js';
 
@@ -89,6 +92,11 @@ export class Repository {
     if (!this.index.edited) await this.refresher.afterMiss(full, found);
   }
 
+  /**
+   * Every backup record. One damaged record refuses the whole listing
+   * (`corrupt`, naming it): a listing that silently left a backup out would
+   * look complete.
+   */
   async listBackups(): Promise<BackupRecord[]> {
     const keys: string[] = [];
     if (this.storage.listDirectories) {
@@ -101,41 +109,41 @@ export class Repository {
         if (info.key.endsWith('/backup.json') && info.key.split('/').length === 3) keys.push(info.key);
       }
     }
-    const records = await this.readJsonMany<BackupRecord>(keys);
-    return records.filter((r) => {
-      parseBackupId(r.id);
-      return true;
-    });
+    const values = await this.readJsonMany(keys);
+    return values.map((value, i) => parseBackupRecord(value, keys[i]!, this.location));
   }
 
   async getBackup(id: BackupId | string): Promise<BackupRecord> {
     if (!isShortId(id)) throw notFound(`No backup "${id.slice(0, 80)}" in ${this.location}.`, 'Run `backhaul list` to see the backups.');
-    const backupId = parseBackupId(id);
-    const info = await this.storage.stat(backupKey(backupId));
+    const key = backupKey(parseBackupId(id));
+    const info = await this.storage.stat(key);
     if (!info) throw notFound(`No backup "${id}" in ${this.location}.`, 'Run `backhaul list` to see the backups.');
-    return this.readJson<BackupRecord>(backupKey(backupId));
+    return parseBackupRecord(await this.readJson(key), key, this.location);
   }
 
+  /** Writes a backup record; one a reader would refuse is refused here (`usage`). */
   async putBackup(record: BackupRecord): Promise<void> {
+    checkWritable(record);
     await this.storage.put(backupKey(record.id), Buffer.from(JSON.stringify(record, null, 1)));
   }
 
+  /** Every restore point of a backup, oldest first; one damaged manifest refuses the listing (`corrupt`, naming it). */
   async listPoints(id: BackupId): Promise<PointManifest[]> {
     const keys: string[] = [];
     for await (const info of this.storage.list(`backups/${id}/points/`)) {
       if (info.key.endsWith('.json')) keys.push(info.key);
     }
-    const points = await this.readJsonMany<PointManifest>(keys);
-    for (const p of points) parsePointId(p.id);
+    const values = await this.readJsonMany(keys);
+    const points = values.map((value, i) => parsePointManifest(value, keys[i]!, this.location));
     return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
   }
 
   async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
     if (!isShortId(pointId)) throw notFound(`No restore point "${pointId.slice(0, 80)}" in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
-    const id = parsePointId(pointId);
-    const info = await this.storage.stat(pointKey(backupId, id));
+    const key = pointKey(backupId, parsePointId(pointId));
+    const info = await this.storage.stat(key);
     if (!info) throw notFound(`No restore point "${pointId}" in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
-    return this.readJson<PointManifest>(pointKey(backupId, id));
+    return parsePointManifest(await this.readJson(key), key, this.location);
   }
 
   async hasPoint(backupId: BackupId, pointId: PointId): Promise<boolean> {
@@ -196,41 +204,47 @@ export class Repository {
     for await (const batch of this.readTreeBatches(disk)) yield* batch;
   }
 
-  /** readTree() one tree chunk's entries at a time (an await per entry costs more than parsing it). */
+  /**
+   * readTree() one tree chunk's entries at a time (an await per entry costs
+   * more than parsing it). Every line is checked (records.ts): a damaged or
+   * crafted one is `corrupt` naming the disk and the line.
+   */
   async *readTreeBatches(disk: DiskManifest): AsyncIterable<TreeEntry[]> {
     // Lines are cut at '\n' bytes, which never fall inside a multi-byte character.
     // Each line is decoded on its own: one big string per chunk costs more in fresh memory than the parse.
     let carry: Buffer = Buffer.alloc(0);
+    let line = 0;
     for (const id of disk.tree ?? []) {
       const chunk = await this.readChunk(id);
       const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       const batch: TreeEntry[] = [];
       let start = 0;
       for (let end = data.indexOf(10); end >= 0; start = end + 1, end = data.indexOf(10, start)) {
-        if (end > start) batch.push(JSON.parse(data.toString('utf8', start, end)) as TreeEntry);
+        line++;
+        if (end > start) batch.push(parseTreeLine(data, start, end, disk.name, line));
       }
       carry = data.subarray(start);
       yield batch;
     }
-    if (carry.length > 0) yield [JSON.parse(carry.toString('utf8')) as TreeEntry];
+    if (carry.length > 0) yield [parseTreeLine(carry, 0, carry.length, disk.name, line + 1)];
   }
 
-  private async readJson<T>(key: string): Promise<T> {
-    return this.parseJson<T>(key, await this.storage.get(key));
+  private async readJson(key: string): Promise<unknown> {
+    return this.parseJson(key, await this.storage.get(key));
   }
 
   /** In bulk where the storage can (getMany), else 64 at a time: a backup may hold 100,000 points, more than the open-file limit. */
-  private async readJsonMany<T>(keys: readonly string[]): Promise<T[]> {
+  private async readJsonMany(keys: readonly string[]): Promise<unknown[]> {
     if (this.storage.getMany) {
       const data = await this.storage.getMany(keys);
-      return keys.map((key, i) => this.parseJson<T>(key, data[i]!));
+      return keys.map((key, i) => this.parseJson(key, data[i]!));
     }
-    return mapLimit(keys, 64, (key) => this.readJson<T>(key));
+    return mapLimit(keys, 64, (key) => this.readJson(key));
   }
 
-  private parseJson<T>(key: string, data: Buffer): T {
+  private parseJson(key: string, data: Buffer): unknown {
     try {
-      return JSON.parse(data.toString('utf8')) as T;
+      return JSON.parse(data.toString('utf8')) as unknown;
     } catch {
       throw corrupt(`${key} in ${this.location} is not valid JSON.`);
     }

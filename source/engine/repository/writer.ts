@@ -17,6 +17,7 @@ import {WriterLock} from './lock.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
 import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
+import {checkWritable} from './records.js';
 import {mapLimit} from '../util/concurrency.js';
 
 // An index file every 16 packs (~128 MiB): each is a durability barrier for the packs before it
@@ -268,6 +269,7 @@ export class RepositoryWriter {
 
   /** Data → index → backup record → manifest: the point is visible only when complete. */
   async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
+    checkWritable(record, manifest);
     await this.flush();
     if (this.signal?.aborted) throw cancelled();
     await this.repo.putBackup(record);

@@ -15,7 +15,7 @@ import {after, before, test} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {newBackupId, newPointId, type BackupId, type ChunkId} from '../../../source/engine/ids.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from '../../../source/engine/repository/model.js';
-import {Repository} from '../../../source/engine/repository/repository.js';
+import {pointKey, Repository} from '../../../source/engine/repository/repository.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {restorePoint} from '../../../source/engine/restore/restore.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
@@ -56,7 +56,10 @@ async function craftPoint(nodes: {name: string; disks: {name: string; entries?: 
       format: 1, id: newPointId(), backupId, time: new Date().toISOString(), type: 'full',
       nodes: manifestNodes, logicalBytes: 6, storedBytes: 0,
     };
-    await writer.commitPoint(record, manifest);
+    // Straight to storage, as a malicious writer would: RepositoryWriter.commitPoint refuses unsafe names.
+    await writer.flush();
+    await repo.putBackup(record);
+    await repo.storage.put(pointKey(backupId, manifest.id), Buffer.from(JSON.stringify(manifest)));
     return manifest;
   } finally {
     await writer.close();
