@@ -14,37 +14,22 @@
  * so repositories are named by path here.
  */
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
-import {collect, cliPath, demoWorkspace, type Result, type Workspace} from '../helpers/demo-cache.js';
+import {demoWorkspace, type Result, type Workspace} from '../helpers/demo-cache.js';
+import {ensureUsers, installSudoCli, sudoSkipReason, type SudoInstall} from '../helpers/sudo-users.js';
 import {sameTree} from '../helpers/tree.js';
 
-const INSTALL = '/opt/backhaul-e2e';
-const SUDOERS = '/etc/sudoers.d/backhaul-test';
-const NODE = '/usr/bin/node';
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const skip = process.getuid?.() !== 0 ? 'needs root (CI runs as root)'
-  : !['sudo', 'runuser', 'useradd', 'visudo'].every(has) ? 'needs sudo, runuser, useradd and visudo'
-  : !(await fs.stat(NODE).then(() => true, () => false)) ? `needs node at ${NODE} (the sudo rule names it)` : false;
+const skip = await sudoSkipReason();
 
 let ws: Workspace;
+let sudo: SudoInstall;
 let aliceId: string;
 let aliceCopyId: string;
-let uid: Record<string, number> = {};
-const CLEAN_ENV = {PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', NO_COLOR: '1', LANG: 'C.UTF-8'};
 
-function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, {encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-}
-
-/** `runuser -u USER -- [sudo -n] node CLI ARGS` with a clean environment. */
-function as(user: string, args: string[], sudo = true): Promise<Result> {
-  const cmd = sudo ? ['-u', user, '--', 'sudo', '-n', NODE, `${INSTALL}/cli.js`, ...args] : ['-u', user, '--', NODE, `${INSTALL}/cli.js`, ...args];
-  return collect(spawn('runuser', cmd, {cwd: '/', env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe']}));
-}
+const as = (user: string, args: string[], useSudo = true): Promise<Result> => sudo.as(user, args, {sudo: useSudo});
 
 async function asJson(user: string, args: string[]): Promise<any> {
   const r = await as(user, [...args, '--json']);
@@ -52,33 +37,12 @@ async function asJson(user: string, args: string[]): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-async function ensureUsers(): Promise<void> {
-  sh('groupadd', ['-f', 'backhaul-admins']);
-  for (const name of ['alice', 'bob', 'hadmin']) {
-    if (spawnSync('id', ['-u', name]).status !== 0) sh('useradd', ['-m', '-s', '/bin/sh', name]);
-    uid[name] = Number(spawnSync('id', ['-u', name], {encoding: 'utf8'}).stdout.trim());
-  }
-  sh('usermod', ['-aG', 'backhaul-admins', 'hadmin']);
-  for (const name of ['alice', 'bob']) spawnSync('gpasswd', ['-d', name, 'backhaul-admins']); // not a member: fine
-}
-
-async function installCli(): Promise<void> {
-  const built = await cliPath();
-  await fs.rm(INSTALL, {recursive: true, force: true});
-  sh('cp', ['-a', join(built, '..'), INSTALL]);
-  sh('chown', ['-R', 'root:root', INSTALL]);
-  sh('chmod', ['-R', 'u=rwX,go=rX', INSTALL]);
-  const rule = `# backhaul e2e test (test/e2e/access-sudo.test.ts); removed when the test ends\nALL ALL=(root) NOPASSWD: ${NODE} ${INSTALL}/cli.js *\n`;
-  await fs.writeFile(`${SUDOERS}.tmp`, rule, {mode: 0o440});
-  sh('visudo', ['-cf', `${SUDOERS}.tmp`]);
-  await fs.rename(`${SUDOERS}.tmp`, SUDOERS);
-}
-
 before(async () => {
   if (skip) return;
-  await ensureUsers();
-  await installCli();
-  ws = await demoWorkspace('access-sudo');
+  ensureUsers();
+  sudo = await installSudoCli('access');
+  // Through sudo only repositories root alone can change are opened: the workspace is below a root-only directory.
+  ws = await demoWorkspace('access-sudo', {rootOnly: true});
   const copy = await ws.run(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all'], {timeoutMs: 600_000});
   assert.equal(copy.code, 0, copy.stderr);
   const primary = await ws.json(['list', '--repo', ws.primary, '--json']);
@@ -89,8 +53,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  await fs.rm(SUDOERS, {force: true});
-  await fs.rm(INSTALL, {recursive: true, force: true});
+  await sudo?.remove();
   for (const dir of ['/home/alice/e2e-delegated', '/home/alice/e2e-own']) await fs.rm(dir, {recursive: true, force: true});
   await ws?.cleanup();
 });
@@ -196,13 +159,14 @@ test('after access grant alice restores from the copy herself through sudo; afte
 });
 
 test('editing any audit entry makes audit --verify fail, naming it', {skip}, async () => {
-  const ok = await ws.run(['audit', '--repo', ws.secondary, '--verify']);
+  // Through sudo, as the restores above were: their anchors are root's (/var/lib/backhaul), which the tests' own root runs do not use.
+  const ok = await as('hadmin', ['audit', '--repo', ws.secondary, '--verify']);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   const key = join(ws.secondary, 'audit', '000000000001.json');
   const entry = JSON.parse(await fs.readFile(key, 'utf8'));
   entry.reason = 'nothing to see here';
   await fs.writeFile(key, JSON.stringify(entry) + '\n');
-  const bad = await ws.run(['audit', '--repo', ws.secondary, '--verify']);
+  const bad = await as('hadmin', ['audit', '--repo', ws.secondary, '--verify']);
   assert.equal(bad.code, 12);
   assert.match(bad.stdout, /entry 1 \(audit\/000000000001\.json\): edited/);
 });

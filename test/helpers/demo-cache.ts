@@ -15,6 +15,7 @@ import {mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile} from 'node
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
+import {rootOnlyTempDir} from './root-only.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const CACHE = join(tmpdir(), 'backhaul-test-cache');
@@ -167,7 +168,7 @@ function makeWorkspace(dir: string, cli: string): Workspace {
 }
 
 /** A fresh workspace holding a copy of the cached demo (demo-primary full, demo-secondary empty). */
-export async function demoWorkspace(label: string): Promise<Workspace> {
+export async function demoWorkspace(label: string, options: {rootOnly?: boolean} = {}): Promise<Workspace> {
   const cli = await cliPath();
   // The demo's code and the repository format (not the writer's or reader's behaviour, which the tests exercise).
   const format = ['config', 'model', 'pack', 'blob', 'chunker', 'index-store'].map((f) => `source/engine/repository/${f}.ts`);
@@ -179,7 +180,8 @@ export async function demoWorkspace(label: string): Promise<Workspace> {
     await rm(join(partial, 'config'), {recursive: true, force: true});
   });
   await prune('demo-', name);
-  const dir = await mkdtemp(join(tmpdir(), `bh-${label}-`));
+  // rootOnly: where the sudo rule opens repositories (only root can write any directory above them).
+  const dir = options.rootOnly ? await rootOnlyTempDir(`bh-${label}`) : await mkdtemp(join(tmpdir(), `bh-${label}-`));
   const cp = await collect(spawn('cp', ['-a', join(cached, 'data'), join(dir, 'data')], {stdio: ['ignore', 'pipe', 'pipe']}));
   if (cp.code !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
   const ws = makeWorkspace(dir, cli);

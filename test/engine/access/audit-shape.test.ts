@@ -50,7 +50,8 @@ test('a sound entry still reads and is described', async () => {
     await storage.put(auditKey(1), Buffer.from(JSON.stringify({...sound, hash: hashEntry(sound as never)})));
     const [entry] = await readAudit(storage);
     assert.match(describeEntry(entry!), /alice \(sudo\)\s+restore\.own/);
-    assert.equal((await verifyAudit(storage)).ok, true);
+    // Written by hand, so no anchor of this host vouches for it: only the chain is checked here.
+    assert.equal((await verifyAudit(storage, {allowUnanchored: true})).ok, true);
   } finally {
     await cleanup();
   }

@@ -71,15 +71,16 @@ describe('copying the demo cluster', () => {
   });
 
   test('an unknown node, point id or backup id is a usage error naming it', async () => {
-    const cases: [string[], RegExp][] = [
-      [copy('nodes-a', '--nodes', 'node9'), /node9/],
-      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--machine', 'sql-cluster', '--points', 'pnosuchpoint'], /pnosuchpoint/],
-      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--points', 'latest:x'], /latest:x/],
-      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', 'bnosuchbackup'], /bnosuchbackup/],
+    // A malformed option is a usage error (2); an id that names nothing is "not found" (13), as everywhere else.
+    const cases: [string[], RegExp, number][] = [
+      [copy('nodes-a', '--nodes', 'node9'), /node9/, 2],
+      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--machine', 'sql-cluster', '--points', 'pnosuchpoint'], /pnosuchpoint/, 13],
+      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--points', 'latest:x'], /latest:x/, 2],
+      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', 'bnosuchbackup'], /bnosuchbackup/, 13],
     ];
-    for (const [args, pattern] of cases) {
+    for (const [args, pattern, code] of cases) {
       const r = await ws.run(args);
-      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
     }
     assert.deepEqual(await ws.json(['list', '--repo', 'nodes-a', '--json']), [], 'nothing was copied');
