@@ -99,7 +99,7 @@ test('a repository planted where others can write is refused through sudo, befor
   const gw = `/srv/bh-group-writable-${randomBytes(3).toString('hex')}`;
   await fs.mkdir(gw, {mode: 0o775});
   await fs.chmod(gw, 0o775);
-  await fs.chown(gw, 0, uid['alice']!);
+  sh('chown', ['root:alice', gw]); // root's, and writable by alice's group
   cleanups.push(gw);
   for (const parent of ['/tmp', '/var/tmp', '/dev/shm', gw]) {
     const dir = join(parent, `bh-planted-${randomBytes(3).toString('hex')}`);
