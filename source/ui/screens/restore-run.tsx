@@ -146,6 +146,7 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
           <Text {...theme.ok} wrap="truncate">✓ Restored {r.files} files, {formatBytes(r.bytes)}, for {safeText(r.audit.forUser ?? '')} to {safeText(r.destination)}.</Text>
           {r.renamed.slice(0, 5).map(([from, to]) => <Text key={from} wrap="truncate">  kept {safeText(from)}; restored copy is {safeText(to)}</Text>)}
           {r.renamed.length > 5 ? <Text>  … and {r.renamed.length - 5} more kept</Text> : null}
+          {r.specialDropped > 0 ? <Text wrap="truncate">  dropped the setuid/setgid bits of {r.specialDropped} file(s): only root restoring for root keeps them</Text> : null}
           <Text {...theme.muted}>Audit entry #{r.audit.seq} recorded. Enter: back to the backups.</Text>
         </Box>
       ) : null}
