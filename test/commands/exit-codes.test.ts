@@ -80,4 +80,9 @@ test('an unknown backup or restore point exits 13', async () => {
   const {backupId} = JSON.parse(b.stdout) as {backupId: string};
   assertCleanError(await runCli(home, ['restore', '--repo', 'main', '--backup', backupId, '--point', 'pnosuchpoint', '--to', join(work, 'out')]), EXIT.notFound, 'restore of an unknown point');
   await assert.rejects(fs.stat(join(work, 'out')), 'nothing was created for a failed restore');
+  // A --path that matches nothing is "not found", not a restore of nothing with exit 0.
+  const nothing = await runCli(home, ['restore', '--repo', 'main', '--backup', backupId, '--path', 'src/no-such-file', '--to', join(work, 'out')]);
+  assertCleanError(nothing, EXIT.notFound, 'restore of a --path that matches nothing');
+  assert.match(nothing.stderr, /matches --path "src\/no-such-file"/);
+  await assert.rejects(fs.stat(join(work, 'out')), 'nothing was created for a restore of nothing');
 });
