@@ -4,6 +4,7 @@ import {flag, str, type Command} from './command.js';
 import {visibleRecords} from './access-view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
+import {sayOnStderr} from './render/notices.js';
 
 export function backupJson(s: BackupSummary) {
   return {
@@ -33,7 +34,7 @@ Options:
 `,
   options: {repo: {type: 'string'}, json: {type: 'boolean'}},
   async run(ctx, values) {
-    const repo = await openRepoArg(str(values, 'repo'));
+    const repo = await openRepoArg(str(values, 'repo'), '--repo', sayOnStderr(ctx));
     const summaries = await summarizeBackups(repo, await visibleRecords(repo));
     if (flag(values, 'json')) {
       printJson(ctx, summaries.map(backupJson));

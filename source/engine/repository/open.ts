@@ -23,20 +23,24 @@ export function resolveLocation(nameOrLocation: string): Resolved {
   throw new BackhaulError('no-repository', `No repository named "${nameOrLocation}".`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
 }
 
-export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean} = {}): Promise<Storage> {
+/** `opened` sees the storage before its first request (to watch its notices); `createBucket` as for openS3Storage. */
+export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean; opened?: (storage: Storage) => void} = {}): Promise<Storage> {
   if (entry.location.startsWith('s3://')) {
     const {openS3Storage} = await import('../storage/s3-open.js');
     return openS3Storage(entry, options);
   }
-  return new FilesystemStorage(entry.location);
+  const storage = new FilesystemStorage(entry.location);
+  options.opened?.(storage);
+  return storage;
 }
 
-export async function resolveRepository(nameOrLocation: string): Promise<Repository> {
-  return Repository.open(await storageFor(resolveLocation(nameOrLocation).entry));
+/** `opened` sees the storage before the repository is read (to watch its notices from the first request). */
+export async function resolveRepository(nameOrLocation: string, opened?: (storage: Storage) => void): Promise<Repository> {
+  return Repository.open(await storageFor(resolveLocation(nameOrLocation).entry, {opened}));
 }
 
-/** Creates a repository at a location (a new or empty directory, or a bucket prefix). */
-export async function createRepository(entry: RepositoryEntry): Promise<Repository> {
+/** Creates a repository at a location (a new or empty directory, or a bucket prefix). `opened` as for resolveRepository. */
+export async function createRepository(entry: RepositoryEntry, opened?: (storage: Storage) => void): Promise<Repository> {
   if (!entry.location.startsWith('s3://')) {
     try {
       await mkdir(entry.location, {recursive: true, mode: DIR_MODE});
@@ -45,5 +49,5 @@ export async function createRepository(entry: RepositoryEntry): Promise<Reposito
       throw fromSystemError(e, entry.location) ?? e;
     }
   }
-  return Repository.create(await storageFor(entry, {createBucket: true}));
+  return Repository.create(await storageFor(entry, {createBucket: true, opened}));
 }
