@@ -10,8 +10,9 @@
  * through. `counts` says what it did.
  *
  * Beyond the random faults, on demand: `delay` holds chosen requests back
- * before forwarding them (a slow DELETE); `stripHeaders` drops request
- * headers (a server that ignores a condition); `stall(mode)` makes chosen
+ * before forwarding them (a slow DELETE); `ignoreIfNoneMatch` turns the
+ * server's 412 to a conditional PUT into a 200 (a server that ignores the
+ * condition, as the client sees it); `stall(mode)` makes chosen
  * requests go silent from then on, 'silent' (the request is read, nothing is
  * ever answered) or 'midBody' (the reply's headers and half its body are
  * sent, then nothing): a server that stops answering.
@@ -36,8 +37,8 @@ export interface FaultProxyOptions {
   maxConsecutive?: number;
   /** Milliseconds to hold a request back before forwarding it (0: none). */
   delay?: (method: string, path: string) => number;
-  /** Request headers (lower case) never passed on. */
-  stripHeaders?: string[];
+  /** Answer a PUT the server refused for its If-None-Match (412) with a 200, as a server ignoring the condition would. */
+  ignoreIfNoneMatch?: boolean;
 }
 
 export interface FaultProxy {
@@ -72,7 +73,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const stalled = {silent: 0, midBody: 0};
   let stallMode: StallMode = 'off';
   let stallWhich: RequestFilter = () => true;
-  const strip = new Set(options.stripHeaders ?? []);
 
   const decide = (): FaultAction => {
     const draw = random();
@@ -87,9 +87,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const forward = (req: IncomingMessage, onResponse: (upstream: IncomingMessage) => void, fail: () => void) => {
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !strip.has(name)));
     const send = () => {
-      const upstream = request({host: target.hostname, port: target.port, method: req.method, path: req.url, headers}, onResponse);
+      const upstream = request({host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers}, onResponse);
       upstream.on('error', fail);
       req.pipe(upstream);
     };
@@ -137,6 +136,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return;
       case 'forward':
         forward(req, (upstream) => {
+          if (options.ignoreIfNoneMatch && req.method === 'PUT' && req.headers['if-none-match'] && upstream.statusCode === 412) {
+            upstream.resume();
+            res.writeHead(200, {etag: '"d41d8cd98f00b204e9800998ecf8427e"', 'content-length': 0});
+            res.end();
+            return;
+          }
           res.writeHead(upstream.statusCode ?? 502, upstream.headers);
           upstream.pipe(res);
         }, kill);
