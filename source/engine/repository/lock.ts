@@ -54,6 +54,7 @@ export class WriterLock {
 
   static async acquire(storage: Storage, operation: string, waitMs = 0, options: LockOptions = {}): Promise<WriterLock> {
     const deadline = Date.now() + waitMs;
+    let staleSeen: LockInfo | undefined; // said once the lock is ours: this writer started over a stale lock
     for (;;) {
       if (options.signal?.aborted) throw cancelled();
       const info = newLockInfo(operation);
@@ -61,18 +62,19 @@ export class WriterLock {
       if (await storage.putIfAbsent(LOCK_KEY, encodeLock(info), {ephemeral: true})) {
         await sweepLeftovers(storage).catch(() => {});
         lock.schedule();
+        if (staleSeen) {
+          options.onNotice?.({kind: 'lock-takeover', holder: staleSeen,
+            message: `Took over a stale writer lock on ${storage.location} held by ${describeHolder(staleSeen)}: ${staleReason(staleSeen)}.`});
+        }
         return lock;
       }
       const raw = await readOrUndefined(storage, LOCK_KEY);
       if (!raw) continue; // released meanwhile
       const held = parseLock(raw) ?? UNREADABLE;
       if (isStale(held)) {
-        const result = await breakStale(storage, raw, options.clock);
-        if (result === 'broken') {
-          options.onNotice?.({kind: 'lock-takeover', holder: held,
-            message: `Took over a stale writer lock on ${storage.location} held by ${describeHolder(held)}: ${staleReason(held)}.`});
-        }
-        if (result === 'busy') await new Promise((r) => setTimeout(r, 200)); // another contender is breaking it
+        staleSeen = held;
+        // Whoever breaks it, the next putIfAbsent decides who holds the lock; a contender that loses sees a live one.
+        if ((await breakStale(storage, raw, options.clock)) === 'busy') await new Promise((r) => setTimeout(r, 200));
         continue;
       }
       if (Date.now() >= deadline) throw lockedError(storage.location, held);

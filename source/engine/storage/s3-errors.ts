@@ -6,6 +6,7 @@
  * the rules can be read, and tested, in one place.
  */
 import {BackhaulError, cancelled, denied, notFound} from '../errors.js';
+import type {StorageNotice} from './storage.js';
 
 type Failure = {
   name?: string;
@@ -120,4 +121,18 @@ export function toBackhaulError(e: unknown, ctx: FailureContext): BackhaulError 
   }
   return new BackhaulError('storage', `S3 ${ctx.operation} of ${what} failed${tries}: ${detail}`,
     `Check that ${ctx.endpoint} is reachable and bucket "${ctx.bucket}" exists; transient failures were already retried.`);
+}
+
+/** What a retry is told as (Storage.watch): a stall, or a failure worth another try. */
+export function retryNotice(ctx: {operation: string; key?: string; endpoint: string; location: string; stallMs: number},
+  error: unknown, attempt: number, delayMs: number): StorageNotice {
+  const {operation, key} = ctx;
+  const what = key === undefined ? ctx.location : `"${key}"`;
+  const again = `trying again in ${(delayMs / 1000).toFixed(1)} s (try ${attempt + 1})`;
+  if (isStall(error)) {
+    return {kind: 'stall', operation, key, attempt, message: `S3 ${operation} of ${what}: ${ctx.endpoint} sent nothing for ${seconds(ctx.stallMs)}; ${again}.`};
+  }
+  const status = httpStatus(error);
+  const name = errorName(error) || (error as {code?: string})?.code || 'error';
+  return {kind: 'retry', operation, key, attempt, message: `S3 ${operation} of ${what} failed (${name}${status ? `, HTTP ${status}` : ''}); ${again}.`};
 }

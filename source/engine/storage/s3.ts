@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {BackhaulError, corrupt, usageError} from '../errors.js';
 import {DEFAULT_RETRY, withRetry, type RetryPolicy} from './retry.js';
-import {errorName, httpStatus, isRetryableS3Error, isStall, ShortBodyError, toBackhaulError} from './s3-errors.js';
+import {errorName, httpStatus, isRetryableS3Error, isStall, retryNotice, ShortBodyError, toBackhaulError} from './s3-errors.js';
 import {putMultipart, type RequestKind, type S3Requester} from './s3-multipart.js';
 import {abortUploads, listOpenUploads} from './s3-uploads.js';
 import {DEFAULT_TIMEOUT_MS} from './timeout.js';
@@ -186,7 +186,7 @@ export class S3Storage implements Storage, S3Requester {
     let attempts = 0;
     const onRetry = (error: unknown, attempt: number, delayMs: number) => {
       this.stats.retries++;
-      this.notify(this.retryNotice(kind, key, error, attempt, delayMs));
+      this.notify(retryNotice({operation: kind, key, endpoint: this.endpoint, location: this.location, stallMs: this.policy.stallMs ?? 0}, error, attempt, delayMs));
     };
     try {
       return await withRetry(this.policy, {isRetryable: isRetryableS3Error, signal, onRetry}, (attempt) => {
@@ -201,18 +201,6 @@ export class S3Storage implements Storage, S3Requester {
       const tries = {attempts, elapsedMs: Date.now() - started, stallMs: this.policy.stallMs ?? 0, budgetMs: this.policy.budgetMs ?? 0};
       throw toBackhaulError(e, {operation: kind, key, endpoint: this.endpoint, bucket: this.bucket, location: this.location, signal, tries});
     }
-  }
-
-  private retryNotice(kind: RequestKind, key: string | undefined, error: unknown, attempt: number, delayMs: number): StorageNotice {
-    const what = key === undefined ? this.location : `"${key}"`;
-    const again = `trying again in ${(delayMs / 1000).toFixed(1)} s (try ${attempt + 1})`;
-    if (isStall(error)) {
-      const silence = `${Math.round((this.policy.stallMs ?? 0) / 100) / 10} s`;
-      return {kind: 'stall', operation: kind, key, attempt, message: `S3 ${kind} of ${what}: ${this.endpoint} sent nothing for ${silence}; ${again}.`};
-    }
-    const status = httpStatus(error);
-    const name = errorName(error) || (error as {code?: string})?.code || 'error';
-    return {kind: 'retry', operation: kind, key, attempt, message: `S3 ${kind} of ${what} failed (${name}${status ? `, HTTP ${status}` : ''}); ${again}.`};
   }
 
   /**

@@ -14,6 +14,7 @@ import {after, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
+import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {hostname, tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -194,8 +195,12 @@ describe('a writer whose lock is no longer its own', () => {
   it('stops when its lock is removed', async () => {
     const storage = await fresh();
     const writer = await writing(storage);
-    await rm(join(storage.root, LOCK_KEY));
-    await waitFor('the refresh to find out', () => writer.lockLost !== undefined);
+    // A refresh that read the lock just before it went puts it back (the refresh is read, then put): whoever
+    // removes it may have to do so again; until then the writer still holds a lock no one else has.
+    await waitFor('the refresh to find out', () => {
+      rmSync(join(storage.root, LOCK_KEY), {force: true});
+      return writer.lockLost !== undefined;
+    });
     await assertStopped(storage, writer, /The writer lock on .* was removed by someone else while this test copy held it; it stopped without writing more/);
     assert.deepEqual(await locksDir(storage), [], 'the lock is not put back');
   });
@@ -203,8 +208,12 @@ describe('a writer whose lock is no longer its own', () => {
   it('stops when its lock is replaced by another writer\'s, and leaves that one in place', async () => {
     const storage = await fresh();
     const writer = await writing(storage);
-    const theirs = await writeLock(storage, foreign(0));
-    await waitFor('the refresh to find out', () => writer.lockLost !== undefined);
+    const theirs = encodeLock(foreign(0));
+    // As for a removal, a refresh already past its read may put ours back over theirs: then replace it again.
+    await waitFor('the refresh to find out', () => {
+      if (!readFileSync(join(storage.root, LOCK_KEY)).equals(theirs)) writeFileSync(join(storage.root, LOCK_KEY), theirs);
+      return writer.lockLost !== undefined;
+    });
     assert.equal((writer.lockLost as BackhaulError).code, 'locked');
     await assertStopped(storage, writer, /was taken over by ops@backup-02\.example \(pid 4242, copy from site-b since .*\) while this test copy held it/);
     assert.ok((await readFile(join(storage.root, LOCK_KEY))).equals(theirs));
@@ -239,7 +248,7 @@ async function listing(root: string): Promise<string[]> {
   const walk = async (dir: string, rel: string) => {
     for (const e of await readdir(dir, {withFileTypes: true})) {
       if (e.isDirectory()) await walk(join(dir, e.name), `${rel}${e.name}/`);
-      else if (`${rel}${e.name}` !== LOCK_KEY) out.push(`${rel}${e.name}`);
+      else if (!rel.startsWith('locks/') && !e.name.includes('.tmp-')) out.push(`${rel}${e.name}`); // the repository's content, not its lock
     }
   };
   await walk(root, '');
