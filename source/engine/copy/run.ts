@@ -288,6 +288,7 @@ async function commitPoint(source: Repository, target: Repository, writer: Repos
   const {backup, point} = w;
   const t3 = performance.now();
   const existing = backupOnTarget(target, backup.backupId);
+  existing.catch(() => {}); // awaited below: a failure that comes first (a storage gone silent) must not go unhandled
   const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
   const nodes = new Set(point.nodes);
   const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));

@@ -23,7 +23,7 @@ import {currentUser, LOCK_KEY} from './lock-info.js';
 
 export const CLAIM_PREFIX = 'locks/break-';
 const PROBE_PREFIX = 'locks/probe-';
-/** A claim older than this (another host), or whose process is gone (this host), was abandoned. */
+/** A claim older than this, or whose process is gone (this host), was abandoned. */
 export const CLAIM_STALE_MS = 60_000;
 /** A claimant that took longer than this since its claim gives up rather than delete. */
 export const CLAIM_LEASE_MS = 30_000;
@@ -55,7 +55,8 @@ function claimIsStale(raw: Buffer, now = Date.now()): boolean {
   } catch {
     return true;
   }
-  if (claim?.host === hostname() && typeof claim.pid === 'number') return !processAlive(claim.pid);
+  if (claim?.host === hostname() && typeof claim.pid === 'number' && claim.pid > 0 && !processAlive(claim.pid)) return true;
+  // By time on every host: its claimant gives up after CLAIM_LEASE_MS, so a paused one cannot hold others off.
   const time = Date.parse(String(claim?.time));
   return Number.isNaN(time) || now - time > CLAIM_STALE_MS;
 }

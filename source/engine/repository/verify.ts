@@ -11,6 +11,7 @@ import type {BackupId, PointId} from '../ids.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
 import {decodeBlob} from './blob.js';
 import {hashChunk} from './blob.js';
+import {BackhaulError} from '../errors.js';
 import type {OpenUpload} from '../storage/storage.js';
 import type {PointManifest} from './model.js';
 import {packKey, parsePackTrailer} from './pack.js';
@@ -113,7 +114,11 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
       if (missing > 0) brokenPoints.push({...base, missingChunks: missing, reason: `${missing} chunk${missing === 1 ? ' is' : 's are'} missing or damaged`});
     }
   }
-  const openUploads = (await repo.storage.listOpenUploads?.({sizes: true})) ?? [];
+  // A key without the right to list uploads (a narrow bucket policy) still verifies.
+  const openUploads = (await repo.storage.listOpenUploads?.({sizes: true}).catch((e: unknown) => {
+    if (e instanceof BackhaulError && e.code === 'denied') return undefined;
+    throw e;
+  })) ?? [];
   return {
     ok: bad.size === 0 && badPacks.length === 0 && brokenPoints.length === 0 && repo.index.badIndexFiles.length === 0,
     packs, chunks: repo.index.size, bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints, openUploads,

@@ -13,7 +13,7 @@
  * could not be refreshed stops with that error and writes nothing more, and
  * `close` throws it if it was found out only at the end.
  */
-import {cancelled} from '../errors.js';
+import {BackhaulError, cancelled} from '../errors.js';
 import type {StagedPack, Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {encodeBlobAsync, hashChunk, type Encoding} from './blob.js';
@@ -30,9 +30,9 @@ import {mapLimit} from '../util/concurrency.js';
 const INDEX_EVERY = 16;
 const ENCODE_AHEAD = 32;
 
-/** Said to the user (stderr, the session log): a stale lock taken over, uploads a killed writer left aborted. */
+/** Said to the user (stderr, the session log): a stale lock taken over; the open uploads a killed writer left, aborted (or not looked for). */
 export interface WriterNotice {
-  kind: 'lock-takeover' | 'uploads-aborted';
+  kind: 'lock-takeover' | 'open-uploads';
   message: string;
 }
 
@@ -89,11 +89,19 @@ export class RepositoryWriter {
   private async abortOpenUploads(onNotice?: (notice: WriterNotice) => void): Promise<void> {
     const storage = this.repo.storage;
     if (!storage.listOpenUploads || !storage.abortUploads) return;
-    const open = await storage.listOpenUploads();
+    let open;
+    try {
+      open = await storage.listOpenUploads();
+    } catch (e) {
+      // A key that may write but not list uploads (a narrow bucket policy) still copies; the uploads stay.
+      if (!(e instanceof BackhaulError && e.code === 'denied')) throw e;
+      onNotice?.({kind: 'open-uploads', message: `Could not look for multipart uploads a killed writer left open in ${storage.location} (${e.message}); any stay until aborted.`});
+      return;
+    }
     if (open.length === 0) return;
     this.lock.assertHeld();
     const aborted = await storage.abortUploads(open);
-    onNotice?.({kind: 'uploads-aborted', message: `Aborted ${aborted} multipart upload(s) a killed writer left open in ${storage.location} (${open.map((u) => u.key).slice(0, 3).join(', ')}${open.length > 3 ? ', ...' : ''}).`});
+    onNotice?.({kind: 'open-uploads', message: `Aborted ${aborted} multipart upload(s) a killed writer left open in ${storage.location} (${open.map((u) => u.key).slice(0, 3).join(', ')}${open.length > 3 ? ', ...' : ''}).`});
   }
 
   /** Why the lock is no longer this writer's (removed, taken over, not refreshed), once it is not. */

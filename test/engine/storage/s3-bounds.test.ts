@@ -256,7 +256,7 @@ if (skip) {
         await waitFor('the refresh to fail', () => writer.lockLost !== undefined, 20_000);
         const lost = writer.lockLost as BackhaulError;
         assert.equal(lost.code, 'storage');
-        assert.match(lost.message, /^The writer lock on s3:\/\/.* could not be refreshed, so the run stopped: S3 GetObject of "locks\/writer" .* stalled/);
+        assert.match(lost.message, /^The writer lock on s3:\/\/.* could not be refreshed, so the run stopped: S3 (Get|Put)Object of "locks\/writer" .* stalled/);
         await assert.rejects(writer.addChunk(randomBytes(10)).then(() => writer.flush()), (e) => e === lost);
         const started = Date.now();
         await assert.rejects(writer.close(), (e) => e === lost);
@@ -307,8 +307,8 @@ if (skip) {
           assert.equal(await openUploads(s), 0, `trial ${trial}: no open upload is left after the next run`);
           const kinds = notices.map((x) => x.kind);
           assert.ok(kinds.includes('lock-takeover'), 'the killed writer\'s lock was taken over');
-          assert.ok(kinds.includes('uploads-aborted'), 'the cleanup was said');
-          assert.match(notices.find((x) => x.kind === 'uploads-aborted')!.message, new RegExp(`^Aborted ${open} multipart upload\\(s\\) a killed writer left open in ${location}`));
+          assert.ok(kinds.includes('open-uploads'), 'the cleanup was said');
+          assert.match(notices.find((x) => x.kind === 'open-uploads')!.message, new RegExp(`^Aborted ${open} multipart upload\\(s\\) a killed writer left open in ${location}`));
           assert.equal((repo.storage as S3Storage).stats.requests.ListMultipartUploads, 1);
           t.diagnostic(`trial ${trial}: ${open} open upload(s) after kill -9, aborted by the next writer`);
           await repo.storage.close();
