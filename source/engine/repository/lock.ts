@@ -44,6 +44,7 @@ export class WriterLock {
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
   private lostError?: BackhaulError;
+  private released = false;
   private confirmedAt: number;
   private readonly clock: () => number;
 
@@ -102,6 +103,7 @@ export class WriterLock {
   }
 
   private schedule(): void {
+    if (this.released) return; // a refresh that was running when the lock was released
     this.timer = setTimeout(() => {
       this.refresh().then(() => this.schedule(), () => {}); // a failure is kept in `lost`: writes throw it
     }, this.options.refreshMs ?? REFRESH_MS);
@@ -138,6 +140,7 @@ export class WriterLock {
    * left, to be judged stale.
    */
   async release(): Promise<void> {
+    this.released = true;
     clearTimeout(this.timer);
     await this.refreshing?.catch(() => {});
     try {
