@@ -12,6 +12,7 @@ import {option, type OptionDecl} from './options.js';
 import {requireCopyRights} from './access-view.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, formatDuration, printError, printJson, safe} from './render/output.js';
+import {sayOnStderr, type Say} from './render/notices.js';
 import {openRepoArg} from './repo-arg.js';
 
 export function describePlan(plan: CopyPlan): string {
@@ -78,18 +79,34 @@ planned and the plan is completed meanwhile; otherwise the copy is planned first
 and refused with nothing written if it does not fit.`,
   arguments: [{name: 'BACKUP_ID ...', description: 'these backups', section: SELECTION}],
   options,
-  after: `Exit codes: 0 all copied (or already there), 3 some points failed (the others
+  after: `The target's writer lock: a copy that finds it held fails at once (exit 11),
+saying who holds it, how old it is and when it counts as stale; a stale one (its
+process gone, or not refreshed for 120 s) is taken over, and the copy says so on
+stderr and in the session log. A copy whose own lock is removed or taken over
+while it runs stops without writing more (exit 11).
+
+Object storage: each request may take 60 s, its retries included (a try with no
+reply for 20 s is sent again); then the copy fails (exit 18) saying what stalled.
+Set BACKHAUL_S3_TIMEOUT=SECONDS, or \`backhaul repo add NAME LOCATION --timeout
+SECONDS\`, to change it. Retries and stalls are printed on stderr as they happen;
+the --json summary counts them (retries, stalls, notices).
+
+Exit codes: 0 all copied (or already there), 3 some points failed (the others
 were copied, now or before), 12 every selected point failed on damaged source
 data (none is on the target), 13 the selection matches no backup or restore
-point, 14 not enough space (nothing written), 11 target locked, 130 cancelled.`,
+point, 14 not enough space (nothing written), 11 target locked (or its lock
+lost), 18 storage failed or stalled, 130 cancelled.`,
   positionals: true,
   async run(ctx, values, positionals) {
     if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
     // One set of verify workers for the plan and the run, started first: they load while the indexes do.
     const pool = new VerifyPool();
+    // Storage notices go to stderr, through the progress view once there is one.
+    const notices = {say: sayOnStderr(ctx)};
+    const say: Say = (line) => notices.say(line);
     try {
       // Both indexes load at once; should both fail, the source's error is the one reported.
-      const [opened, openedTarget] = await Promise.allSettled([openRepoArg(str(values, 'from'), '--from'), openRepoArg(str(values, 'to'), '--to')]);
+      const [opened, openedTarget] = await Promise.allSettled([openRepoArg(str(values, 'from'), '--from', say), openRepoArg(str(values, 'to'), '--to', say)]);
       if (opened.status === 'rejected') throw opened.reason;
       if (openedTarget.status === 'rejected') throw openedTarget.reason;
       const [source, target] = [opened.value, openedTarget.value];
@@ -104,7 +121,7 @@ point, 14 not enough space (nothing written), 11 target locked, 130 cancelled.`,
         return plan.fits ? 0 : 14;
       }
       const run = {concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0, pool};
-      return await runWithProgress(ctx, source, target, selection, json, run);
+      return await runWithProgress(ctx, source, target, selection, json, run, notices);
     } finally {
       await pool.close();
     }
@@ -117,8 +134,11 @@ point, 14 not enough space (nothing written), 11 target locked, 130 cancelled.`,
  * the first disk is planned (engine/copy/stream.ts).
  */
 async function runWithProgress(ctx: CommandContext, source: Repository, target: Repository, selection: Selection, json: boolean,
-  run: {concurrency?: number; waitMs: number; pool: VerifyPool}): Promise<number> {
+  run: {concurrency?: number; waitMs: number; pool: VerifyPool}, notices: {say: Say}): Promise<number> {
   const view = createProgress(ctx.err, json);
+  // With --json the view is silent, but notices still go to stderr (stdout stays the summary).
+  const say: Say = json ? sayOnStderr(ctx) : (line) => view.log(line);
+  notices.say = say;
   let summary: CopySummary | undefined;
   let planned = false;
   try {
@@ -132,12 +152,15 @@ async function runWithProgress(ctx: CommandContext, source: Repository, target: 
           view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}${planned ? '' : ' (still planning)'}`});
         } else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});
         else if (e.type === 'copy.point' && e.status === 'failed') view.log(`FAILED ${e.message}`);
+        // Storage notices are printed as they come (openRepoArg); the lock's and the cleanup's come only as events.
+        else if (e.type === 'copy.log' && (e.topic === 'lock' || e.topic === 'uploads')) say(`backhaul: ${safe(e.message)}`);
         else if (e.type === 'copy.done') summary = e.summary;
       },
     }));
   } finally {
     view.stop();
-    if (summary) await recordSession({kind: 'copy', source: source.location, target: target.location, summary}).catch(() => {});
+    notices.say = sayOnStderr(ctx);
+    if (summary) await recordSession({kind: 'copy', source: source.location, target: target.location, summary, log: summary.notices}).catch(() => {});
   }
   if (json) printJson(ctx, summary);
   else ctx.out.write(describeSummary(summary));

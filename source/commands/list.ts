@@ -5,6 +5,7 @@ import {option} from './options.js';
 import {visibleRecords} from './access-view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
+import {sayOnStderr} from './render/notices.js';
 
 export function backupJson(s: BackupSummary) {
   return {
@@ -29,7 +30,7 @@ Non-admins see only backups whose access list names them; copies are admin-only.
     option.flag('json', 'print a JSON array (id, job, machine, kind, owner, nodes, points, latestPoint, logicalBytes, storedBytes, copy, origin)'),
   ],
   async run(ctx, values) {
-    const repo = await openRepoArg(str(values, 'repo'));
+    const repo = await openRepoArg(str(values, 'repo'), '--repo', sayOnStderr(ctx));
     const summaries = await summarizeBackups(repo, await visibleRecords(repo));
     if (flag(values, 'json')) {
       printJson(ctx, summaries.map(backupJson));

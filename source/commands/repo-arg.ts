@@ -3,6 +3,7 @@ import {usageError} from '../engine/errors.js';
 import {listRepositories} from '../engine/jobs/settings.js';
 import {resolveRepository} from '../engine/repository/open.js';
 import type {Repository} from '../engine/repository/repository.js';
+import {printNotices, type Say} from './render/notices.js';
 
 export function defaultRepositoryName(): string | undefined {
   const names = Object.keys(listRepositories());
@@ -10,8 +11,9 @@ export function defaultRepositoryName(): string | undefined {
   return names.includes('demo-primary') ? 'demo-primary' : undefined;
 }
 
-export async function openRepoArg(value: string | undefined, option = '--repo'): Promise<Repository> {
+/** `say`: where the storage's notices (retries, stalls) go while the command runs; see render/notices.ts. */
+export async function openRepoArg(value: string | undefined, option = '--repo', say?: Say): Promise<Repository> {
   const name = value ?? (option === '--repo' ? defaultRepositoryName() : undefined);
   if (!name) throw usageError(`Which repository? Pass ${option} NAME (a registered name, a path or an s3:// URL).`, 'Run `backhaul repo list` to see the registered ones.');
-  return resolveRepository(name);
+  return resolveRepository(name, say ? (storage) => void printNotices(storage, say) : undefined);
 }

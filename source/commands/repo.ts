@@ -9,23 +9,27 @@ import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError, usageError} from '../engine/errors.js';
 import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntry, registerRepository, unregisterRepository, type RepositoryEntry} from '../engine/jobs/settings.js';
 import {createRepository, resolveLocation, storageFor} from '../engine/repository/open.js';
+import {parseTimeout} from '../engine/storage/timeout.js';
 import {Repository} from '../engine/repository/repository.js';
+import type {Storage} from '../engine/storage/storage.js';
 import {defineCommand, flag, str, type Command, type CommandContext} from './command.js';
 import {option} from './options.js';
 import {printJson, safe, table} from './render/output.js';
+import {printNotices, sayOnStderr} from './render/notices.js';
 
-function entryFrom(location: string, endpoint: string | undefined, region: string | undefined): RepositoryEntry {
+function entryFrom(location: string, endpoint: string | undefined, region: string | undefined, timeout: string | undefined): RepositoryEntry {
   const base = location.startsWith('s3://') ? location : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
-  return {location: base, ...(endpoint ? {endpoint} : {}), ...(region ? {region} : {})};
+  if (timeout !== undefined && !base.startsWith('s3://')) throw usageError('--timeout applies to object storage (s3://) only.', 'Leave it out for a directory.');
+  return {location: base, ...(endpoint ? {endpoint} : {}), ...(region ? {region} : {}), ...(timeout !== undefined ? {timeout: parseTimeout(timeout, '--timeout')} : {})};
 }
 
 /** Opens the repository at `entry`, creating an empty one where there is none. */
-async function openOrCreate(entry: RepositoryEntry): Promise<{repo: Repository; created: boolean}> {
+async function openOrCreate(entry: RepositoryEntry, opened: (storage: Storage) => void): Promise<{repo: Repository; created: boolean}> {
   try {
-    return {repo: await Repository.open(await storageFor(entry)), created: false};
+    return {repo: await Repository.open(await storageFor(entry, {opened})), created: false};
   } catch (e) {
     if (!(e instanceof BackhaulError && e.code === 'no-repository')) throw e;
-    return {repo: await createRepository(entry), created: true};
+    return {repo: await createRepository(entry, opened), created: true};
   }
 }
 
@@ -44,7 +48,7 @@ function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: Repo
 export const repoAdd: Command = defineCommand({
   name: 'repo add',
   summary: 'register a repository (a directory or s3://bucket/prefix), creating it if new',
-  usage: 'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--replace] [--json]',
+  usage: 'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--timeout SECONDS] [--replace] [--json]',
   description: `Registers LOCATION under NAME so every command can say --repo NAME. LOCATION is a
 directory (created with mode 0700 if missing) or s3://BUCKET/PREFIX. If no Backhaul
 repository exists there yet, an empty one is created; an existing one is opened and
@@ -56,11 +60,13 @@ changes nothing. Neither touches the data at the old location.`,
   options: [
     option.url('endpoint', 'URL', 'http://127.0.0.1:7480', 'S3 endpoint (MinIO, Ceph RGW, ...), with http:// or https://; path-style addressing is used'),
     option.text('region', 'REGION', 'S3 region', {default: 'us-east-1'}),
+    option.text('timeout', 'SECONDS', 'S3: how long one request may take, its retries included (a try with no reply for a third of it, at most 20 s, is sent again); then the command fails (exit 18) saying what stalled. BACKHAUL_S3_TIMEOUT=SECONDS overrides it for one run, for every repository', {default: '60'}),
     option.flag('replace', 'point an already registered NAME at LOCATION'),
     option.flag('json', 'print the result as JSON'),
   ],
   after: `S3 credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID /
-AWS_SECRET_ACCESS_KEY, or a profile); Backhaul never stores them.
+AWS_SECRET_ACCESS_KEY, or a profile); Backhaul never stores them. Retried and
+stalled requests are reported on stderr as they happen.
 
 Examples:
   backhaul repo add primary /srv/backups/primary
@@ -71,12 +77,12 @@ Examples:
     const [name, location, extra] = positionals;
     if (!name || !location || extra) throw usageError('Usage: backhaul repo add NAME LOCATION.', 'Example: backhaul repo add primary /srv/backups/primary');
     checkRepositoryName(name);
-    const entry = entryFrom(location, str(values, 'endpoint'), str(values, 'region'));
+    const entry = entryFrom(location, str(values, 'endpoint'), str(values, 'region'), str(values, 'timeout'));
     const replace = flag(values, 'replace');
     // Refused before anything is created at the new location.
     const current = registeredEntry(name);
     if (current && !replace && !isDeepStrictEqual(current, entry)) throw alreadyRegistered(name, current);
-    const {repo, created} = await openOrCreate(entry);
+    const {repo, created} = await openOrCreate(entry, (storage) => void printNotices(storage, sayOnStderr(ctx)));
     const previous = await registerRepository(name, entry, {replace});
     reportAdd(ctx, flag(values, 'json'), name, entry, repo, created, previous);
     return 0;
@@ -95,7 +101,7 @@ $XDG_CONFIG_HOME/backhaul/config.json, mode 0600).`,
     const rows = Object.entries(all).map(([name, e]) => ({name, ...e}));
     if (flag(values, 'json')) printJson(ctx, rows);
     else if (rows.length === 0) ctx.out.write('No repositories registered. Add one with `backhaul repo add NAME PATH`, or run `backhaul demo`.\n');
-    else ctx.out.write(table(rows.map((r) => [r.name, r.location, r.endpoint ?? '']), ['NAME', 'LOCATION', 'ENDPOINT']));
+    else ctx.out.write(table(rows.map((r) => [r.name, r.location, r.endpoint ?? '', r.timeout !== undefined ? `${r.timeout} s` : '']), ['NAME', 'LOCATION', 'ENDPOINT', 'TIMEOUT']));
     return 0;
   },
 });

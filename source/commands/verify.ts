@@ -6,6 +6,7 @@ import {option} from './options.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, printJson, safe} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
+import {sayOnStderr} from './render/notices.js';
 
 export function describeReport(report: VerifyReport, location: string): string {
   const lines = [`${report.ok ? 'OK' : 'DAMAGED'}: ${location}: ${report.packs} packs, ${report.chunks} chunks, ${formatBytes(report.bytes)} read, ${report.points} restore points checked.`];
@@ -13,6 +14,11 @@ export function describeReport(report: VerifyReport, location: string): string {
   if (report.badChunks.length) lines.push(`  ${report.badChunks.length} damaged chunk(s)`);
   if (report.badIndexFiles.length) lines.push(`  ${report.badIndexFiles.length} damaged index file(s): ${report.badIndexFiles.join(', ')}`);
   for (const p of report.brokenPoints) lines.push(`  broken restore point ${p.pointId} of ${safe(p.machine)} (backup ${p.backupId}, ${p.time}): ${p.reason}`);
+  if (report.openUploads.length) {
+    const bytes = report.openUploads.reduce((s, u) => s + (u.bytes ?? 0), 0);
+    lines.push(`  ${report.openUploads.length} multipart upload(s) left open (${formatBytes(bytes)} stored, invisible to a listing; the next writer aborts them):`);
+    for (const u of report.openUploads) lines.push(`    ${safe(u.key)} (started ${u.initiated ? new Date(u.initiated).toISOString() : 'at an unknown time'}${u.bytes !== undefined ? `, ${formatBytes(u.bytes)}` : ''})`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -22,16 +28,19 @@ export const verify: Command = defineCommand({
   usage: 'Usage: backhaul verify --repo NAME [--repair-from SOURCE] [--json]',
   description: `Reads every pack, checks every pack and chunk against its SHA-256, and checks
 that every restore point's references resolve. Names each broken restore point
-and exits with code 12 if any is damaged.`,
+and exits with code 12 if any is damaged. On object storage it also lists the
+multipart uploads left open under the repository (a writer killed mid-upload:
+stored bytes no listing shows); they are not damage, and the next writer aborts
+them.`,
   options: [
     option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
     option.text('repair-from', 'SOURCE', 'heal: re-copy only the damaged or missing chunks from SOURCE (e.g. the primary of a copy), then verify again'),
     option.flag('json', 'print the report as JSON'),
   ],
   async run(ctx, values) {
-    const repo = await openRepoArg(str(values, 'repo'));
     const json = flag(values, 'json');
     const view = createProgress(ctx.err, json);
+    const repo = await openRepoArg(str(values, 'repo'), '--repo', json ? sayOnStderr(ctx) : (line) => view.log(line));
     const onProgress = (p: {packsDone: number; packsTotal: number}) => view.update('verify', {label: 'verify', done: p.packsDone, total: p.packsTotal, detail: 'packs', unit: 'items'});
     let report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
     let repaired: unknown;

@@ -33,7 +33,8 @@ export type CopyEvent =
   | {type: 'copy.disk'; backupId: string; machine: string; pointId: string; node: string; disk: string; bytesDone: number; bytesTotal: number; chunksDone: number; chunksTotal: number}
   | {type: 'copy.point'; backupId: string; machine: string; pointId: string; status: 'copied' | 'skipped' | 'failed'; message?: string; nodes: string[]}
   | {type: 'copy.stats'; stats: CopyStats; totalTransfer: number}
-  | {type: 'copy.log'; level: 'info' | 'warning' | 'error'; message: string}
+  /** `topic`: 'storage' for a retried or stalled request, 'lock' for the writer lock, 'uploads' for aborted uploads. */
+  | {type: 'copy.log'; level: 'info' | 'warning' | 'error'; message: string; topic?: 'storage' | 'lock' | 'uploads'}
   | {type: 'copy.done'; summary: CopySummary};
 
 export interface CopySummary {
@@ -56,6 +57,12 @@ export interface CopySummary {
   bottleneck: Stage;
   startedAt: string;
   endedAt: string;
+  /** Requests to either repository that were sent again (S3: throttling, 5xx, resets, stalls). */
+  retries: number;
+  /** Of those, tries abandoned because the server sent nothing for too long. */
+  stalls: number;
+  /** What the user was told besides progress: a stale lock taken over, uploads aborted, stalls (retries are counted, not listed). */
+  notices: string[];
 }
 
 export type CopyListener = (event: CopyEvent) => void;

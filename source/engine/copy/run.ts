@@ -9,13 +9,16 @@
  * each point on the target, as soon as all it needs has landed, in the order
  * data → index → backup record → manifest. A point whose source data is
  * damaged fails alone, naming itself; nothing unverified is ever written.
- * Cancel leaves the target consistent.
+ * Cancel leaves the target consistent. What the storages and the lock report
+ * (retries, stalls, a stale lock taken over) becomes `copy.log` events and
+ * the summary's `retries`, `stalls` and `notices`.
  */
 import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupId} from '../ids.js';
 import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
-import {RepositoryWriter} from '../repository/writer.js';
+import {RepositoryWriter, type WriterNotice} from '../repository/writer.js';
+import type {StorageNotice} from '../storage/storage.js';
 import {VerifyPool} from '../util/verify-pool.js';
 import {Scheduler} from './schedule.js';
 import {transferChunks} from './transfer.js';
@@ -89,8 +92,10 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
   const emit = options.onEvent ?? (() => {});
   const clock = new StatsClock(plan.transferBytes);
   const summary: CopySummary = {result: 'success', pointsCopied: 0, pointsSkipped: plan.pointsSkipped, pointsFailed: 0, failed: [],
-    logicalBytes: 0, readBytes: 0, transferredBytes: 0, storedBytes: 0, seconds: 0, rate: 0, bottleneck: 'source read', startedAt: new Date().toISOString(), endedAt: ''};
+    logicalBytes: 0, readBytes: 0, transferredBytes: 0, storedBytes: 0, seconds: 0, rate: 0, bottleneck: 'source read', startedAt: new Date().toISOString(), endedAt: '',
+    retries: 0, stalls: 0, notices: []};
   emit({type: 'copy.start', plan});
+  const unwatch = watchNotices(source, target, summary, emit);
   const stats = () => {
     clock.totalTransfer = plan.transferBytes; // grows while the plan is still being counted
     emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes});
@@ -98,9 +103,14 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
   const ticker = setInterval(stats, 250);
   void input.counting?.then((complete) => emit({type: 'copy.plan', plan: complete}), () => {});
   let writer: RepositoryWriter | undefined;
+  let closed = false;
   const pool = options.pool ?? new VerifyPool();
+  const onNotice = (n: WriterNotice) => {
+    summary.notices.push(n.message);
+    emit({type: 'copy.log', level: n.kind === 'lock-takeover' ? 'warning' : 'info', message: n.message, topic: n.kind === 'lock-takeover' ? 'lock' : 'uploads'});
+  };
   try {
-    if (plan.pointsToCopy > 0) writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {signal: options.signal, waitMs: options.waitMs});
+    if (plan.pointsToCopy > 0) writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {signal: options.signal, waitMs: options.waitMs, onNotice});
     const work: PointWork[] = [];
     let segments = 0;
     for (const backup of plan.backups) {
@@ -122,23 +132,41 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
     }
     if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool);
     await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
+    // Releasing the lock finds out whether it was still ours: if not, the run failed (its error).
+    closed = true;
+    await writer?.close();
     // Partial while the target holds some of the selection (copied now, or before); failed when it holds none of it.
     const onTarget = summary.pointsCopied + summary.pointsSkipped;
     summary.result = summary.pointsFailed > 0 ? (onTarget > 0 ? 'warning' : 'failed') : 'success';
   } catch (e) {
     summary.result = isBackhaulError(e) && e.code === 'cancelled' ? 'cancelled' : 'failed';
+    if (!closed) await writer?.close().catch(() => {}); // this run's error is the one to report
     finish(summary, clock, writer);
     emit({type: 'copy.done', summary});
     throw e;
   } finally {
     clearInterval(ticker);
-    await writer?.close();
+    unwatch();
     if (!options.pool) await pool.close();
   }
   finish(summary, clock, writer);
   stats();
   emit({type: 'copy.done', summary});
   return summary;
+}
+
+/** Relays what the storages report (retries, stalls) as log events, counted in the summary. */
+function watchNotices(source: Repository, target: Repository, summary: CopySummary, emit: CopyListener): () => void {
+  const on = (n: StorageNotice) => {
+    summary.retries++;
+    if (n.kind === 'stall') {
+      summary.stalls++;
+      if (summary.notices.length < 100) summary.notices.push(n.message);
+    }
+    emit({type: 'copy.log', level: 'warning', message: n.message, topic: 'storage'});
+  };
+  const stops = [source.storage.watch?.(on), target.storage.watch?.(on)];
+  return () => stops.forEach((stop) => stop?.());
 }
 
 /** A point whose source data is damaged or missing (every reason a point fails alone is corruption of the source). */
@@ -266,6 +294,7 @@ async function commitPoint(source: Repository, target: Repository, writer: Repos
   const {backup, point} = w;
   const t3 = performance.now();
   const existing = backupOnTarget(target, backup.backupId);
+  existing.catch(() => {}); // awaited below: a failure that comes first (a storage gone silent) must not go unhandled
   const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
   const nodes = new Set(point.nodes);
   const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));

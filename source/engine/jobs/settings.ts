@@ -23,6 +23,8 @@ export interface RepositoryEntry {
   location: string;
   endpoint?: string;
   region?: string;
+  /** Object storage: seconds one request may take, its retries included (BACKHAUL_S3_TIMEOUT overrides it). */
+  timeout?: number;
 }
 
 interface Schema {

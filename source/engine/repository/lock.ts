@@ -1,83 +1,172 @@
 /**
  * The writer lock: one object `locks/writer` created with putIfAbsent, so at
- * most one writer holds it on any backend. It names its holder and is
- * refreshed while held. It is stale when its process is gone (same host) or
- * when it has not been refreshed for STALE_MS (another host, object storage);
- * a stale lock is broken only if it still holds what was judged stale.
+ * most one writer holds it on any backend. It names its holder, carries a
+ * nonce of its own, and is refreshed while held. A stale one (lock-info.ts)
+ * is broken by the claim protocol of lock-break.ts, which never deletes a
+ * lock another contender has just taken; the contender that loses says who
+ * holds the lock and stops.
+ *
+ * A holder keeps checking that the lock is still its own: a refresh that
+ * finds it removed or replaced, or that fails, or a lease not confirmed for
+ * LEASE_MS, makes `assertHeld` throw from then on, so a writer stops instead
+ * of writing on; `lost` says why. FORMAT.md "Locking" has the rules.
  */
-import {hostname, userInfo} from 'node:os';
-import {BackhaulError} from '../errors.js';
+import {BackhaulError, cancelled} from '../errors.js';
 import type {Storage} from '../storage/storage.js';
-import {processAlive} from '../util/process.js';
-import {parseLockInfo} from './records.js';
+import {breakStale, readOrUndefined, sweepLeftovers} from './lock-break.js';
+import {
+  describeHolder, encodeLock, isStale, LEASE_MS, LOCK_KEY, lockedError, lockExpired, lockRemoved, lockTakenOver, newLockInfo,
+  parseLock, REFRESH_MS, staleReason, UNREADABLE, type LockInfo,
+} from './lock-info.js';
 
-export const LOCK_KEY = 'locks/writer';
-export const REFRESH_MS = 20_000;
-export const STALE_MS = 120_000;
+export {describeHolder, isStale, LEASE_MS, LOCK_KEY, REFRESH_MS, STALE_MS, type LockInfo} from './lock-info.js';
 
-export interface LockInfo {
-  host: string;
-  pid: number;
-  user: string;
-  operation: string;
-  time: string;
-  refreshed: string;
+/** Told to the user (stderr, the session log): this writer broke a stale lock. */
+export interface LockNotice {
+  kind: 'lock-takeover';
+  holder: LockInfo;
+  message: string;
 }
 
-export function isStale(info: LockInfo, now = Date.now()): boolean {
-  if (info.host === hostname()) return !processAlive(info.pid);
-  return now - Date.parse(info.refreshed) > STALE_MS;
+export interface LockOptions {
+  onNotice?: (notice: LockNotice) => void;
+  /** How often the lock is refreshed (default REFRESH_MS). */
+  refreshMs?: number;
+  signal?: AbortSignal;
+  /** Monotonic milliseconds (injected by tests). */
+  clock?: () => number;
 }
 
-export function describeHolder(info: LockInfo): string {
-  return `${info.user}@${info.host} (pid ${info.pid}, ${info.operation} since ${info.time})`;
-}
+/** How long releasing may take: a lock left on an unreachable server is stale soon anyway. */
+const RELEASE_MS = 5_000;
 
 export class WriterLock {
   private timer?: NodeJS.Timeout;
-  private constructor(private readonly storage: Storage, private info: LockInfo) {}
+  private refreshing?: Promise<void>;
+  private lostError?: BackhaulError;
+  private released = false;
+  private confirmedAt: number;
+  private readonly clock: () => number;
 
-  static async acquire(storage: Storage, operation: string, waitMs = 0): Promise<WriterLock> {
+  private constructor(private readonly storage: Storage, private info: LockInfo, private readonly options: LockOptions) {
+    this.clock = options.clock ?? (() => performance.now());
+    this.confirmedAt = this.clock();
+  }
+
+  static async acquire(storage: Storage, operation: string, waitMs = 0, options: LockOptions = {}): Promise<WriterLock> {
     const deadline = Date.now() + waitMs;
+    let staleSeen: LockInfo | undefined; // said once the lock is ours: this writer started over a stale lock
     for (;;) {
-      const now = new Date().toISOString();
-      let user = 'unknown';
-      try { user = userInfo().username; } catch { /* no passwd entry */ }
-      const info: LockInfo = {host: hostname(), pid: process.pid, user, operation, time: now, refreshed: now};
-      if (await storage.putIfAbsent(LOCK_KEY, Buffer.from(JSON.stringify(info)), {ephemeral: true})) {
-        const lock = new WriterLock(storage, info);
-        lock.timer = setInterval(() => void lock.refresh(), REFRESH_MS);
-        lock.timer.unref();
+      if (options.signal?.aborted) throw cancelled();
+      const info = newLockInfo(operation);
+      const lock = new WriterLock(storage, info, options);
+      if (await storage.putIfAbsent(LOCK_KEY, encodeLock(info), {ephemeral: true})) {
+        await sweepLeftovers(storage).catch(() => {});
+        lock.schedule();
+        if (staleSeen) {
+          options.onNotice?.({kind: 'lock-takeover', holder: staleSeen,
+            message: `Took over a stale writer lock on ${storage.location} held by ${describeHolder(staleSeen)}: ${staleReason(staleSeen)}.`});
+        }
         return lock;
       }
-      const raw = await storage.get(LOCK_KEY).catch(() => undefined);
-      if (!raw) continue;
-      // Whatever is not a lock (garbage, null, a list) is judged stale and broken like a dead holder's.
-      const held = parseLockInfo(raw) ?? {host: '?', pid: 0, user: '?', operation: '?', time: '1970-01-01T00:00:00Z', refreshed: '1970-01-01T00:00:00Z'};
+      const raw = await readOrUndefined(storage, LOCK_KEY);
+      if (!raw) continue; // released meanwhile
+      const held = parseLock(raw) ?? UNREADABLE;
       if (isStale(held)) {
-        const again = await storage.get(LOCK_KEY).catch(() => undefined);
-        if (again && again.equals(raw)) await storage.delete(LOCK_KEY);
+        staleSeen = held;
+        // Whoever breaks it, the next putIfAbsent decides who holds the lock; a contender that loses sees a live one.
+        if ((await breakStale(storage, raw, options.clock)) === 'busy') await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      if (Date.now() >= deadline) {
-        throw new BackhaulError('locked', `${storage.location} is locked by ${describeHolder(held)}.`,
-          'Wait for it to finish (or pass --wait SECONDS); a lock left by a dead process is broken automatically.');
-      }
+      if (Date.now() >= deadline) throw lockedError(storage.location, held);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
 
-  private async refresh(): Promise<void> {
-    const raw = await this.storage.get(LOCK_KEY).catch(() => undefined);
-    const held = raw ? parseLockInfo(raw) : undefined;
-    if (!held || held.pid !== this.info.pid || held.time !== this.info.time) return; // broken by someone else
-    this.info = {...this.info, refreshed: new Date().toISOString()};
-    await this.storage.put(LOCK_KEY, Buffer.from(JSON.stringify(this.info))).catch(() => {});
+  /** Why the lock is no longer this writer's, once it is not. */
+  get lost(): BackhaulError | undefined {
+    return this.lostError;
   }
 
-  async release(): Promise<void> {
-    clearInterval(this.timer);
-    const raw = await this.storage.get(LOCK_KEY).catch(() => undefined);
-    if (raw && parseLockInfo(raw)?.pid === this.info.pid) await this.storage.delete(LOCK_KEY);
+  /** Throws unless the lock is still this writer's and confirmed recently enough (call before each write). */
+  assertHeld(): void {
+    if (this.lostError) throw this.lostError;
+    const since = this.clock() - this.confirmedAt;
+    if (since > LEASE_MS) throw this.lose(lockExpired(this.storage.location, this.info.operation, since));
   }
+
+  private lose(e: unknown): BackhaulError {
+    if (!this.lostError) {
+      this.lostError = e instanceof BackhaulError && e.code === 'locked' ? e : refreshFailed(this.storage.location, e);
+    }
+    return this.lostError;
+  }
+
+  private schedule(): void {
+    if (this.released) return; // a refresh that was running when the lock was released
+    this.timer = setTimeout(() => {
+      this.refresh().then(() => this.schedule(), () => {}); // a failure is kept in `lost`: writes throw it
+    }, this.options.refreshMs ?? REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** Checks that the lock is still this writer's and rewrites its refresh time; throws (and keeps) why not. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.confirm().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async confirm(): Promise<void> {
+    const started = this.clock();
+    this.assertHeld();
+    try {
+      const raw = await readOrUndefined(this.storage, LOCK_KEY);
+      if (!raw) throw lockRemoved(this.storage.location, this.info.operation);
+      const held = parseLock(raw);
+      if (held?.nonce !== this.info.nonce) throw lockTakenOver(this.storage.location, this.info.operation, held);
+      const next = {...this.info, refreshed: new Date().toISOString()};
+      await this.storage.put(LOCK_KEY, encodeLock(next));
+      this.info = next;
+      this.confirmedAt = started;
+    } catch (e) {
+      throw this.lose(e);
+    }
+  }
+
+  /**
+   * Deletes the lock if it is still this writer's and its lease holds; a
+   * lock found removed or taken over is left alone and kept in `lost`.
+   * Bounded (RELEASE_MS): on a storage that stopped answering, the lock is
+   * left, to be judged stale.
+   */
+  async release(): Promise<void> {
+    this.released = true;
+    clearTimeout(this.timer);
+    await this.refreshing?.catch(() => {});
+    try {
+      this.assertHeld();
+    } catch {
+      return;
+    }
+    const signal = AbortSignal.timeout(RELEASE_MS);
+    try {
+      const raw = await this.storage.get(LOCK_KEY, signal).catch((e: unknown) => {
+        if (e instanceof BackhaulError && e.code === 'not-found') return undefined;
+        throw e;
+      });
+      if (!raw) return void this.lose(lockRemoved(this.storage.location, this.info.operation));
+      const held = parseLock(raw);
+      if (held?.nonce !== this.info.nonce) return void this.lose(lockTakenOver(this.storage.location, this.info.operation, held));
+      await this.storage.delete(LOCK_KEY, signal);
+    } catch {
+      // Best effort: left behind, the lock is stale once this process is gone (this host) or in STALE_MS.
+    }
+  }
+}
+
+function refreshFailed(location: string, e: unknown): BackhaulError {
+  const cause = e instanceof BackhaulError ? e : undefined;
+  const message = cause?.message ?? (e as Error)?.message ?? String(e);
+  return new BackhaulError(cause?.code ?? 'storage', `The writer lock on ${location} could not be refreshed, so the run stopped: ${message}`,
+    cause?.hint || 'Check that the repository is reachable; what was written is kept, and the same command resumes it.');
 }

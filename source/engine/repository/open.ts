@@ -38,8 +38,11 @@ export function resolveLocation(nameOrLocation: string): Resolved {
   throw new BackhaulError('no-repository', `No repository named "${nameOrLocation}".`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
 }
 
-/** `registered`: the entry comes from the configuration (root's own, through sudo). */
-export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean; registered?: boolean} = {}): Promise<Storage> {
+/**
+ * `registered`: the entry comes from the configuration (root's own, through sudo). `opened` sees the
+ * storage before its first request (to watch its notices); `createBucket` as for openS3Storage.
+ */
+export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean; registered?: boolean; opened?: (storage: Storage) => void} = {}): Promise<Storage> {
   const forCaller = actingForSudoCaller();
   if (entry.location.startsWith('s3://')) {
     if (forCaller && !options.registered) throw denied('Through sudo, S3 repositories are named only by the name root registered them under.');
@@ -47,16 +50,19 @@ export async function storageFor(entry: RepositoryEntry, options: {createBucket?
     const {openS3Storage} = await import('../storage/s3-open.js');
     return openS3Storage(entry, {...options, rootOnly: forCaller && options.registered});
   }
-  return forCaller ? FilesystemStorage.openRootOnly(entry.location) : new FilesystemStorage(entry.location);
+  const storage = forCaller ? FilesystemStorage.openRootOnly(entry.location) : new FilesystemStorage(entry.location);
+  options.opened?.(storage);
+  return storage;
 }
 
-export async function resolveRepository(nameOrLocation: string): Promise<Repository> {
+/** `opened` sees the storage before the repository is read (to watch its notices from the first request). */
+export async function resolveRepository(nameOrLocation: string, opened?: (storage: Storage) => void): Promise<Repository> {
   const resolved = resolveLocation(nameOrLocation);
-  return Repository.open(await storageFor(resolved.entry, {registered: resolved.name !== undefined}));
+  return Repository.open(await storageFor(resolved.entry, {registered: resolved.name !== undefined, opened}));
 }
 
-/** Creates a repository at a location (a new or empty directory, or a bucket prefix). */
-export async function createRepository(entry: RepositoryEntry): Promise<Repository> {
+/** Creates a repository at a location (a new or empty directory, or a bucket prefix). `opened` as for resolveRepository. */
+export async function createRepository(entry: RepositoryEntry, opened?: (storage: Storage) => void): Promise<Repository> {
   if (!entry.location.startsWith('s3://')) {
     try {
       await mkdir(entry.location, {recursive: true, mode: DIR_MODE});
@@ -65,5 +71,5 @@ export async function createRepository(entry: RepositoryEntry): Promise<Reposito
       throw fromSystemError(e, entry.location) ?? e;
     }
   }
-  return Repository.create(await storageFor(entry, {createBucket: true}));
+  return Repository.create(await storageFor(entry, {createBucket: true, opened}));
 }

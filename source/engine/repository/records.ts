@@ -1,7 +1,7 @@
 /**
  * The edge where a repository's records become typed values: backup records,
  * point manifests, file-tree lines, the config's fields, index and pack
- * blob lists, the writer lock. When root reads a repository for someone
+ * blob lists. When root reads a repository for someone
  * else, every byte of it is hostile, so nothing parsed from storage reaches
  * the rest of the engine without passing one of these checks.
  *
@@ -19,7 +19,6 @@
  */
 import {BackhaulError, corrupt} from '../errors.js';
 import {isShortId} from '../ids.js';
-import type {LockInfo} from './lock.js';
 import type {BackupRecord, DiskInfo, NodeInfo, PointManifest, TreeEntry} from './model.js';
 import {MAX_DISK_NAME_BYTES, pathProblem, segmentProblem, targetProblem} from './names.js';
 import {checkBlobEntry, describeValue, Defect, isChunkId, isFiniteNumber, isHex, isIsoTime, isObject, isUint, text} from './record-checks.js';
@@ -111,19 +110,6 @@ export function checkBlobEntries(blobs: unknown, where: string): BlobEntry[] {
     if (!checkBlobEntry(blobs[i])) throw corrupt(`${where} has a damaged blob entry (#${i + 1}).`);
   }
   return blobs as BlobEntry[];
-}
-
-/** The writer lock's contents, or undefined when they are not a lock (then it is judged stale). */
-export function parseLockInfo(data: Buffer): LockInfo | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(data.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!isObject(v) || typeof v.host !== 'string' || !isUint(v.pid) || typeof v.user !== 'string' || typeof v.operation !== 'string'
-    || typeof v.time !== 'string' || typeof v.refreshed !== 'string') return undefined;
-  return v as unknown as LockInfo;
 }
 
 function checkBackupRecord(v: unknown, keyId: string): BackupRecord {

@@ -2,12 +2,17 @@
  * The health check: reads every pack, checks every pack and chunk hash, then
  * checks that every restore point's references resolve to good chunks, and
  * names each broken restore point. Runs on the main thread but yields
- * between packs, so a TUI stays responsive.
+ * between packs, so a TUI stays responsive. On object storage it also lists
+ * the multipart uploads left open under the repository (a writer killed
+ * mid-upload): not damage, but bytes stored that no listing shows, which the
+ * next writer aborts.
  */
 import type {BackupId, PointId} from '../ids.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
 import {decodeBlob} from './blob.js';
 import {hashChunk} from './blob.js';
+import {BackhaulError} from '../errors.js';
+import type {OpenUpload} from '../storage/storage.js';
 import type {PointManifest} from './model.js';
 import {packKey, parsePackTrailer, type BlobEntry} from './pack.js';
 import type {Repository} from './repository.js';
@@ -31,6 +36,8 @@ export interface VerifyReport {
   badIndexFiles: string[];
   points: number;
   brokenPoints: BrokenPoint[];
+  /** Multipart uploads never completed nor aborted (object storage); they do not make the repository damaged. */
+  openUploads: OpenUpload[];
 }
 
 export interface VerifyOptions {
@@ -141,8 +148,13 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
       if (missing > 0) brokenPoints.push({...base, missingChunks: missing, reason: `${missing} chunk${missing === 1 ? ' is' : 's are'} missing or damaged`});
     }
   }
+  // A key without the right to list uploads (a narrow bucket policy) still verifies.
+  const openUploads = (await repo.storage.listOpenUploads?.({sizes: true}).catch((e: unknown) => {
+    if (e instanceof BackhaulError && e.code === 'denied') return undefined;
+    throw e;
+  })) ?? [];
   return {
     ok: bad.size === 0 && badPacks.length === 0 && brokenPoints.length === 0 && repo.index.badIndexFiles.length === 0,
-    packs: checked.packs, chunks: repo.index.size, bytes: checked.bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints,
+    packs: checked.packs, chunks: repo.index.size, bytes: checked.bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints, openUploads,
   };
 }

@@ -5,15 +5,21 @@
  * durable. `commitPoint` makes a restore point visible last of all:
  * data → index → backup record → point manifest. A kill at any moment leaves
  * only packs no manifest references; `begin` re-indexes them so the next run
- * reuses them instead of sending them again.
+ * reuses them instead of sending them again, and aborts the multipart
+ * uploads a killed writer left open (object storage).
+ *
+ * Every write first asks the lock whether it is still this writer's
+ * (WriterLock.assertHeld): a writer whose lock was removed, taken over or
+ * could not be refreshed stops with that error and writes nothing more, and
+ * `close` throws it if it was found out only at the end.
  */
-import {cancelled} from '../errors.js';
+import {BackhaulError, cancelled} from '../errors.js';
 import type {StagedPack, Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {encodeBlobAsync, hashChunk, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
 import {writeIndexFile} from './index-store.js';
-import {WriterLock} from './lock.js';
+import {WriterLock, type LockOptions} from './lock.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
 import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
@@ -24,6 +30,20 @@ import {mapLimit} from '../util/concurrency.js';
 // (FilesystemStorage); packs a killed run wrote but never indexed are adopted by the next one.
 const INDEX_EVERY = 16;
 const ENCODE_AHEAD = 32;
+
+/** Said to the user (stderr, the session log): a stale lock taken over; the open uploads a killed writer left, aborted (or not looked for). */
+export interface WriterNotice {
+  kind: 'lock-takeover' | 'open-uploads';
+  message: string;
+}
+
+export interface WriterOptions {
+  signal?: AbortSignal;
+  waitMs?: number;
+  onNotice?: (notice: WriterNotice) => void;
+  /** The lock's refresh interval and clock (tests). */
+  lock?: Pick<LockOptions, 'refreshMs' | 'clock'>;
+}
 
 export interface WriterStats {
   chunksAdded: number;
@@ -45,19 +65,56 @@ export class RepositoryWriter {
 
   private constructor(readonly repo: Repository, private readonly lock: WriterLock, private readonly signal?: AbortSignal) {}
 
-  static async begin(repo: Repository, operation: string, options: {signal?: AbortSignal; waitMs?: number} = {}): Promise<RepositoryWriter> {
-    const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0);
+  static async begin(repo: Repository, operation: string, options: WriterOptions = {}): Promise<RepositoryWriter> {
+    const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0,
+      {...options.lock, signal: options.signal, onNotice: (n) => options.onNotice?.({kind: n.kind, message: n.message})});
     try {
       await repo.refreshIndex();
       const writer = new RepositoryWriter(repo, lock, options.signal);
       const storage = repo.storage as {removeStaleTemporaries?: () => Promise<number>};
       await storage.removeStaleTemporaries?.();
+      await writer.abortOpenUploads(options.onNotice);
       await writer.adoptOrphanPacks();
       return writer;
     } catch (e) {
       await lock.release();
       throw e;
     }
+  }
+
+  /**
+   * Multipart uploads under the repository that were never completed: the
+   * lock is ours, so none is another live writer's (and none is ours yet).
+   * A writer killed mid-upload left them; they hold bytes no listing shows.
+   */
+  private async abortOpenUploads(onNotice?: (notice: WriterNotice) => void): Promise<void> {
+    const storage = this.repo.storage;
+    if (!storage.listOpenUploads || !storage.abortUploads) return;
+    let open;
+    try {
+      open = await storage.listOpenUploads();
+    } catch (e) {
+      // A key that may write but not list uploads (a narrow bucket policy) still copies; the uploads stay.
+      if (!(e instanceof BackhaulError && e.code === 'denied')) throw e;
+      onNotice?.({kind: 'open-uploads', message: `Could not look for multipart uploads a killed writer left open in ${storage.location} (${e.message}); any stay until aborted.`});
+      return;
+    }
+    if (open.length === 0) return;
+    this.lock.assertHeld();
+    const aborted = await storage.abortUploads(open);
+    onNotice?.({kind: 'open-uploads', message: `Aborted ${aborted} multipart upload(s) a killed writer left open in ${storage.location} (${open.map((u) => u.key).slice(0, 3).join(', ')}${open.length > 3 ? ', ...' : ''}).`});
+  }
+
+  /** Why the lock is no longer this writer's (removed, taken over, not refreshed), once it is not. */
+  get lockLost(): Error | undefined {
+    return this.lock.lost;
+  }
+
+  /** Throws if the run was cancelled, a write failed, or the lock is no longer ours. */
+  private check(): void {
+    if (this.signal?.aborted) throw cancelled();
+    if (this.failure) throw this.failure;
+    this.lock.assertHeld();
   }
 
   /** Packs written by a killed run are durable but unindexed: index them (after checking them) so they are reused. */
@@ -71,6 +128,7 @@ export class RepositoryWriter {
     await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async (id) => {
       const data = await this.repo.storage.get(packKey(id));
       if (hashChunk(data) !== id) {
+        this.lock.assertHeld();
         await this.repo.storage.delete(packKey(id)); // torn or damaged, never referenced: safe to drop
         return;
       }
@@ -112,8 +170,7 @@ export class RepositoryWriter {
 
   /** Counts a chunk the caller found already indexed (and stops there if the run was cancelled or failed). */
   reuseKnown(): void {
-    if (this.signal?.aborted) throw cancelled();
-    if (this.failure) throw this.failure;
+    this.check();
     this.stats.chunksReused++;
   }
 
@@ -123,8 +180,7 @@ export class RepositoryWriter {
    * payload is copied into the pack being built: the caller may reuse its buffer.
    */
   async addEncoded(id: ChunkId, payload: Buffer, rawLength: number, encoding: Encoding): Promise<boolean> {
-    if (this.signal?.aborted) throw cancelled();
-    if (this.failure) throw this.failure;
+    this.check();
     if (this.has(id)) {
       this.stats.chunksReused++;
       return false;
@@ -165,8 +221,7 @@ export class RepositoryWriter {
   }
 
   private claimPack(id: PackId, blobs: BlobEntry[]): boolean {
-    if (this.signal?.aborted) throw cancelled();
-    if (this.failure) throw this.failure;
+    this.check();
     if (this.repo.index.hasPack(id) || blobs.some((b) => this.has(b[0]))) return false;
     for (const b of blobs) this.pending.add(b[0]);
     this.stats.chunksAdded += blobs.length;
@@ -217,7 +272,7 @@ export class RepositoryWriter {
     limit = this.repo.storage.preferredConcurrency): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
+    this.check();
     const upload = write().then(() => {
       this.stats.packsWritten++;
       this.repo.index.addPack(id, blobs);
@@ -245,7 +300,9 @@ export class RepositoryWriter {
     if (packs.length === 0) return this.indexing;
     this.unindexed = [];
     this.indexing = this.indexing.then(async () => {
-      if (!this.failure) await writeIndexFile(this.repo.storage, packs);
+      if (this.failure) return;
+      this.lock.assertHeld();
+      await writeIndexFile(this.repo.storage, packs);
     }).catch((e: unknown) => {
       this.failure ??= e;
     });
@@ -271,18 +328,24 @@ export class RepositoryWriter {
   async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
     checkWritable(record, manifest);
     await this.flush();
-    if (this.signal?.aborted) throw cancelled();
+    this.check();
     await this.repo.putBackup(record);
     const data = Buffer.from(JSON.stringify(manifest, null, 1));
+    this.lock.assertHeld();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
     if (replace) await this.repo.storage.put(pointKey(manifest.backupId, manifest.id), data);
     else await this.repo.storage.putIfAbsent(pointKey(manifest.backupId, manifest.id), data);
   }
 
-  /** Releases the lock; chunks not flushed are dropped (never referenced). */
+  /**
+   * Releases the lock; chunks not flushed are dropped (never referenced).
+   * Throws if the lock turned out not to be this writer's any more (removed,
+   * taken over, not refreshed): the run must not report success.
+   */
   async close(): Promise<void> {
     await Promise.allSettled(this.inFlight);
     await this.indexing;
     await this.lock.release();
+    if (this.lock.lost) throw this.lock.lost;
   }
 }

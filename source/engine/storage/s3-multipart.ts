@@ -13,7 +13,7 @@ import {errorName} from './s3-errors.js';
 
 export type RequestKind = 'GetObject' | 'PutObject' | 'HeadObject' | 'ListObjectsV2' | 'DeleteObject'
   | 'CreateMultipartUpload' | 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload'
-  | 'HeadBucket' | 'CreateBucket';
+  | 'ListMultipartUploads' | 'ListParts' | 'HeadBucket' | 'CreateBucket';
 
 /** What the multipart code needs from the backend: its client, and its retrying request loop. */
 export interface S3Requester {

@@ -2,10 +2,15 @@
 import type {RepositoryEntry} from '../jobs/settings.js';
 import {S3Storage} from './s3.js';
 import type {Storage} from './storage.js';
+import {timeoutMsFor} from './timeout.js';
 
-/** `createBucket`: make the bucket if it is missing (for `backhaul repo add` / creating a repository); `rootOnly`: see ReadableStorage. */
-export async function openS3Storage(entry: RepositoryEntry, options: {createBucket?: boolean; rootOnly?: boolean} = {}): Promise<Storage> {
-  const storage = new S3Storage(entry.location, {endpoint: entry.endpoint, region: entry.region, rootOnly: options.rootOnly});
+/**
+ * `createBucket`: make the bucket if it is missing (for `backhaul repo add` / creating a repository).
+ * `opened` sees the storage before its first request (to watch its notices). `rootOnly`: see ReadableStorage.
+ */
+export async function openS3Storage(entry: RepositoryEntry, options: {createBucket?: boolean; rootOnly?: boolean; opened?: (storage: Storage) => void} = {}): Promise<Storage> {
+  const storage = new S3Storage(entry.location, {endpoint: entry.endpoint, region: entry.region, timeoutMs: timeoutMsFor(entry), rootOnly: options.rootOnly});
+  options.opened?.(storage);
   if (options.createBucket) {
     try {
       await storage.ensureBucket();

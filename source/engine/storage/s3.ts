@@ -7,13 +7,18 @@
  * for objects named by their SHA-256 (packs, index files), that name as the
  * signed payload hash — so the server rejects bytes damaged on the way;
  * putIfAbsent is `If-None-Match: *`.
+ * putIfAbsent checks once, on a scratch key, that the server honours that
+ * condition (a server that ignores it would let two writers lock at once).
  * Every request goes through one retry loop of ours (the SDK's is off) with
  * exponential backoff and full jitter on throttling, 5xx and dropped
- * connections. Credentials come only from the SDK's default chain
- * (environment, profiles); Backhaul never stores them. `stats` counts every
- * request sent, by kind, retries included.
+ * connections, and is bounded: a try that gets no byte for `stallMs` is
+ * abandoned, and no try starts once the operation could not end within
+ * `timeoutMs` (default 60 s); `watch` hears of each retry and stall.
+ * Credentials come only from the SDK's default chain (environment,
+ * profiles); Backhaul never stores them. `stats` counts every request sent,
+ * by kind, retries included.
  */
-import {createHash} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import {getMaxListeners, setMaxListeners} from 'node:events';
 import {Agent as HttpAgent} from 'node:http';
 import {Agent as HttpsAgent} from 'node:https';
@@ -23,9 +28,11 @@ import {
 } from '@aws-sdk/client-s3';
 import {BackhaulError, corrupt, usageError} from '../errors.js';
 import {DEFAULT_RETRY, withRetry, type RetryPolicy} from './retry.js';
-import {errorName, httpStatus, isRetryableS3Error, ShortBodyError, toBackhaulError} from './s3-errors.js';
+import {errorName, httpStatus, isRetryableS3Error, isStall, retryNotice, ShortBodyError, toBackhaulError} from './s3-errors.js';
 import {putMultipart, type RequestKind, type S3Requester} from './s3-multipart.js';
-import {checkKey, checkPrefix, type ObjectInfo, type Storage} from './storage.js';
+import {abortUploads, listOpenUploads} from './s3-uploads.js';
+import {DEFAULT_TIMEOUT_MS} from './timeout.js';
+import {checkKey, checkPrefix, type ObjectInfo, type OpenUpload, type Storage, type StorageNotice} from './storage.js';
 
 export type {RequestKind} from './s3-multipart.js';
 
@@ -43,11 +50,22 @@ export interface S3StorageOptions {
   partSize?: number;
   /** Root registered this repository itself (see ReadableStorage.rootOnly). */
   rootOnly?: boolean;
+  /** Time one operation may take, its retries included (default 60 s). */
+  timeoutMs?: number;
+  /** How long a try may go without a byte before it is abandoned (default: a third of timeoutMs, at most 20 s). */
+  stallMs?: number;
+}
+
+/** The silence after which a try is abandoned, for a given operation budget. */
+export function stallFor(timeoutMs: number): number {
+  return Math.max(500, Math.min(20_000, Math.floor(timeoutMs / 3)));
 }
 
 export interface S3Stats {
   requests: Record<RequestKind, number>;
   retries: number;
+  /** Tries abandoned because the server sent nothing for stallMs (each also counted in retries if retried). */
+  stalls: number;
   bytesSent: number;
   bytesReceived: number;
 }
@@ -93,8 +111,8 @@ export class S3Storage implements Storage, S3Requester {
   readonly client: S3Client;
   readonly stats: S3Stats = {
     requests: {GetObject: 0, PutObject: 0, HeadObject: 0, ListObjectsV2: 0, DeleteObject: 0, CreateMultipartUpload: 0,
-      UploadPart: 0, CompleteMultipartUpload: 0, AbortMultipartUpload: 0, HeadBucket: 0, CreateBucket: 0},
-    retries: 0, bytesSent: 0, bytesReceived: 0,
+      UploadPart: 0, CompleteMultipartUpload: 0, AbortMultipartUpload: 0, ListMultipartUploads: 0, ListParts: 0, HeadBucket: 0, CreateBucket: 0},
+    retries: 0, stalls: 0, bytesSent: 0, bytesReceived: 0,
   };
   /** Bodies in flight whose SHA-256 is their key's name (see the payload-hash middleware). */
   private readonly bodySha256 = new WeakMap<object, string>();
@@ -103,13 +121,18 @@ export class S3Storage implements Storage, S3Requester {
   private readonly threshold: number;
   readonly partSize: number;
   readonly rootOnly: boolean;
+  private readonly listeners = new Set<(notice: StorageNotice) => void>();
+  /** Whether the server honours If-None-Match (checked once, before the first putIfAbsent). */
+  private conditionChecked?: Promise<void>;
 
   constructor(location: string, private readonly options: S3StorageOptions = {}) {
     this.rootOnly = options.rootOnly ?? false;
     ({bucket: this.bucket, prefix: this.prefix} = parseS3Location(location));
     this.location = `s3://${this.bucket}${this.prefix ? '/' + this.prefix : ''}`;
     this.preferredConcurrency = Math.max(1, options.concurrency ?? 16);
-    this.policy = {...DEFAULT_RETRY, ...options.retry};
+    const budgetMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const stallMs = options.stallMs ?? stallFor(budgetMs);
+    this.policy = {...DEFAULT_RETRY, budgetMs, stallMs, ...options.retry};
     this.threshold = options.multipartThreshold ?? 16 * MiB;
     this.partSize = Math.max(5 * MiB, options.partSize ?? 8 * MiB);
     const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
@@ -125,9 +148,11 @@ export class S3Storage implements Storage, S3Requester {
       maxAttempts: 1,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      // socketTimeout: a connection silent for a minute fails (and is retried); a total-time limit would
-      // fail big uploads on slow links instead, and by default the SDK only logs one (to the console).
-      requestHandler: {httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent), connectionTimeout: 10_000, socketTimeout: 60_000, logger: SILENT},
+      // socketTimeout: a try whose connection stays silent for stallMs fails (and is retried within the
+      // budget); a total-time limit per try would fail big uploads on slow links instead, and by default
+      // the SDK only logs one (to the console).
+      requestHandler: {httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent), connectionTimeout: Math.min(10_000, stallMs),
+        socketTimeout: stallMs, logger: SILENT},
     });
     // The payload hash in the signature (x-amz-content-sha256), which the server checks against the
     // body: for a body named by its SHA-256 (put() knows it from the key) that name, so the server
@@ -148,17 +173,37 @@ export class S3Storage implements Storage, S3Requester {
     return this.prefix ? `${this.prefix}/${checkKey(key)}` : checkKey(key);
   }
 
+  watch(listener: (notice: StorageNotice) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(notice: StorageNotice): void {
+    for (const listener of this.listeners) listener(notice);
+  }
+
   async request<T>(kind: RequestKind, key: string | undefined, signal: AbortSignal | undefined,
     fn: (attempt: number) => Promise<T>): Promise<T> {
     // Each request in flight (and each retry wait) listens on the caller's signal; many in flight is normal here.
     if (signal && getMaxListeners(signal) < this.preferredConcurrency * 8) setMaxListeners(this.preferredConcurrency * 8, signal);
+    const started = Date.now();
+    let attempts = 0;
+    const onRetry = (error: unknown, attempt: number, delayMs: number) => {
+      this.stats.retries++;
+      this.notify(retryNotice({operation: kind, key, endpoint: this.endpoint, location: this.location, stallMs: this.policy.stallMs ?? 0}, error, attempt, delayMs));
+    };
     try {
-      return await withRetry(this.policy, {isRetryable: isRetryableS3Error, signal, onRetry: () => this.stats.retries++}, (attempt) => {
+      return await withRetry(this.policy, {isRetryable: isRetryableS3Error, signal, onRetry}, (attempt) => {
+        attempts = attempt;
         this.stats.requests[kind]++;
-        return fn(attempt);
+        return fn(attempt).catch((e: unknown) => {
+          if (isStall(e)) this.stats.stalls++;
+          throw e;
+        });
       });
     } catch (e) {
-      throw toBackhaulError(e, {operation: kind, key, endpoint: this.endpoint, bucket: this.bucket, location: this.location, signal});
+      const tries = {attempts, elapsedMs: Date.now() - started, stallMs: this.policy.stallMs ?? 0, budgetMs: this.policy.budgetMs ?? 0};
+      throw toBackhaulError(e, {operation: kind, key, endpoint: this.endpoint, bucket: this.bucket, location: this.location, signal, tries});
     }
   }
 
@@ -199,6 +244,15 @@ export class S3Storage implements Storage, S3Requester {
    * either answer is true.
    */
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    this.conditionChecked ??= this.checkConditionalPut().catch((e: unknown) => {
+      this.conditionChecked = undefined; // a failure to ask is not an answer: ask again next time
+      throw e;
+    });
+    await this.conditionChecked;
+    return this.conditionalPut(key, data);
+  }
+
+  private conditionalPut(key: string, data: Uint8Array): Promise<boolean> {
     const Key = this.objectKey(key);
     const digest = md5(data);
     return this.request('PutObject', key, undefined, async (attempt) => {
@@ -214,6 +268,24 @@ export class S3Storage implements Storage, S3Requester {
         return info?.etag === `"${digest.toString('hex')}"`;
       }
     });
+  }
+
+  /**
+   * Puts a scratch object, then puts it again with If-None-Match: a server
+   * that takes the second put ignores the condition, and every lock built on
+   * putIfAbsent would let two writers in: refused with a storage error.
+   */
+  private async checkConditionalPut(): Promise<void> {
+    const probe = `locks/probe-${randomBytes(8).toString('hex')}`;
+    try {
+      await this.put(probe, Buffer.from('probe'));
+      if (await this.conditionalPut(probe, Buffer.from('probe again'))) {
+        throw new BackhaulError('storage', `${this.endpoint} ignores "If-None-Match: *" on PutObject: it overwrote an object a conditional put must not replace.`,
+          'Backhaul cannot lock a repository there safely (two writers could both take the lock); use a server that honours conditional writes (AWS S3, Ceph RGW, MinIO).');
+      }
+    } finally {
+      await this.delete(probe).catch(() => {});
+    }
   }
 
   async get(key: string, signal?: AbortSignal): Promise<Buffer> {
@@ -288,9 +360,17 @@ export class S3Storage implements Storage, S3Requester {
     } while (token);
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
     const Key = this.objectKey(key);
-    await this.request('DeleteObject', key, undefined, () => this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key})));
+    await this.request('DeleteObject', key, signal, () => this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key}), {abortSignal: signal}));
+  }
+
+  listOpenUploads(options: {sizes?: boolean} = {}): Promise<OpenUpload[]> {
+    return listOpenUploads(this, options);
+  }
+
+  abortUploads(uploads: readonly OpenUpload[]): Promise<number> {
+    return abortUploads(this, uploads);
   }
 
   /** Creates the bucket if it does not exist; says which. Used by `backhaul repo add`. */

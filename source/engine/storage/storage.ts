@@ -14,12 +14,41 @@
  *   (link(2) / `If-None-Match: *`), and says whether it did.
  * - `get` of a missing key throws a BackhaulError with code 'not-found'.
  * - `list` yields every key under a prefix, paginating as needed, in no order.
+ * - a backend that retries requests bounds each operation in time (S3: a try
+ *   with no byte for a while is abandoned, and no try starts once the
+ *   operation's budget is spent), then fails with a 'storage' error.
  */
 export interface ObjectInfo {
   key: string;
   size: number;
   /** Last modification time in ms since the epoch (lock staleness on S3). */
   mtimeMs?: number;
+}
+
+/**
+ * Something a backend did that a user should hear of, though the operation
+ * may still succeed: a request retried, or one abandoned because the server
+ * sent nothing for too long. The faces print them (the engine never does).
+ */
+export interface StorageNotice {
+  kind: 'retry' | 'stall';
+  /** The request, e.g. `PutObject`. */
+  operation: string;
+  key?: string;
+  /** The try that failed (1 = the first). */
+  attempt: number;
+  /** One sentence. */
+  message: string;
+}
+
+/** A multipart upload begun under a repository and never completed or aborted (object storage). */
+export interface OpenUpload {
+  key: string;
+  uploadId: string;
+  /** When it began (server time, ms since the epoch). */
+  initiated?: number;
+  /** Bytes of the parts it holds, where they were asked for. */
+  bytes?: number;
 }
 
 export interface ReadableStorage {
@@ -52,6 +81,18 @@ export interface ReadableStorage {
   listDirectories?(prefix: string): Promise<string[]>;
   /** Bytes that can still be written, or undefined where it cannot be known (object storage). */
   freeSpace(): Promise<number | undefined>;
+  /**
+   * Calls `listener` for each notice (retries, stalls) until the returned
+   * function is called. Optional: backends that never retry have none.
+   */
+  watch?(listener: (notice: StorageNotice) => void): () => void;
+  /**
+   * Multipart uploads under this repository that were never completed or
+   * aborted (what a killed writer leaves: invisible to `list`, yet stored and
+   * billed). Optional: only object storage has them. `sizes` also sums each
+   * one's parts (a request per upload).
+   */
+  listOpenUploads?(options?: {sizes?: boolean}): Promise<OpenUpload[]>;
   close(): Promise<void>;
 }
 
@@ -76,7 +117,10 @@ export interface Storage extends ReadableStorage {
    * either is broken).
    */
   putIfAbsent(key: string, data: Uint8Array, options?: {ephemeral?: boolean}): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  /** Deleting what is not there is fine. `signal` bounds it (a lock released on the way out). */
+  delete(key: string, signal?: AbortSignal): Promise<void>;
+  /** Aborts these open uploads (see listOpenUploads); returns how many it aborted. */
+  abortUploads?(uploads: readonly OpenUpload[]): Promise<number>;
   /** How many writes the backend likes in flight (disk: a few; S3: many). */
   readonly preferredConcurrency: number;
   /**

@@ -14,7 +14,8 @@ import type {ChunkId} from '../../../source/engine/ids.js';
 import type {BackupRecord, PointManifest} from '../../../source/engine/repository/model.js';
 import {MAX_DISK_NAME_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH, pathProblem, segmentProblem, targetProblem} from '../../../source/engine/repository/names.js';
 import {isIsoTime} from '../../../source/engine/repository/record-checks.js';
-import {checkBlobEntries, checkWritable, parseBackupRecord, parseLockInfo, parsePointManifest, parseTreeLine} from '../../../source/engine/repository/records.js';
+import {parseLock} from '../../../source/engine/repository/lock-info.js';
+import {checkBlobEntries, checkWritable, parseBackupRecord, parsePointManifest, parseTreeLine} from '../../../source/engine/repository/records.js';
 
 const CHUNK = 'a'.repeat(64) as ChunkId;
 const B = 'b0000000000a1';
@@ -239,7 +240,7 @@ test('index and pack blob lists, and the writer lock, never throw a TypeError', 
     assertCorrupt(() => checkBlobEntries(bad, 'pack x'), 'pack x');
   }
   for (const bad of ['null', '[]', '{"pid":"1"}', 'garbage', '{"host":"h","pid":1,"user":"u","operation":"o","time":"t"}']) {
-    assert.equal(parseLockInfo(Buffer.from(bad)), undefined, bad);
+    assert.equal(parseLock(Buffer.from(bad)), undefined, bad);
   }
-  assert.ok(parseLockInfo(Buffer.from('{"host":"h","pid":1,"user":"u","operation":"o","time":"t","refreshed":"t"}')));
+  assert.ok(parseLock(Buffer.from('{"host":"h","pid":1,"user":"u","operation":"o","time":"t","refreshed":"t"}')));
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {backoffMs, withRetry, type RetryPolicy} from '../../../source/engine/storage/retry.js';
-import {isRetryableS3Error, toBackhaulError} from '../../../source/engine/storage/s3-errors.js';
+import {isRetryableS3Error, isStall, toBackhaulError} from '../../../source/engine/storage/s3-errors.js';
 
 const waits: number[] = [];
 const policy = (over: Partial<RetryPolicy> = {}): RetryPolicy => ({
@@ -59,6 +59,28 @@ describe('withRetry', () => {
     setTimeout(() => controller.abort(new Error('stop now')), 10);
     await assert.rejects(started, /stop now/);
   });
+
+  it('within a budget: a server that never answers fails within it; a try that could not end within it never starts', async () => {
+    let clock = 0;
+    let calls = 0;
+    const stallMs = 20_000;
+    const timed = policy({attempts: 8, budgetMs: 60_000, stallMs, now: () => clock, sleep: async (ms) => void (clock += ms)});
+    await assert.rejects(withRetry(timed, {isRetryable: () => true}, async () => {
+      calls++;
+      clock += stallMs; // each try waits out the silence, then is abandoned
+      throw Object.assign(new Error('no reply'), {name: 'TimeoutError'});
+    }), /no reply/);
+    assert.equal(calls, 2, 'the third try could stall past the budget: it is not started');
+    assert.ok(clock <= 60_000, `gave up after ${clock} ms`);
+    // Quick failures are retried up to the attempt limit, as before.
+    clock = 0;
+    calls = 0;
+    await assert.rejects(withRetry(timed, {isRetryable: () => true}, async () => {
+      calls++;
+      throw new Error('refused');
+    }));
+    assert.equal(calls, 8);
+  });
 });
 
 describe('S3 failure rules', () => {
@@ -87,5 +109,19 @@ describe('S3 failure rules', () => {
     const controller = new AbortController();
     controller.abort();
     assert.equal(toBackhaulError(new Error('aborted'), {...ctx, signal: controller.signal}).code, 'cancelled');
+  });
+
+  it('a stall says what stalled, for how long, and how to wait longer', () => {
+    const ctx = {operation: 'PutObject', key: 'data/ab/x', endpoint: 'http://rgw:7480', bucket: 'b', location: 's3://b/p',
+      tries: {attempts: 2, elapsedMs: 46_200, stallMs: 20_000, budgetMs: 60_000}};
+    const timeout = Object.assign(new Error('the request socket timed out after 20000 ms of inactivity'), {name: 'TimeoutError'});
+    assert.equal(isStall(timeout), true);
+    assert.equal(isStall(s3Error('SlowDown', 503)), false);
+    const e = toBackhaulError(timeout, ctx);
+    assert.equal(e.code, 'storage');
+    assert.equal(e.exitCode, 18);
+    assert.equal(e.message, 'S3 PutObject of "data/ab/x" in s3://b/p stalled: http://rgw:7480 sent nothing for 20 s (2 tries in 46.2 s); gave up within the 60 s limit.');
+    assert.match(e.hint, /BACKHAUL_S3_TIMEOUT=SECONDS/);
+    assert.match(e.hint, /--timeout SECONDS/);
   });
 });

@@ -10,7 +10,8 @@
 // - the three-node cluster on a fresh bucket stores each shared disk once;
 // - a second writer is seen through the lock object, judged stale by time;
 // - RGW refuses a pack whose bytes do not match its name;
-// - a copy through a proxy failing ~15% of requests completes and verifies.
+// - a copy through a proxy failing ~15% of requests completes and verifies,
+//   its --json summary counting the retries.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
@@ -280,6 +281,7 @@ if (skip) {
       const copied = await ws.json(['copy', '--from', 'demo-primary', '--to', 's3-faulty', ...ids, ...ALL, '--json']);
       assert.equal(copied.result, 'success');
       assert.equal(copied.pointsCopied, machines.reduce((n, b) => n + b.points, 0));
+      assert.ok(copied.retries > 0, 'the --json summary counts the retries');
       const report = await ws.json(['verify', '--repo', 's3-faulty', '--json']);
       assert.equal(report.ok, true);
       t.diagnostic(`fault proxy: ${JSON.stringify(proxy.counts)}`);

@@ -1,0 +1,106 @@
+/**
+ * Breaking a stale writer lock so that two contenders can never both break
+ * it, on any backend, with no condition but "create if absent" (link(2),
+ * `If-None-Match: *`): RGW ignores If-Match on DeleteObject, so "delete only
+ * if unchanged" cannot be asked of the server.
+ *
+ * The right to delete one stale state of `locks/writer` (its exact bytes) is
+ * won by creating its claim, `locks/break-<hash of the bytes>-<n>`. The
+ * winner re-reads the lock, deletes it only if it still holds those bytes,
+ * and only then deletes its claim. So while a state exists at most one live
+ * claimant may delete it, and a contender that was slow (it read the state
+ * long ago) finds the claim taken or the state gone: it never deletes the
+ * fresh lock of the writer that won. A claim whose claimant died is passed
+ * over (the next <n>) once it is stale; a claimant too slow to still be sure
+ * (CLAIM_LEASE_MS) gives up instead of deleting. FORMAT.md "Locking".
+ */
+import {createHash} from 'node:crypto';
+import {hostname} from 'node:os';
+import {BackhaulError} from '../errors.js';
+import type {Storage} from '../storage/storage.js';
+import {processAlive} from '../util/process.js';
+import {currentUser, LOCK_KEY} from './lock-info.js';
+
+export const CLAIM_PREFIX = 'locks/break-';
+const PROBE_PREFIX = 'locks/probe-';
+/** A claim older than this, or whose process is gone (this host), was abandoned. */
+export const CLAIM_STALE_MS = 60_000;
+/** A claimant that took longer than this since its claim gives up rather than delete. */
+export const CLAIM_LEASE_MS = 30_000;
+const MAX_CLAIMS = 64;
+
+/** 'broken': this contender deleted the stale lock; 'busy': another is breaking it; 'changed': the lock is no longer what was read. */
+export type BreakResult = 'broken' | 'busy' | 'changed';
+
+interface Claim {
+  host: string;
+  pid: number;
+  user: string;
+  time: string;
+}
+
+export async function readOrUndefined(storage: Storage, key: string): Promise<Buffer | undefined> {
+  try {
+    return await storage.get(key);
+  } catch (e) {
+    if (e instanceof BackhaulError && e.code === 'not-found') return undefined;
+    throw e;
+  }
+}
+
+function claimIsStale(raw: Buffer, now = Date.now()): boolean {
+  let claim: Partial<Claim>;
+  try {
+    claim = JSON.parse(raw.toString('utf8')) as Partial<Claim>;
+  } catch {
+    return true;
+  }
+  if (claim?.host === hostname() && typeof claim.pid === 'number' && claim.pid > 0 && !processAlive(claim.pid)) return true;
+  // By time on every host: its claimant gives up after CLAIM_LEASE_MS, so a paused one cannot hold others off.
+  const time = Date.parse(String(claim?.time));
+  return Number.isNaN(time) || now - time > CLAIM_STALE_MS;
+}
+
+/**
+ * Deletes the lock if it still holds `stale` (its exact bytes) and this
+ * contender wins the claim to do so. `clock` is monotonic (ms).
+ */
+export async function breakStale(storage: Storage, stale: Buffer, clock: () => number = () => performance.now()): Promise<BreakResult> {
+  const tag = createHash('sha256').update(stale).digest('hex').slice(0, 32);
+  const claim = Buffer.from(JSON.stringify({host: hostname(), pid: process.pid, user: currentUser(), time: new Date().toISOString()} satisfies Claim));
+  for (let n = 1; n <= MAX_CLAIMS; n++) {
+    const key = `${CLAIM_PREFIX}${tag}-${n}`;
+    const claimedAt = clock();
+    if (await storage.putIfAbsent(key, claim, {ephemeral: true})) {
+      try {
+        const now = await readOrUndefined(storage, LOCK_KEY);
+        if (!now || !now.equals(stale)) return 'changed';
+        if (clock() - claimedAt > CLAIM_LEASE_MS) return 'changed'; // too slow to be sure: leave it to another
+        await storage.delete(LOCK_KEY);
+        return 'broken';
+      } finally {
+        // Only now, with the stale state gone (or left alone): a later claim of it finds it gone.
+        await storage.delete(key).catch(() => {});
+      }
+    }
+    const other = await readOrUndefined(storage, key);
+    if (!other) return 'changed'; // its claimant is done: read the lock again
+    if (!claimIsStale(other)) return 'busy';
+  }
+  return 'busy';
+}
+
+/**
+ * Deletes what breakers and probes left in `locks/` (a claim whose
+ * claimant was killed; an S3 probe of a killed process older than ten
+ * minutes). Called by the holder: the states those claims name are gone, so
+ * a claimant still at work finds the lock changed and deletes nothing.
+ */
+export async function sweepLeftovers(storage: Storage, now = Date.now()): Promise<void> {
+  const leftovers: string[] = [];
+  for await (const info of storage.list('locks/')) {
+    if (info.key.startsWith(CLAIM_PREFIX)) leftovers.push(info.key);
+    else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000) leftovers.push(info.key);
+  }
+  for (const key of leftovers) await storage.delete(key).catch(() => {});
+}
