@@ -4,7 +4,7 @@ import {planCopy, type CopyPlan} from '../engine/copy/plan.js';
 import type {Selection} from '../engine/copy/selection.js';
 import {copyWhilePlanning} from '../engine/copy/stream.js';
 import type {Repository} from '../engine/repository/repository.js';
-import {VerifyPool} from '../engine/util/verify-pool.js';
+import {VerifyPool} from '../engine/workers/verify-pool.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {recordSession} from '../engine/jobs/history.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';

@@ -7,15 +7,11 @@
  * hint). Aborting the signal asks the worker to cancel; the promise settles
  * once the worker's run has released the target, so the target is consistent.
  *
- * The worker entry is copy-worker.ts: in the shipped bundle, dist/copy-worker.js
- * (a second esbuild entry point, beside cli.js or one level up from a chunk in
- * dist/lib); from source under tsx, the .ts file, loaded through tsx's loader
- * registered in the worker (Node 20 does not pass `--import tsx` on to workers).
+ * The worker entry is copy-worker.ts, an entry of its own in the bundle,
+ * started through workers/start.ts.
  */
-import {existsSync} from 'node:fs';
-import {fileURLToPath} from 'node:url';
-import {Worker} from 'node:worker_threads';
 import {BackhaulError, type ErrorCode} from '../errors.js';
+import {startWorker} from '../workers/start.js';
 import type {CopyEvent, CopyListener, CopySummary} from './events.js';
 import type {CopyPlan} from './plan.js';
 import type {RunOptions} from './run.js';
@@ -36,17 +32,7 @@ export type FromWorker =
   | {type: 'done'; summary: CopySummary}
   | {type: 'error'; error: WorkerError};
 
-/** The worker, from the bundle if this module is bundled, else the TypeScript source. */
-function startWorker(input: WorkerInput): Worker {
-  for (const candidate of ['./copy-worker.js', '../copy-worker.js']) {
-    const url = new URL(candidate, import.meta.url);
-    if (existsSync(fileURLToPath(url))) return new Worker(url, {workerData: input});
-  }
-  const source = new URL('./copy-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(boot, {eval: true, workerData: input});
-}
+const ENTRY = {bundled: 'copy-worker', source: new URL('./copy-worker.ts', import.meta.url)};
 
 function toError(e: WorkerError): Error {
   if (e.backhaul) return new BackhaulError(e.code, e.message, e.hint);
@@ -61,8 +47,9 @@ export function runCopyInWorker(source: string, target: string, plan: CopyPlan,
   options: Omit<RunOptions, 'onEvent'> & {onEvent?: CopyListener} = {}): Promise<CopySummary> {
   const emit = options.onEvent ?? (() => {});
   const {signal, concurrency, waitMs} = options;
-  const worker = startWorker({source, target, plan, options: {concurrency, waitMs}});
-  const cancel = () => worker.postMessage({type: 'cancel'} satisfies ToWorker);
+  const workerData: WorkerInput = {source, target, plan, options: {concurrency, waitMs}};
+  const worker = startWorker<ToWorker, FromWorker>(ENTRY, {workerData});
+  const cancel = () => worker.send({type: 'cancel'});
   if (signal?.aborted) cancel();
   signal?.addEventListener('abort', cancel, {once: true});
   return new Promise<CopySummary>((resolve, reject) => {
@@ -74,7 +61,7 @@ export function runCopyInWorker(source: string, target: string, plan: CopyPlan,
       void worker.terminate();
       fn();
     };
-    worker.on('message', (m: FromWorker) => {
+    worker.receive((m) => {
       if (m.type === 'event') emit(m.event.type === 'copy.start' ? {type: 'copy.start', plan} : m.event);
       else if (m.type === 'done') settle(() => resolve(m.summary));
       else settle(() => reject(toError(m.error)));
