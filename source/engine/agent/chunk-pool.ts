@@ -85,7 +85,8 @@ export class ChunkPool {
   }
 
   /** Queues a task (`message` gets its number); settles with the worker's answer and its buffers. */
-  private submit<T extends Task['type']>(message: (task: number) => Extract<Task, {type: T}>, onCut?: (at: number) => void): Promise<Result<T> & Payloads> {
+  private submit<T extends Task['type']>(message: (task: number) => Extract<Task, {type: T}>, onCut?: (at: number) => void):
+    Promise<Result<T> & Payloads> {
     return new Promise((resolve, reject) => {
       const task = this.next++;
       const sent = message(task);
@@ -164,7 +165,8 @@ export class ChunkPool {
    * tail starts (the next segment begins with it); `result` once the chunks
    * are hashed. The slot is the pool's again after `done`.
    */
-  stream(rawSlot: number, start: number, end: number, eof: boolean): {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
+  stream(rawSlot: number, start: number, end: number, eof: boolean):
+    {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
     const packedSlot = this.takeSlot(STREAM_SLOT).slot;
     let settleCut!: (at: number) => void;
     const cut = new Promise<number>((resolve) => (settleCut = resolve));

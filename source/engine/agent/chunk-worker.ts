@@ -124,7 +124,8 @@ function files(m: Extract<ToChunkWorker, {type: 'files'}>): void {
     at += n;
   }
   const transfer: ArrayBuffer[] = [];
-  port.send({type: 'files', task: m.task, files: results, raw: where(raw, m.rawSlot, transfer), packed: where(out.buf, m.packedSlot, transfer)}, transfer);
+  const payloads = {raw: where(raw, m.rawSlot, transfer), packed: where(out.buf, m.packedSlot, transfer)};
+  port.send({type: 'files', task: m.task, files: results, ...payloads}, transfer);
 }
 
 /**
@@ -151,7 +152,8 @@ function stream(m: Extract<ToChunkWorker, {type: 'stream'}>): void {
     pos += n;
   }
   const transfer: ArrayBuffer[] = [];
-  port.send({type: 'stream', task: m.task, chunks, raw: where(raw, m.rawSlot, transfer), packed: where(out.buf, m.packedSlot, transfer)}, transfer);
+  const payloads = {raw: where(raw, m.rawSlot, transfer), packed: where(out.buf, m.packedSlot, transfer)};
+  port.send({type: 'stream', task: m.task, chunks, ...payloads}, transfer);
 }
 
 port.receive((m) => {

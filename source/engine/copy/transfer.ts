@@ -27,7 +27,7 @@ import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {prefetchFrom} from '../util/concurrency.js';
 import type {JobSpec, ScheduleItem, Scheduler} from './schedule.js';
-import type {StagedPack, WritableLocalFiles} from '../storage/storage.js';
+import type {LocalFiles, StagedPack, WritableLocalFiles} from '../storage/storage.js';
 import type {Checked, VerifyPool} from '../workers/verify-pool.js';
 import type {StatsClock} from './stats.js';
 
@@ -85,11 +85,11 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     }
   };
   const {clock, pool} = options;
-  // The backends' typed capabilities (storage.ts): local files on both sides, a target that checks hashes.
+  // The backends' typed capabilities (storage.ts): local files on either side, a target that checks hashes.
   const from = source.storage.local;
-  const to = writer.repo.storage;
-  const stager = from && to.local;
-  const checksHash = to.checksContentHash?.bind(to);
+  const target = writer.repo.storage;
+  const bothLocal = from && target.local ? {from, to: target.local} : undefined;
+  const checksHash = target.checksContentHash?.bind(target);
   const open = new Set<StagedPack>();
   let finished = false;
 
@@ -117,10 +117,10 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
    * hash, no read-back. Undefined if it did not work out (the plain path then
    * reads it and names what is wrong).
    */
-  const stage = async (pack: string, whole: BlobEntry[], local: WritableLocalFiles): Promise<StagedPack | undefined> => {
-    const source = from!.path(packKey(pack));
+  const stage = async (pack: string, whole: BlobEntry[], files: {from: LocalFiles; to: WritableLocalFiles}): Promise<StagedPack | undefined> => {
+    const source = files.from.path(packKey(pack));
     const t0 = performance.now();
-    const staged = await local.stage(packKey(pack), async (temp) => {
+    const staged = await files.to.stage(packKey(pack), async (temp) => {
       if (!(await pool.copyPack(source, temp, pack, whole))) throw new Error('unsound pack');
     }).catch(() => undefined);
     clock.add('target write', t0);
@@ -170,7 +170,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   const start = async ({pack, needed, index}: JobSpec): Promise<Job> => {
     const whole = packBlobs(scheduler.index, pack);
     const passThrough = whole.length === needed.length;
-    const staged = !passThrough ? undefined : stager ? await track(stage(pack, whole, stager)) : checksHash ? await send(pack, whole, checksHash) : undefined;
+    const staged = !passThrough ? undefined : bothLocal ? await track(stage(pack, whole, bothLocal)) : checksHash ? await send(pack, whole, checksHash) : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};
     return {pack, needed, whole, passThrough, index, checked: await read(pack, passThrough ? whole : needed, passThrough)};
   };

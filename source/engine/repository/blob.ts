@@ -46,24 +46,20 @@ function keepLimit(rawLength: number): number {
 }
 
 /**
- * zlib options that stop (and throw) once the output passes `limit`. Output
- * pieces of at most 64 KiB: one piece of `limit` bytes would keep that much
- * memory alive behind a small result.
+ * Deflate options for `length` bytes of input: output in one piece where it
+ * fits in 64 KiB, else in 64 KiB pieces (one piece as large as the input
+ * would keep that much memory alive behind a small result). No output limit:
+ * zlib reports one by throwing, which cost more than compressing a small
+ * chunk (a third of the backups' small files are already compressed).
  */
-function within(limit: number): ZlibOptions {
-  return {...DEFLATE_OPTIONS, maxOutputLength: limit, chunkSize: Math.max(64, Math.min(limit, 64 * 1024))};
+function options(length: number): ZlibOptions {
+  return {...DEFLATE_OPTIONS, chunkSize: Math.max(64, Math.min(length + 64, 64 * 1024))};
 }
 
-const tooLarge = (e: unknown) => (e as {code?: string}).code === 'ERR_BUFFER_TOO_LARGE';
-
-/** `data` deflated, or undefined when that takes more than `limit` bytes (the work stops there). */
+/** `data` deflated, or undefined when that takes more than `limit` bytes. */
 function deflateWithin(data: Uint8Array, limit: number): Buffer | undefined {
-  try {
-    return deflateRawSync(data, within(limit));
-  } catch (e) {
-    if (tooLarge(e)) return undefined;
-    throw e;
-  }
+  const payload = deflateRawSync(data, options(data.length));
+  return payload.length <= limit ? payload : undefined;
 }
 
 /** Whether compressing `data` is worth a try: big enough, and for a big chunk its first SAMPLE bytes shrink enough. */
@@ -75,9 +71,12 @@ function worthTrying(data: Uint8Array): boolean {
 /**
  * How to store a chunk: deflated when a try is worth it and the result is
  * under 85 % of the chunk, else raw. On the caller's thread (the chunk
- * workers' own). zlib's public one-shot call allocates its state per chunk,
- * where the workers once reset one stream through its private handle: the
- * agent benchmark measured no difference beyond its noise (see bench/).
+ * workers' own). Slower than it was, on purpose: zlib's public one-shot
+ * call builds a stream and its state for every chunk, where the workers
+ * used to reset one stream through zlib's private handle. On the agent
+ * benchmark's tree of small files (bench/backup-copy.ts) that costs about
+ * a sixth more processor time for the same bytes stored; chunks of a
+ * quarter MiB and more do not notice it. No public API reuses the state.
  */
 export function encodeBlob(data: Buffer): Encoded {
   const payload = worthTrying(data) ? deflateWithin(data, keepLimit(data.length)) : undefined;
@@ -87,12 +86,8 @@ export function encodeBlob(data: Buffer): Encoded {
 /** The same rule as encodeBlob, with the full compression on libuv's thread pool, off the caller's thread. */
 export async function encodeBlobAsync(data: Buffer): Promise<Encoded> {
   if (!worthTrying(data)) return {encoding: RAW, payload: data};
-  try {
-    return {encoding: DEFLATE, payload: await deflateAsync(data, within(keepLimit(data.length)))};
-  } catch (e) {
-    if (tooLarge(e)) return {encoding: RAW, payload: data};
-    throw e;
-  }
+  const payload = await deflateAsync(data, options(data.length));
+  return payload.length <= keepLimit(data.length) ? {encoding: DEFLATE, payload} : {encoding: RAW, payload: data};
 }
 
 /**
@@ -104,7 +99,8 @@ export function decodeBlob(payload: Buffer, encoding: number, rawLength: number,
   let data: Buffer;
   try {
     // One output buffer of the expected size: no joining of 16 KiB pieces.
-    data = encoding === DEFLATE ? inflateRawSync(payload, {maxOutputLength: Math.max(rawLength, 1), chunkSize: Math.max(64, Math.min(rawLength, CHUNK_MAX))}) : payload;
+    const inflate = {maxOutputLength: Math.max(rawLength, 1), chunkSize: Math.max(64, Math.min(rawLength, CHUNK_MAX))};
+    data = encoding === DEFLATE ? inflateRawSync(payload, inflate) : payload;
   } catch {
     throw corrupt(`Chunk ${id.slice(0, 12)} in ${where} cannot be decompressed.`);
   }

@@ -42,8 +42,9 @@ export interface TreeChunkIds {
 
 type VerifyWorker = TypedWorker<ToVerifyWorker, FromVerifyWorker>;
 type Reply<T extends FromVerifyWorker['type']> = Extract<FromVerifyWorker, {type: T}>;
-/** A job as sent, without the job number the pool gives it. */
-type JobMessage = Exclude<ToVerifyWorker, {type: 'exit'}> extends infer M ? (M extends unknown ? Omit<M, 'job'> : never) : never;
+/** Each kind of job as sent, without the job number the pool gives it. */
+type WithoutJob<M> = M extends unknown ? Omit<M, 'job'> : never;
+type JobMessage = WithoutJob<Exclude<ToVerifyWorker, {type: 'exit'}>>;
 
 /**
  * Jobs wait for a worker in one of two lanes that take turns: packs to check
@@ -61,8 +62,8 @@ const ENTRY = {bundled: 'verify-worker', source: new URL('./verify-worker.ts', i
 
 /** A buffer that can be moved to a worker: one that owns its whole ArrayBuffer, else a copy. */
 function movable(data: Buffer): ArrayBuffer {
-  const own = data.byteOffset === 0 && data.buffer.byteLength === data.length && !(data.buffer instanceof SharedArrayBuffer) ? data : Buffer.from(data);
-  return own.buffer as ArrayBuffer;
+  const whole = data.byteOffset === 0 && data.buffer.byteLength === data.length && !(data.buffer instanceof SharedArrayBuffer);
+  return (whole ? data : Buffer.from(data)).buffer as ArrayBuffer;
 }
 
 export class VerifyPool {
@@ -122,7 +123,8 @@ export class VerifyPool {
    * touched as there are workers.
    */
   private async dispatch<R extends FromVerifyWorker>(message: JobMessage, options: {pooled?: boolean; lane?: Lane} = {}): Promise<R> {
-    const worker = this.closed ? undefined : this.idle.pop() ?? await new Promise<VerifyWorker | undefined>((resolve) => this.waiting[options.lane ?? 'data'].push(resolve));
+    const lane = this.waiting[options.lane ?? 'data'];
+    const worker = this.closed ? undefined : this.idle.pop() ?? await new Promise<VerifyWorker | undefined>((resolve) => lane.push(resolve));
     if (!worker) throw new Error('The verify pool is closed.');
     const job = this.next++;
     const sent = {...message, job} as ToVerifyWorker;
@@ -134,8 +136,11 @@ export class VerifyPool {
   }
 
   /** A pack check: `data` is moved to the worker, or (`path`) the worker reads the file into pooled memory. */
-  private async check(input: {data: Buffer} | {path: string}, kind: CheckKind, packId: string | undefined, blobs: BlobRef[]): Promise<Checked & {error?: string}> {
-    const given = 'data' in input ? {buffer: movable(input.data), length: input.data.length} : {buffer: new ArrayBuffer(0), length: 0, path: input.path};
+  private async check(input: {data: Buffer} | {path: string}, kind: CheckKind, packId: string | undefined, blobs: BlobRef[]):
+    Promise<Checked & {error?: string}> {
+    const given = 'data' in input
+      ? {buffer: movable(input.data), length: input.data.length}
+      : {buffer: new ArrayBuffer(0), length: 0, path: input.path}; // the pool's buffer replaces the empty one
     const reply = await this.dispatch<Reply<'checked'>>({type: 'check', kind, packId, blobs, ...given}, {pooled: !('data' in input)});
     let released = false;
     return {

@@ -32,7 +32,8 @@ function check(m: Job<'check'>): Extract<FromVerifyWorker, {type: 'checked'}> {
 function tree(m: Job<'tree'>): Extract<FromVerifyWorker, {type: 'tree'}> {
   const [, offset, length] = m.blob;
   try {
-    const stored = m.path !== undefined ? readRange(m.path, offset, length) : Buffer.from(m.data!.buffer, m.data!.byteOffset, m.data!.byteLength);
+    const given = m.data ?? new Uint8Array(0);
+    const stored = m.path !== undefined ? readRange(m.path, offset, length) : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
     return {type: 'tree', job: m.job, ...scanTreeChunk(stored, m.blob)};
   } catch (e) {
     return {type: 'tree', job: m.job, error: codeOf(e)};
