@@ -16,9 +16,9 @@ import {restorePoint} from '../engine/restore/restore.js';
 import {pickPoint} from '../engine/restore/select.js';
 import {defineCommand, flag, str, strs, type CommandContext, type Command, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
-import {accessFor, visibleBackup} from './access-view.js';
+import {accessFor, visibleBackup} from '../engine/access/view.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, printJson, safe} from './render/output.js';
+import {formatBytes, printJson, safeText} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
 const usage = `Usage: backhaul restore --repo NAME --backup ID [--point ID|latest] (--to DIR | --tar FILE)
@@ -76,7 +76,7 @@ function destination(values: Values, defaultConflict: Conflict): Destination {
   if ((to === undefined) === (tar === undefined)) throw usageError('Give exactly one of --to DIR or --tar FILE.', 'Name the directory to restore into, or the archive to create.');
   if (tar !== undefined) return {kind: 'tar', path: tar};
   const conflict = str(values, 'conflict') ?? (flag(values, 'overwrite') ? 'overwrite' : defaultConflict);
-  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail') throw usageError(`--conflict must be keep or overwrite, not "${safe(conflict.slice(0, 40))}".`);
+  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail') throw usageError(`--conflict must be keep or overwrite, not "${safeText(conflict.slice(0, 40))}".`);
   return {kind: 'dir', path: to!, conflict};
 }
 
@@ -86,9 +86,9 @@ function report(ctx: CommandContext, json: boolean, r: DelegatedResult, seconds:
       renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, auditSeq: r.audit.seq, seconds});
     return;
   }
-  ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safe(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safe(r.audit.forUser ?? '')} to ${safe(r.destination)}.\n`);
+  ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safeText(r.audit.forUser ?? '')} to ${safeText(r.destination)}.\n`);
   if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
-  for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safe(from)}; restored copy is ${safe(to)}\n`);
+  for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safeText(from)}; restored copy is ${safeText(to)}\n`);
   if (r.renamed.length > 20) ctx.out.write(`  … and ${r.renamed.length - 20} more kept\n`);
   if (r.replaced.length) ctx.out.write(`  replaced ${r.replaced.length} existing file(s)\n`);
   ctx.out.write(`Audit entry #${r.audit.seq}.\n`);
@@ -152,7 +152,7 @@ async function plainRestore(ctx: CommandContext, values: Values, repo: Awaited<R
     printJson(ctx, {backupId: backup.id, pointId: point.id, to, files: result.files, bytes: result.bytes, images: result.images, setuidDropped: result.specialDropped, seconds});
     return 0;
   }
-  ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${safe(backup.machine)} point ${point.id} (${point.time}) to ${safe(to)}.\n`);
+  ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${safeText(backup.machine)} point ${point.id} (${point.time}) to ${safeText(to)}.\n`);
   if (result.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${result.specialDropped} file(s): only root restoring for root keeps them\n`);
   return 0;
 }

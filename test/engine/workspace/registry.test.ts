@@ -11,8 +11,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
-import {checkEndpoint, listRepositories, registeredEntry, registerRepository, unregisterRepository} from '../../../source/engine/jobs/settings.js';
-import {resolveLocation, storageFor} from '../../../source/engine/repository/open.js';
+import {checkEndpoint, listRepositories, registeredEntry, registerRepository, unregisterRepository} from '../../../source/engine/workspace/registry.js';
+import {resolveLocation, storageFor} from '../../../source/engine/workspace/open.js';
 
 let work: string;
 const saved = process.env['XDG_CONFIG_HOME'];
