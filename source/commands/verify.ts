@@ -1,6 +1,7 @@
-/** `backhaul verify`: the health check (and, with --repair-from, healing from another repository). */
+/** `backhaul verify`: the health check (and, with --repair-from, healing from another repository): the engine's verifyJob, printed. */
 import {BackhaulError} from '../engine/errors.js';
-import {verifyRepository, type VerifyReport} from '../engine/repository/verify.js';
+import {verifyJob} from '../engine/operations/verify.js';
+import type {VerifyReport} from '../engine/repository/verify.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
 import {createProgress} from './render/progress.js';
@@ -42,14 +43,8 @@ them.`,
     const view = createProgress(ctx.err, json);
     const repo = await openRepoArg(str(values, 'repo'), '--repo', json ? sayOnStderr(ctx) : (line) => view.log(line));
     const onProgress = (p: {packsDone: number; packsTotal: number}) => view.update('verify', {label: 'verify', done: p.packsDone, total: p.packsTotal, detail: 'packs', unit: 'items'});
-    let report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
-    let repaired: unknown;
     const source = str(values, 'repair-from');
-    if (source && !report.ok) {
-      const {repairFrom} = await import('../engine/copy/repair.js');
-      repaired = await repairFrom(repo, await openRepoArg(source, '--repair-from'), report, {signal: ctx.signal});
-      report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
-    }
+    const {report, repaired} = await verifyJob(repo, {signal: ctx.signal, onProgress, repairFrom: source});
     view.stop();
     if (json) printJson(ctx, {...report, badChunks: report.badChunks.length, ...(repaired ? {repaired} : {})});
     else ctx.out.write(describeReport(report, repo.location));
