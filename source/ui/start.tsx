@@ -13,13 +13,17 @@ import {repositoryNames} from './repos.js';
 import {runTui} from './run.js';
 import {createRegistry, SCREENS} from './screens/registry.js';
 
+/** The first screen for these registered names (at least one). */
+export function initialScreen(names: readonly string[]): {screen: string; params: unknown} {
+  const repo = defaultRepository(names);
+  return repo ? {screen: 'backups', params: {repo}} : {screen: 'repos', params: {current: ''}};
+}
+
 export async function startTui(): Promise<number> {
   const names = repositoryNames();
   if (names.length === 0) {
     throw new BackhaulError('no-repository', 'No repository is registered.', 'Register one with `backhaul repo add NAME PATH`, or run `backhaul demo`.');
   }
-  const repo = defaultRepository(names);
-  const initial = repo ? {screen: 'backups', params: {repo}} : {screen: 'repos', params: {current: ''}};
-  await runTui(<App registry={createRegistry(SCREENS)} initial={initial} />);
+  await runTui(<App registry={createRegistry(SCREENS)} initial={initialScreen(names)} />);
   return 0;
 }

@@ -50,6 +50,23 @@ export function readConfig(): Partial<Config> {
   return data as Partial<Config>;
 }
 
+const VIOLATION = 'Config schema violation:';
+
+/**
+ * Sets `key` through conf; a value the schema refuses is a usage error naming
+ * what is wrong (conf writes nothing then).
+ */
+export async function writeConfig<K extends keyof Config>(key: K, value: Config[K]): Promise<void> {
+  const config = await openConfigForWriting();
+  try {
+    config.set(key, value);
+  } catch (e) {
+    if (!(e instanceof Error && e.message.startsWith(VIOLATION))) throw e;
+    throw new BackhaulError('usage', `That setting does not fit the configuration's schema: ${e.message.slice(VIOLATION.length).trim()}.`,
+      'See `backhaul repo add --help` for what a repository entry holds.');
+  }
+}
+
 /** conf over the same file and schema, for a write (loaded only then: see the header). */
 export async function openConfigForWriting() {
   const {default: Conf} = await import('conf');
@@ -58,7 +75,7 @@ export async function openConfigForWriting() {
     return new Conf<Config>(options);
   } catch (e) {
     if (e instanceof SyntaxError) throw corruptConfig('is not valid JSON');
-    if (e instanceof Error && e.message.startsWith('Config schema violation:')) throw corruptConfig(`does not match its schema (${e.message.slice(25).trim()})`);
+    if (e instanceof Error && e.message.startsWith(VIOLATION)) throw corruptConfig(`does not match its schema (${e.message.slice(VIOLATION.length).trim()})`);
     throw e;
   }
 }

@@ -7,7 +7,7 @@
 import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError} from '../errors.js';
 import {REPOSITORY_NAME, type RepositoryEntry} from './config-schema.js';
-import {openConfigForWriting, readConfig} from './config.js';
+import {readConfig, writeConfig} from './config.js';
 
 export type {RepositoryEntry} from './config-schema.js';
 
@@ -76,8 +76,7 @@ export async function registerRepository(name: string, entry: RepositoryEntry, o
   const current = registeredEntry(name);
   if (isDeepStrictEqual(current, entry)) return current;
   if (current && !options.replace) throw alreadyRegistered(name, current);
-  const settings = await openConfigForWriting();
-  settings.set('repositories', {...settings.get('repositories'), [name]: entry});
+  await writeConfig('repositories', {...listRepositories(), [name]: entry});
   return current;
 }
 
@@ -93,8 +92,7 @@ export async function unregisterRepository(name: string): Promise<RepositoryEntr
   if (!current) {
     throw new BackhaulError('no-repository', `No repository is registered as ${JSON.stringify(name.slice(0, 80))}.`, 'Run `backhaul repo list` to see the registered names.');
   }
-  const settings = await openConfigForWriting();
-  const {[name]: _removed, ...rest} = settings.get('repositories');
-  settings.set('repositories', rest);
+  const {[name]: _removed, ...rest} = listRepositories();
+  await writeConfig('repositories', rest);
   return current;
 }
