@@ -6,10 +6,10 @@
  * told where it went.
  *
  * Writes go through `conf` with that schema. Reads parse the file directly
- * and check it with checkConfig: loading conf costs ~160 ms and compiling the
- * schema with its validator (ajv) another ~75 ms (Node 20, measured on the
- * project's 2-core VM), against a TUI whose whole first frame takes ~330 ms —
- * and every start reads the registered repositories.
+ * and check it with checkConfig: loading conf and compiling the schema's
+ * validator (ajv) takes longer than the TUI's whole first frame, and every
+ * start reads the registered repositories (the figures are in the commit that
+ * made reads direct again; bench/tui.ts measures the first frame).
  */
 import {readFileSync, renameSync} from 'node:fs';
 import {join} from 'node:path';
