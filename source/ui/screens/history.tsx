@@ -31,7 +31,7 @@ const COLUMNS: Column<SessionRow>[] = [
     style: (r, t) => ({success: t.ok, warning: t.warn, cancelled: t.warn, failed: t.error})[r.session.summary.result]},
   {id: 'route', header: 'From → to', minWidth: 12, value: (r) => `${r.from} → ${r.to}`},
   {id: 'points', header: 'Points', width: 6, align: 'right', value: (r) => String(r.session.summary.pointsCopied)},
-  {id: 'time', header: 'Duration', width: 8, align: 'right', value: (r) => formatDuration(r.session.summary.seconds * 1000)},
+  {id: 'time', header: 'Duration', width: 8, align: 'right', value: (r) => formatDuration(r.session.summary.seconds)},
   {id: 'bytes', header: 'Sent', width: 9, align: 'right', value: (r) => formatBytes(r.session.summary.transferredBytes)},
   {id: 'rate', header: 'Rate', width: 11, align: 'right', optional: true, value: (r) => formatRate(r.session.summary.rate)},
 ];

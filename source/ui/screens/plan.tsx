@@ -10,9 +10,10 @@
  */
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
-import {planCopy, refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
+import {refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
+import {pinnedSelection, planCopyJob} from '../../engine/operations/copy.js';
 import {matches} from '../keymap.js';
-import {openRepository, requireCopyRights, targetsFor} from '../repos.js';
+import {openRepository, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
 import {useTheme} from '../theme.js';
@@ -46,11 +47,8 @@ interface Planned {readonly plan: CopyPlan; readonly target: string; readonly po
 async function makePlan(p: PlanParams, target: string | undefined, points: string): Promise<Planned | undefined> {
   if (!target) return undefined;
   const [source, dst] = await Promise.all([openRepository(p.source), openRepository(target)]);
-  await requireCopyRights(source, dst);
-  // Other processes may have written to either since it was opened (an agent backup to the source,
-  // a copy to the target): count what they hold now, so no new point plans at 0 B.
-  await Promise.all([source.refreshIndex(), dst.refreshIndex()]);
-  const plan = await planCopy(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
+  // The engine's plan entry, as `copy --dry-run` makes it (rights on both sides, indexes brought up to date).
+  const plan = await planCopyJob(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
   return {plan, target, points};
 }
 
@@ -97,7 +95,8 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     } catch (e) {
       return shell.showError(e);
     }
-    shell.replace('progress', {source: params.source, target, plan: current.plan, label: params.label});
+    // The run copies exactly the points shown, even if a newer one lands before it plans again.
+    shell.replace('progress', {source: params.source, target, plan: current.plan, selection: pinnedSelection(current.plan, params.nodes), label: params.label});
   }
   if (!target) return <Caption width={width}>No other registered repository to copy to. Register one with `backhaul repo add NAME PATH`.</Caption>;
   if (!data.value) return <Placeholder data={data} what={`the copy plan (to ${target})`} width={width} />;

@@ -4,23 +4,24 @@
  * rate, ETA, elapsed and the bottleneck stage; a read-vs-transferred
  * sparkline; a status per restore point beside the session log. `x` or
  * Ctrl-C cancels after a confirm (the target stays consistent); at the end a
- * summary, the session is recorded in the history, and Esc leaves. Renders
- * are throttled (≤15/s); the copy itself runs in a worker thread
- * (engine/copy/worker-host.ts), so keys never wait behind reading or hashing.
+ * summary (the engine has recorded the session in the history), and Esc
+ * leaves. Renders are throttled (≤15/s). The copy is the engine's copy job
+ * (engine/operations/copy.ts, the one `backhaul copy` runs) of exactly the
+ * points the plan showed, run in a worker thread, so keys never wait behind
+ * reading or hashing.
  */
 import React, {useEffect, useRef} from 'react';
 import {Box, Text} from 'ink';
 import type {CopyEvent} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import {runCopyInWorker} from '../../engine/copy/worker-host.js';
+import type {Selection} from '../../engine/copy/selection.js';
 import {isBackhaulError} from '../../engine/errors.js';
-import {recordSession} from '../../engine/jobs/history.js';
+import {copyJob} from '../../engine/operations/copy.js';
 import {ProgressBar} from '../components/progress-bar.js';
 import {Sparkline} from '../components/sparkline.js';
 import {statusFromError} from '../components/status-line.js';
 import {formatBytes, formatDuration, formatRate} from '../format.js';
 import {matches} from '../keymap.js';
-import {openRepository} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useThrottledReducer} from '../throttle.js';
 import {useTheme} from '../theme.js';
@@ -30,7 +31,8 @@ import {ProgressPanes} from './progress-panes.js';
 import {initialProgress, overall, progressReducer, summaryHeadline, type ProgressState, type UiEvent} from './progress-state.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
-export interface ProgressParams {readonly source: string; readonly target: string; readonly plan: CopyPlan; readonly label: string}
+/** `plan`: the plan shown (the screen's first state); `selection`: what the job copies (pinnedSelection of that plan). */
+export interface ProgressParams {readonly source: string; readonly target: string; readonly plan: CopyPlan; readonly selection: Selection; readonly label: string}
 
 function useCopy(params: ProgressParams) {
   const shell = useShell();
@@ -41,19 +43,10 @@ function useCopy(params: ProgressParams) {
     const send = (event: CopyEvent | UiEvent) => dispatch({at: Date.now(), event});
     let live = true;
     void (async () => {
-      let where = {source: params.source, target: params.target};
       try {
-        const [source, target] = await Promise.all([openRepository(params.source), openRepository(params.target)]);
-        where = {source: source.location, target: target.location};
-        // The copy runs in a worker thread: this thread only renders its events and answers keys.
-        await runCopyInWorker(params.source, params.target, params.plan, {signal: controller.current.signal, onEvent: send});
+        await copyJob({source: params.source, target: params.target, selection: params.selection}, {inWorker: true, signal: controller.current.signal, onEvent: send});
       } catch (e) {
         if (!(isBackhaulError(e) && e.code === 'cancelled')) send({type: 'ui.failed', message: statusFromError(e).message});
-      }
-      const s = get();
-      if (s.summary) {
-        await recordSession({kind: 'copy', ...where, summary: s.summary, log: s.log.map((l) => l.text)})
-          .catch((e: unknown) => send({type: 'ui.failed', message: `The session was not recorded in the history: ${statusFromError(e).message}`}));
       }
       send({type: 'ui.finished'});
       flush();
@@ -117,12 +110,12 @@ function Header({state, params, width, height}: {state: ProgressState; params: P
   const s = state.stats;
   const {done, total} = overall(state);
   const barState = state.summary ? (state.summary.result === 'success' ? 'ok' : state.summary.result === 'failed' ? 'error' : 'warn') : 'running';
-  const eta = s?.eta === undefined ? '–' : formatDuration(s.eta * 1000);
+  const eta = s?.eta === undefined ? '–' : formatDuration(s.eta);
   const rows: React.ReactElement[] = [
     <Caption key="cap" width={width}>{`${params.label} → ${params.target}${state.phase === 'cancelling' ? ' · cancelling…' : ''}`}</Caption>,
     <ProgressBar key="all" label="overall" done={done} total={total} width={width} labelWidth={11} state={barState} />,
     <Text key="bytes" wrap="truncate">{truncate(`processed ${formatBytes(s?.processedBytes ?? 0)} · read ${formatBytes(s?.readBytes ?? 0)} · transferred ${formatBytes(s?.transferredBytes ?? 0)}`, width)}</Text>,
-    <Text key="rate" wrap="truncate">{truncate(`rate ${formatRate(s?.rate ?? 0)} · ETA ${state.summary ? '–' : eta} · elapsed ${formatDuration((state.summary?.seconds ?? s?.seconds ?? 0) * 1000)} · bottleneck ${s?.bottleneck ?? '–'}`, width)}</Text>,
+    <Text key="rate" wrap="truncate">{truncate(`rate ${formatRate(s?.rate ?? 0)} · ETA ${state.summary ? '–' : eta} · elapsed ${formatDuration(state.summary?.seconds ?? s?.seconds ?? 0)} · bottleneck ${s?.bottleneck ?? '–'}`, width)}</Text>,
   ];
   if (state.summary) {
     const tone = state.summary.result === 'success' ? theme.ok : state.summary.result === 'failed' ? theme.error : theme.warn;

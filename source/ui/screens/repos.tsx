@@ -4,7 +4,7 @@
  */
 import React, {useMemo} from 'react';
 import {Box} from 'ink';
-import {listRepositories} from '../../engine/jobs/settings.js';
+import {listRepositories} from '../../engine/workspace/registry.js';
 import {List, useList} from '../components/list.js';
 import {currentItem} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';

@@ -3,12 +3,15 @@
  * directory, or a new .tar archive), Keep or Overwrite when files already
  * exist there, a confirmation that repeats everything, then the restore with
  * a progress bar (x cancels) and its result, including the audit entry. All
- * the work is the engine's `delegatedRestore`; this screen only asks.
+ * the work is the engine's restore entry (operations/restore.ts, the one
+ * `backhaul restore --delegated` runs); this screen only asks.
  */
 import React, {useEffect, useRef} from 'react';
 import {Box, Text} from 'ink';
-import {accessContext, currentActor, lookupUser} from '../../engine/access/index.js';
-import {countExisting, delegatedRestore, type DelegatedResult, type Destination, type RestoreProgress} from '../../engine/restore/delegated.js';
+import {lookupUser} from '../../engine/access/identity.js';
+import {accessFor} from '../../engine/access/view.js';
+import {restoreJob, type Destination, type RestoreDone, type RestoreProgress} from '../../engine/operations/restore.js';
+import {countExisting} from '../../engine/restore/delegated.js';
 import {ProgressBar} from '../components/progress-bar.js';
 import {statusFromError} from '../components/status-line.js';
 import {formatBytes, safeText} from '../format.js';
@@ -33,7 +36,7 @@ interface State {
   readonly choice: number;
   readonly forUser?: string;
   readonly progress?: RestoreProgress;
-  readonly result?: DelegatedResult;
+  readonly result?: RestoreDone;
   readonly error?: string;
 }
 type Action = Partial<State>;
@@ -57,7 +60,7 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
 
   const flow = async () => {
     const repo = await openRepository(params.repo);
-    const access = await accessContext(repo.storage, currentActor());
+    const access = await accessFor(repo);
     const forUser = await shell.prompt({title: 'Restore for', label: 'User the restored files belong to', initial: params.owner, validate: (v) => {
       try {
         lookupUser(v.trim());
@@ -87,7 +90,7 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
     if (!ok) return shell.pop();
     abort.current = new AbortController();
     store.dispatch({step: 'running'});
-    const result = await delegatedRestore(repo, access, {...request, forUser: forUser.trim(), reason: params.reason, destination},
+    const result = await restoreJob(repo, {...request, forUser: forUser.trim(), reason: params.reason, destination},
       {signal: abort.current.signal, onProgress: (progress) => store.dispatch({progress})});
     store.dispatch({step: 'done', result});
   };
@@ -143,11 +146,11 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
       ) : null}
       {r ? (
         <Box flexDirection="column">
-          <Text {...theme.ok} wrap="truncate">✓ Restored {r.files} files, {formatBytes(r.bytes)}, for {safeText(r.audit.forUser ?? '')} to {safeText(r.destination)}.</Text>
+          <Text {...theme.ok} wrap="truncate">✓ Restored {r.files} files, {formatBytes(r.bytes)}, for {safeText(r.audit?.forUser ?? '')} to {safeText(r.destination)}.</Text>
           {r.renamed.slice(0, 5).map(([from, to]) => <Text key={from} wrap="truncate">  kept {safeText(from)}; restored copy is {safeText(to)}</Text>)}
           {r.renamed.length > 5 ? <Text>  … and {r.renamed.length - 5} more kept</Text> : null}
           {r.specialDropped > 0 ? <Text wrap="truncate">  dropped the setuid/setgid bits of {r.specialDropped} file(s): only root restoring for root keeps them</Text> : null}
-          <Text {...theme.muted}>Audit entry #{r.audit.seq} recorded. Enter: back to the backups.</Text>
+          <Text {...theme.muted}>Audit entry #{r.audit?.seq} recorded. Enter: back to the backups.</Text>
         </Box>
       ) : null}
       {state.step === 'failed' || state.step === 'cancelled' ? (

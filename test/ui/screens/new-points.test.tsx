@@ -9,7 +9,7 @@ import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {runBackup} from '../../../source/engine/agent/backup.js';
 import {planCopy} from '../../../source/engine/copy/plan.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {formatBytes} from '../../../source/ui/format.js';
 import {makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';

@@ -6,7 +6,7 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {BackupId} from '../../../source/engine/ids.js';
 import {readHistory} from '../../../source/engine/jobs/history.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';
 

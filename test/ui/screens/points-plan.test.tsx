@@ -6,7 +6,7 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {planLines} from '../../../source/ui/screens/plan-lines.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';

@@ -12,11 +12,11 @@
 import {mkdir, stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
 import {BackhaulError, denied, fromSystemError} from '../errors.js';
-import {checkEndpoint, registeredEntry, type RepositoryEntry} from '../jobs/settings.js';
+import {checkEndpoint, registeredEntry, type RepositoryEntry} from './registry.js';
 import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
 import {actingForSudoCaller} from '../util/sudo-caller.js';
-import {Repository} from './repository.js';
+import {Repository} from '../repository/repository.js';
 
 export interface Resolved {
   /** Set when the entry is a registered repository. */
