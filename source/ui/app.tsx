@@ -3,15 +3,19 @@
  * stack (only the top one shown and given keys), a dialog when one is open,
  * the status line, and a footer generated from the keymap. It reads every
  * keystroke once and routes it: dialog, then help, then the top screen, then
- * the global bindings. State lives in a synchronous store, so a paste of
- * several keys acts on each key's true state. The frame is at most rows-1
- * lines tall and follows resizes.
+ * the global bindings, then the screen keys (k9s: H, A, R and r open their
+ * screen from any other, for the repository in view). A screen that is busy
+ * (a running copy or restore) is never dropped from the stack by a move
+ * elsewhere, nor by quitting from a screen above it: the shell says why
+ * instead. State lives in a synchronous store, so a paste of several keys
+ * acts on each key's true state. The frame is at most rows-1 lines tall and
+ * follows resizes.
  */
 import React, {memo, useMemo, useRef, useState, type ComponentType} from 'react';
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
-import {actionFor, GLOBAL_ACTIONS, matches, type ActionId} from './keymap.js';
+import {actionFor, GLOBAL_ACTIONS, matches, SCREEN_KEYS, type ActionId} from './keymap.js';
 import {keysFrom, type KeyPress} from './keypress.js';
-import {canPop, topOf, type NavAction} from './navigation.js';
+import {canPop, topOf, type NavAction, type NavState, type ScreenEntry} from './navigation.js';
 import {useStore} from './store.js';
 import {useTerminalSize, type TerminalSize} from './terminal-size.js';
 import {ThemeContext, themeFor, type Theme} from './theme.js';
@@ -48,9 +52,10 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   const {columns, rows} = useTerminalSize(size);
   const [state, store] = useStore(shellReducer, () => initialShell(initial.screen, initial.params));
   const handlers = useRef(new Map<number, KeyHandler>());
+  const busy = useRef(new Map<number, string>());
   const [footers, setFooters] = useState<ReadonlyMap<number, readonly ActionId[]>>(new Map());
   const quitting = useRef(false);
-  const shell = useMemo(() => makeShell(store, () => {
+  const shell = useMemo(() => makeShell(store, busy.current, () => {
     quitting.current = true;
     (onQuit ?? exit)();
   }), [store, onQuit, exit]);
@@ -60,7 +65,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   useInput((input, key) => {
     for (const k of keysFrom(input, key)) {
       if (quitting.current) return;
-      routeKey(k, store, shell, handlers.current, registry, () => helpMax.current);
+      routeKey(k, {store, shell, handlers: handlers.current, busy: busy.current, registry, helpMax: () => helpMax.current});
     }
   }, {isActive: isRawModeSupported === true});
 
@@ -71,7 +76,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
     ? dialogHeight('confirm', false, messageLines(state.dialog.options.message, dialogWidth))
     : dialogHeight('prompt', Boolean(state.dialog.error));
   const bodyHeight = Math.max(1, rows - 1 - SHELL_CHROME - dialogLines);
-  const helpActions = [...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS];
+  const helpActions = [...new Set([...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS, ...jumpActions(registry)])];
   helpMax.current = helpOverflow(helpActions, columns, bodyHeight);
   const footerActions = footerFor(state, topScreen?.actions ?? [], footers.get(top.key));
   const title = topScreen?.title ?? '';
@@ -82,6 +87,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
     const slot: ScreenSlot = {
       entryKey, active,
       registerKeys: (k, h) => (h ? handlers.current.set(k, h) : handlers.current.delete(k)),
+      setBusy: (k, reason) => (reason ? busy.current.set(k, reason) : busy.current.delete(k)),
       setFooter: (k, actions) => setFooters((m) => {
         const next = new Map(m);
         if (actions) next.set(k, actions); else next.delete(k);
@@ -163,8 +169,32 @@ function footerFor(s: ShellState, screenActions: readonly ActionId[], override?:
 
 type ShellStore = Store<ShellState, ShellAction>;
 
-function makeShell(store: ShellStore, quit: () => void): Shell {
-  const nav = (action: NavAction) => store.dispatch({type: 'nav', action});
+/** The entries a move would drop from the stack. */
+function dropped(nav: NavState, action: NavAction): readonly ScreenEntry[] {
+  const {stack} = nav;
+  switch (action.type) {
+    case 'push': return [];
+    case 'pop': return stack.length > 1 ? stack.slice(-1) : [];
+    case 'replace': return stack.slice(-1);
+    case 'reset': return stack;
+    case 'popTo': {
+      const at = stack.map((e) => e.screen).lastIndexOf(action.screen);
+      return at < 0 ? [] : stack.slice(at + 1);
+    }
+  }
+}
+
+/** Why entries of the stack may not go (a copy or restore running in one), if they may not. */
+function busyReason(entries: readonly ScreenEntry[], busy: ReadonlyMap<number, string>): string | undefined {
+  return entries.map((e) => busy.get(e.key)).find((r) => r !== undefined);
+}
+
+function makeShell(store: ShellStore, busy: ReadonlyMap<number, string>, quit: () => void): Shell {
+  const nav = (action: NavAction) => {
+    const reason = busyReason(dropped(store.get().nav, action), busy);
+    if (reason) return store.dispatch({type: 'status', status: {kind: 'warn', message: reason, hint: 'Go back to it (Esc) to cancel it, or wait until it has finished.'}});
+    store.dispatch({type: 'nav', action});
+  };
   return {
     push: (screen, params) => nav({type: 'push', screen, params}),
     pop: () => nav({type: 'pop'}),
@@ -179,8 +209,53 @@ function makeShell(store: ShellStore, quit: () => void): Shell {
   };
 }
 
-/** One key through the layers: dialog, help, top screen, globals. */
-function routeKey(k: KeyPress, store: ShellStore, shell: Shell, handlers: Map<number, KeyHandler>, registry: Registry, helpMax: () => number): void {
+/** The screen keys some screen of the registry answers to. */
+function jumpActions(registry: Registry): ActionId[] {
+  return SCREEN_KEYS.filter((action) => [...registry.values()].some((screen) => screen.jump?.action === action));
+}
+
+/** The repository in view: that of the topmost screen showing one. */
+function repoInView(nav: NavState, registry: Registry): string | undefined {
+  for (let i = nav.stack.length - 1; i >= 0; i--) {
+    const e = nav.stack[i]!;
+    const repo = registry.get(e.screen)?.repo?.(e.params as never);
+    if (repo !== undefined) return repo;
+  }
+  return undefined;
+}
+
+/**
+ * A screen key: opens its screen for the repository in view. When that very
+ * screen (same params) is already in the stack, goes back to it rather than
+ * stacking a second one.
+ */
+function jump(k: KeyPress, r: Route): boolean {
+  const action = actionFor(k, SCREEN_KEYS);
+  const screen = action && [...r.registry.values()].find((s) => s.jump?.action === action);
+  if (!screen) return false;
+  const {nav} = r.store.get();
+  const params = screen.jump!.params(repoInView(nav, r.registry));
+  const same = (e: ScreenEntry) => e.screen === screen.id && JSON.stringify(e.params ?? {}) === JSON.stringify(params ?? {});
+  let at = nav.stack.length - 1;
+  while (at >= 0 && !same(nav.stack[at]!)) at--;
+  if (at === nav.stack.length - 1) return true;
+  if (at >= 0 && nav.stack.slice(at + 1).every((e) => e.screen !== screen.id)) r.shell.popTo(screen.id);
+  else r.shell.push(screen.id, params);
+  return true;
+}
+
+interface Route {
+  readonly store: ShellStore;
+  readonly shell: Shell;
+  readonly handlers: Map<number, KeyHandler>;
+  readonly busy: ReadonlyMap<number, string>;
+  readonly registry: Registry;
+  readonly helpMax: () => number;
+}
+
+/** One key through the layers: dialog, help, top screen, globals, screen keys. */
+function routeKey(k: KeyPress, r: Route): void {
+  const {store, shell, handlers, registry, helpMax} = r;
   const s = store.get();
   if (s.dialog) return dialogKey(k, s, store);
   if (s.help) {
@@ -196,8 +271,12 @@ function routeKey(k: KeyPress, store: ShellStore, shell: Shell, handlers: Map<nu
   switch (actionFor(k, GLOBAL_ACTIONS)) {
     case 'help.toggle': return store.dispatch({type: 'help', open: true});
     case 'nav.back': return shell.pop();
-    case 'app.quit': return shell.quit();
-    default: return;
+    case 'app.quit': {
+      const reason = busyReason(s.nav.stack.slice(0, -1), r.busy);
+      if (!reason) return shell.quit();
+      return shell.showStatus({kind: 'warn', message: reason, hint: 'Go back to it (Esc) and cancel it there (x), or wait until it has finished.'});
+    }
+    default: jump(k, r);
   }
 }
 

@@ -1,14 +1,22 @@
 /**
  * The copy plan: what a backup copy job will do before it writes anything —
- * target repository (Tab cycles the registered ones), the selection, bytes
- * logical / to read / to transfer / to store, free space, skipped points
- * with reasons, and the engine's notes. Enter starts the copy (refused with a
+ * target repository, the selection, bytes logical / to read / to transfer /
+ * to store, free space, skipped points with reasons, and the engine's notes.
+ * `t` picks the target from a list of the registered repositories (nothing is
+ * planned until one is chosen: planning is the slow part), `p` switches
+ * latest/all; both choices are remembered per source (plan-choices.ts), so
+ * the next plan opens on them. Enter starts the copy (refused with a
  * clear status line when the target lacks room or nothing is left to copy);
  * Esc goes back. A plan shown for one target is never started on another.
  * The plan is made again when another process commits to either repository
  * while it is shown (until the new one is ready, Enter says it is planning).
  */
 import React, {useMemo} from 'react';
+import {listRepositories} from '../../engine/jobs/settings.js';
+import {List, useList} from '../components/list.js';
+import {currentItem} from '../components/list-state.js';
+import type {Column} from '../components/columns.js';
+import {rememberChoice, rememberedChoice} from '../plan-choices.js';
 import {Box, Text} from 'ink';
 import {planCopy, refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
 import {matches} from '../keymap.js';
@@ -30,16 +38,34 @@ export interface PlanParams {
   readonly label: string;
 }
 
-interface View {readonly target: number; readonly all: boolean; readonly offset: number}
-type ViewAction = {readonly type: 'target'; readonly count: number} | {readonly type: 'scope'} | {readonly type: 'scroll'; readonly by: number; readonly max: number};
+interface View {readonly target: string | undefined; readonly all: boolean; readonly offset: number; readonly picking: boolean}
+type ViewAction =
+  | {readonly type: 'pick'; readonly open: boolean}
+  | {readonly type: 'target'; readonly target: string}
+  | {readonly type: 'scope'}
+  | {readonly type: 'scroll'; readonly by: number; readonly max: number};
 
 function viewReducer(v: View, a: ViewAction): View {
   switch (a.type) {
-    case 'target': return a.count < 2 ? v : {...v, target: (v.target + 1) % a.count, offset: 0};
+    case 'pick': return {...v, picking: a.open};
+    case 'target': return {...v, target: a.target, picking: false, offset: a.target === v.target ? v.offset : 0};
     case 'scope': return {...v, all: !v.all, offset: 0};
     case 'scroll': return {...v, offset: Math.max(0, Math.min(a.max, v.offset + a.by))};
   }
 }
+
+/** Where the plan opens: the target and scope remembered for this source, when still possible. */
+function initialView(p: PlanParams, targets: readonly string[]): View {
+  const remembered = rememberedChoice(p.source);
+  const target = remembered.target && targets.includes(remembered.target) ? remembered.target : targets[0];
+  return {target, all: p.points === undefined && remembered.points === 'all', offset: 0, picking: false};
+}
+
+interface TargetRow {readonly name: string; readonly location: string; readonly current: boolean}
+const TARGET_COLUMNS: Column<TargetRow>[] = [
+  {id: 'name', header: 'Target', minWidth: 12, flex: 1, value: (r) => `${r.name}${r.current ? ' *' : ''}`},
+  {id: 'location', header: 'Location', minWidth: 10, flex: 2, value: (r) => r.location},
+];
 
 interface Planned {readonly plan: CopyPlan; readonly target: string; readonly points: string}
 
@@ -60,32 +86,59 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   const shell = useShell();
   const theme = useTheme();
   const targets = useMemo(() => targetsFor(params.source), [params.source]);
-  const [view, views] = useStore(viewReducer, {target: 0, all: false, offset: 0});
-  const target = targets[view.target];
+  const [view, views] = useStore(viewReducer, () => initialView(params, targets));
+  const target = view.target;
+  const targetRows = useMemo(() => {
+    const registered = listRepositories();
+    return targets.map((name) => ({name, location: registered[name]?.location ?? '', current: name === target}));
+  }, [targets, target]);
+  const picker = useList({items: targetRows, idOf: (r) => r.name, textOf: (r) => `${r.name} ${r.location}`, height: Math.max(3, height - 1), markable: false});
   const points = params.points ?? (view.all ? 'all' : 'latest');
   const watched = useMemo(() => (target ? [params.source, target] : [params.source]), [params.source, target]);
   const data = useWatchedLoad(watched, () => makePlan(params, target, points), [target, points], active);
   const current = data.value && data.value.target === target && data.value.points === points && !data.loading ? data.value : undefined;
   const lines: Line[] = data.value ? planLines(data.value.plan, {
-    source: params.source, target: data.value.target, targets: targets.length, targetIndex: view.target, selection: params.label,
+    source: params.source, target: data.value.target, targets: targets.length, selection: params.label,
     // The plan's own scope, not the one just asked for: until the new plan arrives, the old one is
     // shown as it was, under "Planning…".
     points: params.points ? 'the marked restore points' : data.value.points === 'all' ? 'every restore point of each backup' : 'the latest restore point of each backup',
     scopable: params.points === undefined,
   }, width) : [];
   // Points picked on the points screen are fixed: `p` does nothing there, so the footer does not offer it.
-  useFooter(params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
+  useFooter(view.picking
+    ? (picker.state.filtering ? ['filter.accept', 'filter.clear'] : ['list.pick', 'filter.start', 'nav.back', 'help.toggle', 'app.quit'])
+    : params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
   const room = Math.max(1, height - 1);
   const max = Math.max(0, lines.length - room);
   useScreenKeys((k) => {
+    if (views.get().picking) return pickerKey(k);
     const scroll = SCROLL.find(([action]) => matches(action, k));
     if (scroll) views.dispatch({type: 'scroll', by: scroll[1], max});
-    else if (matches('copy.target', k)) views.dispatch({type: 'target', count: targets.length});
-    else if (matches('copy.points', k) && params.points === undefined) views.dispatch({type: 'scope'});
-    else if (matches('copy.start', k)) start();
+    else if (matches('copy.target', k)) openPicker();
+    else if (matches('copy.points', k) && params.points === undefined) {
+      views.dispatch({type: 'scope'});
+      void rememberChoice(params.source, {points: views.get().all ? 'all' : 'latest'});
+    } else if (matches('copy.start', k)) start();
     else return false;
     return true;
   });
+  function openPicker() {
+    if (targets.length === 0) return shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
+    picker.store.dispatch({type: 'filterClear'});
+    if (target) picker.store.dispatch({type: 'select', id: target});
+    views.dispatch({type: 'pick', open: true});
+  }
+  function pickerKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0]): boolean {
+    if (picker.handleKey(k)) return true;
+    if (matches('nav.back', k)) views.dispatch({type: 'pick', open: false});
+    else if (matches('list.pick', k)) {
+      const row = currentItem(picker.store.get());
+      if (!row) return true;
+      views.dispatch({type: 'target', target: row.name});
+      void rememberChoice(params.source, {target: row.name});
+    } else return false;
+    return true;
+  }
   function start() {
     if (!target) return shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
     if (!current) return shell.showStatus({kind: 'info', message: data.error ? 'The plan failed; nothing can start.' : 'Still planning…'});
@@ -100,6 +153,14 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     shell.replace('progress', {source: params.source, target, plan: current.plan, label: params.label});
   }
   if (!target) return <Caption width={width}>No other registered repository to copy to. Register one with `backhaul repo add NAME PATH`.</Caption>;
+  if (view.picking) {
+    return (
+      <Box flexDirection="column">
+        <Caption width={width}>{`Copy ${params.label} to: pick a target (${targets.length} registered; * = the plan's now). Enter chooses, Esc keeps it.`}</Caption>
+        <List state={picker.state} columns={TARGET_COLUMNS} width={width} />
+      </Box>
+    );
+  }
   if (!data.value) return <Placeholder data={data} what={`the copy plan (to ${target})`} width={width} />;
   const offset = Math.min(view.offset, max);
   const shown = lines.slice(offset, offset + room);
@@ -118,4 +179,5 @@ export const planScreen = defineScreen<PlanParams>({
   breadcrumb: () => 'copy plan',
   actions: ['copy.start', 'copy.target', 'copy.points', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
   component: PlanScreen,
+  repo: (p) => p.source,
 });
