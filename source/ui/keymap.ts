@@ -67,7 +67,7 @@ export const BINDINGS = {
   'copy.points': b(['p'], 'points', 'Copy', 'Switch the plan between the latest restore point and every restore point.'),
   'copy.target': b(['t'], 'target', 'Copy', 'Pick the copy target among the registered repositories (the choice is remembered).'),
   'copy.start': b(['return'], 'start copy', 'Copy', 'Start the planned copy.'),
-  'copy.cancel': b(['x', 'ctrl+c'], 'cancel', 'Copy', 'Cancel the running copy (asks first).'),
+  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Cancel the running copy (asks first; q or Ctrl-C asks to cancel it and quit).'),
   'restore.to': b(['t'], 'restore to', 'Restore', 'Restore the marked items (or the one under the cursor): choose for whom and where.'),
   'restore.cancel': b(['x'], 'cancel', 'Restore', 'Cancel the running restore (files written so far stay).'),
   'confirm.yes': b(['y'], 'yes', 'Dialogs', 'Answer yes.'),

@@ -11,7 +11,7 @@ import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import {accessContext, currentActor, requirePrivilege, verifyAudit, type AuditEntry, type AuditVerification} from '../../engine/access/index.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
-import {currentItem} from '../components/list-state.js';
+import {currentItem, shownCount} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
 import {formatBytes, formatTime, safeText} from '../format.js';
 import {defaultSource, openRepository} from '../repos.js';
@@ -95,7 +95,8 @@ function AuditScreen({params, width, height, active}: ScreenProps<AuditParams>) 
   const shownProblems = problems.slice(0, 3);
   const list = useList({items: entries, idOf: (e) => String(e.seq), textOf: (e) => `${e.action} ${e.actor.user} ${e.forUser ?? ''} ${e.reason ?? ''} ${e.backupId ?? ''}`,
     height: Math.max(3, height - 5 - shownProblems.length), markable: false});
-  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
+  // Nothing to open: the footer does not offer Enter.
+  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
   useScreenKeys((k) => {
     if (list.handleKey(k)) return true;
     if (!matches('nav.open', k)) return false;

@@ -8,7 +8,7 @@ import React from 'react';
 import {Box} from 'ink';
 import {readHistory, type SessionRecord} from '../../engine/jobs/history.js';
 import {List, useList} from '../components/list.js';
-import {currentItem} from '../components/list-state.js';
+import {currentItem, shownCount} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
 import {formatAge, formatBytes, formatDuration, formatRate} from '../format.js';
 import {matches} from '../keymap.js';
@@ -46,7 +46,8 @@ function HistoryScreen({width, height, active}: ScreenProps<Record<string, never
   const shell = useShell();
   const data = useLoad(loadHistory, [], active);
   const list = useList({items: data.value ?? NONE, idOf: (r) => String(r.index), textOf: (r) => `${r.from} ${r.to} ${r.session.summary.result}`, height: height - 1, markable: false});
-  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
+  // Nothing to open: the footer does not offer Enter.
+  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
   useScreenKeys((k) => {
     if (list.handleKey(k)) return true;
     if (!matches('nav.open', k)) return false;

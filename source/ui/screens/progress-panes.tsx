@@ -19,16 +19,17 @@ import type {DetailField, DetailParams} from './detail.js';
 import type {ObjectRow, ObjectStatus, ProgressState} from './progress-state.js';
 
 const ICON: Record<ObjectStatus, string> = {pending: ' ', running: '▸', success: '✓', skipped: '·', warning: '!', error: '✗'};
-const WORD: Record<ObjectStatus, string> = {pending: 'waiting', running: 'copying', success: 'copied', skipped: 'skipped', warning: 'warning', error: 'error'};
+const WORD: Record<ObjectStatus, string> = {pending: 'waiting', running: 'copying', success: 'copied', skipped: 'skipped', warning: 'warning', error: 'failed'};
 const tone = (status: ObjectStatus, theme: Theme) =>
   ({pending: theme.muted, running: theme.accent, success: theme.ok, skipped: theme.muted, warning: theme.warn, error: theme.error})[status];
 
-const statusText = (o: ObjectRow) => (o.message && o.status !== 'success' ? o.message : WORD[o.status]);
+/** A failure's message is a sentence: the row says "failed" and Enter shows why; shorter notes fit in the row. */
+const statusText = (o: ObjectRow) => (o.message && o.status !== 'success' && o.status !== 'error' ? o.message : WORD[o.status]);
 
 const COLUMNS: Column<ObjectRow>[] = [
   {id: 'icon', header: ' ', width: 1, value: (o) => ICON[o.status], style: (o, t) => tone(o.status, t)},
-  {id: 'point', header: 'Restore point', minWidth: 12, flex: 3, value: (o) => o.label, style: (o, t) => tone(o.status, t)},
-  {id: 'status', header: 'Status', minWidth: 7, flex: 2, value: statusText, style: (o, t) => tone(o.status, t)},
+  {id: 'point', header: 'Restore point', minWidth: 24, flex: 3, value: (o) => o.label, style: (o, t) => tone(o.status, t)},
+  {id: 'status', header: 'Status', minWidth: 8, flex: 1, value: statusText, style: (o, t) => tone(o.status, t)},
 ];
 
 /** The first point not finished yet (the one the list follows), else the last. */

@@ -3,8 +3,9 @@
  * one bar per node/disk being copied; processed / read / sent bytes, each
  * rate beside its figure, ETA, elapsed and the bottleneck stage; a
  * read-vs-sent sparkline; the restore points as a list (scroll it, Enter
- * opens one in full) beside the session log. `x` or Ctrl-C cancels after a
- * confirm (the target stays consistent); at the end a summary, the session
+ * opens one in full) beside the session log. `x` cancels after a confirm,
+ * `q` or Ctrl-C asks to cancel and quit (the target stays consistent either
+ * way); at the end a summary, the session
  * is recorded in the history, and Esc leaves. While the copy runs the screen
  * is busy: nothing else may drop it from the stack. Renders
  * are throttled (≤15/s); the copy itself runs in a worker thread

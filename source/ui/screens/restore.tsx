@@ -14,7 +14,7 @@ import {accessContext, currentActor, filterVisible, hasPrivilege, isCopy} from '
 import type {BackupId} from '../../engine/ids.js';
 import type {BackupRecord, PointManifest} from '../../engine/repository/model.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
-import {currentItem} from '../components/list-state.js';
+import {currentItem, shownCount} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
 import {formatBytes, formatTime} from '../format.js';
 import {matches} from '../keymap.js';
@@ -69,7 +69,8 @@ function RestoreScreen({params, width, height, active}: ScreenProps<RestoreParam
     return step.point.nodes.flatMap((n) => n.disks.map((d) => ({id: `${n.name}\u0000${d.name}`, a: n.name, b: d.name, c: d.kind + (d.shared ? ' shared' : ''), d: formatBytes(d.logicalBytes)})));
   }, [step, data.value, points.value]);
   const list = useList({items: rows, idOf: (r) => r.id, textOf: (r) => `${r.a} ${r.b} ${r.c}`, height: height - 1, markable: false});
-  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
+  // Nothing to open: the footer does not offer Enter.
+  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
   // Back a step, the cursor returns to the row picked there (once that step's rows are in the list).
   const returnTo = useRef<string | undefined>(undefined);
   useLayoutEffect(() => {

@@ -169,3 +169,25 @@ test('tree state: marks inside a marked folder collapse to the folder; sizes sum
   s = treeReducer(s, {type: 'search', text: 'Y'});
   assert.deepEqual(treeRows(s).map((r) => r.node.path), ['a', 'a/y']);
 });
+
+test('a filter typed at the backup step is not carried into the point step; Esc returns to the backup picked', async () => {
+  const r = await openTui({columns: 80, rows: 24});
+  await r.waitFor(/sql-cluster/);
+  await r.press('R');
+  await r.waitFor(/›\s+alice-laptop/);
+  await r.press('/sql', KEYS.enter);
+  let frame = await r.waitFor(/filter: sql/);
+  assert.match(frame, /›\s+sql-cluster/);
+  await r.press(KEYS.enter);
+  frame = await r.waitFor(/pick a restore point/);
+  frame = await r.waitFor(/full|incremental/);
+  assert.doesNotMatch(frame, /No match for/);
+  assert.doesNotMatch(frame, /filter: sql/);
+  assert.match(frame, /2\/2|1\/2/);
+  await r.press(KEYS.esc);
+  frame = await r.waitFor(/pick a backup/);
+  assert.match(frame, /›\s+sql-cluster/, 'back on the backup picked');
+  assert.doesNotMatch(frame, /filter: sql/);
+  assertFits(frame, {columns: 80, rows: 24});
+  await r.unmount();
+});
