@@ -57,7 +57,7 @@ function HistoryScreen({width, height, active}: ScreenProps<Record<string, never
   });
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{`${data.value?.length ?? '…'} past copy sessions, newest first · Enter shows a session's log`}</Caption>
+      <Caption width={width}>{`${data.value?.length ?? '…'} past copy session${data.value?.length === 1 ? '' : 's'}, newest first · Enter shows a session's log`}</Caption>
       {data.value === undefined
         ? <Placeholder data={data} what="the history" width={width} />
         : <List state={list.state} columns={COLUMNS} width={width} emptyText="No copy sessions yet: plan one with c on the backups screen." />}

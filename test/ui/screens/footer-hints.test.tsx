@@ -98,7 +98,7 @@ const PLACES: Place[] = [
   {name: 'history', reach: async (r) => {
     await toBackups(r);
     await r.press('H');
-    return r.waitFor(/\d+ past copy sessions/);
+    return r.waitFor(/\d+ past copy sessions?/);
   }},
   {name: 'repositories', reach: async (r) => {
     await toBackups(r);

@@ -37,7 +37,7 @@ before(async () => {
   };
   const alice = await chunksOf('alice-laptop');
   const others = new Set((await Promise.all(['web01', 'sql-cluster', 'bulk'].map(chunksOf))).flatMap((c) => [...c.all]));
-  const trees = new Set((await fresh.listPoints(backups.find((b) => b.machine === 'alice-laptop')!.id as BackupId))
+  const trees = new Set<string>((await fresh.listPoints(backups.find((b) => b.machine === 'alice-laptop')!.id as BackupId))
     .flatMap((p) => p.nodes.flatMap((n) => n.disks.flatMap((d) => d.tree ?? []))));
   const victim = alice.common.find((id) => !others.has(id) && !trees.has(id));
   assert.ok(victim, 'a data chunk only alice-laptop has');
@@ -104,7 +104,7 @@ test('History: Sent with its own rate and the processed bytes, as the session\'s
   const r = await openTui(size);
   await r.waitFor(/alice-laptop/);
   await r.press('H');
-  let frame = await r.waitFor(/\d+ past copy sessions/);
+  let frame = await r.waitFor(/\d+ past copy sessions?/);
   assert.match(frame, /Sent\s+Sent\/s\s+Processed/);
   assert.match(frame, /›.*success\s+demo-primary → demo-secondary\s+12\s+10s\s+105 KiB\s+10\.5 KiB\/s\s+3\.00 GiB/);
   assert.doesNotMatch(frame, new RegExp(formatRate(summary.rate).replace(/[.()/]/g, '\\$&')), 'the processed rate is not shown next to Sent');
