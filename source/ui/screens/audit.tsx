@@ -42,13 +42,14 @@ const COLUMNS: Column<AuditEntry>[] = [
   {id: 'reason', header: 'Reason', minWidth: 8, optional: true, value: (e) => e.reason ?? ''},
 ];
 
+/** The entry under the cursor in three lines (who and what, why, where); Enter shows all of it. */
 function details(e: AuditEntry): string[] {
   const lines = [
     `#${e.seq} ${e.action} by ${e.actor.user} (uid ${e.actor.uid}${e.actor.viaSudo ? ', via sudo' : ''})${e.forUser ? ` for ${e.forUser}` : ''}${e.principal ? ` · ${e.principal}` : ''} · ${e.result}`,
+    `reason: ${e.reason ?? '(none given)'}${e.error ? ` · error: ${e.error}` : ''}`,
   ];
-  if (e.backupId) lines.push(`backup ${e.backupId}${e.pointId ? ` point ${e.pointId}` : ''}${e.node || e.disk ? ` · ${e.node ?? ''}:${e.disk ?? ''}` : ''}${e.bytes !== undefined ? ` · ${formatBytes(e.bytes)}` : ''}`);
   if (e.destination || e.paths?.length) lines.push(`${e.paths?.length ? `paths ${e.paths.slice(0, 3).join(', ')}${e.paths.length > 3 ? ` (+${e.paths.length - 3})` : ''} ` : ''}${e.destination ? `→ ${e.destination}` : ''}`);
-  if (e.error) lines.push(`error: ${e.error}`);
+  else if (e.backupId) lines.push(`backup ${e.backupId}${e.pointId ? ` point ${e.pointId}` : ''}${e.bytes !== undefined ? ` · ${formatBytes(e.bytes)}` : ''}`);
   return lines;
 }
 

@@ -33,6 +33,7 @@ test('audit: newest first, the entry under the cursor in full, control character
   assert.match(frame, /\n\s+1 \S+ \S+ root\s+access\.grant\s+user:alice\s+ok\s+e2e/);
   assert.match(frame, /#2 restore\.delegated by hadmin \(uid 1005, via sudo\) for alice · failed/);
   assert.match(frame, /paths docs\/evil␊name␛\[31m\.txt → dir:\/home\/alice\/r \(keep\)/);
+  assert.match(frame, /\nreason: ticket␊9␛\[2J · error: Permission denied: \/home\/alice\/r\./, 'the reason is shown whatever the width (the Reason column is the first to go)');
   assert.doesNotMatch(frame, /\u001b/);
   assertFits(frame, size);
   await r.press(KEYS.down);
