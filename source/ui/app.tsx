@@ -13,9 +13,10 @@
  */
 import React, {memo, useMemo, useRef, useState, type ComponentType} from 'react';
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
-import {actionFor, GLOBAL_ACTIONS, matches, SCREEN_KEYS, type ActionId} from './keymap.js';
+import {actionFor, GLOBAL_ACTIONS, matches, type ActionId} from './keymap.js';
 import {keysFrom, type KeyPress} from './keypress.js';
-import {canPop, topOf, type NavAction, type NavState, type ScreenEntry} from './navigation.js';
+import {canPop, topOf, type NavAction} from './navigation.js';
+import {busyReason, dropped, jumpActions, jumpTarget} from './screen-keys.js';
 import {useStore} from './store.js';
 import {useTerminalSize, type TerminalSize} from './terminal-size.js';
 import {ThemeContext, themeFor, type Theme} from './theme.js';
@@ -169,26 +170,6 @@ function footerFor(s: ShellState, screenActions: readonly ActionId[], override?:
 
 type ShellStore = Store<ShellState, ShellAction>;
 
-/** The entries a move would drop from the stack. */
-function dropped(nav: NavState, action: NavAction): readonly ScreenEntry[] {
-  const {stack} = nav;
-  switch (action.type) {
-    case 'push': return [];
-    case 'pop': return stack.length > 1 ? stack.slice(-1) : [];
-    case 'replace': return stack.slice(-1);
-    case 'reset': return stack;
-    case 'popTo': {
-      const at = stack.map((e) => e.screen).lastIndexOf(action.screen);
-      return at < 0 ? [] : stack.slice(at + 1);
-    }
-  }
-}
-
-/** Why entries of the stack may not go (a copy or restore running in one), if they may not. */
-function busyReason(entries: readonly ScreenEntry[], busy: ReadonlyMap<number, string>): string | undefined {
-  return entries.map((e) => busy.get(e.key)).find((r) => r !== undefined);
-}
-
 function makeShell(store: ShellStore, busy: ReadonlyMap<number, string>, quit: () => void): Shell {
   const nav = (action: NavAction) => {
     const reason = busyReason(dropped(store.get().nav, action), busy);
@@ -207,41 +188,6 @@ function makeShell(store: ShellStore, busy: ReadonlyMap<number, string>, quit: (
     prompt: (options) => new Promise((resolve) => store.dispatch({type: 'dialog', dialog: promptDialog(options, resolve)})),
     quit,
   };
-}
-
-/** The screen keys some screen of the registry answers to. */
-function jumpActions(registry: Registry): ActionId[] {
-  return SCREEN_KEYS.filter((action) => [...registry.values()].some((screen) => screen.jump?.action === action));
-}
-
-/** The repository in view: that of the topmost screen showing one. */
-function repoInView(nav: NavState, registry: Registry): string | undefined {
-  for (let i = nav.stack.length - 1; i >= 0; i--) {
-    const e = nav.stack[i]!;
-    const repo = registry.get(e.screen)?.repo?.(e.params as never);
-    if (repo !== undefined) return repo;
-  }
-  return undefined;
-}
-
-/**
- * A screen key: opens its screen for the repository in view. When that very
- * screen (same params) is already in the stack, goes back to it rather than
- * stacking a second one.
- */
-function jump(k: KeyPress, r: Route): boolean {
-  const action = actionFor(k, SCREEN_KEYS);
-  const screen = action && [...r.registry.values()].find((s) => s.jump?.action === action);
-  if (!screen) return false;
-  const {nav} = r.store.get();
-  const params = screen.jump!.params(repoInView(nav, r.registry));
-  const same = (e: ScreenEntry) => e.screen === screen.id && JSON.stringify(e.params ?? {}) === JSON.stringify(params ?? {});
-  let at = nav.stack.length - 1;
-  while (at >= 0 && !same(nav.stack[at]!)) at--;
-  if (at === nav.stack.length - 1) return true;
-  if (at >= 0 && nav.stack.slice(at + 1).every((e) => e.screen !== screen.id)) r.shell.popTo(screen.id);
-  else r.shell.push(screen.id, params);
-  return true;
 }
 
 interface Route {
@@ -276,7 +222,11 @@ function routeKey(k: KeyPress, r: Route): void {
       if (!reason) return shell.quit();
       return shell.showStatus({kind: 'warn', message: reason, hint: 'Go back to it (Esc) and cancel it there (x), or wait until it has finished.'});
     }
-    default: jump(k, r);
+    default: {
+      const to = jumpTarget(k, s.nav, registry);
+      if (to?.kind === 'back') shell.popTo(to.screen);
+      else if (to?.kind === 'open') shell.push(to.screen, to.params);
+    }
   }
 }
 

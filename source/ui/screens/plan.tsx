@@ -12,20 +12,17 @@
  * while it is shown (until the new one is ready, Enter says it is planning).
  */
 import React, {useMemo} from 'react';
-import {listRepositories} from '../../engine/jobs/settings.js';
-import {List, useList} from '../components/list.js';
-import {currentItem} from '../components/list-state.js';
-import type {Column} from '../components/columns.js';
-import {rememberChoice, rememberedChoice} from '../plan-choices.js';
 import {Box, Text} from 'ink';
 import {planCopy, refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
 import {matches} from '../keymap.js';
+import {rememberChoice, rememberedChoice} from '../plan-choices.js';
 import {openRepository, requireCopyRights, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
 import {useTheme} from '../theme.js';
 import {Caption, Placeholder, useWatchedLoad} from './common.js';
 import {planLines, type Line} from './plan-lines.js';
+import {useTargetPicker} from './target-picker.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface PlanParams {
@@ -38,17 +35,15 @@ export interface PlanParams {
   readonly label: string;
 }
 
-interface View {readonly target: string | undefined; readonly all: boolean; readonly offset: number; readonly picking: boolean}
+interface View {readonly target: string | undefined; readonly all: boolean; readonly offset: number}
 type ViewAction =
-  | {readonly type: 'pick'; readonly open: boolean}
   | {readonly type: 'target'; readonly target: string}
   | {readonly type: 'scope'}
   | {readonly type: 'scroll'; readonly by: number; readonly max: number};
 
 function viewReducer(v: View, a: ViewAction): View {
   switch (a.type) {
-    case 'pick': return {...v, picking: a.open};
-    case 'target': return {...v, target: a.target, picking: false, offset: a.target === v.target ? v.offset : 0};
+    case 'target': return {...v, target: a.target, offset: a.target === v.target ? v.offset : 0};
     case 'scope': return {...v, all: !v.all, offset: 0};
     case 'scroll': return {...v, offset: Math.max(0, Math.min(a.max, v.offset + a.by))};
   }
@@ -58,14 +53,8 @@ function viewReducer(v: View, a: ViewAction): View {
 function initialView(p: PlanParams, targets: readonly string[]): View {
   const remembered = rememberedChoice(p.source);
   const target = remembered.target && targets.includes(remembered.target) ? remembered.target : targets[0];
-  return {target, all: p.points === undefined && remembered.points === 'all', offset: 0, picking: false};
+  return {target, all: p.points === undefined && remembered.points === 'all', offset: 0};
 }
-
-interface TargetRow {readonly name: string; readonly location: string; readonly current: boolean}
-const TARGET_COLUMNS: Column<TargetRow>[] = [
-  {id: 'name', header: 'Target', minWidth: 12, flex: 1, value: (r) => `${r.name}${r.current ? ' *' : ''}`},
-  {id: 'location', header: 'Location', minWidth: 10, flex: 2, value: (r) => r.location},
-];
 
 interface Planned {readonly plan: CopyPlan; readonly target: string; readonly points: string}
 
@@ -88,11 +77,10 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   const targets = useMemo(() => targetsFor(params.source), [params.source]);
   const [view, views] = useStore(viewReducer, () => initialView(params, targets));
   const target = view.target;
-  const targetRows = useMemo(() => {
-    const registered = listRepositories();
-    return targets.map((name) => ({name, location: registered[name]?.location ?? '', current: name === target}));
-  }, [targets, target]);
-  const picker = useList({items: targetRows, idOf: (r) => r.name, textOf: (r) => `${r.name} ${r.location}`, height: Math.max(3, height - 1), markable: false});
+  const picker = useTargetPicker({targets, current: target, label: params.label, width, height, onChoose: (name) => {
+    views.dispatch({type: 'target', target: name});
+    void rememberChoice(params.source, {target: name});
+  }});
   const points = params.points ?? (view.all ? 'all' : 'latest');
   const watched = useMemo(() => (target ? [params.source, target] : [params.source]), [params.source, target]);
   const data = useWatchedLoad(watched, () => makePlan(params, target, points), [target, points], active);
@@ -105,16 +93,17 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     scopable: params.points === undefined,
   }, width) : [];
   // Points picked on the points screen are fixed: `p` does nothing there, so the footer does not offer it.
-  useFooter(view.picking
-    ? (picker.state.filtering ? ['filter.accept', 'filter.clear'] : ['list.pick', 'filter.start', 'nav.back', 'help.toggle', 'app.quit'])
-    : params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
+  useFooter(picker.open ? picker.footer : params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
   const room = Math.max(1, height - 1);
   const max = Math.max(0, lines.length - room);
   useScreenKeys((k) => {
-    if (views.get().picking) return pickerKey(k);
+    if (picker.open) return picker.handleKey(k);
     const scroll = SCROLL.find(([action]) => matches(action, k));
     if (scroll) views.dispatch({type: 'scroll', by: scroll[1], max});
-    else if (matches('copy.target', k)) openPicker();
+    else if (matches('copy.target', k)) {
+      if (targets.length > 0) picker.show();
+      else shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
+    }
     else if (matches('copy.points', k) && params.points === undefined) {
       views.dispatch({type: 'scope'});
       void rememberChoice(params.source, {points: views.get().all ? 'all' : 'latest'});
@@ -122,23 +111,6 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     else return false;
     return true;
   });
-  function openPicker() {
-    if (targets.length === 0) return shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
-    picker.store.dispatch({type: 'filterClear'});
-    if (target) picker.store.dispatch({type: 'select', id: target});
-    views.dispatch({type: 'pick', open: true});
-  }
-  function pickerKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0]): boolean {
-    if (picker.handleKey(k)) return true;
-    if (matches('nav.back', k)) views.dispatch({type: 'pick', open: false});
-    else if (matches('list.pick', k)) {
-      const row = currentItem(picker.store.get());
-      if (!row) return true;
-      views.dispatch({type: 'target', target: row.name});
-      void rememberChoice(params.source, {target: row.name});
-    } else return false;
-    return true;
-  }
   function start() {
     if (!target) return shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
     if (!current) return shell.showStatus({kind: 'info', message: data.error ? 'The plan failed; nothing can start.' : 'Still planning…'});
@@ -153,14 +125,7 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     shell.replace('progress', {source: params.source, target, plan: current.plan, label: params.label});
   }
   if (!target) return <Caption width={width}>No other registered repository to copy to. Register one with `backhaul repo add NAME PATH`.</Caption>;
-  if (view.picking) {
-    return (
-      <Box flexDirection="column">
-        <Caption width={width}>{`Copy ${params.label} to: pick a target (${targets.length} registered; * = the plan's now). Enter chooses, Esc keeps it.`}</Caption>
-        <List state={picker.state} columns={TARGET_COLUMNS} width={width} />
-      </Box>
-    );
-  }
+  if (picker.open) return picker.element;
   if (!data.value) return <Placeholder data={data} what={`the copy plan (to ${target})`} width={width} />;
   const offset = Math.min(view.offset, max);
   const shown = lines.slice(offset, offset + room);
