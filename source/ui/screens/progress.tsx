@@ -11,7 +11,7 @@
  * are throttled (≤15/s); the copy itself runs in a worker thread
  * (engine/copy/worker-host.ts), so keys never wait behind reading or hashing.
  */
-import React, {useEffect, useRef} from 'react';
+import React, {useEffect, useLayoutEffect, useRef} from 'react';
 import {Box, Text} from 'ink';
 import type {CopyEvent} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
@@ -98,7 +98,8 @@ function ProgressScreen({params, width, height}: ScreenProps<ProgressParams>) {
   // The cursor follows the point being copied until you move it yourself.
   const following = useRef(true);
   const active = activeRow(state.objects)?.key;
-  useEffect(() => {
+  // A layout effect, after the list's own (which stores the new rows): the cursor moves in the same commit.
+  useLayoutEffect(() => {
     if (following.current && active) list.store.dispatch({type: 'select', id: active});
   }, [active, list.store]);
   // While the copy runs, Esc does not leave (the copy would go on unseen): the footer says how to stop it.
