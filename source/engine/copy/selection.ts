@@ -1,7 +1,8 @@
 /**
  * Which backups, restore points and cluster nodes a copy job takes.
  * Backups: ids, or shell-style patterns on machine and job names (default: all).
- * Points: `latest`, `latest:N` (per backup), `all`, `since:DATE`, or ids.
+ * Points: `latest`, `latest:N` (per backup), `all` or `since:DATE`, each alone, or ids
+ * (commas between them).
  * Nodes: a subset of a cluster's nodes (default: every node).
  */
 import {notFound, quoted, usageError, type BackhaulError} from '../errors.js';
