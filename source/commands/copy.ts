@@ -15,7 +15,12 @@ import {formatBytes, formatDuration, printError, printJson, safeText} from './re
 import {printNotices, sayOnStderr, type Say} from './render/notices.js';
 import {openRepoArg} from './repo-arg.js';
 
-export function describePlan(plan: CopyPlan): string {
+/**
+ * The plan as text. `points` is the --points spec as given (undefined when
+ * it was not): the older points a default run leaves out are said to be
+ * left out by the default, not "filtered by --points".
+ */
+export function describePlan(plan: CopyPlan, points?: string): string {
   const lines = [`Copy plan: ${plan.source.location} → ${plan.target.location}`];
   for (const b of plan.backups) {
     const copy = b.points.filter((p) => p.action === 'copy').length;
@@ -24,9 +29,9 @@ export function describePlan(plan: CopyPlan): string {
     for (const p of b.points.filter((x) => x.action === 'skip' && x.reason !== 'not selected')) lines.push(`    skip ${p.id} (${p.time}): ${p.reason}`);
     for (const p of b.points.filter((x) => x.failure)) lines.push(`    DAMAGED ${p.id} (${p.time}): ${safeText(p.failure!.replace(/\.$/, ''))}; it will not be copied`);
     const filtered = b.points.filter((x) => x.reason === 'not selected').length;
-    if (filtered) lines.push(`    ${filtered} point(s) not selected (filtered by --points)`);
+    if (filtered) lines.push(`    ${filtered} point(s) not selected (${points === undefined ? 'only the latest is copied by default; --points all copies every point' : `--points ${safeText(points)}`})`);
   }
-  lines.push(`  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsSkipped} already on target; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`);
+  lines.push(`  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsOnTarget} already on target, ${plan.pointsNotSelected} not selected; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`);
   lines.push(`  Free space on target: ${plan.freeBytes === undefined ? 'unknown (object storage)' : formatBytes(plan.freeBytes)}${plan.fits ? '' : ' — NOT ENOUGH'}`);
   for (const n of plan.notes) lines.push(`  Note: ${n}`);
   return lines.join('\n') + '\n';
@@ -43,7 +48,7 @@ const SELECTION = 'Selection (default: every backup, latest point, every node)';
 
 function describeSummary(s: CopySummary): string {
   const lines = [`Copy ${s.result}: ${s.pointsCopied} point(s) copied, ${s.pointsSkipped} skipped, ${s.pointsFailed} failed in ${formatDuration(s.seconds)}.`,
-    `  processed ${formatBytes(s.logicalBytes)}, read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)}, stored ${formatBytes(s.storedBytes)}; ${formatBytes(s.rate)}/s; bottleneck: ${s.bottleneck}`];
+    `  processed ${formatBytes(s.logicalBytes)} (${formatBytes(s.rate)}/s), read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)} (${formatBytes(s.seconds > 0 ? s.transferredBytes / s.seconds : 0)}/s), stored ${formatBytes(s.storedBytes)}; bottleneck: ${s.bottleneck}`];
   for (const f of s.failed) lines.push(`  FAILED: ${safeText(f.message)}`);
   return lines.join('\n') + '\n';
 }
@@ -51,7 +56,7 @@ function describeSummary(s: CopySummary): string {
 const options: OptionDecl[] = [
   option.text('machine', 'PATTERN', "backups whose machine matches (shell pattern, e.g. 'ws-*')", {section: SELECTION}),
   option.text('job', 'PATTERN', 'backups whose job matches', {section: SELECTION}),
-  option.text('points', 'SPEC', 'latest | latest:N | all | since:DATE | ID,ID,...', {section: SELECTION}),
+  option.text('points', 'SPEC', 'latest (the default) | latest:N | all | since:DATE | ID,ID,...: one of the forms alone, or restore point ids separated by commas (a form cannot be combined: all already takes every point)', {section: SELECTION}),
   option.text('nodes', 'a,b', 'only these nodes of a cluster (later copies can add more)', {section: SELECTION}),
   option.texts('backup', 'ID', 'this backup, like BACKUP_ID', {section: SELECTION}),
   option.text('from', 'SOURCE', 'the repository to copy from: a name, path or s3:// URL (required)'),
@@ -119,7 +124,7 @@ async function dryRun(ctx: CommandContext, job: CopyJob, json: boolean): Promise
     if (openedTarget.status === 'rejected') throw openedTarget.reason;
     const plan = await planCopyJob(opened.value, openedTarget.value, job.selection, {pool});
     if (json) printJson(ctx, planJson(plan));
-    else ctx.out.write(describePlan(plan));
+    else ctx.out.write(describePlan(plan, job.selection.points));
     return plan.fits ? 0 : 14;
   } finally {
     await pool.close();
@@ -147,7 +152,7 @@ async function runWithProgress(ctx: CommandContext, job: CopyJob, json: boolean)
       onEvent: (e) => {
         if (e.type === 'copy.plan') {
           planned = true;
-          if (!json) view.log(describePlan(e.plan).trimEnd());
+          if (!json) view.log(describePlan(e.plan, job.selection.points).trimEnd());
         } else if (e.type === 'copy.stats') {
           view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}${planned ? '' : ' (still planning)'}`});
         } else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});

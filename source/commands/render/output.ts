@@ -22,13 +22,14 @@ export function table(rows: string[][], header: string[]): string {
 }
 
 export function printError(err: NodeJS.WritableStream, e: unknown): number {
+  // Messages quote what was typed (quoted()), but whatever else reaches here is still shown, never obeyed.
   if (isBackhaulError(e)) {
-    err.write(`backhaul: ${e.message}\n`);
-    if (e.hint) err.write(`hint: ${e.hint}\n`);
+    err.write(`backhaul: ${safeText(e.message)}\n`);
+    if (e.hint) err.write(`hint: ${safeText(e.hint)}\n`);
     return e.exitCode;
   }
   const error = e as Error;
-  err.write(`backhaul: internal error: ${error?.message ?? String(e)}\n`);
+  err.write(`backhaul: internal error: ${safeText(error?.message ?? String(e))}\n`);
   err.write(process.env.BACKHAUL_DEBUG ? `${error?.stack}\n` : 'hint: this is a bug in Backhaul; run again with BACKHAUL_DEBUG=1 for details and report it.\n');
   return EXIT.failure;
 }

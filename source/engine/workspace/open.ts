@@ -11,7 +11,7 @@
  */
 import {mkdir, stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
-import {BackhaulError, denied, fromSystemError} from '../errors.js';
+import {BackhaulError, denied, fromSystemError, quoted} from '../errors.js';
 import {checkEndpoint, registeredEntry, type RepositoryEntry} from './registry.js';
 import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
@@ -35,7 +35,7 @@ export function resolveLocation(nameOrLocation: string): Resolved {
     return {entry: {location: nameOrLocation}};
   }
   if (nameOrLocation.includes('/') || nameOrLocation.startsWith('.')) return {entry: {location: resolve(nameOrLocation)}};
-  throw new BackhaulError('no-repository', `No repository named "${nameOrLocation}".`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
+  throw new BackhaulError('no-repository', `No repository named ${quoted(nameOrLocation)}.`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
 }
 
 /**

@@ -14,7 +14,17 @@ import {sessionHeadline, type SessionSummary} from '../../engine/jobs/history.js
 import {formatBytes, formatRate, formatTime} from '../format.js';
 
 export type ObjectStatus = 'pending' | 'running' | 'success' | 'skipped' | 'warning' | 'error';
-export interface ObjectRow {readonly key: string; readonly label: string; readonly status: ObjectStatus; readonly message?: string}
+export interface ObjectRow {
+  readonly key: string;
+  readonly label: string;
+  readonly status: ObjectStatus;
+  readonly message?: string;
+  /** What the detail view shows besides the label. */
+  readonly machine: string;
+  readonly pointId: string;
+  readonly time: string;
+  readonly nodes: readonly string[];
+}
 export interface DiskBar {readonly key: string; readonly pointId: string; readonly label: string; readonly done: number; readonly total: number; readonly finished: boolean}
 export interface LogLine {readonly level: 'info' | 'warning' | 'error'; readonly text: string}
 
@@ -52,7 +62,8 @@ export function initialProgress(plan: CopyPlan, target: string): ProgressState {
       if (p.action === 'skip' && p.reason !== 'already on target') continue;
       const nodes = b.kind === 'cluster' && p.nodes.length > 0 ? ` [${p.nodes.join(',')}]` : '';
       objects.push({key: keyOf(b.backupId, p.id), label: `${b.machine} ${formatTime(p.time).slice(5)}${nodes}`,
-        status: p.action === 'copy' ? 'pending' : 'skipped', ...(p.reason ? {message: p.reason} : {})});
+        status: p.action === 'copy' ? 'pending' : 'skipped', ...(p.reason ? {message: p.reason} : {}),
+        machine: b.machine, pointId: p.id, time: p.time, nodes: p.nodes});
     }
   }
   return {phase: 'running', target, totalTransfer: plan.transferBytes, totalLogical: plan.logicalBytes, kinds: new Map(plan.backups.map((b) => [b.backupId, b.kind])),
@@ -108,8 +119,16 @@ export function progressReducer(s: ProgressState, {at, event: e}: Stamped): Prog
 /** The session's result in one line: the engine's wording, the same in the history and its session log. */
 export const summaryHeadline: (x: SessionSummary) => string = sessionHeadline;
 
+/** Bytes per second over `seconds` (0 before any time has passed). */
+export const perSecond = (bytes: number, seconds: number) => (seconds > 0 ? bytes / seconds : 0);
+
+/**
+ * The run's bytes, each rate beside the figure it is a rate of: the engine's
+ * `rate` is processed (logical) bytes per second, which an incremental copy
+ * makes far larger than what it sends.
+ */
 export function summaryDetail(x: SessionSummary): string {
-  return `processed ${formatBytes(x.logicalBytes)} · read ${formatBytes(x.readBytes)} · transferred ${formatBytes(x.transferredBytes)} · stored ${formatBytes(x.storedBytes)} · ${formatRate(x.rate)} · bottleneck ${x.bottleneck}`;
+  return `processed ${formatBytes(x.logicalBytes)} (${formatRate(x.rate)}) · read ${formatBytes(x.readBytes)} · sent ${formatBytes(x.transferredBytes)} (${formatRate(perSecond(x.transferredBytes, x.seconds))}) · stored ${formatBytes(x.storedBytes)} · bottleneck ${x.bottleneck}`;
 }
 
 /** Overall progress: transferred of to-transfer; when nothing needs sending, processed of logical. */

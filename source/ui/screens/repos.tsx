@@ -47,4 +47,5 @@ export const reposScreen = defineScreen<ReposParams>({
   breadcrumb: () => 'repositories',
   actions: ['nav.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'filter.start'],
   component: ReposScreen,
+  jump: {action: 'repo.switch', params: (repo) => ({current: repo ?? ''})},
 });

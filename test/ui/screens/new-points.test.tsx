@@ -45,7 +45,7 @@ test('an agent backup committed while the TUI is open shows up on Backups and Re
   const alice = (await source.listBackups()).find((b) => b.machine === 'alice-laptop')!;
   const expected = await planCopy(source, target, {backups: [alice.id], points: 'latest'});
   assert.ok(expected.transferBytes > 1536 * 1024, 'the new point holds the new data');
-  assert.match(frame, new RegExp(`alice-laptop \\(workstation\\)\\s+1\\s+0\\s+\\S+ \\w+\\s+${escape(formatBytes(expected.transferBytes))}\\s`));
+  assert.match(frame, new RegExp(`alice-laptop \\(workstation\\)\\s+1\\s+3\\s+\\S+ \\w+\\s+${escape(formatBytes(expected.transferBytes))}\\s`));
   assert.match(frame, new RegExp(`To transfer \\(each missing chunk once\\)\\s+${escape(formatBytes(expected.transferBytes))}`));
   assert.doesNotMatch(frame, /missing from|not copied/);
 
