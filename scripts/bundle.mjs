@@ -117,7 +117,7 @@ const banner = `import {createRequire as __cr} from 'node:module';const require 
  * (restore-writer: restore/writer-client.ts), from cli.js and from tui.cjs alike.
  */
 export const WORKER_ENTRIES = {
-  'copy-worker': 'source/engine/copy/copy-worker.ts',
+  'copy-worker': 'source/engine/operations/copy-worker.ts',
   'verify-worker': 'source/engine/workers/verify-worker.ts',
   'chunk-worker': 'source/engine/agent/chunk-worker.ts',
   'walk-worker': 'source/engine/agent/walk-worker.ts',

@@ -85,6 +85,15 @@ export class FilesystemStorage implements Storage {
     return join(this.root, checkKey(key));
   }
 
+  /** The uid owning the repository's directory (OwnedStorage). */
+  async ownerUid(): Promise<number | undefined> {
+    try {
+      return (await fs.stat(this.root)).uid;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * The local fast path: a copy's workers read packs straight from their
    * files, and write them beside their keys (stageWritten). Paths under a

@@ -23,6 +23,8 @@
  * server that checks a pack's hash as it stores it). Callers test for the
  * member, never for a backend's class.
  */
+import type {OwnedStorage} from './owner.js';
+
 export interface ObjectInfo {
   key: string;
   size: number;
@@ -56,7 +58,7 @@ export interface OpenUpload {
   bytes?: number;
 }
 
-export interface ReadableStorage {
+export interface ReadableStorage extends Partial<OwnedStorage> {
   /** Human-readable place, e.g. `/srv/backups/main` or `s3://bucket/prefix`. */
   readonly location: string;
   /**

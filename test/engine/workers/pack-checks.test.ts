@@ -9,7 +9,7 @@ import {mkdir, mkdtemp, open, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {runBackup} from '../../../source/engine/agent/backup.js';
-import {createRepository, resolveRepository} from '../../../source/engine/repository/open.js';
+import {createRepository, resolveRepository} from '../../../source/engine/workspace/open.js';
 import {packKey, type BlobEntry} from '../../../source/engine/repository/pack.js';
 import type {Repository} from '../../../source/engine/repository/repository.js';
 import {verifyRepository} from '../../../source/engine/repository/verify.js';
