@@ -14,30 +14,16 @@
  * and disk is there.
  *
  * The worker entry is copy-worker.ts, an entry of its own in the bundle,
- * started through workers/start.ts.
+ * started through workers/start.ts; the messages both ways are typed in
+ * copy-messages.ts.
  */
-import {BackhaulError, type ErrorCode} from '../errors.js';
+import {BackhaulError} from '../errors.js';
 import {startWorker} from '../workers/start.js';
-import type {CopyEvent} from '../copy/events.js';
-import type {CopyPlan} from '../copy/plan.js';
 import type {CopyRunOptions} from './copy-here.js';
 import type {CopyJob, CopyOutcome} from './copy-job.js';
-
-export type ToWorker = {type: 'cancel'};
-type WorkerError =
-  | {backhaul: true; code: ErrorCode; message: string; hint: string}
-  | {backhaul: false; message: string; stack?: string; code?: unknown};
-export type FromWorker =
-  | {type: 'event'; event: CopyEvent}
-  | {type: 'done'; outcome: CopyOutcome}
-  | {type: 'error'; error: WorkerError};
+import type {FromCopyWorker, ToCopyWorker, WorkerError} from './copy-messages.js';
 
 const ENTRY = {bundled: 'copy-worker', source: new URL('./copy-worker.ts', import.meta.url)};
-
-/** A plan as it crosses the thread: the same, without its disks' chunk lists. */
-export function withoutChunks(plan: CopyPlan): CopyPlan {
-  return {...plan, backups: plan.backups.map((b) => ({...b, points: b.points.map((p) => ({...p, disks: p.disks.map((d) => ({...d, chunks: []}))}))}))};
-}
 
 function toError(e: WorkerError): Error {
   if (e.backhaul) return new BackhaulError(e.code, e.message, e.hint);
@@ -48,7 +34,7 @@ function toError(e: WorkerError): Error {
 export function runCopyInWorker(job: CopyJob, options: Omit<CopyRunOptions, 'watch'> = {}): Promise<CopyOutcome> {
   const emit = options.onEvent ?? (() => {});
   const {signal} = options;
-  const worker = startWorker<ToWorker, FromWorker>(ENTRY, {workerData: job});
+  const worker = startWorker<ToCopyWorker, FromCopyWorker>(ENTRY, {workerData: job});
   const cancel = () => worker.send({type: 'cancel'});
   if (signal?.aborted) cancel();
   signal?.addEventListener('abort', cancel, {once: true});
