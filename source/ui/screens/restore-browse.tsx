@@ -45,7 +45,7 @@ async function loadTree(p: BrowseParams) {
 
 const EMPTY = initialTree({path: '', name: '', type: 'dir', size: 0, files: 0, mtimeMs: 0, children: []}, 1);
 
-function BrowseScreen({params, width, height, active}: ScreenProps<BrowseParams>) {
+function BrowseScreen({params, width, height}: ScreenProps<BrowseParams>) {
   const shell = useShell();
   const theme = useTheme();
   const data = useLoad(() => loadTree(params), [params.backupId, params.pointId, params.node, params.disk], false);
@@ -54,6 +54,8 @@ function BrowseScreen({params, width, height, active}: ScreenProps<BrowseParams>
     (s, a) => (a.type === 'load' ? a.state : treeReducer(s, a)), EMPTY);
   useEffect(() => {
     if (data.value) store.dispatch({type: 'load', state: initialTree(data.value, rowsHeight)});
+    // A new height alone is a resize (the next effect), not a reload that would drop the cursor and marks.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data.value, store]);
   useEffect(() => store.dispatch({type: 'resize', height: rowsHeight}), [rowsHeight, store]);
   useScreenKeys((k) => handleKey(k, store as Store<TreeState, TreeAction>, shell, params));
