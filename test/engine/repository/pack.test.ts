@@ -32,7 +32,7 @@ test('a pack the writer seals is sound, against its id and its own blobs', () =>
 });
 
 test('each way a pack can be unsound is named', () => {
-  const {data, id, blobs} = sealed(randomBytes(1000), randomBytes(2000));
+  const {data, blobs} = sealed(randomBytes(1000), randomBytes(2000));
   assert.match(packProblem(data, {id: sha(Buffer.from('other'))})!, /do not hash to its id/);
   const wrongRaw = blobs.map((b, i) => (i === 0 ? [b[0], b[1], b[2], b[3] + 1, b[4]] as const : b));
   assert.match(packProblem(data, {blobs: wrongRaw})!, /does not list the blobs the index names/);
