@@ -15,7 +15,7 @@ import {formatBytes, formatTime, safeText} from '../format.js';
 import {matches} from '../keymap.js';
 import {openRepository} from '../repos.js';
 import {useScreenKeys, useShell} from '../shell-context.js';
-import {createStore, useStore, type Store} from '../store.js';
+import {useStore, type Store} from '../store.js';
 import {fit, truncate} from '../text.js';
 import {useTheme} from '../theme.js';
 import {Caption, Placeholder, useLoad} from './common.js';
@@ -149,7 +149,6 @@ export function fileDetail(node: TreeNode, marked: boolean, p: BrowseParams): De
 }
 
 /** For tests: the browser's reducer driven outside React. */
-export const browserStore = (root: Parameters<typeof initialTree>[0], height: number) => createStore(treeReducer, initialTree(root, height));
 
 export const restoreBrowseScreen = defineScreen<BrowseParams>({
   id: 'restore-browse',
