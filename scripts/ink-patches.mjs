@@ -12,10 +12,10 @@
 // very copies that package resolves; `backhaul-source:PATH` names a module of
 // ours under source/.
 import {createHash} from 'node:crypto';
-import {existsSync, readFileSync, realpathSync} from 'node:fs';
+import {existsSync, readFileSync, realpathSync, writeFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PATCHES = join(ROOT, 'scripts', 'ink-patches');
@@ -36,6 +36,17 @@ export function readPins() {
   return JSON.parse(readFileSync(join(PATCHES, 'pins.json'), 'utf8'));
 }
 
+/** The installed version and sha-256 of a pinned file. */
+function installed(pin) {
+  const dir = packageDir(pin.package, pin.from);
+  const file = join(dir, pin.file);
+  return {
+    file,
+    version: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version,
+    sha256: existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'missing',
+  };
+}
+
 /**
  * Every pinned file that is not as pinned: its package's version or its bytes
  * differ. Each problem says what to re-check before the pin is moved.
@@ -43,13 +54,10 @@ export function readPins() {
 export function checkPins(pins = readPins()) {
   const problems = [];
   for (const pin of pins.files) {
-    const dir = packageDir(pin.package, pin.from);
-    const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
-    const file = join(dir, pin.file);
-    const sha256 = existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'missing';
+    const {file, version, sha256} = installed(pin);
     if (version === pin.version && sha256 === pin.sha256) continue;
     problems.push(`${file} (${pin.package} ${version}, pinned ${pin.version}${sha256 === pin.sha256 ? '' : '; its bytes changed'}): re-check ${pin.recheck}, `
-      + 'then update scripts/ink-patches/pins.json (and the versions in package.json).');
+      + 'then pin it with `node scripts/ink-patches.mjs --update` (and move the versions in package.json to match).');
   }
   return problems;
 }
@@ -187,4 +195,16 @@ function inkWithoutDevAwaits() {
  */
 export function tuiPlugins() {
   return [ourSources, inkFastFrames(), inkFastText(), yogaWithoutAwait(), inkWithoutDevAwaits()];
+}
+
+/**
+ * `node scripts/ink-patches.mjs --update`: pins what is installed now. Only
+ * after re-checking what each changed file's `recheck` says (and with the
+ * versions in package.json moved to match).
+ */
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv[2] === '--update') {
+  const pins = readPins();
+  for (const pin of pins.files) Object.assign(pin, (({version, sha256}) => ({version, sha256}))(installed(pin)));
+  writeFileSync(join(PATCHES, 'pins.json'), `${JSON.stringify(pins, null, 2)}\n`);
+  process.stdout.write(`Pinned ${pins.files.length} files in scripts/ink-patches/pins.json.\n`);
 }
