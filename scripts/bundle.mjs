@@ -20,13 +20,13 @@ const banner = `import {createRequire as __cr} from 'node:module';const require 
 /**
  * Options for esbuild's `build`: the CLI and its chunks into `outdir`, and
  * the TUI's copy worker as a second entry point beside cli.js (found by
- * source/engine/copy/worker-host.ts; it shares the engine's chunks).
+ * source/engine/operations/copy-thread.ts; it shares the engine's chunks).
  */
 export function bundleOptions(outdir) {
   return {
     absWorkingDir: ROOT,
     outdir,
-    entryPoints: {cli: 'source/cli.tsx', 'copy-worker': 'source/engine/copy/copy-worker.ts', 'restore-writer': 'source/engine/restore/writer-child.ts'},
+    entryPoints: {cli: 'source/cli.tsx', 'copy-worker': 'source/engine/operations/copy-worker.ts', 'restore-writer': 'source/engine/restore/writer-child.ts'},
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -12,7 +12,7 @@
  */
 import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
-import {cacheDir} from '../engine/jobs/settings.js';
+import {cacheDir} from '../engine/workspace/dirs.js';
 import {runBundle, type CacheState} from './code-cache.js';
 
 type TuiModule = typeof import('../commands/tui.js');

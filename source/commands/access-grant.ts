@@ -9,7 +9,7 @@ import {grantAccess, parsePrincipal, revokeAccess} from '../engine/access/grants
 import {currentActor, lookupGroup, lookupUser} from '../engine/access/identity.js';
 import {usageError} from '../engine/errors.js';
 import type {BackupId} from '../engine/ids.js';
-import {resolveRepository} from '../engine/repository/open.js';
+import {resolveRepository} from '../engine/workspace/open.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option, type OptionDecl} from './options.js';
 

@@ -8,7 +8,7 @@ import {accessContext, requirePrivilege} from '../engine/access/authorize.js';
 import {changePolicy, POLICY_OPS, type PolicyOp} from '../engine/access/policy-change.js';
 import {DEFAULT_ADMIN_GROUP, type Policy} from '../engine/access/policy.js';
 import {usageError} from '../engine/errors.js';
-import {resolveRepository} from '../engine/repository/open.js';
+import {resolveRepository} from '../engine/workspace/open.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
 

@@ -10,7 +10,8 @@ import {readAudit, verifyAudit, type AuditEntry, type AuditVerification} from '.
 import {accessContext, requirePrivilege} from '../engine/access/authorize.js';
 import {currentActor} from '../engine/access/identity.js';
 import {EXIT, usageError} from '../engine/errors.js';
-import {resolveRepository} from '../engine/repository/open.js';
+import {safeText} from '../engine/util/safe-text.js';
+import {resolveRepository} from '../engine/workspace/open.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
 
@@ -59,15 +60,7 @@ const examples = `Examples:
   sudo backhaul audit --repo demo-secondary --verify
   journalctl -t backhaul`;
 
-/** Control characters (C0, C1, line/paragraph separators, bidi overrides) shown as escapes. */
-export function safeText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
-
+/** One line per entry; control, separator and bidirectional characters escaped (engine/util/safe-text.ts). */
 export function describeEntry(e: AuditEntry): string {
   const parts = [`#${e.seq}`, e.time, `${e.actor.user}${e.actor.viaSudo ? ' (sudo)' : ''}`, e.action];
   if (e.change) parts.push(e.change);

@@ -1,32 +1,37 @@
-/** `backhaul copy`: a backup copy job from one repository to another, with a plan first. */
+/**
+ * `backhaul copy`: a backup copy job from one repository to another, with a
+ * plan first. The job and its plan are the engine's (operations/copy.ts, the
+ * same entry the TUI uses); this command parses, prints and picks the exit code.
+ */
 import {BackhaulError, EXIT, usageError} from '../engine/errors.js';
-import {planCopy, type CopyPlan} from '../engine/copy/plan.js';
-import type {Selection} from '../engine/copy/selection.js';
-import {copyWhilePlanning} from '../engine/copy/stream.js';
-import type {Repository} from '../engine/repository/repository.js';
-import {VerifyPool} from '../engine/util/verify-pool.js';
+import type {CopyPlan} from '../engine/copy/plan.js';
 import type {CopySummary} from '../engine/copy/events.js';
-import {recordSession} from '../engine/jobs/history.js';
+import {copyJob, planCopyJob, type CopyJob} from '../engine/operations/copy.js';
+import {VerifyPool} from '../engine/util/verify-pool.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
-import {requireCopyRights} from './access-view.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, formatDuration, printError, printJson, safe} from './render/output.js';
-import {sayOnStderr, type Say} from './render/notices.js';
+import {formatBytes, formatDuration, printError, printJson, safeText} from './render/output.js';
+import {printNotices, sayOnStderr, type Say} from './render/notices.js';
 import {openRepoArg} from './repo-arg.js';
 
-export function describePlan(plan: CopyPlan): string {
+/**
+ * The plan as text. `points` is the --points spec as given (undefined when
+ * it was not): the older points a default run leaves out are said to be
+ * left out by the default, not "filtered by --points".
+ */
+export function describePlan(plan: CopyPlan, points?: string): string {
   const lines = [`Copy plan: ${plan.source.location} → ${plan.target.location}`];
   for (const b of plan.backups) {
     const copy = b.points.filter((p) => p.action === 'copy').length;
-    lines.push(`  ${safe(b.machine)} (${b.kind}, ${b.backupId}): ${copy} point(s) to copy, logical ${formatBytes(b.logicalBytes)}, transfer ${formatBytes(b.transferBytes)}, already there ${formatBytes(b.presentBytes)}`);
+    lines.push(`  ${safeText(b.machine)} (${b.kind}, ${b.backupId}): ${copy} point(s) to copy, logical ${formatBytes(b.logicalBytes)}, transfer ${formatBytes(b.transferBytes)}, already there ${formatBytes(b.presentBytes)}`);
     if (b.kind === 'cluster') for (const n of b.nodes) lines.push(`    node ${n.name}: logical ${formatBytes(n.logicalBytes)}, transfer ${formatBytes(n.transferBytes)}, present ${formatBytes(n.presentBytes)}`);
     for (const p of b.points.filter((x) => x.action === 'skip' && x.reason !== 'not selected')) lines.push(`    skip ${p.id} (${p.time}): ${p.reason}`);
-    for (const p of b.points.filter((x) => x.failure)) lines.push(`    DAMAGED ${p.id} (${p.time}): ${safe(p.failure!.replace(/\.$/, ''))}; it will not be copied`);
+    for (const p of b.points.filter((x) => x.failure)) lines.push(`    DAMAGED ${p.id} (${p.time}): ${safeText(p.failure!.replace(/\.$/, ''))}; it will not be copied`);
     const filtered = b.points.filter((x) => x.reason === 'not selected').length;
-    if (filtered) lines.push(`    ${filtered} point(s) not selected (filtered by --points)`);
+    if (filtered) lines.push(`    ${filtered} point(s) not selected (${points === undefined ? 'only the latest is copied by default; --points all copies every point' : `--points ${safeText(points)}`})`);
   }
-  lines.push(`  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsSkipped} already on target; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`);
+  lines.push(`  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsOnTarget} already on target, ${plan.pointsNotSelected} not selected; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`);
   lines.push(`  Free space on target: ${plan.freeBytes === undefined ? 'unknown (object storage)' : formatBytes(plan.freeBytes)}${plan.fits ? '' : ' — NOT ENOUGH'}`);
   for (const n of plan.notes) lines.push(`  Note: ${n}`);
   return lines.join('\n') + '\n';
@@ -43,15 +48,15 @@ const SELECTION = 'Selection (default: every backup, latest point, every node)';
 
 function describeSummary(s: CopySummary): string {
   const lines = [`Copy ${s.result}: ${s.pointsCopied} point(s) copied, ${s.pointsSkipped} skipped, ${s.pointsFailed} failed in ${formatDuration(s.seconds)}.`,
-    `  processed ${formatBytes(s.logicalBytes)}, read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)}, stored ${formatBytes(s.storedBytes)}; ${formatBytes(s.rate)}/s; bottleneck: ${s.bottleneck}`];
-  for (const f of s.failed) lines.push(`  FAILED: ${safe(f.message)}`);
+    `  processed ${formatBytes(s.logicalBytes)} (${formatBytes(s.rate)}/s), read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)} (${formatBytes(s.seconds > 0 ? s.transferredBytes / s.seconds : 0)}/s), stored ${formatBytes(s.storedBytes)}; bottleneck: ${s.bottleneck}`];
+  for (const f of s.failed) lines.push(`  FAILED: ${safeText(f.message)}`);
   return lines.join('\n') + '\n';
 }
 
 const options: OptionDecl[] = [
   option.text('machine', 'PATTERN', "backups whose machine matches (shell pattern, e.g. 'ws-*')", {section: SELECTION}),
   option.text('job', 'PATTERN', 'backups whose job matches', {section: SELECTION}),
-  option.text('points', 'SPEC', 'latest | latest:N | all | since:DATE | ID,ID,...', {section: SELECTION}),
+  option.text('points', 'SPEC', 'latest (the default) | latest:N | all | since:DATE | ID,ID,...: one of the forms alone, or restore point ids separated by commas (a form cannot be combined: all already takes every point)', {section: SELECTION}),
   option.text('nodes', 'a,b', 'only these nodes of a cluster (later copies can add more)', {section: SELECTION}),
   option.texts('backup', 'ID', 'this backup, like BACKUP_ID', {section: SELECTION}),
   option.text('from', 'SOURCE', 'the repository to copy from: a name, path or s3:// URL (required)'),
@@ -99,68 +104,66 @@ lost), 18 storage failed or stalled, 130 cancelled.`,
   positionals: true,
   async run(ctx, values, positionals) {
     if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
-    // One set of verify workers for the plan and the run, started first: they load while the indexes do.
-    const pool = new VerifyPool();
-    // Storage notices go to stderr, through the progress view once there is one.
-    const notices = {say: sayOnStderr(ctx)};
-    const say: Say = (line) => notices.say(line);
-    try {
-      // Both indexes load at once; should both fail, the source's error is the one reported.
-      const [opened, openedTarget] = await Promise.allSettled([openRepoArg(str(values, 'from'), '--from', say), openRepoArg(str(values, 'to'), '--to', say)]);
-      if (opened.status === 'rejected') throw opened.reason;
-      if (openedTarget.status === 'rejected') throw openedTarget.reason;
-      const [source, target] = [opened.value, openedTarget.value];
-      await requireCopyRights(source, target);
-      const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
-      const selection = {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes};
-      const json = flag(values, 'json');
-      if (flag(values, 'dry-run')) {
-        const plan = await planCopy(source, target, selection, {pool});
-        if (json) printJson(ctx, planJson(plan));
-        else ctx.out.write(describePlan(plan));
-        return plan.fits ? 0 : 14;
-      }
-      const run = {concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0, pool};
-      return await runWithProgress(ctx, source, target, selection, json, run, notices);
-    } finally {
-      await pool.close();
-    }
+    const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const selection = {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes};
+    const job: CopyJob = {source: str(values, 'from')!, target: str(values, 'to')!, selection, concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0};
+    const json = flag(values, 'json');
+    return flag(values, 'dry-run') ? dryRun(ctx, job, json) : runWithProgress(ctx, job, json);
   },
 });
 
+/** The plan alone (`planCopyJob`, as the TUI's plan screen makes it): exit 14 when it does not fit. */
+async function dryRun(ctx: CommandContext, job: CopyJob, json: boolean): Promise<number> {
+  // The verify workers start first: they load while the indexes do.
+  const pool = new VerifyPool();
+  try {
+    const say = sayOnStderr(ctx);
+    // Both indexes load at once; should both fail, the source's error is the one reported.
+    const [opened, openedTarget] = await Promise.allSettled([openRepoArg(job.source, '--from', say), openRepoArg(job.target, '--to', say)]);
+    if (opened.status === 'rejected') throw opened.reason;
+    if (openedTarget.status === 'rejected') throw openedTarget.reason;
+    const plan = await planCopyJob(opened.value, openedTarget.value, job.selection, {pool});
+    if (json) printJson(ctx, planJson(plan));
+    else ctx.out.write(describePlan(plan, job.selection.points));
+    return plan.fits ? 0 : 14;
+  } finally {
+    await pool.close();
+  }
+}
+
 /**
- * The copy, with the plan printed (to stderr, unless --json) once it is
- * complete: before the run, or while it goes when the run starts as soon as
- * the first disk is planned (engine/copy/stream.ts).
+ * The copy job (`copyJob`, on this thread), with the plan printed (to stderr,
+ * unless --json) once it is complete: before the run, or while it goes when
+ * the run starts as soon as the first disk is planned (engine/copy/stream.ts).
  */
-async function runWithProgress(ctx: CommandContext, source: Repository, target: Repository, selection: Selection, json: boolean,
-  run: {concurrency?: number; waitMs: number; pool: VerifyPool}, notices: {say: Say}): Promise<number> {
+async function runWithProgress(ctx: CommandContext, job: CopyJob, json: boolean): Promise<number> {
   const view = createProgress(ctx.err, json);
-  // With --json the view is silent, but notices still go to stderr (stdout stays the summary).
-  const say: Say = json ? sayOnStderr(ctx) : (line) => view.log(line);
-  notices.say = say;
+  // With --json the view is silent, but notices still go to stderr (stdout stays the summary); so do
+  // notices once the view has stopped.
+  let sayNow: Say = json ? sayOnStderr(ctx) : (line) => view.log(line);
+  const say: Say = (line) => sayNow(line);
   let summary: CopySummary | undefined;
   let planned = false;
   try {
-    ({summary} = await copyWhilePlanning(source, target, selection, {
-      ...run, signal: ctx.signal,
+    ({summary} = await copyJob(job, {
+      signal: ctx.signal,
+      // Storage notices are printed as they come; the lock's, the cleanup's and the history's come only as events.
+      watch: (storage) => void printNotices(storage, say),
       onEvent: (e) => {
         if (e.type === 'copy.plan') {
           planned = true;
-          if (!json) view.log(describePlan(e.plan).trimEnd());
+          if (!json) view.log(describePlan(e.plan, job.selection.points).trimEnd());
         } else if (e.type === 'copy.stats') {
           view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}${planned ? '' : ' (still planning)'}`});
         } else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});
         else if (e.type === 'copy.point' && e.status === 'failed') view.log(`FAILED ${e.message}`);
-        // Storage notices are printed as they come (openRepoArg); the lock's and the cleanup's come only as events.
-        else if (e.type === 'copy.log' && (e.topic === 'lock' || e.topic === 'uploads')) say(`backhaul: ${safe(e.message)}`);
+        else if (e.type === 'copy.log' && e.topic !== undefined && e.topic !== 'storage') say(`backhaul: ${safeText(e.message)}`);
         else if (e.type === 'copy.done') summary = e.summary;
       },
     }));
   } finally {
     view.stop();
-    notices.say = sayOnStderr(ctx);
-    if (summary) await recordSession({kind: 'copy', source: source.location, target: target.location, summary, log: summary.notices}).catch(() => {});
+    sayNow = sayOnStderr(ctx);
   }
   if (json) printJson(ctx, summary);
   else ctx.out.write(describeSummary(summary));
@@ -176,6 +179,6 @@ function exitCode(ctx: CommandContext, summary: CopySummary): number {
   if (summary.result === 'warning') return EXIT.partial;
   const first = summary.failed[0]!;
   const damaged = first.code === 'corrupt';
-  return printError(ctx.err, new BackhaulError(first.code, `No restore point was copied: ${summary.pointsFailed} failed${damaged ? ' on damaged source data' : ''} (first: ${first.pointId} of ${safe(first.machine)}).`,
+  return printError(ctx.err, new BackhaulError(first.code, `No restore point was copied: ${summary.pointsFailed} failed${damaged ? ' on damaged source data' : ''} (first: ${first.pointId} of ${safeText(first.machine)}).`,
     damaged ? 'Run `backhaul verify --repo SOURCE` to see what is damaged; heal it with --repair-from another copy, then copy again.' : 'See the failures above, fix their cause and copy again.'));
 }

@@ -2,7 +2,7 @@
 import {summarizeBackups, type BackupSummary} from '../engine/catalog.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
-import {visibleRecords} from './access-view.js';
+import {visibleBackups} from '../engine/access/view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 import {sayOnStderr} from './render/notices.js';
@@ -31,7 +31,7 @@ Non-admins see only backups whose access list names them; copies are admin-only.
   ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'), '--repo', sayOnStderr(ctx));
-    const summaries = await summarizeBackups(repo, await visibleRecords(repo));
+    const summaries = await summarizeBackups(repo, await visibleBackups(repo));
     if (flag(values, 'json')) {
       printJson(ctx, summaries.map(backupJson));
       return 0;

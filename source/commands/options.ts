@@ -12,6 +12,7 @@
  * it imports nothing but errors.ts.
  */
 import {usageError} from '../engine/errors.js';
+import {safeText} from '../engine/util/safe-text.js';
 
 interface Base {
   /** The long name, without the dashes. */
@@ -61,10 +62,10 @@ export const option = {
   url: (name: string, value: string, example: string, description: string, more: More = {}): OptionDecl => ({kind: 'url', name, value, example, description, ...more}),
 };
 
-/** What a value looks like in a message: control characters escaped, long values cut. */
+/** What a value looks like in a message: quoted, control and bidirectional characters escaped, long values cut. */
 function shown(value: string): string {
   const cut = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-  return JSON.stringify(cut);
+  return safeText(JSON.stringify(cut));
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;

@@ -3,7 +3,7 @@ import {summarizePoint} from '../engine/catalog.js';
 import {usageError} from '../engine/errors.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
-import {visibleBackup} from './access-view.js';
+import {visibleBackup} from '../engine/access/view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 

@@ -7,14 +7,14 @@
  */
 import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError, usageError} from '../engine/errors.js';
-import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntry, registerRepository, unregisterRepository, type RepositoryEntry} from '../engine/jobs/settings.js';
-import {createRepository, resolveLocation, storageFor} from '../engine/repository/open.js';
+import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntry, registerRepository, unregisterRepository, type RepositoryEntry} from '../engine/workspace/registry.js';
+import {createRepository, resolveLocation, storageFor} from '../engine/workspace/open.js';
 import {parseTimeout} from '../engine/storage/timeout.js';
 import {Repository} from '../engine/repository/repository.js';
 import type {Storage} from '../engine/storage/storage.js';
 import {defineCommand, flag, str, type Command, type CommandContext} from './command.js';
 import {option} from './options.js';
-import {printJson, safe, table} from './render/output.js';
+import {printJson, safeText, table} from './render/output.js';
 import {printNotices, sayOnStderr} from './render/notices.js';
 
 function entryFrom(location: string, endpoint: string | undefined, region: string | undefined, timeout: string | undefined): RepositoryEntry {
@@ -40,9 +40,9 @@ function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: Repo
     return;
   }
   const id = repo.id.slice(0, 12);
-  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safe(entry.location)} (id ${id}); nothing changed.\n`);
-  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safe(entry.location)} (id ${id}).\n`);
-  if (previous && !unchanged) ctx.out.write(`${name} was registered at ${safe(previous.location)} before; nothing there was touched.\n`);
+  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}); nothing changed.\n`);
+  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}).\n`);
+  if (previous && !unchanged) ctx.out.write(`${name} was registered at ${safeText(previous.location)} before; nothing there was touched.\n`);
 }
 
 export const repoAdd: Command = defineCommand({
@@ -120,7 +120,7 @@ it again. Nothing is ever deleted.`,
     if (!name || extra) throw usageError('Usage: backhaul repo remove NAME.', 'Run `backhaul repo list` to see the registered names.');
     const removed = await unregisterRepository(name);
     if (flag(values, 'json')) printJson(ctx, {name, ...removed, removed: true});
-    else ctx.out.write(`Unregistered ${name} (${safe(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safe(removed.location)}\` registers it again.\n`);
+    else ctx.out.write(`Unregistered ${name} (${safeText(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safeText(removed.location)}\` registers it again.\n`);
     return 0;
   },
 });

@@ -8,17 +8,16 @@
  * - `--delegated --for USER --reason TEXT`: an admin or restore operator
  *   restores on a user's behalf (typically from a copy); files belong to USER;
  *   always audited ('restore.delegated').
+ * Which of the three a run is, and the restore itself, are the engine's
+ * (operations/restore.ts, the entry the TUI's delegated restore uses too).
  */
 import {usageError} from '../engine/errors.js';
+import {restoreJob, type Destination, type RestoreDone} from '../engine/operations/restore.js';
 import type {Conflict} from '../engine/restore/tree-writer.js';
-import {delegatedRestore, ownRestore, type DelegatedResult, type Destination} from '../engine/restore/delegated.js';
-import {restorePoint} from '../engine/restore/restore.js';
-import {pickPoint} from '../engine/restore/select.js';
 import {defineCommand, flag, str, strs, type CommandContext, type Command, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
-import {accessFor, visibleBackup} from './access-view.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, printJson, safe} from './render/output.js';
+import {formatBytes, printJson, safeText} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
 const usage = `Usage: backhaul restore --repo NAME --backup ID [--point ID|latest] (--to DIR | --tar FILE)
@@ -70,28 +69,38 @@ const examples = `Examples:
   sudo backhaul restore --delegated --for alice --reason "ticket 4711" \\
       --repo demo-secondary --backup b0123456789ab --path home/alice/docs --to /home/alice/restored`;
 
-function destination(values: Values, defaultConflict: Conflict): Destination {
+function dest(values: Values, defaultConflict: Conflict): Destination {
   const to = str(values, 'to');
   const tar = str(values, 'tar');
   if ((to === undefined) === (tar === undefined)) throw usageError('Give exactly one of --to DIR or --tar FILE.', 'Name the directory to restore into, or the archive to create.');
   if (tar !== undefined) return {kind: 'tar', path: tar};
   const conflict = str(values, 'conflict') ?? (flag(values, 'overwrite') ? 'overwrite' : defaultConflict);
-  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail') throw usageError(`--conflict must be keep or overwrite, not "${safe(conflict.slice(0, 40))}".`);
+  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail') throw usageError(`--conflict must be keep or overwrite, not "${safeText(conflict.slice(0, 40))}".`);
   return {kind: 'dir', path: to!, conflict};
 }
 
-function report(ctx: CommandContext, json: boolean, r: DelegatedResult, seconds: number): void {
+function report(ctx: CommandContext, json: boolean, r: RestoreDone, seconds: number): void {
   if (json) {
-    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, forUser: r.audit.forUser, destination: r.destination, files: r.files, bytes: r.bytes,
-      renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, auditSeq: r.audit.seq, seconds});
+    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, forUser: r.audit!.forUser, destination: r.destination, files: r.files, bytes: r.bytes,
+      renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, auditSeq: r.audit!.seq, seconds});
     return;
   }
-  ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safe(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safe(r.audit.forUser ?? '')} to ${safe(r.destination)}.\n`);
+  ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safeText(r.audit!.forUser ?? '')} to ${safeText(r.destination)}.\n`);
   if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
-  for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safe(from)}; restored copy is ${safe(to)}\n`);
+  for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safeText(from)}; restored copy is ${safeText(to)}\n`);
   if (r.renamed.length > 20) ctx.out.write(`  … and ${r.renamed.length - 20} more kept\n`);
   if (r.replaced.length) ctx.out.write(`  replaced ${r.replaced.length} existing file(s)\n`);
-  ctx.out.write(`Audit entry #${r.audit.seq}.\n`);
+  ctx.out.write(`Audit entry #${r.audit!.seq}.\n`);
+}
+
+/** A plain restore's report: `to` as the user gave it. */
+function reportPlain(ctx: CommandContext, json: boolean, r: RestoreDone, to: string, seconds: number): void {
+  if (json) {
+    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, to, files: r.files, bytes: r.bytes, images: r.images, setuidDropped: r.specialDropped, seconds});
+    return;
+  }
+  ctx.out.write(`Restored ${r.files} files${r.images.length ? ` and ${r.images.length} disk image(s)` : ''}, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) to ${safeText(to)}.\n`);
+  if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
 }
 
 export const restore: Command = defineCommand({
@@ -110,49 +119,23 @@ export const restore: Command = defineCommand({
     if (!delegated && forUser !== undefined) throw usageError('--for needs --delegated.');
     if (delegated && !str(values, 'reason')?.trim()) throw usageError('--delegated needs --reason TEXT.', 'Say why, e.g. --reason "ticket 4711: alice deleted her report".');
     const repo = await openRepoArg(str(values, 'repo'));
-    const access = await accessFor(repo);
     const json = flag(values, 'json');
-    const common = {backupId, pointId: str(values, 'point') ?? 'latest', node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path')};
+    const destination = dest(values, delegated ? 'keep' : 'fail');
+    const job = {backupId, pointId: str(values, 'point') ?? 'latest', node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
+      destination, ...(delegated ? {forUser: forUser!, reason: str(values, 'reason')!} : {reason: str(values, 'reason')})};
     const view = createProgress(ctx.err, json);
     const onProgress = (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) =>
       view.update('restore', {label: 'restore', done: p.bytesDone, total: p.bytesTotal, detail: `${p.filesDone}/${p.filesTotal} files`});
     const started = Date.now();
     try {
-      if (delegated || access.actor.viaSudo) {
-        const dest = destination(values, delegated ? 'keep' : 'fail');
-        const options = {signal: ctx.signal, onProgress};
-        const r = delegated
-          ? await delegatedRestore(repo, access, {...common, forUser: forUser!, reason: str(values, 'reason')!, destination: dest}, options)
-          : await ownRestore(repo, access, {...common, reason: str(values, 'reason'), destination: dest}, options);
-        view.stop();
-        report(ctx, json, r, (Date.now() - started) / 1000);
-        return 0;
-      }
-      return await plainRestore(ctx, values, repo, backupId, json, view, onProgress, started);
+      const r = await restoreJob(repo, job, {signal: ctx.signal, onProgress});
+      view.stop();
+      const seconds = (Date.now() - started) / 1000;
+      if (r.audit) report(ctx, json, r, seconds);
+      else reportPlain(ctx, json, r, destination.path, seconds);
+      return 0;
     } finally {
       view.stop();
     }
   },
 });
-
-async function plainRestore(ctx: CommandContext, values: Values, repo: Awaited<ReturnType<typeof openRepoArg>>, backupId: string, json: boolean,
-  view: ReturnType<typeof createProgress>, onProgress: (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) => void, started: number): Promise<number> {
-  const dest = destination(values, 'fail');
-  if (dest.kind === 'dir' && dest.conflict === 'keep') throw usageError('--conflict keep needs --delegated (or a run through sudo).', 'Use --overwrite, or restore to an empty directory.');
-  const to = dest.path;
-  const backup = await visibleBackup(repo, backupId);
-  const point = await pickPoint(repo, backup, str(values, 'point') ?? 'latest');
-  const result = await restorePoint(repo, backup, point, {
-    to, tar: dest.kind === 'tar', node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
-    overwrite: dest.kind === 'dir' && dest.conflict === 'overwrite', signal: ctx.signal, onProgress,
-  });
-  view.stop();
-  const seconds = (Date.now() - started) / 1000;
-  if (json) {
-    printJson(ctx, {backupId: backup.id, pointId: point.id, to, files: result.files, bytes: result.bytes, images: result.images, setuidDropped: result.specialDropped, seconds});
-    return 0;
-  }
-  ctx.out.write(`Restored ${result.files} files${result.images.length ? ` and ${result.images.length} disk image(s)` : ''}, ${formatBytes(result.bytes)}, from ${safe(backup.machine)} point ${point.id} (${point.time}) to ${safe(to)}.\n`);
-  if (result.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${result.specialDropped} file(s): only root restoring for root keeps them\n`);
-  return 0;
-}

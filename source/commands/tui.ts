@@ -3,7 +3,7 @@
  * registered). A failure to start (no terminal, no repository) is printed as
  * one sentence and a hint with its exit code, like any command's error.
  */
-import {listRepositories} from '../engine/jobs/settings.js';
+import {listRepositories} from '../engine/workspace/registry.js';
 import {startTui} from '../ui/start.js';
 import {printError} from './render/output.js';
 

@@ -1,10 +1,11 @@
-/** `backhaul verify`: the health check (and, with --repair-from, healing from another repository). */
+/** `backhaul verify`: the health check (and, with --repair-from, healing from another repository): the engine's verifyJob, printed. */
 import {BackhaulError} from '../engine/errors.js';
-import {verifyRepository, type VerifyReport} from '../engine/repository/verify.js';
+import {verifyJob} from '../engine/operations/verify.js';
+import type {VerifyReport} from '../engine/repository/verify.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
 import {createProgress} from './render/progress.js';
-import {formatBytes, printJson, safe} from './render/output.js';
+import {formatBytes, printJson, safeText} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 import {sayOnStderr} from './render/notices.js';
 
@@ -13,11 +14,11 @@ export function describeReport(report: VerifyReport, location: string): string {
   if (report.badPacks.length) lines.push(`  ${report.badPacks.length} damaged pack(s): ${report.badPacks.map((p) => p.slice(0, 12)).join(', ')}`);
   if (report.badChunks.length) lines.push(`  ${report.badChunks.length} damaged chunk(s)`);
   if (report.badIndexFiles.length) lines.push(`  ${report.badIndexFiles.length} damaged index file(s): ${report.badIndexFiles.join(', ')}`);
-  for (const p of report.brokenPoints) lines.push(`  broken restore point ${p.pointId} of ${safe(p.machine)} (backup ${p.backupId}, ${p.time}): ${p.reason}`);
+  for (const p of report.brokenPoints) lines.push(`  broken restore point ${p.pointId} of ${safeText(p.machine)} (backup ${p.backupId}, ${p.time}): ${p.reason}`);
   if (report.openUploads.length) {
     const bytes = report.openUploads.reduce((s, u) => s + (u.bytes ?? 0), 0);
     lines.push(`  ${report.openUploads.length} multipart upload(s) left open (${formatBytes(bytes)} stored, invisible to a listing; the next writer aborts them):`);
-    for (const u of report.openUploads) lines.push(`    ${safe(u.key)} (started ${u.initiated ? new Date(u.initiated).toISOString() : 'at an unknown time'}${u.bytes !== undefined ? `, ${formatBytes(u.bytes)}` : ''})`);
+    for (const u of report.openUploads) lines.push(`    ${safeText(u.key)} (started ${u.initiated ? new Date(u.initiated).toISOString() : 'at an unknown time'}${u.bytes !== undefined ? `, ${formatBytes(u.bytes)}` : ''})`);
   }
   return lines.join('\n') + '\n';
 }
@@ -42,14 +43,8 @@ them.`,
     const view = createProgress(ctx.err, json);
     const repo = await openRepoArg(str(values, 'repo'), '--repo', json ? sayOnStderr(ctx) : (line) => view.log(line));
     const onProgress = (p: {packsDone: number; packsTotal: number}) => view.update('verify', {label: 'verify', done: p.packsDone, total: p.packsTotal, detail: 'packs', unit: 'items'});
-    let report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
-    let repaired: unknown;
     const source = str(values, 'repair-from');
-    if (source && !report.ok) {
-      const {repairFrom} = await import('../engine/copy/repair.js');
-      repaired = await repairFrom(repo, await openRepoArg(source, '--repair-from'), report, {signal: ctx.signal});
-      report = await verifyRepository(repo, {signal: ctx.signal, onProgress});
-    }
+    const {report, repaired} = await verifyJob(repo, {signal: ctx.signal, onProgress, repairFrom: source});
     view.stop();
     if (json) printJson(ctx, {...report, badChunks: report.badChunks.length, ...(repaired ? {repaired} : {})});
     else ctx.out.write(describeReport(report, repo.location));

@@ -57,6 +57,18 @@ export class BackhaulError extends Error {
 
 export const usageError = (message: string, hint = 'Run with --help to see the options.') =>
   new BackhaulError('usage', message, hint);
+/**
+ * A value someone typed, as a message quotes it: in double quotes, its own
+ * quotes, backslashes and control characters escaped (JSON's rules, plus the
+ * bidirectional overrides), cut after `max` characters. Never `"${value}"`:
+ * a value with a quote in it reads as an unbalanced quote, and one with an
+ * escape sequence would drive the terminal the message is printed on.
+ */
+export function quoted(value: string, max = 80): string {
+  const cut = [...value].length > max ? `${[...value].slice(0, max - 3).join('')}...` : value;
+  return JSON.stringify(cut).replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 export const notFound = (message: string, hint = '') => new BackhaulError('not-found', message, hint);
 export const corrupt = (message: string, hint = 'Run `backhaul verify` to see every damaged restore point.') =>
   new BackhaulError('corrupt', message, hint);

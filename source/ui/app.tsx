@@ -3,15 +3,20 @@
  * stack (only the top one shown and given keys), a dialog when one is open,
  * the status line, and a footer generated from the keymap. It reads every
  * keystroke once and routes it: dialog, then help, then the top screen, then
- * the global bindings. State lives in a synchronous store, so a paste of
- * several keys acts on each key's true state. The frame is at most rows-1
- * lines tall and follows resizes.
+ * the global bindings, then the screen keys (k9s: H, A, R and r open their
+ * screen from any other, for the repository in view). A screen that is busy
+ * (a running copy or restore) is never dropped from the stack by a move
+ * elsewhere, nor by quitting from a screen above it: the shell says why
+ * instead. State lives in a synchronous store, so a paste of several keys
+ * acts on each key's true state. The frame is at most rows-1 lines tall and
+ * follows resizes.
  */
 import React, {memo, useMemo, useRef, useState, type ComponentType} from 'react';
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
 import {actionFor, GLOBAL_ACTIONS, matches, type ActionId} from './keymap.js';
 import {keysFrom, type KeyPress} from './keypress.js';
 import {canPop, topOf, type NavAction} from './navigation.js';
+import {busyReason, dropped, jumpActions, jumpTarget} from './screen-keys.js';
 import {useStore} from './store.js';
 import {useTerminalSize, type TerminalSize} from './terminal-size.js';
 import {ThemeContext, themeFor, type Theme} from './theme.js';
@@ -48,9 +53,10 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   const {columns, rows} = useTerminalSize(size);
   const [state, store] = useStore(shellReducer, () => initialShell(initial.screen, initial.params));
   const handlers = useRef(new Map<number, KeyHandler>());
+  const busy = useRef(new Map<number, string>());
   const [footers, setFooters] = useState<ReadonlyMap<number, readonly ActionId[]>>(new Map());
   const quitting = useRef(false);
-  const shell = useMemo(() => makeShell(store, () => {
+  const shell = useMemo(() => makeShell(store, busy.current, () => {
     quitting.current = true;
     (onQuit ?? exit)();
   }), [store, onQuit, exit]);
@@ -60,7 +66,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   useInput((input, key) => {
     for (const k of keysFrom(input, key)) {
       if (quitting.current) return;
-      routeKey(k, store, shell, handlers.current, registry, () => helpMax.current);
+      routeKey(k, {store, shell, handlers: handlers.current, busy: busy.current, registry, helpMax: () => helpMax.current});
     }
   }, {isActive: isRawModeSupported === true});
 
@@ -71,7 +77,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
     ? dialogHeight('confirm', false, messageLines(state.dialog.options.message, dialogWidth))
     : dialogHeight('prompt', Boolean(state.dialog.error));
   const bodyHeight = Math.max(1, rows - 1 - SHELL_CHROME - dialogLines);
-  const helpActions = [...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS];
+  const helpActions = [...new Set([...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS, ...jumpActions(registry)])];
   helpMax.current = helpOverflow(helpActions, columns, bodyHeight);
   const footerActions = footerFor(state, topScreen?.actions ?? [], footers.get(top.key));
   const title = topScreen?.title ?? '';
@@ -82,6 +88,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
     const slot: ScreenSlot = {
       entryKey, active,
       registerKeys: (k, h) => (h ? handlers.current.set(k, h) : handlers.current.delete(k)),
+      setBusy: (k, reason) => (reason ? busy.current.set(k, reason) : busy.current.delete(k)),
       setFooter: (k, actions) => setFooters((m) => {
         const next = new Map(m);
         if (actions) next.set(k, actions); else next.delete(k);
@@ -163,8 +170,12 @@ function footerFor(s: ShellState, screenActions: readonly ActionId[], override?:
 
 type ShellStore = Store<ShellState, ShellAction>;
 
-function makeShell(store: ShellStore, quit: () => void): Shell {
-  const nav = (action: NavAction) => store.dispatch({type: 'nav', action});
+function makeShell(store: ShellStore, busy: ReadonlyMap<number, string>, quit: () => void): Shell {
+  const nav = (action: NavAction) => {
+    const reason = busyReason(dropped(store.get().nav, action), busy);
+    if (reason) return store.dispatch({type: 'status', status: {kind: 'warn', message: reason, hint: 'Go back to it (Esc) to cancel it, or wait until it has finished.'}});
+    store.dispatch({type: 'nav', action});
+  };
   return {
     push: (screen, params) => nav({type: 'push', screen, params}),
     pop: () => nav({type: 'pop'}),
@@ -179,8 +190,18 @@ function makeShell(store: ShellStore, quit: () => void): Shell {
   };
 }
 
-/** One key through the layers: dialog, help, top screen, globals. */
-function routeKey(k: KeyPress, store: ShellStore, shell: Shell, handlers: Map<number, KeyHandler>, registry: Registry, helpMax: () => number): void {
+interface Route {
+  readonly store: ShellStore;
+  readonly shell: Shell;
+  readonly handlers: Map<number, KeyHandler>;
+  readonly busy: ReadonlyMap<number, string>;
+  readonly registry: Registry;
+  readonly helpMax: () => number;
+}
+
+/** One key through the layers: dialog, help, top screen, globals, screen keys. */
+function routeKey(k: KeyPress, r: Route): void {
+  const {store, shell, handlers, registry, helpMax} = r;
   const s = store.get();
   if (s.dialog) return dialogKey(k, s, store);
   if (s.help) {
@@ -196,8 +217,16 @@ function routeKey(k: KeyPress, store: ShellStore, shell: Shell, handlers: Map<nu
   switch (actionFor(k, GLOBAL_ACTIONS)) {
     case 'help.toggle': return store.dispatch({type: 'help', open: true});
     case 'nav.back': return shell.pop();
-    case 'app.quit': return shell.quit();
-    default: return;
+    case 'app.quit': {
+      const reason = busyReason(s.nav.stack.slice(0, -1), r.busy);
+      if (!reason) return shell.quit();
+      return shell.showStatus({kind: 'warn', message: reason, hint: 'Go back to it (Esc) and cancel it there (x), or wait until it has finished.'});
+    }
+    default: {
+      const to = jumpTarget(k, s.nav, registry);
+      if (to?.kind === 'back') shell.popTo(to.screen);
+      else if (to?.kind === 'open') shell.push(to.screen, to.params);
+    }
   }
 }
 

@@ -5,7 +5,8 @@
  * so a file called "\u001b]0;pwned\u0007" cannot retitle or redraw the screen.
  */
 
-import {formatBytes as engineFormatBytes} from '../engine/util/format.js';
+import {formatBytes as engineFormatBytes, formatDuration} from '../engine/util/format.js';
+import {safeText as engineSafeText} from '../engine/util/safe-text.js';
 
 /** 1536 → '1.5 KiB'; binary units, three significant digits. */
 export function formatBytes(n: number): string {
@@ -15,19 +16,8 @@ export function formatBytes(n: number): string {
 /** Bytes per second → '12.3 MiB/s'. */
 export const formatRate = (bytesPerSecond: number) => `${formatBytes(Math.round(bytesPerSecond))}/s`;
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-
-/** Milliseconds → '42s', '3m 05s', '1h 02m', '2d 04h'. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${pad2(s % 60)}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${pad2(m % 60)}m`;
-  return `${Math.floor(h / 24)}d ${pad2(h % 24)}h`;
-}
+/** Seconds → '4.2s', '42s', '3m 05s', '1h 02m', '2d 04h': the engine's one spelling, shared with the CLI. */
+export {formatDuration};
 
 /** How long ago `then` was, as of `now`: 'just now', '5m ago', '3h ago', '2d ago'. Future times say 'in …'. */
 export function formatAge(then: Date | number, now: Date | number = Date.now()): string {
@@ -46,26 +36,13 @@ export function formatPercent(done: number, total: number): string {
   return `${Math.min(100, Math.floor((done / total) * 100))}%`;
 }
 
-const PICTURES: Record<string, string> = {'\n': '␊', '\r': '␍', '\t': '␉', '\u001B': '␛', '\u007F': '␡'};
-
 /**
- * A string that is safe to print: C0 controls become Unicode control pictures
- * (newline → ␊, ESC → ␛), C1 controls, bidirectional overrides and lone
- * surrogates become `\u{…}` escapes. Printable text, including wide and
- * combining characters, passes through unchanged.
+ * A string that is safe to print in a cell: the engine's one sanitiser
+ * (engine/util/safe-text.ts), in its TUI spelling — C0 controls as Unicode
+ * control pictures (newline → ␊, ESC → ␛), one cell each; C1 controls,
+ * separators, bidirectional controls and lone surrogates as `\u{…}`.
  */
-export function safeText(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    if (PICTURES[ch]) out += PICTURES[ch];
-    else if (code < 0x20) out += String.fromCodePoint(0x2400 + code);
-    else if ((code >= 0x80 && code < 0xA0) || (code >= 0x202A && code <= 0x202E) || (code >= 0x2066 && code <= 0x2069)
-      || (code >= 0xD800 && code <= 0xDFFF) || code === 0xFEFF) out += `\\u{${code.toString(16)}}`;
-    else out += ch;
-  }
-  return out;
-}
+export const safeText = (s: string): string => engineSafeText(s, 'picture');
 
 /** An ISO time as the CLI shows it: '2026-11-25 09:42' (UTC, as stored). */
 export const formatTime = (iso: string | undefined) => (iso ? iso.slice(0, 16).replace('T', ' ') : '–');

@@ -11,15 +11,15 @@ import {keysFrom, type KeyPress} from './keypress.js';
 export const ACTION_IDS = [
   'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom',
   'nav.open', 'nav.back', 'pane.next', 'pane.prev',
-  'mark.toggle', 'mark.all', 'filter.start', 'filter.accept', 'filter.clear', 'sort.next', 'sort.reverse',
+  'mark.toggle', 'mark.all', 'list.pick', 'filter.start', 'filter.accept', 'filter.clear', 'sort.next', 'sort.reverse',
   'repo.switch', 'cluster.nodes', 'history.open', 'audit.open', 'restore.open', 'tree.expand', 'tree.collapse',
-  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel',
+  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel', 'restore.to', 'restore.cancel',
   'confirm.yes', 'confirm.no', 'input.submit', 'input.cancel',
   'help.toggle', 'app.quit',
 ] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
-export const HELP_GROUPS = ['Move', 'Screens', 'Select', 'Copy', 'Dialogs', 'General'] as const;
+export const HELP_GROUPS = ['Move', 'Screens', 'Select', 'Copy', 'Restore', 'Dialogs', 'General'] as const;
 export type HelpGroup = (typeof HELP_GROUPS)[number];
 
 export interface Binding {
@@ -50,23 +50,26 @@ export const BINDINGS = {
   'pane.prev': b(['shift+tab'], 'prev pane', 'Screens', 'Move to the previous pane.', false),
   'mark.toggle': b(['space'], 'mark', 'Select', 'Mark or unmark the item under the cursor.'),
   'mark.all': b(['a'], 'mark all', 'Select', 'Mark every shown item, or unmark them if all are marked.'),
+  'list.pick': b(['return'], 'choose', 'Select', 'Choose the option under the cursor.'),
   'filter.start': b(['/'], 'filter', 'Select', 'Filter the list as you type.'),
   'filter.accept': b(['return'], 'keep filter', 'Select', 'Keep the filter and go back to the list.'),
   'filter.clear': b(['escape'], 'clear filter', 'Select', 'Clear the filter.'),
   'sort.next': b(['s'], 'sort', 'Select', 'Sort by the next column.'),
   'sort.reverse': b(['S'], 'reverse', 'Select', 'Reverse the sort order.', false),
-  'repo.switch': b(['r'], 'repository', 'Screens', 'Switch to another repository.'),
+  'repo.switch': b(['r'], 'repository', 'Screens', 'Switch to another repository (from any screen).'),
   'cluster.nodes': b(['n'], 'nodes', 'Screens', 'Show the nodes and disks of a cluster backup.'),
-  'history.open': b(['H'], 'history', 'Screens', 'Show past copy sessions.'),
-  'audit.open': b(['A'], 'audit', 'Screens', 'Show the audit log of delegated restores.'),
-  'restore.open': b(['R'], 'restore', 'Screens', 'Start a delegated restore (admins only).'),
-  'tree.expand': b(['right', 'l'], 'expand', 'Move', 'Expand the folder under the cursor.'),
-  'tree.collapse': b(['left', 'h'], 'collapse', 'Move', 'Collapse the folder (or go to its parent).'),
+  'history.open': b(['H'], 'history', 'Screens', 'Show past copy sessions (from any screen).'),
+  'audit.open': b(['A'], 'audit', 'Screens', 'Show the audit log of delegated restores (from any screen).'),
+  'restore.open': b(['R'], 'restore', 'Screens', 'Start a delegated restore (admins only; from any screen).'),
+  'tree.expand': b(['right', 'l'], 'expand', 'Move', 'Expand the folder under the cursor.', false),
+  'tree.collapse': b(['left', 'h'], 'collapse', 'Move', 'Collapse the folder (or go to its parent).', false),
   'copy.plan': b(['c'], 'copy', 'Copy', 'Plan a copy of the marked items, or of the one under the cursor.'),
   'copy.points': b(['p'], 'points', 'Copy', 'Switch the plan between the latest restore point and every restore point.'),
-  'copy.target': b(['tab'], 'target', 'Copy', 'Choose the next registered repository as the copy target.'),
+  'copy.target': b(['t'], 'target', 'Copy', 'Pick the copy target among the registered repositories (the choice is remembered).'),
   'copy.start': b(['return'], 'start copy', 'Copy', 'Start the planned copy.'),
-  'copy.cancel': b(['x', 'ctrl+c'], 'cancel', 'Copy', 'Cancel the running copy (asks first).'),
+  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Cancel the running copy (asks first; q or Ctrl-C asks to cancel it and quit).'),
+  'restore.to': b(['t'], 'restore to', 'Restore', 'Restore the marked items (or the one under the cursor): choose for whom and where.'),
+  'restore.cancel': b(['x'], 'cancel', 'Restore', 'Cancel the running restore (files written so far stay).'),
   'confirm.yes': b(['y'], 'yes', 'Dialogs', 'Answer yes.'),
   'confirm.no': b(['n', 'escape'], 'no', 'Dialogs', 'Answer no.'),
   'input.submit': b(['return'], 'ok', 'Dialogs', 'Accept the text you typed.'),
@@ -77,6 +80,14 @@ export const BINDINGS = {
 
 /** Actions every screen has; the shell handles them after the top screen declines a key. */
 export const GLOBAL_ACTIONS: readonly ActionId[] = ['nav.back', 'help.toggle', 'app.quit'];
+
+/**
+ * Screen keys (k9s): each opens one screen from whichever screen is on top,
+ * after that screen declines the key. The screen each opens says so in its
+ * definition (`jump`, screens/screen.ts); no screen may bind these keys to
+ * anything else (keymap.test.ts checks every screen).
+ */
+export const SCREEN_KEYS: readonly ActionId[] = ['history.open', 'audit.open', 'restore.open', 'repo.switch'];
 
 interface Spec {name: string; ctrl: boolean; shift: boolean}
 function parseSpec(spec: string): Spec {

@@ -1,9 +1,10 @@
 /**
- * Repositories as the TUI sees them: the registered names, the default source
- * (demo-primary, else the first) and copy targets (demo-secondary first, then
- * the other registered ones), and opened repositories cached by location, so
- * moving between screens does not re-read a chunk index each time. Reading
- * rights go through the engine's access layer, never around it.
+ * Repositories as the TUI sees them: the registered names, copy targets
+ * (demo-secondary first, then the other registered ones), and opened
+ * repositories cached by location, so moving between screens does not re-read
+ * a chunk index each time. Which repository opens first, and what the user may
+ * see or copy, are the engine's rules (workspace/registry.ts defaultRepository,
+ * access/view.ts), shared with the commands.
  *
  * A cached repository stays open while other processes commit to it: the
  * engine reads its index again when a reader misses a chunk in it, a copy
@@ -11,21 +12,14 @@
  * restore points notice new ones by polling (repo-watch.ts says why polling
  * and not a watch).
  */
-import {accessContext, currentActor, filterVisible, requirePrivilege} from '../engine/access/index.js';
-import {listRepositories} from '../engine/jobs/settings.js';
-import type {BackupRecord} from '../engine/repository/model.js';
-import {resolveLocation, resolveRepository} from '../engine/repository/open.js';
+import {listRepositories} from '../engine/workspace/registry.js';
+import {resolveLocation, resolveRepository} from '../engine/workspace/open.js';
 import type {Repository} from '../engine/repository/repository.js';
 
 const cache = new Map<string, Promise<Repository>>();
 
 /** Registered repository names, sorted. */
 export const repositoryNames = (): string[] => Object.keys(listRepositories()).sort();
-
-/** The repository the TUI opens on: demo-primary when registered, else the first. */
-export function defaultSource(names = repositoryNames()): string | undefined {
-  return names.includes('demo-primary') ? 'demo-primary' : names[0];
-}
 
 /** Where a copy from `source` can go, the default first (demo-secondary when registered). */
 export function targetsFor(source: string, names = repositoryNames()): string[] {
@@ -43,20 +37,6 @@ export function openRepository(name: string): Promise<Repository> {
     opened.catch(() => cache.delete(key));
   }
   return opened;
-}
-
-/** Backups the acting user may see in `repo` (copies only for admins). */
-export async function visibleBackups(repo: Repository): Promise<BackupRecord[]> {
-  const access = await accessContext(repo.storage, currentActor());
-  return filterVisible(access.actor, access.role, await repo.listBackups());
-}
-
-/** A copy job is an admin's job on both sides; throws the engine's "denied" error otherwise. */
-export async function requireCopyRights(...repos: Repository[]): Promise<void> {
-  for (const repo of repos) {
-    const access = await accessContext(repo.storage, currentActor());
-    requirePrivilege(access.actor, access.role, 'copy.run');
-  }
 }
 
 /** Registered name of a location, for showing history entries by name. */

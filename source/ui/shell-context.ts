@@ -37,6 +37,7 @@ export interface ScreenSlot {
   readonly active: boolean;
   registerKeys(entryKey: number, handler: KeyHandler | undefined): void;
   setFooter(entryKey: number, actions: readonly ActionId[] | undefined): void;
+  setBusy(entryKey: number, reason: string | undefined): void;
 }
 
 export const ShellContext = createContext<Shell | undefined>(undefined);
@@ -74,4 +75,18 @@ export function useFooter(actions: readonly ActionId[] | undefined): void {
     return () => slot.setFooter(slot.entryKey, undefined);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, slot.entryKey]);
+}
+
+/**
+ * Says the screen is busy (a copy or restore runs in it): while `reason` is
+ * set, the shell refuses any move that would drop the screen from the stack
+ * (a repository switch, Esc from above it) and a quit from a screen above it,
+ * showing `reason` instead.
+ */
+export function useBusy(reason: string | undefined): void {
+  const slot = useContext(ScreenSlotContext);
+  if (!slot) throw new Error('useBusy() outside a screen.');
+  // Set during render: a key that arrives before the effects run must already see it.
+  slot.setBusy(slot.entryKey, reason);
+  useEffect(() => () => slot.setBusy(slot.entryKey, undefined), [slot.entryKey]);
 }

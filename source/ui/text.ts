@@ -67,6 +67,28 @@ export function truncateStart(s: string, width: number): string {
   return `…${out}`;
 }
 
+/**
+ * Cut into pieces of at most `width` cells, in order, nothing dropped (a long
+ * path shown whole across lines). Cuts fall between grapheme clusters; a
+ * cluster wider than `width` gets a piece of its own.
+ */
+export function chop(s: string, width: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  let w = 0;
+  for (const [cluster, cw] of clusters(s)) {
+    if (piece && w + cw > width) {
+      pieces.push(piece);
+      piece = '';
+      w = 0;
+    }
+    piece += cluster;
+    w += cw;
+  }
+  if (piece) pieces.push(piece);
+  return pieces;
+}
+
 /** Exactly `width` cells: truncated, then padded on the right (or left for `align: 'right'`). */
 export function fit(s: string, width: number, align: 'left' | 'right' = 'left'): string {
   const t = truncate(s, width);

@@ -20,7 +20,7 @@ it('prints each stall, and retries at most one line per 5 s with a count of the 
   print(retry(5));
   assert.deepEqual(lines, [
     'backhaul: retry 1',
-    'backhaul: silent \\x1b[2J (2 more retries since the last one shown)',
+    'backhaul: silent \\u001b[2J (2 more retries since the last one shown)',
     'backhaul: retry 4',
   ]);
 });

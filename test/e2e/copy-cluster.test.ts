@@ -26,10 +26,11 @@ const SEEN = {
   progress: (s: string) => /Copy progress/.test(s) && /overall/.test(s) && !summaryShown(s),
   summary: (s: string) => summaryShown(s),
 };
-const summaryShown = (s: string) => /Copy (finished|failed|cancelled)/.test(s);
+// "Esc leaves" once the session is recorded: the summary shows a moment before, while Esc still says the copy runs.
+const summaryShown = (s: string) => /Copy (finished|failed|cancelled)/.test(s) && /Esc leaves/.test(s);
 
 /** The lines of a frame that say how far the copy is: the bars and the byte counters. */
-const progressLines = (s: string) => s.split('\n').filter((l) => /[█░]{3,}|processed .* transferred/.test(l)).join('\n');
+const progressLines = (s: string) => s.split('\n').filter((l) => /[█░]{3,}|processed .* sent/.test(l)).join('\n');
 
 /** Node names on rows marked with ● (the first cell of a row; other cells also name nodes). */
 function markedNodes(screen: string): string[] {

@@ -45,7 +45,7 @@ test('a delegated restore in the TUI gives the user their files, audited', {skip
       assert.ok(folder, `a folder under the cursor:\n${browser}`);
       await t.press(KEY.space);
       await t.waitFor(/1 marked/);
-      await t.press('R');
+      await t.press('t');
       await t.waitFor(/User the restored files belong to/);
       for (let i = 0; i < 12; i++) await t.press(KEY.backspace);
       await t.type('nobody');
@@ -55,7 +55,9 @@ test('a delegated restore in the TUI gives the user their files, audited', {skip
       await t.waitFor(/Restore into directory/);
       await t.type(dest);
       await t.press(KEY.enter);
-      await t.waitFor(/Reason: tmux e2e/);
+      const confirm = await t.waitFor(/\[y\/N\]/);
+      assert.match(confirm.replace(/[│\s]+/g, ' '), /Reason: tmux e2e/);
+      assert.match(confirm.replace(/[│\s]+/g, ' '), /Warning: nobody is not the owner of this backup \(alice\)/);
       await t.press('y');
       const done = await t.waitFor(/✓ Restored \d+ files/, {timeoutMs: 120_000});
       assert.match(done, /Audit entry #1 recorded/);

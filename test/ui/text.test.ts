@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {isNarrow, isSimpleGrapheme} from '../../source/ui/ink/fast-text.js';
-import {fit, textWidth, truncate, truncateStart, wrapText} from '../../source/ui/text.js';
+import {chop, fit, textWidth, truncate, truncateStart, wrapText} from '../../source/ui/text.js';
 import {seeded} from '../helpers/cli.js';
 import {loadAsInkDoes} from './ink/ink-modules.js';
 
@@ -67,6 +67,26 @@ test('truncate, truncateStart and fit keep clusters whole and stay within the wi
     assert.equal(ink(fit(s, width)), width, `fit(${JSON.stringify(s)}, ${width}) is exactly ${width} cells`);
     assert.equal(ink(fit(s, width, 'right')), width);
   }
+});
+
+test('chop cuts between clusters, keeps everything and fills each piece as far as Ink measures', async () => {
+  const ink = await inkStringWidth();
+  const rnd = seeded(19);
+  for (let i = 0; i < 3000; i++) {
+    let s = '';
+    for (let n = Math.floor(rnd() * 16); n > 0; n--) s += PIECES[Math.floor(rnd() * PIECES.length)];
+    const width = 1 + Math.floor(rnd() * 8);
+    const pieces = chop(s, width);
+    assert.equal(pieces.join(''), s, `chop(${JSON.stringify(s)}, ${width}) keeps everything`);
+    assert.deepEqual(pieces.flatMap(graphemes), graphemes(s), 'cuts fall between clusters');
+    pieces.forEach((piece, k) => {
+      const single = graphemes(piece).length === 1;
+      assert.ok(ink(piece) <= width || single, `${JSON.stringify(piece)} fits ${width} cells unless it is one wide cluster`);
+      const next = pieces[k + 1];
+      if (next) assert.ok(ink(piece + graphemes(next)[0]) > width, `${JSON.stringify(piece)} took as much as fits`);
+    });
+  }
+  assert.deepEqual(chop('/srv/日本語/e\u0301e\u0301', 4), ['/srv', '/日', '本語', '/e\u0301e\u0301']);
 });
 
 test('widths and cuts of a few known strings', () => {

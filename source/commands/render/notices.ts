@@ -6,7 +6,7 @@
  */
 import type {ReadableStorage, StorageNotice} from '../../engine/storage/storage.js';
 import type {CommandContext} from '../command.js';
-import {safe} from './output.js';
+import {safeText} from './output.js';
 
 const RETRY_LINE_EVERY_MS = 5_000;
 
@@ -28,7 +28,7 @@ export function noticePrinter(say: Say, now: () => number = Date.now): (notice: 
     if (notice.kind === 'retry') lastRetry = now();
     const more = unsaid > 0 ? ` (${unsaid} more ${unsaid === 1 ? 'retry' : 'retries'} since the last one shown)` : '';
     unsaid = 0;
-    say(`backhaul: ${safe(notice.message)}${more}`);
+    say(`backhaul: ${safeText(notice.message)}${more}`);
   };
 }
 

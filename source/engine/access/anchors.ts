@@ -27,7 +27,7 @@
 import {createHash} from 'node:crypto';
 import type {FileHandle} from 'node:fs/promises';
 import {join} from 'node:path';
-import {stateDir} from '../jobs/settings.js';
+import {stateDir} from '../workspace/dirs.js';
 import type {ReadableStorage} from '../storage/storage.js';
 import {ensurePrivateDir, listPrivate, openAppend, readPrivate, writeLine} from './state-files.js';
 import {sendToSyslog} from './syslog.js';

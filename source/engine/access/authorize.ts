@@ -11,7 +11,7 @@
  * - Asking for a hidden backup (or its points) by id gives exactly the error a
  *   missing id gives, so ids cannot be probed.
  */
-import {BackhaulError, denied, notFound} from '../errors.js';
+import {BackhaulError, denied, notFound, quoted} from '../errors.js';
 import {isShortId, type BackupId, type PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
 import {notRootOnly} from '../storage/root-only.js';
@@ -84,11 +84,11 @@ export function requirePrivilege(actor: Actor, role: Role, privilege: Privilege)
 
 /** The one error for a backup that is missing or that the actor may not see. */
 export function backupNotFound(id: string): BackhaulError {
-  return notFound(`No backup "${id.slice(0, 80)}" in this repository.`, 'Run `backhaul list` to see the backups you can access.');
+  return notFound(`No backup ${quoted(id)} in this repository.`, 'Run `backhaul list` to see the backups you can access.');
 }
 
 export function pointNotFound(backupId: string, pointId: string): BackhaulError {
-  return notFound(`No restore point "${pointId.slice(0, 80)}" in backup "${backupId.slice(0, 80)}".`, 'Run `backhaul points` to see the restore points you can access.');
+  return notFound(`No restore point ${quoted(pointId)} in backup ${quoted(backupId)}.`, 'Run `backhaul points` to see the restore points you can access.');
 }
 
 function isNotFound(e: unknown): boolean {

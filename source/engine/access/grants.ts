@@ -10,7 +10,7 @@
  *   written, the change is undone, so no grant exists without its entry.
  * - Revoking the last principal sets the list back to null (admin-only again).
  */
-import {usageError} from '../errors.js';
+import {usageError, quoted} from '../errors.js';
 import type {BackupId} from '../ids.js';
 import type {BackupRecord, Principal} from '../repository/model.js';
 import type {Storage} from '../storage/storage.js';
@@ -34,7 +34,7 @@ export interface GrantResult {
 const PRINCIPAL = /^(user|group):[A-Za-z0-9._][A-Za-z0-9._-]{0,63}\$?$/;
 
 export function parsePrincipal(text: string): Principal {
-  if (!PRINCIPAL.test(text)) throw usageError(`"${text.slice(0, 80)}" is not a user or group name.`, 'Names are letters, digits, ".", "_" and "-".');
+  if (!PRINCIPAL.test(text)) throw usageError(`${quoted(text)} is not a user or group name.`, 'Names are letters, digits, ".", "_" and "-".');
   return text as Principal;
 }
 

@@ -10,7 +10,7 @@
  * through execa, loaded only then).
  */
 import {readFileSync} from 'node:fs';
-import {denied, notFound} from '../errors.js';
+import {denied, notFound, quoted} from '../errors.js';
 import {lazyExecaSync} from '../util/execa-sync.js';
 import {MalformedSudoUid, sudoCallerUid} from '../util/sudo-caller.js';
 
@@ -79,14 +79,14 @@ export function currentActor(): Actor {
 /** A user by name, for `--for USER`, `--user U` and `--owner`. */
 export function lookupUser(name: string, db: UserDb = systemUserDb()): UserInfo {
   const info = db.userByName(name);
-  if (!info) throw notFound(`No user named "${name.slice(0, 64)}" on this system.`, 'Check the name with `getent passwd NAME`.');
+  if (!info) throw notFound(`No user named ${quoted(name, 64)} on this system.`, 'Check the name with `getent passwd NAME`.');
   return info;
 }
 
 /** Whether a group exists, for `--group G`. */
 export function lookupGroup(name: string, groupText: string = readOr('/etc/group')): string {
   const known = parseGroup(groupText).some((g) => g.name === name) || idGroupExists(name);
-  if (!known) throw notFound(`No group named "${name.slice(0, 64)}" on this system.`, 'Check the name with `getent group NAME`.');
+  if (!known) throw notFound(`No group named ${quoted(name, 64)} on this system.`, 'Check the name with `getent group NAME`.');
   return name;
 }
 

@@ -12,3 +12,4 @@ export * from './policy-change.js';
 export * from './audit.js';
 export * from './anchors.js';
 export * from './refusals.js';
+export * from './view.js';

@@ -8,9 +8,7 @@
  * NEVER rename a privilege or a role: they appear in audit entries and in
  * scripts that read `--json` output.
  */
-import {stat} from 'node:fs/promises';
 import {corrupt} from '../errors.js';
-import {FilesystemStorage} from '../storage/filesystem.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import type {Actor} from './identity.js';
 
@@ -108,15 +106,11 @@ export async function savePolicy(storage: Storage, policy: Policy): Promise<void
 
 /**
  * The uid owning the repository's root directory, or undefined where the
- * backend has no owner (object storage: there, only root and the policy make admins).
+ * backend has no owner (object storage: there, only root and the policy make
+ * admins). Asked of the storage (storage/owner.ts), whatever its backend.
  */
 export async function repositoryOwnerUid(storage: ReadableStorage): Promise<number | undefined> {
-  if (!(storage instanceof FilesystemStorage)) return undefined;
-  try {
-    return (await stat(storage.root)).uid;
-  } catch {
-    return undefined;
-  }
+  return storage.ownerUid?.();
 }
 
 function named(actor: Actor, set: PrincipalSet): boolean {

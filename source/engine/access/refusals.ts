@@ -14,7 +14,7 @@
  *   be recorded; the result says where it went.
  */
 import {join} from 'node:path';
-import {stateDir} from '../jobs/settings.js';
+import {stateDir} from '../workspace/dirs.js';
 import type {AuditAction, AuditActor} from './audit.js';
 import {appendLine, ensurePrivateDir} from './state-files.js';
 import {sendToSyslog, type SyslogResult} from './syslog.js';

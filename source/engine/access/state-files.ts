@@ -1,5 +1,5 @@
 /**
- * Files in Backhaul's state directory (settings.ts `stateDir`): evidence kept
+ * Files in Backhaul's state directory (workspace/dirs.ts `stateDir`): evidence kept
  * outside repositories, private to the user the process runs as.
  *
  * Guarantees:

@@ -7,10 +7,13 @@
  * - Best effort: a missing, failing or hanging logger (killed after
  *   SYSLOG_TIMEOUT_MS) never throws; the result says what went wrong, so the
  *   caller can record it.
- * - The message is one line: control characters are escaped and it is cut at
+ * - The message is one line: control, separator and bidirectional characters
+ *   are escaped (util/safe-text.ts) and it is cut at
  *   MAX_MESSAGE characters, so a crafted name cannot forge a second record.
  * execa is loaded on first use, so commands that never log pay nothing for it.
  */
+import {safeText} from '../util/safe-text.js';
+
 export const SYSLOG_TIMEOUT_MS = 2000;
 const MAX_MESSAGE = 900;
 
@@ -23,7 +26,7 @@ export interface SyslogResult {
 }
 
 export function oneLine(text: string): string {
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const escaped = safeText(text);
   return escaped.length > MAX_MESSAGE ? `${escaped.slice(0, MAX_MESSAGE)}…` : escaped;
 }
 

@@ -78,7 +78,12 @@ export interface CopyPlan {
   target: {location: string; id: string};
   backups: PlannedBackup[];
   pointsToCopy: number;
+  /** Every point the plan skips, whatever the reason (the points listed with action 'skip'). */
   pointsSkipped: number;
+  /** Of those, the ones already on the target (a run counts these as skipped; the others are not part of it). */
+  pointsOnTarget: number;
+  /** Of those, the ones the selection leaves out (`--points latest` skips the older ones). */
+  pointsNotSelected: number;
   logicalBytes: number;
   readBytes: number;
   transferBytes: number;
@@ -183,7 +188,7 @@ export async function planSkeleton(source: Repository, target: Repository, selec
   if (backups.length === 0) throw nothingSelected(source.location, selection, 0);
   const plan: CopyPlan = {
     source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],
-    pointsToCopy: 0, pointsSkipped: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
+    pointsToCopy: 0, pointsSkipped: 0, pointsOnTarget: 0, pointsNotSelected: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
   };
   // First what is copied, then every tree it needs goes to the workers at once, then the counting.
   const tasks: DiskTask[] = [];
@@ -197,6 +202,8 @@ export async function planSkeleton(source: Repository, target: Repository, selec
       points: [], nodes: wantNodes.map((name) => ({name, logicalBytes: 0, transferBytes: 0, presentBytes: 0})), logicalBytes: 0, transferBytes: 0, presentBytes: 0};
     for (const manifest of filtered) {
       pb.points.push({id: manifest.id, time: manifest.time, type: manifest.type, action: 'skip', reason: 'not selected', nodes: [], disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest});
+      plan.pointsSkipped++;
+      plan.pointsNotSelected++;
     }
     for (const manifest of [...picked].sort((a, b) => a.time.localeCompare(b.time))) {
       const existing = onTarget ? await target.getPoint(record.id as never, manifest.id).catch(() => undefined) : undefined;
@@ -209,13 +216,11 @@ export async function planSkeleton(source: Repository, target: Repository, selec
         point.action = 'skip';
         point.reason = 'already on target';
         plan.pointsSkipped++;
+        plan.pointsOnTarget++;
         continue;
       }
       plan.pointsToCopy++;
-      for (const node of manifest.nodes.filter((n) => missing.includes(n.name))) {
-        const totals = pb.nodes.find((t) => t.name === node.name)!;
-        for (const disk of node.disks) tasks.push({pb, point, totals, node: node.name, disk});
-      }
+      tasks.push(...pointTasks(pb, point, manifest, missing));
     }
     pb.points.sort((a, b) => a.time.localeCompare(b.time));
     plan.backups.push(pb);
@@ -226,6 +231,37 @@ export async function planSkeleton(source: Repository, target: Repository, selec
   if (unknown.length > 0) throw new BackhaulError('not-found', `No restore point ${unknown.map((id) => `"${id}"`).join(', ')} in the selected backups.`, 'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.');
   if (!pickedAny) throw nothingSelected(source.location, selection, backups.length);
   return {plan, tasks};
+}
+
+/**
+ * The disks of one point to copy, in the order the run copies them: each
+ * shared disk first under the node that owns it (the only node the agent
+ * reads it on) when that node is copied, then every disk in manifest order.
+ * Chunks count (and move) under the first disk that needs them, so a shared
+ * disk's transfer is attributed to its owner node, not to whichever node
+ * happens to come first; when the owner is not copied it goes with the
+ * first node that is (sharedNote says so).
+ */
+function pointTasks(pb: PlannedBackup, point: PlannedPoint, manifest: PointManifest, copied: readonly string[]): DiskTask[] {
+  const tasks: DiskTask[] = [];
+  for (const node of manifest.nodes.filter((n) => copied.includes(n.name))) {
+    const totals = pb.nodes.find((t) => t.name === node.name)!;
+    for (const disk of node.disks) tasks.push({pb, point, totals, node: node.name, disk});
+  }
+  const ownsIt = (t: DiskTask) => t.disk.shared && t.disk.ownerNode === t.node;
+  return [...tasks.filter(ownsIt), ...tasks.filter((t) => !ownsIt(t))];
+}
+
+/** Who sends each shared disk of a cluster backup, for its note: the owner node, or the first copied node when the owner is not copied. */
+function sharedSenders(pb: PlannedBackup): string {
+  const senders = new Map<string, string>();
+  for (const d of pb.points.flatMap((p) => p.disks)) {
+    if (!d.shared || senders.has(d.disk)) continue;
+    const owner = d.ownerNode ?? '?';
+    const ownerCopied = pb.points.some((p) => p.disks.some((x) => x.disk === d.disk && x.node === owner));
+    senders.set(d.disk, ownerCopied ? `${d.disk} with ${owner} (its owner)` : `${d.disk} with ${d.node} (its owner ${owner} is not copied)`);
+  }
+  return [...senders.values()].join(', ');
 }
 
 /**
@@ -247,7 +283,7 @@ export async function countPlan(source: Repository, target: Repository, skeleton
   for (const pb of plan.backups) {
     const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
     if (pb.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
-      pb.sharedNote = `${pb.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer.`;
+      pb.sharedNote = `${pb.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer. Each shared disk's transfer counts under the node that sends it: ${sharedSenders(pb)}.`;
       plan.notes.push(pb.sharedNote);
     }
   }

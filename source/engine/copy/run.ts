@@ -91,7 +91,7 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
   const {plan} = input;
   const emit = options.onEvent ?? (() => {});
   const clock = new StatsClock(plan.transferBytes);
-  const summary: CopySummary = {result: 'success', pointsCopied: 0, pointsSkipped: plan.pointsSkipped, pointsFailed: 0, failed: [],
+  const summary: CopySummary = {result: 'success', pointsCopied: 0, pointsSkipped: plan.pointsOnTarget, pointsFailed: 0, failed: [],
     logicalBytes: 0, readBytes: 0, transferredBytes: 0, storedBytes: 0, seconds: 0, rate: 0, bottleneck: 'source read', startedAt: new Date().toISOString(), endedAt: '',
     retries: 0, stalls: 0, notices: []};
   emit({type: 'copy.start', plan});
@@ -130,7 +130,7 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
         segments += count;
       }
     }
-    if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool);
+    if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool, stats);
     await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
     // Releasing the lock finds out whether it was still ours: if not, the run failed (its error).
     closed = true;
@@ -193,7 +193,7 @@ function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWrite
  * source chunk fails the points that need it.
  */
 async function copyPoints(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], input: PlanInput, summary: CopySummary,
-  clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool): Promise<void> {
+  clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool, stats: () => void): Promise<void> {
   const scheduler = new Scheduler(source, writer);
   const workOf: PointWork[] = work.flatMap((w) => Array.from({length: w.count}, () => w));
   const disks: (PlannedDisk | undefined)[] = [];
@@ -230,19 +230,33 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
     }
     return undefined;
   };
-  const progress: {done: number; chunksDone: number; lastEmit: number}[] = [];
-  const progressOf = (k: number) => (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0});
+  const progress: {done: number; chunksDone: number; lastEmit: number; credited: number}[] = [];
+  const progressOf = (k: number) => (progress[k] ??= {done: 0, chunksDone: 0, lastEmit: 0, credited: 0});
+  // A disk's logical bytes count as processed as its stored bytes land, not all at its end: a run of
+  // one large disk otherwise reports nothing processed (and a rate of 0 B/s) until it is over.
+  const creditProcessed = (k: number, whole: boolean) => {
+    if (workOf[k]?.skipped) return;
+    const p = progressOf(k);
+    const logical = disks[k]?.logicalBytes ?? 0;
+    const total = scheduler.scheduled[k]?.bytes ?? 0;
+    const due = whole || total === 0 ? logical : Math.floor(logical * Math.min(1, p.done / total));
+    clock.processedBytes += Math.max(0, due - p.credited);
+    p.credited = Math.max(p.credited, due);
+  };
   const report = (k: number, force = false) => {
     const disk = disks[k];
     if (!disk) return;
     const p = progressOf(k);
     const now = Date.now();
     if (!force && now - p.lastEmit < 100) return;
+    // A disk's first bytes and its end also refresh the figures, whatever the ticker's phase.
+    const first = p.lastEmit === 0;
     p.lastEmit = now;
     const w = workOf[k]!;
     const total = scheduler.scheduled[k]!;
     emit({type: 'copy.disk', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, node: disk.node, disk: disk.disk,
       bytesDone: Math.min(p.done, total.bytes), bytesTotal: total.bytes, chunksDone: Math.min(p.chunksDone, total.chunks), chunksTotal: total.chunks});
+    if (first || force) stats();
   };
   let nextPoint = 0;
   const commitReady = async (doneUpTo: number) => {
@@ -271,11 +285,12 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
         const p = progressOf(k);
         p.done += bytes;
         p.chunksDone += chunks;
+        creditProcessed(k, false);
         report(k);
       },
       onSegmentDone: async (k) => {
+        creditProcessed(k, true);
         report(k, true);
-        if (!workOf[k]?.skipped) clock.processedBytes += disks[k]?.logicalBytes ?? 0;
         await commitReady(k);
       },
     });

@@ -1,10 +1,11 @@
 /**
  * Which backups, restore points and cluster nodes a copy job takes.
  * Backups: ids, or shell-style patterns on machine and job names (default: all).
- * Points: `latest`, `latest:N` (per backup), `all`, `since:DATE`, or ids.
+ * Points: `latest`, `latest:N` (per backup), `all` or `since:DATE`, each alone, or ids
+ * (commas between them).
  * Nodes: a subset of a cluster's nodes (default: every node).
  */
-import {notFound, usageError, type BackhaulError} from '../errors.js';
+import {notFound, quoted, usageError, type BackhaulError} from '../errors.js';
 import {isShortId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
 
@@ -26,17 +27,17 @@ export function selectBackups(all: BackupRecord[], selection: Selection): Backup
   const job = selection.job ? globToRegExp(selection.job) : undefined;
   const ids = selection.backups?.length ? new Set(selection.backups) : undefined;
   if (ids) {
-    for (const id of ids) if (!all.some((b) => b.id === id)) throw notFound(`No backup "${id.slice(0, 80)}" in the source.`, 'Run `backhaul list --repo SOURCE` to see the ids.');
+    for (const id of ids) if (!all.some((b) => b.id === id)) throw notFound(`No backup ${quoted(id)} in the source.`, 'Run `backhaul list --repo SOURCE` to see the ids.');
   }
   return all.filter((b) => (!ids || ids.has(b.id)) && (!machine || machine.test(b.machine)) && (!job || job.test(b.job)));
 }
 
 /** The filters a selection names, as typed: `--machine "ws-*" --points all` (empty when it names none). */
 export function describeSelection(selection: Selection): string {
-  const parts = (selection.backups ?? []).map((id) => JSON.stringify(id.slice(0, 80)));
-  if (selection.machine !== undefined) parts.push(`--machine ${JSON.stringify(selection.machine)}`);
-  if (selection.job !== undefined) parts.push(`--job ${JSON.stringify(selection.job)}`);
-  if (selection.points !== undefined) parts.push(`--points ${selection.points}`);
+  const parts = (selection.backups ?? []).map((id) => quoted(id));
+  if (selection.machine !== undefined) parts.push(`--machine ${quoted(selection.machine)}`);
+  if (selection.job !== undefined) parts.push(`--job ${quoted(selection.job)}`);
+  if (selection.points !== undefined) parts.push(`--points ${/^[\w:,.+-]+$/.test(selection.points) ? selection.points : quoted(selection.points)}`);
   return parts.join(' ');
 }
 
@@ -51,8 +52,17 @@ export function nothingSelected(location: string, selection: Selection, backups:
 
 export type PointFilter = (points: PointManifest[]) => {picked: PointManifest[]; filtered: PointManifest[]};
 
+/** The forms that name points by rule rather than by id: each stands alone (`--points all,latest` is refused, saying so). */
+const isForm = (term: string) => term === 'all' || term === 'latest' || /^latest:/.test(term) || /^since:/.test(term);
+
 export function parsePointSpec(spec = 'latest'): PointFilter {
   const split = (picked: PointManifest[], points: PointManifest[]) => ({picked, filtered: points.filter((p) => !picked.includes(p))});
+  const terms = spec.split(',').map((s) => s.trim());
+  const form = terms.length > 1 ? terms.find(isForm) : undefined;
+  if (form !== undefined) {
+    throw usageError(`--points ${quoted(form)} cannot be combined with other terms (${quoted(spec)}): ${form === 'all' ? 'it already takes every restore point' : 'it stands alone'}.`,
+      'Give one of latest, latest:N, all or since:DATE alone, or restore point ids separated by commas.');
+  }
   if (spec === 'all') return (points) => split(points, points);
   if (spec === 'latest') return (points) => split(points.slice(-1), points);
   const latest = /^latest:(\d+)$/.exec(spec);
@@ -63,14 +73,14 @@ export function parsePointSpec(spec = 'latest'): PointFilter {
   }
   if (spec.startsWith('since:')) {
     const since = Date.parse(spec.slice(6));
-    if (Number.isNaN(since)) throw usageError(`--points ${spec}: "${spec.slice(6)}" is not a date.`, 'Use ISO 8601, e.g. since:2026-11-01 or since:2026-11-01T12:00Z.');
+    if (Number.isNaN(since)) throw usageError(`--points: ${quoted(spec.slice(6))} is not a date.`, 'Use ISO 8601, e.g. since:2026-11-01 or since:2026-11-01T12:00Z.');
     return (points) => split(points.filter((p) => Date.parse(p.time) >= since), points);
   }
   const ids = new Set(spec.split(',').map((s) => s.trim()).filter(Boolean));
   const forms = 'Use latest, latest:N, all, since:DATE or point ids separated by commas.';
-  if (ids.size === 0) throw usageError(`--points "${spec}" names no restore point.`, forms);
+  if (ids.size === 0) throw usageError(`--points ${quoted(spec)} names no restore point.`, forms);
   // A typo ("latest:x", "Latest", "all,") must not silently select nothing.
-  for (const id of ids) if (!isShortId(id)) throw usageError(`--points: "${id}" is neither a restore point id nor a known form.`, forms);
+  for (const id of ids) if (!isShortId(id)) throw usageError(`--points: ${quoted(id)} is neither a restore point id nor a known form.`, forms);
   return (points) => split(points.filter((p) => ids.has(p.id)), points);
 }
 
@@ -85,7 +95,7 @@ export function selectNodes(backup: BackupRecord, nodes: string[] | undefined): 
   const names = backup.nodes.map((n) => n.name);
   if (!nodes || nodes.length === 0 || backup.kind !== 'cluster') return names;
   for (const n of nodes) {
-    if (!names.includes(n)) throw usageError(`Cluster ${backup.machine} has no node "${n}".`, `Its nodes: ${names.join(', ')}.`);
+    if (!names.includes(n)) throw usageError(`Cluster ${backup.machine} has no node ${quoted(n)}.`, `Its nodes: ${names.join(', ')}.`);
   }
   return names.filter((n) => nodes.includes(n));
 }

@@ -9,8 +9,9 @@ import {mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {runBackup, pathsDisk, type BackupSpec, type DiskSource} from '../agent/backup.js';
 import {clusterBackupSpec} from '../agent/cluster-spec.js';
-import {registerRepository, dataDir} from '../jobs/settings.js';
-import {createRepository} from '../repository/open.js';
+import {dataDir} from '../workspace/dirs.js';
+import {registerRepository} from '../workspace/registry.js';
+import {createRepository} from '../workspace/open.js';
 import {advanceDemo, DEMO_STATES, prepareDemo, type DemoMachine} from './dataset.js';
 
 export const demoDir = () => join(dataDir(), 'demo');

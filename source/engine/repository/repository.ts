@@ -5,7 +5,7 @@
  * and tree line it returns has passed records.ts: typed, its ids matching
  * its key, its names and paths safe segments.
  */
-import {BackhaulError, corrupt, notFound} from '../errors.js';
+import {BackhaulError, corrupt, notFound, quoted} from '../errors.js';
 import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, type ChunkId, type PointId, type RepositoryId} from '../ids.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
@@ -114,10 +114,10 @@ export class Repository {
   }
 
   async getBackup(id: BackupId | string): Promise<BackupRecord> {
-    if (!isShortId(id)) throw notFound(`No backup "${id.slice(0, 80)}" in ${this.location}.`, 'Run `backhaul list` to see the backups.');
+    if (!isShortId(id)) throw notFound(`No backup ${quoted(id)} in ${this.location}.`, 'Run `backhaul list` to see the backups.');
     const key = backupKey(parseBackupId(id));
     const info = await this.storage.stat(key);
-    if (!info) throw notFound(`No backup "${id}" in ${this.location}.`, 'Run `backhaul list` to see the backups.');
+    if (!info) throw notFound(`No backup ${quoted(id)} in ${this.location}.`, 'Run `backhaul list` to see the backups.');
     return parseBackupRecord(await this.readJson(key), key, this.location);
   }
 
@@ -139,10 +139,10 @@ export class Repository {
   }
 
   async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
-    if (!isShortId(pointId)) throw notFound(`No restore point "${pointId.slice(0, 80)}" in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
+    if (!isShortId(pointId)) throw notFound(`No restore point ${quoted(pointId)} in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
     const key = pointKey(backupId, parsePointId(pointId));
     const info = await this.storage.stat(key);
-    if (!info) throw notFound(`No restore point "${pointId}" in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
+    if (!info) throw notFound(`No restore point ${quoted(pointId)} in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
     return parsePointManifest(await this.readJson(key), key, this.location);
   }
 

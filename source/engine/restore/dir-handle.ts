@@ -86,11 +86,12 @@ export class DirHandle {
   /**
    * Puts the finished `temp` under `name`: a new name with link(2), which
    * fails if anything appeared there meanwhile (rename where the filesystem
-   * has no hard links); `replace` with rename(2), which swaps the entry
-   * itself — a symlink there is replaced, never followed.
+   * has no hard links); `rename` (replacing, or in a directory this restore
+   * made, where nobody else can have put a name) with rename(2), which swaps
+   * the entry itself — a symlink there is replaced, never followed.
    */
-  async place(temp: string, name: string, replace: boolean): Promise<void> {
-    if (replace) {
+  async place(temp: string, name: string, rename: boolean): Promise<void> {
+    if (rename) {
       await fs.rename(this.at(temp), this.at(name));
       return;
     }

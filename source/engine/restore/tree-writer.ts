@@ -21,7 +21,6 @@
  * bits only when asked (root restoring for root) — otherwise they are
  * dropped and counted.
  */
-import {randomBytes} from 'node:crypto';
 import type {FileHandle} from 'node:fs/promises';
 import {BackhaulError, cancelled, corrupt} from '../errors.js';
 import {DirHandle} from './dir-handle.js';
@@ -79,8 +78,9 @@ export interface WriteHooks {
 }
 
 const SPECIAL = 0o6000;
-const isZero = (b: Buffer) => b.length > 4096 && b.every((x) => x === 0);
-const tempName = () => `.backhaul-restore-${randomBytes(6).toString('hex')}`;
+/** Unique within a restore (pid and a counter): a name in a directory only this restore writes into, or checked by O_EXCL. */
+let temps = 0;
+const tempName = () => `.backhaul-restore-${process.pid}-${++temps}`;
 
 /**
  * Seconds for utimes so the file gets exactly `ms`: libuv truncates to whole
@@ -157,20 +157,52 @@ interface OpenDir {
   entry?: WriteEntry;
   /** Apply the entry's metadata when leaving (created here, or merged with 'overwrite'). */
   apply: boolean;
+  /** Made by this restore: nobody else can have put a name in it, so a finished file may simply be renamed into place. */
+  fresh: boolean;
+  /** Writes of files in this directory still running: leaving it waits for them. */
+  pending: Promise<void>[];
 }
+
+/** Files up to this size are read whole before they are written, so several can be written at once. */
+const SMALL_FILE = 1024 * 1024;
+const FILES_IN_FLIGHT = 16;
 
 /** Pass 2: writes every entry where pass 1 placed it. */
 export async function writeEntries(root: DirHandle, entries: readonly WriteEntry[], places: readonly Placement[], data: FileData, o: WriteOptions, hooks: WriteHooks = {}): Promise<WriteOutcome> {
   const out: WriteOutcome = {files: 0, bytes: 0, renamed: [], replaced: [], specialDropped: 0};
-  const stack: OpenDir[] = [{dir: root, apply: false}];
+  const stack: OpenDir[] = [{dir: root, apply: false, fresh: false, pending: []}];
+  const inflight = new Set<Promise<void>>();
+  let slotFreed: (() => void) | undefined;
+  let failure: unknown;
+  const check = () => {
+    if (failure !== undefined) throw failure;
+  };
   const mode = (m: number) => {
     if (o.keepSpecial || (m & SPECIAL) === 0) return m & 0o7777;
     out.specialDropped++;
     return m & 0o7777 & ~SPECIAL;
   };
+  /** Runs a small file's write beside the walk; its directory waits for it before it is left. */
+  const launch = (at: OpenDir, job: Promise<void>) => {
+    const tracked = job.catch((e: unknown) => {
+      failure ??= e;
+    });
+    at.pending.push(tracked);
+    inflight.add(tracked);
+    void tracked.finally(() => {
+      inflight.delete(tracked);
+      slotFreed?.();
+    });
+  };
+  const slot = async () => {
+    while (inflight.size >= FILES_IN_FLIGHT) await new Promise<void>((resolve) => (slotFreed = resolve));
+    slotFreed = undefined;
+  };
   const leave = async () => {
     const top = stack.pop()!;
     try {
+      await Promise.all(top.pending);
+      check();
       if (top.apply && top.entry) {
         const e = top.entry;
         await top.dir.setMeta({owner: o.keepOwners ? {uid: e.uid, gid: e.gid} : undefined, mode: mode(e.mode), mtime: fsTime(e.mtimeMs)})
@@ -182,82 +214,129 @@ export async function writeEntries(root: DirHandle, entries: readonly WriteEntry
   };
   try {
     for (let i = 0; i < entries.length; i++) {
+      check();
       if (hooks.signal?.aborted) throw cancelled();
       const entry = entries[i]!;
       const place = places[i]!;
       while (stack.length > entry.parts.length) await leave();
-      const parent = stack.at(-1)!.dir;
+      const at = stack.at(-1)!;
+      const parent = at.dir;
       const shown = show(parent, place.name);
       if (place.name !== entry.parts.at(-1)) out.renamed.push([entry.parts.join('/'), [...entry.parts.slice(0, -1), place.name].join('/')]);
       if (place.existing === 'replace') out.replaced.push(entry.parts.join('/'));
+      const target: Target = {dir: parent, name: place.name, replace: place.existing === 'replace', fresh: at.fresh};
+      const done = (bytes: number) => {
+        out.bytes += bytes;
+        out.files++;
+        hooks.onFile?.(i);
+      };
       try {
         if (entry.type === 'dir') {
           const dir = place.existing === 'merge' ? await parent.openDir(place.name) : await parent.makeDir(place.name);
-          stack.push({dir, entry, apply: place.existing !== 'merge' || o.conflict === 'overwrite'});
+          stack.push({dir, entry, apply: place.existing !== 'merge' || o.conflict === 'overwrite', fresh: place.existing !== 'merge', pending: []});
+        } else if (entry.type === 'file' && entry.size !== undefined && entry.size <= SMALL_FILE) {
+          // Read in plan order (the data may come down one pipe), written beside the walk.
+          const buffers = await readWhole(data(entry, i), entry, hooks.signal);
+          await slot();
+          check();
+          launch(at, writeFile(target, entry, buffers, o, mode, hooks.signal).then(done, (e: unknown) => Promise.reject(writeError(e, shown, o.writerName))));
         } else if (entry.type === 'file') {
-          out.bytes += await writeFile(parent, place, entry, data(entry, i), o, mode, hooks.signal);
-          out.files++;
-          hooks.onFile?.(i);
+          done(await writeFile(target, entry, data(entry, i), o, mode, hooks.signal));
         } else {
-          await writeSymlink(parent, place, entry, o);
+          await writeSymlink(target, entry, o);
         }
       } catch (e) {
         throw writeError(e, shown, o.writerName);
       }
     }
     while (stack.length > 1) await leave();
+    await Promise.all(stack[0]!.pending);
+    check();
     return out;
+  } catch (e) {
+    await Promise.allSettled([...inflight]); // each removes its own temporary file on failure
+    throw e;
   } finally {
     for (const d of stack.slice(1)) await d.dir.close();
   }
 }
 
-async function writeFile(dir: DirHandle, place: Placement, entry: WriteEntry, chunks: AsyncIterable<Buffer>, o: WriteOptions,
+/** Where an entry goes. */
+interface Target {
+  dir: DirHandle;
+  name: string;
+  replace: boolean;
+  fresh: boolean;
+}
+
+function sizeError(entry: WriteEntry, got: number | 'more'): Error {
+  return corrupt(`${entry.parts.join('/').slice(0, 300)} holds ${got === 'more' ? 'more than' : got} bytes; its manifest says ${entry.size}.`);
+}
+
+/** A small file's bytes, read whole and checked against its size before anything is created for it. */
+async function readWhole(chunks: AsyncIterable<Buffer>, entry: WriteEntry, signal?: AbortSignal): Promise<Buffer[]> {
+  const buffers: Buffer[] = [];
+  let size = 0;
+  for await (const data of chunks) {
+    if (signal?.aborted) throw cancelled();
+    if (size + data.length > entry.size!) throw sizeError(entry, 'more');
+    buffers.push(data);
+    size += data.length;
+  }
+  if (size !== entry.size) throw sizeError(entry, size);
+  return buffers;
+}
+
+let zeros = Buffer.alloc(0);
+/** A chunk of zeros worth leaving as a hole (compared natively, not byte by byte in JavaScript). */
+function isZero(b: Buffer): boolean {
+  if (b.length <= 4096 || b[0] !== 0 || b[b.length - 1] !== 0) return false;
+  if (zeros.length < b.length) zeros = Buffer.alloc(b.length);
+  return b.equals(zeros.subarray(0, b.length));
+}
+
+async function writeFile(target: Target, entry: WriteEntry, chunks: AsyncIterable<Buffer> | Buffer[], o: WriteOptions,
   mode: (m: number) => number, signal?: AbortSignal): Promise<number> {
   const temp = tempName();
-  let handle: FileHandle | undefined = await dir.createFile(temp);
+  let handle: FileHandle | undefined = await target.dir.createFile(temp);
   let done = false;
   try {
     let position = 0;
-    let tooLong = false;
+    let hole = false;
     for await (const data of chunks) {
       if (signal?.aborted) throw cancelled();
-      if (entry.size !== undefined && position + data.length > entry.size) {
-        tooLong = true;
-        break;
-      }
-      if (!isZero(data)) {
+      if (entry.size !== undefined && position + data.length > entry.size) throw sizeError(entry, 'more');
+      hole = isZero(data);
+      if (!hole) {
         let written = 0;
         while (written < data.length) written += (await handle.write(data, written, data.length - written, position + written)).bytesWritten;
       }
       position += data.length;
     }
-    if (entry.size !== undefined && (tooLong || position !== entry.size)) {
-      throw corrupt(`${entry.parts.join('/').slice(0, 300)} holds ${tooLong ? 'more than' : position} bytes; its manifest says ${entry.size}.`);
-    }
-    await handle.truncate(position); // a hole at the end is not written by the loop
+    if (entry.size !== undefined && position !== entry.size) throw sizeError(entry, position);
+    if (hole) await handle.truncate(position); // a hole at the end is not written by the loop
     if (o.keepOwners) await handle.chown(entry.uid, entry.gid);
     await handle.chmod(mode(entry.mode));
     await handle.utimes(fsTime(entry.mtimeMs), fsTime(entry.mtimeMs));
     await handle.close();
     handle = undefined;
-    await dir.place(temp, place.name, place.existing === 'replace');
+    await target.dir.place(temp, target.name, target.replace || target.fresh);
     done = true;
     return position;
   } finally {
     await handle?.close().catch(() => undefined);
-    if (!done) await dir.remove(temp).catch(() => undefined);
+    if (!done) await target.dir.remove(temp).catch(() => undefined);
   }
 }
 
-async function writeSymlink(dir: DirHandle, place: Placement, entry: WriteEntry, o: WriteOptions): Promise<void> {
+async function writeSymlink(target: Target, entry: WriteEntry, o: WriteOptions): Promise<void> {
   const temp = tempName();
-  await dir.symlink(entry.target ?? '', temp);
+  await target.dir.symlink(entry.target ?? '', temp);
   try {
-    await dir.setLinkMeta(temp, {owner: o.keepOwners ? {uid: entry.uid, gid: entry.gid} : undefined, mtime: fsTime(entry.mtimeMs)});
-    await dir.place(temp, place.name, place.existing === 'replace');
+    await target.dir.setLinkMeta(temp, {owner: o.keepOwners ? {uid: entry.uid, gid: entry.gid} : undefined, mtime: fsTime(entry.mtimeMs)});
+    await target.dir.place(temp, target.name, target.replace || target.fresh);
   } catch (e) {
-    await dir.remove(temp).catch(() => undefined);
+    await target.dir.remove(temp).catch(() => undefined);
     throw e;
   }
 }

@@ -85,6 +85,15 @@ export class FilesystemStorage implements Storage {
     return join(this.root, checkKey(key));
   }
 
+  /** The uid owning the repository's directory (OwnedStorage). */
+  async ownerUid(): Promise<number | undefined> {
+    try {
+      return (await fs.stat(this.root)).uid;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The file that holds a key (a copy's workers read packs straight from it). */
   localPath(key: string): string {
     return this.path(key);

@@ -18,6 +18,8 @@
  *   with no byte for a while is abandoned, and no try starts once the
  *   operation's budget is spent), then fails with a 'storage' error.
  */
+import type {OwnedStorage} from './owner.js';
+
 export interface ObjectInfo {
   key: string;
   size: number;
@@ -51,7 +53,7 @@ export interface OpenUpload {
   bytes?: number;
 }
 
-export interface ReadableStorage {
+export interface ReadableStorage extends Partial<OwnedStorage> {
   /** Human-readable place, e.g. `/srv/backups/main` or `s3://bucket/prefix`. */
   readonly location: string;
   /**

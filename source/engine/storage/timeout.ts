@@ -5,7 +5,7 @@
  * so a command can read and check it without loading the AWS SDK.
  */
 import {usageError} from '../errors.js';
-import type {RepositoryEntry} from '../jobs/settings.js';
+import type {StorageLocation} from './location.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -18,7 +18,7 @@ export function parseTimeout(text: string, where: string): number {
   return value;
 }
 
-export function timeoutMsFor(entry: RepositoryEntry, env: NodeJS.ProcessEnv = process.env): number {
+export function timeoutMsFor(entry: StorageLocation, env: NodeJS.ProcessEnv = process.env): number {
   const fromEnv = env.BACKHAUL_S3_TIMEOUT;
   if (fromEnv !== undefined && fromEnv !== '') return parseTimeout(fromEnv, 'BACKHAUL_S3_TIMEOUT') * 1000;
   return entry.timeout !== undefined ? entry.timeout * 1000 : DEFAULT_TIMEOUT_MS;

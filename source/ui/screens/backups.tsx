@@ -2,7 +2,8 @@
  * The root screen: the backups of one repository (machines and failover
  * clusters) that the acting user may see, with their kind, owner, point
  * count, age of the newest point, logical and stored size. Sort with `s`,
- * filter with `/`, switch repository with `r`; Enter opens the restore
+ * filter with `/`, switch repository with `r` (a screen key, as H, A and R
+ * are: they work from every screen, app.tsx); Enter opens the restore
  * points, `n` a cluster's nodes, `c` the copy plan for the marked backups.
  * Points other processes commit meanwhile show up within seconds.
  */
@@ -15,7 +16,8 @@ import {currentItem, selectedItems} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
 import {formatAge, formatBytes} from '../format.js';
 import {matches} from '../keymap.js';
-import {openRepository, visibleBackups} from '../repos.js';
+import {visibleBackups} from '../../engine/access/view.js';
+import {openRepository} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
 import {Caption, Placeholder, useWatchedLoad} from './common.js';
@@ -78,11 +80,7 @@ function BackupsScreen({params, width, height, active}: {params: BackupsParams; 
       orders.dispatch(matches('sort.next', k) ? 'next' : 'reverse');
       const o = orders.get();
       shell.showStatus({kind: 'info', message: `Sorted by ${SORTS[o.by]!.label}${o.reverse ? ', reversed' : ''}.`});
-    } else if (matches('repo.switch', k)) shell.push('repos', {current: params.repo});
-    else if (matches('history.open', k)) shell.push('history', {});
-    else if (matches('restore.open', k)) shell.push('restore', {repo: params.repo});
-    else if (matches('audit.open', k)) shell.push('audit', {repo: params.repo});
-    else if (!here && (matches('nav.open', k) || matches('cluster.nodes', k) || matches('copy.plan', k))) {
+    } else if (!here && (matches('nav.open', k) || matches('cluster.nodes', k) || matches('copy.plan', k))) {
       shell.showStatus({kind: 'warn', message: 'No backup here.', hint: data.loading ? 'Still loading.' : 'Clear the filter or switch repository (r).'});
     } else if (matches('nav.open', k)) shell.push('points', {repo: params.repo, backupId: here!.id, machine: here!.machine, kind: here!.kind});
     else if (matches('cluster.nodes', k)) {
@@ -113,4 +111,5 @@ export const backupsScreen = defineScreen<BackupsParams>({
   // Footer order: what people do most comes first (the footer is cut at the right on narrow terminals).
   actions: ['nav.open', 'copy.plan', 'cluster.nodes', ...LIST_ACTIONS, 'sort.next', 'sort.reverse', 'repo.switch', 'history.open', 'restore.open', 'audit.open'],
   component: BackupsScreen,
+  repo: (p) => p.repo,
 });

@@ -1,19 +1,21 @@
 /**
  * Jobs and history: past copy sessions, newest first — when, result, from and
  * to (by registered name when there is one), points copied, duration, bytes
- * transferred and the rate. Enter shows a session's summary and log.
+ * sent and their rate, the bytes processed. Enter shows a session's summary
+ * and log.
  */
 import React from 'react';
 import {Box} from 'ink';
 import {readHistory, type SessionRecord} from '../../engine/jobs/history.js';
 import {List, useList} from '../components/list.js';
-import {currentItem} from '../components/list-state.js';
+import {currentItem, shownCount} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
 import {formatAge, formatBytes, formatDuration, formatRate} from '../format.js';
 import {matches} from '../keymap.js';
 import {nameOfLocation} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {Caption, NONE, Placeholder, useLoad} from './common.js';
+import {perSecond} from './progress-state.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface SessionRow {readonly index: number; readonly session: SessionRecord; readonly from: string; readonly to: string}
@@ -31,16 +33,21 @@ const COLUMNS: Column<SessionRow>[] = [
     style: (r, t) => ({success: t.ok, warning: t.warn, cancelled: t.warn, failed: t.error})[r.session.summary.result]},
   {id: 'route', header: 'From → to', minWidth: 12, value: (r) => `${r.from} → ${r.to}`},
   {id: 'points', header: 'Points', width: 6, align: 'right', value: (r) => String(r.session.summary.pointsCopied)},
-  {id: 'time', header: 'Duration', width: 8, align: 'right', value: (r) => formatDuration(r.session.summary.seconds * 1000)},
+  {id: 'time', header: 'Duration', width: 8, align: 'right', value: (r) => formatDuration(r.session.summary.seconds)},
   {id: 'bytes', header: 'Sent', width: 9, align: 'right', value: (r) => formatBytes(r.session.summary.transferredBytes)},
-  {id: 'rate', header: 'Rate', width: 11, align: 'right', optional: true, value: (r) => formatRate(r.session.summary.rate)},
+  // The rate of the figure beside it: the summary's own `rate` is processed (logical) bytes per second,
+  // which an incremental copy makes far larger than what it sends (Sent 105 KiB next to 306 MiB/s).
+  {id: 'rate', header: 'Sent/s', width: 11, align: 'right', optional: true,
+    value: (r) => formatRate(perSecond(r.session.summary.transferredBytes, r.session.summary.seconds))},
+  {id: 'processed', header: 'Processed', width: 9, align: 'right', optional: true, value: (r) => formatBytes(r.session.summary.logicalBytes)},
 ];
 
 function HistoryScreen({width, height, active}: ScreenProps<Record<string, never>>) {
   const shell = useShell();
   const data = useLoad(loadHistory, [], active);
   const list = useList({items: data.value ?? NONE, idOf: (r) => String(r.index), textOf: (r) => `${r.from} ${r.to} ${r.session.summary.result}`, height: height - 1, markable: false});
-  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
+  // Nothing to open: the footer does not offer Enter.
+  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
   useScreenKeys((k) => {
     if (list.handleKey(k)) return true;
     if (!matches('nav.open', k)) return false;
@@ -50,7 +57,7 @@ function HistoryScreen({width, height, active}: ScreenProps<Record<string, never
   });
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{`${data.value?.length ?? '…'} past copy sessions, newest first · Enter shows a session's log`}</Caption>
+      <Caption width={width}>{`${data.value?.length ?? '…'} past copy session${data.value?.length === 1 ? '' : 's'}, newest first · Enter shows a session's log`}</Caption>
       {data.value === undefined
         ? <Placeholder data={data} what="the history" width={width} />
         : <List state={list.state} columns={COLUMNS} width={width} emptyText="No copy sessions yet: plan one with c on the backups screen." />}
@@ -64,4 +71,5 @@ export const historyScreen = defineScreen<Record<string, never>>({
   breadcrumb: () => 'history',
   actions: ['nav.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'filter.start'],
   component: HistoryScreen,
+  jump: {action: 'history.open', params: () => ({})},
 });

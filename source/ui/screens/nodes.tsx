@@ -116,4 +116,5 @@ export const nodesScreen = defineScreen<NodesParams>({
   breadcrumb: (p) => `${p.machine} nodes`,
   actions: ['copy.plan', ...LIST_ACTIONS],
   component: NodesScreen,
+  repo: (p) => p.repo,
 });

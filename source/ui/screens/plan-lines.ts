@@ -16,7 +16,6 @@ export interface PlanHeader {
   readonly source: string;
   readonly target: string;
   readonly targets: number;
-  readonly targetIndex: number;
   readonly selection: string;
   /** How points were chosen, e.g. 'latest restore point of each backup'. */
   readonly points: string;
@@ -28,7 +27,7 @@ const row = (label: string, value: string, width: number): string => truncate(`$
 
 export function headerLines(h: PlanHeader, width: number): Line[] {
   return [
-    {text: row('Target', `${safeText(h.target)}${h.targets > 1 ? `  (Tab: next of ${h.targets})` : ''}`, width), tone: 'accent'},
+    {text: row('Target', `${safeText(h.target)}  ${h.targets > 1 ? `(t: pick another; ${h.targets} registered)` : '(the only other repository)'}`, width), tone: 'accent'},
     {text: row('From', safeText(h.source), width)},
     {text: row('Selection', safeText(h.selection), width)},
     {text: row('Points', `${h.points}${h.scopable ? '  (p: switch latest/all)' : ''}`, width)},
@@ -43,7 +42,7 @@ function table(plan: CopyPlan, width: number): Line[] {
   const lines: Line[] = [{text: cells('Backup / node', ['Copy', 'Skip', 'Logical', 'Transfer', 'Present']), tone: 'heading'}];
   for (const b of plan.backups) {
     const copy = b.points.filter((p) => p.action === 'copy').length;
-    const skip = b.points.filter((p) => p.reason === 'already on target').length;
+    const skip = b.points.filter((p) => p.action === 'skip').length; // as the plan's pointsSkipped: already there or not selected
     lines.push({text: cells(`${safeText(b.machine)} (${b.kind})`, [String(copy), String(skip), formatBytes(b.logicalBytes), formatBytes(b.transferBytes), formatBytes(b.presentBytes)])});
     if (b.kind === 'cluster') {
       for (const n of b.nodes) lines.push({text: cells(`  node ${safeText(n.name)}`, ['', '', formatBytes(n.logicalBytes), formatBytes(n.transferBytes), formatBytes(n.presentBytes)]), tone: 'muted'});

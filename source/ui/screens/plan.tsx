@@ -1,8 +1,11 @@
 /**
  * The copy plan: what a backup copy job will do before it writes anything —
- * target repository (Tab cycles the registered ones), the selection, bytes
- * logical / to read / to transfer / to store, free space, skipped points
- * with reasons, and the engine's notes. Enter starts the copy (refused with a
+ * target repository, the selection, bytes logical / to read / to transfer /
+ * to store, free space, skipped points with reasons, and the engine's notes.
+ * `t` picks the target from a list of the registered repositories (nothing is
+ * planned until one is chosen: planning is the slow part), `p` switches
+ * latest/all; both choices are remembered per source (plan-choices.ts), so
+ * the next plan opens on them. Enter starts the copy (refused with a
  * clear status line when the target lacks room or nothing is left to copy);
  * Esc goes back. A plan shown for one target is never started on another.
  * The plan is made again when another process commits to either repository
@@ -10,14 +13,17 @@
  */
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
-import {planCopy, refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
+import {refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
+import {pinnedSelection, planCopyJob} from '../../engine/operations/copy.js';
 import {matches} from '../keymap.js';
-import {openRepository, requireCopyRights, targetsFor} from '../repos.js';
+import {rememberChoice, rememberedChoice} from '../plan-choices.js';
+import {openRepository, targetsFor} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
 import {useTheme} from '../theme.js';
 import {Caption, Placeholder, useWatchedLoad} from './common.js';
 import {planLines, type Line} from './plan-lines.js';
+import {useTargetPicker} from './target-picker.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface PlanParams {
@@ -30,15 +36,25 @@ export interface PlanParams {
   readonly label: string;
 }
 
-interface View {readonly target: number; readonly all: boolean; readonly offset: number}
-type ViewAction = {readonly type: 'target'; readonly count: number} | {readonly type: 'scope'} | {readonly type: 'scroll'; readonly by: number; readonly max: number};
+interface View {readonly target: string | undefined; readonly all: boolean; readonly offset: number}
+type ViewAction =
+  | {readonly type: 'target'; readonly target: string}
+  | {readonly type: 'scope'}
+  | {readonly type: 'scroll'; readonly by: number; readonly max: number};
 
 function viewReducer(v: View, a: ViewAction): View {
   switch (a.type) {
-    case 'target': return a.count < 2 ? v : {...v, target: (v.target + 1) % a.count, offset: 0};
+    case 'target': return {...v, target: a.target, offset: a.target === v.target ? v.offset : 0};
     case 'scope': return {...v, all: !v.all, offset: 0};
     case 'scroll': return {...v, offset: Math.max(0, Math.min(a.max, v.offset + a.by))};
   }
+}
+
+/** Where the plan opens: the target and scope remembered for this source, when still possible. */
+function initialView(p: PlanParams, targets: readonly string[]): View {
+  const remembered = rememberedChoice(p.source);
+  const target = remembered.target && targets.includes(remembered.target) ? remembered.target : targets[0];
+  return {target, all: p.points === undefined && remembered.points === 'all', offset: 0};
 }
 
 interface Planned {readonly plan: CopyPlan; readonly target: string; readonly points: string}
@@ -46,11 +62,8 @@ interface Planned {readonly plan: CopyPlan; readonly target: string; readonly po
 async function makePlan(p: PlanParams, target: string | undefined, points: string): Promise<Planned | undefined> {
   if (!target) return undefined;
   const [source, dst] = await Promise.all([openRepository(p.source), openRepository(target)]);
-  await requireCopyRights(source, dst);
-  // Other processes may have written to either since it was opened (an agent backup to the source,
-  // a copy to the target): count what they hold now, so no new point plans at 0 B.
-  await Promise.all([source.refreshIndex(), dst.refreshIndex()]);
-  const plan = await planCopy(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
+  // The engine's plan entry, as `copy --dry-run` makes it (rights on both sides, indexes brought up to date).
+  const plan = await planCopyJob(source, dst, {backups: [...p.backups], points, ...(p.nodes ? {nodes: [...p.nodes]} : {})});
   return {plan, target, points};
 }
 
@@ -60,29 +73,39 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   const shell = useShell();
   const theme = useTheme();
   const targets = useMemo(() => targetsFor(params.source), [params.source]);
-  const [view, views] = useStore(viewReducer, {target: 0, all: false, offset: 0});
-  const target = targets[view.target];
+  const [view, views] = useStore(viewReducer, () => initialView(params, targets));
+  const target = view.target;
+  const picker = useTargetPicker({targets, current: target, label: params.label, width, height, onChoose: (name) => {
+    views.dispatch({type: 'target', target: name});
+    void rememberChoice(params.source, {target: name});
+  }});
   const points = params.points ?? (view.all ? 'all' : 'latest');
   const watched = useMemo(() => (target ? [params.source, target] : [params.source]), [params.source, target]);
   const data = useWatchedLoad(watched, () => makePlan(params, target, points), [target, points], active);
   const current = data.value && data.value.target === target && data.value.points === points && !data.loading ? data.value : undefined;
   const lines: Line[] = data.value ? planLines(data.value.plan, {
-    source: params.source, target: data.value.target, targets: targets.length, targetIndex: view.target, selection: params.label,
+    source: params.source, target: data.value.target, targets: targets.length, selection: params.label,
     // The plan's own scope, not the one just asked for: until the new plan arrives, the old one is
     // shown as it was, under "Planning…".
     points: params.points ? 'the marked restore points' : data.value.points === 'all' ? 'every restore point of each backup' : 'the latest restore point of each backup',
     scopable: params.points === undefined,
   }, width) : [];
   // Points picked on the points screen are fixed: `p` does nothing there, so the footer does not offer it.
-  useFooter(params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
+  useFooter(picker.open ? picker.footer : params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
   const room = Math.max(1, height - 1);
   const max = Math.max(0, lines.length - room);
   useScreenKeys((k) => {
+    if (picker.open) return picker.handleKey(k);
     const scroll = SCROLL.find(([action]) => matches(action, k));
     if (scroll) views.dispatch({type: 'scroll', by: scroll[1], max});
-    else if (matches('copy.target', k)) views.dispatch({type: 'target', count: targets.length});
-    else if (matches('copy.points', k) && params.points === undefined) views.dispatch({type: 'scope'});
-    else if (matches('copy.start', k)) start();
+    else if (matches('copy.target', k)) {
+      if (targets.length > 0) picker.show();
+      else shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
+    }
+    else if (matches('copy.points', k) && params.points === undefined) {
+      views.dispatch({type: 'scope'});
+      void rememberChoice(params.source, {points: views.get().all ? 'all' : 'latest'});
+    } else if (matches('copy.start', k)) start();
     else return false;
     return true;
   });
@@ -97,9 +120,11 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     } catch (e) {
       return shell.showError(e);
     }
-    shell.replace('progress', {source: params.source, target, plan: current.plan, label: params.label});
+    // The run copies exactly the points shown, even if a newer one lands before it plans again.
+    shell.replace('progress', {source: params.source, target, plan: current.plan, selection: pinnedSelection(current.plan, params.nodes), label: params.label});
   }
   if (!target) return <Caption width={width}>No other registered repository to copy to. Register one with `backhaul repo add NAME PATH`.</Caption>;
+  if (picker.open) return picker.element;
   if (!data.value) return <Placeholder data={data} what={`the copy plan (to ${target})`} width={width} />;
   const offset = Math.min(view.offset, max);
   const shown = lines.slice(offset, offset + room);
@@ -118,4 +143,5 @@ export const planScreen = defineScreen<PlanParams>({
   breadcrumb: () => 'copy plan',
   actions: ['copy.start', 'copy.target', 'copy.points', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
   component: PlanScreen,
+  repo: (p) => p.source,
 });

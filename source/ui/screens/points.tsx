@@ -97,4 +97,5 @@ export const pointsScreen = defineScreen<PointsParams>({
   breadcrumb: (p) => p.machine,
   actions: ['copy.plan', ...LIST_ACTIONS],
   component: PointsScreen,
+  repo: (p) => p.repo,
 });

@@ -4,14 +4,27 @@
  * is folded in — none is dropped — while the screen renders at most ~15
  * times a second. Keeps: overall stats, one bar per disk of the point being
  * copied, read/transfer throughput samples for the sparkline, a status per
- * restore point (the per-object list) and the session log.
+ * restore point (the per-object list) and the session log (its lines worded
+ * by the engine, as in the history: copy/session.ts).
  */
 import type {CopyEvent, CopyStats, CopySummary} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import {formatBytes, formatDuration, formatRate, formatTime} from '../format.js';
+import {CANCELLING, sessionLine} from '../../engine/copy/session.js';
+import {sessionHeadline, type SessionSummary} from '../../engine/jobs/history.js';
+import {formatBytes, formatRate, formatTime} from '../format.js';
 
 export type ObjectStatus = 'pending' | 'running' | 'success' | 'skipped' | 'warning' | 'error';
-export interface ObjectRow {readonly key: string; readonly label: string; readonly status: ObjectStatus; readonly message?: string}
+export interface ObjectRow {
+  readonly key: string;
+  readonly label: string;
+  readonly status: ObjectStatus;
+  readonly message?: string;
+  /** What the detail view shows besides the label. */
+  readonly machine: string;
+  readonly pointId: string;
+  readonly time: string;
+  readonly nodes: readonly string[];
+}
 export interface DiskBar {readonly key: string; readonly pointId: string; readonly label: string; readonly done: number; readonly total: number; readonly finished: boolean}
 export interface LogLine {readonly level: 'info' | 'warning' | 'error'; readonly text: string}
 
@@ -49,7 +62,8 @@ export function initialProgress(plan: CopyPlan, target: string): ProgressState {
       if (p.action === 'skip' && p.reason !== 'already on target') continue;
       const nodes = b.kind === 'cluster' && p.nodes.length > 0 ? ` [${p.nodes.join(',')}]` : '';
       objects.push({key: keyOf(b.backupId, p.id), label: `${b.machine} ${formatTime(p.time).slice(5)}${nodes}`,
-        status: p.action === 'copy' ? 'pending' : 'skipped', ...(p.reason ? {message: p.reason} : {})});
+        status: p.action === 'copy' ? 'pending' : 'skipped', ...(p.reason ? {message: p.reason} : {}),
+        machine: b.machine, pointId: p.id, time: p.time, nodes: p.nodes});
     }
   }
   return {phase: 'running', target, totalTransfer: plan.transferBytes, totalLogical: plan.logicalBytes, kinds: new Map(plan.backups.map((b) => [b.backupId, b.kind])),
@@ -64,7 +78,7 @@ export function progressReducer(s: ProgressState, {at, event: e}: Stamped): Prog
   const log = (level: LogLine['level'], text: string) => push(s.log, {level, text: `${clock(at)} ${text}`}, MAX_LOG);
   switch (e.type) {
     case 'copy.start':
-      return {...s, log: log('info', `Copy of ${e.plan.pointsToCopy} restore point(s) to ${s.target} started: ${formatBytes(e.plan.transferBytes)} to transfer.`)};
+      return {...s, log: log('info', sessionLine(e, s.target)!.text)};
     case 'copy.plan': return {...s, totalTransfer: e.plan.transferBytes, totalLogical: e.plan.logicalBytes};
     case 'copy.disk': {
       const key = `${e.pointId}/${e.node}/${e.disk}`;
@@ -79,7 +93,7 @@ export function progressReducer(s: ProgressState, {at, event: e}: Stamped): Prog
     }
     case 'copy.point': {
       const key = keyOf(e.backupId, e.pointId);
-      if (e.status === 'copied') return {...s, objects: setObject(s, key, 'success'), log: log('info', `Copied ${e.machine} point ${e.pointId}.`)};
+      if (e.status === 'copied') return {...s, objects: setObject(s, key, 'success'), log: log('info', sessionLine(e, s.target)!.text)};
       if (e.status === 'skipped') return {...s, objects: setObject(s, key, 'skipped', e.message)};
       return {...s, objects: setObject(s, key, 'error', e.message)};
     }
@@ -96,19 +110,25 @@ export function progressReducer(s: ProgressState, {at, event: e}: Stamped): Prog
       const objects = s.objects.map((o) => (o.status === 'running' ? {...o, status: cancelled ? 'warning' as const : 'error' as const, message: cancelled ? 'cancelled, not committed' : 'not copied'} : o));
       return {...s, summary: e.summary, objects, log: log(e.summary.result === 'success' ? 'info' : 'warning', summaryHeadline(e.summary))};
     }
-    case 'ui.cancelling': return s.phase === 'running' ? {...s, phase: 'cancelling', log: log('warning', 'Cancelling: the point in progress is not committed.')} : s;
+    case 'ui.cancelling': return s.phase === 'running' ? {...s, phase: 'cancelling', log: log('warning', CANCELLING)} : s;
     case 'ui.failed': return {...s, failure: e.message, log: log('error', e.message)};
     case 'ui.finished': return {...s, phase: 'done'};
   }
 }
 
-export function summaryHeadline(x: CopySummary): string {
-  const verb = {success: 'finished', warning: 'finished with warnings', failed: 'failed', cancelled: 'cancelled'}[x.result];
-  return `Copy ${verb}: ${x.pointsCopied} copied, ${x.pointsSkipped} skipped, ${x.pointsFailed} failed in ${formatDuration(x.seconds * 1000)}.`;
-}
+/** The session's result in one line: the engine's wording, the same in the history and its session log. */
+export const summaryHeadline: (x: SessionSummary) => string = sessionHeadline;
 
-export function summaryDetail(x: CopySummary): string {
-  return `processed ${formatBytes(x.logicalBytes)} · read ${formatBytes(x.readBytes)} · transferred ${formatBytes(x.transferredBytes)} · stored ${formatBytes(x.storedBytes)} · ${formatRate(x.rate)} · bottleneck ${x.bottleneck}`;
+/** Bytes per second over `seconds` (0 before any time has passed). */
+export const perSecond = (bytes: number, seconds: number) => (seconds > 0 ? bytes / seconds : 0);
+
+/**
+ * The run's bytes, each rate beside the figure it is a rate of: the engine's
+ * `rate` is processed (logical) bytes per second, which an incremental copy
+ * makes far larger than what it sends.
+ */
+export function summaryDetail(x: SessionSummary): string {
+  return `processed ${formatBytes(x.logicalBytes)} (${formatRate(x.rate)}) · read ${formatBytes(x.readBytes)} · sent ${formatBytes(x.transferredBytes)} (${formatRate(perSecond(x.transferredBytes, x.seconds))}) · stored ${formatBytes(x.storedBytes)} · bottleneck ${x.bottleneck}`;
 }
 
 /** Overall progress: transferred of to-transfer; when nothing needs sending, processed of logical. */

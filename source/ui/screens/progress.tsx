@@ -1,36 +1,42 @@
 /**
  * Copy progress: runs the planned copy and shows it live — an overall bar and
- * one bar per node/disk being copied; processed / read / transferred bytes,
- * rate, ETA, elapsed and the bottleneck stage; a read-vs-transferred
- * sparkline; a status per restore point beside the session log. `x` or
- * Ctrl-C cancels after a confirm (the target stays consistent); at the end a
- * summary, the session is recorded in the history, and Esc leaves. Renders
- * are throttled (≤15/s); the copy itself runs in a worker thread
- * (engine/copy/worker-host.ts), so keys never wait behind reading or hashing.
+ * one bar per node/disk being copied; processed / read / sent bytes, each
+ * rate beside its figure, ETA, elapsed and the bottleneck stage; a
+ * read-vs-sent sparkline; the restore points as a list (scroll it, Enter
+ * opens one in full) beside the session log. `x` cancels after a confirm,
+ * `q` or Ctrl-C asks to cancel and quit (the target stays consistent either
+ * way); at the end a summary (the engine has recorded the session in the
+ * history), and Esc leaves. While the copy runs the screen is busy: nothing
+ * else may drop it from the stack. Renders are throttled (≤15/s). The copy is
+ * the engine's copy job (engine/operations/copy.ts, the one `backhaul copy`
+ * runs) of exactly the points the plan showed, run in a worker thread, so
+ * keys never wait behind reading or hashing.
  */
-import React, {useEffect, useRef} from 'react';
+import React, {useEffect, useLayoutEffect, useRef} from 'react';
 import {Box, Text} from 'ink';
 import type {CopyEvent} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import {runCopyInWorker} from '../../engine/copy/worker-host.js';
+import type {Selection} from '../../engine/copy/selection.js';
 import {isBackhaulError} from '../../engine/errors.js';
-import {recordSession} from '../../engine/jobs/history.js';
+import {copyJob} from '../../engine/operations/copy.js';
+import {useList} from '../components/list.js';
 import {ProgressBar} from '../components/progress-bar.js';
 import {Sparkline} from '../components/sparkline.js';
 import {statusFromError} from '../components/status-line.js';
 import {formatBytes, formatDuration, formatRate} from '../format.js';
 import {matches} from '../keymap.js';
-import {openRepository} from '../repos.js';
-import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
+import {currentItem} from '../components/list-state.js';
+import {useBusy, useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useThrottledReducer} from '../throttle.js';
 import {useTheme} from '../theme.js';
 import {truncate} from '../text.js';
 import {Caption} from './common.js';
-import {ProgressPanes} from './progress-panes.js';
-import {initialProgress, overall, progressReducer, summaryHeadline, type ProgressState, type UiEvent} from './progress-state.js';
+import {activeRow, pointDetail, ProgressPanes} from './progress-panes.js';
+import {initialProgress, overall, perSecond, progressReducer, summaryHeadline, type ProgressState, type UiEvent} from './progress-state.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
-export interface ProgressParams {readonly source: string; readonly target: string; readonly plan: CopyPlan; readonly label: string}
+/** `plan`: the plan shown (the screen's first state); `selection`: what the job copies (pinnedSelection of that plan). */
+export interface ProgressParams {readonly source: string; readonly target: string; readonly plan: CopyPlan; readonly selection: Selection; readonly label: string}
 
 function useCopy(params: ProgressParams) {
   const shell = useShell();
@@ -41,19 +47,10 @@ function useCopy(params: ProgressParams) {
     const send = (event: CopyEvent | UiEvent) => dispatch({at: Date.now(), event});
     let live = true;
     void (async () => {
-      let where = {source: params.source, target: params.target};
       try {
-        const [source, target] = await Promise.all([openRepository(params.source), openRepository(params.target)]);
-        where = {source: source.location, target: target.location};
-        // The copy runs in a worker thread: this thread only renders its events and answers keys.
-        await runCopyInWorker(params.source, params.target, params.plan, {signal: controller.current.signal, onEvent: send});
+        await copyJob({source: params.source, target: params.target, selection: params.selection}, {inWorker: true, signal: controller.current.signal, onEvent: send});
       } catch (e) {
         if (!(isBackhaulError(e) && e.code === 'cancelled')) send({type: 'ui.failed', message: statusFromError(e).message});
-      }
-      const s = get();
-      if (s.summary) {
-        await recordSession({kind: 'copy', ...where, summary: s.summary, log: s.log.map((l) => l.text)})
-          .catch((e: unknown) => send({type: 'ui.failed', message: `The session was not recorded in the history: ${statusFromError(e).message}`}));
       }
       send({type: 'ui.finished'});
       flush();
@@ -86,29 +83,54 @@ function useCopy(params: ProgressParams) {
 function ProgressScreen({params, width, height}: ScreenProps<ProgressParams>) {
   const shell = useShell();
   const {state, get, cancel} = useCopy(params);
+  useBusy(state.phase === 'done' ? undefined : `The copy to ${params.target} is still running.`);
+  const top = Header({state, params, width, height});
+  const paneHeight = Math.max(4, height - top.lines);
+  const list = useList({items: state.objects, idOf: (o) => o.key, textOf: (o) => `${o.label} ${o.message ?? ''}`, height: paneHeight - 1, markable: false, filterable: false});
+  // The cursor follows the point being copied until you move it yourself.
+  const following = useRef(true);
+  const active = activeRow(state.objects)?.key;
+  // A layout effect, after the list's own (which stores the new rows): the cursor moves in the same commit.
+  useLayoutEffect(() => {
+    if (following.current && active) list.store.dispatch({type: 'select', id: active});
+  }, [active, list.store]);
   // While the copy runs, Esc does not leave (the copy would go on unseen): the footer says how to stop it.
-  useFooter(state.phase === 'done' ? ['history.open', 'nav.back', 'help.toggle', 'app.quit'] : ['copy.cancel', 'help.toggle', 'app.quit']);
+  useFooter(state.phase === 'done' ? ['nav.open', 'history.open', 'nav.back', 'help.toggle', 'app.quit'] : ['nav.open', 'copy.cancel', 'help.toggle', 'app.quit']);
   useScreenKeys((k) => {
-    const phase = get().phase;
-    if (phase === 'done') {
-      if (!matches('history.open', k)) return false;
-      shell.push('history', {});
+    if (list.handleKey(k)) {
+      following.current = false;
       return true;
     }
+    const phase = get().phase;
+    if (matches('nav.open', k)) {
+      const here = currentItem(list.store.get());
+      if (here) shell.push('detail', pointDetail(here, params.target));
+      return true;
+    }
+    if (phase === 'done') return false;
     if (matches('copy.cancel', k)) void (phase === 'running' ? cancel(false) : undefined);
     else if (matches('app.quit', k)) void (phase === 'running' ? cancel(true) : undefined);
     else if (matches('nav.back', k)) shell.showStatus({kind: 'info', message: 'The copy is still running.', hint: 'x cancels it; Esc leaves once it has finished.'});
     else return false;
     return true;
   });
-  const top = Header({state, params, width, height});
-  const paneHeight = Math.max(3, height - top.lines);
   return (
     <Box flexDirection="column">
       {top.element}
-      <ProgressPanes state={state} width={width} height={paneHeight} />
+      <ProgressPanes state={state} list={list.state} width={width} height={paneHeight} />
     </Box>
   );
+}
+
+/**
+ * Processed, read and sent bytes, each rate beside the figure it is a rate of
+ * (the engine's rate is processed bytes per second); once the run is over,
+ * the summary's own figures, so the screen and the history agree.
+ */
+function byteLine(state: ProgressState): string {
+  const x = state.summary ?? (state.stats && {...state.stats, logicalBytes: state.stats.processedBytes});
+  if (!x) return 'processed 0 B · read 0 B · sent 0 B';
+  return `processed ${formatBytes(x.logicalBytes)} (${formatRate(x.rate)}) · read ${formatBytes(x.readBytes)} · sent ${formatBytes(x.transferredBytes)} (${formatRate(perSecond(x.transferredBytes, x.seconds))})`;
 }
 
 /** Everything above the panes, and how many lines it takes. */
@@ -117,17 +139,17 @@ function Header({state, params, width, height}: {state: ProgressState; params: P
   const s = state.stats;
   const {done, total} = overall(state);
   const barState = state.summary ? (state.summary.result === 'success' ? 'ok' : state.summary.result === 'failed' ? 'error' : 'warn') : 'running';
-  const eta = s?.eta === undefined ? '–' : formatDuration(s.eta * 1000);
+  const eta = s?.eta === undefined ? '–' : formatDuration(s.eta);
   const rows: React.ReactElement[] = [
     <Caption key="cap" width={width}>{`${params.label} → ${params.target}${state.phase === 'cancelling' ? ' · cancelling…' : ''}`}</Caption>,
     <ProgressBar key="all" label="overall" done={done} total={total} width={width} labelWidth={11} state={barState} />,
-    <Text key="bytes" wrap="truncate">{truncate(`processed ${formatBytes(s?.processedBytes ?? 0)} · read ${formatBytes(s?.readBytes ?? 0)} · transferred ${formatBytes(s?.transferredBytes ?? 0)}`, width)}</Text>,
-    <Text key="rate" wrap="truncate">{truncate(`rate ${formatRate(s?.rate ?? 0)} · ETA ${state.summary ? '–' : eta} · elapsed ${formatDuration((state.summary?.seconds ?? s?.seconds ?? 0) * 1000)} · bottleneck ${s?.bottleneck ?? '–'}`, width)}</Text>,
+    <Text key="bytes" wrap="truncate">{truncate(byteLine(state), width)}</Text>,
+    <Text key="rate" wrap="truncate">{truncate(`ETA ${state.summary ? '–' : eta} · elapsed ${formatDuration(state.summary?.seconds ?? s?.seconds ?? 0)} · bottleneck ${state.summary?.bottleneck ?? s?.bottleneck ?? '–'}`, width)}</Text>,
   ];
   if (state.summary) {
     const tone = state.summary.result === 'success' ? theme.ok : state.summary.result === 'failed' ? theme.error : theme.warn;
     rows.push(<Text key="sum" {...tone} wrap="truncate">{truncate(`${state.summary.result === 'success' ? '✓' : '!'} ${summaryHeadline(state.summary)}`, width)}</Text>);
-    rows.push(<Text key="det" wrap="truncate">{truncate(`stored ${formatBytes(state.summary.storedBytes)} on ${params.target} · average ${formatRate(state.summary.rate)}`, width)}</Text>);
+    rows.push(<Text key="det" wrap="truncate">{truncate(`stored ${formatBytes(state.summary.storedBytes)} on ${params.target}`, width)}</Text>);
     if (state.failure) rows.push(<Text key="fail" {...theme.error} wrap="truncate">{truncate(`✗ ${state.failure}`, width)}</Text>);
     rows.push(<Text key="esc" {...theme.muted}>{state.phase === 'done' ? 'Esc leaves · H shows the history' : 'Finishing…'}</Text>);
   } else {
@@ -148,6 +170,7 @@ export const progressScreen = defineScreen<ProgressParams>({
   id: 'progress',
   title: 'Copy progress',
   breadcrumb: (p) => `copy to ${p.target}`,
-  actions: ['copy.cancel', 'history.open'],
+  actions: ['nav.open', 'copy.cancel', 'history.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
   component: ProgressScreen,
+  repo: (p) => p.source,
 });

@@ -16,6 +16,7 @@ import {restoreScreen} from './restore.js';
 import {restoreBrowseScreen} from './restore-browse.js';
 import {restoreRunScreen} from './restore-run.js';
 import {auditScreen} from './audit.js';
+import {detailScreen} from './detail.js';
 
 export {defineScreen, type Screen, type ScreenProps} from './screen.js';
 
@@ -34,5 +35,5 @@ export function createRegistry(screens: readonly Screen[]): Registry {
 /** Every screen of the TUI. */
 export const SCREENS: readonly Screen[] = [
   backupsScreen, pointsScreen, nodesScreen, planScreen, progressScreen, historyScreen, sessionScreen, reposScreen,
-  restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen,
+  restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen, detailScreen,
 ];

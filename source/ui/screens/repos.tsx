@@ -4,7 +4,7 @@
  */
 import React, {useMemo} from 'react';
 import {Box} from 'ink';
-import {listRepositories} from '../../engine/jobs/settings.js';
+import {listRepositories} from '../../engine/workspace/registry.js';
 import {List, useList} from '../components/list.js';
 import {currentItem} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
@@ -47,4 +47,5 @@ export const reposScreen = defineScreen<ReposParams>({
   breadcrumb: () => 'repositories',
   actions: ['nav.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'filter.start'],
   component: ReposScreen,
+  jump: {action: 'repo.switch', params: (repo) => ({current: repo ?? ''})},
 });

@@ -1,16 +1,17 @@
 /**
  * Delegated restore, step 2: browse the file tree of the chosen node/disk.
- * Enter or → opens a folder, ← closes it (or goes to its parent), Space
- * marks files and folders, `/` searches by name, sizes are shown (a folder's
- * is everything below it). R goes on to the destination with the marked
- * items (or the one under the cursor). Names are drawn escaped, so a name
- * with a newline or an escape sequence cannot break the screen.
+ * Enter or → opens a folder, ← closes it (or goes to its parent); Enter on
+ * a file shows it in full (path, size, time); Space marks files and
+ * folders, `/` searches by name, sizes are shown (a folder's is everything
+ * below it). `t` goes on to the destination with the marked items (or the
+ * one under the cursor). Names are drawn escaped, so a name with a newline
+ * or an escape sequence cannot break the screen.
  */
 import React, {useEffect} from 'react';
 import {Box, Text} from 'ink';
 import type {PointId} from '../../engine/ids.js';
-import {listTree} from '../../engine/restore/tree.js';
-import {formatBytes, safeText} from '../format.js';
+import {listTree, type TreeNode} from '../../engine/restore/tree.js';
+import {formatBytes, formatTime, safeText} from '../format.js';
 import {matches} from '../keymap.js';
 import {openRepository} from '../repos.js';
 import {useScreenKeys, useShell} from '../shell-context.js';
@@ -18,6 +19,7 @@ import {createStore, useStore, type Store} from '../store.js';
 import {fit, truncate} from '../text.js';
 import {useTheme} from '../theme.js';
 import {Caption, Placeholder, useLoad} from './common.js';
+import type {DetailParams} from './detail.js';
 import {initialTree, insideMarked, selectedPaths, selectionSize, treeReducer, treeRows, type TreeAction, type TreeState} from './restore-tree-state.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
@@ -99,7 +101,9 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
   if (matches('mark.toggle', k)) return act({type: 'mark'});
   if (matches('nav.open', k)) {
     const here = treeRows(s)[s.cursor];
-    return act(here?.node.type === 'dir' ? {type: 'toggle'} : {type: 'mark'});
+    if (here?.node.type === 'dir') return act({type: 'toggle'});
+    if (here) shell.push('detail', fileDetail(here.node, insideMarked(s, here.node.path), params));
+    return true;
   }
   if (matches('nav.back', k) && s.search) return act({type: 'search', text: ''});
   if (matches('filter.start', k)) {
@@ -108,7 +112,7 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
     });
     return true;
   }
-  if (matches('restore.open', k)) {
+  if (matches('restore.to', k)) {
     let paths = selectedPaths(s);
     let size = selectionSize(s);
     if (paths.length === 0) {
@@ -126,6 +130,22 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
   return false;
 }
 
+/** What Enter on a file shows: what the list cuts to its width, and whether it is marked. */
+export function fileDetail(node: TreeNode, marked: boolean, p: BrowseParams): DetailParams {
+  const when = node.mtimeMs > 0 ? `${formatTime(new Date(node.mtimeMs).toISOString())} UTC` : 'unknown';
+  return {
+    crumb: node.name,
+    fields: [
+      {label: 'Path', value: node.path},
+      {label: 'Type', value: node.type === 'symlink' ? 'symbolic link' : 'file'},
+      ...(node.type === 'symlink' ? [] : [{label: 'Size', value: `${formatBytes(node.size)} (${node.size.toLocaleString('en-US')} bytes)`}]),
+      {label: 'Modified', value: when},
+      {label: 'From', value: `${p.machine} · ${p.node}:${p.disk} · point ${p.pointTime.slice(0, 16).replace('T', ' ')} UTC`},
+      {label: 'Marked', value: marked ? 'yes: it will be restored' : 'no (Space marks it, back in the list)'},
+    ],
+  };
+}
+
 /** For tests: the browser's reducer driven outside React. */
 export const browserStore = (root: Parameters<typeof initialTree>[0], height: number) => createStore(treeReducer, initialTree(root, height));
 
@@ -133,6 +153,7 @@ export const restoreBrowseScreen = defineScreen<BrowseParams>({
   id: 'restore-browse',
   title: 'Restore: files',
   breadcrumb: (p) => `${p.machine} files`,
-  actions: ['restore.open', 'mark.toggle', 'tree.expand', 'tree.collapse', 'filter.start', 'nav.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
+  actions: ['restore.to', 'mark.toggle', 'nav.open', 'tree.expand', 'tree.collapse', 'filter.start', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
   component: BrowseScreen,
+  repo: (p) => p.repo,
 });

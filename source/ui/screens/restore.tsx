@@ -3,18 +3,22 @@
  * why not and nothing else): pick a backup — copies first, as those are what
  * users cannot restore themselves — then a restore point, then a node/disk.
  * The reason is asked next, before any file is browsed (as the reference
- * system does), and the file browser opens. Esc steps back.
+ * system does), and the file browser opens. Esc steps back (to the row you
+ * picked). Each step is a fresh pick: a filter typed at one step is not
+ * carried into the next, and nothing is marked (one item is picked at a
+ * time, so Space would mark for nothing).
  */
-import React, {useMemo} from 'react';
+import React, {useLayoutEffect, useMemo, useRef} from 'react';
 import {Box, Text} from 'ink';
 import {accessContext, currentActor, filterVisible, hasPrivilege, isCopy} from '../../engine/access/index.js';
 import type {BackupId} from '../../engine/ids.js';
 import type {BackupRecord, PointManifest} from '../../engine/repository/model.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
-import {currentItem} from '../components/list-state.js';
+import {currentItem, shownCount} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
 import {formatBytes, formatTime} from '../format.js';
 import {matches} from '../keymap.js';
+import {defaultRepository} from '../../engine/workspace/registry.js';
 import {openRepository} from '../repos.js';
 import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useStore} from '../store.js';
@@ -65,8 +69,22 @@ function RestoreScreen({params, width, height, active}: ScreenProps<RestoreParam
     if (step.at === 'point') return points.value?.map((p) => ({id: p.id, a: formatTime(p.time), b: p.type, c: String(p.nodes.length), d: formatBytes(p.logicalBytes)})) ?? NONE;
     return step.point.nodes.flatMap((n) => n.disks.map((d) => ({id: `${n.name}\u0000${d.name}`, a: n.name, b: d.name, c: d.kind + (d.shared ? ' shared' : ''), d: formatBytes(d.logicalBytes)})));
   }, [step, data.value, points.value]);
-  const list = useList({items: rows, idOf: (r) => r.id, textOf: (r) => `${r.a} ${r.b} ${r.c}`, height: height - 1});
-  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
+  const list = useList({items: rows, idOf: (r) => r.id, textOf: (r) => `${r.a} ${r.b} ${r.c}`, height: height - 1, markable: false});
+  // Nothing to open: the footer does not offer Enter.
+  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
+  // Back a step, the cursor returns to the row picked there (once that step's rows are in the list).
+  const returnTo = useRef<string | undefined>(undefined);
+  useLayoutEffect(() => {
+    if (returnTo.current === undefined || rows.length === 0) return;
+    list.store.dispatch({type: 'select', id: returnTo.current});
+    returnTo.current = undefined;
+  }, [rows, list.store]);
+  const go = (next: Step, back?: string) => {
+    list.store.dispatch({type: 'filterClear'});
+    list.store.dispatch({type: 'top'});
+    returnTo.current = back;
+    steps.dispatch(next);
+  };
 
   const browse = async (backup: BackupRecord, point: PointManifest, node: string, disk: string) => {
     const reason = await shell.prompt({title: 'Delegated restore', label: 'Reason (recorded in the audit log)', placeholder: 'e.g. ticket 4711: deleted report',
@@ -78,7 +96,7 @@ function RestoreScreen({params, width, height, active}: ScreenProps<RestoreParam
   useScreenKeys((k) => {
     if (list.handleKey(k)) return true;
     if (matches('nav.back', k) && step.at !== 'backup') {
-      steps.dispatch(step.at === 'disk' ? {at: 'point', backup: step.backup} : {at: 'backup'});
+      go(step.at === 'disk' ? {at: 'point', backup: step.backup} : {at: 'backup'}, step.at === 'disk' ? step.point.id : step.backup.id);
       return true;
     }
     if (!matches('nav.open', k)) return false;
@@ -86,12 +104,12 @@ function RestoreScreen({params, width, height, active}: ScreenProps<RestoreParam
     if (!here) return true;
     if (step.at === 'backup') {
       const backup = data.value!.backups.find((b) => b.id === here.id)!;
-      steps.dispatch({at: 'point', backup});
+      go({at: 'point', backup});
     } else if (step.at === 'point') {
       const point = points.value!.find((p) => p.id === here.id)!;
       const disks = point.nodes.flatMap((n) => n.disks.map((d) => [n.name, d.name] as const));
       if (disks.length === 1) void browse(step.backup, point, disks[0]![0], disks[0]![1]);
-      else steps.dispatch({at: 'disk', backup: step.backup, point});
+      else go({at: 'disk', backup: step.backup, point});
     } else {
       const [node, disk] = here.id.split('\u0000') as [string, string];
       void browse(step.backup, step.point, node, disk);
@@ -124,6 +142,8 @@ export const restoreScreen = defineScreen<RestoreParams>({
   id: 'restore',
   title: 'Delegated restore',
   breadcrumb: () => 'restore',
-  actions: ['nav.open', ...LIST_ACTIONS],
+  actions: ['nav.open', ...LIST_ACTIONS.filter((a) => a !== 'mark.toggle' && a !== 'mark.all')],
   component: RestoreScreen,
+  repo: (p) => p.repo,
+  jump: {action: 'restore.open', params: (repo) => ({repo: repo ?? defaultRepository() ?? ''})},
 });

@@ -24,9 +24,16 @@ export interface Screen<P = any> {
   readonly title: string;
   /** This screen's step in the trail "repo › machine › point". */
   readonly breadcrumb: (params: P) => string;
-  /** Keys this screen uses: its footer and its part of the help. The shell adds back, help and quit. */
+  /** Keys this screen uses: its footer and its part of the help. The shell adds back, help, quit and the screen keys. */
   readonly actions: readonly ActionId[];
   readonly component: ComponentType<ScreenProps<P>>;
+  /** The repository this screen shows, if any: what a screen key opened from here acts on. */
+  readonly repo?: (params: P) => string | undefined;
+  /**
+   * A screen key (keymap.ts SCREEN_KEYS) that opens this screen from any
+   * other, and its params for the repository in view (undefined: none is).
+   */
+  readonly jump?: {readonly action: ActionId; readonly params: (repo: string | undefined) => P};
 }
 
 /** Typed identity: lets a screen file declare its params type once. */

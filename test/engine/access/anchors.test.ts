@@ -13,7 +13,7 @@ import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {anchorFile, anchorsDir} from '../../../source/engine/access/anchors.js';
 import {appendAudit, readAudit, verifyAudit, type AuditInput} from '../../../source/engine/access/audit.js';
-import {stateDir} from '../../../source/engine/jobs/settings.js';
+import {stateDir} from '../../../source/engine/workspace/dirs.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {carol} from './fixtures.js';

@@ -6,6 +6,7 @@ import {accessContext} from '../../../source/engine/access/authorize.js';
 import {applyPolicyChange, changePolicy} from '../../../source/engine/access/policy-change.js';
 import {defaultPolicy, hasPrivilege, loadPolicy, parsePolicy, POLICY_KEY, PRIVILEGES, repositoryOwnerUid, roleOf, ROLE_PRIVILEGES, savePolicy} from '../../../source/engine/access/policy.js';
 import {BackhaulError, EXIT} from '../../../source/engine/errors.js';
+import {S3Storage} from '../../../source/engine/storage/s3.js';
 import {alice, bob, carol, dave, root, tempStorage} from './fixtures.js';
 
 const isCode = (code: string) => (e: unknown) => e instanceof BackhaulError && e.code === code;
@@ -74,6 +75,15 @@ test('repositoryOwnerUid is the uid owning the repository directory', async (t) 
     assert.equal((await accessContext(storage, alice)).role, 'user');
   } finally {
     await cleanup();
+  }
+});
+
+test('object storage has no owner: only root and the policy make admins there', async () => {
+  const s3 = new S3Storage('s3://owners/p', {endpoint: 'http://127.0.0.1:1'});
+  try {
+    assert.equal(await repositoryOwnerUid(s3), undefined);
+  } finally {
+    await s3.close();
   }
 });
 

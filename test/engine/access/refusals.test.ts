@@ -8,7 +8,7 @@ import {lstat, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {MAX_REFUSALS_BYTES, recordRefusal, refusalsFile, type Refusal} from '../../../source/engine/access/refusals.js';
-import {stateDir} from '../../../source/engine/jobs/settings.js';
+import {stateDir} from '../../../source/engine/workspace/dirs.js';
 import {fakeLogger, privateState, withPath} from './tamper.js';
 
 let state: Awaited<ReturnType<typeof privateState>>;

@@ -47,9 +47,15 @@ describe('copying the demo cluster', () => {
     assert.deepEqual(b.nodes.map((n: any) => n.name), NODES);
     assert.ok(b.logicalBytes - b.transferBytes >= sharedBytes * (NODES.length - 1),
       `logical ${b.logicalBytes} − transfer ${b.transferBytes} ≥ shared ${sharedBytes} × ${NODES.length - 1}`);
-    // Per node: every node carries the shared disks logically; only the first sends them.
+    // Per node: every node carries the shared disks logically; each is sent by its owner node only.
     for (const n of b.nodes) assert.ok(n.logicalBytes >= sharedBytes, `${n.name} counts the shared disks`);
-    assert.ok(b.nodes[1].transferBytes < b.nodes[0].transferBytes / 10, 'node2 sends little: its shared disks were planned with node1');
+    const disks = b.points.flatMap((p: any) => p.disks);
+    for (const d of disks.filter((x: any) => x.shared && x.node !== x.ownerNode)) assert.equal(d.transferBytes, 0, `${d.node}/${d.disk} is sent by its owner ${d.ownerNode}`);
+    const sent = (node: string) => disks.filter((x: any) => x.shared && x.node === node).reduce((t: number, x: any) => t + x.transferBytes, 0);
+    assert.ok(sent('node2') > 0, 'node2 sends the data disk it owns');
+    assert.ok(sent('node1') > 0, 'node1 sends the quorum disk it owns');
+    assert.equal(sent('node3'), 0, 'node3 owns no shared disk and sends none');
+    assert.match(b.sharedNote, /data with node2 \(its owner\)/);
     assert.match(b.sharedNote, /shared/);
     assert.ok(plan.notes.some((n: string) => /shared/.test(n)));
     const text = await ws.run(copy('demo-secondary', '--dry-run'));

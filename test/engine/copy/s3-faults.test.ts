@@ -81,7 +81,7 @@ if (skip) {
       assert.match(r.stderr, new RegExp(`s3://bh-race/site-a is locked by \\w+@${hostname().replace(/\./g, '\\.')} \\(pid ${pid}, copy from .*\\); it is held while process ${pid} runs on this host`));
     }
     const sessions = await history(ws);
-    assert.ok(sessions.some((s) => s.summary.pointsCopied > 0 && s.log.some((l: string) => /^Took over a stale writer lock on s3:\/\/bh-race\/site-a held by ops@/.test(l))),
+    assert.ok(sessions.some((s) => s.summary.pointsCopied > 0 && s.log.some((l: string) => /^\d\d:\d\d:\d\d Took over a stale writer lock on s3:\/\/bh-race\/site-a held by ops@/.test(l))),
       'the session log says the lock was taken over');
     assert.deepEqual(await keys(server, location, 'locks/'), [], 'the lock is released, no claim is left');
     assert.equal((await ws.json(['verify', '--repo', 'race', '--json'])).ok, true);

@@ -33,6 +33,7 @@ test('audit: newest first, the entry under the cursor in full, control character
   assert.match(frame, /\n\s+1 \S+ \S+ root\s+access\.grant\s+user:alice\s+ok\s+e2e/);
   assert.match(frame, /#2 restore\.delegated by hadmin \(uid 1005, via sudo\) for alice · failed/);
   assert.match(frame, /paths docs\/evil␊name␛\[31m\.txt → dir:\/home\/alice\/r \(keep\)/);
+  assert.match(frame, /\nreason: ticket␊9␛\[2J · error: Permission denied: \/home\/alice\/r\./, 'the reason is shown whatever the width (the Reason column is the first to go)');
   assert.doesNotMatch(frame, /\u001b/);
   assertFits(frame, size);
   await r.press(KEYS.down);
@@ -64,4 +65,31 @@ test('audit: a plain user is refused in place', async () => {
   } finally {
     delete process.env['SUDO_UID'];
   }
+});
+
+test('audit at 80x24: Enter opens the entry in full — reason, destination, Keep/Overwrite, paths, error', async () => {
+  const size = {columns: 80, rows: 24};
+  const storage = new FilesystemStorage(world.primary);
+  const destination = '/srv/restores/for-alice/a-rather-long-directory-name/that-does-not-fit-in-a-row-at-all';
+  await appendAudit(storage, {action: 'restore.delegated', actor: {user: 'root', uid: 0, viaSudo: false}, result: 'ok', forUser: 'alice',
+    backupId: 'b000000000001', pointId: 'p000000000001', node: 'pc', disk: 'files', paths: ['docs/a.txt', 'docs/b.txt'],
+    destination: `dir:${destination} (overwrite)`, reason: 'ticket 4712: the quarterly report was deleted by mistake on Friday', bytes: 2048});
+  const r = await openTui(size);
+  await r.waitFor(/sql-cluster/);
+  await r.press('A');
+  let frame = await r.waitFor(/Hash chain|Audit log damaged/);
+  assert.match(frame.split('\n').at(-1)!, /Enter open/);
+  await r.press('g', KEYS.enter);
+  frame = await r.waitFor(/Details/);
+  assertFits(frame, size);
+  const flat = frame.replace(/\s+/g, ' ');
+  assert.match(flat, /Reason: ticket 4712: the quarterly report was deleted by mistake on Friday/);
+  // A path longer than a line is broken across lines, never cut.
+  assert.ok(frame.replace(/\s+/g, '').includes(`Destination:directory${destination}`), frame);
+  assert.match(frame, /Existing files: Overwrite: they were replaced/);
+  assert.match(frame, /Paths:\s+docs\/a\.txt\n\s+docs\/b\.txt/);
+  assert.match(frame, /For:\s+alice/);
+  await r.press(KEYS.esc);
+  await r.waitFor(/Hash chain|Audit log damaged/);
+  await r.unmount();
 });

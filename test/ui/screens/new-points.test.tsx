@@ -9,7 +9,7 @@ import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {runBackup} from '../../../source/engine/agent/backup.js';
 import {planCopy} from '../../../source/engine/copy/plan.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {formatBytes} from '../../../source/ui/format.js';
 import {makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';
@@ -45,7 +45,7 @@ test('an agent backup committed while the TUI is open shows up on Backups and Re
   const alice = (await source.listBackups()).find((b) => b.machine === 'alice-laptop')!;
   const expected = await planCopy(source, target, {backups: [alice.id], points: 'latest'});
   assert.ok(expected.transferBytes > 1536 * 1024, 'the new point holds the new data');
-  assert.match(frame, new RegExp(`alice-laptop \\(workstation\\)\\s+1\\s+0\\s+\\S+ \\w+\\s+${escape(formatBytes(expected.transferBytes))}\\s`));
+  assert.match(frame, new RegExp(`alice-laptop \\(workstation\\)\\s+1\\s+3\\s+\\S+ \\w+\\s+${escape(formatBytes(expected.transferBytes))}\\s`));
   assert.match(frame, new RegExp(`To transfer \\(each missing chunk once\\)\\s+${escape(formatBytes(expected.transferBytes))}`));
   assert.doesNotMatch(frame, /missing from|not copied/);
 

@@ -6,7 +6,7 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {BackupId} from '../../../source/engine/ids.js';
 import {readHistory} from '../../../source/engine/jobs/history.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';
 
@@ -49,10 +49,10 @@ test('mark two nodes, plan, start, finish: the target copy holds exactly those n
   await r.press('c');
   frame = await r.waitFor(/restore point to copy/);
   assert.match(frame, /sql-cluster nodes › copy plan\s+Copy plan/);
-  assert.match(frame, /Target\s+demo-secondary {2}\(Tab: next of 2\)/);
+  assert.match(frame, /Target\s+demo-secondary {2}\(t: pick another; 2 registered\)/);
   assert.match(frame, /Selection\s+sql-cluster: nodes node2, node3/);
   assert.match(frame, /Points\s+the latest restore point of each backup/);
-  assert.match(frame, /sql-cluster \(cluster\)\s+1\s+0\s/);
+  assert.match(frame, /sql-cluster \(cluster\)\s+1\s+1\s/, 'one point to copy, the older one skipped (not selected)');
   assert.match(frame, /node node2/);
   assert.match(frame, /node node3/);
   assert.doesNotMatch(frame, /node node1/);
@@ -63,6 +63,8 @@ test('mark two nodes, plan, start, finish: the target copy holds exactly those n
   frame = await r.waitFor(/Notes/);
   assert.match(frame, /1 older restore point not selected/);
   assert.match(frame, /shared disks count once per node/);
+  // node1 owns quorum but is not copied: node2 sends it, as it sends data, which it owns.
+  assert.match(frame.replace(/\s+/g, ' '), /data with node2 \(its owner\), quorum with node2 \(its owner node1 is not copied\)/);
 
   await r.press(KEYS.enter);
   frame = await r.waitFor(/Copy progress/);
@@ -71,7 +73,7 @@ test('mark two nodes, plan, start, finish: the target copy holds exactly those n
   frame = await r.waitFor(/Esc leaves/);
   assert.match(frame, /✓ Copy finished: 1 copied, 0 skipped, 0 failed/);
   assert.match(frame, /overall\s+█+ 100%/);
-  assert.match(frame, /processed [\d.]+ \w+ · read [\d.]+ \w+ · transferred/);
+  assert.match(frame, /processed [\d.]+ \w+ \([\d.]+ \w+\/s\) · read [\d.]+ \w+ · sent [\d.]+ \w+ \([\d.]+ \w+\/s\)/);
   assert.match(frame, /bottleneck (source read|hashing|target write)/);
   assert.match(frame, /✓ sql-cluster 11-23 09:30 .*copied/);
   assert.match(frame, /Session log/);

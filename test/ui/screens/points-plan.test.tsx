@@ -6,7 +6,7 @@ import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {planLines} from '../../../source/ui/screens/plan-lines.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';
@@ -17,7 +17,7 @@ before(async () => {
 });
 after(async () => world?.cleanup());
 
-const header = {source: 'demo-primary', target: 'demo-secondary', targets: 2, targetIndex: 0, selection: 'alice-laptop', points: 'the latest restore point of each backup', scopable: true};
+const header = {source: 'demo-primary', target: 'demo-secondary', targets: 2, selection: 'alice-laptop', points: 'the latest restore point of each backup', scopable: true};
 
 test('restore points: newest first, full/incremental, sizes; Space and a mark; c plans the marked points', async () => {
   const size = {columns: 80, rows: 24};
@@ -41,12 +41,16 @@ test('restore points: newest first, full/incremental, sizes; Space and a mark; c
   frame = await r.waitFor(/restore points to copy/);
   assert.match(frame, /Selection\s+alice-laptop: 2 restore points/);
   assert.match(frame, /Points\s+the marked restore points\n/);
-  assert.match(frame, /alice-laptop \(workstation\)\s+2\s+0\s/);
-  assert.match(frame, /Enter start copy {2}Tab target {2}Esc back/, 'no `p` when the points were picked');
-  await r.press(KEYS.tab);
+  assert.match(frame, /alice-laptop \(workstation\)\s+2\s+1\s/, 'Skip counts the point not selected');
+  assert.match(frame, /Enter start copy {2}t target {2}Esc back/, 'no `p` when the points were picked');
+  await r.press('t');
+  await r.waitFor(/pick a target/);
+  await r.press(KEYS.down, KEYS.enter);
   frame = await r.waitFor(/Target\s+spare/);
   assert.match(frame, /2 restore points to copy/);
-  await r.press(KEYS.tab);
+  await r.press('t');
+  await r.waitFor(/pick a target/);
+  await r.press(KEYS.up, KEYS.enter);
   await r.waitFor(/Target\s+demo-secondary/);
   await r.unmount();
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {readHistory} from '../../../source/engine/jobs/history.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
 import {KEYS} from '../helpers.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type {CopyEvent} from '../../../source/engine/copy/events.js';
 import {planCopy} from '../../../source/engine/copy/plan.js';
 import {runCopy} from '../../../source/engine/copy/run.js';
-import {resolveRepository} from '../../../source/engine/repository/open.js';
+import {resolveRepository} from '../../../source/engine/workspace/open.js';
 import {initialProgress, overall, progressReducer, type Stamped} from '../../../source/ui/screens/progress-state.js';
 import {makeWorld, type World} from './world.js';
 

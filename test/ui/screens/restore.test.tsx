@@ -27,6 +27,8 @@ before(async () => {
 after(async () => world?.cleanup());
 
 const type = (text: string) => [...text];
+/** The frame as one line, dialog borders left out: a dialog wraps its message anywhere. */
+const flat = (frame: string) => frame.replace(/[│╭╮╰╯─]/g, ' ').replace(/\s+/g, ' ');
 
 async function toBrowser(size = {columns: 100, rows: 30}) {
   const r = await openTui(size);
@@ -78,7 +80,7 @@ test('a delegated restore to a directory: files for the user, Keep next to exist
   await fs.chown(dest, nobody, nobody);
   await fs.chown(join(dest, 'docs'), nobody, nobody);
   const r = await toBrowser();
-  await r.press(' ', 'R');
+  await r.press(' ', 't');
   let frame = await r.waitFor(/User the restored files belong to/);
   await r.press(...Array(10).fill(KEYS.backspace), ...type('nobody'), KEYS.enter);
   frame = await r.waitFor(/Restore to/);
@@ -88,9 +90,13 @@ test('a delegated restore to a directory: files for the user, Keep next to exist
   await r.press(...type(dest), KEYS.enter);
   frame = await r.waitFor(/Some files already exist there/);
   await r.press(KEYS.enter);
-  frame = await r.waitFor(/Reason: ticket 7/);
-  assert.match(frame, /Restore docs \(1 files/);
-  assert.match(frame, /keep existing files/);
+  frame = await r.waitFor(/\[y\/N\]/);
+  assert.match(flat(frame), /Reason: ticket 7/);
+  assert.match(flat(frame), /Restore docs \(1 files/);
+  assert.match(flat(frame), /keep existing files/);
+  // The files go to someone else than the backup's owner (alice): the confirmation says so, and defaults to no.
+  assert.match(flat(frame), /Warning: nobody is not the owner of this backup \(alice\): the restored files will belong to nobody, not to alice/);
+  assert.match(frame, /\[y\/N\]/);
   await r.press('y');
   frame = await r.waitFor(/✓ Restored 1 files/);
   assert.match(frame, /kept docs\/report\.txt; restored copy is docs\/report\.RESTORED_\d{8}_\d{6}\.txt/);
@@ -112,14 +118,14 @@ test('a delegated restore to a directory: files for the user, Keep next to exist
 test('a .tar export from the flow belongs to the user', {skip: (!root || !nobody) && 'needs root and the user nobody'}, async () => {
   const archive = join(out, 'alice.tar');
   const r = await toBrowser();
-  await r.press('R');
+  await r.press('t');
   await r.waitFor(/User the restored files belong to/);
   await r.press(...Array(10).fill(KEYS.backspace), ...type('nobody'), KEYS.enter);
   await r.waitFor(/Restore to/);
   await r.press(KEYS.down, KEYS.enter);
   await r.waitFor(/Create archive/);
   await r.press(...type(archive), KEYS.enter);
-  await r.waitFor(/to archive/);
+  assert.match(flat(await r.waitFor(/\[y\/N\]/)), /to archive/);
   await r.press('y');
   await r.waitFor(/✓ Restored 1 files/);
   const s = await fs.stat(archive);
@@ -162,4 +168,26 @@ test('tree state: marks inside a marked folder collapse to the folder; sizes sum
   assert.equal(treeRows(s)[s.cursor]!.node.path, 'a');
   s = treeReducer(s, {type: 'search', text: 'Y'});
   assert.deepEqual(treeRows(s).map((r) => r.node.path), ['a', 'a/y']);
+});
+
+test('a filter typed at the backup step is not carried into the point step; Esc returns to the backup picked', async () => {
+  const r = await openTui({columns: 80, rows: 24});
+  await r.waitFor(/sql-cluster/);
+  await r.press('R');
+  await r.waitFor(/›\s+alice-laptop/);
+  await r.press('/sql', KEYS.enter);
+  let frame = await r.waitFor(/filter: sql/);
+  assert.match(frame, /›\s+sql-cluster/);
+  await r.press(KEYS.enter);
+  frame = await r.waitFor(/pick a restore point/);
+  frame = await r.waitFor(/full|incremental/);
+  assert.doesNotMatch(frame, /No match for/);
+  assert.doesNotMatch(frame, /filter: sql/);
+  assert.match(frame, /2\/2|1\/2/);
+  await r.press(KEYS.esc);
+  frame = await r.waitFor(/pick a backup/);
+  assert.match(frame, /›\s+sql-cluster/, 'back on the backup picked');
+  assert.doesNotMatch(frame, /filter: sql/);
+  assertFits(frame, {columns: 80, rows: 24});
+  await r.unmount();
 });

@@ -11,8 +11,8 @@ import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {runBackup, type BackupSpec, type DiskSource} from '../../../source/engine/agent/backup.js';
-import {registerRepository} from '../../../source/engine/jobs/settings.js';
-import {createRepository} from '../../../source/engine/repository/open.js';
+import {registerRepository} from '../../../source/engine/workspace/registry.js';
+import {createRepository} from '../../../source/engine/workspace/open.js';
 import {App} from '../../../source/ui/app.js';
 import {createRegistry, SCREENS} from '../../../source/ui/screens/registry.js';
 import {themeFor} from '../../../source/ui/theme.js';
@@ -92,11 +92,12 @@ export async function openTui(size: {columns: number; rows: number}) {
     ...r,
     quits: () => quits,
     /** Waits (letting timers and I/O run) until the frame matches, or fails showing the last frame. */
-    async waitFor(pattern: RegExp, ms = 60_000): Promise<string> {
+    async waitFor(pattern: RegExp | ((frame: string) => boolean), ms = 60_000): Promise<string> {
       const end = Date.now() + ms;
+      const ok = typeof pattern === 'function' ? pattern : (f: string) => pattern.test(f);
       for (;;) {
         const frame = r.frame();
-        if (pattern.test(frame)) return frame;
+        if (ok(frame)) return frame;
         if (Date.now() > end) throw new Error(`Timed out waiting for ${pattern}. Last frame:\n${frame}`);
         await act(async () => {
           await new Promise((resolve) => setTimeout(resolve, 25));

@@ -11,8 +11,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
-import {checkEndpoint, listRepositories, registeredEntry, registerRepository, unregisterRepository} from '../../../source/engine/jobs/settings.js';
-import {resolveLocation, storageFor} from '../../../source/engine/repository/open.js';
+import {checkEndpoint, defaultRepository, listRepositories, registeredEntry, registerRepository, unregisterRepository} from '../../../source/engine/workspace/registry.js';
+import {resolveLocation, storageFor} from '../../../source/engine/workspace/open.js';
 
 let work: string;
 const saved = process.env['XDG_CONFIG_HOME'];
@@ -68,4 +68,12 @@ test('an S3 endpoint is an http:// or https:// URL naming a host, wherever an en
   assert.equal(registeredEntry('offsite'), undefined);
   // An entry that did not come through registration (a hand-edited file, another caller) is checked before use.
   await assert.rejects(storageFor({location: 's3://b/p', endpoint: '127.0.0.1:7480'}), isCode('usage', 2));
+});
+
+test('one default-repository rule for both faces: the only one, else demo-primary, else none', () => {
+  assert.equal(defaultRepository([]), undefined);
+  assert.equal(defaultRepository(['backups']), 'backups', 'the only one registered');
+  assert.equal(defaultRepository(['demo-secondary', 'demo-primary', 'zeta']), 'demo-primary');
+  assert.equal(defaultRepository(['alpha', 'beta']), undefined, 'never the first of several: nobody chose it');
+  assert.equal(defaultRepository(), defaultRepository(Object.keys(listRepositories())), 'by default, the registered names');
 });

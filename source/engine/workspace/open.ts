@@ -11,12 +11,12 @@
  */
 import {mkdir, stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
-import {BackhaulError, denied, fromSystemError} from '../errors.js';
-import {checkEndpoint, registeredEntry, type RepositoryEntry} from '../jobs/settings.js';
+import {BackhaulError, denied, fromSystemError, quoted} from '../errors.js';
+import {checkEndpoint, registeredEntry, type RepositoryEntry} from './registry.js';
 import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
 import {actingForSudoCaller} from '../util/sudo-caller.js';
-import {Repository} from './repository.js';
+import {Repository} from '../repository/repository.js';
 
 export interface Resolved {
   /** Set when the entry is a registered repository. */
@@ -35,7 +35,7 @@ export function resolveLocation(nameOrLocation: string): Resolved {
     return {entry: {location: nameOrLocation}};
   }
   if (nameOrLocation.includes('/') || nameOrLocation.startsWith('.')) return {entry: {location: resolve(nameOrLocation)}};
-  throw new BackhaulError('no-repository', `No repository named "${nameOrLocation}".`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
+  throw new BackhaulError('no-repository', `No repository named ${quoted(nameOrLocation)}.`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
 }
 
 /**

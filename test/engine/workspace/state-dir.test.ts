@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {test} from 'node:test';
-import {ROOT_STATE_DIR, stateDir} from '../../../source/engine/jobs/settings.js';
+import {ROOT_STATE_DIR, stateDir} from '../../../source/engine/workspace/dirs.js';
 
 test('root keeps its state in /var/lib/backhaul; BACKHAUL_STATE_DIR moves it only without sudo', () => {
   assert.equal(ROOT_STATE_DIR, '/var/lib/backhaul');

@@ -1,17 +1,18 @@
 /**
- * The worker-thread side of worker-host.ts: opens both repositories itself
- * (their indexes are parsed here, not on the caller's thread), runs the same
- * runCopy, and posts its events, then its summary or its error, in that order
- * on one port. A `cancel` message aborts the run through its AbortSignal, so
- * cancelling leaves the target exactly as a cancel on the main thread does.
- * `copy.start` is posted without its plan: the host already holds it.
+ * The worker-thread side of copy-thread.ts: runs the copy job exactly as the
+ * caller's thread would (copy-here.ts runCopyHere: it opens both repositories
+ * itself, so their indexes are parsed here), and posts its events, then its
+ * outcome or its error, in that order on one port. A `cancel` message aborts
+ * the run through its AbortSignal, so cancelling leaves the target exactly as
+ * a cancel on the caller's thread does.
  */
 import {setPriority} from 'node:os';
 import {parentPort, workerData} from 'node:worker_threads';
+import type {CopyEvent} from '../copy/events.js';
 import {isBackhaulError} from '../errors.js';
-import {resolveRepository} from '../repository/open.js';
-import {runCopy} from './run.js';
-import type {FromWorker, ToWorker, WorkerInput} from './worker-host.js';
+import {runCopyHere} from './copy-here.js';
+import type {CopyJob} from './copy-job.js';
+import {withoutChunks, type FromWorker, type ToWorker} from './copy-thread.js';
 
 /** The copy's niceness (0 normal, 19 lowest). */
 const COPY_NICE = 10;
@@ -28,20 +29,19 @@ if (process.platform === 'linux') {
     // Not allowed here: the copy runs at the normal priority.
   }
 }
-const input = workerData as WorkerInput;
+const job = workerData as CopyJob;
 const controller = new AbortController();
 const post = (message: FromWorker) => port.postMessage(message);
 port.on('message', (m: ToWorker) => {
   if (m.type === 'cancel') controller.abort();
 });
 
+const crossing = (event: CopyEvent): CopyEvent =>
+  event.type === 'copy.start' || event.type === 'copy.plan' ? {...event, plan: withoutChunks(event.plan)} : event;
+
 try {
-  const [source, target] = await Promise.all([resolveRepository(input.source), resolveRepository(input.target)]);
-  const summary = await runCopy(source, target, input.plan, {
-    ...input.options, signal: controller.signal,
-    onEvent: (event) => post({type: 'event', event: event.type === 'copy.start' ? {type: 'copy.start'} : event}),
-  });
-  post({type: 'done', summary});
+  const outcome = await runCopyHere(job, {signal: controller.signal, onEvent: (event) => post({type: 'event', event: crossing(event)})});
+  post({type: 'done', outcome: {plan: withoutChunks(outcome.plan), summary: outcome.summary}});
 } catch (e) {
   post({type: 'error', error: isBackhaulError(e)
     ? {backhaul: true, code: e.code, message: e.message, hint: e.hint}

@@ -1,0 +1,44 @@
+/**
+ * A backup copy job run on the caller's thread: both repositories opened by
+ * the names the user gave (at once; should both fail, the source's error is
+ * the one reported), the copy rights checked on both sides, then the plan and
+ * the run (copy/stream.ts: chunks move while the plan still counts, where the
+ * target's free space allows). The worker thread runs exactly this function
+ * (copy-worker.ts), so a copy from either face is the same copy.
+ */
+import {requireCopyRights} from '../access/view.js';
+import type {CopyListener} from '../copy/events.js';
+import {copyWhilePlanning} from '../copy/stream.js';
+import type {Repository} from '../repository/repository.js';
+import type {Storage} from '../storage/storage.js';
+import {VerifyPool} from '../util/verify-pool.js';
+import {resolveRepository} from '../workspace/open.js';
+import type {CopyJob, CopyOutcome} from './copy-job.js';
+
+export interface CopyRunOptions {
+  signal?: AbortSignal;
+  onEvent?: CopyListener;
+  /** Sees each storage as it is opened, before its first request (a face printing its retries and stalls as they come). */
+  watch?: (storage: Storage) => void;
+}
+
+async function openBoth(job: CopyJob, watch?: (storage: Storage) => void): Promise<[Repository, Repository]> {
+  const [source, target] = await Promise.allSettled([resolveRepository(job.source, watch), resolveRepository(job.target, watch)]);
+  if (source.status === 'rejected') throw source.reason;
+  if (target.status === 'rejected') throw target.reason;
+  return [source.value, target.value];
+}
+
+export async function runCopyHere(job: CopyJob, options: CopyRunOptions = {}): Promise<CopyOutcome> {
+  // One set of verify workers for the plan and the run, started first: they load while the indexes do.
+  const pool = new VerifyPool();
+  try {
+    const [source, target] = await openBoth(job, options.watch);
+    await requireCopyRights(source, target);
+    return await copyWhilePlanning(source, target, job.selection, {
+      concurrency: job.concurrency, waitMs: job.waitMs ?? 0, signal: options.signal, onEvent: options.onEvent, pool,
+    });
+  } finally {
+    await pool.close();
+  }
+}
