@@ -11,6 +11,7 @@ export default function stringWidth(text, options) {
     const width = simpleWidth(text);
     if (width >= 0) return width;
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundler's require: evaluated on first need, not at start-up
   real ??= require('string-width').default;
   return real(text, options);
 }

@@ -6,6 +6,7 @@
 // fills the default export in place; Ink reads it only to lay out a frame.
 // Yoga decodes its module through `fetch` when fetch exists, and Node's first
 // fetch loads its whole HTTP client: fetch is hidden until the load is done.
+/* global __backhaulPending -- a parameter of the bundle's function (source/boot/bundle-params.json) */
 import {loadYoga} from 'yoga-layout/load';
 
 export * from 'yoga-layout/load';

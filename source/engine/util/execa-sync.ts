@@ -16,6 +16,7 @@ type Execa = typeof import('execa');
 let loaded: Execa | undefined;
 
 function load(): Execa {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundler's require (see the header), synchronous on purpose
   if (typeof require === 'function') return require('execa') as Execa;
   return createRequire(import.meta.url)('execa') as Execa;
 }
