@@ -93,10 +93,7 @@ export const ENGINE_LAYERS: ReadonlyArray<{readonly name: string; readonly units
 ];
 
 /** Imports that still point up, as `from => to` (files without extension), each with what removes it. */
-const ALLOWANCES: ReadonlyMap<string, string> = new Map([
-  // Issue 18 part 1 moves the verify pool out of util/ (a typed worker layer over format/).
-  ['engine/util/verify-pool => engine/repository/tree-ids', 'the verify pool leaves util/'],
-]);
+const ALLOWANCES: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 export type Edge = readonly [from: string, to: string];
 

@@ -7,7 +7,7 @@ import {BackhaulError, EXIT, usageError} from '../engine/errors.js';
 import type {CopyPlan} from '../engine/copy/plan.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {copyJob, planCopyJob, type CopyJob} from '../engine/operations/copy.js';
-import {VerifyPool} from '../engine/util/verify-pool.js';
+import {VerifyPool} from '../engine/workers/verify-pool.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
 import {createProgress} from './render/progress.js';

@@ -26,7 +26,7 @@ import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
 import {processAlive} from '../util/process.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
 import {checkTreeRootOnly, openRootOnlyDirectory} from './root-only.js';
-import {checkKey, checkPrefix, isKeySegment, type ObjectInfo, type StagedPack, type Storage} from './storage.js';
+import {checkKey, checkPrefix, isKeySegment, type ObjectInfo, type StagedPack, type Storage, type WritableLocalFiles} from './storage.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
@@ -94,10 +94,15 @@ export class FilesystemStorage implements Storage {
     }
   }
 
-  /** The file that holds a key (a copy's workers read packs straight from it). */
-  localPath(key: string): string {
-    return this.path(key);
-  }
+  /**
+   * The local fast path: a copy's workers read packs straight from their
+   * files, and write them beside their keys (stageWritten). Paths under a
+   * held descriptor (openRootOnly) stay valid in worker threads.
+   */
+  readonly local: WritableLocalFiles = {
+    path: (key) => this.path(key),
+    stage: (key, write) => this.stageWritten(key, write),
+  };
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
@@ -204,7 +209,7 @@ export class FilesystemStorage implements Storage {
    * header); a crash before that leaves a pack nothing names, which the next
    * writer checks before it adopts it.
    */
-  async stageWritten(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack> {
+  private async stageWritten(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack> {
     const path = this.path(key);
     let temp: string | undefined;
     try {
