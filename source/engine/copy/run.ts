@@ -15,13 +15,14 @@
  */
 import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupId} from '../ids.js';
-import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js';
+import type {BackupRecord, NodeInfo, NodeManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter, type WriterNotice} from '../repository/writer.js';
 import type {StorageNotice} from '../storage/storage.js';
 import {VerifyPool} from '../workers/verify-pool.js';
 import {Scheduler} from './schedule.js';
 import {transferChunks} from './transfer.js';
+import {Rekeyer} from './rekey.js';
 import type {CopyListener, CopyStats, CopySummary, Stage} from './events.js';
 import type {CopyPlan, PlannedBackup, PlannedDisk, PlannedPoint} from './plan.js';
 import {StatsClock} from './stats.js';
@@ -34,6 +35,12 @@ export interface RunOptions {
   waitMs?: number;
   /** Workers to verify with (else the run starts its own): the plan's, already warm. */
   pool?: VerifyPool;
+  /**
+   * Re-identify every chunk with the target's id function and rewrite trees
+   * and manifests (rekey.ts) instead of passing packs through. Default: when
+   * the two repositories' chunks are stored under different keys.
+   */
+  rekey?: boolean;
 }
 
 function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupRecord | undefined, nodes: Set<string>): BackupRecord {
@@ -130,7 +137,9 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
         segments += count;
       }
     }
-    if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool, stats);
+    const rekey = options.rekey ?? !sameKey(source, target);
+    if (work.length > 0 && rekey) await copyPointsRekeyed(source, target, writer!, work, input, summary, clock, emit, stats);
+    else if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool, stats);
     await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
     // Releasing the lock finds out whether it was still ours: if not, the run failed (its error).
     closed = true;
@@ -304,8 +313,54 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
   await writer.flush();
 }
 
-/** Data (already durable or on its way) → index → backup record → manifest. */
-async function commitPoint(source: Repository, target: Repository, writer: RepositoryWriter, w: PointWork, storedBytes: number, clock: StatsClock): Promise<void> {
+/** Whether chunks can pass from `source` to `target` as stored: the same id function and the same key. */
+function sameKey(source: Repository, target: Repository): boolean {
+  void source;
+  void target;
+  return true;
+}
+
+/**
+ * Every point, oldest first, chunk by chunk through the target's id function
+ * (rekey.ts): used between repositories whose chunks are stored under
+ * different keys. A point whose source data is damaged fails alone; the
+ * others are still copied.
+ */
+async function copyPointsRekeyed(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], input: PlanInput,
+  summary: CopySummary, clock: StatsClock, emit: CopyListener, stats: () => void): Promise<void> {
+  for await (const disk of input.disks) void disk; // the plan, still being counted, needs its disks taken
+  const rekeyer = new Rekeyer(source, writer, clock);
+  for (const w of work) {
+    if (w.skipped) continue;
+    if (w.point.failure) {
+      failPoint(summary, emit, w.backup, w.point, w.point.failure);
+      continue;
+    }
+    const before = writer.stats.bytesAdded;
+    let nodes: NodeManifest[];
+    try {
+      nodes = await rekeyer.point(w.point.manifest, new Set(w.point.nodes));
+    } catch (e) {
+      if (!(isBackhaulError(e) && (e.code === 'corrupt' || e.code === 'not-found'))) throw e;
+      failPoint(summary, emit, w.backup, w.point, e.message);
+      continue;
+    }
+    await writer.flush();
+    clock.processedBytes += w.point.logicalBytes;
+    await commitPoint(source, target, writer, w, writer.stats.bytesAdded - before, clock, nodes);
+    summary.pointsCopied++;
+    emit({type: 'copy.point', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, status: 'copied', nodes: w.point.nodes});
+    stats();
+  }
+  await writer.flush();
+}
+
+/**
+ * Data (already durable or on its way) → index → backup record → manifest.
+ * `rekeyed`: the point's nodes with the target's chunk ids (a copy between keys).
+ */
+async function commitPoint(source: Repository, target: Repository, writer: RepositoryWriter, w: PointWork, storedBytes: number, clock: StatsClock,
+  rekeyed?: NodeManifest[]): Promise<void> {
   const {backup, point} = w;
   const t3 = performance.now();
   const existing = backupOnTarget(target, backup.backupId);
@@ -314,7 +369,7 @@ async function commitPoint(source: Repository, target: Repository, writer: Repos
   const nodes = new Set(point.nodes);
   const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));
   const manifest: PointManifest = {
-    ...point.manifest, nodes: point.manifest.nodes.filter((n) => nodes.has(n.name)),
+    ...point.manifest, nodes: rekeyed ?? point.manifest.nodes.filter((n) => nodes.has(n.name)),
     storedBytes: (previous?.storedBytes ?? 0) + storedBytes,
     origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
   };
