@@ -58,7 +58,7 @@ function command(verb: 'grant' | 'revoke'): Command {
       const group = str(values, 'group');
       if ((user === undefined) === (group === undefined)) throw usageError('Give exactly one of --user or --group.');
       const repo = await resolveRepository(location);
-      const access = await accessContext(repo.storage, currentActor());
+      const access = await accessContext(repo.storage, currentActor(), repo.codec);
       // Refuse non-admins before looking anything up, so they learn nothing from the answer.
       requirePrivilege(access.actor, access.role, 'access.grant');
       if (verb === 'grant') {

@@ -66,7 +66,7 @@ export const accessPolicy: Command = defineCommand({
     if (!location) throw usageError('Missing --repo.', 'Name the repository, e.g. --repo main.');
     const repo = await resolveRepository(location);
     const actor = currentActor();
-    const access = await accessContext(repo.storage, actor);
+    const access = await accessContext(repo.storage, actor, repo.codec);
     if (action === 'show') {
       if (flag(values, 'json')) ctx.out.write(JSON.stringify({policy: access.policy, you: {user: actor.user, role: access.role}}, null, 2) + '\n');
       else ctx.out.write(`${describe(access.policy)}\nyou:        ${actor.user} (${access.role})\n`);
@@ -86,7 +86,7 @@ export const accessPolicy: Command = defineCommand({
       principal,
       reason: str(values, 'reason'),
       allowSelfDemotion: flag(values, 'force'),
-    });
+    }, repo.codec);
     const role = action.endsWith('admin') ? 'admins' : 'operators';
     const who = principal.replace(':', ' ');
     ctx.out.write(result.changed

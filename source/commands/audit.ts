@@ -124,17 +124,17 @@ export const audit: Command = defineCommand({
     const location = str(values, 'repo');
     if (!location) throw usageError('Missing --repo.', 'Name the repository, e.g. --repo demo-secondary.');
     const repo = await resolveRepository(location);
-    const access = await accessContext(repo.storage, currentActor());
+    const access = await accessContext(repo.storage, currentActor(), repo.codec);
     requirePrivilege(access.actor, access.role, 'audit.read');
     const json = flag(values, 'json');
     if (flag(values, 'verify')) {
-      const report = await verifyAudit(repo.storage, {allowUnanchored: flag(values, 'allow-unanchored')});
+      const report = await verifyAudit(repo.storage, {allowUnanchored: flag(values, 'allow-unanchored')}, repo.codec);
       if (json) ctx.out.write(JSON.stringify(jsonReport(report)) + '\n');
       else printReport(ctx.out, report);
       return report.ok ? EXIT.ok : EXIT.corrupt;
     }
     if (flag(values, 'allow-unanchored')) throw usageError('--allow-unanchored only goes with --verify.');
-    const entries = await readAudit(repo.storage);
+    const entries = await readAudit(repo.storage, repo.codec);
     for (const entry of entries) ctx.out.write((json ? JSON.stringify(entry) : describeEntry(entry)) + '\n');
     if (!json && entries.length === 0) ctx.out.write('The audit log is empty.\n');
     return 0;

@@ -17,6 +17,7 @@
  *   forward from an edit, a deleted tail or log, an appended forged entry.
  * Limit: root on this host can rewrite the anchors too.
  */
+import {PLAIN_CODEC, type ObjectCodec} from '../repository/codec.js';
 import {createHash} from 'node:crypto';
 import {corrupt} from '../errors.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
@@ -149,10 +150,10 @@ function chainHash(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-export async function appendAudit(storage: Storage, input: AuditInput, now: () => Date = () => new Date()): Promise<AuditEntry> {
+export async function appendAudit(storage: Storage, input: AuditInput, now: () => Date = () => new Date(), codec: ObjectCodec = PLAIN_CODEC): Promise<AuditEntry> {
   const anchors = await openAnchors(storage, now);
   try {
-    const entry = await appendEntry(storage, input, now);
+    const entry = await appendEntry(storage, input, now, codec);
     await anchors.record(entry);
     return entry;
   } finally {
@@ -160,21 +161,32 @@ export async function appendAudit(storage: Storage, input: AuditInput, now: () =
   }
 }
 
-async function appendEntry(storage: Storage, input: AuditInput, now: () => Date): Promise<AuditEntry> {
+async function appendEntry(storage: Storage, input: AuditInput, now: () => Date, codec: ObjectCodec): Promise<AuditEntry> {
   const listed = await listEntries(storage);
   const last = listed.at(-1);
   let seq = last ? last[0] : 0;
-  let prevHash = last ? chainHash(await storage.get(last[1])) : GENESIS_HASH;
+  const read = async (key: string) => opened(codec, key, await storage.get(key));
+  let prevHash = last ? chainHash(await read(last[1])) : GENESIS_HASH;
   const actor: AuditActor = {user: input.actor.user, uid: input.actor.uid, viaSudo: input.actor.viaSudo};
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const body: Omit<AuditEntry, 'hash'> = {...input, actor, seq: seq + 1, time: now().toISOString(), prevHash};
     const entry: AuditEntry = {...body, hash: hashEntry(body)};
-    if (await storage.putIfAbsent(auditKey(entry.seq), Buffer.from(JSON.stringify(entry) + '\n'))) return entry;
+    const key = auditKey(entry.seq);
+    if (await storage.putIfAbsent(key, codec.sealObject(key, Buffer.from(JSON.stringify(entry) + '\n')))) return entry;
     // Another writer took this seq: chain after its entry instead.
     seq += 1;
-    prevHash = chainHash(await storage.get(auditKey(seq)));
+    prevHash = chainHash(await read(auditKey(seq)));
   }
   throw corrupt('Could not append to the audit log: too many concurrent writers.', 'Try again; if it persists, check the audit/ objects with `backhaul audit --verify`.');
+}
+
+/** An entry's JSON bytes; stored bytes that do not open stay as they are (then unreadable as an entry: verify reports them). */
+function opened(codec: ObjectCodec, key: string, stored: Buffer): Buffer {
+  try {
+    return codec.openObject(key, stored);
+  } catch {
+    return stored;
+  }
 }
 
 function parseEntry(raw: Buffer): AuditEntry | undefined {
@@ -199,10 +211,10 @@ function hasEntryShape(e: AuditEntry): boolean {
 }
 
 /** Every entry, oldest first. Throws `corrupt` on an unreadable entry (use verifyAudit to see all problems). */
-export async function readAudit(storage: ReadableStorage): Promise<AuditEntry[]> {
+export async function readAudit(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<AuditEntry[]> {
   const entries: AuditEntry[] = [];
   for (const [, key] of await listEntries(storage)) {
-    const entry = parseEntry(await storage.get(key));
+    const entry = parseEntry(opened(codec, key, await storage.get(key)));
     if (!entry) throw corrupt(`Audit entry ${key} is not a valid entry.`, 'Run `backhaul audit --verify` to see every damaged entry.');
     entries.push(entry);
   }
@@ -210,7 +222,7 @@ export async function readAudit(storage: ReadableStorage): Promise<AuditEntry[]>
 }
 
 /** Checks the hash chain, and compares it with this host's anchors. */
-export async function verifyAudit(storage: ReadableStorage, options: VerifyOptions = {}): Promise<AuditVerification> {
+export async function verifyAudit(storage: ReadableStorage, options: VerifyOptions = {}, codec: ObjectCodec = PLAIN_CODEC): Promise<AuditVerification> {
   const strays: string[] = [];
   const listed = await listEntries(storage, strays);
   const problems: AuditProblem[] = strays.map((key) => ({seq: null, key, reason: 'an object in audit/ that is not an audit entry'}));
@@ -226,7 +238,7 @@ export async function verifyAudit(storage: ReadableStorage, options: VerifyOptio
       prev = undefined;
     }
     expected = seq + 1;
-    const entry = parseEntry(await storage.get(key));
+    const entry = parseEntry(opened(codec, key, await storage.get(key)));
     hashes.set(seq, entry?.hash);
     if (!entry) {
       problems.push({seq, key, reason: 'not a readable audit entry: the object was edited or damaged'});

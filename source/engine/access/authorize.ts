@@ -11,6 +11,7 @@
  * - Asking for a hidden backup (or its points) by id gives exactly the error a
  *   missing id gives, so ids cannot be probed.
  */
+import {PLAIN_CODEC, type ObjectCodec} from '../repository/codec.js';
 import {BackhaulError, denied, notFound, quoted} from '../errors.js';
 import {isShortId, type BackupId, type PointId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
@@ -34,10 +35,10 @@ export interface AccessContext {
  * act for them. `storageFor` already refuses anything else; this is the
  * second lock on the same door.
  */
-export async function accessContext(storage: ReadableStorage, actor: Actor): Promise<AccessContext> {
+export async function accessContext(storage: ReadableStorage, actor: Actor, codec: ObjectCodec = PLAIN_CODEC): Promise<AccessContext> {
   if (actor.viaSudo && storage.rootOnly !== true) throw notRootOnly(storage.location);
   const owner = await repositoryOwnerUid(storage);
-  const policy = await loadPolicy(storage);
+  const policy = await loadPolicy(storage, codec);
   return {actor, policy, role: roleOf(actor, policy, owner)};
 }
 

@@ -14,12 +14,15 @@ import {usageError, quoted} from '../errors.js';
 import type {BackupId} from '../ids.js';
 import type {BackupRecord, Principal} from '../repository/model.js';
 import type {Storage} from '../storage/storage.js';
+import type {ObjectCodec} from '../repository/codec.js';
 import {appendAudit, type AuditEntry} from './audit.js';
 import {getVisibleBackup, requirePrivilege, type AccessContext} from './authorize.js';
 
 /** What grants need from a repository (the Repository class fits). */
 export interface BackupStore {
   readonly storage: Storage;
+  /** How the repository stores objects (its audit entries among them). */
+  readonly codec: ObjectCodec;
   getBackup(id: BackupId): Promise<BackupRecord>;
   putBackup(record: BackupRecord): Promise<void>;
 }
@@ -61,7 +64,7 @@ async function change(repo: BackupStore, access: AccessContext, backupId: Backup
       forUser: principal.startsWith('user:') ? principalName(principal) : undefined,
       backupId,
       reason,
-    });
+    }, undefined, repo.codec);
     return {backup: after, changed, entry};
   } catch (e) {
     if (changed) await repo.putBackup(before);

@@ -8,6 +8,7 @@
  * refused unless you are an admin some other way (root or repository owner) or
  * `allowSelfDemotion` is set.
  */
+import {PLAIN_CODEC, type ObjectCodec} from '../repository/codec.js';
 import {BackhaulError} from '../errors.js';
 import type {Storage} from '../storage/storage.js';
 import {appendAudit, type AuditEntry} from './audit.js';
@@ -43,15 +44,15 @@ export function applyPolicyChange(policy: Policy, op: PolicyOp, principal: strin
   return {...policy, [section]: {...policy[section], [field]: next}};
 }
 
-export async function changePolicy(storage: Storage, access: AccessContext, change: PolicyChange): Promise<PolicyChangeResult> {
+export async function changePolicy(storage: Storage, access: AccessContext, change: PolicyChange, codec: ObjectCodec = PLAIN_CODEC): Promise<PolicyChangeResult> {
   requirePrivilege(access.actor, access.role, 'policy.change');
-  const before = await loadPolicy(storage);
+  const before = await loadPolicy(storage, codec);
   const after = applyPolicyChange(before, change.op, change.principal);
   const changed = JSON.stringify(after) !== JSON.stringify(before);
   if (changed && !change.allowSelfDemotion && roleOf(access.actor, after, await repositoryOwnerUid(storage)) !== 'admin') {
     throw new BackhaulError('denied', `This change would take away your own admin rights (${access.actor.user}).`, 'Make sure another admin remains, then ask them to make this change.');
   }
-  if (changed) await savePolicy(storage, after);
+  if (changed) await savePolicy(storage, after, codec);
   try {
     const entry = await appendAudit(storage, {
       action: 'policy.change',
@@ -60,10 +61,10 @@ export async function changePolicy(storage: Storage, access: AccessContext, chan
       change: change.op,
       principal: change.principal,
       reason: change.reason,
-    });
+    }, undefined, codec);
     return {policy: after, changed, entry};
   } catch (e) {
-    if (changed) await savePolicy(storage, before);
+    if (changed) await savePolicy(storage, before, codec);
     throw e;
   }
 }

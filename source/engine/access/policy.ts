@@ -8,6 +8,7 @@
  * NEVER rename a privilege or a role: they appear in audit entries and in
  * scripts that read `--json` output.
  */
+import {PLAIN_CODEC, type ObjectCodec} from '../repository/codec.js';
 import {corrupt} from '../errors.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import type {Actor} from './identity.js';
@@ -88,9 +89,9 @@ export function parsePolicy(data: unknown): Policy {
 }
 
 /** The repository's policy, or the default when it has none. */
-export async function loadPolicy(storage: ReadableStorage): Promise<Policy> {
+export async function loadPolicy(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<Policy> {
   if (!(await storage.stat(POLICY_KEY))) return defaultPolicy();
-  const raw = await storage.get(POLICY_KEY);
+  const raw = codec.openObject(POLICY_KEY, await storage.get(POLICY_KEY));
   let data: unknown;
   try {
     data = JSON.parse(raw.toString('utf8'));
@@ -100,8 +101,8 @@ export async function loadPolicy(storage: ReadableStorage): Promise<Policy> {
   return parsePolicy(data);
 }
 
-export async function savePolicy(storage: Storage, policy: Policy): Promise<void> {
-  await storage.put(POLICY_KEY, Buffer.from(JSON.stringify(parsePolicy(policy), null, 2) + '\n'));
+export async function savePolicy(storage: Storage, policy: Policy, codec: ObjectCodec = PLAIN_CODEC): Promise<void> {
+  await storage.put(POLICY_KEY, codec.sealObject(POLICY_KEY, Buffer.from(JSON.stringify(parsePolicy(policy), null, 2) + '\n')));
 }
 
 /**

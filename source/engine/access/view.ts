@@ -11,7 +11,7 @@ import {accessContext, filterVisible, getVisibleBackup, requirePrivilege, type A
 import {currentActor, type Actor} from './identity.js';
 
 export async function accessFor(repo: Repository, actor: Actor = currentActor()): Promise<AccessContext> {
-  return accessContext(repo.storage, actor);
+  return accessContext(repo.storage, actor, repo.codec);
 }
 
 /** Backups the acting user may see in `repo` (copies only for admins and operators). */

@@ -35,7 +35,7 @@ async function storeChunks(writer: RepositoryWriter, {raw, packed}: Payloads, ch
   const ids: ChunkId[] = [];
   for (const [id, rawLength, encoding, offset, length] of chunks) {
     if (encoding < 0) writer.reuseKnown();
-    else await writer.addEncoded(id as ChunkId, (encoding === 0 ? raw : packed).subarray(offset, offset + length), rawLength, encoding as Encoding);
+    else await writer.addEncoded(id as ChunkId, writer.repo.codec.sealBlob((encoding === 0 ? raw : packed).subarray(offset, offset + length)), rawLength, encoding as Encoding);
     ids.push(id as ChunkId);
   }
   return ids;

@@ -6,6 +6,7 @@
  * a fresh index of the good packs, then delete the old index files and the
  * damaged packs. Only damaged or missing chunks cross the wire.
  */
+import {requirePassThrough} from '../repository/codec.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {writeIndexFile} from '../repository/index-store.js';
 import {packKey} from '../repository/pack.js';
@@ -22,6 +23,7 @@ export interface RepairResult {
 }
 
 export async function repairFrom(target: Repository, source: Repository, report: VerifyReport, options: {signal?: AbortSignal} = {}): Promise<RepairResult> {
+  requirePassThrough(source, target);
   const writer = await RepositoryWriter.begin(target, `repair from ${source.location}`, options);
   const result: RepairResult = {chunksRecopied: 0, bytesRecopied: 0, unrecoverable: 0, packsRemoved: 0};
   try {
@@ -80,7 +82,7 @@ async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<
   const old = new Set<string>();
   for await (const info of target.storage.list('index/')) old.add(info.key);
   const packs = target.index.byPack();
-  const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})));
+  const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})), target.codec);
   for (const k of old) if (k !== key) await target.storage.delete(k);
   // Packs are content-addressed: re-copying every chunk of a damaged pack, in order, rebuilds the
   // very same pack over the damaged one. That one is good now and indexed: it must stay.

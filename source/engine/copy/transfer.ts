@@ -71,6 +71,7 @@ export interface TransferOptions {
 }
 
 export async function transferChunks(source: Repository, writer: RepositoryWriter, scheduler: Scheduler, options: TransferOptions): Promise<void> {
+  const sameKey = source.codec.sameKeyAs(writer.repo.codec);
   const {lastJob, damaged} = scheduler;
   let nextSegment = 0;
   let landed = -1;
@@ -169,7 +170,8 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
 
   const start = async ({pack, needed, index}: JobSpec): Promise<Job> => {
     const whole = packBlobs(scheduler.index, pack);
-    const passThrough = whole.length === needed.length;
+    // Stored bytes pass through only between codecs with the same key material (codec.ts).
+    const passThrough = sameKey && whole.length === needed.length;
     const staged = !passThrough ? undefined : bothLocal ? await track(stage(pack, whole, bothLocal)) : checksHash ? await send(pack, whole, checksHash) : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};
     return {pack, needed, whole, passThrough, index, checked: await read(pack, passThrough ? whole : needed, passThrough)};

@@ -94,10 +94,13 @@ export async function encodeBlobAsync(data: Buffer): Promise<Encoded> {
 
 /**
  * A blob's plaintext, checked: inflated if it is deflated (never past its
- * raw length), then its length and SHA-256 compared with the entry. Throws
+ * raw length), then its length and id (`ids`: the repository's codec;
+ * SHA-256 by default) compared with the entry. `payload` is the encoded
+ * blob, already opened by the codec. Throws
  * 'corrupt' naming the chunk and `where` otherwise.
  */
-export function decodeBlob(payload: Buffer, encoding: number, rawLength: number, id: ChunkId | string, where: string): Buffer {
+export function decodeBlob(payload: Buffer, encoding: number, rawLength: number, id: ChunkId | string, where: string,
+  ids: {chunkId(data: Uint8Array): string} = {chunkId: hashChunk}): Buffer {
   let data: Buffer;
   try {
     // One output buffer of the expected size: no joining of 16 KiB pieces.
@@ -106,7 +109,7 @@ export function decodeBlob(payload: Buffer, encoding: number, rawLength: number,
   } catch {
     throw corrupt(`Chunk ${id.slice(0, 12)} in ${where} cannot be decompressed.`);
   }
-  if (data.length !== rawLength || hashChunk(data) !== id) {
+  if (data.length !== rawLength || ids.chunkId(data) !== id) {
     throw corrupt(`Chunk ${id.slice(0, 12)} in ${where} does not match its hash.`);
   }
   return data;

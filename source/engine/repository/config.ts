@@ -7,6 +7,7 @@ import {BackhaulError} from '../errors.js';
 import type {RepositoryId} from '../ids.js';
 import {CHUNK_AVG, CHUNK_MAX, CHUNK_MIN} from './chunker.js';
 import {checkConfigFields} from './records.js';
+import type {EncryptionConfig} from './codec.js';
 
 export const FORMAT_NAME = 'backhaul-repository';
 export const FORMAT_VERSION = 1;
@@ -18,6 +19,8 @@ export interface RepositoryConfig {
   createdAt: string;
   hash: 'sha256';
   chunker: {algorithm: 'fastcdc-gear-v1'; min: number; avg: number; max: number};
+  /** null or absent: plain (codec.ts chooses the codec from it). */
+  encryption?: EncryptionConfig;
 }
 
 export function newConfig(id: RepositoryId): RepositoryConfig {

@@ -10,6 +10,7 @@ import {corrupt} from '../errors.js';
 import {parsePackId, type ChunkId, type PackId} from '../ids.js';
 import type {Storage, ReadableStorage} from '../storage/storage.js';
 import type {BlobEntry} from './pack.js';
+import {INDEX_KEY, PLAIN_CODEC, type ObjectCodec} from './codec.js';
 import {checkBlobEntries} from './records.js';
 
 export interface ChunkLocation {
@@ -142,9 +143,9 @@ export class ChunkIndex {
     for (const p of packs) this.packBlobs.delete(p);
   }
 
-  static async load(storage: ReadableStorage): Promise<ChunkIndex> {
+  static async load(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<ChunkIndex> {
     const index = new ChunkIndex();
-    await index.loadNew(storage);
+    await index.loadNew(storage, codec);
     return index;
   }
 
@@ -154,13 +155,13 @@ export class ChunkIndex {
    * new ones are read: a writer taking the lock right after opening the
    * repository does not parse every index file twice.
    */
-  async refreshed(storage: ReadableStorage): Promise<ChunkIndex> {
-    if (this.dropped) return ChunkIndex.load(storage);
-    await this.loadNew(storage);
+  async refreshed(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<ChunkIndex> {
+    if (this.dropped) return ChunkIndex.load(storage, codec);
+    await this.loadNew(storage, codec);
     return this;
   }
 
-  private async loadNew(storage: ReadableStorage): Promise<void> {
+  private async loadNew(storage: ReadableStorage, codec: ObjectCodec): Promise<void> {
     const keys: string[] = [];
     for await (const info of storage.list('index/')) {
       if (!this.indexKeys.has(info.key) && !this.badIndexFiles.includes(info.key)) keys.push(info.key);
@@ -168,7 +169,7 @@ export class ChunkIndex {
     await Promise.all(keys.map(async (key) => {
       let file: IndexFile;
       try {
-        file = parseIndexFile(await storage.get(key), key);
+        file = parseIndexFile(await storage.get(key), key, codec);
       } catch (e) {
         if ((e as {code?: string}).code !== 'corrupt') throw e;
         this.badIndexFiles.push(key);
@@ -180,13 +181,14 @@ export class ChunkIndex {
   }
 }
 
-export function parseIndexFile(data: Buffer, key: string): IndexFile {
+/** An index file's stored bytes (its name is their SHA-256), opened by the codec and checked. */
+export function parseIndexFile(data: Buffer, key: string, codec: ObjectCodec = PLAIN_CODEC): IndexFile {
   const expected = key.slice('index/'.length);
   if (createHash('sha256').update(data).digest('hex') !== expected) {
     throw corrupt(`Index file ${key} does not match its hash.`);
   }
   try {
-    const file = JSON.parse(data.toString('utf8')) as IndexFile;
+    const file = JSON.parse(codec.openObject(INDEX_KEY, data).toString('utf8')) as IndexFile;
     if (!Array.isArray(file?.packs)) throw new Error('it lists no packs');
     for (const p of file.packs) {
       parsePackId(p.id);
@@ -199,8 +201,9 @@ export function parseIndexFile(data: Buffer, key: string): IndexFile {
 }
 
 /** Writes an index file for the given packs; returns its key. Packs must already be durable. */
-export async function writeIndexFile(storage: Storage, packs: {id: PackId; blobs: BlobEntry[]}[]): Promise<string> {
-  const data = Buffer.from(JSON.stringify({format: 1, packs} satisfies IndexFile));
+export async function writeIndexFile(storage: Storage, packs: {id: PackId; blobs: BlobEntry[]}[], codec: ObjectCodec = PLAIN_CODEC): Promise<string> {
+  // Sealed under the directory, not the key: the key is the hash of the sealed bytes.
+  const data = codec.sealObject(INDEX_KEY, Buffer.from(JSON.stringify({format: 1, packs} satisfies IndexFile)));
   const key = `index/${createHash('sha256').update(data).digest('hex')}`;
   await storage.putIfAbsent(key, data);
   return key;

@@ -13,6 +13,7 @@ import type {ChunkId, PackId} from '../ids.js';
 import {checkBlobEntries} from './records.js';
 import {allocAligned} from '../util/aligned.js';
 import type {Encoding} from './blob.js';
+import {PLAIN_CODEC, TRAILER_KEY, type ObjectCodec} from './codec.js';
 
 export const PACK_MAGIC = Buffer.from('BHPACK01');
 export const PACK_TARGET = 8 * 1024 * 1024;
@@ -63,9 +64,9 @@ export class PackBuilder {
    * joined in memory), id and entries, and empties the builder. `body` may be
    * passed to `recycle` once the parts are written.
    */
-  seal(): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]; body: Buffer} {
+  seal(codec: ObjectCodec = PLAIN_CODEC): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]; body: Buffer} {
     const body = this.body ?? Buffer.alloc(0);
-    const trailer = Buffer.from(JSON.stringify({blobs: this.entries}));
+    const trailer = codec.sealObject(TRAILER_KEY, Buffer.from(JSON.stringify({blobs: this.entries})));
     const length = Buffer.alloc(4);
     length.writeUInt32LE(trailer.length);
     let parts = [body.subarray(0, this.size), trailer, length, PACK_MAGIC];
@@ -97,13 +98,14 @@ export type BlobPlace = readonly [id: string, offset: number, length: number, ra
 const TAIL = PACK_MAGIC.length + 4;
 
 /** The trailer's blobs and where the trailer starts, or what is wrong with it. */
-function readTrailer(data: Buffer): {blobs: BlobEntry[]; start: number} | 'no valid trailer' | 'a damaged trailer' {
+function readTrailer(data: Buffer, codec: ObjectCodec): {blobs: BlobEntry[]; start: number} | 'no valid trailer' | 'a damaged trailer' {
   if (data.length < TAIL || !data.subarray(data.length - PACK_MAGIC.length).equals(PACK_MAGIC)) return 'no valid trailer';
   const length = data.readUInt32LE(data.length - TAIL);
   if (length > data.length - TAIL) return 'a damaged trailer';
   const start = data.length - TAIL - length;
   try {
-    const parsed = JSON.parse(data.toString('utf8', start, data.length - TAIL)) as {blobs: unknown} | null;
+    const plain = codec.openObject(TRAILER_KEY, data.subarray(start, data.length - TAIL));
+    const parsed = JSON.parse(plain.toString('utf8')) as {blobs: unknown} | null;
     return {blobs: checkBlobEntries(parsed?.blobs, 'pack'), start};
   } catch {
     return 'a damaged trailer';
@@ -111,8 +113,8 @@ function readTrailer(data: Buffer): {blobs: BlobEntry[]; start: number} | 'no va
 }
 
 /** Reads the trailer of a whole pack (index rebuild, a writer adopting packs a killed run left). */
-export function parsePackTrailer(data: Buffer, where: string): BlobEntry[] {
-  const trailer = readTrailer(data);
+export function parsePackTrailer(data: Buffer, where: string, codec: ObjectCodec = PLAIN_CODEC): BlobEntry[] {
+  const trailer = readTrailer(data, codec);
   if (typeof trailer === 'string') throw corrupt(`Pack ${where} has ${trailer}.`);
   return trailer.blobs;
 }
@@ -148,10 +150,11 @@ function sameBlobs(listed: readonly BlobPlace[], expected: readonly BlobPlace[])
  * the hash itself as it stores the pack); with `blobs`, its trailer lists
  * exactly those (a copy passes a pack through whole only when the index it
  * copies from agrees with the pack). Blob payloads are not decoded here: a
- * pack's id covers every stored byte of them.
+ * pack's id covers every stored byte of them. `codec` opens the trailer
+ * (the repository's; a worker builds it with codecFromParams).
  */
-export function packProblem(data: Buffer, expect: {id?: string; blobs?: readonly BlobPlace[]} = {}): string | undefined {
-  const trailer = readTrailer(data);
+export function packProblem(data: Buffer, expect: {id?: string; blobs?: readonly BlobPlace[]} = {}, codec: ObjectCodec = PLAIN_CODEC): string | undefined {
+  const trailer = readTrailer(data, codec);
   if (typeof trailer === 'string') return `it has ${trailer}`;
   if (!tiles(trailer.blobs, trailer.start)) return 'its blobs do not fill it up to its trailer';
   if (expect.blobs && !sameBlobs(trailer.blobs, expect.blobs)) return 'its trailer does not list the blobs the index names';

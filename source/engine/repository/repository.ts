@@ -9,6 +9,7 @@ import {BackhaulError, corrupt, notFound, quoted} from '../errors.js';
 import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, type ChunkId, type PointId, type RepositoryId} from '../ids.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
+import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
 import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
@@ -24,7 +25,9 @@ export class Repository {
   private packCache: PackCache;
   /** Misses re-read the index once, sharing the re-read (index-refresh.ts). */
   private readonly refresher = new IndexRefresher((full) => (full ? this.reloadIndex() : this.refreshIndex()));
-  private constructor(readonly storage: Storage, readonly config: RepositoryConfig, public index: ChunkIndex) {
+  private constructor(readonly storage: Storage, readonly config: RepositoryConfig, public index: ChunkIndex,
+    /** How every object and blob is stored and every chunk named (codec.ts): chosen from the config. */
+    readonly codec: ObjectCodec = PLAIN_CODEC) {
     this.packCache = new PackCache(storage);
   }
 
@@ -40,10 +43,10 @@ export class Repository {
     if (!(await storage.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
       throw new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
     }
-    return new Repository(storage, config, new ChunkIndex());
+    return new Repository(storage, config, new ChunkIndex(), PLAIN_CODEC);
   }
 
-  static async open(storage: Storage): Promise<Repository> {
+  static async open(storage: Storage, options: CodecOptions = {}): Promise<Repository> {
     const raw = await storage.get('config').catch((e: unknown) => {
       if (e instanceof BackhaulError && e.code === 'not-found') {
         throw new BackhaulError('no-repository', `No Backhaul repository at ${storage.location}.`, 'Create one with `backhaul repo add NAME PATH`, or run `backhaul demo`.');
@@ -51,18 +54,19 @@ export class Repository {
       throw e;
     });
     const config = parseConfig(raw, storage.location);
-    return new Repository(storage, config, await ChunkIndex.load(storage));
+    const codec = await openCodec(config.encryption, storage, options);
+    return new Repository(storage, config, await ChunkIndex.load(storage, codec), codec);
   }
 
   /** Reads the whole index again (verify and repair: damaged index files are looked at afresh). */
   async reloadIndex(): Promise<void> {
-    this.index = await ChunkIndex.load(this.storage);
+    this.index = await ChunkIndex.load(this.storage, this.codec);
     this.packCache.clear();
   }
 
   /** Adds what other writers indexed since the index was loaded (a writer, once it holds the lock). */
   async refreshIndex(): Promise<void> {
-    this.index = await this.index.refreshed(this.storage);
+    this.index = await this.index.refreshed(this.storage, this.codec);
   }
 
   /**
@@ -124,7 +128,7 @@ export class Repository {
   /** Writes a backup record; one a reader would refuse is refused here (`usage`). */
   async putBackup(record: BackupRecord): Promise<void> {
     checkWritable(record);
-    await this.storage.put(backupKey(record.id), Buffer.from(JSON.stringify(record, null, 1)));
+    await this.putObject(backupKey(record.id), record);
   }
 
   /** Every restore point of a backup, oldest first; one damaged manifest refuses the listing (`corrupt`, naming it). */
@@ -185,19 +189,20 @@ export class Repository {
   /** Reads one chunk and checks it against its id. */
   async readChunk(id: ChunkId): Promise<Buffer> {
     const {loc, pack} = await this.chunkInPack(id);
-    return decodeBlob(pack.subarray(loc.offset, loc.offset + loc.length), loc.encoding, loc.rawLength, id, `pack ${loc.pack.slice(0, 12)}`);
+    const where = `pack ${loc.pack.slice(0, 12)}`;
+    return decodeBlob(this.codec.openBlob(pack.subarray(loc.offset, loc.offset + loc.length), where), loc.encoding, loc.rawLength, id, where, this.codec);
   }
 
-  /** The stored (encoded) bytes of a chunk, verified: a copy passes them on without re-encoding. */
+  /** The stored bytes of a chunk (sealed by this repository's codec, not yet checked): a copy passes them on when the target's codec has the same key. */
   async readBlob(id: ChunkId): Promise<{payload: Buffer; encoding: number; rawLength: number}> {
     const {loc, pack} = await this.chunkInPack(id);
     const payload = pack.subarray(loc.offset, loc.offset + loc.length);
     return {payload, encoding: loc.encoding, rawLength: loc.rawLength};
   }
 
-  /** Checks an encoded blob against its id (decompress + SHA-256). */
-  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): void {
-    decodeBlob(blob.payload, blob.encoding, blob.rawLength, id, this.location);
+  /** Checks a stored blob (as readBlob gives it) against its id (open, decompress, id); returns its plaintext. */
+  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): Buffer {
+    return decodeBlob(this.codec.openBlob(blob.payload, this.location), blob.encoding, blob.rawLength, id, this.location, this.codec);
   }
 
   async *readTree(disk: DiskManifest): AsyncIterable<TreeEntry> {
@@ -229,6 +234,22 @@ export class Repository {
     if (carry.length > 0) yield [parseTreeLine(carry, 0, carry.length, disk.name, line + 1)];
   }
 
+  /**
+   * Stores a JSON object through the codec (records, manifests, catalogue
+   * segments). `create`: only if absent (false if it was there).
+   */
+  async putObject(key: string, value: unknown, create = false): Promise<boolean> {
+    const data = this.codec.sealObject(key, Buffer.from(JSON.stringify(value, null, 1)));
+    if (create) return this.storage.putIfAbsent(key, data);
+    await this.storage.put(key, data);
+    return true;
+  }
+
+  /** Reads a JSON object through the codec; `corrupt` naming it if it does not open or parse. */
+  async readObject(key: string): Promise<unknown> {
+    return this.readJson(key);
+  }
+
   private async readJson(key: string): Promise<unknown> {
     return this.parseJson(key, await this.storage.get(key));
   }
@@ -243,8 +264,9 @@ export class Repository {
   }
 
   private parseJson(key: string, data: Buffer): unknown {
+    const plain = this.codec.openObject(key, data);
     try {
-      return JSON.parse(data.toString('utf8')) as unknown;
+      return JSON.parse(plain.toString('utf8')) as unknown;
     } catch {
       throw corrupt(`${key} in ${this.location} is not valid JSON.`);
     }

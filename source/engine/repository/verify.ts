@@ -70,11 +70,11 @@ async function checkPacks(repo: Repository, byPack: Map<string, BlobEntry[]>, in
     } catch {
       // Unreadable: every chunk in it is bad too (below).
     }
-    if (!data || packProblem(data, {id: pack}) !== undefined) badPacks.push(pack);
+    if (!data || packProblem(data, {id: pack}, repo.codec) !== undefined) badPacks.push(pack);
     for (const [id, offset, length, rawLength, encoding] of blobs) {
       try {
         if (!data || offset + length > data.length) throw new Error('out of range');
-        decodeBlob(data.subarray(offset, offset + length), encoding, rawLength, id, pack);
+        decodeBlob(repo.codec.openBlob(data.subarray(offset, offset + length), pack), encoding, rawLength, id, pack, repo.codec);
       } catch {
         bad.add(id);
       }

@@ -16,7 +16,7 @@
 import {BackhaulError, cancelled} from '../errors.js';
 import type {StagedPack, Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
-import {encodeBlobAsync, hashChunk, type Encoding} from './blob.js';
+import {encodeBlobAsync, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
 import {writeIndexFile} from './index-store.js';
 import {WriterLock, type LockOptions} from './lock.js';
@@ -127,12 +127,12 @@ export class RepositoryWriter {
     // In parallel: after a killed copy to object storage there may be a dozen packs to fetch, each a round trip.
     await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async (id) => {
       const data = await this.repo.storage.get(packKey(id));
-      if (packProblem(data, {id}) !== undefined) {
+      if (packProblem(data, {id}, this.repo.codec) !== undefined) {
         this.lock.assertHeld();
         await this.repo.storage.delete(packKey(id)); // torn, damaged or no pack at all, never referenced: safe to drop
         return;
       }
-      const blobs = parsePackTrailer(data, id);
+      const blobs = parsePackTrailer(data, id, this.repo.codec);
       this.repo.index.addPack(id as PackId, blobs);
       this.unindexed.push({id: id as PackId, blobs});
     });
@@ -145,7 +145,7 @@ export class RepositoryWriter {
 
   /** Stores a chunk unless the repository already has it; returns its id. */
   async addChunk(data: Buffer, knownId?: ChunkId): Promise<ChunkId> {
-    const id = knownId ?? hashChunk(data);
+    const id = knownId ?? this.repo.codec.chunkId(data);
     if (this.has(id)) {
       this.stats.chunksReused++;
       return id;
@@ -164,7 +164,7 @@ export class RepositoryWriter {
       const {id, job, rawLength} = this.encoding.shift()!;
       const {encoding, payload} = await job;
       this.pending.delete(id);
-      await this.addEncoded(id, payload, rawLength, encoding);
+      await this.addEncoded(id, this.repo.codec.sealBlob(payload), rawLength, encoding);
     }
   }
 
@@ -175,9 +175,11 @@ export class RepositoryWriter {
   }
 
   /**
-   * Stores an already-encoded blob (a copy passes stored bytes through; an agent
-   * backup passes what its workers encoded). The caller has verified it. The
-   * payload is copied into the pack being built: the caller may reuse its buffer.
+   * Stores an already-encoded blob as it is to be stored: sealed by this
+   * repository's codec (`repo.codec.sealBlob`; the identity when plain). A
+   * copy passes stored bytes through when both codecs have the same key; an
+   * agent backup passes what its workers encoded. The caller has verified it.
+   * The payload is copied into the pack being built: the caller may reuse its buffer.
    */
   async addEncoded(id: ChunkId, payload: Buffer, rawLength: number, encoding: Encoding): Promise<boolean> {
     this.check();
@@ -258,7 +260,7 @@ export class RepositoryWriter {
 
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
-    const {id, parts, blobs, body} = this.builder.seal();
+    const {id, parts, blobs, body} = this.builder.seal(this.repo.codec);
     const storage = this.repo.storage;
     await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body), storage.bufferedWrites ?? storage.preferredConcurrency);
   }
@@ -302,7 +304,7 @@ export class RepositoryWriter {
     this.indexing = this.indexing.then(async () => {
       if (this.failure) return;
       this.lock.assertHeld();
-      await writeIndexFile(this.repo.storage, packs);
+      await writeIndexFile(this.repo.storage, packs, this.repo.codec);
     }).catch((e: unknown) => {
       this.failure ??= e;
     });
@@ -330,11 +332,9 @@ export class RepositoryWriter {
     await this.flush();
     this.check();
     await this.repo.putBackup(record);
-    const data = Buffer.from(JSON.stringify(manifest, null, 1));
     this.lock.assertHeld();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
-    if (replace) await this.repo.storage.put(pointKey(manifest.backupId, manifest.id), data);
-    else await this.repo.storage.putIfAbsent(pointKey(manifest.backupId, manifest.id), data);
+    await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace);
   }
 
   /**

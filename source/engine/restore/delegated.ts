@@ -130,12 +130,12 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
       progress = p;
       options.onProgress?.(p);
     }});
-    const audit = await appendAudit(repo.storage, {...base, disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined), result: 'ok', endedAt: now().toISOString(), bytes: written.bytes});
+    const audit = await appendAudit(repo.storage, {...base, disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined), result: 'ok', endedAt: now().toISOString(), bytes: written.bytes}, now, repo.codec);
     return {backup, point, files: written.files, bytes: written.bytes, destination: written.destination, renamed: written.renamed, replaced: written.replaced,
       specialDropped: written.specialDropped, audit};
   } catch (e) {
     const result = e instanceof BackhaulError && e.code === 'cancelled' ? 'cancelled' : 'failed';
-    await appendAudit(repo.storage, {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message}).catch(() => undefined);
+    await appendAudit(repo.storage, {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message}, now, repo.codec).catch(() => undefined);
     throw e;
   }
 }

@@ -28,9 +28,9 @@ export interface AuditParams {readonly repo: string}
 
 async function load(name: string): Promise<AuditVerification> {
   const repo = await openRepository(name);
-  const access = await accessContext(repo.storage, currentActor());
+  const access = await accessContext(repo.storage, currentActor(), repo.codec);
   requirePrivilege(access.actor, access.role, 'audit.read');
-  return verifyAudit(repo.storage);
+  return verifyAudit(repo.storage, {}, repo.codec);
 }
 
 const COLUMNS: Column<AuditEntry>[] = [

@@ -33,7 +33,7 @@ interface Loaded {readonly rows: PointRow[]; readonly target?: string}
 
 async function loadPoints(p: PointsParams): Promise<Loaded> {
   const repo = await openRepository(p.repo);
-  await getVisibleBackup(repo, await accessContext(repo.storage, currentActor()), p.backupId as BackupId);
+  await getVisibleBackup(repo, await accessContext(repo.storage, currentActor(), repo.codec), p.backupId as BackupId);
   const points = (await repo.listPoints(p.backupId as BackupId)).reverse();
   const target = targetsFor(p.repo)[0];
   if (!target) return {rows: points.map((point) => ({point}))};

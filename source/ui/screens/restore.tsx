@@ -35,7 +35,7 @@ interface Loaded {readonly allowed: boolean; readonly role: string; readonly bac
 
 async function load(name: string): Promise<Loaded> {
   const repo = await openRepository(name);
-  const access = await accessContext(repo.storage, currentActor());
+  const access = await accessContext(repo.storage, currentActor(), repo.codec);
   if (!hasPrivilege(access.role, 'restore.delegated')) return {allowed: false, role: access.role, backups: []};
   const visible = filterVisible(access.actor, access.role, await repo.listBackups());
   const backups = visible.sort((x, y) => Number(isCopy(y)) - Number(isCopy(x)) || x.machine.localeCompare(y.machine));
