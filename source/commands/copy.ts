@@ -8,6 +8,7 @@ import type {CopyPlan} from '../engine/copy/plan.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {copyJob, planCopyJob, type CopyJob} from '../engine/operations/copy.js';
 import {VerifyPool} from '../engine/workers/verify-pool.js';
+import {poolFor} from '../engine/operations/copy-here.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
 import {createProgress} from './render/progress.js';
@@ -115,13 +116,14 @@ lost), 18 storage failed or stalled, 130 cancelled.`,
 /** The plan alone (`planCopyJob`, as the TUI's plan screen makes it): exit 14 when it does not fit. */
 async function dryRun(ctx: CommandContext, job: CopyJob, json: boolean): Promise<number> {
   // The verify workers start first: they load while the indexes do.
-  const pool = new VerifyPool();
+  let pool = new VerifyPool();
   try {
     const say = sayOnStderr(ctx);
     // Both indexes load at once; should both fail, the source's error is the one reported.
     const [opened, openedTarget] = await Promise.allSettled([openRepoArg(job.source, '--from', say), openRepoArg(job.target, '--to', say)]);
     if (opened.status === 'rejected') throw opened.reason;
     if (openedTarget.status === 'rejected') throw openedTarget.reason;
+    pool = await poolFor(opened.value, pool);
     const plan = await planCopyJob(opened.value, openedTarget.value, job.selection, {pool});
     if (json) printJson(ctx, planJson(plan));
     else ctx.out.write(describePlan(plan, job.selection.points));

@@ -4,6 +4,8 @@
  * are numbered by the pool; every answer carries its task's number.
  */
 
+import type {CodecParams} from '../repository/codec.js';
+
 /**
  * One chunk: [chunk id, raw length, encoding, payload offset, payload length].
  * Encoding -1: already in the repository (no payload); 0: payload in the
@@ -20,6 +22,8 @@ export interface WorkerError {
 /** What a worker is started with: the chunk ids the repository held when the pool started (durable and indexed). */
 export interface ChunkWorkerData {
   known: string[];
+  /** How chunk ids are made (codec.ts): SHA-256, or an encrypted repository's keyed MAC. */
+  codec?: CodecParams;
 }
 
 /** A task's slots: buffers shared with the main thread, by number (see ChunkPool.takeSlot). */

@@ -13,13 +13,16 @@
  */
 import {closeSync, openSync, readSync} from 'node:fs';
 import {workerData} from 'node:worker_threads';
-import {DEFLATE, encodeBlob, hashChunk, RAW} from '../repository/blob.js';
+import {DEFLATE, encodeBlob, RAW} from '../repository/blob.js';
+import {codecFromParams} from '../repository/codec.js';
 import {cutPoint} from '../repository/chunker.js';
 import {parentChannel} from '../workers/port.js';
 import type {ChunkOut, ChunkWorkerData, FileOut, FromChunkWorker, Payload, ToChunkWorker, WorkerError} from './chunk-messages.js';
 
 const port = parentChannel<ToChunkWorker, FromChunkWorker>();
 const known = new Set((workerData as ChunkWorkerData).known);
+/** Names chunks as the repository does (SHA-256, or a keyed MAC in an encrypted one). */
+const ids = codecFromParams((workerData as ChunkWorkerData).codec ?? {kind: 'plain'});
 /** Buffers shared with the main thread, by slot. */
 const shared = new Map<number, Buffer>();
 // Reused private buffers (a slot overflowed): fresh memory costs a page fault per 4 KiB, which on a busy VM is slower than reading.
@@ -55,7 +58,7 @@ class Out {
 
 /** `data` is a view of the raw buffer at `at`. */
 function addChunk(data: Buffer, at: number, out: Out, list: ChunkOut[]): void {
-  const id = hashChunk(data);
+  const id = ids.chunkId(data);
   if (known.has(id)) {
     list.push([id, data.length, -1, 0, 0]);
     return;

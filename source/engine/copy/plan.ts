@@ -5,7 +5,6 @@
  * chunks the target lacks, each once, whatever node references it), the bytes
  * already present, and whether the target has room. Nothing is written.
  */
-import {requirePassThrough} from '../repository/codec.js';
 import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupRecord, DiskManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
@@ -153,7 +152,7 @@ export interface PlanOptions {
 }
 
 export async function planCopy(source: Repository, target: Repository, selection: Selection, options: PlanOptions = {}): Promise<CopyPlan> {
-  const pool = options.pool ?? new VerifyPool();
+  const pool = options.pool ?? new VerifyPool(undefined, source.codec.params());
   try {
     return await countPlan(source, target, await planSkeleton(source, target, selection), pool);
   } finally {
@@ -183,7 +182,6 @@ export interface PlanSkeleton {
  * lacks) and which to skip, oldest first; the bytes are counted by countPlan.
  */
 export async function planSkeleton(source: Repository, target: Repository, selection: Selection): Promise<PlanSkeleton> {
-  requirePassThrough(source, target);
   if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));

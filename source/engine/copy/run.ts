@@ -111,7 +111,7 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
   void input.counting?.then((complete) => emit({type: 'copy.plan', plan: complete}), () => {});
   let writer: RepositoryWriter | undefined;
   let closed = false;
-  const pool = options.pool ?? new VerifyPool();
+  const pool = options.pool ?? new VerifyPool(undefined, source.codec.params());
   const onNotice = (n: WriterNotice) => {
     summary.notices.push(n.message);
     emit({type: 'copy.log', level: n.kind === 'lock-takeover' ? 'warning' : 'info', message: n.message, topic: n.kind === 'lock-takeover' ? 'lock' : 'uploads'});
@@ -315,9 +315,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
 
 /** Whether chunks can pass from `source` to `target` as stored: the same id function and the same key. */
 function sameKey(source: Repository, target: Repository): boolean {
-  void source;
-  void target;
-  return true;
+  return source.codec.sameKeyAs(target.codec);
 }
 
 /**

@@ -31,14 +31,22 @@ async function openBoth(job: CopyJob, watch?: (storage: Storage) => void): Promi
 
 export async function runCopyHere(job: CopyJob, options: CopyRunOptions = {}): Promise<CopyOutcome> {
   // One set of verify workers for the plan and the run, started first: they load while the indexes do.
-  const pool = new VerifyPool();
+  let pool = new VerifyPool();
   try {
     const [source, target] = await openBoth(job, options.watch);
     await requireCopyRights(source, target);
+    pool = await poolFor(source, pool);
     return await copyWhilePlanning(source, target, job.selection, {
       concurrency: job.concurrency, waitMs: job.waitMs ?? 0, signal: options.signal, onEvent: options.onEvent, pool,
     });
   } finally {
     await pool.close();
   }
+}
+
+/** The warm plain pool, or (an encrypted source) one whose workers hold the source's keys instead. */
+export async function poolFor(source: Repository, warm: VerifyPool): Promise<VerifyPool> {
+  if (!source.codec.encrypted) return warm;
+  await warm.close();
+  return new VerifyPool(undefined, source.codec.params());
 }

@@ -23,6 +23,8 @@ import {createHash} from 'node:crypto';
 import {BackhaulError} from '../errors.js';
 import type {ChunkId} from '../ids.js';
 import type {ReadableStorage} from '../storage/storage.js';
+import {EncryptedCodec, type EncryptedCodecParams} from './crypto/encrypted-codec.js';
+import {openKey} from './crypto/keys.js';
 
 /**
  * Content-addressed objects are named by the hash of their stored (sealed)
@@ -56,8 +58,8 @@ export interface ObjectCodec {
   params(): CodecParams;
 }
 
-/** A codec as a worker message carries it. Plain only, for now; encryption adds its variant. */
-export type CodecParams = {kind: 'plain'};
+/** A codec as a worker message carries it (the encrypted one holds the key material: it never leaves the process). */
+export type CodecParams = {kind: 'plain'} | EncryptedCodecParams;
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex') as ChunkId;
 
@@ -77,6 +79,7 @@ export const PLAIN_CODEC: ObjectCodec = Object.freeze({
 /** A worker's codec, from the params its main thread sent. */
 export function codecFromParams(params: CodecParams): ObjectCodec {
   if (params.kind === 'plain') return PLAIN_CODEC;
+  if (params.kind === 'encrypted') return EncryptedCodec.fromParams(params);
   throw new BackhaulError('format', `Unknown codec ${JSON.stringify((params as {kind?: unknown}).kind)}.`, 'This is a bug in Backhaul.');
 }
 
@@ -96,15 +99,22 @@ export type EncryptionConfig = null | {keyDerivation: 'scrypt'; cipher: 'aes-256
  * password (the encryption module plugs in here).
  */
 export async function openCodec(encryption: EncryptionConfig | undefined, storage: ReadableStorage, options: CodecOptions = {}): Promise<ObjectCodec> {
-  void options;
   if (encryption === null || encryption === undefined) return PLAIN_CODEC;
-  throw new BackhaulError('format', `${storage.location} is encrypted; this Backhaul cannot open encrypted repositories yet.`, 'Upgrade Backhaul to read it; nothing was changed.');
+  if (typeof encryption !== 'object' || encryption.keyDerivation !== 'scrypt' || encryption.cipher !== 'aes-256-gcm') {
+    throw new BackhaulError('format', `${storage.location} is encrypted in a way this Backhaul does not know (${JSON.stringify(encryption).slice(0, 80)}).`, 'Upgrade Backhaul to read it; nothing was changed.');
+  }
+  if (!options.password) {
+    throw new BackhaulError('usage', `${storage.location} is encrypted, and no password was given.`, 'Give --password-file FILE or set BACKHAUL_PASSWORD.');
+  }
+  const opened = await openKey(storage, await options.password());
+  return new EncryptedCodec(opened.master, opened.id);
 }
 
 /**
- * Refuses a copy whose stored bytes could not pass through: between
- * repositories whose key material differs, chunks must be re-identified and
- * re-sealed (FORMAT.md, "Copies between keys"), which this build does not do.
+ * Refuses an operation that needs stored bytes to pass through unchanged
+ * (repair from a copy) between repositories whose key material differs.
+ * A copy does not need it: between keys it re-identifies and re-seals
+ * every chunk (copy/rekey.ts, FORMAT.md "Copies between keys").
  */
 export function requirePassThrough(source: {codec: ObjectCodec; location: string}, target: {codec: ObjectCodec; location: string}): void {
   if (source.codec.sameKeyAs(target.codec)) return;

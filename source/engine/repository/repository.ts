@@ -10,6 +10,7 @@ import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, 
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
 import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
+import {ENCRYPTION_CONFIG, initEncryption, type NewEncryption} from './crypto/create.js';
 import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
@@ -38,12 +39,22 @@ export class Repository {
     return this.storage.location;
   }
 
-  static async create(storage: Storage): Promise<Repository> {
+  /** `encryption`: an encrypted repository (crypto/create.ts), its key file written before its config. */
+  static async create(storage: Storage, options: {encryption?: NewEncryption} = {}): Promise<Repository> {
     const config = newConfig(newRepositoryId());
-    if (!(await storage.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
-      throw new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
+    const exists = () => new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
+    let codec: ObjectCodec = PLAIN_CODEC;
+    let undo: (() => Promise<void>) | undefined;
+    if (options.encryption) {
+      if (await storage.stat('config')) throw exists();
+      ({codec, undo} = await initEncryption(storage, options.encryption));
+      config.encryption = ENCRYPTION_CONFIG;
     }
-    return new Repository(storage, config, new ChunkIndex(), PLAIN_CODEC);
+    if (!(await storage.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
+      await undo?.();
+      throw exists();
+    }
+    return new Repository(storage, config, new ChunkIndex(), codec);
   }
 
   static async open(storage: Storage, options: CodecOptions = {}): Promise<Repository> {

@@ -6,6 +6,12 @@
  * copied; other binary fields are small and copied.
  */
 import type {BlobPlace} from '../repository/pack.js';
+import type {CodecParams} from '../repository/codec.js';
+
+/** What a worker starts with: the codec of the repository whose packs it checks (plain when absent). */
+export interface VerifyWorkerData {
+  codec?: CodecParams;
+}
 
 /** A blob of a pack: [chunk id, offset, length, raw length, encoding] (FORMAT.md, "Packs"). */
 export type BlobRef = BlobPlace;

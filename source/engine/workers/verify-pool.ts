@@ -16,8 +16,9 @@
  */
 import {availableParallelism} from 'node:os';
 import {unpackIds} from './pack-checks.js';
+import type {CodecParams} from '../repository/codec.js';
 import {startWorker, type TypedWorker} from './start.js';
-import type {BlobRef, CheckKind, FromVerifyWorker, ToVerifyWorker} from './verify-messages.js';
+import type {BlobRef, CheckKind, FromVerifyWorker, ToVerifyWorker, VerifyWorkerData} from './verify-messages.js';
 
 export type {BlobRef};
 
@@ -78,9 +79,11 @@ export class VerifyPool {
   private readonly free: ArrayBuffer[] = [];
   private next = 0;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+  /** `codec`: the params of the codec of the repository whose packs this pool checks (plain when absent). */
+  constructor(size = Math.max(1, Math.min(4, availableParallelism())), codec?: CodecParams) {
+    const workerData: VerifyWorkerData = codec ? {codec} : {};
     for (let i = 0; i < size; i++) {
-      const worker = startWorker<ToVerifyWorker, FromVerifyWorker>(ENTRY);
+      const worker = startWorker<ToVerifyWorker, FromVerifyWorker>(ENTRY, {workerData});
       worker.unref();
       worker.receive((m) => {
         const p = this.pending.get(m.job)!;

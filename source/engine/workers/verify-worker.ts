@@ -5,15 +5,19 @@
  * the format's own definitions.
  */
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs';
+import {workerData} from 'node:worker_threads';
+import {codecFromParams} from '../repository/codec.js';
 import {packProblem} from '../repository/pack.js';
 import {checkPack, scanTreeChunk} from './pack-checks.js';
 import {giveAligned, readInto, readRange, takeAligned, writeNewFile} from './pack-files.js';
 import {parentChannel} from './port.js';
-import type {FromVerifyWorker, ToVerifyWorker} from './verify-messages.js';
+import type {FromVerifyWorker, ToVerifyWorker, VerifyWorkerData} from './verify-messages.js';
 
 type Job<T extends ToVerifyWorker['type']> = Extract<ToVerifyWorker, {type: T}>;
 
 const port = parentChannel<ToVerifyWorker, FromVerifyWorker>();
+/** The repository's codec (plain, or an encrypted one's keys): how its blobs and trailers open, how its chunks are named. */
+const codec = codecFromParams((workerData as VerifyWorkerData | undefined)?.codec ?? {kind: 'plain'});
 const codeOf = (e: unknown) => String((e as {code?: unknown})?.code ?? e);
 
 function check(m: Job<'check'>): Extract<FromVerifyWorker, {type: 'checked'}> {
@@ -25,7 +29,7 @@ function check(m: Job<'check'>): Extract<FromVerifyWorker, {type: 'checked'}> {
       return {type: 'checked', job: m.job, buffer, length: 0, packOk: false, bad: [], error: codeOf(e)};
     }
   }
-  const {packOk, bad} = checkPack(Buffer.from(buffer, 0, length), m.kind, m.packId, m.blobs);
+  const {packOk, bad} = checkPack(Buffer.from(buffer, 0, length), m.kind, m.packId, m.blobs, codec);
   return {type: 'checked', job: m.job, buffer, length, packOk, bad};
 }
 
@@ -34,7 +38,7 @@ function tree(m: Job<'tree'>): Extract<FromVerifyWorker, {type: 'tree'}> {
   try {
     const given = m.data ?? new Uint8Array(0);
     const stored = m.path !== undefined ? readRange(m.path, offset, length) : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
-    return {type: 'tree', job: m.job, ...scanTreeChunk(stored, m.blob)};
+    return {type: 'tree', job: m.job, ...scanTreeChunk(stored, m.blob, codec)};
   } catch (e) {
     return {type: 'tree', job: m.job, error: codeOf(e)};
   }
@@ -69,7 +73,7 @@ async function copy(m: Job<'copy'>): Promise<Extract<FromVerifyWorker, {type: 'c
     const data = readWhole(fd, size, buffer);
     closeSync(fd);
     fd = undefined;
-    if (!data || packProblem(data, {id: m.packId, blobs: m.blobs}) !== undefined) return {type: 'copied', job: m.job, packOk: false};
+    if (!data || packProblem(data, {id: m.packId, blobs: m.blobs}, codec) !== undefined) return {type: 'copied', job: m.job, packOk: false};
     port.send({type: 'freed', job: m.job});
     await writeNewFile(m.temp, data);
     return {type: 'copied', job: m.job, packOk: true};

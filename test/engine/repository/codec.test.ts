@@ -22,9 +22,11 @@ test('plain codecs share key material with each other, not with an encrypted one
   assert.throws(() => requirePassThrough({codec: PLAIN_CODEC, location: 'a'}, {codec: other, location: 'b'}), {code: 'usage'});
 });
 
-test('a config without encryption opens with the plain codec; an encrypted one is refused by this build', async () => {
+test('a config without encryption opens with the plain codec; an encrypted one needs a password; an unknown one is refused', async () => {
   const storage = {location: '/r'} as never;
   assert.equal(await openCodec(null, storage), PLAIN_CODEC);
   assert.equal(await openCodec(undefined, storage), PLAIN_CODEC);
-  await assert.rejects(openCodec({keyDerivation: 'scrypt', cipher: 'aes-256-gcm'}, storage), {code: 'format'});
+  await assert.rejects(openCodec({keyDerivation: 'scrypt', cipher: 'aes-256-gcm'}, storage), {code: 'usage'});
+  await assert.rejects(openCodec({keyDerivation: 'argon2', cipher: 'aes-256-gcm'} as never, storage, {password: async () => 'x'}), {code: 'format'});
+  // Opening an encrypted repository with its password: test/engine/repository/crypto/encrypted-repo.test.ts.
 });

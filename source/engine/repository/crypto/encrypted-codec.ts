@@ -12,6 +12,7 @@
 import {createHmac} from 'node:crypto';
 import {corrupt} from '../../errors.js';
 import type {ChunkId} from '../../ids.js';
+import type {ObjectCodec} from '../codec.js';
 import {open, seal} from './aead.js';
 import {masterKeyIdentity, type MasterKey} from './master-key.js';
 
@@ -26,11 +27,12 @@ const failed = (what: string) =>
   corrupt(`${what} fails authentication: it was damaged, or not written with this repository's key.`,
     'Run `backhaul verify` to see every damaged restore point; a copy of the repository may still hold it intact.');
 
-export class EncryptedCodec {
+export class EncryptedCodec implements ObjectCodec {
   readonly encrypted = true;
   readonly keyIdentity: string;
 
-  constructor(private readonly master: MasterKey) {
+  /** `keyId`: the key file that opened it (diagnostics, `repo key rm` refusing the key in use). */
+  constructor(private readonly master: MasterKey, readonly keyId = '') {
     this.keyIdentity = masterKeyIdentity(master);
   }
 
