@@ -11,6 +11,9 @@ import {VerifyPool} from '../engine/workers/verify-pool.js';
 import {poolFor} from '../engine/operations/copy-here.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
+import {commandPasswords, passwordOptions} from './password.js';
+import {resolveLocation} from '../engine/workspace/open.js';
+import {setPasswordRule} from '../engine/workspace/passwords.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, formatDuration, printError, printJson, safeText} from './render/output.js';
 import {printNotices, sayOnStderr, type Say} from './render/notices.js';
@@ -55,6 +58,8 @@ function describeSummary(s: CopySummary): string {
 }
 
 const options: OptionDecl[] = [
+  passwordOptions.file,
+  passwordOptions.toFile,
   option.text('machine', 'PATTERN', "backups whose machine matches (shell pattern, e.g. 'ws-*')", {section: SELECTION}),
   option.text('job', 'PATTERN', 'backups whose job matches', {section: SELECTION}),
   option.text('points', 'SPEC', 'latest (the default) | latest:N | all | since:DATE | ID,ID,...: one of the forms alone, or restore point ids separated by commas (a form cannot be combined: all already takes every point)', {section: SELECTION}),
@@ -108,6 +113,9 @@ lost), 18 storage failed or stalled, 130 cancelled.`,
     const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
     const selection = {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes};
     const job: CopyJob = {source: str(values, 'from')!, target: str(values, 'to')!, selection, concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0};
+    // The target's password may differ from the source's (--to-password-file, BACKHAUL_TO_PASSWORD).
+    const target = resolveLocation(job.target).entry.location;
+    setPasswordRule(commandPasswords(values, {err: ctx.err}, new Map([[target, {file: 'to-password-file', env: 'BACKHAUL_TO_PASSWORD'}]])));
     const json = flag(values, 'json');
     return flag(values, 'dry-run') ? dryRun(ctx, job, json) : runWithProgress(ctx, job, json);
   },

@@ -15,17 +15,18 @@ import {demo} from './demo.js';
 import {list} from './list.js';
 import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
+import {repoKeyAdd, repoKeyList, repoKeyRemove, repoPasswd} from './repo-keys.js';
 import {restore} from './restore.js';
 import {verify} from './verify.js';
 
 export const commands: Command[] = [
-  list, points, copy, restore, verify, repoAdd, repoList, repoRemove, agentBackup, demo,
+  list, points, copy, restore, verify, repoAdd, repoList, repoRemove, repoPasswd, repoKeyList, repoKeyAdd, repoKeyRemove, agentBackup, demo,
   accessPolicy, accessGrant, accessRevoke, audit,
 ];
 
 export function findCommand(argv: string[]): {command: Command; rest: string[]} | undefined {
-  const words = argv.slice(0, 2);
-  for (const n of [2, 1]) {
+  const words = argv.slice(0, 3);
+  for (const n of [3, 2, 1]) {
     const name = words.slice(0, n).join(' ');
     const command = commands.find((c) => c.name === name);
     if (command) return {command, rest: argv.slice(n)};

@@ -2,6 +2,7 @@
 import {summarizeBackups, type BackupSummary} from '../engine/catalog.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
+import {passwordOptions} from './password.js';
 import {visibleBackups} from '../engine/access/view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -26,6 +27,7 @@ point, logical bytes (what the points hold, node by node; cluster shared disks
 count once per node) and stored bytes (what they take in this repository).
 Non-admins see only backups whose access list names them; copies are admin-only.`,
   options: [
+    passwordOptions.file,
     option.text('repo', 'NAME', 'repository name, path or s3:// URL', {default: 'the only registered one, or demo-primary'}),
     option.flag('json', 'print a JSON array (id, job, machine, kind, owner, nodes, points, latestPoint, logicalBytes, storedBytes, copy, origin)'),
   ],

@@ -11,6 +11,7 @@
  */
 import {readFile} from 'node:fs/promises';
 import {BackhaulError, fromSystemError, quoted, usageError} from '../engine/errors.js';
+import type {PasswordRule} from '../engine/workspace/passwords.js';
 import {option} from './options.js';
 import {str, type CommandContext, type Values} from './command.js';
 
@@ -19,6 +20,7 @@ export type PasswordSource = () => Promise<string>;
 
 export const passwordOptions = {
   file: option.text('password-file', 'FILE', 'encrypted repositories: read the password from the first line of FILE (else BACKHAUL_PASSWORD, else a prompt on the terminal)'),
+  toFile: option.text('to-password-file', 'FILE', 'the target\'s password when it differs from the source\'s (else BACKHAUL_TO_PASSWORD, else as for --password-file)'),
   newFile: option.text('new-password-file', 'FILE', 'the new password, from the first line of FILE (else BACKHAUL_NEW_PASSWORD, else a prompt asked twice)'),
 };
 
@@ -77,10 +79,23 @@ function canPrompt(io: Prompting): boolean {
   return input.isTTY === true && typeof input.setRawMode === 'function';
 }
 
-/** The password of an existing encrypted repository, asked for lazily. */
-export function passwordSource(values: Values, io: Prompting, label = 'repository'): PasswordSource {
+/** Where one repository's password is looked for first (a copy's target: --to-password-file, BACKHAUL_TO_PASSWORD). */
+export interface OwnPassword {
+  file: string;
+  env: string;
+}
+
+/**
+ * The password of an existing encrypted repository, asked for lazily:
+ * `own` first (when given), then --password-file, BACKHAUL_PASSWORD, a prompt.
+ */
+export function passwordSource(values: Values, io: Prompting, label = 'repository', own?: OwnPassword): PasswordSource {
   let asked: Promise<string> | undefined;
   return () => (asked ??= (async () => {
+    const ownFile = own ? str(values, own.file) : undefined;
+    if (ownFile !== undefined) return fromFile(ownFile);
+    const ownEnv = own ? process.env[own.env] : undefined;
+    if (ownEnv !== undefined && ownEnv !== '') return ownEnv;
     const file = str(values, 'password-file');
     if (file !== undefined) return fromFile(file);
     const env = process.env.BACKHAUL_PASSWORD;
@@ -106,4 +121,18 @@ export async function newPassword(values: Values, io: Prompting, fileOption = 'n
   const again = await promptHidden('The same password again: ', io);
   if (again !== first) throw usageError('The two passwords differ; nothing was changed.', 'Run the command again.');
   return first;
+}
+
+/**
+ * The rule a command run opens encrypted repositories by (set in cli.tsx):
+ * the command's --password-file if it has one, else BACKHAUL_PASSWORD, else
+ * a prompt naming the repository, asked once per repository.
+ */
+export function commandPasswords(values: Values, io: Prompting, own: ReadonlyMap<string, OwnPassword> = new Map()): PasswordRule {
+  const asked = new Map<string, PasswordSource>();
+  return (location) => {
+    let source = asked.get(location);
+    if (!source) asked.set(location, (source = passwordSource(values, io, location, own.get(location))));
+    return source;
+  };
 }

@@ -3,6 +3,7 @@ import {summarizePoint} from '../engine/catalog.js';
 import {usageError} from '../engine/errors.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
+import {passwordOptions} from './password.js';
 import {visibleBackup} from '../engine/access/view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -14,6 +15,7 @@ export const points: Command = defineCommand({
   description: `Lists the restore points of one backup, oldest first: id, time, full or
 incremental, logical bytes (all nodes) and the bytes each point added.`,
   options: [
+    passwordOptions.file,
     option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
     option.flag('json', 'print a JSON array (id, time, type, logicalBytes, storedBytes, nodes, parent)'),
   ],

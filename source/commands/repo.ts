@@ -11,6 +11,11 @@ import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntr
 import {createRepository, resolveLocation, storageFor} from '../engine/workspace/open.js';
 import {parseTimeout} from '../engine/storage/timeout.js';
 import {Repository} from '../engine/repository/repository.js';
+import type {NewEncryption} from '../engine/repository/crypto/create.js';
+import {openKey} from '../engine/repository/crypto/keys.js';
+import type {MasterKey} from '../engine/repository/crypto/master-key.js';
+import {passwordFor} from '../engine/workspace/passwords.js';
+import {newPassword, passwordOptions} from './password.js';
 import type {Storage} from '../engine/storage/storage.js';
 import {defineCommand, flag, str, type Command, type CommandContext} from './command.js';
 import {option} from './options.js';
@@ -23,25 +28,47 @@ function entryFrom(location: string, endpoint: string | undefined, region: strin
   return {location: base, ...(endpoint ? {endpoint} : {}), ...(region ? {region} : {}), ...(timeout !== undefined ? {timeout: parseTimeout(timeout, '--timeout')} : {})};
 }
 
-/** Opens the repository at `entry`, creating an empty one where there is none. */
-async function openOrCreate(entry: RepositoryEntry, opened: (storage: Storage) => void): Promise<{repo: Repository; created: boolean}> {
+/**
+ * Opens the repository at `entry`, creating an empty one where there is none
+ * (`encryption`: asked for only then; an existing plain repository is not
+ * made encrypted in place).
+ */
+async function openOrCreate(entry: RepositoryEntry, opened: (storage: Storage) => void, encryption?: () => Promise<NewEncryption>): Promise<{repo: Repository; created: boolean}> {
+  let repo: Repository;
   try {
-    return {repo: await Repository.open(await storageFor(entry, {opened})), created: false};
+    const storage = await storageFor(entry, {opened});
+    repo = await Repository.open(storage, {password: passwordFor(storage.location)});
   } catch (e) {
     if (!(e instanceof BackhaulError && e.code === 'no-repository')) throw e;
-    return {repo: await createRepository(entry, opened), created: true};
+    return {repo: await createRepository(entry, opened, encryption ? {encryption: await encryption()} : {}), created: true};
   }
+  if (encryption && !repo.codec.encrypted) {
+    throw new BackhaulError('exists', `${repo.location} already holds a repository, and it is not encrypted.`,
+      'Encryption is chosen when a repository is made: pick a new location with --encrypt and copy into it; nothing was changed.');
+  }
+  return {repo, created: false};
+}
+
+/** The key material of the encrypted repository `name` (--copy-key), opened with its password. */
+async function keyOf(name: string): Promise<MasterKey> {
+  const resolved = resolveLocation(name);
+  const storage = await storageFor(resolved.entry, {registered: resolved.name !== undefined});
+  const password = passwordFor(storage.location);
+  const source = await Repository.open(storage, {password});
+  if (!source.codec.encrypted) throw usageError(`--copy-key ${name}: ${storage.location} is not encrypted; it has no key to copy.`, 'Name an encrypted repository, or leave --copy-key out.');
+  return (await openKey(storage, await password())).master;
 }
 
 function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: RepositoryEntry, repo: Repository, created: boolean, previous: RepositoryEntry | undefined): void {
   const unchanged = isDeepStrictEqual(previous, entry);
   if (json) {
-    printJson(ctx, {name, location: entry.location, id: repo.id, created, changed: !unchanged, previous: unchanged ? null : previous ?? null});
+    printJson(ctx, {name, location: entry.location, id: repo.id, created, encrypted: repo.codec.encrypted, changed: !unchanged, previous: unchanged ? null : previous ?? null});
     return;
   }
   const id = repo.id.slice(0, 12);
-  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}); nothing changed.\n`);
-  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}).\n`);
+  const encrypted = repo.codec.encrypted ? ', encrypted' : '';
+  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}${encrypted}); nothing changed.\n`);
+  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}${encrypted}).\n`);
   if (previous && !unchanged) ctx.out.write(`${name} was registered at ${safeText(previous.location)} before; nothing there was touched.\n`);
 }
 
@@ -62,6 +89,10 @@ changes nothing. Neither touches the data at the old location.`,
     option.text('region', 'REGION', 'S3 region', {default: 'us-east-1'}),
     option.text('timeout', 'SECONDS', 'S3: how long one request may take, its retries included (a try with no reply for a third of it, at most 20 s, is sent again); then the command fails (exit 18) saying what stalled. BACKHAUL_S3_TIMEOUT=SECONDS overrides it for one run, for every repository', {default: '60'}),
     option.flag('replace', 'point an already registered NAME at LOCATION'),
+    option.flag('encrypt', 'make the new repository encrypted (AES-256-GCM; the password from --password-file, BACKHAUL_PASSWORD or a prompt asked twice)'),
+    option.text('copy-key', 'SOURCE', 'with --encrypt: use the key material of the encrypted repository SOURCE (opened with --password-file / BACKHAUL_PASSWORD), so copies between the two pass packs through; the new password from --new-password-file, BACKHAUL_NEW_PASSWORD or a prompt'),
+    passwordOptions.file,
+    passwordOptions.newFile,
     option.flag('json', 'print the result as JSON'),
   ],
   after: `S3 credentials come from the AWS SDK's standard chain (AWS_ACCESS_KEY_ID /
@@ -71,7 +102,13 @@ stalled requests are reported on stderr as they happen.
 Examples:
   backhaul repo add primary /srv/backups/primary
   backhaul repo add offsite s3://backups/site-a --endpoint http://127.0.0.1:7480
-  backhaul repo add primary /srv/backups/new-primary --replace`,
+  backhaul repo add primary /srv/backups/new-primary --replace
+  backhaul repo add offsite s3://backups/site-a --encrypt --password-file /root/offsite.pw
+
+Encryption (--encrypt): every object and blob is sealed with AES-256-GCM under a
+master key kept in the repository only wrapped by your password (scrypt); the
+password is never stored by Backhaul. Commands that open the repository read it
+from --password-file FILE, BACKHAUL_PASSWORD, or ask on the terminal.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, location, extra] = positionals;
@@ -82,7 +119,12 @@ Examples:
     // Refused before anything is created at the new location.
     const current = registeredEntry(name);
     if (current && !replace && !isDeepStrictEqual(current, entry)) throw alreadyRegistered(name, current);
-    const {repo, created} = await openOrCreate(entry, (storage) => void printNotices(storage, sayOnStderr(ctx)));
+    const copyKey = str(values, 'copy-key');
+    if (copyKey !== undefined && !flag(values, 'encrypt')) throw usageError('--copy-key goes with --encrypt.', 'Example: backhaul repo add offsite s3://b/p --encrypt --copy-key primary');
+    const encryption = !flag(values, 'encrypt') ? undefined : async (): Promise<NewEncryption> => copyKey === undefined
+      ? {password: await newPassword(values, {err: ctx.err}, 'password-file', 'BACKHAUL_PASSWORD')}
+      : {master: await keyOf(copyKey), password: await newPassword(values, {err: ctx.err})};
+    const {repo, created} = await openOrCreate(entry, (storage) => void printNotices(storage, sayOnStderr(ctx)), encryption);
     const previous = await registerRepository(name, entry, {replace});
     reportAdd(ctx, flag(values, 'json'), name, entry, repo, created, previous);
     return 0;

@@ -16,6 +16,7 @@ import {restoreJob, type Destination, type RestoreDone} from '../engine/operatio
 import type {Conflict} from '../engine/restore/tree-writer.js';
 import {defineCommand, flag, str, strs, type CommandContext, type Command, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
+import {passwordOptions} from './password.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, printJson, safeText} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -47,6 +48,7 @@ backup's manifest says, and never through a symlink; archives are created new
 (never over an existing file), mode 0600.`;
 
 const options: OptionDecl[] = [
+  passwordOptions.file,
   option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
   option.text('backup', 'ID', 'the backup (see `backhaul list`)'),
   option.text('point', 'ID|latest', 'the restore point (see `backhaul points ID`)', {default: 'latest'}),

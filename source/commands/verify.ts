@@ -4,6 +4,7 @@ import {verifyJob} from '../engine/operations/verify.js';
 import type {VerifyReport} from '../engine/repository/verify.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
+import {passwordOptions} from './password.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, printJson, safeText} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
@@ -34,6 +35,7 @@ multipart uploads left open under the repository (a writer killed mid-upload:
 stored bytes no listing shows); they are not damage, and the next writer aborts
 them.`,
   options: [
+    passwordOptions.file,
     option.text('repo', 'NAME', 'repository name, path or s3:// URL'),
     option.text('repair-from', 'SOURCE', 'heal: re-copy only the damaged or missing chunks from SOURCE (e.g. the primary of a copy), then verify again'),
     option.flag('json', 'print the report as JSON'),

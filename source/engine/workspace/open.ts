@@ -17,6 +17,8 @@ import {DIR_MODE, FilesystemStorage} from '../storage/filesystem.js';
 import type {Storage} from '../storage/storage.js';
 import {actingForSudoCaller} from '../util/sudo-caller.js';
 import {Repository} from '../repository/repository.js';
+import type {NewEncryption} from '../repository/crypto/create.js';
+import {passwordFor} from './passwords.js';
 
 export interface Resolved {
   /** Set when the entry is a registered repository. */
@@ -58,11 +60,12 @@ export async function storageFor(entry: RepositoryEntry, options: {createBucket?
 /** `opened` sees the storage before the repository is read (to watch its notices from the first request). */
 export async function resolveRepository(nameOrLocation: string, opened?: (storage: Storage) => void): Promise<Repository> {
   const resolved = resolveLocation(nameOrLocation);
-  return Repository.open(await storageFor(resolved.entry, {registered: resolved.name !== undefined, opened}));
+  const storage = await storageFor(resolved.entry, {registered: resolved.name !== undefined, opened});
+  return Repository.open(storage, {password: passwordFor(storage.location)});
 }
 
 /** Creates a repository at a location (a new or empty directory, or a bucket prefix). `opened` as for resolveRepository. */
-export async function createRepository(entry: RepositoryEntry, opened?: (storage: Storage) => void): Promise<Repository> {
+export async function createRepository(entry: RepositoryEntry, opened?: (storage: Storage) => void, options: {encryption?: NewEncryption} = {}): Promise<Repository> {
   if (!entry.location.startsWith('s3://')) {
     try {
       await mkdir(entry.location, {recursive: true, mode: DIR_MODE});
@@ -71,5 +74,5 @@ export async function createRepository(entry: RepositoryEntry, opened?: (storage
       throw fromSystemError(e, entry.location) ?? e;
     }
   }
-  return Repository.create(await storageFor(entry, {createBucket: true, opened}));
+  return Repository.create(await storageFor(entry, {createBucket: true, opened}), options);
 }
