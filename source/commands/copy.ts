@@ -114,12 +114,22 @@ lost), 18 storage failed or stalled, 130 cancelled.`,
     const selection = {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes};
     const job: CopyJob = {source: str(values, 'from')!, target: str(values, 'to')!, selection, concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0};
     // The target's password may differ from the source's (--to-password-file, BACKHAUL_TO_PASSWORD).
-    const target = resolveLocation(job.target).entry.location;
-    setPasswordRule(commandPasswords(values, {err: ctx.err}, new Map([[target, {file: 'to-password-file', env: 'BACKHAUL_TO_PASSWORD'}]])));
+    // An unknown name is reported when the repositories are opened, the source's first.
+    const target = locationOf(job.target);
+    if (target !== undefined) setPasswordRule(commandPasswords(values, {err: ctx.err}, new Map([[target, {file: 'to-password-file', env: 'BACKHAUL_TO_PASSWORD'}]])));
     const json = flag(values, 'json');
     return flag(values, 'dry-run') ? dryRun(ctx, job, json) : runWithProgress(ctx, job, json);
   },
 });
+
+/** Where a name points, or undefined for one that names nothing (reported when it is opened). */
+function locationOf(name: string): string | undefined {
+  try {
+    return resolveLocation(name).entry.location;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The plan alone (`planCopyJob`, as the TUI's plan screen makes it): exit 14 when it does not fit. */
 async function dryRun(ctx: CommandContext, job: CopyJob, json: boolean): Promise<number> {
