@@ -184,6 +184,10 @@ export interface PlanSkeleton {
  */
 export async function planSkeleton(source: Repository, target: Repository, selection: Selection): Promise<PlanSkeleton> {
   requirePassThrough(source, target);
+  if (target.config.version < source.config.version) {
+    // Its zstd blobs and version 2 packs would be unreadable to the Backhaul versions that read the target.
+    throw new BackhaulError('usage', `${target.location} is a version ${target.config.version} repository; ${source.location} is version ${source.config.version}.`, `Upgrade the target first: \`backhaul repo upgrade\`; nothing was copied.`);
+  }
   if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));

@@ -10,7 +10,8 @@ import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, 
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
 import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
-import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
+import {compressionOf, encodeConfig, newConfig, parseConfig, type NewConfigOptions, type RepositoryConfig} from './config.js';
+import type {Compression} from './blob.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
@@ -38,9 +39,15 @@ export class Repository {
     return this.storage.location;
   }
 
-  static async create(storage: Storage): Promise<Repository> {
-    const config = newConfig(newRepositoryId());
-    if (!(await storage.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
+  /** How writers compress into this repository (config.ts). */
+  get compression(): Compression {
+    return compressionOf(this.config);
+  }
+
+  /** A new repository, format version 2 (plain: encryption plugs in through `options.encryption` and openCodec). */
+  static async create(storage: Storage, options: NewConfigOptions = {}): Promise<Repository> {
+    const config = newConfig(newRepositoryId(), options);
+    if (!(await storage.putIfAbsent('config', encodeConfig(config)))) {
       throw new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
     }
     return new Repository(storage, config, new ChunkIndex(), PLAIN_CODEC);
@@ -201,7 +208,7 @@ export class Repository {
   }
 
   /** Checks a stored blob (as readBlob gives it) against its id (open, decompress, id); returns its plaintext. */
-  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): Buffer {
+  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): Promise<Buffer> {
     return decodeBlob(this.codec.openBlob(blob.payload, this.location), blob.encoding, blob.rawLength, id, this.location, this.codec);
   }
 

@@ -16,12 +16,12 @@
 import {BackhaulError, cancelled} from '../errors.js';
 import type {StagedPack, Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
-import {encodeBlobAsync, type Encoding} from './blob.js';
+import {encodeBlob, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
 import {writeIndexFile} from './index-store.js';
 import {WriterLock, type LockOptions} from './lock.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
-import {PackBuilder, PACK_TARGET, packKey, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
+import {PackBuilder, PACK_TARGET, packKey, packMagic, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
 import {checkWritable} from './records.js';
 import {mapLimit} from '../util/concurrency.js';
@@ -152,7 +152,7 @@ export class RepositoryWriter {
     }
     // Compression runs on the thread pool; blobs enter packs in order as they finish.
     this.pending.add(id);
-    const job = encodeBlobAsync(data);
+    const job = encodeBlob(data, this.repo.compression);
     job.catch(() => {});
     this.encoding.push({id, job, rawLength: data.length});
     if (this.encoding.length >= ENCODE_AHEAD) await this.drainEncoding(ENCODE_AHEAD / 2);
@@ -260,7 +260,7 @@ export class RepositoryWriter {
 
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
-    const {id, parts, blobs, body} = this.builder.seal(this.repo.codec);
+    const {id, parts, blobs, body} = this.builder.seal(this.repo.codec, packMagic(this.repo.config.version));
     const storage = this.repo.storage;
     await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body), storage.bufferedWrites ?? storage.preferredConcurrency);
   }
