@@ -18,7 +18,6 @@
  * a reader allocate without end.
  */
 import {createHash} from 'node:crypto';
-import {createRequire} from 'node:module';
 import {promisify} from 'node:util';
 import {deflateRaw, deflateRawSync, inflateRawSync, type ZlibOptions} from 'node:zlib';
 import {corrupt} from '../errors.js';
@@ -31,11 +30,10 @@ const deflateAsync = promisify(deflateRaw);
 /**
  * The native bindings, not the package's index.js: in 1.2.2 its `compress`
  * drops the level argument (every level compresses at zstd's default).
+ * Imported statically, so the bundle carries them (the .node file is copied
+ * beside it: scripts/bundle.mjs).
  */
-const zstd = createRequire(import.meta.url)('@mongodb-js/zstd/bindings') as {
-  compress(data: Buffer, level?: number): Promise<Buffer>;
-  decompress(data: Buffer): Promise<Buffer>;
-};
+import zstd from '@mongodb-js/zstd/bindings.js';
 
 export const RAW = 0;
 export const DEFLATE = 1;
