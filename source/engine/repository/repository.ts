@@ -17,6 +17,7 @@ import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
 import {checkWritable, parseBackupRecord, parsePointManifest, parseTreeLine} from './records.js';
 import {PackCache} from './pack-cache.js';
+import {cataloguePoint, readCatalogue, type CataloguePoint} from './catalogue.js';
 import {mapLimit} from '../util/concurrency.js';
 
 export const backupKey = (id: BackupId) => `backups/${id}/backup.json`;
@@ -149,6 +150,21 @@ export class Repository {
     return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
   }
 
+  /**
+   * Every restore point of a backup as a summary, oldest first: from the
+   * backup's catalogue (a handful of reads) in a version 2 repository, from
+   * the manifests in a version 1 one (or a version 2 backup with no
+   * catalogue yet). A point whose segment a killed writer never wrote is
+   * missing until `repo rebuild-catalog` (catalogue.ts).
+   */
+  async listPointSummaries(id: BackupId): Promise<CataloguePoint[]> {
+    if (this.config.version >= 2) {
+      const {points, segments} = await readCatalogue(this, id);
+      if (segments.length > 0) return points;
+    }
+    return (await this.listPoints(id)).map(cataloguePoint);
+  }
+
   async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
     if (!isShortId(pointId)) throw notFound(`No restore point ${quoted(pointId)} in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
     const key = pointKey(backupId, parsePointId(pointId));
@@ -255,6 +271,11 @@ export class Repository {
   /** Reads a JSON object through the codec; `corrupt` naming it if it does not open or parse. */
   async readObject(key: string): Promise<unknown> {
     return this.readJson(key);
+  }
+
+  /** readObject for many keys, in bulk where the storage can. */
+  async readObjects(keys: readonly string[]): Promise<unknown[]> {
+    return this.readJsonMany(keys);
   }
 
   private async readJson(key: string): Promise<unknown> {

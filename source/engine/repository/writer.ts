@@ -24,6 +24,7 @@ import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
 import {PackBuilder, PACK_TARGET, packKey, packMagic, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
 import {checkWritable} from './records.js';
+import {appendToCatalogue, cataloguePoint} from './catalogue.js';
 import {mapLimit} from '../util/concurrency.js';
 
 // An index file every 16 packs (~128 MiB): each is a durability barrier for the packs before it
@@ -326,7 +327,7 @@ export class RepositoryWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Data → index → backup record → manifest: the point is visible only when complete. */
+  /** Data → index → backup record → manifest → (version 2) catalogue segment: the point is visible only when complete. */
   async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
     checkWritable(record, manifest);
     await this.flush();
@@ -335,6 +336,10 @@ export class RepositoryWriter {
     this.lock.assertHeld();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
     await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace);
+    if (this.repo.config.version >= 2) {
+      this.lock.assertHeld();
+      await appendToCatalogue(this.repo, manifest.backupId, [cataloguePoint(manifest)]);
+    }
   }
 
   /**
