@@ -6,6 +6,7 @@
  * already present, and whether the target has room. Nothing is written.
  */
 import {requirePassThrough} from '../repository/codec.js';
+import type {BackupId} from '../ids.js';
 import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupRecord, DiskManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
@@ -182,6 +183,17 @@ export interface PlanSkeleton {
  * points of which backups to copy (those whose selected nodes the target
  * lacks) and which to skip, oldest first; the bytes are counted by countPlan.
  */
+/**
+ * The nodes of each point the target holds of a backup: from its catalogue
+ * (one listing and a handful of reads, not a request per point) in a
+ * version 2 target; from its manifests in a version 1 one.
+ */
+async function nodesOnTarget(target: Repository, backup: BackupId): Promise<Map<string, string[]>> {
+  const held = new Map<string, string[]>();
+  for (const p of await target.listPointSummaries(backup)) held.set(p.id, p.nodes);
+  return held;
+}
+
 export async function planSkeleton(source: Repository, target: Repository, selection: Selection): Promise<PlanSkeleton> {
   requirePassThrough(source, target);
   if (target.config.version < source.config.version) {
@@ -211,9 +223,9 @@ export async function planSkeleton(source: Repository, target: Repository, selec
       plan.pointsSkipped++;
       plan.pointsNotSelected++;
     }
+    const held = onTarget ? await nodesOnTarget(target, record.id as BackupId) : undefined;
     for (const manifest of [...picked].sort((a, b) => a.time.localeCompare(b.time))) {
-      const existing = onTarget ? await target.getPoint(record.id as never, manifest.id).catch(() => undefined) : undefined;
-      const have = new Set(existing?.nodes.map((n) => n.name) ?? []);
+      const have = new Set(held ? held.get(manifest.id) ?? [] : []);
       const missing = wantNodes.filter((n) => !have.has(n) && manifest.nodes.some((m) => m.name === n));
       const point: PlannedPoint = {id: manifest.id, time: manifest.time, type: manifest.type, action: 'copy', nodes: manifest.nodes.map((n) => n.name).filter((n) => have.has(n) || missing.includes(n)),
         disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest};
