@@ -15,7 +15,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // calls it with their values, from the same file.
 const BUNDLE_PARAMS = JSON.parse(readFileSync(resolve(ROOT, 'source/boot/bundle-params.json'), 'utf8'));
 
-const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
+// __dirname and __filename too: CommonJS packages bundled into ES modules use them (zstd's loader looks for its addon beside itself).
+const banner = `import {createRequire as __cr} from 'node:module';import {fileURLToPath as __fu} from 'node:url';import {dirname as __dn} from 'node:path';const require = __cr(import.meta.url);const __filename = __fu(import.meta.url);const __dirname = __dn(__filename);`;
 
 /**
  * An entry point per worker thread and child process, bundled beside cli.js
@@ -44,6 +45,8 @@ export function bundleOptions(outdir) {
     chunkNames: 'lib/[name]-[hash]',
     banner: {js: banner},
     alias: {'react-devtools-core': './scripts/devtools-stub.mjs'},
+    // Native addons (zstd's, for repository format 2) are copied beside the bundle and required from there.
+    loader: {'.node': 'copy'},
     // React and its reconciler pick their development builds unless NODE_ENV says
     // production: 1 MB more to compile at start-up and slower renders.
     define: {'process.env.DEV': '"false"', 'process.env.NODE_ENV': '"production"'},

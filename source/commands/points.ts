@@ -1,5 +1,5 @@
 /** `backhaul points BACKUP_ID`: the restore points of one backup. */
-import {summarizePoint} from '../engine/catalog.js';
+import {summarizeListed} from '../engine/catalog.js';
 import {usageError} from '../engine/errors.js';
 import {defineCommand, flag, str, type Command} from './command.js';
 import {option} from './options.js';
@@ -25,7 +25,7 @@ incremental, logical bytes (all nodes) and the bytes each point added.`,
     if (!id || extra) throw usageError('Usage: backhaul points BACKUP_ID [--repo NAME].', 'Run `backhaul list` to see backup ids.');
     const repo = await openRepoArg(str(values, 'repo'));
     const backup = await visibleBackup(repo, id);
-    const list = (await repo.listPoints(backup.id)).map(summarizePoint);
+    const list = (await repo.listPointSummaries(backup.id)).map(summarizeListed);
     if (flag(values, 'json')) {
       printJson(ctx, list);
       return 0;

@@ -5,6 +5,7 @@
  */
 import type {BackupKind, BackupRecord, NodeInfo, Origin, PointManifest, PointType} from './repository/model.js';
 import type {Repository} from './repository/repository.js';
+import type {CataloguePoint} from './repository/catalogue.js';
 import {mapLimit} from './util/concurrency.js';
 
 export interface BackupSummary {
@@ -37,6 +38,11 @@ export function summarizePoint(p: PointManifest): PointSummary {
   return {id: p.id, time: p.time, type: p.type, logicalBytes: p.logicalBytes, storedBytes: p.storedBytes, nodes: p.nodes.map((n) => n.name), ...(p.parent ? {parent: p.parent} : {})};
 }
 
+/** A catalogue point (repository/catalogue.ts) as `points` prints it: the same fields, in the same order, as summarizePoint. */
+export function summarizeListed(p: CataloguePoint): PointSummary {
+  return {id: p.id, time: p.time, type: p.type, logicalBytes: p.logicalBytes, storedBytes: p.storedBytes, nodes: p.nodes, ...(p.parent ? {parent: p.parent} : {})};
+}
+
 function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
   return nodes.map((n) => ({name: n.name, disks: n.disks.map((d) => ({name: d.name, kind: d.kind, shared: d.shared, ...(d.shared && d.ownerNode ? {ownerNode: d.ownerNode} : {})}))}));
 }
@@ -44,7 +50,7 @@ function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
 export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
   const backups = records ?? (await repo.listBackups());
   const summaries = await mapLimit(backups, 8, async (record) => {
-    const points = await repo.listPoints(record.id);
+    const points = await repo.listPointSummaries(record.id);
     const summary: BackupSummary = {
       id: record.id, job: record.job, machine: record.machine, kind: record.kind, owner: record.owner,
       nodes: nodesOf(record.nodes), points: points.length, latestPoint: points.at(-1)?.time,

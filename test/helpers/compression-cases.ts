@@ -4,7 +4,10 @@
  * encoder (main thread, chunk workers) decides alike. Not a test file.
  */
 import {randomBytes} from 'node:crypto';
-import {DEFLATE, RAW} from '../../source/engine/repository/blob.js';
+import {DEFLATE, RAW, ZSTD, type Compression} from '../../source/engine/repository/blob.js';
+
+/** What a new (version 2) repository compresses with. */
+export const V2: Compression = {algorithm: 'zstd', level: 3};
 
 /** Text that compresses well but not absurdly (a deterministic log). */
 export function text(bytes: number): Buffer {
@@ -17,8 +20,20 @@ export function text(bytes: number): Buffer {
   return Buffer.from(lines.join('')).subarray(0, bytes);
 }
 
-/** Chunks on each side of each of the rule's thresholds, with the encoding the rule gives them. */
+/** Version 2's rule (the whole chunk, zstd, kept at most 97 %): chunks on each side of it, with the encoding it gives them. */
 export const CASES: {name: string; data: Buffer; encoding: number}[] = [
+  {name: 'under 512 bytes: raw, however compressible', data: text(511), encoding: RAW},
+  {name: '512 bytes of text', data: text(512), encoding: ZSTD},
+  {name: '20 KiB of random bytes', data: randomBytes(20 * 1024), encoding: RAW},
+  {name: 'random first 16 KiB, then text: the whole chunk decides', data: Buffer.concat([randomBytes(16 * 1024), text(64 * 1024)]), encoding: ZSTD},
+  {name: 'random first 64 KiB, then 1 MiB of zeros (a disk image)', data: Buffer.concat([randomBytes(64 * 1024), Buffer.alloc(1024 * 1024)]), encoding: ZSTD},
+  {name: '100 KiB random, 1 KiB of text: saves under 3 %, raw', data: Buffer.concat([randomBytes(100 * 1024), text(1024)]), encoding: RAW},
+  {name: '4 MiB of zeros', data: Buffer.alloc(4 * 1024 * 1024), encoding: ZSTD},
+  {name: '1 MiB of text', data: text(1024 * 1024), encoding: ZSTD},
+];
+
+/** Version 1's rule (a sample, deflate, under 85 %), still what a writer adding to a version 1 repository uses. */
+export const V1_CASES: {name: string; data: Buffer; encoding: number}[] = [
   {name: 'under 512 bytes: raw, however compressible', data: text(511), encoding: RAW},
   {name: '512 bytes of text', data: text(512), encoding: DEFLATE},
   {name: '20 KiB of text (no sample try at this size)', data: text(20 * 1024), encoding: DEFLATE},

@@ -138,7 +138,7 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
     await early?.close();
     throw e;
   }
-  const pool = new ChunkPool(repo.index.ids(), undefined, repo.codec.params());
+  const pool = new ChunkPool(repo.index.ids(), {compression: repo.compression, codec: repo.codec});
   try {
     const existing = await findBackup(repo, spec.job, spec.machine);
     if (existing && existing.kind !== spec.kind) {

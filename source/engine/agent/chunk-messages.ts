@@ -3,7 +3,7 @@
  * (chunk-worker.ts), both ways: the one place their shape is written. Tasks
  * are numbered by the pool; every answer carries its task's number.
  */
-
+import type {Compression, Encoding} from '../repository/blob.js';
 import type {CodecParams} from '../repository/codec.js';
 
 /**
@@ -12,7 +12,7 @@ import type {CodecParams} from '../repository/codec.js';
  * task's raw buffer (the data as read, never copied); 1: deflated, in its
  * packed buffer.
  */
-export type ChunkOut = [id: string, rawLength: number, encoding: -1 | 0 | 1, offset: number, length: number];
+export type ChunkOut = [id: string, rawLength: number, encoding: -1 | Encoding, offset: number, length: number];
 export type FileOut = {chunks: ChunkOut[]; size: number} | {error: WorkerError};
 export interface WorkerError {
   code?: string;
@@ -22,8 +22,9 @@ export interface WorkerError {
 /** What a worker is started with: the chunk ids the repository held when the pool started (durable and indexed). */
 export interface ChunkWorkerData {
   known: string[];
-  /** How chunk ids are made (codec.ts): SHA-256, or an encrypted repository's keyed MAC. */
-  codec?: CodecParams;
+  /** The repository's compression (config.ts, compressionOf) and codec (codec.ts): the workers encode and name chunks as the repository would. */
+  compression: Compression;
+  codec: CodecParams;
 }
 
 /** A task's slots: buffers shared with the main thread, by number (see ChunkPool.takeSlot). */

@@ -10,7 +10,8 @@
  * duplicate is still caught by the writer's own dedup. The workers run
  * chunk-worker.ts (an entry of its own in the bundle, see workers/start.ts).
  */
-import type {CodecParams} from '../repository/codec.js';
+import type {Compression} from '../repository/blob.js';
+import type {ObjectCodec} from '../repository/codec.js';
 import {availableParallelism} from 'node:os';
 import {CHUNK_MAX} from '../repository/chunker.js';
 import {startWorker, type TypedWorker} from '../workers/start.js';
@@ -53,9 +54,8 @@ export class ChunkPool {
   private readonly shared = new Map<number, Buffer>();
   private readonly freeSlots: number[] = [];
 
-  /** `codec`: the repository's (codec.params()), so workers name chunks as it does. */
-  constructor(known: Iterable<string>, size = Math.max(1, Math.min(4, availableParallelism())), codec?: CodecParams) {
-    const workerData: ChunkWorkerData = {known: [...known], ...(codec ? {codec} : {})};
+  constructor(known: Iterable<string>, encode: {compression: Compression; codec: ObjectCodec}, size = Math.max(1, Math.min(4, availableParallelism()))) {
+    const workerData: ChunkWorkerData = {known: [...known], compression: encode.compression, codec: encode.codec.params()};
     for (let i = 0; i < size; i++) {
       const worker = startWorker<ToChunkWorker, FromChunkWorker>(ENTRY, {workerData});
       worker.unref();

@@ -13,16 +13,17 @@
  */
 import {closeSync, openSync, readSync} from 'node:fs';
 import {workerData} from 'node:worker_threads';
-import {DEFLATE, encodeBlob, RAW} from '../repository/blob.js';
+import {encodeBlob, RAW, type Encoded} from '../repository/blob.js';
 import {codecFromParams} from '../repository/codec.js';
 import {cutPoint} from '../repository/chunker.js';
 import {parentChannel} from '../workers/port.js';
 import type {ChunkOut, ChunkWorkerData, FileOut, FromChunkWorker, Payload, ToChunkWorker, WorkerError} from './chunk-messages.js';
 
 const port = parentChannel<ToChunkWorker, FromChunkWorker>();
-const known = new Set((workerData as ChunkWorkerData).known);
-/** Names chunks as the repository does (SHA-256, or a keyed MAC in an encrypted one). */
-const ids = codecFromParams((workerData as ChunkWorkerData).codec ?? {kind: 'plain'});
+const data0 = workerData as ChunkWorkerData;
+const known = new Set(data0.known);
+const compression = data0.compression;
+const codec = codecFromParams(data0.codec);
 /** Buffers shared with the main thread, by slot. */
 const shared = new Map<number, Buffer>();
 // Reused private buffers (a slot overflowed): fresh memory costs a page fault per 4 KiB, which on a busy VM is slower than reading.
@@ -34,7 +35,14 @@ function take(min: number): Buffer {
   return Buffer.allocUnsafeSlow(Math.max(min, 9 * 1024 * 1024));
 }
 
+/** While a task's chunks are being compressed, buffers given back wait here: the compressor may still be reading them. */
+let holding: Buffer[] | undefined;
+
 function give(b: Buffer): void {
+  if (holding) {
+    holding.push(b);
+    return;
+  }
   if (spare.length < 6 && !(b.buffer instanceof SharedArrayBuffer)) spare.push(b);
 }
 
@@ -56,16 +64,26 @@ class Out {
   }
 }
 
-/** `data` is a view of the raw buffer at `at`. */
-function addChunk(data: Buffer, at: number, out: Out, list: ChunkOut[]): void {
-  const id = ids.chunkId(data);
-  if (known.has(id)) {
-    list.push([id, data.length, -1, 0, 0]);
-    return;
-  }
-  const {encoding, payload} = encodeBlob(data);
-  if (encoding === DEFLATE) list.push([id, data.length, DEFLATE, out.append(payload), payload.length]);
-  else list.push([id, data.length, RAW, at, data.length]);
+/** A chunk being encoded (on libuv's pool: zstd's bindings are asynchronous), in the order it was cut. */
+type Pending = {id: string; length: number; at: number; job?: Promise<Encoded>};
+
+/** `data` is a view of the raw buffer at `at`; encoding starts at once, so a batch's chunks compress in parallel. */
+function addChunk(data: Buffer, at: number, list: Pending[]): void {
+  const id = codec.chunkId(data);
+  if (known.has(id)) list.push({id, length: data.length, at});
+  else list.push({id, length: data.length, at, job: encodeBlob(data, compression)});
+}
+
+/** The chunks' entries, in order; compressed payloads appended to `out`, sealed by the codec; raw ones stay in the raw slot. */
+async function finish(list: Pending[], out: Out): Promise<ChunkOut[]> {
+  const encoded = await Promise.all(list.map((p) => p.job));
+  return list.map(({id, length, at}, i): ChunkOut => {
+    const e = encoded[i];
+    if (!e) return [id, length, -1, 0, 0];
+    if (e.encoding === RAW && !codec.encrypted) return [id, length, RAW, at, length];
+    const payload = codec.sealBlob(e.payload);
+    return [id, length, e.encoding, out.append(payload), payload.length];
+  });
 }
 
 /**
@@ -104,10 +122,20 @@ function where(buffer: Buffer, slot: number, transfer: ArrayBuffer[]): Payload {
   return {buffer: buffer.buffer as ArrayBuffer};
 }
 
-function files(m: Extract<ToChunkWorker, {type: 'files'}>): void {
+async function files(m: Extract<ToChunkWorker, {type: 'files'}>): Promise<void> {
+  const held: Buffer[] = (holding = []);
+  try {
+    await filesHeld(m);
+  } finally {
+    holding = undefined;
+    for (const b of held) give(b);
+  }
+}
+
+async function filesHeld(m: Extract<ToChunkWorker, {type: 'files'}>): Promise<void> {
   let raw: Buffer = shared.get(m.rawSlot)!;
   const out = new Out(shared.get(m.packedSlot)!);
-  const results: FileOut[] = [];
+  const results: ({list: Pending[]; size: number} | {error: WorkerError})[] = [];
   let at = 0;
   for (let f = 0; f < m.paths.length; f++) {
     let n: number;
@@ -117,18 +145,20 @@ function files(m: Extract<ToChunkWorker, {type: 'files'}>): void {
       results.push({error: errorOf(e)});
       continue;
     }
-    const chunks: ChunkOut[] = [];
+    const list: Pending[] = [];
     for (let pos = at, end = at + n; pos < end;) {
       const len = cutPoint(raw, pos, end, true);
-      addChunk(raw.subarray(pos, pos + len), pos, out, chunks);
+      addChunk(raw.subarray(pos, pos + len), pos, list);
       pos += len;
     }
-    results.push({chunks, size: n});
+    results.push({list, size: n});
     at += n;
   }
+  const done: FileOut[] = [];
+  for (const r of results) done.push('error' in r ? r : {chunks: await finish(r.list, out), size: r.size});
   const transfer: ArrayBuffer[] = [];
   const payloads = {raw: where(raw, m.rawSlot, transfer), packed: where(out.buf, m.packedSlot, transfer)};
-  port.send({type: 'files', task: m.task, files: results, ...payloads}, transfer);
+  port.send({type: 'files', task: m.task, files: done, ...payloads}, transfer);
 }
 
 /**
@@ -136,7 +166,7 @@ function files(m: Extract<ToChunkWorker, {type: 'files'}>): void {
  * just read), says at once where the uncut tail starts — the next segment
  * cannot be cut before — then hashes and encodes the chunks.
  */
-function stream(m: Extract<ToChunkWorker, {type: 'stream'}>): void {
+async function stream(m: Extract<ToChunkWorker, {type: 'stream'}>): Promise<void> {
   const raw = shared.get(m.rawSlot)!;
   const cuts: number[] = [];
   let pos = m.start;
@@ -148,16 +178,19 @@ function stream(m: Extract<ToChunkWorker, {type: 'stream'}>): void {
   }
   port.send({type: 'cut', task: m.task, at: pos});
   const out = new Out(shared.get(m.packedSlot)!);
-  const chunks: ChunkOut[] = [];
+  const list: Pending[] = [];
   pos = m.start;
   for (const n of cuts) {
-    addChunk(raw.subarray(pos, pos + n), pos, out, chunks);
+    addChunk(raw.subarray(pos, pos + n), pos, list);
     pos += n;
   }
+  const chunks = await finish(list, out);
   const transfer: ArrayBuffer[] = [];
   const payloads = {raw: where(raw, m.rawSlot, transfer), packed: where(out.buf, m.packedSlot, transfer)};
   port.send({type: 'stream', task: m.task, chunks, ...payloads}, transfer);
 }
+
+let queue: Promise<void> = Promise.resolve();
 
 port.receive((m) => {
   if (m.type === 'share') {
@@ -168,10 +201,8 @@ port.receive((m) => {
     for (const buffer of m.buffers) give(Buffer.from(buffer));
     return;
   }
-  try {
-    if (m.type === 'files') files(m);
-    else stream(m);
-  } catch (e) {
+  // One task at a time, in the order sent (as when the work was synchronous): a task's slots are its own until it answers.
+  queue = queue.then(() => (m.type === 'files' ? files(m) : stream(m))).catch((e: unknown) => {
     port.send({type: 'error', task: m.task, error: errorOf(e)});
-  }
+  });
 });

@@ -5,6 +5,7 @@
  * chunks the target lacks, each once, whatever node references it), the bytes
  * already present, and whether the target has room. Nothing is written.
  */
+import type {BackupId} from '../ids.js';
 import {BackhaulError, isBackhaulError} from '../errors.js';
 import type {BackupRecord, DiskManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
@@ -181,7 +182,22 @@ export interface PlanSkeleton {
  * points of which backups to copy (those whose selected nodes the target
  * lacks) and which to skip, oldest first; the bytes are counted by countPlan.
  */
+/**
+ * The nodes of each point the target holds of a backup: from its catalogue
+ * (one listing and a handful of reads, not a request per point) in a
+ * version 2 target; from its manifests in a version 1 one.
+ */
+async function nodesOnTarget(target: Repository, backup: BackupId): Promise<Map<string, string[]>> {
+  const held = new Map<string, string[]>();
+  for (const p of await target.listPointSummaries(backup)) held.set(p.id, p.nodes);
+  return held;
+}
+
 export async function planSkeleton(source: Repository, target: Repository, selection: Selection): Promise<PlanSkeleton> {
+  if (target.config.version < source.config.version) {
+    // Its zstd blobs and version 2 packs would be unreadable to the Backhaul versions that read the target.
+    throw new BackhaulError('usage', `${target.location} is a version ${target.config.version} repository; ${source.location} is version ${source.config.version}.`, `Upgrade the target first: \`backhaul repo upgrade\`; nothing was copied.`);
+  }
   if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
@@ -205,9 +221,9 @@ export async function planSkeleton(source: Repository, target: Repository, selec
       plan.pointsSkipped++;
       plan.pointsNotSelected++;
     }
+    const held = onTarget ? await nodesOnTarget(target, record.id as BackupId) : undefined;
     for (const manifest of [...picked].sort((a, b) => a.time.localeCompare(b.time))) {
-      const existing = onTarget ? await target.getPoint(record.id as never, manifest.id).catch(() => undefined) : undefined;
-      const have = new Set(existing?.nodes.map((n) => n.name) ?? []);
+      const have = new Set(held ? held.get(manifest.id) ?? [] : []);
       const missing = wantNodes.filter((n) => !have.has(n) && manifest.nodes.some((m) => m.name === n));
       const point: PlannedPoint = {id: manifest.id, time: manifest.time, type: manifest.type, action: 'copy', nodes: manifest.nodes.map((n) => n.name).filter((n) => have.has(n) || missing.includes(n)),
         disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest};

@@ -7,6 +7,7 @@
  * damaged packs. Only damaged or missing chunks cross the wire.
  */
 import {requirePassThrough} from '../repository/codec.js';
+import type {Encoding} from '../repository/blob.js';
 import type {ChunkId, PackId} from '../ids.js';
 import {writeIndexFile} from '../repository/index-store.js';
 import {packKey} from '../repository/pack.js';
@@ -48,8 +49,8 @@ export async function repairFrom(target: Repository, source: Repository, report:
       }
       try {
         const blob = await source.readBlob(id as ChunkId);
-        source.verifyBlob(id as ChunkId, blob);
-        await writer.addEncoded(id as ChunkId, Buffer.from(blob.payload), blob.rawLength, blob.encoding as 0 | 1);
+        await source.verifyBlob(id as ChunkId, blob);
+        await writer.addEncoded(id as ChunkId, Buffer.from(blob.payload), blob.rawLength, blob.encoding as Encoding);
         result.chunksRecopied++;
         result.bytesRecopied += blob.payload.length;
       } catch {
@@ -62,8 +63,8 @@ export async function repairFrom(target: Repository, source: Repository, report:
       for (const id of await pointChunks(target, point).catch(() => new Set<string>())) {
         if (writer.has(id) || !source.index.has(id)) continue;
         const blob = await source.readBlob(id as ChunkId);
-        source.verifyBlob(id as ChunkId, blob);
-        await writer.addEncoded(id as ChunkId, Buffer.from(blob.payload), blob.rawLength, blob.encoding as 0 | 1);
+        await source.verifyBlob(id as ChunkId, blob);
+        await writer.addEncoded(id as ChunkId, Buffer.from(blob.payload), blob.rawLength, blob.encoding as Encoding);
         result.chunksRecopied++;
         result.bytesRecopied += blob.payload.length;
       }

@@ -392,7 +392,7 @@ async function backupOnTarget(target: Repository, id: string): Promise<BackupRec
 async function allTargetNodes(target: Repository, id: string, adding: Set<string>): Promise<Set<string>> {
   const nodes = new Set(adding);
   const has = await target.storage.stat(`backups/${id}/backup.json`);
-  if (has) for (const p of await target.listPoints(id as BackupId)) for (const n of p.nodes) nodes.add(n.name);
+  if (has) for (const p of await target.listPointSummaries(id as BackupId)) for (const n of p.nodes) nodes.add(n);
   return nodes;
 }
 

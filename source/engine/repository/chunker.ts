@@ -12,7 +12,7 @@ export const CHUNK_MIN = 256 * 1024;
 /** Normalisation point: cuts get easier after it. Chunks average ~264 KiB (see FORMAT.md). */
 export const CHUNK_AVG = 1024 * 1024;
 export const CHUNK_MAX = 4 * 1024 * 1024;
-const GEAR_SEED = 0x9e3779b9;
+export const GEAR_SEED = 0x9e3779b9;
 
 function makeGear(): Uint32Array {
   const gear = new Uint32Array(256);
@@ -28,8 +28,8 @@ function makeGear(): Uint32Array {
 }
 const GEAR = makeGear();
 // Normalised chunking: a stricter mask before the average size, a looser one after.
-const MASK_S = 0xfff80000 >>> 0; // 13 bits set → harder to cut (below avg)
-const MASK_L = 0xff800000 >>> 0; // 9 bits set → easier to cut (above avg)
+export const MASK_S = 0xfff80000 >>> 0; // 13 bits set → harder to cut (below avg)
+export const MASK_L = 0xff800000 >>> 0; // 9 bits set → easier to cut (above avg)
 
 export type CutPoint = (data: Uint8Array, start: number, end: number, final: boolean) => number;
 

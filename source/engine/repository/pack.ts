@@ -2,8 +2,9 @@
  * Pack files: several MiB of blobs followed by a trailer that describes them,
  * so an index can always be rebuilt from the packs alone.
  *
- *   pack    = blob* trailer-json u32le(len(trailer-json)) "BHPACK01"
- *   trailer = {"blobs":[[chunkId, offset, length, rawLength, encoding], ...]}
+ *   pack    = blob* trailer u32le(len(trailer)) magic
+ *   trailer = {"blobs":[[chunkId, offset, length, rawLength, encoding], ...]} (sealed by the codec)
+ *   magic   = "BHPACK02" (version 2 repositories) | "BHPACK01" (version 1; read for ever)
  *
  * The pack id is the SHA-256 of the whole file; it is stored at data/<id[0:2]>/<id>.
  */
@@ -15,7 +16,10 @@ import {allocAligned} from '../util/aligned.js';
 import type {Encoding} from './blob.js';
 import {PLAIN_CODEC, TRAILER_KEY, type ObjectCodec} from './codec.js';
 
-export const PACK_MAGIC = Buffer.from('BHPACK01');
+export const PACK_MAGIC_V1 = Buffer.from('BHPACK01');
+export const PACK_MAGIC = Buffer.from('BHPACK02');
+/** The magic a writer ends its packs with in a repository of `version`. */
+export const packMagic = (version: number) => (version >= 2 ? PACK_MAGIC : PACK_MAGIC_V1);
 export const PACK_TARGET = 8 * 1024 * 1024;
 
 export type BlobEntry = [id: ChunkId, offset: number, length: number, rawLength: number, encoding: Encoding];
@@ -64,13 +68,13 @@ export class PackBuilder {
    * joined in memory), id and entries, and empties the builder. `body` may be
    * passed to `recycle` once the parts are written.
    */
-  seal(codec: ObjectCodec = PLAIN_CODEC): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]; body: Buffer} {
+  seal(codec: ObjectCodec = PLAIN_CODEC, magic: Buffer = PACK_MAGIC): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]; body: Buffer} {
     const body = this.body ?? Buffer.alloc(0);
     const trailer = codec.sealObject(TRAILER_KEY, Buffer.from(JSON.stringify({blobs: this.entries})));
     const length = Buffer.alloc(4);
     length.writeUInt32LE(trailer.length);
-    let parts = [body.subarray(0, this.size), trailer, length, PACK_MAGIC];
-    const total = this.size + trailer.length + length.length + PACK_MAGIC.length;
+    let parts = [body.subarray(0, this.size), trailer, length, magic];
+    const total = this.size + trailer.length + length.length + magic.length;
     if (total <= body.length) {
       let at = this.size;
       for (const part of parts.slice(1)) at += part.copy(body, at);
@@ -99,7 +103,9 @@ const TAIL = PACK_MAGIC.length + 4;
 
 /** The trailer's blobs and where the trailer starts, or what is wrong with it. */
 function readTrailer(data: Buffer, codec: ObjectCodec): {blobs: BlobEntry[]; start: number} | 'no valid trailer' | 'a damaged trailer' {
-  if (data.length < TAIL || !data.subarray(data.length - PACK_MAGIC.length).equals(PACK_MAGIC)) return 'no valid trailer';
+  if (data.length < TAIL) return 'no valid trailer';
+  const magic = data.subarray(data.length - PACK_MAGIC.length);
+  if (!magic.equals(PACK_MAGIC) && !magic.equals(PACK_MAGIC_V1)) return 'no valid trailer';
   const length = data.readUInt32LE(data.length - TAIL);
   if (length > data.length - TAIL) return 'a damaged trailer';
   const start = data.length - TAIL - length;

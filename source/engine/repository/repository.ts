@@ -11,12 +11,14 @@ import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
 import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
 import {ENCRYPTION_CONFIG, initEncryption, type NewEncryption} from './crypto/create.js';
-import {newConfig, parseConfig, type RepositoryConfig} from './config.js';
+import {compressionOf, encodeConfig, newConfig, parseConfig, type NewConfigOptions, type RepositoryConfig} from './config.js';
+import type {Compression} from './blob.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
 import {checkWritable, parseBackupRecord, parsePointManifest, parseTreeLine} from './records.js';
 import {PackCache} from './pack-cache.js';
+import {cataloguePoint, readCatalogue, type CataloguePoint} from './catalogue.js';
 import {mapLimit} from '../util/concurrency.js';
 
 export const backupKey = (id: BackupId) => `backups/${id}/backup.json`;
@@ -39,18 +41,27 @@ export class Repository {
     return this.storage.location;
   }
 
-  /** `encryption`: an encrypted repository (crypto/create.ts), its key file written before its config. */
-  static async create(storage: Storage, options: {encryption?: NewEncryption} = {}): Promise<Repository> {
-    const config = newConfig(newRepositoryId());
+  /** How writers compress into this repository (config.ts). */
+  get compression(): Compression {
+    return compressionOf(this.config);
+  }
+
+  /**
+   * A new repository, format version 2. `encryption`: an encrypted one
+   * (crypto/create.ts), its key file written before its config, so a config
+   * saying "encrypted" is never there without a key that opens it.
+   */
+  static async create(storage: Storage, options: Omit<NewConfigOptions, 'encryption'> & {encryption?: NewEncryption} = {}): Promise<Repository> {
+    const {encryption, ...rest} = options;
+    const config = newConfig(newRepositoryId(), {...rest, ...(encryption ? {encryption: ENCRYPTION_CONFIG} : {})});
     const exists = () => new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
     let codec: ObjectCodec = PLAIN_CODEC;
     let undo: (() => Promise<void>) | undefined;
-    if (options.encryption) {
+    if (encryption) {
       if (await storage.stat('config')) throw exists();
-      ({codec, undo} = await initEncryption(storage, options.encryption));
-      config.encryption = ENCRYPTION_CONFIG;
+      ({codec, undo} = await initEncryption(storage, encryption));
     }
-    if (!(await storage.putIfAbsent('config', Buffer.from(JSON.stringify(config, null, 2) + '\n')))) {
+    if (!(await storage.putIfAbsent('config', encodeConfig(config)))) {
       await undo?.();
       throw exists();
     }
@@ -153,6 +164,21 @@ export class Repository {
     return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
   }
 
+  /**
+   * Every restore point of a backup as a summary, oldest first: from the
+   * backup's catalogue (a handful of reads) in a version 2 repository, from
+   * the manifests in a version 1 one (or a version 2 backup with no
+   * catalogue yet). A point whose segment a killed writer never wrote is
+   * missing until `repo rebuild-catalog` (catalogue.ts).
+   */
+  async listPointSummaries(id: BackupId): Promise<CataloguePoint[]> {
+    if (this.config.version >= 2) {
+      const {points, segments} = await readCatalogue(this, id);
+      if (segments.length > 0) return points;
+    }
+    return (await this.listPoints(id)).map(cataloguePoint);
+  }
+
   async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
     if (!isShortId(pointId)) throw notFound(`No restore point ${quoted(pointId)} in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
     const key = pointKey(backupId, parsePointId(pointId));
@@ -212,7 +238,7 @@ export class Repository {
   }
 
   /** Checks a stored blob (as readBlob gives it) against its id (open, decompress, id); returns its plaintext. */
-  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): Buffer {
+  verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): Promise<Buffer> {
     return decodeBlob(this.codec.openBlob(blob.payload, this.location), blob.encoding, blob.rawLength, id, this.location, this.codec);
   }
 
@@ -259,6 +285,11 @@ export class Repository {
   /** Reads a JSON object through the codec; `corrupt` naming it if it does not open or parse. */
   async readObject(key: string): Promise<unknown> {
     return this.readJson(key);
+  }
+
+  /** readObject for many keys, in bulk where the storage can. */
+  async readObjects(keys: readonly string[]): Promise<unknown[]> {
+    return this.readJsonMany(keys);
   }
 
   private async readJson(key: string): Promise<unknown> {

@@ -74,7 +74,7 @@ async function checkPacks(repo: Repository, byPack: Map<string, BlobEntry[]>, in
     for (const [id, offset, length, rawLength, encoding] of blobs) {
       try {
         if (!data || offset + length > data.length) throw new Error('out of range');
-        decodeBlob(repo.codec.openBlob(data.subarray(offset, offset + length), pack), encoding, rawLength, id, pack, repo.codec);
+        await decodeBlob(repo.codec.openBlob(data.subarray(offset, offset + length), pack), encoding, rawLength, id, pack, repo.codec);
       } catch {
         bad.add(id);
       }

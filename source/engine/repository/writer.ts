@@ -16,14 +16,15 @@
 import {BackhaulError, cancelled} from '../errors.js';
 import type {StagedPack, Storage} from '../storage/storage.js';
 import type {ChunkId, PackId} from '../ids.js';
-import {encodeBlobAsync, type Encoding} from './blob.js';
+import {encodeBlob, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
 import {writeIndexFile} from './index-store.js';
 import {WriterLock, type LockOptions} from './lock.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
-import {PackBuilder, PACK_TARGET, packKey, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
+import {PackBuilder, PACK_TARGET, packKey, packMagic, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
 import {checkWritable} from './records.js';
+import {appendToCatalogue, cataloguePoint} from './catalogue.js';
 import {mapLimit} from '../util/concurrency.js';
 
 // An index file every 16 packs (~128 MiB): each is a durability barrier for the packs before it
@@ -152,7 +153,7 @@ export class RepositoryWriter {
     }
     // Compression runs on the thread pool; blobs enter packs in order as they finish.
     this.pending.add(id);
-    const job = encodeBlobAsync(data);
+    const job = encodeBlob(data, this.repo.compression);
     job.catch(() => {});
     this.encoding.push({id, job, rawLength: data.length});
     if (this.encoding.length >= ENCODE_AHEAD) await this.drainEncoding(ENCODE_AHEAD / 2);
@@ -260,7 +261,7 @@ export class RepositoryWriter {
 
   private async sealPack(): Promise<void> {
     if (this.builder.count === 0) return;
-    const {id, parts, blobs, body} = this.builder.seal(this.repo.codec);
+    const {id, parts, blobs, body} = this.builder.seal(this.repo.codec, packMagic(this.repo.config.version));
     const storage = this.repo.storage;
     await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body), storage.bufferedWrites ?? storage.preferredConcurrency);
   }
@@ -326,7 +327,7 @@ export class RepositoryWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Data → index → backup record → manifest: the point is visible only when complete. */
+  /** Data → index → backup record → manifest → (version 2) catalogue segment: the point is visible only when complete. */
   async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
     checkWritable(record, manifest);
     await this.flush();
@@ -335,6 +336,10 @@ export class RepositoryWriter {
     this.lock.assertHeld();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
     await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace);
+    if (this.repo.config.version >= 2) {
+      this.lock.assertHeld();
+      await appendToCatalogue(this.repo, manifest.backupId, [cataloguePoint(manifest)]);
+    }
   }
 
   /**

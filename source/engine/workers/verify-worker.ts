@@ -20,7 +20,7 @@ const port = parentChannel<ToVerifyWorker, FromVerifyWorker>();
 const codec = codecFromParams((workerData as VerifyWorkerData | undefined)?.codec ?? {kind: 'plain'});
 const codeOf = (e: unknown) => String((e as {code?: unknown})?.code ?? e);
 
-function check(m: Job<'check'>): Extract<FromVerifyWorker, {type: 'checked'}> {
+async function check(m: Job<'check'>): Promise<Extract<FromVerifyWorker, {type: 'checked'}>> {
   let {buffer, length} = m;
   if (m.path !== undefined) {
     try {
@@ -29,16 +29,16 @@ function check(m: Job<'check'>): Extract<FromVerifyWorker, {type: 'checked'}> {
       return {type: 'checked', job: m.job, buffer, length: 0, packOk: false, bad: [], error: codeOf(e)};
     }
   }
-  const {packOk, bad} = checkPack(Buffer.from(buffer, 0, length), m.kind, m.packId, m.blobs, codec);
+  const {packOk, bad} = await checkPack(Buffer.from(buffer, 0, length), m.kind, m.packId, m.blobs, codec);
   return {type: 'checked', job: m.job, buffer, length, packOk, bad};
 }
 
-function tree(m: Job<'tree'>): Extract<FromVerifyWorker, {type: 'tree'}> {
+async function tree(m: Job<'tree'>): Promise<Extract<FromVerifyWorker, {type: 'tree'}>> {
   const [, offset, length] = m.blob;
   try {
     const given = m.data ?? new Uint8Array(0);
     const stored = m.path !== undefined ? readRange(m.path, offset, length) : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
-    return {type: 'tree', job: m.job, ...scanTreeChunk(stored, m.blob, codec)};
+    return {type: 'tree', job: m.job, ...(await scanTreeChunk(stored, m.blob, codec))};
   } catch (e) {
     return {type: 'tree', job: m.job, error: codeOf(e)};
   }
@@ -94,11 +94,9 @@ port.receive((m) => {
       void copy(m).then((reply) => port.send(reply));
       return;
     case 'tree':
-      port.send(tree(m));
+      void tree(m).then((reply) => port.send(reply));
       return;
-    case 'check': {
-      const reply = check(m);
-      port.send(reply, [reply.buffer]);
-    }
+    case 'check':
+      void check(m).then((reply) => port.send(reply, [reply.buffer]));
   }
 });

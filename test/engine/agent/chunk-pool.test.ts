@@ -9,10 +9,11 @@ import {join} from 'node:path';
 import {ChunkPool, STREAM_SLOT, type ChunkOut, type Payloads} from '../../../source/engine/agent/chunk-pool.js';
 import {encodeBlob, hashChunk} from '../../../source/engine/repository/blob.js';
 import {chunkBuffer} from '../../../source/engine/repository/chunker.js';
-import {CASES} from '../../helpers/compression-cases.js';
+import {CASES, V2} from '../../helpers/compression-cases.js';
+import {PLAIN_CODEC} from '../../../source/engine/repository/codec.js';
 
 /** What the main thread makes of `data`: [id, raw length, encoding, payload] per chunk; -1 and no payload for a known id. */
-function expected(data: Buffer, known: Set<string>): [string, number, number, Buffer?][] {
+async function expected(data: Buffer, known: Set<string>): Promise<[string, number, number, Buffer?][]> {
   const out: [string, number, number, Buffer?][] = [];
   let pos = 0;
   for (const length of chunkBuffer(data)) {
@@ -21,7 +22,7 @@ function expected(data: Buffer, known: Set<string>): [string, number, number, Bu
     const id = hashChunk(chunk);
     if (known.has(id)) out.push([id, length, -1]);
     else {
-      const {encoding, payload} = encodeBlob(chunk);
+      const {encoding, payload} = await encodeBlob(chunk, V2);
       out.push([id, length, encoding, payload]);
     }
   }
@@ -36,7 +37,7 @@ function got(chunks: ChunkOut[], {raw, packed}: Payloads): [string, number, numb
 test('whole files and stream segments: the same chunks, ids and stored bytes as the main thread makes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'backhaul-chunk-pool-'));
   const known = new Set([hashChunk(CASES[1]!.data)]);
-  const pool = new ChunkPool(known, 2);
+  const pool = new ChunkPool(known, {compression: V2, codec: PLAIN_CODEC}, 2);
   try {
     const paths = await Promise.all(CASES.map(async ({data}, i) => {
       const path = join(dir, `case-${i}`);
@@ -47,7 +48,7 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
     try {
       for (const [i, file] of files.files.entries()) {
         assert.ok('chunks' in file, CASES[i]!.name);
-        assert.deepEqual(got(file.chunks, files), expected(CASES[i]!.data, known), CASES[i]!.name);
+        assert.deepEqual(got(file.chunks, files), await expected(CASES[i]!.data, known), CASES[i]!.name);
       }
     } finally {
       files.done();
@@ -60,7 +61,7 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
     assert.equal(await cut, stream.length, 'at the end of the stream everything is cut');
     const segment = await result;
     try {
-      assert.deepEqual(got(segment.chunks, segment), expected(stream, known));
+      assert.deepEqual(got(segment.chunks, segment), await expected(stream, known));
     } finally {
       segment.done();
     }
@@ -71,7 +72,7 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
 });
 
 test('a file that cannot be read is reported for that file alone', async () => {
-  const pool = new ChunkPool([], 1);
+  const pool = new ChunkPool([], {compression: V2, codec: PLAIN_CODEC}, 1);
   try {
     const result = await pool.files(['/nonexistent/backhaul-test'], [10]);
     result.done();

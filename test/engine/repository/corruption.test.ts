@@ -161,7 +161,7 @@ test('a repository of an unknown format version is refused with exit 17, and lef
   ]) {
     const r = await cli(args);
     assert.equal(r.code, 17, `${args.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, /uses repository format version 99; this Backhaul reads version 1/);
+    assert.match(r.stderr, /uses repository format version 99; this Backhaul reads versions 1 and 2/);
     assert.match(r.stderr, /hint: Upgrade Backhaul/);
   }
   assert.deepEqual(await snapshotFiles(dir), before, 'nothing was written');

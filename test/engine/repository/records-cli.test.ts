@@ -169,6 +169,10 @@ async function attempt(c: Case, dir: string): Promise<void> {
     const report = JSON.parse(verify.stdout) as {brokenPoints: {pointId: string; reason: string}[]};
     assert.deepEqual(report.brokenPoints.map((p) => p.pointId), [alpha.id], 'verify names the point');
     for (const word of c.names()) assert.ok(report.brokenPoints[0]!.reason.includes(word), `verify says ${word}: ${report.brokenPoints[0]!.reason}`);
+  } else if (c.where === 'manifest') {
+    // A version 2 repository lists points from its catalogue: list and points read no manifest.
+    assert.equal(list.code, 0, `list reads no manifest\n${list.stderr}`);
+    assert.equal(points.code, 0, `points reads no manifest\n${points.stderr}`);
   } else {
     assertRefused(list, c, 'list');
     assertRefused(points, c, 'points');
