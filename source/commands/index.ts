@@ -15,11 +15,12 @@ import {demo} from './demo.js';
 import {list} from './list.js';
 import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
+import {repoRebuildCatalog, repoUpgrade} from './repo-format.js';
 import {restore} from './restore.js';
 import {verify} from './verify.js';
 
 export const commands: Command[] = [
-  list, points, copy, restore, verify, repoAdd, repoList, repoRemove, agentBackup, demo,
+  list, points, copy, restore, verify, repoAdd, repoList, repoRemove, repoUpgrade, repoRebuildCatalog, agentBackup, demo,
   accessPolicy, accessGrant, accessRevoke, audit,
 ];
 
