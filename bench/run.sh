@@ -12,4 +12,5 @@ rm -rf .bench/work
 [ -f bench/s3.ts ] && node --import tsx bench/s3.ts
 [ -f bench/s3-multipart.ts ] && node --import tsx bench/s3-multipart.ts
 [ -f bench/tar.ts ] && node --import tsx bench/tar.ts
+[ -f bench/ext4-restic.sh ] && command -v restic >/dev/null && bash bench/ext4-restic.sh
 exit 0

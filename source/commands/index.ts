@@ -15,12 +15,13 @@ import {demo} from './demo.js';
 import {list} from './list.js';
 import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
+import {repoRebuildCatalog, repoUpgrade} from './repo-format.js';
 import {repoKeyAdd, repoKeyList, repoKeyRemove, repoPasswd} from './repo-keys.js';
 import {restore} from './restore.js';
 import {verify} from './verify.js';
 
 export const commands: Command[] = [
-  list, points, copy, restore, verify, repoAdd, repoList, repoRemove, repoPasswd, repoKeyList, repoKeyAdd, repoKeyRemove, agentBackup, demo,
+  list, points, copy, restore, verify, repoAdd, repoList, repoRemove, repoUpgrade, repoRebuildCatalog, repoPasswd, repoKeyList, repoKeyAdd, repoKeyRemove, agentBackup, demo,
   accessPolicy, accessGrant, accessRevoke, audit,
 ];
 

@@ -1,0 +1,48 @@
+/**
+ * `repo upgrade`: a version 1 repository converted to version 2 in place
+ * (FORMAT.md, "Upgrade"). Under the writer lock (version 1's single lock,
+ * which every version 1 writer takes: nothing else writes meanwhile), it
+ * writes the catalogue of every backup, then replaces `config` (one atomic
+ * put). Packs and index files stay as they are: version 2 reads them.
+ *
+ * Crash-safe: killed before the config is replaced, the repository is
+ * version 1 with catalogue segments version 1 ignores (a later upgrade adds
+ * what they lack); after, it is version 2 with a complete catalogue.
+ */
+import {rebuildCatalogue} from './catalogue.js';
+import {chunkerConfig, DEFAULT_ZSTD_LEVEL, encodeConfig, FORMAT_VERSION, type RepositoryConfig} from './config.js';
+import {WriterLock} from './lock.js';
+import {Repository} from './repository.js';
+
+export interface UpgradeResult {
+  from: number;
+  to: number;
+  backups: number;
+  /** Points added to catalogues. */
+  points: number;
+}
+
+export async function upgradeRepository(repo: Repository, options: {level?: number; signal?: AbortSignal} = {}): Promise<UpgradeResult> {
+  if (repo.config.version >= FORMAT_VERSION) return {from: repo.config.version, to: repo.config.version, backups: 0, points: 0};
+  const lock = await WriterLock.acquire(repo.storage, 'upgrade', 0, {signal: options.signal});
+  try {
+    // Read again under the lock: another upgrade may have finished meanwhile.
+    const current = await Repository.open(repo.storage);
+    if (current.config.version >= FORMAT_VERSION) return {from: current.config.version, to: current.config.version, backups: 0, points: 0};
+    let points = 0;
+    const backups = await current.listBackups();
+    for (const backup of backups) {
+      options.signal?.throwIfAborted();
+      lock.assertHeld();
+      points += await rebuildCatalogue(current, backup.id);
+    }
+    const next: RepositoryConfig = {...current.config, version: 2, chunker: chunkerConfig(),
+      compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL}, encryption: null};
+    lock.assertHeld();
+    await repo.storage.put('config', encodeConfig(next));
+    return {from: current.config.version, to: 2, backups: backups.length, points};
+  } finally {
+    await lock.release();
+    if (lock.lost) throw lock.lost;
+  }
+}
