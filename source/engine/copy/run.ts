@@ -20,6 +20,7 @@ import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter, type WriterNotice} from '../repository/writer.js';
 import type {StorageNotice} from '../storage/storage.js';
 import {VerifyPool} from '../util/verify-pool.js';
+import type {CopyGate} from './gate.js';
 import {Scheduler} from './schedule.js';
 import {transferChunks} from './transfer.js';
 import type {CopyListener, CopyStats, CopySummary, Stage} from './events.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   waitMs?: number;
   /** Workers to verify with (else the run starts its own): the plan's, already warm. */
   pool?: VerifyPool;
+  /** Asked before each pack is sent (gate.ts): a bandwidth limit, a saved job's copy window. */
+  gate?: CopyGate;
 }
 
 function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupRecord | undefined, nodes: Set<string>): BackupRecord {
@@ -280,7 +283,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
   };
   try {
     await transferChunks(source, writer, scheduler, {
-      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
+      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool, gate: options.gate,
       onBytes: (k, bytes, chunks) => {
         const p = progressOf(k);
         p.done += bytes;

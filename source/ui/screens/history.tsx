@@ -30,7 +30,7 @@ async function loadHistory(): Promise<SessionRow[]> {
 const COLUMNS: Column<SessionRow>[] = [
   {id: 'when', header: 'When', width: 9, align: 'right', value: (r) => formatAge(Date.parse(r.session.summary.endedAt || r.session.summary.startedAt))},
   {id: 'result', header: 'Result', width: 9, value: (r) => r.session.summary.result,
-    style: (r, t) => ({success: t.ok, warning: t.warn, cancelled: t.warn, failed: t.error})[r.session.summary.result]},
+    style: (r, t) => ({success: t.ok, warning: t.warn, cancelled: t.warn, failed: t.error, interrupted: t.error})[r.session.summary.result]},
   {id: 'route', header: 'From → to', minWidth: 12, value: (r) => `${r.from} → ${r.to}`},
   {id: 'points', header: 'Points', width: 6, align: 'right', value: (r) => String(r.session.summary.pointsCopied)},
   {id: 'time', header: 'Duration', width: 8, align: 'right', value: (r) => formatDuration(r.session.summary.seconds)},

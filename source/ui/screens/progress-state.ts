@@ -5,11 +5,11 @@
  * times a second. Keeps: overall stats, one bar per disk of the point being
  * copied, read/transfer throughput samples for the sparkline, a status per
  * restore point (the per-object list) and the session log (its lines worded
- * by the engine, as in the history: copy/session.ts).
+ * by the engine, as in the history: jobs/session.ts).
  */
 import type {CopyEvent, CopyStats, CopySummary} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import {CANCELLING, sessionLine} from '../../engine/copy/session.js';
+import {CANCELLING, sessionLine} from '../../engine/jobs/session.js';
 import {sessionHeadline, type SessionSummary} from '../../engine/jobs/history.js';
 import {formatBytes, formatRate, formatTime} from '../format.js';
 
