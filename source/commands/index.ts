@@ -17,9 +17,15 @@ import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
 import {restore} from './restore.js';
 import {verify} from './verify.js';
+import {jobAdd, jobDisable, jobEdit, jobEnable, jobList, jobRemove, jobShow} from './job.js';
+import {jobHistoryCommand, jobRun, jobStatus, jobStop} from './job-runs.js';
+import {attach} from './attach.js';
+import {runInternal, service, serviceInstall} from './service.js';
 
 export const commands: Command[] = [
   list, points, copy, restore, verify, repoAdd, repoList, repoRemove, agentBackup, demo,
+  jobAdd, jobEdit, jobRemove, jobList, jobShow, jobEnable, jobDisable, jobRun, jobStop, jobStatus, jobHistoryCommand, attach,
+  service, serviceInstall, runInternal,
   accessPolicy, accessGrant, accessRevoke, audit,
 ];
 
@@ -69,7 +75,8 @@ export function groupOf(word: string | undefined): Command[] {
   return word ? commands.filter((c) => c.name.startsWith(`${word} `)) : [];
 }
 
-function commandList(list: Command[]): string[] {
+function commandList(all: Command[]): string[] {
+  const list = all.filter((c) => !c.hidden);
   const width = Math.max(...list.map((c) => c.name.length));
   return list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
 }
