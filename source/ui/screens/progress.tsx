@@ -45,6 +45,7 @@ function useCopy(params: ProgressParams) {
   const quitAfter = useRef(false);
   useEffect(() => {
     const send = (event: CopyEvent | UiEvent) => dispatch({at: Date.now(), event});
+    const abort = controller.current;
     let live = true;
     void (async () => {
       try {
@@ -62,7 +63,7 @@ function useCopy(params: ProgressParams) {
     })();
     return () => {
       live = false;
-      controller.current.abort();
+      abort.abort();
     };
     // The copy starts once, when the screen opens.
     // eslint-disable-next-line react-hooks/exhaustive-deps
