@@ -12,4 +12,6 @@ rm -rf .bench/work
 [ -f bench/s3.ts ] && node --import tsx bench/s3.ts
 [ -f bench/s3-multipart.ts ] && node --import tsx bench/s3-multipart.ts
 [ -f bench/tar.ts ] && node --import tsx bench/tar.ts
+# The job service: idle CPU with 10 jobs, immediate mode's commit-to-copied delay.
+[ -f bench/jobs-service.ts ] && node --import tsx bench/jobs-service.ts
 exit 0
