@@ -15,7 +15,8 @@
  *   detached, returns the run; `{healthCheck: true}`: its health check now), `stopJob(name)` (SIGTERM, a clean cancel),
  *   `liveRuns()`, `followRun(runId)` (a run log's entries as they are
  *   written, ending with `run.end`; `readRunLog` for a finished one),
- *   `reapRuns()` (records killed runs as interrupted; the status calls it).
+ *   `reapRuns()` (records killed runs as interrupted, returns the live ones;
+ *   the status and the service call it).
  * - History: `jobHistory(name)` (every session of the job, oldest first),
  *   `readHistory()` for all.
  */

@@ -148,11 +148,18 @@ function interruptedRecord(run: LiveRun, entries: StampedEntry[], now: Date): Se
     exitCode: 1, log: [message], warnings: [message]};
 }
 
-/** Finds runs whose process died without ending them and records each as interrupted (see the header); returns them. */
+/**
+ * Finds runs whose process died without ending them and records each as
+ * interrupted (see the header); returns the runs still alive (one listing
+ * for both: the service asks every few seconds).
+ */
 export async function reapRuns(now = new Date()): Promise<LiveRun[]> {
-  const reaped: LiveRun[] = [];
+  const live: LiveRun[] = [];
   for (const run of runFiles()) {
-    if (alive(run)) continue;
+    if (alive(run)) {
+      live.push(run);
+      continue;
+    }
     const claimed = `${runFile(run.runId)}.reaping-${process.pid}`;
     try {
       renameSync(runFile(run.runId), claimed);
@@ -164,12 +171,11 @@ export async function reapRuns(now = new Date()): Promise<LiveRun[]> {
       const record = interruptedRecord(run, entries, now);
       new RunLogWriter(run.runId).write({type: 'run.end', result: 'interrupted', exitCode: 1, summary: record.summary, message: record.log![0]});
       await recordSession(record);
-      reaped.push(run);
     }
     if (run.job) unlockJob(run.job, run.runId);
     rmSync(claimed, {force: true});
   }
-  return reaped;
+  return live;
 }
 
 /** Asks a live run to stop (SIGTERM: it stops like a Ctrl-C'd copy, committing nothing half-done). */
