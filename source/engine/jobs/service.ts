@@ -158,29 +158,29 @@ export class JobService {
     const health = nextHealth(job, t.lastHealth);
     if (health && health <= now) {
       t.lastHealth = now;
-      return this.start(job, t, 'health schedule', 'health');
+      return this.start(job, t, now, 'health schedule', 'health');
     }
     if (t.retryAt && now >= t.retryAt) {
       t.retryAt = undefined;
       if (job.mode === 'immediate') t.stamp = await this.stampOf(job.source, now, true);
-      return this.start(job, t, 'retry');
+      return this.start(job, t, now, 'retry');
     }
     if (job.mode === 'periodic') {
       const due = nextPeriodic(job, t.lastStart, now);
-      if (due && due <= now && !t.retryAt) return this.start(job, t, 'schedule');
+      if (due && due <= now && !t.retryAt) return this.start(job, t, now, 'schedule');
       return;
     }
     const stamp = await this.stampOf(job.source, now);
     if (stamp !== undefined && stamp !== t.stamp) {
       t.stamp = stamp;
       t.retryAt = undefined;
-      return this.start(job, t, 'new point');
+      return this.start(job, t, now, 'new point');
     }
   }
 
-  private async start(job: JobDefinition, t: JobTrack, trigger: 'schedule' | 'new point' | 'retry' | 'health schedule', kind: 'copy' | 'health' = 'copy'): Promise<void> {
+  private async start(job: JobDefinition, t: JobTrack, now: Date, trigger: 'schedule' | 'new point' | 'retry' | 'health schedule', kind: 'copy' | 'health' = 'copy'): Promise<void> {
     const run = await startRun(jobRunSpec(job, {kind, trigger, firstRun: !t.everSucceeded}), this.options.runner);
-    if (kind === 'copy') t.lastStart = new Date(run.startedAt);
+    if (kind === 'copy') t.lastStart = now;
     t.runId = run.runId;
     this.emit({type: 'run.start', job: job.name, runId: run.runId, trigger, kind, pid: run.pid});
   }
