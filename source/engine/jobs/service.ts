@@ -25,6 +25,9 @@
  *   waits for its next time; an immediate one is retried up to 3 times,
  *   5 min apart — or at once when a new point appears.
  *
+ * The files of runs that ended more than 30 days ago (log, spec, output)
+ * are removed hourly; their history records stay.
+ *
  * Everything it does is reported as events (the command prints them, for
  * the journal); it never prints.
  */
@@ -35,7 +38,7 @@ import {resolveLocation, storageFor} from '../workspace/open.js';
 import {readHistory, type SessionResult} from './history.js';
 import type {JobDefinition} from './job.js';
 import {readRunLog, runEnd} from './run-log.js';
-import {reapRuns} from './runs.js';
+import {pruneRunFiles, reapRuns} from './runs.js';
 import {nextHealth, nextPeriodic} from './schedule.js';
 import {lockService} from './service-lock.js';
 import {jobRunSpec, startRun} from './start.js';
@@ -64,6 +67,8 @@ export const RETRIES = 3;
 /** How often every job is looked at; an immediate job's source is polled at most every POLL_MS. */
 const TICK_MS = 4000;
 const POLL_MS = 4000;
+/** Finished runs' files older than 30 days are removed at start and hourly (runs.ts pruneRunFiles). */
+const PRUNE_EVERY_MS = 3_600_000;
 const PERIODIC_RETRY_MS = 30_000;
 const IMMEDIATE_RETRY_MS = 300_000;
 
@@ -133,8 +138,14 @@ export class JobService {
     this.emit({type: 'service.error', job, message});
   }
 
+  private lastPrune = 0;
+
   /** One look at every job (see the header). */
   async tick(now: Date): Promise<void> {
+    if (now.getTime() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now.getTime();
+      pruneRunFiles(now.getTime());
+    }
     const running = new Map((await reapRuns(now)).filter((r) => r.job !== undefined).map((r) => [r.job!, r.runId]));
     for (const job of listJobs()) {
       if (this.options.signal.aborted) return;
