@@ -52,6 +52,10 @@ export class JobGate implements CopyGate {
 
   async pass(bytes: number, signal?: AbortSignal): Promise<number> {
     await this.windowOpen(signal);
-    return this.throttle ? this.throttle.pass(bytes, signal) : 0;
+    if (!this.throttle) return 0;
+    const held = await this.throttle.pass(bytes, signal);
+    // A pack whose slot came after the window closed waits for it too (the packs already sending land).
+    await this.windowOpen(signal);
+    return held;
   }
 }
