@@ -18,15 +18,24 @@ const BUNDLE_PARAMS = JSON.parse(readFileSync(resolve(ROOT, 'source/boot/bundle-
 const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
 
 /**
- * Options for esbuild's `build`: the CLI and its chunks into `outdir`, and
- * the TUI's copy worker as a second entry point beside cli.js (found by
- * source/engine/operations/copy-thread.ts; it shares the engine's chunks).
+ * An entry point per worker thread and child process, bundled beside cli.js
+ * (dist/<name>.js) and found there at run time by source/engine/workers/start.ts
+ * (restore-writer: restore/writer-client.ts), from cli.js and from tui.cjs alike.
  */
+export const WORKER_ENTRIES = {
+  'copy-worker': 'source/engine/operations/copy-worker.ts',
+  'verify-worker': 'source/engine/workers/verify-worker.ts',
+  'chunk-worker': 'source/engine/agent/chunk-worker.ts',
+  'walk-worker': 'source/engine/agent/walk-worker.ts',
+  'restore-writer': 'source/engine/restore/writer-child.ts',
+};
+
+/** Options for esbuild's `build`: the CLI, the WORKER_ENTRIES and their shared chunks into `outdir`. */
 export function bundleOptions(outdir) {
   return {
     absWorkingDir: ROOT,
     outdir,
-    entryPoints: {cli: 'source/cli.tsx', 'copy-worker': 'source/engine/operations/copy-worker.ts', 'restore-writer': 'source/engine/restore/writer-child.ts'},
+    entryPoints: {cli: 'source/cli.tsx', ...WORKER_ENTRIES},
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -9,7 +9,7 @@ import type {CopySummary} from '../engine/copy/events.js';
 import {copyJob, planCopyJob, type CopyJob} from '../engine/operations/copy.js';
 import {startRun} from '../engine/jobs/start.js';
 import {actingForSudoCaller} from '../engine/util/sudo-caller.js';
-import {VerifyPool} from '../engine/util/verify-pool.js';
+import {VerifyPool} from '../engine/workers/verify-pool.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
 import {createProgress} from './render/progress.js';

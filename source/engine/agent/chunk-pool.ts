@@ -7,13 +7,13 @@
  *
  * Workers are told which chunk ids the repository held when the pool started
  * (durable and indexed, so it is safe not to encode them); any other
- * duplicate is still caught by the writer's own dedup. The worker source is
- * inline (eval) so it loads the same way from the bundle and from tests.
+ * duplicate is still caught by the writer's own dedup. The workers run
+ * chunk-worker.ts (an entry of its own in the bundle, see workers/start.ts).
  */
 import {availableParallelism} from 'node:os';
-import {Worker} from 'node:worker_threads';
-import {CHUNK_MAX, cutPointSource} from '../repository/chunker.js';
-import {chunkWorker, type ChunkOut, type FileOut} from './chunk-worker.js';
+import {CHUNK_MAX} from '../repository/chunker.js';
+import {startWorker, type TypedWorker} from '../workers/start.js';
+import type {ChunkOut, ChunkWorkerData, FileOut, FromChunkWorker, Payload, ToChunkWorker, WorkerError} from './chunk-messages.js';
 
 export type {ChunkOut, FileOut};
 /** A result's buffers: `raw` as read, `packed` compressed payloads; call `done` once the writer has them. */
@@ -24,12 +24,16 @@ export const FILES_SLOT = 9 * 1024 * 1024;
 export const SEGMENT = 8 * 1024 * 1024;
 export const STREAM_SLOT = CHUNK_MAX + SEGMENT;
 
+type ChunkWorker = TypedWorker<ToChunkWorker, FromChunkWorker>;
+type Task = Extract<ToChunkWorker, {type: 'files' | 'stream'}>;
+type Result<T extends FromChunkWorker['type']> = Extract<FromChunkWorker, {type: T}>;
+
 interface Job {
-  send: (worker: Worker) => void;
-  settle: (m: Record<string, unknown> | undefined, e?: unknown) => void;
+  send: (worker: ChunkWorker) => void;
+  settle: (m: Result<'files' | 'stream' | 'error'> | undefined, e?: unknown) => void;
   /** A stream segment's early answer: where its uncut tail starts. */
   onCut?: (at: number) => void;
-  worker?: Worker;
+  worker?: ChunkWorker;
 }
 
 /** Sees every path a worker is asked to read (tests check which files a backup reads). */
@@ -37,9 +41,10 @@ export const workerReads: {observe?: (path: string) => void} = {};
 
 /** Tasks a worker holds at once (one running, one queued behind it). */
 const CAPACITY = 2;
+const ENTRY = {bundled: 'chunk-worker', source: new URL('./chunk-worker.ts', import.meta.url)};
 
 export class ChunkPool {
-  private readonly workers: {worker: Worker; load: number}[] = [];
+  private readonly workers: {worker: ChunkWorker; load: number}[] = [];
   private readonly queue: Job[] = [];
   private readonly jobs = new Map<number, Job>();
   private next = 0;
@@ -48,16 +53,14 @@ export class ChunkPool {
   private readonly freeSlots: number[] = [];
 
   constructor(known: Iterable<string>, size = Math.max(1, Math.min(4, availableParallelism()))) {
-    // keepNames (tsx) may wrap functions in __name(): a no-op stand-in keeps the source valid.
-    const source = `const __name = (f) => f;\n(${String(chunkWorker)})(require, ${cutPointSource()}, new Set(require('node:worker_threads').workerData.known));`;
-    const list = [...known];
+    const workerData: ChunkWorkerData = {known: [...known]};
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(source, {eval: true, workerData: {known: list}});
+      const worker = startWorker<ToChunkWorker, FromChunkWorker>(ENTRY, {workerData});
       worker.unref();
       this.workers.push({worker, load: 0});
-      worker.on('message', (m: Record<string, unknown>) => {
-        const job = this.jobs.get(m.task as number);
-        if (typeof m.cut === 'number') job?.onCut?.(m.cut);
+      worker.receive((m) => {
+        const job = this.jobs.get(m.task);
+        if (m.type === 'cut') job?.onCut?.(m.at);
         else job?.settle(m);
       });
       worker.on('error', (e) => {
@@ -81,20 +84,23 @@ export class ChunkPool {
     }
   }
 
-  private submit(message: Record<string, unknown>, transfer: ArrayBuffer[], onCut?: (at: number) => void): Promise<Record<string, unknown> & Payloads> {
+  /** Queues a task (`message` gets its number); settles with the worker's answer and its buffers. */
+  private submit<T extends Task['type']>(message: (task: number) => Extract<Task, {type: T}>, onCut?: (at: number) => void):
+    Promise<Result<T> & Payloads> {
     return new Promise((resolve, reject) => {
       const task = this.next++;
+      const sent = message(task);
       const job: Job = {
         onCut,
-        send: (w) => w.postMessage({task, ...message}, transfer),
+        send: (w) => w.send(sent),
         settle: (m, e) => {
           this.jobs.delete(task);
           const slot = this.workers.find((w) => w.worker === job.worker);
           if (slot) slot.load--;
           this.pump();
           if (!m) reject(e);
-          else if (m.error) reject(workerError(m.error));
-          else resolve({...m, ...this.payloads(m, message, job.worker!)});
+          else if (m.type === 'error') reject(workerError(m.error));
+          else resolve({...(m as Result<T>), ...this.payloads(m, sent, job.worker!)});
         },
       };
       this.jobs.set(task, job);
@@ -104,20 +110,20 @@ export class ChunkPool {
   }
 
   /** The result's buffers, and how to give them back (slots to the pool, private buffers to their worker). */
-  private payloads(m: Record<string, unknown>, sent: Record<string, unknown>, worker: Worker): Payloads {
+  private payloads(m: Result<'files' | 'stream'>, sent: {rawSlot: number; packedSlot: number}, worker: ChunkWorker): Payloads {
     const privates: ArrayBuffer[] = [];
-    const view = (buffer: unknown, slot: number) => {
-      if (!buffer) return this.shared.get(slot)!;
-      privates.push(buffer as ArrayBuffer);
-      return Buffer.from(buffer as ArrayBuffer);
+    const view = (payload: Payload) => {
+      if ('slot' in payload) return this.shared.get(payload.slot)!;
+      privates.push(payload.buffer);
+      return Buffer.from(payload.buffer);
     };
     return {
-      raw: view(m.raw, sent.rawSlot as number),
-      packed: view(m.packed, sent.packedSlot as number),
+      raw: view(m.raw),
+      packed: view(m.packed),
       done: () => {
-        this.releaseSlot(sent.rawSlot as number);
-        this.releaseSlot(sent.packedSlot as number);
-        if (privates.length > 0) worker.postMessage({recycle: privates}, privates);
+        this.releaseSlot(sent.rawSlot);
+        this.releaseSlot(sent.packedSlot);
+        if (privates.length > 0) worker.send({type: 'recycle', buffers: privates}, privates);
       },
     };
   }
@@ -127,8 +133,8 @@ export class ChunkPool {
     if (workerReads.observe) for (const p of paths) workerReads.observe(p);
     const rawSlot = this.takeSlot(FILES_SLOT).slot;
     const packedSlot = this.takeSlot(FILES_SLOT).slot;
-    const r = await this.submit({kind: 'files', paths, sizes, rawSlot, packedSlot}, []);
-    return {raw: r.raw, packed: r.packed, done: r.done, files: r.files as FileOut[]};
+    const r = await this.submit<'files'>((task) => ({type: 'files', task, paths, sizes, rawSlot, packedSlot}));
+    return {raw: r.raw, packed: r.packed, done: r.done, files: r.files};
   }
 
   /**
@@ -145,7 +151,7 @@ export class ChunkPool {
     const sab = new SharedArrayBuffer(bytes);
     const slot = this.shared.size;
     this.shared.set(slot, Buffer.from(sab));
-    for (const w of this.workers) w.worker.postMessage({share: slot, sab});
+    for (const w of this.workers) w.worker.send({type: 'share', slot, sab});
     return {slot, buffer: this.shared.get(slot)!};
   }
 
@@ -159,12 +165,13 @@ export class ChunkPool {
    * tail starts (the next segment begins with it); `result` once the chunks
    * are hashed. The slot is the pool's again after `done`.
    */
-  stream(rawSlot: number, start: number, end: number, eof: boolean): {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
+  stream(rawSlot: number, start: number, end: number, eof: boolean):
+    {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
     const packedSlot = this.takeSlot(STREAM_SLOT).slot;
     let settleCut!: (at: number) => void;
     const cut = new Promise<number>((resolve) => (settleCut = resolve));
-    const result = this.submit({kind: 'stream', rawSlot, packedSlot, start, end, eof}, [], settleCut)
-      .then((r) => ({raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks as ChunkOut[]}));
+    const result = this.submit<'stream'>((task) => ({type: 'stream', task, rawSlot, packedSlot, start, end, eof}), settleCut)
+      .then((r) => ({raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks}));
     // A failed task never sends its cut: the caller learns of it from `result`.
     result.catch(() => settleCut(-1));
     return {cut, result};
@@ -175,7 +182,6 @@ export class ChunkPool {
   }
 }
 
-function workerError(e: unknown): Error {
-  const {code, message} = e as {code?: string; message: string};
+function workerError({code, message}: WorkerError): Error {
   return Object.assign(new Error(message), code ? {code} : {});
 }

@@ -1,15 +1,16 @@
 /**
  * Walks directories into tree entries, streaming: a worker thread lists and
- * lstats (walk-worker.ts) and the entries arrive in batches while the backup
- * already reads the changed files found so far. Symlinks are recorded, never
- * followed. Sockets, FIFOs and devices are skipped and reported. Entries come
- * in walk order; the caller sorts the finished tree.
+ * lstats (walk-worker.ts, an entry of its own in the bundle) and the entries
+ * arrive in batches while the backup already reads the changed files found
+ * so far. Symlinks are recorded, never followed. Sockets, FIFOs and devices
+ * are skipped and reported. Entries come in walk order; the caller sorts the
+ * finished tree.
  */
-import {Worker} from 'node:worker_threads';
 import {BackhaulError, fromSystemError} from '../errors.js';
 import type {TreeEntry} from '../repository/model.js';
 import {AsyncQueue} from '../util/concurrency.js';
-import {FIELDS, walkWorker} from './walk-worker.js';
+import {startWorker, type TypedWorker} from '../workers/start.js';
+import {FIELDS, FILE, SYMLINK, type FromWalkWorker, type WalkRoot, type WalkWorkerData} from './walk-messages.js';
 
 /** Entries of `roots[root]`; an entry's path is the root's prefix + its path below the root. */
 export interface WalkBatch {
@@ -19,6 +20,7 @@ export interface WalkBatch {
 
 /** Entries per message: big enough that messages cost little, small enough that reading starts early. */
 const BATCH = 1024;
+const ENTRY = {bundled: 'walk-worker', source: new URL('./walk-worker.ts', import.meta.url)};
 
 function decode(paths: string[], nums: Float64Array, links: [number, string][]): TreeEntry[] {
   const targets = links.length > 0 ? new Map(links) : undefined;
@@ -33,10 +35,10 @@ function decode(paths: string[], nums: Float64Array, links: [number, string][]):
     // Plain literals in the key order of every earlier point's entries (unchanged trees serialise
     // to the same chunks); a spread here cost more than the whole walk.
     switch (nums[o]) {
-      case 1:
+      case FILE:
         entries[i] = {path, mode, uid, gid, mtimeMs, size: nums[o + 5]!, type: 'file', ino: nums[o + 6]!, ctimeMs: nums[o + 7]!};
         break;
-      case 2:
+      case SYMLINK:
         entries[i] = {path, mode, uid, gid, mtimeMs, size: 0, type: 'symlink', target: targets!.get(i)!};
         break;
       default:
@@ -48,23 +50,22 @@ function decode(paths: string[], nums: Float64Array, links: [number, string][]):
 
 /** A walk of one or more roots, started on construction; read it once with `batches`. */
 export class Walk {
-  private readonly worker: Worker;
+  private readonly worker: TypedWorker<never, FromWalkWorker>;
   private readonly queue = new AsyncQueue<WalkBatch>();
   /** Entries not backed up (special files), known once the walk ended. */
   skipped: string[] = [];
 
-  constructor(roots: {root: string; prefix: string}[]) {
-    // keepNames (tsx) may wrap functions in __name(): a no-op stand-in keeps the source valid.
-    const source = `const __name = (f) => f;\n(${String(walkWorker)})(require, require('node:worker_threads').workerData.roots, ${BATCH});`;
-    this.worker = new Worker(source, {eval: true, workerData: {roots}});
+  constructor(roots: WalkRoot[]) {
+    const workerData: WalkWorkerData = {roots, batch: BATCH};
+    this.worker = startWorker<never, FromWalkWorker>(ENTRY, {workerData});
     this.worker.unref();
     let ended = false;
-    this.worker.on('message', (m: {root: number; paths: string[]; nums: Float64Array; links: [number, string][]} | {end: true; skipped: string[]} | {error: {code?: string; message: string; path: string}}) => {
-      if ('error' in m) {
+    this.worker.receive((m) => {
+      if (m.type === 'error') {
         const {code, message, path} = m.error;
         ended = true;
         this.queue.fail(fromSystemError({code}, path) ?? new BackhaulError('failure', `Cannot walk ${path}: ${message}.`, 'Check the path and its permissions.'));
-      } else if ('end' in m) {
+      } else if (m.type === 'end') {
         ended = true;
         this.skipped = m.skipped;
         this.queue.end();

@@ -12,7 +12,7 @@ import type {ChunkId} from '../ids.js';
 import {packKey} from '../repository/pack.js';
 import {TreeIdCollector} from '../repository/tree-ids.js';
 import {formatBytes} from '../util/format.js';
-import {VerifyPool, type TreeChunkIds} from '../util/verify-pool.js';
+import {VerifyPool, type TreeChunkIds} from '../workers/verify-pool.js';
 import {explicitPointIds, nothingSelected, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
 
 export interface PlannedDisk {
@@ -110,12 +110,12 @@ interface TreeCache {
  * with the point before), so they are scanned while the plan counts others.
  */
 function scanTree(source: Repository, tree: readonly string[], cache: TreeCache, pool: VerifyPool): Promise<TreeChunkIds | undefined>[] {
-  const local = (source.storage as {localPath?: (key: string) => string}).localPath?.bind(source.storage);
+  const local = source.storage.local;
   return tree.map((id) => {
     let p = cache.chunks.get(id);
     if (p) return p;
     const loc = source.index.get(id);
-    p = !local || !loc ? Promise.resolve(undefined) : pool.treeChunk({path: local(packKey(loc.pack))}, [id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
+    p = !local || !loc ? Promise.resolve(undefined) : pool.treeChunk({path: local.path(packKey(loc.pack))}, [id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
     p.catch(() => {});
     cache.chunks.set(id, p);
     return p;

@@ -19,7 +19,7 @@ import type {BackupRecord, NodeInfo, PointManifest} from '../repository/model.js
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter, type WriterNotice} from '../repository/writer.js';
 import type {StorageNotice} from '../storage/storage.js';
-import {VerifyPool} from '../util/verify-pool.js';
+import {VerifyPool} from '../workers/verify-pool.js';
 import type {CopyGate} from './gate.js';
 import {Scheduler} from './schedule.js';
 import {transferChunks} from './transfer.js';

@@ -13,7 +13,7 @@
  * storage, whose free space cannot be known, is never refused.
  */
 import {AsyncQueue} from '../util/concurrency.js';
-import type {VerifyPool} from '../util/verify-pool.js';
+import type {VerifyPool} from '../workers/verify-pool.js';
 import type {Repository} from '../repository/repository.js';
 import {CHUNK_OVERHEAD, countPlan, planSkeleton, refuseIfTooBig, type CopyPlan, type PlannedDisk, type PlannedPoint} from './plan.js';
 import {runCopy, runPlan, type RunOptions} from './run.js';

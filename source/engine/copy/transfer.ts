@@ -28,8 +28,8 @@ import type {RepositoryWriter} from '../repository/writer.js';
 import {prefetchFrom} from '../util/concurrency.js';
 import type {CopyGate} from './gate.js';
 import type {JobSpec, ScheduleItem, Scheduler} from './schedule.js';
-import type {StagedPack} from '../storage/storage.js';
-import type {Checked, VerifyPool} from '../util/verify-pool.js';
+import type {LocalFiles, StagedPack, WritableLocalFiles} from '../storage/storage.js';
+import type {Checked, VerifyPool} from '../workers/verify-pool.js';
 import type {StatsClock} from './stats.js';
 
 const packsOf = new WeakMap<ChunkIndex, Map<string, BlobEntry[]>>();
@@ -43,13 +43,6 @@ function packBlobs(index: ChunkIndex, pack: string): BlobEntry[] {
   let map = packsOf.get(index);
   if (!map?.has(pack)) packsOf.set(index, (map = index.byPack()));
   return map.get(pack)!;
-}
-
-/** What backends offer beyond the Storage contract: a local directory (FilesystemStorage), S3 (S3Storage). */
-interface Extras {
-  localPath?(key: string): string;
-  stageWritten?(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack>;
-  checksContentHash?(key: string, size: number): boolean;
 }
 
 /** A pack already stored under its key by the time the writer takes it. */
@@ -95,10 +88,11 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     }
   };
   const {clock, pool} = options;
-  const from = source.storage as Extras;
-  const to = writer.repo.storage as Extras;
-  const canStage = from.localPath !== undefined && to.stageWritten !== undefined;
-  const canSend = to.checksContentHash !== undefined;
+  // The backends' typed capabilities (storage.ts): local files on either side, a target that checks hashes.
+  const from = source.storage.local;
+  const target = writer.repo.storage;
+  const bothLocal = from && target.local ? {from, to: target.local} : undefined;
+  const checksHash = target.checksContentHash?.bind(target);
   const open = new Set<StagedPack>();
   let finished = false;
 
@@ -107,7 +101,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     const packId = whole ? pack : undefined;
     const t0 = performance.now();
     // From a local directory a worker reads the file itself, into reused memory (timed as hashing).
-    const direct = from.localPath ? await pool.verifyFile(from.localPath(packKey(pack)), packId, blobs) : undefined;
+    const direct = from ? await pool.verifyFile(from.path(packKey(pack)), packId, blobs) : undefined;
     if (direct) {
       clock.add('hashing', t0);
       return direct;
@@ -126,10 +120,10 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
    * hash, no read-back. Undefined if it did not work out (the plain path then
    * reads it and names what is wrong).
    */
-  const stage = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
-    const source = from.localPath!(packKey(pack));
+  const stage = async (pack: string, whole: BlobEntry[], files: {from: LocalFiles; to: WritableLocalFiles}): Promise<StagedPack | undefined> => {
+    const source = files.from.path(packKey(pack));
     const t0 = performance.now();
-    const staged = await to.stageWritten!(packKey(pack), async (temp) => {
+    const staged = await files.to.stage(packKey(pack), async (temp) => {
       if (!(await pool.copyPack(source, temp, pack, whole))) throw new Error('unsound pack');
     }).catch(() => undefined);
     clock.add('target write', t0);
@@ -148,14 +142,14 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
    * pass of our own. Undefined if that did not work out: the pack is then read
    * again and checked blob by blob (a damaged one is refused, stores nothing).
    */
-  const send = async (pack: string, whole: BlobEntry[]): Promise<StagedPack | undefined> => {
+  const send = async (pack: string, whole: BlobEntry[], checks: NonNullable<typeof checksHash>): Promise<StagedPack | undefined> => {
     const key = packKey(pack);
     const t0 = performance.now();
-    const got = from.localPath ? await pool.layout({path: from.localPath(key)}, whole) : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
+    const got = from ? await pool.layout({path: from.path(key)}, whole) : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
     clock.add('source read', t0);
     if (!got) return undefined;
     try {
-      if (!got.packOk || !to.checksContentHash!(key, got.data.length)) return undefined;
+      if (!got.packOk || !checks(key, got.data.length)) return undefined;
       const t1 = performance.now();
       await writer.repo.storage.put(key, got.data, options.signal);
       clock.add('target write', t1);
@@ -180,7 +174,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     if (options.gate) clock.addMs('throttling', await options.gate.pass(needed.reduce((s, b) => s + b[2], 0), options.signal));
     const whole = packBlobs(scheduler.index, pack);
     const passThrough = whole.length === needed.length;
-    const staged = !passThrough ? undefined : canStage ? await track(stage(pack, whole)) : canSend ? await send(pack, whole) : undefined;
+    const staged = !passThrough ? undefined : bothLocal ? await track(stage(pack, whole, bothLocal)) : checksHash ? await send(pack, whole, checksHash) : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};
     return {pack, needed, whole, passThrough, index, checked: await read(pack, passThrough ? whole : needed, passThrough)};
   };

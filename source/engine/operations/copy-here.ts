@@ -12,7 +12,7 @@ import type {CopyGate} from '../copy/gate.js';
 import {copyWhilePlanning} from '../copy/stream.js';
 import type {Repository} from '../repository/repository.js';
 import type {Storage} from '../storage/storage.js';
-import {VerifyPool} from '../util/verify-pool.js';
+import {VerifyPool} from '../workers/verify-pool.js';
 import {resolveRepository} from '../workspace/open.js';
 import type {CopyJob, CopyOutcome} from './copy-job.js';
 

@@ -13,45 +13,17 @@
  * run's own business, can hold millions of ids): every total and every point
  * and disk is there.
  *
- * The worker entry is copy-worker.ts: in the shipped bundle, dist/copy-worker.js
- * (a second esbuild entry point, beside cli.js or one level up from a chunk in
- * dist/lib); from source under tsx, the .ts file, loaded through tsx's loader
- * registered in the worker (Node 20 does not pass `--import tsx` on to workers).
+ * The worker entry is copy-worker.ts, an entry of its own in the bundle,
+ * started through workers/start.ts; the messages both ways are typed in
+ * copy-messages.ts.
  */
-import {existsSync} from 'node:fs';
-import {fileURLToPath} from 'node:url';
-import {Worker} from 'node:worker_threads';
-import {BackhaulError, type ErrorCode} from '../errors.js';
-import type {CopyEvent} from '../copy/events.js';
-import type {CopyPlan} from '../copy/plan.js';
+import {BackhaulError} from '../errors.js';
+import {startWorker} from '../workers/start.js';
 import type {CopyRunOptions} from './copy-here.js';
 import type {CopyJob, CopyOutcome} from './copy-job.js';
+import type {FromCopyWorker, ToCopyWorker, WorkerError} from './copy-messages.js';
 
-export type ToWorker = {type: 'cancel'};
-type WorkerError =
-  | {backhaul: true; code: ErrorCode; message: string; hint: string}
-  | {backhaul: false; message: string; stack?: string; code?: unknown};
-export type FromWorker =
-  | {type: 'event'; event: CopyEvent}
-  | {type: 'done'; outcome: CopyOutcome}
-  | {type: 'error'; error: WorkerError};
-
-/** A plan as it crosses the thread: the same, without its disks' chunk lists. */
-export function withoutChunks(plan: CopyPlan): CopyPlan {
-  return {...plan, backups: plan.backups.map((b) => ({...b, points: b.points.map((p) => ({...p, disks: p.disks.map((d) => ({...d, chunks: []}))}))}))};
-}
-
-/** The worker, from the bundle if this module is bundled, else the TypeScript source. */
-function startWorker(job: CopyJob): Worker {
-  for (const candidate of ['./copy-worker.js', '../copy-worker.js']) {
-    const url = new URL(candidate, import.meta.url);
-    if (existsSync(fileURLToPath(url))) return new Worker(url, {workerData: job});
-  }
-  const source = new URL('./copy-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(boot, {eval: true, workerData: job});
-}
+const ENTRY = {bundled: 'copy-worker', source: new URL('./copy-worker.ts', import.meta.url)};
 
 function toError(e: WorkerError): Error {
   if (e.backhaul) return new BackhaulError(e.code, e.message, e.hint);
@@ -62,8 +34,8 @@ function toError(e: WorkerError): Error {
 export function runCopyInWorker(job: CopyJob, options: Omit<CopyRunOptions, 'watch'> = {}): Promise<CopyOutcome> {
   const emit = options.onEvent ?? (() => {});
   const {signal} = options;
-  const worker = startWorker(job);
-  const cancel = () => worker.postMessage({type: 'cancel'} satisfies ToWorker);
+  const worker = startWorker<ToCopyWorker, FromCopyWorker>(ENTRY, {workerData: job});
+  const cancel = () => worker.send({type: 'cancel'});
   if (signal?.aborted) cancel();
   signal?.addEventListener('abort', cancel, {once: true});
   return new Promise<CopyOutcome>((resolve, reject) => {
@@ -75,7 +47,7 @@ export function runCopyInWorker(job: CopyJob, options: Omit<CopyRunOptions, 'wat
       void worker.terminate();
       fn();
     };
-    worker.on('message', (m: FromWorker) => {
+    worker.receive((m) => {
       if (m.type === 'event') emit(m.event);
       else if (m.type === 'done') settle(() => resolve(m.outcome));
       else settle(() => reject(toError(m.error)));

@@ -1,5 +1,5 @@
 /**
- * The worker-thread side of copy-thread.ts: runs the copy job exactly as the
+ * The worker-thread side of copy-thread.ts (messages: copy-messages.ts): runs the copy job exactly as the
  * caller's thread would (copy-here.ts runCopyHere: it opens both repositories
  * itself, so their indexes are parsed here), and posts its events, then its
  * outcome or its error, in that order on one port. A `cancel` message aborts
@@ -7,16 +7,17 @@
  * a cancel on the caller's thread does.
  */
 import {setPriority} from 'node:os';
-import {parentPort, workerData} from 'node:worker_threads';
+import {workerData} from 'node:worker_threads';
 import type {CopyEvent} from '../copy/events.js';
 import {isBackhaulError} from '../errors.js';
 import {runCopyHere} from './copy-here.js';
 import type {CopyJob} from './copy-job.js';
-import {withoutChunks, type FromWorker, type ToWorker} from './copy-thread.js';
+import {parentChannel} from '../workers/port.js';
+import {withoutChunks, type FromCopyWorker, type ToCopyWorker} from './copy-messages.js';
 
 /** The copy's niceness (0 normal, 19 lowest). */
 const COPY_NICE = 10;
-const port = parentPort!;
+const port = parentChannel<ToCopyWorker, FromCopyWorker>();
 // A copy started from the TUI shares the cores with the render loop: at a lower
 // priority it still gets every cycle the UI leaves idle, but a key's frame no
 // longer waits for a time slice behind reading and hashing (on 2 cores the
@@ -31,8 +32,8 @@ if (process.platform === 'linux') {
 }
 const job = workerData as CopyJob;
 const controller = new AbortController();
-const post = (message: FromWorker) => port.postMessage(message);
-port.on('message', (m: ToWorker) => {
+const post = (message: FromCopyWorker) => port.send(message);
+port.receive((m) => {
   if (m.type === 'cancel') controller.abort();
 });
 

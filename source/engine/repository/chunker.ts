@@ -33,12 +33,8 @@ const MASK_L = 0xff800000 >>> 0; // 9 bits set → easier to cut (above avg)
 
 export type CutPoint = (data: Uint8Array, start: number, end: number, final: boolean) => number;
 
-/**
- * Builds the cut-point function from the format's parameters. It is a
- * self-contained factory (no module references) so the chunking workers run
- * this very source (`String(makeCutPoint)`), not a copy that could drift.
- */
-export function makeCutPoint(gear: Uint32Array, min: number, avg: number, max: number, maskS: number, maskL: number): CutPoint {
+/** Builds the cut-point function from the format's parameters (the chunking workers import `cutPoint` itself). */
+function makeCutPoint(gear: Uint32Array, min: number, avg: number, max: number, maskS: number, maskL: number): CutPoint {
   /** Returns the length of the first chunk of `data` starting at `start`, or -1 if more data is needed. */
   return function cutPoint(data: Uint8Array, start: number, end: number, final: boolean): number {
     const available = end - start;
@@ -61,11 +57,6 @@ export function makeCutPoint(gear: Uint32Array, min: number, avg: number, max: n
 }
 
 export const cutPoint: CutPoint = makeCutPoint(GEAR, CHUNK_MIN, CHUNK_AVG, CHUNK_MAX, MASK_S, MASK_L);
-
-/** JavaScript source of an expression that evaluates to `cutPoint`, for worker threads. */
-export function cutPointSource(): string {
-  return `(${String(makeCutPoint)})(new Uint32Array(${JSON.stringify(Array.from(GEAR))}), ${CHUNK_MIN}, ${CHUNK_AVG}, ${CHUNK_MAX}, ${MASK_S}, ${MASK_L})`;
-}
 
 /** Splits a whole buffer into chunk lengths. */
 export function chunkBuffer(data: Uint8Array): number[] {

@@ -91,18 +91,70 @@ export class PackBuilder {
   }
 }
 
-/** Reads the trailer of a whole pack (used by verify and index rebuild). */
-export function parsePackTrailer(data: Buffer, where: string): BlobEntry[] {
-  const tail = PACK_MAGIC.length + 4;
-  if (data.length < tail || !data.subarray(data.length - PACK_MAGIC.length).equals(PACK_MAGIC)) {
-    throw corrupt(`Pack ${where} has no valid trailer.`);
-  }
-  const length = data.readUInt32LE(data.length - tail);
-  if (length > data.length - tail) throw corrupt(`Pack ${where} has a damaged trailer.`);
+/** A blob's place as any list of them names it: a trailer, the index, a worker's message. */
+export type BlobPlace = readonly [id: string, offset: number, length: number, rawLength: number, encoding: number];
+
+const TAIL = PACK_MAGIC.length + 4;
+
+/** The trailer's blobs and where the trailer starts, or what is wrong with it. */
+function readTrailer(data: Buffer): {blobs: BlobEntry[]; start: number} | 'no valid trailer' | 'a damaged trailer' {
+  if (data.length < TAIL || !data.subarray(data.length - PACK_MAGIC.length).equals(PACK_MAGIC)) return 'no valid trailer';
+  const length = data.readUInt32LE(data.length - TAIL);
+  if (length > data.length - TAIL) return 'a damaged trailer';
+  const start = data.length - TAIL - length;
   try {
-    const parsed = JSON.parse(data.subarray(data.length - tail - length, data.length - tail).toString('utf8')) as {blobs: unknown} | null;
-    return checkBlobEntries(parsed?.blobs, `Pack ${where}`);
+    const parsed = JSON.parse(data.toString('utf8', start, data.length - TAIL)) as {blobs: unknown} | null;
+    return {blobs: checkBlobEntries(parsed?.blobs, 'pack'), start};
   } catch {
-    throw corrupt(`Pack ${where} has a damaged trailer.`);
+    return 'a damaged trailer';
   }
+}
+
+/** Reads the trailer of a whole pack (index rebuild, a writer adopting packs a killed run left). */
+export function parsePackTrailer(data: Buffer, where: string): BlobEntry[] {
+  const trailer = readTrailer(data);
+  if (typeof trailer === 'string') throw corrupt(`Pack ${where} has ${trailer}.`);
+  return trailer.blobs;
+}
+
+/** Blobs sorted by offset tile [0, end): the first at 0, each where the one before ended. */
+function tiles(blobs: readonly BlobPlace[], end: number): boolean {
+  let at = 0;
+  for (const b of [...blobs].sort((x, y) => x[1] - y[1])) {
+    if (b[1] !== at) return false;
+    at += b[2];
+  }
+  return at === end;
+}
+
+/** The same blobs, whatever their order: every field equal, none twice. */
+function sameBlobs(listed: readonly BlobPlace[], expected: readonly BlobPlace[]): boolean {
+  if (listed.length !== expected.length) return false;
+  const want = new Map(expected.map((b) => [b[0], b]));
+  for (const b of listed) {
+    const w = want.get(b[0]);
+    if (!w || w[1] !== b[1] || w[2] !== b[2] || w[3] !== b[3] || w[4] !== b[4]) return false;
+    want.delete(b[0]);
+  }
+  return true;
+}
+
+/**
+ * What makes `data` not a sound pack, or undefined if it is sound: the one
+ * definition every check uses (verify, a writer adopting packs, a copy
+ * passing a pack through, on whichever thread). A sound pack (FORMAT.md,
+ * "Packs") ends in a well-formed trailer whose blobs tile the bytes before
+ * it; with `id`, its SHA-256 is that id (left out where the storage checks
+ * the hash itself as it stores the pack); with `blobs`, its trailer lists
+ * exactly those (a copy passes a pack through whole only when the index it
+ * copies from agrees with the pack). Blob payloads are not decoded here: a
+ * pack's id covers every stored byte of them.
+ */
+export function packProblem(data: Buffer, expect: {id?: string; blobs?: readonly BlobPlace[]} = {}): string | undefined {
+  const trailer = readTrailer(data);
+  if (typeof trailer === 'string') return `it has ${trailer}`;
+  if (!tiles(trailer.blobs, trailer.start)) return 'its blobs do not fill it up to its trailer';
+  if (expect.blobs && !sameBlobs(trailer.blobs, expect.blobs)) return 'its trailer does not list the blobs the index names';
+  if (expect.id !== undefined && createHash('sha256').update(data).digest('hex') !== expect.id) return 'its bytes do not hash to its id';
+  return undefined;
 }

@@ -12,52 +12,58 @@
  * here, as parsing would not either: each is looked up in the index, which
  * holds only valid ids, so a malformed one is reported as a missing chunk.
  *
- * The scanner is JavaScript source shared with the verify pool's workers
- * (verify-pool.ts), which decode and scan tree chunks off the main thread.
+ * The verify pool's workers (workers/verify-worker.ts) import this very
+ * function to decode and scan tree chunks off the main thread.
  */
 
-/** Body of `scanTreeIds(data: Buffer, start: number, end: number): string[]`; throws on a line that is not JSON. */
-export const SCAN_TREE_IDS_SOURCE = `
-  const ids = [];
-  let fast = true;
+/** The ids in the complete NDJSON lines of data[start, end); throws on a line that is not JSON. */
+export function scanTreeIds(data: Buffer, start: number, end: number): string[] {
+  const ids = quickIds(data, start, end);
+  return ids ?? parsedIds(data, start, end);
+}
+
+/** The ids as JSON.stringify writes them, or undefined at the first thing that is written otherwise. */
+function quickIds(data: Buffer, start: number, end: number): string[] | undefined {
+  const ids: string[] = [];
   let p = start;
-  scan: for (;;) {
+  for (;;) {
     const q = data.indexOf('"chunks"', p, 'latin1');
-    if (q < 0 || q >= end) break;
+    if (q < 0 || q >= end) return ids;
     let i = q + 8;
-    if (data[i] !== 0x3a || data[i + 1] !== 0x5b) { fast = false; break; }
+    if (data[i] !== 0x3a || data[i + 1] !== 0x5b) return undefined; // not followed by :[
     i += 2;
     if (data[i] !== 0x5d) {
       for (;;) {
-        if (i + 66 > end || data[i] !== 0x22 || data[i + 65] !== 0x22) { fast = false; break scan; }
-        ids.push(data.latin1Slice(i + 1, i + 65));
+        if (i + 66 > end || data[i] !== 0x22 || data[i + 65] !== 0x22) return undefined; // not a quoted 64-character id
+        ids.push(data.toString('latin1', i + 1, i + 65));
         i += 66;
-        if (data[i] === 0x2c) { i++; continue; }
+        if (data[i] === 0x2c) {
+          i++;
+          continue;
+        }
         if (data[i] === 0x5d) break;
-        fast = false;
-        break scan;
+        return undefined;
       }
     }
     p = i + 1;
   }
-  if (fast) return ids;
-  const slow = [];
+}
+
+/** The ids found by parsing each line. */
+function parsedIds(data: Buffer, start: number, end: number): string[] {
+  const ids: string[] = [];
   let s = start;
   while (s < end) {
     let e = data.indexOf(10, s);
     if (e < 0 || e > end) e = end;
     if (e > s) {
-      const entry = JSON.parse(data.toString('utf8', s, e));
-      if (entry && Array.isArray(entry.chunks)) for (const id of entry.chunks) slow.push(String(id));
+      const entry = JSON.parse(data.toString('utf8', s, e)) as {chunks?: unknown} | null;
+      if (entry && Array.isArray(entry.chunks)) for (const id of entry.chunks) ids.push(String(id));
     }
     s = e + 1;
   }
-  return slow;
-`;
-
-/** The ids in the complete NDJSON lines of data[start, end). */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- one source for this thread and the workers
-export const scanTreeIds = new Function('data', 'start', 'end', SCAN_TREE_IDS_SOURCE) as (data: Buffer, start: number, end: number) => string[];
+  return ids;
+}
 
 /**
  * Collects a tree's ids from its chunks in order, each already split into

@@ -10,11 +10,10 @@
 import type {BackupId, PointId} from '../ids.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
 import {decodeBlob} from './blob.js';
-import {hashChunk} from './blob.js';
 import {BackhaulError} from '../errors.js';
 import type {OpenUpload} from '../storage/storage.js';
 import type {PointManifest} from './model.js';
-import {packKey, parsePackTrailer, type BlobEntry} from './pack.js';
+import {packKey, packProblem, type BlobEntry} from './pack.js';
 import type {Repository} from './repository.js';
 
 export interface BrokenPoint {
@@ -68,15 +67,14 @@ async function checkPacks(repo: Repository, byPack: Map<string, BlobEntry[]>, in
     try {
       data = await repo.storage.get(packKey(pack));
       bytes += data.length;
-      if (hashChunk(data) !== pack) throw new Error('pack hash mismatch');
-      parsePackTrailer(data, pack);
     } catch {
-      badPacks.push(pack);
+      // Unreadable: every chunk in it is bad too (below).
     }
+    if (!data || packProblem(data, {id: pack}) !== undefined) badPacks.push(pack);
     for (const [id, offset, length, rawLength, encoding] of blobs) {
       try {
         if (!data || offset + length > data.length) throw new Error('out of range');
-        decodeBlob(data.subarray(offset, offset + length), encoding, rawLength, id as never, pack);
+        decodeBlob(data.subarray(offset, offset + length), encoding, rawLength, id, pack);
       } catch {
         bad.add(id);
       }

@@ -21,7 +21,7 @@ import {chunkBuffer} from './chunker.js';
 import {writeIndexFile} from './index-store.js';
 import {WriterLock, type LockOptions} from './lock.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
-import {PackBuilder, PACK_TARGET, packKey, parsePackTrailer, type BlobEntry} from './pack.js';
+import {PackBuilder, PACK_TARGET, packKey, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
 import {checkWritable} from './records.js';
 import {mapLimit} from '../util/concurrency.js';
@@ -127,9 +127,9 @@ export class RepositoryWriter {
     // In parallel: after a killed copy to object storage there may be a dozen packs to fetch, each a round trip.
     await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async (id) => {
       const data = await this.repo.storage.get(packKey(id));
-      if (hashChunk(data) !== id) {
+      if (packProblem(data, {id}) !== undefined) {
         this.lock.assertHeld();
-        await this.repo.storage.delete(packKey(id)); // torn or damaged, never referenced: safe to drop
+        await this.repo.storage.delete(packKey(id)); // torn, damaged or no pack at all, never referenced: safe to drop
         return;
       }
       const blobs = parsePackTrailer(data, id);

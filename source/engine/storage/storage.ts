@@ -17,6 +17,11 @@
  * - a backend that retries requests bounds each operation in time (S3: a try
  *   with no byte for a while is abandoned, and no try starts once the
  *   operation's budget is spent), then fails with a 'storage' error.
+ *
+ * What some backends offer beyond the contract is an optional, typed member
+ * here (`local`: files a process can read by path; `checksContentHash`: a
+ * server that checks a pack's hash as it stores it). Callers test for the
+ * member, never for a backend's class.
  */
 import type {OwnedStorage} from './owner.js';
 
@@ -95,14 +100,42 @@ export interface ReadableStorage extends Partial<OwnedStorage> {
    * one's parts (a request per upload).
    */
   listOpenUploads?(options?: {sizes?: boolean}): Promise<OpenUpload[]>;
+  /**
+   * Capability: the objects are files of this host, which this process and
+   * its worker threads may read by path. Absent on object storage, and on
+   * any wrapper that does not pass it on (callers then read through `get`).
+   */
+  readonly local?: LocalFiles;
   close(): Promise<void>;
 }
 
 /**
- * A file written beside its key but not yet under it (FilesystemStorage.stageWritten):
- * the caller checks `path`, then commits it (renamed into place, durable like
- * a pack put) or discards it.
+ * The local fast path of a filesystem backend: a copy's workers read packs
+ * straight from their files and write them beside their target keys, past
+ * the page cache, instead of through get and put.
  */
+export interface LocalFiles {
+  /**
+   * The file that holds `key` (it may not exist). Valid in this process's
+   * worker threads too: for a repository opened through a held directory
+   * descriptor it is /proc/self/fd/N/..., the same directory in every thread.
+   */
+  path(key: string): string;
+}
+
+/** The local fast path of a writable filesystem backend: LocalFiles, plus files staged beside their keys. */
+export interface WritableLocalFiles extends LocalFiles {
+  /**
+   * A new file beside `key`, written by `write` (which must create it, 0600,
+   * at the path it is given), for the caller to check and then commit (renamed
+   * under the key, durable like a pack put) or discard. If `write` throws,
+   * the file is removed and its error (a BackhaulError for a system error)
+   * rejects.
+   */
+  stage(key: string, write: (temp: string) => Promise<void>): Promise<StagedPack>;
+}
+
+/** A file written beside its key but not yet under it (WritableLocalFiles.stage). */
 export interface StagedPack {
   readonly path: string;
   commit(): Promise<void>;
@@ -123,6 +156,16 @@ export interface Storage extends ReadableStorage {
   delete(key: string, signal?: AbortSignal): Promise<void>;
   /** Aborts these open uploads (see listOpenUploads); returns how many it aborted. */
   abortUploads?(uploads: readonly OpenUpload[]): Promise<number>;
+  /** Capability (see ReadableStorage.local), with files staged beside their keys. */
+  readonly local?: WritableLocalFiles;
+  /**
+   * Capability: true when a put of `size` bytes at `key` is refused unless
+   * the bytes hash to the key's name (object storage, with the pack id as the
+   * signed payload hash); put() then throws 'corrupt' and stores nothing. A
+   * copy needs no hash pass of its own for such a put. Absent: no backend
+   * check to rely on.
+   */
+  checksContentHash?(key: string, size: number): boolean;
   /** How many writes the backend likes in flight (disk: a few; S3: many). */
   readonly preferredConcurrency: number;
   /**

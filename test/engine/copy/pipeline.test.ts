@@ -24,7 +24,7 @@ import {Repository} from '../../../source/engine/repository/repository.js';
 import {pointChunks, verifyRepository} from '../../../source/engine/repository/verify.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
-import {VerifyPool} from '../../../source/engine/util/verify-pool.js';
+import {VerifyPool} from '../../../source/engine/workers/verify-pool.js';
 import {randomBuffer} from '../../helpers/cli.js';
 import {flipChunkByte} from '../../helpers/damage.js';
 

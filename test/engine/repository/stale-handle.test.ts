@@ -23,7 +23,7 @@ import {Repository} from '../../../source/engine/repository/repository.js';
 import {pointChunks, verifyRepository} from '../../../source/engine/repository/verify.js';
 import {restorePoint} from '../../../source/engine/restore/restore.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
-import {VerifyPool} from '../../../source/engine/util/verify-pool.js';
+import {VerifyPool} from '../../../source/engine/workers/verify-pool.js';
 import {randomBuffer} from '../../helpers/cli.js';
 
 /** Counts listings of index/ (each is one re-read of the index), and can run something just before backups/ is listed. */

@@ -1,9 +1,12 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {deflateRawSync} from 'node:zlib';
 import {scanTreeIds, TreeIdCollector} from '../../../source/engine/repository/tree-ids.js';
-import {VerifyPool} from '../../../source/engine/util/verify-pool.js';
+import {VerifyPool} from '../../../source/engine/workers/verify-pool.js';
 
 const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 const entry = (path: string, chunks?: string[]) => JSON.stringify({path, type: chunks ? 'file' : 'dir', mode: 420, uid: 0, gid: 0, mtimeMs: 1, size: 0, ...(chunks ? {chunks} : {})});
@@ -59,5 +62,30 @@ test('lines split across tree chunks are joined, whether scanned here or by the 
     assert.equal(await pool.treeChunk({data: pieces[1]!}, [id(1), 0, pieces[1]!.length, pieces[1]!.length, 0]), undefined);
   } finally {
     await pool.close();
+  }
+});
+
+test('a tree chunk stored raw is scanned whole by the workers too, given as bytes or read from its pack', async () => {
+  // Tree chunks under 512 bytes are stored raw (the compression rule); the workers once scanned such a chunk,
+  // given as bytes, as a plain Uint8Array and found no id in its complete lines.
+  const text = [entry('a', [id(1)]), entry('b', [id(2)]), entry('c', [id(3)]), entry('d', [id(4)])].join('\n') + '\n';
+  const data = Buffer.from(text);
+  const blob = [createHash('sha256').update(data).digest('hex'), 0, data.length, data.length, 0] as const;
+  const dir = await mkdtemp(join(tmpdir(), 'backhaul-tree-ids-'));
+  const pool = new VerifyPool(1);
+  try {
+    const pack = join(dir, 'pack');
+    await writeFile(pack, Buffer.concat([Buffer.from('x'.repeat(100)), data]));
+    for (const [input, at] of [[{data}, 0], [{path: pack}, 100]] as const) {
+      const got = await pool.treeChunk(input, [blob[0], at, blob[2], blob[3], blob[4]]);
+      assert.ok(got);
+      const collector = new TreeIdCollector();
+      collector.add(got.head, got.ids, got.tail);
+      assert.deepEqual(got.ids, [id(2), id(3), id(4)], 'the complete lines after the first line break');
+      assert.deepEqual(new Set(collector.finish().flat()), new Set(parsed(text)));
+    }
+  } finally {
+    await pool.close();
+    await rm(dir, {recursive: true, force: true});
   }
 });

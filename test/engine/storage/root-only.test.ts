@@ -5,12 +5,16 @@
  * (ownership and modes are what is tested); CI runs as root.
  */
 import assert from 'node:assert/strict';
+import {randomBytes} from 'node:crypto';
 import {chmod, chown, lchown, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
+import {runBackup} from '../../../source/engine/agent/backup.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
+import {packKey} from '../../../source/engine/repository/pack.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {VerifyPool} from '../../../source/engine/workers/verify-pool.js';
 import {rootOnlyTempDir} from '../../helpers/root-only.js';
 
 const skip = process.getuid?.() !== 0 ? 'ownership checks need root (CI runs as root)' : false;
@@ -121,4 +125,33 @@ test('what was checked is what is read: swapping the directory afterwards change
   assert.equal((await storage.get('config')).toString(), config);
   assert.notEqual((await readFile(join(dir, 'config'))).toString(), config);
   await storage.close();
+});
+
+test('its local paths name the held descriptor, and a copy\'s workers read and copy packs through them', {skip}, async () => {
+  const dir = await newRepo(base, 'workers');
+  const src = join(base, 'workers-src');
+  await mkdir(src);
+  await writeFile(join(src, 'data.bin'), randomBytes(300 * 1024));
+  await runBackup(await Repository.open(new FilesystemStorage(dir)), {job: 'j', machine: 'm', kind: 'server', owner: 'root',
+    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: src, prefix: ''}]}]}]});
+  const storage = FilesystemStorage.openRootOnly(dir);
+  const repo = await Repository.open(storage);
+  const pool = new VerifyPool(1);
+  try {
+    // Swapped after the checks: the workers must still read the directory that was checked.
+    await rename(dir, `${dir}.moved`);
+    for (const [pack, blobs] of repo.index.byPack()) {
+      const path = storage.local.path(packKey(pack));
+      assert.match(path, /^\/proc\/self\/fd\/\d+\//);
+      const checked = await pool.verifyFile(path, pack, blobs);
+      assert.equal(checked?.packOk, true, 'a worker thread reads the pack through the descriptor');
+      checked.release();
+      const temp = join(base, `copied-${pack}`);
+      assert.equal(await pool.copyPack(path, temp, pack, blobs), true, 'and copies it');
+      assert.ok((await readFile(temp)).equals(await readFile(join(`${dir}.moved`, packKey(pack)))));
+    }
+  } finally {
+    await pool.close();
+    await storage.close();
+  }
 });

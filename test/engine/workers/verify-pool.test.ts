@@ -2,7 +2,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
 import {deflateRawSync} from 'node:zlib';
-import {VerifyPool, type BlobRef} from '../../../source/engine/util/verify-pool.js';
+import {VerifyPool, type BlobRef} from '../../../source/engine/workers/verify-pool.js';
 
 const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 
