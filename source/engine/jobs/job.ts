@@ -20,7 +20,7 @@ export const JOB_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const HEALTH_PRESETS: Readonly<Record<string, string>> = {
   daily: '0 5 * * *',
   weekly: '0 5 * * SUN',
-  // The product we follow checks at 05:00 on the last Sunday of each month.
+  // The reference system checks at 05:00 on the last Sunday of each month.
   monthly: '0 5 * * SUN#L',
 };
 

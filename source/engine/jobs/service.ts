@@ -10,7 +10,7 @@
  *   (repository/changes.ts) every 4 s — a poll, not a watch: the source may
  *   be object storage or NFS, where inotify sees nothing, and a stamp is one
  *   listing and a stat per backup, so a new restore point is noticed within
- *   ~4 s of its commit (measured: bench/jobs-service.ts). A stamp unlike the one the last run started from
+ *   one poll of its commit (bench/jobs-service.ts measures commit to copied). A stamp unlike the one the last run started from
  *   starts a run, which copies every point made since the job was created
  *   that the target lacks (the first run: the job's `points`, latest by
  *   default). At start the service runs each immediate job once, catching up
@@ -20,7 +20,7 @@
  * - Inside a copy window nothing starts; a run already going pauses itself
  *   (run-gate.ts).
  * - Health checks run on their own schedule, as runs of their own.
- * - Retries (kept simple, after the product we follow): a failed or
+ * - Retries (kept simple, after the reference system's): a failed or
  *   interrupted periodic run is retried up to 3 times, 30 s apart, then
  *   waits for its next time; an immediate one is retried up to 3 times,
  *   5 min apart — or at once when a new point appears.

@@ -1,6 +1,6 @@
 /**
  * The copy window: hours of the week in which a job must not copy (the
- * product we follow calls them prohibited hours; the default is none). Each
+ * reference system calls them prohibited hours; the default is none). Each
  * rule is one line, "DAYS FROM-TO": DAYS is daily, weekdays, weekends, a day
  * (mon … sun), a range (mon-fri, fri-mon) or a list (mon,wed,fri); FROM and
  * TO are HH:MM or HH:MM:SS local time, TO may be 24:00, and a TO before FROM
