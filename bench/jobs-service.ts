@@ -19,7 +19,7 @@ import {CLI, printTable, run} from './common.js';
 const dir = mkdtempSync(join(tmpdir(), 'bh-jobs-bench-'));
 const env = {XDG_CONFIG_HOME: join(dir, 'c'), XDG_DATA_HOME: join(dir, 'd'), NO_COLOR: '1'};
 const bh = (...args: string[]) => run(process.execPath, [CLI, ...args], env);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const IDLE_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 90);
 const POINTS = 20;
 
@@ -29,10 +29,15 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (100 Hz)
 }
 
-const liveRuns = () => (existsSync(join(dir, 'd', 'backhaul', 'runs')) ? readdirSync(join(dir, 'd', 'backhaul', 'runs')).filter((n) => n.endsWith('.run.json')).length : 0);
+const liveRuns = () =>
+  existsSync(join(dir, 'd', 'backhaul', 'runs'))
+    ? readdirSync(join(dir, 'd', 'backhaul', 'runs')).filter(n => n.endsWith('.run.json')).length
+    : 0;
 const sessions = () => {
   try {
-    return readFileSync(join(dir, 'd', 'backhaul', 'history.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    return readFileSync(join(dir, 'd', 'backhaul', 'history.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean).length;
   } catch {
     return 0;
   }
@@ -52,7 +57,20 @@ async function main(): Promise<void> {
   for (let i = 0; i < 10; i++) {
     bh('repo', 'add', `t${i}`, join(dir, `t${i}`));
     const mode = i < 5 ? ['--mode', 'immediate'] : ['--mode', 'periodic', '--every', '1h'];
-    bh('job', 'add', `job${i}`, '--from', 'demo-primary', '--to', `t${i}`, '--machine', 'alice-laptop', ...mode, '--rpo', '24h');
+    bh(
+      'job',
+      'add',
+      `job${i}`,
+      '--from',
+      'demo-primary',
+      '--to',
+      `t${i}`,
+      '--machine',
+      'alice-laptop',
+      ...mode,
+      '--rpo',
+      '24h',
+    );
   }
   const service = spawn(process.execPath, [CLI, 'service'], {env: {...process.env, ...env}, stdio: 'ignore'});
   try {
@@ -63,14 +81,42 @@ async function main(): Promise<void> {
     const idle = ((cpuSeconds(service.pid!) - before) / IDLE_SECONDS) * 3600;
 
     bh('repo', 'add', 'delay-target', join(dir, 'delay-target'));
-    bh('job', 'add', 'delay', '--from', 'demo-primary', '--to', 'delay-target', '--mode', 'immediate', '--machine', 'benchbox');
-    await until('the delay job\'s first run', () => sessions() >= 11 && liveRuns() === 0, 60_000, 200);
+    bh(
+      'job',
+      'add',
+      'delay',
+      '--from',
+      'demo-primary',
+      '--to',
+      'delay-target',
+      '--mode',
+      'immediate',
+      '--machine',
+      'benchbox',
+    );
+    await until("the delay job's first run", () => sessions() >= 11 && liveRuns() === 0, 60_000, 200);
     const files = join(dir, 'files');
     mkdirSync(files, {recursive: true});
     const delays: number[] = [];
     for (let i = 0; i < POINTS; i++) {
       writeFileSync(join(files, 'changing.bin'), randomBytes(1 << 20));
-      const made = JSON.parse(bh('agent', 'backup', '--repo', 'demo-primary', '--job', 'bench', '--machine', 'benchbox', '--kind', 'workstation', '--path', files, '--json').stdout);
+      const made = JSON.parse(
+        bh(
+          'agent',
+          'backup',
+          '--repo',
+          'demo-primary',
+          '--job',
+          'bench',
+          '--machine',
+          'benchbox',
+          '--kind',
+          'workstation',
+          '--path',
+          files,
+          '--json',
+        ).stdout,
+      );
       const committed = statSync(join(primary, 'backups', made.backupId, 'points', `${made.pointId}.json`)).mtimeMs;
       const onTarget = join(dir, 'delay-target', 'backups', made.backupId, 'points', `${made.pointId}.json`);
       await until(`point ${i} on the target`, () => existsSync(onTarget), 60_000);
@@ -80,9 +126,20 @@ async function main(): Promise<void> {
     delays.sort((a, b) => a - b);
     const p = (q: number) => delays[Math.min(delays.length - 1, Math.ceil(q * delays.length) - 1)]!;
     printTable('Job service', [
-      {measure: `service idle CPU, 10 jobs (s per hour, over ${IDLE_SECONDS} s)`, backhaul: idle, reference: 'goal', referenceSeconds: 5, note: 'from /proc utime+stime'},
-      {measure: `immediate mode, commit → on target, p90 of ${POINTS} points`, backhaul: p(0.9), reference: 'goal', referenceSeconds: 10,
-        note: `p50 ${p(0.5).toFixed(2)} s, max ${delays.at(-1)!.toFixed(2)} s`},
+      {
+        measure: `service idle CPU, 10 jobs (s per hour, over ${IDLE_SECONDS} s)`,
+        backhaul: idle,
+        reference: 'goal',
+        referenceSeconds: 5,
+        note: 'from /proc utime+stime',
+      },
+      {
+        measure: `immediate mode, commit → on target, p90 of ${POINTS} points`,
+        backhaul: p(0.9),
+        reference: 'goal',
+        referenceSeconds: 10,
+        note: `p50 ${p(0.5).toFixed(2)} s, max ${delays.at(-1)!.toFixed(2)} s`,
+      },
     ]);
   } finally {
     service.kill('SIGTERM');

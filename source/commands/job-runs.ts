@@ -5,14 +5,25 @@
  */
 import {usageError} from '../engine/errors.js';
 import {
-  checkJobName, getJob, jobHistory, jobStatuses, listJobs, reapRuns, sessionHeadline, startJobRun, stopJob, type JobStatus, type SessionRecord,
+  checkJobName,
+  getJob,
+  jobHistory,
+  jobStatuses,
+  listJobs,
+  reapRuns,
+  sessionHeadline,
+  startJobRun,
+  stopJob,
+  type JobStatus,
+  type SessionRecord,
 } from '../engine/jobs/index.js';
 import {defineCommand, flag, type Command, type CommandContext} from './command.js';
 import {option} from './options.js';
 import {formatBytes, formatDuration, printJson, safeText, table} from './render/output.js';
 
 function oneName(positionals: string[], command: string): string {
-  if (positionals.length !== 1) throw usageError(`\`backhaul ${command}\` takes one job name.`, `Example: backhaul ${command} nightly`);
+  if (positionals.length !== 1)
+    throw usageError(`\`backhaul ${command}\` takes one job name.`, `Example: backhaul ${command} nightly`);
   return checkJobName(positionals[0]!);
 }
 
@@ -29,24 +40,31 @@ to open.`,
   options: [
     option.flag('latest', 'copy only the newest restore point of each backup'),
     option.flag('all', 'copy every restore point the target lacks'),
-    option.flag('health-check', 'run the job\'s health check now instead: verify the target, repair it from the source'),
+    option.flag('health-check', "run the job's health check now instead: verify the target, repair it from the source"),
     option.flag('json', 'print the run as JSON'),
   ],
   positionals: true,
   async run(ctx, values, positionals) {
     const name = oneName(positionals, 'job run');
-    if (flag(values, 'latest') && flag(values, 'all')) throw usageError('Pass --latest or --all, not both.', '--latest: the newest point of each backup; --all: every point the target lacks.');
+    if (flag(values, 'latest') && flag(values, 'all'))
+      throw usageError(
+        'Pass --latest or --all, not both.',
+        '--latest: the newest point of each backup; --all: every point the target lacks.',
+      );
     const points = flag(values, 'all') ? 'all' : flag(values, 'latest') ? 'latest' : undefined;
     const run = await startJobRun(name, {points, healthCheck: flag(values, 'health-check')});
     if (flag(values, 'json')) printJson(ctx, run);
-    else ctx.out.write(`Started run ${run.runId} of job ${name} (pid ${run.pid}). Follow it with \`backhaul attach ${run.runId}\`.\n`);
+    else
+      ctx.out.write(
+        `Started run ${run.runId} of job ${name} (pid ${run.pid}). Follow it with \`backhaul attach ${run.runId}\`.\n`,
+      );
     return 0;
   },
 });
 
 export const jobStop: Command = defineCommand({
   name: 'job stop',
-  summary: 'stop a job\'s running run cleanly',
+  summary: "stop a job's running run cleanly",
   usage: 'Usage: backhaul job stop NAME',
   description: `Sends the run SIGTERM: it stops like a Ctrl-C'd copy (the point in progress is not
 committed; the next run resumes it, sending nothing that landed) and is recorded
@@ -61,13 +79,30 @@ as cancelled. Exit 13 when the job is not running.`,
   },
 });
 
-const age = (iso: string | undefined, now: number) => (iso ? formatDuration(Math.abs(Date.parse(iso) - now) / 1000) : '');
+const age = (iso: string | undefined, now: number) =>
+  iso ? formatDuration(Math.abs(Date.parse(iso) - now) / 1000) : '';
 
 function statusRow(s: JobStatus, now: number): string[] {
-  const state = s.state === 'waiting for window' && s.window.changesAt ? `waiting for window (${age(s.window.changesAt, now)})` : s.state;
+  const state =
+    s.state === 'waiting for window' && s.window.changesAt
+      ? `waiting for window (${age(s.window.changesAt, now)})`
+      : s.state;
   const last = s.last ? `${s.last.result} ${age(s.last.endedAt, now)} ago` : 'never ran';
-  const next = s.state === 'running' ? `run ${s.run!.runId}` : s.nextRun ? (Date.parse(s.nextRun) <= now ? 'now' : `in ${age(s.nextRun, now)}`) : s.enabled ? s.schedule : '-';
-  const rpo = !s.rpo ? '-' : s.rpo.status === 'warning' ? `WARNING: ${s.rpo.behind!.machine} ${age(s.rpo.behind!.time, now)} behind (RPO ${s.rpo.rpo})` : s.rpo.status;
+  const next =
+    s.state === 'running'
+      ? `run ${s.run!.runId}`
+      : s.nextRun
+        ? Date.parse(s.nextRun) <= now
+          ? 'now'
+          : `in ${age(s.nextRun, now)}`
+        : s.enabled
+          ? s.schedule
+          : '-';
+  const rpo = !s.rpo
+    ? '-'
+    : s.rpo.status === 'warning'
+      ? `WARNING: ${s.rpo.behind!.machine} ${age(s.rpo.behind!.time, now)} behind (RPO ${s.rpo.rpo})`
+      : s.rpo.status;
   return [s.name, state, last, next, rpo];
 }
 
@@ -85,7 +120,7 @@ interrupted here.`,
   positionals: true,
   async run(ctx, values, positionals) {
     await reapRuns();
-    const jobs = positionals.length > 0 ? positionals.map((n) => getJob(checkJobName(n))) : listJobs();
+    const jobs = positionals.length > 0 ? positionals.map(n => getJob(checkJobName(n))) : listJobs();
     const statuses = await jobStatuses(jobs, {withRpo: true});
     if (flag(values, 'json')) {
       printJson(ctx, statuses);
@@ -96,15 +131,21 @@ interrupted here.`,
       return 0;
     }
     const now = Date.now();
-    ctx.out.write(table(statuses.map((s) => statusRow(s, now).map((c) => safeText(c))), ['JOB', 'STATE', 'LAST', 'NEXT', 'RPO']));
+    ctx.out.write(
+      table(
+        statuses.map(s => statusRow(s, now).map(c => safeText(c))),
+        ['JOB', 'STATE', 'LAST', 'NEXT', 'RPO'],
+      ),
+    );
     return 0;
   },
 });
 
 function historyLine(s: SessionRecord): string {
-  const what = s.kind === 'health'
-    ? `health check ${s.summary.result}${s.health ? `: ${s.health.points} point(s), ${s.health.chunksRepaired} chunk(s) repaired` : ''}`
-    : `${sessionHeadline(s.summary)} read ${formatBytes(s.summary.readBytes)}, transferred ${formatBytes(s.summary.transferredBytes)}, stored ${formatBytes(s.summary.storedBytes)}; bottleneck ${s.summary.bottleneck}`;
+  const what =
+    s.kind === 'health'
+      ? `health check ${s.summary.result}${s.health ? `: ${s.health.points} point(s), ${s.health.chunksRepaired} chunk(s) repaired` : ''}`
+      : `${sessionHeadline(s.summary)} read ${formatBytes(s.summary.readBytes)}, transferred ${formatBytes(s.summary.transferredBytes)}, stored ${formatBytes(s.summary.storedBytes)}; bottleneck ${s.summary.bottleneck}`;
   return `${s.summary.startedAt}  ${s.runId ?? '-'}  ${s.trigger ?? '-'}  ${what}`;
 }
 
@@ -124,7 +165,7 @@ bottleneck. --json prints the whole records (per-backup results, warnings, log).
     const sessions = await jobHistory(name);
     if (flag(values, 'json')) printJson(ctx, sessions);
     else if (sessions.length === 0) ctx.out.write(`Job ${name} has not run yet.\n`);
-    else ctx.out.write(sessions.map((s) => safeText(historyLine(s))).join('\n') + '\n');
+    else ctx.out.write(sessions.map(s => safeText(historyLine(s))).join('\n') + '\n');
     return 0;
   },
 });

@@ -18,11 +18,16 @@ import {safeText} from './render/output.js';
 
 function eventLine(e: ServiceEvent): string {
   switch (e.type) {
-    case 'service.start': return `service started (pid ${e.pid}), ${e.jobs} job(s)`;
-    case 'run.start': return `job ${e.job}: ${e.kind === 'health' ? 'health check' : 'run'} ${e.runId} started (${e.trigger}, pid ${e.pid})`;
-    case 'run.end': return `job ${e.job}: run ${e.runId} ended ${e.result} (exit ${e.exitCode})`;
-    case 'service.error': return `${e.job ? `job ${e.job}: ` : ''}error: ${e.message}`;
-    case 'service.stop': return 'service stopped';
+    case 'service.start':
+      return `service started (pid ${e.pid}), ${e.jobs} job(s)`;
+    case 'run.start':
+      return `job ${e.job}: ${e.kind === 'health' ? 'health check' : 'run'} ${e.runId} started (${e.trigger}, pid ${e.pid})`;
+    case 'run.end':
+      return `job ${e.job}: run ${e.runId} ended ${e.result} (exit ${e.exitCode})`;
+    case 'service.error':
+      return `${e.job ? `job ${e.job}: ` : ''}error: ${e.message}`;
+    case 'service.stop':
+      return 'service stopped';
   }
 }
 
@@ -70,16 +75,22 @@ Restart=on-failure. Then enable it with
   async run(ctx: CommandContext, values) {
     const me = userInfo().username;
     const name = str(values, 'user') ?? me;
-    const user = name === me
-      ? unitUser(me, process.env['HOME'] || userInfo().homedir, {config: dirname(configDir()), data: dirname(dataDir())})
-      : (({home}) => unitUser(name, home))(passwdUser(name));
+    const user =
+      name === me
+        ? unitUser(me, process.env['HOME'] || userInfo().homedir, {
+            config: dirname(configDir()),
+            data: dirname(dataDir()),
+          })
+        : (({home}) => unitUser(name, home))(passwdUser(name));
     const path = str(values, 'output') ?? '/etc/systemd/system/backhaul.service';
     try {
       await writeFile(path, serviceUnit(user, process.execPath, cliPath()), {mode: 0o644});
     } catch (e) {
       throw fromSystemError(e, path) ?? e;
     }
-    ctx.out.write(`Wrote ${safeText(path)} (runs as ${safeText(user.name)}, configuration in ${safeText(user.configHome)}).\nEnable it with:\n  systemctl daemon-reload && systemctl enable --now backhaul\n`);
+    ctx.out.write(
+      `Wrote ${safeText(path)} (runs as ${safeText(user.name)}, configuration in ${safeText(user.configHome)}).\nEnable it with:\n  systemctl daemon-reload && systemctl enable --now backhaul\n`,
+    );
     return 0;
   },
 });

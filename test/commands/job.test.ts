@@ -21,8 +21,33 @@ describe('backhaul job add|edit|show|list|enable|disable|rm', () => {
   after(async () => ws?.cleanup());
 
   test('add saves a job with its values as typed; show and list print it', async () => {
-    const r = await ws.run(['job', 'add', 'nightly', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '1h',
-      '--machine', 'alice-*', '--machine', 'web-*', '--window', 'mon-fri 08:00-18:00', '--throttle', '50', '--rpo', '24h', '--pre', 'echo pre', '--health', 'monthly']);
+    const r = await ws.run([
+      'job',
+      'add',
+      'nightly',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--mode',
+      'periodic',
+      '--every',
+      '1h',
+      '--machine',
+      'alice-*',
+      '--machine',
+      'web-*',
+      '--window',
+      'mon-fri 08:00-18:00',
+      '--throttle',
+      '50',
+      '--rpo',
+      '24h',
+      '--pre',
+      'echo pre',
+      '--health',
+      'monthly',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const job = await ws.json(['job', 'show', 'nightly', '--json']);
     assert.equal(job.mode, 'periodic');
@@ -62,16 +87,58 @@ describe('backhaul job add|edit|show|list|enable|disable|rm', () => {
       [['job', 'edit', 'nope', '--rpo', '1h'], /No job is named "nope"/],
       [['job', 'run', 'nope'], /No job is named "nope"/],
       [['job', 'edit', 'nightly', '--cron', '61 * * * *'], /--cron "61 \* \* \* \*" is not a cron expression/],
-      [['job', 'add', 'x', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--cron', 'every day'], /is not a cron expression/],
+      [
+        [
+          'job',
+          'add',
+          'x',
+          '--from',
+          'demo-primary',
+          '--to',
+          'demo-secondary',
+          '--mode',
+          'periodic',
+          '--cron',
+          'every day',
+        ],
+        /is not a cron expression/,
+      ],
       [['job', 'edit', 'nightly', '--window', 'daily 00:00-24:00'], /The copy window never opens/],
-      [['job', 'add', 'y', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate', '--window', 'mon-sun 00:00-24:00'], /never opens/],
+      [
+        [
+          'job',
+          'add',
+          'y',
+          '--from',
+          'demo-primary',
+          '--to',
+          'demo-secondary',
+          '--mode',
+          'immediate',
+          '--window',
+          'mon-sun 00:00-24:00',
+        ],
+        /never opens/,
+      ],
       [['job', 'edit', 'nightly', '--rpo', 'abc'], /--rpo must be a duration .*not "abc"/],
-      [['job', 'add', 'z', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate', '--rpo', 'abc'], /--rpo must be a duration/],
-      [['job', 'add', 'w', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic'], /needs one schedule/],
-      [['job', 'add', 'v', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate', '--every', '1h'], /does not apply/],
+      [
+        ['job', 'add', 'z', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate', '--rpo', 'abc'],
+        /--rpo must be a duration/,
+      ],
+      [
+        ['job', 'add', 'w', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic'],
+        /needs one schedule/,
+      ],
+      [
+        ['job', 'add', 'v', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate', '--every', '1h'],
+        /does not apply/,
+      ],
       [['job', 'edit', 'nightly', '--window', 'mon-fri 8-18'], /bad time|is not "DAYS FROM-TO"/],
       [['job', 'edit', 'nightly', '--throttle', 'fast'], /--throttle must be a number/],
-      [['job', 'add', 'nightly', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate'], /already exists/],
+      [
+        ['job', 'add', 'nightly', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'immediate'],
+        /already exists/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await ws.run(args);
@@ -82,7 +149,17 @@ describe('backhaul job add|edit|show|list|enable|disable|rm', () => {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       assert.equal(read(), before, `${args.join(' ')} changed nothing`);
     }
-    const unknownRepo = await ws.run(['job', 'add', 'u', '--from', 'nowhere', '--to', 'demo-secondary', '--mode', 'immediate']);
+    const unknownRepo = await ws.run([
+      'job',
+      'add',
+      'u',
+      '--from',
+      'nowhere',
+      '--to',
+      'demo-secondary',
+      '--mode',
+      'immediate',
+    ]);
     assert.equal(unknownRepo.code, 10);
     assert.equal(read(), before);
   });
@@ -93,9 +170,12 @@ describe('backhaul job add|edit|show|list|enable|disable|rm', () => {
     const r = await ws.run(['job', 'list']);
     assert.equal(r.code, 17, r.stderr);
     assert.match(r.stderr, /does not match its schema.*moved to .*jobs\.json\.corrupt-/);
-    const aside = readdirSync(join(ws.dir, 'config', 'backhaul')).filter((n) => n.startsWith('jobs.json.corrupt-'));
+    const aside = readdirSync(join(ws.dir, 'config', 'backhaul')).filter(n => n.startsWith('jobs.json.corrupt-'));
     assert.equal(aside.length, 1);
-    assert.equal(readFileSync(join(ws.dir, 'config', 'backhaul', aside[0]!), 'utf8'), '{"jobs": {"broken": {"source": 1}}}');
+    assert.equal(
+      readFileSync(join(ws.dir, 'config', 'backhaul', aside[0]!), 'utf8'),
+      '{"jobs": {"broken": {"source": 1}}}',
+    );
     writeFileSync(jobsFile, good);
     assert.equal((await ws.run(['job', 'rm', 'nightly'])).code, 0);
     assert.match((await ws.run(['job', 'list'])).stdout, /No jobs yet/);

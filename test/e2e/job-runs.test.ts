@@ -26,21 +26,45 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     await ws?.cleanup();
   });
 
-  const addTarget = async (name: string) => assert.equal((await ws.run(['repo', 'add', name, join(ws.dir, name)])).code, 0);
+  const addTarget = async (name: string) =>
+    assert.equal((await ws.run(['repo', 'add', name, join(ws.dir, name)])).code, 0);
   const addJob = async (name: string, target: string, extra: string[]) => {
-    const r = await ws.run(['job', 'add', name, '--from', 'demo-primary', '--to', target, '--mode', 'periodic', '--every', '1d', '--points', 'all', ...extra]);
+    const r = await ws.run([
+      'job',
+      'add',
+      name,
+      '--from',
+      'demo-primary',
+      '--to',
+      target,
+      '--mode',
+      'periodic',
+      '--every',
+      '1d',
+      '--points',
+      'all',
+      ...extra,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   };
-  const xdg = () => ({XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, XDG_CACHE_HOME: ws.env.XDG_CACHE_HOME});
+  const xdg = () => ({
+    XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME,
+    XDG_DATA_HOME: ws.env.XDG_DATA_HOME,
+    XDG_CACHE_HOME: ws.env.XDG_CACHE_HOME,
+  });
   /** The command in a login-like shell that stays, as a terminal does (so it is the terminal's death that is tested). */
-  const inShell = (...args: string[]) => ['/bin/sh', '-c', `sleep 0.3; ${[process.execPath, ws.cli, ...args].map((a) => `'${a}'`).join(' ')}; sleep 600`];
+  const inShell = (...args: string[]) => [
+    '/bin/sh',
+    '-c',
+    `sleep 0.3; ${[process.execPath, ws.cli, ...args].map(a => `'${a}'`).join(' ')}; sleep 600`,
+  ];
   const startRun = async (name: string): Promise<string> => {
     const r = await ws.run(['job', 'run', name, '--json']);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout).runId;
   };
 
-  test('the bandwidth limit holds within 10 % over 200 MB; attach shows it moving and exits with the run\'s code', async () => {
+  test("the bandwidth limit holds within 10 % over 200 MB; attach shows it moving and exits with the run's code", async () => {
     await addTarget('t-throttle');
     await addJob('throttled', 't-throttle', ['--throttle', '20']);
     const runId = await startRun('throttled');
@@ -50,14 +74,16 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     const viewer = await ws.run(['attach', runId], {timeoutMs: 120_000});
     assert.equal(viewer.code, 0, viewer.stderr);
     assert.match(viewer.stdout, /ended: success \(exit 0\)/);
-    const percents = [...viewer.stderr.matchAll(/^overall: (\d+)%/gm)].map((m) => Number(m[1]));
+    const percents = [...viewer.stderr.matchAll(/^overall: (\d+)%/gm)].map(m => Number(m[1]));
     assert.ok(new Set(percents).size >= 3, `the overall line moved: ${percents.join(' ')}`);
     // The rate from the run's own stats, over the middle of the copy (the first and last packs aside).
-    const stats = runLog(ws, runId).filter((e) => e.type === 'copy' && e.event.type === 'copy.stats').map((e) => ({t: e.t, bytes: e.event.stats.transferredBytes}));
+    const stats = runLog(ws, runId)
+      .filter(e => e.type === 'copy' && e.event.type === 'copy.stats')
+      .map(e => ({t: e.t, bytes: e.event.stats.transferredBytes}));
     const total = stats.at(-1)!.bytes;
     assert.ok(total >= 200 * MB, `a copy of at least 200 MB (${total})`);
-    const from = stats.find((s) => s.bytes >= total * 0.1)!;
-    const to = [...stats].reverse().find((s) => s.bytes <= total * 0.95)!;
+    const from = stats.find(s => s.bytes >= total * 0.1)!;
+    const to = [...stats].reverse().find(s => s.bytes <= total * 0.95)!;
     const rate = (to.bytes - from.bytes) / ((to.t - from.t) / 1000);
     assert.ok(Math.abs(rate - 20 * MB) <= 2 * MB, `rate ${(rate / MB).toFixed(2)} MB/s within 10 % of 20 MB/s`);
     const [session] = (await history(ws, 'throttled')).slice(-1);
@@ -119,8 +145,10 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     const next = (await history(ws, 'killed')).at(-1);
     assert.equal(next.summary.result, 'success');
     const total = 220 * MB;
-    assert.ok(next.summary.transferredBytes < total - landed + 40 * MB,
-      `the second run sent ${next.summary.transferredBytes} B, not again the ${landed} B that landed`);
+    assert.ok(
+      next.summary.transferredBytes < total - landed + 40 * MB,
+      `the second run sent ${next.summary.transferredBytes} B, not again the ${landed} B that landed`,
+    );
     assert.equal((await ws.run(['verify', '--repo', 't-kill'])).code, 0);
   });
 
@@ -128,12 +156,11 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     await addTarget('t-tmux');
     await addJob('survivor', 't-tmux', ['--throttle', '40']);
     let runId = '';
-    await withTmux({command: inShell('job', 'run', 'survivor'), env: xdg()},
-      async (tmux) => {
-        const screen = await tmux.waitFor(/Started run (\S+)/, {timeoutMs: 20_000});
-        runId = /Started run (\S+)/.exec(screen)![1]!;
-        await tmux.kill();
-      });
+    await withTmux({command: inShell('job', 'run', 'survivor'), env: xdg()}, async tmux => {
+      const screen = await tmux.waitFor(/Started run (\S+)/, {timeoutMs: 20_000});
+      runId = /Started run (\S+)/.exec(screen)![1]!;
+      await tmux.kill();
+    });
     assert.equal((await jobStatus(ws, 'survivor')).state, 'running', 'still running once its terminal is gone');
     await sleep(1000);
     await waitFor('the run to end', async () => (await jobStatus(ws, 'survivor')).state === 'idle', 120_000, 500);
@@ -148,8 +175,12 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     await addJob('watched', 't-viewer', ['--throttle', '20']);
     const runId = await startRun('watched');
     // The shell ignores the Ctrl-C (as an interactive one does) and says how the viewer exited.
-    const viewer = ['/bin/sh', '-c', `trap '' INT; '${process.execPath}' '${ws.cli}' attach watched; echo "viewer exited $?"; sleep 600`];
-    await withTmux({command: viewer, env: xdg(), columns: 100, rows: 30}, async (tmux) => {
+    const viewer = [
+      '/bin/sh',
+      '-c',
+      `trap '' INT; '${process.execPath}' '${ws.cli}' attach watched; echo "viewer exited $?"; sleep 600`,
+    ];
+    await withTmux({command: viewer, env: xdg(), columns: 100, rows: 30}, async tmux => {
       await tmux.waitFor(/overall\s+\|[█░]+\|\s+\d+%/, {timeoutMs: 20_000});
       await tmux.press('C-c');
       await tmux.waitFor(`Left the viewer; run ${runId} goes on`, {timeoutMs: 10_000});
@@ -165,12 +196,17 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
   test('copy --detach from a tmux session: the copy outlives the session and is in the history', async () => {
     await addTarget('t-detach');
     let runId = '';
-    await withTmux({command: inShell('copy', '--from', 'demo-primary', '--to', 't-detach', '--points', 'all', '--detach'), env: xdg()},
-    async (tmux) => {
-      const screen = await tmux.waitFor(/Started run (\S+)/, {timeoutMs: 20_000});
-      runId = /Started run (\S+)/.exec(screen)![1]!;
-      await tmux.kill();
-    });
+    await withTmux(
+      {
+        command: inShell('copy', '--from', 'demo-primary', '--to', 't-detach', '--points', 'all', '--detach'),
+        env: xdg(),
+      },
+      async tmux => {
+        const screen = await tmux.waitFor(/Started run (\S+)/, {timeoutMs: 20_000});
+        runId = /Started run (\S+)/.exec(screen)![1]!;
+        await tmux.kill();
+      },
+    );
     const viewer = await ws.run(['attach', runId]);
     assert.equal(viewer.code, 0, viewer.stderr);
     assert.match(viewer.stdout, /ended: success/);

@@ -29,7 +29,22 @@ describe('job scripts, RPO and health check', () => {
   });
 
   const add = async (name: string, extra: string[]) => {
-    const r = await ws.run(['job', 'add', name, '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '1d', '--machine', 'alice-laptop', ...extra]);
+    const r = await ws.run([
+      'job',
+      'add',
+      name,
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--mode',
+      'periodic',
+      '--every',
+      '1d',
+      '--machine',
+      'alice-laptop',
+      ...extra,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   };
   /** Runs the job now and waits for its end (attach); returns the attach result and the run's log. */
@@ -40,7 +55,7 @@ describe('job scripts, RPO and health check', () => {
     const viewer = await ws.run(['attach', runId], {timeoutMs: 120_000});
     return {viewer, runId, log: runLog(ws, runId)};
   };
-  const texts = (log: any[]) => log.filter((e) => e.type === 'run.log').map((e) => e.text);
+  const texts = (log: any[]) => log.filter(e => e.type === 'run.log').map(e => e.text);
 
   test('a failing pre-script stops the run, its output in the log and the history', async () => {
     await add('pre-fails', ['--pre', 'echo preparing the snapshot; echo no space >&2; exit 3']);
@@ -49,24 +64,37 @@ describe('job scripts, RPO and health check', () => {
     assert.match(viewer.stderr, /pre-script: preparing the snapshot/);
     assert.ok(texts(log).includes('pre-script: no space'));
     assert.ok(texts(log).includes('The pre-script failed with exit code 3.'));
-    assert.ok(!log.some((e) => e.type === 'copy'), 'nothing was copied');
+    assert.ok(!log.some(e => e.type === 'copy'), 'nothing was copied');
     const last = (await history(ws, 'pre-fails')).at(-1);
     assert.equal(last.summary.result, 'failed');
     assert.ok(last.log.some((l: string) => l.endsWith('pre-script: preparing the snapshot')));
   });
 
   test('a hanging pre-script is killed at its timeout, with what it started', async () => {
-    await add('pre-hangs', ['--pre', 'echo waiting for the database; sleep 61.25 & sleep 61.5', '--script-timeout', '2s']);
+    await add('pre-hangs', [
+      '--pre',
+      'echo waiting for the database; sleep 61.25 & sleep 61.5',
+      '--script-timeout',
+      '2s',
+    ]);
     const {viewer, log} = await runNow('pre-hangs');
     assert.equal(viewer.code, 1);
     assert.ok(texts(log).includes('pre-script: waiting for the database'));
     assert.ok(texts(log).includes('The pre-script was killed at its timeout (2 s).'), texts(log).join('\n'));
-    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => /^sleep 61\.(25|5)$/.test(l.trim()));
+    const left = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter(l => /^sleep 61\.(25|5)$/.test(l.trim()));
     assert.deepEqual(left, [], 'the script and its children are gone');
   });
 
   test('a failing post-script makes a successful copy a warning; scripts see the job and the result', async () => {
-    await add('post-fails', ['--pre', 'echo "job=$BACKHAUL_JOB phase=$BACKHAUL_PHASE"', '--post', 'echo "result=$BACKHAUL_RESULT"; exit 1']);
+    await add('post-fails', [
+      '--pre',
+      'echo "job=$BACKHAUL_JOB phase=$BACKHAUL_PHASE"',
+      '--post',
+      'echo "result=$BACKHAUL_RESULT"; exit 1',
+    ]);
     const {viewer, log} = await runNow('post-fails');
     assert.equal(viewer.code, 0);
     assert.ok(texts(log).includes('pre-script: job=post-fails phase=pre'));
@@ -79,9 +107,33 @@ describe('job scripts, RPO and health check', () => {
   test('RPO: a newer source point than the RPO allows is a warning in job status --json; within it, ok', async () => {
     // The demo's points are minutes to days old; the whole-of-demo job's target lacks its newest ones.
     assert.equal((await ws.run(['repo', 'add', 'rpo-target', join(ws.dir, 'rpo-target')])).code, 0);
-    const r = await ws.run(['job', 'add', 'late', '--from', 'demo-primary', '--to', 'rpo-target', '--mode', 'immediate', '--rpo', '1s']);
+    const r = await ws.run([
+      'job',
+      'add',
+      'late',
+      '--from',
+      'demo-primary',
+      '--to',
+      'rpo-target',
+      '--mode',
+      'immediate',
+      '--rpo',
+      '1s',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    await ws.run(['job', 'add', 'relaxed', '--from', 'demo-primary', '--to', 'rpo-target', '--mode', 'immediate', '--rpo', '36500d']);
+    await ws.run([
+      'job',
+      'add',
+      'relaxed',
+      '--from',
+      'demo-primary',
+      '--to',
+      'rpo-target',
+      '--mode',
+      'immediate',
+      '--rpo',
+      '36500d',
+    ]);
     const late = await jobStatus(ws, 'late');
     assert.equal(late.rpo.status, 'warning');
     assert.ok(late.rpo.behind.ageSeconds > 1);
@@ -99,7 +151,7 @@ describe('job scripts, RPO and health check', () => {
     await add('healthy', ['--health', 'monthly', '--points', 'all']);
     assert.equal((await runNow('healthy')).viewer.code, 0);
     const target = await Repository.open(new FilesystemStorage(ws.secondary));
-    const alice = (await target.listBackups()).find((b) => b.machine === 'alice-laptop')!;
+    const alice = (await target.listBackups()).find(b => b.machine === 'alice-laptop')!;
     const [point] = await target.listPoints(alice.id as BackupId);
     const victim = [...(await pointChunks(target, point!))][0]!;
     await flipChunkByte(ws.secondary, target, victim);

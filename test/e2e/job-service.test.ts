@@ -17,7 +17,8 @@ const MB = 1_000_000;
 const pad = (n: number) => String(n).padStart(2, '0');
 const clock = (d: Date) => `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 /** A copy window (prohibited hours) from `fromMs` to `toMs` from now, local time. */
-const windowFromNow = (fromMs: number, toMs: number) => `daily ${clock(new Date(Date.now() + fromMs))}-${clock(new Date(Date.now() + toMs))}`;
+const windowFromNow = (fromMs: number, toMs: number) =>
+  `daily ${clock(new Date(Date.now() + fromMs))}-${clock(new Date(Date.now() + toMs))}`;
 
 describe('backhaul service', () => {
   let ws: Workspace;
@@ -26,7 +27,7 @@ describe('backhaul service', () => {
 
   const stopService = async () => {
     if (!service || service.exitCode !== null) return;
-    const done = new Promise((r) => service!.once('close', r));
+    const done = new Promise(r => service!.once('close', r));
     service.kill('SIGTERM');
     const timer = setTimeout(() => service?.kill('SIGKILL'), 10_000);
     await done;
@@ -50,8 +51,32 @@ describe('backhaul service', () => {
   test('immediate: a new agent restore point is on the target within 10 s of its commit; a second service is refused', async () => {
     assert.equal((await ws.run(['repo', 'add', 'imm-target', join(ws.dir, 'imm-target')])).code, 0);
     await add(['imm', '--from', 'demo-primary', '--to', 'imm-target', '--mode', 'immediate', '--machine', 'newbox']);
-    await add(['every', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '3s', '--machine', 'alice-laptop']);
-    await add(['closed', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '2s', '--window', windowFromNow(-60_000, 3_600_000)]);
+    await add([
+      'every',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--mode',
+      'periodic',
+      '--every',
+      '3s',
+      '--machine',
+      'alice-laptop',
+    ]);
+    await add([
+      'closed',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--mode',
+      'periodic',
+      '--every',
+      '2s',
+      '--window',
+      windowFromNow(-60_000, 3_600_000),
+    ]);
     service = ws.spawn(['service']);
     service.stdout!.setEncoding('utf8').on('data', (d: string) => (serviceOut += d));
     service.stderr!.setEncoding('utf8').on('data', (d: string) => (serviceOut += d));
@@ -67,10 +92,26 @@ describe('backhaul service', () => {
     for (let i = 0; i < 2; i++) {
       mkdirSync(source, {recursive: true});
       writeFileSync(join(source, `f${i}.bin`), randomBuffer(2 * MB, 100 + i));
-      const made = await ws.run(['agent', 'backup', '--repo', 'demo-primary', '--job', 'nightly', '--machine', 'newbox', '--kind', 'workstation', '--path', source, '--json']);
+      const made = await ws.run([
+        'agent',
+        'backup',
+        '--repo',
+        'demo-primary',
+        '--job',
+        'nightly',
+        '--machine',
+        'newbox',
+        '--kind',
+        'workstation',
+        '--path',
+        source,
+        '--json',
+      ]);
       assert.equal(made.code, 0, made.stderr);
       const point = JSON.parse(made.stdout);
-      const committed = statSync(join(ws.primary, 'backups', point.backupId, 'points', `${point.pointId}.json`)).mtimeMs;
+      const committed = statSync(
+        join(ws.primary, 'backups', point.backupId, 'points', `${point.pointId}.json`),
+      ).mtimeMs;
       const onTarget = join(ws.dir, 'imm-target', 'backups', point.backupId, 'points', `${point.pointId}.json`);
       await waitFor(`point ${point.pointId} on the target`, () => existsSync(onTarget), 30_000, 100);
       const delay = (statSync(onTarget).mtimeMs - committed) / 1000;
@@ -80,9 +121,17 @@ describe('backhaul service', () => {
   });
 
   test('periodic: runs on its interval; inside its copy window nothing starts', async () => {
-    await waitFor('two scheduled runs', async () => (await history(ws, 'every')).filter((s) => s.trigger === 'schedule').length >= 2, 30_000, 500);
-    const runs = (await history(ws, 'every')).filter((s) => s.trigger === 'schedule');
-    assert.ok(runs.every((s) => s.summary.result === 'success'), JSON.stringify(runs.map((s) => s.summary.result)));
+    await waitFor(
+      'two scheduled runs',
+      async () => (await history(ws, 'every')).filter(s => s.trigger === 'schedule').length >= 2,
+      30_000,
+      500,
+    );
+    const runs = (await history(ws, 'every')).filter(s => s.trigger === 'schedule');
+    assert.ok(
+      runs.every(s => s.summary.result === 'success'),
+      JSON.stringify(runs.map(s => s.summary.result)),
+    );
     const gap = (Date.parse(runs[1].summary.startedAt) - Date.parse(runs[0].summary.startedAt)) / 1000;
     // The interval counts from the start the service recorded; the run's own start comes a few hundred ms after.
     assert.ok(gap >= 2.5, `about 3 s apart at least (${gap})`);
@@ -94,28 +143,51 @@ describe('backhaul service', () => {
     assert.match(serviceOut, /service stopped/);
   });
 
-  test('a running copy pauses at the window\'s start and completes after it, losing nothing', async () => {
+  test("a running copy pauses at the window's start and completes after it, losing nothing", async () => {
     await stopService();
     assert.equal((await ws.run(['repo', 'add', 'pause-target', join(ws.dir, 'pause-target')])).code, 0);
-    await add(['paused', '--from', 'demo-primary', '--to', 'pause-target', '--mode', 'periodic', '--every', '1d', '--points', 'all', '--throttle', '20',
-      '--window', windowFromNow(6_000, 12_000)]);
+    await add([
+      'paused',
+      '--from',
+      'demo-primary',
+      '--to',
+      'pause-target',
+      '--mode',
+      'periodic',
+      '--every',
+      '1d',
+      '--points',
+      'all',
+      '--throttle',
+      '20',
+      '--window',
+      windowFromNow(6_000, 12_000),
+    ]);
     const r = await ws.run(['job', 'run', 'paused', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const runId = JSON.parse(r.stdout).runId;
-    const status = await waitFor('the run to wait for its window', async () => {
-      const s = await jobStatus(ws, 'paused');
-      return s.state === 'waiting for window' ? s : undefined;
-    }, 20_000, 250);
+    const status = await waitFor(
+      'the run to wait for its window',
+      async () => {
+        const s = await jobStatus(ws, 'paused');
+        return s.state === 'waiting for window' ? s : undefined;
+      },
+      20_000,
+      250,
+    );
     assert.equal(status.run.runId, runId);
     const viewer = await ws.run(['attach', runId], {timeoutMs: 120_000});
     assert.equal(viewer.code, 0, viewer.stderr);
     const log = runLog(ws, runId);
-    const waiting = log.find((e) => e.type === 'run.phase' && e.phase === 'waiting for window');
-    const resumed = log.find((e) => e.type === 'run.phase' && e.phase === 'copying' && e.t > waiting.t);
+    const waiting = log.find(e => e.type === 'run.phase' && e.phase === 'waiting for window');
+    const resumed = log.find(e => e.type === 'run.phase' && e.phase === 'copying' && e.t > waiting.t);
     assert.ok(waiting && resumed, 'waited, then went on');
     assert.ok(resumed.t - waiting.t >= 2000, `paused ${resumed.t - waiting.t} ms`);
     // Once the packs in flight at the window's start have landed, nothing more is sent until it ends.
-    const sent = (from: number, to: number) => log.filter((e) => e.type === 'copy' && e.event.type === 'copy.stats' && e.t >= from && e.t < to).map((e) => e.event.stats.transferredBytes);
+    const sent = (from: number, to: number) =>
+      log
+        .filter(e => e.type === 'copy' && e.event.type === 'copy.stats' && e.t >= from && e.t < to)
+        .map(e => e.event.stats.transferredBytes);
     const during = sent(waiting.t + 1500, resumed.t);
     if (during.length > 1) assert.equal(during.at(-1), during[0], 'no bytes sent inside the window');
     const end = log.at(-1);
@@ -131,7 +203,10 @@ describe('backhaul service', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /systemctl daemon-reload && systemctl enable --now backhaul/);
     const unit = readFileSync(path, 'utf8');
-    assert.match(unit, new RegExp(`^ExecStart=${process.execPath.replace(/[/.]/g, '\\$&')} /\\S+cli\\.js service$`, 'm'));
+    assert.match(
+      unit,
+      new RegExp(`^ExecStart=${process.execPath.replace(/[/.]/g, '\\$&')} /\\S+cli\\.js service$`, 'm'),
+    );
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, new RegExp(`^Environment=XDG_CONFIG_HOME=${join(ws.dir, 'config')}$`, 'm'));
     assert.match(unit, new RegExp(`^Environment=XDG_DATA_HOME=${join(ws.dir, 'data')}$`, 'm'));

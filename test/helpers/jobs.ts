@@ -7,10 +7,15 @@ import {readFileSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import type {Workspace} from './demo-cache.js';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** Polls `probe` until it returns something other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -24,13 +29,16 @@ export const runsDir = (ws: Workspace) => join(ws.dir, 'data', 'backhaul', 'runs
 
 export function runLog(ws: Workspace, runId: string): any[] {
   try {
-    return readFileSync(join(runsDir(ws), `${runId}.jsonl`), 'utf8').split('\n').filter(Boolean).flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return [];
-      }
-    });
+    return readFileSync(join(runsDir(ws), `${runId}.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap(l => {
+        try {
+          return [JSON.parse(l)];
+        } catch {
+          return [];
+        }
+      });
   } catch {
     return [];
   }
@@ -38,7 +46,7 @@ export function runLog(ws: Workspace, runId: string): any[] {
 
 /** The transferred bytes the run's last stats line says, and when. */
 export function lastStats(ws: Workspace, runId: string): {t: number; transferred: number} | undefined {
-  const stats = runLog(ws, runId).filter((e) => e.type === 'copy' && e.event.type === 'copy.stats');
+  const stats = runLog(ws, runId).filter(e => e.type === 'copy' && e.event.type === 'copy.stats');
   const last = stats.at(-1);
   return last ? {t: last.t, transferred: last.event.stats.transferredBytes} : undefined;
 }
@@ -51,7 +59,7 @@ export function killRuns(ws: Workspace): void {
   } catch {
     return;
   }
-  for (const n of names.filter((x) => x.endsWith('.run.json'))) {
+  for (const n of names.filter(x => x.endsWith('.run.json'))) {
     try {
       const run = JSON.parse(readFileSync(join(runsDir(ws), n), 'utf8'));
       process.kill(run.pid, 'SIGKILL');

@@ -38,8 +38,11 @@ export async function wait(ms: number, signal?: AbortSignal): Promise<void> {
 export class Throttle implements CopyGate {
   private next = -Infinity;
 
-  constructor(readonly bytesPerSecond: number, private readonly clock: () => number = () => performance.now(),
-    private readonly delay: (ms: number, signal?: AbortSignal) => Promise<void> = wait) {
+  constructor(
+    readonly bytesPerSecond: number,
+    private readonly clock: () => number = () => performance.now(),
+    private readonly delay: (ms: number, signal?: AbortSignal) => Promise<void> = wait,
+  ) {
     if (!(bytesPerSecond > 0)) throw new RangeError('a bandwidth limit must be above 0');
   }
 

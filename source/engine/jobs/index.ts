@@ -33,10 +33,37 @@ import {describeWindow, parseWindow} from './window.js';
 
 export {addJob, findJob, getJob, listJobs, removeJob, updateJob, jobsFile} from './store.js';
 export {checkJob, checkJobName, checkRepositories} from './validate.js';
-export {withDefaults, JOB_MODES, DEFAULT_SCRIPT_TIMEOUT, HEALTH_PRESETS, type JobDefinition, type JobInput, type JobMode} from './job.js';
+export {
+  withDefaults,
+  JOB_MODES,
+  DEFAULT_SCRIPT_TIMEOUT,
+  HEALTH_PRESETS,
+  type JobDefinition,
+  type JobInput,
+  type JobMode,
+} from './job.js';
 export {jobStatuses, rpoStatus, describeSchedule, type JobStatus, type JobState, type RpoStatus} from './status.js';
-export {readHistory, historyFile, sessionHeadline, type SessionRecord, type SessionResult, type SessionSummary, type RunTrigger, type HealthResult, type BackupResult} from './history.js';
-export {readRunLog, runEnd, runLogFile, type RunEntry, type StampedEntry, type RunPhase, type LoggedCopyEvent, type PlanTotals} from './run-log.js';
+export {
+  readHistory,
+  historyFile,
+  sessionHeadline,
+  type SessionRecord,
+  type SessionResult,
+  type SessionSummary,
+  type RunTrigger,
+  type HealthResult,
+  type BackupResult,
+} from './history.js';
+export {
+  readRunLog,
+  runEnd,
+  runLogFile,
+  type RunEntry,
+  type StampedEntry,
+  type RunPhase,
+  type LoggedCopyEvent,
+  type PlanTotals,
+} from './run-log.js';
 export {liveRuns, liveRunOf, reapRuns, RUN_ID, type LiveRun} from './runs.js';
 export {startRun, defaultRunner, outputFile, type RunSpec} from './start.js';
 export {runService, RETRIES, type ServiceEvent, type ServiceOptions} from './service.js';
@@ -45,7 +72,12 @@ export {parseWindow, windowState, describeWindow, type CopyWindow, type WindowSt
 
 /** A job's lines as `job show` prints them (its window spelled out). */
 export function describeJob(job: JobDefinition): string[] {
-  const health = job.health === undefined || job.health === 'off' ? 'off' : HEALTH_PRESETS[job.health] ? `${job.health} (${HEALTH_PRESETS[job.health]})` : `cron ${job.health}`;
+  const health =
+    job.health === undefined || job.health === 'off'
+      ? 'off'
+      : HEALTH_PRESETS[job.health]
+        ? `${job.health} (${HEALTH_PRESETS[job.health]})`
+        : `cron ${job.health}`;
   return [
     `Job ${job.name}${job.enabled ? '' : ' (disabled)'}`,
     `  from ${job.source} to ${job.target}`,
@@ -64,7 +96,7 @@ export function describeJob(job: JobDefinition): string[] {
 }
 
 export async function setJobEnabled(name: string, enabled: boolean): Promise<JobDefinition> {
-  return updateJob(name, (job) => ({...job, enabled}));
+  return updateJob(name, job => ({...job, enabled}));
 }
 
 /**
@@ -73,20 +105,27 @@ export async function setJobEnabled(name: string, enabled: boolean): Promise<Job
  * A job already running is refused (exit 11, naming the run). `runner`: how
  * to start this program (default: the running one).
  */
-export async function startJobRun(name: string, options: {points?: 'latest' | 'all'; healthCheck?: boolean; runner?: readonly string[]} = {}): Promise<LiveRun> {
+export async function startJobRun(
+  name: string,
+  options: {points?: 'latest' | 'all'; healthCheck?: boolean; runner?: readonly string[]} = {},
+): Promise<LiveRun> {
   const job = getJob(name);
   await reapRuns();
   const history = await readHistory();
-  const firstRun = !history.some((s) => s.job === name && s.kind === 'copy' && s.summary.result === 'success');
+  const firstRun = !history.some(s => s.job === name && s.kind === 'copy' && s.summary.result === 'success');
   const kind = options.healthCheck ? 'health' : 'copy';
-  return startRun(jobRunSpec(job, {kind, trigger: 'manual', points: options.points, firstRun}), options.runner ?? defaultRunner());
+  return startRun(
+    jobRunSpec(job, {kind, trigger: 'manual', points: options.points, firstRun}),
+    options.runner ?? defaultRunner(),
+  );
 }
 
 /** Asks the job's live run to stop (a clean cancel); returns it. A job not running is `not-found` (exit 13). */
 export function stopJob(name: string): LiveRun {
   getJob(name);
   const run = liveRunOf(name);
-  if (!run) throw new BackhaulError('not-found', `The job ${quoted(name)} is not running.`, 'See `backhaul job status`.');
+  if (!run)
+    throw new BackhaulError('not-found', `The job ${quoted(name)} is not running.`, 'See `backhaul job status`.');
   stopRun(run);
   return run;
 }
@@ -94,7 +133,7 @@ export function stopJob(name: string): LiveRun {
 /** Every session of the job (copies and health checks), oldest first. */
 export async function jobHistory(name: string): Promise<SessionRecord[]> {
   await reapRuns();
-  return (await readHistory()).filter((s) => s.job === name);
+  return (await readHistory()).filter(s => s.job === name);
 }
 
 /**
@@ -103,7 +142,7 @@ export async function jobHistory(name: string): Promise<SessionRecord[]> {
  * that `run.end` comes last. Stops early when `signal` aborts.
  */
 export async function* followRun(runId: string, signal?: AbortSignal): AsyncGenerator<StampedEntry> {
-  const alive = () => liveRuns().some((r) => r.runId === runId);
+  const alive = () => liveRuns().some(r => r.runId === runId);
   let ended = false;
   for await (const entry of followRunLog(runId, {signal, stillRunning: alive})) {
     if (entry.type === 'run.end') ended = true;

@@ -10,7 +10,11 @@ import {DURATION_PATTERN} from '../util/duration.js';
 import {JOB_NAME} from './job.js';
 
 const text = {type: 'string', minLength: 1, maxLength: 4096} as const satisfies Schema;
-const texts = {type: 'array', items: {type: 'string', minLength: 1, maxLength: 256}, maxItems: 64} as const satisfies Schema;
+const texts = {
+  type: 'array',
+  items: {type: 'string', minLength: 1, maxLength: 256},
+  maxItems: 64,
+} as const satisfies Schema;
 const duration = {type: 'string', pattern: DURATION_PATTERN} as const satisfies Schema;
 const repository = {type: 'string', pattern: REPOSITORY_NAME} as const satisfies Schema;
 

@@ -67,14 +67,29 @@ export interface JobDefinition {
 export const DEFAULT_SCRIPT_TIMEOUT = '10m';
 
 /** What `job add` takes: a definition without the fields the store fills in. */
-export type JobInput = Omit<JobDefinition, 'created' | 'enabled' | 'machines' | 'agentJobs' | 'nodes' | 'windows' | 'points' | 'scriptTimeout'> &
-  Partial<Pick<JobDefinition, 'enabled' | 'machines' | 'agentJobs' | 'nodes' | 'windows' | 'points' | 'scriptTimeout' | 'created'>>;
+export type JobInput = Omit<
+  JobDefinition,
+  'created' | 'enabled' | 'machines' | 'agentJobs' | 'nodes' | 'windows' | 'points' | 'scriptTimeout'
+> &
+  Partial<
+    Pick<
+      JobDefinition,
+      'enabled' | 'machines' | 'agentJobs' | 'nodes' | 'windows' | 'points' | 'scriptTimeout' | 'created'
+    >
+  >;
 
 /** A definition with every default filled in. */
 export function withDefaults(input: JobInput, now = new Date()): JobDefinition {
   return {
-    machines: [], agentJobs: [], nodes: [], windows: [], points: 'latest', scriptTimeout: DEFAULT_SCRIPT_TIMEOUT, enabled: true,
-    created: now.toISOString(), ...dropUndefined(input),
+    machines: [],
+    agentJobs: [],
+    nodes: [],
+    windows: [],
+    points: 'latest',
+    scriptTimeout: DEFAULT_SCRIPT_TIMEOUT,
+    enabled: true,
+    created: now.toISOString(),
+    ...dropUndefined(input),
   } as JobDefinition;
 }
 

@@ -25,8 +25,12 @@ export class JobGate implements CopyGate {
   private readonly throttle?: Throttle;
   private waitingNow = false;
 
-  constructor(private readonly window: CopyWindow | undefined, mbPerSecond: number | undefined, private readonly watcher: GateWatcher,
-    private readonly now: () => Date = () => new Date()) {
+  constructor(
+    private readonly window: CopyWindow | undefined,
+    mbPerSecond: number | undefined,
+    private readonly watcher: GateWatcher,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     if (mbPerSecond !== undefined) this.throttle = new Throttle(mbPerSecond * 1_000_000);
   }
 

@@ -34,11 +34,19 @@ export interface PlanTotals {
 }
 
 export type LoggedCopyEvent =
-  | Exclude<CopyEvent, {type: 'copy.start' | 'copy.plan'}>
-  | {type: 'copy.start' | 'copy.plan'; plan: PlanTotals};
+  Exclude<CopyEvent, {type: 'copy.start' | 'copy.plan'}> | {type: 'copy.start' | 'copy.plan'; plan: PlanTotals};
 
 export type RunEntry =
-  | {type: 'run.start'; runId: string; kind: 'copy' | 'health'; job?: string; trigger: string; pid: number; source: string; target: string}
+  | {
+      type: 'run.start';
+      runId: string;
+      kind: 'copy' | 'health';
+      job?: string;
+      trigger: string;
+      pid: number;
+      source: string;
+      target: string;
+    }
   | {type: 'run.phase'; phase: RunPhase; until?: string}
   | {type: 'run.log'; level: 'info' | 'warning' | 'error'; text: string}
   | {type: 'copy'; event: LoggedCopyEvent}
@@ -50,14 +58,29 @@ export type StampedEntry = RunEntry & {t: number};
 export function loggedEvent(event: CopyEvent): LoggedCopyEvent {
   if (event.type !== 'copy.start' && event.type !== 'copy.plan') return event;
   const p = event.plan;
-  return {type: event.type, plan: {pointsToCopy: p.pointsToCopy, pointsOnTarget: p.pointsOnTarget, logicalBytes: p.logicalBytes,
-    transferBytes: p.transferBytes, storeBytes: p.storeBytes,
-    backups: p.backups.map((b) => ({backupId: b.backupId, machine: b.machine, copy: b.points.filter((x) => x.action === 'copy').length}))}};
+  return {
+    type: event.type,
+    plan: {
+      pointsToCopy: p.pointsToCopy,
+      pointsOnTarget: p.pointsOnTarget,
+      logicalBytes: p.logicalBytes,
+      transferBytes: p.transferBytes,
+      storeBytes: p.storeBytes,
+      backups: p.backups.map(b => ({
+        backupId: b.backupId,
+        machine: b.machine,
+        copy: b.points.filter(x => x.action === 'copy').length,
+      })),
+    },
+  };
 }
 
 /** Appends entries to a run's log (synchronously: a run killed right after still has them). */
 export class RunLogWriter {
-  constructor(readonly runId: string, private readonly now: () => number = Date.now) {
+  constructor(
+    readonly runId: string,
+    private readonly now: () => number = Date.now,
+  ) {
     mkdirSync(runsDir(), {recursive: true, mode: 0o700});
   }
 
@@ -98,14 +121,17 @@ export async function readRunLog(runId: string): Promise<StampedEntry[] | undefi
 }
 
 /** Opens the log, waiting while the run has not written it yet (just started); undefined if it never does. */
-async function openWhenThere(path: string, options: {signal?: AbortSignal; pollMs?: number; stillRunning?: () => boolean}) {
+async function openWhenThere(
+  path: string,
+  options: {signal?: AbortSignal; pollMs?: number; stillRunning?: () => boolean},
+) {
   for (;;) {
     try {
       return await open(path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       if (options.signal?.aborted || !options.stillRunning?.()) return undefined;
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
+      await new Promise(r => setTimeout(r, options.pollMs ?? 200));
     }
   }
 }
@@ -115,7 +141,10 @@ async function openWhenThere(path: string, options: {signal?: AbortSignal; pollM
  * until the run's `run.end` (yielded last), or until `signal` aborts, or —
  * when `stillRunning` says the writer is gone without an end — stops.
  */
-export async function* followRunLog(runId: string, options: {signal?: AbortSignal; pollMs?: number; stillRunning?: () => boolean} = {}): AsyncGenerator<StampedEntry> {
+export async function* followRunLog(
+  runId: string,
+  options: {signal?: AbortSignal; pollMs?: number; stillRunning?: () => boolean} = {},
+): AsyncGenerator<StampedEntry> {
   const handle = await openWhenThere(runLogFile(runId), options);
   if (!handle) return;
   let offset = 0;
@@ -137,7 +166,7 @@ export async function* followRunLog(runId: string, options: {signal?: AbortSigna
         continue;
       }
       if (options.stillRunning && !options.stillRunning()) return;
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
+      await new Promise(r => setTimeout(r, options.pollMs ?? 200));
     }
   } finally {
     await handle.close();

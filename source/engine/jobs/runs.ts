@@ -69,15 +69,21 @@ export async function lockJob(job: string, runId: string, pid = process.pid): Pr
   mkdirSync(runsDir(), {recursive: true, mode: 0o700});
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(jobLockFile(job), JSON.stringify({runId, pid, stamp: processStamp(pid)}) + '\n', {flag: 'wx', mode: 0o600});
+      writeFileSync(jobLockFile(job), JSON.stringify({runId, pid, stamp: processStamp(pid)}) + '\n', {
+        flag: 'wx',
+        mode: 0o600,
+      });
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const held = readJson<{runId: string; pid: number; stamp?: string}>(jobLockFile(job));
     if (held && alive(held)) {
-      throw new BackhaulError('locked', `The job ${quoted(job)} is already running (run ${held.runId}, pid ${held.pid}).`,
-        `Watch it with \`backhaul attach ${held.runId}\`, or stop it with \`backhaul job stop ${job}\`.`);
+      throw new BackhaulError(
+        'locked',
+        `The job ${quoted(job)} is already running (run ${held.runId}, pid ${held.pid}).`,
+        `Watch it with \`backhaul attach ${held.runId}\`, or stop it with \`backhaul job stop ${job}\`.`,
+      );
     }
     await reapRuns();
     if (held) rmSync(jobLockFile(job), {force: true}); // a lock whose run file never existed (killed while starting)
@@ -114,7 +120,10 @@ function runFiles(): LiveRun[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n.endsWith('.run.json')).map((n) => readJson<LiveRun>(join(runsDir(), n))).filter((r): r is LiveRun => r !== undefined);
+  return names
+    .filter(n => n.endsWith('.run.json'))
+    .map(n => readJson<LiveRun>(join(runsDir(), n)))
+    .filter((r): r is LiveRun => r !== undefined);
 }
 
 /** The runs whose process is alive now (dead ones are left for reapRuns). */
@@ -123,7 +132,7 @@ export function liveRuns(): LiveRun[] {
 }
 
 export function liveRunOf(job: string): LiveRun | undefined {
-  return liveRuns().find((r) => r.job === job);
+  return liveRuns().find(r => r.job === job);
 }
 
 /** What an interrupted run had done, from its log: the last stats it wrote. */
@@ -144,8 +153,18 @@ function interruptedRecord(run: LiveRun, entries: StampedEntry[], now: Date): Se
   summary.seconds = Math.max(0, (Date.parse(summary.endedAt) - Date.parse(summary.startedAt)) / 1000);
   summary.rate = summary.seconds > 0 ? summary.logicalBytes / summary.seconds : 0;
   const message = `The run's process (pid ${run.pid}) ended without finishing the run: it was killed, or the machine stopped.`;
-  return {kind: run.kind, source: run.source, target: run.target, summary, runId: run.runId, job: run.job, trigger: run.trigger as SessionRecord['trigger'],
-    exitCode: 1, log: [message], warnings: [message]};
+  return {
+    kind: run.kind,
+    source: run.source,
+    target: run.target,
+    summary,
+    runId: run.runId,
+    job: run.job,
+    trigger: run.trigger as SessionRecord['trigger'],
+    exitCode: 1,
+    log: [message],
+    warnings: [message],
+  };
 }
 
 /**
@@ -167,9 +186,15 @@ export async function reapRuns(now = new Date()): Promise<LiveRun[]> {
       continue; // another reaper has it
     }
     const entries = (await readRunLog(run.runId)) ?? [];
-    if (!entries.some((e) => e.type === 'run.end')) {
+    if (!entries.some(e => e.type === 'run.end')) {
       const record = interruptedRecord(run, entries, now);
-      new RunLogWriter(run.runId).write({type: 'run.end', result: 'interrupted', exitCode: 1, summary: record.summary, message: record.log![0]});
+      new RunLogWriter(run.runId).write({
+        type: 'run.end',
+        result: 'interrupted',
+        exitCode: 1,
+        summary: record.summary,
+        message: record.log![0],
+      });
       await recordSession(record);
     }
     if (run.job) unlockJob(run.job, run.runId);
@@ -189,9 +214,9 @@ export function pruneRunFiles(now = Date.now(), keepMs = RUN_FILES_KEPT_MS): num
   } catch {
     return 0;
   }
-  const live = new Set(names.filter((n) => n.endsWith('.run.json')).map((n) => n.slice(0, -'.run.json'.length)));
+  const live = new Set(names.filter(n => n.endsWith('.run.json')).map(n => n.slice(0, -'.run.json'.length)));
   let pruned = 0;
-  for (const name of names.filter((n) => n.endsWith('.jsonl'))) {
+  for (const name of names.filter(n => n.endsWith('.jsonl'))) {
     const runId = name.slice(0, -'.jsonl'.length);
     if (live.has(runId) || !RUN_ID.test(runId)) continue;
     let mtime: number;

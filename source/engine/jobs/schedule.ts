@@ -14,7 +14,8 @@ import {HEALTH_PRESETS, type JobDefinition} from './job.js';
 /** The shortest interval a periodic job may have. */
 export const MIN_EVERY_MS = 1_000;
 
-const CRON_HINT = 'Write five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 every day, or six with seconds first.';
+const CRON_HINT =
+  'Write five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 every day, or six with seconds first.';
 
 /** Parsed expressions, kept: the service asks every tick (a Cron made paused is never started, only asked for times). */
 const parsed = new Map<string, Cron>();
@@ -37,7 +38,10 @@ export function parseCron(expression: string, what = '--cron'): Cron {
 export function parseInterval(text: string, what: string, min = 1): number {
   const ms = /[a-z]$/.test(text.trim()) ? parseDuration(text, 's') : undefined;
   if (ms === undefined || ms < min) {
-    throw usageError(`${what} must be a duration of at least ${min >= 1000 ? `${min / 1000}s` : `${min}ms`}, not ${quoted(text)}.`, 'Write a number with a unit: 30s, 10m, 2h, 1d.');
+    throw usageError(
+      `${what} must be a duration of at least ${min >= 1000 ? `${min / 1000}s` : `${min}ms`}, not ${quoted(text)}.`,
+      'Write a number with a unit: 30s, 10m, 2h, 1d.',
+    );
   }
   return ms;
 }
@@ -55,7 +59,8 @@ export function healthExpression(health: string | undefined): string | undefined
  */
 export function nextPeriodic(job: JobDefinition, lastStart: Date | undefined, now: Date): Date | undefined {
   if (job.mode !== 'periodic') return undefined;
-  if (job.every !== undefined) return lastStart ? new Date(lastStart.getTime() + parseInterval(job.every, '--every', MIN_EVERY_MS)) : now;
+  if (job.every !== undefined)
+    return lastStart ? new Date(lastStart.getTime() + parseInterval(job.every, '--every', MIN_EVERY_MS)) : now;
   if (job.cron !== undefined) return parseCron(job.cron).nextRun(lastStart ?? new Date(job.created)) ?? undefined;
   return undefined;
 }

@@ -40,7 +40,15 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 export async function runScript(command: string, options: ScriptOptions): Promise<ScriptResult> {
-  const child = execa(command, {shell: true, all: true, reject: false, detached: true, stdin: 'ignore', env: options.env, stripFinalNewline: true});
+  const child = execa(command, {
+    shell: true,
+    all: true,
+    reject: false,
+    detached: true,
+    stdin: 'ignore',
+    env: options.env,
+    stripFinalNewline: true,
+  });
   let timedOut = false;
   let stopped = false;
   const end = (why: 'timeout' | 'stop') => {
@@ -54,11 +62,20 @@ export async function runScript(command: string, options: ScriptOptions): Promis
   options.signal?.addEventListener('abort', onAbort, {once: true});
   try {
     const r = await child;
-    const output = (r.all ?? '').split('\n').filter((l, i, a) => l !== '' || i < a.length - 1).slice(-MAX_LINES);
+    const output = (r.all ?? '')
+      .split('\n')
+      .filter((l, i, a) => l !== '' || i < a.length - 1)
+      .slice(-MAX_LINES);
     const ok = !timedOut && !stopped && r.exitCode === 0;
-    const describe = timedOut ? `was killed at its timeout (${Math.round(options.timeoutMs / 1000)} s)`
-      : stopped ? 'was stopped with the run'
-      : r.exitCode === 0 ? 'succeeded' : r.exitCode !== undefined ? `failed with exit code ${r.exitCode}` : `was killed by ${r.signal ?? 'a signal'}`;
+    const describe = timedOut
+      ? `was killed at its timeout (${Math.round(options.timeoutMs / 1000)} s)`
+      : stopped
+        ? 'was stopped with the run'
+        : r.exitCode === 0
+          ? 'succeeded'
+          : r.exitCode !== undefined
+            ? `failed with exit code ${r.exitCode}`
+            : `was killed by ${r.signal ?? 'a signal'}`;
     return {ok, exitCode: r.exitCode, timedOut, output, describe};
   } finally {
     clearTimeout(timer);

@@ -36,7 +36,13 @@ export function lockService(now = new Date()): () => void {
     try {
       writeFileSync(serviceLockFile(), JSON.stringify(mine) + '\n', {flag: 'wx', mode: 0o600});
       return () => {
-        const held = (() => { try { return JSON.parse(readFileSync(serviceLockFile(), 'utf8')) as ServiceHolder; } catch { return undefined; } })();
+        const held = (() => {
+          try {
+            return JSON.parse(readFileSync(serviceLockFile(), 'utf8')) as ServiceHolder;
+          } catch {
+            return undefined;
+          }
+        })();
         if (held?.pid === process.pid) rmSync(serviceLockFile(), {force: true});
       };
     } catch (e) {
@@ -44,8 +50,11 @@ export function lockService(now = new Date()): () => void {
     }
     const holder = serviceHolder();
     if (holder) {
-      throw new BackhaulError('locked', `A Backhaul service already runs for this configuration (pid ${holder.pid}, since ${holder.since}).`,
-        `One service runs every job; stop that one first (\`systemctl stop backhaul\`, or \`kill ${holder.pid}\`).`);
+      throw new BackhaulError(
+        'locked',
+        `A Backhaul service already runs for this configuration (pid ${holder.pid}, since ${holder.since}).`,
+        `One service runs every job; stop that one first (\`systemctl stop backhaul\`, or \`kill ${holder.pid}\`).`,
+      );
     }
     rmSync(serviceLockFile(), {force: true}); // its process is gone
   }

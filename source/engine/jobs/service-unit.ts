@@ -25,12 +25,21 @@ export function passwdUser(name: string, passwd = '/etc/passwd'): {name: string;
     const f = line.split(':');
     if (f[0] === name && f.length >= 7) return {name, home: f[5]!};
   }
-  throw new BackhaulError('not-found', `No user ${quoted(name)} on this host.`, 'Name an existing account with --user (see /etc/passwd).');
+  throw new BackhaulError(
+    'not-found',
+    `No user ${quoted(name)} on this host.`,
+    'Name an existing account with --user (see /etc/passwd).',
+  );
 }
 
 /** `user`'s XDG dirs: the given ones (this process's, for its own user), else the defaults under the home. */
 export function unitUser(name: string, home: string, xdg: {config?: string; data?: string} = {}): UnitUser {
-  return {name, home, configHome: xdg.config ?? join(home, '.config'), dataHome: xdg.data ?? join(home, '.local', 'share')};
+  return {
+    name,
+    home,
+    configHome: xdg.config ?? join(home, '.config'),
+    dataHome: xdg.data ?? join(home, '.local', 'share'),
+  };
 }
 
 const quote = (s: string) => (/^[A-Za-z0-9_./@:+-]+$/.test(s) ? s : `"${s.replace(/(["\\])/g, '\\$1')}"`);

@@ -124,8 +124,12 @@ export class JobService {
     if (t) return t;
     const copy = history ? lastSession(history, name) : undefined;
     const health = history ? lastSession(history, name, 'health') : undefined;
-    t = {lastStart: copy ? new Date(copy.summary.startedAt) : undefined, lastHealth: health ? new Date(health.summary.startedAt) : undefined,
-      everSucceeded: history?.some((s) => s.job === name && s.kind === 'copy' && s.summary.result === 'success') ?? false, failures: 0};
+    t = {
+      lastStart: copy ? new Date(copy.summary.startedAt) : undefined,
+      lastHealth: health ? new Date(health.summary.startedAt) : undefined,
+      everSucceeded: history?.some(s => s.job === name && s.kind === 'copy' && s.summary.result === 'success') ?? false,
+      failures: 0,
+    };
     this.tracks.set(name, t);
     return t;
   }
@@ -146,10 +150,12 @@ export class JobService {
       this.lastPrune = now.getTime();
       pruneRunFiles(now.getTime());
     }
-    const running = new Map((await reapRuns(now)).filter((r) => r.job !== undefined).map((r) => [r.job!, r.runId]));
+    const running = new Map((await reapRuns(now)).filter(r => r.job !== undefined).map(r => [r.job!, r.runId]));
     for (const job of listJobs()) {
       if (this.options.signal.aborted) return;
-      await this.consider(job, this.track(job.name), now, running.get(job.name)).catch((e: unknown) => this.error(job.name, e));
+      await this.consider(job, this.track(job.name), now, running.get(job.name)).catch((e: unknown) =>
+        this.error(job.name, e),
+      );
     }
   }
 
@@ -189,7 +195,13 @@ export class JobService {
     }
   }
 
-  private async start(job: JobDefinition, t: JobTrack, now: Date, trigger: 'schedule' | 'new point' | 'retry' | 'health schedule', kind: 'copy' | 'health' = 'copy'): Promise<void> {
+  private async start(
+    job: JobDefinition,
+    t: JobTrack,
+    now: Date,
+    trigger: 'schedule' | 'new point' | 'retry' | 'health schedule',
+    kind: 'copy' | 'health' = 'copy',
+  ): Promise<void> {
     const run = await startRun(jobRunSpec(job, {kind, trigger, firstRun: !t.everSucceeded}), this.options.runner);
     if (kind === 'copy') t.lastStart = now;
     t.runId = run.runId;
@@ -208,7 +220,8 @@ export class JobService {
       t.everSucceeded ||= end.result === 'success';
     } else if (end.result === 'failed' || end.result === 'interrupted') {
       t.failures++;
-      if (t.failures <= RETRIES) t.retryAt = new Date(now.getTime() + (job.mode === 'periodic' ? PERIODIC_RETRY_MS : IMMEDIATE_RETRY_MS));
+      if (t.failures <= RETRIES)
+        t.retryAt = new Date(now.getTime() + (job.mode === 'periodic' ? PERIODIC_RETRY_MS : IMMEDIATE_RETRY_MS));
       else t.failures = 0;
     }
   }

@@ -50,21 +50,43 @@ export function readSpec(runId: string): RunSpec {
   try {
     return JSON.parse(readFileSync(specFile(runId), 'utf8')) as RunSpec;
   } catch {
-    throw new BackhaulError('not-found', `No run ${quoted(runId)} is waiting to start.`, 'Runs are started with `backhaul job run NAME` or `backhaul copy ... --detach`.');
+    throw new BackhaulError(
+      'not-found',
+      `No run ${quoted(runId)} is waiting to start.`,
+      'Runs are started with `backhaul job run NAME` or `backhaul copy ... --detach`.',
+    );
   }
 }
 
 /** What a saved job's run copies: "Sync now" takes `latest` or `all`; otherwise the job's own rule (see job.ts `points`). */
 export function jobSelection(job: JobDefinition, points: string | undefined, firstRun: boolean): Selection {
   const rule = points ?? (job.mode === 'immediate' && !firstRun ? `since:${job.created}` : job.points);
-  return {machine: job.machines.length > 0 ? [...job.machines] : undefined, job: job.agentJobs.length > 0 ? [...job.agentJobs] : undefined, points: rule, ...(job.nodes.length > 0 ? {nodes: [...job.nodes]} : {})};
+  return {
+    machine: job.machines.length > 0 ? [...job.machines] : undefined,
+    job: job.agentJobs.length > 0 ? [...job.agentJobs] : undefined,
+    points: rule,
+    ...(job.nodes.length > 0 ? {nodes: [...job.nodes]} : {}),
+  };
 }
 
 /** A run spec for a saved job. */
-export function jobRunSpec(job: JobDefinition, options: {kind?: 'copy' | 'health'; trigger: RunTrigger; points?: string; firstRun?: boolean}): Omit<RunSpec, 'runId'> {
-  return {kind: options.kind ?? 'copy', job: job.name, trigger: options.trigger, source: job.source, target: job.target,
-    selection: jobSelection(job, options.points, options.firstRun ?? false), throttle: job.throttle, windows: job.windows, pre: job.pre, post: job.post,
-    scriptTimeout: job.scriptTimeout};
+export function jobRunSpec(
+  job: JobDefinition,
+  options: {kind?: 'copy' | 'health'; trigger: RunTrigger; points?: string; firstRun?: boolean},
+): Omit<RunSpec, 'runId'> {
+  return {
+    kind: options.kind ?? 'copy',
+    job: job.name,
+    trigger: options.trigger,
+    source: job.source,
+    target: job.target,
+    selection: jobSelection(job, options.points, options.firstRun ?? false),
+    throttle: job.throttle,
+    windows: job.windows,
+    pre: job.pre,
+    post: job.post,
+    scriptTimeout: job.scriptTimeout,
+  };
 }
 
 /** How to start this program again: node and the CLI's script (what the faces run from). */
@@ -76,7 +98,10 @@ export function defaultRunner(): string[] {
  * Starts a run detached (see the header); returns it once its process
  * exists. A job already running is refused (exit 11, naming the run).
  */
-export async function startRun(spec: Omit<RunSpec, 'runId'>, runner: readonly string[] = defaultRunner()): Promise<LiveRun> {
+export async function startRun(
+  spec: Omit<RunSpec, 'runId'>,
+  runner: readonly string[] = defaultRunner(),
+): Promise<LiveRun> {
   const runId = newRunId();
   if (spec.job) await lockJob(spec.job, runId);
   try {
@@ -84,15 +109,34 @@ export async function startRun(spec: Omit<RunSpec, 'runId'>, runner: readonly st
     const out = openSync(outputFile(runId), 'a', 0o600);
     let pid: number | undefined;
     try {
-      const child = spawn(runner[0]!, [...runner.slice(1), '_run', runId], {detached: true, stdio: ['ignore', out, out], env: process.env, cwd: process.cwd()});
+      const child = spawn(runner[0]!, [...runner.slice(1), '_run', runId], {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: process.env,
+        cwd: process.cwd(),
+      });
       pid = child.pid;
       child.unref();
     } finally {
       closeSync(out);
     }
-    if (pid === undefined) throw new BackhaulError('failure', `The run could not be started (${runner[0]}).`, 'See that node and the backhaul script exist.');
-    const run: LiveRun = {runId, job: spec.job, kind: spec.kind, pid, stamp: processStamp(pid), startedAt: new Date().toISOString(), trigger: spec.trigger,
-      source: spec.source, target: spec.target};
+    if (pid === undefined)
+      throw new BackhaulError(
+        'failure',
+        `The run could not be started (${runner[0]}).`,
+        'See that node and the backhaul script exist.',
+      );
+    const run: LiveRun = {
+      runId,
+      job: spec.job,
+      kind: spec.kind,
+      pid,
+      stamp: processStamp(pid),
+      startedAt: new Date().toISOString(),
+      trigger: spec.trigger,
+      source: spec.source,
+      target: spec.target,
+    };
     registerRun(run);
     if (spec.job) handOverJobLock(spec.job, runId, pid);
     return run;

@@ -43,7 +43,14 @@ export interface JobStatus {
   state: JobState;
   /** The live run, and what it is doing. */
   run?: {runId: string; pid: number; startedAt: string; trigger: string; phase: RunPhase; until?: string};
-  last?: {runId?: string; result: SessionResult; startedAt: string; endedAt: string; exitCode?: number; pointsCopied: number};
+  last?: {
+    runId?: string;
+    result: SessionResult;
+    startedAt: string;
+    endedAt: string;
+    exitCode?: number;
+    pointsCopied: number;
+  };
   /** ISO time of the next scheduled run; absent for an immediate job (it runs on a new restore point) or a disabled one. */
   nextRun?: string;
   /** What starts it, in words: "every 1h", "cron 0 2 * * *", "on a new restore point". */
@@ -54,7 +61,11 @@ export interface JobStatus {
 }
 
 /** The last copy session of a job (health checks apart), from the history. */
-export function lastSession(history: readonly SessionRecord[], job: string, kind: 'copy' | 'health' = 'copy'): SessionRecord | undefined {
+export function lastSession(
+  history: readonly SessionRecord[],
+  job: string,
+  kind: 'copy' | 'health' = 'copy',
+): SessionRecord | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const s = history[i]!;
     if (s.job === job && s.kind === kind) return s;
@@ -84,7 +95,7 @@ export function nextRunOf(job: JobDefinition, last: SessionRecord | undefined, n
   const at = due < now ? now : due;
   if (job.windows.length === 0) return at;
   const state = windowState(parseWindow(job.windows), at);
-  return state.open ? at : state.changesAt ?? at;
+  return state.open ? at : (state.changesAt ?? at);
 }
 
 async function newestPoints(source: Repository, target: Repository, backups: BackupRecord[]) {
@@ -93,13 +104,22 @@ async function newestPoints(source: Repository, target: Repository, backups: Bac
     const points = await source.listPoints(b.id);
     const newest = points.at(-1);
     if (!newest) continue;
-    out.push({backup: b, pointId: newest.id, time: newest.time, onTarget: await target.hasPoint(b.id, newest.id).catch(() => false)});
+    out.push({
+      backup: b,
+      pointId: newest.id,
+      time: newest.time,
+      onTarget: await target.hasPoint(b.id, newest.id).catch(() => false),
+    });
   }
   return out;
 }
 
 /** The job's RPO status (see the header); undefined when it has no RPO. */
-export async function rpoStatus(job: JobDefinition, now = new Date(), opened = new Map<string, Promise<Repository>>()): Promise<RpoStatus | undefined> {
+export async function rpoStatus(
+  job: JobDefinition,
+  now = new Date(),
+  opened = new Map<string, Promise<Repository>>(),
+): Promise<RpoStatus | undefined> {
   if (job.rpo === undefined) return undefined;
   const seconds = parseInterval(job.rpo, '--rpo', 1000) / 1000;
   const open = (name: string) => {
@@ -110,38 +130,92 @@ export async function rpoStatus(job: JobDefinition, now = new Date(), opened = n
   try {
     const [source, target] = await Promise.all([open(job.source), open(job.target)]);
     const backups = selectBackups(await source.listBackups(), jobSelection(job, undefined, true));
-    const behind = (await newestPoints(source, target, backups)).filter((p) => !p.onTarget).sort((a, b) => Date.parse(a.time) - Date.parse(b.time))[0];
+    const behind = (await newestPoints(source, target, backups))
+      .filter(p => !p.onTarget)
+      .sort((a, b) => Date.parse(a.time) - Date.parse(b.time))[0];
     if (!behind) return {status: 'ok', rpo: job.rpo, seconds};
     const ageSeconds = Math.max(0, (now.getTime() - Date.parse(behind.time)) / 1000);
-    return {status: ageSeconds > seconds ? 'warning' : 'ok', rpo: job.rpo, seconds,
-      behind: {backupId: behind.backup.id, machine: behind.backup.machine, pointId: behind.pointId, time: behind.time, ageSeconds: Math.round(ageSeconds)}};
+    return {
+      status: ageSeconds > seconds ? 'warning' : 'ok',
+      rpo: job.rpo,
+      seconds,
+      behind: {
+        backupId: behind.backup.id,
+        machine: behind.backup.machine,
+        pointId: behind.pointId,
+        time: behind.time,
+        ageSeconds: Math.round(ageSeconds),
+      },
+    };
   } catch (e) {
     return {status: 'unknown', rpo: job.rpo, seconds, message: e instanceof Error ? e.message : String(e)};
   }
 }
 
 /** Every job's status (see the header), in the order given. */
-export async function jobStatuses(jobs: readonly JobDefinition[], options: {withRpo?: boolean; now?: Date} = {}): Promise<JobStatus[]> {
+export async function jobStatuses(
+  jobs: readonly JobDefinition[],
+  options: {withRpo?: boolean; now?: Date} = {},
+): Promise<JobStatus[]> {
   const now = options.now ?? new Date();
   const [history, live] = [await readHistory(), liveRuns()];
   const opened = new Map<string, Promise<Repository>>(); // each repository read once for all the jobs
-  return Promise.all(jobs.map(async (job): Promise<JobStatus> => {
-    const liveRun = live.find((r) => r.job === job.name && r.kind === 'copy') ?? live.find((r) => r.job === job.name);
-    const run = liveRun ? {runId: liveRun.runId, pid: liveRun.pid, startedAt: liveRun.startedAt, trigger: liveRun.trigger, ...(await runPhase(liveRun))} : undefined;
-    const window = job.windows.length > 0 ? windowState(parseWindow(job.windows), now) : {open: true};
-    const state: JobState = run ? (run.phase === 'waiting for window' ? 'waiting for window' : 'running')
-      : !job.enabled ? 'disabled' : window.open ? 'idle' : 'waiting for window';
-    const lastCopy = lastSession(history, job.name);
-    const next = nextRunOf(job, lastCopy, now);
-    const health = job.enabled ? nextHealth(job, lastSession(history, job.name, 'health') ? new Date(lastSession(history, job.name, 'health')!.summary.startedAt) : undefined) : undefined;
-    return {
-      name: job.name, mode: job.mode, enabled: job.enabled, state, ...(run ? {run} : {}),
-      ...(lastCopy ? {last: {runId: lastCopy.runId, result: lastCopy.summary.result, startedAt: lastCopy.summary.startedAt, endedAt: lastCopy.summary.endedAt,
-        exitCode: lastCopy.exitCode, pointsCopied: lastCopy.summary.pointsCopied}} : {}),
-      ...(next ? {nextRun: next.toISOString()} : {}), schedule: describeSchedule(job),
-      ...(health ? {nextHealthCheck: health.toISOString()} : {}),
-      window: {open: window.open, ...(window.changesAt ? {changesAt: window.changesAt.toISOString()} : {})},
-      ...(options.withRpo ? {rpo: await rpoStatus(job, now, opened)} : {}),
-    };
-  }));
+  return Promise.all(
+    jobs.map(async (job): Promise<JobStatus> => {
+      const liveRun = live.find(r => r.job === job.name && r.kind === 'copy') ?? live.find(r => r.job === job.name);
+      const run = liveRun
+        ? {
+            runId: liveRun.runId,
+            pid: liveRun.pid,
+            startedAt: liveRun.startedAt,
+            trigger: liveRun.trigger,
+            ...(await runPhase(liveRun)),
+          }
+        : undefined;
+      const window = job.windows.length > 0 ? windowState(parseWindow(job.windows), now) : {open: true};
+      const state: JobState = run
+        ? run.phase === 'waiting for window'
+          ? 'waiting for window'
+          : 'running'
+        : !job.enabled
+          ? 'disabled'
+          : window.open
+            ? 'idle'
+            : 'waiting for window';
+      const lastCopy = lastSession(history, job.name);
+      const next = nextRunOf(job, lastCopy, now);
+      const health = job.enabled
+        ? nextHealth(
+            job,
+            lastSession(history, job.name, 'health')
+              ? new Date(lastSession(history, job.name, 'health')!.summary.startedAt)
+              : undefined,
+          )
+        : undefined;
+      return {
+        name: job.name,
+        mode: job.mode,
+        enabled: job.enabled,
+        state,
+        ...(run ? {run} : {}),
+        ...(lastCopy
+          ? {
+              last: {
+                runId: lastCopy.runId,
+                result: lastCopy.summary.result,
+                startedAt: lastCopy.summary.startedAt,
+                endedAt: lastCopy.summary.endedAt,
+                exitCode: lastCopy.exitCode,
+                pointsCopied: lastCopy.summary.pointsCopied,
+              },
+            }
+          : {}),
+        ...(next ? {nextRun: next.toISOString()} : {}),
+        schedule: describeSchedule(job),
+        ...(health ? {nextHealthCheck: health.toISOString()} : {}),
+        window: {open: window.open, ...(window.changesAt ? {changesAt: window.changesAt.toISOString()} : {})},
+        ...(options.withRpo ? {rpo: await rpoStatus(job, now, opened)} : {}),
+      };
+    }),
+  );
 }

@@ -28,8 +28,11 @@ function corruptJobs(why: string): BackhaulError {
   const file = jobsFile();
   const aside = `${file}.corrupt-${Date.now()}`;
   renameSync(file, aside);
-  return new BackhaulError('format', `The jobs file ${file} ${why}; it was moved to ${aside}.`,
-    'Fix it and move it back (no job runs meanwhile), or add your jobs again with `backhaul job add`.');
+  return new BackhaulError(
+    'format',
+    `The jobs file ${file} ${why}; it was moved to ${aside}.`,
+    'Fix it and move it back (no job runs meanwhile), or add your jobs again with `backhaul job add`.',
+  );
 }
 
 function parseFile(text: string): Map<string, JobDefinition> {
@@ -40,7 +43,10 @@ function parseFile(text: string): Map<string, JobDefinition> {
     throw corruptJobs('is not valid JSON');
   }
   const problems = checkSchema(JOBS_SCHEMA, data);
-  if (problems.length > 0) throw corruptJobs(`does not match its schema (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''})`);
+  if (problems.length > 0)
+    throw corruptJobs(
+      `does not match its schema (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''})`,
+    );
   const jobs = new Map<string, JobDefinition>();
   for (const [name, stored] of Object.entries((data as Partial<JobsFile>).jobs ?? {})) {
     const job = {...stored, name} as JobDefinition;
@@ -87,7 +93,12 @@ export function getJob(name: string): JobDefinition {
   const job = findJob(name);
   if (!job) {
     const names = [...readJobs().keys()];
-    throw usageError(`No job is named ${quoted(name)}.`, names.length > 0 ? `The jobs: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''} (\`backhaul job list\`).` : 'There are no jobs yet: add one with `backhaul job add`.');
+    throw usageError(
+      `No job is named ${quoted(name)}.`,
+      names.length > 0
+        ? `The jobs: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''} (\`backhaul job list\`).`
+        : 'There are no jobs yet: add one with `backhaul job add`.',
+    );
   }
   return job;
 }
@@ -95,8 +106,15 @@ export function getJob(name: string): JobDefinition {
 async function openForWriting() {
   readJobs(); // a file that does not check is moved aside (and said) before anything is written over it
   const {default: Conf} = await import('conf');
-  return new Conf<JobsFile>({projectName: 'backhaul', projectSuffix: '', cwd: configDir(), configName: 'jobs', configFileMode: 0o600,
-    defaults: {jobs: {}}, schema: JOBS_PROPERTIES});
+  return new Conf<JobsFile>({
+    projectName: 'backhaul',
+    projectSuffix: '',
+    cwd: configDir(),
+    configName: 'jobs',
+    configFileMode: 0o600,
+    defaults: {jobs: {}},
+    schema: JOBS_PROPERTIES,
+  });
 }
 
 const VIOLATION = 'Config schema violation:';
@@ -109,7 +127,10 @@ async function writeJobs(jobs: Map<string, JobDefinition>): Promise<void> {
     conf.set('jobs', out);
   } catch (e) {
     if (!(e instanceof Error && e.message.startsWith(VIOLATION))) throw e;
-    throw usageError(`That job does not fit the jobs file's schema: ${e.message.slice(VIOLATION.length).trim()}.`, 'See `backhaul job add --help` for what a job holds.');
+    throw usageError(
+      `That job does not fit the jobs file's schema: ${e.message.slice(VIOLATION.length).trim()}.`,
+      'See `backhaul job add --help` for what a job holds.',
+    );
   }
   cache = undefined;
 }
@@ -118,7 +139,12 @@ async function writeJobs(jobs: Map<string, JobDefinition>): Promise<void> {
 export async function addJob(job: JobDefinition): Promise<void> {
   checkJob(job);
   const jobs = readJobs();
-  if (jobs.has(job.name)) throw new BackhaulError('exists', `A job named ${quoted(job.name)} already exists.`, `Change it with \`backhaul job edit ${job.name}\`, or remove it first with \`backhaul job rm ${job.name}\`.`);
+  if (jobs.has(job.name))
+    throw new BackhaulError(
+      'exists',
+      `A job named ${quoted(job.name)} already exists.`,
+      `Change it with \`backhaul job edit ${job.name}\`, or remove it first with \`backhaul job rm ${job.name}\`.`,
+    );
   jobs.set(job.name, job);
   await writeJobs(jobs);
 }

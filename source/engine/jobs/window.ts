@@ -18,7 +18,11 @@ const DAY = 86_400;
 export const WEEK = 7 * DAY;
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const LONG = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-const NAMED: Readonly<Record<string, readonly number[]>> = {daily: [0, 1, 2, 3, 4, 5, 6], weekdays: [0, 1, 2, 3, 4], weekends: [5, 6]};
+const NAMED: Readonly<Record<string, readonly number[]>> = {
+  daily: [0, 1, 2, 3, 4, 5, 6],
+  weekdays: [0, 1, 2, 3, 4],
+  weekends: [5, 6],
+};
 
 export interface CopyWindow {
   /** The rules as given. */
@@ -33,7 +37,11 @@ function dayIndex(word: string, rule: string): number {
   const w = word.toLowerCase();
   const i = DAYS.indexOf(w as (typeof DAYS)[number]);
   const j = i >= 0 ? i : LONG.indexOf(w);
-  if (j < 0) throw usageError(`The copy window ${quoted(rule)} names no day ${quoted(word)}.`, `Days are mon, tue, wed, thu, fri, sat, sun, daily, weekdays or weekends. ${HINT}`);
+  if (j < 0)
+    throw usageError(
+      `The copy window ${quoted(rule)} names no day ${quoted(word)}.`,
+      `Days are mon, tue, wed, thu, fri, sat, sun, daily, weekdays or weekends. ${HINT}`,
+    );
   return j;
 }
 
@@ -43,7 +51,8 @@ function parseDays(spec: string, rule: string): number[] {
   const days = new Set<number>();
   for (const part of spec.split(',')) {
     const [a, b, extra] = part.split('-');
-    if (extra !== undefined || !a) throw usageError(`The copy window ${quoted(rule)} has a bad day range ${quoted(part)}.`, HINT);
+    if (extra !== undefined || !a)
+      throw usageError(`The copy window ${quoted(rule)} has a bad day range ${quoted(part)}.`, HINT);
     const from = dayIndex(a, rule);
     const to = b === undefined ? from : dayIndex(b, rule);
     for (let d = from; ; d = (d + 1) % 7) {
@@ -58,7 +67,11 @@ function parseTime(text: string, rule: string): number {
   const m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
   const [h, min, s] = m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [NaN, NaN, NaN];
   const seconds = h * 3600 + min * 60 + s;
-  if (!m || min > 59 || s > 59 || seconds > DAY) throw usageError(`The copy window ${quoted(rule)} has a bad time ${quoted(text)}.`, `Times are HH:MM or HH:MM:SS, from 00:00 to 24:00. ${HINT}`);
+  if (!m || min > 59 || s > 59 || seconds > DAY)
+    throw usageError(
+      `The copy window ${quoted(rule)} has a bad time ${quoted(text)}.`,
+      `Times are HH:MM or HH:MM:SS, from 00:00 to 24:00. ${HINT}`,
+    );
   return seconds;
 }
 
@@ -69,7 +82,11 @@ function ruleIntervals(rule: string): [number, number][] {
   const days = parseDays(m[1]!, rule);
   const from = parseTime(m[2]!, rule);
   const to = parseTime(m[3]!, rule);
-  if (from === to) throw usageError(`The copy window ${quoted(rule)} starts and ends at the same time.`, `For a whole day write 00:00-24:00. ${HINT}`);
+  if (from === to)
+    throw usageError(
+      `The copy window ${quoted(rule)} starts and ends at the same time.`,
+      `For a whole day write 00:00-24:00. ${HINT}`,
+    );
   const length = to > from ? to - from : DAY - from + to;
   const out: [number, number][] = [];
   for (const d of days) {
@@ -96,15 +113,23 @@ function merge(intervals: [number, number][]): [number, number][] {
 export function parseWindow(rules: readonly string[]): CopyWindow {
   const closed = merge(rules.flatMap(ruleIntervals));
   if (closed.length === 1 && closed[0]![0] === 0 && closed[0]![1] === WEEK) {
-    throw usageError(`The copy window never opens: ${rules.map((r) => quoted(r)).join(', ')} prohibit every hour of the week.`,
-      'Leave some hours allowed, e.g. --window "mon-fri 08:00-18:00" keeps copies out of office hours only.');
+    throw usageError(
+      `The copy window never opens: ${rules.map(r => quoted(r)).join(', ')} prohibit every hour of the week.`,
+      'Leave some hours allowed, e.g. --window "mon-fri 08:00-18:00" keeps copies out of office hours only.',
+    );
   }
   return {rules: [...rules], closed};
 }
 
 /** Seconds since Monday 00:00 local time. */
 export function secondOfWeek(at: Date): number {
-  return ((at.getDay() + 6) % 7) * DAY + at.getHours() * 3600 + at.getMinutes() * 60 + at.getSeconds() + at.getMilliseconds() / 1000;
+  return (
+    ((at.getDay() + 6) % 7) * DAY +
+    at.getHours() * 3600 +
+    at.getMinutes() * 60 +
+    at.getSeconds() +
+    at.getMilliseconds() / 1000
+  );
 }
 
 export interface WindowState {
@@ -135,5 +160,7 @@ export function windowState(window: CopyWindow, now: Date = new Date()): WindowS
 
 /** The rules, one line each, as `job show` prints them. */
 export function describeWindow(window: CopyWindow): string {
-  return window.rules.length === 0 ? 'none (any time)' : window.rules.map((r) => r.trim().replace(/\s+/g, ' ')).join('; ');
+  return window.rules.length === 0
+    ? 'none (any time)'
+    : window.rules.map(r => r.trim().replace(/\s+/g, ' ')).join('; ');
 }

@@ -21,23 +21,40 @@ export async function runHealthCheck(r: RunReporter, signal: AbortSignal, starte
   const target = await resolveRepository(spec.target);
   let lastPct = -1;
   const outcome = await verifyJob(target, {
-    signal, repairFrom: spec.source,
+    signal,
+    repairFrom: spec.source,
     onProgress: ({packsDone, packsTotal}) => {
       const pct = packsTotal > 0 ? Math.floor((packsDone / packsTotal) * 10) : 10;
-      if (pct !== lastPct) r.log.write({type: 'run.log', level: 'info', text: `Checked ${packsDone}/${packsTotal} packs.`});
+      if (pct !== lastPct)
+        r.log.write({type: 'run.log', level: 'info', text: `Checked ${packsDone}/${packsTotal} packs.`});
       lastPct = pct;
     },
   });
   const health: HealthResult = {
-    ok: outcome.report.ok, points: outcome.report.points, brokenPoints: outcome.report.brokenPoints.length,
-    chunksRepaired: outcome.repaired?.chunksRecopied ?? 0, bytesRepaired: outcome.repaired?.bytesRecopied ?? 0, unrecoverable: outcome.repaired?.unrecoverable ?? 0,
+    ok: outcome.report.ok,
+    points: outcome.report.points,
+    brokenPoints: outcome.report.brokenPoints.length,
+    chunksRepaired: outcome.repaired?.chunksRecopied ?? 0,
+    bytesRepaired: outcome.repaired?.bytesRecopied ?? 0,
+    unrecoverable: outcome.repaired?.unrecoverable ?? 0,
   };
   const healed = outcome.repaired !== undefined;
-  r.say(health.ok ? 'info' : 'error', health.ok
-    ? `Health check passed: ${health.points} restore point(s) checked${healed ? `, ${health.chunksRepaired} chunk(s) repaired from the source` : ''}.`
-    : `Health check failed: ${outcome.report.brokenPoints.length} restore point(s) still damaged, ${health.unrecoverable} chunk(s) could not be repaired.`);
+  r.say(
+    health.ok ? 'info' : 'error',
+    health.ok
+      ? `Health check passed: ${health.points} restore point(s) checked${healed ? `, ${health.chunksRepaired} chunk(s) repaired from the source` : ''}.`
+      : `Health check failed: ${outcome.report.brokenPoints.length} restore point(s) still damaged, ${health.unrecoverable} chunk(s) could not be repaired.`,
+  );
   const result = !health.ok ? 'failed' : healed ? 'warning' : 'success';
   const summary = emptySummary(result, startedAt, new Date().toISOString());
   summary.readBytes = outcome.report.bytes;
-  return {result, exitCode: health.ok ? EXIT.ok : EXIT.corrupt, summary, source: spec.source, target: target.location, warnings: r.warnings, record: {health}};
+  return {
+    result,
+    exitCode: health.ok ? EXIT.ok : EXIT.corrupt,
+    summary,
+    source: spec.source,
+    target: target.location,
+    warnings: r.warnings,
+    record: {health},
+  };
 }

@@ -17,7 +17,13 @@
  */
 import type {CopyEvent, CopySummary} from '../copy/events.js';
 import {BackhaulError, EXIT, exitCodeFor, isBackhaulError} from '../errors.js';
-import {emptySummary, recordSession, type SessionRecord, type SessionResult, type SessionSummary} from '../jobs/history.js';
+import {
+  emptySummary,
+  recordSession,
+  type SessionRecord,
+  type SessionResult,
+  type SessionSummary,
+} from '../jobs/history.js';
 import {JobGate} from '../jobs/run-gate.js';
 import {loggedEvent, RunLogWriter, type RunPhase} from '../jobs/run-log.js';
 import {registerRun, unregisterRun} from '../jobs/runs.js';
@@ -57,7 +63,10 @@ export class RunReporter {
   readonly tally = new BackupTally();
   readonly warnings: string[] = [];
 
-  constructor(readonly spec: RunSpec, readonly log: RunLogWriter = new RunLogWriter(spec.runId)) {
+  constructor(
+    readonly spec: RunSpec,
+    readonly log: RunLogWriter = new RunLogWriter(spec.runId),
+  ) {
     this.session = new SessionLog(spec.target);
   }
 
@@ -80,11 +89,26 @@ export class RunReporter {
 }
 
 /** Runs a script of the spec's; false when it failed (said in the log, its output with it). */
-async function script(which: 'pre' | 'post', command: string, r: RunReporter, signal: AbortSignal, result?: string): Promise<boolean> {
+async function script(
+  which: 'pre' | 'post',
+  command: string,
+  r: RunReporter,
+  signal: AbortSignal,
+  result?: string,
+): Promise<boolean> {
   r.phase(which === 'pre' ? 'pre-script' : 'post-script');
   r.say('info', `Running the ${which}-script: ${command}`);
-  const env: Record<string, string> = {BACKHAUL_RUN_ID: r.spec.runId, BACKHAUL_PHASE: which, BACKHAUL_JOB: r.spec.job ?? '', ...(result ? {BACKHAUL_RESULT: result} : {})};
-  const done = await runScript(command, {timeoutMs: parseInterval(r.spec.scriptTimeout ?? '10m', '--script-timeout', 1000), signal, env});
+  const env: Record<string, string> = {
+    BACKHAUL_RUN_ID: r.spec.runId,
+    BACKHAUL_PHASE: which,
+    BACKHAUL_JOB: r.spec.job ?? '',
+    ...(result ? {BACKHAUL_RESULT: result} : {}),
+  };
+  const done = await runScript(command, {
+    timeoutMs: parseInterval(r.spec.scriptTimeout ?? '10m', '--script-timeout', 1000),
+    signal,
+    env,
+  });
   for (const line of done.output) r.say('info', `${which}-script: ${line}`);
   r.say(done.ok ? 'info' : 'error', `The ${which}-script ${done.describe}.`);
   return done.ok;
@@ -93,11 +117,26 @@ async function script(which: 'pre' | 'post', command: string, r: RunReporter, si
 async function copyStep(r: RunReporter, gate: JobGate, signal: AbortSignal): Promise<RunEnd> {
   const spec = r.spec;
   r.phase('copying');
-  const {plan, summary} = await copyJob({source: spec.source, target: spec.target, selection: spec.selection, concurrency: spec.concurrency, waitMs: spec.waitMs},
-    {signal, gate, record: false, onEvent: (e) => r.copyEvent(e)});
+  const {plan, summary} = await copyJob(
+    {
+      source: spec.source,
+      target: spec.target,
+      selection: spec.selection,
+      concurrency: spec.concurrency,
+      waitMs: spec.waitMs,
+    },
+    {signal, gate, record: false, onEvent: e => r.copyEvent(e)},
+  );
   for (const n of summary.notices) if (!r.warnings.includes(n)) r.warnings.push(n);
-  return {result: summary.result, exitCode: summaryExitCode(summary), summary: sessionSummary(summary), source: plan.source.location, target: plan.target.location,
-    warnings: r.warnings, record: {backups: r.tally.results}};
+  return {
+    result: summary.result,
+    exitCode: summaryExitCode(summary),
+    summary: sessionSummary(summary),
+    source: plan.source.location,
+    target: plan.target.location,
+    warnings: r.warnings,
+    record: {backups: r.tally.results},
+  };
 }
 
 /** A copy that stopped on an error (or found nothing to copy) before its summary. */
@@ -107,16 +146,25 @@ function stoppedEnd(r: RunReporter, e: unknown, startedAt: string): RunEnd {
   // A job's rule that matches nothing new is not a failure: there was nothing to copy.
   const nothing = code === 'not-found' && spec.job !== undefined;
   const result: SessionResult = nothing ? 'success' : code === 'cancelled' ? 'cancelled' : 'failed';
-  r.say(nothing ? 'info' : code === 'cancelled' ? 'warning' : 'error', nothing ? `Nothing to copy: ${messageOf(e)}` : `The run stopped: ${messageOf(e)}`);
-  return {result, exitCode: nothing ? EXIT.ok : isBackhaulError(e) ? e.exitCode : EXIT.failure, summary: emptySummary(result, startedAt, new Date().toISOString()),
-    source: spec.source, target: spec.target, warnings: r.warnings};
+  r.say(
+    nothing ? 'info' : code === 'cancelled' ? 'warning' : 'error',
+    nothing ? `Nothing to copy: ${messageOf(e)}` : `The run stopped: ${messageOf(e)}`,
+  );
+  return {
+    result,
+    exitCode: nothing ? EXIT.ok : isBackhaulError(e) ? e.exitCode : EXIT.failure,
+    summary: emptySummary(result, startedAt, new Date().toISOString()),
+    source: spec.source,
+    target: spec.target,
+    warnings: r.warnings,
+  };
 }
 
 async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): Promise<RunEnd> {
   const spec = r.spec;
   const window = spec.windows && spec.windows.length > 0 ? parseWindow(spec.windows) : undefined;
   const gate = new JobGate(window, spec.throttle, {
-    waiting: (until) => {
+    waiting: until => {
       r.say('info', `The copy window is closed: waiting${until ? ` until ${until.toISOString()}` : ''}.`);
       r.phase('waiting for window', until);
     },
@@ -129,8 +177,14 @@ async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): 
     await gate.windowOpen(signal); // nothing starts inside the window, not even the pre-script
     if (spec.pre && !(await script('pre', spec.pre, r, signal))) {
       if (signal.aborted) throw new BackhaulError('cancelled', 'Cancelled.');
-      return {result: 'failed', exitCode: EXIT.failure, summary: emptySummary('failed', startedAt, new Date().toISOString()), source: spec.source, target: spec.target,
-        warnings: r.warnings};
+      return {
+        result: 'failed',
+        exitCode: EXIT.failure,
+        summary: emptySummary('failed', startedAt, new Date().toISOString()),
+        source: spec.source,
+        target: spec.target,
+        warnings: r.warnings,
+      };
     }
     const end = await copyStep(r, gate, signal);
     if (spec.post && !(await script('post', spec.post, r, signal, end.result)) && end.result === 'success') {
@@ -147,10 +201,33 @@ async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): 
 export async function executeRun(runId: string, signal: AbortSignal): Promise<number> {
   const spec = readSpec(runId);
   const startedAt = new Date().toISOString();
-  registerRun({runId, job: spec.job, kind: spec.kind, pid: process.pid, stamp: processStamp(process.pid), startedAt, trigger: spec.trigger, source: spec.source, target: spec.target});
+  registerRun({
+    runId,
+    job: spec.job,
+    kind: spec.kind,
+    pid: process.pid,
+    stamp: processStamp(process.pid),
+    startedAt,
+    trigger: spec.trigger,
+    source: spec.source,
+    target: spec.target,
+  });
   const r = new RunReporter(spec);
-  r.log.write({type: 'run.start', runId, kind: spec.kind, job: spec.job, trigger: spec.trigger, pid: process.pid, source: spec.source, target: spec.target});
-  signal.addEventListener('abort', () => r.say('warning', 'Stop asked: cancelling (the point in progress is not committed).'), {once: true});
+  r.log.write({
+    type: 'run.start',
+    runId,
+    kind: spec.kind,
+    job: spec.job,
+    trigger: spec.trigger,
+    pid: process.pid,
+    source: spec.source,
+    target: spec.target,
+  });
+  signal.addEventListener(
+    'abort',
+    () => r.say('warning', 'Stop asked: cancelling (the point in progress is not committed).'),
+    {once: true},
+  );
   let end: RunEnd;
   try {
     end = spec.kind === 'health' ? await runHealthCheck(r, signal, startedAt) : await copyRun(r, signal, startedAt);
@@ -164,8 +241,19 @@ export async function executeRun(runId: string, signal: AbortSignal): Promise<nu
 /** The run's last words: its history record, then `run.end` (which viewers wait for), then its files go. */
 async function finish(r: RunReporter, end: RunEnd): Promise<void> {
   const spec = r.spec;
-  const record: SessionRecord = {kind: spec.kind, source: end.source, target: end.target, summary: end.summary, log: [...r.session.lines], runId: spec.runId,
-    job: spec.job, trigger: spec.trigger, exitCode: end.exitCode, warnings: [...new Set(end.warnings)], ...end.record};
+  const record: SessionRecord = {
+    kind: spec.kind,
+    source: end.source,
+    target: end.target,
+    summary: end.summary,
+    log: [...r.session.lines],
+    runId: spec.runId,
+    job: spec.job,
+    trigger: spec.trigger,
+    exitCode: end.exitCode,
+    warnings: [...new Set(end.warnings)],
+    ...end.record,
+  };
   try {
     await recordSession(record);
   } catch (e) {

@@ -7,7 +7,13 @@
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
 export const UNIT_MS: Record<DurationUnit, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000};
-export const UNIT_WORD: Record<DurationUnit, string> = {ms: 'milliseconds', s: 'seconds', m: 'minutes', h: 'hours', d: 'days'};
+export const UNIT_WORD: Record<DurationUnit, string> = {
+  ms: 'milliseconds',
+  s: 'seconds',
+  m: 'minutes',
+  h: 'hours',
+  d: 'days',
+};
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
 

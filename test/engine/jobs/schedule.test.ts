@@ -35,9 +35,13 @@ test('bad cron expressions and durations are usage errors naming them', () => {
 test('the throttle lets through at most rate × time, and slow periods earn no burst', async () => {
   let now = 0;
   const waited: number[] = [];
-  const throttle = new Throttle(1_000_000, () => now, async (ms) => {
-    waited.push(ms);
-  });
+  const throttle = new Throttle(
+    1_000_000,
+    () => now,
+    async ms => {
+      waited.push(ms);
+    },
+  );
   for (let i = 0; i < 5; i++) await throttle.pass(500_000);
   assert.deepEqual(waited, [500, 1000, 1500, 2000, 2500], 'each waits for the end of its slot');
   now = 10_000; // idle for a while

@@ -14,8 +14,23 @@ before(async () => {
   ws = await demoWorkspace('job-scheduler');
   process.env.XDG_CONFIG_HOME = ws.env.XDG_CONFIG_HOME;
   process.env.XDG_DATA_HOME = ws.env.XDG_DATA_HOME;
-  const r = await ws.run(['job', 'add', 'flaky', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '1d',
-    '--machine', 'alice-laptop', '--pre', 'echo not today; exit 1']);
+  const r = await ws.run([
+    'job',
+    'add',
+    'flaky',
+    '--from',
+    'demo-primary',
+    '--to',
+    'demo-secondary',
+    '--mode',
+    'periodic',
+    '--every',
+    '1d',
+    '--machine',
+    'alice-laptop',
+    '--pre',
+    'echo not today; exit 1',
+  ]);
   assert.equal(r.code, 0, r.stderr);
 });
 after(async () => {
@@ -28,10 +43,14 @@ test('a failed periodic run is retried 3 times, 30 s apart, then waits for its s
   const {liveRuns} = await import('../../../source/engine/jobs/runs.js');
   const {readHistory} = await import('../../../source/engine/jobs/history.js');
   const events: {type: string; trigger?: string; result?: string}[] = [];
-  const service = new JobService({signal: new AbortController().signal, runner: [process.execPath, ws.cli], onEvent: (e) => events.push(e)});
+  const service = new JobService({
+    signal: new AbortController().signal,
+    runner: [process.execPath, ws.cli],
+    onEvent: e => events.push(e),
+  });
   const t0 = Date.now();
   const at = (seconds: number) => new Date(t0 + seconds * 1000);
-  const starts = () => events.filter((e) => e.type === 'run.start').map((e) => e.trigger);
+  const starts = () => events.filter(e => e.type === 'run.start').map(e => e.trigger);
   const runEnds = async () => waitFor('the run to end', () => liveRuns().length === 0, 60_000, 100);
 
   await service.tick(at(0));
@@ -50,23 +69,30 @@ test('a failed periodic run is retried 3 times, 30 s apart, then waits for its s
   await service.tick(at(clock)); // the third retry failed too
   await service.tick(at(clock + 3600));
   assert.equal(starts().length, 4, 'no fourth retry');
-  assert.equal(events.filter((e) => e.type === 'run.end' && e.result === 'failed').length, 4);
+  assert.equal(events.filter(e => e.type === 'run.end' && e.result === 'failed').length, 4);
   // --every counts from the last run's start: the last retry's, at clock - 1.
   await service.tick(at(clock - 2 + 86_400));
   assert.equal(starts().length, 4, 'not before its time');
   await service.tick(at(clock - 1 + 86_400));
   assert.deepEqual(starts(), ['schedule', 'retry', 'retry', 'retry', 'schedule'], 'its next time comes');
   await runEnds();
-  const sessions = (await readHistory()).filter((s) => s.job === 'flaky');
-  assert.deepEqual(sessions.map((s) => s.trigger), ['schedule', 'retry', 'retry', 'retry', 'schedule']);
-  assert.ok(sessions.every((s) => s.summary.result === 'failed'));
+  const sessions = (await readHistory()).filter(s => s.job === 'flaky');
+  assert.deepEqual(
+    sessions.map(s => s.trigger),
+    ['schedule', 'retry', 'retry', 'retry', 'schedule'],
+  );
+  assert.ok(sessions.every(s => s.summary.result === 'failed'));
 });
 
 test('a disabled job starts nothing', async () => {
   const {JobService} = await import('../../../source/engine/jobs/service.js');
   assert.equal((await ws.run(['job', 'disable', 'flaky'])).code, 0);
   const events: {type: string}[] = [];
-  const service = new JobService({signal: new AbortController().signal, runner: [process.execPath, ws.cli], onEvent: (e) => events.push(e)});
+  const service = new JobService({
+    signal: new AbortController().signal,
+    runner: [process.execPath, ws.cli],
+    onEvent: e => events.push(e),
+  });
   await service.tick(new Date(Date.now() + 10 * 86_400_000));
   assert.deepEqual(events, []);
 });

@@ -13,7 +13,11 @@ test('office hours: closed inside, open outside, and when that changes', () => {
   const w = parseWindow(['mon-fri 08:00-18:00']);
   assert.deepEqual(windowState(w, at(0, 9)), {open: false, changesAt: at(0, 18)});
   assert.deepEqual(windowState(w, at(0, 7)), {open: true, changesAt: at(0, 8)});
-  assert.deepEqual(windowState(w, at(4, 19)), {open: true, changesAt: at(7, 8)}, 'Friday evening: open until Monday 08:00');
+  assert.deepEqual(
+    windowState(w, at(4, 19)),
+    {open: true, changesAt: at(7, 8)},
+    'Friday evening: open until Monday 08:00',
+  );
   assert.equal(windowState(w, at(5, 12)).open, true, 'Saturday');
 });
 
@@ -30,10 +34,17 @@ test('no rules: always open; bad rules and a window that never opens are refused
   assert.deepEqual(windowState(parseWindow([]), at(0, 12)), {open: true});
   assert.equal(describeWindow(parseWindow([])), 'none (any time)');
   for (const [rule, pattern] of [
-    ['someday 08:00-09:00', /names no day "someday"/], ['mon 8-9', /bad time "8"|is not "DAYS FROM-TO"/], ['mon 25:00-26:00', /bad time/],
-    ['mon 08:00-08:00', /starts and ends at the same time/], ['mon', /is not "DAYS FROM-TO"/],
+    ['someday 08:00-09:00', /names no day "someday"/],
+    ['mon 8-9', /bad time "8"|is not "DAYS FROM-TO"/],
+    ['mon 25:00-26:00', /bad time/],
+    ['mon 08:00-08:00', /starts and ends at the same time/],
+    ['mon', /is not "DAYS FROM-TO"/],
   ] as const) {
-    assert.throws(() => parseWindow([rule]), (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && pattern.test(e.message) && e.hint !== '', rule);
+    assert.throws(
+      () => parseWindow([rule]),
+      (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && pattern.test(e.message) && e.hint !== '',
+      rule,
+    );
   }
   assert.throws(() => parseWindow(['daily 00:00-24:00']), /never opens/);
   assert.throws(() => parseWindow(['weekdays 00:00-24:00', 'weekends 00:00-24:00']), /never opens/);
