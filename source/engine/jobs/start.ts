@@ -69,6 +69,12 @@ export function jobSelection(job: JobDefinition, points: string | undefined, fir
   };
 }
 
+/**
+ * How long a job's run waits for another writer on its target (another job's
+ * run, an agent backup) before it fails: nobody is there to run it again.
+ */
+export const TARGET_WAIT_MS = 10 * 60_000;
+
 /** A run spec for a saved job. */
 export function jobRunSpec(
   job: JobDefinition,
@@ -86,6 +92,7 @@ export function jobRunSpec(
     pre: job.pre,
     post: job.post,
     scriptTimeout: job.scriptTimeout,
+    waitMs: TARGET_WAIT_MS,
   };
 }
 
