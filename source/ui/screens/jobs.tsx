@@ -6,14 +6,15 @@
  * missed RPO, a last run that failed or was interrupted, each said in full
  * under the list. Per job: Enter attaches to its running run (the copy
  * progress screen, fed from the run's log) or shows its sessions; `s` its
- * sessions; `c` Sync now (asks all or latest; the run is detached); `d`
+ * sessions; `c` Sync now (asks all or latest; the run is detached, and
+ * its progress shown at once); `d`
  * disables or enables it; `x` stops its run (asks first); `a` and `e` open
  * the job form. Nothing here stops a run by leaving: runs are processes of
  * their own.
  */
 import React from 'react';
 import {Box, Text} from 'ink';
-import {setJobEnabled, startJobRun, stopJob, type JobStatus} from '../../engine/jobs/index.js';
+import {liveRunOf, setJobEnabled, startJobRun, stopJob, type JobStatus} from '../../engine/jobs/index.js';
 import {stopRun} from '../../engine/jobs/runs.js';
 import {List, useList} from '../components/list.js';
 import {currentItem} from '../components/list-state.js';
@@ -83,14 +84,15 @@ export function jobWarnings(rows: readonly JobRow[]): {tone: 'warn' | 'error'; t
   return out;
 }
 
-/** Attaches to the row's running run, if it has one; true when it did. */
+/** Attaches to the row's running run, if it has one now (not as of the last poll); true when it did. */
 function attach(shell: Shell, r: JobRow): boolean {
   if (r.kind === 'run') {
     shell.push('progress', {source: r.run.source, target: r.run.target, label: 'copy', runId: r.run.runId});
     return true;
   }
-  if (!r.status.run) return false;
-  shell.push('progress', {source: r.job.source, target: r.job.target, label: `job ${r.name}`, runId: r.status.run.runId, job: r.name});
+  const run = liveRunOf(r.name);
+  if (!run) return false;
+  shell.push('progress', {source: r.job.source, target: r.job.target, label: `job ${r.name}`, runId: run.runId, job: r.name});
   return true;
 }
 
@@ -101,7 +103,9 @@ async function syncNow(shell: Shell, r: JobRow & {kind: 'job'}, refresh: () => v
   const points = /^a/i.test(answer.trim()) ? 'all' : 'latest';
   try {
     const run = await startJobRun(r.name, {points, runner: currentRunner()});
-    shell.showStatus({kind: 'ok', message: `Started run ${run.runId} of ${r.name} (${points}).`, hint: 'Enter shows its progress.'});
+    // Straight to its progress: a run of one small point may be over before the next poll shows it.
+    shell.push('progress', {source: r.job.source, target: r.job.target, label: `job ${r.name}`, runId: run.runId, job: r.name});
+    shell.showStatus({kind: 'ok', message: `Started run ${run.runId} of ${r.name} (${points}).`, hint: 'Esc or q leave the viewer; the run goes on.'});
   } catch (e) {
     shell.showError(e);
   }

@@ -124,7 +124,7 @@ export function progressReducer(state: ProgressState, {at, event: e}: Stamped): 
   switch (e.type) {
     case 'copy.start':
       // The line reads only the plan's totals, which the run log's slim plan keeps.
-      return {...s, log: log('info', sessionLine(e as CopyEvent, s.target)!.text)};
+      return {...s, totalTransfer: s.totalTransfer || e.plan.transferBytes, totalLogical: s.totalLogical || e.plan.logicalBytes, log: log('info', sessionLine(e as CopyEvent, s.target)!.text)};
     case 'copy.plan': return {...s, totalTransfer: e.plan.transferBytes, totalLogical: e.plan.logicalBytes};
     case 'copy.disk': {
       const key = `${e.pointId}/${e.node}/${e.disk}`;
