@@ -10,4 +10,8 @@ rm -rf .bench/work
 [ -f bench/demo-noop.ts ] && node --import tsx bench/demo-noop.ts
 [ -f bench/tui.ts ] && node --import tsx bench/tui.ts
 [ -f bench/s3.ts ] && node --import tsx bench/s3.ts
+[ -f bench/s3-multipart.ts ] && node --import tsx bench/s3-multipart.ts
+[ -f bench/tar.ts ] && node --import tsx bench/tar.ts
+# The job service: idle CPU with 10 jobs, immediate mode's commit-to-copied delay.
+[ -f bench/jobs-service.ts ] && node --import tsx bench/jobs-service.ts
 exit 0

@@ -11,14 +11,16 @@
  * that shows its effect. Keys are sent every 30 ms, like a held key's repeat.
  * Goals: first frame < 300 ms, key-to-frame p50 < 10 ms, no key lost.
  *
- * Usage: node --import tsx bench/tui.ts [--runs 10] [--keys 200] [--count 100000] [--skip-big] [--skip-copy]
+ * Usage: node --import tsx bench/tui.ts [--runs 10] [--keys 200] [--count 100000] [--skip-big] [--skip-copy] [--cli PATH]...
+ * --cli measures another build instead of dist/cli.js; given several times (e.g. a copy of dist/ made
+ * before a change, and dist/cli.js), the builds are measured in the same run, interleaved, one row each.
  * On a busy machine, BENCH_NICE=-10 (as root) runs the measured programs at a higher priority.
  * BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each measured TUI run there (for finding where a frame's time goes).
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {basename, dirname, join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {demoWorkspace, ROOT} from '../test/helpers/demo-cache.js';
 import {ensureBuilt} from '../test/helpers/cli.js';
@@ -27,16 +29,18 @@ import {syntheticRepository} from './synthetic-points.js';
 
 const {values} = parseArgs({options: {
   runs: {type: 'string', default: '10'}, keys: {type: 'string', default: '200'}, count: {type: 'string', default: '100000'},
-  'skip-big': {type: 'boolean'}, 'skip-copy': {type: 'boolean'},
+  'skip-big': {type: 'boolean'}, 'skip-copy': {type: 'boolean'}, cli: {type: 'string', multiple: true},
 }});
 const RUNS = Number(values.runs);
 const KEYS = Number(values.keys);
 const COUNT = Number(values.count);
-const CLI = join(ROOT, 'dist', 'cli.js');
+const BUILDS = values.cli?.length ? values.cli : [join(ROOT, 'dist', 'cli.js')];
 const KEY_GAP_MS = 30;
 const DOWN = '\u001B[B';
 const PROFILE = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-const tui = () => [process.execPath, ...PROFILE, CLI];
+const tui = (cli: string) => [process.execPath, ...PROFILE, cli];
+/** A build's name in the table when several are compared: its directory. */
+const tag = (cli: string) => (BUILDS.length > 1 ? ` [${basename(dirname(cli))}]` : '');
 
 type Env = Record<string, string | undefined>;
 const rows: Array<[string, string, string, string, string]> = [];
@@ -51,8 +55,8 @@ async function quit(pty: Pty): Promise<void> {
 }
 
 /** One start: process start to the first frame, and to the demo's backups listed. */
-async function startOnce(env: Env): Promise<[number, number]> {
-  const p = new Pty(tui(), {env});
+async function startOnce(cli: string, env: Env): Promise<[number, number]> {
+  const p = new Pty(tui(cli), {env});
   const first = (await p.waitForFrame((f) => f.includes('Backups'))) - p.startedAt;
   const listed = (await p.waitForFrame((f) => f.includes('alice-laptop'))) - p.startedAt;
   await quit(p);
@@ -68,33 +72,35 @@ async function startOnce(env: Env): Promise<[number, number]> {
  */
 async function startup(env: Env) {
   const bare: number[] = [];
-  const warm: number[] = [];
-  const listed: number[] = [];
-  const seed: number[] = [];
-  const none: number[] = [];
+  const m = BUILDS.map(() => ({warm: [] as number[], listed: [] as number[], seed: [] as number[], none: [] as number[]}));
   const caches = await mkdtemp(join(tmpdir(), 'bh-bench-cache-'));
-  const warmEnv = {...env, XDG_CACHE_HOME: join(caches, 'warm')};
+  const warmEnv = (b: number) => ({...env, XDG_CACHE_HOME: join(caches, `warm-${b}`)});
   try {
-    await startOnce(warmEnv); // writes the user cache at exit
+    for (const [b, cli] of BUILDS.entries()) await startOnce(cli, warmEnv(b)); // writes the user cache at exit
     for (let i = 0; i < RUNS; i++) {
-      const b = new Pty([process.execPath, '-e', 'process.stdout.write("ready")'], {env});
-      bare.push((await b.waitFor((s) => s.includes('ready'))) - b.startedAt);
-      await b.exited;
-      const [first, list] = await startOnce(warmEnv);
-      warm.push(first);
-      listed.push(list);
-      seed.push((await startOnce({...env, XDG_CACHE_HOME: join(caches, `cold-${i}`)}))[0]);
-      none.push((await startOnce({...env, BACKHAUL_CODE_CACHE: '0'}))[0]);
+      const p = new Pty([process.execPath, '-e', 'process.stdout.write("ready")'], {env});
+      bare.push((await p.waitFor((s) => s.includes('ready'))) - p.startedAt);
+      await p.exited;
+      for (const [b, cli] of BUILDS.entries()) {
+        const [first, list] = await startOnce(cli, warmEnv(b));
+        m[b]!.warm.push(first);
+        m[b]!.listed.push(list);
+        m[b]!.seed.push((await startOnce(cli, {...env, XDG_CACHE_HOME: join(caches, `cold-${b}-${i}`)}))[0]);
+        m[b]!.none.push((await startOnce(cli, {...env, BACKHAUL_CODE_CACHE: '0'}))[0]);
+      }
     }
   } finally {
     await rm(caches, {recursive: true, force: true});
   }
   const ratio = (xs: number[]) => `${(percentile(xs, 50) / percentile(bare, 50)).toFixed(1)}× bare node`;
   rows.push(['bare `node -e` start', ms(percentile(bare, 50)), ms(percentile(bare, 90)), '', `${RUNS} runs`]);
-  rows.push(['first frame (Backups)', ms(percentile(warm, 50)), ms(percentile(warm, 90)), '< 300 ms', `${ratio(warm)}; code cache of an earlier start`]);
-  rows.push(['first frame, first start of a build', ms(percentile(seed, 50)), ms(percentile(seed, 90)), '< 300 ms', `${ratio(seed)}; the build's seed cache only`]);
-  rows.push(['first frame, no code cache', ms(percentile(none, 50)), ms(percentile(none, 90)), '', `${ratio(none)}; BACKHAUL_CODE_CACHE=0`]);
-  rows.push(['demo backups listed', ms(percentile(listed, 50)), ms(percentile(listed, 90)), '', 'code cache of an earlier start']);
+  for (const [b, cli] of BUILDS.entries()) {
+    const {warm, seed, none, listed} = m[b]!;
+    rows.push([`first frame (Backups)${tag(cli)}`, ms(percentile(warm, 50)), ms(percentile(warm, 90)), '< 300 ms', `${ratio(warm)}; code cache of an earlier start`]);
+    rows.push([`first frame, first start of a build${tag(cli)}`, ms(percentile(seed, 50)), ms(percentile(seed, 90)), '< 300 ms', `${ratio(seed)}; the build's seed cache only`]);
+    rows.push([`first frame, no code cache${tag(cli)}`, ms(percentile(none, 50)), ms(percentile(none, 90)), '', `${ratio(none)}; BACKHAUL_CODE_CACHE=0`]);
+    rows.push([`demo backups listed${tag(cli)}`, ms(percentile(listed, 50)), ms(percentile(listed, 90)), '', 'code cache of an earlier start']);
+  }
 }
 
 /** The list position `N/TOTAL` each frame shows, with the frame's time. */
@@ -121,15 +127,15 @@ async function hold(pty: Pty, key: (i: number) => string, n: number): Promise<nu
 }
 
 /** b. Holding Down on 100,000 restore points. */
-async function bigList(env: Env) {
+async function bigList(env: Env, cli: string) {
   log(`making a repository with ${COUNT.toLocaleString('en-US')} restore points (cached)…`);
   const dir = await syntheticRepository(COUNT);
   const home = await mkdtemp(join(tmpdir(), 'bh-bench-big-'));
   const bigEnv = {...env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data')};
   try {
-    const add = spawnSync(process.execPath, [CLI, 'repo', 'add', 'bench-big', dir], {env: {...process.env, ...bigEnv}, encoding: 'utf8'});
+    const add = spawnSync(process.execPath, [cli, 'repo', 'add', 'bench-big', dir], {env: {...process.env, ...bigEnv}, encoding: 'utf8'});
     if (add.status !== 0) throw new Error(`repo add failed: ${add.stderr}`);
-    const pty = new Pty(tui(), {env: bigEnv});
+    const pty = new Pty(tui(cli), {env: bigEnv});
     const total = COUNT.toLocaleString('en-US');
     const t0 = pty.startedAt;
     const shown = await pty.waitForFrame((f) => f.includes('bench-host'), 600_000);
@@ -144,9 +150,9 @@ async function bigList(env: Env) {
     const final = seen.at(-1)?.pos ?? 1;
     const lost = KEYS - (final - 1);
     await quit(pty);
-    rows.push([`backups of ${total}-point repo listed`, ms(shown - t0), '', '', 'one-off']);
-    rows.push([`${total} points listed (Enter)`, ms(opened - shown), '', '', 'one-off']);
-    rows.push([`key-to-frame, Down ×${KEYS} on ${total} points`, ms(percentile(latency, 50)), ms(percentile(latency, 90)), '< 10 ms p50',
+    rows.push([`backups of ${total}-point repo listed${tag(cli)}`, ms(shown - t0), '', '', 'one-off']);
+    rows.push([`${total} points listed (Enter)${tag(cli)}`, ms(opened - shown), '', '', 'one-off']);
+    rows.push([`key-to-frame, Down ×${KEYS} on ${total} points${tag(cli)}`, ms(percentile(latency, 50)), ms(percentile(latency, 90)), '< 10 ms p50',
       `lost keys: ${lost} (cursor ${final.toLocaleString('en-US')}, expected ${(KEYS + 1).toLocaleString('en-US')})`]);
   } finally {
     await rm(home, {recursive: true, force: true});
@@ -154,8 +160,18 @@ async function bigList(env: Env) {
 }
 
 /** c. Keys during a running copy of the whole demo. */
-async function duringCopy(env: Env) {
-  const pty = new Pty(tui(), {env});
+async function duringCopy(cli: string) {
+  const own = await demoWorkspace('bench-tui-copy'); // a fresh target: each build copies the same points
+  const env: Env = {XDG_CONFIG_HOME: own.env.XDG_CONFIG_HOME, XDG_DATA_HOME: own.env.XDG_DATA_HOME, XDG_CACHE_HOME: own.env.XDG_CACHE_HOME, NO_COLOR: undefined};
+  try {
+    await copyKeys(cli, env);
+  } finally {
+    await own.cleanup();
+  }
+}
+
+async function copyKeys(cli: string, env: Env) {
+  const pty = new Pty(tui(cli), {env});
   await pty.waitForFrame((f) => f.includes('alice-laptop'));
   pty.write('a');
   await pty.waitForFrame((f) => f.includes('6 marked'));
@@ -182,7 +198,7 @@ async function duringCopy(env: Env) {
   const finished = frames.some((f) => /Copy (finished|failed|cancelled)/.test(f.data));
   pty.kill();
   await pty.exited;
-  rows.push([`key-to-frame during a copy (? ×${sent.length})`, ms(percentile(answered, 50)), ms(percentile(answered, 90)), '< 10 ms p50',
+  rows.push([`key-to-frame during a copy (? ×${sent.length})${tag(cli)}`, ms(percentile(answered, 50)), ms(percentile(answered, 90)), '< 10 ms p50',
     `${sent.length - answered.length} without a frame${finished ? '; copy ended during the run' : ''}`]);
 }
 
@@ -194,7 +210,7 @@ function table() {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-ensureBuilt();
+if (values.cli === undefined) ensureBuilt();
 const ws = await demoWorkspace('bench-tui');
 const env: Env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, XDG_CACHE_HOME: ws.env.XDG_CACHE_HOME, NO_COLOR: undefined};
 try {
@@ -202,14 +218,14 @@ try {
   await startup(env);
   if (!values['skip-copy']) {
     log('c. keys during a copy…');
-    await duringCopy(env);
+    for (const cli of BUILDS) await duringCopy(cli);
   }
   if (!values['skip-big']) {
     log('b. holding Down on a huge list…');
-    await bigList(env);
+    for (const cli of BUILDS) await bigList(env, cli);
   }
 } finally {
   await ws.cleanup();
 }
 const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
-process.stdout.write(`\nTUI benchmark (${RUNS} start-ups, keys every ${KEY_GAP_MS} ms, 120×40 pty, load average ${load}${process.env.BENCH_NICE ? `, nice ${process.env.BENCH_NICE}` : ''})\n${table()}\n`);
+process.stdout.write(`\nTUI benchmark of ${BUILDS.join(', ')} (${RUNS} start-ups, keys every ${KEY_GAP_MS} ms, 120×40 pty, load average ${load}${process.env.BENCH_NICE ? `, nice ${process.env.BENCH_NICE}` : ''})\n${table()}\n`);

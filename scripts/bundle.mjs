@@ -1,113 +1,19 @@
 // The esbuild options of the shipped bundle, shared by `npm run build`
 // (scripts/build.mjs) and the tests' private bundles (test/helpers/demo-cache.ts),
-// so that the end-to-end tests drive exactly what users run.
+// so that the end-to-end tests drive exactly what users run. The patches of
+// third-party code the TUI bundle carries, and their pins, are in ink-patches.mjs.
+import {readFileSync} from 'node:fs';
 import {readFile, writeFile} from 'node:fs/promises';
 import vm from 'node:vm';
 import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {checkPins, tuiPlugins} from './ink-patches.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-// Ink composes every frame from scratch; source/ui/ink/ keeps its results
-// across frames (see output.ts). Both replacements are built on the exact
-// modules Ink resolves, so only the caching differs.
-const inkBuild = resolve(ROOT, 'node_modules/ink/build');
-const fromInk = (args) => args.importer.startsWith(inkBuild + '/');
-const inkFastFrames = {
-  name: 'ink-fast-frames',
-  setup(build) {
-    build.onResolve({filter: /^\.\/output\.js$/}, (args) => (fromInk(args) ? {path: 'output', namespace: 'ink-fast-frames'} : undefined));
-    build.onResolve({filter: /^widest-line$/}, (args) => (fromInk(args) ? {path: 'widest-line', namespace: 'ink-fast-frames'} : undefined));
-    build.onLoad({filter: /^output$/, namespace: 'ink-fast-frames'}, () => ({resolveDir: inkBuild, loader: 'js', contents: `
-      import sliceAnsi from 'slice-ansi';
-      import stringWidth from 'string-width';
-      import {styledCharsFromTokens, styledCharsToString, tokenize} from '@alcalzone/ansi-tokenize';
-      import {createOutputClass} from ${JSON.stringify(resolve(ROOT, 'source/ui/ink/output.ts'))};
-      export default createOutputClass({sliceAnsi, stringWidth, tokenize, styledCharsFromTokens, styledCharsToString});`}));
-    build.onLoad({filter: /^widest-line$/, namespace: 'ink-fast-frames'}, () => ({resolveDir: inkBuild, loader: 'js', contents: `
-      import widestLine from 'widest-line';
-      import {memoize} from ${JSON.stringify(resolve(ROOT, 'source/ui/ink/bounded-cache.ts'))};
-      export default memoize(widestLine, 8192);`}));
-  },
-};
-
-// Text measuring without Intl.Segmenter and emoji patterns at start-up (see
-// source/ui/ink/fast-text.ts): string-width gets a fast path in front and
-// loads only when needed; the two tokenizers get a lazy segmenter.
-const fastText = JSON.stringify(resolve(ROOT, 'source/ui/ink/fast-text.ts'));
-const SEGMENTER_USERS = /node_modules\/(slice-ansi\/tokenize-ansi|@alcalzone\/ansi-tokenize\/build\/tokenize)\.js$/;
-const inkFastText = {
-  name: 'ink-fast-text',
-  setup(build) {
-    build.onResolve({filter: /^string-width$/}, async (args) => {
-      // ESM importers only: a CommonJS `require('string-width')` (cli-progress) expects the function
-      // itself, not a module namespace, and is not on the TUI's start path anyway.
-      if (args.kind !== 'import-statement' || args.pluginData?.real || args.namespace === 'fast-string-width') return undefined;
-      const real = await build.resolve('string-width', {resolveDir: args.resolveDir, kind: args.kind, pluginData: {real: true}});
-      if (real.errors.length > 0) return {errors: real.errors};
-      return {path: real.path, namespace: 'fast-string-width'};
-    });
-    build.onLoad({filter: /.*/, namespace: 'fast-string-width'}, (args) => ({resolveDir: ROOT, loader: 'js', contents: `
-      import {simpleWidth} from ${fastText};
-      let real;
-      export default function stringWidth(text, options) {
-        if (options === undefined) {
-          const width = simpleWidth(text);
-          if (width >= 0) return width;
-        }
-        real ??= require(${JSON.stringify(args.path)}).default;
-        return real(text, options);
-      }`}));
-    build.onLoad({filter: SEGMENTER_USERS}, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const patched = source.replaceAll('new Intl.Segmenter(', '__lazySegmenter(');
-      if (patched === source) return {errors: [{text: `${args.path} no longer builds an Intl.Segmenter: update scripts/bundle.mjs`}]};
-      return {loader: 'js', contents: `import {lazySegmenter as __lazySegmenter} from ${fastText};\n${patched}`};
-    });
-  },
-};
-
-// The TUI's CommonJS bundle (see tuiBundleOptions) cannot hold top-level await.
-// yoga-layout awaits its WebAssembly at the top of its entry: here the entry
-// starts that load, hands the promise to the bundle loader (__backhaulPending,
-// awaited before the bundle's exports are used) and fills the exported object
-// in place, which Ink only reads when it lays out a frame. Yoga decodes its
-// embedded module through `fetch` when fetch exists, and Node's first fetch
-// loads its whole HTTP client (~60 ms): fetch is hidden until the load is done.
-const yogaDir = resolve(ROOT, 'node_modules/yoga-layout/dist/src');
-const yogaWithoutAwait = {
-  name: 'yoga-without-await',
-  setup(build) {
-    build.onResolve({filter: /^yoga-layout$/}, () => ({path: 'yoga-layout', namespace: 'yoga-without-await'}));
-    build.onLoad({filter: /.*/, namespace: 'yoga-without-await'}, () => ({resolveDir: yogaDir, loader: 'js', contents: `
-      import loadYoga from '../binaries/yoga-wasm-base64-esm.js';
-      import wrapAssembly from './wrapAssembly.js';
-      export * from './generated/YGEnums.js';
-      const Yoga = {};
-      const fetch = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
-      const hide = fetch?.configurable === true;
-      if (hide) Object.defineProperty(globalThis, 'fetch', {value: undefined, configurable: true, writable: true});
-      __backhaulPending.push(loadYoga().then((lib) => Object.assign(Yoga, wrapAssembly(lib)))
-        .finally(() => hide && Object.defineProperty(globalThis, 'fetch', fetch)));
-      export default Yoga;`}));
-  },
-};
-
-// Ink's reconciler awaits, at its top level, its devtools and its package.json,
-// both only when DEV is "true" (never in these bundles: see \`define\`).
-const INK_DEV_AWAITS = ["await import('./devtools.js');", '? await loadPackageJson()'];
-const inkWithoutDevAwaits = {
-  name: 'ink-without-dev-awaits',
-  setup(build) {
-    build.onLoad({filter: /node_modules\/ink\/build\/reconciler\.js$/}, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      if (!INK_DEV_AWAITS.every((text) => source.includes(text))) {
-        return {errors: [{text: `${args.path} no longer awaits its devtools as expected: update scripts/bundle.mjs`}]};
-      }
-      return {loader: 'js', contents: source.replace(INK_DEV_AWAITS[0], '').replace(INK_DEV_AWAITS[1], '? undefined')};
-    });
-  },
-};
+// The names the TUI bundle's function takes, in order; source/boot/code-cache.ts
+// calls it with their values, from the same file.
+const BUNDLE_PARAMS = JSON.parse(readFileSync(resolve(ROOT, 'source/boot/bundle-params.json'), 'utf8'));
 
 const banner = `import {createRequire as __cr} from 'node:module';const require = __cr(import.meta.url);`;
 
@@ -132,7 +38,7 @@ export function bundleOptions(outdir) {
     // React and its reconciler pick their development builds unless NODE_ENV says
     // production: 1 MB more to compile at start-up and slower renders.
     define: {'process.env.DEV': '"false"', 'process.env.NODE_ENV': '"production"'},
-    plugins: [inkFastFrames, inkFastText],
+    plugins: [],
     logLevel: 'warning',
     sourcemap: 'linked',
     minify: process.env.BACKHAUL_NO_MINIFY !== '1',
@@ -161,11 +67,9 @@ export function tuiBundleOptions(outdir) {
     // A script run by node:vm has no loader for import(): esbuild turns the ones left (node: built-ins) into require.
     supported: {'dynamic-import': false},
     define: {...base.define, 'import.meta.url': '__backhaulMetaUrl', 'import.meta.resolve': '__backhaulNoResolve'},
-    plugins: [...base.plugins, yogaWithoutAwait, inkWithoutDevAwaits],
+    plugins: tuiPlugins(),
   };
 }
-
-const BUNDLE_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__backhaulMetaUrl', '__backhaulPending', '__backhaulNoResolve'];
 
 /**
  * Both builds into `outdir` (what scripts/build.mjs ships and the tests drive),
@@ -173,6 +77,8 @@ const BUNDLE_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname'
  * this Node, which a first run uses (a later run has its own, fuller cache).
  */
 export async function buildBundles(build, outdir) {
+  const stale = checkPins();
+  if (stale.length > 0) throw new Error(`Patched third-party files are not as pinned:\n${stale.join('\n')}`);
   await Promise.all([build(bundleOptions(outdir)), build(tuiBundleOptions(outdir))]);
   const file = resolve(ROOT, outdir, 'tui.cjs');
   const script = new vm.Script(await readFile(file, 'utf8'), {filename: file});

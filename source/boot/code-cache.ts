@@ -23,7 +23,8 @@
  *   writing one removes the older ones of the same bundle.
  *
  * The bundle file is one function expression (bundle.mjs wraps it), called
- * with BUNDLE_PARAMS' values in that order.
+ * with BUNDLE_PARAMS' values in that order: the names and their order are in
+ * bundle-params.json, which bundle.mjs reads to write the function's head.
  */
 import {createHash} from 'node:crypto';
 import {closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
@@ -31,6 +32,7 @@ import {createRequire} from 'node:module';
 import {basename, dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 import vm from 'node:vm';
+import bundleParams from './bundle-params.json' with {type: 'json'};
 
 /** Where this run's compiled code came from: for the benchmark and the tests. */
 export type CacheState = 'user' | 'seed' | 'none' | 'off';
@@ -42,8 +44,8 @@ export interface LoadedBundle<T> {
   readonly save: () => boolean;
 }
 
-/** The names the bundle's function takes (kept in step with scripts/bundle.mjs: the bundle's banner). */
-export const BUNDLE_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__backhaulMetaUrl', '__backhaulPending', '__backhaulNoResolve'] as const;
+/** The names the bundle's function takes, in order (bundle-params.json, also read by scripts/bundle.mjs). */
+export const BUNDLE_PARAMS: readonly string[] = bundleParams;
 
 /** The file's bytes, if one of `owners` owns it and nobody else can write it. */
 function readTrusted(file: string, owners: ReadonlyArray<number | undefined>): Buffer | undefined {
@@ -126,11 +128,14 @@ export async function runBundle<T>(file: string, cacheDir: string | undefined): 
   const module = {exports: {} as T};
   const pending: Array<Promise<unknown>> = [];
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  const args: Record<(typeof BUNDLE_PARAMS)[number], unknown> = {
+  const args: Record<string, unknown> = {
     exports: module.exports, require: createRequire(file), module, __filename: file, __dirname: dirname(file),
     __backhaulMetaUrl: pathToFileURL(file).href, __backhaulPending: pending, __backhaulNoResolve: noResolve,
   };
-  run(...BUNDLE_PARAMS.map((name) => args[name]));
+  run(...BUNDLE_PARAMS.map((name) => {
+    if (!(name in args)) throw new Error(`The TUI bundle takes "${name}", which source/boot/code-cache.ts does not provide.`);
+    return args[name];
+  }));
   await Promise.all(pending);
   let saved = cache === 'user' || cache === 'off';
   const save = () => {

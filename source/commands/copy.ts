@@ -8,6 +8,7 @@ import type {CopyPlan} from '../engine/copy/plan.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {copyJob, planCopyJob, type CopyJob} from '../engine/operations/copy.js';
 import {startRun} from '../engine/jobs/start.js';
+import {actingForSudoCaller} from '../engine/util/sudo-caller.js';
 import {VerifyPool} from '../engine/util/verify-pool.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
@@ -123,6 +124,8 @@ has started (\`backhaul attach RUN\` exits with the run's code).`,
  */
 async function detached(ctx: CommandContext, job: CopyJob, json: boolean, dry: boolean): Promise<number> {
   if (dry) throw usageError('--detach runs the copy; --dry-run only plans it.', 'Drop one of them.');
+  // The detached process would act with root's rights, outside the access checks this command makes for a sudo caller.
+  if (actingForSudoCaller()) throw usageError('--detach cannot be used through sudo.', 'Run the copy without --detach, or as root (a saved job: `backhaul job run`).');
   const run = await startRun({kind: 'copy', trigger: 'manual', source: job.source, target: job.target, selection: job.selection, concurrency: job.concurrency, waitMs: job.waitMs});
   if (json) printJson(ctx, run);
   else ctx.out.write(`Started run ${run.runId} (pid ${run.pid}): ${safeText(job.source)} → ${safeText(job.target)}. Follow it with \`backhaul attach ${run.runId}\`.\n`);

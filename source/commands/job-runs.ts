@@ -19,7 +19,7 @@ function oneName(positionals: string[], command: string): string {
 export const jobRun: Command = defineCommand({
   name: 'job run',
   summary: 'run a saved job now, detached ("Sync now"): prints the run id and returns',
-  usage: 'Usage: backhaul job run NAME [--latest | --all] [--json]',
+  usage: 'Usage: backhaul job run NAME [--latest | --all | --health-check] [--json]',
   description: `Starts a run of the job in its own session: it goes on when this terminal or
 SSH session goes away. Follow it with \`backhaul attach RUN\` (or the job's name),
 stop it with \`backhaul job stop NAME\`. A job already running is not started
@@ -29,6 +29,7 @@ to open.`,
   options: [
     option.flag('latest', 'copy only the newest restore point of each backup'),
     option.flag('all', 'copy every restore point the target lacks'),
+    option.flag('health-check', 'run the job\'s health check now instead: verify the target, repair it from the source'),
     option.flag('json', 'print the run as JSON'),
   ],
   positionals: true,
@@ -36,7 +37,7 @@ to open.`,
     const name = oneName(positionals, 'job run');
     if (flag(values, 'latest') && flag(values, 'all')) throw usageError('Pass --latest or --all, not both.', '--latest: the newest point of each backup; --all: every point the target lacks.');
     const points = flag(values, 'all') ? 'all' : flag(values, 'latest') ? 'latest' : undefined;
-    const run = await startJobRun(name, {points});
+    const run = await startJobRun(name, {points, healthCheck: flag(values, 'health-check')});
     if (flag(values, 'json')) printJson(ctx, run);
     else ctx.out.write(`Started run ${run.runId} of job ${name} (pid ${run.pid}). Follow it with \`backhaul attach ${run.runId}\`.\n`);
     return 0;

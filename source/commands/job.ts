@@ -81,7 +81,10 @@ function applyChanges(job: JobDefinition, changes: Partial<Record<keyof JobDefin
     else next[key] = value;
   }
   // A mode changed to immediate drops the schedule it no longer uses; --every and --cron replace each other.
-  if (changes.mode === 'immediate') delete next.every, delete next.cron;
+  if (changes.mode === 'immediate') {
+    delete next.every;
+    delete next.cron;
+  }
   if (changes.every !== undefined && changes.every !== null) delete next.cron;
   if (changes.cron !== undefined && changes.cron !== null) delete next.every;
   return next as unknown as JobDefinition;

@@ -10,7 +10,7 @@
  * left stale lines behind in tmux (the e2e copy test caught it).
  * Without a terminal it refuses with a hint instead of hanging on a prompt.
  */
-import React, {type ReactElement} from 'react';
+import {type ReactElement} from 'react';
 import {render} from 'ink';
 import {BackhaulError, EXIT} from '../engine/errors.js';
 import {statusFromError} from './components/status-line.js';

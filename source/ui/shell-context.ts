@@ -58,6 +58,8 @@ export function useScreenKeys(handler: KeyHandler): void {
   const slot = useContext(ScreenSlotContext);
   if (!slot) throw new Error('useScreenKeys() outside a screen.');
   slot.registerKeys(slot.entryKey, handler);
+  // Keyed by the stack entry, not the slot object (a new one each render): unregister only when the entry goes.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => () => slot.registerKeys(slot.entryKey, undefined), [slot.entryKey]);
 }
 
@@ -88,5 +90,6 @@ export function useBusy(reason: string | undefined): void {
   if (!slot) throw new Error('useBusy() outside a screen.');
   // Set during render: a key that arrives before the effects run must already see it.
   slot.setBusy(slot.entryKey, reason);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the stack entry, as in useScreenKeys
   useEffect(() => () => slot.setBusy(slot.entryKey, undefined), [slot.entryKey]);
 }

@@ -1,31 +1,40 @@
 /**
- * Terminal cell widths and fitting text into cells. Wide (CJK, emoji)
- * characters take two cells and combining marks none, so columns line up;
- * truncation ends with '…' and never splits a wide character across the edge.
+ * Terminal cell widths and fitting text into cells, measured exactly as Ink
+ * measures what it draws: with Ink's own string-width (the copy Ink resolves;
+ * tsconfig.json maps `ink-string-width` to it). So a padded column is as wide
+ * on screen as it was meant to be, wide (CJK, emoji) characters take two
+ * cells and combining marks none. Truncation works on grapheme clusters:
+ * it ends with '…' and never splits a cluster or a wide character.
+ *
+ * Text made only of one-cell characters that never join their neighbours
+ * (ASCII, Latin-1, the screens' symbols: fast-text.ts's rule, checked against
+ * string-width for every code point by test/ui/text.test.ts) is cut without
+ * splitting it into clusters first.
  */
+import stringWidth from 'ink-string-width';
+import {isNarrow, isSimpleGrapheme} from './ink/fast-text.js';
 
-function isWide(code: number): boolean {
-  return (code >= 0x1100 && code <= 0x115F) || (code >= 0x2E80 && code <= 0xA4CF && code !== 0x303F)
-    || (code >= 0xAC00 && code <= 0xD7A3) || (code >= 0xF900 && code <= 0xFAFF) || (code >= 0xFE30 && code <= 0xFE4F)
-    || (code >= 0xFF00 && code <= 0xFF60) || (code >= 0xFFE0 && code <= 0xFFE6)
-    || (code >= 0x1F300 && code <= 0x1FAFF) || (code >= 0x20000 && code <= 0x3FFFD);
+let segmenter: Intl.Segmenter | undefined;
+
+/** True when every UTF-16 unit of `s` is a one-cell grapheme cluster of its own. */
+function isSimple(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!isNarrow(c) || !isSimpleGrapheme(c)) return false;
+  }
+  return true;
 }
 
-function isZeroWidth(code: number): boolean {
-  return (code >= 0x300 && code <= 0x36F) || (code >= 0x200B && code <= 0x200F) || (code >= 0xFE00 && code <= 0xFE0F) || code === 0x200D;
-}
-
-/** Cells a character takes: 0, 1 or 2. */
-export function charWidth(ch: string): number {
-  const code = ch.codePointAt(0)!;
-  return isZeroWidth(code) ? 0 : isWide(code) ? 2 : 1;
+/** The grapheme clusters of `s`, each with the cells it takes. */
+function clusters(s: string): Array<[string, number]> {
+  if (isSimple(s)) return Array.from(s, (ch) => [ch, 1]);
+  segmenter ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+  return Array.from(segmenter.segment(s), ({segment}) => [segment, stringWidth(segment)]);
 }
 
 /** Cells a string takes (no escape sequences expected: pass names through safeText first). */
 export function textWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) w += charWidth(ch);
-  return w;
+  return stringWidth(s);
 }
 
 /** Cut to at most `width` cells, ending with '…' when something was cut. */
@@ -34,10 +43,9 @@ export function truncate(s: string, width: number): string {
   if (textWidth(s) <= width) return s;
   let out = '';
   let w = 0;
-  for (const ch of s) {
-    const cw = charWidth(ch);
+  for (const [cluster, cw] of clusters(s)) {
     if (w + cw > width - 1) break;
-    out += ch;
+    out += cluster;
     w += cw;
   }
   return `${out}…`;
@@ -47,16 +55,38 @@ export function truncate(s: string, width: number): string {
 export function truncateStart(s: string, width: number): string {
   if (width <= 0) return '';
   if (textWidth(s) <= width) return s;
-  const chars = [...s];
+  const all = clusters(s);
   let out = '';
   let w = 0;
-  for (let i = chars.length - 1; i >= 0; i--) {
-    const cw = charWidth(chars[i]!);
+  for (let i = all.length - 1; i >= 0; i--) {
+    const [cluster, cw] = all[i]!;
     if (w + cw > width - 1) break;
-    out = chars[i]! + out;
+    out = cluster + out;
     w += cw;
   }
   return `…${out}`;
+}
+
+/**
+ * Cut into pieces of at most `width` cells, in order, nothing dropped (a long
+ * path shown whole across lines). Cuts fall between grapheme clusters; a
+ * cluster wider than `width` gets a piece of its own.
+ */
+export function chop(s: string, width: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  let w = 0;
+  for (const [cluster, cw] of clusters(s)) {
+    if (piece && w + cw > width) {
+      pieces.push(piece);
+      piece = '';
+      w = 0;
+    }
+    piece += cluster;
+    w += cw;
+  }
+  if (piece) pieces.push(piece);
+  return pieces;
 }
 
 /** Exactly `width` cells: truncated, then padded on the right (or left for `align: 'right'`). */

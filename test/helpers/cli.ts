@@ -4,11 +4,12 @@
  * repositories. Builds dist/ first when it is missing or older than source/.
  * Not a test file (no `.test.` in the name).
  */
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import {createCipheriv, createHash} from 'node:crypto';
 import {mkdirSync, readdirSync, statSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {execa, execaSync} from 'execa';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -29,8 +30,8 @@ export function ensureBuilt(): void {
   if (built) return;
   const cli = statSync(CLI, {throwIfNoEntry: false});
   if (!cli || cli.mtimeMs < newest(join(ROOT, 'source'))) {
-    const r = spawnSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, stdio: 'inherit'});
-    if (r.status !== 0) throw new Error('building dist/cli.js failed');
+    const r = execaSync(process.execPath, ['scripts/build.mjs'], {cwd: ROOT, stdio: 'inherit', reject: false});
+    if (r.exitCode !== 0) throw new Error('building dist/cli.js failed');
   }
   built = true;
 }
@@ -49,10 +50,10 @@ export function cliEnv(home: string): NodeJS.ProcessEnv {
   return {...process.env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), NO_COLOR: '1'};
 }
 
-/** Starts the CLI; the caller may kill it. */
+/** Starts the CLI; the caller may kill it and reads its output (see `collect`). */
 export function startCli(home: string, args: string[]): ChildProcess {
   ensureBuilt();
-  return spawn(process.execPath, [CLI, ...args], {cwd: ROOT, env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe']});
+  return execa(process.execPath, [CLI, ...args], {cwd: ROOT, env: cliEnv(home), extendEnv: false, stdin: 'ignore', buffer: false, reject: false});
 }
 
 /** Runs the CLI to completion and collects its output. */
@@ -61,6 +62,7 @@ export function runCli(home: string, args: string[]): Promise<CliResult> {
   return collect(child);
 }
 
+/** The output and exit of a started process (execa's with `buffer: false`, or any child with piped stdout/stderr). */
 export function collect(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';

@@ -8,13 +8,14 @@
  * never runs a stale or half-rebuilt dist/. Concurrent test files share the
  * cache: one builds under a lock, the others wait for it.
  */
-import {spawn, type ChildProcess} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs';
 import {mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
+import {execa} from 'execa';
 import {rootOnlyTempDir} from './root-only.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -98,7 +99,7 @@ let cliPromise: Promise<string> | undefined;
 /** Path of a CLI bundle built from the current source (as scripts/build.mjs builds dist/, into a private dir). */
 export function cliPath(): Promise<string> {
   cliPromise ??= (async () => {
-    const name = `cli-${hashPaths(['source', 'scripts/build.mjs', 'scripts/bundle.mjs', 'scripts/devtools-stub.mjs', 'package-lock.json'])}`;
+    const name = `cli-${hashPaths(['source', 'scripts/build.mjs', 'scripts/bundle.mjs', 'scripts/ink-patches.mjs', 'scripts/ink-patches', 'scripts/devtools-stub.mjs', 'package-lock.json'])}`;
     const dir = await once(join(CACHE, name), async (partial) => {
       const {build} = await import('esbuild');
       // The shipped bundle's own options (plugins included): the tests drive what users run.
@@ -134,6 +135,7 @@ export interface Workspace {
   cleanup(): Promise<void>;
 }
 
+/** The output and exit of a started process (execa's with `buffer: false`, or any child with piped stdout/stderr), killed after `timeoutMs`. */
 export function collect(child: ChildProcess, timeoutMs = 300_000): Promise<Result> {
   let stdout = '';
   let stderr = '';
@@ -152,7 +154,7 @@ export function collect(child: ChildProcess, timeoutMs = 300_000): Promise<Resul
 function makeWorkspace(dir: string, cli: string): Workspace {
   const env = {...process.env, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1', FORCE_COLOR: '0'};
   const demo = join(dir, 'data', 'backhaul', 'demo');
-  const spawnCli = (args: string[]) => spawn(process.execPath, [cli, ...args], {env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
+  const spawnCli = (args: string[]) => execa(process.execPath, [cli, ...args], {env, extendEnv: false, cwd: dir, stdin: 'ignore', buffer: false, reject: false});
   const ws: Workspace = {
     dir, env, cli, primary: join(demo, 'primary'), secondary: join(demo, 'secondary'),
     spawn: spawnCli,
@@ -182,8 +184,8 @@ export async function demoWorkspace(label: string, options: {rootOnly?: boolean}
   await prune('demo-', name);
   // rootOnly: where the sudo rule opens repositories (only root can write any directory above them).
   const dir = options.rootOnly ? await rootOnlyTempDir(`bh-${label}`) : await mkdtemp(join(tmpdir(), `bh-${label}-`));
-  const cp = await collect(spawn('cp', ['-a', join(cached, 'data'), join(dir, 'data')], {stdio: ['ignore', 'pipe', 'pipe']}));
-  if (cp.code !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
+  const cp = await execa('cp', ['-a', join(cached, 'data'), join(dir, 'data')], {stdin: 'ignore', reject: false});
+  if (cp.exitCode !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
   const ws = makeWorkspace(dir, cli);
   const r = await ws.run(['demo']); // the demo is ready: this only registers the repositories at their new place
   if (r.code !== 0) throw new Error(`backhaul demo failed (${r.code}):\n${r.stderr}`);

@@ -5,11 +5,11 @@
  * look at metadata), so images are compared by hash too.
  */
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {createReadStream} from 'node:fs';
 import {lstat, readdir, readlink, rm} from 'node:fs/promises';
 import {join} from 'node:path';
+import {execaSync} from 'execa';
 import type {Workspace} from './demo-cache.js';
 
 export async function sha256File(path: string): Promise<string> {
@@ -52,8 +52,8 @@ export async function assertSameRestore(ws: Workspace, from: string, to: string,
     const r = await ws.run(['restore', '--repo', repo, '--backup', what.backup, '--point', what.point, '--to', into, '--json', ...extra]);
     assert.equal(r.code, 0, `restore of ${what.backup}/${what.point} from ${repo} failed: ${r.stderr}`);
   }
-  const diff = spawnSync('diff', ['-r', '--no-dereference', a, b], {encoding: 'utf8', maxBuffer: 1 << 24});
-  assert.equal(diff.status, 0, `restores of ${what.backup}/${what.point} differ:\n${diff.stdout.slice(0, 2000)}${diff.stderr}`);
+  const diff = execaSync('diff', ['-r', '--no-dereference', a, b], {reject: false, maxBuffer: 1 << 24});
+  assert.equal(diff.exitCode, 0, `restores of ${what.backup}/${what.point} differ:\n${diff.stdout.slice(0, 2000)}${diff.stderr}`);
   const [la, lb] = [await listing(a), await listing(b)];
   assert.ok(la.size > 0, 'the restore wrote nothing');
   assert.deepEqual([...lb], [...la]);

@@ -12,11 +12,12 @@
  * The settings below follow /work/shared/reference/ceph-rgw-loopback.md;
  * each one was found necessary there.
  */
-import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
 import {createServer, type AddressInfo} from 'node:net';
 import {join} from 'node:path';
+import {execa} from 'execa';
 
 export interface RgwServer {
   endpoint: string;
@@ -169,19 +170,16 @@ function logTail(dir: string, name: string): string {
   return existsSync(path) ? `--- ${path} (tail) ---\n${tail(readLog(dir, name))}` : `(no log at ${path})`;
 }
 
-function run(bin: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, {timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      if (error) reject(new Error(`\`${bin} ${args.join(' ')}\` failed: ${error.message}\n${tail(String(stderr))}`));
-      else resolve(String(stdout));
-    });
-  });
+async function run(bin: string, args: string[], timeoutMs: number): Promise<string> {
+  const r = await execa(bin, args, {stdin: 'ignore', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20, stripFinalNewline: false, reject: false});
+  if (r.failed) throw new Error(`\`${bin} ${args.join(' ')}\` failed: ${r.shortMessage}\n${tail(r.stderr)}`);
+  return r.stdout;
 }
 
 function startDaemon(name: string, bin: string, args: string[]): Daemon {
   const setpriv = which('setpriv');
   const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', which(bin)!, ...args]] : [which(bin)!, args];
-  const child = spawn(cmd, argv, {stdio: ['ignore', 'pipe', 'pipe']});
+  const child = execa(cmd, argv, {stdin: 'ignore', buffer: false, reject: false});
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());

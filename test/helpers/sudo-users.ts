@@ -8,14 +8,14 @@
  * and left in place (creating them again is a no-op). Needs root, sudo,
  * runuser, useradd and visudo. Not a test file.
  */
-import {spawn, spawnSync} from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
+import {execa, execaSync} from 'execa';
 import {cliPath, collect, type Result} from './demo-cache.js';
 
 export const NODE = '/usr/bin/node';
 export const CLEAN_ENV = {PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', NO_COLOR: '1', LANG: 'C.UTF-8'};
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const has = (cmd: string) => execaSync('sh', ['-c', `command -v ${cmd}`], {reject: false}).exitCode === 0;
 
 /** Why these tests cannot run here, or false. */
 export async function sudoSkipReason(): Promise<string | false> {
@@ -26,22 +26,22 @@ export async function sudoSkipReason(): Promise<string | false> {
 }
 
 export function sh(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, {encoding: 'utf8'});
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  const r = execaSync(cmd, args, {reject: false, stripFinalNewline: false});
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.message}`);
   return r.stdout;
 }
 
-export const uidOf = (name: string) => Number(spawnSync('id', ['-u', name], {encoding: 'utf8'}).stdout.trim());
+export const uidOf = (name: string) => Number(execaSync('id', ['-u', name], {reject: false}).stdout.trim());
 
 export function ensureUsers(): Record<string, number> {
   sh('groupadd', ['-f', 'backhaul-admins']);
   const uids: Record<string, number> = {};
   for (const name of ['alice', 'bob', 'hadmin']) {
-    if (spawnSync('id', ['-u', name]).status !== 0) sh('useradd', ['-m', '-s', '/bin/sh', name]);
+    if (execaSync('id', ['-u', name], {reject: false}).exitCode !== 0) sh('useradd', ['-m', '-s', '/bin/sh', name]);
     uids[name] = uidOf(name);
   }
   sh('usermod', ['-aG', 'backhaul-admins', 'hadmin']);
-  for (const name of ['alice', 'bob']) spawnSync('gpasswd', ['-d', name, 'backhaul-admins']); // not a member: fine
+  for (const name of ['alice', 'bob']) execaSync('gpasswd', ['-d', name, 'backhaul-admins'], {reject: false}); // not a member: fine
   return uids;
 }
 
@@ -69,7 +69,8 @@ export async function installSudoCli(label: string): Promise<SudoInstall> {
     cli,
     as(user, args, options = {}) {
       const cmd = options.sudo === false ? ['-u', user, '--', NODE, cli, ...args] : ['-u', user, '--', 'sudo', '-n', NODE, cli, ...args];
-      return collect(spawn('runuser', cmd, {cwd: options.cwd ?? '/', env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe']}), options.timeoutMs);
+      const child = execa('runuser', cmd, {cwd: options.cwd ?? '/', env: CLEAN_ENV, extendEnv: false, stdin: 'ignore', buffer: false, reject: false});
+      return collect(child, options.timeoutMs);
     },
     async remove() {
       await fs.rm(sudoers, {force: true});

@@ -9,12 +9,12 @@
  * `kill()`, and by an exit hook for any a failing test left behind.
  * Not a test file (no `.test.` in the name).
  */
-import {execFile, execFileSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {execa, execaSync} from 'execa';
 
 /** tmux names of the keys tests press (anything else is passed to send-keys as is, e.g. 'C-c'). */
 export const KEY = {
@@ -86,13 +86,11 @@ export class TmuxSession {
   }
 
   /** Runs a tmux command on this session's server; resolves with its stdout. */
-  tmux(args: readonly string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile('tmux', ['-u', '-f', '/dev/null', '-L', this.socket, ...args], {env: tmuxEnv(), maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-        if (error) reject(new Error(`tmux ${args[0]} failed: ${stderr.trim() || error.message}`));
-        else resolve(stdout);
-      });
-    });
+  async tmux(args: readonly string[]): Promise<string> {
+    const r = await execa('tmux', ['-u', '-f', '/dev/null', '-L', this.socket, ...args],
+      {env: tmuxEnv(), extendEnv: false, stdin: 'ignore', maxBuffer: 16 << 20, stripFinalNewline: false, reject: false});
+    if (r.failed) throw new Error(`tmux ${args[0]} failed: ${r.stderr.trim() || r.shortMessage}`);
+    return r.stdout;
   }
 
   /** Presses keys by tmux name: `press(KEY.down, KEY.space)`, `press('q')`. */
@@ -169,11 +167,8 @@ export class TmuxSession {
   /** Synchronous kill, for process exit. */
   killSync(): void {
     if (this.killed) return;
-    try {
-      execFileSync('tmux', ['-L', this.socket, 'kill-server'], {env: tmuxEnv(), stdio: 'ignore'});
-    } catch {
-      // The server is gone already.
-    }
+    // Fails when the server is gone already: nothing to do then.
+    execaSync('tmux', ['-L', this.socket, 'kill-server'], {env: tmuxEnv(), extendEnv: false, stdio: 'ignore', reject: false});
     this.cleanupFiles();
   }
 
@@ -189,12 +184,7 @@ export class TmuxSession {
 
 /** Is tmux installed? (Tests skip with this reason when it is not.) */
 export function tmuxAvailable(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], {stdio: 'ignore'});
-    return true;
-  } catch {
-    return false;
-  }
+  return execaSync('tmux', ['-V'], {stdio: 'ignore', reject: false}).exitCode === 0;
 }
 
 /** Starts a session, runs `body`, and always kills the session. */

@@ -4,9 +4,9 @@
  * same bytes (`diff -r --no-dereference`). Not a test file.
  */
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
+import {execaSync} from 'execa';
 
 export interface EntryInfo {
   type: 'file' | 'dir' | 'symlink' | 'other';
@@ -63,8 +63,8 @@ export function assertSameEntries(source: Map<string, EntryInfo>, restored: Map<
 
 /** `diff -r --no-dereference`: same contents and symlink targets, no following of links. */
 export function assertDiffClean(a: string, b: string): void {
-  const r = spawnSync('diff', ['-r', '--no-dereference', a, b], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
-  assert.equal(r.status, 0, `diff -r ${a} ${b} found differences:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
+  const r = execaSync('diff', ['-r', '--no-dereference', a, b], {reject: false, maxBuffer: 64 * 1024 * 1024});
+  assert.equal(r.exitCode, 0, `diff -r ${a} ${b} found differences:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
 }
 
 export async function sameTree(source: string, restored: string, options: {owners?: boolean; label?: string} = {}): Promise<void> {

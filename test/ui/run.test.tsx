@@ -36,7 +36,7 @@ function Size({quitAfterResize}: {quitAfterResize: boolean}) {
   const size = useTerminalSize();
   useEffect(() => {
     if (!quitAfterResize || size.columns === 100) setTimeout(() => exit(), 20);
-  }, [size.columns]);
+  }, [size.columns, exit, quitAfterResize]);
   return <Text>size {size.columns}x{size.rows}</Text>;
 }
 

@@ -16,7 +16,7 @@ test('useThrottledReducer folds every event in but renders a burst once, then sh
     useEffect(() => {
       dispatchRef = dispatch;
       flushRef = flush;
-    }, []);
+    }, [dispatch, flush]);
     return <Text>bytes {total}</Text>;
   }
   const r = await render(<Progress />);

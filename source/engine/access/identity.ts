@@ -6,11 +6,12 @@
  * util/sudo-caller.ts; SUDO_UID=0 is root acting as root).
  *
  * Names and supplementary groups come from /etc/passwd and /etc/group; users
- * only known to NSS (LDAP, sssd) are resolved with `id` as a fallback.
+ * only known to NSS (LDAP, sssd) are resolved with `id` as a fallback (run
+ * through execa, loaded only then).
  */
-import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {denied, notFound, quoted} from '../errors.js';
+import {lazyExecaSync} from '../util/execa-sync.js';
 import {MalformedSudoUid, sudoCallerUid} from '../util/sudo-caller.js';
 
 export interface Actor {
@@ -146,7 +147,7 @@ function readOr(path: string): string {
 /** `id` consults NSS, so it knows directory users that /etc/passwd does not list. */
 function runId(args: string[]): string | undefined {
   try {
-    return execFileSync('id', args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000}).trim();
+    return lazyExecaSync()('id', args, {stdin: 'ignore', stderr: 'ignore', timeout: 5000}).stdout.trim();
   } catch {
     return undefined;
   }
@@ -178,7 +179,7 @@ function idUser(name: string): UserInfo | undefined {
 function idGroupExists(name: string): boolean {
   if (!SAFE_NAME.test(name)) return false;
   try {
-    execFileSync('getent', ['group', '--', name], {stdio: 'ignore', timeout: 5000});
+    lazyExecaSync()('getent', ['group', '--', name], {stdio: 'ignore', timeout: 5000});
     return true;
   } catch {
     return false;

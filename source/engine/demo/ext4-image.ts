@@ -4,16 +4,15 @@
  * inode's atime/ctime/owner reset with debugfs (mkfs copies those from the host,
  * where they cannot be controlled). Same directory contents → same image bytes.
  * Also finds where a file's data lives inside an image, so later restore points
- * can change real file blocks without breaking the file system.
+ * can change real file blocks without breaking the file system. The tools run
+ * through execa, imported when first needed: every command loads this module
+ * (commands/index.ts), few make images.
  */
-import {execFile, spawn} from 'node:child_process';
 import {readdir, rm} from 'node:fs/promises';
 import {join} from 'node:path';
-import {promisify} from 'node:util';
 import type {Rng} from './random.js';
 import type {TreeWriter} from './tree-writer.js';
 
-const run = promisify(execFile);
 export const EXT4_BLOCK = 4096;
 const FIXED_TIME = 1_735_689_600; // 2025-01-01T00:00:00Z
 
@@ -39,8 +38,9 @@ export async function makeExt4Image(sourceDir: string, image: string, sizeMiB: n
   const env = {...process.env, E2FSPROGS_FAKE_TIME: String(FIXED_TIME)};
   const uuid = uuidFrom(seed);
   await rm(image, {force: true});
-  await run('mkfs.ext4', ['-q', '-F', '-b', String(EXT4_BLOCK), '-L', label, '-U', uuid,
-    '-E', `hash_seed=${uuid},root_owner=0:0`, '-d', sourceDir, image, `${sizeMiB}M`], {env});
+  const {execa} = await import('execa');
+  await execa('mkfs.ext4', ['-q', '-F', '-b', String(EXT4_BLOCK), '-L', label, '-U', uuid,
+    '-E', `hash_seed=${uuid},root_owner=0:0`, '-d', sourceDir, image, `${sizeMiB}M`], {env, extendEnv: false});
   const paths = ['/', '/lost+found', ...await listTree(sourceDir)];
   const commands = paths.map((p) => {
     if (p.includes('"') || /[\n\r]/.test(p)) throw new Error(`ext4 demo trees cannot hold "${p}"`);
@@ -55,20 +55,11 @@ export async function makeExt4Image(sourceDir: string, image: string, sizeMiB: n
  * Runs debugfs with commands on stdin (no script file: a file next to the image
  * would change its directory's mtime, and the demo's trees must be reproducible).
  */
-function debugfs(args: string[], commands: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('debugfs', ['-f', '-', ...args], {env, stdio: ['pipe', 'pipe', 'pipe']});
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`debugfs ${args.join(' ')} failed (${code}): ${Buffer.concat(err).toString().slice(0, 500)}`));
-    });
-    child.stdin.end(commands);
-  });
+async function debugfs(args: string[], commands: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const {execa} = await import('execa');
+  const result = await execa('debugfs', ['-f', '-', ...args], {env, extendEnv: false, input: commands, stripFinalNewline: false, reject: false});
+  if (result.exitCode !== 0) throw new Error(`debugfs ${args.join(' ')} failed (${result.exitCode ?? result.signal}): ${result.stderr.slice(0, 500)}`);
+  return result.stdout;
 }
 
 /**

@@ -12,7 +12,7 @@
  *   running, waiting for window, disabled), the live run and its phase, last
  *   result, next run, window, RPO.
  * - Runs: `startJobRun(name, {points})` ("Sync now": `latest` or `all`;
- *   detached, returns the run), `stopJob(name)` (SIGTERM, a clean cancel),
+ *   detached, returns the run; `{healthCheck: true}`: its health check now), `stopJob(name)` (SIGTERM, a clean cancel),
  *   `liveRuns()`, `followRun(runId)` (a run log's entries as they are
  *   written, ending with `run.end`; `readRunLog` for a finished one),
  *   `reapRuns()` (records killed runs as interrupted; the status calls it).
@@ -71,12 +71,13 @@ export async function setJobEnabled(name: string, enabled: boolean): Promise<Job
  * A job already running is refused (exit 11, naming the run). `runner`: how
  * to start this program (default: the running one).
  */
-export async function startJobRun(name: string, options: {points?: 'latest' | 'all'; runner?: readonly string[]} = {}): Promise<LiveRun> {
+export async function startJobRun(name: string, options: {points?: 'latest' | 'all'; healthCheck?: boolean; runner?: readonly string[]} = {}): Promise<LiveRun> {
   const job = getJob(name);
   await reapRuns();
   const history = await readHistory();
   const firstRun = !history.some((s) => s.job === name && s.kind === 'copy' && s.summary.result === 'success');
-  return startRun(jobRunSpec(job, {trigger: 'manual', points: options.points, firstRun}), options.runner ?? defaultRunner());
+  const kind = options.healthCheck ? 'health' : 'copy';
+  return startRun(jobRunSpec(job, {kind, trigger: 'manual', points: options.points, firstRun}), options.runner ?? defaultRunner());
 }
 
 /** Asks the job's live run to stop (a clean cancel); returns it. A job not running is `not-found` (exit 13). */

@@ -16,10 +16,17 @@ export const MIN_EVERY_MS = 1_000;
 
 const CRON_HINT = 'Write five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 every day, or six with seconds first.';
 
+/** Parsed expressions, kept: the service asks every tick (a Cron made paused is never started, only asked for times). */
+const parsed = new Map<string, Cron>();
+
 /** A cron expression croner accepts (throws a usage error naming it otherwise). */
 export function parseCron(expression: string, what = '--cron'): Cron {
+  const known = parsed.get(expression);
+  if (known) return known;
   try {
-    return new Cron(expression, {paused: true});
+    const cron = new Cron(expression, {paused: true});
+    if (parsed.size < 1000) parsed.set(expression, cron);
+    return cron;
   } catch (e) {
     const why = e instanceof Error ? e.message.replace(/^CronPattern: /, '') : String(e);
     throw usageError(`${what} ${quoted(expression)} is not a cron expression: ${why.replace(/\.$/, '')}.`, CRON_HINT);

@@ -1,7 +1,7 @@
 /**
  * The service: the scheduler `backhaul service` runs in the foreground (what
  * systemd's ExecStart runs). One per configuration (service-lock.ts). Every
- * second it looks at each enabled job and starts a detached run
+ * 2 s it looks at each enabled job and starts a detached run
  * (start.ts) when one is due — the runs are their own processes, so the
  * service can restart without ending them, and `job stop`, `attach` and the
  * history treat them like any run:
@@ -35,13 +35,13 @@ import {resolveLocation, storageFor} from '../workspace/open.js';
 import {readHistory, type SessionResult} from './history.js';
 import type {JobDefinition} from './job.js';
 import {readRunLog, runEnd} from './run-log.js';
-import {liveRunOf, reapRuns} from './runs.js';
+import {liveRuns, reapRuns} from './runs.js';
 import {nextHealth, nextPeriodic} from './schedule.js';
 import {lockService} from './service-lock.js';
 import {jobRunSpec, startRun} from './start.js';
 import {lastSession} from './status.js';
 import {listJobs} from './store.js';
-import {parseWindow, windowState} from './window.js';
+import {parseWindow, windowState, type CopyWindow} from './window.js';
 
 export type ServiceEvent =
   | {type: 'service.start'; pid: number; jobs: number}
@@ -61,6 +61,9 @@ export interface ServiceOptions {
 }
 
 export const RETRIES = 3;
+/** How often every job is looked at; an immediate job's source is polled at most every POLL_MS. */
+const TICK_MS = 2000;
+const POLL_MS = 2000;
 const PERIODIC_RETRY_MS = 30_000;
 const IMMEDIATE_RETRY_MS = 300_000;
 
@@ -83,6 +86,7 @@ export class JobService {
   private readonly storages = new Map<string, Storage>();
   private readonly stamps = new Map<string, {at: number; stamp: string}>();
   private readonly said = new Set<string>();
+  private readonly windows = new Map<string, CopyWindow>();
   private readonly emit: (e: ServiceEvent) => void;
 
   constructor(private readonly options: ServiceOptions) {
@@ -97,7 +101,7 @@ export class JobService {
       this.emit({type: 'service.start', pid: process.pid, jobs: this.tracks.size});
       while (!this.options.signal.aborted) {
         await this.tick(new Date()).catch((e: unknown) => this.error(undefined, e));
-        await sleep(this.options.tickMs ?? 1000, undefined, {signal: this.options.signal}).catch(() => {});
+        await sleep(this.options.tickMs ?? TICK_MS, undefined, {signal: this.options.signal}).catch(() => {});
       }
     } finally {
       release();
@@ -132,16 +136,26 @@ export class JobService {
   /** One look at every job (see the header). */
   async tick(now: Date): Promise<void> {
     await reapRuns(now);
+    const running = new Map(liveRuns().filter((r) => r.job !== undefined).map((r) => [r.job!, r.runId]));
     for (const job of listJobs()) {
       if (this.options.signal.aborted) return;
-      await this.consider(job, this.track(job.name), now).catch((e: unknown) => this.error(job.name, e));
+      await this.consider(job, this.track(job.name), now, running.get(job.name)).catch((e: unknown) => this.error(job.name, e));
     }
   }
 
-  private async consider(job: JobDefinition, t: JobTrack, now: Date): Promise<void> {
-    if (t.runId) await this.noticeEnd(job, t, now);
-    if (!job.enabled || liveRunOf(job.name)) return;
-    if (job.windows.length > 0 && !windowState(parseWindow(job.windows), now).open) return;
+  /** The job's window, parsed once per set of rules. */
+  private windowOpen(job: JobDefinition, now: Date): boolean {
+    if (job.windows.length === 0) return true;
+    const key = JSON.stringify(job.windows);
+    let window = this.windows.get(key);
+    if (!window) this.windows.set(key, (window = parseWindow(job.windows)));
+    return windowState(window, now).open;
+  }
+
+  private async consider(job: JobDefinition, t: JobTrack, now: Date, liveRunId: string | undefined): Promise<void> {
+    if (t.runId && t.runId !== liveRunId) await this.noticeEnd(job, t, now);
+    if (!job.enabled || liveRunId !== undefined) return;
+    if (!this.windowOpen(job, now)) return;
     const health = nextHealth(job, t.lastHealth);
     if (health && health <= now) {
       t.lastHealth = now;
@@ -174,8 +188,6 @@ export class JobService {
 
   /** The run this service started has ended (no longer live): say so, and plan a retry if it failed. */
   private async noticeEnd(job: JobDefinition, t: JobTrack, now: Date): Promise<void> {
-    const live = liveRunOf(job.name);
-    if (live?.runId === t.runId) return;
     const runId = t.runId!;
     t.runId = undefined;
     const end = runEnd((await readRunLog(runId)) ?? []);
@@ -194,7 +206,7 @@ export class JobService {
   /** The source's change stamp, polled at most every pollMs (shared by the jobs of one source). */
   private async stampOf(source: string, now: Date, fresh = false): Promise<string | undefined> {
     const cached = this.stamps.get(source);
-    if (!fresh && cached && now.getTime() - cached.at < (this.options.pollMs ?? 2000)) return cached.stamp;
+    if (!fresh && cached && now.getTime() - cached.at < (this.options.pollMs ?? POLL_MS)) return cached.stamp;
     try {
       let storage = this.storages.get(source);
       if (!storage) {

@@ -64,8 +64,8 @@ function header(name: string, type: string, m: {mode: number; uid: number; gid: 
   b.write(type, 156, 1, 'ascii');
   text(b, 157, 100, linkname);
   b.write('ustar\u000000', 257, 8, 'ascii');
-  text(b, 265, 32, ascii(m.uname) ? m.uname.slice(0, 31) : '');
-  text(b, 297, 32, ascii(m.gname) ? m.gname.slice(0, 31) : '');
+  text(b, 265, 32, ascii(m.uname) && m.uname.length <= 31 ? m.uname : '');
+  text(b, 297, 32, ascii(m.gname) && m.gname.length <= 31 ? m.gname : '');
   let sum = 0;
   for (const byte of b) sum += byte;
   b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
@@ -88,8 +88,9 @@ export function memberHeader(m: TarMember): Buffer {
   if (size > MAX_OCTAL_11) records.push(paxRecord('size', String(size)));
   if (m.uid > MAX_OCTAL_7) records.push(paxRecord('uid', String(m.uid)));
   if (m.gid > MAX_OCTAL_7) records.push(paxRecord('gid', String(m.gid)));
-  if (!ascii(m.uname)) records.push(paxRecord('uname', m.uname));
-  if (!ascii(m.gname)) records.push(paxRecord('gname', m.gname));
+  // The ustar fields hold 31 bytes: a longer name would be cut to someone else's.
+  if (!ascii(m.uname) || m.uname.length > 31) records.push(paxRecord('uname', m.uname));
+  if (!ascii(m.gname) || m.gname.length > 31) records.push(paxRecord('gname', m.gname));
   if (m.mtimeMs % 1000 !== 0) records.push(paxRecord('mtime', (m.mtimeMs / 1000).toFixed(3)));
   const type = m.type === 'dir' ? '5' : m.type === 'symlink' ? '2' : '0';
   const main = header(records.length ? fallbackName(name) : name, type, m, size, m.target && ascii(m.target) && m.target.length <= 100 ? m.target : fallbackName(m.target ?? ''));

@@ -14,7 +14,6 @@ import {existsSync} from 'node:fs';
 import {once} from 'node:events';
 import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
-import {execa} from 'execa';
 import {BackhaulError} from '../errors.js';
 import type {FileData, WriteEntry, WriteHooks, WriteOptions, WriteOutcome} from './tree-writer.js';
 import {FRAME, frame, jsonFrame, type ChildMessage, type PlanMessage} from './writer-protocol.js';
@@ -44,6 +43,8 @@ function fromChild(error: {code: string | null; message: string; hint: string}):
 }
 
 export async function writeInChild(job: ChildJob, data: FileData, hooks: WriteHooks = {}): Promise<WriteOutcome> {
+  // Imported here, not at the top: the TUI loads this module at start-up, and evaluating execa is not free.
+  const {execa} = await import('execa');
   const child = execa(process.execPath, [...childCommand(), '--uid', String(job.as.uid), '--gid', String(job.as.gid), '--user', job.as.user], {
     cwd: '/', env: {PATH: '/usr/bin:/bin', LANG: 'C.UTF-8'}, extendEnv: false,
     stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: {stdout: false, stderr: true}, reject: false,

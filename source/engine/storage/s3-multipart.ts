@@ -46,6 +46,10 @@ export async function putMultipart(s3: S3Requester, key: string, Key: string, da
     while (failure === undefined && next < count) {
       const index = next++;
       const Body = data.subarray(index * partSize, Math.min(data.length, (index + 1) * partSize));
+      // Hash after a turn of the event loop: the parts already hashed are on the wire meanwhile (all
+      // workers hashing first held the first request back by the time of every part's hash).
+      await new Promise((resolve) => setImmediate(resolve));
+      if (failure !== undefined) break;
       const ContentMD5 = createHash('md5').update(Body).digest('base64');
       try {
         const out = await s3.request('UploadPart', key, signal, () =>

@@ -140,7 +140,10 @@ export function listReducer<T>(s: ListState<T>, a: ListAction<T>): ListState<T> 
       for (let pos = 0; pos < shownCount(s); pos++) ids.push(s.idOf(s.items[indexAt(s, pos)!]!));
       const all = ids.length > 0 && ids.every((id) => s.marks.has(id));
       const marks = new Set(s.marks);
-      for (const id of ids) all ? marks.delete(id) : marks.add(id);
+      for (const id of ids) {
+        if (all) marks.delete(id);
+        else marks.add(id);
+      }
       return {...s, marks};
     }
     case 'clearMarks': return s.marks.size === 0 ? s : {...s, marks: new Set()};

@@ -1,6 +1,6 @@
 /**
  * Fast paths for the text measuring Ink does, swapped in by the bundle
- * (scripts/build.mjs). Ink's helpers build an `Intl.Segmenter` when they load
+ * (scripts/ink-patches.mjs). Ink's helpers build an `Intl.Segmenter` when they load
  * (30–70 ms here, ICU loading its break rules) and test every non-ASCII
  * character against a `\p{RGI_Emoji}` pattern (another 50–80 ms to compile
  * on first use): together a third of the TUI's start-up, spent on the `›`,

@@ -1,6 +1,6 @@
 /**
  * A drop-in replacement for Ink 6's internal `build/output.js`, swapped in by
- * the esbuild bundle (scripts/build.mjs). Ink composes every frame from
+ * the TUI bundle (scripts/ink-patches.mjs). Ink composes every frame from
  * scratch: a width × height grid of per-character objects, every line of
  * every Text tokenized for ANSI codes, every row turned back into a string —
  * about 15 ms and most of the garbage per frame at 120×40 here, so a held key

@@ -12,7 +12,7 @@ import {safeText} from '../format.js';
 import {matches, type ActionId} from '../keymap.js';
 import {useScreenKeys} from '../shell-context.js';
 import {useStore} from '../store.js';
-import {charWidth, fit, textWidth, truncate, wrapText} from '../text.js';
+import {chop, fit, textWidth, truncate, wrapText} from '../text.js';
 import {useTheme} from '../theme.js';
 import type {Tone} from './plan-lines.js';
 import {defineScreen, type ScreenProps} from './screen.js';
@@ -36,19 +36,7 @@ interface Row {readonly text: string; readonly tone?: Tone}
 
 /** Word-wrapped, but a word wider than a line (a long path) is broken across lines, never cut. */
 export function wrapWhole(s: string, width: number): string[] {
-  const pieces = s.split(/\s+/).filter(Boolean).flatMap((word) => {
-    if (textWidth(word) <= width) return [word];
-    const parts: string[] = [];
-    let part = '';
-    for (const ch of word) {
-      if (textWidth(part) + charWidth(ch) > width) {
-        parts.push(part);
-        part = '';
-      }
-      part += ch;
-    }
-    return part ? [...parts, part] : parts;
-  });
+  const pieces = s.split(/\s+/).filter(Boolean).flatMap((word) => (textWidth(word) <= width ? [word] : chop(word, width)));
   return wrapText(pieces.join(' '), width);
 }
 

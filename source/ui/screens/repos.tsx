@@ -19,7 +19,7 @@ interface RepoRow {readonly name: string; readonly location: string; readonly cu
 function ReposScreen({params, width, height}: ScreenProps<ReposParams>) {
   const shell = useShell();
   const rows = useMemo(() => Object.entries(listRepositories()).sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, entry]) => ({name, location: entry.location, current: name === params.current})), [params.current]);
+    .map(([name, entry]) => ({name, location: entry.location, current: name === params.current})), [params]);
   const columns: Column<RepoRow>[] = [
     {id: 'name', header: 'Repository', width: Math.min(24, Math.max(10, ...rows.map((r) => r.name.length + 2))), value: (r) => `${r.name}${r.current ? ' *' : ''}`},
     {id: 'location', header: 'Location', minWidth: 10, value: (r) => r.location},

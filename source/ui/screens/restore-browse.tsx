@@ -15,7 +15,7 @@ import {formatBytes, formatTime, safeText} from '../format.js';
 import {matches} from '../keymap.js';
 import {openRepository} from '../repos.js';
 import {useScreenKeys, useShell} from '../shell-context.js';
-import {createStore, useStore, type Store} from '../store.js';
+import {useStore, type Store} from '../store.js';
 import {fit, truncate} from '../text.js';
 import {useTheme} from '../theme.js';
 import {Caption, Placeholder, useLoad} from './common.js';
@@ -45,7 +45,7 @@ async function loadTree(p: BrowseParams) {
 
 const EMPTY = initialTree({path: '', name: '', type: 'dir', size: 0, files: 0, mtimeMs: 0, children: []}, 1);
 
-function BrowseScreen({params, width, height, active}: ScreenProps<BrowseParams>) {
+function BrowseScreen({params, width, height}: ScreenProps<BrowseParams>) {
   const shell = useShell();
   const theme = useTheme();
   const data = useLoad(() => loadTree(params), [params.backupId, params.pointId, params.node, params.disk], false);
@@ -54,6 +54,8 @@ function BrowseScreen({params, width, height, active}: ScreenProps<BrowseParams>
     (s, a) => (a.type === 'load' ? a.state : treeReducer(s, a)), EMPTY);
   useEffect(() => {
     if (data.value) store.dispatch({type: 'load', state: initialTree(data.value, rowsHeight)});
+    // A new height alone is a resize (the next effect), not a reload that would drop the cursor and marks.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data.value, store]);
   useEffect(() => store.dispatch({type: 'resize', height: rowsHeight}), [rowsHeight, store]);
   useScreenKeys((k) => handleKey(k, store as Store<TreeState, TreeAction>, shell, params));
@@ -147,7 +149,6 @@ export function fileDetail(node: TreeNode, marked: boolean, p: BrowseParams): De
 }
 
 /** For tests: the browser's reducer driven outside React. */
-export const browserStore = (root: Parameters<typeof initialTree>[0], height: number) => createStore(treeReducer, initialTree(root, height));
 
 export const restoreBrowseScreen = defineScreen<BrowseParams>({
   id: 'restore-browse',

@@ -18,6 +18,8 @@ export interface ScreenProps<P> {
   readonly active: boolean;
 }
 
+// The registry holds screens of every parameter type; `unknown` would make each push a cast.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Screen<P = any> {
   readonly id: string;
   /** Shown at the right of the header, e.g. 'Restore points'. */

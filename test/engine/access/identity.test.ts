@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {currentActor, fileUserDb, lookupUser, parseGroup, parsePasswd, resolveActor, systemUserDb} from '../../../source/engine/access/identity.js';
+import {currentActor, fileUserDb, lookupGroup, lookupUser, parseGroup, parsePasswd, resolveActor, systemUserDb} from '../../../source/engine/access/identity.js';
 import {defaultPolicy, roleOf} from '../../../source/engine/access/policy.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {db, GROUP, PASSWD} from './fixtures.js';
@@ -86,4 +86,9 @@ test('the real system database and process resolve this process\'s user', () => 
   }
   assert.equal(lookupUser('root', systemUserDb()).uid, 0);
   assert.throws(() => lookupUser('no-such-user-xyz', systemUserDb()), (e: unknown) => e instanceof BackhaulError && e.code === 'not-found');
+});
+
+test('a group the files do not list is looked up through NSS (getent, run by execa)', () => {
+  assert.equal(lookupGroup('root', ''), 'root', 'getent knows root\'s group');
+  assert.throws(() => lookupGroup('no-such-group-xyz', ''), (e: unknown) => e instanceof BackhaulError && e.code === 'not-found');
 });

@@ -12,12 +12,14 @@ import {isNarrow, isSimpleGrapheme, lazySegmenter, simpleWidth} from '../../../s
 import {seeded} from '../../helpers/cli.js';
 import {everyCopyOf} from './ink-modules.js';
 
-const codePoints = (accept: (c: number) => boolean) => Array.from({length: 0x3000}, (_, c) => c).filter(accept);
+/** Every code point `accept` takes, from all of Unicode. */
+const codePoints = (accept: (c: number) => boolean) => Array.from({length: 0x110000}, (_, c) => c).filter(accept);
 
 test('every character the fast path measures has the width every string-width copy gives it', async () => {
   const copies = await everyCopyOf('string-width');
   assert.ok(copies.size >= 2, 'Ink and its dependencies bring several string-width copies');
-  const narrow = codePoints(isNarrow);
+  const narrow = codePoints((c) => simpleWidth(String.fromCodePoint(c)) !== -1);
+  assert.deepEqual(narrow, codePoints(isNarrow), 'the fast path answers for exactly the narrow characters');
   assert.ok(narrow.includes(0x203a) && narrow.includes(0x2026) && narrow.includes(0x25bc), 'the glyphs the screens draw are covered');
   for (const [where, mod] of copies) {
     for (const c of narrow) assert.equal(simpleWidth(String.fromCodePoint(c)), mod.default(String.fromCodePoint(c)), `U+${c.toString(16)} in ${where}`);
