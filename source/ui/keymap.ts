@@ -69,7 +69,7 @@ export const BINDINGS = {
   'copy.points': b(['p'], 'points', 'Copy', 'Switch the plan between the latest restore point and every restore point.'),
   'copy.target': b(['t'], 'target', 'Copy', 'Pick the copy target among the registered repositories (the choice is remembered).'),
   'copy.start': b(['return'], 'start copy', 'Copy', 'Start the planned copy.'),
-  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Cancel the running copy (asks first; q or Ctrl-C asks to cancel it and quit).'),
+  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Stop the running copy (asks first). Esc or q only leave its viewer: the copy runs on, and J finds it.'),
   'job.sync': b(['c'], 'sync now', 'Jobs', 'Run the job now, detached ("Sync now": asks whether to copy all points or the latest).'),
   'job.sessions': b(['s'], 'sessions', 'Jobs', 'Show the job\'s past sessions (its history).'),
   'job.toggle': b(['d'], 'enable/disable', 'Jobs', 'Disable the job, or enable it again (a disabled job is never started by the service).'),
