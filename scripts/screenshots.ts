@@ -92,7 +92,7 @@ async function copy(t: TmuxSession, size: Size): Promise<void> {
 async function jobs(t: TmuxSession, size: Size, ws: Workspace): Promise<void> {
   await t.waitFor((s) => /Backups/.test(s) && /sql-cluster/.test(s), {timeoutMs: 30_000});
   await t.press('J');
-  await t.waitFor((s) => /offsite\s+running/.test(s) && /! over 1h/.test(s) && /RPO 1h/.test(s), {timeoutMs: 60_000});
+  await t.waitFor((s) => /offsite\s+running/.test(s) && /! over 1h/.test(s) && /! nightly:/.test(s), {timeoutMs: 60_000});
   await shoot(t, size, 'jobs', 'backhaul — Jobs');
   await ws.run(['job', 'stop', 'offsite']);
 }

@@ -39,14 +39,15 @@ function stateTone(r: JobRow, t: Theme) {
 
 function lastText(r: JobRow): string {
   const last = status(r)?.last;
-  return last ? `${last.result} ${formatAge(Date.parse(last.endedAt || last.startedAt))}` : '–';
+  // "interrupted 11d": the age without its "ago", so the column fits beside the others at 80 columns.
+  return last ? `${last.result} ${formatAge(Date.parse(last.endedAt || last.startedAt)).replace(/ ago$/, '')}` : '–';
 }
 
 function nextText(r: JobRow): string {
   const s = status(r);
   if (!s) return '–';
   if (s.state === 'disabled') return '–';
-  if (s.mode === 'immediate') return 'on new point';
+  if (s.mode === 'immediate') return 'new point';
   return s.nextRun ? formatTime(s.nextRun).slice(5) : '–';
 }
 
@@ -58,13 +59,13 @@ function rpoText(r: JobRow): string {
 }
 
 const COLUMNS: Column<JobRow>[] = [
-  {id: 'job', header: 'Job', minWidth: 12, flex: 2, value: (r) => (r.kind === 'job' ? r.name : `copy → ${nameOfLocation(r.run.target) ?? r.run.target}`)},
+  {id: 'job', header: 'Job', minWidth: 8, flex: 2, value: (r) => (r.kind === 'job' ? r.name : `copy → ${nameOfLocation(r.run.target) ?? r.run.target}`)},
   {id: 'state', header: 'State', width: 18, value: (r) => status(r)?.state ?? 'running', style: stateTone},
   {id: 'mode', header: 'Mode', width: 9, value: (r) => (r.kind === 'job' ? r.status.mode : 'copy')},
-  {id: 'last', header: 'Last result', width: 19, value: lastText,
+  {id: 'last', header: 'Last result', width: 15, value: lastText,
     style: (r, t) => ({failed: t.error, interrupted: t.error, warning: t.warn, cancelled: t.warn, success: t.ok} as Record<string, ReturnType<typeof stateTone>>)[status(r)?.last?.result ?? '']},
-  {id: 'next', header: 'Next run', width: 12, optional: true, value: nextText},
-  {id: 'rpo', header: 'RPO', width: 13, value: rpoText, style: (r, t) => ({warning: t.warn, unknown: t.muted, ok: t.ok} as Record<string, ReturnType<typeof stateTone>>)[status(r)?.rpo?.status ?? '']},
+  {id: 'next', header: 'Next run', width: 11, value: nextText},
+  {id: 'rpo', header: 'RPO', width: 11, value: rpoText, style: (r, t) => ({warning: t.warn, unknown: t.muted, ok: t.ok} as Record<string, ReturnType<typeof stateTone>>)[status(r)?.rpo?.status ?? '']},
 ];
 
 /** The warnings under the list, one sentence each. */
@@ -154,7 +155,9 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
     }
     const r = currentItem(list.store.get());
     const job = r?.kind === 'job' ? r : undefined;
-    if (matches('nav.open', k)) {
+    if (!r && (matches('nav.open', k) || matches('job.stop', k))) {
+      shell.showStatus({kind: 'info', message: 'No job here.', hint: poll.rows ? 'a creates a job.' : 'Still loading.'});
+    } else if (matches('nav.open', k)) {
       if (r && !attach(shell, r)) shell.push('history', {job: r.name});
     } else if (matches('job.stop', k)) {
       if (r) void stop(shell, r, poll.refresh);

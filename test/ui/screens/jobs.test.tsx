@@ -39,6 +39,7 @@ test('J lists the jobs with state, mode and RPO; d, c (Sync now), Enter (attach)
   assert.match(frame, /Job\s+State\s+Mode\s+Last result\s+Next run\s+RPO/);
   assert.match(row(frame, 'nightly'), /idle\s+periodic\s+–\s+\d\d-\d\d \d\d:\d\d\s+! over 1h/);
   assert.match(row(frame, 'paused'), /disabled\s+immediate\s+–\s+–\s+–/);
+  assertFits(frame, {columns: 120, rows: 40});
   assert.match(frame, /! nightly: web01's newest point \(2026-11-22 09:30\) is not on the target after [^(]+ \(RPO 1h\)\./, 'the RPO warning is said in full');
   assertFits(frame, size);
 
@@ -89,6 +90,8 @@ test('the job form: an engine error at its field saves nothing; a good job is sa
   await r.press(KEYS.backspace, KEYS.backspace, KEYS.backspace, '24h', KEYS.up, KEYS.up, KEYS.up, KEYS.up, KEYS.backspace, KEYS.backspace, '7d', KEYS.enter);
   frame = await r.waitFor((f) => /Saved job weekly\./.test(f) && /3 jobs/.test(f));
   assert.match(row(frame, 'weekly'), /idle\s+periodic/);
+  assert.match(frame, /Job\s+State\s+Mode\s+Last result\s+Next run\s+RPO/, 'every column fits at 80 columns');
+  assertFits(frame, size);
   const weekly = listJobs().find((j) => j.name === 'weekly')!;
   assert.deepEqual({source: weekly.source, target: weekly.target, every: weekly.every, rpo: weekly.rpo, mode: weekly.mode, enabled: weekly.enabled},
     {source: 'demo-primary', target: 'demo-secondary', every: '7d', rpo: '24h', mode: 'periodic', enabled: true});
