@@ -95,6 +95,12 @@ async function jobs(t: TmuxSession, size: Size, ws: Workspace): Promise<void> {
   await t.waitFor((s) => /offsite\s+running/.test(s) && /! over 1h/.test(s) && /! nightly:/.test(s), {timeoutMs: 60_000});
   await shoot(t, size, 'jobs', 'backhaul — Jobs');
   await ws.run(['job', 'stop', 'offsite']);
+  // The workspace goes next: wait until the run has written its end and left.
+  for (let i = 0; i < 120; i++) {
+    const r = await ws.run(['job', 'status', '--json']);
+    if (!(JSON.parse(r.stdout) as {name: string; state: string}[]).some((j) => j.name === 'offsite' && j.state === 'running')) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 async function addJobs(ws: Workspace): Promise<void> {

@@ -12,7 +12,7 @@
  * the job form. Nothing here stops a run by leaving: runs are processes of
  * their own.
  */
-import React from 'react';
+import React, {useEffect} from 'react';
 import {Box, Text} from 'ink';
 import {liveRunOf, setJobEnabled, startJobRun, stopJob, type JobStatus} from '../../engine/jobs/index.js';
 import {stopRun} from '../../engine/jobs/runs.js';
@@ -143,6 +143,10 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
   const shell = useShell();
   const theme = useTheme();
   const poll = useJobsPoll(active);
+  // A jobs file that does not check (moved aside by the engine) or an unreadable history: one sentence and a hint.
+  useEffect(() => {
+    if (poll.error !== undefined) shell.showError(poll.error);
+  }, [poll.error, shell]);
   const rows = poll.rows ?? NONE;
   const warnings = jobWarnings(rows).slice(0, Math.max(0, Math.floor(height / 4)));
   const list = useList({items: rows, idOf: (r) => `${r.kind}:${r.name}`, textOf: (r) => r.name, height: height - 1 - warnings.length, markable: false});

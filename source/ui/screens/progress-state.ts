@@ -163,7 +163,8 @@ export function progressReducer(state: ProgressState, {at, event: e}: Stamped): 
     case 'ui.log': return {...s, log: log(e.level, e.text)};
     case 'ui.end': {
       const summary = s.summary ?? e.summary;
-      const failure = e.result === 'failed' || e.result === 'interrupted' ? s.failure ?? e.message ?? `The run ended: ${e.result}.` : s.failure;
+      // A copy's own summary already says how it failed; a run that ended without one (a pre-script, a kill) says it here.
+      const failure = (e.result === 'failed' || e.result === 'interrupted') && (!s.summary || e.message) ? s.failure ?? e.message ?? `The run ended: ${e.result}.` : s.failure;
       const headline = !s.summary && summary ? [{level: e.result === 'success' ? 'info' as const : 'warning' as const, text: summaryHeadline(summary)}] : [];
       return {...s, summary, runPhase: undefined, ...(failure ? {failure} : {}), log: headline.length > 0 ? log(headline[0]!.level, headline[0]!.text) : s.log};
     }
