@@ -31,7 +31,7 @@ export const service: Command = defineCommand({
   summary: 'run the job scheduler in the foreground (what the systemd unit runs)',
   usage: 'Usage: backhaul service',
   description: `Runs every enabled saved job: immediate jobs copy each new restore point of their
-source within seconds of its commit (the source is polled every 2 s); periodic
+source within seconds of its commit (the source is polled every 4 s); periodic
 jobs run on their interval or cron expression; nothing starts inside a job's copy
 window; health checks run on their schedule. Each run is a detached process of
 its own (\`backhaul job status\`, \`attach\`, \`job stop\` see it), so restarting

@@ -143,6 +143,24 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     assert.equal((await ws.run(['verify', '--repo', 't-tmux'])).code, 0);
   });
 
+  test('attach in a terminal shows the bars; Ctrl-C leaves the viewer and the run goes on', async () => {
+    await addTarget('t-viewer');
+    await addJob('watched', 't-viewer', ['--throttle', '20']);
+    const runId = await startRun('watched');
+    await withTmux({command: [process.execPath, ws.cli, 'attach', 'watched'], env: xdg(), columns: 100, rows: 30}, async (tmux) => {
+      await tmux.waitFor(/overall\s+\|[█░]+\|\s+\d+%/, {timeoutMs: 20_000});
+      await tmux.press('C-c');
+      await tmux.waitFor(`Left the viewer; run ${runId} goes on`, {timeoutMs: 10_000});
+      // The viewer has ended (the pane's shell goes with the Ctrl-C too, so no exit file is written: tmux says it).
+      await tmux.waitFor(/Pane is dead/, {timeoutMs: 10_000});
+    });
+    const status = await jobStatus(ws, 'watched');
+    assert.equal(status.state, 'running', 'the run goes on');
+    assert.equal(status.run.runId, runId);
+    assert.equal((await ws.run(['job', 'stop', 'watched'])).code, 0);
+    assert.equal((await ws.run(['attach', runId])).code, 130, 'a stopped run ends cancelled');
+  });
+
   test('copy --detach from a tmux session: the copy outlives the session and is in the history', async () => {
     await addTarget('t-detach');
     let runId = '';

@@ -12,10 +12,12 @@
  *   running, waiting for window, disabled), the live run and its phase, last
  *   result, next run, window, RPO.
  * - Runs: `startJobRun(name, {points})` ("Sync now": `latest` or `all`;
- *   detached, returns the run; `{healthCheck: true}`: its health check now), `stopJob(name)` (SIGTERM, a clean cancel),
- *   `liveRuns()`, `followRun(runId)` (a run log's entries as they are
+ *   detached, returns the run; `{healthCheck: true}`: its health check
+ *   now), `startRun(spec)` (any copy, detached: the Copy plan screen's),
+ *   `stopJob(name)` (SIGTERM, a clean cancel), `liveRuns()`, `followRun(runId)` (a run log's entries as they are
  *   written, ending with `run.end`; `readRunLog` for a finished one),
- *   `reapRuns()` (records killed runs as interrupted; the status calls it).
+ *   `reapRuns()` (records killed runs as interrupted, returns the live ones;
+ *   the status and the service call it).
  * - History: `jobHistory(name)` (every session of the job, oldest first),
  *   `readHistory()` for all.
  */

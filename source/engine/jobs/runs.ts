@@ -15,7 +15,7 @@
  * on the next run (what landed is not sent again).
  */
 import {randomBytes} from 'node:crypto';
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {BackhaulError, quoted} from '../errors.js';
 import {processStamp, sameProcessAlive} from '../util/process.js';
@@ -148,11 +148,18 @@ function interruptedRecord(run: LiveRun, entries: StampedEntry[], now: Date): Se
     exitCode: 1, log: [message], warnings: [message]};
 }
 
-/** Finds runs whose process died without ending them and records each as interrupted (see the header); returns them. */
+/**
+ * Finds runs whose process died without ending them and records each as
+ * interrupted (see the header); returns the runs still alive (one listing
+ * for both: the service asks every few seconds).
+ */
 export async function reapRuns(now = new Date()): Promise<LiveRun[]> {
-  const reaped: LiveRun[] = [];
+  const live: LiveRun[] = [];
   for (const run of runFiles()) {
-    if (alive(run)) continue;
+    if (alive(run)) {
+      live.push(run);
+      continue;
+    }
     const claimed = `${runFile(run.runId)}.reaping-${process.pid}`;
     try {
       renameSync(runFile(run.runId), claimed);
@@ -164,12 +171,40 @@ export async function reapRuns(now = new Date()): Promise<LiveRun[]> {
       const record = interruptedRecord(run, entries, now);
       new RunLogWriter(run.runId).write({type: 'run.end', result: 'interrupted', exitCode: 1, summary: record.summary, message: record.log![0]});
       await recordSession(record);
-      reaped.push(run);
     }
     if (run.job) unlockJob(run.job, run.runId);
     rmSync(claimed, {force: true});
   }
-  return reaped;
+  return live;
+}
+
+/** How long a finished run's log, spec and output are kept (the history keeps its record for good). */
+export const RUN_FILES_KEPT_MS = 30 * 86_400_000;
+
+/** Removes the files of runs that ended more than `keepMs` ago (never a live run's); returns how many runs. */
+export function pruneRunFiles(now = Date.now(), keepMs = RUN_FILES_KEPT_MS): number {
+  let names: string[];
+  try {
+    names = readdirSync(runsDir());
+  } catch {
+    return 0;
+  }
+  const live = new Set(names.filter((n) => n.endsWith('.run.json')).map((n) => n.slice(0, -'.run.json'.length)));
+  let pruned = 0;
+  for (const name of names.filter((n) => n.endsWith('.jsonl'))) {
+    const runId = name.slice(0, -'.jsonl'.length);
+    if (live.has(runId) || !RUN_ID.test(runId)) continue;
+    let mtime: number;
+    try {
+      mtime = statSync(join(runsDir(), name)).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (now - mtime < keepMs) continue;
+    for (const suffix of ['.jsonl', '.spec.json', '.out']) rmSync(join(runsDir(), `${runId}${suffix}`), {force: true});
+    pruned++;
+  }
+  return pruned;
 }
 
 /** Asks a live run to stop (SIGTERM: it stops like a Ctrl-C'd copy, committing nothing half-done). */

@@ -99,11 +99,16 @@ async function newestPoints(source: Repository, target: Repository, backups: Bac
 }
 
 /** The job's RPO status (see the header); undefined when it has no RPO. */
-export async function rpoStatus(job: JobDefinition, now = new Date()): Promise<RpoStatus | undefined> {
+export async function rpoStatus(job: JobDefinition, now = new Date(), opened = new Map<string, Promise<Repository>>()): Promise<RpoStatus | undefined> {
   if (job.rpo === undefined) return undefined;
   const seconds = parseInterval(job.rpo, '--rpo', 1000) / 1000;
+  const open = (name: string) => {
+    let repo = opened.get(name);
+    if (!repo) opened.set(name, (repo = resolveRepository(name)));
+    return repo;
+  };
   try {
-    const [source, target] = await Promise.all([resolveRepository(job.source), resolveRepository(job.target)]);
+    const [source, target] = await Promise.all([open(job.source), open(job.target)]);
     const backups = selectBackups(await source.listBackups(), jobSelection(job, undefined, true));
     const behind = (await newestPoints(source, target, backups)).filter((p) => !p.onTarget).sort((a, b) => Date.parse(a.time) - Date.parse(b.time))[0];
     if (!behind) return {status: 'ok', rpo: job.rpo, seconds};
@@ -119,6 +124,7 @@ export async function rpoStatus(job: JobDefinition, now = new Date()): Promise<R
 export async function jobStatuses(jobs: readonly JobDefinition[], options: {withRpo?: boolean; now?: Date} = {}): Promise<JobStatus[]> {
   const now = options.now ?? new Date();
   const [history, live] = [await readHistory(), liveRuns()];
+  const opened = new Map<string, Promise<Repository>>(); // each repository read once for all the jobs
   return Promise.all(jobs.map(async (job): Promise<JobStatus> => {
     const liveRun = live.find((r) => r.job === job.name && r.kind === 'copy') ?? live.find((r) => r.job === job.name);
     const run = liveRun ? {runId: liveRun.runId, pid: liveRun.pid, startedAt: liveRun.startedAt, trigger: liveRun.trigger, ...(await runPhase(liveRun))} : undefined;
@@ -135,7 +141,7 @@ export async function jobStatuses(jobs: readonly JobDefinition[], options: {with
       ...(next ? {nextRun: next.toISOString()} : {}), schedule: describeSchedule(job),
       ...(health ? {nextHealthCheck: health.toISOString()} : {}),
       window: {open: window.open, ...(window.changesAt ? {changesAt: window.changesAt.toISOString()} : {})},
-      ...(options.withRpo ? {rpo: await rpoStatus(job, now)} : {}),
+      ...(options.withRpo ? {rpo: await rpoStatus(job, now, opened)} : {}),
     };
   }));
 }
