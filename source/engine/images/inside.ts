@@ -144,3 +144,40 @@ export async function walkImage(image: OpenImage, filters: PathFilter, prefix: s
   }
   return {entries, skipped};
 }
+
+export interface InsideItem {
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  /** A partition without a filesystem Backhaul reads, a device node, ... */
+  note?: string;
+}
+
+const typeOf = (mode: number): InsideItem['type'] => ({0o040000: 'dir', 0o100000: 'file', 0o120000: 'symlink'} as Record<number, InsideItem['type']>)[mode & S_IFMT] ?? 'other';
+
+/** One directory inside an image (`parts` from its root; on a partitioned disk, the partitions first). */
+export async function listInside(image: OpenImage, parts: string[]): Promise<InsideItem[]> {
+  const whole = image.volumes.find((v) => v.name === '');
+  if (!whole && parts.length === 0) {
+    return image.volumes.map((v) => ({name: v.name, type: v.ext ? 'dir' : 'other', size: v.size, mtimeMs: 0, mode: 0o755, note: v.ext ? undefined : 'no filesystem Backhaul reads'}));
+  }
+  const volume = whole ?? image.volumes.find((v) => v.name === parts[0] && v.ext);
+  if (!volume) throw corrupt(`The image has no readable partition ${quoted(parts[0] ?? '')}.`, 'List the image to see its partitions.');
+  const inside = whole ? parts : parts.slice(1);
+  if (inside.length > 0) checkEntryPath(inside.join('/'));
+  const fs = await image.mount(volume);
+  const dir = '/' + inside.join('/');
+  const names = (await fs.promises.readdir(dir, {encoding: 'buffer'}).catch((e: unknown) => Promise.reject(fsError(e, dir)))).map(nameOf);
+  if (names.length > MAX_ENTRIES) throw damaged(`more than ${MAX_ENTRIES} entries in one directory`);
+  const items: InsideItem[] = [];
+  for (const name of names.sort()) {
+    checkEntryPath([...inside, name].join('/'));
+    const path = inside.length ? `${dir}/${name}` : `/${name}`;
+    const st = await fs.promises.lstat(path).catch((e: unknown) => Promise.reject(fsError(e, path)));
+    const type = typeOf(st.mode);
+    items.push({name, type, size: type === 'file' ? st.size : 0, mtimeMs: st.mtime.getTime(), mode: st.mode & 0o7777, note: type === 'other' ? KIND[st.mode & S_IFMT] : undefined});
+  }
+  return items;
+}
