@@ -15,9 +15,8 @@
  * the inode that was listed, and never yields more than its listed size.
  */
 import type {Ext2Fs, Ext2Stats} from 'ext2fs';
-import {corrupt, quoted} from '../errors.js';
-import type {PlannedEntry} from '../restore/plan.js';
-import {checkEntryPath, checkLinkTarget} from '../restore/safe-path.js';
+import {BackhaulError, corrupt, quoted} from '../errors.js';
+import {pathProblem, targetProblem} from '../repository/names.js';
 import type {OpenImage} from './open-image.js';
 import type {Volume} from './partitions.js';
 
@@ -26,13 +25,43 @@ export interface PathFilter {
   wants(parts: readonly string[], isDir: boolean): boolean;
 }
 
+/** A restore-plan entry (restore/plan.ts PlannedEntry, which this is assignable to). */
+export interface InsideEntry {
+  parts: string[];
+  type: 'file' | 'dir' | 'symlink';
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  size: number;
+  target?: string;
+  read?: () => AsyncIterable<Buffer>;
+}
+
+/** The manifest checks (repository/names.ts) and restore/safe-path.ts's refusal, for names found in an image. */
+function unsafe(what: string, value: string, why: string): BackhaulError {
+  return new BackhaulError('corrupt', `Refusing unsafe ${what} in the image: ${JSON.stringify(value).slice(0, 200)} (${why}).`,
+    'The image may have been crafted; nothing was written.');
+}
+
+function checkEntryPath(path: string): void {
+  const problem = pathProblem(path);
+  if (problem) throw unsafe('path', path, `it ${problem}`);
+}
+
+function checkLinkTarget(target: string, path: string): string {
+  const problem = targetProblem(target);
+  if (problem) throw unsafe('symlink', path, `its target ${problem}`);
+  return target;
+}
+
 export const MAX_ENTRIES = 1_000_000;
 const READ_SIZE = 1024 * 1024;
 const S_IFMT = 0o170000;
 const KIND: Record<number, string> = {0o140000: 'socket', 0o060000: 'block device', 0o020000: 'character device', 0o010000: 'fifo'};
 
 export interface InsideWalk {
-  entries: PlannedEntry[];
+  entries: InsideEntry[];
   /** Paths not restored (device nodes, fifos, sockets), with why. */
   skipped: string[];
 }
@@ -53,7 +82,7 @@ function fsError(e: unknown, path: string): Error {
 }
 
 class Walker {
-  readonly entries: PlannedEntry[] = [];
+  readonly entries: InsideEntry[] = [];
   readonly skipped: string[] = [];
   private readonly seenDirs = new Set<number>();
   private count = 0;
@@ -128,7 +157,7 @@ class Walker {
  * partition that holds no readable filesystem is refused by name.
  */
 export async function walkImage(image: OpenImage, filters: PathFilter, prefix: string[]): Promise<InsideWalk> {
-  const entries: PlannedEntry[] = [];
+  const entries: InsideEntry[] = [];
   const skipped: string[] = [];
   for (const volume of image.volumes) {
     const inside = volume.name ? [volume.name] : [];
