@@ -90,3 +90,12 @@ test('a directory keeps modes, mtimes, symlinks as data, hard links and sparse f
 test('without --disk the image restores whole, as before; a path that is not there is not-found', async () => {
   await assert.rejects(restorePoint(repo, record(), point, {to: join(work, 'none'), disk: 'root', paths: ['home/bob']}), {code: 'not-found'});
 });
+
+test('the restore browser lists the files inside the image beside the image itself', async () => {
+  const {listTree} = await import('../../../source/engine/restore/tree.js');
+  const tree = await listTree(repo, point.nodes[0]!.disks[0]!);
+  const names = tree.children!.map((c) => `${c.type}:${c.name}`);
+  assert.ok(names.includes('file:root.img') && names.includes('dir:home') && names.includes('dir:data'), names.join(' '));
+  const alice = tree.children!.find((c) => c.name === 'home')!.children!.find((c) => c.name === 'alice')!;
+  assert.equal(alice.children!.find((c) => c.name === 'report.txt')!.size, 10 * 1024);
+});
