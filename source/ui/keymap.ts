@@ -13,7 +13,7 @@ export const ACTION_IDS = [
   'nav.open', 'nav.back', 'pane.next', 'pane.prev',
   'mark.toggle', 'mark.all', 'list.pick', 'filter.start', 'filter.accept', 'filter.clear', 'sort.next', 'sort.reverse',
   'repo.switch', 'cluster.nodes', 'history.open', 'audit.open', 'restore.open', 'tree.expand', 'tree.collapse',
-  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel', 'restore.to', 'restore.cancel',
+  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel', 'restore.to', 'restore.cancel', 'restore.explore',
   'confirm.yes', 'confirm.no', 'input.submit', 'input.cancel',
   'help.toggle', 'app.quit',
 ] as const;
@@ -70,6 +70,7 @@ export const BINDINGS = {
   'copy.cancel': b(['x'], 'cancel', 'Copy', 'Cancel the running copy (asks first; q or Ctrl-C asks to cancel it and quit).'),
   'restore.to': b(['t'], 'restore to', 'Restore', 'Restore the marked items (or the one under the cursor): choose for whom and where.'),
   'restore.cancel': b(['x'], 'cancel', 'Restore', 'Cancel the running restore (files written so far stay).'),
+  'restore.explore': b(['e'], 'explore', 'Restore', 'Explore the SQLite database, Maildir or mbox under the cursor: its tables or messages, to restore one by one.'),
   'confirm.yes': b(['y'], 'yes', 'Dialogs', 'Answer yes.'),
   'confirm.no': b(['n', 'escape'], 'no', 'Dialogs', 'Answer no.'),
   'input.submit': b(['return'], 'ok', 'Dialogs', 'Accept the text you typed.'),
