@@ -160,3 +160,34 @@ test('an MBR disk lists its ext partitions as p1, p2 and restores from them', as
   assert.equal(await fs.readFile(join(to, 'p2/etc/hostname'), 'utf8'), 'inside-p2\n');
   await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-mbr1'), disk: 'disk', paths: ['p1/x']}), {code: 'not-found'});
 });
+
+test('a GPT disk lists its ext partition by its slot, and a bogus entry count is bounded', async () => {
+  const part = await ext4({'srv/ok': 'gpt\n'}, [], 8);
+  const MiB = 1024 * 1024;
+  const data = Buffer.alloc(12 * MiB);
+  (await fs.readFile(part)).copy(data, 2 * MiB);
+  data[446 + 4] = 0xee; // protective MBR
+  data.writeUInt32LE(1, 446 + 8);
+  data.writeUInt32LE(12 * 2048 - 1, 446 + 12);
+  data.writeUInt16LE(0xaa55, 510);
+  const header = data.subarray(512, 1024);
+  header.write('EFI PART', 0, 'latin1');
+  header.writeBigUInt64LE(2n, 72);
+  header.writeUInt32LE(0xffffffff, 80); // far more entries than any table holds: read at most 256
+  header.writeUInt32LE(128, 84);
+  const entry = (slot: number, first: number, last: number) => {
+    const at = 1024 + (slot - 1) * 128;
+    data.fill(0x11, at, at + 16); // any type GUID
+    data.writeBigUInt64LE(BigInt(first), at + 32);
+    data.writeBigUInt64LE(BigInt(last), at + 40);
+  };
+  entry(3, 4096, 4096 + 8 * 2048 - 1);
+  entry(4, 20_000, 10_000_000); // beyond the disk: listed, never read
+  const disk = join(work, 'gpt.img');
+  await fs.writeFile(disk, data);
+  const point = await backUp(disk);
+  const to = join(work, 'out-gpt');
+  await restorePoint(repo, record, point, {to, disk: 'disk', paths: ['p3/srv/ok']});
+  assert.equal(await fs.readFile(join(to, 'p3/srv/ok'), 'utf8'), 'gpt\n');
+  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-gpt4'), disk: 'disk', paths: ['p4/x']}), {code: 'not-found'});
+});
