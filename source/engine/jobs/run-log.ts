@@ -149,6 +149,9 @@ export async function* followRunLog(
   if (!handle) return;
   let offset = 0;
   let rest = '';
+  // Set once the writer is gone: one more read to the end, since it may have written its last lines
+  // (its copy's last events, its run.end) between our read that found nothing and the check.
+  let lastPass = false;
   const buffer = Buffer.alloc(1 << 20);
   try {
     for (;;) {
@@ -165,7 +168,11 @@ export async function* followRunLog(
         }
         continue;
       }
-      if (options.stillRunning && !options.stillRunning()) return;
+      if (lastPass) return;
+      if (options.stillRunning && !options.stillRunning()) {
+        lastPass = true;
+        continue;
+      }
       await new Promise(r => setTimeout(r, options.pollMs ?? 200));
     }
   } finally {

@@ -12,7 +12,7 @@
  * here, before the child exists, so two starts of one job cannot both win.
  */
 import {spawn} from 'node:child_process';
-import {closeSync, openSync, readFileSync, writeFileSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {BackhaulError, quoted} from '../errors.js';
 import type {Selection} from '../copy/selection.js';
@@ -112,6 +112,8 @@ export async function startRun(
   const runId = newRunId();
   if (spec.job) await lockJob(spec.job, runId);
   try {
+    // A run that is not a job's (a detached copy) may be the first: nothing has made the directory yet.
+    mkdirSync(runsDir(), {recursive: true, mode: 0o700});
     writeFileSync(specFile(runId), JSON.stringify({...spec, runId}) + '\n', {mode: 0o600});
     const out = openSync(outputFile(runId), 'a', 0o600);
     let pid: number | undefined;
