@@ -9,7 +9,7 @@
  * any layer below it, never one above, and its folders form no circle):
  *
  *   operations  one entry per operation both faces call (plan, copy, restore, verify)
- *   domains     copy, restore, agent, access, jobs, demo, and catalog.ts: what
+ *   domains     copy, restore, agent, access, jobs, demo, images, explore, and catalog.ts: what
  *               Backhaul does; a domain may use another (restore uses access)
  *               but never in a circle
  *   workers     worker threads and their hosts, bundled as their own entries
@@ -84,7 +84,7 @@ test('the import scanner sees the kinds of import the sources use', () => {
 /** Top first; see the header. */
 export const ENGINE_LAYERS: ReadonlyArray<{readonly name: string; readonly units: readonly string[]}> = [
   {name: 'operations', units: ['engine/operations']},
-  {name: 'domains', units: ['engine/copy', 'engine/restore', 'engine/agent', 'engine/access', 'engine/jobs', 'engine/demo', 'engine/catalog']},
+  {name: 'domains', units: ['engine/copy', 'engine/restore', 'engine/agent', 'engine/access', 'engine/jobs', 'engine/demo', 'engine/catalog', 'engine/images', 'engine/explore']},
   {name: 'workers', units: ['engine/workers']},
   {name: 'workspace', units: ['engine/workspace']},
   {name: 'format', units: ['engine/repository']},

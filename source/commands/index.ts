@@ -12,6 +12,7 @@ import {agentBackup} from './agent-backup.js';
 import {audit} from './audit.js';
 import {copy} from './copy.js';
 import {demo} from './demo.js';
+import {exploreImageCommand, exploreMailCommand, exploreSqliteCommand} from './explore.js';
 import {list} from './list.js';
 import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
@@ -26,7 +27,7 @@ export const commands: Command[] = [
   list, points, copy, restore, verify, repoAdd, repoList, repoRemove, agentBackup, demo,
   jobAdd, jobEdit, jobRemove, jobList, jobShow, jobEnable, jobDisable, jobRun, jobStop, jobStatus, jobHistoryCommand, attach,
   service, serviceInstall, runInternal,
-  accessPolicy, accessGrant, accessRevoke, audit,
+  accessPolicy, accessGrant, accessRevoke, audit, exploreImageCommand, exploreSqliteCommand, exploreMailCommand,
 ];
 
 export function findCommand(argv: string[]): {command: Command; rest: string[]} | undefined {

@@ -19,6 +19,8 @@ import {auditScreen} from './audit.js';
 import {detailScreen} from './detail.js';
 import {jobsScreen} from './jobs.js';
 import {jobFormScreen} from './job-form.js';
+import {exploreMailScreen} from './explore-mail.js';
+import {exploreSqliteScreen} from './explore-sqlite.js';
 
 export {defineScreen, type Screen, type ScreenProps} from './screen.js';
 
@@ -38,4 +40,5 @@ export function createRegistry(screens: readonly Screen[]): Registry {
 export const SCREENS: readonly Screen[] = [
   backupsScreen, pointsScreen, nodesScreen, planScreen, progressScreen, historyScreen, sessionScreen, reposScreen,
   restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen, detailScreen, jobsScreen, jobFormScreen,
+  exploreSqliteScreen, exploreMailScreen,
 ];
