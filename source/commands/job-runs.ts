@@ -161,8 +161,8 @@ bottleneck. --json prints the whole records (per-backup results, warnings, log).
   positionals: true,
   async run(ctx: CommandContext, values, positionals) {
     const name = oneName(positionals, 'job history');
-    getJob(name);
     const sessions = await jobHistory(name);
+    if (sessions.length === 0) getJob(name); // an unknown name is an error; a removed job's runs are still shown
     if (flag(values, 'json')) printJson(ctx, sessions);
     else if (sessions.length === 0) ctx.out.write(`Job ${name} has not run yet.\n`);
     else ctx.out.write(sessions.map(s => safeText(historyLine(s))).join('\n') + '\n');

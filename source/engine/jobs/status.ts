@@ -184,13 +184,9 @@ export async function jobStatuses(
             : 'waiting for window';
       const lastCopy = lastSession(history, job.name);
       const next = nextRunOf(job, lastCopy, now);
+      const lastCheck = lastSession(history, job.name, 'health');
       const health = job.enabled
-        ? nextHealth(
-            job,
-            lastSession(history, job.name, 'health')
-              ? new Date(lastSession(history, job.name, 'health')!.summary.startedAt)
-              : undefined,
-          )
+        ? nextHealth(job, lastCheck ? new Date(lastCheck.summary.startedAt) : undefined)
         : undefined;
       return {
         name: job.name,
