@@ -13,4 +13,6 @@ rm -rf .bench/work
 [ -f bench/s3-multipart.ts ] && node --import tsx bench/s3-multipart.ts
 [ -f bench/tar.ts ] && node --import tsx bench/tar.ts
 [ -f bench/ext4-restic.sh ] && command -v restic >/dev/null && bash bench/ext4-restic.sh
+# The job service: idle CPU with 10 jobs, immediate mode's commit-to-copied delay.
+[ -f bench/jobs-service.ts ] && node --import tsx bench/jobs-service.ts
 exit 0

@@ -1,5 +1,5 @@
 // Bundles the CLI (and its worker threads) with esbuild: one ESM file starts
-// in about a third of the time of plain tsc output (see the stack notes).
+// in a fraction of the time of plain tsc output (bench/tui.ts measures start-up).
 // The options live in bundle.mjs, shared with the tests.
 import {build} from 'esbuild';
 import {chmod, rm} from 'node:fs/promises';

@@ -47,6 +47,10 @@ export function bundleOptions(outdir) {
     alias: {'react-devtools-core': './scripts/devtools-stub.mjs'},
     // Native addons (zstd's, for repository format 2) are copied beside the bundle and required from there.
     loader: {'.node': 'copy'},
+    // Loaded from node_modules as their authors ship them: ext2fs finds its .wasm beside
+    // itself (and is sloppy-mode code esbuild refuses), better-sqlite3 is a native addon,
+    // and both, like mailparser, are imported only when an image or explorer is opened.
+    external: ['ext2fs', 'better-sqlite3', 'mailparser'],
     // React and its reconciler pick their development builds unless NODE_ENV says
     // production: 1 MB more to compile at start-up and slower renders.
     define: {'process.env.DEV': '"false"', 'process.env.NODE_ENV': '"production"'},

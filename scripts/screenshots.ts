@@ -5,8 +5,9 @@
  * (`capture-pane -e -p`) and renders each capture to SVG in media/. Every
  * screen is shot at 100×30 (`NAME.svg`) and at 80×24, the smallest size the
  * TUI supports (`NAME-80x24.svg`): backups, cluster-nodes, copy-plan,
- * copy-progress, history (Jobs and history, after that copy) and
- * delegated-restore. Each size gets its own copy of the demo, so each copy
+ * copy-progress, history (Jobs and history, after that copy), jobs (the
+ * Jobs screen: a job running throttled, one missing its RPO, one disabled)
+ * and delegated-restore. Each size gets its own copy of the demo, so each copy
  * starts from an empty target.
  *
  * Usage: node --import tsx scripts/screenshots.ts [--out media]
@@ -83,6 +84,38 @@ async function copy(t: TmuxSession, size: Size): Promise<void> {
   await shoot(t, size, 'history', 'backhaul — Jobs and history');
 }
 
+/**
+ * The Jobs screen: three saved jobs — one running (throttled, to a target of
+ * its own), one whose RPO is missed, one disabled — made with the CLI as an
+ * admin would; the running one is stopped afterwards.
+ */
+async function jobs(t: TmuxSession, size: Size, ws: Workspace): Promise<void> {
+  await t.waitFor((s) => /Backups/.test(s) && /sql-cluster/.test(s), {timeoutMs: 30_000});
+  await t.press('J');
+  await t.waitFor((s) => /offsite\s+running/.test(s) && /! over 1h/.test(s) && /! nightly:/.test(s), {timeoutMs: 60_000});
+  await shoot(t, size, 'jobs', 'backhaul — Jobs');
+  await ws.run(['job', 'stop', 'offsite']);
+  // The workspace goes next: wait until the run has written its end and left.
+  for (let i = 0; i < 120; i++) {
+    const r = await ws.run(['job', 'status', '--json']);
+    if (!(JSON.parse(r.stdout) as {name: string; state: string}[]).some((j) => j.name === 'offsite' && j.state === 'running')) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function addJobs(ws: Workspace): Promise<void> {
+  const ok = async (args: string[]) => {
+    const r = await ws.run(args);
+    if (r.code !== 0) throw new Error(`backhaul ${args.join(' ')}: ${r.stderr}`);
+  };
+  await ok(['repo', 'add', 'offsite', join(ws.dir, 'offsite')]);
+  await ok(['repo', 'add', 'cold', join(ws.dir, 'cold')]);
+  await ok(['job', 'add', 'offsite', '--from', 'demo-primary', '--to', 'offsite', '--mode', 'immediate', '--points', 'all', '--throttle', '2', '--rpo', '24h', '--window', 'mon-fri 08:00-09:00']);
+  await ok(['job', 'add', 'nightly', '--from', 'demo-primary', '--to', 'cold', '--mode', 'periodic', '--cron', '0 2 * * *', '--rpo', '1h', '--machine', 'sql-*']);
+  await ok(['job', 'add', 'laptops', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '6h', '--machine', '*-laptop', '--disabled']);
+  await ok(['job', 'run', 'offsite', '--all']);
+}
+
 /** Delegated restore up to the file browser with a folder marked (nothing is restored). */
 async function restore(t: TmuxSession, size: Size): Promise<void> {
   await t.waitFor((s) => /Backups/.test(s) && /alice-laptop/.test(s), {timeoutMs: 30_000});
@@ -107,6 +140,8 @@ async function atSize(size: Size, ws: Workspace): Promise<void> {
   const env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, NO_COLOR: undefined, FORCE_COLOR: undefined};
   const session = {command: [process.execPath, ws.cli], columns: size.columns, rows: size.rows, env, cwd: ws.dir};
   for (const step of [browse, copy, restore]) await withTmux(session, (t) => step(t, size));
+  await addJobs(ws);
+  await withTmux(session, (t) => jobs(t, size, ws));
 }
 
 async function main() {

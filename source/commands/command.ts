@@ -26,6 +26,8 @@ export interface Command {
   options: readonly OptionDecl[];
   /** Whether positionals are allowed (otherwise extras are a usage error). */
   positionals?: boolean;
+  /** Left out of the command lists (`_run`: the process of a detached run, not for people). */
+  hidden?: boolean;
   /** `values` as parseOptions gives them: typed and checked against `options`. */
   run(ctx: CommandContext, values: Values, positionals: string[]): Promise<number>;
 }
@@ -36,7 +38,7 @@ export type CommandSpec = Omit<Command, 'help'> & Omit<HelpSpec, 'options'>;
 export function defineCommand(spec: CommandSpec): Command {
   let help: string | undefined;
   return {
-    name: spec.name, summary: spec.summary, options: spec.options, positionals: spec.positionals, run: spec.run,
+    name: spec.name, summary: spec.summary, options: spec.options, positionals: spec.positionals, hidden: spec.hidden, run: spec.run,
     get help() {
       return (help ??= commandHelp(spec));
     },

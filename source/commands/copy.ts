@@ -7,6 +7,8 @@ import {BackhaulError, EXIT, usageError} from '../engine/errors.js';
 import type {CopyPlan} from '../engine/copy/plan.js';
 import type {CopySummary} from '../engine/copy/events.js';
 import {copyJob, planCopyJob, type CopyJob} from '../engine/operations/copy.js';
+import {startRun} from '../engine/jobs/start.js';
+import {actingForSudoCaller} from '../engine/util/sudo-caller.js';
 import {VerifyPool} from '../engine/workers/verify-pool.js';
 import {poolFor} from '../engine/operations/copy-here.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
@@ -71,13 +73,15 @@ const options: OptionDecl[] = [
   option.flag('json', 'print the plan (with --dry-run) or a final summary as JSON'),
   option.integer('concurrency', 'N', {min: 1, max: 256}, 'source reads in flight', {default: '8'}),
   option.duration('wait', 'SECONDS', 's', 'wait this long for another writer on the target', {default: 'fail at once'}),
+  option.flag('detach', 'run in its own session, not tied to this terminal: print the run id and return (`backhaul attach RUN` shows it)'),
 ];
 
 export const copy: Command = defineCommand({
   name: 'copy',
   summary: 'run a backup copy job: copy backups, restore points or cluster nodes to another repository',
   usage: `Usage: backhaul copy --from SOURCE --to TARGET [BACKUP_ID ...] [--machine PATTERN] [--job PATTERN]
-                     [--points SPEC] [--nodes a,b] [--dry-run] [--json] [--concurrency N] [--wait SECONDS]`,
+                     [--points SPEC] [--nodes a,b] [--dry-run] [--json] [--concurrency N] [--wait SECONDS]
+                     [--detach]`,
   description: `Copies agent backups like any backup: each backup keeps its id and each restore
 point its id; a failover cluster becomes one backup on the target holding every
 copied node. Only chunks the target lacks are read, verified and sent — once,
@@ -106,7 +110,8 @@ Exit codes: 0 all copied (or already there), 3 some points failed (the others
 were copied, now or before), 12 every selected point failed on damaged source
 data (none is on the target), 13 the selection matches no backup or restore
 point, 14 not enough space (nothing written), 11 target locked (or its lock
-lost), 18 storage failed or stalled, 130 cancelled.`,
+lost), 18 storage failed or stalled, 130 cancelled. With --detach: 0 once the run
+has started (\`backhaul attach RUN\` exits with the run's code).`,
   positionals: true,
   async run(ctx, values, positionals) {
     if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
@@ -118,6 +123,7 @@ lost), 18 storage failed or stalled, 130 cancelled.`,
     const target = locationOf(job.target);
     if (target !== undefined) setPasswordRule(commandPasswords(values, {err: ctx.err}, new Map([[target, {file: 'to-password-file', env: 'BACKHAUL_TO_PASSWORD'}]])));
     const json = flag(values, 'json');
+    if (flag(values, 'detach')) return detached(ctx, job, json, flag(values, 'dry-run'));
     return flag(values, 'dry-run') ? dryRun(ctx, job, json) : runWithProgress(ctx, job, json);
   },
 });
@@ -129,6 +135,20 @@ function locationOf(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * --detach: the copy runs as its own process in its own session (engine/jobs/start.ts), so a dropped
+ * terminal never ends it; its progress goes to a run log (`backhaul attach RUN`) and its session to the history.
+ */
+async function detached(ctx: CommandContext, job: CopyJob, json: boolean, dry: boolean): Promise<number> {
+  if (dry) throw usageError('--detach runs the copy; --dry-run only plans it.', 'Drop one of them.');
+  // The detached process would act with root's rights, outside the access checks this command makes for a sudo caller.
+  if (actingForSudoCaller()) throw usageError('--detach cannot be used through sudo.', 'Run the copy without --detach, or as root (a saved job: `backhaul job run`).');
+  const run = await startRun({kind: 'copy', trigger: 'manual', source: job.source, target: job.target, selection: job.selection, concurrency: job.concurrency, waitMs: job.waitMs});
+  if (json) printJson(ctx, run);
+  else ctx.out.write(`Started run ${run.runId} (pid ${run.pid}): ${safeText(job.source)} → ${safeText(job.target)}. Follow it with \`backhaul attach ${run.runId}\`.\n`);
+  return 0;
 }
 
 /** The plan alone (`planCopyJob`, as the TUI's plan screen makes it): exit 14 when it does not fit. */

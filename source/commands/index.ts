@@ -12,6 +12,7 @@ import {agentBackup} from './agent-backup.js';
 import {audit} from './audit.js';
 import {copy} from './copy.js';
 import {demo} from './demo.js';
+import {exploreImageCommand, exploreMailCommand, exploreSqliteCommand} from './explore.js';
 import {list} from './list.js';
 import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
@@ -19,10 +20,16 @@ import {repoRebuildCatalog, repoUpgrade} from './repo-format.js';
 import {repoKeyAdd, repoKeyList, repoKeyRemove, repoPasswd} from './repo-keys.js';
 import {restore} from './restore.js';
 import {verify} from './verify.js';
+import {jobAdd, jobDisable, jobEdit, jobEnable, jobList, jobRemove, jobShow} from './job.js';
+import {jobHistoryCommand, jobRun, jobStatus, jobStop} from './job-runs.js';
+import {attach} from './attach.js';
+import {runInternal, service, serviceInstall} from './service.js';
 
 export const commands: Command[] = [
   list, points, copy, restore, verify, repoAdd, repoList, repoRemove, repoUpgrade, repoRebuildCatalog, repoPasswd, repoKeyList, repoKeyAdd, repoKeyRemove, agentBackup, demo,
-  accessPolicy, accessGrant, accessRevoke, audit,
+  jobAdd, jobEdit, jobRemove, jobList, jobShow, jobEnable, jobDisable, jobRun, jobStop, jobStatus, jobHistoryCommand, attach,
+  service, serviceInstall, runInternal,
+  accessPolicy, accessGrant, accessRevoke, audit, exploreImageCommand, exploreSqliteCommand, exploreMailCommand,
 ];
 
 export function findCommand(argv: string[]): {command: Command; rest: string[]} | undefined {
@@ -71,7 +78,8 @@ export function groupOf(word: string | undefined): Command[] {
   return word ? commands.filter((c) => c.name.startsWith(`${word} `)) : [];
 }
 
-function commandList(list: Command[]): string[] {
+function commandList(all: Command[]): string[] {
+  const list = all.filter((c) => !c.hidden);
   const width = Math.max(...list.map((c) => c.name.length));
   return list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
 }

@@ -9,10 +9,13 @@
  *
  * Parsed values are typed: text as a string, repeatable text as string[],
  * integers as numbers, durations as milliseconds. On every command's path:
- * it imports nothing but errors.ts.
+ * it imports nothing but errors.ts and small engine helpers (duration.ts, safe-text.ts).
  */
 import {usageError} from '../engine/errors.js';
+import {parseDuration, UNIT_WORD, type DurationUnit} from '../engine/util/duration.js';
 import {safeText} from '../engine/util/safe-text.js';
+
+export {parseDuration, UNIT_WORD, type DurationUnit};
 
 interface Base {
   /** The long name, without the dashes. */
@@ -47,9 +50,6 @@ export interface ArgumentDecl {
 
 export type Values = Record<string, string | boolean | number | (string | boolean)[] | undefined>;
 
-export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
-const UNIT_MS: Record<DurationUnit, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000};
-export const UNIT_WORD: Record<DurationUnit, string> = {ms: 'milliseconds', s: 'seconds', m: 'minutes', h: 'hours', d: 'days'};
 
 /** Declarations, tersely. */
 export const option = {
@@ -68,15 +68,6 @@ function shown(value: string): string {
   return safeText(JSON.stringify(cut));
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
-
-/** Milliseconds of "500ms", "5s", "10m", "2h", "1d", or of a bare number in `bare` units; undefined if it is none. */
-export function parseDuration(text: string, bare: DurationUnit): number | undefined {
-  const m = DURATION.exec(text.trim());
-  if (!m) return undefined;
-  const ms = Number(m[1]) * UNIT_MS[(m[2] as DurationUnit | undefined) ?? bare];
-  return Number.isFinite(ms) ? Math.round(ms) : undefined;
-}
 
 function badValue(decl: OptionDecl, what: string, raw: string, hint: string) {
   return usageError(`--${decl.name} must be ${what}, not ${shown(raw)}.`, hint);

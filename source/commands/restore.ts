@@ -31,6 +31,12 @@ as root). File-level disks restore their files; volume-level disks restore their
 images as DIR/LABEL.img (sparse where the image had zeros). For a cluster, each
 node goes to DIR/NODE unless --node picks one.
 
+Files inside a volume image (ext2/3/4, on the whole disk or in MBR/GPT partitions
+named p1, p2, ...): name the disk and the paths inside it, --disk LABEL --path
+home/alice/doc (or p1/home/alice/doc). Only the chunks those files need are read
+(--json reports readBytes); device nodes, fifos and sockets are reported, not
+restored. \`backhaul explore image\` lists what an image holds.
+
 Delegated restore (admins and restore operators): restores on behalf of USER,
 typically from a copy USER cannot see. Everything is written with USER's rights,
 so the restored files (or the archive) belong to USER, and nothing lands where
@@ -56,7 +62,7 @@ const options: OptionDecl[] = [
   option.text('tar', 'FILE', 'write a POSIX tar archive instead (new file)'),
   option.text('node', 'NAME', 'only this cluster node'),
   option.text('disk', 'LABEL', 'only this disk'),
-  option.texts('path', 'P', 'only this path, as shown in the backup, e.g. home/alice/doc'),
+  option.texts('path', 'P', 'only this path, as shown in the backup, e.g. home/alice/doc (inside a --disk image too)'),
   option.flag('overwrite', 'replace existing files (same as --conflict overwrite)'),
   option.flag('delegated', "restore on another user's behalf (admins and restore operators)"),
   option.text('for', 'USER', 'the user the restored files belong to (with --delegated)'),
@@ -84,7 +90,7 @@ function dest(values: Values, defaultConflict: Conflict): Destination {
 function report(ctx: CommandContext, json: boolean, r: RestoreDone, seconds: number): void {
   if (json) {
     printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, forUser: r.audit!.forUser, destination: r.destination, files: r.files, bytes: r.bytes,
-      renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, auditSeq: r.audit!.seq, seconds});
+      renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, skipped: r.skipped, readBytes: r.readBytes, auditSeq: r.audit!.seq, seconds});
     return;
   }
   ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safeText(r.audit!.forUser ?? '')} to ${safeText(r.destination)}.\n`);
@@ -92,17 +98,26 @@ function report(ctx: CommandContext, json: boolean, r: RestoreDone, seconds: num
   for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safeText(from)}; restored copy is ${safeText(to)}\n`);
   if (r.renamed.length > 20) ctx.out.write(`  … and ${r.renamed.length - 20} more kept\n`);
   if (r.replaced.length) ctx.out.write(`  replaced ${r.replaced.length} existing file(s)\n`);
+  reportInside(ctx, r);
   ctx.out.write(`Audit entry #${r.audit!.seq}.\n`);
 }
 
 /** A plain restore's report: `to` as the user gave it. */
 function reportPlain(ctx: CommandContext, json: boolean, r: RestoreDone, to: string, seconds: number): void {
   if (json) {
-    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, to, files: r.files, bytes: r.bytes, images: r.images, setuidDropped: r.specialDropped, seconds});
+    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, to, files: r.files, bytes: r.bytes, images: r.images, setuidDropped: r.specialDropped, skipped: r.skipped, readBytes: r.readBytes, seconds});
     return;
   }
   ctx.out.write(`Restored ${r.files} files${r.images.length ? ` and ${r.images.length} disk image(s)` : ''}, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) to ${safeText(to)}.\n`);
   if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
+  reportInside(ctx, r);
+}
+
+/** Files from inside a volume image: what was read from the repository, and what was not restored. */
+function reportInside(ctx: CommandContext, r: RestoreDone): void {
+  if (r.readBytes > 0) ctx.out.write(`  read ${formatBytes(r.readBytes)} of the disk image from the repository\n`);
+  for (const s of r.skipped.slice(0, 20)) ctx.out.write(`  not restored: ${safeText(s)}\n`);
+  if (r.skipped.length > 20) ctx.out.write(`  … and ${r.skipped.length - 20} more not restored\n`);
 }
 
 export const restore: Command = defineCommand({

@@ -3,7 +3,7 @@
  * stack (only the top one shown and given keys), a dialog when one is open,
  * the status line, and a footer generated from the keymap. It reads every
  * keystroke once and routes it: dialog, then help, then the top screen, then
- * the global bindings, then the screen keys (k9s: H, A, R and r open their
+ * the global bindings, then the screen keys (k9s: J, H, A, R and r open their
  * screen from any other, for the repository in view). A screen that is busy
  * (a running copy or restore) is never dropped from the stack by a move
  * elsewhere, nor by quitting from a screen above it: the shell says why

@@ -12,14 +12,15 @@ export const ACTION_IDS = [
   'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom',
   'nav.open', 'nav.back', 'pane.next', 'pane.prev',
   'mark.toggle', 'mark.all', 'list.pick', 'filter.start', 'filter.accept', 'filter.clear', 'sort.next', 'sort.reverse',
-  'repo.switch', 'cluster.nodes', 'history.open', 'audit.open', 'restore.open', 'tree.expand', 'tree.collapse',
-  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel', 'restore.to', 'restore.cancel',
+  'repo.switch', 'cluster.nodes', 'history.open', 'audit.open', 'restore.open', 'jobs.open', 'tree.expand', 'tree.collapse',
+  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel', 'restore.to', 'restore.cancel', 'restore.explore',
+  'job.sync', 'job.sessions', 'job.toggle', 'job.stop', 'job.add', 'job.edit', 'form.next', 'form.prev', 'form.change', 'form.save',
   'confirm.yes', 'confirm.no', 'input.submit', 'input.cancel',
   'help.toggle', 'app.quit',
 ] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
-export const HELP_GROUPS = ['Move', 'Screens', 'Select', 'Copy', 'Restore', 'Dialogs', 'General'] as const;
+export const HELP_GROUPS = ['Move', 'Screens', 'Select', 'Copy', 'Jobs', 'Restore', 'Dialogs', 'General'] as const;
 export type HelpGroup = (typeof HELP_GROUPS)[number];
 
 export interface Binding {
@@ -61,15 +62,27 @@ export const BINDINGS = {
   'history.open': b(['H'], 'history', 'Screens', 'Show past copy sessions (from any screen).'),
   'audit.open': b(['A'], 'audit', 'Screens', 'Show the audit log of delegated restores (from any screen).'),
   'restore.open': b(['R'], 'restore', 'Screens', 'Start a delegated restore (admins only; from any screen).'),
+  'jobs.open': b(['J'], 'jobs', 'Screens', 'Show the saved copy jobs and the runs going on (from any screen).'),
   'tree.expand': b(['right', 'l'], 'expand', 'Move', 'Expand the folder under the cursor.', false),
   'tree.collapse': b(['left', 'h'], 'collapse', 'Move', 'Collapse the folder (or go to its parent).', false),
   'copy.plan': b(['c'], 'copy', 'Copy', 'Plan a copy of the marked items, or of the one under the cursor.'),
   'copy.points': b(['p'], 'points', 'Copy', 'Switch the plan between the latest restore point and every restore point.'),
   'copy.target': b(['t'], 'target', 'Copy', 'Pick the copy target among the registered repositories (the choice is remembered).'),
   'copy.start': b(['return'], 'start copy', 'Copy', 'Start the planned copy.'),
-  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Cancel the running copy (asks first; q or Ctrl-C asks to cancel it and quit).'),
+  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Stop the running copy (asks first). Esc or q only leave its viewer: the copy runs on, and J finds it.'),
+  'job.sync': b(['c'], 'sync now', 'Jobs', 'Run the job now, detached ("Sync now": asks whether to copy all points or the latest).'),
+  'job.sessions': b(['s'], 'sessions', 'Jobs', 'Show the job\'s past sessions (its history).'),
+  'job.toggle': b(['d'], 'enable/disable', 'Jobs', 'Disable the job, or enable it again (a disabled job is never started by the service).'),
+  'job.stop': b(['x'], 'stop', 'Jobs', 'Stop the job\'s running run (asks first; the point in progress is not committed).'),
+  'job.add': b(['a'], 'new job', 'Jobs', 'Create a job with a form.'),
+  'job.edit': b(['e'], 'edit', 'Jobs', 'Edit the job under the cursor with a form.'),
+  'form.next': b(['down', 'tab'], 'next field', 'Dialogs', 'Move to the next field of the form.', false),
+  'form.prev': b(['up', 'shift+tab'], 'prev field', 'Dialogs', 'Move to the previous field of the form.', false),
+  'form.change': b(['space'], 'change', 'Dialogs', 'Change a choice field of the form (mode, enabled) to its next value.'),
+  'form.save': b(['return'], 'save', 'Dialogs', 'Check the form with the engine\'s own rules and save it (errors are shown at their field).'),
   'restore.to': b(['t'], 'restore to', 'Restore', 'Restore the marked items (or the one under the cursor): choose for whom and where.'),
   'restore.cancel': b(['x'], 'cancel', 'Restore', 'Cancel the running restore (files written so far stay).'),
+  'restore.explore': b(['e'], 'explore', 'Restore', 'Explore the SQLite database, Maildir or mbox under the cursor: its tables or messages, to restore one by one.'),
   'confirm.yes': b(['y'], 'yes', 'Dialogs', 'Answer yes.'),
   'confirm.no': b(['n', 'escape'], 'no', 'Dialogs', 'Answer no.'),
   'input.submit': b(['return'], 'ok', 'Dialogs', 'Accept the text you typed.'),
@@ -87,7 +100,7 @@ export const GLOBAL_ACTIONS: readonly ActionId[] = ['nav.back', 'help.toggle', '
  * definition (`jump`, screens/screen.ts); no screen may bind these keys to
  * anything else (keymap.test.ts checks every screen).
  */
-export const SCREEN_KEYS: readonly ActionId[] = ['history.open', 'audit.open', 'restore.open', 'repo.switch'];
+export const SCREEN_KEYS: readonly ActionId[] = ['history.open', 'audit.open', 'restore.open', 'jobs.open', 'repo.switch'];
 
 interface Spec {name: string; ctrl: boolean; shift: boolean}
 function parseSpec(spec: string): Spec {

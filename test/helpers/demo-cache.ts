@@ -11,7 +11,7 @@
 import type {ChildProcess} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs';
-import {mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, readdir, rename, rm, stat, symlink, utimes, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
@@ -105,6 +105,9 @@ export function cliPath(): Promise<string> {
       // The shipped bundle's own options (plugins included): the tests drive what users run.
       const {buildBundles} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
       await buildBundles(build, partial);
+      // The bundle leaves ext2fs, better-sqlite3 and mailparser to node_modules (scripts/bundle.mjs),
+      // which dist/ finds in the package; this private copy finds them through a link.
+      await symlink(join(ROOT, 'node_modules'), join(partial, 'node_modules'));
     });
     await prune('cli-', name);
     return join(dir, 'cli.js');

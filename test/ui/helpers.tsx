@@ -1,5 +1,5 @@
-// Test helpers for Ink render tests: act() around every render and key (the
-// stack notes: keys written right after render() are otherwise sometimes
+// Test helpers for Ink render tests: act() around every render and key (with
+// ink-testing-library 4 and React 19, keys written right after render() are otherwise sometimes
 // lost, and a lone ESC arrives only after one event-loop turn), plus a small
 // two-screen registry with a 100,000-row list to drive the shell.
 import React from 'react';

@@ -1,7 +1,7 @@
 /**
  * Audit anchors: the audit chain's head kept outside the repository, where
- * whoever can write the repository cannot reach it (DESIGN.md, "Evidence
- * outside the attacker's reach"). Every entry appendAudit writes is recorded
+ * whoever can write the repository cannot reach it (README, "Audit log":
+ * evidence is kept outside the attacker's reach). Every entry appendAudit writes is recorded
  * as one JSON line in `<stateDir>/audit-anchors/<repository id>.jsonl`
  *
  *   {"repo":"5f0c…","location":"/srv/backups/copy","seq":7,"hash":"<entry hash>","time":"…","pid":4242}

@@ -5,7 +5,8 @@
 import type {ErrorCode} from '../errors.js';
 import type {CopyPlan} from './plan.js';
 
-export type Stage = 'source read' | 'hashing' | 'target write';
+/** Where a copy spends its time; `throttling`: held back by a bandwidth limit (gate.ts). */
+export type Stage = 'source read' | 'hashing' | 'target write' | 'throttling';
 
 export interface CopyStats {
   /** Logical bytes of the points processed so far (as stored, shared disks once per node). */

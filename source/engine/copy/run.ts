@@ -20,6 +20,7 @@ import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter, type WriterNotice} from '../repository/writer.js';
 import type {StorageNotice} from '../storage/storage.js';
 import {VerifyPool} from '../workers/verify-pool.js';
+import type {CopyGate} from './gate.js';
 import {Scheduler} from './schedule.js';
 import {transferChunks} from './transfer.js';
 import {Rekeyer} from './rekey.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
    * the two repositories' chunks are stored under different keys.
    */
   rekey?: boolean;
+  /** Asked before each pack is sent (gate.ts): a bandwidth limit, a saved job's copy window. */
+  gate?: CopyGate;
 }
 
 function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupRecord | undefined, nodes: Set<string>): BackupRecord {
@@ -289,7 +292,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
   };
   try {
     await transferChunks(source, writer, scheduler, {
-      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool,
+      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool, gate: options.gate,
       onBytes: (k, bytes, chunks) => {
         const p = progressOf(k);
         p.done += bytes;

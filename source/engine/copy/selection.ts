@@ -11,8 +11,9 @@ import type {BackupRecord, PointManifest} from '../repository/model.js';
 
 export interface Selection {
   backups?: string[];
-  machine?: string;
-  job?: string;
+  /** Shell patterns on the machine (or cluster) name; several: any of them (a saved job's --machine, repeated). */
+  machine?: string | readonly string[];
+  job?: string | readonly string[];
   points?: string;
   nodes?: string[];
 }
@@ -23,20 +24,30 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 export function selectBackups(all: BackupRecord[], selection: Selection): BackupRecord[] {
-  const machine = selection.machine ? globToRegExp(selection.machine) : undefined;
-  const job = selection.job ? globToRegExp(selection.job) : undefined;
+  const machine = anyOf(selection.machine);
+  const job = anyOf(selection.job);
   const ids = selection.backups?.length ? new Set(selection.backups) : undefined;
   if (ids) {
     for (const id of ids) if (!all.some((b) => b.id === id)) throw notFound(`No backup ${quoted(id)} in the source.`, 'Run `backhaul list --repo SOURCE` to see the ids.');
   }
-  return all.filter((b) => (!ids || ids.has(b.id)) && (!machine || machine.test(b.machine)) && (!job || job.test(b.job)));
+  return all.filter((b) => (!ids || ids.has(b.id)) && (!machine || machine(b.machine)) && (!job || job(b.job)));
 }
+
+/** A test for "matches one of the patterns"; undefined for none (everything matches). */
+function anyOf(patterns: string | readonly string[] | undefined): ((name: string) => boolean) | undefined {
+  const list = typeof patterns === 'string' ? [patterns] : patterns ?? [];
+  if (list.length === 0) return undefined;
+  const res = list.map(globToRegExp);
+  return (name) => res.some((re) => re.test(name));
+}
+
+const patternsText = (p: string | readonly string[]) => (typeof p === 'string' ? [p] : p).map((x) => quoted(x)).join(' ');
 
 /** The filters a selection names, as typed: `--machine "ws-*" --points all` (empty when it names none). */
 export function describeSelection(selection: Selection): string {
   const parts = (selection.backups ?? []).map((id) => quoted(id));
-  if (selection.machine !== undefined) parts.push(`--machine ${quoted(selection.machine)}`);
-  if (selection.job !== undefined) parts.push(`--job ${quoted(selection.job)}`);
+  if (selection.machine !== undefined) parts.push(`--machine ${patternsText(selection.machine)}`);
+  if (selection.job !== undefined) parts.push(`--job ${patternsText(selection.job)}`);
   if (selection.points !== undefined) parts.push(`--points ${/^[\w:,.+-]+$/.test(selection.points) ? selection.points : quoted(selection.points)}`);
   return parts.join(' ');
 }

@@ -1,7 +1,8 @@
 /**
  * Session statistics, like the reference system's real-time statistics:
  * processed / read / transferred bytes, rate, ETA, and the bottleneck — the
- * stage (source read, hashing, target write) the run spent most time in.
+ * stage (source read, hashing, target write, or throttling: held back by a
+ * bandwidth limit) the run spent most time in.
  */
 import type {CopyStats, Stage} from './events.js';
 
@@ -11,7 +12,7 @@ export class StatsClock {
   readBytes = 0;
   transferredBytes = 0;
   chunks = 0;
-  private readonly busy: Record<Stage, number> = {'source read': 0, hashing: 0, 'target write': 0};
+  private readonly busy: Record<Stage, number> = {'source read': 0, hashing: 0, 'target write': 0, throttling: 0};
 
   /** Bytes the run will transfer: set again while a plan still being counted grows. */
   constructor(public totalTransfer: number) {}
@@ -19,6 +20,11 @@ export class StatsClock {
   /** Adds the time since `since` (a performance.now() value) to a stage. */
   add(stage: Stage, since: number): void {
     this.busy[stage] += (performance.now() - since) / 1000;
+  }
+
+  /** Adds `ms` milliseconds to a stage (time spent held back, as a gate reports it). */
+  addMs(stage: Stage, ms: number): void {
+    this.busy[stage] += ms / 1000;
   }
 
   snapshot(): CopyStats {

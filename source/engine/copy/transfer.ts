@@ -26,6 +26,7 @@ import {packKey, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {prefetchFrom} from '../util/concurrency.js';
+import type {CopyGate} from './gate.js';
 import type {JobSpec, ScheduleItem, Scheduler} from './schedule.js';
 import type {LocalFiles, StagedPack, WritableLocalFiles} from '../storage/storage.js';
 import type {Checked, VerifyPool} from '../workers/verify-pool.js';
@@ -68,6 +69,8 @@ export interface TransferOptions {
   onBytes: (segment: number, bytes: number, chunks: number) => void;
   /** Every chunk of segments up to `segment` has landed (or was found damaged): called in order, awaited. */
   onSegmentDone: (segment: number) => Promise<void>;
+  /** Asked before each pack is read to be sent, for the bytes it sends (gate.ts): a bandwidth limit, a copy window. */
+  gate?: CopyGate;
 }
 
 export async function transferChunks(source: Repository, writer: RepositoryWriter, scheduler: Scheduler, options: TransferOptions): Promise<void> {
@@ -169,6 +172,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   };
 
   const start = async ({pack, needed, index}: JobSpec): Promise<Job> => {
+    if (options.gate) clock.addMs('throttling', await options.gate.pass(needed.reduce((s, b) => s + b[2], 0), options.signal));
     const whole = packBlobs(scheduler.index, pack);
     // Stored bytes pass through only between codecs with the same key material (codec.ts).
     const passThrough = sameKey && whole.length === needed.length;

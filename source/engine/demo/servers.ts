@@ -4,12 +4,15 @@
  * rotate). `db01` is backed up at volume level: an ext4 disk image holding a
  * database whose pages are rewritten in place between restore points, so
  * incremental points carry changed blocks, as on a real database server.
+ * Its image also holds alice's home (home.ts: notes, a SQLite database, a
+ * Maildir), for file-level restore from an image and the explorers.
  */
 import {rm, utimes} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {Rng} from './random.js';
 import {TreeWriter} from './tree-writer.js';
 import {EXT4_BLOCK, makeExt4Image, rewriteFileBlocks} from './ext4-image.js';
+import {buildHome} from './home.js';
 
 const DAY = 86_400;
 const SITES = ['shop.example.com', 'intranet.example.com', 'status.example.com'];
@@ -89,6 +92,7 @@ export async function buildDbServer(stagingDir: string, rng: Rng, now: number, s
   }
   await w.file(`${scratch}/var/log/postgresql/postgresql.log`, rng.log(12_000, now - 7 * DAY, 'db01').data);
   for (let i = 0; i < 30; i++) await w.file(`${scratch}/usr/lib/app/${rng.word()}-${i}.py`, rng.code(rng.int(2000, 30_000)));
+  await buildHome(w, scratch, rng, now);
   await w.finish(); // mkfs copies the scratch tree's directory mtimes
   await w.dir('db01/disks');
   await makeExt4Image(join(stagingDir, scratch), w.abs(DB_IMAGE), 48, 'db01-root', seed);

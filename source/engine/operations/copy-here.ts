@@ -8,6 +8,7 @@
  */
 import {requireCopyRights} from '../access/view.js';
 import type {CopyListener} from '../copy/events.js';
+import type {CopyGate} from '../copy/gate.js';
 import {copyWhilePlanning} from '../copy/stream.js';
 import type {Repository} from '../repository/repository.js';
 import type {Storage} from '../storage/storage.js';
@@ -20,6 +21,8 @@ export interface CopyRunOptions {
   onEvent?: CopyListener;
   /** Sees each storage as it is opened, before its first request (a face printing its retries and stalls as they come). */
   watch?: (storage: Storage) => void;
+  /** Asked before each pack is sent (copy/gate.ts): a bandwidth limit, a saved job's copy window. */
+  gate?: CopyGate;
 }
 
 async function openBoth(job: CopyJob, watch?: (storage: Storage) => void): Promise<[Repository, Repository]> {
@@ -37,7 +40,7 @@ export async function runCopyHere(job: CopyJob, options: CopyRunOptions = {}): P
     await requireCopyRights(source, target);
     pool = await poolFor(source, pool);
     return await copyWhilePlanning(source, target, job.selection, {
-      concurrency: job.concurrency, waitMs: job.waitMs ?? 0, signal: options.signal, onEvent: options.onEvent, pool,
+      concurrency: job.concurrency, waitMs: job.waitMs ?? 0, signal: options.signal, onEvent: options.onEvent, pool, gate: options.gate,
     });
   } finally {
     await pool.close();

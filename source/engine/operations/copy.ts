@@ -9,15 +9,17 @@
  *   calls), on the caller's thread (the CLI) or in a worker thread (the TUI,
  *   whose thread must stay free to answer keys) — the worker runs the same
  *   function (copy-here.ts). Every session that ran is recorded in the
- *   history with its log, before its `copy.done` event, which stays the last.
+ *   history with its log, before its `copy.done` event, which stays the last
+ *   (unless the caller records it itself: a saved job's run, job-run.ts).
  * - pinnedSelection: the selection that copies exactly the points a shown
  *   plan lists, so a plan the user confirmed is the plan that runs.
  */
 import {requireCopyRights} from '../access/view.js';
 import type {CopyEvent, CopyListener, CopySummary} from '../copy/events.js';
+import type {CopyGate} from '../copy/gate.js';
 import {planCopy, type CopyPlan, type PlanOptions} from '../copy/plan.js';
 import type {Selection} from '../copy/selection.js';
-import {CANCELLING, SessionLog, sessionRecord} from '../copy/session.js';
+import {CANCELLING, SessionLog, sessionRecord} from '../jobs/session.js';
 import {isBackhaulError} from '../errors.js';
 import {recordSession} from '../jobs/history.js';
 import type {Repository} from '../repository/repository.js';
@@ -49,6 +51,10 @@ export interface CopyJobOptions {
   inWorker?: boolean;
   /** On this thread only: sees each storage as it is opened (copy-here.ts). */
   watch?: (storage: Storage) => void;
+  /** On this thread only: asked before each pack is sent (copy/gate.ts: a bandwidth limit, a copy window). */
+  gate?: CopyGate;
+  /** Record the session in the history (default true); a job's run records its own, with more in it. */
+  record?: boolean;
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -68,13 +74,14 @@ export async function copyJob(job: CopyJob, options: CopyJobOptions = {}): Promi
   options.signal?.addEventListener('abort', cancelling, {once: true});
   try {
     const run = {signal: options.signal, onEvent};
-    return await (options.inWorker ? runCopyInWorker(job, run) : runCopyHere(job, {...run, watch: options.watch}));
+    if (options.inWorker && options.gate) throw new Error('a copy gate works on the caller\'s thread only');
+    return await (options.inWorker ? runCopyInWorker(job, run) : runCopyHere(job, {...run, watch: options.watch, gate: options.gate}));
   } catch (e) {
     if (!(isBackhaulError(e) && e.code === 'cancelled')) log.say(`The copy stopped: ${messageOf(e)}`);
     throw e;
   } finally {
     options.signal?.removeEventListener('abort', cancelling);
-    if (summary && plan) {
+    if (summary && plan && options.record !== false) {
       await recordSession(sessionRecord(plan.source.location, plan.target.location, summary, log.lines))
         .catch((e: unknown) => emit({type: 'copy.log', level: 'warning', message: `The session was not recorded in the history: ${messageOf(e)}`, topic: 'history'}));
     }

@@ -50,6 +50,10 @@ export interface RestoreDone {
   replaced: string[];
   /** Files and directories whose setuid/setgid bits were dropped. */
   specialDropped: number;
+  /** Bytes read from the repository for files inside volume images (0 otherwise). */
+  readBytes: number;
+  /** Entries inside images not restored (device nodes, fifos, sockets), with why. */
+  skipped: string[];
   /** The audit entry of an audited restore (on someone's behalf, or one's own through sudo). */
   audit?: AuditEntry;
 }
@@ -75,5 +79,6 @@ async function plainRestore(repo: Repository, job: RestoreJob, run: RunOptions):
     to: dest.path, tar: dest.kind === 'tar', node: job.node, disk: job.disk, paths: job.paths,
     overwrite: dest.kind === 'dir' && dest.conflict === 'overwrite', signal: run.signal, onProgress: run.onProgress, now: run.now,
   });
-  return {backup, point, files: result.files, bytes: result.bytes, destination: resolve(dest.path), images: result.images, renamed: [], replaced: [], specialDropped: result.specialDropped};
+  return {backup, point, files: result.files, bytes: result.bytes, destination: resolve(dest.path), images: result.images, renamed: [], replaced: [], specialDropped: result.specialDropped,
+    readBytes: result.readBytes, skipped: result.skipped};
 }

@@ -126,7 +126,7 @@ export class Repository {
   async listBackups(): Promise<BackupRecord[]> {
     const keys: string[] = [];
     if (this.storage.listDirectories) {
-      // Not a walk of backups/: that stats every point manifest (100,000 of them, cold after a reboot: 20 s).
+      // Not a walk of backups/: that stats every point manifest (100,000 of them: seconds with a cold cache).
       for (const name of await this.storage.listDirectories('backups/')) {
         if (await this.storage.stat(`backups/${name}/backup.json`)) keys.push(`backups/${name}/backup.json`);
       }

@@ -69,6 +69,10 @@ export interface DelegatedResult {
   /** Files and directories whose setuid/setgid bits were dropped (kept only when root restores for root). */
   specialDropped: number;
   audit: AuditEntry;
+  /** Bytes read from the repository for files inside volume images (0 otherwise). */
+  readBytes: number;
+  /** Entries inside images not restored (device nodes, fifos, sockets), with why. */
+  skipped: string[];
 }
 
 const describe = (d: Destination) => (d.kind === 'tar' ? `tar:${resolve(d.path)}` : `dir:${resolve(d.path)} (${d.conflict})`);
@@ -109,6 +113,7 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   let progress: RestoreProgress = {bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0};
+  let closePlan: (() => Promise<void>) | undefined;
   const base = {action, actor: access.actor, forUser: recipient.name, backupId: req.backupId.slice(0, 64), pointId: req.pointId.slice(0, 64), node: req.node, disk: req.disk,
     paths: req.paths?.length ? req.paths : undefined, destination: describe(req.destination), reason: req.reason || undefined, startedAt: startedAt.toISOString()};
   try {
@@ -124,6 +129,7 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
     base.pointId = point.id;
     checkCanWriteAs(recipient);
     const plan = await planRestore(repo, point, req);
+    closePlan = plan.close;
     // Root keeps setuid/setgid only restoring for root (which only root may ask for: see above).
     const as = {writer: recipient, keepOwners: false, keepSpecial: recipient.uid === 0};
     const written = await restorePlan(repo, plan, req.destination, as, {signal: options.signal, now, onProgress: (p) => {
@@ -132,11 +138,13 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
     }});
     const audit = await appendAudit(repo.storage, {...base, disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined), result: 'ok', endedAt: now().toISOString(), bytes: written.bytes}, now, repo.codec);
     return {backup, point, files: written.files, bytes: written.bytes, destination: written.destination, renamed: written.renamed, replaced: written.replaced,
-      specialDropped: written.specialDropped, audit};
+      specialDropped: written.specialDropped, audit, readBytes: plan.readBytes(), skipped: plan.skipped};
   } catch (e) {
     const result = e instanceof BackhaulError && e.code === 'cancelled' ? 'cancelled' : 'failed';
     await appendAudit(repo.storage, {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message}, now, repo.codec).catch(() => undefined);
     throw e;
+  } finally {
+    await closePlan?.();
   }
 }
 
@@ -149,6 +157,7 @@ export async function countExisting(repo: Repository, access: AccessContext, req
   const backup = await getVisibleBackup(repo, access, req.backupId as BackupId);
   const point = await pickVisiblePoint(repo, access, backup, req.pointId);
   const plan = await planRestore(repo, point, req);
+  await plan.close();
   let found = 0;
   for (const e of plan.entries) {
     if (e.type === 'dir') continue;

@@ -17,6 +17,8 @@ import {BackhaulError, notFound} from '../errors.js';
 import type {ChunkId} from '../ids.js';
 import type {DiskManifest, PointManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
+import {openImage, type OpenImage} from '../images/open-image.js';
+import {walkImage} from '../images/inside.js';
 import {checkEntryPath, checkLinkTarget, checkSegment} from './safe-path.js';
 import {pickDisks} from './select.js';
 
@@ -34,6 +36,8 @@ export interface PlannedEntry {
   target?: string;
   /** A volume-level disk's image (LABEL.img). */
   image?: boolean;
+  /** A file inside a volume image: its bytes come from here, not from `chunks` (images/inside.ts). */
+  read?: () => AsyncIterable<Buffer>;
 }
 
 export interface RestorePlan {
@@ -42,6 +46,12 @@ export interface RestorePlan {
   bytes: number;
   /** "node:disk" of every disk in the plan, for the audit entry. */
   disks: string[];
+  /** Entries not restored, with why (device nodes, fifos, sockets inside an image). */
+  skipped: string[];
+  /** Bytes read from the repository for files inside images. */
+  readBytes(): number;
+  /** Releases what the plan holds open (filesystems inside images); every planRestore needs one call. */
+  close(): Promise<void>;
 }
 
 export interface PlanRequest {
@@ -93,15 +103,46 @@ function imageEntry(disk: DiskManifest, subdir: string[], mtimeMs: number): Plan
   return {parts: [...subdir, name], type: 'file', mode: 0o600, uid: 0, gid: 0, mtimeMs, size, chunks: disk.image?.chunks ?? [], image: true};
 }
 
+/**
+ * Paths inside a volume image are asked for by naming its disk (`--disk
+ * LABEL --path home/alice/doc`); any --path but LABEL.img itself then means
+ * a file inside it.
+ */
+function wantsInside(request: PlanRequest, disk: DiskManifest, filters: Filters): boolean {
+  return request.disk === disk.name && filters.list.length > 0 && filters.list.some((f) => f.length !== 1 || f[0] !== `${disk.name}.img`);
+}
+
 export async function planRestore(repo: Repository, point: PointManifest, request: PlanRequest): Promise<RestorePlan> {
+  const images: OpenImage[] = [];
+  const close = async () => {
+    for (const image of images.splice(0)) await image.close();
+  };
+  try {
+    return await planWith(repo, point, request, images, close);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function planWith(repo: Repository, point: PointManifest, request: PlanRequest, images: OpenImage[], close: () => Promise<void>): Promise<RestorePlan> {
   const filters = new Filters(filterParts(request.paths ?? []));
   const entries: PlannedEntry[] = [];
   const disks: string[] = [];
+  const skipped: string[] = [];
   const pointTime = Date.parse(point.time);
   for (const s of pickDisks(point, request.node, request.disk)) {
     checkSegment(s.node.name, 'node name');
     checkSegment(s.disk.name, 'disk name');
     disks.push(`${s.node.name}:${s.disk.name}`);
+    if (s.disk.kind === 'image' && wantsInside(request, s.disk, filters)) {
+      const image = await openImage(repo, s.disk);
+      images.push(image);
+      const inside = await walkImage(image, filters, s.subdir);
+      entries.push(...inside.entries);
+      skipped.push(...inside.skipped);
+      continue;
+    }
     if (s.disk.kind === 'image') {
       const entry = imageEntry(s.disk, s.subdir, pointTime);
       if (filters.wants(entry.parts.slice(s.subdir.length), false)) entries.push(entry);
@@ -124,7 +165,8 @@ export async function planRestore(repo: Repository, point: PointManifest, reques
   if (unmatched.length > 0) throw nothingMatched(point, unmatched);
   const ordered = completeAndOrder(entries, pointTime);
   const files = ordered.filter((e) => e.type === 'file');
-  return {entries: ordered, files: files.length, bytes: files.reduce((t, e) => t + e.size, 0), disks};
+  const readBytes = () => images.reduce((t, i) => t + i.disk.readBytes, 0);
+  return {entries: ordered, files: files.length, bytes: files.reduce((t, e) => t + e.size, 0), disks, skipped, readBytes, close};
 }
 
 function nothingMatched(point: PointManifest, unmatched: string[]): BackhaulError {

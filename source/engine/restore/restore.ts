@@ -90,25 +90,21 @@ export interface RestoreResult {
   /** Disk images written (volume-level disks), absolute paths. */
   images: string[];
   specialDropped: number;
+  /** Bytes read from the repository for files inside volume images (0 otherwise). */
+  readBytes: number;
+  /** Entries inside images that were not restored (device nodes, fifos, sockets), with why. */
+  skipped: string[];
 }
 
 /** The plain restore of a point the process's user may see (access is checked by the caller). */
 export async function restorePoint(repo: Repository, backup: BackupRecord, point: PointManifest, options: RestoreOptions): Promise<RestoreResult> {
   try {
     const plan = await planRestore(repo, point, options);
-    const root = process.geteuid?.() === 0;
-    let name: string;
     try {
-      name = userInfo().username;
-    } catch {
-      name = `#${process.geteuid?.()}`;
+      return await restorePlanned(repo, plan, options);
+    } finally {
+      await plan.close();
     }
-    const as: RestoreAs = {writer: {uid: process.geteuid!(), gid: process.getegid!(), name}, keepOwners: root, keepSpecial: root};
-    const destination: Destination = options.tar ? {kind: 'tar', path: options.to} : {kind: 'dir', path: options.to, conflict: options.overwrite ? 'overwrite' : 'fail'};
-    const r = await restorePlan(repo, plan, destination, as, options);
-    if (options.tar) return {files: r.files, bytes: r.bytes, images: [], specialDropped: r.specialDropped};
-    const images = plan.entries.filter((e) => e.image).map((e) => join(r.destination, ...e.parts));
-    return {files: r.files - images.length, bytes: r.bytes, images, specialDropped: r.specialDropped};
   } catch (e) {
     // Damage anywhere (a file tree, a chunk, a missing pack) names the restore point.
     if (e instanceof BackhaulError && e.code === 'corrupt') {
@@ -116,4 +112,21 @@ export async function restorePoint(repo: Repository, backup: BackupRecord, point
     }
     throw e;
   }
+}
+
+async function restorePlanned(repo: Repository, plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
+  const root = process.geteuid?.() === 0;
+  let name: string;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = `#${process.geteuid?.()}`;
+  }
+  const as: RestoreAs = {writer: {uid: process.geteuid!(), gid: process.getegid!(), name}, keepOwners: root, keepSpecial: root};
+  const destination: Destination = options.tar ? {kind: 'tar', path: options.to} : {kind: 'dir', path: options.to, conflict: options.overwrite ? 'overwrite' : 'fail'};
+  const r = await restorePlan(repo, plan, destination, as, options);
+  const extra = {readBytes: plan.readBytes(), skipped: plan.skipped};
+  if (options.tar) return {files: r.files, bytes: r.bytes, images: [], specialDropped: r.specialDropped, ...extra};
+  const images = plan.entries.filter((e) => e.image).map((e) => join(r.destination, ...e.parts));
+  return {files: r.files - images.length, bytes: r.bytes, images, specialDropped: r.specialDropped, ...extra};
 }

@@ -2,11 +2,17 @@
  * The file tree of one disk of a restore point, for browsing (the TUI's
  * delegated-restore file browser): nested nodes, directories first then by
  * name, each directory's size the sum of everything below it. A volume-level
- * disk is one node, its image. Paths are checked like any manifest input;
- * names are kept as they are (screens escape them when they draw them).
+ * disk is its image, and beside it the files of the filesystem inside it
+ * (images/inside.ts: ext2/3/4, partitions as p1, p2, ...) when Backhaul can
+ * read one — the paths a restore with --disk takes. Paths are checked like
+ * any manifest input; names are kept as they are (screens escape them when
+ * they draw them).
  */
 import type {DiskManifest} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
+import {BackhaulError} from '../errors.js';
+import {walkImage} from '../images/inside.js';
+import {openImage} from '../images/open-image.js';
 import {checkEntryPath} from './safe-path.js';
 
 export interface TreeNode {
@@ -41,7 +47,9 @@ export async function listTree(repo: Repository, disk: DiskManifest): Promise<Tr
   const root: TreeNode = {path: '', name: disk.name, type: 'dir', size: 0, files: 0, mtimeMs: 0, children: []};
   if (disk.kind === 'image') {
     root.children!.push({path: `${disk.name}.img`, name: `${disk.name}.img`, type: 'file', size: disk.image?.size ?? disk.logicalBytes, files: 1, mtimeMs: 0});
+    await addInside(repo, disk, root);
     sumTree(root);
+    sortTree(root);
     return root;
   }
   const dirs = new Map<string, TreeNode>([['', root]]);
@@ -68,4 +76,32 @@ export async function listTree(repo: Repository, disk: DiskManifest): Promise<Tr
   sumTree(root);
   sortTree(root);
   return root;
+}
+
+/** The files inside a volume image, as folders beside its .img; nothing when it holds no filesystem Backhaul reads. */
+async function addInside(repo: Repository, disk: DiskManifest, root: TreeNode): Promise<void> {
+  let image;
+  try {
+    image = await openImage(repo, disk);
+  } catch (e) {
+    if (e instanceof BackhaulError && e.code === 'not-found') return;
+    throw e;
+  }
+  try {
+    const {entries} = await walkImage(image, {wants: () => true}, []);
+    const dirs = new Map<string, TreeNode>([['', root]]);
+    for (const e of entries) {
+      const path = e.parts.join('/');
+      const parent = dirs.get(e.parts.slice(0, -1).join('/'));
+      if (!parent) continue; // walkImage lists parents first
+      const node: TreeNode = {path, name: e.parts.at(-1)!, type: e.type, size: e.type === 'file' ? e.size : 0, files: e.type === 'file' ? 1 : 0, mtimeMs: e.mtimeMs};
+      if (e.type === 'dir') {
+        node.children = [];
+        dirs.set(path, node);
+      }
+      parent.children!.push(node);
+    }
+  } finally {
+    await image.close();
+  }
 }

@@ -53,9 +53,17 @@ export function checkCanWriteAs(writer: Writer): void {
 
 const toWire = (e: PlannedEntry): WriteEntry => ({parts: e.parts, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtimeMs: e.mtimeMs, size: e.type === 'file' ? e.size : undefined, target: e.target});
 
-/** Each file's verified chunks from the repository, one read ahead of the write. */
+/** Each file's verified chunks from the repository, one read ahead of the write (or, inside an image, its bytes from the filesystem there). */
 export function repositoryData(repo: Repository, entries: readonly PlannedEntry[], onBytes?: (n: number) => void): FileData {
   return async function* (_entry, index) {
+    const read = entries[index]!.read;
+    if (read) {
+      for await (const data of read()) {
+        onBytes?.(data.length);
+        yield data;
+      }
+      return;
+    }
     const chunks = entries[index]!.chunks ?? [];
     let next = chunks.length > 0 ? repo.readChunk(chunks[0]!) : undefined;
     for (let i = 0; i < chunks.length; i++) {

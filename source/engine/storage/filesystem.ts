@@ -37,7 +37,7 @@ export class FilesystemStorage implements Storage {
   // Many pack writes in flight keep the disk busy while they are read and verified.
   readonly preferredConcurrency = 16;
   // A write from memory is a copy into the page cache, bound by CPU: more in flight only hold
-  // more buffers, and fresh memory costs a page fault per 4 KiB (~20 µs on this class of VM).
+  // more buffers, and fresh memory costs a page fault per 4 KiB (dear on VMs that hand memory back to the host).
   readonly bufferedWrites = 3;
   private readonly madeDirs = new Set<string>();
   /** Packs written but maybe not durable yet: their background fsyncs, and their directories. */
@@ -165,9 +165,9 @@ export class FilesystemStorage implements Storage {
    * Writes the block-aligned head of `data` to `temp` past the page cache
    * (O_DIRECT); returns how many bytes it wrote (0: write it all the usual
    * way). New page-cache pages are the dearest part of a write on virtual
-   * machines that hand memory back to the host (measured here: 160 MB/s
-   * through the cache into a new file, 500-700 MB/s direct), and packs are
-   * not read back soon. The caller writes the tail and fsyncs as usual: the
+   * machines that hand memory back to the host (a direct write ran several
+   * times faster than a buffered one into a new file: README, "Development"),
+   * and packs are not read back soon. The caller writes the tail and fsyncs as usual: the
    * file is as durable as any other.
    */
   private async writeDirect(temp: string, data: Uint8Array): Promise<number> {
@@ -204,7 +204,7 @@ export class FilesystemStorage implements Storage {
    * committed file is fsynced by the next barrier, with the others committed
    * since the last one, rather than one by one as each lands: each fsync is
    * a journal commit and a flush of the disk's cache, and a copy lands a
-   * pack every few milliseconds (measured here: ~0.25 s of a 3 s copy). It
+   * pack every few milliseconds (per-pack fsyncs were a tenth of a full copy). It
    * is as durable as a pack put() by the time anything names it (see the
    * header); a crash before that leaves a pack nothing names, which the next
    * writer checks before it adopts it.
@@ -318,8 +318,8 @@ export class FilesystemStorage implements Storage {
    * Reads small files back to back, synchronously, yielding to the event loop
    * between batches of about a millisecond's work: the thread pool's round
    * trips (open, stat, read, close, each a hop) made reading 100,000 restore
-   * point manifests take 16 s; this takes about 2, and the TUI still answers
-   * keys between batches.
+   * point manifests several times slower (bench/tui.ts), and the TUI still
+   * answers keys between batches.
    */
   async getMany(keys: readonly string[]): Promise<Buffer[]> {
     const out: Buffer[] = [];

@@ -2,7 +2,7 @@
  * Verifies packs off the main thread, so the main thread (and the TUI) keeps
  * doing I/O and answering keys. A pack passed through whole is checked by the
  * SHA-256 of its bytes against its id, plus its trailer against the blobs the
- * index names (about 1.5 GB/s a core); blobs picked out of a pack, and every
+ * index names (SHA-256 speed, no decoding); blobs picked out of a pack, and every
  * blob of a pack whose hash does not match, are decoded and hashed one by
  * one, so a damaged chunk is named and the sound ones still usable. Between
  * two directories a worker copies a pack itself once it checked it

@@ -9,10 +9,12 @@
  */
 import type {StorageLocation} from '../storage/location.js';
 
-/** The JSON Schema keywords this configuration uses (a subset of draft 2020-12). */
+/** The JSON Schema keywords this configuration and the saved jobs (jobs/job-schema.ts) use (a subset of draft 2020-12). */
 export type Schema =
-  | {readonly type: 'string'; readonly minLength?: number; readonly pattern?: string}
+  | {readonly type: 'string'; readonly minLength?: number; readonly maxLength?: number; readonly pattern?: string}
   | {readonly type: 'number'; readonly exclusiveMinimum?: number; readonly maximum?: number}
+  | {readonly type: 'boolean'}
+  | {readonly type: 'array'; readonly items: Schema; readonly maxItems?: number}
   | {
     readonly type: 'object';
     readonly properties?: Readonly<Record<string, Schema>>;
@@ -69,9 +71,16 @@ function check(schema: Schema, value: unknown, at: string, problems: string[]): 
   if (schema.type === 'object') {
     if (isRecord(value)) checkObject(schema, value, at, problems);
     else problems.push(`${at || 'the file'} must be an object, not ${kind(value)}`);
+  } else if (schema.type === 'boolean') {
+    if (typeof value !== 'boolean') problems.push(`${at} must be true or false, not ${kind(value)}`);
+  } else if (schema.type === 'array') {
+    if (!Array.isArray(value)) problems.push(`${at} must be an array, not ${kind(value)}`);
+    else if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${at} must hold at most ${schema.maxItems} items`);
+    else value.forEach((item, i) => check(schema.items, item, `${at}[${i}]`, problems));
   } else if (schema.type === 'string') {
     if (typeof value !== 'string') problems.push(`${at} must be a string, not ${kind(value)}`);
     else if (value.length < (schema.minLength ?? 0)) problems.push(`${at} must not be empty`);
+    else if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${at} must be at most ${schema.maxLength} characters`);
     else if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) problems.push(`${at} does not match ${schema.pattern}`);
   } else if (typeof value !== 'number' || !Number.isFinite(value)) {
     problems.push(`${at} must be a number, not ${kind(value)}`);
@@ -82,9 +91,14 @@ function check(schema: Schema, value: unknown, at: string, problems: string[]): 
   }
 }
 
+/** What is wrong with parsed data against `schema` (empty: nothing), each problem named by its path. */
+export function checkSchema(schema: Schema, data: unknown): string[] {
+  const problems: string[] = [];
+  check(schema, data, '', problems);
+  return problems;
+}
+
 /** What is wrong with a parsed configuration file against CONFIG_SCHEMA (empty: nothing). */
 export function checkConfig(data: unknown): string[] {
-  const problems: string[] = [];
-  check(CONFIG_SCHEMA, data, '', problems);
-  return problems;
+  return checkSchema(CONFIG_SCHEMA, data);
 }

@@ -1,10 +1,10 @@
 /**
  * Fast paths for the text measuring Ink does, swapped in by the bundle
  * (scripts/ink-patches.mjs). Ink's helpers build an `Intl.Segmenter` when they load
- * (30–70 ms here, ICU loading its break rules) and test every non-ASCII
- * character against a `\p{RGI_Emoji}` pattern (another 50–80 ms to compile
- * on first use): together a third of the TUI's start-up, spent on the `›`,
- * `·` and `▼` of the first frame.
+ * (ICU loading its break rules) and test every non-ASCII character against
+ * a `\p{RGI_Emoji}` pattern (compiled on first use): together a large share
+ * of the TUI's start-up (`bench/tui.ts` measures it), spent on the `›`, `·`
+ * and `▼` of the first frame.
  *
  * The characters the screens draw are simple: each code point is its own
  * grapheme and one column wide. For strings made only of those (plus SGR

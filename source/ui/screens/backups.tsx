@@ -2,8 +2,8 @@
  * The root screen: the backups of one repository (machines and failover
  * clusters) that the acting user may see, with their kind, owner, point
  * count, age of the newest point, logical and stored size. Sort with `s`,
- * filter with `/`, switch repository with `r` (a screen key, as H, A and R
- * are: they work from every screen, app.tsx); Enter opens the restore
+ * filter with `/`, switch repository with `r` (a screen key, as J, H, A
+ * and R are: they work from every screen, app.tsx); Enter opens the restore
  * points, `n` a cluster's nodes, `c` the copy plan for the marked backups.
  * Points other processes commit meanwhile show up within seconds.
  */
@@ -109,7 +109,7 @@ export const backupsScreen = defineScreen<BackupsParams>({
   title: 'Backups',
   breadcrumb: (p) => p.repo,
   // Footer order: what people do most comes first (the footer is cut at the right on narrow terminals).
-  actions: ['nav.open', 'copy.plan', 'cluster.nodes', ...LIST_ACTIONS, 'sort.next', 'sort.reverse', 'repo.switch', 'history.open', 'restore.open', 'audit.open'],
+  actions: ['nav.open', 'copy.plan', 'cluster.nodes', ...LIST_ACTIONS, 'sort.next', 'sort.reverse', 'repo.switch', 'jobs.open', 'history.open', 'restore.open', 'audit.open'],
   component: BackupsScreen,
   repo: (p) => p.repo,
 });

@@ -2,7 +2,7 @@
  * Jobs and history: past copy sessions, newest first — when, result, from and
  * to (by registered name when there is one), points copied, duration, bytes
  * sent and their rate, the bytes processed. Enter shows a session's summary
- * and log.
+ * and log. Opened from the Jobs screen, it lists one job's sessions only.
  */
 import React from 'react';
 import {Box} from 'ink';
@@ -20,17 +20,20 @@ import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface SessionRow {readonly index: number; readonly session: SessionRecord; readonly from: string; readonly to: string}
 
-async function loadHistory(): Promise<SessionRow[]> {
+/** `job`: only that job's sessions. */
+export interface HistoryParams {readonly job?: string}
+
+async function loadHistory(job: string | undefined): Promise<SessionRow[]> {
   const sessions = await readHistory();
   return sessions.map((session, index) => ({
     index, session, from: nameOfLocation(session.source) ?? session.source, to: nameOfLocation(session.target) ?? session.target,
-  })).reverse();
+  })).filter((r) => job === undefined || r.session.job === job).reverse();
 }
 
 const COLUMNS: Column<SessionRow>[] = [
   {id: 'when', header: 'When', width: 9, align: 'right', value: (r) => formatAge(Date.parse(r.session.summary.endedAt || r.session.summary.startedAt))},
   {id: 'result', header: 'Result', width: 9, value: (r) => r.session.summary.result,
-    style: (r, t) => ({success: t.ok, warning: t.warn, cancelled: t.warn, failed: t.error})[r.session.summary.result]},
+    style: (r, t) => ({success: t.ok, warning: t.warn, cancelled: t.warn, failed: t.error, interrupted: t.error})[r.session.summary.result]},
   {id: 'route', header: 'From → to', minWidth: 12, value: (r) => `${r.from} → ${r.to}`},
   {id: 'points', header: 'Points', width: 6, align: 'right', value: (r) => String(r.session.summary.pointsCopied)},
   {id: 'time', header: 'Duration', width: 8, align: 'right', value: (r) => formatDuration(r.session.summary.seconds)},
@@ -42,9 +45,9 @@ const COLUMNS: Column<SessionRow>[] = [
   {id: 'processed', header: 'Processed', width: 9, align: 'right', optional: true, value: (r) => formatBytes(r.session.summary.logicalBytes)},
 ];
 
-function HistoryScreen({width, height, active}: ScreenProps<Record<string, never>>) {
+function HistoryScreen({params, width, height, active}: ScreenProps<HistoryParams>) {
   const shell = useShell();
-  const data = useLoad(loadHistory, [], active);
+  const data = useLoad(() => loadHistory(params.job), [params.job], active);
   const list = useList({items: data.value ?? NONE, idOf: (r) => String(r.index), textOf: (r) => `${r.from} ${r.to} ${r.session.summary.result}`, height: height - 1, markable: false});
   // Nothing to open: the footer does not offer Enter.
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
@@ -57,7 +60,7 @@ function HistoryScreen({width, height, active}: ScreenProps<Record<string, never
   });
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{`${data.value?.length ?? '…'} past copy session${data.value?.length === 1 ? '' : 's'}, newest first · Enter shows a session's log`}</Caption>
+      <Caption width={width}>{`${data.value?.length ?? '…'} past ${params.job === undefined ? 'copy' : `${params.job}`} session${data.value?.length === 1 ? '' : 's'}, newest first · Enter shows a session's log`}</Caption>
       {data.value === undefined
         ? <Placeholder data={data} what="the history" width={width} />
         : <List state={list.state} columns={COLUMNS} width={width} emptyText="No copy sessions yet: plan one with c on the backups screen." />}
@@ -65,10 +68,10 @@ function HistoryScreen({width, height, active}: ScreenProps<Record<string, never
   );
 }
 
-export const historyScreen = defineScreen<Record<string, never>>({
+export const historyScreen = defineScreen<HistoryParams>({
   id: 'history',
   title: 'Jobs and history',
-  breadcrumb: () => 'history',
+  breadcrumb: (p) => (p.job === undefined ? 'history' : `${p.job} sessions`),
   actions: ['nav.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'filter.start'],
   component: HistoryScreen,
   jump: {action: 'history.open', params: () => ({})},

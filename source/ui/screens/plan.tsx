@@ -5,16 +5,21 @@
  * `t` picks the target from a list of the registered repositories (nothing is
  * planned until one is chosen: planning is the slow part), `p` switches
  * latest/all; both choices are remembered per source (plan-choices.ts), so
- * the next plan opens on them. Enter starts the copy (refused with a
- * clear status line when the target lacks room or nothing is left to copy);
+ * the next plan opens on them. Enter starts the copy — detached, as its own
+ * process (engine/jobs/start.ts), so quitting the TUI or losing the terminal
+ * never stops it — and shows it on the progress screen, a viewer of its run
+ * log (refused with a clear status line when the target lacks room or
+ * nothing is left to copy);
  * Esc goes back. A plan shown for one target is never started on another.
  * The plan is made again when another process commits to either repository
  * while it is shown (until the new one is ready, Enter says it is planning).
  */
-import React, {useMemo} from 'react';
+import React, {useMemo, useRef} from 'react';
 import {Box, Text} from 'ink';
 import {refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
+import {startRun} from '../../engine/jobs/index.js';
 import {pinnedSelection, planCopyJob} from '../../engine/operations/copy.js';
+import {currentRunner} from '../runner.js';
 import {matches} from '../keymap.js';
 import {rememberChoice, rememberedChoice} from '../plan-choices.js';
 import {openRepository, targetsFor} from '../repos.js';
@@ -92,6 +97,7 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
   }, width) : [];
   // Points picked on the points screen are fixed: `p` does nothing there, so the footer does not offer it.
   useFooter(picker.open ? picker.footer : params.points === undefined ? undefined : ['copy.start', 'copy.target', 'nav.back', 'help.toggle', 'app.quit']);
+  const starting = useRef(false);
   const room = Math.max(1, height - 1);
   const max = Math.max(0, lines.length - room);
   useScreenKeys((k) => {
@@ -105,11 +111,11 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     else if (matches('copy.points', k) && params.points === undefined) {
       views.dispatch({type: 'scope'});
       void rememberChoice(params.source, {points: views.get().all ? 'all' : 'latest'});
-    } else if (matches('copy.start', k)) start();
+    } else if (matches('copy.start', k)) void start();
     else return false;
     return true;
   });
-  function start() {
+  async function start() {
     if (!target) return shell.showStatus({kind: 'error', message: 'There is no other repository to copy to.', hint: 'Register one with `backhaul repo add NAME PATH`.'});
     if (!current) return shell.showStatus({kind: 'info', message: data.error ? 'The plan failed; nothing can start.' : 'Still planning…'});
     if (current.plan.pointsToCopy === 0) {
@@ -121,7 +127,16 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
       return shell.showError(e);
     }
     // The run copies exactly the points shown, even if a newer one lands before it plans again.
-    shell.replace('progress', {source: params.source, target, plan: current.plan, selection: pinnedSelection(current.plan, params.nodes), label: params.label});
+    const selection = pinnedSelection(current.plan, params.nodes);
+    if (starting.current) return; // a second Enter while the first starts the run
+    starting.current = true;
+    try {
+      const run = await startRun({kind: 'copy', trigger: 'manual', source: params.source, target, selection}, currentRunner());
+      shell.replace('progress', {source: params.source, target, plan: current.plan, label: params.label, runId: run.runId});
+    } catch (e) {
+      starting.current = false;
+      shell.showError(e);
+    }
   }
   if (!target) return <Caption width={width}>No other registered repository to copy to. Register one with `backhaul repo add NAME PATH`.</Caption>;
   if (picker.open) return picker.element;

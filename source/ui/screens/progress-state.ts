@@ -5,12 +5,19 @@
  * times a second. Keeps: overall stats, one bar per disk of the point being
  * copied, read/transfer throughput samples for the sparkline, a status per
  * restore point (the per-object list) and the session log (its lines worded
- * by the engine, as in the history: copy/session.ts).
+ * by the engine, as in the history: jobs/session.ts).
+ *
+ * The events come from a run's log (a detached run: engine/jobs/run-log.ts),
+ * so they may be the log's slim form (a plan's totals, not its points) and
+ * the run's own entries (phase, log lines, its end): `runEntryEvents` turns
+ * an entry into what this reducer takes. Rows of points the state did not
+ * know (a viewer that attached without the plan) are added as they appear.
  */
-import type {CopyEvent, CopyStats, CopySummary} from '../../engine/copy/events.js';
+import type {CopyEvent, CopyStats} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import {CANCELLING, sessionLine} from '../../engine/copy/session.js';
-import {sessionHeadline, type SessionSummary} from '../../engine/jobs/history.js';
+import {CANCELLING, sessionLine} from '../../engine/jobs/session.js';
+import {sessionHeadline, type SessionResult, type SessionSummary} from '../../engine/jobs/history.js';
+import type {LoggedCopyEvent, RunPhase, StampedEntry} from '../../engine/jobs/run-log.js';
 import {formatBytes, formatRate, formatTime} from '../format.js';
 
 export type ObjectStatus = 'pending' | 'running' | 'success' | 'skipped' | 'warning' | 'error';
@@ -41,19 +48,56 @@ export interface ProgressState {
   readonly readRates: readonly number[];
   readonly sentRates: readonly number[];
   readonly last?: {readonly seconds: number; readonly read: number; readonly sent: number};
-  readonly summary?: CopySummary;
+  readonly summary?: SessionSummary;
+  /** What the run is doing besides copying (waiting for the copy window, a script), when it is. */
+  readonly runPhase?: {readonly phase: RunPhase; readonly until?: string};
   /** Why the run stopped, when it was neither a success nor a cancel. */
   readonly failure?: string;
 }
 
-export type UiEvent = {readonly type: 'ui.cancelling'} | {readonly type: 'ui.failed'; readonly message: string} | {readonly type: 'ui.finished'};
+export type UiEvent =
+  | {readonly type: 'ui.cancelling'} | {readonly type: 'ui.failed'; readonly message: string} | {readonly type: 'ui.finished'}
+  | {readonly type: 'ui.phase'; readonly phase: RunPhase; readonly until?: string}
+  | {readonly type: 'ui.log'; readonly level: LogLine['level']; readonly text: string}
+  | {readonly type: 'ui.end'; readonly result: SessionResult; readonly summary?: SessionSummary; readonly message?: string};
 /** An event with the wall-clock time it arrived (the log shows it). */
-export interface Stamped {readonly at: number; readonly event: CopyEvent | UiEvent}
+export interface Stamped {readonly at: number; readonly event: CopyEvent | LoggedCopyEvent | UiEvent}
 
 const MAX_LOG = 500;
 const MAX_SAMPLES = 240;
 const keyOf = (backupId: string, pointId: string) => `${backupId}/${pointId}`;
 const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
+
+/** The state of a viewer that knows nothing of the run yet (it attached from the Jobs screen): rows come with the events. */
+export function emptyProgress(target: string): ProgressState {
+  return {phase: 'running', target, totalTransfer: 0, totalLogical: 0, kinds: new Map(), disks: [], objects: [], log: [], readRates: [], sentRates: []};
+}
+
+/** What one entry of a run's log means to the reducer (nothing for the run's start: the screen knows it). */
+export function runEntryEvents(entry: StampedEntry): Stamped[] {
+  const at = entry.t;
+  switch (entry.type) {
+    case 'copy': return [{at, event: entry.event}];
+    case 'run.phase': return [{at, event: {type: 'ui.phase', phase: entry.phase, until: entry.until}}];
+    case 'run.log': return [{at, event: {type: 'ui.log', level: entry.level, text: entry.text}}];
+    case 'run.end': return [{at, event: {type: 'ui.end', result: entry.result, summary: entry.summary, message: entry.message}}, {at, event: {type: 'ui.finished'}}];
+    default: return [];
+  }
+}
+
+/** A row for a point the state has not seen (no plan was given): its id stands for its time. */
+function withObject(s: ProgressState, e: {backupId: string; machine: string; pointId: string; nodes?: readonly string[]}): readonly ObjectRow[] {
+  const key = keyOf(e.backupId, e.pointId);
+  if (s.objects.some((o) => o.key === key)) return s.objects;
+  const nodes = e.nodes ?? [];
+  return [...s.objects, {key, label: `${e.machine} ${e.pointId}${nodes.length > 0 ? ` [${nodes.join(',')}]` : ''}`, status: 'pending', machine: e.machine, pointId: e.pointId, time: '', nodes}];
+}
+
+const PHASE_WORDS: Record<RunPhase, string> = {
+  'starting': 'Starting…', 'pre-script': 'Running the pre-script…', 'copying': 'Copying.', 'waiting for window': 'Waiting for the copy window to open…',
+  'post-script': 'Running the post-script…', 'health check': 'Checking the target\'s health…',
+};
+export const phaseWords = (p: {phase: RunPhase; until?: string}) => `${PHASE_WORDS[p.phase]}${p.until ? ` (until ${formatTime(p.until)} UTC)` : ''}`;
 
 export function initialProgress(plan: CopyPlan, target: string): ProgressState {
   const objects: ObjectRow[] = [];
@@ -74,11 +118,13 @@ const push = <T>(list: readonly T[], item: T, max: number): T[] => [...list.slic
 const setObject = (s: ProgressState, key: string, status: ObjectStatus, message?: string): readonly ObjectRow[] =>
   s.objects.map((o) => (o.key === key ? {...o, status, ...(message ? {message} : {})} : o));
 
-export function progressReducer(s: ProgressState, {at, event: e}: Stamped): ProgressState {
+export function progressReducer(state: ProgressState, {at, event: e}: Stamped): ProgressState {
+  const s = e.type === 'copy.disk' || e.type === 'copy.point' ? {...state, objects: withObject(state, e)} : state;
   const log = (level: LogLine['level'], text: string) => push(s.log, {level, text: `${clock(at)} ${text}`}, MAX_LOG);
   switch (e.type) {
     case 'copy.start':
-      return {...s, log: log('info', sessionLine(e, s.target)!.text)};
+      // The line reads only the plan's totals, which the run log's slim plan keeps.
+      return {...s, totalTransfer: s.totalTransfer || e.plan.transferBytes, totalLogical: s.totalLogical || e.plan.logicalBytes, log: log('info', sessionLine(e as CopyEvent, s.target)!.text)};
     case 'copy.plan': return {...s, totalTransfer: e.plan.transferBytes, totalLogical: e.plan.logicalBytes};
     case 'copy.disk': {
       const key = `${e.pointId}/${e.node}/${e.disk}`;
@@ -113,6 +159,15 @@ export function progressReducer(s: ProgressState, {at, event: e}: Stamped): Prog
     case 'ui.cancelling': return s.phase === 'running' ? {...s, phase: 'cancelling', log: log('warning', CANCELLING)} : s;
     case 'ui.failed': return {...s, failure: e.message, log: log('error', e.message)};
     case 'ui.finished': return {...s, phase: 'done'};
+    case 'ui.phase': return {...s, runPhase: e.phase === 'copying' ? undefined : {phase: e.phase, until: e.until}, log: e.phase === 'copying' || e.phase === 'starting' ? s.log : log('info', phaseWords(e))};
+    case 'ui.log': return {...s, log: log(e.level, e.text)};
+    case 'ui.end': {
+      const summary = s.summary ?? e.summary;
+      // A copy's own summary already says how it failed; a run that ended without one (a pre-script, a kill) says it here.
+      const failure = (e.result === 'failed' || e.result === 'interrupted') && (!s.summary || e.message) ? s.failure ?? e.message ?? `The run ended: ${e.result}.` : s.failure;
+      const headline = !s.summary && summary ? [{level: e.result === 'success' ? 'info' as const : 'warning' as const, text: summaryHeadline(summary)}] : [];
+      return {...s, summary, runPhase: undefined, ...(failure ? {failure} : {}), log: headline.length > 0 ? log(headline[0]!.level, headline[0]!.text) : s.log};
+    }
   }
 }
 

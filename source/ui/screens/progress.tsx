@@ -1,24 +1,22 @@
 /**
- * Copy progress: runs the planned copy and shows it live — an overall bar and
- * one bar per node/disk being copied; processed / read / sent bytes, each
- * rate beside its figure, ETA, elapsed and the bottleneck stage; a
- * read-vs-sent sparkline; the restore points as a list (scroll it, Enter
- * opens one in full) beside the session log. `x` cancels after a confirm,
- * `q` or Ctrl-C asks to cancel and quit (the target stays consistent either
- * way); at the end a summary (the engine has recorded the session in the
- * history), and Esc leaves. While the copy runs the screen is busy: nothing
- * else may drop it from the stack. Renders are throttled (≤15/s). The copy is
- * the engine's copy job (engine/operations/copy.ts, the one `backhaul copy`
- * runs) of exactly the points the plan showed, run in a worker thread, so
- * keys never wait behind reading or hashing.
+ * Copy progress: shows a copy run live — an overall bar and one bar per
+ * node/disk being copied; processed / read / sent bytes, each rate beside its
+ * figure, ETA, elapsed and the bottleneck stage; a read-vs-sent sparkline;
+ * the restore points as a list (scroll it, Enter opens one in full) beside
+ * the session log. The run is a detached one (engine/jobs/start.ts: its own
+ * process and session), and this screen is a viewer of its run log
+ * (`followRun`), like `backhaul attach`: any number of viewers may watch a
+ * run, and leaving one (Esc or q) or losing the terminal never stops the
+ * run — the screen says so and `J` finds it again. `x` stops the run after a
+ * confirm (the point in progress is not committed; the target stays
+ * consistent). At the end a summary (the run has recorded its session in the
+ * history), and Esc leaves. Renders are throttled (≤15/s).
  */
-import React, {useEffect, useLayoutEffect, useRef} from 'react';
+import React, {useEffect, useLayoutEffect, useMemo, useRef} from 'react';
 import {Box, Text} from 'ink';
-import type {CopyEvent} from '../../engine/copy/events.js';
 import type {CopyPlan} from '../../engine/copy/plan.js';
-import type {Selection} from '../../engine/copy/selection.js';
-import {isBackhaulError} from '../../engine/errors.js';
-import {copyJob} from '../../engine/operations/copy.js';
+import {followRun, liveRuns} from '../../engine/jobs/index.js';
+import {stopRun} from '../../engine/jobs/runs.js';
 import {useList} from '../components/list.js';
 import {ProgressBar} from '../components/progress-bar.js';
 import {Sparkline} from '../components/sparkline.js';
@@ -26,65 +24,77 @@ import {statusFromError} from '../components/status-line.js';
 import {formatBytes, formatDuration, formatRate} from '../format.js';
 import {matches} from '../keymap.js';
 import {currentItem} from '../components/list-state.js';
-import {useBusy, useFooter, useScreenKeys, useShell} from '../shell-context.js';
+import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {useThrottledReducer} from '../throttle.js';
 import {useTheme} from '../theme.js';
 import {truncate} from '../text.js';
 import {Caption} from './common.js';
 import {activeRow, pointDetail, ProgressPanes} from './progress-panes.js';
-import {initialProgress, overall, perSecond, progressReducer, summaryHeadline, type ProgressState, type UiEvent} from './progress-state.js';
+import {
+  emptyProgress, initialProgress, overall, perSecond, phaseWords, progressReducer, runEntryEvents, summaryHeadline, type ProgressState, type UiEvent,
+} from './progress-state.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
-/** `plan`: the plan shown (the screen's first state); `selection`: what the job copies (pinnedSelection of that plan). */
-export interface ProgressParams {readonly source: string; readonly target: string; readonly plan: CopyPlan; readonly selection: Selection; readonly label: string}
+/**
+ * `runId`: the run to show; `plan`: the plan it was started from (its rows show
+ * at once), absent when attaching to a run started elsewhere; `job`: its job.
+ */
+export interface ProgressParams {
+  readonly source: string;
+  readonly target: string;
+  readonly label: string;
+  readonly runId: string;
+  readonly plan?: CopyPlan;
+  readonly job?: string;
+}
 
-function useCopy(params: ProgressParams) {
+/** What the screen says when its viewer is left while the run goes on. */
+export const LEFT_RUNNING = 'The copy keeps running; J to find it.';
+
+function useRun(params: ProgressParams) {
   const shell = useShell();
-  const [state, dispatch, get, flush] = useThrottledReducer(progressReducer, initialProgress(params.plan, params.target));
-  const controller = useRef(new AbortController());
-  const quitAfter = useRef(false);
+  // Made once: a plan of many points is not walked again on every frame.
+  const initial = useMemo(() => (params.plan ? initialProgress(params.plan, params.target) : emptyProgress(params.target)), [params.plan, params.target]);
+  const [state, dispatch, get, flush] = useThrottledReducer(progressReducer, initial);
   useEffect(() => {
-    const send = (event: CopyEvent | UiEvent) => dispatch({at: Date.now(), event});
-    const abort = controller.current;
-    let live = true;
+    const controller = new AbortController();
+    const send = (event: UiEvent) => dispatch({at: Date.now(), event});
     void (async () => {
       try {
-        await copyJob({source: params.source, target: params.target, selection: params.selection}, {inWorker: true, signal: controller.current.signal, onEvent: send});
+        for await (const entry of followRun(params.runId, controller.signal)) for (const e of runEntryEvents(entry)) dispatch(e);
       } catch (e) {
-        if (!(isBackhaulError(e) && e.code === 'cancelled')) send({type: 'ui.failed', message: statusFromError(e).message});
+        send({type: 'ui.failed', message: statusFromError(e).message});
       }
-      send({type: 'ui.finished'});
+      if (controller.signal.aborted) return;
+      if (get().phase !== 'done') send({type: 'ui.finished'});
       flush();
-      if (!live) return;
-      if (quitAfter.current) return shell.quit();
-      const result = get().summary?.result;
-      const kind = result === 'success' ? 'ok' : result === 'cancelled' || result === 'warning' ? 'warn' : 'error';
-      shell.showStatus({kind, message: get().summary ? summaryHeadline(get().summary!) : get().failure ?? 'The copy stopped.', hint: 'Esc to leave.'});
+      const x = get().summary;
+      const kind = x?.result === 'success' ? 'ok' : x?.result === 'cancelled' || x?.result === 'warning' ? 'warn' : 'error';
+      shell.showStatus({kind, message: x ? summaryHeadline(x) : get().failure ?? 'The run stopped.', hint: 'Esc to leave.'});
     })();
-    return () => {
-      live = false;
-      abort.abort();
-    };
-    // The copy starts once, when the screen opens.
+    return () => controller.abort();
+    // The viewer follows one run, from when the screen opens.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
-  const cancel = async (andQuit: boolean) => {
-    const yes = await shell.confirm(andQuit
-      ? {title: 'Cancel the copy and quit?', message: 'Points already copied stay on the target.', danger: true}
-      : {title: 'Cancel the copy?', message: 'Points already copied stay; the one in progress is not committed.', danger: true});
+  const stop = async () => {
+    const yes = await shell.confirm({title: 'Stop the copy?', message: 'Points already copied stay; the one in progress is not committed (the next run resumes it).', danger: true});
     if (!yes || get().phase !== 'running') return;
-    quitAfter.current = andQuit;
+    const run = liveRuns().find((r) => r.runId === params.runId);
+    if (!run) return shell.showStatus({kind: 'info', message: 'The run has already ended.'});
+    try {
+      stopRun(run);
+    } catch (e) {
+      return shell.showError(e);
+    }
     dispatch({at: Date.now(), event: {type: 'ui.cancelling'}});
-    controller.current.abort();
-    shell.showStatus({kind: 'warn', message: 'Cancelling the copy…'});
+    shell.showStatus({kind: 'warn', message: 'Stopping the copy…'});
   };
-  return {state, get, cancel};
+  return {state, get, stop};
 }
 
 function ProgressScreen({params, width, height}: ScreenProps<ProgressParams>) {
   const shell = useShell();
-  const {state, get, cancel} = useCopy(params);
-  useBusy(state.phase === 'done' ? undefined : `The copy to ${params.target} is still running.`);
+  const {state, get, stop} = useRun(params);
   const top = Header({state, params, width, height});
   const paneHeight = Math.max(4, height - top.lines);
   const list = useList({items: state.objects, idOf: (o) => o.key, textOf: (o) => `${o.label} ${o.message ?? ''}`, height: paneHeight - 1, markable: false, filterable: false});
@@ -95,8 +105,8 @@ function ProgressScreen({params, width, height}: ScreenProps<ProgressParams>) {
   useLayoutEffect(() => {
     if (following.current && active) list.store.dispatch({type: 'select', id: active});
   }, [active, list.store]);
-  // While the copy runs, Esc does not leave (the copy would go on unseen): the footer says how to stop it.
-  useFooter(state.phase === 'done' ? ['nav.open', 'history.open', 'nav.back', 'help.toggle', 'app.quit'] : ['nav.open', 'copy.cancel', 'help.toggle', 'app.quit']);
+  // While the run goes on, Esc and q leave the viewer, not the run: the footer says "leave".
+  useFooter(state.phase === 'done' ? ['nav.open', 'history.open', 'nav.back', 'help.toggle', 'app.quit'] : ['nav.open', 'copy.cancel', 'nav.back', 'help.toggle']);
   useScreenKeys((k) => {
     if (list.handleKey(k)) {
       following.current = false;
@@ -109,10 +119,11 @@ function ProgressScreen({params, width, height}: ScreenProps<ProgressParams>) {
       return true;
     }
     if (phase === 'done') return false;
-    if (matches('copy.cancel', k)) void (phase === 'running' ? cancel(false) : undefined);
-    else if (matches('app.quit', k)) void (phase === 'running' ? cancel(true) : undefined);
-    else if (matches('nav.back', k)) shell.showStatus({kind: 'info', message: 'The copy is still running.', hint: 'x cancels it; Esc leaves once it has finished.'});
-    else return false;
+    if (matches('copy.cancel', k)) void (phase === 'running' ? stop() : undefined);
+    else if ((matches('app.quit', k) && k.name === 'q') || matches('nav.back', k)) {
+      shell.pop();
+      shell.showStatus({kind: 'info', message: LEFT_RUNNING, hint: `Run ${params.runId}; \`backhaul attach ${params.runId}\` watches it from a shell.`});
+    } else return false;
     return true;
   });
   return (
@@ -142,7 +153,7 @@ function Header({state, params, width, height}: {state: ProgressState; params: P
   const barState = state.summary ? (state.summary.result === 'success' ? 'ok' : state.summary.result === 'failed' ? 'error' : 'warn') : 'running';
   const eta = s?.eta === undefined ? '–' : formatDuration(s.eta);
   const rows: React.ReactElement[] = [
-    <Caption key="cap" width={width}>{`${params.label} → ${params.target}${state.phase === 'cancelling' ? ' · cancelling…' : ''}`}</Caption>,
+    <Caption key="cap" width={width}>{`${params.label} → ${params.target} · run ${params.runId}${state.phase === 'cancelling' ? ' · stopping…' : ''}`}</Caption>,
     <ProgressBar key="all" label="overall" done={done} total={total} width={width} labelWidth={11} state={barState} />,
     <Text key="bytes" wrap="truncate">{truncate(byteLine(state), width)}</Text>,
     <Text key="rate" wrap="truncate">{truncate(`ETA ${state.summary ? '–' : eta} · elapsed ${formatDuration(state.summary?.seconds ?? s?.seconds ?? 0)} · bottleneck ${state.summary?.bottleneck ?? s?.bottleneck ?? '–'}`, width)}</Text>,
@@ -161,7 +172,8 @@ function Header({state, params, width, height}: {state: ProgressState; params: P
         ? <Text key={d.key} {...theme.muted} wrap="truncate">{truncate(`${d.label.padEnd(22)} nothing to send: already on the target`, width)}</Text>
         : <ProgressBar key={d.key} label={d.label} done={d.done} total={d.total} width={width} labelWidth={22} state={d.finished ? 'ok' : 'running'} />);
     }
-    if (state.disks.length === 0) rows.push(<Text key="wait" {...theme.muted}>Starting…</Text>);
+    if (state.runPhase) rows.push(<Text key="phase" {...theme.warn} wrap="truncate">{truncate(phaseWords(state.runPhase), width)}</Text>);
+    else if (state.disks.length === 0) rows.push(<Text key="wait" {...theme.muted}>Starting…</Text>);
   }
   const lines = rows.length + (!state.summary && height >= 16 ? 1 : 0);
   return {element: <Box flexDirection="column">{rows}</Box>, lines};

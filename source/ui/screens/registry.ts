@@ -17,6 +17,10 @@ import {restoreBrowseScreen} from './restore-browse.js';
 import {restoreRunScreen} from './restore-run.js';
 import {auditScreen} from './audit.js';
 import {detailScreen} from './detail.js';
+import {jobsScreen} from './jobs.js';
+import {jobFormScreen} from './job-form.js';
+import {exploreMailScreen} from './explore-mail.js';
+import {exploreSqliteScreen} from './explore-sqlite.js';
 
 export {defineScreen, type Screen, type ScreenProps} from './screen.js';
 
@@ -35,5 +39,6 @@ export function createRegistry(screens: readonly Screen[]): Registry {
 /** Every screen of the TUI. */
 export const SCREENS: readonly Screen[] = [
   backupsScreen, pointsScreen, nodesScreen, planScreen, progressScreen, historyScreen, sessionScreen, reposScreen,
-  restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen, detailScreen,
+  restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen, detailScreen, jobsScreen, jobFormScreen,
+  exploreSqliteScreen, exploreMailScreen,
 ];

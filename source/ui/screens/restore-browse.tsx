@@ -4,7 +4,8 @@
  * a file shows it in full (path, size, time); Space marks files and
  * folders, `/` searches by name, sizes are shown (a folder's is everything
  * below it). `t` goes on to the destination with the marked items (or the
- * one under the cursor). Names are drawn escaped, so a name with a newline
+ * one under the cursor); `e` explores the SQLite database, Maildir or mbox
+ * under the cursor (explore-sqlite.tsx, explore-mail.tsx). Names are drawn escaped, so a name with a newline
  * or an escape sequence cannot break the screen.
  */
 import React, {useEffect} from 'react';
@@ -114,6 +115,13 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
     });
     return true;
   }
+  if (matches('restore.explore', k)) {
+    const here = treeRows(s)[s.cursor];
+    const kind = here ? explorerFor(here.node) : undefined;
+    if (!here || !kind) shell.showStatus({kind: 'warn', message: 'Explore opens a SQLite database, a Maildir or an mbox.', hint: 'Put the cursor on one (a .db/.sqlite file, a Maildir folder, an mbox file).'});
+    else shell.push(kind, {...params, path: here.node.path});
+    return true;
+  }
   if (matches('restore.to', k)) {
     let paths = selectedPaths(s);
     let size = selectionSize(s);
@@ -130,6 +138,19 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
     return true;
   }
   return false;
+}
+
+/**
+ * Which explorer a node opens, by what the browser knows (names): the
+ * explorer checks the file itself (a SQLite header, "From " lines) and says
+ * so when it is not one.
+ */
+export function explorerFor(node: TreeNode): 'explore-sqlite' | 'explore-mail' | undefined {
+  if (node.type === 'dir') return node.children?.some((c) => c.type === 'dir' && (c.name === 'cur' || c.name === 'new')) ? 'explore-mail' : undefined;
+  if (node.type !== 'file') return undefined;
+  if (/\.(db|sqlite|sqlite3|db3)$/i.test(node.name)) return 'explore-sqlite';
+  if (/\.mbox$|^mbox$|^(inbox|sent|drafts)$/i.test(node.name)) return 'explore-mail';
+  return undefined;
 }
 
 /** What Enter on a file shows: what the list cuts to its width, and whether it is marked. */
@@ -154,7 +175,7 @@ export const restoreBrowseScreen = defineScreen<BrowseParams>({
   id: 'restore-browse',
   title: 'Restore: files',
   breadcrumb: (p) => `${p.machine} files`,
-  actions: ['restore.to', 'mark.toggle', 'nav.open', 'tree.expand', 'tree.collapse', 'filter.start', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
+  actions: ['restore.to', 'restore.explore', 'mark.toggle', 'nav.open', 'tree.expand', 'tree.collapse', 'filter.start', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
   component: BrowseScreen,
   repo: (p) => p.repo,
 });

@@ -105,7 +105,7 @@ describe('acquiring the writer lock', () => {
 
   it('takes over a stale lock (not refreshed for 120 s, its process gone, unreadable) and says so', async () => {
     for (const [stale, reason] of [
-      [foreign(10 * 60_000), /ops@backup-02\.example .*: it was last refreshed 600 s ago \(stale after 120 s\)/],
+      [foreign(10 * 60_000), /ops@backup-02\.example .*: it was last refreshed 60\d s ago \(stale after 120 s\)/],
       [foreign(0, {host: hostname(), pid: deadPid()}), /process \d+ is no longer running/],
       ['{"half a lock', /it was unreadable/],
       [foreign(0, {host: hostname(), pid: 0}), /it was unreadable/],

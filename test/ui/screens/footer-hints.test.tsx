@@ -4,7 +4,7 @@
 // each screen (and mode) of the real TUI on a real repository, reads the
 // footer, and for each hint starts again, presses its key and checks that
 // something happened: the frame changed, or the TUI quit. The screen keys
-// (H, A, R, r) are also pressed from every screen: they open their screen
+// (J, H, A, R, r) are also pressed from every screen: they open their screen
 // wherever you are, as in k9s.
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,6 +99,18 @@ const PLACES: Place[] = [
     await toBackups(r);
     await r.press('H');
     return r.waitFor(/\d+ past copy sessions?/);
+  }},
+  {name: 'jobs', reach: async (r) => {
+    await toBackups(r);
+    await r.press('J');
+    return r.waitFor(/\d+ jobs?, \d+ running/);
+  }},
+  {name: 'job form', reach: async (r) => {
+    await toBackups(r);
+    await r.press('J');
+    await r.waitFor(/\d+ jobs?, \d+ running/);
+    await r.press('a');
+    return r.waitFor(/New job · Enter checks and saves/);
   }},
   {name: 'repositories', reach: async (r) => {
     await toBackups(r);
@@ -230,16 +242,17 @@ test('Enter on a file opens its details; it marks nothing', async () => {
   await r.unmount();
 });
 
-test('H, A, R and r open their screen from every screen, not only Backups', async () => {
+test('J, H, A, R and r open their screen from every screen, not only Backups', async () => {
   const from: Array<[string, (r: Tui) => Promise<string>]> = [
     ['restore points', PLACES.find((p) => p.name === 'restore points')!.reach],
     ['cluster nodes', PLACES.find((p) => p.name === 'cluster nodes')!.reach],
     ['copy plan', PLACES.find((p) => p.name === 'copy plan')!.reach],
     ['history', PLACES.find((p) => p.name === 'history')!.reach],
     ['audit', PLACES.find((p) => p.name === 'audit')!.reach],
+    ['jobs', PLACES.find((p) => p.name === 'jobs')!.reach],
     ['restore: files', toRestoreBrowser],
   ];
-  const opens: Array<[string, RegExp]> = [['H', /Jobs and history/], ['A', /Audit log/], ['R', /Delegated restore/], ['r', /Repositories/]];
+  const opens: Array<[string, RegExp]> = [['J', /Jobs\s*$/], ['H', /Jobs and history/], ['A', /Audit log/], ['R', /Delegated restore/], ['r', /Repositories/]];
   for (const [name, reach] of from) {
     for (const [key, title] of opens) {
       const r = await openTui(SIZE);

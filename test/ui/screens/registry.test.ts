@@ -6,7 +6,7 @@ import {createRegistry, SCREENS} from '../../../source/ui/screens/registry.js';
 
 test('the registry holds every screen of the issue, each id once', () => {
   const registry = createRegistry(SCREENS);
-  for (const id of ['backups', 'points', 'nodes', 'plan', 'progress', 'history', 'session', 'repos']) assert.ok(registry.has(id), id);
+  for (const id of ['backups', 'points', 'nodes', 'plan', 'progress', 'history', 'session', 'repos', 'jobs', 'job-form']) assert.ok(registry.has(id), id);
   assert.equal(registry.size, SCREENS.length);
 });
 
@@ -26,7 +26,7 @@ test('each screen key opens exactly one screen, and every screen it opens says s
     const opening = SCREENS.filter((s) => s.jump?.action === action).map((s) => s.id);
     assert.equal(opening.length, 1, `${action}: ${opening.join(', ')}`);
   }
-  assert.deepEqual(SCREENS.filter((s) => s.jump).map((s) => s.id).sort(), ['audit', 'history', 'repos', 'restore']);
+  assert.deepEqual(SCREENS.filter((s) => s.jump).map((s) => s.id).sort(), ['audit', 'history', 'jobs', 'repos', 'restore']);
 });
 
 test('breadcrumbs make the trail repo › machine › step', () => {

@@ -16,6 +16,8 @@ import {createRepository} from '../../../source/engine/workspace/open.js';
 import {App} from '../../../source/ui/app.js';
 import {createRegistry, SCREENS} from '../../../source/ui/screens/registry.js';
 import {themeFor} from '../../../source/ui/theme.js';
+import {setRunner} from '../../../source/ui/runner.js';
+import {CLI, ensureBuilt} from '../../helpers/cli.js';
 import {render} from '../helpers.js';
 
 export interface World {
@@ -83,8 +85,15 @@ export async function makeWorld(bigMiB = 0): Promise<World> {
   return {dir, primary, secondary, cleanup: () => rm(dir, {recursive: true, force: true})};
 }
 
+/** Copies and job runs started from the screens run detached as the built CLI (`backhaul _run RUN`), not as the test file. */
+export function builtRunner(): void {
+  ensureBuilt();
+  setRunner([process.execPath, CLI]);
+}
+
 /** The real TUI on the world, NO_COLOR, at a fixed size. */
 export async function openTui(size: {columns: number; rows: number}) {
+  builtRunner();
   let quits = 0;
   const r = await render(<App registry={createRegistry(SCREENS)} initial={{screen: 'backups', params: {repo: 'demo-primary'}}}
     theme={themeFor({NO_COLOR: '1'})} size={size} onQuit={() => quits++} />);

@@ -1,12 +1,12 @@
 /**
- * A copy session as the history keeps it (jobs/history.ts): the copy's
+ * A copy session as the history keeps it (history.ts): the copy's
  * summary mapped onto the history's own record, and the session's log — what
  * the copy's events said, one timestamped line each, the same whichever face
  * ran the copy.
  */
-import {sessionHeadline, type SessionRecord, type SessionSummary} from '../jobs/history.js';
+import {sessionHeadline, type BackupResult, type SessionRecord, type SessionSummary} from './history.js';
 import {formatBytes} from '../util/format.js';
-import type {CopyEvent, CopySummary} from './events.js';
+import type {CopyEvent, CopySummary} from '../copy/events.js';
 
 export function sessionSummary(s: CopySummary): SessionSummary {
   return {
@@ -58,5 +58,21 @@ export class SessionLog {
 
   get lines(): readonly string[] {
     return this.kept;
+  }
+}
+
+/** Per backup, what its points came to, from the copy's `copy.point` events (the history's per-backup results). */
+export class BackupTally {
+  private readonly byId = new Map<string, BackupResult>();
+
+  event(event: CopyEvent): void {
+    if (event.type !== 'copy.point') return;
+    let row = this.byId.get(event.backupId);
+    if (!row) this.byId.set(event.backupId, (row = {backupId: event.backupId, machine: event.machine, copied: 0, skipped: 0, failed: 0}));
+    row[event.status]++;
+  }
+
+  get results(): BackupResult[] {
+    return [...this.byId.values()].map((r) => ({...r}));
   }
 }
