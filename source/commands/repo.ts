@@ -7,7 +7,15 @@
  */
 import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError, usageError} from '../engine/errors.js';
-import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntry, registerRepository, unregisterRepository, type RepositoryEntry} from '../engine/workspace/registry.js';
+import {
+  alreadyRegistered,
+  checkRepositoryName,
+  listRepositories,
+  registeredEntry,
+  registerRepository,
+  unregisterRepository,
+  type RepositoryEntry,
+} from '../engine/workspace/registry.js';
 import {createRepository, resolveLocation, storageFor} from '../engine/workspace/open.js';
 import {parseTimeout} from '../engine/storage/timeout.js';
 import {Repository} from '../engine/repository/repository.js';
@@ -17,14 +25,30 @@ import {option} from './options.js';
 import {printJson, safeText, table} from './render/output.js';
 import {printNotices, sayOnStderr} from './render/notices.js';
 
-function entryFrom(location: string, endpoint: string | undefined, region: string | undefined, timeout: string | undefined): RepositoryEntry {
-  const base = location.startsWith('s3://') ? location : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
-  if (timeout !== undefined && !base.startsWith('s3://')) throw usageError('--timeout applies to object storage (s3://) only.', 'Leave it out for a directory.');
-  return {location: base, ...(endpoint ? {endpoint} : {}), ...(region ? {region} : {}), ...(timeout !== undefined ? {timeout: parseTimeout(timeout, '--timeout')} : {})};
+function entryFrom(
+  location: string,
+  endpoint: string | undefined,
+  region: string | undefined,
+  timeout: string | undefined,
+): RepositoryEntry {
+  const base = location.startsWith('s3://')
+    ? location
+    : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
+  if (timeout !== undefined && !base.startsWith('s3://'))
+    throw usageError('--timeout applies to object storage (s3://) only.', 'Leave it out for a directory.');
+  return {
+    location: base,
+    ...(endpoint ? {endpoint} : {}),
+    ...(region ? {region} : {}),
+    ...(timeout !== undefined ? {timeout: parseTimeout(timeout, '--timeout')} : {}),
+  };
 }
 
 /** Opens the repository at `entry`, creating an empty one where there is none. */
-async function openOrCreate(entry: RepositoryEntry, opened: (storage: Storage) => void): Promise<{repo: Repository; created: boolean}> {
+async function openOrCreate(
+  entry: RepositoryEntry,
+  opened: (storage: Storage) => void,
+): Promise<{repo: Repository; created: boolean}> {
   try {
     return {repo: await Repository.open(await storageFor(entry, {opened})), created: false};
   } catch (e) {
@@ -33,22 +57,45 @@ async function openOrCreate(entry: RepositoryEntry, opened: (storage: Storage) =
   }
 }
 
-function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: RepositoryEntry, repo: Repository, created: boolean, previous: RepositoryEntry | undefined): void {
+function reportAdd(
+  ctx: CommandContext,
+  json: boolean,
+  name: string,
+  entry: RepositoryEntry,
+  repo: Repository,
+  created: boolean,
+  previous: RepositoryEntry | undefined,
+): void {
   const unchanged = isDeepStrictEqual(previous, entry);
   if (json) {
-    printJson(ctx, {name, location: entry.location, id: repo.id, created, changed: !unchanged, previous: unchanged ? null : previous ?? null});
+    printJson(ctx, {
+      name,
+      location: entry.location,
+      id: repo.id,
+      created,
+      changed: !unchanged,
+      previous: unchanged ? null : (previous ?? null),
+    });
     return;
   }
   const id = repo.id.slice(0, 12);
-  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}); nothing changed.\n`);
-  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}).\n`);
-  if (previous && !unchanged) ctx.out.write(`${name} was registered at ${safeText(previous.location)} before; nothing there was touched.\n`);
+  if (unchanged)
+    ctx.out.write(
+      `Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}); nothing changed.\n`,
+    );
+  else
+    ctx.out.write(
+      `${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}).\n`,
+    );
+  if (previous && !unchanged)
+    ctx.out.write(`${name} was registered at ${safeText(previous.location)} before; nothing there was touched.\n`);
 }
 
 export const repoAdd: Command = defineCommand({
   name: 'repo add',
   summary: 'register a repository (a directory or s3://bucket/prefix), creating it if new',
-  usage: 'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--timeout SECONDS] [--replace] [--json]',
+  usage:
+    'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--timeout SECONDS] [--replace] [--json]',
   description: `Registers LOCATION under NAME so every command can say --repo NAME. LOCATION is a
 directory (created with mode 0700 if missing) or s3://BUCKET/PREFIX. If no Backhaul
 repository exists there yet, an empty one is created; an existing one is opened and
@@ -58,9 +105,19 @@ A NAME that is already registered with another location (or endpoint, or region)
 is refused (exit code 16) unless --replace; adding the very same entry again
 changes nothing. Neither touches the data at the old location.`,
   options: [
-    option.url('endpoint', 'URL', 'http://127.0.0.1:7480', 'S3 endpoint (MinIO, Ceph RGW, ...), with http:// or https://; path-style addressing is used'),
+    option.url(
+      'endpoint',
+      'URL',
+      'http://127.0.0.1:7480',
+      'S3 endpoint (MinIO, Ceph RGW, ...), with http:// or https://; path-style addressing is used',
+    ),
     option.text('region', 'REGION', 'S3 region', {default: 'us-east-1'}),
-    option.text('timeout', 'SECONDS', 'S3: how long one request may take, its retries included (a try with no reply for a third of it, at most 20 s, is sent again); then the command fails (exit 18) saying what stalled. BACKHAUL_S3_TIMEOUT=SECONDS overrides it for one run, for every repository', {default: '60'}),
+    option.text(
+      'timeout',
+      'SECONDS',
+      'S3: how long one request may take, its retries included (a try with no reply for a third of it, at most 20 s, is sent again); then the command fails (exit 18) saying what stalled. BACKHAUL_S3_TIMEOUT=SECONDS overrides it for one run, for every repository',
+      {default: '60'},
+    ),
     option.flag('replace', 'point an already registered NAME at LOCATION'),
     option.flag('json', 'print the result as JSON'),
   ],
@@ -75,14 +132,18 @@ Examples:
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, location, extra] = positionals;
-    if (!name || !location || extra) throw usageError('Usage: backhaul repo add NAME LOCATION.', 'Example: backhaul repo add primary /srv/backups/primary');
+    if (!name || !location || extra)
+      throw usageError(
+        'Usage: backhaul repo add NAME LOCATION.',
+        'Example: backhaul repo add primary /srv/backups/primary',
+      );
     checkRepositoryName(name);
     const entry = entryFrom(location, str(values, 'endpoint'), str(values, 'region'), str(values, 'timeout'));
     const replace = flag(values, 'replace');
     // Refused before anything is created at the new location.
     const current = registeredEntry(name);
     if (current && !replace && !isDeepStrictEqual(current, entry)) throw alreadyRegistered(name, current);
-    const {repo, created} = await openOrCreate(entry, (storage) => void printNotices(storage, sayOnStderr(ctx)));
+    const {repo, created} = await openOrCreate(entry, storage => void printNotices(storage, sayOnStderr(ctx)));
     const previous = await registerRepository(name, entry, {replace});
     reportAdd(ctx, flag(values, 'json'), name, entry, repo, created, previous);
     return 0;
@@ -100,8 +161,17 @@ $XDG_CONFIG_HOME/backhaul/config.json, mode 0600).`,
     const all = listRepositories();
     const rows = Object.entries(all).map(([name, e]) => ({name, ...e}));
     if (flag(values, 'json')) printJson(ctx, rows);
-    else if (rows.length === 0) ctx.out.write('No repositories registered. Add one with `backhaul repo add NAME PATH`, or run `backhaul demo`.\n');
-    else ctx.out.write(table(rows.map((r) => [r.name, r.location, r.endpoint ?? '', r.timeout !== undefined ? `${r.timeout} s` : '']), ['NAME', 'LOCATION', 'ENDPOINT', 'TIMEOUT']));
+    else if (rows.length === 0)
+      ctx.out.write(
+        'No repositories registered. Add one with `backhaul repo add NAME PATH`, or run `backhaul demo`.\n',
+      );
+    else
+      ctx.out.write(
+        table(
+          rows.map(r => [r.name, r.location, r.endpoint ?? '', r.timeout !== undefined ? `${r.timeout} s` : '']),
+          ['NAME', 'LOCATION', 'ENDPOINT', 'TIMEOUT'],
+        ),
+      );
     return 0;
   },
 });
@@ -117,10 +187,14 @@ it again. Nothing is ever deleted.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, extra] = positionals;
-    if (!name || extra) throw usageError('Usage: backhaul repo remove NAME.', 'Run `backhaul repo list` to see the registered names.');
+    if (!name || extra)
+      throw usageError('Usage: backhaul repo remove NAME.', 'Run `backhaul repo list` to see the registered names.');
     const removed = await unregisterRepository(name);
     if (flag(values, 'json')) printJson(ctx, {name, ...removed, removed: true});
-    else ctx.out.write(`Unregistered ${name} (${safeText(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safeText(removed.location)}\` registers it again.\n`);
+    else
+      ctx.out.write(
+        `Unregistered ${name} (${safeText(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safeText(removed.location)}\` registers it again.\n`,
+      );
     return 0;
   },
 });

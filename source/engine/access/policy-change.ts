@@ -39,17 +39,33 @@ export function applyPolicyChange(policy: Policy, op: PolicyOp, principal: strin
   const field = p.startsWith('user:') ? 'users' : 'groups';
   const section = op.endsWith('admin') ? 'admins' : 'operators';
   const current = policy[section][field];
-  const next = op.startsWith('add') ? (current.includes(name) ? current : [...current, name]) : current.filter((n) => n !== name);
+  const next = op.startsWith('add')
+    ? current.includes(name)
+      ? current
+      : [...current, name]
+    : current.filter(n => n !== name);
   return {...policy, [section]: {...policy[section], [field]: next}};
 }
 
-export async function changePolicy(storage: Storage, access: AccessContext, change: PolicyChange): Promise<PolicyChangeResult> {
+export async function changePolicy(
+  storage: Storage,
+  access: AccessContext,
+  change: PolicyChange,
+): Promise<PolicyChangeResult> {
   requirePrivilege(access.actor, access.role, 'policy.change');
   const before = await loadPolicy(storage);
   const after = applyPolicyChange(before, change.op, change.principal);
   const changed = JSON.stringify(after) !== JSON.stringify(before);
-  if (changed && !change.allowSelfDemotion && roleOf(access.actor, after, await repositoryOwnerUid(storage)) !== 'admin') {
-    throw new BackhaulError('denied', `This change would take away your own admin rights (${access.actor.user}).`, 'Make sure another admin remains, then ask them to make this change.');
+  if (
+    changed &&
+    !change.allowSelfDemotion &&
+    roleOf(access.actor, after, await repositoryOwnerUid(storage)) !== 'admin'
+  ) {
+    throw new BackhaulError(
+      'denied',
+      `This change would take away your own admin rights (${access.actor.user}).`,
+      'Make sure another admin remains, then ask them to make this change.',
+    );
   }
   if (changed) await savePolicy(storage, after);
   try {

@@ -16,7 +16,15 @@ import {workerData} from 'node:worker_threads';
 import {DEFLATE, encodeBlob, hashChunk, RAW} from '../repository/blob.js';
 import {cutPoint} from '../repository/chunker.js';
 import {parentChannel} from '../workers/port.js';
-import type {ChunkOut, ChunkWorkerData, FileOut, FromChunkWorker, Payload, ToChunkWorker, WorkerError} from './chunk-messages.js';
+import type {
+  ChunkOut,
+  ChunkWorkerData,
+  FileOut,
+  FromChunkWorker,
+  Payload,
+  ToChunkWorker,
+  WorkerError,
+} from './chunk-messages.js';
 
 const port = parentChannel<ToChunkWorker, FromChunkWorker>();
 const known = new Set((workerData as ChunkWorkerData).known);
@@ -26,7 +34,7 @@ const shared = new Map<number, Buffer>();
 const spare: Buffer[] = [];
 
 function take(min: number): Buffer {
-  const i = spare.findIndex((b) => b.length >= min);
+  const i = spare.findIndex(b => b.length >= min);
   if (i >= 0) return spare.splice(i, 1)[0]!;
   return Buffer.allocUnsafeSlow(Math.max(min, 9 * 1024 * 1024));
 }
@@ -92,7 +100,10 @@ function readWhole(path: string, expected: number, into: Buffer, at: number): [B
   }
 }
 
-const errorOf = (e: unknown): WorkerError => ({code: (e as {code?: string}).code, message: (e as Error).message ?? String(e)});
+const errorOf = (e: unknown): WorkerError => ({
+  code: (e as {code?: string}).code,
+  message: (e as Error).message ?? String(e),
+});
 
 /** A shared slot is named; a private buffer (the slot overflowed) is transferred. */
 function where(buffer: Buffer, slot: number, transfer: ArrayBuffer[]): Payload {
@@ -156,7 +167,7 @@ function stream(m: Extract<ToChunkWorker, {type: 'stream'}>): void {
   port.send({type: 'stream', task: m.task, chunks, ...payloads}, transfer);
 }
 
-port.receive((m) => {
+port.receive(m => {
   if (m.type === 'share') {
     shared.set(m.slot, Buffer.from(m.sab));
     return;

@@ -21,7 +21,12 @@ export interface RepairResult {
   packsRemoved: number;
 }
 
-export async function repairFrom(target: Repository, source: Repository, report: VerifyReport, options: {signal?: AbortSignal} = {}): Promise<RepairResult> {
+export async function repairFrom(
+  target: Repository,
+  source: Repository,
+  report: VerifyReport,
+  options: {signal?: AbortSignal} = {},
+): Promise<RepairResult> {
   const writer = await RepositoryWriter.begin(target, `repair from ${source.location}`, options);
   const result: RepairResult = {chunksRecopied: 0, bytesRecopied: 0, unrecoverable: 0, packsRemoved: 0};
   try {
@@ -35,7 +40,8 @@ export async function repairFrom(target: Repository, source: Repository, report:
       const refs = await pointChunks(target, point).catch(() => undefined);
       for (const id of refs ?? []) if (!target.index.has(id)) wanted.add(id);
       // A tree that could not be read: its chunks come from the source's copy of the point.
-      if (!refs) for (const node of point.nodes) for (const disk of node.disks) for (const id of disk.tree ?? []) wanted.add(id);
+      if (!refs)
+        for (const node of point.nodes) for (const disk of node.disks) for (const id of disk.tree ?? []) wanted.add(id);
     }
     for (const id of report.badChunks) target.index.dropChunk(id);
     for (const id of wanted) {
@@ -80,7 +86,10 @@ async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<
   const old = new Set<string>();
   for await (const info of target.storage.list('index/')) old.add(info.key);
   const packs = target.index.byPack();
-  const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})));
+  const key = await writeIndexFile(
+    target.storage,
+    [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})),
+  );
   for (const k of old) if (k !== key) await target.storage.delete(k);
   // Packs are content-addressed: re-copying every chunk of a damaged pack, in order, rebuilds the
   // very same pack over the damaged one. That one is good now and indexed: it must stay.

@@ -97,7 +97,13 @@ export async function encodeBlobAsync(data: Buffer): Promise<Encoded> {
  * raw length), then its length and SHA-256 compared with the entry. Throws
  * 'corrupt' naming the chunk and `where` otherwise.
  */
-export function decodeBlob(payload: Buffer, encoding: number, rawLength: number, id: ChunkId | string, where: string): Buffer {
+export function decodeBlob(
+  payload: Buffer,
+  encoding: number,
+  rawLength: number,
+  id: ChunkId | string,
+  where: string,
+): Buffer {
   let data: Buffer;
   try {
     // One output buffer of the expected size: no joining of 16 KiB pieces.

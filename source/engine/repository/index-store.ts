@@ -165,18 +165,20 @@ export class ChunkIndex {
     for await (const info of storage.list('index/')) {
       if (!this.indexKeys.has(info.key) && !this.badIndexFiles.includes(info.key)) keys.push(info.key);
     }
-    await Promise.all(keys.map(async (key) => {
-      let file: IndexFile;
-      try {
-        file = parseIndexFile(await storage.get(key), key);
-      } catch (e) {
-        if ((e as {code?: string}).code !== 'corrupt') throw e;
-        this.badIndexFiles.push(key);
-        return;
-      }
-      this.indexKeys.add(key);
-      for (const p of file.packs) this.addPack(p.id, p.blobs);
-    }));
+    await Promise.all(
+      keys.map(async key => {
+        let file: IndexFile;
+        try {
+          file = parseIndexFile(await storage.get(key), key);
+        } catch (e) {
+          if ((e as {code?: string}).code !== 'corrupt') throw e;
+          this.badIndexFiles.push(key);
+          return;
+        }
+        this.indexKeys.add(key);
+        for (const p of file.packs) this.addPack(p.id, p.blobs);
+      }),
+    );
   }
 }
 

@@ -32,8 +32,12 @@ export function badBlobs(data: Buffer, blobs: readonly BlobRef[]): string[] {
  * every stored byte of every blob; only when that fails (or for blobs picked
  * out of a pack) is each blob decoded and hashed, so a damaged chunk is named.
  */
-export function checkPack(data: Buffer, kind: CheckKind, packId: string | undefined, blobs: readonly BlobRef[]):
-  {packOk: boolean; bad: string[]} {
+export function checkPack(
+  data: Buffer,
+  kind: CheckKind,
+  packId: string | undefined,
+  blobs: readonly BlobRef[],
+): {packOk: boolean; bad: string[]} {
   if (kind === 'layout') return {packOk: packProblem(data, {blobs}) === undefined, bad: []};
   const packOk = kind === 'pack' && packId !== undefined && packProblem(data, {id: packId, blobs}) === undefined;
   return {packOk, bad: packOk ? [] : badBlobs(data, blobs)};
@@ -44,7 +48,7 @@ const own = (bytes: Uint8Array) => new Uint8Array(bytes);
 
 /** Ids of 64 characters (every valid one) as one string, which crosses threads far faster than an array. */
 export function packIds(ids: string[]): TreeIds {
-  return ids.every((id) => id.length === 64) ? ids.join('') : ids;
+  return ids.every(id => id.length === 64) ? ids.join('') : ids;
 }
 
 /** The ids packIds packed. */

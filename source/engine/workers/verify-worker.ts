@@ -33,7 +33,10 @@ function tree(m: Job<'tree'>): Extract<FromVerifyWorker, {type: 'tree'}> {
   const [, offset, length] = m.blob;
   try {
     const given = m.data ?? new Uint8Array(0);
-    const stored = m.path !== undefined ? readRange(m.path, offset, length) : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
+    const stored =
+      m.path !== undefined
+        ? readRange(m.path, offset, length)
+        : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
     return {type: 'tree', job: m.job, ...scanTreeChunk(stored, m.blob)};
   } catch (e) {
     return {type: 'tree', job: m.job, error: codeOf(e)};
@@ -69,7 +72,8 @@ async function copy(m: Job<'copy'>): Promise<Extract<FromVerifyWorker, {type: 'c
     const data = readWhole(fd, size, buffer);
     closeSync(fd);
     fd = undefined;
-    if (!data || packProblem(data, {id: m.packId, blobs: m.blobs}) !== undefined) return {type: 'copied', job: m.job, packOk: false};
+    if (!data || packProblem(data, {id: m.packId, blobs: m.blobs}) !== undefined)
+      return {type: 'copied', job: m.job, packOk: false};
     port.send({type: 'freed', job: m.job});
     await writeNewFile(m.temp, data);
     return {type: 'copied', job: m.job, packOk: true};
@@ -81,13 +85,13 @@ async function copy(m: Job<'copy'>): Promise<Extract<FromVerifyWorker, {type: 'c
   }
 }
 
-port.receive((m) => {
+port.receive(m => {
   switch (m.type) {
     case 'exit':
       port.close(); // the thread ends once the writes it started are done
       return;
     case 'copy':
-      void copy(m).then((reply) => port.send(reply));
+      void copy(m).then(reply => port.send(reply));
       return;
     case 'tree':
       port.send(tree(m));
