@@ -15,7 +15,9 @@ import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {CLI, duBytes, gib, have, printTable, run, sh, type Row} from './common.js';
 
-const {values} = parseArgs({options: {'size-gib': {type: 'string', default: '2'}, keep: {type: 'boolean'}, only: {type: 'string'}}});
+const {values} = parseArgs({
+  options: {'size-gib': {type: 'string', default: '2'}, keep: {type: 'boolean'}, only: {type: 'string'}},
+});
 const copies = values.only !== 'backup';
 const root = join(process.cwd(), '.bench');
 const data = join(root, 'data');
@@ -38,7 +40,10 @@ bh('repo', 'add', 'primary', primary);
 bh('repo', 'add', 'secondary', secondary);
 bh('repo', 'add', 'encrypted', join(work, 'encrypted'), '--encrypt'); // its password: BACKHAUL_PASSWORD
 run('restic', ['init', '-q', '-r', rPrimary], env);
-run('restic', ['init', '-q', '-r', rSecondary, '--from-repo', rPrimary, '--copy-chunker-params'], {...env, RESTIC_FROM_PASSWORD: 'bench'});
+run('restic', ['init', '-q', '-r', rSecondary, '--from-repo', rPrimary, '--copy-chunker-params'], {
+  ...env,
+  RESTIC_FROM_PASSWORD: 'bench',
+});
 run('sync', []);
 
 // Both tools read the data from the page cache: whichever ran first would otherwise pay the disk reads.
@@ -46,16 +51,57 @@ const warmRepo = (dir: string) => sh(`find ${JSON.stringify(dir)} -type f -exec 
 const warm = () => warmRepo(data);
 const backup = () => {
   warm();
-  const a = bh('agent', 'backup', '--repo', 'primary', '--job', 'bench', '--machine', 'bench-files', '--kind', 'server', '--path', join(data, 'files'), '--json');
-  const b = bh('agent', 'backup', '--repo', 'primary', '--job', 'bench-image', '--machine', 'bench-image', '--kind', 'server', '--disk', `disk=${join(data, 'disk.img')}`, '--json');
-  return {seconds: a.seconds + b.seconds, stored: JSON.parse(a.stdout).storedBytes + JSON.parse(b.stdout).storedBytes, logical: JSON.parse(a.stdout).logicalBytes + JSON.parse(b.stdout).logicalBytes};
+  const a = bh(
+    'agent',
+    'backup',
+    '--repo',
+    'primary',
+    '--job',
+    'bench',
+    '--machine',
+    'bench-files',
+    '--kind',
+    'server',
+    '--path',
+    join(data, 'files'),
+    '--json',
+  );
+  const b = bh(
+    'agent',
+    'backup',
+    '--repo',
+    'primary',
+    '--job',
+    'bench-image',
+    '--machine',
+    'bench-image',
+    '--kind',
+    'server',
+    '--disk',
+    `disk=${join(data, 'disk.img')}`,
+    '--json',
+  );
+  return {
+    seconds: a.seconds + b.seconds,
+    stored: JSON.parse(a.stdout).storedBytes + JSON.parse(b.stdout).storedBytes,
+    logical: JSON.parse(a.stdout).logicalBytes + JSON.parse(b.stdout).logicalBytes,
+  };
 };
-const resticBackup = () => (warm(), run('restic', ['backup', '-q', '-r', rPrimary, join(data, 'files'), join(data, 'disk.img')], env).seconds);
+const resticBackup = () => (
+  warm(),
+  run('restic', ['backup', '-q', '-r', rPrimary, join(data, 'files'), join(data, 'disk.img')], env).seconds
+);
 
 const rows: Row[] = [];
 const full = backup();
 const resticFull = resticBackup();
-rows.push({measure: `agent backup, full (${gib(full.logical)})`, backhaul: full.seconds, reference: 'restic backup', referenceSeconds: resticFull, note: `stored ${gib(full.stored)}`});
+rows.push({
+  measure: `agent backup, full (${gib(full.logical)})`,
+  backhaul: full.seconds,
+  reference: 'restic backup',
+  referenceSeconds: resticFull,
+  note: `stored ${gib(full.stored)}`,
+});
 
 // The rsync mirror of the data set before the change, for the incremental copy reference.
 const mirror = join(work, 'mirror');
@@ -82,7 +128,10 @@ if (copies) {
   rmSync(join(work, 'cp-copy-synced'), {recursive: true, force: true});
   run('sync', []);
   warmRepo(rPrimary);
-  const resticCopy = run('restic', ['copy', '-q', '-r', rSecondary, '--from-repo', rPrimary], {...env, RESTIC_FROM_PASSWORD: 'bench'});
+  const resticCopy = run('restic', ['copy', '-q', '-r', rSecondary, '--from-repo', rPrimary], {
+    ...env,
+    RESTIC_FROM_PASSWORD: 'bench',
+  });
   const copied = JSON.parse(copyFull.stdout);
   rows.push({measure: `copy, full (${gib(duBytes(primary))} repository)`, backhaul: copyFull.seconds, reference: 'cp -a of the repository', referenceSeconds: cp.seconds, note: `verifies every chunk; transferred ${gib(copied.transferredBytes)}`});
   rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'cp -a + sync (durable, like Backhaul)', referenceSeconds: cpSynced});
@@ -99,20 +148,48 @@ if (copies) {
 run(process.execPath, ['--import', 'tsx', 'bench/dataset.ts', data, '--mutate']);
 const incr = backup();
 const resticIncr = resticBackup();
-rows.push({measure: 'agent backup after 1% change', backhaul: incr.seconds, reference: 'restic backup', referenceSeconds: resticIncr, note: `stored ${gib(incr.stored)}`});
+rows.push({
+  measure: 'agent backup after 1% change',
+  backhaul: incr.seconds,
+  reference: 'restic backup',
+  referenceSeconds: resticIncr,
+  note: `stored ${gib(incr.stored)}`,
+});
 
 if (copies) {
   run('sync', []);
   warmRepo(primary);
   const copyIncr = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
   const rsyncFiles = run('rsync', ['-a', join(data, 'files') + '/', mirror + '/']);
-  const rsyncImage = run('rsync', ['-a', '--inplace', '--no-whole-file', join(data, 'disk.img'), join(work, 'mirror.img')]);
-  rows.push({measure: 'copy, incremental after 1% change', backhaul: copyIncr.seconds, reference: 'rsync -a of the changed tree', referenceSeconds: rsyncFiles.seconds + rsyncImage.seconds,
-    note: `transferred ${gib(JSON.parse(copyIncr.stdout).transferredBytes)}`});
+  const rsyncImage = run('rsync', [
+    '-a',
+    '--inplace',
+    '--no-whole-file',
+    join(data, 'disk.img'),
+    join(work, 'mirror.img'),
+  ]);
+  rows.push({
+    measure: 'copy, incremental after 1% change',
+    backhaul: copyIncr.seconds,
+    reference: 'rsync -a of the changed tree',
+    referenceSeconds: rsyncFiles.seconds + rsyncImage.seconds,
+    note: `transferred ${gib(JSON.parse(copyIncr.stdout).transferredBytes)}`,
+  });
 
   const noop = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
-  rows.push({measure: 'copy, no-op re-run', backhaul: noop.seconds, reference: '(none; goal < 1 s)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`});
+  rows.push({
+    measure: 'copy, no-op re-run',
+    backhaul: noop.seconds,
+    reference: '(none; goal < 1 s)',
+    referenceSeconds: 0,
+    note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`,
+  });
 }
 
-printTable(`Agent backup and copy (ratio > 1: Backhaul is faster; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, rows);
+printTable(
+  `Agent backup and copy (ratio > 1: Backhaul is faster; load average at the end ${loadavg()
+    .map(l => l.toFixed(2))
+    .join(' ')})`,
+  rows,
+);
 if (!values.keep) rmSync(work, {recursive: true, force: true});

@@ -43,7 +43,9 @@ export function printTable(title: string, rows: Row[]): void {
   console.log('| --- | ---: | --- | ---: | ---: | --- |');
   for (const r of rows) {
     const ratio = r.referenceSeconds > 0 && r.backhaul > 0 ? (r.referenceSeconds / r.backhaul).toFixed(2) + '×' : '-';
-    console.log(`| ${r.measure} | ${r.backhaul.toFixed(2)} s | ${r.reference} | ${r.referenceSeconds.toFixed(2)} s | ${ratio} | ${r.note ?? ''} |`);
+    console.log(
+      `| ${r.measure} | ${r.backhaul.toFixed(2)} s | ${r.reference} | ${r.referenceSeconds.toFixed(2)} s | ${ratio} | ${r.note ?? ''} |`,
+    );
   }
 }
 

@@ -71,7 +71,15 @@ const tools = {
   },
   dd: () => {
     const started = performance.now();
-    run('dd', ['if=/dev/zero', `of=${target}`, 'bs=8M', `count=${Math.ceil(bytes / (8 << 20))}`, 'oflag=direct', 'conv=fsync', 'status=none']);
+    run('dd', [
+      'if=/dev/zero',
+      `of=${target}`,
+      'bs=8M',
+      `count=${Math.ceil(bytes / (8 << 20))}`,
+      'oflag=direct',
+      'conv=fsync',
+      'status=none',
+    ]);
     return {seconds: (performance.now() - started) / 1000, transferred: bytes};
   },
 };
@@ -100,15 +108,39 @@ const median = (key: string) => {
   const xs = [...times.get(key)!].sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)]!;
 };
-const list = (key: string) => times.get(key)!.map((x) => x.toFixed(2)).join(', ');
+const list = (key: string) =>
+  times
+    .get(key)!
+    .map(x => x.toFixed(2))
+    .join(', ');
 const rows: Row[] = [];
 for (const state of states) {
   const b = `backhaul ${state}`;
-  rows.push({measure: `copy, full (${gib(bytes)} repository), ${state}`, backhaul: best(b), reference: 'cp -a of the repository', referenceSeconds: best(`cp ${state}`),
-    note: `verifies every chunk; transferred ${gib(transferred)}; runs: backhaul ${list(b)} s, cp -a ${list(`cp ${state}`)} s; median ratio ${(median(`cp ${state}`) / median(b)).toFixed(2)}×`});
-  rows.push({measure: `copy, full, ${state}`, backhaul: best(b), reference: 'cp -a + sync', referenceSeconds: best(`cpSync ${state}`),
-    note: `runs: ${list(`cpSync ${state}`)} s; median ratio ${(median(`cpSync ${state}`) / median(b)).toFixed(2)}×`});
+  rows.push({
+    measure: `copy, full (${gib(bytes)} repository), ${state}`,
+    backhaul: best(b),
+    reference: 'cp -a of the repository',
+    referenceSeconds: best(`cp ${state}`),
+    note: `verifies every chunk; transferred ${gib(transferred)}; runs: backhaul ${list(b)} s, cp -a ${list(`cp ${state}`)} s; median ratio ${(median(`cp ${state}`) / median(b)).toFixed(2)}×`,
+  });
+  rows.push({
+    measure: `copy, full, ${state}`,
+    backhaul: best(b),
+    reference: 'cp -a + sync',
+    referenceSeconds: best(`cpSync ${state}`),
+    note: `runs: ${list(`cpSync ${state}`)} s; median ratio ${(median(`cpSync ${state}`) / median(b)).toFixed(2)}×`,
+  });
 }
-rows.push({measure: 'copy, full', backhaul: best('backhaul handed back'), reference: 'dd oflag=direct of as many bytes (the disk\'s write speed)', referenceSeconds: best('dd handed back'),
-  note: `runs: ${list('dd handed back')} s`});
-printTable(`Full copy, filesystem → filesystem (best of ${values.rounds}; ${canDrop ? `page cache dropped and ${values.settle} s idle before "handed back" runs` : 'page cache NOT dropped (not root): "handed back" is only approximate'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, rows);
+rows.push({
+  measure: 'copy, full',
+  backhaul: best('backhaul handed back'),
+  reference: "dd oflag=direct of as many bytes (the disk's write speed)",
+  referenceSeconds: best('dd handed back'),
+  note: `runs: ${list('dd handed back')} s`,
+});
+printTable(
+  `Full copy, filesystem → filesystem (best of ${values.rounds}; ${canDrop ? `page cache dropped and ${values.settle} s idle before "handed back" runs` : 'page cache NOT dropped (not root): "handed back" is only approximate'}; load average ${loadavg()
+    .map(l => l.toFixed(2))
+    .join(' ')})`,
+  rows,
+);

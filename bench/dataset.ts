@@ -12,8 +12,21 @@
  *
  * Usage: node --import tsx bench/dataset.ts DIR [--size-gib 2] [--seed N] [--force] [--mutate]
  */
-import {chmod, copyFile, lstat, lutimes, mkdir, open, readFile, readdir, readlink, rm, symlink, utimes, writeFile}
-  from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import {lstatSync, readdirSync, utimesSync, type Dirent} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {parseArgs} from 'node:util';
@@ -22,21 +35,51 @@ import {EXT4_BLOCK, fileBlocksMany, makeExt4Image} from '../source/engine/demo/e
 
 process.env.UV_THREADPOOL_SIZE ??= '16'; // many small copies; only effective before the first fs call
 
-const SOURCES = ['/usr/share/doc', '/usr/share/locale', '/usr/share/man', '/usr/lib/python3', '/usr/include',
-  '/usr/share/i18n', '/usr/share/perl', '/usr/share/zoneinfo', '/usr/share/mime', '/usr/lib/python3.11'];
+const SOURCES = [
+  '/usr/share/doc',
+  '/usr/share/locale',
+  '/usr/share/man',
+  '/usr/lib/python3',
+  '/usr/include',
+  '/usr/share/i18n',
+  '/usr/share/perl',
+  '/usr/share/zoneinfo',
+  '/usr/share/mime',
+  '/usr/lib/python3.11',
+];
 const MAX_SMALL = 1 << 20;
 const BASE_TIME = 1_735_689_600;
 const MiB = 1 << 20;
 
-interface Marker { format: 1; seed: number; sizeGiB: number; mutations: number; smallFiles: number; bytes: number;
-  large: string[]; imageFiles: string[] }
-export interface DatasetSummary { files: number; bytes: number; smallFiles: number; smallBytes: number;
-  largeFiles: number; largeBytes: number; imageBytes: number; seconds: number }
+interface Marker {
+  format: 1;
+  seed: number;
+  sizeGiB: number;
+  mutations: number;
+  smallFiles: number;
+  bytes: number;
+  large: string[];
+  imageFiles: string[];
+}
+export interface DatasetSummary {
+  files: number;
+  bytes: number;
+  smallFiles: number;
+  smallBytes: number;
+  largeFiles: number;
+  largeBytes: number;
+  imageBytes: number;
+  seconds: number;
+}
 
 /** Sorted, depth-first; synchronous stats, since one-at-a-time async ones cost a thread-pool round trip each. */
 function* walk(dir: string): Generator<{path: string; size: number; link: boolean}> {
   let entries: Dirent[] = [];
-  try { entries = readdirSync(dir, {withFileTypes: true}); } catch { return; }
+  try {
+    entries = readdirSync(dir, {withFileTypes: true});
+  } catch {
+    return;
+  }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = join(dir, e.name);
     if (e.isDirectory()) yield* walk(path);
@@ -56,13 +99,20 @@ function stampDirs(dir: string, time: number): void {
 
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({length: width}, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({length: width}, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 /** Copies real small files up to the byte budget, then tops up with seeded text to the count and the budget. */
-async function buildSmall(dir: string, rng: Rng, budget: number, count: number): Promise<{files: number; bytes: number}> {
+async function buildSmall(
+  dir: string,
+  rng: Rng,
+  budget: number,
+  count: number,
+): Promise<{files: number; bytes: number}> {
   const picked: {path: string; size: number; link: boolean}[] = [];
   let bytes = 0;
   outer: for (const source of SOURCES) {
@@ -72,9 +122,9 @@ async function buildSmall(dir: string, rng: Rng, budget: number, count: number):
       bytes += f.size;
     }
   }
-  const dirs = [...new Set(picked.map((f) => dirname(join(dir, f.path))))].sort();
+  const dirs = [...new Set(picked.map(f => dirname(join(dir, f.path))))].sort();
   for (const d of dirs) await mkdir(d, {recursive: true});
-  await pool(picked, 32, async (f) => {
+  await pool(picked, 32, async f => {
     const to = join(dir, f.path);
     const st = await lstat(f.path);
     if (f.link) {
@@ -82,17 +132,20 @@ async function buildSmall(dir: string, rng: Rng, budget: number, count: number):
       return lutimes(to, st.mtime, st.mtime);
     }
     await copyFile(f.path, to);
-    await chmod(to, st.mode & 0o7777 | 0o200);
+    await chmod(to, (st.mode & 0o7777) | 0o200);
     await utimes(to, st.mtime, st.mtime);
   });
   const generated: {path: string; data: string}[] = [];
   for (let i = 0; picked.length + generated.length < count || bytes < budget * 0.95; i++) {
     const data = i % 3 === 0 ? rng.code(rng.int(500, 16_000)) : rng.prose(rng.int(300, 12_000));
-    generated.push({path: join(dir, 'generated', `d${String(i >> 8).padStart(3, '0')}`, `${rng.word()}-${i}.txt`), data});
+    generated.push({
+      path: join(dir, 'generated', `d${String(i >> 8).padStart(3, '0')}`, `${rng.word()}-${i}.txt`),
+      data,
+    });
     bytes += data.length;
   }
-  for (const d of new Set(generated.map((g) => dirname(g.path)))) await mkdir(d, {recursive: true});
-  await pool(generated, 32, async (g) => {
+  for (const d of new Set(generated.map(g => dirname(g.path)))) await mkdir(d, {recursive: true});
+  await pool(generated, 32, async g => {
     await writeFile(g.path, g.data);
     await utimes(g.path, BASE_TIME, BASE_TIME);
   });
@@ -107,7 +160,9 @@ async function writeRandom(path: string, size: number, rng: Rng): Promise<void> 
       const n = Math.min(block.length, size - done);
       await handle.write(rng.fill(block.subarray(0, n)), 0, n, done);
     }
-  } finally { await handle.close(); }
+  } finally {
+    await handle.close();
+  }
   await utimes(path, BASE_TIME, BASE_TIME);
 }
 
@@ -141,7 +196,12 @@ async function buildImageTree(tree: string, rng: Rng, content: number): Promise<
   return files;
 }
 
-export interface BuildOptions { sizeGiB?: number; seed?: number; force?: boolean; onPhase?: (phase: string, seconds: number) => void }
+export interface BuildOptions {
+  sizeGiB?: number;
+  seed?: number;
+  force?: boolean;
+  onPhase?: (phase: string, seconds: number) => void;
+}
 
 export async function buildBenchDataset(dir: string, options: BuildOptions = {}): Promise<DatasetSummary> {
   const started = performance.now();
@@ -155,22 +215,32 @@ export async function buildBenchDataset(dir: string, options: BuildOptions = {})
   const seed = options.seed ?? 1;
   const total = sizeGiB * 1024 * MiB;
   const old = await readMarker(dir);
-  if (old && !options.force && old.seed === seed && old.sizeGiB === sizeGiB && old.mutations === 0) return summarize(dir, old, started);
+  if (old && !options.force && old.seed === seed && old.sizeGiB === sizeGiB && old.mutations === 0)
+    return summarize(dir, old, started);
   const entries = await readdir(dir).catch(() => [] as string[]);
-  if (entries.length > 0 && !old) throw new Error(`${dir} is not empty and holds no benchmark data set; pick an empty directory`);
+  if (entries.length > 0 && !old)
+    throw new Error(`${dir} is not empty and holds no benchmark data set; pick an empty directory`);
   await rm(dir, {recursive: true, force: true});
   await mkdir(join(dir, 'files', 'large'), {recursive: true});
   const rng = new Rng(seed);
-  const small = await buildSmall(join(dir, 'files', 'small'), rng.fork('small'), total * 0.3, Math.round(20_000 * sizeGiB));
+  const small = await buildSmall(
+    join(dir, 'files', 'small'),
+    rng.fork('small'),
+    total * 0.3,
+    Math.round(20_000 * sizeGiB),
+  );
   phase('small files');
   const weights = [8, 6, 4, 3, 2, 1];
   const largeBudget = total * 0.4;
-  const large = weights.map((w, i) => ({path: `files/large/random-${i}.bin`, size: Math.floor(largeBudget * w / 24 / MiB) * MiB}));
+  const large = weights.map((w, i) => ({
+    path: `files/large/random-${i}.bin`,
+    size: Math.floor((largeBudget * w) / 24 / MiB) * MiB,
+  }));
   await Promise.all(large.map((f, i) => writeRandom(join(dir, f.path), f.size, rng.fork(`large-${i}`))));
   stampDirs(join(dir, 'files'), BASE_TIME);
   phase('large files');
   const tree = join(dir, '.image-tree');
-  const imageMiB = Math.floor(total * 0.3 / MiB);
+  const imageMiB = Math.floor((total * 0.3) / MiB);
   const imageFiles = await buildImageTree(tree, rng.fork('image'), imageMiB * MiB * 0.7);
   stampDirs(tree, BASE_TIME);
   phase('image tree');
@@ -178,7 +248,16 @@ export async function buildBenchDataset(dir: string, options: BuildOptions = {})
   await utimes(join(dir, 'disk.img'), BASE_TIME, BASE_TIME);
   await rm(tree, {recursive: true});
   phase('mkfs.ext4');
-  const marker: Marker = {format: 1, seed, sizeGiB, mutations: 0, smallFiles: small.files, bytes: 0, large: large.map((f) => f.path), imageFiles};
+  const marker: Marker = {
+    format: 1,
+    seed,
+    sizeGiB,
+    mutations: 0,
+    smallFiles: small.files,
+    bytes: 0,
+    large: large.map(f => f.path),
+    imageFiles,
+  };
   await writeFile(join(dir, 'dataset.json'), JSON.stringify(marker));
   return summarize(dir, marker, started);
 }
@@ -189,7 +268,9 @@ export async function buildBenchDataset(dir: string, options: BuildOptions = {})
  * files. Changed files get a new mtime (a day after the previous change), as a
  * real change would, so mtime-based scanners see them.
  */
-export async function mutate1pct(dir: string): Promise<{changedFiles: number; addedFiles: number; rewrittenBytes: number}> {
+export async function mutate1pct(
+  dir: string,
+): Promise<{changedFiles: number; addedFiles: number; rewrittenBytes: number}> {
   const marker = await readMarker(dir);
   if (!marker) throw new Error(`${dir} holds no benchmark data set`);
   marker.mutations += 1;
@@ -199,7 +280,7 @@ export async function mutate1pct(dir: string): Promise<{changedFiles: number; ad
   const small: string[] = [];
   for (const f of walk(join(dir, 'files', 'small'))) if (!f.link) small.push(f.path);
   const edited = rng.sample(small, Math.ceil(small.length / 100));
-  await pool(edited, 16, async (path) => {
+  await pool(edited, 16, async path => {
     const text = await readFile(path);
     const at = rng.int(0, text.length);
     const insert = Buffer.from(`\n${rng.sentence()}\n`);
@@ -218,7 +299,9 @@ export async function mutate1pct(dir: string): Promise<{changedFiles: number; ad
         done += length;
         rewritten += length;
       }
-    } finally { await handle.close(); }
+    } finally {
+      await handle.close();
+    }
     await utimes(path, time, time);
   }
   rewritten += await rewriteImage(join(dir, 'disk.img'), marker.imageFiles, rng);
@@ -238,7 +321,7 @@ export async function mutate1pct(dir: string): Promise<{changedFiles: number; ad
 async function rewriteImage(image: string, files: string[], rng: Rng): Promise<number> {
   const size = (await lstat(image)).size;
   const chosen = rng.sample(files, Math.min(files.length, 256));
-  const blockLists = (await fileBlocksMany(image, chosen)).filter((b) => b.length > 0);
+  const blockLists = (await fileBlocksMany(image, chosen)).filter(b => b.length > 0);
   const handle = await open(image, 'r+');
   let done = 0;
   try {
@@ -251,47 +334,78 @@ async function rewriteImage(image: string, files: string[], rng: Rng): Promise<n
         done += EXT4_BLOCK;
       }
     }
-  } finally { await handle.close(); }
+  } finally {
+    await handle.close();
+  }
   return done;
 }
 
 async function readMarker(dir: string): Promise<Marker | undefined> {
   const text = await readFile(join(dir, 'dataset.json'), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : JSON.parse(text) as Marker;
+  return text === undefined ? undefined : (JSON.parse(text) as Marker);
 }
 
 async function summarize(dir: string, marker: Marker, started: number): Promise<DatasetSummary> {
   let smallFiles = 0;
   let smallBytes = 0;
-  for (const f of walk(join(dir, 'files', 'small'))) { smallFiles++; smallBytes += f.size; }
+  for (const f of walk(join(dir, 'files', 'small'))) {
+    smallFiles++;
+    smallBytes += f.size;
+  }
   let largeBytes = 0;
   for (const rel of marker.large) largeBytes += (await lstat(join(dir, rel))).size;
   const imageBytes = (await lstat(join(dir, 'disk.img'))).size;
-  return {files: smallFiles + marker.large.length + 1, bytes: smallBytes + largeBytes + imageBytes, smallFiles, smallBytes,
-    largeFiles: marker.large.length, largeBytes, imageBytes, seconds: (performance.now() - started) / 1000};
+  return {
+    files: smallFiles + marker.large.length + 1,
+    bytes: smallBytes + largeBytes + imageBytes,
+    smallFiles,
+    smallBytes,
+    largeFiles: marker.large.length,
+    largeBytes,
+    imageBytes,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 async function main(): Promise<void> {
-  const {values, positionals} = parseArgs({allowPositionals: true, options: {
-    'size-gib': {type: 'string', default: '2'}, seed: {type: 'string', default: '1'},
-    force: {type: 'boolean', default: false}, mutate: {type: 'boolean', default: false}}});
+  const {values, positionals} = parseArgs({
+    allowPositionals: true,
+    options: {
+      'size-gib': {type: 'string', default: '2'},
+      seed: {type: 'string', default: '1'},
+      force: {type: 'boolean', default: false},
+      mutate: {type: 'boolean', default: false},
+    },
+  });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: node --import tsx bench/dataset.ts DIR [--size-gib 2] [--seed N] [--force] [--mutate]');
+  if (!dir)
+    throw new Error('usage: node --import tsx bench/dataset.ts DIR [--size-gib 2] [--seed N] [--force] [--mutate]');
   const gib = (n: number) => `${(n / 1024 / MiB).toFixed(2)} GiB`;
   if (values.mutate) {
     const started = performance.now();
     const m = await mutate1pct(dir);
-    console.log(`mutated ${dir}: ${m.changedFiles} files changed, ${m.addedFiles} added, ${(m.rewrittenBytes / MiB).toFixed(1)} MiB rewritten in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `mutated ${dir}: ${m.changedFiles} files changed, ${m.addedFiles} added, ${(m.rewrittenBytes / MiB).toFixed(1)} MiB rewritten in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     return;
   }
-  const s = await buildBenchDataset(dir, {sizeGiB: Number(values['size-gib']), seed: Number(values.seed), force: values.force,
-    onPhase: (name, seconds) => console.log(`  ${name}: ${seconds.toFixed(1)} s`)});
-  console.log(`${dir}: ${s.files} files, ${gib(s.bytes)} in ${s.seconds.toFixed(1)} s\n` +
-    `  files/small  ${s.smallFiles} files, ${gib(s.smallBytes)}\n` +
-    `  files/large  ${s.largeFiles} files, ${gib(s.largeBytes)} (incompressible)\n` +
-    `  disk.img     ext4, ${gib(s.imageBytes)}`);
+  const s = await buildBenchDataset(dir, {
+    sizeGiB: Number(values['size-gib']),
+    seed: Number(values.seed),
+    force: values.force,
+    onPhase: (name, seconds) => console.log(`  ${name}: ${seconds.toFixed(1)} s`),
+  });
+  console.log(
+    `${dir}: ${s.files} files, ${gib(s.bytes)} in ${s.seconds.toFixed(1)} s\n` +
+      `  files/small  ${s.smallFiles} files, ${gib(s.smallBytes)}\n` +
+      `  files/large  ${s.largeFiles} files, ${gib(s.largeBytes)} (incompressible)\n` +
+      `  disk.img     ext4, ${gib(s.imageBytes)}`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().catch((e: unknown) => { console.error((e as Error).message); process.exit(1); });
+  main().catch((e: unknown) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  });
 }

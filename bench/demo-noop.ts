@@ -12,7 +12,19 @@ const first = bh('copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--
 const again = bh('copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all', '--json');
 const version = run(process.execPath, [CLI, '--version']);
 printTable('Demo copy', [
-  {measure: 'demo copy, full (all points)', backhaul: first.seconds, reference: '-', referenceSeconds: 0, note: `transferred ${JSON.parse(first.stdout).transferredBytes} bytes`},
-  {measure: 'demo copy, no-op re-run', backhaul: again.seconds, reference: 'backhaul --version (process start)', referenceSeconds: version.seconds, note: `transferred ${JSON.parse(again.stdout).transferredBytes} bytes`},
+  {
+    measure: 'demo copy, full (all points)',
+    backhaul: first.seconds,
+    reference: '-',
+    referenceSeconds: 0,
+    note: `transferred ${JSON.parse(first.stdout).transferredBytes} bytes`,
+  },
+  {
+    measure: 'demo copy, no-op re-run',
+    backhaul: again.seconds,
+    reference: 'backhaul --version (process start)',
+    referenceSeconds: version.seconds,
+    note: `transferred ${JSON.parse(again.stdout).transferredBytes} bytes`,
+  },
 ]);
 rmSync(dir, {recursive: true, force: true});

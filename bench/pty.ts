@@ -49,7 +49,11 @@ export class Pty {
     const nice = process.env.BENCH_NICE ? `exec nice -n ${Number(process.env.BENCH_NICE)} ` : 'exec ';
     const line = `stty cols ${options.columns ?? 120} rows ${options.rows ?? 40}; ${nice}${argv.map(quote).join(' ')}`;
     this.startedAt = performance.now();
-    this.child = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], {env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'ignore']});
+    this.child = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], {
+      env,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (data: string) => {
       const t = performance.now();
       this.chunks.push({t, data});
@@ -63,7 +67,7 @@ export class Pty {
       }
       for (const l of this.listeners) l();
     });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise(resolve => this.child.on('exit', code => resolve(code)));
   }
 
   /** Writes input; returns when it was handed to the pty. */
@@ -121,7 +125,7 @@ export class Pty {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;

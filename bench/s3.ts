@@ -23,7 +23,13 @@ import {parseArgs} from 'node:util';
 import {startRgw, type RgwServer} from '../test/helpers/rgw.js';
 import {CLI, duBytes, gib, have, printTable, run, sh, type Row} from './common.js';
 
-const {values} = parseArgs({options: {'size-mib': {type: 'string', default: '1024'}, rounds: {type: 'string', default: '2'}, keep: {type: 'boolean'}}});
+const {values} = parseArgs({
+  options: {
+    'size-mib': {type: 'string', default: '1024'},
+    rounds: {type: 'string', default: '2'},
+    keep: {type: 'boolean'},
+  },
+});
 const sizeMiB = Number(values['size-mib']);
 const rounds = Math.max(1, Number(values.rounds));
 const MiB = 1 << 20;
@@ -42,14 +48,14 @@ function bytes(size: number, seed: string): Buffer {
 /** ~85% in large files, the rest in 1-64 KiB files: a server's mix, at a size that fits in RAM-backed RGW. */
 function buildDataSet(): void {
   rmSync(data, {recursive: true, force: true});
-  const large = Math.floor(sizeMiB * 0.85 / 5);
+  const large = Math.floor((sizeMiB * 0.85) / 5);
   mkdirSync(join(data, 'large'), {recursive: true});
   for (let i = 0; i < 5; i++) writeFileSync(join(data, 'large', `blob-${i}.bin`), bytes(large * MiB, `large-${i}`));
   let small = (sizeMiB - large * 5) * MiB;
   for (let i = 0; small > 0; i++) {
     const dir = join(data, 'small', String(i % 64).padStart(2, '0'));
     if (i < 64) mkdirSync(dir, {recursive: true});
-    const size = 1024 + ((i * 2654435761) >>> 0) % (63 * 1024);
+    const size = 1024 + (((i * 2654435761) >>> 0) % (63 * 1024));
     writeFileSync(join(dir, `f${i}.dat`), bytes(size, `small-${i}`));
     small -= size;
   }
@@ -63,7 +69,26 @@ function ensureSource(): void {
   rmSync(primary, {recursive: true, force: true});
   rmSync(work, {recursive: true, force: true});
   run(process.execPath, [CLI, 'repo', 'add', 'primary', primary], env);
-  run(process.execPath, [CLI, 'agent', 'backup', '--repo', 'primary', '--job', 'bench-s3', '--machine', 'bench-s3', '--kind', 'server', '--path', data, '--json'], env);
+  run(
+    process.execPath,
+    [
+      CLI,
+      'agent',
+      'backup',
+      '--repo',
+      'primary',
+      '--job',
+      'bench-s3',
+      '--machine',
+      'bench-s3',
+      '--kind',
+      'server',
+      '--path',
+      data,
+      '--json',
+    ],
+    env,
+  );
   rmSync(data, {recursive: true, force: true}); // the repository is what gets copied
   writeFileSync(marker, new Date().toISOString());
 }
@@ -79,7 +104,7 @@ function requestsFor(server: RgwServer, bucket: string): number {
 async function settledRequests(server: RgwServer, bucket: string): Promise<number> {
   let last = -1;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise(r => setTimeout(r, 500));
     const now = requestsFor(server, bucket);
     if (now === last) return now;
     last = now;
@@ -102,9 +127,13 @@ try {
   const bh = (...args: string[]) => run(process.execPath, [CLI, ...args], {...env, ...keys});
   bh('repo', 'add', 'primary', primary);
   const rclone = {
-    RCLONE_CONFIG_RGW_TYPE: 's3', RCLONE_CONFIG_RGW_PROVIDER: 'Ceph', RCLONE_CONFIG_RGW_ENDPOINT: server.endpoint,
-    RCLONE_CONFIG_RGW_ACCESS_KEY_ID: server.accessKeyId, RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY: server.secretAccessKey,
-    RCLONE_CONFIG_RGW_REGION: server.region, RCLONE_CONFIG: '/dev/null',
+    RCLONE_CONFIG_RGW_TYPE: 's3',
+    RCLONE_CONFIG_RGW_PROVIDER: 'Ceph',
+    RCLONE_CONFIG_RGW_ENDPOINT: server.endpoint,
+    RCLONE_CONFIG_RGW_ACCESS_KEY_ID: server.accessKeyId,
+    RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY: server.secretAccessKey,
+    RCLONE_CONFIG_RGW_REGION: server.region,
+    RCLONE_CONFIG: '/dev/null',
     AWS_CA_BUNDLE: '', // a CA bundle from the environment makes rclone's SDK refuse its own HTTP transport (and this is plain HTTP)
   };
   run('sync', []);
@@ -118,32 +147,69 @@ try {
     const bucket = `bench-backhaul-${round}`;
     bh('repo', 'add', `s3-${round}`, `s3://${bucket}/repo`, '--endpoint', server.endpoint);
     const copy = bh('copy', '--from', 'primary', '--to', `s3-${round}`, '--points', 'all', '--json');
-    bhRuns.push({seconds: copy.seconds, requests: await settledRequests(server, bucket), sent: JSON.parse(copy.stdout).transferredBytes});
+    bhRuns.push({
+      seconds: copy.seconds,
+      requests: await settledRequests(server, bucket),
+      sent: JSON.parse(copy.stdout).transferredBytes,
+    });
     const rc = run('rclone', ['copy', primary, `rgw:bench-rclone-${round}/repo`], rclone);
     rcRuns.push({seconds: rc.seconds, requests: await settledRequests(server, `bench-rclone-${round}`)});
   }
-  const rc16 = run('rclone', ['copy', '--transfers', '16', '--checkers', '16', primary, 'rgw:bench-rclone-t16/repo'], rclone);
+  const rc16 = run(
+    'rclone',
+    ['copy', '--transfers', '16', '--checkers', '16', primary, 'rgw:bench-rclone-t16/repo'],
+    rclone,
+  );
   const rc16Requests = await settledRequests(server, 'bench-rclone-t16');
   const noop = bh('copy', '--from', 'primary', '--to', 's3-1', '--points', 'all', '--json');
   const verify = bh('verify', '--repo', 's3-1', '--json');
 
   const best = <T extends {seconds: number}>(runs: T[]) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const times = (runs: {seconds: number}[]) => runs.map((r) => r.seconds.toFixed(1)).join(', ');
+  const times = (runs: {seconds: number}[]) => runs.map(r => r.seconds.toFixed(1)).join(', ');
   const perGiB = (n: number, bytes: number) => (n / (bytes / 2 ** 30)).toFixed(0);
   const bhBest = best(bhRuns);
   const rcBest = best(rcRuns);
   const rows: Row[] = [
-    {measure: `copy to RGW, full (${gib(repoBytes)} repository; best of ${rounds})`, backhaul: bhBest.seconds, reference: 'rclone copy (defaults: 4 transfers)', referenceSeconds: rcBest.seconds,
-      note: `Backhaul verifies every chunk; runs: backhaul ${times(bhRuns)} s, rclone ${times(rcRuns)} s; ${(bhBest.sent / MiB / bhBest.seconds).toFixed(0)} MiB/s`},
-    {measure: 'copy to RGW, full', backhaul: bhBest.seconds, reference: 'rclone copy --transfers 16 (one run)', referenceSeconds: rc16.seconds},
-    {measure: 'copy to RGW, no-op re-run', backhaul: noop.seconds, reference: '(none)', referenceSeconds: 0, note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`},
-    {measure: 'verify of the S3 copy (reads every pack)', backhaul: verify.seconds, reference: '(none)', referenceSeconds: 0, note: JSON.parse(verify.stdout).ok ? 'ok' : 'DAMAGED'},
+    {
+      measure: `copy to RGW, full (${gib(repoBytes)} repository; best of ${rounds})`,
+      backhaul: bhBest.seconds,
+      reference: 'rclone copy (defaults: 4 transfers)',
+      referenceSeconds: rcBest.seconds,
+      note: `Backhaul verifies every chunk; runs: backhaul ${times(bhRuns)} s, rclone ${times(rcRuns)} s; ${(bhBest.sent / MiB / bhBest.seconds).toFixed(0)} MiB/s`,
+    },
+    {
+      measure: 'copy to RGW, full',
+      backhaul: bhBest.seconds,
+      reference: 'rclone copy --transfers 16 (one run)',
+      referenceSeconds: rc16.seconds,
+    },
+    {
+      measure: 'copy to RGW, no-op re-run',
+      backhaul: noop.seconds,
+      reference: '(none)',
+      referenceSeconds: 0,
+      note: `transferred ${JSON.parse(noop.stdout).transferredBytes} bytes`,
+    },
+    {
+      measure: 'verify of the S3 copy (reads every pack)',
+      backhaul: verify.seconds,
+      reference: '(none)',
+      referenceSeconds: 0,
+      note: JSON.parse(verify.stdout).ok ? 'ok' : 'DAMAGED',
+    },
   ];
-  printTable(`Copy to S3 (loopback Ceph RGW, memstore; ratio > 1: Backhaul is faster; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, rows);
-  console.log('\n| S3 requests (from RGW\'s access log) | backhaul copy | rclone copy | rclone copy --transfers 16 |');
+  printTable(
+    `Copy to S3 (loopback Ceph RGW, memstore; ratio > 1: Backhaul is faster; load average at the end ${loadavg()
+      .map(l => l.toFixed(2))
+      .join(' ')})`,
+    rows,
+  );
+  console.log("\n| S3 requests (from RGW's access log) | backhaul copy | rclone copy | rclone copy --transfers 16 |");
   console.log('| --- | ---: | ---: | ---: |');
   console.log(`| in all | ${bhBest.requests} | ${rcBest.requests} | ${rc16Requests} |`);
-  console.log(`| per GiB copied | ${perGiB(bhBest.requests, bhBest.sent)} | ${perGiB(rcBest.requests, repoBytes)} | ${perGiB(rc16Requests, repoBytes)} |`);
+  console.log(
+    `| per GiB copied | ${perGiB(bhBest.requests, bhBest.sent)} | ${perGiB(rcBest.requests, repoBytes)} | ${perGiB(rc16Requests, repoBytes)} |`,
+  );
   console.log(`\nRGW started in ${(server.startMs / 1000).toFixed(1)} s.`);
 } finally {
   await server.stop();

@@ -26,7 +26,10 @@ const HOUR = 3600_000;
 const id = (prefix: string, n: number) => prefix + n.toString(36).padStart(12, '0');
 
 /** Builds (or reuses) the repository at `dir`; returns its path. */
-export async function syntheticRepository(count = 100_000, dir = join(tmpdir(), `backhaul-bench-points-${count}`)): Promise<string> {
+export async function syntheticRepository(
+  count = 100_000,
+  dir = join(tmpdir(), `backhaul-bench-points-${count}`),
+): Promise<string> {
   const done = `${dir}.complete`; // beside, not inside: the repository holds only its own keys
   if (existsSync(done)) return dir;
   await rm(dir, {recursive: true, force: true});
@@ -35,18 +38,35 @@ export async function syntheticRepository(count = 100_000, dir = join(tmpdir(), 
   const backupId = id('b', 1) as BackupId;
   const start = Date.UTC(2015, 0, 1);
   const record: BackupRecord = {
-    format: 1, id: backupId, job: 'bench', machine: BENCH_MACHINE, kind: 'server', owner: 'root', access: null,
-    createdAt: new Date(start).toISOString(), nodes: [{name: BENCH_MACHINE, disks: [{name: 'files', kind: 'files', shared: false}]}],
+    format: 1,
+    id: backupId,
+    job: 'bench',
+    machine: BENCH_MACHINE,
+    kind: 'server',
+    owner: 'root',
+    access: null,
+    createdAt: new Date(start).toISOString(),
+    nodes: [{name: BENCH_MACHINE, disks: [{name: 'files', kind: 'files', shared: false}]}],
   };
   await repo.putBackup(record);
   const pointsDir = join(dir, 'backups', backupId, 'points');
   await mkdir(pointsDir, {recursive: true, mode: DIR_MODE});
   const write = async (i: number) => {
     const point: PointManifest = {
-      format: 1, id: id('p', i + 1) as PointId, backupId, time: new Date(start + i * HOUR).toISOString(),
-      type: i % 24 === 0 ? 'full' : 'incremental', ...(i % 24 === 0 ? {} : {parent: id('p', i) as PointId}),
-      nodes: [{name: BENCH_MACHINE, disks: [{name: 'files', kind: 'files', shared: false, logicalBytes: 1_000_000 + i, fileCount: 10, tree: []}]}],
-      logicalBytes: 1_000_000 + i, storedBytes: i % 24 === 0 ? 800_000 : 20_000 + (i % 997),
+      format: 1,
+      id: id('p', i + 1) as PointId,
+      backupId,
+      time: new Date(start + i * HOUR).toISOString(),
+      type: i % 24 === 0 ? 'full' : 'incremental',
+      ...(i % 24 === 0 ? {} : {parent: id('p', i) as PointId}),
+      nodes: [
+        {
+          name: BENCH_MACHINE,
+          disks: [{name: 'files', kind: 'files', shared: false, logicalBytes: 1_000_000 + i, fileCount: 10, tree: []}],
+        },
+      ],
+      logicalBytes: 1_000_000 + i,
+      storedBytes: i % 24 === 0 ? 800_000 : 20_000 + (i % 997),
     };
     await writeFile(join(pointsDir, `${point.id}.json`), JSON.stringify(point), {mode: FILE_MODE});
   };

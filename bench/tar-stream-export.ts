@@ -67,10 +67,18 @@ export function tarMember(e: PlannedEntry, owner: Owner, keepSpecial: boolean): 
   const name = e.type === 'dir' ? `${e.parts.join('/')}/` : e.parts.join('/');
   const fits = (s: string) => ascii(s) && s.length <= MAX_NAME;
   const header: Header = {
-    name, type: TAR_TYPE[e.type], mode: TYPE_BITS[e.type] | (dropped ? mode & ~SPECIAL : mode),
-    size: e.type === 'file' ? e.size : 0, mtime: new Date(Math.floor(e.mtimeMs / 1000) * 1000), linkname: e.target ?? '',
-    uid: Math.min(owner.uid, MAX_ID), gid: Math.min(owner.gid, MAX_ID),
-    uname: fits(owner.uname) ? owner.uname : '', gname: fits(owner.gname) ? owner.gname : '', devmajor: 0, devminor: 0,
+    name,
+    type: TAR_TYPE[e.type],
+    mode: TYPE_BITS[e.type] | (dropped ? mode & ~SPECIAL : mode),
+    size: e.type === 'file' ? e.size : 0,
+    mtime: new Date(Math.floor(e.mtimeMs / 1000) * 1000),
+    linkname: e.target ?? '',
+    uid: Math.min(owner.uid, MAX_ID),
+    gid: Math.min(owner.gid, MAX_ID),
+    uname: fits(owner.uname) ? owner.uname : '',
+    gname: fits(owner.gname) ? owner.gname : '',
+    devmajor: 0,
+    devminor: 0,
     pax: paxRecords(e, name, owner),
   };
   return {header, dropped};
@@ -79,23 +87,35 @@ export function tarMember(e: PlannedEntry, owner: Owner, keepSpecial: boolean): 
 type TarHooks = WriteHooks & {onBytes?: (n: number) => void};
 
 /** Adds each member to `archive` in plan order, each file with its verified chunks; stops when `stop` aborts. */
-async function addMembers(archive: Pack, repo: Repository, entries: readonly PlannedEntry[], owner: Owner, req: WriteRequest,
-  result: TarResult, hooks: TarHooks, stop: AbortSignal): Promise<void> {
+async function addMembers(
+  archive: Pack,
+  repo: Repository,
+  entries: readonly PlannedEntry[],
+  owner: Owner,
+  req: WriteRequest,
+  result: TarResult,
+  hooks: TarHooks,
+  stop: AbortSignal,
+): Promise<void> {
   const chunksOf = repositoryData(repo, entries, hooks.onBytes);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const {header, dropped} = tarMember(e, owner, req.keepSpecial);
     if (dropped) result.specialDropped++;
-    const sink = archive.entry(header, (error) => error && archive.destroy(error));
+    const sink = archive.entry(header, error => error && archive.destroy(error));
     if (e.type === 'file') {
       let size = 0;
       for await (const data of chunksOf({...e, size: e.size}, i)) {
         if (stop.aborted) return;
-        if (size + data.length > e.size) throw corrupt(`${e.parts.join('/').slice(0, 300)} holds more than ${e.size} bytes; its manifest says ${e.size}.`);
+        if (size + data.length > e.size)
+          throw corrupt(
+            `${e.parts.join('/').slice(0, 300)} holds more than ${e.size} bytes; its manifest says ${e.size}.`,
+          );
         size += data.length;
         if (!sink.write(data)) await once(sink, 'drain', {signal: stop});
       }
-      if (size !== e.size) throw corrupt(`${e.parts.join('/').slice(0, 300)} holds ${size} bytes; its manifest says ${e.size}.`);
+      if (size !== e.size)
+        throw corrupt(`${e.parts.join('/').slice(0, 300)} holds ${size} bytes; its manifest says ${e.size}.`);
     }
     sink.end(undefined);
     if (e.type === 'file') {
@@ -107,12 +127,21 @@ async function addMembers(archive: Pack, repo: Repository, entries: readonly Pla
 }
 
 /** The archive's bytes as tar-stream makes them, while the members are added. */
-function archiveBytes(repo: Repository, entries: readonly PlannedEntry[], owner: Owner, req: WriteRequest, result: TarResult, hooks: TarHooks): FileData {
+function archiveBytes(
+  repo: Repository,
+  entries: readonly PlannedEntry[],
+  owner: Owner,
+  req: WriteRequest,
+  result: TarResult,
+  hooks: TarHooks,
+): FileData {
   return async function* () {
     const archive = pack({highWaterMark: 1 << 20});
     const stop = new AbortController();
-    const adding = addMembers(archive, repo, entries, owner, req, result, hooks, stop.signal)
-      .then(() => archive.finalize(), (error: unknown) => archive.destroy(error as Error));
+    const adding = addMembers(archive, repo, entries, owner, req, result, hooks, stop.signal).then(
+      () => archive.finalize(),
+      (error: unknown) => archive.destroy(error as Error),
+    );
     try {
       for await (const data of archive as AsyncIterable<Buffer>) {
         result.archiveBytes += data.length;
@@ -127,20 +156,51 @@ function archiveBytes(repo: Repository, entries: readonly PlannedEntry[], owner:
   };
 }
 
-export async function writePlanToTarStream(repo: Repository, entries: readonly PlannedEntry[], path: string, req: Omit<WriteRequest, 'destination' | 'create' | 'conflict'>,
-  hooks: TarHooks = {}): Promise<TarResult> {
+export async function writePlanToTarStream(
+  repo: Repository,
+  entries: readonly PlannedEntry[],
+  path: string,
+  req: Omit<WriteRequest, 'destination' | 'create' | 'conflict'>,
+  hooks: TarHooks = {},
+): Promise<TarResult> {
   const full = resolve(path);
   const request: WriteRequest = {...req, destination: dirname(full), create: false, conflict: 'fail'};
-  const owner: Owner = {uid: req.writer.uid, gid: req.writer.gid, uname: req.writer.name.startsWith('#') ? '' : req.writer.name, gname: String(req.writer.gid)};
+  const owner: Owner = {
+    uid: req.writer.uid,
+    gid: req.writer.gid,
+    uname: req.writer.name.startsWith('#') ? '' : req.writer.name,
+    gname: String(req.writer.gid),
+  };
   const result: TarResult = {files: 0, bytes: 0, archiveBytes: 0, specialDropped: 0};
   // No size: the archive's length is tar-stream's to decide; each member's bytes are checked above.
-  const archive: WriteEntry = {parts: [basename(full)], type: 'file', mode: 0o600, uid: req.writer.uid, gid: req.writer.gid, mtimeMs: Date.now()};
+  const archive: WriteEntry = {
+    parts: [basename(full)],
+    type: 'file',
+    mode: 0o600,
+    uid: req.writer.uid,
+    gid: req.writer.gid,
+    mtimeMs: Date.now(),
+  };
   try {
-    const options = {conflict: request.conflict, stamp: request.stamp, keepOwners: false, keepSpecial: false, writerName: request.writer.name};
-    await writeTree({destination: request.destination, create: false, options, entries: [archive]}, archiveBytes(repo, entries, owner, request, result, hooks), {signal: hooks.signal});
+    const options = {
+      conflict: request.conflict,
+      stamp: request.stamp,
+      keepOwners: false,
+      keepSpecial: false,
+      writerName: request.writer.name,
+    };
+    await writeTree(
+      {destination: request.destination, create: false, options, entries: [archive]},
+      archiveBytes(repo, entries, owner, request, result, hooks),
+      {signal: hooks.signal},
+    );
   } catch (e) {
     if (e instanceof BackhaulError && e.code === 'exists') {
-      throw new BackhaulError('exists', `${full.slice(0, 300)} already exists.`, 'Nothing was written. Pick a new archive name; an archive is never overwritten.');
+      throw new BackhaulError(
+        'exists',
+        `${full.slice(0, 300)} already exists.`,
+        'Nothing was written. Pick a new archive name; an archive is never overwritten.',
+      );
     }
     throw e;
   }

@@ -25,7 +25,13 @@ import {ensureBuilt} from '../test/helpers/cli.js';
 import {CLI, run} from './common.js';
 import {writePlanToTarStream} from './tar-stream-export.js';
 
-const {values} = parseArgs({options: {files: {type: 'string', default: '20000'}, 'large-mib': {type: 'string', default: '256'}, rounds: {type: 'string', default: '5'}}});
+const {values} = parseArgs({
+  options: {
+    files: {type: 'string', default: '20000'},
+    'large-mib': {type: 'string', default: '256'},
+    rounds: {type: 'string', default: '5'},
+  },
+});
 const FILES = Number(values.files);
 const LARGE_MIB = Number(values['large-mib']);
 const ROUNDS = Math.max(1, Number(values.rounds));
@@ -45,11 +51,17 @@ function buildDataSet(data: string): void {
   for (let i = 0; i < FILES; i++) {
     const dir = join(data, 'small', `dir-${String(i % 100).padStart(2, '0')}`);
     if (i < 100) mkdirSync(dir, {recursive: true});
-    const name = i % 10 === 0 ? `fichier-${i}-${'é'.repeat(20)}.dat` : i % 10 === 1 ? `${'long-name-'.repeat(12)}${i}.dat` : `f${i}.dat`;
+    const name =
+      i % 10 === 0
+        ? `fichier-${i}-${'é'.repeat(20)}.dat`
+        : i % 10 === 1
+          ? `${'long-name-'.repeat(12)}${i}.dat`
+          : `f${i}.dat`;
     writeFileSync(join(dir, name), bytes(((i * 2654435761) >>> 0) % (8 * 1024), `small-${i}`));
   }
   mkdirSync(join(data, 'large'), {recursive: true});
-  for (let i = 0; i < 4; i++) writeFileSync(join(data, 'large', `blob-${i}.bin`), bytes((LARGE_MIB / 4) * MiB, `large-${i}`));
+  for (let i = 0; i < 4; i++)
+    writeFileSync(join(data, 'large', `blob-${i}.bin`), bytes((LARGE_MIB / 4) * MiB, `large-${i}`));
 }
 
 function ensureRepository(): void {
@@ -61,7 +73,26 @@ function ensureRepository(): void {
   rmSync(repoDir, {recursive: true, force: true});
   rmSync(join(root, 'config'), {recursive: true, force: true});
   run(process.execPath, [CLI, 'repo', 'add', 'tar-bench', repoDir], env);
-  run(process.execPath, [CLI, 'agent', 'backup', '--repo', 'tar-bench', '--job', 'bench-tar', '--machine', 'bench-tar', '--kind', 'server', '--path', data, '--json'], env);
+  run(
+    process.execPath,
+    [
+      CLI,
+      'agent',
+      'backup',
+      '--repo',
+      'tar-bench',
+      '--job',
+      'bench-tar',
+      '--machine',
+      'bench-tar',
+      '--kind',
+      'server',
+      '--path',
+      data,
+      '--json',
+    ],
+    env,
+  );
   rmSync(data, {recursive: true, force: true});
   writeFileSync(`${repoDir}.complete`, new Date().toISOString());
 }
@@ -92,17 +123,25 @@ for (let round = 0; round < ROUNDS; round++) {
     archiveBytes[name] = statSync(path).size;
     if (round === 0) {
       const members = (await execa('tar', ['-tf', path], {maxBuffer: 1 << 28})).stdout.split('\n').length;
-      console.log(`${name}: ${members.toLocaleString('en-US')} members, ${(archiveBytes[name]! / MiB).toFixed(1)} MiB (GNU tar reads it)`);
+      console.log(
+        `${name}: ${members.toLocaleString('en-US')} members, ${(archiveBytes[name]! / MiB).toFixed(1)} MiB (GNU tar reads it)`,
+      );
     }
     rmSync(path, {force: true});
   }
 }
-const [shipped, tarStream] = Object.keys(ways).map((name) => median(seconds[name]!));
-console.log(`\n## Tar export of ${plan.files.toLocaleString('en-US')} files, ${(plan.bytes / MiB).toFixed(0)} MiB (${ROUNDS} rounds each, interleaved, load average ${loadavg()[0]!.toFixed(1)})\n`);
+const [shipped, tarStream] = Object.keys(ways).map(name => median(seconds[name]!));
+console.log(
+  `\n## Tar export of ${plan.files.toLocaleString('en-US')} files, ${(plan.bytes / MiB).toFixed(0)} MiB (${ROUNDS} rounds each, interleaved, load average ${loadavg()[0]!.toFixed(1)})\n`,
+);
 console.log('| writer | median | MiB/s | rounds |');
 console.log('| --- | ---: | ---: | --- |');
 for (const name of Object.keys(ways)) {
   const m = median(seconds[name]!);
-  console.log(`| ${name} | ${m.toFixed(2)} s | ${(archiveBytes[name]! / MiB / m).toFixed(0)} | ${seconds[name]!.map((s) => s.toFixed(2)).join(', ')} |`);
+  console.log(
+    `| ${name} | ${m.toFixed(2)} s | ${(archiveBytes[name]! / MiB / m).toFixed(0)} | ${seconds[name]!.map(s => s.toFixed(2)).join(', ')} |`,
+  );
 }
-console.log(`\nratio (tar-stream / Backhaul): ${(tarStream! / shipped!).toFixed(2)}× (above 1: Backhaul's writer is faster)`);
+console.log(
+  `\nratio (tar-stream / Backhaul): ${(tarStream! / shipped!).toFixed(2)}× (above 1: Backhaul's writer is faster)`,
+);

@@ -27,10 +27,16 @@ import {ensureBuilt} from '../test/helpers/cli.js';
 import {percentile, Pty, sleep, type Chunk} from './pty.js';
 import {syntheticRepository} from './synthetic-points.js';
 
-const {values} = parseArgs({options: {
-  runs: {type: 'string', default: '10'}, keys: {type: 'string', default: '200'}, count: {type: 'string', default: '100000'},
-  'skip-big': {type: 'boolean'}, 'skip-copy': {type: 'boolean'}, cli: {type: 'string', multiple: true},
-}});
+const {values} = parseArgs({
+  options: {
+    runs: {type: 'string', default: '10'},
+    keys: {type: 'string', default: '200'},
+    count: {type: 'string', default: '100000'},
+    'skip-big': {type: 'boolean'},
+    'skip-copy': {type: 'boolean'},
+    cli: {type: 'string', multiple: true},
+  },
+});
 const RUNS = Number(values.runs);
 const KEYS = Number(values.keys);
 const COUNT = Number(values.count);
@@ -57,8 +63,8 @@ async function quit(pty: Pty): Promise<void> {
 /** One start: process start to the first frame, and to the demo's backups listed. */
 async function startOnce(cli: string, env: Env): Promise<[number, number]> {
   const p = new Pty(tui(cli), {env});
-  const first = (await p.waitForFrame((f) => f.includes('Backups'))) - p.startedAt;
-  const listed = (await p.waitForFrame((f) => f.includes('alice-laptop'))) - p.startedAt;
+  const first = (await p.waitForFrame(f => f.includes('Backups'))) - p.startedAt;
+  const listed = (await p.waitForFrame(f => f.includes('alice-laptop'))) - p.startedAt;
   await quit(p);
   return [first, listed];
 }
@@ -72,14 +78,19 @@ async function startOnce(cli: string, env: Env): Promise<[number, number]> {
  */
 async function startup(env: Env) {
   const bare: number[] = [];
-  const m = BUILDS.map(() => ({warm: [] as number[], listed: [] as number[], seed: [] as number[], none: [] as number[]}));
+  const m = BUILDS.map(() => ({
+    warm: [] as number[],
+    listed: [] as number[],
+    seed: [] as number[],
+    none: [] as number[],
+  }));
   const caches = await mkdtemp(join(tmpdir(), 'bh-bench-cache-'));
   const warmEnv = (b: number) => ({...env, XDG_CACHE_HOME: join(caches, `warm-${b}`)});
   try {
     for (const [b, cli] of BUILDS.entries()) await startOnce(cli, warmEnv(b)); // writes the user cache at exit
     for (let i = 0; i < RUNS; i++) {
       const p = new Pty([process.execPath, '-e', 'process.stdout.write("ready")'], {env});
-      bare.push((await p.waitFor((s) => s.includes('ready'))) - p.startedAt);
+      bare.push((await p.waitFor(s => s.includes('ready'))) - p.startedAt);
       await p.exited;
       for (const [b, cli] of BUILDS.entries()) {
         const [first, list] = await startOnce(cli, warmEnv(b));
@@ -96,17 +107,41 @@ async function startup(env: Env) {
   rows.push(['bare `node -e` start', ms(percentile(bare, 50)), ms(percentile(bare, 90)), '', `${RUNS} runs`]);
   for (const [b, cli] of BUILDS.entries()) {
     const {warm, seed, none, listed} = m[b]!;
-    rows.push([`first frame (Backups)${tag(cli)}`, ms(percentile(warm, 50)), ms(percentile(warm, 90)), '< 300 ms', `${ratio(warm)}; code cache of an earlier start`]);
-    rows.push([`first frame, first start of a build${tag(cli)}`, ms(percentile(seed, 50)), ms(percentile(seed, 90)), '< 300 ms', `${ratio(seed)}; the build's seed cache only`]);
-    rows.push([`first frame, no code cache${tag(cli)}`, ms(percentile(none, 50)), ms(percentile(none, 90)), '', `${ratio(none)}; BACKHAUL_CODE_CACHE=0`]);
-    rows.push([`demo backups listed${tag(cli)}`, ms(percentile(listed, 50)), ms(percentile(listed, 90)), '', 'code cache of an earlier start']);
+    rows.push([
+      `first frame (Backups)${tag(cli)}`,
+      ms(percentile(warm, 50)),
+      ms(percentile(warm, 90)),
+      '< 300 ms',
+      `${ratio(warm)}; code cache of an earlier start`,
+    ]);
+    rows.push([
+      `first frame, first start of a build${tag(cli)}`,
+      ms(percentile(seed, 50)),
+      ms(percentile(seed, 90)),
+      '< 300 ms',
+      `${ratio(seed)}; the build's seed cache only`,
+    ]);
+    rows.push([
+      `first frame, no code cache${tag(cli)}`,
+      ms(percentile(none, 50)),
+      ms(percentile(none, 90)),
+      '',
+      `${ratio(none)}; BACKHAUL_CODE_CACHE=0`,
+    ]);
+    rows.push([
+      `demo backups listed${tag(cli)}`,
+      ms(percentile(listed, 50)),
+      ms(percentile(listed, 90)),
+      '',
+      'code cache of an earlier start',
+    ]);
   }
 }
 
 /** The list position `N/TOTAL` each frame shows, with the frame's time. */
 function positions(frames: readonly Chunk[], total: string): Array<{t: number; pos: number}> {
   const re = new RegExp(`([\\d,]+)/${total}(?![\\d,])`);
-  return frames.flatMap((f) => {
+  return frames.flatMap(f => {
     const m = re.exec(f.data);
     return m ? [{t: f.t, pos: Number(m[1]!.replace(/,/g, ''))}] : [];
   });
@@ -133,27 +168,37 @@ async function bigList(env: Env, cli: string) {
   const home = await mkdtemp(join(tmpdir(), 'bh-bench-big-'));
   const bigEnv = {...env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data')};
   try {
-    const add = spawnSync(process.execPath, [cli, 'repo', 'add', 'bench-big', dir], {env: {...process.env, ...bigEnv}, encoding: 'utf8'});
+    const add = spawnSync(process.execPath, [cli, 'repo', 'add', 'bench-big', dir], {
+      env: {...process.env, ...bigEnv},
+      encoding: 'utf8',
+    });
     if (add.status !== 0) throw new Error(`repo add failed: ${add.stderr}`);
     const pty = new Pty(tui(cli), {env: bigEnv});
     const total = COUNT.toLocaleString('en-US');
     const t0 = pty.startedAt;
-    const shown = await pty.waitForFrame((f) => f.includes('bench-host'), 600_000);
+    const shown = await pty.waitForFrame(f => f.includes('bench-host'), 600_000);
     pty.write('\r');
-    const opened = await pty.waitForFrame((f) => f.includes(`1/${total}`), 600_000);
+    const opened = await pty.waitForFrame(f => f.includes(`1/${total}`), 600_000);
     await sleep(500);
     const from = pty.frames.length;
     const sent = await hold(pty, () => DOWN, KEYS);
     await pty.settle(); // every key's frame is in before the cursor is read
     const seen = positions(pty.frames.slice(from), total);
-    const latency = sent.map((t, i) => (seen.find((e) => e.t >= t && e.pos >= i + 2)?.t ?? NaN) - t).filter(Number.isFinite);
+    const latency = sent
+      .map((t, i) => (seen.find(e => e.t >= t && e.pos >= i + 2)?.t ?? NaN) - t)
+      .filter(Number.isFinite);
     const final = seen.at(-1)?.pos ?? 1;
     const lost = KEYS - (final - 1);
     await quit(pty);
     rows.push([`backups of ${total}-point repo listed${tag(cli)}`, ms(shown - t0), '', '', 'one-off']);
     rows.push([`${total} points listed (Enter)${tag(cli)}`, ms(opened - shown), '', '', 'one-off']);
-    rows.push([`key-to-frame, Down ×${KEYS} on ${total} points${tag(cli)}`, ms(percentile(latency, 50)), ms(percentile(latency, 90)), '< 10 ms p50',
-      `lost keys: ${lost} (cursor ${final.toLocaleString('en-US')}, expected ${(KEYS + 1).toLocaleString('en-US')})`]);
+    rows.push([
+      `key-to-frame, Down ×${KEYS} on ${total} points${tag(cli)}`,
+      ms(percentile(latency, 50)),
+      ms(percentile(latency, 90)),
+      '< 10 ms p50',
+      `lost keys: ${lost} (cursor ${final.toLocaleString('en-US')}, expected ${(KEYS + 1).toLocaleString('en-US')})`,
+    ]);
   } finally {
     await rm(home, {recursive: true, force: true});
   }
@@ -162,7 +207,12 @@ async function bigList(env: Env, cli: string) {
 /** c. Keys during a running copy of the whole demo. */
 async function duringCopy(cli: string) {
   const own = await demoWorkspace('bench-tui-copy'); // a fresh target: each build copies the same points
-  const env: Env = {XDG_CONFIG_HOME: own.env.XDG_CONFIG_HOME, XDG_DATA_HOME: own.env.XDG_DATA_HOME, XDG_CACHE_HOME: own.env.XDG_CACHE_HOME, NO_COLOR: undefined};
+  const env: Env = {
+    XDG_CONFIG_HOME: own.env.XDG_CONFIG_HOME,
+    XDG_DATA_HOME: own.env.XDG_DATA_HOME,
+    XDG_CACHE_HOME: own.env.XDG_CACHE_HOME,
+    NO_COLOR: undefined,
+  };
   try {
     await copyKeys(cli, env);
   } finally {
@@ -172,16 +222,16 @@ async function duringCopy(cli: string) {
 
 async function copyKeys(cli: string, env: Env) {
   const pty = new Pty(tui(cli), {env});
-  await pty.waitForFrame((f) => f.includes('alice-laptop'));
+  await pty.waitForFrame(f => f.includes('alice-laptop'));
   pty.write('a');
-  await pty.waitForFrame((f) => f.includes('6 marked'));
+  await pty.waitForFrame(f => f.includes('6 marked'));
   pty.write('c');
   await pty.waitForFrame(planReady, 120_000);
   const latest = verdict(pty.lastFrame());
   pty.write('p'); // every point: a copy long enough to press keys through
-  await pty.waitForFrame((f) => planReady(f) && /every restore point/.test(f) && verdict(f) !== latest, 120_000);
+  await pty.waitForFrame(f => planReady(f) && /every restore point/.test(f) && verdict(f) !== latest, 120_000);
   pty.write('\r');
-  await pty.waitForFrame((f) => /Copy progress/.test(f) && /overall/.test(f), 60_000);
+  await pty.waitForFrame(f => /Copy progress/.test(f) && /overall/.test(f), 60_000);
   const from = pty.frames.length;
   // `?` opens the help (its text appears), `?` again closes it (the progress header returns).
   const n = Math.min(KEYS, 100);
@@ -193,26 +243,36 @@ async function copyKeys(cli: string, env: Env) {
   await sleep(2000); // late frames of the last keys
   const frames = pty.frames.slice(from);
   const marker = (i: number) => (i % 2 === 0 ? /Esc or \? to close/ : /overall/);
-  const latency = sent.map((t, i) => (frames.find((f) => f.t >= t && marker(i).test(f.data))?.t ?? NaN) - t);
+  const latency = sent.map((t, i) => (frames.find(f => f.t >= t && marker(i).test(f.data))?.t ?? NaN) - t);
   const answered = latency.filter(Number.isFinite);
-  const finished = frames.some((f) => /Copy (finished|failed|cancelled)/.test(f.data));
+  const finished = frames.some(f => /Copy (finished|failed|cancelled)/.test(f.data));
   pty.kill();
   await pty.exited;
-  rows.push([`key-to-frame during a copy (? ×${sent.length})${tag(cli)}`, ms(percentile(answered, 50)), ms(percentile(answered, 90)), '< 10 ms p50',
-    `${sent.length - answered.length} without a frame${finished ? '; copy ended during the run' : ''}`]);
+  rows.push([
+    `key-to-frame during a copy (? ×${sent.length})${tag(cli)}`,
+    ms(percentile(answered, 50)),
+    ms(percentile(answered, 90)),
+    '< 10 ms p50',
+    `${sent.length - answered.length} without a frame${finished ? '; copy ended during the run' : ''}`,
+  ]);
 }
 
 function table() {
   const head: [string, string, string, string, string] = ['measure', 'p50', 'p90', 'goal', 'note'];
   const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const widths = head.map((_, i) => Math.max(...all.map(r => r[i]!.length)));
   const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  return [line(head), `|${widths.map(w => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 if (values.cli === undefined) ensureBuilt();
 const ws = await demoWorkspace('bench-tui');
-const env: Env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, XDG_CACHE_HOME: ws.env.XDG_CACHE_HOME, NO_COLOR: undefined};
+const env: Env = {
+  XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME,
+  XDG_DATA_HOME: ws.env.XDG_DATA_HOME,
+  XDG_CACHE_HOME: ws.env.XDG_CACHE_HOME,
+  NO_COLOR: undefined,
+};
 try {
   log('a. start-up…');
   await startup(env);
@@ -228,4 +288,6 @@ try {
   await ws.cleanup();
 }
 const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
-process.stdout.write(`\nTUI benchmark of ${BUILDS.join(', ')} (${RUNS} start-ups, keys every ${KEY_GAP_MS} ms, 120×40 pty, load average ${load}${process.env.BENCH_NICE ? `, nice ${process.env.BENCH_NICE}` : ''})\n${table()}\n`);
+process.stdout.write(
+  `\nTUI benchmark of ${BUILDS.join(', ')} (${RUNS} start-ups, keys every ${KEY_GAP_MS} ms, 120×40 pty, load average ${load}${process.env.BENCH_NICE ? `, nice ${process.env.BENCH_NICE}` : ''})\n${table()}\n`,
+);

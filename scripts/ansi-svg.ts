@@ -16,13 +16,38 @@ export interface SvgOptions {
   readonly fontSize?: number;
 }
 
-interface Style {fg?: string; bg?: string; bold?: boolean; dim?: boolean; italic?: boolean; underline?: boolean; reverse?: boolean}
-interface Cell {ch: string; style: Style}
+interface Style {
+  fg?: string;
+  bg?: string;
+  bold?: boolean;
+  dim?: boolean;
+  italic?: boolean;
+  underline?: boolean;
+  reverse?: boolean;
+}
+interface Cell {
+  ch: string;
+  style: Style;
+}
 
 // A dark palette in the spirit of common terminal themes.
 const PALETTE16 = [
-  '#1e1e1e', '#f14c4c', '#23d18b', '#e5e510', '#3b8eea', '#d670d6', '#29b8db', '#cccccc',
-  '#808080', '#ff6b6b', '#5af78e', '#f4f99d', '#6cb6ff', '#ff92d0', '#6ae4f5', '#ffffff',
+  '#1e1e1e',
+  '#f14c4c',
+  '#23d18b',
+  '#e5e510',
+  '#3b8eea',
+  '#d670d6',
+  '#29b8db',
+  '#cccccc',
+  '#808080',
+  '#ff6b6b',
+  '#5af78e',
+  '#f4f99d',
+  '#6cb6ff',
+  '#ff92d0',
+  '#6ae4f5',
+  '#ffffff',
 ];
 const FOREGROUND = '#d4d4d4';
 const BACKGROUND = '#1e1e1e';
@@ -37,7 +62,7 @@ export function color256(n: number): string {
   const level = (x: number) => (x === 0 ? 0 : 55 + x * 40);
   return rgb(level(Math.floor(i / 36)), level(Math.floor(i / 6) % 6), level(i % 6));
 }
-const rgb = (r: number, g: number, b: number) => `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+const rgb = (r: number, g: number, b: number) => `#${[r, g, b].map(v => v.toString(16).padStart(2, '0')).join('')}`;
 
 /** Applies one SGR parameter list to a style. */
 export function applySgr(style: Style, params: number[]): Style {
@@ -92,9 +117,16 @@ export function parseCapture(text: string, columns: number, rows: number): Cell[
   return grid;
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const sameStyle = (a: Style, b: Style) => a.fg === b.fg && a.bg === b.bg && !!a.bold === !!b.bold && !!a.dim === !!b.dim
-  && !!a.italic === !!b.italic && !!a.underline === !!b.underline && !!a.reverse === !!b.reverse;
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const sameStyle = (a: Style, b: Style) =>
+  a.fg === b.fg &&
+  a.bg === b.bg &&
+  !!a.bold === !!b.bold &&
+  !!a.dim === !!b.dim &&
+  !!a.italic === !!b.italic &&
+  !!a.underline === !!b.underline &&
+  !!a.reverse === !!b.reverse;
 
 /** The SVG document for a capture. */
 export function captureToSvg(capture: string, options: SvgOptions): string {
@@ -115,19 +147,28 @@ export function captureToSvg(capture: string, options: SvgOptions): string {
       const start = col;
       const style = cells[col]!.style;
       while (col < cells.length && sameStyle(cells[col]!.style, style)) col++;
-      const run = cells.slice(start, col).map((c) => c.ch).join('');
-      const fg = style.reverse ? style.bg ?? BACKGROUND : style.fg ?? FOREGROUND;
-      const bg = style.reverse ? style.fg ?? FOREGROUND : style.bg;
+      const run = cells
+        .slice(start, col)
+        .map(c => c.ch)
+        .join('');
+      const fg = style.reverse ? (style.bg ?? BACKGROUND) : (style.fg ?? FOREGROUND);
+      const bg = style.reverse ? (style.fg ?? FOREGROUND) : style.bg;
       const x = pad + start * cw;
       const w = (col - start) * cw;
-      if (bg) backgrounds.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${lh}" fill="${bg}"/>`);
+      if (bg)
+        backgrounds.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${lh}" fill="${bg}"/>`);
       const chars = [...run];
       const lead = chars.length - [...run.trimStart()].length;
       const shown = run.trim();
       if (shown === '') continue;
       // Spaces around the text are not drawn: the run starts at its first visible cell.
-      const attrs = [`x="${(x + lead * cw).toFixed(1)}"`, `y="${y + Math.round(lh * 0.78)}"`, `fill="${fg}"`,
-        `textLength="${([...shown].length * cw).toFixed(1)}"`, 'lengthAdjust="spacingAndGlyphs"'];
+      const attrs = [
+        `x="${(x + lead * cw).toFixed(1)}"`,
+        `y="${y + Math.round(lh * 0.78)}"`,
+        `fill="${fg}"`,
+        `textLength="${([...shown].length * cw).toFixed(1)}"`,
+        'lengthAdjust="spacingAndGlyphs"',
+      ];
       if (style.bold) attrs.push('font-weight="bold"');
       if (style.dim) attrs.push('fill-opacity="0.6"');
       if (style.italic) attrs.push('font-style="italic"');
@@ -135,15 +176,21 @@ export function captureToSvg(capture: string, options: SvgOptions): string {
       texts.push(`<text ${attrs.join(' ')}>${escapeXml(shown)}</text>`);
     }
   });
-  const title = options.title === undefined ? '' : [
-    `<circle cx="${pad + 6}" cy="14" r="6" fill="#ff5f56"/><circle cx="${pad + 26}" cy="14" r="6" fill="#ffbd2e"/><circle cx="${pad + 46}" cy="14" r="6" fill="#27c93f"/>`,
-    `<text x="${width / 2}" y="19" fill="#9d9d9d" text-anchor="middle" font-size="${font - 1}">${escapeXml(options.title)}</text>`,
-  ].join('');
+  const title =
+    options.title === undefined
+      ? ''
+      : [
+          `<circle cx="${pad + 6}" cy="14" r="6" fill="#ff5f56"/><circle cx="${pad + 26}" cy="14" r="6" fill="#ffbd2e"/><circle cx="${pad + 46}" cy="14" r="6" fill="#27c93f"/>`,
+          `<text x="${width / 2}" y="19" fill="#9d9d9d" text-anchor="middle" font-size="${font - 1}">${escapeXml(options.title)}</text>`,
+        ].join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" rx="8" fill="${BACKGROUND}"/>`,
     `<g font-family="ui-monospace, 'DejaVu Sans Mono', 'Cascadia Mono', Menlo, Consolas, monospace" font-size="${font}" xml:space="preserve">`,
-    title, ...backgrounds, ...texts,
-    '</g></svg>', '',
+    title,
+    ...backgrounds,
+    ...texts,
+    '</g></svg>',
+    '',
   ].join('\n');
 }

@@ -56,21 +56,27 @@ export function checkPins(pins = readPins()) {
   for (const pin of pins.files) {
     const {file, version, sha256} = installed(pin);
     if (version === pin.version && sha256 === pin.sha256) continue;
-    problems.push(`${file} (${pin.package} ${version}, pinned ${pin.version}${sha256 === pin.sha256 ? '' : '; its bytes changed'}): re-check ${pin.recheck}, `
-      + 'then pin it with `node scripts/ink-patches.mjs --update` (and move the versions in package.json to match).');
+    problems.push(
+      `${file} (${pin.package} ${version}, pinned ${pin.version}${sha256 === pin.sha256 ? '' : '; its bytes changed'}): re-check ${pin.recheck}, ` +
+        'then pin it with `node scripts/ink-patches.mjs --update` (and move the versions in package.json to match).',
+    );
   }
   return problems;
 }
 
-const shim = (name) => join(PATCHES, name);
-const source = (path) => resolve(ROOT, 'source', path);
+const shim = name => join(PATCHES, name);
+const source = path => resolve(ROOT, 'source', path);
 
 /** Makes `name` fail the build when it patched nothing: what it looks for is gone upstream. */
 function appliedOrFail(build, name, counts) {
-  build.onEnd((result) => {
-    const missed = Object.entries(counts).filter(([, n]) => n === 0).map(([what]) => what);
+  build.onEnd(result => {
+    const missed = Object.entries(counts)
+      .filter(([, n]) => n === 0)
+      .map(([what]) => what);
     if (result.errors.length === 0 && missed.length > 0) {
-      throw new Error(`${name}: nothing matched ${missed.join(', ')}; upstream changed, re-check scripts/ink-patches.mjs`);
+      throw new Error(
+        `${name}: nothing matched ${missed.join(', ')}; upstream changed, re-check scripts/ink-patches.mjs`,
+      );
     }
   });
 }
@@ -79,7 +85,9 @@ function appliedOrFail(build, name, counts) {
 const ourSources = {
   name: 'backhaul-source',
   setup(build) {
-    build.onResolve({filter: /^backhaul-source:/}, (args) => ({path: source(args.path.slice('backhaul-source:'.length))}));
+    build.onResolve({filter: /^backhaul-source:/}, args => ({
+      path: source(args.path.slice('backhaul-source:'.length)),
+    }));
   },
 };
 
@@ -90,23 +98,27 @@ const ourSources = {
  */
 function inkFastFrames() {
   const inkBuild = join(packageDir('ink'), 'build');
-  const fromInk = (args) => args.importer.startsWith(inkBuild + '/');
+  const fromInk = args => args.importer.startsWith(inkBuild + '/');
   const counts = {'ink/build/output.js': 0, 'widest-line in ink': 0};
   return {
     name: 'ink-fast-frames',
     setup(build) {
       appliedOrFail(build, 'ink-fast-frames', counts);
-      build.onResolve({filter: /^\.\/output\.js$/}, (args) => {
+      build.onResolve({filter: /^\.\/output\.js$/}, args => {
         if (!fromInk(args)) return undefined;
         counts['ink/build/output.js']++;
         return {path: shim('output.js'), namespace: 'ink-fast-frames'};
       });
-      build.onResolve({filter: /^widest-line$/}, (args) => {
+      build.onResolve({filter: /^widest-line$/}, args => {
         if (!fromInk(args)) return undefined;
         counts['widest-line in ink']++;
         return {path: shim('widest-line.js'), namespace: 'ink-fast-frames'};
       });
-      build.onLoad({filter: /.*/, namespace: 'ink-fast-frames'}, async (args) => ({resolveDir: inkBuild, loader: 'js', contents: await readFile(args.path, 'utf8')}));
+      build.onLoad({filter: /.*/, namespace: 'ink-fast-frames'}, async args => ({
+        resolveDir: inkBuild,
+        loader: 'js',
+        contents: await readFile(args.path, 'utf8'),
+      }));
     },
   };
 }
@@ -128,19 +140,27 @@ function inkFastText() {
       appliedOrFail(build, 'ink-fast-text', counts);
       // ES importers only: a CommonJS `require('string-width')` (cli-progress) expects the function
       // itself, not a module namespace, and is not on the TUI's start path anyway.
-      build.onResolve({filter: /^(ink-)?string-width$/}, async (args) => {
-        if (args.kind !== 'import-statement' || args.pluginData?.real || args.namespace === 'fast-string-width') return undefined;
+      build.onResolve({filter: /^(ink-)?string-width$/}, async args => {
+        if (args.kind !== 'import-statement' || args.pluginData?.real || args.namespace === 'fast-string-width')
+          return undefined;
         const resolveDir = args.path === 'ink-string-width' ? join(packageDir('ink'), 'build') : args.resolveDir;
         const real = await build.resolve('string-width', {resolveDir, kind: args.kind, pluginData: {real: true}});
         if (real.errors.length > 0) return {errors: real.errors};
         counts['string-width']++;
         return {path: real.path, namespace: 'fast-string-width'};
       });
-      build.onLoad({filter: /.*/, namespace: 'fast-string-width'}, async (args) => ({resolveDir: dirname(args.path), loader: 'js', contents: await readFile(shim('string-width.js'), 'utf8')}));
-      build.onLoad({filter: SEGMENTER_USERS}, async (args) => {
+      build.onLoad({filter: /.*/, namespace: 'fast-string-width'}, async args => ({
+        resolveDir: dirname(args.path),
+        loader: 'js',
+        contents: await readFile(shim('string-width.js'), 'utf8'),
+      }));
+      build.onLoad({filter: SEGMENTER_USERS}, async args => {
         const text = await readFile(args.path, 'utf8');
         const patched = text.replaceAll('new Intl.Segmenter(', '__lazySegmenter(');
-        if (patched === text) return {errors: [{text: `${args.path} no longer builds an Intl.Segmenter: re-check scripts/ink-patches.mjs`}]};
+        if (patched === text)
+          return {
+            errors: [{text: `${args.path} no longer builds an Intl.Segmenter: re-check scripts/ink-patches.mjs`}],
+          };
         counts['new Intl.Segmenter(']++;
         return {loader: 'js', contents: SEGMENTER_IMPORT + patched};
       });
@@ -155,12 +175,16 @@ function yogaWithoutAwait() {
     name: 'yoga-without-await',
     setup(build) {
       appliedOrFail(build, 'yoga-without-await', counts);
-      build.onResolve({filter: /^yoga-layout$/}, (args) => {
+      build.onResolve({filter: /^yoga-layout$/}, args => {
         if (args.namespace === 'yoga-without-await') return undefined;
         counts['yoga-layout']++;
         return {path: shim('yoga-layout.js'), namespace: 'yoga-without-await'};
       });
-      build.onLoad({filter: /.*/, namespace: 'yoga-without-await'}, async (args) => ({resolveDir: join(packageDir('ink'), 'build'), loader: 'js', contents: await readFile(args.path, 'utf8')}));
+      build.onLoad({filter: /.*/, namespace: 'yoga-without-await'}, async args => ({
+        resolveDir: join(packageDir('ink'), 'build'),
+        loader: 'js',
+        contents: await readFile(args.path, 'utf8'),
+      }));
     },
   };
 }
@@ -177,10 +201,14 @@ function inkWithoutDevAwaits() {
     name: 'ink-without-dev-awaits',
     setup(build) {
       appliedOrFail(build, 'ink-without-dev-awaits', counts);
-      build.onLoad({filter: /node_modules\/ink\/build\/reconciler\.js$/}, async (args) => {
+      build.onLoad({filter: /node_modules\/ink\/build\/reconciler\.js$/}, async args => {
         const text = await readFile(args.path, 'utf8');
-        if (!INK_DEV_AWAITS.every((needle) => text.includes(needle))) {
-          return {errors: [{text: `${args.path} no longer awaits its devtools as expected: re-check scripts/ink-patches.mjs`}]};
+        if (!INK_DEV_AWAITS.every(needle => text.includes(needle))) {
+          return {
+            errors: [
+              {text: `${args.path} no longer awaits its devtools as expected: re-check scripts/ink-patches.mjs`},
+            ],
+          };
         }
         counts['ink/build/reconciler.js']++;
         return {loader: 'js', contents: text.replace(INK_DEV_AWAITS[0], '').replace(INK_DEV_AWAITS[1], '? undefined')};

@@ -12,7 +12,7 @@ import {join} from 'node:path';
 import {spawnSync} from 'node:child_process';
 
 function walk(dir) {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).flatMap(name => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return name === 'fixtures' ? [] : walk(path);
     return /\.test\.tsx?$/.test(name) ? [path] : [];
@@ -22,9 +22,10 @@ const only = process.argv.slice(2);
 const files = (only.length > 0 ? only : walk('test')).sort();
 const state = mkdtempSync(join(tmpdir(), 'backhaul-test-state-'));
 const env = {...process.env, BACKHAUL_STATE_DIR: join(state, 'root'), XDG_STATE_HOME: join(state, 'xdg')};
-const result = spawnSync(process.execPath, [
-  '--import', 'tsx/esm', '--test', '--test-force-exit',
-  '--test-timeout=900000', '--test-concurrency=2', ...files,
-], {stdio: 'inherit', env});
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx/esm', '--test', '--test-force-exit', '--test-timeout=900000', '--test-concurrency=2', ...files],
+  {stdio: 'inherit', env},
+);
 rmSync(state, {recursive: true, force: true});
 process.exit(result.status ?? 1);

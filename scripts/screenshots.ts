@@ -20,16 +20,30 @@ import {demoWorkspace, ROOT, type Workspace} from '../test/helpers/demo-cache.js
 import {KEY, withTmux, type TmuxSession} from '../test/helpers/tmux.js';
 import {captureToSvg} from './ansi-svg.js';
 
-interface Size {readonly columns: number; readonly rows: number; readonly suffix: string}
-const SIZES: readonly Size[] = [{columns: 100, rows: 30, suffix: ''}, {columns: 80, rows: 24, suffix: '-80x24'}];
+interface Size {
+  readonly columns: number;
+  readonly rows: number;
+  readonly suffix: string;
+}
+const SIZES: readonly Size[] = [
+  {columns: 100, rows: 30, suffix: ''},
+  {columns: 80, rows: 24, suffix: '-80x24'},
+];
 const {values} = parseArgs({options: {out: {type: 'string', default: join(ROOT, 'media')}}});
 const out = values.out!;
 const made: string[] = [];
 
 async function shoot(t: TmuxSession, size: Size, name: string, title: string, screen?: string): Promise<void> {
-  const capture = screen ?? await t.capture({colors: true});
+  const capture = screen ?? (await t.capture({colors: true}));
   const file = join(out, `${name}${size.suffix}.svg`);
-  await writeFile(file, captureToSvg(capture, {columns: size.columns, rows: size.rows, title: `${title}${size.suffix ? ` (${size.columns}×${size.rows})` : ''}`}));
+  await writeFile(
+    file,
+    captureToSvg(capture, {
+      columns: size.columns,
+      rows: size.rows,
+      title: `${title}${size.suffix ? ` (${size.columns}×${size.rows})` : ''}`,
+    }),
+  );
   made.push(file);
 }
 
@@ -39,7 +53,7 @@ const overallPercent = (s: string) => Number(/overall\s.*?(\d+)%/.exec(plain(s))
 const planned = (s: string) => /Backup \/ node/.test(s) && !/Planning the copy/.test(s);
 
 async function browse(t: TmuxSession, size: Size): Promise<void> {
-  await t.waitFor((s) => /Backups/.test(s) && /sql-cluster/.test(s) && /alice-laptop/.test(s), {timeoutMs: 30_000});
+  await t.waitFor(s => /Backups/.test(s) && /sql-cluster/.test(s) && /alice-laptop/.test(s), {timeoutMs: 30_000});
   await t.press(KEY.down);
   await t.waitFor(/2\/6/);
   await shoot(t, size, 'backups', 'backhaul — Backups');
@@ -48,7 +62,7 @@ async function browse(t: TmuxSession, size: Size): Promise<void> {
   await t.press(KEY.enter);
   await t.waitFor(/filter: sql/);
   await t.press('n');
-  await t.waitFor((s) => /Cluster nodes/.test(s) && /node3/.test(s));
+  await t.waitFor(s => /Cluster nodes/.test(s) && /node3/.test(s));
   await t.press(KEY.space, KEY.down, KEY.space);
   await t.waitFor(/2 marked/);
   await shoot(t, size, 'cluster-nodes', 'backhaul — Cluster nodes');
@@ -56,13 +70,13 @@ async function browse(t: TmuxSession, size: Size): Promise<void> {
 
 /** The whole demo, every point: a copy long enough to catch in the middle; then the history that records it. */
 async function copy(t: TmuxSession, size: Size): Promise<void> {
-  await t.waitFor((s) => /Backups/.test(s) && /sql-cluster/.test(s), {timeoutMs: 30_000});
+  await t.waitFor(s => /Backups/.test(s) && /sql-cluster/.test(s), {timeoutMs: 30_000});
   await t.press('a');
   await t.waitFor(/6 marked/);
   await t.press('c');
   await t.waitFor(planned, {timeoutMs: 60_000});
   await t.press('p');
-  await t.waitFor((s) => /every restore point/.test(s) && planned(s), {timeoutMs: 60_000});
+  await t.waitFor(s => /every restore point/.test(s) && planned(s), {timeoutMs: 60_000});
   await shoot(t, size, 'copy-plan', 'backhaul — Copy plan');
   await t.press(KEY.enter);
   let best: string | undefined;
@@ -74,13 +88,13 @@ async function copy(t: TmuxSession, size: Size): Promise<void> {
     const pct = overallPercent(screen);
     if (pct >= 5 && /[█▏▎▍▌▋▊▉]/.test(plain(screen))) best = screen;
     if (pct >= 35) break;
-    await new Promise((r) => setTimeout(r, 40));
+    await new Promise(r => setTimeout(r, 40));
   }
   if (!best) throw new Error(`No in-progress frame was caught; the screen was:\n${await t.capture()}`);
   await shoot(t, size, 'copy-progress', 'backhaul — Copy progress', best);
   await t.waitFor(/Esc leaves/, {timeoutMs: 300_000});
   await t.press('H');
-  await t.waitFor((s) => /[1-9]\d* past copy sessions?/.test(s) && /success/.test(s));
+  await t.waitFor(s => /[1-9]\d* past copy sessions?/.test(s) && /success/.test(s));
   await shoot(t, size, 'history', 'backhaul — Jobs and history');
 }
 
@@ -90,16 +104,21 @@ async function copy(t: TmuxSession, size: Size): Promise<void> {
  * admin would; the running one is stopped afterwards.
  */
 async function jobs(t: TmuxSession, size: Size, ws: Workspace): Promise<void> {
-  await t.waitFor((s) => /Backups/.test(s) && /sql-cluster/.test(s), {timeoutMs: 30_000});
+  await t.waitFor(s => /Backups/.test(s) && /sql-cluster/.test(s), {timeoutMs: 30_000});
   await t.press('J');
-  await t.waitFor((s) => /offsite\s+running/.test(s) && /! over 1h/.test(s) && /! nightly:/.test(s), {timeoutMs: 60_000});
+  await t.waitFor(s => /offsite\s+running/.test(s) && /! over 1h/.test(s) && /! nightly:/.test(s), {timeoutMs: 60_000});
   await shoot(t, size, 'jobs', 'backhaul — Jobs');
   await ws.run(['job', 'stop', 'offsite']);
   // The workspace goes next: wait until the run has written its end and left.
   for (let i = 0; i < 120; i++) {
     const r = await ws.run(['job', 'status', '--json']);
-    if (!(JSON.parse(r.stdout) as {name: string; state: string}[]).some((j) => j.name === 'offsite' && j.state === 'running')) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (
+      !(JSON.parse(r.stdout) as {name: string; state: string}[]).some(
+        j => j.name === 'offsite' && j.state === 'running',
+      )
+    )
+      return;
+    await new Promise(resolve => setTimeout(resolve, 250));
   }
 }
 
@@ -110,19 +129,68 @@ async function addJobs(ws: Workspace): Promise<void> {
   };
   await ok(['repo', 'add', 'offsite', join(ws.dir, 'offsite')]);
   await ok(['repo', 'add', 'cold', join(ws.dir, 'cold')]);
-  await ok(['job', 'add', 'offsite', '--from', 'demo-primary', '--to', 'offsite', '--mode', 'immediate', '--points', 'all', '--throttle', '2', '--rpo', '24h', '--window', 'mon-fri 08:00-09:00']);
-  await ok(['job', 'add', 'nightly', '--from', 'demo-primary', '--to', 'cold', '--mode', 'periodic', '--cron', '0 2 * * *', '--rpo', '1h', '--machine', 'sql-*']);
-  await ok(['job', 'add', 'laptops', '--from', 'demo-primary', '--to', 'demo-secondary', '--mode', 'periodic', '--every', '6h', '--machine', '*-laptop', '--disabled']);
+  await ok([
+    'job',
+    'add',
+    'offsite',
+    '--from',
+    'demo-primary',
+    '--to',
+    'offsite',
+    '--mode',
+    'immediate',
+    '--points',
+    'all',
+    '--throttle',
+    '2',
+    '--rpo',
+    '24h',
+    '--window',
+    'mon-fri 08:00-09:00',
+  ]);
+  await ok([
+    'job',
+    'add',
+    'nightly',
+    '--from',
+    'demo-primary',
+    '--to',
+    'cold',
+    '--mode',
+    'periodic',
+    '--cron',
+    '0 2 * * *',
+    '--rpo',
+    '1h',
+    '--machine',
+    'sql-*',
+  ]);
+  await ok([
+    'job',
+    'add',
+    'laptops',
+    '--from',
+    'demo-primary',
+    '--to',
+    'demo-secondary',
+    '--mode',
+    'periodic',
+    '--every',
+    '6h',
+    '--machine',
+    '*-laptop',
+    '--disabled',
+  ]);
   await ok(['job', 'run', 'offsite', '--all']);
 }
 
 /** Delegated restore up to the file browser with a folder marked (nothing is restored). */
 async function restore(t: TmuxSession, size: Size): Promise<void> {
-  await t.waitFor((s) => /Backups/.test(s) && /alice-laptop/.test(s), {timeoutMs: 30_000});
+  await t.waitFor(s => /Backups/.test(s) && /alice-laptop/.test(s), {timeoutMs: 30_000});
   await t.press('R');
-  await t.waitFor((s) => /pick a backup/.test(s) && /›\s+alice-laptop/.test(s), {timeoutMs: 30_000});
+  await t.waitFor(s => /pick a backup/.test(s) && /›\s+alice-laptop/.test(s), {timeoutMs: 30_000});
   await t.press(KEY.enter);
-  await t.waitFor((s) => /pick a restore point/.test(s) && /full|incremental/.test(s));
+  await t.waitFor(s => /pick a restore point/.test(s) && /full|incremental/.test(s));
   await t.press(KEY.enter);
   await t.waitFor(/Reason/);
   await t.type('ticket 4711: alice deleted her notes');
@@ -137,11 +205,16 @@ async function restore(t: TmuxSession, size: Size): Promise<void> {
 
 async function atSize(size: Size, ws: Workspace): Promise<void> {
   // Colours on; tmux's default TERM (screen) gives the 16 ANSI colours the theme uses.
-  const env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, NO_COLOR: undefined, FORCE_COLOR: undefined};
+  const env = {
+    XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME,
+    XDG_DATA_HOME: ws.env.XDG_DATA_HOME,
+    NO_COLOR: undefined,
+    FORCE_COLOR: undefined,
+  };
   const session = {command: [process.execPath, ws.cli], columns: size.columns, rows: size.rows, env, cwd: ws.dir};
-  for (const step of [browse, copy, restore]) await withTmux(session, (t) => step(t, size));
+  for (const step of [browse, copy, restore]) await withTmux(session, t => step(t, size));
   await addJobs(ws);
-  await withTmux(session, (t) => jobs(t, size, ws));
+  await withTmux(session, t => jobs(t, size, ws));
 }
 
 async function main() {

@@ -14,13 +14,24 @@ const argv = process.argv.slice(2);
  * commands that decide every read and write through the access engine. Others
  * (agent backup, demo, repo add, verify, the TUI) would act with root's rights.
  */
-const SUDO_COMMANDS = new Set(['list', 'points', 'restore', 'audit', 'copy', 'access policy', 'access grant', 'access revoke']);
+const SUDO_COMMANDS = new Set([
+  'list',
+  'points',
+  'restore',
+  'audit',
+  'copy',
+  'access policy',
+  'access grant',
+  'access revoke',
+]);
 const viaSudo = () => actingForSudoCaller();
 
 async function sudoRefused(what: string) {
   const {denied} = await import('./engine/errors.js');
-  return denied(`${what} cannot be run through sudo: it would act with root's rights, not yours.`,
-    'Through sudo, backhaul runs list, points, restore, audit, copy and access. Run other commands as yourself (or as root).');
+  return denied(
+    `${what} cannot be run through sudo: it would act with root's rights, not yours.`,
+    'Through sudo, backhaul runs list, points, restore, audit, copy and access. Run other commands as yourself (or as root).',
+  );
 }
 
 async function main(): Promise<number> {
@@ -73,7 +84,7 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => {
+  code => {
     process.exitCode = code;
   },
   (e: unknown) => {

@@ -34,7 +34,7 @@ import {ROOT} from './helpers/cli.js';
 const SOURCE = join(ROOT, 'source');
 
 function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).flatMap(name => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? files(path) : /\.tsx?$/.test(name) ? [path] : [];
   });
@@ -43,8 +43,8 @@ function files(dir: string): string[] {
 /** Every relative module a file imports (static, dynamic, re-exports, `import type`), as paths under source/. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const found = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.[^'"]+)['"]/g)].map((m) => m[1]!);
-  return found.map((spec) => relative(SOURCE, resolve(dirname(file), spec)));
+  const found = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.[^'"]+)['"]/g)].map(m => m[1]!);
+  return found.map(spec => relative(SOURCE, resolve(dirname(file), spec)));
 }
 
 const area = (path: string) => path.split('/')[0]!;
@@ -76,7 +76,10 @@ test('the import scanner sees the kinds of import the sources use', () => {
   const cli = importsOf(join(SOURCE, 'cli.tsx'));
   assert.ok(cli.includes('boot/load-tui.js'), 'a dynamic import');
   assert.ok(importsOf(join(SOURCE, 'commands', 'tui.ts')).includes('ui/start.js'), 'a static import');
-  assert.ok(files(SOURCE).some((f) => importsOf(f).some((t) => area(t) === 'engine')), 'imports of the engine');
+  assert.ok(
+    files(SOURCE).some(f => importsOf(f).some(t => area(t) === 'engine')),
+    'imports of the engine',
+  );
 });
 
 // ---- The engine's own layers ----
@@ -84,7 +87,20 @@ test('the import scanner sees the kinds of import the sources use', () => {
 /** Top first; see the header. */
 export const ENGINE_LAYERS: ReadonlyArray<{readonly name: string; readonly units: readonly string[]}> = [
   {name: 'operations', units: ['engine/operations']},
-  {name: 'domains', units: ['engine/copy', 'engine/restore', 'engine/agent', 'engine/access', 'engine/jobs', 'engine/demo', 'engine/catalog', 'engine/images', 'engine/explore']},
+  {
+    name: 'domains',
+    units: [
+      'engine/copy',
+      'engine/restore',
+      'engine/agent',
+      'engine/access',
+      'engine/jobs',
+      'engine/demo',
+      'engine/catalog',
+      'engine/images',
+      'engine/explore',
+    ],
+  },
   {name: 'workers', units: ['engine/workers']},
   {name: 'workspace', units: ['engine/workspace']},
   {name: 'format', units: ['engine/repository']},
@@ -107,9 +123,11 @@ export function unitOf(path: string): string {
 
 /** Every import between two files of the engine, as file paths without extension. */
 function engineEdges(): Edge[] {
-  return files(join(SOURCE, 'engine')).flatMap((file) => {
+  return files(join(SOURCE, 'engine')).flatMap(file => {
     const from = withoutExtension(relative(SOURCE, file));
-    return importsOf(file).filter((to) => area(to) === 'engine').map((to): Edge => [from, withoutExtension(to)]);
+    return importsOf(file)
+      .filter(to => area(to) === 'engine')
+      .map((to): Edge => [from, withoutExtension(to)]);
   });
 }
 
@@ -118,20 +136,29 @@ function engineEdges(): Edge[] {
  * layer (unless allowed), a unit no layer names, and an allowance no import
  * needs any more.
  */
-export function layerProblems(edges: readonly Edge[], layers: typeof ENGINE_LAYERS, allowances: ReadonlyMap<string, string> = new Map()): string[] {
-  const rank = new Map(layers.flatMap((layer, i) => layer.units.map((u) => [u, i] as const)));
+export function layerProblems(
+  edges: readonly Edge[],
+  layers: typeof ENGINE_LAYERS,
+  allowances: ReadonlyMap<string, string> = new Map(),
+): string[] {
+  const rank = new Map(layers.flatMap((layer, i) => layer.units.map(u => [u, i] as const)));
   const nameOf = (i: number) => layers[i]!.name;
   const problems = new Set<string>();
   const used = new Set<string>();
   for (const [from, to] of edges) {
     const [a, b] = [rank.get(unitOf(from)), rank.get(unitOf(to))];
-    for (const [unit, r] of [[unitOf(from), a], [unitOf(to), b]] as const) if (r === undefined) problems.add(`${unit} is in no layer`);
+    for (const [unit, r] of [
+      [unitOf(from), a],
+      [unitOf(to), b],
+    ] as const)
+      if (r === undefined) problems.add(`${unit} is in no layer`);
     if (a === undefined || b === undefined || b >= a) continue;
     const key = `${from} => ${to}`;
     if (allowances.has(key)) used.add(key);
     else problems.add(`${from} (${nameOf(a)}) imports ${to} (${nameOf(b)}, a layer above)`);
   }
-  for (const key of allowances.keys()) if (!used.has(key)) problems.add(`allowance "${key}" is no longer needed: remove it`);
+  for (const key of allowances.keys())
+    if (!used.has(key)) problems.add(`allowance "${key}" is no longer needed: remove it`);
   return [...problems].sort();
 }
 
@@ -187,28 +214,84 @@ test('engine folders import one another in no circle', () => {
 });
 
 test('the layer checker fails on an upward import, an unplaced folder and a stale allowance', () => {
-  const layers = [{name: 'top', units: ['engine/a']}, {name: 'bottom', units: ['engine/b', 'engine/errors']}];
-  assert.deepEqual(layerProblems([['engine/a/x', 'engine/b/y'], ['engine/b/y', 'engine/errors']], layers), [], 'down and sideways are fine');
-  assert.deepEqual(layerProblems([['engine/b/y', 'engine/a/x']], layers), ['engine/b/y (bottom) imports engine/a/x (top, a layer above)']);
-  assert.deepEqual(layerProblems([['engine/errors', 'engine/a/x']], layers), ['engine/errors (bottom) imports engine/a/x (top, a layer above)'], 'a file directly in engine/ is its own unit');
+  const layers = [
+    {name: 'top', units: ['engine/a']},
+    {name: 'bottom', units: ['engine/b', 'engine/errors']},
+  ];
+  assert.deepEqual(
+    layerProblems(
+      [
+        ['engine/a/x', 'engine/b/y'],
+        ['engine/b/y', 'engine/errors'],
+      ],
+      layers,
+    ),
+    [],
+    'down and sideways are fine',
+  );
+  assert.deepEqual(layerProblems([['engine/b/y', 'engine/a/x']], layers), [
+    'engine/b/y (bottom) imports engine/a/x (top, a layer above)',
+  ]);
+  assert.deepEqual(
+    layerProblems([['engine/errors', 'engine/a/x']], layers),
+    ['engine/errors (bottom) imports engine/a/x (top, a layer above)'],
+    'a file directly in engine/ is its own unit',
+  );
   assert.deepEqual(layerProblems([['engine/c/z', 'engine/b/y']], layers), ['engine/c is in no layer']);
   const allowed = new Map([['engine/b/y => engine/a/x', 'why']]);
   assert.deepEqual(layerProblems([['engine/b/y', 'engine/a/x']], layers, allowed), [], 'an allowed upward import');
-  assert.deepEqual(layerProblems([['engine/b/w', 'engine/a/x']], layers, allowed),
-    ['allowance "engine/b/y => engine/a/x" is no longer needed: remove it', 'engine/b/w (bottom) imports engine/a/x (top, a layer above)'], 'only that file');
+  assert.deepEqual(
+    layerProblems([['engine/b/w', 'engine/a/x']], layers, allowed),
+    [
+      'allowance "engine/b/y => engine/a/x" is no longer needed: remove it',
+      'engine/b/w (bottom) imports engine/a/x (top, a layer above)',
+    ],
+    'only that file',
+  );
 });
 
 test('the circle checker finds circles between folders, however long, and only those', () => {
-  assert.deepEqual(unitCircles([['engine/a/x', 'engine/b/y'], ['engine/b/y', 'engine/c/z']]), [], 'a chain');
-  assert.deepEqual(unitCircles([['engine/a/x', 'engine/a/y'], ['engine/a/y', 'engine/a/x']]), [], 'within one folder');
-  assert.deepEqual(unitCircles([['engine/util/p', 'engine/repository/t'], ['engine/repository/t', 'engine/util/q']]), [['engine/repository', 'engine/util']]);
-  assert.deepEqual(unitCircles([['engine/jobs/h', 'engine/copy/e'], ['engine/copy/r', 'engine/repository/o'], ['engine/repository/o', 'engine/jobs/s'], ['engine/x/a', 'engine/jobs/h']]),
-    [['engine/copy', 'engine/jobs', 'engine/repository']], 'jobs → copy → repository → jobs, as before issue 18');
+  assert.deepEqual(
+    unitCircles([
+      ['engine/a/x', 'engine/b/y'],
+      ['engine/b/y', 'engine/c/z'],
+    ]),
+    [],
+    'a chain',
+  );
+  assert.deepEqual(
+    unitCircles([
+      ['engine/a/x', 'engine/a/y'],
+      ['engine/a/y', 'engine/a/x'],
+    ]),
+    [],
+    'within one folder',
+  );
+  assert.deepEqual(
+    unitCircles([
+      ['engine/util/p', 'engine/repository/t'],
+      ['engine/repository/t', 'engine/util/q'],
+    ]),
+    [['engine/repository', 'engine/util']],
+  );
+  assert.deepEqual(
+    unitCircles([
+      ['engine/jobs/h', 'engine/copy/e'],
+      ['engine/copy/r', 'engine/repository/o'],
+      ['engine/repository/o', 'engine/jobs/s'],
+      ['engine/x/a', 'engine/jobs/h'],
+    ]),
+    [['engine/copy', 'engine/jobs', 'engine/repository']],
+    'jobs → copy → repository → jobs, as before issue 18',
+  );
 });
 
 test('the layer table names every engine folder and file, each once', () => {
-  const units = ENGINE_LAYERS.flatMap((l) => l.units);
+  const units = ENGINE_LAYERS.flatMap(l => l.units);
   assert.equal(new Set(units).size, units.length);
-  const present = new Set(files(join(SOURCE, 'engine')).map((f) => unitOf(relative(SOURCE, f))));
-  assert.deepEqual([...present].filter((u) => !units.includes(u)), []);
+  const present = new Set(files(join(SOURCE, 'engine')).map(f => unitOf(relative(SOURCE, f))));
+  assert.deepEqual(
+    [...present].filter(u => !units.includes(u)),
+    [],
+  );
 });

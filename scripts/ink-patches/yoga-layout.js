@@ -15,8 +15,10 @@ const Yoga = {};
 const fetch = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
 const hide = fetch?.configurable === true;
 if (hide) Object.defineProperty(globalThis, 'fetch', {value: undefined, configurable: true, writable: true});
-__backhaulPending.push(loadYoga()
-  .then((yoga) => Object.assign(Yoga, yoga))
-  .finally(() => hide && Object.defineProperty(globalThis, 'fetch', fetch)));
+__backhaulPending.push(
+  loadYoga()
+    .then(yoga => Object.assign(Yoga, yoga))
+    .finally(() => hide && Object.defineProperty(globalThis, 'fetch', fetch)),
+);
 
 export default Yoga;

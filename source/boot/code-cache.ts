@@ -27,7 +27,17 @@
  * bundle-params.json, which bundle.mjs reads to write the function's head.
  */
 import {createHash} from 'node:crypto';
-import {closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import {createRequire} from 'node:module';
 import {basename, dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
@@ -88,7 +98,8 @@ function writeCache(dir: string, file: string, data: Buffer, prefix: string): vo
   writeFileSync(temp, data, {mode: 0o600});
   renameSync(temp, file);
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(prefix) && join(dir, name) !== file && !name.endsWith('.tmp')) rmSync(join(dir, name), {force: true});
+    if (name.startsWith(prefix) && join(dir, name) !== file && !name.endsWith('.tmp'))
+      rmSync(join(dir, name), {force: true});
   }
 }
 
@@ -102,7 +113,11 @@ const noResolve = (specifier: string) => {
  * flags); the next would most likely be rejected for the same reason, so that
  * compile is kept.
  */
-function compile(file: string, source: string, caches: ReadonlyArray<[CacheState, () => Buffer | undefined]>): [vm.Script, CacheState] {
+function compile(
+  file: string,
+  source: string,
+  caches: ReadonlyArray<[CacheState, () => Buffer | undefined]>,
+): [vm.Script, CacheState] {
   for (const [state, read] of caches) {
     const cachedData = read();
     if (cachedData === undefined) continue;
@@ -119,23 +134,40 @@ function compile(file: string, source: string, caches: ReadonlyArray<[CacheState
 export async function runBundle<T>(file: string, cacheDir: string | undefined): Promise<LoadedBundle<T>> {
   const source = readFileSync(file, 'utf8');
   const prefix = `${basename(file)}-`;
-  const id = createHash('sha256').update(source).update(`\0${process.version}\0${process.arch}`).digest('hex').slice(0, 20);
+  const id = createHash('sha256')
+    .update(source)
+    .update(`\0${process.version}\0${process.arch}`)
+    .digest('hex')
+    .slice(0, 20);
   const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, `${prefix}${id}.v8cache`);
   const uid = process.geteuid?.();
-  const [script, cache] = cacheFile === undefined
-    ? [new vm.Script(source, {filename: file}), 'off' as const]
-    : compile(file, source, [['user', () => readTrusted(cacheFile, [uid])], ['seed', () => readTrusted(`${file}.v8cache`, [uid, 0])]]);
+  const [script, cache] =
+    cacheFile === undefined
+      ? [new vm.Script(source, {filename: file}), 'off' as const]
+      : compile(file, source, [
+          ['user', () => readTrusted(cacheFile, [uid])],
+          ['seed', () => readTrusted(`${file}.v8cache`, [uid, 0])],
+        ]);
   const module = {exports: {} as T};
   const pending: Array<Promise<unknown>> = [];
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   const args: Record<string, unknown> = {
-    exports: module.exports, require: createRequire(file), module, __filename: file, __dirname: dirname(file),
-    __backhaulMetaUrl: pathToFileURL(file).href, __backhaulPending: pending, __backhaulNoResolve: noResolve,
+    exports: module.exports,
+    require: createRequire(file),
+    module,
+    __filename: file,
+    __dirname: dirname(file),
+    __backhaulMetaUrl: pathToFileURL(file).href,
+    __backhaulPending: pending,
+    __backhaulNoResolve: noResolve,
   };
-  run(...BUNDLE_PARAMS.map((name) => {
-    if (!(name in args)) throw new Error(`The TUI bundle takes "${name}", which source/boot/code-cache.ts does not provide.`);
-    return args[name];
-  }));
+  run(
+    ...BUNDLE_PARAMS.map(name => {
+      if (!(name in args))
+        throw new Error(`The TUI bundle takes "${name}", which source/boot/code-cache.ts does not provide.`);
+      return args[name];
+    }),
+  );
   await Promise.all(pending);
   let saved = cache === 'user' || cache === 'off';
   const save = () => {

@@ -26,12 +26,13 @@ function options(verb: 'grant' | 'revoke'): OptionDecl[] {
 }
 
 function describe(verb: 'grant' | 'revoke'): string {
-  const what = verb === 'grant'
-    ? `Gives a user (or a group) access to one backup in repository R, so they can
+  const what =
+    verb === 'grant'
+      ? `Gives a user (or a group) access to one backup in repository R, so they can
 see it and restore from it themselves with \`backhaul restore\`. Copies made by a
 backup copy job carry no access list (only admins see them); this is how an
 admin re-grants access to a copy, for example at the secondary site.`
-    : `Takes back access given with \`backhaul access grant\`. When the last user or
+      : `Takes back access given with \`backhaul access grant\`. When the last user or
 group is removed from a copy it is admin-only again.`;
   return `${what}
 
@@ -42,7 +43,10 @@ log (\`backhaul audit --repo R\`).`;
 function command(verb: 'grant' | 'revoke'): Command {
   return defineCommand({
     name: `access ${verb}`,
-    summary: verb === 'grant' ? 'Let a user restore from a backup or copy themselves (audited)' : 'Take back access given with `access grant` (audited)',
+    summary:
+      verb === 'grant'
+        ? 'Let a user restore from a backup or copy themselves (audited)'
+        : 'Take back access given with `access grant` (audited)',
     usage: `Usage: backhaul access ${verb} --repo R --backup ID (--user U | --group G) [--reason TEXT] [--json]`,
     description: describe(verb),
     options: options(verb),
@@ -53,7 +57,8 @@ function command(verb: 'grant' | 'revoke'): Command {
       const location = str(values, 'repo');
       const backupId = str(values, 'backup');
       if (!location) throw usageError('Missing --repo.', 'Name the repository, e.g. --repo demo-secondary.');
-      if (!backupId) throw usageError('Missing --backup.', 'Name the backup by id; `backhaul list --repo R` shows them.');
+      if (!backupId)
+        throw usageError('Missing --backup.', 'Name the backup by id; `backhaul list --repo R` shows them.');
       const user = str(values, 'user');
       const group = str(values, 'group');
       if ((user === undefined) === (group === undefined)) throw usageError('Give exactly one of --user or --group.');
@@ -69,14 +74,23 @@ function command(verb: 'grant' | 'revoke'): Command {
       const apply = verb === 'grant' ? grantAccess : revokeAccess;
       const result = await apply(repo, access, backupId as BackupId, principal, str(values, 'reason'));
       if (flag(values, 'json')) {
-        ctx.out.write(JSON.stringify({backup: result.backup.id, access: result.backup.access, changed: result.changed, auditSeq: result.entry.seq}) + '\n');
+        ctx.out.write(
+          JSON.stringify({
+            backup: result.backup.id,
+            access: result.backup.access,
+            changed: result.changed,
+            auditSeq: result.entry.seq,
+          }) + '\n',
+        );
         return 0;
       }
       const who = principal.replace(':', ' ');
       const now = result.backup.access === null ? 'admins only' : result.backup.access.join(', ');
-      ctx.out.write(result.changed
-        ? `${verb === 'grant' ? 'Granted' : 'Revoked'} ${who} ${verb === 'grant' ? 'access to' : 'access from'} backup ${result.backup.id} (audit entry ${result.entry.seq}). Access now: ${now}.\n`
-        : `Nothing changed: ${who} ${verb === 'grant' ? 'already has' : 'has no'} access to backup ${result.backup.id}. Access: ${now}.\n`);
+      ctx.out.write(
+        result.changed
+          ? `${verb === 'grant' ? 'Granted' : 'Revoked'} ${who} ${verb === 'grant' ? 'access to' : 'access from'} backup ${result.backup.id} (audit entry ${result.entry.seq}). Access now: ${now}.\n`
+          : `Nothing changed: ${who} ${verb === 'grant' ? 'already has' : 'has no'} access to backup ${result.backup.id}. Access: ${now}.\n`,
+      );
       return 0;
     },
   });

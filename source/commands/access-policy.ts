@@ -68,7 +68,10 @@ export const accessPolicy: Command = defineCommand({
     const actor = currentActor();
     const access = await accessContext(repo.storage, actor, repo.codec);
     if (action === 'show') {
-      if (flag(values, 'json')) ctx.out.write(JSON.stringify({policy: access.policy, you: {user: actor.user, role: access.role}}, null, 2) + '\n');
+      if (flag(values, 'json'))
+        ctx.out.write(
+          JSON.stringify({policy: access.policy, you: {user: actor.user, role: access.role}}, null, 2) + '\n',
+        );
       else ctx.out.write(`${describe(access.policy)}\nyou:        ${actor.user} (${access.role})\n`);
       return 0;
     }
@@ -89,9 +92,11 @@ export const accessPolicy: Command = defineCommand({
     }, repo.codec);
     const role = action.endsWith('admin') ? 'admins' : 'operators';
     const who = principal.replace(':', ' ');
-    ctx.out.write(result.changed
-      ? `${adding ? 'Added' : 'Removed'} ${who} ${adding ? 'to' : 'from'} the ${role} (audit entry ${result.entry.seq}).\n${describe(result.policy)}\n`
-      : `Nothing changed: ${who} ${adding ? 'is already among' : 'is not among'} the ${role}.\n`);
+    ctx.out.write(
+      result.changed
+        ? `${adding ? 'Added' : 'Removed'} ${who} ${adding ? 'to' : 'from'} the ${role} (audit entry ${result.entry.seq}).\n${describe(result.policy)}\n`
+        : `Nothing changed: ${who} ${adding ? 'is already among' : 'is not among'} the ${role}.\n`,
+    );
     return 0;
   },
 });

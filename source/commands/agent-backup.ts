@@ -13,14 +13,33 @@ import {formatBytes, printJson} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 import {checkOwnerOption} from './owner-option.js';
 
-export function machineSpec(job: string, machine: string, kind: BackupKind, owner: string, paths: string[], disks: string[]): BackupSpec {
-  if (paths.length > 0 && disks.length > 0) throw usageError('Pass --path (file-level) or --disk (volume-level), not both.', 'Make two jobs if you need both.');
-  if (paths.length === 0 && disks.length === 0) throw usageError('Nothing to back up.', 'Pass --path DIR (file-level) or --disk LABEL=IMAGE (volume-level), or --cluster SPEC.json.');
-  const sources: DiskSource[] = paths.length > 0 ? [pathsDisk(paths.map((p) => resolve(p)))] : disks.map((d) => {
-    const at = d.indexOf('=');
-    if (at <= 0) throw usageError(`--disk "${d}" is not LABEL=IMAGE_FILE.`, 'Example: --disk root=/dev/vg0/root or --disk data=/srv/images/data.img');
-    return {name: d.slice(0, at), kind: 'image', image: resolve(d.slice(at + 1))};
-  });
+export function machineSpec(
+  job: string,
+  machine: string,
+  kind: BackupKind,
+  owner: string,
+  paths: string[],
+  disks: string[],
+): BackupSpec {
+  if (paths.length > 0 && disks.length > 0)
+    throw usageError('Pass --path (file-level) or --disk (volume-level), not both.', 'Make two jobs if you need both.');
+  if (paths.length === 0 && disks.length === 0)
+    throw usageError(
+      'Nothing to back up.',
+      'Pass --path DIR (file-level) or --disk LABEL=IMAGE (volume-level), or --cluster SPEC.json.',
+    );
+  const sources: DiskSource[] =
+    paths.length > 0
+      ? [pathsDisk(paths.map(p => resolve(p)))]
+      : disks.map(d => {
+          const at = d.indexOf('=');
+          if (at <= 0)
+            throw usageError(
+              `--disk "${d}" is not LABEL=IMAGE_FILE.`,
+              'Example: --disk root=/dev/vg0/root or --disk data=/srv/images/data.img',
+            );
+          return {name: d.slice(0, at), kind: 'image', image: resolve(d.slice(at + 1))};
+        });
   return {job, machine, kind, owner, nodes: [{name: machine, disks: sources}]};
 }
 
@@ -54,7 +73,10 @@ node: one backup per cluster, every restore point covers every node.`,
     option.text('cluster', 'FILE', 'back up a failover cluster described by FILE'),
     option.text('owner', 'USER', 'record another owner; admins only', {default: 'you'}),
     option.duration('wait', 'SECONDS', 's', 'wait this long for another writer to finish', {default: 'fail at once'}),
-    option.flag('force-read', 'read every file, even those whose size, mtime, ctime and inode match the previous point (they are skipped by default)'),
+    option.flag(
+      'force-read',
+      'read every file, even those whose size, mtime, ctime and inode match the previous point (they are skipped by default)',
+    ),
     option.flag('json', 'print the result as JSON'),
   ],
   async run(ctx, values) {
@@ -63,17 +85,28 @@ node: one backup per cluster, every restore point covers every node.`,
     let spec: BackupSpec;
     const clusterFile = str(values, 'cluster');
     if (clusterFile) {
-      const text = await readFile(clusterFile, 'utf8').catch((e: unknown) => { throw fromSystemError(e, clusterFile) ?? e; });
+      const text = await readFile(clusterFile, 'utf8').catch((e: unknown) => {
+        throw fromSystemError(e, clusterFile) ?? e;
+      });
       const cluster = parseClusterSpec(text, dirname(resolve(clusterFile)));
       // An "owner" in the spec is a request like --owner: only admins may name someone else.
-      const clusterOwner = cluster.owner === undefined ? owner : await checkOwnerOption(repo, cluster.owner, userInfo().username);
+      const clusterOwner =
+        cluster.owner === undefined ? owner : await checkOwnerOption(repo, cluster.owner, userInfo().username);
       spec = clusterBackupSpec({...cluster, owner: clusterOwner}, clusterOwner);
     } else {
       const job = str(values, 'job');
       const machine = str(values, 'machine');
       const kind = str(values, 'kind');
-      if (!job || !machine) throw usageError('Missing --job or --machine.', 'Example: backhaul agent backup --repo primary --job daily --machine ws-01 --kind workstation --path /home');
-      if (kind !== 'workstation' && kind !== 'server') throw usageError(`--kind must be workstation or server, not "${kind ?? ''}".`, 'Clusters use --cluster SPEC.json.');
+      if (!job || !machine)
+        throw usageError(
+          'Missing --job or --machine.',
+          'Example: backhaul agent backup --repo primary --job daily --machine ws-01 --kind workstation --path /home',
+        );
+      if (kind !== 'workstation' && kind !== 'server')
+        throw usageError(
+          `--kind must be workstation or server, not "${kind ?? ''}".`,
+          'Clusters use --cluster SPEC.json.',
+        );
       spec = machineSpec(job, machine, kind, owner, strs(values, 'path'), strs(values, 'disk'));
     }
     const json = flag(values, 'json');
@@ -81,15 +114,34 @@ node: one backup per cluster, every restore point covers every node.`,
     const started = performance.now();
     try {
       const point = await runBackup(repo, spec, {
-        signal: ctx.signal, waitMs: num(values, 'wait') ?? 0, forceRead: flag(values, 'force-read'),
-        onEvent: (e) => {
-          if (e.type === 'agent.progress') view.update(`${e.node}/${e.disk}`, {label: spec.nodes.length > 1 ? `${e.node}/${e.disk}` : e.disk, done: e.bytesDone, total: e.bytesTotal, detail: e.filesTotal ? `${e.filesDone}/${e.filesTotal} files` : ''});
+        signal: ctx.signal,
+        waitMs: num(values, 'wait') ?? 0,
+        forceRead: flag(values, 'force-read'),
+        onEvent: e => {
+          if (e.type === 'agent.progress')
+            view.update(`${e.node}/${e.disk}`, {
+              label: spec.nodes.length > 1 ? `${e.node}/${e.disk}` : e.disk,
+              done: e.bytesDone,
+              total: e.bytesTotal,
+              detail: e.filesTotal ? `${e.filesDone}/${e.filesTotal} files` : '',
+            });
         },
       });
       view.stop();
-      const result = {backupId: point.backupId, pointId: point.id, type: point.type, time: point.time, logicalBytes: point.logicalBytes, storedBytes: point.storedBytes, seconds: Math.round(performance.now() - started) / 1000};
+      const result = {
+        backupId: point.backupId,
+        pointId: point.id,
+        type: point.type,
+        time: point.time,
+        logicalBytes: point.logicalBytes,
+        storedBytes: point.storedBytes,
+        seconds: Math.round(performance.now() - started) / 1000,
+      };
       if (json) printJson(ctx, result);
-      else ctx.out.write(`${point.type === 'full' ? 'Full' : 'Incremental'} restore point ${point.id} of ${spec.machine} (backup ${point.backupId}): ${formatBytes(point.logicalBytes)} processed, ${formatBytes(point.storedBytes)} stored.\n`);
+      else
+        ctx.out.write(
+          `${point.type === 'full' ? 'Full' : 'Incremental'} restore point ${point.id} of ${spec.machine} (backup ${point.backupId}): ${formatBytes(point.logicalBytes)} processed, ${formatBytes(point.storedBytes)} stored.\n`,
+        );
       return 0;
     } finally {
       view.stop();

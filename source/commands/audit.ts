@@ -68,7 +68,8 @@ export function describeEntry(e: AuditEntry): string {
   else if (e.forUser) parts.push(`for ${e.forUser}`);
   if (e.backupId) parts.push(`backup ${e.backupId}${e.pointId ? `/${e.pointId}` : ''}`);
   if (e.node || e.disk) parts.push(`${e.node ?? ''}${e.disk ? `:${e.disk}` : ''}`);
-  if (e.paths?.length) parts.push(`paths ${e.paths.length === 1 ? e.paths[0] : `${e.paths[0]} (+${e.paths.length - 1})`}`);
+  if (e.paths?.length)
+    parts.push(`paths ${e.paths.length === 1 ? e.paths[0] : `${e.paths[0]} (+${e.paths.length - 1})`}`);
   if (e.destination) parts.push(`→ ${e.destination}`);
   if (e.bytes !== undefined) parts.push(`${e.bytes} bytes`);
   parts.push(e.result + (e.error ? `: ${e.error}` : ''));
@@ -78,21 +79,45 @@ export function describeEntry(e: AuditEntry): string {
 
 function jsonReport(report: AuditVerification) {
   const a = report.anchor;
-  return {ok: report.ok, entries: report.entries.length, head: report.head ?? null, problems: report.problems,
-    anchor: {repositoryId: a.repositoryId, file: a.file, head: a.head ?? null, count: a.count, fromOtherLocations: a.fromOtherLocations,
-      unanchored: a.unanchored ?? null, allowUnanchored: a.allowUnanchored, syslog: {failed: a.syslog.failed, error: a.syslog.error ?? null}, badLines: a.badLines}};
+  return {
+    ok: report.ok,
+    entries: report.entries.length,
+    head: report.head ?? null,
+    problems: report.problems,
+    anchor: {
+      repositoryId: a.repositoryId,
+      file: a.file,
+      head: a.head ?? null,
+      count: a.count,
+      fromOtherLocations: a.fromOtherLocations,
+      unanchored: a.unanchored ?? null,
+      allowUnanchored: a.allowUnanchored,
+      syslog: {failed: a.syslog.failed, error: a.syslog.error ?? null},
+      badLines: a.badLines,
+    },
+  };
 }
 
 /** What the anchors say, one line each; the system log's trouble is said once. */
 function anchorLines(report: AuditVerification): string[] {
   const a = report.anchor;
-  const head = a.head ? `newest anchored entry #${a.head.seq} (${a.head.time}), hash ${a.head.hash}` : 'no entry of this repository anchored yet';
-  const lines = [`Anchors: ${safeText(a.file)}: ${head}${a.fromOtherLocations ? ' (recorded while the repository was at another location)' : ''}.`];
+  const head = a.head
+    ? `newest anchored entry #${a.head.seq} (${a.head.time}), hash ${a.head.hash}`
+    : 'no entry of this repository anchored yet';
+  const lines = [
+    `Anchors: ${safeText(a.file)}: ${head}${a.fromOtherLocations ? ' (recorded while the repository was at another location)' : ''}.`,
+  ];
   if (a.unanchored && a.allowUnanchored) {
-    const range = a.unanchored.count === 1 ? `entry ${a.unanchored.first}` : `${a.unanchored.count} entries (${a.unanchored.first} to ${a.unanchored.last})`;
+    const range =
+      a.unanchored.count === 1
+        ? `entry ${a.unanchored.first}`
+        : `${a.unanchored.count} entries (${a.unanchored.first} to ${a.unanchored.last})`;
     lines.push(`Accepted without an anchor of this host (--allow-unanchored): ${range}.`);
   }
-  if (a.syslog.failed > 0) lines.push(`The system log did not receive ${a.syslog.failed} of the anchors (${safeText(a.syslog.error ?? 'unknown reason')}): the anchor file is the only copy outside the repository.`);
+  if (a.syslog.failed > 0)
+    lines.push(
+      `The system log did not receive ${a.syslog.failed} of the anchors (${safeText(a.syslog.error ?? 'unknown reason')}): the anchor file is the only copy outside the repository.`,
+    );
   if (a.badLines > 0) lines.push(`${a.badLines} line(s) of the anchor file are not anchors and were ignored.`);
   return lines;
 }
@@ -100,10 +125,15 @@ function anchorLines(report: AuditVerification): string[] {
 function printReport(out: NodeJS.WritableStream, report: AuditVerification): void {
   if (report.ok) {
     const head = report.head ? ` Newest entry #${report.head.seq}, hash ${report.head.hash}.` : '';
-    out.write(`Audit log intact: ${report.entries.length} entries, hash chain unbroken and matching this host's anchors.${head}\n`);
+    out.write(
+      `Audit log intact: ${report.entries.length} entries, hash chain unbroken and matching this host's anchors.${head}\n`,
+    );
   } else {
-    out.write(`Audit log damaged: ${report.problems.length} problem(s) in ${report.entries.length} readable entries.\n`);
-    for (const p of report.problems) out.write(`  ${p.seq === null ? '' : `entry ${p.seq} `}(${safeText(p.key)}): ${safeText(p.reason)}\n`);
+    out.write(
+      `Audit log damaged: ${report.problems.length} problem(s) in ${report.entries.length} readable entries.\n`,
+    );
+    for (const p of report.problems)
+      out.write(`  ${p.seq === null ? '' : `entry ${p.seq} `}(${safeText(p.key)}): ${safeText(p.reason)}\n`);
   }
   for (const line of anchorLines(report)) out.write(line + '\n');
 }
@@ -118,7 +148,7 @@ export const audit: Command = defineCommand({
     option.text('repo', 'R', 'repository name, path or s3://bucket/prefix (required)'),
     option.flag('json', 'one JSON object per line (with --verify: one report object)'),
     option.flag('verify', 'check the hash chain and the anchors instead of listing'),
-    option.flag('allow-unanchored', 'with --verify: accept entries after this host\'s newest anchor'),
+    option.flag('allow-unanchored', "with --verify: accept entries after this host's newest anchor"),
   ],
   async run(ctx, values) {
     const location = str(values, 'repo');

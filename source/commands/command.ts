@@ -38,7 +38,12 @@ export type CommandSpec = Omit<Command, 'help'> & Omit<HelpSpec, 'options'>;
 export function defineCommand(spec: CommandSpec): Command {
   let help: string | undefined;
   return {
-    name: spec.name, summary: spec.summary, options: spec.options, positionals: spec.positionals, hidden: spec.hidden, run: spec.run,
+    name: spec.name,
+    summary: spec.summary,
+    options: spec.options,
+    positionals: spec.positionals,
+    hidden: spec.hidden,
+    run: spec.run,
     get help() {
       return (help ??= commandHelp(spec));
     },

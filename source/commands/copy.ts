@@ -29,16 +29,31 @@ import {openRepoArg} from './repo-arg.js';
 export function describePlan(plan: CopyPlan, points?: string): string {
   const lines = [`Copy plan: ${plan.source.location} → ${plan.target.location}`];
   for (const b of plan.backups) {
-    const copy = b.points.filter((p) => p.action === 'copy').length;
-    lines.push(`  ${safeText(b.machine)} (${b.kind}, ${b.backupId}): ${copy} point(s) to copy, logical ${formatBytes(b.logicalBytes)}, transfer ${formatBytes(b.transferBytes)}, already there ${formatBytes(b.presentBytes)}`);
-    if (b.kind === 'cluster') for (const n of b.nodes) lines.push(`    node ${n.name}: logical ${formatBytes(n.logicalBytes)}, transfer ${formatBytes(n.transferBytes)}, present ${formatBytes(n.presentBytes)}`);
-    for (const p of b.points.filter((x) => x.action === 'skip' && x.reason !== 'not selected')) lines.push(`    skip ${p.id} (${p.time}): ${p.reason}`);
-    for (const p of b.points.filter((x) => x.failure)) lines.push(`    DAMAGED ${p.id} (${p.time}): ${safeText(p.failure!.replace(/\.$/, ''))}; it will not be copied`);
-    const filtered = b.points.filter((x) => x.reason === 'not selected').length;
-    if (filtered) lines.push(`    ${filtered} point(s) not selected (${points === undefined ? 'only the latest is copied by default; --points all copies every point' : `--points ${safeText(points)}`})`);
+    const copy = b.points.filter(p => p.action === 'copy').length;
+    lines.push(
+      `  ${safeText(b.machine)} (${b.kind}, ${b.backupId}): ${copy} point(s) to copy, logical ${formatBytes(b.logicalBytes)}, transfer ${formatBytes(b.transferBytes)}, already there ${formatBytes(b.presentBytes)}`,
+    );
+    if (b.kind === 'cluster')
+      for (const n of b.nodes)
+        lines.push(
+          `    node ${n.name}: logical ${formatBytes(n.logicalBytes)}, transfer ${formatBytes(n.transferBytes)}, present ${formatBytes(n.presentBytes)}`,
+        );
+    for (const p of b.points.filter(x => x.action === 'skip' && x.reason !== 'not selected'))
+      lines.push(`    skip ${p.id} (${p.time}): ${p.reason}`);
+    for (const p of b.points.filter(x => x.failure))
+      lines.push(`    DAMAGED ${p.id} (${p.time}): ${safeText(p.failure!.replace(/\.$/, ''))}; it will not be copied`);
+    const filtered = b.points.filter(x => x.reason === 'not selected').length;
+    if (filtered)
+      lines.push(
+        `    ${filtered} point(s) not selected (${points === undefined ? 'only the latest is copied by default; --points all copies every point' : `--points ${safeText(points)}`})`,
+      );
   }
-  lines.push(`  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsOnTarget} already on target, ${plan.pointsNotSelected} not selected; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`);
-  lines.push(`  Free space on target: ${plan.freeBytes === undefined ? 'unknown (object storage)' : formatBytes(plan.freeBytes)}${plan.fits ? '' : ' — NOT ENOUGH'}`);
+  lines.push(
+    `  Total: ${plan.pointsToCopy} point(s) to copy, ${plan.pointsOnTarget} already on target, ${plan.pointsNotSelected} not selected; logical ${formatBytes(plan.logicalBytes)}, read ${formatBytes(plan.readBytes)}, transfer ${formatBytes(plan.transferBytes)}, store ${formatBytes(plan.storeBytes)}, present ${formatBytes(plan.presentBytes)}`,
+  );
+  lines.push(
+    `  Free space on target: ${plan.freeBytes === undefined ? 'unknown (object storage)' : formatBytes(plan.freeBytes)}${plan.fits ? '' : ' — NOT ENOUGH'}`,
+  );
   for (const n of plan.notes) lines.push(`  Note: ${n}`);
   return lines.join('\n') + '\n';
 }
@@ -46,15 +61,23 @@ export function describePlan(plan: CopyPlan, points?: string): string {
 export function planJson(plan: CopyPlan) {
   return {
     ...plan,
-    backups: plan.backups.map(({record: _r, points, ...b}) => ({...b, points: points.map(({manifest: _m, disks, ...p}) => ({...p, disks: disks.map(({chunks, ...d}) => ({...d, chunks: new Set(chunks.flat()).size}))}))})),
+    backups: plan.backups.map(({record: _r, points, ...b}) => ({
+      ...b,
+      points: points.map(({manifest: _m, disks, ...p}) => ({
+        ...p,
+        disks: disks.map(({chunks, ...d}) => ({...d, chunks: new Set(chunks.flat()).size})),
+      })),
+    })),
   };
 }
 
 const SELECTION = 'Selection (default: every backup, latest point, every node)';
 
 function describeSummary(s: CopySummary): string {
-  const lines = [`Copy ${s.result}: ${s.pointsCopied} point(s) copied, ${s.pointsSkipped} skipped, ${s.pointsFailed} failed in ${formatDuration(s.seconds)}.`,
-    `  processed ${formatBytes(s.logicalBytes)} (${formatBytes(s.rate)}/s), read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)} (${formatBytes(s.seconds > 0 ? s.transferredBytes / s.seconds : 0)}/s), stored ${formatBytes(s.storedBytes)}; bottleneck: ${s.bottleneck}`];
+  const lines = [
+    `Copy ${s.result}: ${s.pointsCopied} point(s) copied, ${s.pointsSkipped} skipped, ${s.pointsFailed} failed in ${formatDuration(s.seconds)}.`,
+    `  processed ${formatBytes(s.logicalBytes)} (${formatBytes(s.rate)}/s), read ${formatBytes(s.readBytes)}, transferred ${formatBytes(s.transferredBytes)} (${formatBytes(s.seconds > 0 ? s.transferredBytes / s.seconds : 0)}/s), stored ${formatBytes(s.storedBytes)}; bottleneck: ${s.bottleneck}`,
+  ];
   for (const f of s.failed) lines.push(`  FAILED: ${safeText(f.message)}`);
   return lines.join('\n') + '\n';
 }
@@ -64,16 +87,27 @@ const options: OptionDecl[] = [
   passwordOptions.toFile,
   option.text('machine', 'PATTERN', "backups whose machine matches (shell pattern, e.g. 'ws-*')", {section: SELECTION}),
   option.text('job', 'PATTERN', 'backups whose job matches', {section: SELECTION}),
-  option.text('points', 'SPEC', 'latest (the default) | latest:N | all | since:DATE | ID,ID,...: one of the forms alone, or restore point ids separated by commas (a form cannot be combined: all already takes every point)', {section: SELECTION}),
+  option.text(
+    'points',
+    'SPEC',
+    'latest (the default) | latest:N | all | since:DATE | ID,ID,...: one of the forms alone, or restore point ids separated by commas (a form cannot be combined: all already takes every point)',
+    {section: SELECTION},
+  ),
   option.text('nodes', 'a,b', 'only these nodes of a cluster (later copies can add more)', {section: SELECTION}),
   option.texts('backup', 'ID', 'this backup, like BACKUP_ID', {section: SELECTION}),
   option.text('from', 'SOURCE', 'the repository to copy from: a name, path or s3:// URL (required)'),
   option.text('to', 'TARGET', 'the repository to copy to (required)'),
-  option.flag('dry-run', 'print the plan (logical / read / transfer / store bytes, free space, skipped points) and write nothing'),
+  option.flag(
+    'dry-run',
+    'print the plan (logical / read / transfer / store bytes, free space, skipped points) and write nothing',
+  ),
   option.flag('json', 'print the plan (with --dry-run) or a final summary as JSON'),
   option.integer('concurrency', 'N', {min: 1, max: 256}, 'source reads in flight', {default: '8'}),
   option.duration('wait', 'SECONDS', 's', 'wait this long for another writer on the target', {default: 'fail at once'}),
-  option.flag('detach', 'run in its own session, not tied to this terminal: print the run id and return (`backhaul attach RUN` shows it)'),
+  option.flag(
+    'detach',
+    'run in its own session, not tied to this terminal: print the run id and return (`backhaul attach RUN` shows it)',
+  ),
 ];
 
 export const copy: Command = defineCommand({
@@ -144,10 +178,25 @@ function locationOf(name: string): string | undefined {
 async function detached(ctx: CommandContext, job: CopyJob, json: boolean, dry: boolean): Promise<number> {
   if (dry) throw usageError('--detach runs the copy; --dry-run only plans it.', 'Drop one of them.');
   // The detached process would act with root's rights, outside the access checks this command makes for a sudo caller.
-  if (actingForSudoCaller()) throw usageError('--detach cannot be used through sudo.', 'Run the copy without --detach, or as root (a saved job: `backhaul job run`).');
-  const run = await startRun({kind: 'copy', trigger: 'manual', source: job.source, target: job.target, selection: job.selection, concurrency: job.concurrency, waitMs: job.waitMs});
+  if (actingForSudoCaller())
+    throw usageError(
+      '--detach cannot be used through sudo.',
+      'Run the copy without --detach, or as root (a saved job: `backhaul job run`).',
+    );
+  const run = await startRun({
+    kind: 'copy',
+    trigger: 'manual',
+    source: job.source,
+    target: job.target,
+    selection: job.selection,
+    concurrency: job.concurrency,
+    waitMs: job.waitMs,
+  });
   if (json) printJson(ctx, run);
-  else ctx.out.write(`Started run ${run.runId} (pid ${run.pid}): ${safeText(job.source)} → ${safeText(job.target)}. Follow it with \`backhaul attach ${run.runId}\`.\n`);
+  else
+    ctx.out.write(
+      `Started run ${run.runId} (pid ${run.pid}): ${safeText(job.source)} → ${safeText(job.target)}. Follow it with \`backhaul attach ${run.runId}\`.\n`,
+    );
   return 0;
 }
 
@@ -158,7 +207,10 @@ async function dryRun(ctx: CommandContext, job: CopyJob, json: boolean): Promise
   try {
     const say = sayOnStderr(ctx);
     // Both indexes load at once; should both fail, the source's error is the one reported.
-    const [opened, openedTarget] = await Promise.allSettled([openRepoArg(job.source, '--from', say), openRepoArg(job.target, '--to', say)]);
+    const [opened, openedTarget] = await Promise.allSettled([
+      openRepoArg(job.source, '--from', say),
+      openRepoArg(job.target, '--to', say),
+    ]);
     if (opened.status === 'rejected') throw opened.reason;
     if (openedTarget.status === 'rejected') throw openedTarget.reason;
     pool = await poolFor(opened.value, pool);
@@ -180,24 +232,36 @@ async function runWithProgress(ctx: CommandContext, job: CopyJob, json: boolean)
   const view = createProgress(ctx.err, json);
   // With --json the view is silent, but notices still go to stderr (stdout stays the summary); so do
   // notices once the view has stopped.
-  let sayNow: Say = json ? sayOnStderr(ctx) : (line) => view.log(line);
-  const say: Say = (line) => sayNow(line);
+  let sayNow: Say = json ? sayOnStderr(ctx) : line => view.log(line);
+  const say: Say = line => sayNow(line);
   let summary: CopySummary | undefined;
   let planned = false;
   try {
     ({summary} = await copyJob(job, {
       signal: ctx.signal,
       // Storage notices are printed as they come; the lock's, the cleanup's and the history's come only as events.
-      watch: (storage) => void printNotices(storage, say),
-      onEvent: (e) => {
+      watch: storage => void printNotices(storage, say),
+      onEvent: e => {
         if (e.type === 'copy.plan') {
           planned = true;
           if (!json) view.log(describePlan(e.plan, job.selection.points).trimEnd());
         } else if (e.type === 'copy.stats') {
-          view.update('overall', {label: 'overall', done: e.stats.transferredBytes, total: e.totalTransfer, detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}${planned ? '' : ' (still planning)'}`});
-        } else if (e.type === 'copy.disk') view.update('disk', {label: `${e.machine}/${e.node}/${e.disk}`, done: e.bytesDone, total: e.bytesTotal, detail: `${e.chunksDone}/${e.chunksTotal} chunks`});
+          view.update('overall', {
+            label: 'overall',
+            done: e.stats.transferredBytes,
+            total: e.totalTransfer,
+            detail: `${formatBytes(e.stats.rate)}/s, bottleneck ${e.stats.bottleneck}${planned ? '' : ' (still planning)'}`,
+          });
+        } else if (e.type === 'copy.disk')
+          view.update('disk', {
+            label: `${e.machine}/${e.node}/${e.disk}`,
+            done: e.bytesDone,
+            total: e.bytesTotal,
+            detail: `${e.chunksDone}/${e.chunksTotal} chunks`,
+          });
         else if (e.type === 'copy.point' && e.status === 'failed') view.log(`FAILED ${e.message}`);
-        else if (e.type === 'copy.log' && e.topic !== undefined && e.topic !== 'storage') say(`backhaul: ${safeText(e.message)}`);
+        else if (e.type === 'copy.log' && e.topic !== undefined && e.topic !== 'storage')
+          say(`backhaul: ${safeText(e.message)}`);
         else if (e.type === 'copy.done') summary = e.summary;
       },
     }));
@@ -219,6 +283,14 @@ function exitCode(ctx: CommandContext, summary: CopySummary): number {
   if (summary.result === 'warning') return EXIT.partial;
   const first = summary.failed[0]!;
   const damaged = first.code === 'corrupt';
-  return printError(ctx.err, new BackhaulError(first.code, `No restore point was copied: ${summary.pointsFailed} failed${damaged ? ' on damaged source data' : ''} (first: ${first.pointId} of ${safeText(first.machine)}).`,
-    damaged ? 'Run `backhaul verify --repo SOURCE` to see what is damaged; heal it with --repair-from another copy, then copy again.' : 'See the failures above, fix their cause and copy again.'));
+  return printError(
+    ctx.err,
+    new BackhaulError(
+      first.code,
+      `No restore point was copied: ${summary.pointsFailed} failed${damaged ? ' on damaged source data' : ''} (first: ${first.pointId} of ${safeText(first.machine)}).`,
+      damaged
+        ? 'Run `backhaul verify --repo SOURCE` to see what is damaged; heal it with --repair-from another copy, then copy again.'
+        : 'See the failures above, fix their cause and copy again.',
+    ),
+  );
 }

@@ -6,13 +6,24 @@ import {createProgress} from './render/progress.js';
 import {printJson} from './render/output.js';
 
 /** Builds the demo if missing, with a visible progress display; used by `npm start`. */
-export async function ensureDemo(stream: NodeJS.WritableStream & {isTTY?: boolean}, reset: boolean, json = false, signal?: AbortSignal) {
+export async function ensureDemo(
+  stream: NodeJS.WritableStream & {isTTY?: boolean},
+  reset: boolean,
+  json = false,
+  signal?: AbortSignal,
+) {
   const view = createProgress(stream, json);
   const started = Date.now();
   try {
-    const result = await buildDemo({reset, signal, onProgress: (p) => view.update('demo', {label: 'building demo', done: p.step, total: p.steps, detail: p.label, unit: 'items'})});
+    const result = await buildDemo({
+      reset,
+      signal,
+      onProgress: p =>
+        view.update('demo', {label: 'building demo', done: p.step, total: p.steps, detail: p.label, unit: 'items'}),
+    });
     view.stop();
-    if (result.built && !json) stream.write(`Demo workspace built in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+    if (result.built && !json)
+      stream.write(`Demo workspace built in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     return result;
   } finally {
     view.stop();
@@ -41,7 +52,10 @@ An existing complete demo is kept unless --reset.`,
     const json = flag(values, 'json');
     const result = await ensureDemo(ctx.err, flag(values, 'reset'), json, ctx.signal);
     if (json) printJson(ctx, result);
-    else ctx.out.write(`demo-primary:   ${result.primary}\ndemo-secondary: ${result.secondary}${result.built ? '' : '\n(already built; --reset rebuilds it)'}\n`);
+    else
+      ctx.out.write(
+        `demo-primary:   ${result.primary}\ndemo-secondary: ${result.secondary}${result.built ? '' : '\n(already built; --reset rebuilds it)'}\n`,
+      );
     return 0;
   },
 });

@@ -7,7 +7,14 @@
  * rules are the engine's (operations/explore.ts).
  */
 import {usageError} from '../engine/errors.js';
-import {exploreImage, exploreMailList, exploreMailRestore, exploreSqliteRestore, exploreSqliteTables, type ExploreTarget} from '../engine/operations/explore.js';
+import {
+  exploreImage,
+  exploreMailList,
+  exploreMailRestore,
+  exploreSqliteRestore,
+  exploreSqliteTables,
+  type ExploreTarget,
+} from '../engine/operations/explore.js';
 import {defineCommand, flag, str, strs, type Command, type CommandContext, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
 import {formatBytes, printJson, safeText, table} from './render/output.js';
@@ -32,14 +39,27 @@ function target(values: Values, needPath = true): ExploreTarget {
   const backupId = str(values, 'backup');
   if (!backupId) throw usageError('Missing --backup ID.', 'Run `backhaul list` to see backup ids.');
   const path = str(values, 'path') ?? '';
-  if (needPath && !path) throw usageError('Missing --path P.', 'Name the database file or mailbox, e.g. --path home/alice/app.db.');
+  if (needPath && !path)
+    throw usageError('Missing --path P.', 'Name the database file or mailbox, e.g. --path home/alice/app.db.');
   const delegated = flag(values, 'delegated');
   const forUser = str(values, 'for');
   if (delegated !== (forUser !== undefined)) throw usageError('--delegated and --for USER go together.');
-  return {backupId, pointId: str(values, 'point') ?? 'latest', node: str(values, 'node'), disk: str(values, 'disk'), path, forUser, reason: str(values, 'reason')};
+  return {
+    backupId,
+    pointId: str(values, 'point') ?? 'latest',
+    node: str(values, 'node'),
+    disk: str(values, 'disk'),
+    path,
+    forUser,
+    reason: str(values, 'reason'),
+  };
 }
 
-function delivered(ctx: CommandContext, json: boolean, r: {items: string[]; destination: string; bytes: number; audit?: {seq: number}}): void {
+function delivered(
+  ctx: CommandContext,
+  json: boolean,
+  r: {items: string[]; destination: string; bytes: number; audit?: {seq: number}},
+): void {
   if (json) return printJson(ctx, {items: r.items, destination: r.destination, bytes: r.bytes, auditSeq: r.audit?.seq});
   ctx.out.write(`Restored ${r.items.length} item(s), ${formatBytes(r.bytes)}, to ${safeText(r.destination)}.\n`);
   if (r.audit) ctx.out.write(`Audit entry #${r.audit.seq}.\n`);
@@ -48,7 +68,8 @@ function delivered(ctx: CommandContext, json: boolean, r: {items: string[]; dest
 export const exploreImageCommand: Command = defineCommand({
   name: 'explore image',
   summary: 'list the files inside a volume image of a restore point',
-  usage: 'Usage: backhaul explore image --repo NAME --backup ID [--point ID|latest] [--node NAME] --disk LABEL [--path DIR] [--json]',
+  usage:
+    'Usage: backhaul explore image --repo NAME --backup ID [--point ID|latest] [--node NAME] --disk LABEL [--path DIR] [--json]',
   description: `Lists one directory inside a volume-level disk's image (ext2/3/4, whole disk or
 MBR/GPT partitions, shown as p1, p2, ...) reading only the chunks it needs.
 Restore files from it with \`backhaul restore --disk LABEL --path FILE --to DIR\`.`,
@@ -57,7 +78,18 @@ Restore files from it with \`backhaul restore --disk LABEL --path FILE --to DIR\
     const repo = await openRepoArg(str(values, 'repo'));
     const items = await exploreImage(repo, target(values, false));
     if (flag(values, 'json')) printJson(ctx, items);
-    else ctx.out.write(table(items.map((i) => [i.type, i.mode.toString(8), formatBytes(i.size), safeText(i.name) + (i.note ? ` (${i.note})` : '')]), ['TYPE', 'MODE', 'SIZE', 'NAME']));
+    else
+      ctx.out.write(
+        table(
+          items.map(i => [
+            i.type,
+            i.mode.toString(8),
+            formatBytes(i.size),
+            safeText(i.name) + (i.note ? ` (${i.note})` : ''),
+          ]),
+          ['TYPE', 'MODE', 'SIZE', 'NAME'],
+        ),
+      );
     return 0;
   },
 });
@@ -71,8 +103,13 @@ export const exploreSqliteCommand: Command = defineCommand({
 a new file: the whole database, one table (--table) as a new database, or a table as
 CSV (--csv; NULL as empty, blobs as base64). The database is read from a private
 copy, read-only; it is never opened where it lies.`,
-  options: [...common, option.text('table', 'NAME', 'one table'), option.flag('csv', 'export --table as CSV'),
-    option.text('to', 'FILE', 'the new file to write (never over an existing one)'), ...delegation],
+  options: [
+    ...common,
+    option.text('table', 'NAME', 'one table'),
+    option.flag('csv', 'export --table as CSV'),
+    option.text('to', 'FILE', 'the new file to write (never over an existing one)'),
+    ...delegation,
+  ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'));
     const job = target(values);
@@ -81,10 +118,20 @@ copy, read-only; it is never opened where it lies.`,
     if (!to) {
       const tables = await exploreSqliteTables(repo, job);
       if (json) printJson(ctx, tables);
-      else ctx.out.write(table(tables.map((t) => [safeText(t.name), String(t.rows)]), ['TABLE', 'ROWS']));
+      else
+        ctx.out.write(
+          table(
+            tables.map(t => [safeText(t.name), String(t.rows)]),
+            ['TABLE', 'ROWS'],
+          ),
+        );
       return 0;
     }
-    delivered(ctx, json, await exploreSqliteRestore(repo, {...job, table: str(values, 'table'), csv: flag(values, 'csv'), to}));
+    delivered(
+      ctx,
+      json,
+      await exploreSqliteRestore(repo, {...job, table: str(values, 'table'), csv: flag(values, 'csv'), to}),
+    );
     return 0;
   },
 });
@@ -98,8 +145,13 @@ export const exploreMailCommand: Command = defineCommand({
 or an mbox file: id, date, from, subject. With --to, restores the chosen messages
 (--message ID, repeatable) into a new Maildir folder DIR (byte for byte), or with
 --mbox into a new mbox file.`,
-  options: [...common, option.texts('message', 'ID', 'a message to restore (ids as listed)'), option.flag('mbox', 'write an mbox file instead of a Maildir folder'),
-    option.text('to', 'DIR|FILE', 'the new Maildir folder or mbox file'), ...delegation],
+  options: [
+    ...common,
+    option.texts('message', 'ID', 'a message to restore (ids as listed)'),
+    option.flag('mbox', 'write an mbox file instead of a Maildir folder'),
+    option.text('to', 'DIR|FILE', 'the new Maildir folder or mbox file'),
+    ...delegation,
+  ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'));
     const job = target(values);
@@ -108,10 +160,30 @@ or an mbox file: id, date, from, subject. With --to, restores the chosen message
     if (!to) {
       const box = await exploreMailList(repo, job);
       if (json) printJson(ctx, box);
-      else ctx.out.write(table(box.messages.map((m) => [safeText(m.id), m.date?.slice(0, 16).replace('T', ' ') ?? '', safeText(m.from.slice(0, 30)), safeText(m.subject.slice(0, 50))]), ['ID', 'DATE (UTC)', 'FROM', 'SUBJECT']));
+      else
+        ctx.out.write(
+          table(
+            box.messages.map(m => [
+              safeText(m.id),
+              m.date?.slice(0, 16).replace('T', ' ') ?? '',
+              safeText(m.from.slice(0, 30)),
+              safeText(m.subject.slice(0, 50)),
+            ]),
+            ['ID', 'DATE (UTC)', 'FROM', 'SUBJECT'],
+          ),
+        );
       return 0;
     }
-    delivered(ctx, json, await exploreMailRestore(repo, {...job, ids: strs(values, 'message'), to, format: flag(values, 'mbox') ? 'mbox' : 'maildir'}));
+    delivered(
+      ctx,
+      json,
+      await exploreMailRestore(repo, {
+        ...job,
+        ids: strs(values, 'message'),
+        to,
+        format: flag(values, 'mbox') ? 'mbox' : 'maildir',
+      }),
+    );
     return 0;
   },
 });

@@ -43,8 +43,8 @@ interface Row {
 
 function rows(options: readonly OptionDecl[], args: readonly ArgumentDecl[]): Row[] {
   return [
-    ...args.map((a) => ({left: a.name, text: a.description, section: a.section ?? DEFAULT_SECTION})),
-    ...options.map((o) => ({
+    ...args.map(a => ({left: a.name, text: a.description, section: a.section ?? DEFAULT_SECTION})),
+    ...options.map(o => ({
       left: `--${o.name}${o.kind === 'boolean' ? '' : ` ${o.value}`}`,
       text: [o.description, accepts(o)].filter(Boolean).join(' '),
       section: o.section ?? DEFAULT_SECTION,
@@ -55,17 +55,19 @@ function rows(options: readonly OptionDecl[], args: readonly ArgumentDecl[]): Ro
 /** The option sections of --help, in the order their first row is declared. */
 export function optionsHelp(options: readonly OptionDecl[], args: readonly ArgumentDecl[] = []): string {
   const all = rows(options, args);
-  const column = Math.max(...all.map((r) => r.left.length)) + 4;
-  const sections = [...new Set(all.map((r) => r.section))];
-  return sections.map((section) => {
-    const lines = [`${section}:`];
-    for (const r of all.filter((x) => x.section === section)) {
-      const text = wrap(r.text, Math.max(30, WIDTH - column));
-      lines.push(`  ${r.left.padEnd(column - 2)}${text[0] ?? ''}`.trimEnd());
-      for (const more of text.slice(1)) lines.push(`${' '.repeat(column)}${more}`);
-    }
-    return lines.join('\n');
-  }).join('\n\n');
+  const column = Math.max(...all.map(r => r.left.length)) + 4;
+  const sections = [...new Set(all.map(r => r.section))];
+  return sections
+    .map(section => {
+      const lines = [`${section}:`];
+      for (const r of all.filter(x => x.section === section)) {
+        const text = wrap(r.text, Math.max(30, WIDTH - column));
+        lines.push(`  ${r.left.padEnd(column - 2)}${text[0] ?? ''}`.trimEnd());
+        for (const more of text.slice(1)) lines.push(`${' '.repeat(column)}${more}`);
+      }
+      return lines.join('\n');
+    })
+    .join('\n\n');
 }
 
 export interface HelpSpec {
@@ -80,6 +82,11 @@ export interface HelpSpec {
 }
 
 export function commandHelp(spec: HelpSpec): string {
-  const parts = [spec.usage.trimEnd(), spec.description?.trim(), spec.options.length > 0 ? optionsHelp(spec.options, spec.arguments) : undefined, spec.after?.trim()];
+  const parts = [
+    spec.usage.trimEnd(),
+    spec.description?.trim(),
+    spec.options.length > 0 ? optionsHelp(spec.options, spec.arguments) : undefined,
+    spec.after?.trim(),
+  ];
   return parts.filter((p): p is string => !!p).join('\n\n') + '\n';
 }

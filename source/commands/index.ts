@@ -36,7 +36,7 @@ export function findCommand(argv: string[]): {command: Command; rest: string[]} 
   const words = argv.slice(0, 3);
   for (const n of [3, 2, 1]) {
     const name = words.slice(0, n).join(' ');
-    const command = commands.find((c) => c.name === name);
+    const command = commands.find(c => c.name === name);
     if (command) return {command, rest: argv.slice(n)};
   }
   return undefined;
@@ -46,7 +46,10 @@ export function findCommand(argv: string[]): {command: Command; rest: string[]} 
 export function parseCommandLine(command: Command, rest: string[]): Parsed {
   const parsed = parseOptions(command.name, command.options, rest);
   if (!command.positionals && parsed.positionals.length > 0) {
-    throw usageError(`Unexpected argument ${JSON.stringify(parsed.positionals[0]!.slice(0, 60))} for \`backhaul ${command.name}\`.`, `Run \`backhaul ${command.name} --help\`.`);
+    throw usageError(
+      `Unexpected argument ${JSON.stringify(parsed.positionals[0]!.slice(0, 60))} for \`backhaul ${command.name}\`.`,
+      `Run \`backhaul ${command.name} --help\`.`,
+    );
   }
   return parsed;
 }
@@ -65,23 +68,32 @@ export function answerNoCommand(argv: string[], out: NodeJS.WritableStream, err:
       return 0;
     }
     err.write(groupHelp(word!) + '\n');
-    throw usageError(`\`backhaul ${word}\` needs a command.`, `Name one of the commands above, e.g. \`backhaul ${group[0]!.name}\`.`);
+    throw usageError(
+      `\`backhaul ${word}\` needs a command.`,
+      `Name one of the commands above, e.g. \`backhaul ${group[0]!.name}\`.`,
+    );
   }
-  const asked = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-  throw usageError(`Unknown command ${JSON.stringify(asked.slice(0, 60))}.`, group.length > 0
-    ? `\`backhaul ${word}\` has: ${group.map((c) => c.name.slice(word!.length + 1)).join(', ')}; run \`backhaul ${word} --help\`.`
-    : 'Run `backhaul --help` to see the commands.');
+  const asked = argv
+    .filter(a => !a.startsWith('-'))
+    .slice(0, 2)
+    .join(' ');
+  throw usageError(
+    `Unknown command ${JSON.stringify(asked.slice(0, 60))}.`,
+    group.length > 0
+      ? `\`backhaul ${word}\` has: ${group.map(c => c.name.slice(word!.length + 1)).join(', ')}; run \`backhaul ${word} --help\`.`
+      : 'Run `backhaul --help` to see the commands.',
+  );
 }
 
 /** The sub-commands of a group (`repo` → repo add, repo list, ...); empty when `word` names no group. */
 export function groupOf(word: string | undefined): Command[] {
-  return word ? commands.filter((c) => c.name.startsWith(`${word} `)) : [];
+  return word ? commands.filter(c => c.name.startsWith(`${word} `)) : [];
 }
 
 function commandList(all: Command[]): string[] {
-  const list = all.filter((c) => !c.hidden);
-  const width = Math.max(...list.map((c) => c.name.length));
-  return list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const list = all.filter(c => !c.hidden);
+  const width = Math.max(...list.map(c => c.name.length));
+  return list.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`);
 }
 
 /** `backhaul repo --help`: the group's sub-commands with their summaries. */
@@ -101,13 +113,13 @@ export function topHelp(): string {
   return [
     'Usage: backhaul [COMMAND] [OPTIONS]',
     '',
-    'Browse agent backups, copy them to a secondary repository, restore on users\' behalf.',
+    "Browse agent backups, copy them to a secondary repository, restore on users' behalf.",
     'With no command, opens the terminal UI (on the demo workspace if no repository is registered).',
     '',
     'Commands:',
     ...commandList(commands),
     '',
-    'Run `backhaul COMMAND --help` for a command\'s options. Exit codes are listed in the README.',
+    "Run `backhaul COMMAND --help` for a command's options. Exit codes are listed in the README.",
     '',
   ].join('\n');
 }

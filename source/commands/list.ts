@@ -10,10 +10,26 @@ import {sayOnStderr} from './render/notices.js';
 
 export function backupJson(s: BackupSummary) {
   return {
-    id: s.id, job: s.job, machine: s.machine, kind: s.kind, owner: s.owner,
-    nodes: s.nodes.map((n) => ({name: n.name, disks: n.disks.map((d) => ({name: d.name, kind: d.kind, shared: d.shared, ...(d.shared ? {ownerNode: d.ownerNode} : {})}))})),
-    points: s.points, latestPoint: s.latestPoint ?? null, logicalBytes: s.logicalBytes, storedBytes: s.storedBytes,
-    copy: s.copy, ...(s.origin ? {origin: s.origin} : {}),
+    id: s.id,
+    job: s.job,
+    machine: s.machine,
+    kind: s.kind,
+    owner: s.owner,
+    nodes: s.nodes.map(n => ({
+      name: n.name,
+      disks: n.disks.map(d => ({
+        name: d.name,
+        kind: d.kind,
+        shared: d.shared,
+        ...(d.shared ? {ownerNode: d.ownerNode} : {}),
+      })),
+    })),
+    points: s.points,
+    latestPoint: s.latestPoint ?? null,
+    logicalBytes: s.logicalBytes,
+    storedBytes: s.storedBytes,
+    copy: s.copy,
+    ...(s.origin ? {origin: s.origin} : {}),
   };
 }
 
@@ -42,10 +58,22 @@ Non-admins see only backups whose access list names them; copies are admin-only.
       ctx.out.write(`No backups you may see in ${repo.location}.\n`);
       return 0;
     }
-    ctx.out.write(table(summaries.map((s) => [
-      s.id, s.machine, s.kind + (s.copy ? ' (copy)' : ''), s.owner, s.nodes.length > 1 ? String(s.nodes.length) : '-',
-      String(s.points), s.latestPoint?.slice(0, 16).replace('T', ' ') ?? '-', formatBytes(s.logicalBytes), formatBytes(s.storedBytes),
-    ]), ['ID', 'MACHINE', 'KIND', 'OWNER', 'NODES', 'POINTS', 'NEWEST', 'LOGICAL', 'STORED']));
+    ctx.out.write(
+      table(
+        summaries.map(s => [
+          s.id,
+          s.machine,
+          s.kind + (s.copy ? ' (copy)' : ''),
+          s.owner,
+          s.nodes.length > 1 ? String(s.nodes.length) : '-',
+          String(s.points),
+          s.latestPoint?.slice(0, 16).replace('T', ' ') ?? '-',
+          formatBytes(s.logicalBytes),
+          formatBytes(s.storedBytes),
+        ]),
+        ['ID', 'MACHINE', 'KIND', 'OWNER', 'NODES', 'POINTS', 'NEWEST', 'LOGICAL', 'STORED'],
+      ),
+    );
     return 0;
   },
 });

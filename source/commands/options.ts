@@ -31,15 +31,16 @@ interface Base {
 /** What a declaration may add to its kind's: its --help section and default. */
 type More = Pick<Base, 'section' | 'default'>;
 
-export type OptionDecl = Base & (
-  | {kind: 'boolean'}
-  | {kind: 'string'; value: string; repeatable?: boolean}
-  | {kind: 'enum'; value: string; values: readonly string[]}
-  | {kind: 'integer'; value: string; min: number; max: number}
-  /** A bare number counts in `bare` units (say so in the value name, e.g. SECONDS). */
-  | {kind: 'duration'; value: string; bare: DurationUnit}
-  | {kind: 'url'; value: string; example: string}
-);
+export type OptionDecl = Base &
+  (
+    | {kind: 'boolean'}
+    | {kind: 'string'; value: string; repeatable?: boolean}
+    | {kind: 'enum'; value: string; values: readonly string[]}
+    | {kind: 'integer'; value: string; min: number; max: number}
+    /** A bare number counts in `bare` units (say so in the value name, e.g. SECONDS). */
+    | {kind: 'duration'; value: string; bare: DurationUnit}
+    | {kind: 'url'; value: string; example: string}
+  );
 
 /** A positional argument, for --help only (commands check their own positionals). */
 export interface ArgumentDecl {
@@ -50,16 +51,59 @@ export interface ArgumentDecl {
 
 export type Values = Record<string, string | boolean | number | (string | boolean)[] | undefined>;
 
-
 /** Declarations, tersely. */
 export const option = {
-  flag: (name: string, description: string, more: More = {}): OptionDecl => ({kind: 'boolean', name, description, ...more}),
-  text: (name: string, value: string, description: string, more: More = {}): OptionDecl => ({kind: 'string', name, value, description, ...more}),
-  texts: (name: string, value: string, description: string, more: More = {}): OptionDecl => ({kind: 'string', name, value, description, repeatable: true, ...more}),
-  oneOf: (name: string, value: string, values: readonly string[], description: string, more: More = {}): OptionDecl => ({kind: 'enum', name, value, values, description, ...more}),
-  integer: (name: string, value: string, range: {min: number; max: number}, description: string, more: More = {}): OptionDecl => ({kind: 'integer', name, value, ...range, description, ...more}),
-  duration: (name: string, value: string, bare: DurationUnit, description: string, more: More = {}): OptionDecl => ({kind: 'duration', name, value, bare, description, ...more}),
-  url: (name: string, value: string, example: string, description: string, more: More = {}): OptionDecl => ({kind: 'url', name, value, example, description, ...more}),
+  flag: (name: string, description: string, more: More = {}): OptionDecl => ({
+    kind: 'boolean',
+    name,
+    description,
+    ...more,
+  }),
+  text: (name: string, value: string, description: string, more: More = {}): OptionDecl => ({
+    kind: 'string',
+    name,
+    value,
+    description,
+    ...more,
+  }),
+  texts: (name: string, value: string, description: string, more: More = {}): OptionDecl => ({
+    kind: 'string',
+    name,
+    value,
+    description,
+    repeatable: true,
+    ...more,
+  }),
+  oneOf: (
+    name: string,
+    value: string,
+    values: readonly string[],
+    description: string,
+    more: More = {},
+  ): OptionDecl => ({kind: 'enum', name, value, values, description, ...more}),
+  integer: (
+    name: string,
+    value: string,
+    range: {min: number; max: number},
+    description: string,
+    more: More = {},
+  ): OptionDecl => ({kind: 'integer', name, value, ...range, description, ...more}),
+  duration: (name: string, value: string, bare: DurationUnit, description: string, more: More = {}): OptionDecl => ({
+    kind: 'duration',
+    name,
+    value,
+    bare,
+    description,
+    ...more,
+  }),
+  url: (name: string, value: string, example: string, description: string, more: More = {}): OptionDecl => ({
+    kind: 'url',
+    name,
+    value,
+    example,
+    description,
+    ...more,
+  }),
 };
 
 /** What a value looks like in a message: quoted, control and bidirectional characters escaped, long values cut. */
@@ -67,7 +111,6 @@ function shown(value: string): string {
   const cut = value.length > 60 ? `${value.slice(0, 57)}...` : value;
   return safeText(JSON.stringify(cut));
 }
-
 
 function badValue(decl: OptionDecl, what: string, raw: string, hint: string) {
   return usageError(`--${decl.name} must be ${what}, not ${shown(raw)}.`, hint);
@@ -85,18 +128,30 @@ export function convert(decl: OptionDecl, raw: string): string | number {
     case 'string':
       return raw;
     case 'enum':
-      if (!decl.values.includes(raw)) throw badValue(decl, alternatives(decl.values), raw, `Use one of: ${decl.values.join(', ')}.`);
+      if (!decl.values.includes(raw))
+        throw badValue(decl, alternatives(decl.values), raw, `Use one of: ${decl.values.join(', ')}.`);
       return raw;
     case 'integer': {
       const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(n) || n < decl.min || n > decl.max) {
-        throw badValue(decl, `a whole number from ${decl.min} to ${decl.max}`, raw, `For example --${decl.name} ${Math.min(Math.max(8, decl.min), decl.max)}.`);
+        throw badValue(
+          decl,
+          `a whole number from ${decl.min} to ${decl.max}`,
+          raw,
+          `For example --${decl.name} ${Math.min(Math.max(8, decl.min), decl.max)}.`,
+        );
       }
       return n;
     }
     case 'duration': {
       const ms = parseDuration(raw, decl.bare);
-      if (ms === undefined) throw badValue(decl, 'a duration', raw, `Write a number of ${UNIT_WORD[decl.bare]}, or one with a unit: 500ms, 5s, 10m, 2h, 1d.`);
+      if (ms === undefined)
+        throw badValue(
+          decl,
+          'a duration',
+          raw,
+          `Write a number of ${UNIT_WORD[decl.bare]}, or one with a unit: 500ms, 5s, 10m, 2h, 1d.`,
+        );
       return ms;
     }
     case 'url':
@@ -130,7 +185,7 @@ export interface Parsed {
  * option's value (write --name=--value for that).
  */
 export function parseOptions(command: string, declared: readonly OptionDecl[], args: readonly string[]): Parsed {
-  const byName = new Map(declared.map((d) => [d.name, d]));
+  const byName = new Map(declared.map(d => [d.name, d]));
   const values: Values = {};
   const positionals: string[] = [];
   const help = `Run \`backhaul ${command} --help\` to see the options.`;
@@ -147,12 +202,16 @@ export function parseOptions(command: string, declared: readonly OptionDecl[], a
     const eq = arg.indexOf('=');
     const name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : '';
     const decl = byName.get(name);
-    if (!decl) throw usageError(`Unknown option ${shown(eq < 0 ? arg : arg.slice(0, eq))} for \`backhaul ${command}\`.`, help);
+    if (!decl)
+      throw usageError(`Unknown option ${shown(eq < 0 ? arg : arg.slice(0, eq))} for \`backhaul ${command}\`.`, help);
     let raw = eq < 0 ? undefined : arg.slice(eq + 1);
     if (raw === undefined && decl.kind !== 'boolean') {
       const next = args[i + 1];
       if (next === undefined || next.startsWith('--')) {
-        throw usageError(`--${name} needs a value (${decl.value}).`, `Write --${name} ${decl.value}, or --${name}=VALUE for a value starting with "--".`);
+        throw usageError(
+          `--${name} needs a value (${decl.value}).`,
+          `Write --${name} ${decl.value}, or --${name}=VALUE for a value starting with "--".`,
+        );
       }
       raw = next;
       i++;
@@ -169,7 +228,10 @@ function store(values: Values, decl: OptionDecl, value: string | number | boolea
     return;
   }
   if (values[decl.name] !== undefined) {
-    throw usageError(`--${decl.name} is given more than once.`, decl.kind === 'boolean' ? `Write --${decl.name} once.` : `Give one ${decl.value}.`);
+    throw usageError(
+      `--${decl.name} is given more than once.`,
+      decl.kind === 'boolean' ? `Write --${decl.name} once.` : `Give one ${decl.value}.`,
+    );
   }
   values[decl.name] = value;
 }

@@ -5,8 +5,16 @@
 import {denied} from '../engine/errors.js';
 import type {Repository} from '../engine/repository/repository.js';
 
-export async function checkOwnerOption(_repo: Repository, requested: string | undefined, self: string): Promise<string> {
+export async function checkOwnerOption(
+  _repo: Repository,
+  requested: string | undefined,
+  self: string,
+): Promise<string> {
   if (!requested || requested === self) return self;
-  if (process.getuid?.() !== 0) throw denied(`Only an administrator may back up in another user's name (--owner ${requested}).`, 'Leave out --owner: the backup belongs to you.');
+  if (process.getuid?.() !== 0)
+    throw denied(
+      `Only an administrator may back up in another user's name (--owner ${requested}).`,
+      'Leave out --owner: the backup belongs to you.',
+    );
   return requested;
 }

@@ -22,7 +22,8 @@ incremental, logical bytes (all nodes) and the bytes each point added.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [id, extra] = positionals;
-    if (!id || extra) throw usageError('Usage: backhaul points BACKUP_ID [--repo NAME].', 'Run `backhaul list` to see backup ids.');
+    if (!id || extra)
+      throw usageError('Usage: backhaul points BACKUP_ID [--repo NAME].', 'Run `backhaul list` to see backup ids.');
     const repo = await openRepoArg(str(values, 'repo'));
     const backup = await visibleBackup(repo, id);
     const list = (await repo.listPointSummaries(backup.id)).map(summarizeListed);
@@ -31,8 +32,18 @@ incremental, logical bytes (all nodes) and the bytes each point added.`,
       return 0;
     }
     ctx.out.write(`${backup.machine} (${backup.kind}, job ${backup.job}, owner ${backup.owner})\n`);
-    ctx.out.write(table(list.map((p) => [p.id, p.time.replace('T', ' ').slice(0, 19), p.type, formatBytes(p.logicalBytes), formatBytes(p.storedBytes)]),
-      ['ID', 'TIME (UTC)', 'TYPE', 'LOGICAL', 'ADDED']));
+    ctx.out.write(
+      table(
+        list.map(p => [
+          p.id,
+          p.time.replace('T', ' ').slice(0, 19),
+          p.type,
+          formatBytes(p.logicalBytes),
+          formatBytes(p.storedBytes),
+        ]),
+        ['ID', 'TIME (UTC)', 'TYPE', 'LOGICAL', 'ADDED'],
+      ),
+    );
     return 0;
   },
 });

@@ -7,7 +7,15 @@
  */
 import {isDeepStrictEqual} from 'node:util';
 import {BackhaulError, usageError} from '../engine/errors.js';
-import {alreadyRegistered, checkRepositoryName, listRepositories, registeredEntry, registerRepository, unregisterRepository, type RepositoryEntry} from '../engine/workspace/registry.js';
+import {
+  alreadyRegistered,
+  checkRepositoryName,
+  listRepositories,
+  registeredEntry,
+  registerRepository,
+  unregisterRepository,
+  type RepositoryEntry,
+} from '../engine/workspace/registry.js';
 import {createRepository, resolveLocation, storageFor} from '../engine/workspace/open.js';
 import {parseTimeout} from '../engine/storage/timeout.js';
 import {Repository} from '../engine/repository/repository.js';
@@ -22,10 +30,23 @@ import {option} from './options.js';
 import {printJson, safeText, table} from './render/output.js';
 import {printNotices, sayOnStderr} from './render/notices.js';
 
-function entryFrom(location: string, endpoint: string | undefined, region: string | undefined, timeout: string | undefined): RepositoryEntry {
-  const base = location.startsWith('s3://') ? location : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
-  if (timeout !== undefined && !base.startsWith('s3://')) throw usageError('--timeout applies to object storage (s3://) only.', 'Leave it out for a directory.');
-  return {location: base, ...(endpoint ? {endpoint} : {}), ...(region ? {region} : {}), ...(timeout !== undefined ? {timeout: parseTimeout(timeout, '--timeout')} : {})};
+function entryFrom(
+  location: string,
+  endpoint: string | undefined,
+  region: string | undefined,
+  timeout: string | undefined,
+): RepositoryEntry {
+  const base = location.startsWith('s3://')
+    ? location
+    : resolveLocation(location.includes('/') ? location : `./${location}`).entry.location;
+  if (timeout !== undefined && !base.startsWith('s3://'))
+    throw usageError('--timeout applies to object storage (s3://) only.', 'Leave it out for a directory.');
+  return {
+    location: base,
+    ...(endpoint ? {endpoint} : {}),
+    ...(region ? {region} : {}),
+    ...(timeout !== undefined ? {timeout: parseTimeout(timeout, '--timeout')} : {}),
+  };
 }
 
 /**
@@ -59,7 +80,15 @@ async function keyOf(name: string): Promise<MasterKey> {
   return (await openKey(storage, await password())).master;
 }
 
-function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: RepositoryEntry, repo: Repository, created: boolean, previous: RepositoryEntry | undefined): void {
+function reportAdd(
+  ctx: CommandContext,
+  json: boolean,
+  name: string,
+  entry: RepositoryEntry,
+  repo: Repository,
+  created: boolean,
+  previous: RepositoryEntry | undefined,
+): void {
   const unchanged = isDeepStrictEqual(previous, entry);
   if (json) {
     printJson(ctx, {name, location: entry.location, id: repo.id, created, encrypted: repo.codec.encrypted, changed: !unchanged, previous: unchanged ? null : previous ?? null});
@@ -75,7 +104,8 @@ function reportAdd(ctx: CommandContext, json: boolean, name: string, entry: Repo
 export const repoAdd: Command = defineCommand({
   name: 'repo add',
   summary: 'register a repository (a directory or s3://bucket/prefix), creating it if new',
-  usage: 'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--timeout SECONDS] [--replace] [--json]',
+  usage:
+    'Usage: backhaul repo add NAME LOCATION [--endpoint URL] [--region REGION] [--timeout SECONDS] [--replace] [--json]',
   description: `Registers LOCATION under NAME so every command can say --repo NAME. LOCATION is a
 directory (created with mode 0700 if missing) or s3://BUCKET/PREFIX. If no Backhaul
 repository exists there yet, an empty one is created; an existing one is opened and
@@ -85,9 +115,19 @@ A NAME that is already registered with another location (or endpoint, or region)
 is refused (exit code 16) unless --replace; adding the very same entry again
 changes nothing. Neither touches the data at the old location.`,
   options: [
-    option.url('endpoint', 'URL', 'http://127.0.0.1:7480', 'S3 endpoint (MinIO, Ceph RGW, ...), with http:// or https://; path-style addressing is used'),
+    option.url(
+      'endpoint',
+      'URL',
+      'http://127.0.0.1:7480',
+      'S3 endpoint (MinIO, Ceph RGW, ...), with http:// or https://; path-style addressing is used',
+    ),
     option.text('region', 'REGION', 'S3 region', {default: 'us-east-1'}),
-    option.text('timeout', 'SECONDS', 'S3: how long one request may take, its retries included (a try with no reply for a third of it, at most 20 s, is sent again); then the command fails (exit 18) saying what stalled. BACKHAUL_S3_TIMEOUT=SECONDS overrides it for one run, for every repository', {default: '60'}),
+    option.text(
+      'timeout',
+      'SECONDS',
+      'S3: how long one request may take, its retries included (a try with no reply for a third of it, at most 20 s, is sent again); then the command fails (exit 18) saying what stalled. BACKHAUL_S3_TIMEOUT=SECONDS overrides it for one run, for every repository',
+      {default: '60'},
+    ),
     option.flag('replace', 'point an already registered NAME at LOCATION'),
     option.flag('encrypt', 'make the new repository encrypted (AES-256-GCM; the password from --password-file, BACKHAUL_PASSWORD or a prompt asked twice)'),
     option.text('copy-key', 'SOURCE', 'with --encrypt: use the key material of the encrypted repository SOURCE (opened with --password-file / BACKHAUL_PASSWORD), so copies between the two pass packs through; the new password from --new-password-file, BACKHAUL_NEW_PASSWORD or a prompt'),
@@ -112,7 +152,11 @@ from --password-file FILE, BACKHAUL_PASSWORD, or ask on the terminal.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, location, extra] = positionals;
-    if (!name || !location || extra) throw usageError('Usage: backhaul repo add NAME LOCATION.', 'Example: backhaul repo add primary /srv/backups/primary');
+    if (!name || !location || extra)
+      throw usageError(
+        'Usage: backhaul repo add NAME LOCATION.',
+        'Example: backhaul repo add primary /srv/backups/primary',
+      );
     checkRepositoryName(name);
     const entry = entryFrom(location, str(values, 'endpoint'), str(values, 'region'), str(values, 'timeout'));
     const replace = flag(values, 'replace');
@@ -142,8 +186,17 @@ $XDG_CONFIG_HOME/backhaul/config.json, mode 0600).`,
     const all = listRepositories();
     const rows = Object.entries(all).map(([name, e]) => ({name, ...e}));
     if (flag(values, 'json')) printJson(ctx, rows);
-    else if (rows.length === 0) ctx.out.write('No repositories registered. Add one with `backhaul repo add NAME PATH`, or run `backhaul demo`.\n');
-    else ctx.out.write(table(rows.map((r) => [r.name, r.location, r.endpoint ?? '', r.timeout !== undefined ? `${r.timeout} s` : '']), ['NAME', 'LOCATION', 'ENDPOINT', 'TIMEOUT']));
+    else if (rows.length === 0)
+      ctx.out.write(
+        'No repositories registered. Add one with `backhaul repo add NAME PATH`, or run `backhaul demo`.\n',
+      );
+    else
+      ctx.out.write(
+        table(
+          rows.map(r => [r.name, r.location, r.endpoint ?? '', r.timeout !== undefined ? `${r.timeout} s` : '']),
+          ['NAME', 'LOCATION', 'ENDPOINT', 'TIMEOUT'],
+        ),
+      );
     return 0;
   },
 });
@@ -159,10 +212,14 @@ it again. Nothing is ever deleted.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, extra] = positionals;
-    if (!name || extra) throw usageError('Usage: backhaul repo remove NAME.', 'Run `backhaul repo list` to see the registered names.');
+    if (!name || extra)
+      throw usageError('Usage: backhaul repo remove NAME.', 'Run `backhaul repo list` to see the registered names.');
     const removed = await unregisterRepository(name);
     if (flag(values, 'json')) printJson(ctx, {name, ...removed, removed: true});
-    else ctx.out.write(`Unregistered ${name} (${safeText(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safeText(removed.location)}\` registers it again.\n`);
+    else
+      ctx.out.write(
+        `Unregistered ${name} (${safeText(removed.location)}). The repository and its data were not touched; \`backhaul repo add ${name} ${safeText(removed.location)}\` registers it again.\n`,
+      );
     return 0;
   },
 });

@@ -67,8 +67,12 @@ const options: OptionDecl[] = [
   option.flag('delegated', "restore on another user's behalf (admins and restore operators)"),
   option.text('for', 'USER', 'the user the restored files belong to (with --delegated)'),
   option.text('reason', 'TEXT', 'why (required with --delegated; recorded in the audit log)'),
-  option.oneOf('conflict', 'MODE', ['keep', 'overwrite', 'fail'],
-    'where files exist: keep them and restore next to them (default for --delegated), overwrite them, or fail (write nothing; the default otherwise)'),
+  option.oneOf(
+    'conflict',
+    'MODE',
+    ['keep', 'overwrite', 'fail'],
+    'where files exist: keep them and restore next to them (default for --delegated), overwrite them, or fail (write nothing; the default otherwise)',
+  ),
   option.flag('json', 'print a JSON summary'),
 ];
 
@@ -80,22 +84,46 @@ const examples = `Examples:
 function dest(values: Values, defaultConflict: Conflict): Destination {
   const to = str(values, 'to');
   const tar = str(values, 'tar');
-  if ((to === undefined) === (tar === undefined)) throw usageError('Give exactly one of --to DIR or --tar FILE.', 'Name the directory to restore into, or the archive to create.');
+  if ((to === undefined) === (tar === undefined))
+    throw usageError(
+      'Give exactly one of --to DIR or --tar FILE.',
+      'Name the directory to restore into, or the archive to create.',
+    );
   if (tar !== undefined) return {kind: 'tar', path: tar};
   const conflict = str(values, 'conflict') ?? (flag(values, 'overwrite') ? 'overwrite' : defaultConflict);
-  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail') throw usageError(`--conflict must be keep or overwrite, not "${safeText(conflict.slice(0, 40))}".`);
+  if (conflict !== 'keep' && conflict !== 'overwrite' && conflict !== 'fail')
+    throw usageError(`--conflict must be keep or overwrite, not "${safeText(conflict.slice(0, 40))}".`);
   return {kind: 'dir', path: to!, conflict};
 }
 
 function report(ctx: CommandContext, json: boolean, r: RestoreDone, seconds: number): void {
   if (json) {
-    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, forUser: r.audit!.forUser, destination: r.destination, files: r.files, bytes: r.bytes,
-      renamed: r.renamed, replaced: r.replaced, setuidDropped: r.specialDropped, skipped: r.skipped, readBytes: r.readBytes, auditSeq: r.audit!.seq, seconds});
+    printJson(ctx, {
+      backupId: r.backup.id,
+      pointId: r.point.id,
+      forUser: r.audit!.forUser,
+      destination: r.destination,
+      files: r.files,
+      bytes: r.bytes,
+      renamed: r.renamed,
+      replaced: r.replaced,
+      setuidDropped: r.specialDropped,
+      skipped: r.skipped,
+      readBytes: r.readBytes,
+      auditSeq: r.audit!.seq,
+      seconds,
+    });
     return;
   }
-  ctx.out.write(`Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safeText(r.audit!.forUser ?? '')} to ${safeText(r.destination)}.\n`);
-  if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
-  for (const [from, to] of r.renamed.slice(0, 20)) ctx.out.write(`  kept existing ${safeText(from)}; restored copy is ${safeText(to)}\n`);
+  ctx.out.write(
+    `Restored ${r.files} files, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) for ${safeText(r.audit!.forUser ?? '')} to ${safeText(r.destination)}.\n`,
+  );
+  if (r.specialDropped > 0)
+    ctx.out.write(
+      `  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`,
+    );
+  for (const [from, to] of r.renamed.slice(0, 20))
+    ctx.out.write(`  kept existing ${safeText(from)}; restored copy is ${safeText(to)}\n`);
   if (r.renamed.length > 20) ctx.out.write(`  … and ${r.renamed.length - 20} more kept\n`);
   if (r.replaced.length) ctx.out.write(`  replaced ${r.replaced.length} existing file(s)\n`);
   reportInside(ctx, r);
@@ -105,11 +133,27 @@ function report(ctx: CommandContext, json: boolean, r: RestoreDone, seconds: num
 /** A plain restore's report: `to` as the user gave it. */
 function reportPlain(ctx: CommandContext, json: boolean, r: RestoreDone, to: string, seconds: number): void {
   if (json) {
-    printJson(ctx, {backupId: r.backup.id, pointId: r.point.id, to, files: r.files, bytes: r.bytes, images: r.images, setuidDropped: r.specialDropped, skipped: r.skipped, readBytes: r.readBytes, seconds});
+    printJson(ctx, {
+      backupId: r.backup.id,
+      pointId: r.point.id,
+      to,
+      files: r.files,
+      bytes: r.bytes,
+      images: r.images,
+      setuidDropped: r.specialDropped,
+      skipped: r.skipped,
+      readBytes: r.readBytes,
+      seconds,
+    });
     return;
   }
-  ctx.out.write(`Restored ${r.files} files${r.images.length ? ` and ${r.images.length} disk image(s)` : ''}, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) to ${safeText(to)}.\n`);
-  if (r.specialDropped > 0) ctx.out.write(`  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`);
+  ctx.out.write(
+    `Restored ${r.files} files${r.images.length ? ` and ${r.images.length} disk image(s)` : ''}, ${formatBytes(r.bytes)}, from ${safeText(r.backup.machine)} point ${r.point.id} (${r.point.time}) to ${safeText(to)}.\n`,
+  );
+  if (r.specialDropped > 0)
+    ctx.out.write(
+      `  dropped the setuid/setgid bits of ${r.specialDropped} file(s): only root restoring for root keeps them\n`,
+    );
   reportInside(ctx, r);
 }
 
@@ -122,7 +166,7 @@ function reportInside(ctx: CommandContext, r: RestoreDone): void {
 
 export const restore: Command = defineCommand({
   name: 'restore',
-  summary: 'restore files or disk images into a directory or .tar (also on a user\'s behalf)',
+  summary: "restore files or disk images into a directory or .tar (also on a user's behalf)",
   usage,
   description,
   options,
@@ -132,17 +176,34 @@ export const restore: Command = defineCommand({
     if (!backupId) throw usageError('Missing --backup ID.', 'Run `backhaul list` to see backup ids.');
     const delegated = flag(values, 'delegated');
     const forUser = str(values, 'for');
-    if (delegated && !forUser) throw usageError('--delegated needs --for USER.', 'Name the user the restored files are for.');
+    if (delegated && !forUser)
+      throw usageError('--delegated needs --for USER.', 'Name the user the restored files are for.');
     if (!delegated && forUser !== undefined) throw usageError('--for needs --delegated.');
-    if (delegated && !str(values, 'reason')?.trim()) throw usageError('--delegated needs --reason TEXT.', 'Say why, e.g. --reason "ticket 4711: alice deleted her report".');
+    if (delegated && !str(values, 'reason')?.trim())
+      throw usageError(
+        '--delegated needs --reason TEXT.',
+        'Say why, e.g. --reason "ticket 4711: alice deleted her report".',
+      );
     const repo = await openRepoArg(str(values, 'repo'));
     const json = flag(values, 'json');
     const destination = dest(values, delegated ? 'keep' : 'fail');
-    const job = {backupId, pointId: str(values, 'point') ?? 'latest', node: str(values, 'node'), disk: str(values, 'disk'), paths: strs(values, 'path'),
-      destination, ...(delegated ? {forUser: forUser!, reason: str(values, 'reason')!} : {reason: str(values, 'reason')})};
+    const job = {
+      backupId,
+      pointId: str(values, 'point') ?? 'latest',
+      node: str(values, 'node'),
+      disk: str(values, 'disk'),
+      paths: strs(values, 'path'),
+      destination,
+      ...(delegated ? {forUser: forUser!, reason: str(values, 'reason')!} : {reason: str(values, 'reason')}),
+    };
     const view = createProgress(ctx.err, json);
     const onProgress = (p: {bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number}) =>
-      view.update('restore', {label: 'restore', done: p.bytesDone, total: p.bytesTotal, detail: `${p.filesDone}/${p.filesTotal} files`});
+      view.update('restore', {
+        label: 'restore',
+        done: p.bytesDone,
+        total: p.bytesTotal,
+        detail: `${p.filesDone}/${p.filesTotal} files`,
+      });
     const started = Date.now();
     try {
       const r = await restoreJob(repo, job, {signal: ctx.signal, onProgress});

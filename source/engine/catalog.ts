@@ -35,7 +35,15 @@ export interface PointSummary {
 }
 
 export function summarizePoint(p: PointManifest): PointSummary {
-  return {id: p.id, time: p.time, type: p.type, logicalBytes: p.logicalBytes, storedBytes: p.storedBytes, nodes: p.nodes.map((n) => n.name), ...(p.parent ? {parent: p.parent} : {})};
+  return {
+    id: p.id,
+    time: p.time,
+    type: p.type,
+    logicalBytes: p.logicalBytes,
+    storedBytes: p.storedBytes,
+    nodes: p.nodes.map(n => n.name),
+    ...(p.parent ? {parent: p.parent} : {}),
+  };
 }
 
 /** A catalogue point (repository/catalogue.ts) as `points` prints it: the same fields, in the same order, as summarizePoint. */
@@ -44,7 +52,15 @@ export function summarizeListed(p: CataloguePoint): PointSummary {
 }
 
 function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
-  return nodes.map((n) => ({name: n.name, disks: n.disks.map((d) => ({name: d.name, kind: d.kind, shared: d.shared, ...(d.shared && d.ownerNode ? {ownerNode: d.ownerNode} : {})}))}));
+  return nodes.map(n => ({
+    name: n.name,
+    disks: n.disks.map(d => ({
+      name: d.name,
+      kind: d.kind,
+      shared: d.shared,
+      ...(d.shared && d.ownerNode ? {ownerNode: d.ownerNode} : {}),
+    })),
+  }));
 }
 
 export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
@@ -52,13 +68,23 @@ export async function summarizeBackups(repo: Repository, records?: BackupRecord[
   const summaries = await mapLimit(backups, 8, async (record) => {
     const points = await repo.listPointSummaries(record.id);
     const summary: BackupSummary = {
-      id: record.id, job: record.job, machine: record.machine, kind: record.kind, owner: record.owner,
-      nodes: nodesOf(record.nodes), points: points.length, latestPoint: points.at(-1)?.time,
+      id: record.id,
+      job: record.job,
+      machine: record.machine,
+      kind: record.kind,
+      owner: record.owner,
+      nodes: nodesOf(record.nodes),
+      points: points.length,
+      latestPoint: points.at(-1)?.time,
       logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
       storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
-      copy: !!record.origin, ...(record.origin ? {origin: record.origin} : {}), record,
+      copy: !!record.origin,
+      ...(record.origin ? {origin: record.origin} : {}),
+      record,
     };
     return summary;
   });
-  return summaries.filter((s) => s.points > 0).sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
+  return summaries
+    .filter(s => s.points > 0)
+    .sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
 }

@@ -22,8 +22,19 @@ export const EXIT = {
 } as const;
 
 export type ErrorCode =
-  | 'usage' | 'no-repository' | 'locked' | 'corrupt' | 'not-found' | 'no-space'
-  | 'denied' | 'exists' | 'format' | 'storage' | 'cancelled' | 'partial' | 'failure';
+  | 'usage'
+  | 'no-repository'
+  | 'locked'
+  | 'corrupt'
+  | 'not-found'
+  | 'no-space'
+  | 'denied'
+  | 'exists'
+  | 'format'
+  | 'storage'
+  | 'cancelled'
+  | 'partial'
+  | 'failure';
 
 const exitFor: Record<ErrorCode, number> = {
   usage: EXIT.usage,
@@ -48,7 +59,11 @@ export function exitCodeFor(code: ErrorCode): number {
 
 export class BackhaulError extends Error {
   readonly exitCode: number;
-  constructor(readonly code: ErrorCode, message: string, readonly hint = '') {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint = '',
+  ) {
     super(message);
     this.name = 'BackhaulError';
     this.exitCode = exitFor[code];
@@ -66,15 +81,22 @@ export const usageError = (message: string, hint = 'Run with --help to see the o
  */
 export function quoted(value: string, max = 80): string {
   const cut = [...value].length > max ? `${[...value].slice(0, max - 3).join('')}...` : value;
-  return JSON.stringify(cut).replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return JSON.stringify(cut).replace(/[\u202A-\u202E\u2066-\u2069]/g, c => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 export const notFound = (message: string, hint = '') => new BackhaulError('not-found', message, hint);
 export const corrupt = (message: string, hint = 'Run `backhaul verify` to see every damaged restore point.') =>
   new BackhaulError('corrupt', message, hint);
-export const denied = (message: string, hint = 'Ask a backup administrator; copies and other users\' backups are admin-only.') =>
-  new BackhaulError('denied', message, hint);
-export const cancelled = () => new BackhaulError('cancelled', 'Cancelled.', 'Nothing half-written is visible; run the same command again to resume.');
+export const denied = (
+  message: string,
+  hint = "Ask a backup administrator; copies and other users' backups are admin-only.",
+) => new BackhaulError('denied', message, hint);
+export const cancelled = () =>
+  new BackhaulError(
+    'cancelled',
+    'Cancelled.',
+    'Nothing half-written is visible; run the same command again to resume.',
+  );
 
 export function isBackhaulError(e: unknown): e is BackhaulError {
   return e instanceof BackhaulError;
@@ -86,10 +108,18 @@ export function fromSystemError(e: unknown, what: string): BackhaulError | undef
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new BackhaulError('no-space', `No space left while writing ${what}.`, 'Free space on the target or pick another one; what was written is complete up to the last restore point.');
+      return new BackhaulError(
+        'no-space',
+        `No space left while writing ${what}.`,
+        'Free space on the target or pick another one; what was written is complete up to the last restore point.',
+      );
     case 'EACCES':
     case 'EPERM':
-      return new BackhaulError('denied', `Permission denied: ${what}.`, 'Run as a user who may read and write it (repositories are private to their owner).');
+      return new BackhaulError(
+        'denied',
+        `Permission denied: ${what}.`,
+        'Run as a user who may read and write it (repositories are private to their owner).',
+      );
     case 'ENOENT':
       return notFound(`Not found: ${what}.`, 'Check the path.');
     case 'ENOTDIR':

@@ -38,7 +38,13 @@ export function parsePointId(value: string): PointId {
 /** Random ids: 12 base-36 characters, short enough to type, 62 bits of entropy. */
 function randomId(prefix: string): string {
   const bytes = randomBytes(8);
-  return prefix + BigInt('0x' + bytes.toString('hex')).toString(36).padStart(12, '0').slice(-12);
+  return (
+    prefix +
+    BigInt('0x' + bytes.toString('hex'))
+      .toString(36)
+      .padStart(12, '0')
+      .slice(-12)
+  );
 }
 export const newBackupId = (): BackupId => randomId('b') as BackupId;
 export const newPointId = (): PointId => randomId('p') as PointId;

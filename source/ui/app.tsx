@@ -56,44 +56,63 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   const busy = useRef(new Map<number, string>());
   const [footers, setFooters] = useState<ReadonlyMap<number, readonly ActionId[]>>(new Map());
   const quitting = useRef(false);
-  const shell = useMemo(() => makeShell(store, busy.current, () => {
-    quitting.current = true;
-    (onQuit ?? exit)();
-  }), [store, onQuit, exit]);
+  const shell = useMemo(
+    () =>
+      makeShell(store, busy.current, () => {
+        quitting.current = true;
+        (onQuit ?? exit)();
+      }),
+    [store, onQuit, exit],
+  );
   const slots = useRef(new Map<number, ScreenSlot>());
   const helpMax = useRef(0);
 
-  useInput((input, key) => {
-    for (const k of keysFrom(input, key)) {
-      if (quitting.current) return;
-      routeKey(k, {store, shell, handlers: handlers.current, busy: busy.current, registry, helpMax: () => helpMax.current});
-    }
-  }, {isActive: isRawModeSupported === true});
+  useInput(
+    (input, key) => {
+      for (const k of keysFrom(input, key)) {
+        if (quitting.current) return;
+        routeKey(k, {
+          store,
+          shell,
+          handlers: handlers.current,
+          busy: busy.current,
+          registry,
+          helpMax: () => helpMax.current,
+        });
+      }
+    },
+    {isActive: isRawModeSupported === true},
+  );
 
   const top = topOf(state.nav);
   const topScreen = registry.get(top.screen);
   const dialogWidth = Math.min(columns, 72);
-  const dialogLines = !state.dialog ? 0 : state.dialog.kind === 'confirm'
-    ? dialogHeight('confirm', false, messageLines(state.dialog.options.message, dialogWidth))
-    : dialogHeight('prompt', Boolean(state.dialog.error));
+  const dialogLines = !state.dialog
+    ? 0
+    : state.dialog.kind === 'confirm'
+      ? dialogHeight('confirm', false, messageLines(state.dialog.options.message, dialogWidth))
+      : dialogHeight('prompt', Boolean(state.dialog.error));
   const bodyHeight = Math.max(1, rows - 1 - SHELL_CHROME - dialogLines);
   const helpActions = [...new Set([...(topScreen?.actions ?? []), ...GLOBAL_ACTIONS, ...jumpActions(registry)])];
   helpMax.current = helpOverflow(helpActions, columns, bodyHeight);
   const footerActions = footerFor(state, topScreen?.actions ?? [], footers.get(top.key));
   const title = topScreen?.title ?? '';
-  const trail = state.nav.stack.map((e) => registry.get(e.screen)?.breadcrumb(e.params as never) ?? e.screen);
+  const trail = state.nav.stack.map(e => registry.get(e.screen)?.breadcrumb(e.params as never) ?? e.screen);
   const slotFor = (entryKey: number, active: boolean): ScreenSlot => {
     const cached = slots.current.get(entryKey);
     if (cached?.active === active) return cached;
     const slot: ScreenSlot = {
-      entryKey, active,
+      entryKey,
+      active,
       registerKeys: (k, h) => (h ? handlers.current.set(k, h) : handlers.current.delete(k)),
       setBusy: (k, reason) => (reason ? busy.current.set(k, reason) : busy.current.delete(k)),
-      setFooter: (k, actions) => setFooters((m) => {
-        const next = new Map(m);
-        if (actions) next.set(k, actions); else next.delete(k);
-        return next;
-      }),
+      setFooter: (k, actions) =>
+        setFooters(m => {
+          const next = new Map(m);
+          if (actions) next.set(k, actions);
+          else next.delete(k);
+          return next;
+        }),
     };
     slots.current.set(entryKey, slot);
     return slot;
@@ -107,23 +126,43 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
             <Breadcrumbs parts={trail} width={Math.max(10, columns - title.length - 2)} />
             <Text>{title}</Text>
           </Box>
-          {state.help ? <HelpOverlay actions={helpActions} width={columns} height={bodyHeight} offset={state.helpOffset} /> : null}
-          {state.nav.stack.map((entry) => {
+          {state.help ? (
+            <HelpOverlay actions={helpActions} width={columns} height={bodyHeight} offset={state.helpOffset} />
+          ) : null}
+          {state.nav.stack.map(entry => {
             const screen = registry.get(entry.screen);
             const active = entry === top;
             const Component = screen?.component;
             return (
-              <Box key={entry.key} display={active && !state.help ? 'flex' : 'none'} height={bodyHeight} flexDirection="column" overflow="hidden">
-                <ScreenBody component={Component} name={entry.screen} params={entry.params} slot={slotFor(entry.key, active)}
-                  width={columns} height={bodyHeight} active={active} />
+              <Box
+                key={entry.key}
+                display={active && !state.help ? 'flex' : 'none'}
+                height={bodyHeight}
+                flexDirection="column"
+                overflow="hidden"
+              >
+                <ScreenBody
+                  component={Component}
+                  name={entry.screen}
+                  params={entry.params}
+                  slot={slotFor(entry.key, active)}
+                  width={columns}
+                  height={bodyHeight}
+                  active={active}
+                />
               </Box>
             );
           })}
-          {state.dialog?.kind === 'confirm'
-            ? <Confirm {...state.dialog.options} width={dialogWidth} />
-            : state.dialog?.kind === 'prompt'
-              ? <Prompt {...state.dialog.options} state={state.dialog.input} error={state.dialog.error} width={dialogWidth} />
-              : null}
+          {state.dialog?.kind === 'confirm' ? (
+            <Confirm {...state.dialog.options} width={dialogWidth} />
+          ) : state.dialog?.kind === 'prompt' ? (
+            <Prompt
+              {...state.dialog.options}
+              state={state.dialog.input}
+              error={state.dialog.error}
+              width={dialogWidth}
+            />
+          ) : null}
           <StatusLine status={state.status} width={columns} />
           <Footer actions={footerActions.actions} globals={footerActions.globals} width={columns} />
         </Box>
@@ -148,13 +187,23 @@ interface ScreenBodyProps {
  * only touches the shell costs one small render even while a busy screen
  * (a running copy) or a long stack sits below.
  */
-const ScreenBody = memo(function ScreenBody({component: Component, name, params, slot, width, height, active}: ScreenBodyProps) {
+const ScreenBody = memo(function ScreenBody({
+  component: Component,
+  name,
+  params,
+  slot,
+  width,
+  height,
+  active,
+}: ScreenBodyProps) {
   return (
     <ScreenSlotContext.Provider value={slot}>
       <ScreenBoundary width={width}>
-        {Component
-          ? <Component params={params} width={width} height={height} active={active} />
-          : <Text>No screen called "{name}".</Text>}
+        {Component ? (
+          <Component params={params} width={width} height={height} active={active} />
+        ) : (
+          <Text>No screen called "{name}".</Text>
+        )}
       </ScreenBoundary>
     </ScreenSlotContext.Provider>
   );
@@ -165,7 +214,10 @@ function footerFor(s: ShellState, screenActions: readonly ActionId[], override?:
   if (s.dialog?.kind === 'prompt') return {actions: ['input.submit', 'input.cancel'] as ActionId[], globals: []};
   if (s.help) return {actions: ['help.toggle'] as ActionId[], globals: []};
   if (override) return {actions: override, globals: []};
-  return {actions: [...screenActions, ...(canPop(s.nav) ? ['nav.back' as const] : [])], globals: ['help.toggle', 'app.quit'] as ActionId[]};
+  return {
+    actions: [...screenActions, ...(canPop(s.nav) ? ['nav.back' as const] : [])],
+    globals: ['help.toggle', 'app.quit'] as ActionId[],
+  };
 }
 
 type ShellStore = Store<ShellState, ShellAction>;
@@ -173,7 +225,15 @@ type ShellStore = Store<ShellState, ShellAction>;
 function makeShell(store: ShellStore, busy: ReadonlyMap<number, string>, quit: () => void): Shell {
   const nav = (action: NavAction) => {
     const reason = busyReason(dropped(store.get().nav, action), busy);
-    if (reason) return store.dispatch({type: 'status', status: {kind: 'warn', message: reason, hint: 'Go back to it (Esc) to cancel it, or wait until it has finished.'}});
+    if (reason)
+      return store.dispatch({
+        type: 'status',
+        status: {
+          kind: 'warn',
+          message: reason,
+          hint: 'Go back to it (Esc) to cancel it, or wait until it has finished.',
+        },
+      });
     store.dispatch({type: 'nav', action});
   };
   return {
@@ -181,11 +241,12 @@ function makeShell(store: ShellStore, busy: ReadonlyMap<number, string>, quit: (
     pop: () => nav({type: 'pop'}),
     replace: (screen, params) => nav({type: 'replace', screen, params}),
     reset: (screen, params) => nav({type: 'reset', screen, params}),
-    popTo: (screen) => nav({type: 'popTo', screen}),
-    showStatus: (status) => store.dispatch({type: 'status', status}),
-    showError: (error) => store.dispatch({type: 'status', status: statusFromError(error)}),
-    confirm: (options) => new Promise((resolve) => store.dispatch({type: 'dialog', dialog: {kind: 'confirm', options, answer: resolve}})),
-    prompt: (options) => new Promise((resolve) => store.dispatch({type: 'dialog', dialog: promptDialog(options, resolve)})),
+    popTo: screen => nav({type: 'popTo', screen}),
+    showStatus: status => store.dispatch({type: 'status', status}),
+    showError: error => store.dispatch({type: 'status', status: statusFromError(error)}),
+    confirm: options =>
+      new Promise(resolve => store.dispatch({type: 'dialog', dialog: {kind: 'confirm', options, answer: resolve}})),
+    prompt: options => new Promise(resolve => store.dispatch({type: 'dialog', dialog: promptDialog(options, resolve)})),
     quit,
   };
 }
@@ -205,9 +266,18 @@ function routeKey(k: KeyPress, r: Route): void {
   const s = store.get();
   if (s.dialog) return dialogKey(k, s, store);
   if (s.help) {
-    const scroll = matches('nav.down', k) ? 1 : matches('nav.up', k) ? -1 : matches('nav.pageDown', k) ? 10 : matches('nav.pageUp', k) ? -10 : 0;
+    const scroll = matches('nav.down', k)
+      ? 1
+      : matches('nav.up', k)
+        ? -1
+        : matches('nav.pageDown', k)
+          ? 10
+          : matches('nav.pageUp', k)
+            ? -10
+            : 0;
     if (scroll !== 0) store.dispatch({type: 'helpScroll', by: scroll, max: helpMax()});
-    else if (matches('help.toggle', k) || matches('nav.back', k) || k.name === 'q') store.dispatch({type: 'help', open: false});
+    else if (matches('help.toggle', k) || matches('nav.back', k) || k.name === 'q')
+      store.dispatch({type: 'help', open: false});
     else if (k.ctrl && k.name === 'c') shell.quit();
     return;
   }
@@ -215,12 +285,18 @@ function routeKey(k: KeyPress, r: Route): void {
   const handler = registry.has(top.screen) ? handlers.get(top.key) : undefined;
   if (handler?.(k) === true) return;
   switch (actionFor(k, GLOBAL_ACTIONS)) {
-    case 'help.toggle': return store.dispatch({type: 'help', open: true});
-    case 'nav.back': return shell.pop();
+    case 'help.toggle':
+      return store.dispatch({type: 'help', open: true});
+    case 'nav.back':
+      return shell.pop();
     case 'app.quit': {
       const reason = busyReason(s.nav.stack.slice(0, -1), r.busy);
       if (!reason) return shell.quit();
-      return shell.showStatus({kind: 'warn', message: reason, hint: 'Go back to it (Esc) and cancel it there (x), or wait until it has finished.'});
+      return shell.showStatus({
+        kind: 'warn',
+        message: reason,
+        hint: 'Go back to it (Esc) and cancel it there (x), or wait until it has finished.',
+      });
     }
     default: {
       const to = jumpTarget(k, s.nav, registry);

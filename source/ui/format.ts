@@ -24,7 +24,13 @@ export function formatAge(then: Date | number, now: Date | number = Date.now()):
   const diff = +now - +then;
   const abs = Math.abs(diff);
   if (abs < 60_000) return 'just now';
-  const steps: Array<[number, string]> = [[86_400_000 * 365, 'y'], [86_400_000 * 30, 'mo'], [86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm']];
+  const steps: Array<[number, string]> = [
+    [86_400_000 * 365, 'y'],
+    [86_400_000 * 30, 'mo'],
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+  ];
   const [unit, suffix] = steps.find(([size]) => abs >= size)!;
   const text = `${Math.floor(abs / unit)}${suffix}`;
   return diff >= 0 ? `${text} ago` : `in ${text}`;

@@ -9,7 +9,16 @@
  * in between. Dead runs are reaped first (recorded as interrupted).
  */
 import {useEffect, useRef, useState} from 'react';
-import {jobStatuses, listJobs, liveRuns, reapRuns, type JobDefinition, type JobStatus, type LiveRun, type RpoStatus} from '../engine/jobs/index.js';
+import {
+  jobStatuses,
+  listJobs,
+  liveRuns,
+  reapRuns,
+  type JobDefinition,
+  type JobStatus,
+  type LiveRun,
+  type RpoStatus,
+} from '../engine/jobs/index.js';
 
 export type JobRow =
   | {readonly kind: 'job'; readonly name: string; readonly job: JobDefinition; readonly status: JobStatus}
@@ -56,7 +65,7 @@ export function useJobsPoll(active: boolean): JobsPoll {
         const rows = await readJobRows(withRpo, rpo.current);
         if (live) setState({rows});
       } catch (error) {
-        if (live) setState((s) => ({rows: s.rows, error}));
+        if (live) setState(s => ({rows: s.rows, error}));
       }
       if (live) timer = setTimeout(() => void tick(), POLL_MS);
     };
@@ -66,5 +75,5 @@ export function useJobsPoll(active: boolean): JobsPoll {
       clearTimeout(timer);
     };
   }, [active, nudge]);
-  return {...state, refresh: () => setNudge((n) => n + 1)};
+  return {...state, refresh: () => setNudge(n => n + 1)};
 }

@@ -9,14 +9,56 @@ import type {Key} from 'ink';
 import {keysFrom, type KeyPress} from './keypress.js';
 
 export const ACTION_IDS = [
-  'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom',
-  'nav.open', 'nav.back', 'pane.next', 'pane.prev',
-  'mark.toggle', 'mark.all', 'list.pick', 'filter.start', 'filter.accept', 'filter.clear', 'sort.next', 'sort.reverse',
-  'repo.switch', 'cluster.nodes', 'history.open', 'audit.open', 'restore.open', 'jobs.open', 'tree.expand', 'tree.collapse',
-  'copy.plan', 'copy.points', 'copy.target', 'copy.start', 'copy.cancel', 'restore.to', 'restore.cancel', 'restore.explore',
-  'job.sync', 'job.sessions', 'job.toggle', 'job.stop', 'job.add', 'job.edit', 'form.next', 'form.prev', 'form.change', 'form.save',
-  'confirm.yes', 'confirm.no', 'input.submit', 'input.cancel',
-  'help.toggle', 'app.quit',
+  'nav.up',
+  'nav.down',
+  'nav.pageUp',
+  'nav.pageDown',
+  'nav.top',
+  'nav.bottom',
+  'nav.open',
+  'nav.back',
+  'pane.next',
+  'pane.prev',
+  'mark.toggle',
+  'mark.all',
+  'list.pick',
+  'filter.start',
+  'filter.accept',
+  'filter.clear',
+  'sort.next',
+  'sort.reverse',
+  'repo.switch',
+  'cluster.nodes',
+  'history.open',
+  'audit.open',
+  'restore.open',
+  'jobs.open',
+  'tree.expand',
+  'tree.collapse',
+  'copy.plan',
+  'copy.points',
+  'copy.target',
+  'copy.start',
+  'copy.cancel',
+  'restore.to',
+  'restore.cancel',
+  'restore.explore',
+  'job.sync',
+  'job.sessions',
+  'job.toggle',
+  'job.stop',
+  'job.add',
+  'job.edit',
+  'form.next',
+  'form.prev',
+  'form.change',
+  'form.save',
+  'confirm.yes',
+  'confirm.no',
+  'input.submit',
+  'input.cancel',
+  'help.toggle',
+  'app.quit',
 ] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
@@ -35,8 +77,13 @@ export interface Binding {
   readonly footer?: boolean;
 }
 
-const b = (keys: string[], label: string, group: HelpGroup, description: string, footer = true): Binding =>
-  ({keys, label, group, description, footer});
+const b = (keys: string[], label: string, group: HelpGroup, description: string, footer = true): Binding => ({
+  keys,
+  label,
+  group,
+  description,
+  footer,
+});
 
 export const BINDINGS = {
   'nav.up': b(['up', 'k'], 'up', 'Move', 'Move the cursor up one row.', false),
@@ -66,23 +113,73 @@ export const BINDINGS = {
   'tree.expand': b(['right', 'l'], 'expand', 'Move', 'Expand the folder under the cursor.', false),
   'tree.collapse': b(['left', 'h'], 'collapse', 'Move', 'Collapse the folder (or go to its parent).', false),
   'copy.plan': b(['c'], 'copy', 'Copy', 'Plan a copy of the marked items, or of the one under the cursor.'),
-  'copy.points': b(['p'], 'points', 'Copy', 'Switch the plan between the latest restore point and every restore point.'),
-  'copy.target': b(['t'], 'target', 'Copy', 'Pick the copy target among the registered repositories (the choice is remembered).'),
+  'copy.points': b(
+    ['p'],
+    'points',
+    'Copy',
+    'Switch the plan between the latest restore point and every restore point.',
+  ),
+  'copy.target': b(
+    ['t'],
+    'target',
+    'Copy',
+    'Pick the copy target among the registered repositories (the choice is remembered).',
+  ),
   'copy.start': b(['return'], 'start copy', 'Copy', 'Start the planned copy.'),
-  'copy.cancel': b(['x'], 'cancel', 'Copy', 'Stop the running copy (asks first). Esc or q only leave its viewer: the copy runs on, and J finds it.'),
-  'job.sync': b(['c'], 'sync now', 'Jobs', 'Run the job now, detached ("Sync now": asks whether to copy all points or the latest).'),
-  'job.sessions': b(['s'], 'sessions', 'Jobs', 'Show the job\'s past sessions (its history).'),
-  'job.toggle': b(['d'], 'enable/disable', 'Jobs', 'Disable the job, or enable it again (a disabled job is never started by the service).'),
-  'job.stop': b(['x'], 'stop', 'Jobs', 'Stop the job\'s running run (asks first; the point in progress is not committed).'),
+  'copy.cancel': b(
+    ['x'],
+    'cancel',
+    'Copy',
+    'Stop the running copy (asks first). Esc or q only leave its viewer: the copy runs on, and J finds it.',
+  ),
+  'job.sync': b(
+    ['c'],
+    'sync now',
+    'Jobs',
+    'Run the job now, detached ("Sync now": asks whether to copy all points or the latest).',
+  ),
+  'job.sessions': b(['s'], 'sessions', 'Jobs', "Show the job's past sessions (its history)."),
+  'job.toggle': b(
+    ['d'],
+    'enable/disable',
+    'Jobs',
+    'Disable the job, or enable it again (a disabled job is never started by the service).',
+  ),
+  'job.stop': b(
+    ['x'],
+    'stop',
+    'Jobs',
+    "Stop the job's running run (asks first; the point in progress is not committed).",
+  ),
   'job.add': b(['a'], 'new job', 'Jobs', 'Create a job with a form.'),
   'job.edit': b(['e'], 'edit', 'Jobs', 'Edit the job under the cursor with a form.'),
   'form.next': b(['down', 'tab'], 'next field', 'Dialogs', 'Move to the next field of the form.', false),
   'form.prev': b(['up', 'shift+tab'], 'prev field', 'Dialogs', 'Move to the previous field of the form.', false),
-  'form.change': b(['space'], 'change', 'Dialogs', 'Change a choice field of the form (mode, enabled) to its next value.'),
-  'form.save': b(['return'], 'save', 'Dialogs', 'Check the form with the engine\'s own rules and save it (errors are shown at their field).'),
-  'restore.to': b(['t'], 'restore to', 'Restore', 'Restore the marked items (or the one under the cursor): choose for whom and where.'),
+  'form.change': b(
+    ['space'],
+    'change',
+    'Dialogs',
+    'Change a choice field of the form (mode, enabled) to its next value.',
+  ),
+  'form.save': b(
+    ['return'],
+    'save',
+    'Dialogs',
+    "Check the form with the engine's own rules and save it (errors are shown at their field).",
+  ),
+  'restore.to': b(
+    ['t'],
+    'restore to',
+    'Restore',
+    'Restore the marked items (or the one under the cursor): choose for whom and where.',
+  ),
   'restore.cancel': b(['x'], 'cancel', 'Restore', 'Cancel the running restore (files written so far stay).'),
-  'restore.explore': b(['e'], 'explore', 'Restore', 'Explore the SQLite database, Maildir or mbox under the cursor: its tables or messages, to restore one by one.'),
+  'restore.explore': b(
+    ['e'],
+    'explore',
+    'Restore',
+    'Explore the SQLite database, Maildir or mbox under the cursor: its tables or messages, to restore one by one.',
+  ),
   'confirm.yes': b(['y'], 'yes', 'Dialogs', 'Answer yes.'),
   'confirm.no': b(['n', 'escape'], 'no', 'Dialogs', 'Answer no.'),
   'input.submit': b(['return'], 'ok', 'Dialogs', 'Accept the text you typed.'),
@@ -100,9 +197,19 @@ export const GLOBAL_ACTIONS: readonly ActionId[] = ['nav.back', 'help.toggle', '
  * definition (`jump`, screens/screen.ts); no screen may bind these keys to
  * anything else (keymap.test.ts checks every screen).
  */
-export const SCREEN_KEYS: readonly ActionId[] = ['history.open', 'audit.open', 'restore.open', 'jobs.open', 'repo.switch'];
+export const SCREEN_KEYS: readonly ActionId[] = [
+  'history.open',
+  'audit.open',
+  'restore.open',
+  'jobs.open',
+  'repo.switch',
+];
 
-interface Spec {name: string; ctrl: boolean; shift: boolean}
+interface Spec {
+  name: string;
+  ctrl: boolean;
+  shift: boolean;
+}
 function parseSpec(spec: string): Spec {
   if ([...spec].length === 1) return {name: spec, ctrl: false, shift: false};
   const parts = spec.split('+');
@@ -121,14 +228,14 @@ function specMatches(spec: string, k: KeyPress): boolean {
 export function matches(action: ActionId, k: KeyPress): boolean;
 export function matches(action: ActionId, input: string, key: Key): boolean;
 export function matches(action: ActionId, a: KeyPress | string, key?: Key): boolean {
-  if (typeof a !== 'string') return BINDINGS[action].keys.some((spec) => specMatches(spec, a));
+  if (typeof a !== 'string') return BINDINGS[action].keys.some(spec => specMatches(spec, a));
   const keys = keysFrom(a, key!);
   return keys.length === 1 && matches(action, keys[0]!);
 }
 
 /** The first of `actions` this key is bound to. */
 export function actionFor(k: KeyPress, actions: readonly ActionId[]): ActionId | undefined {
-  return actions.find((action) => matches(action, k));
+  return actions.find(action => matches(action, k));
 }
 
 /** Keys of `actions` bound to more than one of them (should be empty for any screen's set). */
@@ -146,8 +253,19 @@ export function conflicts(actions: readonly ActionId[]): string[] {
 }
 
 const KEY_LABELS: Record<string, string> = {
-  up: '↑', down: '↓', left: '←', right: '→', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End',
-  return: 'Enter', escape: 'Esc', backspace: 'Backspace', space: 'Space', tab: 'Tab',
+  up: '↑',
+  down: '↓',
+  left: '←',
+  right: '→',
+  pageup: 'PgUp',
+  pagedown: 'PgDn',
+  home: 'Home',
+  end: 'End',
+  return: 'Enter',
+  escape: 'Esc',
+  backspace: 'Backspace',
+  space: 'Space',
+  tab: 'Tab',
 };
 
 /** How a key spec is shown to people: 'ctrl+c' → 'Ctrl-C', 'return' → 'Enter'. */

@@ -20,12 +20,29 @@ const press = (name: string, ctrl = false, shift = false, text = ''): KeyPress =
 /** A key press built by name, e.g. `keyPress('down')`, `keyPress('c', {ctrl: true})`, `keyPress('j')`. */
 export function keyPress(name: string, mods: {ctrl?: boolean; shift?: boolean} = {}): KeyPress {
   const printable = [...name].length === 1;
-  return press(name, mods.ctrl ?? false, mods.shift ?? false, printable && !mods.ctrl ? name : name === 'space' ? ' ' : '');
+  return press(
+    name,
+    mods.ctrl ?? false,
+    mods.shift ?? false,
+    printable && !mods.ctrl ? name : name === 'space' ? ' ' : '',
+  );
 }
 
 const CSI: Record<string, string> = {
-  A: 'up', B: 'down', C: 'right', D: 'left', H: 'home', F: 'end', Z: 'tab',
-  '1~': 'home', '4~': 'end', '7~': 'home', '8~': 'end', '5~': 'pageup', '6~': 'pagedown', '3~': 'delete',
+  A: 'up',
+  B: 'down',
+  C: 'right',
+  D: 'left',
+  H: 'home',
+  F: 'end',
+  Z: 'tab',
+  '1~': 'home',
+  '4~': 'end',
+  '7~': 'home',
+  '8~': 'end',
+  '5~': 'pageup',
+  '6~': 'pagedown',
+  '3~': 'delete',
 };
 
 /** Splits a raw string (as typed or pasted) into key presses. */
@@ -55,7 +72,7 @@ function charPress(c: string): KeyPress {
   if (c === '\u007F' || c === '\b') return press('backspace');
   const code = c.codePointAt(0)!;
   if (code < 0x20) return press(String.fromCharCode(code + 96), true);
-  if (code < 0xA0 && code >= 0x80) return press('unknown');
+  if (code < 0xa0 && code >= 0x80) return press('unknown');
   return press(c, false, c !== c.toLowerCase(), c);
 }
 

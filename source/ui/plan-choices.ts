@@ -23,7 +23,7 @@ const choicesFile = () => join(dataDir(), 'plan-choices.json');
 function readAll(): Record<string, PlanChoice> {
   try {
     const parsed: unknown = JSON.parse(readFileSync(choicesFile(), 'utf8'));
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, PlanChoice> : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, PlanChoice>) : {};
   } catch {
     return {};
   }
@@ -45,15 +45,17 @@ let writing: Promise<void> = Promise.resolve();
 
 /** Merges `choice` into what is remembered for `source`; writes are queued, each replaces the file whole. */
 export function rememberChoice(source: string, choice: PlanChoice): Promise<void> {
-  writing = writing.then(async () => {
-    const all = readAll();
-    const next = {...all[source], ...choice};
-    delete all[source];
-    const kept = Object.entries({...all, [source]: next}).slice(-MAX_SOURCES);
-    await mkdir(dataDir(), {recursive: true, mode: 0o700});
-    const temp = `${choicesFile()}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(Object.fromEntries(kept), null, 2) + '\n', {mode: 0o600});
-    await rename(temp, choicesFile());
-  }).catch(() => {});
+  writing = writing
+    .then(async () => {
+      const all = readAll();
+      const next = {...all[source], ...choice};
+      delete all[source];
+      const kept = Object.entries({...all, [source]: next}).slice(-MAX_SOURCES);
+      await mkdir(dataDir(), {recursive: true, mode: 0o700});
+      const temp = `${choicesFile()}.${process.pid}.tmp`;
+      await writeFile(temp, JSON.stringify(Object.fromEntries(kept), null, 2) + '\n', {mode: 0o600});
+      await rename(temp, choicesFile());
+    })
+    .catch(() => {});
   return writing;
 }

@@ -34,15 +34,17 @@ export interface Stamp {
 
 /** The change stamp of the named repositories, together. */
 export async function stampOf(names: readonly string[]): Promise<Stamp> {
-  const parts = await Promise.all(names.map(async (name) => {
-    try {
-      const repo = await openRepository(name);
-      return {text: await changeStamp(repo.storage), every: repo.storage.listDirectories ? POLL_MS : POLL_MS_LISTING};
-    } catch {
-      return {text: '?', every: POLL_MS};
-    }
-  }));
-  return {text: parts.map((p) => p.text).join('\n--\n'), every: Math.max(POLL_MS, ...parts.map((p) => p.every))};
+  const parts = await Promise.all(
+    names.map(async name => {
+      try {
+        const repo = await openRepository(name);
+        return {text: await changeStamp(repo.storage), every: repo.storage.listDirectories ? POLL_MS : POLL_MS_LISTING};
+      } catch {
+        return {text: '?', every: POLL_MS};
+      }
+    }),
+  );
+  return {text: parts.map(p => p.text).join('\n--\n'), every: Math.max(POLL_MS, ...parts.map(p => p.every))};
 }
 
 /**
@@ -50,7 +52,12 @@ export async function stampOf(names: readonly string[]): Promise<Stamp> {
  * differs from `loaded` (the stamp taken before the data on screen was
  * read; undefined while that data is loading: nothing is polled then).
  */
-export function useChangePoll(names: readonly string[], loaded: Stamp | undefined, active: boolean, onChange: () => void): void {
+export function useChangePoll(
+  names: readonly string[],
+  loaded: Stamp | undefined,
+  active: boolean,
+  onChange: () => void,
+): void {
   const latest = useRef(onChange);
   latest.current = onChange;
   const key = names.join('\0');
@@ -61,7 +68,8 @@ export function useChangePoll(names: readonly string[], loaded: Stamp | undefine
     const tick = async () => {
       const now = await stampOf(names);
       if (stopped) return;
-      if (now.text !== loaded.text) latest.current(); // the reload brings a new stamp, and with it a new poll
+      if (now.text !== loaded.text)
+        latest.current(); // the reload brings a new stamp, and with it a new poll
       else timer = setTimeout(() => void tick(), loaded.every);
     };
     timer = setTimeout(() => void tick(), loaded.every);

@@ -23,8 +23,8 @@ export const repositoryNames = (): string[] => Object.keys(listRepositories()).s
 
 /** Where a copy from `source` can go, the default first (demo-secondary when registered). */
 export function targetsFor(source: string, names = repositoryNames()): string[] {
-  const others = names.filter((n) => n !== source);
-  return others.includes('demo-secondary') ? ['demo-secondary', ...others.filter((n) => n !== 'demo-secondary')] : others;
+  const others = names.filter(n => n !== source);
+  return others.includes('demo-secondary') ? ['demo-secondary', ...others.filter(n => n !== 'demo-secondary')] : others;
 }
 
 /** The repository called `name` (or at that path), opened once and shared by every screen. */

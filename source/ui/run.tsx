@@ -29,8 +29,11 @@ export async function runTui(element: ReactElement, options: RunOptions = {}): P
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
   if (!stdin.isTTY) {
-    throw new BackhaulError('usage', 'The interactive screens need a terminal, and input is not one.',
-      'Run it in a terminal, or use a command such as `backhaul list` in scripts.');
+    throw new BackhaulError(
+      'usage',
+      'The interactive screens need a terminal, and input is not one.',
+      'Run it in a terminal, or use a command such as `backhaul list` in scripts.',
+    );
   }
   const fullScreen = stdout.isTTY === true;
   let restored = false;
@@ -53,7 +56,13 @@ export async function runTui(element: ReactElement, options: RunOptions = {}): P
     process.exit(EXIT.failure);
   };
   if (fullScreen) stdout.write(ENTER_ALT_SCREEN);
-  const instance = render(element, {stdin, stdout, stderr: options.stderr ?? process.stderr, maxFps: 120, exitOnCtrlC: false});
+  const instance = render(element, {
+    stdin,
+    stdout,
+    stderr: options.stderr ?? process.stderr,
+    maxFps: 120,
+    exitOnCtrlC: false,
+  });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.once(s, onSignal);
   process.once('exit', restore);

@@ -7,7 +7,10 @@ import React, {Component, type ReactNode} from 'react';
 import {Text} from 'ink';
 import {StatusLine, statusFromError, type Status} from './components/status-line.js';
 
-interface Props {readonly width: number; readonly children: ReactNode}
+interface Props {
+  readonly width: number;
+  readonly children: ReactNode;
+}
 
 export class ScreenBoundary extends Component<Props, {status?: Status}> {
   override state: {status?: Status} = {};

@@ -13,7 +13,7 @@ import type {Registry} from './screens/registry.js';
 
 /** The screen keys some screen of the registry answers to. */
 export function jumpActions(registry: Registry): ActionId[] {
-  return SCREEN_KEYS.filter((action) => [...registry.values()].some((screen) => screen.jump?.action === action));
+  return SCREEN_KEYS.filter(action => [...registry.values()].some(screen => screen.jump?.action === action));
 }
 
 /** The repository in view: that of the topmost screen showing one. */
@@ -39,14 +39,15 @@ export type Jump =
  */
 export function jumpTarget(k: KeyPress, nav: NavState, registry: Registry): Jump | undefined {
   const action = actionFor(k, SCREEN_KEYS);
-  const screen = action && [...registry.values()].find((s) => s.jump?.action === action);
+  const screen = action && [...registry.values()].find(s => s.jump?.action === action);
   if (!screen) return undefined;
   const params = screen.jump!.params(repoInView(nav, registry));
-  const same = (e: ScreenEntry) => e.screen === screen.id && JSON.stringify(e.params ?? {}) === JSON.stringify(params ?? {});
+  const same = (e: ScreenEntry) =>
+    e.screen === screen.id && JSON.stringify(e.params ?? {}) === JSON.stringify(params ?? {});
   let at = nav.stack.length - 1;
   while (at >= 0 && !same(nav.stack[at]!)) at--;
   if (at === nav.stack.length - 1) return {kind: 'here'};
-  if (at >= 0 && nav.stack.slice(at + 1).every((e) => e.screen !== screen.id)) return {kind: 'back', screen: screen.id};
+  if (at >= 0 && nav.stack.slice(at + 1).every(e => e.screen !== screen.id)) return {kind: 'back', screen: screen.id};
   return {kind: 'open', screen: screen.id, params};
 }
 
@@ -54,12 +55,16 @@ export function jumpTarget(k: KeyPress, nav: NavState, registry: Registry): Jump
 export function dropped(nav: NavState, action: NavAction): readonly ScreenEntry[] {
   const {stack} = nav;
   switch (action.type) {
-    case 'push': return [];
-    case 'pop': return stack.length > 1 ? stack.slice(-1) : [];
-    case 'replace': return stack.slice(-1);
-    case 'reset': return stack;
+    case 'push':
+      return [];
+    case 'pop':
+      return stack.length > 1 ? stack.slice(-1) : [];
+    case 'replace':
+      return stack.slice(-1);
+    case 'reset':
+      return stack;
     case 'popTo': {
-      const at = stack.map((e) => e.screen).lastIndexOf(action.screen);
+      const at = stack.map(e => e.screen).lastIndexOf(action.screen);
       return at < 0 ? [] : stack.slice(at + 1);
     }
   }
@@ -67,5 +72,5 @@ export function dropped(nav: NavState, action: NavAction): readonly ScreenEntry[
 
 /** Why entries of the stack may not go (a copy or restore running in one), if they may not. */
 export function busyReason(entries: readonly ScreenEntry[], busy: ReadonlyMap<number, string>): string | undefined {
-  return entries.map((e) => busy.get(e.key)).find((r) => r !== undefined);
+  return entries.map(e => busy.get(e.key)).find(r => r !== undefined);
 }

@@ -6,7 +6,12 @@
  */
 import {initialNav, navReducer, type NavAction, type NavState} from './navigation.js';
 import type {Status} from './components/status-line.js';
-import {initialTextInput, textInputReducer, type TextInputAction, type TextInputState} from './components/text-input.js';
+import {
+  initialTextInput,
+  textInputReducer,
+  type TextInputAction,
+  type TextInputState,
+} from './components/text-input.js';
 
 export interface ConfirmOptions {
   readonly title: string;
@@ -26,7 +31,13 @@ export interface PromptOptions {
 
 export type Dialog =
   | {readonly kind: 'confirm'; readonly options: ConfirmOptions; readonly answer: (yes: boolean) => void}
-  | {readonly kind: 'prompt'; readonly options: PromptOptions; readonly input: TextInputState; readonly error?: string; readonly answer: (value: string | undefined) => void};
+  | {
+      readonly kind: 'prompt';
+      readonly options: PromptOptions;
+      readonly input: TextInputState;
+      readonly error?: string;
+      readonly answer: (value: string | undefined) => void;
+    };
 
 export interface ShellState {
   readonly nav: NavState;
@@ -46,7 +57,11 @@ export type ShellAction =
   | {readonly type: 'promptInput'; readonly action: TextInputAction}
   | {readonly type: 'promptError'; readonly error?: string};
 
-export const initialShell = (screen: string, params?: unknown): ShellState => ({nav: initialNav(screen, params), help: false, helpOffset: 0});
+export const initialShell = (screen: string, params?: unknown): ShellState => ({
+  nav: initialNav(screen, params),
+  help: false,
+  helpOffset: 0,
+});
 
 export function shellReducer(s: ShellState, a: ShellAction): ShellState {
   switch (a.type) {
@@ -55,10 +70,14 @@ export function shellReducer(s: ShellState, a: ShellAction): ShellState {
       // A message about the screen you left is noise on the next one.
       return nav === s.nav ? s : {...s, nav, status: undefined, help: false};
     }
-    case 'help': return s.help === a.open ? s : {...s, help: a.open, helpOffset: 0};
-    case 'helpScroll': return {...s, helpOffset: Math.max(0, Math.min(a.max, s.helpOffset + a.by))};
-    case 'status': return {...s, status: a.status};
-    case 'dialog': return {...s, dialog: a.dialog, help: false};
+    case 'help':
+      return s.help === a.open ? s : {...s, help: a.open, helpOffset: 0};
+    case 'helpScroll':
+      return {...s, helpOffset: Math.max(0, Math.min(a.max, s.helpOffset + a.by))};
+    case 'status':
+      return {...s, status: a.status};
+    case 'dialog':
+      return {...s, dialog: a.dialog, help: false};
     case 'promptInput':
       if (s.dialog?.kind !== 'prompt') return s;
       return {...s, dialog: {...s.dialog, input: textInputReducer(s.dialog.input, a.action), error: undefined}};
@@ -67,5 +86,9 @@ export function shellReducer(s: ShellState, a: ShellAction): ShellState {
   }
 }
 
-export const promptDialog = (options: PromptOptions, answer: (v: string | undefined) => void): Dialog =>
-  ({kind: 'prompt', options, input: initialTextInput(options.initial ?? ''), answer});
+export const promptDialog = (options: PromptOptions, answer: (v: string | undefined) => void): Dialog => ({
+  kind: 'prompt',
+  options,
+  input: initialTextInput(options.initial ?? ''),
+  answer,
+});

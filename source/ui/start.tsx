@@ -22,7 +22,11 @@ export function initialScreen(names: readonly string[]): {screen: string; params
 export async function startTui(): Promise<number> {
   const names = repositoryNames();
   if (names.length === 0) {
-    throw new BackhaulError('no-repository', 'No repository is registered.', 'Register one with `backhaul repo add NAME PATH`, or run `backhaul demo`.');
+    throw new BackhaulError(
+      'no-repository',
+      'No repository is registered.',
+      'Register one with `backhaul repo add NAME PATH`, or run `backhaul demo`.',
+    );
   }
   await runTui(<App registry={createRegistry(SCREENS)} initial={initialScreen(names)} />);
   return 0;

@@ -8,7 +8,10 @@
 import {useEffect, useState} from 'react';
 import {useStdout} from 'ink';
 
-export interface TerminalSize {readonly columns: number; readonly rows: number}
+export interface TerminalSize {
+  readonly columns: number;
+  readonly rows: number;
+}
 
 export const DEFAULT_SIZE: TerminalSize = {columns: 80, rows: 24};
 

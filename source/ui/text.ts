@@ -27,7 +27,7 @@ function isSimple(s: string): boolean {
 
 /** The grapheme clusters of `s`, each with the cells it takes. */
 function clusters(s: string): Array<[string, number]> {
-  if (isSimple(s)) return Array.from(s, (ch) => [ch, 1]);
+  if (isSimple(s)) return Array.from(s, ch => [ch, 1]);
   segmenter ??= new Intl.Segmenter(undefined, {granularity: 'grapheme'});
   return Array.from(segmenter.segment(s), ({segment}) => [segment, stringWidth(segment)]);
 }

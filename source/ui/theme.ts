@@ -40,7 +40,15 @@ export const colorTheme: Theme = {
 };
 
 export const plainTheme: Theme = {
-  color: false, accent: {}, muted: {}, ok: {}, warn: {}, error: {}, selection: {}, marked: {}, heading: {},
+  color: false,
+  accent: {},
+  muted: {},
+  ok: {},
+  warn: {},
+  error: {},
+  selection: {},
+  marked: {},
+  heading: {},
 };
 
 /** True when NO_COLOR asks for no colour. */

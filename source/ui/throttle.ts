@@ -17,7 +17,7 @@ export interface Scheduler {
 export const realScheduler: Scheduler = {
   now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout: h => clearTimeout(h as NodeJS.Timeout),
 };
 
 export interface Throttle {
@@ -28,7 +28,11 @@ export interface Throttle {
   cancel(): void;
 }
 
-export function createThrottle(render: () => void, interval = RENDER_INTERVAL_MS, clock: Scheduler = realScheduler): Throttle {
+export function createThrottle(
+  render: () => void,
+  interval = RENDER_INTERVAL_MS,
+  clock: Scheduler = realScheduler,
+): Throttle {
   let last = -Infinity;
   let timer: unknown;
   const fire = () => {
@@ -60,7 +64,11 @@ export function createThrottle(render: () => void, interval = RENDER_INTERVAL_MS
  * (so `get()` is always current), renders are throttled. Returns
  * [state as of the last render, dispatch, get, flush].
  */
-export function useThrottledReducer<S, E>(reducer: (state: S, event: E) => S, initial: S, interval = RENDER_INTERVAL_MS) {
+export function useThrottledReducer<S, E>(
+  reducer: (state: S, event: E) => S,
+  initial: S,
+  interval = RENDER_INTERVAL_MS,
+) {
   const [, bump] = useReducer((n: number) => n + 1, 0);
   const state = useRef(initial);
   const throttle = useRef<Throttle | undefined>(undefined);

@@ -18,16 +18,16 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
   const [round, setRound] = useState(0);
   useEffect(() => {
     let live = true;
-    setState((s) => (s.loading ? s : {...s, loading: true}));
+    setState(s => (s.loading ? s : {...s, loading: true}));
     load().then(
-      (value) => live && setState({value, loading: false}),
-      (error: unknown) => live && setState((s) => ({value: s.value, error, loading: false})),
+      value => live && setState({value, loading: false}),
+      (error: unknown) => live && setState(s => ({value: s.value, error, loading: false})),
     );
     return () => {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, round]);
-  const reload = useCallback(() => setRound((n) => n + 1), []);
+  const reload = useCallback(() => setRound(n => n + 1), []);
   return {...state, reload};
 }

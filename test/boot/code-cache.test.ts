@@ -28,7 +28,9 @@ function runBundle(file: string, cacheDir: string | undefined, saves = 0): Run {
     const r = await runBundle(${JSON.stringify(file)}, ${cacheDir === undefined ? 'undefined' : JSON.stringify(cacheDir)});
     const saved = Array.from({length: ${saves}}, () => r.save());
     process.stdout.write(JSON.stringify({cache: r.cache, value: r.exports.value, late: r.exports.late, url: r.exports.url, twice: r.exports.twice(21), saved}));`;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8'});
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout) as Run;
 }
@@ -36,12 +38,16 @@ function runBundle(file: string, cacheDir: string | undefined, saves = 0): Run {
 /** A bundle shaped like scripts/bundle.mjs makes them, whose body varies with `tag`. */
 function writeBundle(dir: string, tag: string): string {
   const file = join(dir, 'app.cjs');
-  writeFileSync(file, `(function (${BUNDLE_PARAMS.join(', ')}) {
+  writeFileSync(
+    file,
+    `(function (${BUNDLE_PARAMS.join(', ')}) {
 exports.value = 42; exports.tag = ${JSON.stringify(tag)};
 exports.url = __backhaulMetaUrl;
 exports.twice = (n) => n * 2;
 __backhaulPending.push(new Promise((resolve) => setTimeout(resolve, 5)).then(() => { exports.late = 'ready'; }));
-})`, {mode: 0o644});
+})`,
+    {mode: 0o644},
+  );
   return file;
 }
 
@@ -78,7 +84,9 @@ test('the build seed beside the bundle serves a first run, which then writes the
   const {dir, cache, cleanup} = scratch();
   try {
     const file = writeBundle(dir, 'seeded');
-    writeFileSync(`${file}.v8cache`, new vm.Script(readFileSync(file, 'utf8'), {filename: file}).createCachedData(), {mode: 0o644});
+    writeFileSync(`${file}.v8cache`, new vm.Script(readFileSync(file, 'utf8'), {filename: file}).createCachedData(), {
+      mode: 0o644,
+    });
     const first = runBundle(file, cache, 1);
     assert.equal(first.cache, 'seed');
     assert.equal(first.late, 'ready');

@@ -17,7 +17,7 @@ test('the TUI bundle is one function of the names the loader passes', async () =
 
 test('the shipped TUI bundle loads from its build seed, then from the cache its first run wrote', async () => {
   const dist = dirname(await cliPath());
-  const loader = readdirSync(join(dist, 'lib')).find((name) => name.startsWith('load-tui-') && name.endsWith('.js'));
+  const loader = readdirSync(join(dist, 'lib')).find(name => name.startsWith('load-tui-') && name.endsWith('.js'));
   assert.ok(loader, 'the loader is a chunk of the bundle');
   const cache = mkdtempSync(join(tmpdir(), 'bh-load-tui-'));
   try {
@@ -26,7 +26,10 @@ test('the shipped TUI bundle loads from its build seed, then from the cache its 
       const tui = await loadTui();
       process.stdout.write(JSON.stringify({cache: tui.cache, openTui: typeof tui.openTui}));`;
     const run = () => {
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', env: {...process.env, XDG_CACHE_HOME: cache}});
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: {...process.env, XDG_CACHE_HOME: cache},
+      });
       assert.equal(child.status, 0, child.stderr);
       return JSON.parse(child.stdout) as {cache: string; openTui: string};
     };

@@ -18,7 +18,15 @@ import {BackhaulError, EXIT} from '../../source/engine/errors.js';
 import {Repository} from '../../source/engine/repository/repository.js';
 import {FilesystemStorage} from '../../source/engine/storage/filesystem.js';
 import {carol} from '../engine/access/fixtures.js';
-import {appendForged, deleteAll, fakeLogger, privateState, rewriteForward, truncateAfter, withPath} from '../engine/access/tamper.js';
+import {
+  appendForged,
+  deleteAll,
+  fakeLogger,
+  privateState,
+  rewriteForward,
+  truncateAfter,
+  withPath,
+} from '../engine/access/tamper.js';
 
 let state: Awaited<ReturnType<typeof privateState>>;
 let n = 0;
@@ -31,7 +39,14 @@ before(async () => {
 });
 after(() => state.cleanup());
 
-const grant = (i: number): AuditInput => ({action: 'access.grant', actor: carol, result: 'ok', principal: 'user:alice', backupId: 'bcopy00000001', reason: `ticket ${i}`});
+const grant = (i: number): AuditInput => ({
+  action: 'access.grant',
+  actor: carol,
+  result: 'ok',
+  principal: 'user:alice',
+  backupId: 'bcopy00000001',
+  reason: `ticket ${i}`,
+});
 
 async function repoWith(count: number): Promise<{dir: string; storage: FilesystemStorage; id: string}> {
   const dir = join(state.dir, `repo-${++n}`);
@@ -43,7 +58,12 @@ async function repoWith(count: number): Promise<{dir: string; storage: Filesyste
 
 async function verify(dir: string, extra: Record<string, boolean> = {}): Promise<{code: number; out: string}> {
   let out = '';
-  const sink = new Writable({write(chunk, _enc, done) { out += chunk; done(); }});
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      out += chunk;
+      done();
+    },
+  });
   const ctx: CommandContext = {out: sink, err: sink, signal: new AbortController().signal};
   const code = await audit.run(ctx, {repo: dir, verify: true, ...extra}, []);
   return {code, out};
@@ -64,14 +84,26 @@ async function verifyWithoutAnchors(dir: string) {
 }
 
 const classes: Array<[string, (s: FilesystemStorage) => Promise<unknown>, RegExp]> = [
-  ['(a) an edit rewritten forward', (s) => rewriteForward(s, 7, {principal: 'user:mallory'}),
-    /\n {2}entry 7 \(audit\/000000000007\.json\): differs from the anchored hash recorded at \S+ in \S+\.jsonl: it was edited or replaced, and the chain rewritten after it\n {2}entry 8 .*: differs from its anchor too, as does entry 9\n/],
-  ['(b) a truncated tail', (s) => truncateAfter(s, 5),
-    /\n {2}entry 9 \(audit\/000000000009\.json\): missing: the log ends at entry 5, but entry 9 was anchored at \S+ in \S+ \(entries 6 to 9 were deleted\)\n/],
-  ['(c) every entry deleted', (s) => deleteAll(s),
-    /\n {2}entry 9 \(audit\/000000000009\.json\): missing: the log is empty, but entry 9 was anchored at \S+ in \S+ \(every entry was deleted\)\n/],
-  ['(d) a correctly hashed forged entry', (s) => appendForged(s, {...grant(10), principal: 'user:mallory'}),
-    /\n {2}entry 10 \(audit\/000000000010\.json\): not written by Backhaul on this host: the newest entry anchored in \S+ is 9\. Forged/],
+  [
+    '(a) an edit rewritten forward',
+    s => rewriteForward(s, 7, {principal: 'user:mallory'}),
+    /\n {2}entry 7 \(audit\/000000000007\.json\): differs from the anchored hash recorded at \S+ in \S+\.jsonl: it was edited or replaced, and the chain rewritten after it\n {2}entry 8 .*: differs from its anchor too, as does entry 9\n/,
+  ],
+  [
+    '(b) a truncated tail',
+    s => truncateAfter(s, 5),
+    /\n {2}entry 9 \(audit\/000000000009\.json\): missing: the log ends at entry 5, but entry 9 was anchored at \S+ in \S+ \(entries 6 to 9 were deleted\)\n/,
+  ],
+  [
+    '(c) every entry deleted',
+    s => deleteAll(s),
+    /\n {2}entry 9 \(audit\/000000000009\.json\): missing: the log is empty, but entry 9 was anchored at \S+ in \S+ \(every entry was deleted\)\n/,
+  ],
+  [
+    '(d) a correctly hashed forged entry',
+    s => appendForged(s, {...grant(10), principal: 'user:mallory'}),
+    /\n {2}entry 10 \(audit\/000000000010\.json\): not written by Backhaul on this host: the newest entry anchored in \S+ is 9\. Forged/,
+  ],
 ];
 
 for (const [name, tamper, message] of classes) {
@@ -93,14 +125,30 @@ test('an intact log: the output and the JSON report say where the anchors are an
   const {dir, id} = await repoWith(3);
   const text = await verify(dir);
   assert.equal(text.code, EXIT.ok);
-  assert.match(text.out, /^Audit log intact: 3 entries, hash chain unbroken and matching this host's anchors\. Newest entry #3, hash [0-9a-f]{64}\.\n/);
-  assert.match(text.out, new RegExp(`\\nAnchors: ${anchorFile(id)}: newest anchored entry #3 \\(\\S+\\), hash [0-9a-f]{64}\\.\\n$`));
+  assert.match(
+    text.out,
+    /^Audit log intact: 3 entries, hash chain unbroken and matching this host's anchors\. Newest entry #3, hash [0-9a-f]{64}\.\n/,
+  );
+  assert.match(
+    text.out,
+    new RegExp(`\\nAnchors: ${anchorFile(id)}: newest anchored entry #3 \\(\\S+\\), hash [0-9a-f]{64}\\.\\n$`),
+  );
   const json = JSON.parse((await verify(dir, {json: true})).out);
   assert.equal(json.ok, true);
-  assert.deepEqual({...json.anchor, head: {...json.anchor.head, time: typeof json.anchor.head.time}}, {
-    repositoryId: id, file: anchorFile(id), head: {seq: 3, hash: json.head.hash, time: 'string'}, count: 3, fromOtherLocations: false,
-    unanchored: null, allowUnanchored: false, syslog: {failed: 0, error: null}, badLines: 0,
-  });
+  assert.deepEqual(
+    {...json.anchor, head: {...json.anchor.head, time: typeof json.anchor.head.time}},
+    {
+      repositoryId: id,
+      file: anchorFile(id),
+      head: {seq: 3, hash: json.head.hash, time: 'string'},
+      count: 3,
+      fromOtherLocations: false,
+      unanchored: null,
+      allowUnanchored: false,
+      syslog: {failed: 0, error: null},
+      badLines: 0,
+    },
+  );
 });
 
 test('--allow-unanchored: entries after the newest anchor are counted, not failed; without --verify it is a usage error', async () => {
@@ -110,9 +158,18 @@ test('--allow-unanchored: entries after the newest anchor are counted, not faile
   assert.equal((await verify(dir)).code, EXIT.corrupt);
   const shared = await verify(dir, {'allow-unanchored': true});
   assert.equal(shared.code, EXIT.ok);
-  assert.match(shared.out, /\nAccepted without an anchor of this host \(--allow-unanchored\): 2 entries \(3 to 4\)\.\n/);
-  await assert.rejects(audit.run({out: process.stdout, err: process.stderr, signal: new AbortController().signal}, {repo: dir, 'allow-unanchored': true}, []),
-    (e: unknown) => e instanceof BackhaulError && e.code === 'usage');
+  assert.match(
+    shared.out,
+    /\nAccepted without an anchor of this host \(--allow-unanchored\): 2 entries \(3 to 4\)\.\n/,
+  );
+  await assert.rejects(
+    audit.run(
+      {out: process.stdout, err: process.stderr, signal: new AbortController().signal},
+      {repo: dir, 'allow-unanchored': true},
+      [],
+    ),
+    (e: unknown) => e instanceof BackhaulError && e.code === 'usage',
+  );
 });
 
 test('a missing logger is said once, however many anchors it missed', async () => {
@@ -124,8 +181,11 @@ test('a missing logger is said once, however many anchors it missed', async () =
   });
   const r = await verify(dir);
   assert.equal(r.code, EXIT.ok);
-  assert.equal(r.out.split('\n').filter((l) => /system log/.test(l)).length, 1);
-  assert.match(r.out, /\nThe system log did not receive 3 of the anchors \(logger not found\): the anchor file is the only copy outside the repository\.\n/);
+  assert.equal(r.out.split('\n').filter(l => /system log/.test(l)).length, 1);
+  assert.match(
+    r.out,
+    /\nThe system log did not receive 3 of the anchors \(logger not found\): the anchor file is the only copy outside the repository\.\n/,
+  );
 });
 
 test('the help says what is anchored, where, what --verify detects and what it cannot', () => {

@@ -34,7 +34,20 @@ describe('backhaul copy: exit codes at the edges', () => {
     const dir = join(ws.dir, 'data-' + machine);
     await mkdir(dir, {recursive: true});
     await writeFile(join(dir, `file-${seed}.bin`), randomBuffer(300_000, seed));
-    const r = await ws.run(['agent', 'backup', '--repo', 'src', '--job', 'daily', '--machine', machine, '--kind', 'workstation', '--path', dir]);
+    const r = await ws.run([
+      'agent',
+      'backup',
+      '--repo',
+      'src',
+      '--job',
+      'daily',
+      '--machine',
+      machine,
+      '--kind',
+      'workstation',
+      '--path',
+      dir,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   }
 
@@ -42,7 +55,10 @@ describe('backhaul copy: exit codes at the edges', () => {
     ws = await emptyWorkspace('copy-exit');
     src = join(ws.dir, 'src');
     dst = join(ws.dir, 'dst');
-    for (const [name, dir] of [['src', src], ['dst', dst]]) {
+    for (const [name, dir] of [
+      ['src', src],
+      ['dst', dst],
+    ]) {
       const r = await ws.run(['repo', 'add', name!, dir!]);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -60,16 +76,40 @@ describe('backhaul copy: exit codes at the edges', () => {
   }
 
   test('--wait and --concurrency are checked at the edge (exit 2, naming the option and the value)', async () => {
-    assertError(await copy('--wait', 'abc'), 2, /--wait must be a duration, not "abc"/, /hint: .*500ms, 5s, 10m/, '--wait abc');
-    assertError(await copy('--concurrency', '0'), 2, /--concurrency must be a whole number from 1 to 256, not "0"/, /hint: /, '--concurrency 0');
-    assertError(await copy('--concurrency', 'abc'), 2, /--concurrency must be a whole number .*"abc"/, /hint: /, '--concurrency abc');
+    assertError(
+      await copy('--wait', 'abc'),
+      2,
+      /--wait must be a duration, not "abc"/,
+      /hint: .*500ms, 5s, 10m/,
+      '--wait abc',
+    );
+    assertError(
+      await copy('--concurrency', '0'),
+      2,
+      /--concurrency must be a whole number from 1 to 256, not "0"/,
+      /hint: /,
+      '--concurrency 0',
+    );
+    assertError(
+      await copy('--concurrency', 'abc'),
+      2,
+      /--concurrency must be a whole number .*"abc"/,
+      /hint: /,
+      '--concurrency abc',
+    );
     assert.deepEqual(await (await open(dst)).listBackups(), [], 'nothing was copied');
   });
 
   test('--wait 1s gives up on a target locked by a live writer (exit 11, naming it); it used to wait forever', async () => {
     const lock = await WriterLock.acquire(new FilesystemStorage(dst), 'holding it for the test');
     try {
-      assertError(await copy('--wait', '1s'), 11, new RegExp(`locked by .*pid ${process.pid}, holding it for the test`), /hint: /, '--wait 1s on a locked target');
+      assertError(
+        await copy('--wait', '1s'),
+        11,
+        new RegExp(`locked by .*pid ${process.pid}, holding it for the test`),
+        /hint: /,
+        '--wait 1s on a locked target',
+      );
       assertError(await copy('--wait', '500ms'), 11, /locked by/, /hint: /, '--wait 500ms on a locked target');
     } finally {
       await lock.release();
@@ -78,27 +118,60 @@ describe('backhaul copy: exit codes at the edges', () => {
   });
 
   test('a selection that matches no backup or no restore point exits 13, saying what was asked', async () => {
-    assertError(await copy('--machine', 'nope-*'), 13, /No backup in .*src matches --machine "nope-\*"/, /hint: .*backhaul list/, 'no machine');
-    assertError(await copy('--machine', 'ws-*', '--job', 'weekly'), 13, /matches --machine "ws-\*" --job "weekly"/, /hint: .*backhaul list/, 'no job');
-    assertError(await copy('--points', 'since:2099-01-01'), 13, /No restore point of the 2 selected backup\(s\) matches --points since:2099-01-01/, /hint: .*backhaul points/, 'no point');
-    assertError(await copy('--dry-run', '--points', 'since:2099-01-01'), 13, /No restore point/, /hint: /, 'no point, dry run');
-    assertError(await copy('bnosuchbackup1'), 13, /No backup "bnosuchbackup1"/, /hint: .*backhaul list/, 'unknown backup id');
+    assertError(
+      await copy('--machine', 'nope-*'),
+      13,
+      /No backup in .*src matches --machine "nope-\*"/,
+      /hint: .*backhaul list/,
+      'no machine',
+    );
+    assertError(
+      await copy('--machine', 'ws-*', '--job', 'weekly'),
+      13,
+      /matches --machine "ws-\*" --job "weekly"/,
+      /hint: .*backhaul list/,
+      'no job',
+    );
+    assertError(
+      await copy('--points', 'since:2099-01-01'),
+      13,
+      /No restore point of the 2 selected backup\(s\) matches --points since:2099-01-01/,
+      /hint: .*backhaul points/,
+      'no point',
+    );
+    assertError(
+      await copy('--dry-run', '--points', 'since:2099-01-01'),
+      13,
+      /No restore point/,
+      /hint: /,
+      'no point, dry run',
+    );
+    assertError(
+      await copy('bnosuchbackup1'),
+      13,
+      /No backup "bnosuchbackup1"/,
+      /hint: .*backhaul list/,
+      'unknown backup id',
+    );
     // The engine says the same, to the TUI as to the CLI.
     const [source, target] = [await open(src), await open(dst)];
-    await assert.rejects(planCopy(source, target, {machine: 'nope-*'}), (e: unknown) => e instanceof BackhaulError && e.code === 'not-found' && e.exitCode === 13);
+    await assert.rejects(
+      planCopy(source, target, {machine: 'nope-*'}),
+      (e: unknown) => e instanceof BackhaulError && e.code === 'not-found' && e.exitCode === 13,
+    );
     assert.deepEqual(await target.listBackups(), [], 'nothing was copied');
   });
 
-  test('every point failing exits with the failure\'s code (12), not partial; some on the target and some failed stays 3', async () => {
+  test("every point failing exits with the failure's code (12), not partial; some on the target and some failed stays 3", async () => {
     const source = await open(src);
-    const ws2 = (await source.listBackups()).find((b) => b.machine === 'ws-02')!;
+    const ws2 = (await source.listBackups()).find(b => b.machine === 'ws-02')!;
     const [point] = await source.listPoints(ws2.id as BackupId);
-    const trees = new Set<string>(point!.nodes.flatMap((n) => n.disks.flatMap((d) => d.tree ?? [])));
+    const trees = new Set<string>(point!.nodes.flatMap(n => n.disks.flatMap(d => d.tree ?? [])));
     const others = new Set<string>();
-    for (const b of (await source.listBackups()).filter((x) => x.id !== ws2.id)) {
+    for (const b of (await source.listBackups()).filter(x => x.id !== ws2.id)) {
       for (const p of await source.listPoints(b.id)) await pointChunks(source, p, others);
     }
-    const own = [...await pointChunks(source, point!)].find((id) => !trees.has(id) && !others.has(id));
+    const own = [...(await pointChunks(source, point!))].find(id => !trees.has(id) && !others.has(id));
     assert.ok(own, 'ws-02 has a file chunk of its own');
     await flipChunkByte(src, source, own);
 

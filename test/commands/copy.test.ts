@@ -13,14 +13,26 @@ describe('backhaul copy / verify on the command line', () => {
   before(async () => {
     ws = await demoWorkspace('copy-cli');
     const listed: any[] = await ws.json(['list', '--repo', 'demo-primary', '--json']);
-    alice = listed.find((b) => b.machine === 'alice-laptop').id;
+    alice = listed.find(b => b.machine === 'alice-laptop').id;
   });
   after(async () => ws?.cleanup());
 
   test('--help documents the selection and the exit codes', async () => {
     const r = await ws.run(['copy', '--help']);
     assert.equal(r.code, 0);
-    for (const word of ['--from', '--to', '--points', 'latest:N', 'since:DATE', '--nodes', '--dry-run', '--wait', '14', '11']) assert.ok(r.stdout.includes(word), word);
+    for (const word of [
+      '--from',
+      '--to',
+      '--points',
+      'latest:N',
+      'since:DATE',
+      '--nodes',
+      '--dry-run',
+      '--wait',
+      '14',
+      '11',
+    ])
+      assert.ok(r.stdout.includes(word), word);
     const v = await ws.run(['verify', '--help']);
     assert.equal(v.code, 0);
     assert.match(v.stdout, /--repair-from/);
@@ -54,16 +66,40 @@ describe('backhaul copy / verify on the command line', () => {
     assert.match(r.stderr, /2 point\(s\) not selected/);
     assert.doesNotMatch(r.stderr, /\x1b\[/, 'no terminal control sequences on a pipe');
     assert.match(r.stdout, /^Copy success: 2 point\(s\) copied, 0 skipped, 0 failed/);
-    assert.match(r.stdout, /processed .*, read .*, transferred .*, stored .*bottleneck: (source read|hashing|target write)/);
+    assert.match(
+      r.stdout,
+      /processed .*, read .*, transferred .*, stored .*bottleneck: (source read|hashing|target write)/,
+    );
   });
 
   test('--json prints one object on stdout; the plan says what is already there', async () => {
-    const plan = await ws.json(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', alice, '--points', 'all', '--dry-run', '--json']);
+    const plan = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      alice,
+      '--points',
+      'all',
+      '--dry-run',
+      '--json',
+    ]);
     const skipped = plan.backups[0].points.filter((p: any) => p.action === 'skip');
     assert.equal(skipped.length, 2);
     for (const p of skipped) assert.equal(p.reason, 'already on target');
     assert.equal(plan.pointsToCopy, 2);
-    const r = await ws.run(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', alice, '--points', 'all', '--json']);
+    const r = await ws.run([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      alice,
+      '--points',
+      'all',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.pointsCopied, 2);

@@ -21,11 +21,18 @@ test('not selected by default is not "filtered by --points"; --points is named o
   const plan = await planCopy(source, target, {});
   const text = describePlan(plan);
   assert.doesNotMatch(text, /filtered by --points|--points latest\)/);
-  assert.match(text, /alice-laptop .*\n(.*\n)*\s+2 point\(s\) not selected \(only the latest is copied by default; --points all copies every point\)/);
+  assert.match(
+    text,
+    /alice-laptop .*\n(.*\n)*\s+2 point\(s\) not selected \(only the latest is copied by default; --points all copies every point\)/,
+  );
   assert.match(text, /Total: 3 point\(s\) to copy, 0 already on target, 3 not selected;/);
   assert.match(text, /Note: sql-cluster: .*data with node2 \(its owner\)/);
   const given = describePlan(await planCopy(source, target, {points: 'latest:2'}), 'latest:2');
   assert.match(given, /1 point\(s\) not selected \(--points latest:2\)/);
   const json = planJson(plan);
-  assert.equal(json.pointsSkipped, json.backups.flatMap((b) => b.points).filter((p) => p.action === 'skip').length, 'the JSON counts what it lists');
+  assert.equal(
+    json.pointsSkipped,
+    json.backups.flatMap(b => b.points).filter(p => p.action === 'skip').length,
+    'the JSON counts what it lists',
+  );
 });

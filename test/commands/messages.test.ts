@@ -45,7 +45,10 @@ test('quoted(): quotes, backslashes, control characters and bidi overrides are e
 test('--points: a form combined with others is refused as such; a stray quote stays balanced', () => {
   const combined = thrown(() => parsePointSpec('all,latest'));
   assert.equal(combined.exitCode, 2);
-  assert.match(combined.message, /--points "all" cannot be combined with other terms \("all,latest"\): it already takes every restore point/);
+  assert.match(
+    combined.message,
+    /--points "all" cannot be combined with other terms \("all,latest"\): it already takes every restore point/,
+  );
   assert.doesNotMatch(combined.message, /neither|unknown/);
   assert.match(thrown(() => parsePointSpec('p0123,latest')).message, /"latest" cannot be combined/);
   const quote = thrown(() => parsePointSpec('"p1'));
@@ -58,14 +61,18 @@ test('--points: a form combined with others is refused as such; a stray quote st
 test('printError shows an escape sequence instead of sending it to the terminal', () => {
   const err = new PassThrough();
   let text = '';
-  err.on('data', (d) => (text += d));
+  err.on('data', d => (text += d));
   assert.equal(printError(err, usageError('Bad \u001b[2J value.', 'hint \u001b]0;x\u0007')), 2);
   assert.doesNotMatch(text, /\u001b|\u0007/);
   assert.match(text, /Bad \\u001b\[2J value/); // the one sanitiser (util/safe-text.ts) spells escapes \uXXXX
 });
 
 test('the CLI: values typed with a quote or an escape come back quoted and escaped', async () => {
-  for (const args of [['points', '"bNOSUCH', '--repo', '"demo'], ['list', '--repo', 'a\u001b[31m'], ['copy', '--from', '"a', '--to', 'b']]) {
+  for (const args of [
+    ['points', '"bNOSUCH', '--repo', '"demo'],
+    ['list', '--repo', 'a\u001b[31m'],
+    ['copy', '--from', '"a', '--to', 'b'],
+  ]) {
     const r = await runCli(home, args);
     assert.equal(r.code, 10, `${args.join(' ')}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /\u001b/, r.stderr);

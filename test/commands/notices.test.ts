@@ -8,8 +8,16 @@ import type {StorageNotice} from '../../source/engine/storage/storage.js';
 it('prints each stall, and retries at most one line per 5 s with a count of the others', () => {
   const lines: string[] = [];
   let now = 0;
-  const print = noticePrinter((l) => lines.push(l), () => now);
-  const retry = (attempt: number): StorageNotice => ({kind: 'retry', operation: 'PutObject', attempt, message: `retry ${attempt}`});
+  const print = noticePrinter(
+    l => lines.push(l),
+    () => now,
+  );
+  const retry = (attempt: number): StorageNotice => ({
+    kind: 'retry',
+    operation: 'PutObject',
+    attempt,
+    message: `retry ${attempt}`,
+  });
   print(retry(1));
   now += 1000;
   print(retry(2));

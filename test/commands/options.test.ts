@@ -37,9 +37,34 @@ function usage(message: RegExp) {
 
 describe('parseOptions', () => {
   test('converts each kind: text, repeatable text, flag, enum, integer, duration (ms), url', () => {
-    const {values, positionals} = parse('b01', '--repo', 'main', '--path', 'a', '--path=b', '--json', '--kind', 'server',
-      '--concurrency', '16', '--wait', '5s', '--endpoint', 'https://rgw.example:7480', '--', '--not-an-option');
-    assert.deepEqual(values, {repo: 'main', path: ['a', 'b'], json: true, kind: 'server', concurrency: 16, wait: 5000, endpoint: 'https://rgw.example:7480'});
+    const {values, positionals} = parse(
+      'b01',
+      '--repo',
+      'main',
+      '--path',
+      'a',
+      '--path=b',
+      '--json',
+      '--kind',
+      'server',
+      '--concurrency',
+      '16',
+      '--wait',
+      '5s',
+      '--endpoint',
+      'https://rgw.example:7480',
+      '--',
+      '--not-an-option',
+    );
+    assert.deepEqual(values, {
+      repo: 'main',
+      path: ['a', 'b'],
+      json: true,
+      kind: 'server',
+      concurrency: 16,
+      wait: 5000,
+      endpoint: 'https://rgw.example:7480',
+    });
     assert.deepEqual(positionals, ['b01', '--not-an-option']);
   });
 
@@ -52,25 +77,36 @@ describe('parseOptions', () => {
     assert.equal(wait('2h'), 7_200_000);
     assert.equal(wait('1d'), 86_400_000);
     assert.equal(parseDuration('250', 'ms'), 250);
-    for (const bad of ['abc', '5x', '-1', '', 's', '5 s5', '1e400']) assert.equal(parseDuration(bad, 's'), undefined, bad);
+    for (const bad of ['abc', '5x', '-1', '', 's', '5 s5', '1e400'])
+      assert.equal(parseDuration(bad, 's'), undefined, bad);
   });
 
   test('a bad value is a usage error naming the option and the value', () => {
     assert.throws(() => parse('--wait', 'abc'), usage(/^--wait must be a duration, not "abc"\.$/));
     assert.throws(() => parse('--wait', '5 minutes'), usage(/--wait .*"5 minutes"/));
-    assert.throws(() => parse('--concurrency', '0'), usage(/^--concurrency must be a whole number from 1 to 256, not "0"\.$/));
+    assert.throws(
+      () => parse('--concurrency', '0'),
+      usage(/^--concurrency must be a whole number from 1 to 256, not "0"\.$/),
+    );
     assert.throws(() => parse('--concurrency', 'abc'), usage(/--concurrency .*"abc"/));
     assert.throws(() => parse('--concurrency', '2.5'), usage(/--concurrency .*"2.5"/));
     assert.throws(() => parse('--concurrency', '257'), usage(/--concurrency .*"257"/));
     assert.throws(() => parse('--concurrency=-1'), usage(/--concurrency .*"-1"/));
     assert.throws(() => parse('--kind', 'laptop'), usage(/^--kind must be workstation or server, not "laptop"\.$/));
-    assert.throws(() => parse('--endpoint', '127.0.0.1:7480'), (e: unknown) => usage(/--endpoint .*"127\.0\.0\.1:7480"/)(e) && /http:\/\/127\.0\.0\.1:7480/.test((e as BackhaulError).hint));
+    assert.throws(
+      () => parse('--endpoint', '127.0.0.1:7480'),
+      (e: unknown) =>
+        usage(/--endpoint .*"127\.0\.0\.1:7480"/)(e) && /http:\/\/127\.0\.0\.1:7480/.test((e as BackhaulError).hint),
+    );
     assert.throws(() => parse('--endpoint', 'ftp://host/'), usage(/--endpoint .*"ftp:\/\/host\/"/));
     assert.throws(() => parse('--endpoint', 'http://'), usage(/--endpoint/));
   });
 
   test('control characters in a bad value are shown escaped, never raw', () => {
-    assert.throws(() => parse('--kind', 'x\u001b[2Jy'), (e: unknown) => !(e as Error).message.includes('\u001b') && /\\u001b/.test((e as Error).message));
+    assert.throws(
+      () => parse('--kind', 'x\u001b[2Jy'),
+      (e: unknown) => !(e as Error).message.includes('\u001b') && /\\u001b/.test((e as Error).message),
+    );
   });
 
   test('unknown, repeated, value-less and valued flags are refused', () => {
@@ -98,27 +134,33 @@ describe('help from the declarations', () => {
   });
 
   test('options in another section are listed under its title', () => {
-    const help = optionsHelp([option.text('machine', 'PATTERN', 'by machine', {section: 'Selection'}), option.flag('json', 'JSON')]);
+    const help = optionsHelp([
+      option.text('machine', 'PATTERN', 'by machine', {section: 'Selection'}),
+      option.flag('json', 'JSON'),
+    ]);
     assert.match(help, /^Selection:\n {2}--machine PATTERN .*\n\nOptions:\n {2}--json/);
   });
 
   test('every command: each option declared once, each shown in its --help', () => {
     for (const c of commands) {
-      const names = c.options.map((o) => o.name);
+      const names = c.options.map(o => o.name);
       assert.equal(new Set(names).size, names.length, `${c.name} declares an option twice`);
-      for (const o of c.options) assert.match(c.help, new RegExp(`\\n {2}--${o.name}\\b`), `${c.name} --help lists --${o.name}`);
+      for (const o of c.options)
+        assert.match(c.help, new RegExp(`\\n {2}--${o.name}\\b`), `${c.name} --help lists --${o.name}`);
       assert.match(c.help, new RegExp(`^Usage:\\s+backhaul ${c.name}`), `${c.name} --help starts with its usage`);
     }
   });
 
   test('the copy and agent backup options keep their names, with checked kinds', () => {
-    const kindOf = (command: string, name: string) => commands.find((c) => c.name === command)!.options.find((o) => o.name === name)?.kind;
+    const kindOf = (command: string, name: string) =>
+      commands.find(c => c.name === command)!.options.find(o => o.name === name)?.kind;
     assert.equal(kindOf('copy', 'wait'), 'duration');
     assert.equal(kindOf('copy', 'concurrency'), 'integer');
     assert.equal(kindOf('agent backup', 'wait'), 'duration');
     assert.equal(kindOf('agent backup', 'kind'), 'enum');
     assert.equal(kindOf('repo add', 'endpoint'), 'url');
     assert.equal(kindOf('restore', 'conflict'), 'enum');
-    for (const name of ['from', 'to', 'machine', 'job', 'points', 'nodes', 'dry-run', 'json', 'backup']) assert.ok(kindOf('copy', name), `copy --${name}`);
+    for (const name of ['from', 'to', 'machine', 'job', 'points', 'nodes', 'dry-run', 'json', 'backup'])
+      assert.ok(kindOf('copy', name), `copy --${name}`);
   });
 });

@@ -14,8 +14,15 @@ import {emptyWorkspace, type Result, type Workspace} from '../helpers/demo-cache
 
 describe('backhaul repo add | remove, and sub-command groups', () => {
   let ws: Workspace;
-  const registered = async () => Object.fromEntries((await ws.json<{name: string; location: string}[]>(['repo', 'list', '--json'])).map((r) => [r.name, r.location]));
-  const exists = (path: string) => stat(path).then(() => true, () => false);
+  const registered = async () =>
+    Object.fromEntries(
+      (await ws.json<{name: string; location: string}[]>(['repo', 'list', '--json'])).map(r => [r.name, r.location]),
+    );
+  const exists = (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
 
   before(async () => {
     ws = await emptyWorkspace('repo-cli');
@@ -39,7 +46,13 @@ describe('backhaul repo add | remove, and sub-command groups', () => {
     assert.match(again.stdout, /already registered .*nothing changed/);
 
     const r = await ws.run(['repo', 'add', 'main', second]);
-    assertError(r, 16, new RegExp(`"main" is already registered, at ${first}`), /hint: .*--replace.*backhaul repo remove main/, 'repo add of an existing name');
+    assertError(
+      r,
+      16,
+      new RegExp(`"main" is already registered, at ${first}`),
+      /hint: .*--replace.*backhaul repo remove main/,
+      'repo add of an existing name',
+    );
     assert.equal(await exists(second), false, 'no repository was created at the new location');
     assert.deepEqual(await registered(), {main: first});
   });
@@ -67,25 +80,64 @@ describe('backhaul repo add | remove, and sub-command groups', () => {
     const list = await ws.run(['list', '--repo', second, '--json']);
     assert.equal(list.code, 0, `the repository still opens by its path: ${list.stderr}`);
 
-    assertError(await ws.run(['repo', 'remove', 'main']), 10, /No repository is registered as "main"/, /hint: .*backhaul repo list/, 'repo remove of an unknown name');
-    assertError(await ws.run(['repo', 'remove', 'constructor']), 10, /"constructor"/, /hint: /, 'a name that is an Object property');
-    assertError(await ws.run(['repo', 'remove']), 2, /Usage: backhaul repo remove NAME/, /hint: /, 'repo remove without a name');
+    assertError(
+      await ws.run(['repo', 'remove', 'main']),
+      10,
+      /No repository is registered as "main"/,
+      /hint: .*backhaul repo list/,
+      'repo remove of an unknown name',
+    );
+    assertError(
+      await ws.run(['repo', 'remove', 'constructor']),
+      10,
+      /"constructor"/,
+      /hint: /,
+      'a name that is an Object property',
+    );
+    assertError(
+      await ws.run(['repo', 'remove']),
+      2,
+      /Usage: backhaul repo remove NAME/,
+      /hint: /,
+      'repo remove without a name',
+    );
   });
 
   test('an endpoint without http:// or https:// is a usage error with a hint, and nothing is registered', async () => {
     const r = await ws.run(['repo', 'add', 'offsite', 's3://backups/site-a', '--endpoint', '127.0.0.1:7480']);
-    assertError(r, 2, /--endpoint must be a URL starting with http:\/\/ or https:\/\/ .*"127\.0\.0\.1:7480"/, /hint: Write it as http:\/\/127\.0\.0\.1:7480/, 'endpoint without a scheme');
-    assertError(await ws.run(['repo', 'add', 'offsite', 's3://backups/site-a', '--endpoint', 'ftp://rgw:21']), 2, /--endpoint/, /hint: /, 'endpoint with another scheme');
+    assertError(
+      r,
+      2,
+      /--endpoint must be a URL starting with http:\/\/ or https:\/\/ .*"127\.0\.0\.1:7480"/,
+      /hint: Write it as http:\/\/127\.0\.0\.1:7480/,
+      'endpoint without a scheme',
+    );
+    assertError(
+      await ws.run(['repo', 'add', 'offsite', 's3://backups/site-a', '--endpoint', 'ftp://rgw:21']),
+      2,
+      /--endpoint/,
+      /hint: /,
+      'endpoint with another scheme',
+    );
     assert.deepEqual(await registered(), {});
   });
 
-  test('`backhaul repo|access|agent --help` lists the group\'s commands with their summaries', async () => {
-    const groups: Record<string, string[]> = {repo: ['add', 'list', 'remove'], access: ['policy', 'grant', 'revoke'], agent: ['backup']};
+  test("`backhaul repo|access|agent --help` lists the group's commands with their summaries", async () => {
+    const groups: Record<string, string[]> = {
+      repo: ['add', 'list', 'remove'],
+      access: ['policy', 'grant', 'revoke'],
+      agent: ['backup'],
+    };
     for (const [word, subs] of Object.entries(groups)) {
       const r = await ws.run([word, '--help']);
       assert.equal(r.code, 0, `${word} --help: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: backhaul ${word} COMMAND`));
-      for (const sub of subs) assert.match(r.stdout, new RegExp(`\\n {2}${word} ${sub} +\\S`), `${word} --help lists ${sub} with its summary`);
+      for (const sub of subs)
+        assert.match(
+          r.stdout,
+          new RegExp(`\\n {2}${word} ${sub} +\\S`),
+          `${word} --help lists ${sub} with its summary`,
+        );
     }
   });
 
@@ -95,6 +147,12 @@ describe('backhaul repo add | remove, and sub-command groups', () => {
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /repo remove +forget a registered name/);
     assert.match(r.stderr, /backhaul: `backhaul repo` needs a command\.\nhint: /);
-    assertError(await ws.run(['repo', 'explode']), 2, /Unknown command "repo explode"/, /hint: `backhaul repo` has: add, list, remove/, 'unknown sub-command');
+    assertError(
+      await ws.run(['repo', 'explode']),
+      2,
+      /Unknown command "repo explode"/,
+      /hint: `backhaul repo` has: add, list, remove/,
+      'unknown sub-command',
+    );
   });
 });

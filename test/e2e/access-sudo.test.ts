@@ -37,24 +37,30 @@ async function asJson(user: string, args: string[]): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-before(async () => {
-  if (skip) return;
-  ensureUsers();
-  sudo = await installSudoCli('access');
-  // Through sudo only repositories root alone can change are opened: the workspace is below a root-only directory.
-  ws = await demoWorkspace('access-sudo', {rootOnly: true});
-  const copy = await ws.run(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all'], {timeoutMs: 600_000});
-  assert.equal(copy.code, 0, copy.stderr);
-  const primary = await ws.json(['list', '--repo', ws.primary, '--json']);
-  const secondary = await ws.json(['list', '--repo', ws.secondary, '--json']);
-  aliceId = primary.find((b: any) => b.owner === 'alice').id;
-  aliceCopyId = secondary.find((b: any) => b.owner === 'alice').id;
-}, {timeout: 900_000});
+before(
+  async () => {
+    if (skip) return;
+    ensureUsers();
+    sudo = await installSudoCli('access');
+    // Through sudo only repositories root alone can change are opened: the workspace is below a root-only directory.
+    ws = await demoWorkspace('access-sudo', {rootOnly: true});
+    const copy = await ws.run(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all'], {
+      timeoutMs: 600_000,
+    });
+    assert.equal(copy.code, 0, copy.stderr);
+    const primary = await ws.json(['list', '--repo', ws.primary, '--json']);
+    const secondary = await ws.json(['list', '--repo', ws.secondary, '--json']);
+    aliceId = primary.find((b: any) => b.owner === 'alice').id;
+    aliceCopyId = secondary.find((b: any) => b.owner === 'alice').id;
+  },
+  {timeout: 900_000},
+);
 
 after(async () => {
   if (skip) return;
   await sudo?.remove();
-  for (const dir of ['/home/alice/e2e-delegated', '/home/alice/e2e-own']) await fs.rm(dir, {recursive: true, force: true});
+  for (const dir of ['/home/alice/e2e-delegated', '/home/alice/e2e-own'])
+    await fs.rm(dir, {recursive: true, force: true});
   await ws?.cleanup();
 });
 
@@ -66,7 +72,20 @@ test('through sudo, alice lists only her own backups and none of the copies', {s
 });
 
 test('alice may not run a delegated restore or change the policy (exit 15, clear message)', {skip}, async () => {
-  const r = await as('alice', ['restore', '--delegated', '--for', 'alice', '--reason', 'x', '--repo', ws.secondary, '--backup', aliceCopyId, '--to', '/home/alice/x']);
+  const r = await as('alice', [
+    'restore',
+    '--delegated',
+    '--for',
+    'alice',
+    '--reason',
+    'x',
+    '--repo',
+    ws.secondary,
+    '--backup',
+    aliceCopyId,
+    '--to',
+    '/home/alice/x',
+  ]);
   assert.equal(r.code, 15, r.stderr);
   assert.match(r.stderr, /alice \(via sudo\) may not restore on another user's behalf/);
   const p = await as('alice', ['access', 'policy', 'add-admin', '--repo', ws.secondary, '--user', 'alice']);
@@ -77,7 +96,7 @@ test('alice may not run a delegated restore or change the policy (exit 15, clear
   assert.match(a.stderr, /cannot be run through sudo/);
 });
 
-test('bob cannot read alice\'s restore points, even by id: the same answer as a random id', {skip}, async () => {
+test("bob cannot read alice's restore points, even by id: the same answer as a random id", {skip}, async () => {
   const real = await as('bob', ['points', aliceId, '--repo', ws.primary]);
   const fake = await as('bob', ['points', 'b000000000000', '--repo', ws.primary]);
   assert.equal(real.code, 13);
@@ -112,51 +131,93 @@ test('through sudo, alice cannot restore into a place she could not write hersel
   await assert.rejects(fs.lstat('/etc/backhaul-e2e-evil'));
 });
 
-test('an admin\'s delegated restore from demo-secondary gives alice identical files she owns; the audit records it', {skip}, async () => {
-  const dest = '/home/alice/e2e-delegated';
-  await fs.rm(dest, {recursive: true, force: true});
-  const r = await as('hadmin', ['restore', '--delegated', '--for', 'alice', '--reason', 'ticket 42: lost thesis', '--repo', ws.secondary, '--backup', aliceCopyId, '--to', dest]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /for alice/);
-  const source = join(ws.dir, 'source-restore');
-  const plain = await ws.run(['restore', '--repo', ws.primary, '--backup', aliceId, '--to', source]);
-  assert.equal(plain.code, 0, plain.stderr);
-  await sameTree(source, dest, {label: 'delegated vs source'});
-  const diff = spawnSync('diff', ['-r', '--no-dereference', source, dest], {encoding: 'utf8'});
-  assert.equal(diff.status, 0, diff.stdout);
-  const owners = spawnSync('find', [dest, '!', '-user', 'alice'], {encoding: 'utf8'}).stdout.trim();
-  assert.equal(owners, '', 'files not owned by alice');
-  const entries = (await ws.run(['audit', '--repo', ws.secondary, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
-  const e = entries.at(-1);
-  assert.equal(e.action, 'restore.delegated');
-  assert.equal(e.actor.user, 'hadmin');
-  assert.equal(e.actor.viaSudo, true);
-  assert.equal(e.forUser, 'alice');
-  assert.equal(e.backupId, aliceCopyId);
-  assert.equal(e.reason, 'ticket 42: lost thesis');
-  assert.equal(e.result, 'ok');
-  assert.ok(e.bytes > 0 && e.startedAt && e.endedAt);
-  assert.equal(e.destination, `dir:${dest} (keep)`);
-});
+test(
+  "an admin's delegated restore from demo-secondary gives alice identical files she owns; the audit records it",
+  {skip},
+  async () => {
+    const dest = '/home/alice/e2e-delegated';
+    await fs.rm(dest, {recursive: true, force: true});
+    const r = await as('hadmin', [
+      'restore',
+      '--delegated',
+      '--for',
+      'alice',
+      '--reason',
+      'ticket 42: lost thesis',
+      '--repo',
+      ws.secondary,
+      '--backup',
+      aliceCopyId,
+      '--to',
+      dest,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /for alice/);
+    const source = join(ws.dir, 'source-restore');
+    const plain = await ws.run(['restore', '--repo', ws.primary, '--backup', aliceId, '--to', source]);
+    assert.equal(plain.code, 0, plain.stderr);
+    await sameTree(source, dest, {label: 'delegated vs source'});
+    const diff = spawnSync('diff', ['-r', '--no-dereference', source, dest], {encoding: 'utf8'});
+    assert.equal(diff.status, 0, diff.stdout);
+    const owners = spawnSync('find', [dest, '!', '-user', 'alice'], {encoding: 'utf8'}).stdout.trim();
+    assert.equal(owners, '', 'files not owned by alice');
+    const entries = (await ws.run(['audit', '--repo', ws.secondary, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l));
+    const e = entries.at(-1);
+    assert.equal(e.action, 'restore.delegated');
+    assert.equal(e.actor.user, 'hadmin');
+    assert.equal(e.actor.viaSudo, true);
+    assert.equal(e.forUser, 'alice');
+    assert.equal(e.backupId, aliceCopyId);
+    assert.equal(e.reason, 'ticket 42: lost thesis');
+    assert.equal(e.result, 'ok');
+    assert.ok(e.bytes > 0 && e.startedAt && e.endedAt);
+    assert.equal(e.destination, `dir:${dest} (keep)`);
+  },
+);
 
-test('after access grant alice restores from the copy herself through sudo; after revoke she cannot', {skip}, async () => {
-  const g = await ws.run(['access', 'grant', '--repo', ws.secondary, '--backup', aliceCopyId, '--user', 'alice', '--reason', 'e2e']);
-  assert.equal(g.code, 0, g.stderr);
-  assert.deepEqual((await asJson('alice', ['list', '--repo', ws.secondary])).map((b: any) => b.id), [aliceCopyId]);
-  const dest = '/home/alice/e2e-own';
-  await fs.rm(dest, {recursive: true, force: true});
-  const own = await as('alice', ['restore', '--repo', ws.secondary, '--backup', aliceCopyId, '--to', dest]);
-  assert.equal(own.code, 0, own.stderr);
-  assert.equal(spawnSync('find', [dest, '!', '-user', 'alice'], {encoding: 'utf8'}).stdout.trim(), '');
-  const last = (await ws.run(['audit', '--repo', ws.secondary, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
-  assert.equal(last.action, 'restore.own');
-  assert.equal(last.actor.user, 'alice');
-  const v = await ws.run(['access', 'revoke', '--repo', ws.secondary, '--backup', aliceCopyId, '--user', 'alice']);
-  assert.equal(v.code, 0, v.stderr);
-  const again = await as('alice', ['restore', '--repo', ws.secondary, '--backup', aliceCopyId, '--to', `${dest}-2`]);
-  assert.equal(again.code, 13, again.stderr);
-  assert.deepEqual(await asJson('alice', ['list', '--repo', ws.secondary]), []);
-});
+test(
+  'after access grant alice restores from the copy herself through sudo; after revoke she cannot',
+  {skip},
+  async () => {
+    const g = await ws.run([
+      'access',
+      'grant',
+      '--repo',
+      ws.secondary,
+      '--backup',
+      aliceCopyId,
+      '--user',
+      'alice',
+      '--reason',
+      'e2e',
+    ]);
+    assert.equal(g.code, 0, g.stderr);
+    assert.deepEqual(
+      (await asJson('alice', ['list', '--repo', ws.secondary])).map((b: any) => b.id),
+      [aliceCopyId],
+    );
+    const dest = '/home/alice/e2e-own';
+    await fs.rm(dest, {recursive: true, force: true});
+    const own = await as('alice', ['restore', '--repo', ws.secondary, '--backup', aliceCopyId, '--to', dest]);
+    assert.equal(own.code, 0, own.stderr);
+    assert.equal(spawnSync('find', [dest, '!', '-user', 'alice'], {encoding: 'utf8'}).stdout.trim(), '');
+    const last = (await ws.run(['audit', '--repo', ws.secondary, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l))
+      .at(-1);
+    assert.equal(last.action, 'restore.own');
+    assert.equal(last.actor.user, 'alice');
+    const v = await ws.run(['access', 'revoke', '--repo', ws.secondary, '--backup', aliceCopyId, '--user', 'alice']);
+    assert.equal(v.code, 0, v.stderr);
+    const again = await as('alice', ['restore', '--repo', ws.secondary, '--backup', aliceCopyId, '--to', `${dest}-2`]);
+    assert.equal(again.code, 13, again.stderr);
+    assert.deepEqual(await asJson('alice', ['list', '--repo', ws.secondary]), []);
+  },
+);
 
 test('editing any audit entry makes audit --verify fail, naming it', {skip}, async () => {
   // Through sudo, as the restores above were: their anchors are root's (/var/lib/backhaul), which the tests' own root runs do not use.

@@ -16,7 +16,11 @@ import {demoWorkspace} from '../helpers/demo-cache.js';
 import {KEY, tmuxAvailable, withTmux} from '../helpers/tmux.js';
 
 const nobody = spawnSync('id', ['-u', 'nobody'], {encoding: 'utf8'}).stdout.trim();
-const skip = !tmuxAvailable() ? 'tmux is not installed (.ci/run installs it)' : process.getuid?.() !== 0 || !nobody ? 'needs root and the user nobody' : false;
+const skip = !tmuxAvailable()
+  ? 'tmux is not installed (.ci/run installs it)'
+  : process.getuid?.() !== 0 || !nobody
+    ? 'needs root and the user nobody'
+    : false;
 
 test('a delegated restore in the TUI gives the user their files, audited', {skip, timeout: 600_000}, async () => {
   const ws = await demoWorkspace('restore-tmux');
@@ -28,11 +32,11 @@ test('a delegated restore in the TUI gives the user their files, audited', {skip
   await fs.chown(dest, Number(nobody), Number(nobody));
   try {
     const env = {XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME, XDG_DATA_HOME: ws.env.XDG_DATA_HOME, NO_COLOR: '1'};
-    await withTmux({command: [process.execPath, ws.cli], columns: 100, rows: 30, env, cwd: ws.dir}, async (t) => {
+    await withTmux({command: [process.execPath, ws.cli], columns: 100, rows: 30, env, cwd: ws.dir}, async t => {
       await t.waitFor(/Backups/, {timeoutMs: 30_000});
       await t.waitFor(/alice-laptop/, {timeoutMs: 30_000});
       await t.press('R');
-      await t.waitFor((s) => /pick a backup/.test(s) && /›\s+alice-laptop/.test(s), {timeoutMs: 30_000});
+      await t.waitFor(s => /pick a backup/.test(s) && /›\s+alice-laptop/.test(s), {timeoutMs: 30_000});
       await t.press(KEY.enter);
       await t.waitFor(/pick a restore point/);
       await t.waitFor(/full|incremental/);
@@ -74,7 +78,9 @@ test('a delegated restore in the TUI gives the user their files, audited', {skip
       const diff = spawnSync('diff', ['-r', '--no-dereference', plain, dest], {encoding: 'utf8'});
       assert.equal(diff.status, 0, diff.stdout);
       assert.equal(spawnSync('find', [dest, '!', '-user', 'nobody'], {encoding: 'utf8'}).stdout.trim(), '');
-      const entry = JSON.parse((await ws.run(['audit', '--repo', 'demo-primary', '--json'])).stdout.trim().split('\n').at(-1)!);
+      const entry = JSON.parse(
+        (await ws.run(['audit', '--repo', 'demo-primary', '--json'])).stdout.trim().split('\n').at(-1)!,
+      );
       assert.equal(entry.action, 'restore.delegated');
       assert.equal(entry.forUser, 'nobody');
       assert.equal(entry.reason, 'tmux e2e: lost files');

@@ -47,13 +47,26 @@ export interface CliResult {
 export function cliEnv(home: string): NodeJS.ProcessEnv {
   mkdirSync(join(home, 'config'), {recursive: true});
   mkdirSync(join(home, 'data'), {recursive: true});
-  return {...process.env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data'), XDG_CACHE_HOME: join(home, 'cache'), NO_COLOR: '1'};
+  return {
+    ...process.env,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_CACHE_HOME: join(home, 'cache'),
+    NO_COLOR: '1',
+  };
 }
 
 /** Starts the CLI; the caller may kill it and reads its output (see `collect`). */
 export function startCli(home: string, args: string[]): ChildProcess {
   ensureBuilt();
-  return execa(process.execPath, [CLI, ...args], {cwd: ROOT, env: cliEnv(home), extendEnv: false, stdin: 'ignore', buffer: false, reject: false});
+  return execa(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: cliEnv(home),
+    extendEnv: false,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+  });
 }
 
 /** Runs the CLI to completion and collects its output. */

@@ -13,7 +13,7 @@ export const V2: Compression = {algorithm: 'zstd', level: 3};
 export function text(bytes: number): Buffer {
   const lines: string[] = [];
   for (let i = 0, n = 0; n < bytes; i++) {
-    const line = `${String(i * 7919 % 100003).padStart(6, '0')} job=${i % 13} host=node-${i % 5} status=${i % 11 ? 'ok' : 'retry'} bytes=${(i * 104729) % 999983}\n`;
+    const line = `${String((i * 7919) % 100003).padStart(6, '0')} job=${i % 13} host=node-${i % 5} status=${i % 11 ? 'ok' : 'retry'} bytes=${(i * 104729) % 999983}\n`;
     lines.push(line);
     n += line.length;
   }
@@ -38,8 +38,20 @@ export const V1_CASES: {name: string; data: Buffer; encoding: number}[] = [
   {name: '512 bytes of text', data: text(512), encoding: DEFLATE},
   {name: '20 KiB of text (no sample try at this size)', data: text(20 * 1024), encoding: DEFLATE},
   {name: '20 KiB of random bytes', data: randomBytes(20 * 1024), encoding: RAW},
-  {name: 'random first 16 KiB, then text: the sample says no', data: Buffer.concat([randomBytes(16 * 1024), text(64 * 1024)]), encoding: RAW},
-  {name: 'text first 16 KiB, then random: tried, not kept', data: Buffer.concat([text(16 * 1024), randomBytes(200 * 1024)]), encoding: RAW},
-  {name: 'text first 16 KiB, then half text: kept', data: Buffer.concat([text(16 * 1024), randomBytes(40 * 1024), text(60 * 1024)]), encoding: DEFLATE},
+  {
+    name: 'random first 16 KiB, then text: the sample says no',
+    data: Buffer.concat([randomBytes(16 * 1024), text(64 * 1024)]),
+    encoding: RAW,
+  },
+  {
+    name: 'text first 16 KiB, then random: tried, not kept',
+    data: Buffer.concat([text(16 * 1024), randomBytes(200 * 1024)]),
+    encoding: RAW,
+  },
+  {
+    name: 'text first 16 KiB, then half text: kept',
+    data: Buffer.concat([text(16 * 1024), randomBytes(40 * 1024), text(60 * 1024)]),
+    encoding: DEFLATE,
+  },
   {name: '1 MiB of text', data: text(1024 * 1024), encoding: DEFLATE},
 ];

@@ -65,7 +65,7 @@ async function once(dir: string, build: (partial: string) => Promise<void>): Pro
         // A lock whose pid file is not written yet is young: wait for it.
       }
       if (pid > 0 && !alive(pid)) await rm(lock, {recursive: true, force: true});
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise(r => setTimeout(r, 500));
       continue;
     }
     try {
@@ -100,7 +100,7 @@ let cliPromise: Promise<string> | undefined;
 export function cliPath(): Promise<string> {
   cliPromise ??= (async () => {
     const name = `cli-${hashPaths(['source', 'scripts/build.mjs', 'scripts/bundle.mjs', 'scripts/ink-patches.mjs', 'scripts/ink-patches', 'scripts/devtools-stub.mjs', 'package-lock.json'])}`;
-    const dir = await once(join(CACHE, name), async (partial) => {
+    const dir = await once(join(CACHE, name), async partial => {
       const {build} = await import('esbuild');
       // The shipped bundle's own options (plugins included): the tests drive what users run.
       const {buildBundles} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
@@ -155,11 +155,30 @@ export function collect(child: ChildProcess, timeoutMs = 300_000): Promise<Resul
 }
 
 function makeWorkspace(dir: string, cli: string): Workspace {
-  const env = {...process.env, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1', FORCE_COLOR: '0'};
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_DATA_HOME: join(dir, 'data'),
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+  };
   const demo = join(dir, 'data', 'backhaul', 'demo');
-  const spawnCli = (args: string[]) => execa(process.execPath, [cli, ...args], {env, extendEnv: false, cwd: dir, stdin: 'ignore', buffer: false, reject: false});
+  const spawnCli = (args: string[]) =>
+    execa(process.execPath, [cli, ...args], {
+      env,
+      extendEnv: false,
+      cwd: dir,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+    });
   const ws: Workspace = {
-    dir, env, cli, primary: join(demo, 'primary'), secondary: join(demo, 'secondary'),
+    dir,
+    env,
+    cli,
+    primary: join(demo, 'primary'),
+    secondary: join(demo, 'secondary'),
     spawn: spawnCli,
     run: (args, options) => collect(spawnCli(args), options?.timeoutMs),
     async json(args) {
@@ -176,9 +195,11 @@ function makeWorkspace(dir: string, cli: string): Workspace {
 export async function demoWorkspace(label: string, options: {rootOnly?: boolean} = {}): Promise<Workspace> {
   const cli = await cliPath();
   // The demo's code and the repository format (not the writer's or reader's behaviour, which the tests exercise).
-  const format = ['config', 'model', 'pack', 'blob', 'chunker', 'index-store'].map((f) => `source/engine/repository/${f}.ts`);
+  const format = ['config', 'model', 'pack', 'blob', 'chunker', 'index-store'].map(
+    f => `source/engine/repository/${f}.ts`,
+  );
   const name = `demo-${hashPaths(['source/engine/demo', 'source/engine/agent', ...format])}`;
-  const cached = await once(join(CACHE, name), async (partial) => {
+  const cached = await once(join(CACHE, name), async partial => {
     const builder = makeWorkspace(partial, cli);
     const r = await builder.run(['demo'], {timeoutMs: 600_000});
     if (r.code !== 0) throw new Error(`backhaul demo failed (${r.code}):\n${r.stderr}`);

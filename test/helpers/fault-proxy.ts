@@ -88,7 +88,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const forward = (req: IncomingMessage, onResponse: (upstream: IncomingMessage) => void, fail: () => void) => {
     const send = () => {
-      const upstream = request({host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers}, onResponse);
+      const upstream = request(
+        {host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers},
+        onResponse,
+      );
       upstream.on('error', fail);
       req.pipe(upstream);
     };
@@ -111,8 +114,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const server: Server = createServer((req, res) => {
     if (stallMode !== 'off' && stallWhich(req.method ?? '', req.url ?? '')) {
       stalled[stallMode]++;
-      if (stallMode === 'silent') req.resume(); // read it all, answer nothing
-      else forward(req, (upstream) => halfThenSilence(upstream, res), () => req.socket.destroy());
+      if (stallMode === 'silent')
+        req.resume(); // read it all, answer nothing
+      else
+        forward(
+          req,
+          upstream => halfThenSilence(upstream, res),
+          () => req.socket.destroy(),
+        );
       return;
     }
     const action = decide();
@@ -125,33 +134,48 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'error500':
       case 'error503':
         req.resume();
-        req.on('end', () => s3Error(res, action === 'error500' ? 500 : 503, action === 'error500' ? 'InternalError' : 'SlowDown'));
+        req.on('end', () =>
+          s3Error(res, action === 'error500' ? 500 : 503, action === 'error500' ? 'InternalError' : 'SlowDown'),
+        );
         return;
       case 'resetAfter':
         // The server does the work; the client never hears back.
-        forward(req, (upstream) => {
-          upstream.resume();
-          upstream.on('end', kill);
-        }, kill);
+        forward(
+          req,
+          upstream => {
+            upstream.resume();
+            upstream.on('end', kill);
+          },
+          kill,
+        );
         return;
       case 'forward':
-        forward(req, (upstream) => {
-          if (options.ignoreIfNoneMatch && req.method === 'PUT' && req.headers['if-none-match'] && upstream.statusCode === 412) {
-            upstream.resume();
-            res.writeHead(200, {etag: '"d41d8cd98f00b204e9800998ecf8427e"', 'content-length': 0});
-            res.end();
-            return;
-          }
-          res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-          upstream.pipe(res);
-        }, kill);
+        forward(
+          req,
+          upstream => {
+            if (
+              options.ignoreIfNoneMatch &&
+              req.method === 'PUT' &&
+              req.headers['if-none-match'] &&
+              upstream.statusCode === 412
+            ) {
+              upstream.resume();
+              res.writeHead(200, {etag: '"d41d8cd98f00b204e9800998ecf8427e"', 'content-length': 0});
+              res.end();
+              return;
+            }
+            res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+            upstream.pipe(res);
+          },
+          kill,
+        );
     }
   });
-  server.on('connection', (socket) => {
+  server.on('connection', socket => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
   const {port} = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -161,9 +185,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       stallMode = mode;
       stallWhich = which;
     },
-    close: () => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise(resolve => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

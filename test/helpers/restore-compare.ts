@@ -43,17 +43,42 @@ export interface RestoreTarget {
 }
 
 /** Restores `what` from both repositories into DIR/a and DIR/b and asserts they are identical; returns the listing. */
-export async function assertSameRestore(ws: Workspace, from: string, to: string, what: RestoreTarget, dir: string): Promise<Map<string, string>> {
+export async function assertSameRestore(
+  ws: Workspace,
+  from: string,
+  to: string,
+  what: RestoreTarget,
+  dir: string,
+): Promise<Map<string, string>> {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   await rm(dir, {recursive: true, force: true});
   const extra = what.node ? ['--node', what.node] : [];
-  for (const [repo, into] of [[from, a], [to, b]] as const) {
-    const r = await ws.run(['restore', '--repo', repo, '--backup', what.backup, '--point', what.point, '--to', into, '--json', ...extra]);
+  for (const [repo, into] of [
+    [from, a],
+    [to, b],
+  ] as const) {
+    const r = await ws.run([
+      'restore',
+      '--repo',
+      repo,
+      '--backup',
+      what.backup,
+      '--point',
+      what.point,
+      '--to',
+      into,
+      '--json',
+      ...extra,
+    ]);
     assert.equal(r.code, 0, `restore of ${what.backup}/${what.point} from ${repo} failed: ${r.stderr}`);
   }
   const diff = execaSync('diff', ['-r', '--no-dereference', a, b], {reject: false, maxBuffer: 1 << 24});
-  assert.equal(diff.exitCode, 0, `restores of ${what.backup}/${what.point} differ:\n${diff.stdout.slice(0, 2000)}${diff.stderr}`);
+  assert.equal(
+    diff.exitCode,
+    0,
+    `restores of ${what.backup}/${what.point} differ:\n${diff.stdout.slice(0, 2000)}${diff.stderr}`,
+  );
   const [la, lb] = [await listing(a), await listing(b)];
   assert.ok(la.size > 0, 'the restore wrote nothing');
   assert.deepEqual([...lb], [...la]);

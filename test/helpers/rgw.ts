@@ -41,11 +41,11 @@ export interface RgwOptions {
 
 const BINARIES = ['monmaptool', 'ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'ceph'];
 const PATH_DIRS = (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin', '/usr/bin']);
-const which = (bin: string) => PATH_DIRS.map((d) => join(d, bin)).find((p) => existsSync(p));
+const which = (bin: string) => PATH_DIRS.map(d => join(d, bin)).find(p => existsSync(p));
 
 /** Ceph binaries that are not installed. */
 export function missingCephBinaries(): string[] {
-  return BINARIES.filter((b) => !which(b));
+  return BINARIES.filter(b => !which(b));
 }
 
 /**
@@ -59,7 +59,12 @@ export function rgwSkipReason(): string | undefined {
   return `Ceph is not installed (missing ${missing.join(', ')}) and we are not root; run \`sudo npm run rgw\` to enable the real-S3 tests.`;
 }
 
-interface Daemon {name: string; child: ChildProcess; exited: Promise<number | null>; output: string[]}
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: string[];
+}
 const live = new Set<{daemons: Daemon[]; dir: string}>();
 let exitHookInstalled = false;
 
@@ -85,7 +90,7 @@ const alive = (pid: number) => {
 
 /** Removes the dirs of clusters whose test process was killed (its daemons died with it). */
 function sweepStaleDirs(): void {
-  for (const name of readdirSync('/tmp').filter((n) => n.startsWith('bh-rgw-'))) {
+  for (const name of readdirSync('/tmp').filter(n => n.startsWith('bh-rgw-'))) {
     const dir = join('/tmp', name);
     const owner = Number(existsSync(join(dir, 'owner.pid')) ? readFileSync(join(dir, 'owner.pid'), 'utf8') : NaN);
     if (Number.isInteger(owner) && !alive(owner)) rmSync(dir, {recursive: true, force: true});
@@ -94,13 +99,19 @@ function sweepStaleDirs(): void {
 
 async function freePorts(count: number): Promise<number[]> {
   // Hold all of them open at once so the kernel cannot hand out one twice.
-  const servers = await Promise.all(Array.from({length: count}, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const servers = await Promise.all(
+    Array.from(
+      {length: count},
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map(s => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map(s => new Promise(r => s.close(r))));
   return ports;
 }
 
@@ -171,7 +182,14 @@ function logTail(dir: string, name: string): string {
 }
 
 async function run(bin: string, args: string[], timeoutMs: number): Promise<string> {
-  const r = await execa(bin, args, {stdin: 'ignore', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20, stripFinalNewline: false, reject: false});
+  const r = await execa(bin, args, {
+    stdin: 'ignore',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 16 << 20,
+    stripFinalNewline: false,
+    reject: false,
+  });
   if (r.failed) throw new Error(`\`${bin} ${args.join(' ')}\` failed: ${r.shortMessage}\n${tail(r.stderr)}`);
   return r.stdout;
 }
@@ -187,9 +205,9 @@ function startDaemon(name: string, bin: string, args: string[]): Daemon {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', (e) => {
+  const exited = new Promise<number | null>(resolve => {
+    child.once('exit', code => resolve(code));
+    child.once('error', e => {
       output.push(String(e));
       resolve(-1);
     });
@@ -197,11 +215,13 @@ function startDaemon(name: string, bin: string, args: string[]): Daemon {
   return {name, child, exited, output};
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 function deathOf(daemons: Daemon[], dir: string, what: string): Promise<never> {
-  return Promise.race(daemons.map((d) => d.exited.then(() => d))).then((dead) => {
-    throw new Error(`${dead.name} exited (code ${dead.child.exitCode}) while waiting for ${what}.\n${tail(dead.output.join(''))}\n${logTail(dir, dead.name)}`);
+  return Promise.race(daemons.map(d => d.exited.then(() => d))).then(dead => {
+    throw new Error(
+      `${dead.name} exited (code ${dead.child.exitCode}) while waiting for ${what}.\n${tail(dead.output.join(''))}\n${logTail(dir, dead.name)}`,
+    );
   });
 }
 
@@ -213,9 +233,15 @@ function guarded<T>(step: Promise<T>, daemons: Daemon[], dir: string, what: stri
 }
 
 /** Polls `ready` until it is true; fails early if a daemon exits, or at the deadline. */
-async function waitFor(what: string, ready: () => Promise<boolean>, daemons: Daemon[], deadline: number, dir: string): Promise<void> {
+async function waitFor(
+  what: string,
+  ready: () => Promise<boolean>,
+  daemons: Daemon[],
+  deadline: number,
+  dir: string,
+): Promise<void> {
   let died: unknown;
-  deathOf(daemons, dir, what).catch((e) => (died = e));
+  deathOf(daemons, dir, what).catch(e => (died = e));
   for (;;) {
     if (died) throw died;
     if (await ready().catch(() => false)) return;
@@ -239,7 +265,10 @@ async function stopDaemons(daemons: Daemon[]): Promise<void> {
     if (d.child.exitCode !== null || d.child.signalCode !== null) continue;
     d.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([d.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(r, 3000, false)))]);
+    const done = await Promise.race([
+      d.exited.then(() => true),
+      new Promise<boolean>(r => (timer = setTimeout(r, 3000, false))),
+    ]);
     clearTimeout(timer);
     if (!done) {
       d.child.kill('SIGKILL');
@@ -273,12 +302,26 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
     const fsid = randomUUID();
     writeFileSync(conf, cephConf(dir, fsid, ports, options.memstoreBytes ?? 4 * 1024 ** 3));
     const monmap = join(dir, 'monmap');
-    await run(which('monmaptool')!, ['--create', '--clobber', '--fsid', fsid, '--addv', 'a', `[v2:127.0.0.1:${ports[1]},v1:127.0.0.1:${ports[0]}]`, monmap], left());
+    await run(
+      which('monmaptool')!,
+      [
+        '--create',
+        '--clobber',
+        '--fsid',
+        fsid,
+        '--addv',
+        'a',
+        `[v2:127.0.0.1:${ports[1]},v1:127.0.0.1:${ports[0]}]`,
+        monmap,
+      ],
+      left(),
+    );
     await run(which('ceph-mon')!, ['-c', conf, '-i', 'a', '--mkfs', '--monmap', monmap], left());
     phase('mon mkfs');
     cluster.daemons.push(startDaemon('mon.a', 'ceph-mon', ['-c', conf, '-i', 'a', '-f']));
 
-    const ceph = (...args: string[]) => run(which('ceph')!, ['-c', conf, '--connect-timeout', String(Math.ceil(left() / 1000)), ...args], left());
+    const ceph = (...args: string[]) =>
+      run(which('ceph')!, ['-c', conf, '--connect-timeout', String(Math.ceil(left() / 1000)), ...args], left());
     const osdUuid = randomUUID();
     const osdId = (await guarded(ceph('osd', 'new', osdUuid), cluster.daemons, dir, 'the monitor')).trim();
     phase('osd new');
@@ -286,22 +329,62 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
     await run(which('ceph-osd')!, ['-c', conf, '-i', osdId, '--mkfs', '--osd-uuid', osdUuid], left());
     phase('osd mkfs');
     cluster.daemons.push(startDaemon(`osd.${osdId}`, 'ceph-osd', ['-c', conf, '-i', osdId, '-f']));
-    await waitFor('the OSD to come up', async () => JSON.parse(await ceph('osd', 'stat', '-f', 'json')).num_up_osds >= 1, cluster.daemons, deadline, dir);
+    await waitFor(
+      'the OSD to come up',
+      async () => JSON.parse(await ceph('osd', 'stat', '-f', 'json')).num_up_osds >= 1,
+      cluster.daemons,
+      deadline,
+      dir,
+    );
 
     phase('osd up');
     cluster.daemons.push(startDaemon('client.rgw.a', 'radosgw', ['-c', conf, '-n', 'client.rgw.a', '-f']));
-    await waitFor(`radosgw to answer on port ${ports[2]}`, () => httpAnswers(ports[2]!), cluster.daemons, deadline, dir);
+    await waitFor(
+      `radosgw to answer on port ${ports[2]}`,
+      () => httpAnswers(ports[2]!),
+      cluster.daemons,
+      deadline,
+      dir,
+    );
 
     phase('rgw answers');
     const accessKeyId = 'BACKHAUL' + randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase();
     const secretAccessKey = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '').slice(0, 8);
-    await guarded(run(which('radosgw-admin')!, ['-c', conf, 'user', 'create', '--uid=backhaul', '--display-name=Backhaul tests',
-      `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`], left()), cluster.daemons, dir, 'the S3 user');
+    await guarded(
+      run(
+        which('radosgw-admin')!,
+        [
+          '-c',
+          conf,
+          'user',
+          'create',
+          '--uid=backhaul',
+          '--display-name=Backhaul tests',
+          `--access-key=${accessKeyId}`,
+          `--secret-key=${secretAccessKey}`,
+        ],
+        left(),
+      ),
+      cluster.daemons,
+      dir,
+      'the S3 user',
+    );
     const startMs = phase('user created');
-    return {endpoint: `http://127.0.0.1:${ports[2]}`, accessKeyId, secretAccessKey, region: 'us-east-1', startMs, phasesMs, dir, stop};
+    return {
+      endpoint: `http://127.0.0.1:${ports[2]}`,
+      accessKeyId,
+      secretAccessKey,
+      region: 'us-east-1',
+      startMs,
+      phasesMs,
+      dir,
+      stop,
+    };
   } catch (e) {
-    const logs = (e as Error).message.includes('--- ') ? '' : '\n' + cluster.daemons.map((d) => logTail(dir, d.name)).join('\n');
-    const portRace = cluster.daemons.some((d) => /Address already in use/.test(readLog(dir, d.name)));
+    const logs = (e as Error).message.includes('--- ')
+      ? ''
+      : '\n' + cluster.daemons.map(d => logTail(dir, d.name)).join('\n');
+    const portRace = cluster.daemons.some(d => /Address already in use/.test(readLog(dir, d.name)));
     await stop();
     throw Object.assign(new Error(`Could not start the test Ceph RGW: ${(e as Error).message}${logs}`), {portRace});
   }
@@ -314,7 +397,9 @@ async function startOnce(options: RgwOptions): Promise<RgwServer> {
 export async function startRgw(options: RgwOptions = {}): Promise<RgwServer> {
   const missing = missingCephBinaries();
   if (missing.length > 0) {
-    throw new Error(`Ceph is not installed (missing ${missing.join(', ')}); the real-S3 tests need it. Run \`npm run rgw\` (as root) to install it.`);
+    throw new Error(
+      `Ceph is not installed (missing ${missing.join(', ')}); the real-S3 tests need it. Run \`npm run rgw\` (as root) to install it.`,
+    );
   }
   for (let attempt = 1; ; attempt++) {
     try {

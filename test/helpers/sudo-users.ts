@@ -21,7 +21,13 @@ const has = (cmd: string) => execaSync('sh', ['-c', `command -v ${cmd}`], {rejec
 export async function sudoSkipReason(): Promise<string | false> {
   if (process.getuid?.() !== 0) return 'needs root (CI runs as root)';
   if (!['sudo', 'runuser', 'useradd', 'visudo'].every(has)) return 'needs sudo, runuser, useradd and visudo';
-  if (!(await fs.stat(NODE).then(() => true, () => false))) return `needs node at ${NODE} (the sudo rule names it)`;
+  if (
+    !(await fs.stat(NODE).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return `needs node at ${NODE} (the sudo rule names it)`;
   return false;
 }
 
@@ -68,8 +74,18 @@ export async function installSudoCli(label: string): Promise<SudoInstall> {
   return {
     cli,
     as(user, args, options = {}) {
-      const cmd = options.sudo === false ? ['-u', user, '--', NODE, cli, ...args] : ['-u', user, '--', 'sudo', '-n', NODE, cli, ...args];
-      const child = execa('runuser', cmd, {cwd: options.cwd ?? '/', env: CLEAN_ENV, extendEnv: false, stdin: 'ignore', buffer: false, reject: false});
+      const cmd =
+        options.sudo === false
+          ? ['-u', user, '--', NODE, cli, ...args]
+          : ['-u', user, '--', 'sudo', '-n', NODE, cli, ...args];
+      const child = execa('runuser', cmd, {
+        cwd: options.cwd ?? '/',
+        env: CLEAN_ENV,
+        extendEnv: false,
+        stdin: 'ignore',
+        buffer: false,
+        reject: false,
+      });
       return collect(child, options.timeoutMs);
     },
     async remove() {

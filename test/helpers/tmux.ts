@@ -18,8 +18,20 @@ import {execa, execaSync} from 'execa';
 
 /** tmux names of the keys tests press (anything else is passed to send-keys as is, e.g. 'C-c'). */
 export const KEY = {
-  up: 'Up', down: 'Down', left: 'Left', right: 'Right', enter: 'Enter', escape: 'Escape', space: 'Space',
-  tab: 'Tab', backspace: 'BSpace', pageUp: 'PPage', pageDown: 'NPage', home: 'Home', end: 'End', ctrlC: 'C-c',
+  up: 'Up',
+  down: 'Down',
+  left: 'Left',
+  right: 'Right',
+  enter: 'Enter',
+  escape: 'Escape',
+  space: 'Space',
+  tab: 'Tab',
+  backspace: 'BSpace',
+  pageUp: 'PPage',
+  pageDown: 'NPage',
+  home: 'Home',
+  end: 'End',
+  ctrlC: 'C-c',
 } as const;
 
 export interface TmuxOptions {
@@ -50,11 +62,16 @@ function tmuxEnv(): NodeJS.ProcessEnv {
 }
 
 const shellQuote = (s: string) => (/^[A-Za-z0-9_./=:@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export class TmuxSession {
   private killed = false;
-  private constructor(readonly socket: string, private readonly dir: string, public columns: number, public rows: number) {}
+  private constructor(
+    readonly socket: string,
+    private readonly dir: string,
+    public columns: number,
+    public rows: number,
+  ) {}
 
   /** Starts the program in a new detached session of `columns`×`rows` (default 120×40). */
   static async start(options: TmuxOptions): Promise<TmuxSession> {
@@ -65,8 +82,15 @@ export class TmuxSession {
     env.XDG_CONFIG_HOME ??= join(dir, 'config');
     env.XDG_DATA_HOME ??= join(dir, 'data');
     env.XDG_CACHE_HOME ??= join(dir, 'cache');
-    const assignments = Object.entries(env).filter(([k, v]) => v !== undefined && k !== 'CI').map(([k, v]) => `${k}=${v}`);
-    const unset = ['CI', ...Object.entries(env).filter(([, v]) => v === undefined).map(([k]) => k)].flatMap((k) => ['-u', k]);
+    const assignments = Object.entries(env)
+      .filter(([k, v]) => v !== undefined && k !== 'CI')
+      .map(([k, v]) => `${k}=${v}`);
+    const unset = [
+      'CI',
+      ...Object.entries(env)
+        .filter(([, v]) => v === undefined)
+        .map(([k]) => k),
+    ].flatMap(k => ['-u', k]);
     const argv = ['env', ...unset, ...assignments, ...options.command];
     const session = new TmuxSession(`bh-${process.pid}-${randomBytes(4).toString('hex')}`, dir, columns, rows);
     live.add(session);
@@ -76,8 +100,27 @@ export class TmuxSession {
       // user's shell: several arguments make tmux exec them directly.
       const line = `${argv.map(shellQuote).join(' ')}; echo $? > ${shellQuote(join(dir, 'exit'))}`;
       // remain-on-exit keeps the pane, so the screen left after the program ends can be read.
-      await session.tmux(['new-session', '-d', '-s', 'main', '-x', String(columns), '-y', String(rows),
-        ...(options.cwd ? ['-c', options.cwd] : []), '/bin/sh', '-c', line, ';', 'set-option', '-w', '-t', 'main', 'remain-on-exit', 'on']);
+      await session.tmux([
+        'new-session',
+        '-d',
+        '-s',
+        'main',
+        '-x',
+        String(columns),
+        '-y',
+        String(rows),
+        ...(options.cwd ? ['-c', options.cwd] : []),
+        '/bin/sh',
+        '-c',
+        line,
+        ';',
+        'set-option',
+        '-w',
+        '-t',
+        'main',
+        'remain-on-exit',
+        'on',
+      ]);
     } catch (e) {
       session.killSync();
       throw e;
@@ -87,8 +130,14 @@ export class TmuxSession {
 
   /** Runs a tmux command on this session's server; resolves with its stdout. */
   async tmux(args: readonly string[]): Promise<string> {
-    const r = await execa('tmux', ['-u', '-f', '/dev/null', '-L', this.socket, ...args],
-      {env: tmuxEnv(), extendEnv: false, stdin: 'ignore', maxBuffer: 16 << 20, stripFinalNewline: false, reject: false});
+    const r = await execa('tmux', ['-u', '-f', '/dev/null', '-L', this.socket, ...args], {
+      env: tmuxEnv(),
+      extendEnv: false,
+      stdin: 'ignore',
+      maxBuffer: 16 << 20,
+      stripFinalNewline: false,
+      reject: false,
+    });
     if (r.failed) throw new Error(`tmux ${args[0]} failed: ${r.stderr.trim() || r.shortMessage}`);
     return r.stdout;
   }
@@ -110,15 +159,25 @@ export class TmuxSession {
   }
 
   /** Polls the screen until it contains `what` (text or regex); returns that screen. Throws with the last screen on timeout. */
-  async waitFor(what: string | RegExp | ((screen: string) => boolean), options: {timeoutMs?: number; intervalMs?: number} = {}): Promise<string> {
+  async waitFor(
+    what: string | RegExp | ((screen: string) => boolean),
+    options: {timeoutMs?: number; intervalMs?: number} = {},
+  ): Promise<string> {
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-    const test = typeof what === 'function' ? what : typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+    const test =
+      typeof what === 'function'
+        ? what
+        : typeof what === 'string'
+          ? (s: string) => s.includes(what)
+          : (s: string) => what.test(s);
     let screen = '';
     for (;;) {
       screen = await this.capture();
       if (test(screen)) return screen;
       if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for ${typeof what === 'function' ? 'a condition' : String(what)}; the screen was:\n${screen}`);
+        throw new Error(
+          `Timed out waiting for ${typeof what === 'function' ? 'a condition' : String(what)}; the screen was:\n${screen}`,
+        );
       }
       await sleep(options.intervalMs ?? 50);
     }
@@ -152,7 +211,8 @@ export class TmuxSession {
     for (;;) {
       const exit = await this.exited();
       if (exit) return exit;
-      if (Date.now() > deadline) throw new Error(`The program did not exit within ${timeoutMs} ms; the screen was:\n${await this.capture()}`);
+      if (Date.now() > deadline)
+        throw new Error(`The program did not exit within ${timeoutMs} ms; the screen was:\n${await this.capture()}`);
       await sleep(50);
     }
   }
@@ -168,7 +228,12 @@ export class TmuxSession {
   killSync(): void {
     if (this.killed) return;
     // Fails when the server is gone already: nothing to do then.
-    execaSync('tmux', ['-L', this.socket, 'kill-server'], {env: tmuxEnv(), extendEnv: false, stdio: 'ignore', reject: false});
+    execaSync('tmux', ['-L', this.socket, 'kill-server'], {
+      env: tmuxEnv(),
+      extendEnv: false,
+      stdio: 'ignore',
+      reject: false,
+    });
     this.cleanupFiles();
   }
 

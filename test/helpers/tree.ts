@@ -23,27 +23,38 @@ export async function snapshot(root: string): Promise<Map<string, EntryInfo>> {
   const out = new Map<string, EntryInfo>();
   const walk = async (dir: string, rel: string): Promise<void> => {
     const names = await fs.readdir(dir);
-    await Promise.all(names.map(async (name) => {
-      const abs = join(dir, name);
-      const path = rel ? `${rel}/${name}` : name;
-      const s = await fs.lstat(abs);
-      const type = s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFile() ? 'file' : 'other';
-      out.set(path, {
-        type, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtimeMs: Math.floor(s.mtimeMs),
-        size: type === 'file' ? s.size : 0, ...(type === 'symlink' ? {target: await fs.readlink(abs)} : {}),
-      });
-      if (type === 'dir') await walk(abs, path);
-    }));
+    await Promise.all(
+      names.map(async name => {
+        const abs = join(dir, name);
+        const path = rel ? `${rel}/${name}` : name;
+        const s = await fs.lstat(abs);
+        const type = s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : s.isFile() ? 'file' : 'other';
+        out.set(path, {
+          type,
+          mode: s.mode & 0o7777,
+          uid: s.uid,
+          gid: s.gid,
+          mtimeMs: Math.floor(s.mtimeMs),
+          size: type === 'file' ? s.size : 0,
+          ...(type === 'symlink' ? {target: await fs.readlink(abs)} : {}),
+        });
+        if (type === 'dir') await walk(abs, path);
+      }),
+    );
   };
   await walk(root, '');
   return out;
 }
 
 /** Asserts two snapshots are equal entry by entry (owners only when `owners`), with readable messages. */
-export function assertSameEntries(source: Map<string, EntryInfo>, restored: Map<string, EntryInfo>, options: {owners?: boolean; label?: string} = {}): void {
+export function assertSameEntries(
+  source: Map<string, EntryInfo>,
+  restored: Map<string, EntryInfo>,
+  options: {owners?: boolean; label?: string} = {},
+): void {
   const label = options.label ? `${options.label}: ` : '';
-  const missing = [...source.keys()].filter((p) => !restored.has(p));
-  const extra = [...restored.keys()].filter((p) => !source.has(p));
+  const missing = [...source.keys()].filter(p => !restored.has(p));
+  const extra = [...restored.keys()].filter(p => !source.has(p));
   assert.deepEqual(missing.slice(0, 10), [], `${label}${missing.length} entries not restored`);
   assert.deepEqual(extra.slice(0, 10), [], `${label}${extra.length} unexpected entries restored`);
   let checked = 0;
@@ -67,7 +78,11 @@ export function assertDiffClean(a: string, b: string): void {
   assert.equal(r.exitCode, 0, `diff -r ${a} ${b} found differences:\n${(r.stdout + r.stderr).slice(0, 2000)}`);
 }
 
-export async function sameTree(source: string, restored: string, options: {owners?: boolean; label?: string} = {}): Promise<void> {
+export async function sameTree(
+  source: string,
+  restored: string,
+  options: {owners?: boolean; label?: string} = {},
+): Promise<void> {
   assertDiffClean(source, restored);
   assertSameEntries(await snapshot(source), await snapshot(restored), options);
 }

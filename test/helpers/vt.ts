@@ -17,7 +17,10 @@ export class FakeTty extends Writable {
   private y = 0;
   private wrap = true;
 
-  constructor(readonly columns: number, readonly rows = 24) {
+  constructor(
+    readonly columns: number,
+    readonly rows = 24,
+  ) {
     super();
   }
 
@@ -30,7 +33,11 @@ export class FakeTty extends Writable {
 
   /** What the screen shows, line by line, trailing blanks removed. */
   lines(): string[] {
-    return this.grid.map((row) => Array.from({length: row.length}, (_, i) => row[i] ?? ' ').join('').trimEnd());
+    return this.grid.map(row =>
+      Array.from({length: row.length}, (_, i) => row[i] ?? ' ')
+        .join('')
+        .trimEnd(),
+    );
   }
 
   // Readline and cli-progress ask for these on a TTY.
@@ -83,11 +90,22 @@ export class FakeTty extends Writable {
     const n = Number(params.replace('?', '') || '0');
     const by = Math.max(1, n);
     switch (final) {
-      case 'A': this.y = Math.max(0, this.y - by); break;
-      case 'B': this.y += by; this.row(this.y); break;
-      case 'C': this.x = Math.min(this.columns - 1, this.x + by); break;
-      case 'D': this.x = Math.max(0, this.x - by); break;
-      case 'G': this.x = Math.max(0, Math.min(this.columns - 1, by - 1)); break;
+      case 'A':
+        this.y = Math.max(0, this.y - by);
+        break;
+      case 'B':
+        this.y += by;
+        this.row(this.y);
+        break;
+      case 'C':
+        this.x = Math.min(this.columns - 1, this.x + by);
+        break;
+      case 'D':
+        this.x = Math.max(0, this.x - by);
+        break;
+      case 'G':
+        this.x = Math.max(0, Math.min(this.columns - 1, by - 1));
+        break;
       case 'K': {
         const row = this.row(this.y);
         if (n === 0) row.length = Math.min(row.length, this.x);
@@ -101,10 +119,12 @@ export class FakeTty extends Writable {
           this.grid.length = this.y + 1;
         }
         break;
-      case 'h': case 'l':
+      case 'h':
+      case 'l':
         if (params === '?7') this.wrap = final === 'h';
         break;
-      default: break;
+      default:
+        break;
     }
     return j;
   }

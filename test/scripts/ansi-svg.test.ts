@@ -27,7 +27,10 @@ test('the 256-colour palette: 16 ANSI colours, the cube, the greys', () => {
 
 test('a capture becomes cells, one per code point, cut to the width', () => {
   const grid = parseCapture('\u001B[31mab\u001B[0mc›\nxyz', 3, 3);
-  assert.deepEqual(grid[0]!.map((c) => c.ch), ['a', 'b', 'c']);
+  assert.deepEqual(
+    grid[0]!.map(c => c.ch),
+    ['a', 'b', 'c'],
+  );
   assert.equal(grid[0]![0]!.style.fg, '#f14c4c');
   assert.equal(grid[0]![2]!.style.fg, undefined);
   assert.equal(grid.length, 3);

@@ -40,18 +40,27 @@ test('every upstream file a patch rests on is the pinned one', async () => {
 test('a changed upstream file is reported with what to re-check', async () => {
   const {checkPins, readPins} = await patches();
   const pins = readPins();
-  const output = pins.files.find((p) => p.package === 'ink' && p.file === 'build/output.js')!;
-  const changed = {files: [{...output, sha256: '0'.repeat(64)}, {...pins.files[1]!, version: '0.0.1'}]};
+  const output = pins.files.find(p => p.package === 'ink' && p.file === 'build/output.js')!;
+  const changed = {
+    files: [
+      {...output, sha256: '0'.repeat(64)},
+      {...pins.files[1]!, version: '0.0.1'},
+    ],
+  };
   const problems = checkPins(changed);
   assert.equal(problems.length, 2);
-  assert.match(problems[0]!, /ink\/build\/output\.js \(ink 6\.8\.0, pinned 6\.8\.0; its bytes changed\): re-check source\/ui\/ink\/output\.ts/);
+  assert.match(
+    problems[0]!,
+    /ink\/build\/output\.js \(ink 6\.8\.0, pinned 6\.8\.0; its bytes changed\): re-check source\/ui\/ink\/output\.ts/,
+  );
   assert.match(problems[1]!, /pinned 0\.0\.1/);
 });
 
 /** The version package.json pins `name` to, as `from` gets it (dependencies, or an override). */
 function pinnedVersion(name: string, from: string): string | undefined {
   const overrides = packageJson.overrides ?? {};
-  const rule = (o: Record<string, unknown> | undefined) => (typeof o?.[name] === 'string' ? (o[name] as string) : undefined);
+  const rule = (o: Record<string, unknown> | undefined) =>
+    typeof o?.[name] === 'string' ? (o[name] as string) : undefined;
   if (from === '.') return packageJson.dependencies?.[name];
   return rule(overrides.ink?.[from]) ?? rule(overrides[from]) ?? rule(overrides.ink) ?? rule(overrides);
 }
@@ -60,7 +69,11 @@ test('package.json pins each patched package to exactly the checked version', as
   const {readPins, packageDir} = await patches();
   for (const pin of readPins().files) {
     const want = pin.version;
-    assert.equal(pinnedVersion(pin.package, pin.from), want, `${pin.package} as ${pin.from} gets it is pinned to ${want}`);
+    assert.equal(
+      pinnedVersion(pin.package, pin.from),
+      want,
+      `${pin.package} as ${pin.from} gets it is pinned to ${want}`,
+    );
     const installed = JSON.parse(readFileSync(join(packageDir(pin.package, pin.from), 'package.json'), 'utf8')).version;
     assert.equal(installed, want, `${pin.package} (${pin.from}) is installed at the pinned version`);
   }
@@ -73,7 +86,14 @@ test('a patch that finds nothing to patch fails the build', async () => {
     const entry = join(dir, 'entry.mjs');
     writeFileSync(entry, 'export const nothing = 1;\n');
     await assert.rejects(
-      build({entryPoints: [entry], bundle: true, write: false, platform: 'node', logLevel: 'silent', plugins: tuiPlugins() as never}),
+      build({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        platform: 'node',
+        logLevel: 'silent',
+        plugins: tuiPlugins() as never,
+      }),
       /nothing matched ink\/build\/output\.js/,
     );
   } finally {
@@ -85,12 +105,25 @@ test('the TUI bundle is built with every patch applied', async () => {
   const {tuiBundleOptions} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
   const dir = mkdtempSync(join(tmpdir(), 'bh-patches-'));
   try {
-    const result = await build({...tuiBundleOptions(dir), write: false, sourcemap: false, minify: false, logLevel: 'silent', metafile: true});
+    const result = await build({
+      ...tuiBundleOptions(dir),
+      write: false,
+      sourcemap: false,
+      minify: false,
+      logLevel: 'silent',
+      metafile: true,
+    });
     const inputs = Object.keys(result.metafile!.inputs);
     for (const shim of ['output.js', 'widest-line.js', 'yoga-layout.js']) {
-      assert.ok(inputs.some((i) => i.endsWith(`scripts/ink-patches/${shim}`)), `ink-patches/${shim} is in the bundle`);
+      assert.ok(
+        inputs.some(i => i.endsWith(`scripts/ink-patches/${shim}`)),
+        `ink-patches/${shim} is in the bundle`,
+      );
     }
-    assert.ok(inputs.some((i) => i.startsWith('fast-string-width:')), 'string-width has its fast path');
+    assert.ok(
+      inputs.some(i => i.startsWith('fast-string-width:')),
+      'string-width has its fast path',
+    );
   } finally {
     rmSync(dir, {recursive: true, force: true});
   }

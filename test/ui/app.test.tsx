@@ -9,8 +9,15 @@ import {cellCalls, KEYS, machines, render, testRegistry} from './helpers.js';
 const setup = async (n = 100_000, size = {columns: 100, rows: 24}) => {
   const log: string[] = [];
   let quit = 0;
-  const r = await render(<App registry={testRegistry(machines(n), log)} initial={{screen: 'machines', params: {repo: 'demo'}}}
-    theme={plainTheme} size={size} onQuit={() => quit++} />);
+  const r = await render(
+    <App
+      registry={testRegistry(machines(n), log)}
+      initial={{screen: 'machines', params: {repo: 'demo'}}}
+      theme={plainTheme}
+      size={size}
+      onQuit={() => quit++}
+    />,
+  );
   return {...r, log, quits: () => quit};
 };
 
@@ -78,7 +85,7 @@ test('? shows help generated from the keymap; Esc closes it', async () => {
   assert.match(help, /Space\s+Mark or unmark the item under the cursor\./);
   assert.match(help, /q Ctrl-C\s+Quit Backhaul\./);
   assert.match(help, /↓ j\s+Move the cursor down one row\./);
-  assert.doesNotMatch(help, /Start a delegated restore/, 'only this screen\'s keys and the global ones');
+  assert.doesNotMatch(help, /Start a delegated restore/, "only this screen's keys and the global ones");
   await r.press('j');
   assert.match(r.frame(), /Keys/, 'keys do not leak to the screen under the help');
   await r.press(KEYS.esc);
@@ -128,7 +135,14 @@ test('a prompt validates, edits and returns the text', async () => {
 });
 
 test('a screen that throws shows one sentence, not a stack trace', async () => {
-  const r = await render(<App registry={testRegistry(machines(3))} initial={{screen: 'broken'}} theme={plainTheme} size={{columns: 80, rows: 12}} />);
+  const r = await render(
+    <App
+      registry={testRegistry(machines(3))}
+      initial={{screen: 'broken'}}
+      theme={plainTheme}
+      size={{columns: 80, rows: 12}}
+    />,
+  );
   assert.match(r.frame(), /Unexpected error: kaboom/);
   assert.doesNotMatch(r.frame(), /at Stack|file\.ts/);
   await r.unmount();
@@ -153,7 +167,9 @@ test('NO_COLOR: nothing is coloured, and the cursor and marks still show', async
 test('NO_COLOR in the environment turns a coloured terminal plain (child process, FORCE_COLOR=1)', () => {
   const probe = (env: Record<string, string>) => {
     const out = spawnSync(process.execPath, ['--import', 'tsx', 'test/ui/color-probe.tsx'], {
-      env: {...process.env, FORCE_COLOR: '1', NO_COLOR: '', ...env}, encoding: 'utf8', timeout: 60_000,
+      env: {...process.env, FORCE_COLOR: '1', NO_COLOR: '', ...env},
+      encoding: 'utf8',
+      timeout: 60_000,
     });
     assert.equal(out.status, 0, out.stderr);
     return out.stdout;

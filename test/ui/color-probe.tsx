@@ -9,8 +9,15 @@ import {machines, testRegistry} from './helpers.js';
 
 (globalThis as {IS_REACT_ACT_ENVIRONMENT?: boolean}).IS_REACT_ACT_ENVIRONMENT = false;
 
-const r = render(<App registry={testRegistry(machines(5))} initial={{screen: 'machines', params: {repo: 'demo'}}} theme={themeFor(process.env)} size={{columns: 80, rows: 12}} />);
-await new Promise((resolve) => setTimeout(resolve, 50));
+const r = render(
+  <App
+    registry={testRegistry(machines(5))}
+    initial={{screen: 'machines', params: {repo: 'demo'}}}
+    theme={themeFor(process.env)}
+    size={{columns: 80, rows: 12}}
+  />,
+);
+await new Promise(resolve => setTimeout(resolve, 50));
 process.stdout.write(r.lastFrame() ?? '');
 r.unmount();
 process.exit(0);

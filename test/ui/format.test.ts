@@ -30,9 +30,13 @@ test('safeText shows control characters and escape sequences instead of obeying 
   assert.equal(safeText('\u001B[2J'), '␛[2J');
   assert.equal(safeText('x\u009B31m'), 'x\\u{9b}31m', 'C1 CSI');
   assert.equal(safeText('evil\u202Etxt.exe'), 'evil\\u{202e}txt.exe', 'bidi override');
-  assert.equal(safeText('a\u2028b\u200Fc'), 'a\\u{2028}b\\u{200f}c', 'a line separator and a bidi mark (the CLI\'s rules, now the same)');
+  assert.equal(
+    safeText('a\u2028b\u200Fc'),
+    'a\\u{2028}b\\u{200f}c',
+    "a line separator and a bidi mark (the CLI's rules, now the same)",
+  );
   assert.equal(safeText('SQL-01 日本 ünïcode'), 'SQL-01 日本 ünïcode');
-  for (let c = 0; c < 0xA0; c++) {
+  for (let c = 0; c < 0xa0; c++) {
     const out = safeText(String.fromCharCode(c));
     assert.ok(!/[\u0000-\u001F\u007F-\u009F]/.test(out), `code ${c} is shown safely`);
   }

@@ -16,7 +16,7 @@ import {formatBytes} from '../../source/ui/format.js';
 
 (globalThis as {IS_REACT_ACT_ENVIRONMENT?: boolean}).IS_REACT_ACT_ENVIRONMENT = true;
 
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+const turn = () => new Promise(resolve => setImmediate(resolve));
 
 export async function render(tree: React.ReactElement) {
   let instance!: ReturnType<typeof inkRender>;
@@ -41,9 +41,23 @@ export async function render(tree: React.ReactElement) {
   };
 }
 
-export const KEYS = {up: '\u001B[A', down: '\u001B[B', pageDown: '\u001B[6~', pageUp: '\u001B[5~', enter: '\r', esc: '\u001B', space: ' ', backspace: '\u007F', tab: '\t'};
+export const KEYS = {
+  up: '\u001B[A',
+  down: '\u001B[B',
+  pageDown: '\u001B[6~',
+  pageUp: '\u001B[5~',
+  enter: '\r',
+  esc: '\u001B',
+  space: ' ',
+  backspace: '\u007F',
+  tab: '\t',
+};
 
-export interface Machine {id: string; name: string; size: number}
+export interface Machine {
+  id: string;
+  name: string;
+  size: number;
+}
 export const machines = (n: number): Machine[] =>
   Array.from({length: n}, (_, i) => ({id: `m${i}`, name: `machine-${String(i).padStart(6, '0')}`, size: i * 1024}));
 
@@ -51,19 +65,28 @@ export const machines = (n: number): Machine[] =>
 export const cellCalls = {count: 0};
 
 const columns: Column<Machine>[] = [
-  {id: 'name', header: 'Machine', value: (m) => { cellCalls.count++; return m.name; }},
-  {id: 'size', header: 'Size', width: 10, align: 'right', value: (m) => formatBytes(m.size)},
+  {
+    id: 'name',
+    header: 'Machine',
+    value: m => {
+      cellCalls.count++;
+      return m.name;
+    },
+  },
+  {id: 'size', header: 'Size', width: 10, align: 'right', value: m => formatBytes(m.size)},
 ];
 
 export function testRegistry(items: Machine[], log: string[] = []) {
   const Machines = defineScreen<{repo: string}>({
-    id: 'machines', title: 'Backups', breadcrumb: (p) => p.repo,
+    id: 'machines',
+    title: 'Backups',
+    breadcrumb: p => p.repo,
     actions: ['nav.open', ...LIST_ACTIONS, 'copy.plan'],
     component: function MachinesScreen({width, height}) {
       const shell = useShell();
-      const list = useList({items, idOf: (m) => m.id, textOf: (m) => m.name, height});
+      const list = useList({items, idOf: m => m.id, textOf: m => m.name, height});
       useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
-      useScreenKeys((k) => {
+      useScreenKeys(k => {
         if (list.handleKey(k)) return true;
         const s = list.store.get();
         if (matches('nav.open', k) && currentItem(s)) {
@@ -71,9 +94,10 @@ export function testRegistry(items: Machine[], log: string[] = []) {
           return true;
         }
         if (matches('copy.plan', k)) {
-          const picked = selectedItems(s).map((m) => m.id);
-          void shell.confirm({title: 'Copy?', message: `Copy ${picked.length} backups to demo-secondary?`})
-            .then((yes) => log.push(`copy ${yes} ${picked.join(',')}`));
+          const picked = selectedItems(s).map(m => m.id);
+          void shell
+            .confirm({title: 'Copy?', message: `Copy ${picked.length} backups to demo-secondary?`})
+            .then(yes => log.push(`copy ${yes} ${picked.join(',')}`));
           return true;
         }
         return false;
@@ -82,20 +106,27 @@ export function testRegistry(items: Machine[], log: string[] = []) {
     },
   });
   const Detail = defineScreen<Machine>({
-    id: 'detail', title: 'Restore points', breadcrumb: (m) => m.name, actions: ['restore.open'],
+    id: 'detail',
+    title: 'Restore points',
+    breadcrumb: m => m.name,
+    actions: ['restore.open'],
     component: function DetailScreen({params}) {
       const shell = useShell();
-      useScreenKeys((k) => {
+      useScreenKeys(k => {
         if (!matches('restore.open', k)) return false;
-        void shell.prompt({title: 'Restore', label: 'Why?', validate: (v) => (v.trim() ? undefined : 'Give a reason.')})
-          .then((v) => log.push(`reason ${v}`));
+        void shell
+          .prompt({title: 'Restore', label: 'Why?', validate: v => (v.trim() ? undefined : 'Give a reason.')})
+          .then(v => log.push(`reason ${v}`));
         return true;
       });
       return <Text>Points of {params.name}</Text>;
     },
   });
   const Broken = defineScreen<undefined>({
-    id: 'broken', title: 'Broken', breadcrumb: () => 'broken', actions: [],
+    id: 'broken',
+    title: 'Broken',
+    breadcrumb: () => 'broken',
+    actions: [],
     component: () => {
       throw new Error('kaboom\n    at Stack (file.ts:1:1)');
     },

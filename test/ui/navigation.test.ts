@@ -8,15 +8,27 @@ const run = (s: NavState, ...actions: NavAction[]) => actions.reduce(navReducer,
 test('push, pop, replace, reset and popTo keep a stack with unique keys', () => {
   let s = initialNav('backups');
   s = run(s, {type: 'push', screen: 'points', params: {backup: 'b1'}}, {type: 'push', screen: 'plan'});
-  assert.deepEqual(s.stack.map((e) => e.screen), ['backups', 'points', 'plan']);
-  assert.equal(new Set(s.stack.map((e) => e.key)).size, 3);
+  assert.deepEqual(
+    s.stack.map(e => e.screen),
+    ['backups', 'points', 'plan'],
+  );
+  assert.equal(new Set(s.stack.map(e => e.key)).size, 3);
   assert.deepEqual(topOf(run(s, {type: 'pop'})).params, {backup: 'b1'});
   const replaced = run(s, {type: 'replace', screen: 'progress'});
-  assert.deepEqual(replaced.stack.map((e) => e.screen), ['backups', 'points', 'progress']);
+  assert.deepEqual(
+    replaced.stack.map(e => e.screen),
+    ['backups', 'points', 'progress'],
+  );
   assert.notEqual(topOf(replaced).key, topOf(s).key, 'a replaced screen starts fresh');
-  assert.deepEqual(run(s, {type: 'popTo', screen: 'backups'}).stack.map((e) => e.screen), ['backups']);
+  assert.deepEqual(
+    run(s, {type: 'popTo', screen: 'backups'}).stack.map(e => e.screen),
+    ['backups'],
+  );
   assert.equal(run(s, {type: 'popTo', screen: 'nowhere'}), s);
-  assert.deepEqual(run(s, {type: 'reset', screen: 'history'}).stack.map((e) => e.screen), ['history']);
+  assert.deepEqual(
+    run(s, {type: 'reset', screen: 'history'}).stack.map(e => e.screen),
+    ['history'],
+  );
 });
 
 test('the root screen is never popped', () => {

@@ -37,14 +37,22 @@ function Size({quitAfterResize}: {quitAfterResize: boolean}) {
   useEffect(() => {
     if (!quitAfterResize || size.columns === 100) setTimeout(() => exit(), 20);
   }, [size.columns, exit, quitAfterResize]);
-  return <Text>size {size.columns}x{size.rows}</Text>;
+  return (
+    <Text>
+      size {size.columns}x{size.rows}
+    </Text>
+  );
 }
 
 test('runTui switches to the alternate screen and back, and follows resizes', async () => {
   const stdout = new FakeStdout();
   const stdin = new FakeStdin();
-  const done = runTui(<Size quitAfterResize />, {stdout: stdout as never, stdin: stdin as never, stderr: new FakeStdout() as never});
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const done = runTui(<Size quitAfterResize />, {
+    stdout: stdout as never,
+    stdin: stdin as never,
+    stderr: new FakeStdout() as never,
+  });
+  await new Promise(resolve => setTimeout(resolve, 50));
   assert.ok(stdout.written.startsWith(ENTER_ALT_SCREEN));
   assert.match(stdout.written, /size 80x24/);
   stdout.columns = 100;
@@ -58,7 +66,7 @@ test('runTui switches to the alternate screen and back, and follows resizes', as
 test('runTui without a terminal refuses with a hint instead of hanging', async () => {
   const stdin = new FakeStdin();
   stdin.isTTY = false;
-  await assert.rejects(runTui(<Text>x</Text>, {stdin: stdin as never, stdout: new FakeStdout() as never}), (e) => {
+  await assert.rejects(runTui(<Text>x</Text>, {stdin: stdin as never, stdout: new FakeStdout() as never}), e => {
     assert.ok(isBackhaulError(e));
     assert.match(e.message, /need a terminal/);
     assert.match(e.hint, /backhaul list/);

@@ -16,33 +16,46 @@ import {KEYS, render} from './helpers.js';
 
 function registry() {
   const Home = defineScreen<{repo: string}>({
-    id: 'home', title: 'Home', breadcrumb: (p) => p.repo, actions: ['nav.open'], repo: (p) => p.repo,
+    id: 'home',
+    title: 'Home',
+    breadcrumb: p => p.repo,
+    actions: ['nav.open'],
+    repo: p => p.repo,
     component: function HomeScreen() {
       const shell = useShell();
-      useScreenKeys((k) => (matches('nav.open', k) ? (shell.push('work', {}), true) : false));
+      useScreenKeys(k => (matches('nav.open', k) ? (shell.push('work', {}), true) : false));
       return <Text>home screen</Text>;
     },
   });
   const Work = defineScreen<Record<string, never>>({
-    id: 'work', title: 'Work', breadcrumb: () => 'work', actions: ['copy.cancel'],
+    id: 'work',
+    title: 'Work',
+    breadcrumb: () => 'work',
+    actions: ['copy.cancel'],
     component: function WorkScreen() {
       const [running, setRunning] = useState(true);
       useBusy(running ? 'The work is still running.' : undefined);
-      useScreenKeys((k) => (matches('copy.cancel', k) ? (setRunning(false), true) : false));
+      useScreenKeys(k => (matches('copy.cancel', k) ? (setRunning(false), true) : false));
       return <Text>work {running ? 'running' : 'done'}</Text>;
     },
   });
   const Log = defineScreen<{repo: string}>({
-    id: 'log', title: 'Log', breadcrumb: (p) => `log of ${p.repo}`, actions: [],
-    jump: {action: 'history.open', params: (repo) => ({repo: repo ?? '?'})},
+    id: 'log',
+    title: 'Log',
+    breadcrumb: p => `log of ${p.repo}`,
+    actions: [],
+    jump: {action: 'history.open', params: repo => ({repo: repo ?? '?'})},
     component: ({params}) => <Text>log of {params.repo}</Text>,
   });
   const Switch = defineScreen<{current: string}>({
-    id: 'switch', title: 'Switch', breadcrumb: () => 'switch', actions: ['nav.open'],
-    jump: {action: 'repo.switch', params: (repo) => ({current: repo ?? ''})},
+    id: 'switch',
+    title: 'Switch',
+    breadcrumb: () => 'switch',
+    actions: ['nav.open'],
+    jump: {action: 'repo.switch', params: repo => ({current: repo ?? ''})},
     component: function SwitchScreen() {
       const shell = useShell();
-      useScreenKeys((k) => (matches('nav.open', k) ? (shell.reset('home', {repo: 'other'}), true) : false));
+      useScreenKeys(k => (matches('nav.open', k) ? (shell.reset('home', {repo: 'other'}), true) : false));
       return <Text>switch</Text>;
     },
   });
@@ -51,8 +64,15 @@ function registry() {
 
 async function setup() {
   let quits = 0;
-  const r = await render(<App registry={registry()} initial={{screen: 'home', params: {repo: 'main'}}} theme={plainTheme}
-    size={{columns: 80, rows: 12}} onQuit={() => quits++} />);
+  const r = await render(
+    <App
+      registry={registry()}
+      initial={{screen: 'home', params: {repo: 'main'}}}
+      theme={plainTheme}
+      size={{columns: 80, rows: 12}}
+      onQuit={() => quits++}
+    />,
+  );
   return {...r, quits: () => quits, crumbs: () => r.frame().split('\n')[0]!};
 }
 

@@ -30,7 +30,11 @@ after(async () => {
 test('the first screen follows the default-repository rule', () => {
   assert.deepEqual(initialScreen(['backups']), {screen: 'backups', params: {repo: 'backups'}});
   assert.deepEqual(initialScreen(['zeta', 'demo-primary']), {screen: 'backups', params: {repo: 'demo-primary'}});
-  assert.deepEqual(initialScreen(['alpha', 'beta']), {screen: 'repos', params: {current: ''}}, 'not the first of several');
+  assert.deepEqual(
+    initialScreen(['alpha', 'beta']),
+    {screen: 'repos', params: {current: ''}},
+    'not the first of several',
+  );
 });
 
 test('with several and no default, the list of repositories opens; Enter opens the one chosen', async () => {
@@ -38,11 +42,18 @@ test('with several and no default, the list of repositories opens; Enter opens t
     await createRepository({location: join(dir, name)});
     await registerRepository(name, {location: join(dir, name)});
   }
-  const r = await render(<App registry={createRegistry(SCREENS)} initial={initialScreen(['alpha', 'beta'])} theme={themeFor({NO_COLOR: '1'})} size={{columns: 80, rows: 24}} />);
+  const r = await render(
+    <App
+      registry={createRegistry(SCREENS)}
+      initial={initialScreen(['alpha', 'beta'])}
+      theme={themeFor({NO_COLOR: '1'})}
+      size={{columns: 80, rows: 24}}
+    />,
+  );
   const waitFor = async (pattern: RegExp) => {
     for (let i = 0; i < 400 && !pattern.test(r.frame()); i++) {
       await act(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 25));
+        await new Promise(resolve => setTimeout(resolve, 25));
       });
     }
     return r.frame();

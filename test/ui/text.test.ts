@@ -13,7 +13,8 @@ import {seeded} from '../helpers/cli.js';
 import {loadAsInkDoes} from './ink/ink-modules.js';
 
 const inkStringWidth = async () => (await loadAsInkDoes('string-width')).default as (s: string) => number;
-const graphemes = (s: string) => [...new Intl.Segmenter(undefined, {granularity: 'grapheme'}).segment(s)].map((g) => g.segment);
+const graphemes = (s: string) =>
+  [...new Intl.Segmenter(undefined, {granularity: 'grapheme'}).segment(s)].map(g => g.segment);
 
 test('text.ts measures with the very string-width Ink uses', async () => {
   const ink = await inkStringWidth();
@@ -38,7 +39,10 @@ test('the shortcut for simple text only takes one-cell characters that never joi
   const ink = await inkStringWidth();
   const simple: string[] = [];
   for (let c = 0; c <= 0x10ffff; c++) if (isNarrow(c) && isSimpleGrapheme(c)) simple.push(String.fromCodePoint(c));
-  assert.ok(simple.includes('›') && simple.includes('a') && simple.includes('é'), 'the screens\' characters take the shortcut');
+  assert.ok(
+    simple.includes('›') && simple.includes('a') && simple.includes('é'),
+    "the screens' characters take the shortcut",
+  );
   for (const ch of simple) assert.equal(ink(ch), 1, `U+${ch.codePointAt(0)!.toString(16)} is one cell`);
   // Each character on both sides of every other one: every pair of neighbours occurs.
   for (const ch of simple) {
@@ -47,7 +51,28 @@ test('the shortcut for simple text only takes one-cell characters that never joi
   }
 });
 
-const PIECES = ['a', 'Z', '-', ' ', 'é', '›', '…', '日', '本', '한', '\u1100\u1161', 'e\u0301', '👍', '👍🏽', '🇫🇷', '👩‍💻', '1\uFE0F\u20E3', '\u200B', 'ｱ', 'ﾞ'];
+const PIECES = [
+  'a',
+  'Z',
+  '-',
+  ' ',
+  'é',
+  '›',
+  '…',
+  '日',
+  '本',
+  '한',
+  '\u1100\u1161',
+  'e\u0301',
+  '👍',
+  '👍🏽',
+  '🇫🇷',
+  '👩‍💻',
+  '1\uFE0F\u20E3',
+  '\u200B',
+  'ｱ',
+  'ﾞ',
+];
 
 test('truncate, truncateStart and fit keep clusters whole and stay within the width Ink measures', async () => {
   const ink = await inkStringWidth();
@@ -56,11 +81,17 @@ test('truncate, truncateStart and fit keep clusters whole and stay within the wi
     let s = '';
     for (let n = Math.floor(rnd() * 12); n > 0; n--) s += PIECES[Math.floor(rnd() * PIECES.length)];
     const width = Math.floor(rnd() * 10);
-    for (const [name, cut] of [['truncate', truncate(s, width)], ['truncateStart', truncateStart(s, width)]] as const) {
+    for (const [name, cut] of [
+      ['truncate', truncate(s, width)],
+      ['truncateStart', truncateStart(s, width)],
+    ] as const) {
       assert.ok(ink(cut) <= width, `${name}(${JSON.stringify(s)}, ${width}) = ${JSON.stringify(cut)} is wider`);
       const kept = cut === s ? s : name === 'truncate' ? cut.slice(0, -1) : cut.slice(1);
       const clusters = graphemes(s);
-      const whole = name === 'truncate' ? clusters.slice(0, graphemes(kept).length) : clusters.slice(clusters.length - graphemes(kept).length);
+      const whole =
+        name === 'truncate'
+          ? clusters.slice(0, graphemes(kept).length)
+          : clusters.slice(clusters.length - graphemes(kept).length);
       assert.equal(kept, whole.join(''), `${name} kept whole clusters of ${JSON.stringify(s)}`);
       if (width > 0 && ink(s) <= width) assert.equal(cut, s, 'what fits is left alone');
     }
@@ -81,7 +112,10 @@ test('chop cuts between clusters, keeps everything and fills each piece as far a
     assert.deepEqual(pieces.flatMap(graphemes), graphemes(s), 'cuts fall between clusters');
     pieces.forEach((piece, k) => {
       const single = graphemes(piece).length === 1;
-      assert.ok(ink(piece) <= width || single, `${JSON.stringify(piece)} fits ${width} cells unless it is one wide cluster`);
+      assert.ok(
+        ink(piece) <= width || single,
+        `${JSON.stringify(piece)} fits ${width} cells unless it is one wide cluster`,
+      );
       const next = pieces[k + 1];
       if (next) assert.ok(ink(piece + graphemes(next)[0]) > width, `${JSON.stringify(piece)} took as much as fits`);
     });

@@ -14,14 +14,14 @@ function manualClock() {
       timers.push({at: now + ms, fn, id});
       return id;
     },
-    clearTimeout: (id) => {
-      const i = timers.findIndex((t) => t.id === id);
+    clearTimeout: id => {
+      const i = timers.findIndex(t => t.id === id);
       if (i >= 0) timers.splice(i, 1);
     },
   };
   const advance = (ms: number) => {
     now += ms;
-    for (const t of timers.filter((t) => t.at <= now)) {
+    for (const t of timers.filter(t => t.at <= now)) {
       timers.splice(timers.indexOf(t), 1);
       t.fn();
     }

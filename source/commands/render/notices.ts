@@ -14,13 +14,13 @@ const RETRY_LINE_EVERY_MS = 5_000;
 export type Say = (line: string) => void;
 
 export function sayOnStderr(ctx: Pick<CommandContext, 'err'>): Say {
-  return (line) => ctx.err.write(line + '\n');
+  return line => ctx.err.write(line + '\n');
 }
 
 export function noticePrinter(say: Say, now: () => number = Date.now): (notice: StorageNotice) => void {
   let lastRetry = -Infinity;
   let unsaid = 0;
-  return (notice) => {
+  return notice => {
     if (notice.kind === 'retry' && now() - lastRetry < RETRY_LINE_EVERY_MS) {
       unsaid++;
       return;

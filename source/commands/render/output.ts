@@ -16,9 +16,18 @@ export function printJson(ctx: CommandContext, value: unknown): void {
 export {formatBytes, formatDuration, safeText};
 
 export function table(rows: string[][], header: string[]): string {
-  const all = [header, ...rows].map((r) => r.map((cell) => safeText(cell)));
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  const all = [header, ...rows].map(r => r.map(cell => safeText(cell)));
+  const widths = header.map((_, i) => Math.max(...all.map(r => (r[i] ?? '').length)));
+  return (
+    all
+      .map(r =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function printError(err: NodeJS.WritableStream, e: unknown): number {
@@ -30,7 +39,11 @@ export function printError(err: NodeJS.WritableStream, e: unknown): number {
   }
   const error = e as Error;
   err.write(`backhaul: internal error: ${safeText(error?.message ?? String(e))}\n`);
-  err.write(process.env.BACKHAUL_DEBUG ? `${error?.stack}\n` : 'hint: this is a bug in Backhaul; run again with BACKHAUL_DEBUG=1 for details and report it.\n');
+  err.write(
+    process.env.BACKHAUL_DEBUG
+      ? `${error?.stack}\n`
+      : 'hint: this is a bug in Backhaul; run again with BACKHAUL_DEBUG=1 for details and report it.\n',
+  );
   return EXIT.failure;
 }
 

@@ -35,8 +35,16 @@ export function createProgress(stream: NodeJS.WritableStream & {isTTY?: boolean}
   return plainProgress(stream);
 }
 
-interface BarPayload {label: string; doneText: string; totalText: string; detail: string}
-interface BarOptions {barCompleteString?: string; barIncompleteString?: string}
+interface BarPayload {
+  label: string;
+  doneText: string;
+  totalText: string;
+  detail: string;
+}
+interface BarOptions {
+  barCompleteString?: string;
+  barIncompleteString?: string;
+}
 
 const MAX_BAR = 30;
 const MIN_BAR = 8;
@@ -67,17 +75,30 @@ export function barLine(width: number, progress: number, payload: BarPayload, op
 const cut = (s: string, n: number) => ([...s].length <= n ? s : [...s].slice(0, n).join(''));
 
 function ttyProgress(stream: NodeJS.WritableStream): ProgressView {
-  const multi = new cliProgress.MultiBar({
-    stream, hideCursor: true, clearOnComplete: false, fps: 10, barsize: MAX_BAR,
-    // Keep the terminal's own wrapping (cli-progress turns it off by default, which cuts every
-    // logged line longer than the terminal: "158 MiBB", "3.21 GiB/3.21 Gi" at 80 columns).
-    linewrap: true,
-    format: (options, params, payload) => barLine(params.maxWidth, params.progress, payload as BarPayload, options as BarOptions),
-  }, cliProgress.Presets.shades_classic);
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 10,
+      barsize: MAX_BAR,
+      // Keep the terminal's own wrapping (cli-progress turns it off by default, which cuts every
+      // logged line longer than the terminal: "158 MiBB", "3.21 GiB/3.21 Gi" at 80 columns).
+      linewrap: true,
+      format: (options, params, payload) =>
+        barLine(params.maxWidth, params.progress, payload as BarPayload, options as BarOptions),
+    },
+    cliProgress.Presets.shades_classic,
+  );
   const bars = new Map<string, cliProgress.SingleBar>();
   return {
     update(key, line) {
-      const payload: BarPayload = {label: line.label, doneText: amount(line.done, line), totalText: amount(line.total, line), detail: line.detail ?? ''};
+      const payload: BarPayload = {
+        label: line.label,
+        doneText: amount(line.done, line),
+        totalText: amount(line.total, line),
+        detail: line.detail ?? '',
+      };
       let bar = bars.get(key);
       if (!bar) bars.set(key, (bar = multi.create(Math.max(line.total, 1), line.done, payload)));
       bar.setTotal(Math.max(line.total, 1));
@@ -101,7 +122,9 @@ function plainProgress(stream: NodeJS.WritableStream): ProgressView {
       const now = Date.now();
       if (prev && prev.pct === pct && now - prev.at < 5000) return;
       last.set(key, {pct, at: now});
-      stream.write(`${line.label}: ${pct}% (${amount(line.done, line)} of ${amount(line.total, line)})${line.detail ? ' ' + line.detail : ''}\n`);
+      stream.write(
+        `${line.label}: ${pct}% (${amount(line.done, line)} of ${amount(line.total, line)})${line.detail ? ' ' + line.detail : ''}\n`,
+      );
     },
     log(message) {
       stream.write(message + '\n');

@@ -119,8 +119,15 @@ export async function openAnchors(storage: ReadableStorage, now: () => Date = ()
       const anchor: Anchor = {repo: id, location, seq: entry.seq, hash: entry.hash, time, pid: process.pid};
       await writeLine(handle, file, JSON.stringify(anchor));
       const who = `${entry.actor.user}${entry.actor.viaSudo ? ' (sudo)' : ''}`;
-      const sent = await sendToSyslog(`audit entry repository=${id} seq=${entry.seq} hash=${entry.hash} action=${entry.action} result=${entry.result} actor=${JSON.stringify(who)} location=${JSON.stringify(location)}`);
-      if (!sent.sent) await writeLine(handle, file, JSON.stringify({repo: id, seq: entry.seq, syslog: 'failed', error: sent.error, time}));
+      const sent = await sendToSyslog(
+        `audit entry repository=${id} seq=${entry.seq} hash=${entry.hash} action=${entry.action} result=${entry.result} actor=${JSON.stringify(who)} location=${JSON.stringify(location)}`,
+      );
+      if (!sent.sent)
+        await writeLine(
+          handle,
+          file,
+          JSON.stringify({repo: id, seq: entry.seq, syslog: 'failed', error: sent.error, time}),
+        );
     },
     close: () => handle.close(),
   };
@@ -133,8 +140,23 @@ function parseLine(text: string, id: string): Line {
     const v = JSON.parse(text) as Record<string, unknown>;
     if (v['repo'] !== id || !Number.isSafeInteger(v['seq']) || (v['seq'] as number) < 1) return {kind: 'bad'};
     if (v['syslog'] === 'failed') return {kind: 'syslog-failed', error: String(v['error'] ?? 'unknown')};
-    if (typeof v['hash'] === 'string' && HASH.test(v['hash']) && typeof v['location'] === 'string' && typeof v['time'] === 'string') {
-      return {kind: 'anchor', anchor: {repo: id, location: v['location'], seq: v['seq'] as number, hash: v['hash'], time: v['time'], pid: Number(v['pid'])}};
+    if (
+      typeof v['hash'] === 'string' &&
+      HASH.test(v['hash']) &&
+      typeof v['location'] === 'string' &&
+      typeof v['time'] === 'string'
+    ) {
+      return {
+        kind: 'anchor',
+        anchor: {
+          repo: id,
+          location: v['location'],
+          seq: v['seq'] as number,
+          hash: v['hash'],
+          time: v['time'],
+          pid: Number(v['pid']),
+        },
+      };
     }
   } catch {
     // not JSON
@@ -143,7 +165,10 @@ function parseLine(text: string, id: string): Line {
 }
 
 function parseLines(text: string, id: string): Line[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => parseLine(l, id));
+  return text
+    .split('\n')
+    .filter(l => l.trim() !== '')
+    .map(l => parseLine(l, id));
 }
 
 /** Other repositories whose newest anchor names this location (its config id changed, or it was re-created). */
@@ -153,7 +178,9 @@ async function displacedAt(location: string, id: string): Promise<DisplacedAncho
     const other = FILE.exec(name)?.[1];
     if (!other || other === id) continue;
     const file = anchorFile(other);
-    const last = parseLines(await readPrivate(file, TAIL_BYTES), other).flatMap((l) => (l.kind === 'anchor' ? [l.anchor] : [])).at(-1);
+    const last = parseLines(await readPrivate(file, TAIL_BYTES), other)
+      .flatMap(l => (l.kind === 'anchor' ? [l.anchor] : []))
+      .at(-1);
     if (last?.location === location) found.push({repositoryId: other, file, seq: last.seq, time: last.time});
   }
   return found;
@@ -164,9 +191,9 @@ export async function loadAnchors(storage: ReadableStorage): Promise<AnchorFacts
   const id = await anchorIdOf(storage);
   const file = anchorFile(id);
   const lines = parseLines(await readPrivate(file), id);
-  const all = lines.flatMap((l) => (l.kind === 'anchor' ? [l.anchor] : []));
-  const here = all.filter((a) => a.location === storage.location);
-  const failures = lines.flatMap((l) => (l.kind === 'syslog-failed' ? [l.error] : []));
+  const all = lines.flatMap(l => (l.kind === 'anchor' ? [l.anchor] : []));
+  const here = all.filter(a => a.location === storage.location);
+  const failures = lines.flatMap(l => (l.kind === 'syslog-failed' ? [l.error] : []));
   return {
     repositoryId: id,
     file,
@@ -174,7 +201,7 @@ export async function loadAnchors(storage: ReadableStorage): Promise<AnchorFacts
     fromOtherLocations: here.length === 0 && all.length > 0,
     syslogFailures: failures.length,
     syslogError: failures.at(-1),
-    badLines: lines.filter((l) => l.kind === 'bad').length,
+    badLines: lines.filter(l => l.kind === 'bad').length,
     displaced: await displacedAt(storage.location, id),
   };
 }

@@ -114,11 +114,13 @@ export const auditKey = (seq: number): string => `${AUDIT_PREFIX}${String(seq).p
 
 /** JSON with object keys sorted and undefined members left out: one byte string per value. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(v => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (value && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    const keys = Object.keys(obj)
+      .filter(k => obj[k] !== undefined)
+      .sort();
+    return `{${keys.map(k => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -177,7 +179,10 @@ async function appendEntry(storage: Storage, input: AuditInput, now: () => Date,
     seq += 1;
     prevHash = chainHash(await read(auditKey(seq)));
   }
-  throw corrupt('Could not append to the audit log: too many concurrent writers.', 'Try again; if it persists, check the audit/ objects with `backhaul audit --verify`.');
+  throw corrupt(
+    'Could not append to the audit log: too many concurrent writers.',
+    'Try again; if it persists, check the audit/ objects with `backhaul audit --verify`.',
+  );
 }
 
 /** An entry's JSON bytes; stored bytes that do not open stay as they are (then unreadable as an entry: verify reports them). */
@@ -192,22 +197,53 @@ function opened(codec: ObjectCodec, key: string, stored: Buffer): Buffer {
 function parseEntry(raw: Buffer): AuditEntry | undefined {
   try {
     const e = JSON.parse(raw.toString('utf8')) as AuditEntry;
-    const valid = e && typeof e === 'object' && Number.isSafeInteger(e.seq) && typeof e.hash === 'string' && typeof e.prevHash === 'string' && typeof e.action === 'string';
+    const valid =
+      e &&
+      typeof e === 'object' &&
+      Number.isSafeInteger(e.seq) &&
+      typeof e.hash === 'string' &&
+      typeof e.prevHash === 'string' &&
+      typeof e.action === 'string';
     return valid && hasEntryShape(e) ? e : undefined;
   } catch {
     return undefined;
   }
 }
 
-const OPTIONAL_TEXT = ['forUser', 'principal', 'change', 'backupId', 'pointId', 'node', 'disk', 'destination', 'reason', 'startedAt', 'endedAt', 'error'] as const;
+const OPTIONAL_TEXT = [
+  'forUser',
+  'principal',
+  'change',
+  'backupId',
+  'pointId',
+  'node',
+  'disk',
+  'destination',
+  'reason',
+  'startedAt',
+  'endedAt',
+  'error',
+] as const;
 
 /** Every field the faces show has the type AuditEntry declares: a crafted entry is unreadable, never a TypeError in a screen. */
 function hasEntryShape(e: AuditEntry): boolean {
   const a = e.actor as Partial<AuditActor> | null;
-  if (!a || typeof a !== 'object' || typeof a.user !== 'string' || typeof a.uid !== 'number' || typeof a.viaSudo !== 'boolean') return false;
-  if (typeof e.time !== 'string' || typeof e.result !== 'string' || (e.bytes !== undefined && typeof e.bytes !== 'number')) return false;
-  if (e.paths !== undefined && !(Array.isArray(e.paths) && e.paths.every((p) => typeof p === 'string'))) return false;
-  return OPTIONAL_TEXT.every((k) => e[k] === undefined || typeof e[k] === 'string');
+  if (
+    !a ||
+    typeof a !== 'object' ||
+    typeof a.user !== 'string' ||
+    typeof a.uid !== 'number' ||
+    typeof a.viaSudo !== 'boolean'
+  )
+    return false;
+  if (
+    typeof e.time !== 'string' ||
+    typeof e.result !== 'string' ||
+    (e.bytes !== undefined && typeof e.bytes !== 'number')
+  )
+    return false;
+  if (e.paths !== undefined && !(Array.isArray(e.paths) && e.paths.every(p => typeof p === 'string'))) return false;
+  return OPTIONAL_TEXT.every(k => e[k] === undefined || typeof e[k] === 'string');
 }
 
 /** Every entry, oldest first. Throws `corrupt` on an unreadable entry (use verifyAudit to see all problems). */
@@ -225,7 +261,11 @@ export async function readAudit(storage: ReadableStorage, codec: ObjectCodec = P
 export async function verifyAudit(storage: ReadableStorage, options: VerifyOptions = {}, codec: ObjectCodec = PLAIN_CODEC): Promise<AuditVerification> {
   const strays: string[] = [];
   const listed = await listEntries(storage, strays);
-  const problems: AuditProblem[] = strays.map((key) => ({seq: null, key, reason: 'an object in audit/ that is not an audit entry'}));
+  const problems: AuditProblem[] = strays.map(key => ({
+    seq: null,
+    key,
+    reason: 'an object in audit/ that is not an audit entry',
+  }));
   const entries: AuditEntry[] = [];
   const hashes = new Map<number, string | undefined>();
   let expected = 1;
@@ -234,7 +274,11 @@ export async function verifyAudit(storage: ReadableStorage, options: VerifyOptio
   for (const [seq, key] of listed) {
     if (seq > expected) {
       const range = seq - 1 > expected ? `entries ${expected} to ${seq - 1} are` : `entry ${expected} is`;
-      problems.push({seq: expected, key: auditKey(expected), reason: `${range} missing: deleted from the log (gap in the sequence)`});
+      problems.push({
+        seq: expected,
+        key: auditKey(expected),
+        reason: `${range} missing: deleted from the log (gap in the sequence)`,
+      });
       prev = undefined;
     }
     expected = seq + 1;
@@ -247,11 +291,22 @@ export async function verifyAudit(storage: ReadableStorage, options: VerifyOptio
     }
     entries.push(entry);
     if (entry.seq !== seq) problems.push({seq, key, reason: `says it is entry ${entry.seq}: it was moved or replaced`});
-    if (hashEntry(entry) !== entry.hash) problems.push({seq, key, reason: 'edited: its contents no longer match its hash'});
+    if (hashEntry(entry) !== entry.hash)
+      problems.push({seq, key, reason: 'edited: its contents no longer match its hash'});
     if (prev && entry.prevHash !== prev.hash) {
-      problems.push(prev.seq === 0
-        ? {seq, key, reason: 'the first entry does not start the chain: entries before it were removed or it was replaced'}
-        : {seq: prev.seq, key: auditKey(prev.seq), reason: `edited or replaced: entry ${seq} recorded a different hash for it (or entries were reordered)`});
+      problems.push(
+        prev.seq === 0
+          ? {
+              seq,
+              key,
+              reason: 'the first entry does not start the chain: entries before it were removed or it was replaced',
+            }
+          : {
+              seq: prev.seq,
+              key: auditKey(prev.seq),
+              reason: `edited or replaced: entry ${seq} recorded a different hash for it (or entries were reordered)`,
+            },
+      );
     }
     prev = {seq, hash: entry.hash};
   }
@@ -262,8 +317,22 @@ export async function verifyAudit(storage: ReadableStorage, options: VerifyOptio
   problems.sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
   const last = entries.at(-1);
   const newest = newestAnchor(facts.anchors);
-  const anchor: AnchorSummary = {repositoryId: facts.repositoryId, file: facts.file, head: newest && {seq: newest.seq, hash: newest.hash, time: newest.time},
-    count: facts.anchors.length, fromOtherLocations: facts.fromOtherLocations, unanchored: checked.unanchored, allowUnanchored,
-    syslog: {failed: facts.syslogFailures, error: facts.syslogError}, badLines: facts.badLines};
-  return {ok: problems.length === 0, entries, problems, head: last ? {seq: last.seq, hash: last.hash} : undefined, anchor};
+  const anchor: AnchorSummary = {
+    repositoryId: facts.repositoryId,
+    file: facts.file,
+    head: newest && {seq: newest.seq, hash: newest.hash, time: newest.time},
+    count: facts.anchors.length,
+    fromOtherLocations: facts.fromOtherLocations,
+    unanchored: checked.unanchored,
+    allowUnanchored,
+    syslog: {failed: facts.syslogFailures, error: facts.syslogError},
+    badLines: facts.badLines,
+  };
+  return {
+    ok: problems.length === 0,
+    entries,
+    problems,
+    head: last ? {seq: last.seq, hash: last.hash} : undefined,
+    anchor,
+  };
 }

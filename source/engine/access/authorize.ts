@@ -18,7 +18,15 @@ import type {BackupRecord, PointManifest} from '../repository/model.js';
 import {notRootOnly} from '../storage/root-only.js';
 import type {ReadableStorage} from '../storage/storage.js';
 import type {Actor} from './identity.js';
-import {hasPrivilege, loadPolicy, repositoryOwnerUid, roleOf, type Policy, type Privilege, type Role} from './policy.js';
+import {
+  hasPrivilege,
+  loadPolicy,
+  repositoryOwnerUid,
+  roleOf,
+  type Policy,
+  type Privilege,
+  type Role,
+} from './policy.js';
 
 /** The actor and what they are in one repository; made once per command or screen. */
 export interface AccessContext {
@@ -48,7 +56,9 @@ export function isCopy(backup: BackupRecord): boolean {
 
 export function isNamed(actor: Actor, backup: BackupRecord): boolean {
   if (!backup.access) return false;
-  return backup.access.some((p) => p === `user:${actor.user}` || (p.startsWith('group:') && actor.groups.includes(p.slice(6))));
+  return backup.access.some(
+    p => p === `user:${actor.user}` || (p.startsWith('group:') && actor.groups.includes(p.slice(6))),
+  );
 }
 
 export function canSeeBackup(actor: Actor, role: Role, backup: BackupRecord): boolean {
@@ -58,15 +68,15 @@ export function canSeeBackup(actor: Actor, role: Role, backup: BackupRecord): bo
 }
 
 export function filterVisible<T extends BackupRecord>(actor: Actor, role: Role, backups: readonly T[]): T[] {
-  return backups.filter((b) => canSeeBackup(actor, role, b));
+  return backups.filter(b => canSeeBackup(actor, role, b));
 }
 
 const WHAT: Record<Privilege, string> = {
   'backup.read-own': 'read their own backups',
-  'backup.read-all': 'read every user\'s backups',
+  'backup.read-all': "read every user's backups",
   'copy.read': 'see copied backups',
   'copy.run': 'run backup copy jobs',
-  'restore.delegated': 'restore on another user\'s behalf',
+  'restore.delegated': "restore on another user's behalf",
   'audit.read': 'read the audit log',
   'access.grant': 'grant or revoke access to backups',
   'policy.change': 'change the access policy',
@@ -76,20 +86,29 @@ const WHAT: Record<Privilege, string> = {
 export function requirePrivilege(actor: Actor, role: Role, privilege: Privilege): void {
   if (hasPrivilege(role, privilege)) return;
   const who = actor.viaSudo ? `${actor.user} (via sudo)` : actor.user;
-  const needs = privilege === 'restore.delegated' || privilege === 'audit.read' || privilege === 'copy.read' ? 'an admin or restore operator' : 'an admin';
+  const needs =
+    privilege === 'restore.delegated' || privilege === 'audit.read' || privilege === 'copy.read'
+      ? 'an admin or restore operator'
+      : 'an admin';
   throw denied(
     `${who} may not ${WHAT[privilege]}: that needs ${needs} (privilege ${privilege}), and ${actor.user} is ${role === 'user' ? 'a plain user' : `an ${role}`} in this repository.`,
-    'Ask a backup administrator. Admins are root, the repository\'s owner, and the users and groups in `backhaul access policy show`.',
+    "Ask a backup administrator. Admins are root, the repository's owner, and the users and groups in `backhaul access policy show`.",
   );
 }
 
 /** The one error for a backup that is missing or that the actor may not see. */
 export function backupNotFound(id: string): BackhaulError {
-  return notFound(`No backup ${quoted(id)} in this repository.`, 'Run `backhaul list` to see the backups you can access.');
+  return notFound(
+    `No backup ${quoted(id)} in this repository.`,
+    'Run `backhaul list` to see the backups you can access.',
+  );
 }
 
 export function pointNotFound(backupId: string, pointId: string): BackhaulError {
-  return notFound(`No restore point ${quoted(pointId)} in backup ${quoted(backupId)}.`, 'Run `backhaul points` to see the restore points you can access.');
+  return notFound(
+    `No restore point ${quoted(pointId)} in backup ${quoted(backupId)}.`,
+    'Run `backhaul points` to see the restore points you can access.',
+  );
 }
 
 function isNotFound(e: unknown): boolean {
@@ -103,7 +122,11 @@ export interface BackupReader {
 }
 
 /** A backup the actor may see; missing and hidden ids fail alike. */
-export async function getVisibleBackup(repo: Pick<BackupReader, 'getBackup'>, access: AccessContext, id: BackupId): Promise<BackupRecord> {
+export async function getVisibleBackup(
+  repo: Pick<BackupReader, 'getBackup'>,
+  access: AccessContext,
+  id: BackupId,
+): Promise<BackupRecord> {
   if (!isShortId(id)) throw backupNotFound(id);
   let backup: BackupRecord;
   try {
@@ -116,7 +139,12 @@ export async function getVisibleBackup(repo: Pick<BackupReader, 'getBackup'>, ac
 }
 
 /** A restore point of a backup the actor may see; the backup is checked first, so a hidden backup's points are never read. */
-export async function getVisiblePoint(repo: BackupReader, access: AccessContext, backupId: BackupId, pointId: PointId): Promise<PointManifest> {
+export async function getVisiblePoint(
+  repo: BackupReader,
+  access: AccessContext,
+  backupId: BackupId,
+  pointId: PointId,
+): Promise<PointManifest> {
   await getVisibleBackup(repo, access, backupId);
   try {
     return await repo.getPoint(backupId, pointId);

@@ -37,7 +37,8 @@ export interface GrantResult {
 const PRINCIPAL = /^(user|group):[A-Za-z0-9._][A-Za-z0-9._-]{0,63}\$?$/;
 
 export function parsePrincipal(text: string): Principal {
-  if (!PRINCIPAL.test(text)) throw usageError(`${quoted(text)} is not a user or group name.`, 'Names are letters, digits, ".", "_" and "-".');
+  if (!PRINCIPAL.test(text))
+    throw usageError(`${quoted(text)} is not a user or group name.`, 'Names are letters, digits, ".", "_" and "-".');
   return text as Principal;
 }
 
@@ -45,14 +46,21 @@ export function principalName(p: Principal): string {
   return p.slice(p.indexOf(':') + 1);
 }
 
-async function change(repo: BackupStore, access: AccessContext, backupId: BackupId, principal: Principal, grant: boolean, reason?: string): Promise<GrantResult> {
+async function change(
+  repo: BackupStore,
+  access: AccessContext,
+  backupId: BackupId,
+  principal: Principal,
+  grant: boolean,
+  reason?: string,
+): Promise<GrantResult> {
   requirePrivilege(access.actor, access.role, 'access.grant');
   parsePrincipal(principal);
   const before = await getVisibleBackup(repo, access, backupId);
   const list = before.access ?? [];
   const has = list.includes(principal);
   const changed = grant ? !has : has;
-  const next = grant ? [...list, principal] : list.filter((p) => p !== principal);
+  const next = grant ? [...list, principal] : list.filter(p => p !== principal);
   const after: BackupRecord = {...before, access: changed ? (next.length > 0 ? next : null) : before.access};
   if (changed) await repo.putBackup(after);
   try {
@@ -72,10 +80,22 @@ async function change(repo: BackupStore, access: AccessContext, backupId: Backup
   }
 }
 
-export function grantAccess(repo: BackupStore, access: AccessContext, backupId: BackupId, principal: Principal, reason?: string): Promise<GrantResult> {
+export function grantAccess(
+  repo: BackupStore,
+  access: AccessContext,
+  backupId: BackupId,
+  principal: Principal,
+  reason?: string,
+): Promise<GrantResult> {
   return change(repo, access, backupId, principal, true, reason);
 }
 
-export function revokeAccess(repo: BackupStore, access: AccessContext, backupId: BackupId, principal: Principal, reason?: string): Promise<GrantResult> {
+export function revokeAccess(
+  repo: BackupStore,
+  access: AccessContext,
+  backupId: BackupId,
+  principal: Principal,
+  reason?: string,
+): Promise<GrantResult> {
   return change(repo, access, backupId, principal, false, reason);
 }

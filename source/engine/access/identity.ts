@@ -61,7 +61,7 @@ export function resolveActor(proc: ProcessIdentity, db: UserDb): Actor {
   let gid = proc.gid;
   if (viaSudo) {
     const sudoGid = proc.env['SUDO_GID'];
-    gid = sudoGid !== undefined && UID.test(sudoGid) ? Number(sudoGid) : info?.gid ?? uid;
+    gid = sudoGid !== undefined && UID.test(sudoGid) ? Number(sudoGid) : (info?.gid ?? uid);
   }
   const user = info?.name ?? `#${uid}`;
   const groups = db.groupsOf({uid, gid, name: user});
@@ -79,14 +79,16 @@ export function currentActor(): Actor {
 /** A user by name, for `--for USER`, `--user U` and `--owner`. */
 export function lookupUser(name: string, db: UserDb = systemUserDb()): UserInfo {
   const info = db.userByName(name);
-  if (!info) throw notFound(`No user named ${quoted(name, 64)} on this system.`, 'Check the name with `getent passwd NAME`.');
+  if (!info)
+    throw notFound(`No user named ${quoted(name, 64)} on this system.`, 'Check the name with `getent passwd NAME`.');
   return info;
 }
 
 /** Whether a group exists, for `--group G`. */
 export function lookupGroup(name: string, groupText: string = readOr('/etc/group')): string {
-  const known = parseGroup(groupText).some((g) => g.name === name) || idGroupExists(name);
-  if (!known) throw notFound(`No group named ${quoted(name, 64)} on this system.`, 'Check the name with `getent group NAME`.');
+  const known = parseGroup(groupText).some(g => g.name === name) || idGroupExists(name);
+  if (!known)
+    throw notFound(`No group named ${quoted(name, 64)} on this system.`, 'Check the name with `getent group NAME`.');
   return name;
 }
 
@@ -121,12 +123,12 @@ export function fileUserDb(passwdText: string, groupText: string, fallback?: Par
   const users = parsePasswd(passwdText);
   const groups = parseGroup(groupText);
   return {
-    userByUid: (uid) => users.find((u) => u.uid === uid) ?? fallback?.userByUid?.(uid),
-    userByName: (name) => users.find((u) => u.name === name) ?? fallback?.userByName?.(name),
+    userByUid: uid => users.find(u => u.uid === uid) ?? fallback?.userByUid?.(uid),
+    userByName: name => users.find(u => u.name === name) ?? fallback?.userByName?.(name),
     groupsOf(user) {
-      const listed = users.some((u) => u.name === user.name);
+      const listed = users.some(u => u.name === user.name);
       if (!listed && fallback?.groupsOf) return fallback.groupsOf(user);
-      const names = groups.filter((g) => g.gid === user.gid || g.members.includes(user.name)).map((g) => g.name);
+      const names = groups.filter(g => g.gid === user.gid || g.members.includes(user.name)).map(g => g.name);
       return [...new Set(names)];
     },
   };

@@ -40,7 +40,11 @@ export function applyPolicyChange(policy: Policy, op: PolicyOp, principal: strin
   const field = p.startsWith('user:') ? 'users' : 'groups';
   const section = op.endsWith('admin') ? 'admins' : 'operators';
   const current = policy[section][field];
-  const next = op.startsWith('add') ? (current.includes(name) ? current : [...current, name]) : current.filter((n) => n !== name);
+  const next = op.startsWith('add')
+    ? current.includes(name)
+      ? current
+      : [...current, name]
+    : current.filter(n => n !== name);
   return {...policy, [section]: {...policy[section], [field]: next}};
 }
 
@@ -49,8 +53,16 @@ export async function changePolicy(storage: Storage, access: AccessContext, chan
   const before = await loadPolicy(storage, codec);
   const after = applyPolicyChange(before, change.op, change.principal);
   const changed = JSON.stringify(after) !== JSON.stringify(before);
-  if (changed && !change.allowSelfDemotion && roleOf(access.actor, after, await repositoryOwnerUid(storage)) !== 'admin') {
-    throw new BackhaulError('denied', `This change would take away your own admin rights (${access.actor.user}).`, 'Make sure another admin remains, then ask them to make this change.');
+  if (
+    changed &&
+    !change.allowSelfDemotion &&
+    roleOf(access.actor, after, await repositoryOwnerUid(storage)) !== 'admin'
+  ) {
+    throw new BackhaulError(
+      'denied',
+      `This change would take away your own admin rights (${access.actor.user}).`,
+      'Make sure another admin remains, then ask them to make this change.',
+    );
   }
   if (changed) await savePolicy(storage, after, codec);
   try {

@@ -68,8 +68,11 @@ export function defaultPolicy(): Policy {
 }
 
 function names(value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw corrupt(`The access policy's ${what} is not a list of names.`, `Fix or remove ${POLICY_KEY} in the repository (an admin can rewrite it with \`backhaul access policy\`).`);
+  if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) {
+    throw corrupt(
+      `The access policy's ${what} is not a list of names.`,
+      `Fix or remove ${POLICY_KEY} in the repository (an admin can rewrite it with \`backhaul access policy\`).`,
+    );
   }
   return value as string[];
 }
@@ -79,7 +82,11 @@ export function parsePolicy(data: unknown): Policy {
   const hint = `Fix or remove ${POLICY_KEY} in the repository.`;
   const p = data as Partial<Policy> | null;
   if (!p || typeof p !== 'object') throw corrupt('The access policy is not a JSON object.', hint);
-  if (p.format !== 1) throw corrupt(`The access policy has format ${JSON.stringify(p.format)}; this Backhaul reads format 1.`, 'Use a newer Backhaul, or fix the policy.');
+  if (p.format !== 1)
+    throw corrupt(
+      `The access policy has format ${JSON.stringify(p.format)}; this Backhaul reads format 1.`,
+      'Use a newer Backhaul, or fix the policy.',
+    );
   const set = (s: unknown, what: string): PrincipalSet => {
     const o = s as Partial<PrincipalSet> | null;
     if (!o || typeof o !== 'object') throw corrupt(`The access policy has no ${what} section.`, hint);
@@ -115,7 +122,7 @@ export async function repositoryOwnerUid(storage: ReadableStorage): Promise<numb
 }
 
 function named(actor: Actor, set: PrincipalSet): boolean {
-  return set.users.includes(actor.user) || set.groups.some((g) => actor.groups.includes(g));
+  return set.users.includes(actor.user) || set.groups.some(g => actor.groups.includes(g));
 }
 
 /**
@@ -123,7 +130,8 @@ function named(actor: Actor, set: PrincipalSet): boolean {
  * caller's actor carries the caller's uid, so root's rights never leak to them.
  */
 export function roleOf(actor: Actor, policy: Policy, repoOwnerUid?: number): Role {
-  if (actor.uid === 0 || (repoOwnerUid !== undefined && actor.uid === repoOwnerUid) || named(actor, policy.admins)) return 'admin';
+  if (actor.uid === 0 || (repoOwnerUid !== undefined && actor.uid === repoOwnerUid) || named(actor, policy.admins))
+    return 'admin';
   if (named(actor, policy.operators)) return 'operator';
   return 'user';
 }

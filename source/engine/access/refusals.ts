@@ -66,6 +66,9 @@ export async function recordRefusal(refusal: Refusal, now: () => Date = () => ne
     outcome.fileError = (e as Error).message;
   }
   const who = `${record.actor.user}${record.actor.viaSudo ? ' (sudo)' : ''}`;
-  outcome.syslog = await sendToSyslog(`refused ${record.action} actor=${JSON.stringify(who)} uid=${record.actor.uid} for=${JSON.stringify(record.forUser ?? '')} backup=${JSON.stringify(record.backupId ?? '')} location=${JSON.stringify(record.repository.location)}`, 'auth.notice');
+  outcome.syslog = await sendToSyslog(
+    `refused ${record.action} actor=${JSON.stringify(who)} uid=${record.actor.uid} for=${JSON.stringify(record.forUser ?? '')} backup=${JSON.stringify(record.backupId ?? '')} location=${JSON.stringify(record.repository.location)}`,
+    'auth.notice',
+  );
   return outcome;
 }

@@ -21,13 +21,16 @@ const {O_WRONLY, O_RDONLY, O_APPEND, O_CREAT, O_NOFOLLOW} = constants;
 const euid = () => process.geteuid?.() ?? -1;
 
 function unsafe(path: string, why: string): BackhaulError {
-  return denied(`${path.slice(0, 300)} is not safe to use for Backhaul's records: ${why}.`,
-    `It must be a directory or file owned by the user Backhaul runs as (uid ${euid()}), not a symlink, and writable by nobody else; move it aside and run again.`);
+  return denied(
+    `${path.slice(0, 300)} is not safe to use for Backhaul's records: ${why}.`,
+    `It must be a directory or file owned by the user Backhaul runs as (uid ${euid()}), not a symlink, and writable by nobody else; move it aside and run again.`,
+  );
 }
 
 function checkOwned(path: string, s: Stats, kind: 'dir' | 'file'): void {
   if (s.isSymbolicLink()) throw unsafe(path, 'it is a symlink');
-  if (kind === 'dir' ? !s.isDirectory() : !s.isFile()) throw unsafe(path, `it is not a ${kind === 'dir' ? 'directory' : 'regular file'}`);
+  if (kind === 'dir' ? !s.isDirectory() : !s.isFile())
+    throw unsafe(path, `it is not a ${kind === 'dir' ? 'directory' : 'regular file'}`);
   if (s.uid !== euid()) throw unsafe(path, `it belongs to uid ${s.uid}`);
   if (kind === 'file' && s.nlink > 1) throw unsafe(path, 'it has other hard links');
 }

@@ -35,16 +35,23 @@ function describeFailure(e: unknown): string {
   if (err.code === 'ENOENT') return 'logger not found';
   if (err.timedOut) return `logger did not finish within ${SYSLOG_TIMEOUT_MS / 1000} s`;
   const said = typeof err.stderr === 'string' ? err.stderr.trim().split('\n')[0] : '';
-  if (err.exitCode !== undefined) return `logger exited with code ${err.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`;
-  return `logger failed: ${String(err.message ?? e).split('\n')[0]!.slice(0, 200)}`;
+  if (err.exitCode !== undefined)
+    return `logger exited with code ${err.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`;
+  return `logger failed: ${String(err.message ?? e)
+    .split('\n')[0]!
+    .slice(0, 200)}`;
 }
 
 /** `logger -t backhaul --id=PID -p PRIORITY -- MESSAGE`. */
 export async function sendToSyslog(message: string, priority: SyslogPriority = 'auth.info'): Promise<SyslogResult> {
   try {
     const {execa} = await import('execa');
-    await execa('logger', ['-t', 'backhaul', `--id=${process.pid}`, '-p', priority, '--', oneLine(message)],
-      {timeout: SYSLOG_TIMEOUT_MS, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe'});
+    await execa('logger', ['-t', 'backhaul', `--id=${process.pid}`, '-p', priority, '--', oneLine(message)], {
+      timeout: SYSLOG_TIMEOUT_MS,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+    });
     return {sent: true};
   } catch (e) {
     return {sent: false, error: describeFailure(e)};

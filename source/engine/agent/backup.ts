@@ -10,7 +10,16 @@
 import {basename, join} from 'node:path';
 import {usageError} from '../errors.js';
 import {newBackupId, newPointId, type BackupId} from '../ids.js';
-import type {BackupKind, BackupRecord, DiskManifest, NodeInfo, NodeManifest, PointManifest, Principal, TreeEntry} from '../repository/model.js';
+import type {
+  BackupKind,
+  BackupRecord,
+  DiskManifest,
+  NodeInfo,
+  NodeManifest,
+  PointManifest,
+  Principal,
+  TreeEntry,
+} from '../repository/model.js';
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';
 import type {AgentListener} from './events.js';
@@ -43,9 +52,13 @@ export interface BackupOptions {
 /** `--path DIR...`: one "files" disk; each directory is stored under its base name. */
 export function pathsDisk(paths: string[]): DiskSource {
   const seen = new Set<string>();
-  const roots = paths.map((root) => {
+  const roots = paths.map(root => {
     const prefix = basename(root.replace(/\/+$/, '')) || 'root';
-    if (seen.has(prefix)) throw usageError(`Two --path directories are both named "${prefix}".`, 'Back them up in separate jobs, or pass their common parent.');
+    if (seen.has(prefix))
+      throw usageError(
+        `Two --path directories are both named "${prefix}".`,
+        'Back them up in separate jobs, or pass their common parent.',
+      );
     seen.add(prefix);
     return {root, prefix};
   });
@@ -53,22 +66,43 @@ export function pathsDisk(paths: string[]): DiskSource {
 }
 
 async function findBackup(repo: Repository, job: string, machine: string): Promise<BackupRecord | undefined> {
-  return (await repo.listBackups()).find((b) => b.job === job && b.machine === machine && !b.origin);
+  return (await repo.listBackups()).find(b => b.job === job && b.machine === machine && !b.origin);
 }
 
 function parentDisk(parent: PointManifest | undefined, node: string, disk: string): DiskManifest | undefined {
-  return parent?.nodes.find((n) => n.name === node)?.disks.find((d) => d.name === disk);
+  return parent?.nodes.find(n => n.name === node)?.disks.find(d => d.name === disk);
 }
 
-async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskSource, node: string, parent: DiskManifest | undefined, options: BackupOptions,
-  prestarted?: Walk): Promise<DiskManifest> {
-  const base = {name: disk.name, kind: disk.kind, shared: disk.shared ?? false, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {})};
+async function backupDisk(
+  writer: RepositoryWriter,
+  pool: ChunkPool,
+  disk: DiskSource,
+  node: string,
+  parent: DiskManifest | undefined,
+  options: BackupOptions,
+  prestarted?: Walk,
+): Promise<DiskManifest> {
+  const base = {
+    name: disk.name,
+    kind: disk.kind,
+    shared: disk.shared ?? false,
+    ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
+  };
   const startStored = writer.stats.bytesAdded;
   const emit = (bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number) =>
-    options.onEvent?.({type: 'agent.progress', node, disk: disk.name, bytesDone, bytesTotal, filesDone, filesTotal, bytesStored: writer.stats.bytesAdded - startStored});
+    options.onEvent?.({
+      type: 'agent.progress',
+      node,
+      disk: disk.name,
+      bytesDone,
+      bytesTotal,
+      filesDone,
+      filesTotal,
+      bytesStored: writer.stats.bytesAdded - startStored,
+    });
   if (disk.kind === 'image') {
     let done = 0;
-    const {chunks, size} = await storeStream(writer, pool, disk.image, (n) => emit((done += n), done, 0, 0));
+    const {chunks, size} = await storeStream(writer, pool, disk.image, n => emit((done += n), done, 0, 0));
     emit(size, size, 0, 0);
     return {...base, logicalBytes: size, image: {size, chunks}};
   }
@@ -78,7 +112,8 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
   const previous = (async () => {
     const map = new Map<string, TreeEntry>();
     // Only files are ever judged unchanged: directories and links need not be kept.
-    if (parent && !options.forceRead) for await (const e of writer.repo.readTree(parent)) if (e.type === 'file') map.set(e.path, e);
+    if (parent && !options.forceRead)
+      for await (const e of writer.repo.readTree(parent)) if (e.type === 'file') map.set(e.path, e);
     return map;
   })();
   previous.catch(() => {}); // awaited by storeFiles
@@ -103,7 +138,7 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
   let count = 0;
   let entries: TreeEntry[];
   try {
-    entries = await storeFiles(writer, pool, counted(), where, previous, (bytes) => {
+    entries = await storeFiles(writer, pool, counted(), where, previous, bytes => {
       done += bytes;
       if (++count % 256 === 0) emit(done, total, count, fileCount);
     });
@@ -112,17 +147,21 @@ async function backupDisk(writer: RepositoryWriter, pool: ChunkPool, disk: DiskS
   }
   emit(done, total, count, fileCount);
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const files = entries.filter((e) => e.type === 'file');
+  const files = entries.filter(e => e.type === 'file');
   const logicalBytes = files.reduce((sum, e) => sum + e.size, 0);
   return {...base, logicalBytes, fileCount: files.length, tree: await writer.addTree(entries)};
 }
 
 /** Makes one restore point; returns its manifest. */
-export async function runBackup(repo: Repository, spec: BackupSpec, options: BackupOptions = {}): Promise<PointManifest> {
+export async function runBackup(
+  repo: Repository,
+  spec: BackupSpec,
+  options: BackupOptions = {},
+): Promise<PointManifest> {
   const started = Date.now();
   // Shared disks first, on their owner node, so other nodes clone the result.
-  const sharedFirst = spec.nodes.flatMap((node) => node.disks.filter((d) => d.shared && d.ownerNode === node.name));
-  const firstDisk = sharedFirst[0] ?? spec.nodes.flatMap((n) => n.disks).find((d) => !d.shared);
+  const sharedFirst = spec.nodes.flatMap(node => node.disks.filter(d => d.shared && d.ownerNode === node.name));
+  const firstDisk = sharedFirst[0] ?? spec.nodes.flatMap(n => n.disks).find(d => !d.shared);
   // The first walk starts before the lock and the index load, which it does not need.
   let early = firstDisk?.kind === 'files' ? new Walk(firstDisk.roots) : undefined;
   const takeWalk = (disk: DiskSource) => {
@@ -142,36 +181,74 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
   try {
     const existing = await findBackup(repo, spec.job, spec.machine);
     if (existing && existing.kind !== spec.kind) {
-      throw usageError(`Job "${spec.job}" for ${spec.machine} is a ${existing.kind} backup, not ${spec.kind}.`, 'Use another job name.');
+      throw usageError(
+        `Job "${spec.job}" for ${spec.machine} is a ${existing.kind} backup, not ${spec.kind}.`,
+        'Use another job name.',
+      );
     }
     const points = existing ? await repo.listPoints(existing.id) : [];
     const parent = points.at(-1);
     const nodes: NodeManifest[] = [];
     const cloned = new Map<string, DiskManifest>();
     for (const node of spec.nodes) {
-      for (const disk of node.disks.filter((d) => d.shared && d.ownerNode === node.name)) {
-        cloned.set(disk.name, await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options, takeWalk(disk)));
+      for (const disk of node.disks.filter(d => d.shared && d.ownerNode === node.name)) {
+        cloned.set(
+          disk.name,
+          await backupDisk(
+            writer,
+            pool,
+            disk,
+            node.name,
+            parentDisk(parent, node.name, disk.name),
+            options,
+            takeWalk(disk),
+          ),
+        );
       }
     }
     for (const node of spec.nodes) {
       const disks: DiskManifest[] = [];
       for (const disk of node.disks) {
-        disks.push(disk.shared ? {...cloned.get(disk.name)!} : await backupDisk(writer, pool, disk, node.name, parentDisk(parent, node.name, disk.name), options, takeWalk(disk)));
+        disks.push(
+          disk.shared
+            ? {...cloned.get(disk.name)!}
+            : await backupDisk(
+                writer,
+                pool,
+                disk,
+                node.name,
+                parentDisk(parent, node.name, disk.name),
+                options,
+                takeWalk(disk),
+              ),
+        );
       }
       nodes.push({name: node.name, disks});
     }
     const record = mergeRecord(existing, spec, nodes);
     const manifest: PointManifest = {
-      format: 1, id: newPointId(), backupId: record.id, time: (spec.time ?? new Date()).toISOString(),
-      type: parent ? 'incremental' : 'full', ...(parent ? {parent: parent.id} : {}), nodes,
+      format: 1,
+      id: newPointId(),
+      backupId: record.id,
+      time: (spec.time ?? new Date()).toISOString(),
+      type: parent ? 'incremental' : 'full',
+      ...(parent ? {parent: parent.id} : {}),
+      nodes,
       logicalBytes: nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0),
       storedBytes: 0,
     };
     await writer.flush();
     manifest.storedBytes = writer.stats.bytesAdded;
     await writer.commitPoint(record, manifest);
-    options.onEvent?.({type: 'agent.point', backupId: record.id, pointId: manifest.id, pointType: manifest.type,
-      logicalBytes: manifest.logicalBytes, storedBytes: manifest.storedBytes, seconds: (Date.now() - started) / 1000});
+    options.onEvent?.({
+      type: 'agent.point',
+      backupId: record.id,
+      pointId: manifest.id,
+      pointType: manifest.type,
+      logicalBytes: manifest.logicalBytes,
+      storedBytes: manifest.storedBytes,
+      seconds: (Date.now() - started) / 1000,
+    });
     return manifest;
   } finally {
     await early?.close();
@@ -181,9 +258,27 @@ export async function runBackup(repo: Repository, spec: BackupSpec, options: Bac
 }
 
 function mergeRecord(existing: BackupRecord | undefined, spec: BackupSpec, nodes: NodeManifest[]): BackupRecord {
-  const infos: NodeInfo[] = nodes.map((n) => ({name: n.name, disks: n.disks.map((d) => ({name: d.name, kind: d.kind, shared: d.shared, ...(d.ownerNode ? {ownerNode: d.ownerNode} : {})}))}));
+  const infos: NodeInfo[] = nodes.map(n => ({
+    name: n.name,
+    disks: n.disks.map(d => ({
+      name: d.name,
+      kind: d.kind,
+      shared: d.shared,
+      ...(d.ownerNode ? {ownerNode: d.ownerNode} : {}),
+    })),
+  }));
   if (existing) return {...existing, nodes: infos};
   const id: BackupId = newBackupId();
   const access: Principal[] = [`user:${spec.owner}`];
-  return {format: 1, id, job: spec.job, machine: spec.machine, kind: spec.kind, owner: spec.owner, access, createdAt: new Date().toISOString(), nodes: infos};
+  return {
+    format: 1,
+    id,
+    job: spec.job,
+    machine: spec.machine,
+    kind: spec.kind,
+    owner: spec.owner,
+    access,
+    createdAt: new Date().toISOString(),
+    nodes: infos,
+  };
 }

@@ -15,11 +15,23 @@ import type {ObjectCodec} from '../repository/codec.js';
 import {availableParallelism} from 'node:os';
 import {CHUNK_MAX} from '../repository/chunker.js';
 import {startWorker, type TypedWorker} from '../workers/start.js';
-import type {ChunkOut, ChunkWorkerData, FileOut, FromChunkWorker, Payload, ToChunkWorker, WorkerError} from './chunk-messages.js';
+import type {
+  ChunkOut,
+  ChunkWorkerData,
+  FileOut,
+  FromChunkWorker,
+  Payload,
+  ToChunkWorker,
+  WorkerError,
+} from './chunk-messages.js';
 
 export type {ChunkOut, FileOut};
 /** A result's buffers: `raw` as read, `packed` compressed payloads; call `done` once the writer has them. */
-export interface Payloads { raw: Buffer; packed: Buffer; done: () => void }
+export interface Payloads {
+  raw: Buffer;
+  packed: Buffer;
+  done: () => void;
+}
 /** Shared slot sizes: a batch of small files (at most 8 MiB, see file-content.ts), a stream segment. */
 export const FILES_SLOT = 9 * 1024 * 1024;
 /** Bytes read per stream segment; its slot has CHUNK_MAX in front for the previous segment's uncut tail. */
@@ -60,12 +72,12 @@ export class ChunkPool {
       const worker = startWorker<ToChunkWorker, FromChunkWorker>(ENTRY, {workerData});
       worker.unref();
       this.workers.push({worker, load: 0});
-      worker.receive((m) => {
+      worker.receive(m => {
         const job = this.jobs.get(m.task);
         if (m.type === 'cut') job?.onCut?.(m.at);
         else job?.settle(m);
       });
-      worker.on('error', (e) => {
+      worker.on('error', e => {
         for (const job of [...this.jobs.values()]) if (job.worker === worker) job.settle(undefined, e);
       });
     }
@@ -77,7 +89,7 @@ export class ChunkPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      const slot = this.workers.filter((w) => w.load < CAPACITY).sort((a, b) => a.load - b.load)[0];
+      const slot = this.workers.filter(w => w.load < CAPACITY).sort((a, b) => a.load - b.load)[0];
       if (!slot) return;
       const job = this.queue.shift()!;
       slot.load++;
@@ -87,17 +99,19 @@ export class ChunkPool {
   }
 
   /** Queues a task (`message` gets its number); settles with the worker's answer and its buffers. */
-  private submit<T extends Task['type']>(message: (task: number) => Extract<Task, {type: T}>, onCut?: (at: number) => void):
-    Promise<Result<T> & Payloads> {
+  private submit<T extends Task['type']>(
+    message: (task: number) => Extract<Task, {type: T}>,
+    onCut?: (at: number) => void,
+  ): Promise<Result<T> & Payloads> {
     return new Promise((resolve, reject) => {
       const task = this.next++;
       const sent = message(task);
       const job: Job = {
         onCut,
-        send: (w) => w.send(sent),
+        send: w => w.send(sent),
         settle: (m, e) => {
           this.jobs.delete(task);
-          const slot = this.workers.find((w) => w.worker === job.worker);
+          const slot = this.workers.find(w => w.worker === job.worker);
           if (slot) slot.load--;
           this.pump();
           if (!m) reject(e);
@@ -112,7 +126,11 @@ export class ChunkPool {
   }
 
   /** The result's buffers, and how to give them back (slots to the pool, private buffers to their worker). */
-  private payloads(m: Result<'files' | 'stream'>, sent: {rawSlot: number; packedSlot: number}, worker: ChunkWorker): Payloads {
+  private payloads(
+    m: Result<'files' | 'stream'>,
+    sent: {rawSlot: number; packedSlot: number},
+    worker: ChunkWorker,
+  ): Payloads {
     const privates: ArrayBuffer[] = [];
     const view = (payload: Payload) => {
       if ('slot' in payload) return this.shared.get(payload.slot)!;
@@ -135,7 +153,7 @@ export class ChunkPool {
     if (workerReads.observe) for (const p of paths) workerReads.observe(p);
     const rawSlot = this.takeSlot(FILES_SLOT).slot;
     const packedSlot = this.takeSlot(FILES_SLOT).slot;
-    const r = await this.submit<'files'>((task) => ({type: 'files', task, paths, sizes, rawSlot, packedSlot}));
+    const r = await this.submit<'files'>(task => ({type: 'files', task, paths, sizes, rawSlot, packedSlot}));
     return {raw: r.raw, packed: r.packed, done: r.done, files: r.files};
   }
 
@@ -145,7 +163,7 @@ export class ChunkPool {
    * back with `releaseSlot` once no chunk of it is needed any more.
    */
   takeSlot(bytes: number): {slot: number; buffer: Buffer} {
-    const free = this.freeSlots.findIndex((id) => this.shared.get(id)!.length === bytes);
+    const free = this.freeSlots.findIndex(id => this.shared.get(id)!.length === bytes);
     if (free >= 0) {
       const slot = this.freeSlots.splice(free, 1)[0]!;
       return {slot, buffer: this.shared.get(slot)!};
@@ -167,20 +185,26 @@ export class ChunkPool {
    * tail starts (the next segment begins with it); `result` once the chunks
    * are hashed. The slot is the pool's again after `done`.
    */
-  stream(rawSlot: number, start: number, end: number, eof: boolean):
-    {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
+  stream(
+    rawSlot: number,
+    start: number,
+    end: number,
+    eof: boolean,
+  ): {cut: Promise<number>; result: Promise<Payloads & {chunks: ChunkOut[]}>} {
     const packedSlot = this.takeSlot(STREAM_SLOT).slot;
     let settleCut!: (at: number) => void;
-    const cut = new Promise<number>((resolve) => (settleCut = resolve));
-    const result = this.submit<'stream'>((task) => ({type: 'stream', task, rawSlot, packedSlot, start, end, eof}), settleCut)
-      .then((r) => ({raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks}));
+    const cut = new Promise<number>(resolve => (settleCut = resolve));
+    const result = this.submit<'stream'>(
+      task => ({type: 'stream', task, rawSlot, packedSlot, start, end, eof}),
+      settleCut,
+    ).then(r => ({raw: r.raw, packed: r.packed, done: r.done, chunks: r.chunks}));
     // A failed task never sends its cut: the caller learns of it from `result`.
     result.catch(() => settleCut(-1));
     return {cut, result};
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(this.workers.map(w => w.worker.terminate()));
   }
 }
 

@@ -17,7 +17,15 @@ import {encodeBlob, RAW, type Encoded} from '../repository/blob.js';
 import {codecFromParams} from '../repository/codec.js';
 import {cutPoint} from '../repository/chunker.js';
 import {parentChannel} from '../workers/port.js';
-import type {ChunkOut, ChunkWorkerData, FileOut, FromChunkWorker, Payload, ToChunkWorker, WorkerError} from './chunk-messages.js';
+import type {
+  ChunkOut,
+  ChunkWorkerData,
+  FileOut,
+  FromChunkWorker,
+  Payload,
+  ToChunkWorker,
+  WorkerError,
+} from './chunk-messages.js';
 
 const port = parentChannel<ToChunkWorker, FromChunkWorker>();
 const data0 = workerData as ChunkWorkerData;
@@ -30,7 +38,7 @@ const shared = new Map<number, Buffer>();
 const spare: Buffer[] = [];
 
 function take(min: number): Buffer {
-  const i = spare.findIndex((b) => b.length >= min);
+  const i = spare.findIndex(b => b.length >= min);
   if (i >= 0) return spare.splice(i, 1)[0]!;
   return Buffer.allocUnsafeSlow(Math.max(min, 9 * 1024 * 1024));
 }
@@ -113,7 +121,10 @@ function readWhole(path: string, expected: number, into: Buffer, at: number): [B
   }
 }
 
-const errorOf = (e: unknown): WorkerError => ({code: (e as {code?: string}).code, message: (e as Error).message ?? String(e)});
+const errorOf = (e: unknown): WorkerError => ({
+  code: (e as {code?: string}).code,
+  message: (e as Error).message ?? String(e),
+});
 
 /** A shared slot is named; a private buffer (the slot overflowed) is transferred. */
 function where(buffer: Buffer, slot: number, transfer: ArrayBuffer[]): Payload {

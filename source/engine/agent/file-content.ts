@@ -26,8 +26,16 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_FILES = 1024;
 
 export function unchanged(entry: TreeEntry, parent: TreeEntry | undefined): parent is TreeEntry & {chunks: ChunkId[]} {
-  return !!parent && parent.type === 'file' && entry.type === 'file' && !!parent.chunks &&
-    parent.size === entry.size && parent.mtimeMs === entry.mtimeMs && parent.ctimeMs === entry.ctimeMs && parent.ino === entry.ino;
+  return (
+    !!parent &&
+    parent.type === 'file' &&
+    entry.type === 'file' &&
+    !!parent.chunks &&
+    parent.size === entry.size &&
+    parent.mtimeMs === entry.mtimeMs &&
+    parent.ctimeMs === entry.ctimeMs &&
+    parent.ino === entry.ino
+  );
 }
 
 /** Hands a worker's chunks to the writer, in order; returns their ids. */
@@ -46,17 +54,21 @@ async function storeChunks(writer: RepositoryWriter, {raw, packed}: Payloads, ch
 /** Runs writer calls one at a time (parts of several files arrive concurrently). */
 function serialiser(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
-  return (fn) => {
+  return fn => {
     const run = tail.then(fn);
     tail = run.catch(() => {});
     return run;
   };
 }
 
-
 /** Streams a file (or block device / image) into the writer. */
-export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, path: string, onBytes: (n: number) => void,
-  serial = serialiser()): Promise<{chunks: ChunkId[]; size: number}> {
+export async function storeStream(
+  writer: RepositoryWriter,
+  pool: ChunkPool,
+  path: string,
+  onBytes: (n: number) => void,
+  serial = serialiser(),
+): Promise<{chunks: ChunkId[]; size: number}> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path, 'r');
@@ -66,12 +78,13 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
   const chunks: ChunkId[] = [];
   let size = 0;
   type Result = Payloads & {chunks: ChunkOut[]; bytes: number};
-  const store = (result: Result) => serial(async () => {
-    chunks.push(...await storeChunks(writer, result, result.chunks));
-    size += result.bytes;
-    onBytes(result.bytes);
-    result.done(); // the writer copied what it keeps
-  });
+  const store = (result: Result) =>
+    serial(async () => {
+      chunks.push(...(await storeChunks(writer, result, result.chunks)));
+      size += result.bytes;
+      onBytes(result.bytes);
+      result.done(); // the writer copied what it keeps
+    });
   // Segments are read into shared slots at CHUNK_MAX, behind room for the previous segment's
   // uncut tail; a worker cuts, hashes and encodes each. Cutting is sequential, so a segment is
   // handed out once the one before says where its tail starts — by then it is already read.
@@ -100,7 +113,7 @@ export async function storeStream(writer: RepositoryWriter, pool: ChunkPool, pat
         previous.buffer.copy(buffer, start, at, previous.end);
       }
       const {cut, result} = pool.stream(slot, start, CHUNK_MAX + read, eof);
-      const job = result.then((r) => ({...r, bytes: read}));
+      const job = result.then(r => ({...r, bytes: read}));
       job.catch(() => {}); // handled in turn below
       inFlight.push(job);
       previous = {buffer, end: CHUNK_MAX + read, cut};
@@ -158,29 +171,38 @@ export async function storeFiles(
   // Once one side fails, the others stop at their next writer call instead of reading on.
   let failure: unknown;
   const serialise = serialiser();
-  const serial: ReturnType<typeof serialiser> = (fn) => serialise(async () => {
-    if (failure !== undefined) throw failure;
-    return fn();
-  });
+  const serial: ReturnType<typeof serialiser> = fn =>
+    serialise(async () => {
+      if (failure !== undefined) throw failure;
+      return fn();
+    });
   const noteFailure = (e: unknown) => {
     failure ??= e;
     throw e;
   };
   const storeSmall = async () => {
     const window = pool.size + 1;
-    const read = (batch: ToRead[]) => pool.files(batch.map((f) => f.path), batch.map((f) => f.entry.size)).then((r) => ({batch, ...r}));
+    const read = (batch: ToRead[]) =>
+      pool
+        .files(
+          batch.map(f => f.path),
+          batch.map(f => f.entry.size),
+        )
+        .then(r => ({batch, ...r}));
     type Result = Awaited<ReturnType<typeof read>>;
-    const store = ({batch, files: results, ...payloads}: Result) => serial(async () => {
-      for (let i = 0; i < batch.length; i++) {
-        const {entry, path} = batch[i]!;
-        const result = results[i]!;
-        if ('error' in result) throw fromSystemError(result.error, path) ?? Object.assign(new Error(result.error.message), result.error);
-        entry.size = result.size; // the file may have changed since it was listed
-        entry.chunks = await storeChunks(writer, payloads, result.chunks);
-        onFile(entry.size);
-      }
-      payloads.done(); // the writer copied what it keeps
-    });
+    const store = ({batch, files: results, ...payloads}: Result) =>
+      serial(async () => {
+        for (let i = 0; i < batch.length; i++) {
+          const {entry, path} = batch[i]!;
+          const result = results[i]!;
+          if ('error' in result)
+            throw fromSystemError(result.error, path) ?? Object.assign(new Error(result.error.message), result.error);
+          entry.size = result.size; // the file may have changed since it was listed
+          entry.chunks = await storeChunks(writer, payloads, result.chunks);
+          onFile(entry.size);
+        }
+        payloads.done(); // the writer copied what it keeps
+      });
     const inFlight: Promise<Result>[] = [];
     for await (const batch of batches(small)) {
       const job = read(batch);
@@ -190,12 +212,13 @@ export async function storeFiles(
     }
     while (inFlight.length > 0) await store(await inFlight.shift()!);
   };
-  const storeLarge = () => forEachLimit(large, pool.size, async ({entry, path}) => {
-    const {chunks, size} = await storeStream(writer, pool, path, () => {}, serial);
-    entry.chunks = chunks;
-    entry.size = size;
-    onFile(size);
-  });
+  const storeLarge = () =>
+    forEachLimit(large, pool.size, async ({entry, path}) => {
+      const {chunks, size} = await storeStream(writer, pool, path, () => {}, serial);
+      entry.chunks = chunks;
+      entry.size = size;
+      onFile(size);
+    });
   const storing = Promise.allSettled([storeSmall().catch(noteFailure), storeLarge().catch(noteFailure)]);
   const entries: TreeEntry[] = [];
   let walkError: {reason: unknown} | undefined;

@@ -42,7 +42,10 @@ function add(path: string, s: Stats, type: number, target?: string): void {
 }
 
 class WalkFailure {
-  constructor(readonly error: unknown, readonly path: string) {}
+  constructor(
+    readonly error: unknown,
+    readonly path: string,
+  ) {}
 }
 
 /** Adds the entries of one directory, and its subdirectories to `dirs` (to walk). */

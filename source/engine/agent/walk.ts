@@ -36,7 +36,17 @@ function decode(paths: string[], nums: Float64Array, links: [number, string][]):
     // to the same chunks); a spread here cost more than the whole walk.
     switch (nums[o]) {
       case FILE:
-        entries[i] = {path, mode, uid, gid, mtimeMs, size: nums[o + 5]!, type: 'file', ino: nums[o + 6]!, ctimeMs: nums[o + 7]!};
+        entries[i] = {
+          path,
+          mode,
+          uid,
+          gid,
+          mtimeMs,
+          size: nums[o + 5]!,
+          type: 'file',
+          ino: nums[o + 6]!,
+          ctimeMs: nums[o + 7]!,
+        };
         break;
       case SYMLINK:
         entries[i] = {path, mode, uid, gid, mtimeMs, size: 0, type: 'symlink', target: targets!.get(i)!};
@@ -60,11 +70,14 @@ export class Walk {
     this.worker = startWorker<never, FromWalkWorker>(ENTRY, {workerData});
     this.worker.unref();
     let ended = false;
-    this.worker.receive((m) => {
+    this.worker.receive(m => {
       if (m.type === 'error') {
         const {code, message, path} = m.error;
         ended = true;
-        this.queue.fail(fromSystemError({code}, path) ?? new BackhaulError('failure', `Cannot walk ${path}: ${message}.`, 'Check the path and its permissions.'));
+        this.queue.fail(
+          fromSystemError({code}, path) ??
+            new BackhaulError('failure', `Cannot walk ${path}: ${message}.`, 'Check the path and its permissions.'),
+        );
       } else if (m.type === 'end') {
         ended = true;
         this.skipped = m.skipped;
@@ -73,9 +86,12 @@ export class Walk {
         this.queue.push({root: m.root, entries: decode(m.paths, m.nums, m.links)});
       }
     });
-    this.worker.on('error', (e) => this.queue.fail(e));
+    this.worker.on('error', e => this.queue.fail(e));
     this.worker.on('exit', () => {
-      if (!ended) this.queue.fail(new BackhaulError('failure', 'The directory walk stopped unexpectedly.', 'Run the backup again.'));
+      if (!ended)
+        this.queue.fail(
+          new BackhaulError('failure', 'The directory walk stopped unexpectedly.', 'Run the backup again.'),
+        );
     });
   }
 

@@ -31,14 +31,38 @@ export type CopyEvent =
   | {type: 'copy.start'; plan: CopyPlan}
   /** The plan is complete, its totals final: before the run of a copy planned first, during one that streamed (stream.ts). */
   | {type: 'copy.plan'; plan: CopyPlan}
-  | {type: 'copy.disk'; backupId: string; machine: string; pointId: string; node: string; disk: string; bytesDone: number; bytesTotal: number; chunksDone: number; chunksTotal: number}
-  | {type: 'copy.point'; backupId: string; machine: string; pointId: string; status: 'copied' | 'skipped' | 'failed'; message?: string; nodes: string[]}
+  | {
+      type: 'copy.disk';
+      backupId: string;
+      machine: string;
+      pointId: string;
+      node: string;
+      disk: string;
+      bytesDone: number;
+      bytesTotal: number;
+      chunksDone: number;
+      chunksTotal: number;
+    }
+  | {
+      type: 'copy.point';
+      backupId: string;
+      machine: string;
+      pointId: string;
+      status: 'copied' | 'skipped' | 'failed';
+      message?: string;
+      nodes: string[];
+    }
   | {type: 'copy.stats'; stats: CopyStats; totalTransfer: number}
   /**
    * `topic`: 'storage' for a retried or stalled request, 'lock' for the writer lock, 'uploads' for aborted uploads,
    * 'history' for a session the history could not record.
    */
-  | {type: 'copy.log'; level: 'info' | 'warning' | 'error'; message: string; topic?: 'storage' | 'lock' | 'uploads' | 'history'}
+  | {
+      type: 'copy.log';
+      level: 'info' | 'warning' | 'error';
+      message: string;
+      topic?: 'storage' | 'lock' | 'uploads' | 'history';
+    }
   | {type: 'copy.done'; summary: CopySummary};
 
 export interface CopySummary {

@@ -14,7 +14,14 @@ import {packKey} from '../repository/pack.js';
 import {TreeIdCollector} from '../repository/tree-ids.js';
 import {formatBytes} from '../util/format.js';
 import {VerifyPool, type TreeChunkIds} from '../workers/verify-pool.js';
-import {explicitPointIds, nothingSelected, parsePointSpec, selectBackups, selectNodes, type Selection} from './selection.js';
+import {
+  explicitPointIds,
+  nothingSelected,
+  parsePointSpec,
+  selectBackups,
+  selectNodes,
+  type Selection,
+} from './selection.js';
 
 export interface PlannedDisk {
   node: string;
@@ -110,13 +117,27 @@ interface TreeCache {
  * chunk once per plan: an incremental point's tree shares most of its chunks
  * with the point before), so they are scanned while the plan counts others.
  */
-function scanTree(source: Repository, tree: readonly string[], cache: TreeCache, pool: VerifyPool): Promise<TreeChunkIds | undefined>[] {
+function scanTree(
+  source: Repository,
+  tree: readonly string[],
+  cache: TreeCache,
+  pool: VerifyPool,
+): Promise<TreeChunkIds | undefined>[] {
   const local = source.storage.local;
-  return tree.map((id) => {
+  return tree.map(id => {
     let p = cache.chunks.get(id);
     if (p) return p;
     const loc = source.index.get(id);
-    p = !local || !loc ? Promise.resolve(undefined) : pool.treeChunk({path: local.path(packKey(loc.pack))}, [id, loc.offset, loc.length, loc.rawLength, loc.encoding]);
+    p =
+      !local || !loc
+        ? Promise.resolve(undefined)
+        : pool.treeChunk({path: local.path(packKey(loc.pack))}, [
+            id,
+            loc.offset,
+            loc.length,
+            loc.rawLength,
+            loc.encoding,
+          ]);
     p.catch(() => {});
     cache.chunks.set(id, p);
     return p;
@@ -129,7 +150,12 @@ function scanTree(source: Repository, tree: readonly string[], cache: TreeCache,
  * the pool's workers read, verify and scan its chunks on both cores. A tree
  * chunk they cannot handle is read here, which names what is wrong with it.
  */
-async function diskChunks(source: Repository, disk: DiskManifest, cache: TreeCache, pool: VerifyPool): Promise<(readonly string[])[]> {
+async function diskChunks(
+  source: Repository,
+  disk: DiskManifest,
+  cache: TreeCache,
+  pool: VerifyPool,
+): Promise<(readonly string[])[]> {
   if (disk.image) return [disk.image.chunks];
   const tree = disk.tree ?? [];
   const key = tree.join(',');
@@ -200,24 +226,63 @@ export async function planSkeleton(source: Repository, target: Repository, selec
   }
   if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
   const filter = parsePointSpec(selection.points);
-  const backups = selectBackups(await source.listBackups(), selection).sort((a, b) => a.machine.localeCompare(b.machine));
+  const backups = selectBackups(await source.listBackups(), selection).sort((a, b) =>
+    a.machine.localeCompare(b.machine),
+  );
   if (backups.length === 0) throw nothingSelected(source.location, selection, 0);
   const plan: CopyPlan = {
-    source: {location: source.location, id: source.id}, target: {location: target.location, id: target.id}, backups: [],
-    pointsToCopy: 0, pointsSkipped: 0, pointsOnTarget: 0, pointsNotSelected: 0, logicalBytes: 0, readBytes: 0, transferBytes: 0, storeBytes: 0, presentBytes: 0, chunksToTransfer: 0, fits: true, notes: [],
+    source: {location: source.location, id: source.id},
+    target: {location: target.location, id: target.id},
+    backups: [],
+    pointsToCopy: 0,
+    pointsSkipped: 0,
+    pointsOnTarget: 0,
+    pointsNotSelected: 0,
+    logicalBytes: 0,
+    readBytes: 0,
+    transferBytes: 0,
+    storeBytes: 0,
+    presentBytes: 0,
+    chunksToTransfer: 0,
+    fits: true,
+    notes: [],
   };
   // First what is copied, then every tree it needs goes to the workers at once, then the counting.
   const tasks: DiskTask[] = [];
   let pickedAny = false;
   for (const record of backups) {
     const wantNodes = selectNodes(record, selection.nodes);
-    const onTarget = await target.storage.stat(`backups/${record.id}/backup.json`) !== undefined;
+    const onTarget = (await target.storage.stat(`backups/${record.id}/backup.json`)) !== undefined;
     const {picked, filtered} = filter(await source.listPoints(record.id));
     pickedAny ||= picked.length > 0;
-    const pb: PlannedBackup = {backupId: record.id, machine: record.machine, job: record.job, kind: record.kind, owner: record.owner, onTarget, record,
-      points: [], nodes: wantNodes.map((name) => ({name, logicalBytes: 0, transferBytes: 0, presentBytes: 0})), logicalBytes: 0, transferBytes: 0, presentBytes: 0};
+    const pb: PlannedBackup = {
+      backupId: record.id,
+      machine: record.machine,
+      job: record.job,
+      kind: record.kind,
+      owner: record.owner,
+      onTarget,
+      record,
+      points: [],
+      nodes: wantNodes.map(name => ({name, logicalBytes: 0, transferBytes: 0, presentBytes: 0})),
+      logicalBytes: 0,
+      transferBytes: 0,
+      presentBytes: 0,
+    };
     for (const manifest of filtered) {
-      pb.points.push({id: manifest.id, time: manifest.time, type: manifest.type, action: 'skip', reason: 'not selected', nodes: [], disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest});
+      pb.points.push({
+        id: manifest.id,
+        time: manifest.time,
+        type: manifest.type,
+        action: 'skip',
+        reason: 'not selected',
+        nodes: [],
+        disks: [],
+        logicalBytes: 0,
+        transferBytes: 0,
+        presentBytes: 0,
+        manifest,
+      });
       plan.pointsSkipped++;
       plan.pointsNotSelected++;
     }
@@ -242,9 +307,14 @@ export async function planSkeleton(source: Repository, target: Repository, selec
     plan.backups.push(pb);
   }
   const named = explicitPointIds(selection.points);
-  const found = new Set(plan.backups.flatMap((b) => b.points.map((p) => p.id)));
-  const unknown = named?.filter((id) => !found.has(id)) ?? [];
-  if (unknown.length > 0) throw new BackhaulError('not-found', `No restore point ${unknown.map((id) => `"${id}"`).join(', ')} in the selected backups.`, 'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.');
+  const found = new Set(plan.backups.flatMap(b => b.points.map(p => p.id)));
+  const unknown = named?.filter(id => !found.has(id)) ?? [];
+  if (unknown.length > 0)
+    throw new BackhaulError(
+      'not-found',
+      `No restore point ${unknown.map(id => `"${id}"`).join(', ')} in the selected backups.`,
+      'Run `backhaul points BACKUP_ID --repo SOURCE` to see the ids.',
+    );
   if (!pickedAny) throw nothingSelected(source.location, selection, backups.length);
   return {plan, tasks};
 }
@@ -258,24 +328,34 @@ export async function planSkeleton(source: Repository, target: Repository, selec
  * happens to come first; when the owner is not copied it goes with the
  * first node that is (sharedNote says so).
  */
-function pointTasks(pb: PlannedBackup, point: PlannedPoint, manifest: PointManifest, copied: readonly string[]): DiskTask[] {
+function pointTasks(
+  pb: PlannedBackup,
+  point: PlannedPoint,
+  manifest: PointManifest,
+  copied: readonly string[],
+): DiskTask[] {
   const tasks: DiskTask[] = [];
-  for (const node of manifest.nodes.filter((n) => copied.includes(n.name))) {
-    const totals = pb.nodes.find((t) => t.name === node.name)!;
+  for (const node of manifest.nodes.filter(n => copied.includes(n.name))) {
+    const totals = pb.nodes.find(t => t.name === node.name)!;
     for (const disk of node.disks) tasks.push({pb, point, totals, node: node.name, disk});
   }
   const ownsIt = (t: DiskTask) => t.disk.shared && t.disk.ownerNode === t.node;
-  return [...tasks.filter(ownsIt), ...tasks.filter((t) => !ownsIt(t))];
+  return [...tasks.filter(ownsIt), ...tasks.filter(t => !ownsIt(t))];
 }
 
 /** Who sends each shared disk of a cluster backup, for its note: the owner node, or the first copied node when the owner is not copied. */
 function sharedSenders(pb: PlannedBackup): string {
   const senders = new Map<string, string>();
-  for (const d of pb.points.flatMap((p) => p.disks)) {
+  for (const d of pb.points.flatMap(p => p.disks)) {
     if (!d.shared || senders.has(d.disk)) continue;
     const owner = d.ownerNode ?? '?';
-    const ownerCopied = pb.points.some((p) => p.disks.some((x) => x.disk === d.disk && x.node === owner));
-    senders.set(d.disk, ownerCopied ? `${d.disk} with ${owner} (its owner)` : `${d.disk} with ${d.node} (its owner ${owner} is not copied)`);
+    const ownerCopied = pb.points.some(p => p.disks.some(x => x.disk === d.disk && x.node === owner));
+    senders.set(
+      d.disk,
+      ownerCopied
+        ? `${d.disk} with ${owner} (its owner)`
+        : `${d.disk} with ${d.node} (its owner ${owner} is not copied)`,
+    );
   }
   return [...senders.values()].join(', ');
 }
@@ -290,14 +370,22 @@ function sharedSenders(pb: PlannedBackup): string {
  * one disk's tree chunks, not behind every tree of the plan, so the first
  * disk starts moving as soon as its own tree is scanned.
  */
-export async function countPlan(source: Repository, target: Repository, skeleton: PlanSkeleton, pool: VerifyPool,
-  onDisk?: (disk: PlannedDisk | undefined) => void): Promise<CopyPlan> {
+export async function countPlan(
+  source: Repository,
+  target: Repository,
+  skeleton: PlanSkeleton,
+  pool: VerifyPool,
+  onDisk?: (disk: PlannedDisk | undefined) => void,
+): Promise<CopyPlan> {
   const {plan, tasks} = skeleton;
   const trees: TreeCache = {trees: new Map(), chunks: new Map()};
   if (!onDisk) for (const t of tasks) if (t.disk.tree) scanTree(source, t.disk.tree, trees, pool);
   await countDisks(source, target, plan, tasks, trees, pool, onDisk);
   for (const pb of plan.backups) {
-    const sharedLogical = pb.points.flatMap((p) => p.disks).filter((d) => d.shared).reduce((s, d) => s + d.logicalBytes, 0);
+    const sharedLogical = pb.points
+      .flatMap(p => p.disks)
+      .filter(d => d.shared)
+      .reduce((s, d) => s + d.logicalBytes, 0);
     if (pb.kind === 'cluster' && sharedLogical > 0 && pb.logicalBytes > pb.transferBytes) {
       pb.sharedNote = `${pb.machine}: shared disks count once per node in the logical size (${formatBytes(pb.logicalBytes)}, of which ${formatBytes(sharedLogical)} shared-disk data) but each shared chunk is sent and stored once: ${formatBytes(pb.transferBytes)} to transfer. Each shared disk's transfer counts under the node that sends it: ${sharedSenders(pb)}.`;
       plan.notes.push(pb.sharedNote);
@@ -307,7 +395,10 @@ export async function countPlan(source: Repository, target: Repository, skeleton
   plan.storeBytes = plan.transferBytes + plan.chunksToTransfer * CHUNK_OVERHEAD;
   plan.freeBytes = await target.storage.freeSpace();
   plan.fits = plan.freeBytes === undefined || plan.storeBytes <= plan.freeBytes;
-  if (plan.freeBytes === undefined) plan.notes.push(`Free space on ${target.location} cannot be known (object storage); this copy will store about ${formatBytes(plan.storeBytes)}.`);
+  if (plan.freeBytes === undefined)
+    plan.notes.push(
+      `Free space on ${target.location} cannot be known (object storage); this copy will store about ${formatBytes(plan.storeBytes)}.`,
+    );
   return plan;
 }
 
@@ -317,8 +408,15 @@ export async function countPlan(source: Repository, target: Repository, skeleton
  * ids met before (a tree chunk shared by several points) was counted whole
  * the first time.
  */
-async function countDisks(source: Repository, target: Repository, plan: CopyPlan, tasks: readonly DiskTask[], trees: TreeCache, pool: VerifyPool,
-  onDisk?: (disk: PlannedDisk | undefined) => void): Promise<void> {
+async function countDisks(
+  source: Repository,
+  target: Repository,
+  plan: CopyPlan,
+  tasks: readonly DiskTask[],
+  trees: TreeCache,
+  pool: VerifyPool,
+  onDisk?: (disk: PlannedDisk | undefined) => void,
+): Promise<void> {
   const counted = new Set<string>();
   const countedGroups = new WeakSet<readonly string[]>();
   for (const {pb, point, totals, node, disk} of tasks) {
@@ -331,8 +429,17 @@ async function countDisks(source: Repository, target: Repository, plan: CopyPlan
       onDisk?.(undefined);
       continue;
     }
-    const pd: PlannedDisk = {node, disk: disk.name, kind: disk.kind, shared: disk.shared, ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
-      logicalBytes: disk.logicalBytes, chunks, transferBytes: 0, presentBytes: 0};
+    const pd: PlannedDisk = {
+      node,
+      disk: disk.name,
+      kind: disk.kind,
+      shared: disk.shared,
+      ...(disk.ownerNode ? {ownerNode: disk.ownerNode} : {}),
+      logicalBytes: disk.logicalBytes,
+      chunks,
+      transferBytes: 0,
+      presentBytes: 0,
+    };
     const count = (id: string, size: number) => {
       counted.add(id);
       if (target.index.has(id)) pd.presentBytes += size;
@@ -369,7 +476,10 @@ async function countDisks(source: Repository, target: Repository, plan: CopyPlan
 
 export function refuseIfTooBig(plan: CopyPlan): void {
   if (!plan.fits) {
-    throw new BackhaulError('no-space', `The copy needs about ${formatBytes(plan.storeBytes)} but ${plan.target.location} has only ${formatBytes(plan.freeBytes ?? 0)} free.`,
-      'Nothing was written. Free space on the target, or copy fewer points (e.g. --points latest).');
+    throw new BackhaulError(
+      'no-space',
+      `The copy needs about ${formatBytes(plan.storeBytes)} but ${plan.target.location} has only ${formatBytes(plan.freeBytes ?? 0)} free.`,
+      'Nothing was written. Free space on the target, or copy fewer points (e.g. --points latest).',
+    );
   }
 }

@@ -38,7 +38,8 @@ export async function repairFrom(target: Repository, source: Repository, report:
       const refs = await pointChunks(target, point).catch(() => undefined);
       for (const id of refs ?? []) if (!target.index.has(id)) wanted.add(id);
       // A tree that could not be read: its chunks come from the source's copy of the point.
-      if (!refs) for (const node of point.nodes) for (const disk of node.disks) for (const id of disk.tree ?? []) wanted.add(id);
+      if (!refs)
+        for (const node of point.nodes) for (const disk of node.disks) for (const id of disk.tree ?? []) wanted.add(id);
     }
     for (const id of report.badChunks) target.index.dropChunk(id);
     for (const id of wanted) {

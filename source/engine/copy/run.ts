@@ -46,15 +46,21 @@ export interface RunOptions {
   gate?: CopyGate;
 }
 
-function targetRecord(plan: PlannedBackup, source: Repository, existing: BackupRecord | undefined, nodes: Set<string>): BackupRecord {
+function targetRecord(
+  plan: PlannedBackup,
+  source: Repository,
+  existing: BackupRecord | undefined,
+  nodes: Set<string>,
+): BackupRecord {
   const keep = (n: NodeInfo) => nodes.has(n.name);
   const base: BackupRecord = existing ?? {
-    ...plan.record, access: null,
+    ...plan.record,
+    access: null,
     origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
   };
-  const known = new Set(base.nodes.filter(keep).map((n) => n.name));
-  const merged = [...base.nodes.filter(keep), ...plan.record.nodes.filter((n) => keep(n) && !known.has(n.name))];
-  const order = plan.record.nodes.map((n) => n.name);
+  const known = new Set(base.nodes.filter(keep).map(n => n.name));
+  const merged = [...base.nodes.filter(keep), ...plan.record.nodes.filter(n => keep(n) && !known.has(n.name))];
+  const order = plan.record.nodes.map(n => n.name);
   merged.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return {...base, nodes: merged, origin: {...base.origin!, copiedAt: new Date().toISOString()}};
 }
@@ -76,10 +82,14 @@ export interface PlanInput {
 
 /** A plan that is complete. */
 export function completePlan(plan: CopyPlan): PlanInput {
-  const points = plan.backups.flatMap((b) => b.points.filter((p) => p.action === 'copy'));
-  return {plan, disksOf: new Map(points.map((p) => [p, p.disks.length])), disks: (async function* () {
-    for (const p of points) yield* p.disks;
-  })()};
+  const points = plan.backups.flatMap(b => b.points.filter(p => p.action === 'copy'));
+  return {
+    plan,
+    disksOf: new Map(points.map(p => [p, p.disks.length])),
+    disks: (async function* () {
+      for (const p of points) yield* p.disks;
+    })(),
+  };
 }
 
 /** A point this run copies, with where its disks start in the run's sequence of segments. */
@@ -93,17 +103,43 @@ interface PointWork {
   skipped: boolean;
 }
 
-export function runCopy(source: Repository, target: Repository, plan: CopyPlan, options: RunOptions = {}): Promise<CopySummary> {
+export function runCopy(
+  source: Repository,
+  target: Repository,
+  plan: CopyPlan,
+  options: RunOptions = {},
+): Promise<CopySummary> {
   return runPlan(source, target, completePlan(plan), options);
 }
 
-export async function runPlan(source: Repository, target: Repository, input: PlanInput, options: RunOptions = {}): Promise<CopySummary> {
+export async function runPlan(
+  source: Repository,
+  target: Repository,
+  input: PlanInput,
+  options: RunOptions = {},
+): Promise<CopySummary> {
   const {plan} = input;
   const emit = options.onEvent ?? (() => {});
   const clock = new StatsClock(plan.transferBytes);
-  const summary: CopySummary = {result: 'success', pointsCopied: 0, pointsSkipped: plan.pointsOnTarget, pointsFailed: 0, failed: [],
-    logicalBytes: 0, readBytes: 0, transferredBytes: 0, storedBytes: 0, seconds: 0, rate: 0, bottleneck: 'source read', startedAt: new Date().toISOString(), endedAt: '',
-    retries: 0, stalls: 0, notices: []};
+  const summary: CopySummary = {
+    result: 'success',
+    pointsCopied: 0,
+    pointsSkipped: plan.pointsOnTarget,
+    pointsFailed: 0,
+    failed: [],
+    logicalBytes: 0,
+    readBytes: 0,
+    transferredBytes: 0,
+    storedBytes: 0,
+    seconds: 0,
+    rate: 0,
+    bottleneck: 'source read',
+    startedAt: new Date().toISOString(),
+    endedAt: '',
+    retries: 0,
+    stalls: 0,
+    notices: [],
+  };
   emit({type: 'copy.start', plan});
   const unwatch = watchNotices(source, target, summary, emit);
   const stats = () => {
@@ -111,22 +147,44 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
     emit({type: 'copy.stats', stats: clock.snapshot(), totalTransfer: plan.transferBytes});
   };
   const ticker = setInterval(stats, 250);
-  void input.counting?.then((complete) => emit({type: 'copy.plan', plan: complete}), () => {});
+  void input.counting?.then(
+    complete => emit({type: 'copy.plan', plan: complete}),
+    () => {},
+  );
   let writer: RepositoryWriter | undefined;
   let closed = false;
   const pool = options.pool ?? new VerifyPool(undefined, source.codec.params());
   const onNotice = (n: WriterNotice) => {
     summary.notices.push(n.message);
-    emit({type: 'copy.log', level: n.kind === 'lock-takeover' ? 'warning' : 'info', message: n.message, topic: n.kind === 'lock-takeover' ? 'lock' : 'uploads'});
+    emit({
+      type: 'copy.log',
+      level: n.kind === 'lock-takeover' ? 'warning' : 'info',
+      message: n.message,
+      topic: n.kind === 'lock-takeover' ? 'lock' : 'uploads',
+    });
   };
   try {
-    if (plan.pointsToCopy > 0) writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {signal: options.signal, waitMs: options.waitMs, onNotice});
+    if (plan.pointsToCopy > 0)
+      writer = await RepositoryWriter.begin(target, `copy from ${source.location}`, {
+        signal: options.signal,
+        waitMs: options.waitMs,
+        onNotice,
+      });
     const work: PointWork[] = [];
     let segments = 0;
     for (const backup of plan.backups) {
       for (const point of backup.points) {
         if (point.action === 'skip') {
-          if (point.reason === 'already on target') emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: point.reason, nodes: point.nodes});
+          if (point.reason === 'already on target')
+            emit({
+              type: 'copy.point',
+              backupId: backup.backupId,
+              machine: backup.machine,
+              pointId: point.id,
+              status: 'skipped',
+              message: point.reason,
+              nodes: point.nodes,
+            });
           continue;
         }
         const count = input.disksOf.get(point) ?? 0;
@@ -134,7 +192,15 @@ export async function runPlan(source: Repository, target: Repository, input: Pla
         const skipped = await completeOnTarget(target, backup.backupId, point);
         if (skipped) {
           summary.pointsSkipped++;
-          emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'skipped', message: 'already on target (copied meanwhile)', nodes: point.nodes});
+          emit({
+            type: 'copy.point',
+            backupId: backup.backupId,
+            machine: backup.machine,
+            pointId: point.id,
+            status: 'skipped',
+            message: 'already on target (copied meanwhile)',
+            nodes: point.nodes,
+          });
         }
         work.push({backup, point, first: segments, count, skipped});
         segments += count;
@@ -178,22 +244,50 @@ function watchNotices(source: Repository, target: Repository, summary: CopySumma
     emit({type: 'copy.log', level: 'warning', message: n.message, topic: 'storage'});
   };
   const stops = [source.storage.watch?.(on), target.storage.watch?.(on)];
-  return () => stops.forEach((stop) => stop?.());
+  return () => stops.forEach(stop => stop?.());
 }
 
 /** A point whose source data is damaged or missing (every reason a point fails alone is corruption of the source). */
-function failPoint(summary: CopySummary, emit: CopyListener, backup: PlannedBackup, point: PlannedPoint, reason: string): void {
+function failPoint(
+  summary: CopySummary,
+  emit: CopyListener,
+  backup: PlannedBackup,
+  point: PlannedPoint,
+  reason: string,
+): void {
   const message = `Restore point ${point.id} of ${backup.machine} (${point.time}) was not copied: ${reason}`;
   summary.pointsFailed++;
-  summary.failed.push({backupId: backup.backupId, pointId: point.id, machine: backup.machine, message, code: 'corrupt'});
-  emit({type: 'copy.point', backupId: backup.backupId, machine: backup.machine, pointId: point.id, status: 'failed', message, nodes: point.nodes});
+  summary.failed.push({
+    backupId: backup.backupId,
+    pointId: point.id,
+    machine: backup.machine,
+    message,
+    code: 'corrupt',
+  });
+  emit({
+    type: 'copy.point',
+    backupId: backup.backupId,
+    machine: backup.machine,
+    pointId: point.id,
+    status: 'failed',
+    message,
+    nodes: point.nodes,
+  });
   emit({type: 'copy.log', level: 'error', message});
 }
 
 function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWriter | undefined): void {
   const s: CopyStats = clock.snapshot();
-  Object.assign(summary, {logicalBytes: s.processedBytes, readBytes: s.readBytes, transferredBytes: s.transferredBytes,
-    storedBytes: writer?.stats.bytesAdded ?? 0, seconds: s.seconds, rate: s.rate, bottleneck: s.bottleneck, endedAt: new Date().toISOString()});
+  Object.assign(summary, {
+    logicalBytes: s.processedBytes,
+    readBytes: s.readBytes,
+    transferredBytes: s.transferredBytes,
+    storedBytes: writer?.stats.bytesAdded ?? 0,
+    seconds: s.seconds,
+    rate: s.rate,
+    bottleneck: s.bottleneck,
+    endedAt: new Date().toISOString(),
+  });
 }
 
 /**
@@ -204,10 +298,21 @@ function finish(summary: CopySummary, clock: StatsClock, writer: RepositoryWrite
  * is committed only if every chunk it needs is on the target; a damaged
  * source chunk fails the points that need it.
  */
-async function copyPoints(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], input: PlanInput, summary: CopySummary,
-  clock: StatsClock, options: RunOptions, emit: CopyListener, pool: VerifyPool, stats: () => void): Promise<void> {
+async function copyPoints(
+  source: Repository,
+  target: Repository,
+  writer: RepositoryWriter,
+  work: PointWork[],
+  input: PlanInput,
+  summary: CopySummary,
+  clock: StatsClock,
+  options: RunOptions,
+  emit: CopyListener,
+  pool: VerifyPool,
+  stats: () => void,
+): Promise<void> {
   const scheduler = new Scheduler(source, writer);
-  const workOf: PointWork[] = work.flatMap((w) => Array.from({length: w.count}, () => w));
+  const workOf: PointWork[] = work.flatMap(w => Array.from({length: w.count}, () => w));
   const disks: (PlannedDisk | undefined)[] = [];
   let stopped = false;
   const feeding = (async () => {
@@ -235,7 +340,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
     for (const d of w.point.disks) {
       for (const group of d.chunks) {
         if (present.has(group)) continue;
-        const missing = group.find((id) => !writer.has(id));
+        const missing = group.find(id => !writer.has(id));
         if (missing !== undefined) return missing;
         present.add(group);
       }
@@ -266,8 +371,18 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
     p.lastEmit = now;
     const w = workOf[k]!;
     const total = scheduler.scheduled[k]!;
-    emit({type: 'copy.disk', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, node: disk.node, disk: disk.disk,
-      bytesDone: Math.min(p.done, total.bytes), bytesTotal: total.bytes, chunksDone: Math.min(p.chunksDone, total.chunks), chunksTotal: total.chunks});
+    emit({
+      type: 'copy.disk',
+      backupId: w.backup.backupId,
+      machine: w.backup.machine,
+      pointId: w.point.id,
+      node: disk.node,
+      disk: disk.disk,
+      bytesDone: Math.min(p.done, total.bytes),
+      bytesTotal: total.bytes,
+      chunksDone: Math.min(p.chunksDone, total.chunks),
+      chunksTotal: total.chunks,
+    });
     if (first || force) stats();
   };
   let nextPoint = 0;
@@ -281,18 +396,39 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
       }
       const missing = firstMissing(w);
       if (missing !== undefined) {
-        failPoint(summary, emit, w.backup, w.point, scheduler.damaged.get(missing) ?? `chunk ${missing.slice(0, 12)} could not be copied from ${source.location}.`);
+        failPoint(
+          summary,
+          emit,
+          w.backup,
+          w.point,
+          scheduler.damaged.get(missing) ??
+            `chunk ${missing.slice(0, 12)} could not be copied from ${source.location}.`,
+        );
         continue;
       }
-      const stored = Array.from({length: w.count}, (_, i) => scheduler.scheduled[w.first + i]!.bytes).reduce((a, b) => a + b, 0);
+      const stored = Array.from({length: w.count}, (_, i) => scheduler.scheduled[w.first + i]!.bytes).reduce(
+        (a, b) => a + b,
+        0,
+      );
       await commitPoint(source, target, writer, w, stored, clock);
       summary.pointsCopied++;
-      emit({type: 'copy.point', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, status: 'copied', nodes: w.point.nodes});
+      emit({
+        type: 'copy.point',
+        backupId: w.backup.backupId,
+        machine: w.backup.machine,
+        pointId: w.point.id,
+        status: 'copied',
+        nodes: w.point.nodes,
+      });
     }
   };
   try {
     await transferChunks(source, writer, scheduler, {
-      signal: options.signal, concurrency: options.concurrency ?? 8, clock, pool, gate: options.gate,
+      signal: options.signal,
+      concurrency: options.concurrency ?? 8,
+      clock,
+      pool,
+      gate: options.gate,
       onBytes: (k, bytes, chunks) => {
         const p = progressOf(k);
         p.done += bytes;
@@ -300,7 +436,7 @@ async function copyPoints(source: Repository, target: Repository, writer: Reposi
         creditProcessed(k, false);
         report(k);
       },
-      onSegmentDone: async (k) => {
+      onSegmentDone: async k => {
         creditProcessed(k, true);
         report(k, true);
         await commitReady(k);
@@ -381,7 +517,7 @@ async function commitPoint(source: Repository, target: Repository, writer: Repos
 
 async function completeOnTarget(target: Repository, backupId: string, point: PlannedPoint): Promise<boolean> {
   const existing = await target.getPoint(backupId as BackupId, point.id).catch(() => undefined);
-  return existing !== undefined && point.nodes.every((n) => existing.nodes.some((m) => m.name === n));
+  return existing !== undefined && point.nodes.every(n => existing.nodes.some(m => m.name === n));
 }
 
 async function backupOnTarget(target: Repository, id: string): Promise<BackupRecord | undefined> {

@@ -67,7 +67,10 @@ export class Scheduler {
   /** The segment opened and not yet closed, with what it scheduled so far. */
   private opened: {k: number; mine: {chunks: number; bytes: number}} | undefined;
 
-  constructor(private readonly source: Repository, private readonly writer: RepositoryWriter) {
+  constructor(
+    private readonly source: Repository,
+    private readonly writer: RepositoryWriter,
+  ) {
     this.index = source.index;
     this.owner = new Int32Array(this.index.slotCount).fill(-1);
   }
@@ -101,11 +104,13 @@ export class Scheduler {
     const {k, mine} = this.opened!;
     this.opened = undefined;
     for (const id of late) {
-      if (!this.place(id, k, mine)) this.damaged.set(id, `chunk ${id.slice(0, 12)} is missing from ${this.source.location}.`);
+      if (!this.place(id, k, mine))
+        this.damaged.set(id, `chunk ${id.slice(0, 12)} is missing from ${this.source.location}.`);
     }
     this.lastJob.push(this.upTo);
     const last = this.items.at(-1);
-    if (last && 'added' in last) last.added = k; // one word for a run of segments that brought no job
+    if (last && 'added' in last)
+      last.added = k; // one word for a run of segments that brought no job
     else this.items.push({added: k});
     this.wake?.();
     return k;
@@ -167,7 +172,7 @@ export class Scheduler {
       }
       if (this.failure) throw this.failure.reason;
       if (this.ended) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await new Promise<void>(resolve => (this.wake = resolve));
       this.wake = undefined;
     }
   }

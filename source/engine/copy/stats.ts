@@ -34,10 +34,15 @@ export class StatsClock {
     const transferRate = seconds > 0 ? this.transferredBytes / seconds : 0;
     const left = this.totalTransfer - this.transferredBytes;
     return {
-      processedBytes: this.processedBytes, readBytes: this.readBytes, transferredBytes: this.transferredBytes, chunksTransferred: this.chunks,
-      seconds, rate: seconds > 0 ? this.processedBytes / seconds : 0,
+      processedBytes: this.processedBytes,
+      readBytes: this.readBytes,
+      transferredBytes: this.transferredBytes,
+      chunksTransferred: this.chunks,
+      seconds,
+      rate: seconds > 0 ? this.processedBytes / seconds : 0,
       ...(transferRate > 0 && left >= 0 ? {eta: left / transferRate} : {}),
-      busy: {...this.busy}, bottleneck,
+      busy: {...this.busy},
+      bottleneck,
     };
   }
 }

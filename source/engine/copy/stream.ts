@@ -15,7 +15,15 @@
 import {AsyncQueue} from '../util/concurrency.js';
 import type {VerifyPool} from '../workers/verify-pool.js';
 import type {Repository} from '../repository/repository.js';
-import {CHUNK_OVERHEAD, countPlan, planSkeleton, refuseIfTooBig, type CopyPlan, type PlannedDisk, type PlannedPoint} from './plan.js';
+import {
+  CHUNK_OVERHEAD,
+  countPlan,
+  planSkeleton,
+  refuseIfTooBig,
+  type CopyPlan,
+  type PlannedDisk,
+  type PlannedPoint,
+} from './plan.js';
 import {runCopy, runPlan, type RunOptions} from './run.js';
 import type {CopySummary} from './events.js';
 import type {Selection} from './selection.js';
@@ -36,7 +44,12 @@ export interface CopyJobOptions extends RunOptions {
  * the header). A `copy.plan` event says when the plan is complete: before
  * the run starts, or while it goes.
  */
-export async function copyWhilePlanning(source: Repository, target: Repository, selection: Selection, options: CopyJobOptions): Promise<{plan: CopyPlan; summary: CopySummary}> {
+export async function copyWhilePlanning(
+  source: Repository,
+  target: Repository,
+  selection: Selection,
+  options: CopyJobOptions,
+): Promise<{plan: CopyPlan; summary: CopySummary}> {
   const skeleton = await planSkeleton(source, target, selection);
   // The bound sums the source's index, which must know every chunk of the points just listed: an index
   // loaded before another writer committed one of them would understate it.
@@ -49,13 +62,16 @@ export async function copyWhilePlanning(source: Repository, target: Repository, 
     return {plan, summary: await runCopy(source, target, plan, options)};
   }
   const disks = new AsyncQueue<PlannedDisk | undefined>();
-  const counting = countPlan(source, target, skeleton, options.pool, (disk) => disks.push(disk)).then((plan) => {
-    disks.end();
-    return plan;
-  }, (e: unknown) => {
-    disks.fail(e);
-    throw e;
-  });
+  const counting = countPlan(source, target, skeleton, options.pool, disk => disks.push(disk)).then(
+    plan => {
+      disks.end();
+      return plan;
+    },
+    (e: unknown) => {
+      disks.fail(e);
+      throw e;
+    },
+  );
   counting.catch(() => {}); // the run reports it
   const disksOf = new Map<PlannedPoint, number>();
   for (const task of skeleton.tasks) disksOf.set(task.point, (disksOf.get(task.point) ?? 0) + 1);

@@ -121,12 +121,18 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
    * hash, no read-back. Undefined if it did not work out (the plain path then
    * reads it and names what is wrong).
    */
-  const stage = async (pack: string, whole: BlobEntry[], files: {from: LocalFiles; to: WritableLocalFiles}): Promise<StagedPack | undefined> => {
+  const stage = async (
+    pack: string,
+    whole: BlobEntry[],
+    files: {from: LocalFiles; to: WritableLocalFiles},
+  ): Promise<StagedPack | undefined> => {
     const source = files.from.path(packKey(pack));
     const t0 = performance.now();
-    const staged = await files.to.stage(packKey(pack), async (temp) => {
-      if (!(await pool.copyPack(source, temp, pack, whole))) throw new Error('unsound pack');
-    }).catch(() => undefined);
+    const staged = await files.to
+      .stage(packKey(pack), async temp => {
+        if (!(await pool.copyPack(source, temp, pack, whole))) throw new Error('unsound pack');
+      })
+      .catch(() => undefined);
     clock.add('target write', t0);
     if (!staged) return undefined; // the plain path says why (a damaged or missing source pack, a full disk)
     if (finished) {
@@ -143,10 +149,16 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
    * pass of our own. Undefined if that did not work out: the pack is then read
    * again and checked blob by blob (a damaged one is refused, stores nothing).
    */
-  const send = async (pack: string, whole: BlobEntry[], checks: NonNullable<typeof checksHash>): Promise<StagedPack | undefined> => {
+  const send = async (
+    pack: string,
+    whole: BlobEntry[],
+    checks: NonNullable<typeof checksHash>,
+  ): Promise<StagedPack | undefined> => {
     const key = packKey(pack);
     const t0 = performance.now();
-    const got = from ? await pool.layout({path: from.path(key)}, whole) : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
+    const got = from
+      ? await pool.layout({path: from.path(key)}, whole)
+      : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
     clock.add('source read', t0);
     if (!got) return undefined;
     try {
@@ -172,15 +184,31 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   };
 
   const start = async ({pack, needed, index}: JobSpec): Promise<Job> => {
-    if (options.gate) clock.addMs('throttling', await options.gate.pass(needed.reduce((s, b) => s + b[2], 0), options.signal));
+    if (options.gate)
+      clock.addMs(
+        'throttling',
+        await options.gate.pass(
+          needed.reduce((s, b) => s + b[2], 0),
+          options.signal,
+        ),
+      );
     const whole = packBlobs(scheduler.index, pack);
     // Stored bytes pass through only between codecs with the same key material (codec.ts).
     const passThrough = sameKey && whole.length === needed.length;
     const staged = !passThrough ? undefined : bothLocal ? await track(stage(pack, whole, bothLocal)) : checksHash ? await send(pack, whole, checksHash) : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};
-    return {pack, needed, whole, passThrough, index, checked: await read(pack, passThrough ? whole : needed, passThrough)};
+    return {
+      pack,
+      needed,
+      whole,
+      passThrough,
+      index,
+      checked: await read(pack, passThrough ? whole : needed, passThrough),
+    };
   };
-  const items = prefetchFrom(scheduler.take(), options.concurrency, async (item: ScheduleItem) => ('job' in item ? start(item.job) : undefined));
+  const items = prefetchFrom(scheduler.take(), options.concurrency, async (item: ScheduleItem) =>
+    'job' in item ? start(item.job) : undefined,
+  );
   try {
     for await (const job of items) {
       if (options.signal?.aborted) throw cancelled();
@@ -192,7 +220,7 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
   } finally {
     finished = true;
     await Promise.allSettled([...staging]);
-    await Promise.all([...open].map((staged) => staged.discard()));
+    await Promise.all([...open].map(staged => staged.discard()));
   }
 
   async function land(job: Job): Promise<void> {
@@ -223,15 +251,27 @@ function passed(job: Job, clock: StatsClock, credit: (blobs: readonly BlobEntry[
  * wanted blobs, leaving out (and noting in `damaged`) those that failed their
  * check: the points that need them fail, the others still get the rest.
  */
-async function store(source: Repository, writer: RepositoryWriter, job: Job, checked: Checked, clock: StatsClock,
-  credit: (blobs: readonly BlobEntry[]) => void, damaged: Map<string, string>): Promise<void> {
-  const bad = job.needed.filter((b) => checked.bad.includes(b[0]));
+async function store(
+  source: Repository,
+  writer: RepositoryWriter,
+  job: Job,
+  checked: Checked,
+  clock: StatsClock,
+  credit: (blobs: readonly BlobEntry[]) => void,
+  damaged: Map<string, string>,
+): Promise<void> {
+  const bad = job.needed.filter(b => checked.bad.includes(b[0]));
   if (bad.length > 0) {
     const message = `${bad.length} chunk(s) in source pack ${job.pack.slice(0, 12)} of ${source.location} are damaged (first: ${bad[0]![0].slice(0, 12)}).`;
     for (const b of bad) damaged.set(b[0], message);
   }
   // The pack's memory goes back to the pool once the target has written it (or the blobs were copied out).
-  if (bad.length === 0 && job.passThrough && checked.packOk && (await writer.addPack(job.pack as PackId, checked.data, job.whole, checked.release))) {
+  if (
+    bad.length === 0 &&
+    job.passThrough &&
+    checked.packOk &&
+    (await writer.addPack(job.pack as PackId, checked.data, job.whole, checked.release))
+  ) {
     passed(job, clock, credit);
     return;
   }
@@ -239,7 +279,12 @@ async function store(source: Repository, writer: RepositoryWriter, job: Job, che
     for (const blob of job.needed) {
       const [id, offset, length, rawLength, encoding] = blob;
       if (damaged.has(id)) continue;
-      const added = await writer.addEncoded(id, Buffer.from(checked.data.subarray(offset, offset + length)), rawLength, encoding);
+      const added = await writer.addEncoded(
+        id,
+        Buffer.from(checked.data.subarray(offset, offset + length)),
+        rawLength,
+        encoding,
+      );
       if (added) {
         clock.transferredBytes += length;
         clock.chunks++;

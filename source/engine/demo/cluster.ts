@@ -24,8 +24,10 @@ const DATABASES = ['sales.mdf', 'inventory.mdf', 'hr.mdf'];
 /** The spec with staging-relative paths (as written to `sql-cluster.json`). */
 export function clusterSpec(): ClusterSpec {
   return {
-    cluster: CLUSTER, job: CLUSTER, owner: 'root',
-    nodes: NODES.map((name) => ({name, disks: [{name: 'system', path: `${CLUSTER}/${name}/local`}]})),
+    cluster: CLUSTER,
+    job: CLUSTER,
+    owner: 'root',
+    nodes: NODES.map(name => ({name, disks: [{name: 'system', path: `${CLUSTER}/${name}/local`}]})),
     sharedDisks: [
       {name: 'quorum', ownerNode: 'node1', image: QUORUM},
       {name: 'data', ownerNode: 'node2', image: DATA},
@@ -36,20 +38,29 @@ export function clusterSpec(): ClusterSpec {
 export async function buildCluster(stagingDir: string, rng: Rng, now: number, seed: number): Promise<void> {
   const w = new TreeWriter(stagingDir, now);
   const binaries = rng.fork('binaries');
-  const shared = Array.from({length: 6}, (_, i) => ({name: `lib${binaries.word()}-${i}.so`, data: binaries.bytes(binaries.int(100_000, 400_000))}));
+  const shared = Array.from({length: 6}, (_, i) => ({
+    name: `lib${binaries.word()}-${i}.so`,
+    data: binaries.bytes(binaries.int(100_000, 400_000)),
+  }));
   const conf = rng.config(50);
   for (const node of NODES) {
     const root = `${CLUSTER}/${node}/local`;
     await w.file(`${root}/etc/hostname`, `${node}\n`, {mtime: now - 90 * DAY});
     await w.file(`${root}/etc/cluster/cluster.conf`, conf, {mtime: now - 30 * DAY});
-    for (const lib of shared) await w.file(`${root}/opt/mssql/lib/${lib.name}`, lib.data, {mode: 0o755, mtime: now - 60 * DAY});
+    for (const lib of shared)
+      await w.file(`${root}/opt/mssql/lib/${lib.name}`, lib.data, {mode: 0o755, mtime: now - 60 * DAY});
     await w.file(`${root}/var/log/cluster.log`, rng.log(3_000, now - 7 * DAY, node).data, {mtime: now});
     await w.dir(`${root}/var/tmp`);
   }
-  await w.sparse(QUORUM, 8 << 20, [
-    {offset: 0, data: quorumHeader(0)},
-    {offset: 1 << 20, data: rng.bytes(1 << 20)},
-  ], now);
+  await w.sparse(
+    QUORUM,
+    8 << 20,
+    [
+      {offset: 0, data: quorumHeader(0)},
+      {offset: 1 << 20, data: rng.bytes(1 << 20)},
+    ],
+    now,
+  );
   const scratch = '.scratch-cluster-data';
   await rm(join(stagingDir, scratch), {recursive: true, force: true});
   for (const db of DATABASES) {
@@ -57,7 +68,9 @@ export async function buildCluster(stagingDir: string, rng: Rng, now: number, se
     const data = Buffer.alloc(size, 'unallocated ');
     for (let p = 0; p < size; p += 8192) if (rng.chance(0.7)) rng.fill(data.subarray(p, p + 8192));
     await w.file(`${scratch}/data/${db}`, data, {mode: 0o600});
-    await w.file(`${scratch}/log/${db.replace('.mdf', '_log.ldf')}`, rng.log(12_000, now - 7 * DAY, 'sql').data, {mode: 0o600});
+    await w.file(`${scratch}/log/${db.replace('.mdf', '_log.ldf')}`, rng.log(12_000, now - 7 * DAY, 'sql').data, {
+      mode: 0o600,
+    });
   }
   await w.file(`${scratch}/errorlog`, rng.log(2_000, now - 7 * DAY, 'sql').data);
   await w.finish(); // mkfs copies the scratch tree's directory mtimes
@@ -76,10 +89,12 @@ export async function mutateCluster(w: TreeWriter, rng: Rng, state: number): Pro
   await w.patch(QUORUM, 0, quorumHeader(state), true);
   await w.patch(QUORUM, (1 << 20) + rng.int(0, 15) * 65536, rng.bytes(65536), true);
   for (const db of rng.sample(DATABASES, 2)) await rewriteFileBlocks(w, DATA, `/data/${db}`, rng, rng.int(16, 64));
-  await rewriteFileBlocks(w, DATA, `/log/${rng.pick(DATABASES).replace('.mdf', '_log.ldf')}`, rng, 10, () => logBlock(rng, w.time));
+  await rewriteFileBlocks(w, DATA, `/log/${rng.pick(DATABASES).replace('.mdf', '_log.ldf')}`, rng, 10, () =>
+    logBlock(rng, w.time),
+  );
 }
 
 function quorumHeader(epoch: number): Buffer {
-  const text = `CLUSTER-QUORUM v1\ncluster=${CLUSTER}\nepoch=${epoch}\nnodes=${NODES.join(',')}\nvotes=${NODES.map((n) => `${n}:1`).join(',')}\n`;
+  const text = `CLUSTER-QUORUM v1\ncluster=${CLUSTER}\nepoch=${epoch}\nnodes=${NODES.join(',')}\nvotes=${NODES.map(n => `${n}:1`).join(',')}\n`;
   return Buffer.from(text.padEnd(4096, '\0'));
 }

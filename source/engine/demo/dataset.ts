@@ -49,18 +49,35 @@ const home = (ws: {owner: string; machine: string}) => `${ws.machine}/home/${ws.
 
 /** What lives where under `stagingDir` (absolute paths); needs no I/O. */
 export function demoLayout(stagingDir: string): {machines: DemoMachine[]; cluster: ClusterSpec} {
-  const machines: DemoMachine[] = WORKSTATIONS.map((ws) => ({
-    job: 'workstations', machine: ws.machine, kind: 'workstation', owner: ws.owner, paths: [join(stagingDir, home(ws))],
+  const machines: DemoMachine[] = WORKSTATIONS.map(ws => ({
+    job: 'workstations',
+    machine: ws.machine,
+    kind: 'workstation',
+    owner: ws.owner,
+    paths: [join(stagingDir, home(ws))],
   }));
-  machines.push({job: 'web-servers', machine: 'web01', kind: 'server', owner: 'root',
-    paths: ['etc', 'var/www', 'var/log'].map((p) => join(stagingDir, 'web01', p))});
-  machines.push({job: 'db-servers', machine: 'db01', kind: 'server', owner: 'root',
-    disks: [{label: 'system', image: join(stagingDir, DB_IMAGE)}]});
+  machines.push({
+    job: 'web-servers',
+    machine: 'web01',
+    kind: 'server',
+    owner: 'root',
+    paths: ['etc', 'var/www', 'var/log'].map(p => join(stagingDir, 'web01', p)),
+  });
+  machines.push({
+    job: 'db-servers',
+    machine: 'db01',
+    kind: 'server',
+    owner: 'root',
+    disks: [{label: 'system', image: join(stagingDir, DB_IMAGE)}],
+  });
   return {machines, cluster: parseClusterSpec(clusterSpec(), stagingDir)};
 }
 
 /** Builds state 0 from scratch. Refuses a non-empty directory that is not a demo staging area. */
-export async function prepareDemo(stagingDir: string, seed = DEMO_SEED): Promise<{machines: DemoMachine[]; cluster: ClusterSpec}> {
+export async function prepareDemo(
+  stagingDir: string,
+  seed = DEMO_SEED,
+): Promise<{machines: DemoMachine[]; cluster: ClusterSpec}> {
   const entries = await readdir(stagingDir).catch(() => [] as string[]);
   if (entries.length > 0) {
     if (!entries.includes(MARKER)) {
@@ -72,7 +89,7 @@ export async function prepareDemo(stagingDir: string, seed = DEMO_SEED): Promise
   const root = new Rng(seed >>> 0);
   const now = stateTime(0);
   await Promise.all([
-    ...WORKSTATIONS.map(async (ws) => {
+    ...WORKSTATIONS.map(async ws => {
       const w = new TreeWriter(stagingDir, now);
       await buildWorkstation(w, home(ws), ws.owner, root.fork(ws.machine), now);
       await w.finish();
@@ -107,7 +124,10 @@ export async function advanceDemo(stagingDir: string, state: number): Promise<Tr
   const current = await demoState(stagingDir);
   if (!current) throw usageError(`${stagingDir} holds no demo data.`, 'Run prepareDemo first.');
   if (!Number.isInteger(state) || state < 1 || state >= DEMO_STATES || state < current.state) {
-    throw usageError(`Cannot move the demo data from state ${current.state} to state ${state}.`, `States go forward, 1..${DEMO_STATES - 1}.`);
+    throw usageError(
+      `Cannot move the demo data from state ${current.state} to state ${state}.`,
+      `States go forward, 1..${DEMO_STATES - 1}.`,
+    );
   }
   const all = emptyChanges();
   for (let s = current.state + 1; s <= state; s++) {

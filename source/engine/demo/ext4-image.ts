@@ -28,24 +28,49 @@ async function listTree(dir: string, prefix = ''): Promise<string[]> {
   for (const entry of entries) {
     const rel = `${prefix}/${entry.name}`;
     out.push(rel);
-    if (entry.isDirectory()) out.push(...await listTree(join(dir, entry.name), rel));
+    if (entry.isDirectory()) out.push(...(await listTree(join(dir, entry.name), rel)));
   }
   return out;
 }
 
 /** Builds `image` (`sizeMiB`, block size 4096) holding a copy of `sourceDir`. */
-export async function makeExt4Image(sourceDir: string, image: string, sizeMiB: number, label: string, seed: number): Promise<void> {
+export async function makeExt4Image(
+  sourceDir: string,
+  image: string,
+  sizeMiB: number,
+  label: string,
+  seed: number,
+): Promise<void> {
   const env = {...process.env, E2FSPROGS_FAKE_TIME: String(FIXED_TIME)};
   const uuid = uuidFrom(seed);
   await rm(image, {force: true});
   const {execa} = await import('execa');
-  await execa('mkfs.ext4', ['-q', '-F', '-b', String(EXT4_BLOCK), '-L', label, '-U', uuid,
-    '-E', `hash_seed=${uuid},root_owner=0:0`, '-d', sourceDir, image, `${sizeMiB}M`], {env, extendEnv: false});
-  const paths = ['/', '/lost+found', ...await listTree(sourceDir)];
-  const commands = paths.map((p) => {
+  await execa(
+    'mkfs.ext4',
+    [
+      '-q',
+      '-F',
+      '-b',
+      String(EXT4_BLOCK),
+      '-L',
+      label,
+      '-U',
+      uuid,
+      '-E',
+      `hash_seed=${uuid},root_owner=0:0`,
+      '-d',
+      sourceDir,
+      image,
+      `${sizeMiB}M`,
+    ],
+    {env, extendEnv: false},
+  );
+  const paths = ['/', '/lost+found', ...(await listTree(sourceDir))];
+  const commands = paths.map(p => {
     if (p.includes('"') || /[\n\r]/.test(p)) throw new Error(`ext4 demo trees cannot hold "${p}"`);
-    return ['atime', 'ctime', 'crtime'].map((f) => `sif "${p}" ${f} ${FIXED_TIME}`)
-      .concat(['atime_extra', 'ctime_extra', 'crtime_extra', 'uid', 'gid'].map((f) => `sif "${p}" ${f} 0`))
+    return ['atime', 'ctime', 'crtime']
+      .map(f => `sif "${p}" ${f} ${FIXED_TIME}`)
+      .concat(['atime_extra', 'ctime_extra', 'crtime_extra', 'uid', 'gid'].map(f => `sif "${p}" ${f} 0`))
       .join('\n');
   });
   await debugfs(['-w', image], commands.join('\n') + '\n', env);
@@ -57,8 +82,17 @@ export async function makeExt4Image(sourceDir: string, image: string, sizeMiB: n
  */
 async function debugfs(args: string[], commands: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const {execa} = await import('execa');
-  const result = await execa('debugfs', ['-f', '-', ...args], {env, extendEnv: false, input: commands, stripFinalNewline: false, reject: false});
-  if (result.exitCode !== 0) throw new Error(`debugfs ${args.join(' ')} failed (${result.exitCode ?? result.signal}): ${result.stderr.slice(0, 500)}`);
+  const result = await execa('debugfs', ['-f', '-', ...args], {
+    env,
+    extendEnv: false,
+    input: commands,
+    stripFinalNewline: false,
+    reject: false,
+  });
+  if (result.exitCode !== 0)
+    throw new Error(
+      `debugfs ${args.join(' ')} failed (${result.exitCode ?? result.signal}): ${result.stderr.slice(0, 500)}`,
+    );
   return result.stdout;
 }
 
@@ -76,7 +110,10 @@ function parseExtents(text: string): number[] {
   for (const line of text.split('\n')) {
     const m = /^\s*\d+\/\s*\d+\s+\d+\/\s*\d+\s+(.*)$/.exec(line);
     if (!m) continue;
-    const nums = m[1]!.split(/[\s-]+/).filter((t) => /^\d+$/.test(t)).map(Number);
+    const nums = m[1]!
+      .split(/[\s-]+/)
+      .filter(t => /^\d+$/.test(t))
+      .map(Number);
     // "L0 - L1 P0 - P1 LEN", or "L P LEN" for a one-block extent.
     const [physical, length] = nums.length >= 5 ? [nums[2]!, nums[4]!] : [nums[1]!, nums[2]!];
     for (let i = 0; i < length; i++) blocks.push(physical + i);
@@ -89,8 +126,14 @@ function parseExtents(text: string): number[] {
  * contents change), the image gets changed blocks. Files must be contiguous
  * (no extent-tree blocks), which the demo guarantees by never writing zero blocks.
  */
-export async function rewriteFileBlocks(w: TreeWriter, imageRel: string, path: string, rng: Rng, count: number,
-  content: () => Uint8Array = () => rng.bytes(EXT4_BLOCK)): Promise<void> {
+export async function rewriteFileBlocks(
+  w: TreeWriter,
+  imageRel: string,
+  path: string,
+  rng: Rng,
+  count: number,
+  content: () => Uint8Array = () => rng.bytes(EXT4_BLOCK),
+): Promise<void> {
   const blocks = await fileBlocks(w.abs(imageRel), path);
   const start = rng.int(0, Math.max(0, blocks.length - count));
   for (const block of blocks.slice(start, start + count)) {
@@ -100,6 +143,9 @@ export async function rewriteFileBlocks(w: TreeWriter, imageRel: string, path: s
 
 /** `fileBlocks` for many files with one debugfs run. */
 export async function fileBlocksMany(image: string, paths: string[]): Promise<number[][]> {
-  const stdout = await debugfs([image], paths.map((p) => `ex -l ${p}\n`).join(''));
-  return stdout.split(/^debugfs: ex -l .*$/m).slice(1).map(parseExtents);
+  const stdout = await debugfs([image], paths.map(p => `ex -l ${p}\n`).join(''));
+  return stdout
+    .split(/^debugfs: ex -l .*$/m)
+    .slice(1)
+    .map(parseExtents);
 }

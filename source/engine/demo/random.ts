@@ -47,7 +47,10 @@ export class Rng {
 
   constructor(seed: number | string) {
     const next = splitmix32(typeof seed === 'number' ? seed : hashLabel(seed));
-    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
@@ -61,16 +64,26 @@ export class Rng {
     const s1 = this.s1;
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
-    this.s2 ^= this.s0; this.s3 ^= s1; this.s1 ^= this.s2; this.s0 ^= this.s3;
-    this.s2 ^= t; this.s3 = rotl(this.s3, 11);
+    this.s2 ^= this.s0;
+    this.s3 ^= s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
     return result;
   }
 
   /** Uniform float in [0, 1). */
-  float(): number { return this.u32() / 4294967296; }
+  float(): number {
+    return this.u32() / 4294967296;
+  }
   /** Uniform integer in [lo, hi] (inclusive). */
-  int(lo: number, hi: number): number { return lo + Math.floor(this.float() * (hi - lo + 1)); }
-  chance(p: number): boolean { return this.float() < p; }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.float() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.float() < p;
+  }
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[Math.floor(this.float() * items.length)]!;
@@ -92,19 +105,28 @@ export class Rng {
 
   /** Fills `target` with incompressible bytes. */
   fill(target: Uint8Array): Uint8Array {
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     const whole = target.byteLength >>> 2;
-    const words = (target.byteOffset & 3) === 0
-      ? new Uint32Array(target.buffer, target.byteOffset, whole)
-      : undefined;
+    const words = (target.byteOffset & 3) === 0 ? new Uint32Array(target.buffer, target.byteOffset, whole) : undefined;
     const tail = words ? whole * 4 : 0;
     for (let i = 0, n = words ? whole : 0; i < n; i++) {
-      const r = Math.imul(((Math.imul(s1, 5) << 7) | (Math.imul(s1, 5) >>> 25)), 9);
+      const r = Math.imul((Math.imul(s1, 5) << 7) | (Math.imul(s1, 5) >>> 25), 9);
       const t = s1 << 9;
-      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
       words![i] = r;
     }
-    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
     for (let i = tail; i < target.byteLength; i++) target[i] = this.u32() & 0xff;
     return target;
   }
@@ -116,7 +138,9 @@ export class Rng {
     return buf;
   }
 
-  word(): string { return this.pick(WORDS); }
+  word(): string {
+    return this.pick(WORDS);
+  }
 
   sentence(): string {
     const n = this.int(4, 14);
@@ -128,7 +152,7 @@ export class Rng {
 
   /** Pseudo-English prose of about `size` bytes, in paragraphs. */
   prose(size: number): string {
-    if (size > PIECE) return this.pieces(size, (n) => this.prose(n));
+    if (size > PIECE) return this.pieces(size, n => this.prose(n));
     const parts: string[] = [];
     let length = 0;
     while (length < size) {
@@ -172,15 +196,21 @@ export class Rng {
     for (let i = 0; i < count; i++) {
       t += this.u32() % 31;
       const m = Math.floor(t / 60);
-      if (m !== minute) { minute = m; prefix = Buffer.from(isoSeconds(m * 60).slice(0, 17), 'latin1'); }
+      if (m !== minute) {
+        minute = m;
+        prefix = Buffer.from(isoSeconds(m * 60).slice(0, 17), 'latin1');
+      }
       const msg = pool[this.u32() & (pool.length - 1)]!;
       if (off + 64 + hostBytes.length + msg.length > out.length) out = grow(out, off);
-      out.set(prefix, off); off += prefix.length;
+      out.set(prefix, off);
+      off += prefix.length;
       const sec = t - m * 60;
       out[off++] = 48 + Math.floor(sec / 10);
       out[off++] = 48 + (sec % 10);
-      out.set(hostBytes, off); off += hostBytes.length;
-      out.set(msg, off); off += msg.length;
+      out.set(hostBytes, off);
+      off += hostBytes.length;
+      out.set(msg, off);
+      off += msg.length;
     }
     return {data: out.subarray(0, off), end: t};
   }
@@ -198,7 +228,7 @@ export class Rng {
 
   /** Source-code-looking text of about `size` bytes. */
   code(size: number): string {
-    if (size > PIECE) return this.pieces(size, (n) => this.code(n));
+    if (size > PIECE) return this.pieces(size, n => this.code(n));
     let out = `// ${this.sentence()}\n`;
     while (out.length < size) {
       const name = `${this.word()}${this.word()[0]!.toUpperCase()}${this.word().slice(1)}`;
@@ -226,16 +256,19 @@ let messages: string[] | undefined;
 function messagePool(): string[] {
   if (!messages) {
     const rng = new Rng('backhaul log pool');
-    messages = Array.from({length: 4096}, () =>
-      `${rng.pick(SERVICES)}[${rng.int(100, 65000)}]: ${rng.pick(LOG_LEVELS)} ${rng.word()} ${rng.word()} ` +
-      `${rng.word()} id=${rng.u32().toString(16)} took=${rng.int(1, 900)}ms`);
+    messages = Array.from(
+      {length: 4096},
+      () =>
+        `${rng.pick(SERVICES)}[${rng.int(100, 65000)}]: ${rng.pick(LOG_LEVELS)} ${rng.word()} ${rng.word()} ` +
+        `${rng.word()} id=${rng.u32().toString(16)} took=${rng.int(1, 900)}ms`,
+    );
   }
   return messages;
 }
 
 let messageBytes: Buffer[] | undefined;
 function messageBuffers(): Buffer[] {
-  messageBytes ??= messagePool().map((m) => Buffer.from(`${m}\n`, 'latin1'));
+  messageBytes ??= messagePool().map(m => Buffer.from(`${m}\n`, 'latin1'));
   return messageBytes;
 }
 

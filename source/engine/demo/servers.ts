@@ -23,11 +23,21 @@ export async function buildWebServer(w: TreeWriter, root: string, rng: Rng, now:
   const past = () => now - rng.int(DAY, 400 * DAY);
   await w.file(`${root}/etc/hostname`, 'web01\n', {mtime: past()});
   await w.file(`${root}/etc/hosts`, '127.0.0.1 localhost\n10.0.0.10 web01\n10.0.0.20 db01\n', {mtime: past()});
-  await w.file(`${root}/etc/passwd`, 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n', {mtime: past()});
-  await w.file(`${root}/etc/shadow`, `root:$6$${rng.bytes(40).toString('base64')}:19000:0:99999:7:::\n`, {mode: 0o640, mtime: past()});
+  await w.file(
+    `${root}/etc/passwd`,
+    'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n',
+    {mtime: past()},
+  );
+  await w.file(`${root}/etc/shadow`, `root:$6$${rng.bytes(40).toString('base64')}:19000:0:99999:7:::\n`, {
+    mode: 0o640,
+    mtime: past(),
+  });
   await w.file(`${root}/etc/ssh/sshd_config`, rng.config(40), {mtime: past()});
   for (const kind of ['rsa', 'ecdsa', 'ed25519']) {
-    await w.file(`${root}/etc/ssh/ssh_host_${kind}_key`, rng.bytes(400).toString('base64'), {mode: 0o600, mtime: past()});
+    await w.file(`${root}/etc/ssh/ssh_host_${kind}_key`, rng.bytes(400).toString('base64'), {
+      mode: 0o600,
+      mtime: past(),
+    });
   }
   await w.file(`${root}/etc/nginx/nginx.conf`, rng.config(60), {mtime: past()});
   for (const site of SITES) {
@@ -35,19 +45,34 @@ export async function buildWebServer(w: TreeWriter, root: string, rng: Rng, now:
     await w.symlink(`${root}/etc/nginx/sites-enabled/${site}.conf`, `../sites-available/${site}.conf`, past());
   }
   for (let i = 0; i < 40; i++) {
-    await w.file(`${root}/etc/${rng.pick(['systemd/system', 'cron.d', 'default', 'sysctl.d'])}/${rng.word()}-${i}.conf`, rng.config(rng.int(5, 40)), {mtime: past()});
+    await w.file(
+      `${root}/etc/${rng.pick(['systemd/system', 'cron.d', 'default', 'sysctl.d'])}/${rng.word()}-${i}.conf`,
+      rng.config(rng.int(5, 40)),
+      {mtime: past()},
+    );
   }
   await w.dir(`${root}/etc/nginx/modules-enabled`);
   for (const site of SITES) {
     const www = `${root}/var/www/${site}`;
     await w.file(`${www}/index.html`, `<html><body>${rng.prose(4000)}</body></html>\n`, {mtime: past()});
-    for (let i = 0; i < 25; i++) await w.file(`${www}/js/${rng.word()}-${i}.js`, rng.code(rng.int(1000, 20_000)), {mtime: past()});
-    for (let i = 0; i < 12; i++) await w.file(`${www}/img/${rng.word()}-${i}.png`, rng.bytes(rng.int(20_000, 300_000)), {mtime: past()});
+    for (let i = 0; i < 25; i++)
+      await w.file(`${www}/js/${rng.word()}-${i}.js`, rng.code(rng.int(1000, 20_000)), {mtime: past()});
+    for (let i = 0; i < 12; i++)
+      await w.file(`${www}/img/${rng.word()}-${i}.png`, rng.bytes(rng.int(20_000, 300_000)), {mtime: past()});
   }
-  await w.file(`${root}/var/log/nginx/access.log`, rng.log(25_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
-  await w.file(`${root}/var/log/nginx/error.log`, rng.log(2_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
+  await w.file(`${root}/var/log/nginx/access.log`, rng.log(25_000, now - 7 * DAY, 'web01').data, {
+    mode: 0o640,
+    mtime: now,
+  });
+  await w.file(`${root}/var/log/nginx/error.log`, rng.log(2_000, now - 7 * DAY, 'web01').data, {
+    mode: 0o640,
+    mtime: now,
+  });
   await w.file(`${root}/var/log/syslog`, rng.log(20_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
-  await w.file(`${root}/var/log/syslog.1`, rng.log(10_000, now - 14 * DAY, 'web01').data, {mode: 0o640, mtime: now - 7 * DAY});
+  await w.file(`${root}/var/log/syslog.1`, rng.log(10_000, now - 14 * DAY, 'web01').data, {
+    mode: 0o640,
+    mtime: now - 7 * DAY,
+  });
   await w.file(`${root}/var/log/syslog.2.gz`, rng.bytes(400_000), {mode: 0o640, mtime: now - 14 * DAY});
   await w.file(`${root}/var/log/auth.log`, rng.log(3_000, now - 7 * DAY, 'web01').data, {mode: 0o640, mtime: now});
   await w.dir(`${root}/var/log/journal`);
@@ -91,7 +116,8 @@ export async function buildDbServer(stagingDir: string, rng: Rng, now: number, s
     await w.file(`${scratch}/var/lib/postgresql/base/table_${String(i).padStart(2, '0')}.dat`, data, {mode: 0o600});
   }
   await w.file(`${scratch}/var/log/postgresql/postgresql.log`, rng.log(12_000, now - 7 * DAY, 'db01').data);
-  for (let i = 0; i < 30; i++) await w.file(`${scratch}/usr/lib/app/${rng.word()}-${i}.py`, rng.code(rng.int(2000, 30_000)));
+  for (let i = 0; i < 30; i++)
+    await w.file(`${scratch}/usr/lib/app/${rng.word()}-${i}.py`, rng.code(rng.int(2000, 30_000)));
   await buildHome(w, scratch, rng, now);
   await w.finish(); // mkfs copies the scratch tree's directory mtimes
   await w.dir('db01/disks');
@@ -103,8 +129,17 @@ export async function buildDbServer(stagingDir: string, rng: Rng, now: number, s
 
 /** Rewrites some table pages and part of the log inside the image, in place. */
 export async function mutateDbServer(w: TreeWriter, rng: Rng): Promise<void> {
-  for (const i of rng.sample(Array.from({length: DB_TABLES}, (_, n) => n), 4)) {
-    await rewriteFileBlocks(w, DB_IMAGE, `/var/lib/postgresql/base/table_${String(i).padStart(2, '0')}.dat`, rng, rng.int(4, 24));
+  for (const i of rng.sample(
+    Array.from({length: DB_TABLES}, (_, n) => n),
+    4,
+  )) {
+    await rewriteFileBlocks(
+      w,
+      DB_IMAGE,
+      `/var/lib/postgresql/base/table_${String(i).padStart(2, '0')}.dat`,
+      rng,
+      rng.int(4, 24),
+    );
   }
   await rewriteFileBlocks(w, DB_IMAGE, '/var/log/postgresql/postgresql.log', rng, 8, () => logBlock(rng, w.time));
 }

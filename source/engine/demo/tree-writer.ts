@@ -6,8 +6,20 @@
  * for ctimes and the owning user, which no one can set.
  * Paths given and recorded are relative to the staging root, '/'-separated.
  */
-import {appendFile, chmod, lstat, mkdir, open, readdir, rename, rm, symlink, lutimes, utimes, writeFile}
-  from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  lutimes,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 
 export interface TreeChanges {
@@ -21,7 +33,10 @@ export interface TreeChanges {
 
 export const emptyChanges = (): TreeChanges => ({added: [], changed: [], deleted: [], renamed: [], blocks: []});
 
-export interface WriteOptions { mode?: number; mtime?: number }
+export interface WriteOptions {
+  mode?: number;
+  mtime?: number;
+}
 
 export class TreeWriter {
   readonly changes = emptyChanges();
@@ -30,18 +45,26 @@ export class TreeWriter {
   private readonly dirs = new Set<string>(['', '.']);
 
   /** `time` is the epoch second stamped on whatever is written without an explicit mtime. */
-  constructor(readonly root: string, readonly time: number) {}
+  constructor(
+    readonly root: string,
+    readonly time: number,
+  ) {}
 
-  abs(rel: string): string { return join(this.root, rel); }
+  abs(rel: string): string {
+    return join(this.root, rel);
+  }
 
   async exists(rel: string): Promise<boolean> {
-    return lstat(this.abs(rel)).then(() => true, () => false);
+    return lstat(this.abs(rel)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Creates `rel` and any missing parents (0755 unless `mode`). */
   async dir(rel: string, mode = 0o755): Promise<void> {
     if (this.dirs.has(rel)) return;
-    if (!await this.exists(rel)) {
+    if (!(await this.exists(rel))) {
       await this.dir(dirname(rel));
       await mkdir(this.abs(rel));
       await chmod(this.abs(rel), mode);
@@ -57,7 +80,10 @@ export class TreeWriter {
     await writeFile(this.abs(rel), content);
     await this.stamp(rel, options.mode ?? 0o644, options.mtime);
     if (existed) this.changes.changed.push(rel);
-    else { this.changes.added.push(rel); this.touched.add(dirname(rel)); }
+    else {
+      this.changes.added.push(rel);
+      this.touched.add(dirname(rel));
+    }
   }
 
   async append(rel: string, content: string | Uint8Array, mtime?: number): Promise<void> {
@@ -69,20 +95,31 @@ export class TreeWriter {
   /** Overwrites bytes in place (a file, or a disk image when `image` is set). */
   async patch(rel: string, offset: number, data: Uint8Array, image = false): Promise<void> {
     const handle = await open(this.abs(rel), 'r+');
-    try { await handle.write(data, 0, data.length, offset); } finally { await handle.close(); }
+    try {
+      await handle.write(data, 0, data.length, offset);
+    } finally {
+      await handle.close();
+    }
     await utimes(this.abs(rel), this.time, this.time);
     if (image) this.changes.blocks.push({image: rel, offset, length: data.length});
     else if (!this.changes.changed.includes(rel)) this.changes.changed.push(rel);
   }
 
   /** A sparse file of `size` bytes holding `extents` of data. */
-  async sparse(rel: string, size: number, extents: {offset: number; data: Uint8Array}[], mtime?: number): Promise<void> {
+  async sparse(
+    rel: string,
+    size: number,
+    extents: {offset: number; data: Uint8Array}[],
+    mtime?: number,
+  ): Promise<void> {
     await this.file(rel, '', {mtime});
     const handle = await open(this.abs(rel), 'r+');
     try {
       await handle.truncate(size);
       for (const e of extents) await handle.write(e.data, 0, e.data.length, e.offset);
-    } finally { await handle.close(); }
+    } finally {
+      await handle.close();
+    }
     await utimes(this.abs(rel), mtime ?? this.time, mtime ?? this.time);
   }
 
@@ -115,7 +152,7 @@ export class TreeWriter {
     const out: string[] = [];
     for (const entry of (await readdir(this.abs(rel), {withFileTypes: true})).sort(byName)) {
       const path = `${rel}/${entry.name}`;
-      if (entry.isDirectory()) out.push(...await this.files(path));
+      if (entry.isDirectory()) out.push(...(await this.files(path)));
       else if (entry.isFile()) out.push(path);
     }
     return out;
@@ -124,7 +161,7 @@ export class TreeWriter {
   /** Stamps every directory whose entries changed; call once at the end of a step. */
   async finish(): Promise<TreeChanges> {
     for (const rel of this.touched) {
-      if (rel !== '.' && rel !== '' && await this.exists(rel)) await utimes(this.abs(rel), this.time, this.time);
+      if (rel !== '.' && rel !== '' && (await this.exists(rel))) await utimes(this.abs(rel), this.time, this.time);
     }
     this.touched.clear();
     return this.changes;

@@ -24,7 +24,9 @@ export interface DemoProgress {
 }
 
 export function machineToSpec(m: DemoMachine): BackupSpec {
-  const disks: DiskSource[] = m.paths ? [pathsDisk(m.paths)] : (m.disks ?? []).map((d) => ({name: d.label, kind: 'image', image: d.image}));
+  const disks: DiskSource[] = m.paths
+    ? [pathsDisk(m.paths)]
+    : (m.disks ?? []).map(d => ({name: d.label, kind: 'image', image: d.image}));
   return {job: m.job, machine: m.machine, kind: m.kind, owner: m.owner, nodes: [{name: m.machine, disks}]};
 }
 
@@ -33,7 +35,9 @@ export async function demoReady(): Promise<boolean> {
 }
 
 /** Builds the demo workspace (from scratch if incomplete or `reset`); registers its repositories. */
-export async function buildDemo(options: {reset?: boolean; onProgress?: (p: DemoProgress) => void; signal?: AbortSignal} = {}): Promise<{primary: string; secondary: string; built: boolean}> {
+export async function buildDemo(
+  options: {reset?: boolean; onProgress?: (p: DemoProgress) => void; signal?: AbortSignal} = {},
+): Promise<{primary: string; secondary: string; built: boolean}> {
   const dir = demoDir();
   const primary = join(dir, 'primary');
   const secondary = join(dir, 'secondary');

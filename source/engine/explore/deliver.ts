@@ -34,14 +34,30 @@ async function* contentOf(c: Content): AsyncIterable<Buffer> {
 /** Writes `items` under `destination` (created if missing), as `writer`; returns the bytes written. */
 export async function deliver(items: Produced[], destination: string, writer: Writer): Promise<number> {
   const now = Date.now();
-  const entries: PlannedEntry[] = items.map((i) => {
-    i.parts.forEach((p) => checkSegment(p));
+  const entries: PlannedEntry[] = items.map(i => {
+    i.parts.forEach(p => checkSegment(p));
     return i.content
-      ? {parts: i.parts, type: 'file', mode: 0o600, uid: writer.uid, gid: writer.gid, mtimeMs: now, size: sizeOf(i.content)}
+      ? {
+          parts: i.parts,
+          type: 'file',
+          mode: 0o600,
+          uid: writer.uid,
+          gid: writer.gid,
+          mtimeMs: now,
+          size: sizeOf(i.content),
+        }
       : {parts: i.parts, type: 'dir', mode: 0o700, uid: writer.uid, gid: writer.gid, mtimeMs: now, size: 0};
   });
   const data: FileData = (_e: WriteEntry, index: number) => contentOf(items[index]!.content!);
-  const out = await writePlan(entries, data, {destination, create: true, conflict: 'fail', stamp: restoredStamp(new Date()), writer, keepOwners: false, keepSpecial: false});
+  const out = await writePlan(entries, data, {
+    destination,
+    create: true,
+    conflict: 'fail',
+    stamp: restoredStamp(new Date()),
+    writer,
+    keepOwners: false,
+    keepSpecial: false,
+  });
   return out.bytes;
 }
 

@@ -38,7 +38,8 @@ export function maildirMessages(rels: readonly string[]): MessageRef[] {
     if (!inbox && !sub) continue;
     out.push({id: rel, folder: inbox ? '' : parts[0]!, name: parts.at(-1)!});
   }
-  if (out.length > MAX_MESSAGES) throw usageError(`The mailbox holds more than ${MAX_MESSAGES} messages.`, 'Restore it whole instead.');
+  if (out.length > MAX_MESSAGES)
+    throw usageError(`The mailbox holds more than ${MAX_MESSAGES} messages.`, 'Restore it whole instead.');
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -49,7 +50,8 @@ export function mboxMessages(data: Buffer): Buffer[] {
   const re = /^From /gm;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m.index === 0 || text[m.index - 1] === '\n') starts.push(m.index);
-    if (starts.length > MAX_MESSAGES) throw usageError(`The mailbox holds more than ${MAX_MESSAGES} messages.`, 'Restore it whole instead.');
+    if (starts.length > MAX_MESSAGES)
+      throw usageError(`The mailbox holds more than ${MAX_MESSAGES} messages.`, 'Restore it whole instead.');
   }
   return starts.map((start, i) => {
     const body = start + text.slice(start).indexOf('\n') + 1;
@@ -67,18 +69,30 @@ export function isMbox(head: Buffer): boolean {
 export async function describe(ref: MessageRef, message: Buffer): Promise<MessageInfo> {
   const end = message.indexOf('\n\n');
   const endCr = message.indexOf('\r\n\r\n');
-  const cut = Math.min(...[end, endCr, HEADER_BYTES].filter((n) => n >= 0));
+  const cut = Math.min(...[end, endCr, HEADER_BYTES].filter(n => n >= 0));
   // Imported here: every command loads this module, few read mail.
   const {simpleParser} = await import('mailparser');
-  const parsed = await simpleParser(message.subarray(0, cut), {skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true});
-  return {...ref, date: parsed.date ? parsed.date.toISOString() : null, from: parsed.from?.text ?? '', subject: parsed.subject ?? '', size: message.length};
+  const parsed = await simpleParser(message.subarray(0, cut), {
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+  });
+  return {
+    ...ref,
+    date: parsed.date ? parsed.date.toISOString() : null,
+    from: parsed.from?.text ?? '',
+    subject: parsed.subject ?? '',
+    size: message.length,
+  };
 }
 
 /** An mbox file of `messages` (mboxrd: body lines starting with "From " or ">From " get one more '>'). */
 export function toMbox(messages: ReadonlyArray<{data: Buffer; date: string | null}>): Buffer {
   const parts: Buffer[] = [];
   for (const m of messages) {
-    const when = (m.date ? new Date(m.date) : new Date(0)).toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1 $3 $2 $5 $4');
+    const when = (m.date ? new Date(m.date) : new Date(0))
+      .toUTCString()
+      .replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, '$1 $3 $2 $5 $4');
     const body = m.data.toString('latin1').replace(/^(>*From )/gm, '>$1');
     parts.push(Buffer.from(`From MAILER-DAEMON ${when}\n${body}${body.endsWith('\n') ? '' : '\n'}\n`, 'latin1'));
   }

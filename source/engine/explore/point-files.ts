@@ -33,15 +33,25 @@ export interface PointFiles {
 }
 
 /** Runs `fn` over the files at `item.path`, then releases the plan. */
-export async function withPointFiles<T>(repo: Repository, point: PointManifest, item: ItemPath, fn: (files: PointFiles) => Promise<T>): Promise<T> {
+export async function withPointFiles<T>(
+  repo: Repository,
+  point: PointManifest,
+  item: ItemPath,
+  fn: (files: PointFiles) => Promise<T>,
+): Promise<T> {
   const want = item.path.replace(/^\/+|\/+$/g, '');
-  if (!want) throw usageError('Name the file or mailbox with --path.', 'Paths are as the restore browser shows them, e.g. home/alice/app.db.');
+  if (!want)
+    throw usageError(
+      'Name the file or mailbox with --path.',
+      'Paths are as the restore browser shows them, e.g. home/alice/app.db.',
+    );
   const plan = await planRestore(repo, point, {node: item.node, disk: item.disk, paths: [want]});
   try {
     const wantParts = want.split('/');
     // Beneath the path: after the node directory a cluster restore adds (0 or 1 part).
     const under = (parts: string[]) => {
-      for (const k of [0, 1]) if (wantParts.every((p, i) => parts[k + i] === p)) return parts.slice(k + wantParts.length).join('/');
+      for (const k of [0, 1])
+        if (wantParts.every((p, i) => parts[k + i] === p)) return parts.slice(k + wantParts.length).join('/');
       return undefined;
     };
     const entries = plan.entries.flatMap((entry, index) => {
@@ -51,7 +61,12 @@ export async function withPointFiles<T>(repo: Repository, point: PointManifest, 
     const data = repositoryData(repo, plan.entries);
     const bytes = async (index: number, max: number) => {
       const e = plan.entries[index]!;
-      if (e.size > max) throw new BackhaulError('usage', `${e.parts.join('/').slice(0, 200)} holds ${e.size} bytes, more than the ${max} an explorer reads.`, 'Restore the file and open it with its own tools.');
+      if (e.size > max)
+        throw new BackhaulError(
+          'usage',
+          `${e.parts.join('/').slice(0, 200)} holds ${e.size} bytes, more than the ${max} an explorer reads.`,
+          'Restore the file and open it with its own tools.',
+        );
       const parts: Buffer[] = [];
       for await (const b of data({...e, size: e.size}, index)) parts.push(b);
       return Buffer.concat(parts);

@@ -28,7 +28,12 @@ export class ChunkDisk extends Disk {
   readBytes = 0;
   private readonly cache = new Map<number, Promise<Buffer>>();
 
-  private constructor(private readonly repo: Repository, private readonly chunks: ChunkId[], private readonly starts: number[], readonly size: number) {
+  private constructor(
+    private readonly repo: Repository,
+    private readonly chunks: ChunkId[],
+    private readonly starts: number[],
+    readonly size: number,
+  ) {
     super(true, true, false, true);
   }
 

@@ -40,8 +40,11 @@ export interface InsideEntry {
 
 /** The manifest checks (repository/names.ts) and restore/safe-path.ts's refusal, for names found in an image. */
 function unsafe(what: string, value: string, why: string): BackhaulError {
-  return new BackhaulError('corrupt', `Refusing unsafe ${what} in the image: ${JSON.stringify(value).slice(0, 200)} (${why}).`,
-    'The image may have been crafted; nothing was written.');
+  return new BackhaulError(
+    'corrupt',
+    `Refusing unsafe ${what} in the image: ${JSON.stringify(value).slice(0, 200)} (${why}).`,
+    'The image may have been crafted; nothing was written.',
+  );
 }
 
 function checkEntryPath(path: string): void {
@@ -58,7 +61,12 @@ function checkLinkTarget(target: string, path: string): string {
 export const MAX_ENTRIES = 1_000_000;
 const READ_SIZE = 1024 * 1024;
 const S_IFMT = 0o170000;
-const KIND: Record<number, string> = {0o140000: 'socket', 0o060000: 'block device', 0o020000: 'character device', 0o010000: 'fifo'};
+const KIND: Record<number, string> = {
+  0o140000: 'socket',
+  0o060000: 'block device',
+  0o020000: 'character device',
+  0o010000: 'fifo',
+};
 
 export interface InsideWalk {
   entries: InsideEntry[];
@@ -66,7 +74,11 @@ export interface InsideWalk {
   skipped: string[];
 }
 
-const damaged = (what: string) => corrupt(`The filesystem inside the image is damaged or crafted: ${what}.`, 'Nothing was written. Restore the whole image instead and inspect it offline.');
+const damaged = (what: string) =>
+  corrupt(
+    `The filesystem inside the image is damaged or crafted: ${what}.`,
+    'Nothing was written. Restore the whole image instead and inspect it offline.',
+  );
 
 /** ext2fs hands names over decoded already (bytes that are not UTF-8 come back as U+FFFD, which then names nothing: `corrupt`). */
 function nameOf(raw: Buffer | string): string {
@@ -78,7 +90,11 @@ function nameOf(raw: Buffer | string): string {
 
 function fsError(e: unknown, path: string): Error {
   if (e instanceof Error && e.name === 'BackhaulError') return e;
-  return damaged(`${quoted(path, 100)} cannot be read (${String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 120)})`);
+  return damaged(
+    `${quoted(path, 100)} cannot be read (${String((e as Error)?.message ?? e)
+      .split('\n')[0]!
+      .slice(0, 120)})`,
+  );
 }
 
 class Walker {
@@ -87,14 +103,22 @@ class Walker {
   private readonly seenDirs = new Set<number>();
   private count = 0;
 
-  constructor(private readonly fs: Ext2Fs, private readonly volume: Volume, private readonly filters: PathFilter,
-    private readonly prefix: string[], private readonly inside: string[]) {}
+  constructor(
+    private readonly fs: Ext2Fs,
+    private readonly volume: Volume,
+    private readonly filters: PathFilter,
+    private readonly prefix: string[],
+    private readonly inside: string[],
+  ) {}
 
   async walk(dirParts: string[], ino: number): Promise<void> {
-    if (this.seenDirs.has(ino)) throw damaged(`directory ${quoted(dirParts.join('/') || '/', 100)} is reached twice (a directory loop)`);
+    if (this.seenDirs.has(ino))
+      throw damaged(`directory ${quoted(dirParts.join('/') || '/', 100)} is reached twice (a directory loop)`);
     this.seenDirs.add(ino);
     const fsPath = '/' + dirParts.join('/');
-    const names = await this.fs.promises.readdir(fsPath, {encoding: 'buffer'}).catch((e: unknown) => Promise.reject(fsError(e, fsPath)));
+    const names = await this.fs.promises
+      .readdir(fsPath, {encoding: 'buffer'})
+      .catch((e: unknown) => Promise.reject(fsError(e, fsPath)));
     const children = names.map(nameOf).sort();
     for (const name of children) {
       const parts = [...dirParts, name];
@@ -111,7 +135,14 @@ class Walker {
   private async add(parts: string[], shown: string[], st: Ext2Stats): Promise<void> {
     const type = st.mode & S_IFMT;
     const path = '/' + parts.join('/');
-    const base = {parts: [...this.prefix, ...shown], mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtime.getTime(), size: 0};
+    const base = {
+      parts: [...this.prefix, ...shown],
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtimeMs: st.mtime.getTime(),
+      size: 0,
+    };
     if (type === 0o040000) {
       this.entries.push({...base, type: 'dir'});
       await this.walk(parts, st.ino);
@@ -123,7 +154,9 @@ class Walker {
       }
       this.entries.push({...base, type: 'file', size: st.size, read: () => this.read(path, st.ino, st.size)});
     } else if (type === 0o120000) {
-      const target = await this.fs.promises.readlink(path, {encoding: 'buffer'}).catch((e: unknown) => Promise.reject(fsError(e, path)));
+      const target = await this.fs.promises
+        .readlink(path, {encoding: 'buffer'})
+        .catch((e: unknown) => Promise.reject(fsError(e, path)));
       this.entries.push({...base, type: 'symlink', target: checkLinkTarget(nameOf(target), shown.join('/'))});
     } else {
       this.skipped.push(`${shown.join('/')} (${KIND[type] ?? `unknown type ${type.toString(8)}`})`);
@@ -136,11 +169,14 @@ class Walker {
     const {fd} = await fs.open(path, O_RDONLY | O_NOFOLLOW).catch((e: unknown) => Promise.reject(fsError(e, path)));
     try {
       const st = await fs.fstat(fd);
-      if (st.ino !== ino || (st.mode & S_IFMT) !== 0o100000) throw damaged(`${quoted(path, 100)} changed while it was read`);
+      if (st.ino !== ino || (st.mode & S_IFMT) !== 0o100000)
+        throw damaged(`${quoted(path, 100)} changed while it was read`);
       for (let pos = 0; pos < size;) {
         const n = Math.min(READ_SIZE, size - pos);
         const buffer = Buffer.alloc(n);
-        const {bytesRead} = await fs.read(fd, buffer, 0, n, pos).catch((e: unknown) => Promise.reject(fsError(e, path)));
+        const {bytesRead} = await fs
+          .read(fd, buffer, 0, n, pos)
+          .catch((e: unknown) => Promise.reject(fsError(e, path)));
         if (bytesRead <= 0) throw damaged(`${quoted(path, 100)} ends after ${pos} of its ${size} bytes`);
         pos += bytesRead;
         yield bytesRead === n ? buffer : buffer.subarray(0, bytesRead);
@@ -166,7 +202,16 @@ export async function walkImage(image: OpenImage, filters: PathFilter, prefix: s
     const fs = await image.mount(volume);
     const root = await fs.promises.lstat('/').catch((e: unknown) => Promise.reject(fsError(e, '/')));
     const walker = new Walker(fs, volume, filters, prefix, inside);
-    if (volume.name) entries.push({parts: [...prefix, volume.name], type: 'dir', mode: root.mode & 0o7777, uid: root.uid, gid: root.gid, mtimeMs: root.mtime.getTime(), size: 0});
+    if (volume.name)
+      entries.push({
+        parts: [...prefix, volume.name],
+        type: 'dir',
+        mode: root.mode & 0o7777,
+        uid: root.uid,
+        gid: root.gid,
+        mtimeMs: root.mtime.getTime(),
+        size: 0,
+      });
     await walker.walk([], root.ino);
     entries.push(...walker.entries);
     skipped.push(...walker.skipped);
@@ -184,21 +229,36 @@ export interface InsideItem {
   note?: string;
 }
 
-const typeOf = (mode: number): InsideItem['type'] => ({0o040000: 'dir', 0o100000: 'file', 0o120000: 'symlink'} as Record<number, InsideItem['type']>)[mode & S_IFMT] ?? 'other';
+const typeOf = (mode: number): InsideItem['type'] =>
+  (({0o040000: 'dir', 0o100000: 'file', 0o120000: 'symlink'}) as Record<number, InsideItem['type']>)[mode & S_IFMT] ??
+  'other';
 
 /** One directory inside an image (`parts` from its root; on a partitioned disk, the partitions first). */
 export async function listInside(image: OpenImage, parts: string[]): Promise<InsideItem[]> {
-  const whole = image.volumes.find((v) => v.name === '');
+  const whole = image.volumes.find(v => v.name === '');
   if (!whole && parts.length === 0) {
-    return image.volumes.map((v) => ({name: v.name, type: v.ext ? 'dir' : 'other', size: v.size, mtimeMs: 0, mode: 0o755, note: v.ext ? undefined : 'no filesystem Backhaul reads'}));
+    return image.volumes.map(v => ({
+      name: v.name,
+      type: v.ext ? 'dir' : 'other',
+      size: v.size,
+      mtimeMs: 0,
+      mode: 0o755,
+      note: v.ext ? undefined : 'no filesystem Backhaul reads',
+    }));
   }
-  const volume = whole ?? image.volumes.find((v) => v.name === parts[0] && v.ext);
-  if (!volume) throw corrupt(`The image has no readable partition ${quoted(parts[0] ?? '')}.`, 'List the image to see its partitions.');
+  const volume = whole ?? image.volumes.find(v => v.name === parts[0] && v.ext);
+  if (!volume)
+    throw corrupt(
+      `The image has no readable partition ${quoted(parts[0] ?? '')}.`,
+      'List the image to see its partitions.',
+    );
   const inside = whole ? parts : parts.slice(1);
   if (inside.length > 0) checkEntryPath(inside.join('/'));
   const fs = await image.mount(volume);
   const dir = '/' + inside.join('/');
-  const names = (await fs.promises.readdir(dir, {encoding: 'buffer'}).catch((e: unknown) => Promise.reject(fsError(e, dir)))).map(nameOf);
+  const names = (
+    await fs.promises.readdir(dir, {encoding: 'buffer'}).catch((e: unknown) => Promise.reject(fsError(e, dir)))
+  ).map(nameOf);
   if (names.length > MAX_ENTRIES) throw damaged(`more than ${MAX_ENTRIES} entries in one directory`);
   const items: InsideItem[] = [];
   for (const name of names.sort()) {
@@ -206,7 +266,14 @@ export async function listInside(image: OpenImage, parts: string[]): Promise<Ins
     const path = inside.length ? `${dir}/${name}` : `/${name}`;
     const st = await fs.promises.lstat(path).catch((e: unknown) => Promise.reject(fsError(e, path)));
     const type = typeOf(st.mode);
-    items.push({name, type, size: type === 'file' ? st.size : 0, mtimeMs: st.mtime.getTime(), mode: st.mode & 0o7777, note: type === 'other' ? KIND[st.mode & S_IFMT] : undefined});
+    items.push({
+      name,
+      type,
+      size: type === 'file' ? st.size : 0,
+      mtimeMs: st.mtime.getTime(),
+      mode: st.mode & 0o7777,
+      note: type === 'other' ? KIND[st.mode & S_IFMT] : undefined,
+    });
   }
   return items;
 }

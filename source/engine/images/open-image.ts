@@ -26,23 +26,28 @@ export interface OpenImage {
 }
 
 export function noFilesystem(disk: DiskManifest): BackhaulError {
-  return new BackhaulError('not-found', `Disk ${quoted(disk.name)} holds no filesystem Backhaul can read (ext2/3/4, whole disk or MBR/GPT partitions).`,
-    `Restore the whole image instead: --disk ${disk.name} --path ${disk.name}.img (or without --path).`);
+  return new BackhaulError(
+    'not-found',
+    `Disk ${quoted(disk.name)} holds no filesystem Backhaul can read (ext2/3/4, whole disk or MBR/GPT partitions).`,
+    `Restore the whole image instead: --disk ${disk.name} --path ${disk.name}.img (or without --path).`,
+  );
 }
 
 /** A filesystem larger than the bytes that hold it is a truncated image: refused before ext2fs reads past the end. */
 async function checkSize(disk: ChunkDisk, volume: Volume, manifest: DiskManifest): Promise<void> {
   const bytes = await extBytes(disk, volume);
   if (bytes > volume.size) {
-    throw corrupt(`The filesystem ${volume.name ? `on partition ${volume.name} ` : ''}of disk ${quoted(manifest.name)} spans ${bytes} bytes but the image holds ${volume.size}: the image is truncated.`,
-      'Restore the whole image instead and inspect it offline.');
+    throw corrupt(
+      `The filesystem ${volume.name ? `on partition ${volume.name} ` : ''}of disk ${quoted(manifest.name)} spans ${bytes} bytes but the image holds ${volume.size}: the image is truncated.`,
+      'Restore the whole image instead and inspect it offline.',
+    );
   }
 }
 
 export async function openImage(repo: Repository, manifest: DiskManifest): Promise<OpenImage> {
   const disk = await ChunkDisk.open(repo, manifest);
   const volumes = await findVolumes(disk);
-  if (!volumes.some((v) => v.ext)) throw noFilesystem(manifest);
+  if (!volumes.some(v => v.ext)) throw noFilesystem(manifest);
   const ext2fs = await import('ext2fs');
   const mounted = new Map<string, Promise<Ext2Fs>>();
   return {
@@ -51,10 +56,18 @@ export async function openImage(repo: Repository, manifest: DiskManifest): Promi
     mount(volume) {
       let fs = mounted.get(volume.name);
       if (!fs) {
-        fs = checkSize(disk, volume, manifest).then(() => ext2fs.mount(disk, volume.offset)).catch((e: unknown) => {
-          if (e instanceof BackhaulError) throw e;
-          throw corrupt(`The filesystem ${volume.name ? `on partition ${volume.name} ` : ''}of disk ${quoted(manifest.name)} cannot be read: ${String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 200)}.`);
-        });
+        fs = checkSize(disk, volume, manifest)
+          .then(() => ext2fs.mount(disk, volume.offset))
+          .catch((e: unknown) => {
+            if (e instanceof BackhaulError) throw e;
+            throw corrupt(
+              `The filesystem ${volume.name ? `on partition ${volume.name} ` : ''}of disk ${quoted(manifest.name)} cannot be read: ${String(
+                (e as Error)?.message ?? e,
+              )
+                .split('\n')[0]!
+                .slice(0, 200)}.`,
+            );
+          });
         mounted.set(volume.name, fs);
       }
       return fs;

@@ -39,7 +39,8 @@ function mbrEntries(mbr: Buffer): Array<{slot: number; type: number; start: numb
   for (let slot = 0; slot < 4; slot++) {
     const at = 446 + slot * 16;
     const type = mbr[at + 4]!;
-    if (type !== 0) out.push({slot: slot + 1, type, start: mbr.readUInt32LE(at + 8), sectors: mbr.readUInt32LE(at + 12)});
+    if (type !== 0)
+      out.push({slot: slot + 1, type, start: mbr.readUInt32LE(at + 8), sectors: mbr.readUInt32LE(at + 12)});
   }
   return out;
 }
@@ -55,7 +56,7 @@ async function gptRanges(disk: ChunkDisk): Promise<Array<{slot: number; start: n
   const out = [];
   for (let i = 0; i < count; i++) {
     const e = table.subarray(i * size, (i + 1) * size);
-    if (e.subarray(0, 16).every((b) => b === 0)) continue;
+    if (e.subarray(0, 16).every(b => b === 0)) continue;
     const first = Number(e.readBigUInt64LE(32));
     const last = Number(e.readBigUInt64LE(40));
     if (last >= first) out.push({slot: i + 1, start: first * SECTOR, size: (last - first + 1) * SECTOR});
@@ -68,12 +69,18 @@ export async function findVolumes(disk: ChunkDisk): Promise<Volume[]> {
   if (await hasExt(disk, 0, disk.size)) return [{name: '', offset: 0, size: disk.size, ext: true}];
   const mbr = await readAt(disk, 0, SECTOR);
   const primary = mbrEntries(mbr);
-  const ranges = primary.some((p) => p.type === 0xee) ? await gptRanges(disk)
-    : primary.map((p) => ({slot: p.slot, start: p.start * SECTOR, size: p.sectors * SECTOR}));
+  const ranges = primary.some(p => p.type === 0xee)
+    ? await gptRanges(disk)
+    : primary.map(p => ({slot: p.slot, start: p.start * SECTOR, size: p.sectors * SECTOR}));
   const volumes: Volume[] = [];
   for (const r of ranges) {
     const inside = r.start > 0 && r.size > 0 && r.start + r.size <= disk.size;
-    volumes.push({name: `p${r.slot}`, offset: r.start, size: r.size, ext: inside && await hasExt(disk, r.start, r.size)});
+    volumes.push({
+      name: `p${r.slot}`,
+      offset: r.start,
+      size: r.size,
+      ext: inside && (await hasExt(disk, r.start, r.size)),
+    });
   }
   return volumes;
 }

@@ -87,15 +87,35 @@ export interface SessionRecord {
 
 /** One line for a session's result: "Copy finished: 3 copied, 0 skipped, 0 failed in 12s." */
 export function sessionHeadline(x: SessionSummary): string {
-  const verb = {success: 'finished', warning: 'finished with warnings', failed: 'failed', cancelled: 'cancelled', interrupted: 'was interrupted'}[x.result];
+  const verb = {
+    success: 'finished',
+    warning: 'finished with warnings',
+    failed: 'failed',
+    cancelled: 'cancelled',
+    interrupted: 'was interrupted',
+  }[x.result];
   return `Copy ${verb}: ${x.pointsCopied} copied, ${x.pointsSkipped} skipped, ${x.pointsFailed} failed in ${formatDuration(x.seconds)}.`;
 }
 
 /** A summary of nothing done yet, for a session that ends before (or without) copying: a failed pre-script, a health check. */
 export function emptySummary(result: SessionResult, startedAt: string, endedAt: string): SessionSummary {
   const seconds = Math.max(0, (Date.parse(endedAt) - Date.parse(startedAt)) / 1000);
-  return {result, pointsCopied: 0, pointsSkipped: 0, pointsFailed: 0, failed: [], logicalBytes: 0, readBytes: 0, transferredBytes: 0, storedBytes: 0,
-    seconds, rate: 0, bottleneck: 'source read', startedAt, endedAt};
+  return {
+    result,
+    pointsCopied: 0,
+    pointsSkipped: 0,
+    pointsFailed: 0,
+    failed: [],
+    logicalBytes: 0,
+    readBytes: 0,
+    transferredBytes: 0,
+    storedBytes: 0,
+    seconds,
+    rate: 0,
+    bottleneck: 'source read',
+    startedAt,
+    endedAt,
+  };
 }
 
 export const historyFile = () => join(dataDir(), 'history.jsonl');

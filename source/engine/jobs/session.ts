@@ -10,15 +10,38 @@ import type {CopyEvent, CopySummary} from '../copy/events.js';
 
 export function sessionSummary(s: CopySummary): SessionSummary {
   return {
-    result: s.result, pointsCopied: s.pointsCopied, pointsSkipped: s.pointsSkipped, pointsFailed: s.pointsFailed,
-    failed: s.failed.map((f) => ({backupId: f.backupId, pointId: f.pointId, machine: f.machine, message: f.message, code: f.code})),
-    logicalBytes: s.logicalBytes, readBytes: s.readBytes, transferredBytes: s.transferredBytes, storedBytes: s.storedBytes,
-    seconds: s.seconds, rate: s.rate, bottleneck: s.bottleneck, startedAt: s.startedAt, endedAt: s.endedAt, retries: s.retries, stalls: s.stalls,
+    result: s.result,
+    pointsCopied: s.pointsCopied,
+    pointsSkipped: s.pointsSkipped,
+    pointsFailed: s.pointsFailed,
+    failed: s.failed.map(f => ({
+      backupId: f.backupId,
+      pointId: f.pointId,
+      machine: f.machine,
+      message: f.message,
+      code: f.code,
+    })),
+    logicalBytes: s.logicalBytes,
+    readBytes: s.readBytes,
+    transferredBytes: s.transferredBytes,
+    storedBytes: s.storedBytes,
+    seconds: s.seconds,
+    rate: s.rate,
+    bottleneck: s.bottleneck,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    retries: s.retries,
+    stalls: s.stalls,
   };
 }
 
 /** `source`, `target`: the repositories' locations. */
-export function sessionRecord(source: string, target: string, summary: CopySummary, log: readonly string[]): SessionRecord {
+export function sessionRecord(
+  source: string,
+  target: string,
+  summary: CopySummary,
+  log: readonly string[],
+): SessionRecord {
   return {kind: 'copy', source, target, summary: sessionSummary(summary), log: [...log]};
 }
 
@@ -27,11 +50,24 @@ export type LogLevel = 'info' | 'warning' | 'error';
 /** The log line an event makes, if any; `target` is the target as the user named it. */
 export function sessionLine(event: CopyEvent, target: string): {level: LogLevel; text: string} | undefined {
   switch (event.type) {
-    case 'copy.start': return {level: 'info', text: `Copy of ${event.plan.pointsToCopy} restore point(s) to ${target} started: ${formatBytes(event.plan.transferBytes)} to transfer.`};
-    case 'copy.point': return event.status === 'copied' ? {level: 'info', text: `Copied ${event.machine} point ${event.pointId}.`} : undefined;
-    case 'copy.log': return {level: event.level, text: event.message};
-    case 'copy.done': return {level: event.summary.result === 'success' ? 'info' : 'warning', text: sessionHeadline(sessionSummary(event.summary))};
-    default: return undefined;
+    case 'copy.start':
+      return {
+        level: 'info',
+        text: `Copy of ${event.plan.pointsToCopy} restore point(s) to ${target} started: ${formatBytes(event.plan.transferBytes)} to transfer.`,
+      };
+    case 'copy.point':
+      return event.status === 'copied'
+        ? {level: 'info', text: `Copied ${event.machine} point ${event.pointId}.`}
+        : undefined;
+    case 'copy.log':
+      return {level: event.level, text: event.message};
+    case 'copy.done':
+      return {
+        level: event.summary.result === 'success' ? 'info' : 'warning',
+        text: sessionHeadline(sessionSummary(event.summary)),
+      };
+    default:
+      return undefined;
   }
 }
 
@@ -44,7 +80,10 @@ const MAX_LINES = 500;
 export class SessionLog {
   private readonly kept: string[] = [];
 
-  constructor(private readonly target: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly target: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   event(event: CopyEvent): void {
     const line = sessionLine(event, this.target);
@@ -68,11 +107,15 @@ export class BackupTally {
   event(event: CopyEvent): void {
     if (event.type !== 'copy.point') return;
     let row = this.byId.get(event.backupId);
-    if (!row) this.byId.set(event.backupId, (row = {backupId: event.backupId, machine: event.machine, copied: 0, skipped: 0, failed: 0}));
+    if (!row)
+      this.byId.set(
+        event.backupId,
+        (row = {backupId: event.backupId, machine: event.machine, copied: 0, skipped: 0, failed: 0}),
+      );
     row[event.status]++;
   }
 
   get results(): BackupResult[] {
-    return [...this.byId.values()].map((r) => ({...r}));
+    return [...this.byId.values()].map(r => ({...r}));
   }
 }

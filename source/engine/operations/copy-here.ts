@@ -26,7 +26,10 @@ export interface CopyRunOptions {
 }
 
 async function openBoth(job: CopyJob, watch?: (storage: Storage) => void): Promise<[Repository, Repository]> {
-  const [source, target] = await Promise.allSettled([resolveRepository(job.source, watch), resolveRepository(job.target, watch)]);
+  const [source, target] = await Promise.allSettled([
+    resolveRepository(job.source, watch),
+    resolveRepository(job.target, watch),
+  ]);
   if (source.status === 'rejected') throw source.reason;
   if (target.status === 'rejected') throw target.reason;
   return [source.value, target.value];
@@ -40,7 +43,12 @@ export async function runCopyHere(job: CopyJob, options: CopyRunOptions = {}): P
     await requireCopyRights(source, target);
     pool = await poolFor(source, pool);
     return await copyWhilePlanning(source, target, job.selection, {
-      concurrency: job.concurrency, waitMs: job.waitMs ?? 0, signal: options.signal, onEvent: options.onEvent, pool, gate: options.gate,
+      concurrency: job.concurrency,
+      waitMs: job.waitMs ?? 0,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      pool,
+      gate: options.gate,
     });
   } finally {
     await pool.close();

@@ -22,11 +22,15 @@ export type WorkerError =
   | {backhaul: false; message: string; stack?: string; code?: unknown};
 
 export type FromCopyWorker =
-  | {type: 'event'; event: CopyEvent}
-  | {type: 'done'; outcome: CopyOutcome}
-  | {type: 'error'; error: WorkerError};
+  {type: 'event'; event: CopyEvent} | {type: 'done'; outcome: CopyOutcome} | {type: 'error'; error: WorkerError};
 
 /** A plan as it crosses the thread: the same, without its disks' chunk lists. */
 export function withoutChunks(plan: CopyPlan): CopyPlan {
-  return {...plan, backups: plan.backups.map((b) => ({...b, points: b.points.map((p) => ({...p, disks: p.disks.map((d) => ({...d, chunks: []}))}))}))};
+  return {
+    ...plan,
+    backups: plan.backups.map(b => ({
+      ...b,
+      points: b.points.map(p => ({...p, disks: p.disks.map(d => ({...d, chunks: []}))})),
+    })),
+  };
 }

@@ -27,7 +27,11 @@ const ENTRY = {bundled: 'copy-worker', source: new URL('./copy-worker.ts', impor
 
 function toError(e: WorkerError): Error {
   if (e.backhaul) return new BackhaulError(e.code, e.message, e.hint);
-  return Object.assign(new Error(e.message), e.stack ? {stack: e.stack} : {}, e.code === undefined ? {} : {code: e.code});
+  return Object.assign(
+    new Error(e.message),
+    e.stack ? {stack: e.stack} : {},
+    e.code === undefined ? {} : {code: e.code},
+  );
 }
 
 /** runCopyHere in a worker thread (`watch` does not apply: the storages live in the worker, their notices arrive as `copy.log` events). */
@@ -47,12 +51,14 @@ export function runCopyInWorker(job: CopyJob, options: Omit<CopyRunOptions, 'wat
       void worker.terminate();
       fn();
     };
-    worker.receive((m) => {
+    worker.receive(m => {
       if (m.type === 'event') emit(m.event);
       else if (m.type === 'done') settle(() => resolve(m.outcome));
       else settle(() => reject(toError(m.error)));
     });
-    worker.on('error', (e) => settle(() => reject(e)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`The copy worker stopped (exit code ${code}) before finishing.`))));
+    worker.on('error', e => settle(() => reject(e)));
+    worker.on('exit', code =>
+      settle(() => reject(new Error(`The copy worker stopped (exit code ${code}) before finishing.`))),
+    );
   });
 }

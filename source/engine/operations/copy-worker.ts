@@ -33,7 +33,7 @@ if (process.platform === 'linux') {
 const job = workerData as CopyJob;
 const controller = new AbortController();
 const post = (message: FromCopyWorker) => port.send(message);
-port.receive((m) => {
+port.receive(m => {
   if (m.type === 'cancel') controller.abort();
 });
 
@@ -41,12 +41,23 @@ const crossing = (event: CopyEvent): CopyEvent =>
   event.type === 'copy.start' || event.type === 'copy.plan' ? {...event, plan: withoutChunks(event.plan)} : event;
 
 try {
-  const outcome = await runCopyHere(job, {signal: controller.signal, onEvent: (event) => post({type: 'event', event: crossing(event)})});
+  const outcome = await runCopyHere(job, {
+    signal: controller.signal,
+    onEvent: event => post({type: 'event', event: crossing(event)}),
+  });
   post({type: 'done', outcome: {plan: withoutChunks(outcome.plan), summary: outcome.summary}});
 } catch (e) {
-  post({type: 'error', error: isBackhaulError(e)
-    ? {backhaul: true, code: e.code, message: e.message, hint: e.hint}
-    : {backhaul: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined, code: (e as {code?: unknown})?.code}});
+  post({
+    type: 'error',
+    error: isBackhaulError(e)
+      ? {backhaul: true, code: e.code, message: e.message, hint: e.hint}
+      : {
+          backhaul: false,
+          message: e instanceof Error ? e.message : String(e),
+          stack: e instanceof Error ? e.stack : undefined,
+          code: (e as {code?: unknown})?.code,
+        },
+  });
 } finally {
   // The worker ends once the run's own handles are gone; the host may also terminate it after the last message.
   port.unref();

@@ -30,7 +30,12 @@ import {runCopyInWorker} from './copy-thread.js';
 
 export type {CopyJob, CopyOutcome} from './copy-job.js';
 
-export async function planCopyJob(source: Repository, target: Repository, selection: Selection, options: PlanOptions = {}): Promise<CopyPlan> {
+export async function planCopyJob(
+  source: Repository,
+  target: Repository,
+  selection: Selection,
+  options: PlanOptions = {},
+): Promise<CopyPlan> {
   await requireCopyRights(source, target);
   // Other processes may have written to either since it was opened (an agent backup to the source,
   // a copy to the target): count what they hold now, so no new point plans at 0 B.
@@ -40,8 +45,10 @@ export async function planCopyJob(source: Repository, target: Repository, select
 
 /** The selection of exactly the points `plan` copies or finds already there (by id), of its backups and `nodes`. */
 export function pinnedSelection(plan: CopyPlan, nodes?: readonly string[]): Selection {
-  const points = plan.backups.flatMap((b) => b.points.filter((p) => p.action === 'copy' || p.reason !== 'not selected').map((p) => p.id));
-  return {backups: plan.backups.map((b) => b.backupId), points: points.join(','), ...(nodes ? {nodes: [...nodes]} : {})};
+  const points = plan.backups.flatMap(b =>
+    b.points.filter(p => p.action === 'copy' || p.reason !== 'not selected').map(p => p.id),
+  );
+  return {backups: plan.backups.map(b => b.backupId), points: points.join(','), ...(nodes ? {nodes: [...nodes]} : {})};
 }
 
 export interface CopyJobOptions {
@@ -67,23 +74,33 @@ export async function copyJob(job: CopyJob, options: CopyJobOptions = {}): Promi
   const onEvent = (event: CopyEvent) => {
     log.event(event);
     if (event.type === 'copy.start' || event.type === 'copy.plan') plan = event.plan;
-    if (event.type === 'copy.done') summary = event.summary; // passed on once the session is recorded (below)
+    if (event.type === 'copy.done')
+      summary = event.summary; // passed on once the session is recorded (below)
     else emit(event);
   };
   const cancelling = () => log.say(CANCELLING);
   options.signal?.addEventListener('abort', cancelling, {once: true});
   try {
     const run = {signal: options.signal, onEvent};
-    if (options.inWorker && options.gate) throw new Error('a copy gate works on the caller\'s thread only');
-    return await (options.inWorker ? runCopyInWorker(job, run) : runCopyHere(job, {...run, watch: options.watch, gate: options.gate}));
+    if (options.inWorker && options.gate) throw new Error("a copy gate works on the caller's thread only");
+    return await (options.inWorker
+      ? runCopyInWorker(job, run)
+      : runCopyHere(job, {...run, watch: options.watch, gate: options.gate}));
   } catch (e) {
     if (!(isBackhaulError(e) && e.code === 'cancelled')) log.say(`The copy stopped: ${messageOf(e)}`);
     throw e;
   } finally {
     options.signal?.removeEventListener('abort', cancelling);
     if (summary && plan && options.record !== false) {
-      await recordSession(sessionRecord(plan.source.location, plan.target.location, summary, log.lines))
-        .catch((e: unknown) => emit({type: 'copy.log', level: 'warning', message: `The session was not recorded in the history: ${messageOf(e)}`, topic: 'history'}));
+      await recordSession(sessionRecord(plan.source.location, plan.target.location, summary, log.lines)).catch(
+        (e: unknown) =>
+          emit({
+            type: 'copy.log',
+            level: 'warning',
+            message: `The session was not recorded in the history: ${messageOf(e)}`,
+            topic: 'history',
+          }),
+      );
     }
     if (summary) emit({type: 'copy.done', summary});
   }

@@ -59,14 +59,26 @@ export async function openTarget(repo: Repository, job: ExploreTarget): Promise<
     try {
       requirePrivilege(access.actor, access.role, 'restore.delegated');
     } catch (e) {
-      await recordRefusal({action: 'restore.delegated', actor: access.actor, repository: {id: repo.id, location: repo.storage.location},
-        forUser: job.forUser, backupId: job.backupId, reason: job.reason, error: (e as Error).message});
+      await recordRefusal({
+        action: 'restore.delegated',
+        actor: access.actor,
+        repository: {id: repo.id, location: repo.storage.location},
+        forUser: job.forUser,
+        backupId: job.backupId,
+        reason: job.reason,
+        error: (e as Error).message,
+      });
       throw e;
     }
-    if (!job.reason?.trim()) throw usageError('A delegated restore needs a reason.', 'Say why, e.g. --reason "ticket 4711: alice lost a mail".');
+    if (!job.reason?.trim())
+      throw usageError(
+        'A delegated restore needs a reason.',
+        'Say why, e.g. --reason "ticket 4711: alice lost a mail".',
+      );
     const info = lookupUser(job.forUser, job.userDb);
     writer = {uid: info.uid, gid: info.gid, name: info.name};
-    if (writer.uid === 0 && (access.actor.uid !== 0 || access.actor.viaSudo)) throw denied(`Only root may restore for root.`, 'Restore for the user the items are for.');
+    if (writer.uid === 0 && (access.actor.uid !== 0 || access.actor.viaSudo))
+      throw denied(`Only root may restore for root.`, 'Restore for the user the items are for.');
     action = 'restore.delegated';
   } else if (access.actor.viaSudo) {
     writer = {uid: access.actor.uid, gid: access.actor.gid, name: access.actor.user};
@@ -74,15 +86,36 @@ export async function openTarget(repo: Repository, job: ExploreTarget): Promise<
   }
   checkCanWriteAs(writer);
   const backup = await getVisibleBackup(repo, access, job.backupId as BackupId);
-  const point = job.pointId === 'latest' ? (await repo.listPoints(backup.id)).at(-1) : await getVisiblePoint(repo, access, backup.id, job.pointId as PointId);
+  const point =
+    job.pointId === 'latest'
+      ? (await repo.listPoints(backup.id)).at(-1)
+      : await getVisiblePoint(repo, access, backup.id, job.pointId as PointId);
   if (!point) throw notFound(`Backup ${backup.id} has no restore points.`);
   if (!action) return {backup, point, writer};
   const started = new Date().toISOString();
-  const audit = (items: string[], destination: string, outcome: {bytes: number} | {error: unknown}) => appendAudit(repo.storage, {
-    action: action!, actor: access.actor, forUser: writer.name, backupId: backup.id, pointId: point.id, node: job.node, disk: job.disk,
-    paths: items.slice(0, 1000), destination, reason: job.reason || undefined, startedAt: started, endedAt: new Date().toISOString(),
-    ...('bytes' in outcome ? {result: 'ok' as const, bytes: outcome.bytes}
-      : {result: outcome.error instanceof BackhaulError && outcome.error.code === 'cancelled' ? 'cancelled' as const : 'failed' as const, error: String((outcome.error as Error)?.message ?? outcome.error)}),
-  });
+  const audit = (items: string[], destination: string, outcome: {bytes: number} | {error: unknown}) =>
+    appendAudit(repo.storage, {
+      action: action!,
+      actor: access.actor,
+      forUser: writer.name,
+      backupId: backup.id,
+      pointId: point.id,
+      node: job.node,
+      disk: job.disk,
+      paths: items.slice(0, 1000),
+      destination,
+      reason: job.reason || undefined,
+      startedAt: started,
+      endedAt: new Date().toISOString(),
+      ...('bytes' in outcome
+        ? {result: 'ok' as const, bytes: outcome.bytes}
+        : {
+            result:
+              outcome.error instanceof BackhaulError && outcome.error.code === 'cancelled'
+                ? ('cancelled' as const)
+                : ('failed' as const),
+            error: String((outcome.error as Error)?.message ?? outcome.error),
+          }),
+    });
   return {backup, point, writer, audit};
 }

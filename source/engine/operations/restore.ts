@@ -60,11 +60,19 @@ export interface RestoreDone {
 
 export async function restoreJob(repo: Repository, job: RestoreJob, run: RunOptions = {}): Promise<RestoreDone> {
   const access = await accessFor(repo);
-  const request = {backupId: job.backupId, pointId: job.pointId, node: job.node, disk: job.disk, paths: job.paths, destination: job.destination};
+  const request = {
+    backupId: job.backupId,
+    pointId: job.pointId,
+    node: job.node,
+    disk: job.disk,
+    paths: job.paths,
+    destination: job.destination,
+  };
   if (job.forUser !== undefined || access.actor.viaSudo) {
-    const r = job.forUser !== undefined
-      ? await delegatedRestore(repo, access, {...request, forUser: job.forUser, reason: job.reason ?? ''}, run)
-      : await ownRestore(repo, access, {...request, reason: job.reason}, run);
+    const r =
+      job.forUser !== undefined
+        ? await delegatedRestore(repo, access, {...request, forUser: job.forUser, reason: job.reason ?? ''}, run)
+        : await ownRestore(repo, access, {...request, reason: job.reason}, run);
     return {...r, images: []};
   }
   return plainRestore(repo, job, run);
@@ -72,13 +80,35 @@ export async function restoreJob(repo: Repository, job: RestoreJob, run: RunOpti
 
 async function plainRestore(repo: Repository, job: RestoreJob, run: RunOptions): Promise<RestoreDone> {
   const dest = job.destination;
-  if (dest.kind === 'dir' && dest.conflict === 'keep') throw usageError('--conflict keep needs --delegated (or a run through sudo).', 'Use --overwrite, or restore to an empty directory.');
+  if (dest.kind === 'dir' && dest.conflict === 'keep')
+    throw usageError(
+      '--conflict keep needs --delegated (or a run through sudo).',
+      'Use --overwrite, or restore to an empty directory.',
+    );
   const backup = await visibleBackup(repo, job.backupId);
   const point = await pickPoint(repo, backup, job.pointId);
   const result = await restorePoint(repo, backup, point, {
-    to: dest.path, tar: dest.kind === 'tar', node: job.node, disk: job.disk, paths: job.paths,
-    overwrite: dest.kind === 'dir' && dest.conflict === 'overwrite', signal: run.signal, onProgress: run.onProgress, now: run.now,
+    to: dest.path,
+    tar: dest.kind === 'tar',
+    node: job.node,
+    disk: job.disk,
+    paths: job.paths,
+    overwrite: dest.kind === 'dir' && dest.conflict === 'overwrite',
+    signal: run.signal,
+    onProgress: run.onProgress,
+    now: run.now,
   });
-  return {backup, point, files: result.files, bytes: result.bytes, destination: resolve(dest.path), images: result.images, renamed: [], replaced: [], specialDropped: result.specialDropped,
-    readBytes: result.readBytes, skipped: result.skipped};
+  return {
+    backup,
+    point,
+    files: result.files,
+    bytes: result.bytes,
+    destination: resolve(dest.path),
+    images: result.images,
+    renamed: [],
+    replaced: [],
+    specialDropped: result.specialDropped,
+    readBytes: result.readBytes,
+    skipped: result.skipped,
+  };
 }

@@ -25,6 +25,8 @@ export async function verifyJob(repo: Repository, options: VerifyJobOptions = {}
   const check = {signal: options.signal, onProgress: options.onProgress};
   const report = await verifyRepository(repo, check);
   if (report.ok || options.repairFrom === undefined) return {report};
-  const repaired = await repairFrom(repo, await resolveRepository(options.repairFrom), report, {signal: options.signal});
+  const repaired = await repairFrom(repo, await resolveRepository(options.repairFrom), report, {
+    signal: options.signal,
+  });
   return {report: await verifyRepository(repo, check), repaired};
 }

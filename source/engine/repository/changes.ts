@@ -24,7 +24,7 @@ export async function changeStamp(storage: ReadableStorage): Promise<string> {
   const stamp = (info: ObjectInfo | undefined) => (info ? `${info.size}@${info.mtimeMs ?? '?'}` : '-');
   if (storage.listDirectories) {
     const names = await storage.listDirectories('backups/');
-    const records = await mapLimit(names, 16, (name) => storage.stat(`backups/${name}/backup.json`));
+    const records = await mapLimit(names, 16, name => storage.stat(`backups/${name}/backup.json`));
     names.forEach((name, i) => parts.push(`${name} ${stamp(records[i])}`));
   } else {
     let keys = 0;

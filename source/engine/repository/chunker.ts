@@ -19,9 +19,11 @@ function makeGear(): Uint32Array {
   let x = GEAR_SEED >>> 0;
   for (let i = 0; i < 256; i++) {
     // xorshift32: deterministic and good enough to spread byte values.
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     gear[i] = x;
   }
   return gear;
@@ -34,7 +36,14 @@ export const MASK_L = 0xff800000 >>> 0; // 9 bits set → easier to cut (above a
 export type CutPoint = (data: Uint8Array, start: number, end: number, final: boolean) => number;
 
 /** Builds the cut-point function from the format's parameters (the chunking workers import `cutPoint` itself). */
-function makeCutPoint(gear: Uint32Array, min: number, avg: number, max: number, maskS: number, maskL: number): CutPoint {
+function makeCutPoint(
+  gear: Uint32Array,
+  min: number,
+  avg: number,
+  max: number,
+  maskS: number,
+  maskL: number,
+): CutPoint {
   /** Returns the length of the first chunk of `data` starting at `start`, or -1 if more data is needed. */
   return function cutPoint(data: Uint8Array, start: number, end: number, final: boolean): number {
     const available = end - start;

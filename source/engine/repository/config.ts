@@ -84,7 +84,11 @@ export function parseConfig(data: Buffer, location: string): RepositoryConfig {
   try {
     config = JSON.parse(data.toString('utf8')) as RepositoryConfig;
   } catch {
-    throw new BackhaulError('format', `${location} has an unreadable config.`, 'This is not a Backhaul repository, or its config was damaged.');
+    throw new BackhaulError(
+      'format',
+      `${location} has an unreadable config.`,
+      'This is not a Backhaul repository, or its config was damaged.',
+    );
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config) || config.format !== FORMAT_NAME) {
     throw new BackhaulError('format', `${location} is not a Backhaul repository.`, 'Check the path or URL.');

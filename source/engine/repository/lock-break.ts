@@ -55,7 +55,8 @@ function claimIsStale(raw: Buffer, now = Date.now()): boolean {
   } catch {
     return true;
   }
-  if (claim?.host === hostname() && typeof claim.pid === 'number' && claim.pid > 0 && !processAlive(claim.pid)) return true;
+  if (claim?.host === hostname() && typeof claim.pid === 'number' && claim.pid > 0 && !processAlive(claim.pid))
+    return true;
   // By time on every host: its claimant gives up after CLAIM_LEASE_MS, so a paused one cannot hold others off.
   const time = Date.parse(String(claim?.time));
   return Number.isNaN(time) || now - time > CLAIM_STALE_MS;
@@ -65,9 +66,20 @@ function claimIsStale(raw: Buffer, now = Date.now()): boolean {
  * Deletes the lock if it still holds `stale` (its exact bytes) and this
  * contender wins the claim to do so. `clock` is monotonic (ms).
  */
-export async function breakStale(storage: Storage, stale: Buffer, clock: () => number = () => performance.now()): Promise<BreakResult> {
+export async function breakStale(
+  storage: Storage,
+  stale: Buffer,
+  clock: () => number = () => performance.now(),
+): Promise<BreakResult> {
   const tag = createHash('sha256').update(stale).digest('hex').slice(0, 32);
-  const claim = Buffer.from(JSON.stringify({host: hostname(), pid: process.pid, user: currentUser(), time: new Date().toISOString()} satisfies Claim));
+  const claim = Buffer.from(
+    JSON.stringify({
+      host: hostname(),
+      pid: process.pid,
+      user: currentUser(),
+      time: new Date().toISOString(),
+    } satisfies Claim),
+  );
   for (let n = 1; n <= MAX_CLAIMS; n++) {
     const key = `${CLAIM_PREFIX}${tag}-${n}`;
     const claimedAt = clock();
@@ -100,7 +112,8 @@ export async function sweepLeftovers(storage: Storage, now = Date.now()): Promis
   const leftovers: string[] = [];
   for await (const info of storage.list('locks/')) {
     if (info.key.startsWith(CLAIM_PREFIX)) leftovers.push(info.key);
-    else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000) leftovers.push(info.key);
+    else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000)
+      leftovers.push(info.key);
   }
   for (const key of leftovers) await storage.delete(key).catch(() => {});
 }

@@ -35,7 +35,14 @@ export interface LockInfo {
 }
 
 /** What an unreadable lock is taken for: held by no one known, stale at once. */
-export const UNREADABLE: LockInfo = {host: '?', pid: 0, user: '?', operation: 'an unreadable lock', time: '1970-01-01T00:00:00.000Z', refreshed: '1970-01-01T00:00:00.000Z'};
+export const UNREADABLE: LockInfo = {
+  host: '?',
+  pid: 0,
+  user: '?',
+  operation: 'an unreadable lock',
+  time: '1970-01-01T00:00:00.000Z',
+  refreshed: '1970-01-01T00:00:00.000Z',
+};
 
 export function currentUser(): string {
   try {
@@ -47,7 +54,15 @@ export function currentUser(): string {
 
 export function newLockInfo(operation: string): LockInfo {
   const now = new Date().toISOString();
-  return {host: hostname(), pid: process.pid, user: currentUser(), operation, time: now, refreshed: now, nonce: randomBytes(16).toString('hex')};
+  return {
+    host: hostname(),
+    pid: process.pid,
+    user: currentUser(),
+    operation,
+    time: now,
+    refreshed: now,
+    nonce: randomBytes(16).toString('hex'),
+  };
 }
 
 export function encodeLock(info: LockInfo): Buffer {
@@ -66,7 +81,8 @@ export function parseLock(raw: Buffer): LockInfo | undefined {
   }
   if (typeof v !== 'object' || v === null) return undefined;
   const {host, pid, user, operation, time, refreshed, nonce} = v;
-  if (!isText(host) || !isText(user) || !isText(operation) || !isText(time, 64) || !isText(refreshed, 64)) return undefined;
+  if (!isText(host) || !isText(user) || !isText(operation) || !isText(time, 64) || !isText(refreshed, 64))
+    return undefined;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 1) return undefined; // kill(0) would test our own group
   if (nonce !== undefined && !isText(nonce, 64)) return undefined;
   return {host, pid, user, operation, time, refreshed, ...(nonce !== undefined ? {nonce} : {})};
@@ -87,7 +103,8 @@ const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
 
 /** How old a lock is and when it counts as stale, in words. */
 export function describeStaleness(info: LockInfo, now = Date.now()): string {
-  if (info.host === hostname()) return `it is held while process ${info.pid} runs on this host, and stale once it is gone`;
+  if (info.host === hostname())
+    return `it is held while process ${info.pid} runs on this host, and stale once it is gone`;
   const refreshed = Date.parse(info.refreshed);
   if (Number.isNaN(refreshed)) return 'its refresh time is unreadable, so it is stale';
   const age = now - refreshed;
@@ -103,27 +120,39 @@ export function staleReason(info: LockInfo, now = Date.now()): string {
 }
 
 export function lockedError(location: string, info: LockInfo, now = Date.now()): BackhaulError {
-  return new BackhaulError('locked', `${location} is locked by ${describeHolder(info)}; ${describeStaleness(info, now)}.`,
-    'Wait for it to finish (or pass --wait SECONDS); a lock left by a dead process is broken automatically once it is stale.');
+  return new BackhaulError(
+    'locked',
+    `${location} is locked by ${describeHolder(info)}; ${describeStaleness(info, now)}.`,
+    'Wait for it to finish (or pass --wait SECONDS); a lock left by a dead process is broken automatically once it is stale.',
+  );
 }
 
 const RESUME = 'What was written is kept: run the same command again once no other writer is at work, and it resumes.';
 
 /** The lock was deleted under its holder. */
 export function lockRemoved(location: string, operation: string): BackhaulError {
-  return new BackhaulError('locked', `The writer lock on ${location} was removed by someone else while this ${operation} held it; it stopped without writing more.`,
-    `Check that no other writer is at work on ${location} (and that nobody deletes locks/writer by hand). ${RESUME}`);
+  return new BackhaulError(
+    'locked',
+    `The writer lock on ${location} was removed by someone else while this ${operation} held it; it stopped without writing more.`,
+    `Check that no other writer is at work on ${location} (and that nobody deletes locks/writer by hand). ${RESUME}`,
+  );
 }
 
 /** Someone else's lock now stands where the holder's was. */
 export function lockTakenOver(location: string, operation: string, other: LockInfo | undefined): BackhaulError {
   const who = other ? `taken over by ${describeHolder(other)}` : 'replaced by an unreadable one';
-  return new BackhaulError('locked', `The writer lock on ${location} was ${who} while this ${operation} held it; it stopped without writing more.`,
-    `Another writer judged this one's lock stale (it was not refreshed for ${seconds(STALE_MS)}: was this process paused, or the storage unreachable?). ${RESUME}`);
+  return new BackhaulError(
+    'locked',
+    `The writer lock on ${location} was ${who} while this ${operation} held it; it stopped without writing more.`,
+    `Another writer judged this one's lock stale (it was not refreshed for ${seconds(STALE_MS)}: was this process paused, or the storage unreachable?). ${RESUME}`,
+  );
 }
 
 /** The holder could not confirm its lock in time: others may already judge it stale. */
 export function lockExpired(location: string, operation: string, sinceMs: number): BackhaulError {
-  return new BackhaulError('locked', `The writer lock on ${location} was not confirmed for ${seconds(sinceMs)}; another writer may judge it stale, so this ${operation} stopped without writing more.`,
-    `Was this process paused, or the storage slow to answer? ${RESUME}`);
+  return new BackhaulError(
+    'locked',
+    `The writer lock on ${location} was not confirmed for ${seconds(sinceMs)}; another writer may judge it stale, so this ${operation} stopped without writing more.`,
+    `Was this process paused, or the storage slow to answer? ${RESUME}`,
+  );
 }

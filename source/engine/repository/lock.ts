@@ -15,8 +15,21 @@ import {BackhaulError, cancelled} from '../errors.js';
 import type {Storage} from '../storage/storage.js';
 import {breakStale, readOrUndefined, sweepLeftovers} from './lock-break.js';
 import {
-  describeHolder, encodeLock, isStale, LEASE_MS, LOCK_KEY, lockedError, lockExpired, lockRemoved, lockTakenOver, newLockInfo,
-  parseLock, REFRESH_MS, staleReason, UNREADABLE, type LockInfo,
+  describeHolder,
+  encodeLock,
+  isStale,
+  LEASE_MS,
+  LOCK_KEY,
+  lockedError,
+  lockExpired,
+  lockRemoved,
+  lockTakenOver,
+  newLockInfo,
+  parseLock,
+  REFRESH_MS,
+  staleReason,
+  UNREADABLE,
+  type LockInfo,
 } from './lock-info.js';
 
 export {describeHolder, isStale, LEASE_MS, LOCK_KEY, REFRESH_MS, STALE_MS, type LockInfo} from './lock-info.js';
@@ -48,12 +61,21 @@ export class WriterLock {
   private confirmedAt: number;
   private readonly clock: () => number;
 
-  private constructor(private readonly storage: Storage, private info: LockInfo, private readonly options: LockOptions) {
+  private constructor(
+    private readonly storage: Storage,
+    private info: LockInfo,
+    private readonly options: LockOptions,
+  ) {
     this.clock = options.clock ?? (() => performance.now());
     this.confirmedAt = this.clock();
   }
 
-  static async acquire(storage: Storage, operation: string, waitMs = 0, options: LockOptions = {}): Promise<WriterLock> {
+  static async acquire(
+    storage: Storage,
+    operation: string,
+    waitMs = 0,
+    options: LockOptions = {},
+  ): Promise<WriterLock> {
     const deadline = Date.now() + waitMs;
     let staleSeen: LockInfo | undefined; // said once the lock is ours: this writer started over a stale lock
     for (;;) {
@@ -64,8 +86,11 @@ export class WriterLock {
         await sweepLeftovers(storage).catch(() => {});
         lock.schedule();
         if (staleSeen) {
-          options.onNotice?.({kind: 'lock-takeover', holder: staleSeen,
-            message: `Took over a stale writer lock on ${storage.location} held by ${describeHolder(staleSeen)}: ${staleReason(staleSeen)}.`});
+          options.onNotice?.({
+            kind: 'lock-takeover',
+            holder: staleSeen,
+            message: `Took over a stale writer lock on ${storage.location} held by ${describeHolder(staleSeen)}: ${staleReason(staleSeen)}.`,
+          });
         }
         return lock;
       }
@@ -75,11 +100,11 @@ export class WriterLock {
       if (isStale(held)) {
         staleSeen = held;
         // Whoever breaks it, the next putIfAbsent decides who holds the lock; a contender that loses sees a live one.
-        if ((await breakStale(storage, raw, options.clock)) === 'busy') await new Promise((r) => setTimeout(r, 200));
+        if ((await breakStale(storage, raw, options.clock)) === 'busy') await new Promise(r => setTimeout(r, 200));
         continue;
       }
       if (Date.now() >= deadline) throw lockedError(storage.location, held);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise(r => setTimeout(r, 500));
     }
   }
 
@@ -105,7 +130,10 @@ export class WriterLock {
   private schedule(): void {
     if (this.released) return; // a refresh that was running when the lock was released
     this.timer = setTimeout(() => {
-      this.refresh().then(() => this.schedule(), () => {}); // a failure is kept in `lost`: writes throw it
+      this.refresh().then(
+        () => this.schedule(),
+        () => {},
+      ); // a failure is kept in `lost`: writes throw it
     }, this.options.refreshMs ?? REFRESH_MS);
     this.timer.unref();
   }
@@ -156,7 +184,8 @@ export class WriterLock {
       });
       if (!raw) return void this.lose(lockRemoved(this.storage.location, this.info.operation));
       const held = parseLock(raw);
-      if (held?.nonce !== this.info.nonce) return void this.lose(lockTakenOver(this.storage.location, this.info.operation, held));
+      if (held?.nonce !== this.info.nonce)
+        return void this.lose(lockTakenOver(this.storage.location, this.info.operation, held));
       await this.storage.delete(LOCK_KEY, signal);
     } catch {
       // Best effort: left behind, the lock is stale once this process is gone (this host) or in STALE_MS.
@@ -167,6 +196,9 @@ export class WriterLock {
 function refreshFailed(location: string, e: unknown): BackhaulError {
   const cause = e instanceof BackhaulError ? e : undefined;
   const message = cause?.message ?? (e as Error)?.message ?? String(e);
-  return new BackhaulError(cause?.code ?? 'storage', `The writer lock on ${location} could not be refreshed, so the run stopped: ${message}`,
-    cause?.hint || 'Check that the repository is reachable; what was written is kept, and the same command resumes it.');
+  return new BackhaulError(
+    cause?.code ?? 'storage',
+    `The writer lock on ${location} could not be refreshed, so the run stopped: ${message}`,
+    cause?.hint || 'Check that the repository is reachable; what was written is kept, and the same command resumes it.',
+  );
 }

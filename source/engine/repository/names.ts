@@ -91,7 +91,8 @@ export function pathProblem(path: unknown): string | undefined {
     }
     const len = i - start;
     if (len === 0) return 'has an empty component';
-    if (len <= 2 && path.charCodeAt(start) === DOT && (len === 1 || path.charCodeAt(start + 1) === DOT)) return 'has a "." or ".." component';
+    if (len <= 2 && path.charCodeAt(start) === DOT && (len === 1 || path.charCodeAt(start + 1) === DOT))
+      return 'has a "." or ".." component';
     if (part > MAX_NAME_BYTES) return `has a component longer than ${MAX_NAME_BYTES} bytes`;
     if (i < n && ++depth > MAX_PATH_DEPTH) return `has more than ${MAX_PATH_DEPTH} components`;
     total += i < n ? 1 : 0;
@@ -110,5 +111,6 @@ export function targetProblem(target: unknown): string | undefined {
   return utf8Length(target, MAX_PATH_BYTES) > MAX_PATH_BYTES ? `is longer than ${MAX_PATH_BYTES} bytes` : undefined;
 }
 
-export const isSafeSegment = (name: unknown, maxBytes = MAX_NAME_BYTES): name is string => segmentProblem(name, maxBytes) === undefined;
+export const isSafeSegment = (name: unknown, maxBytes = MAX_NAME_BYTES): name is string =>
+  segmentProblem(name, maxBytes) === undefined;
 export const isSafePath = (path: unknown): path is string => pathProblem(path) === undefined;

@@ -8,7 +8,10 @@ import {packKey} from './pack.js';
 
 export class PackCache {
   private readonly packs = new Map<string, Promise<Buffer>>();
-  constructor(private readonly storage: ReadableStorage, private readonly capacity = 8) {}
+  constructor(
+    private readonly storage: ReadableStorage,
+    private readonly capacity = 8,
+  ) {}
 
   get(pack: string): Promise<Buffer> {
     let entry = this.packs.get(pack);

@@ -53,12 +53,16 @@ export class PackBuilder {
   add(id: ChunkId, payload: Uint8Array, rawLength: number, encoding: Encoding): void {
     if (!this.body || this.size + payload.length > this.body.length) {
       const bigger = this.spare.pop() ?? allocAligned(PACK_TARGET + 4 * 1024 * 1024 + 65536);
-      const next = bigger.length >= this.size + payload.length ? bigger : allocAligned(2 * (this.size + payload.length));
+      const next =
+        bigger.length >= this.size + payload.length ? bigger : allocAligned(2 * (this.size + payload.length));
       if (this.body && this.size > 0) this.body.copy(next, 0, 0, this.size);
       this.body = next;
     }
     // Buffer#copy is a memmove; TypedArray#set measured several times slower here.
-    (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)).copy(this.body, this.size);
+    (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)).copy(
+      this.body,
+      this.size,
+    );
     this.entries.push([id, this.size, payload.length, rawLength, encoding]);
     this.size += payload.length;
   }
@@ -138,7 +142,7 @@ function tiles(blobs: readonly BlobPlace[], end: number): boolean {
 /** The same blobs, whatever their order: every field equal, none twice. */
 function sameBlobs(listed: readonly BlobPlace[], expected: readonly BlobPlace[]): boolean {
   if (listed.length !== expected.length) return false;
-  const want = new Map(expected.map((b) => [b[0], b]));
+  const want = new Map(expected.map(b => [b[0], b]));
   for (const b of listed) {
     const w = want.get(b[0]);
     if (!w || w[1] !== b[1] || w[2] !== b[2] || w[3] !== b[3] || w[4] !== b[4]) return false;
@@ -163,7 +167,9 @@ export function packProblem(data: Buffer, expect: {id?: string; blobs?: readonly
   const trailer = readTrailer(data, codec);
   if (typeof trailer === 'string') return `it has ${trailer}`;
   if (!tiles(trailer.blobs, trailer.start)) return 'its blobs do not fill it up to its trailer';
-  if (expect.blobs && !sameBlobs(trailer.blobs, expect.blobs)) return 'its trailer does not list the blobs the index names';
-  if (expect.id !== undefined && createHash('sha256').update(data).digest('hex') !== expect.id) return 'its bytes do not hash to its id';
+  if (expect.blobs && !sameBlobs(trailer.blobs, expect.blobs))
+    return 'its trailer does not list the blobs the index names';
+  if (expect.id !== undefined && createHash('sha256').update(data).digest('hex') !== expect.id)
+    return 'its bytes do not hash to its id';
   return undefined;
 }

@@ -8,7 +8,10 @@
 import {CHUNK_MAX} from './chunker.js';
 
 export class Defect extends Error {
-  constructor(readonly field: string, problem: string) {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
     super(field ? `${field} ${problem}` : problem);
     this.name = 'Defect';
   }
@@ -55,14 +58,35 @@ function digits(s: string, at: number, n: number): number {
  * by field: Date.parse costs more than everything else a manifest is checked for.
  */
 export function isIsoTime(s: string): boolean {
-  if (s.length === 24 && s.charCodeAt(4) === 0x2d && s.charCodeAt(7) === 0x2d && s.charCodeAt(10) === 0x54 && s.charCodeAt(13) === 0x3a
-    && s.charCodeAt(16) === 0x3a && s.charCodeAt(19) === 0x2e && s.charCodeAt(23) === 0x5a && digits(s, 0, 4) >= 0 && digits(s, 20, 3) >= 0) {
+  if (
+    s.length === 24 &&
+    s.charCodeAt(4) === 0x2d &&
+    s.charCodeAt(7) === 0x2d &&
+    s.charCodeAt(10) === 0x54 &&
+    s.charCodeAt(13) === 0x3a &&
+    s.charCodeAt(16) === 0x3a &&
+    s.charCodeAt(19) === 0x2e &&
+    s.charCodeAt(23) === 0x5a &&
+    digits(s, 0, 4) >= 0 &&
+    digits(s, 20, 3) >= 0
+  ) {
     const month = digits(s, 5, 2);
     const day = digits(s, 8, 2);
     const hour = digits(s, 11, 2);
     const minute = digits(s, 14, 2);
     const second = digits(s, 17, 2);
-    return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+    return (
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 31 &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59
+    );
   }
   return ISO_TIME.test(s) && Number.isFinite(Date.parse(s));
 }

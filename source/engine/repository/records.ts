@@ -21,7 +21,18 @@ import {BackhaulError, corrupt} from '../errors.js';
 import {isShortId} from '../ids.js';
 import type {BackupRecord, DiskInfo, NodeInfo, PointManifest, TreeEntry} from './model.js';
 import {MAX_DISK_NAME_BYTES, pathProblem, segmentProblem, targetProblem} from './names.js';
-import {checkBlobEntry, describeValue, Defect, isChunkId, isFiniteNumber, isHex, isIsoTime, isObject, isUint, text} from './record-checks.js';
+import {
+  checkBlobEntry,
+  describeValue,
+  Defect,
+  isChunkId,
+  isFiniteNumber,
+  isHex,
+  isIsoTime,
+  isObject,
+  isUint,
+  text,
+} from './record-checks.js';
 import type {BlobEntry} from './pack.js';
 
 /** Largest |ms| a JS Date holds (±100,000,000 days around 1970). */
@@ -31,7 +42,8 @@ const MAX_ID = 0xffffffff;
 const BACKUP_STRINGS = ['job', 'machine', 'owner', 'createdAt'] as const;
 const ORIGIN_STRINGS = ['repositoryId', 'location', 'copiedAt'] as const;
 
-const DAMAGED_HINT = 'Restore it from a good copy of the repository, or remove it (it was damaged or tampered with); nothing was changed.';
+const DAMAGED_HINT =
+  'Restore it from a good copy of the repository, or remove it (it was damaged or tampered with); nothing was changed.';
 
 function recordError(e: unknown, key: string, location: string): unknown {
   if (!(e instanceof Defect)) return e;
@@ -52,7 +64,11 @@ export function parsePointManifest(value: unknown, key: string, location: string
   try {
     // backups/<backup>/points/<point>.json
     const slash = key.indexOf('/', 8);
-    return checkPointManifest(value, key.slice(8, slash), key.slice(key.lastIndexOf('/') + 1, key.endsWith('.json') ? -5 : undefined));
+    return checkPointManifest(
+      value,
+      key.slice(8, slash),
+      key.slice(key.lastIndexOf('/') + 1, key.endsWith('.json') ? -5 : undefined),
+    );
   } catch (e) {
     throw recordError(e, key, location);
   }
@@ -74,8 +90,11 @@ export function parseTreeLine(data: Buffer, start: number, end: number, disk: st
 }
 
 function treeError(disk: string, line: number, message: string): BackhaulError {
-  return new BackhaulError('corrupt', `The file tree of disk ${text(disk)} is damaged at line ${line}: ${message}.`,
-    'The backup was damaged or tampered with; nothing was written for it. Run `backhaul verify` to see every damaged restore point.');
+  return new BackhaulError(
+    'corrupt',
+    `The file tree of disk ${text(disk)} is damaged at line ${line}: ${message}.`,
+    'The backup was damaged or tampered with; nothing was written for it. Run `backhaul verify` to see every damaged restore point.',
+  );
 }
 
 /**
@@ -88,16 +107,21 @@ export function checkWritable(record: BackupRecord, manifest?: PointManifest): v
     if (manifest) checkPointManifest(manifest, manifest.backupId, manifest.id);
   } catch (e) {
     if (!(e instanceof Defect)) throw e;
-    throw new BackhaulError('usage', `Refusing to write ${manifest ? 'a restore point' : 'a backup record'} the repository format does not allow: ${e.message}.`,
-      'Node and disk names must be single path segments (no "/", not "." or "..", at most 255 bytes).');
+    throw new BackhaulError(
+      'usage',
+      `Refusing to write ${manifest ? 'a restore point' : 'a backup record'} the repository format does not allow: ${e.message}.`,
+      'Node and disk names must be single path segments (no "/", not "." or "..", at most 255 bytes).',
+    );
   }
 }
 
 /** The config's fields beyond format and version (config.ts checks those first, with their own errors). */
 export function checkConfigFields(config: Record<string, unknown>, location: string): void {
   try {
-    if (typeof config.id !== 'string' || config.id.length !== 32 || !isHex(config.id)) throw new Defect('id', `${describeValue(config.id)} is not a repository id (32 hex digits)`);
-    if (typeof config.createdAt !== 'string') throw new Defect('createdAt', `${describeValue(config.createdAt)} is not a string`);
+    if (typeof config.id !== 'string' || config.id.length !== 32 || !isHex(config.id))
+      throw new Defect('id', `${describeValue(config.id)} is not a repository id (32 hex digits)`);
+    if (typeof config.createdAt !== 'string')
+      throw new Defect('createdAt', `${describeValue(config.createdAt)} is not a string`);
   } catch (e) {
     throw recordError(e, 'config', location);
   }
@@ -119,7 +143,8 @@ function checkBackupRecord(v: unknown, keyId: string): BackupRecord {
   for (const field of BACKUP_STRINGS) {
     if (typeof v[field] !== 'string') throw new Defect(field, `${describeValue(v[field])} is not a string`);
   }
-  if (v.kind !== 'workstation' && v.kind !== 'server' && v.kind !== 'cluster') throw new Defect('kind', `${describeValue(v.kind)} is not workstation, server or cluster`);
+  if (v.kind !== 'workstation' && v.kind !== 'server' && v.kind !== 'cluster')
+    throw new Defect('kind', `${describeValue(v.kind)} is not workstation, server or cluster`);
   checkAccess(v.access);
   checkNodes(v.nodes, false);
   checkOrigin(v.origin);
@@ -130,12 +155,21 @@ function checkPointManifest(v: unknown, keyBackup: string, keyPoint: string): Po
   if (!isObject(v)) throw new Defect('', `it is ${describeValue(v)}, not a JSON object`);
   if (v.format !== 1) throw new Defect('format', `${describeValue(v.format)} is not manifest format 1`);
   checkId(v.id, keyPoint, 'restore point');
-  if (v.backupId !== keyBackup) throw new Defect('backupId', `${describeValue(v.backupId)} is not the backup it is stored under (${text(keyBackup)})`);
-  if (typeof v.time !== 'string' || !isIsoTime(v.time)) throw new Defect('time', `${describeValue(v.time)} is not an ISO 8601 date`);
-  if (v.type !== 'full' && v.type !== 'incremental') throw new Defect('type', `${describeValue(v.type)} is not full or incremental`);
-  if (v.parent !== undefined && (typeof v.parent !== 'string' || !isShortId(v.parent))) throw new Defect('parent', `${describeValue(v.parent)} is not a restore point id`);
-  if (!isFiniteNumber(v.logicalBytes) || v.logicalBytes < 0) throw new Defect('logicalBytes', `${describeValue(v.logicalBytes)} is not a byte count`);
-  if (!isFiniteNumber(v.storedBytes) || v.storedBytes < 0) throw new Defect('storedBytes', `${describeValue(v.storedBytes)} is not a byte count`);
+  if (v.backupId !== keyBackup)
+    throw new Defect(
+      'backupId',
+      `${describeValue(v.backupId)} is not the backup it is stored under (${text(keyBackup)})`,
+    );
+  if (typeof v.time !== 'string' || !isIsoTime(v.time))
+    throw new Defect('time', `${describeValue(v.time)} is not an ISO 8601 date`);
+  if (v.type !== 'full' && v.type !== 'incremental')
+    throw new Defect('type', `${describeValue(v.type)} is not full or incremental`);
+  if (v.parent !== undefined && (typeof v.parent !== 'string' || !isShortId(v.parent)))
+    throw new Defect('parent', `${describeValue(v.parent)} is not a restore point id`);
+  if (!isFiniteNumber(v.logicalBytes) || v.logicalBytes < 0)
+    throw new Defect('logicalBytes', `${describeValue(v.logicalBytes)} is not a byte count`);
+  if (!isFiniteNumber(v.storedBytes) || v.storedBytes < 0)
+    throw new Defect('storedBytes', `${describeValue(v.storedBytes)} is not a byte count`);
   checkNodes(v.nodes, true);
   checkOrigin(v.origin);
   return v as unknown as PointManifest;
@@ -148,10 +182,12 @@ function checkId(id: unknown, keyId: string, what: string): void {
 
 function checkAccess(access: unknown): void {
   if (access === null) return;
-  if (!Array.isArray(access)) throw new Defect('access', `${describeValue(access)} is neither null nor a list of principals`);
+  if (!Array.isArray(access))
+    throw new Defect('access', `${describeValue(access)} is neither null nor a list of principals`);
   for (let i = 0; i < access.length; i++) {
     const p: unknown = access[i];
-    const ok = typeof p === 'string' && ((p.startsWith('user:') && p.length > 5) || (p.startsWith('group:') && p.length > 6));
+    const ok =
+      typeof p === 'string' && ((p.startsWith('user:') && p.length > 5) || (p.startsWith('group:') && p.length > 6));
     if (!ok) throw new Defect(`access[${i}]`, `${describeValue(p)} is not user:NAME or group:NAME`);
   }
 }
@@ -160,7 +196,8 @@ function checkOrigin(origin: unknown): void {
   if (origin === undefined) return;
   if (!isObject(origin)) throw new Defect('origin', `${describeValue(origin)} is not a JSON object`);
   for (const field of ORIGIN_STRINGS) {
-    if (typeof origin[field] !== 'string') throw new Defect(`origin.${field}`, `${describeValue(origin[field])} is not a string`);
+    if (typeof origin[field] !== 'string')
+      throw new Defect(`origin.${field}`, `${describeValue(origin[field])} is not a string`);
   }
 }
 
@@ -172,12 +209,16 @@ function checkNodes(nodes: unknown, manifest: boolean): void {
     if (!isObject(node)) throw new Defect(`nodes[${i}]`, `${describeValue(node)} is not a JSON object`);
     const problem = segmentProblem(node.name);
     if (problem) throw new Defect(`nodes[${i}].name`, `${describeValue(node.name)} ${problem}`);
-    for (let j = 0; j < i; j++) if ((nodes[j] as NodeInfo).name === node.name) throw new Defect(`nodes[${i}].name`, `${text(node.name)} names a node twice`);
+    for (let j = 0; j < i; j++)
+      if ((nodes[j] as NodeInfo).name === node.name)
+        throw new Defect(`nodes[${i}].name`, `${text(node.name)} names a node twice`);
     const disks = node.disks;
     if (!Array.isArray(disks)) throw new Defect(`nodes[${i}].disks`, `${describeValue(disks)} is not a list`);
     for (let j = 0; j < disks.length; j++) {
       checkDisk(disks[j], i, j, manifest);
-      for (let k = 0; k < j; k++) if ((disks[k] as DiskInfo).name === (disks[j] as DiskInfo).name) throw new Defect(`nodes[${i}].disks[${j}].name`, `${text((disks[j] as DiskInfo).name)} names a disk twice`);
+      for (let k = 0; k < j; k++)
+        if ((disks[k] as DiskInfo).name === (disks[j] as DiskInfo).name)
+          throw new Defect(`nodes[${i}].disks[${j}].name`, `${text((disks[j] as DiskInfo).name)} names a disk twice`);
     }
   }
 }
@@ -189,23 +230,31 @@ function checkDisk(d: unknown, i: number, j: number, manifest: boolean): void {
   if (!isObject(d)) throw new Defect(at(i, j, ''), `${describeValue(d)} is not a JSON object`);
   const problem = segmentProblem(d.name, MAX_DISK_NAME_BYTES);
   if (problem) throw new Defect(at(i, j, '.name'), `${describeValue(d.name)} ${problem}`);
-  if (d.kind !== 'files' && d.kind !== 'image') throw new Defect(at(i, j, '.kind'), `${describeValue(d.kind)} is not files or image`);
-  if (typeof d.shared !== 'boolean') throw new Defect(at(i, j, '.shared'), `${describeValue(d.shared)} is not true or false`);
-  if (d.ownerNode !== undefined && segmentProblem(d.ownerNode)) throw new Defect(at(i, j, '.ownerNode'), `${describeValue(d.ownerNode)} is not a node name`);
+  if (d.kind !== 'files' && d.kind !== 'image')
+    throw new Defect(at(i, j, '.kind'), `${describeValue(d.kind)} is not files or image`);
+  if (typeof d.shared !== 'boolean')
+    throw new Defect(at(i, j, '.shared'), `${describeValue(d.shared)} is not true or false`);
+  if (d.ownerNode !== undefined && segmentProblem(d.ownerNode))
+    throw new Defect(at(i, j, '.ownerNode'), `${describeValue(d.ownerNode)} is not a node name`);
   if (manifest) checkDiskData(d, i, j);
 }
 
 /** A manifest's disk: its byte count and where its data is (a tree for files, an image for images). */
 function checkDiskData(d: Record<string, unknown>, i: number, j: number): void {
-  if (!isFiniteNumber(d.logicalBytes) || d.logicalBytes < 0) throw new Defect(at(i, j, '.logicalBytes'), `${describeValue(d.logicalBytes)} is not a byte count`);
-  if (d.fileCount !== undefined && !isUint(d.fileCount)) throw new Defect(at(i, j, '.fileCount'), `${describeValue(d.fileCount)} is not a count`);
+  if (!isFiniteNumber(d.logicalBytes) || d.logicalBytes < 0)
+    throw new Defect(at(i, j, '.logicalBytes'), `${describeValue(d.logicalBytes)} is not a byte count`);
+  if (d.fileCount !== undefined && !isUint(d.fileCount))
+    throw new Defect(at(i, j, '.fileCount'), `${describeValue(d.fileCount)} is not a count`);
   const tree = d.tree;
-  if (tree === undefined ? d.kind === 'files' : !chunkList(tree)) throw new Defect(at(i, j, '.tree'), `${describeValue(tree)} is not a list of chunk ids`);
+  if (tree === undefined ? d.kind === 'files' : !chunkList(tree))
+    throw new Defect(at(i, j, '.tree'), `${describeValue(tree)} is not a list of chunk ids`);
   const image = d.image;
   if (image === undefined && d.kind !== 'image') return;
   if (!isObject(image)) throw new Defect(at(i, j, '.image'), `${describeValue(image)} is not a JSON object`);
-  if (!isUint(image.size)) throw new Defect(at(i, j, '.image.size'), `${describeValue(image.size)} is not a byte count`);
-  if (!chunkList(image.chunks)) throw new Defect(at(i, j, '.image.chunks'), `${describeValue(image.chunks)} is not a list of chunk ids`);
+  if (!isUint(image.size))
+    throw new Defect(at(i, j, '.image.size'), `${describeValue(image.size)} is not a byte count`);
+  if (!chunkList(image.chunks))
+    throw new Defect(at(i, j, '.image.chunks'), `${describeValue(image.chunks)} is not a list of chunk ids`);
 }
 
 function chunkList(v: unknown): boolean {
@@ -219,19 +268,25 @@ function checkTreeEntry(e: unknown): TreeEntry {
   const problem = pathProblem(e.path);
   if (problem) throw new Defect('path', `${describeValue(e.path)} is an unsafe path: it ${problem}`);
   const type = e.type;
-  if (type !== 'file' && type !== 'dir' && type !== 'symlink') throw new Defect('type', `${describeValue(type)} is not file, dir or symlink`);
-  if (!isUint(e.mode) || e.mode > 0o7777) throw new Defect('mode', `${describeValue(e.mode)} is not a permission mode (0 to 0o7777)`);
+  if (type !== 'file' && type !== 'dir' && type !== 'symlink')
+    throw new Defect('type', `${describeValue(type)} is not file, dir or symlink`);
+  if (!isUint(e.mode) || e.mode > 0o7777)
+    throw new Defect('mode', `${describeValue(e.mode)} is not a permission mode (0 to 0o7777)`);
   if (!isUint(e.uid) || e.uid > MAX_ID) throw new Defect('uid', `${describeValue(e.uid)} is not a user id`);
   if (!isUint(e.gid) || e.gid > MAX_ID) throw new Defect('gid', `${describeValue(e.gid)} is not a group id`);
   const mtime = e.mtimeMs;
-  if (!isFiniteNumber(mtime) || mtime > MAX_TIME_MS || mtime < -MAX_TIME_MS) throw new Defect('mtimeMs', `${describeValue(mtime)} is not a time a date can hold`);
+  if (!isFiniteNumber(mtime) || mtime > MAX_TIME_MS || mtime < -MAX_TIME_MS)
+    throw new Defect('mtimeMs', `${describeValue(mtime)} is not a time a date can hold`);
   if (!isUint(e.size)) throw new Defect('size', `${describeValue(e.size)} is not a byte count`);
-  if (e.chunks !== undefined && !chunkList(e.chunks)) throw new Defect('chunks', `${describeValue(e.chunks)} is not a list of chunk ids`);
+  if (e.chunks !== undefined && !chunkList(e.chunks))
+    throw new Defect('chunks', `${describeValue(e.chunks)} is not a list of chunk ids`);
   if (type === 'symlink') {
     const target = targetProblem(e.target);
     if (target) throw new Defect('target', `${describeValue(e.target)} ${target}`);
   }
-  if (e.ino !== undefined && (!isFiniteNumber(e.ino) || e.ino < 0)) throw new Defect('ino', `${describeValue(e.ino)} is not an inode number`);
-  if (e.ctimeMs !== undefined && !isFiniteNumber(e.ctimeMs)) throw new Defect('ctimeMs', `${describeValue(e.ctimeMs)} is not a time`);
+  if (e.ino !== undefined && (!isFiniteNumber(e.ino) || e.ino < 0))
+    throw new Defect('ino', `${describeValue(e.ino)} is not an inode number`);
+  if (e.ctimeMs !== undefined && !isFiniteNumber(e.ctimeMs))
+    throw new Defect('ctimeMs', `${describeValue(e.ctimeMs)} is not a time`);
   return e as unknown as TreeEntry;
 }

@@ -6,7 +6,16 @@
  * its key, its names and paths safe segments.
  */
 import {BackhaulError, corrupt, notFound, quoted} from '../errors.js';
-import {isShortId, newRepositoryId, parseBackupId, parsePointId, type BackupId, type ChunkId, type PointId, type RepositoryId} from '../ids.js';
+import {
+  isShortId,
+  newRepositoryId,
+  parseBackupId,
+  parsePointId,
+  type BackupId,
+  type ChunkId,
+  type PointId,
+  type RepositoryId,
+} from '../ids.js';
 import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
 import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
@@ -71,7 +80,11 @@ export class Repository {
   static async open(storage: Storage, options: CodecOptions = {}): Promise<Repository> {
     const raw = await storage.get('config').catch((e: unknown) => {
       if (e instanceof BackhaulError && e.code === 'not-found') {
-        throw new BackhaulError('no-repository', `No Backhaul repository at ${storage.location}.`, 'Create one with `backhaul repo add NAME PATH`, or run `backhaul demo`.');
+        throw new BackhaulError(
+          'no-repository',
+          `No Backhaul repository at ${storage.location}.`,
+          'Create one with `backhaul repo add NAME PATH`, or run `backhaul demo`.',
+        );
       }
       throw e;
     });
@@ -109,7 +122,7 @@ export class Repository {
    * re-read once if it still lacks any. Ids it lacks after that are missing.
    */
   async refreshForMissing(ids: readonly string[]): Promise<void> {
-    const lacking = () => ids.some((id) => !this.index.has(id));
+    const lacking = () => ids.some(id => !this.index.has(id));
     if (lacking()) await this.afterMiss(false, () => !lacking());
   }
 
@@ -140,10 +153,12 @@ export class Repository {
   }
 
   async getBackup(id: BackupId | string): Promise<BackupRecord> {
-    if (!isShortId(id)) throw notFound(`No backup ${quoted(id)} in ${this.location}.`, 'Run `backhaul list` to see the backups.');
+    if (!isShortId(id))
+      throw notFound(`No backup ${quoted(id)} in ${this.location}.`, 'Run `backhaul list` to see the backups.');
     const key = backupKey(parseBackupId(id));
     const info = await this.storage.stat(key);
-    if (!info) throw notFound(`No backup ${quoted(id)} in ${this.location}.`, 'Run `backhaul list` to see the backups.');
+    if (!info)
+      throw notFound(`No backup ${quoted(id)} in ${this.location}.`, 'Run `backhaul list` to see the backups.');
     return parseBackupRecord(await this.readJson(key), key, this.location);
   }
 
@@ -180,10 +195,18 @@ export class Repository {
   }
 
   async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
-    if (!isShortId(pointId)) throw notFound(`No restore point ${quoted(pointId)} in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
+    if (!isShortId(pointId))
+      throw notFound(
+        `No restore point ${quoted(pointId)} in backup ${backupId}.`,
+        `Run \`backhaul points ${backupId}\` to see its restore points.`,
+      );
     const key = pointKey(backupId, parsePointId(pointId));
     const info = await this.storage.stat(key);
-    if (!info) throw notFound(`No restore point ${quoted(pointId)} in backup ${backupId}.`, `Run \`backhaul points ${backupId}\` to see its restore points.`);
+    if (!info)
+      throw notFound(
+        `No restore point ${quoted(pointId)} in backup ${backupId}.`,
+        `Run \`backhaul points ${backupId}\` to see its restore points.`,
+      );
     return parsePointManifest(await this.readJson(key), key, this.location);
   }
 
@@ -207,7 +230,10 @@ export class Repository {
       loc = this.index.get(id);
       if (!loc) throw corrupt(`Chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
       pack = await this.getPack(loc.pack);
-      if (!pack) throw corrupt(`Pack ${loc.pack.slice(0, 12)} holding chunk ${id.slice(0, 12)} is missing from ${this.location}.`);
+      if (!pack)
+        throw corrupt(
+          `Pack ${loc.pack.slice(0, 12)} holding chunk ${id.slice(0, 12)} is missing from ${this.location}.`,
+        );
     }
     if (loc.offset + loc.length > pack.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
     return {loc, pack};
@@ -302,7 +328,7 @@ export class Repository {
       const data = await this.storage.getMany(keys);
       return keys.map((key, i) => this.parseJson(key, data[i]!));
     }
-    return mapLimit(keys, 64, (key) => this.readJson(key));
+    return mapLimit(keys, 64, key => this.readJson(key));
   }
 
   private parseJson(key: string, data: Buffer): unknown {

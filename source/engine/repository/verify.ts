@@ -57,7 +57,12 @@ export async function checkChunks(repo: Repository, options: VerifyOptions = {})
 }
 
 /** Checks the given packs and their chunks, adding to `into`. */
-async function checkPacks(repo: Repository, byPack: Map<string, BlobEntry[]>, into: ChunkCheck, options: VerifyOptions): Promise<ChunkCheck> {
+async function checkPacks(
+  repo: Repository,
+  byPack: Map<string, BlobEntry[]>,
+  into: ChunkCheck,
+  options: VerifyOptions,
+): Promise<ChunkCheck> {
   const {bad, badPacks} = into;
   let done = 0;
   let bytes = 0;
@@ -92,9 +97,14 @@ async function checkPacks(repo: Repository, byPack: Map<string, BlobEntry[]>, in
  * lacked any (another writer may have committed the point after verify
  * loaded the index); packs that brought are checked like the others.
  */
-async function missingAfterRefresh(repo: Repository, refs: Set<string>, checked: ChunkCheck & {chunks: number}, seenPacks: Set<string>,
-  signal?: AbortSignal): Promise<string[]> {
-  const unknown = [...refs].filter((id) => !repo.index.has(id));
+async function missingAfterRefresh(
+  repo: Repository,
+  refs: Set<string>,
+  checked: ChunkCheck & {chunks: number},
+  seenPacks: Set<string>,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const unknown = [...refs].filter(id => !repo.index.has(id));
   if (unknown.length > 0) await repo.refreshForMissing(unknown);
   // New packs may also have come with a tree chunk read (Repository.readChunk reads the index again on a miss).
   if (repo.index.size > checked.chunks) {
@@ -103,11 +113,15 @@ async function missingAfterRefresh(repo: Repository, refs: Set<string>, checked:
     await checkPacks(repo, fresh, checked, {signal}); // no progress: its total was reported whole
     checked.chunks = repo.index.size;
   }
-  return unknown.filter((id) => !repo.index.has(id));
+  return unknown.filter(id => !repo.index.has(id));
 }
 
 /** Every chunk a point references (tree chunks, file chunks, image chunks); throws if a tree cannot be read. */
-export async function pointChunks(repo: Repository, point: PointManifest, into = new Set<string>()): Promise<Set<string>> {
+export async function pointChunks(
+  repo: Repository,
+  point: PointManifest,
+  into = new Set<string>(),
+): Promise<Set<string>> {
   const seenTrees = new Set<string>();
   for (const node of point.nodes) {
     for (const disk of node.disks) {
@@ -126,7 +140,10 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
   await repo.reloadIndex();
   const byPack = repo.index.byPack();
   const seenPacks = new Set(byPack.keys());
-  const checked = {...await checkPacks(repo, byPack, {bad: new Set(), badPacks: [], packs: 0, bytes: 0}, options), chunks: repo.index.size};
+  const checked = {
+    ...(await checkPacks(repo, byPack, {bad: new Set(), badPacks: [], packs: 0, bytes: 0}, options)),
+    chunks: repo.index.size,
+  };
   const {bad, badPacks} = checked;
   const brokenPoints: BrokenPoint[] = [];
   let points = 0;
@@ -138,21 +155,39 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
       try {
         refs = await pointChunks(repo, point);
       } catch (e) {
-        brokenPoints.push({...base, missingChunks: 0, reason: `its file tree cannot be read (${(e as Error).message})`});
+        brokenPoints.push({
+          ...base,
+          missingChunks: 0,
+          reason: `its file tree cannot be read (${(e as Error).message})`,
+        });
         continue;
       }
       let missing = (await missingAfterRefresh(repo, refs, checked, seenPacks, options.signal)).length;
       for (const id of refs) if (bad.has(id)) missing++;
-      if (missing > 0) brokenPoints.push({...base, missingChunks: missing, reason: `${missing} chunk${missing === 1 ? ' is' : 's are'} missing or damaged`});
+      if (missing > 0)
+        brokenPoints.push({
+          ...base,
+          missingChunks: missing,
+          reason: `${missing} chunk${missing === 1 ? ' is' : 's are'} missing or damaged`,
+        });
     }
   }
   // A key without the right to list uploads (a narrow bucket policy) still verifies.
-  const openUploads = (await repo.storage.listOpenUploads?.({sizes: true}).catch((e: unknown) => {
-    if (e instanceof BackhaulError && e.code === 'denied') return undefined;
-    throw e;
-  })) ?? [];
+  const openUploads =
+    (await repo.storage.listOpenUploads?.({sizes: true}).catch((e: unknown) => {
+      if (e instanceof BackhaulError && e.code === 'denied') return undefined;
+      throw e;
+    })) ?? [];
   return {
     ok: bad.size === 0 && badPacks.length === 0 && brokenPoints.length === 0 && repo.index.badIndexFiles.length === 0,
-    packs: checked.packs, chunks: repo.index.size, bytes: checked.bytes, badPacks, badChunks: [...bad], badIndexFiles: [...repo.index.badIndexFiles], points, brokenPoints, openUploads,
+    packs: checked.packs,
+    chunks: repo.index.size,
+    bytes: checked.bytes,
+    badPacks,
+    badChunks: [...bad],
+    badIndexFiles: [...repo.index.badIndexFiles],
+    points,
+    brokenPoints,
+    openUploads,
   };
 }

@@ -64,11 +64,18 @@ export class RepositoryWriter {
   private indexing: Promise<void> = Promise.resolve();
   private encoding: {id: ChunkId; job: Promise<{encoding: Encoding; payload: Buffer}>; rawLength: number}[] = [];
 
-  private constructor(readonly repo: Repository, private readonly lock: WriterLock, private readonly signal?: AbortSignal) {}
+  private constructor(
+    readonly repo: Repository,
+    private readonly lock: WriterLock,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   static async begin(repo: Repository, operation: string, options: WriterOptions = {}): Promise<RepositoryWriter> {
-    const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0,
-      {...options.lock, signal: options.signal, onNotice: (n) => options.onNotice?.({kind: n.kind, message: n.message})});
+    const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0, {
+      ...options.lock,
+      signal: options.signal,
+      onNotice: n => options.onNotice?.({kind: n.kind, message: n.message}),
+    });
     try {
       await repo.refreshIndex();
       const writer = new RepositoryWriter(repo, lock, options.signal);
@@ -97,13 +104,22 @@ export class RepositoryWriter {
     } catch (e) {
       // A key that may write but not list uploads (a narrow bucket policy) still copies; the uploads stay.
       if (!(e instanceof BackhaulError && e.code === 'denied')) throw e;
-      onNotice?.({kind: 'open-uploads', message: `Could not look for multipart uploads a killed writer left open in ${storage.location} (${e.message}); any stay until aborted.`});
+      onNotice?.({
+        kind: 'open-uploads',
+        message: `Could not look for multipart uploads a killed writer left open in ${storage.location} (${e.message}); any stay until aborted.`,
+      });
       return;
     }
     if (open.length === 0) return;
     this.lock.assertHeld();
     const aborted = await storage.abortUploads(open);
-    onNotice?.({kind: 'open-uploads', message: `Aborted ${aborted} multipart upload(s) a killed writer left open in ${storage.location} (${open.map((u) => u.key).slice(0, 3).join(', ')}${open.length > 3 ? ', ...' : ''}).`});
+    onNotice?.({
+      kind: 'open-uploads',
+      message: `Aborted ${aborted} multipart upload(s) a killed writer left open in ${storage.location} (${open
+        .map(u => u.key)
+        .slice(0, 3)
+        .join(', ')}${open.length > 3 ? ', ...' : ''}).`,
+    });
   }
 
   /** Why the lock is no longer this writer's (removed, taken over, not refreshed), once it is not. */
@@ -126,7 +142,7 @@ export class RepositoryWriter {
       if (/^[0-9a-f]{64}$/.test(id) && !this.repo.index.hasPack(id)) orphans.push(id);
     }
     // In parallel: after a killed copy to object storage there may be a dozen packs to fetch, each a round trip.
-    await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async (id) => {
+    await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async id => {
       const data = await this.repo.storage.get(packKey(id));
       if (packProblem(data, {id}, this.repo.codec) !== undefined) {
         this.lock.assertHeld();
@@ -225,7 +241,7 @@ export class RepositoryWriter {
 
   private claimPack(id: PackId, blobs: BlobEntry[]): boolean {
     this.check();
-    if (this.repo.index.hasPack(id) || blobs.some((b) => this.has(b[0]))) return false;
+    if (this.repo.index.hasPack(id) || blobs.some(b => this.has(b[0]))) return false;
     for (const b of blobs) this.pending.add(b[0]);
     this.stats.chunksAdded += blobs.length;
     this.stats.bytesAdded += blobs.reduce((s, b) => s + b[2], 0);
@@ -263,30 +279,48 @@ export class RepositoryWriter {
     if (this.builder.count === 0) return;
     const {id, parts, blobs, body} = this.builder.seal(this.repo.codec, packMagic(this.repo.config.version));
     const storage = this.repo.storage;
-    await this.upload(id, () => this.putPack(id, parts), blobs, () => this.builder.recycle(body), storage.bufferedWrites ?? storage.preferredConcurrency);
+    await this.upload(
+      id,
+      () => this.putPack(id, parts),
+      blobs,
+      () => this.builder.recycle(body),
+      storage.bufferedWrites ?? storage.preferredConcurrency,
+    );
   }
 
   private putPack(id: PackId, parts: Buffer[]): Promise<void> {
     const storage = this.repo.storage as Storage & {putParts?: (key: string, parts: Buffer[]) => Promise<void>};
-    return storage.putParts ? storage.putParts(packKey(id), parts) : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
+    return storage.putParts
+      ? storage.putParts(packKey(id), parts)
+      : storage.put(packKey(id), parts.length === 1 ? parts[0]! : Buffer.concat(parts), this.signal);
   }
 
-  private async upload(id: PackId, write: () => Promise<void>, blobs: BlobEntry[], written?: () => void,
-    limit = this.repo.storage.preferredConcurrency): Promise<void> {
+  private async upload(
+    id: PackId,
+    write: () => Promise<void>,
+    blobs: BlobEntry[],
+    written?: () => void,
+    limit = this.repo.storage.preferredConcurrency,
+  ): Promise<void> {
     // Bound memory and keep the backend busy: wait while too many packs are in flight.
     while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
     this.check();
-    const upload = write().then(() => {
-      this.stats.packsWritten++;
-      this.repo.index.addPack(id, blobs);
-      for (const b of blobs) this.pending.delete(b[0]);
-      this.unindexed.push({id, blobs});
-    }, (e: unknown) => {
-      this.failure ??= e;
-    }).finally(() => {
-      this.inFlight.delete(upload);
-      written?.();
-    });
+    const upload = write()
+      .then(
+        () => {
+          this.stats.packsWritten++;
+          this.repo.index.addPack(id, blobs);
+          for (const b of blobs) this.pending.delete(b[0]);
+          this.unindexed.push({id, blobs});
+        },
+        (e: unknown) => {
+          this.failure ??= e;
+        },
+      )
+      .finally(() => {
+        this.inFlight.delete(upload);
+        written?.();
+      });
     this.inFlight.add(upload);
     if (this.unindexed.length >= INDEX_EVERY) void this.writeIndex();
   }

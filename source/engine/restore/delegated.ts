@@ -75,9 +75,15 @@ export interface DelegatedResult {
   skipped: string[];
 }
 
-const describe = (d: Destination) => (d.kind === 'tar' ? `tar:${resolve(d.path)}` : `dir:${resolve(d.path)} (${d.conflict})`);
+const describe = (d: Destination) =>
+  d.kind === 'tar' ? `tar:${resolve(d.path)}` : `dir:${resolve(d.path)} (${d.conflict})`;
 
-async function pickVisiblePoint(repo: Repository, access: AccessContext, backup: BackupRecord, pointId: string): Promise<PointManifest> {
+async function pickVisiblePoint(
+  repo: Repository,
+  access: AccessContext,
+  backup: BackupRecord,
+  pointId: string,
+): Promise<PointManifest> {
   if (pointId !== 'latest') return getVisiblePoint(repo, access, backup.id, pointId as PointId);
   const last = (await repo.listPoints(backup.id)).at(-1);
   if (!last) throw new BackhaulError('not-found', `Backup ${backup.id} has no restore points.`);
@@ -85,17 +91,33 @@ async function pickVisiblePoint(repo: Repository, access: AccessContext, backup:
 }
 
 function checkRequest(req: DelegatedRequest): void {
-  if (!req.reason || req.reason.trim() === '') throw usageError('A delegated restore needs a reason.', 'Say why, e.g. --reason "ticket 4711: alice deleted her report".');
+  if (!req.reason || req.reason.trim() === '')
+    throw usageError(
+      'A delegated restore needs a reason.',
+      'Say why, e.g. --reason "ticket 4711: alice deleted her report".',
+    );
   if (!req.destination.path) throw usageError('Missing destination.', 'Pass --to DIR or --tar FILE.');
 }
 
-export async function delegatedRestore(repo: Repository, access: AccessContext, req: DelegatedRequest, options: RunOptions = {}): Promise<DelegatedResult> {
+export async function delegatedRestore(
+  repo: Repository,
+  access: AccessContext,
+  req: DelegatedRequest,
+  options: RunOptions = {},
+): Promise<DelegatedResult> {
   try {
     requirePrivilege(access.actor, access.role, 'restore.delegated');
   } catch (e) {
     // A refusal is a probe, not a restore: it goes to the refusals log and syslog, not into root's repository.
-    await recordRefusal({action: 'restore.delegated', actor: access.actor, repository: {id: repo.id, location: repo.storage.location},
-      forUser: req.forUser, backupId: req.backupId, reason: req.reason, error: (e as Error).message});
+    await recordRefusal({
+      action: 'restore.delegated',
+      actor: access.actor,
+      repository: {id: repo.id, location: repo.storage.location},
+      forUser: req.forUser,
+      backupId: req.backupId,
+      reason: req.reason,
+      error: (e as Error).message,
+    });
     throw e;
   }
   checkRequest(req);
@@ -104,23 +126,55 @@ export async function delegatedRestore(repo: Repository, access: AccessContext, 
 }
 
 /** A user's restore of their own backup through sudo: same writer and audit, the caller is the recipient. */
-export async function ownRestore(repo: Repository, access: AccessContext, req: Omit<DelegatedRequest, 'forUser' | 'reason'> & {reason?: string}, options: RunOptions = {}): Promise<DelegatedResult> {
+export async function ownRestore(
+  repo: Repository,
+  access: AccessContext,
+  req: Omit<DelegatedRequest, 'forUser' | 'reason'> & {reason?: string},
+  options: RunOptions = {},
+): Promise<DelegatedResult> {
   const a = access.actor;
-  return runAudited(repo, access, 'restore.own', {...req, forUser: a.user, reason: req.reason ?? ''}, {uid: a.uid, gid: a.gid, name: a.user}, options);
+  return runAudited(
+    repo,
+    access,
+    'restore.own',
+    {...req, forUser: a.user, reason: req.reason ?? ''},
+    {uid: a.uid, gid: a.gid, name: a.user},
+    options,
+  );
 }
 
-async function runAudited(repo: Repository, access: AccessContext, action: AuditAction, req: DelegatedRequest, recipient: Writer, options: RunOptions): Promise<DelegatedResult> {
+async function runAudited(
+  repo: Repository,
+  access: AccessContext,
+  action: AuditAction,
+  req: DelegatedRequest,
+  recipient: Writer,
+  options: RunOptions,
+): Promise<DelegatedResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   let progress: RestoreProgress = {bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0};
   let closePlan: (() => Promise<void>) | undefined;
-  const base = {action, actor: access.actor, forUser: recipient.name, backupId: req.backupId.slice(0, 64), pointId: req.pointId.slice(0, 64), node: req.node, disk: req.disk,
-    paths: req.paths?.length ? req.paths : undefined, destination: describe(req.destination), reason: req.reason || undefined, startedAt: startedAt.toISOString()};
+  const base = {
+    action,
+    actor: access.actor,
+    forUser: recipient.name,
+    backupId: req.backupId.slice(0, 64),
+    pointId: req.pointId.slice(0, 64),
+    node: req.node,
+    disk: req.disk,
+    paths: req.paths?.length ? req.paths : undefined,
+    destination: describe(req.destination),
+    reason: req.reason || undefined,
+    startedAt: startedAt.toISOString(),
+  };
   try {
     // By uid, not by name: `--for 0`, `--for root` and any other name of uid 0 are all root.
     if (recipient.uid === 0 && (access.actor.uid !== 0 || access.actor.viaSudo)) {
-      throw denied(`A delegated restore for ${recipient.name} (uid 0) would write with root's rights; only root may restore for root.`,
-        'Restore for the user the files are for; root can restore its own files itself.');
+      throw denied(
+        `A delegated restore for ${recipient.name} (uid 0) would write with root's rights; only root may restore for root.`,
+        'Restore for the user the files are for; root can restore its own files itself.',
+      );
     }
     // No restore without its audit entry: the anchor store must take one before anything is written.
     await (await openAnchors(repo.storage)).close();
@@ -153,7 +207,12 @@ async function runAudited(repo: Repository, access: AccessContext, action: Audit
  * preview, so a screen can offer Keep or Overwrite before it starts; the
  * restore itself checks again as the recipient).
  */
-export async function countExisting(repo: Repository, access: AccessContext, req: Pick<DelegatedRequest, 'backupId' | 'pointId' | 'node' | 'disk' | 'paths'>, root: string): Promise<number> {
+export async function countExisting(
+  repo: Repository,
+  access: AccessContext,
+  req: Pick<DelegatedRequest, 'backupId' | 'pointId' | 'node' | 'disk' | 'paths'>,
+  root: string,
+): Promise<number> {
   const backup = await getVisibleBackup(repo, access, req.backupId as BackupId);
   const point = await pickVisiblePoint(repo, access, backup, req.pointId);
   const plan = await planRestore(repo, point, req);
@@ -161,7 +220,13 @@ export async function countExisting(repo: Repository, access: AccessContext, req
   let found = 0;
   for (const e of plan.entries) {
     if (e.type === 'dir') continue;
-    if (await lstat(join(root, ...e.parts)).then(() => true, () => false)) found++;
+    if (
+      await lstat(join(root, ...e.parts)).then(
+        () => true,
+        () => false,
+      )
+    )
+      found++;
   }
   return found;
 }

@@ -32,7 +32,10 @@ const MAX_SYMLINKS = 40;
 const code = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
 
 export class DirHandle {
-  private constructor(private readonly handle: fs.FileHandle, readonly shown: string) {}
+  private constructor(
+    private readonly handle: fs.FileHandle,
+    readonly shown: string,
+  ) {}
 
   /** The entry `name` inside this directory, reached through its descriptor. */
   at(name: string): string {
@@ -63,7 +66,12 @@ export class DirHandle {
       return new DirHandle(await fs.open(this.at(name), WRITABLE_DIR), this.child(name));
     } catch (e) {
       if (code(e) === 'ELOOP') throw throughSymlink(this.child(name));
-      if (code(e) === 'ENOTDIR') throw new BackhaulError('exists', `${this.child(name).slice(0, 300)} exists and is not a directory.`, 'Restore to another directory, or move it away.');
+      if (code(e) === 'ENOTDIR')
+        throw new BackhaulError(
+          'exists',
+          `${this.child(name).slice(0, 300)} exists and is not a directory.`,
+          'Restore to another directory, or move it away.',
+        );
       throw e;
     }
   }
@@ -138,8 +146,13 @@ export class DirHandle {
    * `created` lists the directories this call made, outermost first, with
    * the handle of each one's parent, so a refused restore can take them back.
    */
-  static async openDestination(path: string, writer: {uid: number; name: string}, create: boolean): Promise<{dir: DirHandle; created: Array<{parent: DirHandle; name: string}>}> {
-    if (!path.startsWith('/')) throw new BackhaulError('usage', `The destination must be an absolute path, not ${path.slice(0, 200)}.`);
+  static async openDestination(
+    path: string,
+    writer: {uid: number; name: string},
+    create: boolean,
+  ): Promise<{dir: DirHandle; created: Array<{parent: DirHandle; name: string}>}> {
+    if (!path.startsWith('/'))
+      throw new BackhaulError('usage', `The destination must be an absolute path, not ${path.slice(0, 200)}.`);
     const trusted = (s: Stats) => s.uid === 0 || s.uid === writer.uid;
     const stack: Array<{fd: fs.FileHandle; shown: string; stat: Stats}> = [];
     const created: Array<{parent: DirHandle; name: string}> = [];
@@ -155,7 +168,7 @@ export class DirHandle {
     let current = '/';
     try {
       await push('/', '/');
-      const todo = path.split('/').filter((p) => p !== '' && p !== '.');
+      const todo = path.split('/').filter(p => p !== '' && p !== '.');
       let links = 0;
       while (todo.length > 0) {
         const name = todo.shift()!;
@@ -164,13 +177,21 @@ export class DirHandle {
           if (stack.length > 1) await stack.pop()!.fd.close();
           continue;
         }
-        const found = await fs.lstat(at(name)).catch((e: unknown) => (code(e) === 'ENOENT' ? undefined : Promise.reject(e)));
+        const found = await fs
+          .lstat(at(name))
+          .catch((e: unknown) => (code(e) === 'ENOENT' ? undefined : Promise.reject(e)));
         if (!found) {
           if (!create) throw Object.assign(new Error('missing'), {code: 'ENOENT'});
           await fs.mkdir(at(name), 0o700);
           const parent = stack.at(-1)!;
           // A second descriptor of the same directory (through its magic link, so no O_NOFOLLOW), kept to take the new one back.
-          created.push({parent: new DirHandle(await fs.open(`/proc/self/fd/${parent.fd.fd}`, O_PATH | constants.O_DIRECTORY), parent.shown), name});
+          created.push({
+            parent: new DirHandle(
+              await fs.open(`/proc/self/fd/${parent.fd.fd}`, O_PATH | constants.O_DIRECTORY),
+              parent.shown,
+            ),
+            name,
+          });
           await push(at(name), shownOf(name));
           continue;
         }
@@ -183,15 +204,23 @@ export class DirHandle {
             await closeAll();
             await push('/', '/');
           }
-          todo.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+          todo.unshift(...target.split('/').filter(p => p !== '' && p !== '.'));
           continue;
         }
-        if (!found.isDirectory()) throw new BackhaulError('exists', `${shownOf(name).slice(0, 300)} exists and is not a directory.`, 'Pick a directory, or a new name.');
+        if (!found.isDirectory())
+          throw new BackhaulError(
+            'exists',
+            `${shownOf(name).slice(0, 300)} exists and is not a directory.`,
+            'Pick a directory, or a new name.',
+          );
         await push(at(name), shownOf(name));
       }
       const last = stack.at(-1)!;
       // Reopened for writing its metadata later; O_NOFOLLOW on the descriptor's own magic link is not needed (it is no symlink).
-      const dir = new DirHandle(await fs.open(`/proc/self/fd/${last.fd.fd}`, constants.O_RDONLY | constants.O_DIRECTORY), last.shown);
+      const dir = new DirHandle(
+        await fs.open(`/proc/self/fd/${last.fd.fd}`, constants.O_RDONLY | constants.O_DIRECTORY),
+        last.shown,
+      );
       await closeAll();
       return {dir, created};
     } catch (e) {

@@ -33,7 +33,7 @@ export function dropPrivileges(to: Credentials): void {
   p.setgid!(to.gid);
   p.setuid!(to.uid);
   const ok = p.getuid!() === to.uid && p.geteuid!() === to.uid && p.getgid!() === to.gid && p.getegid!() === to.gid;
-  if (!ok) throw new Error('dropping root\'s rights did not take');
+  if (!ok) throw new Error("dropping root's rights did not take");
   let regained = false;
   try {
     p.setuid!(0);
@@ -41,5 +41,5 @@ export function dropPrivileges(to: Credentials): void {
   } catch {
     // expected: EPERM
   }
-  if (regained) throw new Error('root\'s rights could be taken back after dropping them');
+  if (regained) throw new Error("root's rights could be taken back after dropping them");
 }

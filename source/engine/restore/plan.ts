@@ -61,11 +61,18 @@ export interface PlanRequest {
 }
 
 const unsafe = (path: string, why: string) =>
-  new BackhaulError('corrupt', `Refusing unsafe path in manifest: ${JSON.stringify(path).slice(0, 200)} (${why}).`, 'The backup may have been tampered with; nothing was written.');
+  new BackhaulError(
+    'corrupt',
+    `Refusing unsafe path in manifest: ${JSON.stringify(path).slice(0, 200)} (${why}).`,
+    'The backup may have been tampered with; nothing was written.',
+  );
 
 /** A --path filter as parts ('' and '/' around it ignored). */
 function filterParts(paths: readonly string[]): string[][] {
-  return paths.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).map((p) => p.split('/'));
+  return paths
+    .map(p => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .map(p => p.split('/'));
 }
 
 /** `prefix` is the whole of `parts` or a leading part of it. */
@@ -93,14 +100,24 @@ class Filters {
     return wanted;
   }
   unmatched(): string[] {
-    return this.list.filter((_, i) => !this.matched.has(i)).map((f) => f.join('/'));
+    return this.list.filter((_, i) => !this.matched.has(i)).map(f => f.join('/'));
   }
 }
 
 function imageEntry(disk: DiskManifest, subdir: string[], mtimeMs: number): PlannedEntry {
   const name = checkSegment(`${checkSegment(disk.name, 'disk name')}.img`, 'disk name');
   const size = disk.image?.size ?? disk.logicalBytes;
-  return {parts: [...subdir, name], type: 'file', mode: 0o600, uid: 0, gid: 0, mtimeMs, size, chunks: disk.image?.chunks ?? [], image: true};
+  return {
+    parts: [...subdir, name],
+    type: 'file',
+    mode: 0o600,
+    uid: 0,
+    gid: 0,
+    mtimeMs,
+    size,
+    chunks: disk.image?.chunks ?? [],
+    image: true,
+  };
 }
 
 /**
@@ -109,7 +126,11 @@ function imageEntry(disk: DiskManifest, subdir: string[], mtimeMs: number): Plan
  * a file inside it.
  */
 function wantsInside(request: PlanRequest, disk: DiskManifest, filters: Filters): boolean {
-  return request.disk === disk.name && filters.list.length > 0 && filters.list.some((f) => f.length !== 1 || f[0] !== `${disk.name}.img`);
+  return (
+    request.disk === disk.name &&
+    filters.list.length > 0 &&
+    filters.list.some(f => f.length !== 1 || f[0] !== `${disk.name}.img`)
+  );
 }
 
 export async function planRestore(repo: Repository, point: PointManifest, request: PlanRequest): Promise<RestorePlan> {
@@ -125,7 +146,13 @@ export async function planRestore(repo: Repository, point: PointManifest, reques
   }
 }
 
-async function planWith(repo: Repository, point: PointManifest, request: PlanRequest, images: OpenImage[], close: () => Promise<void>): Promise<RestorePlan> {
+async function planWith(
+  repo: Repository,
+  point: PointManifest,
+  request: PlanRequest,
+  images: OpenImage[],
+  close: () => Promise<void>,
+): Promise<RestorePlan> {
   const filters = new Filters(filterParts(request.paths ?? []));
   const entries: PlannedEntry[] = [];
   const disks: string[] = [];
@@ -152,10 +179,17 @@ async function planWith(repo: Repository, point: PointManifest, request: PlanReq
       for (const e of batch) {
         const parts = checkEntryPath(e.path);
         if (!filters.wants(parts, e.type === 'dir')) continue;
-        if (e.type !== 'file' && e.type !== 'dir' && e.type !== 'symlink') throw unsafe(e.path, `unknown type ${JSON.stringify(e.type).slice(0, 20)}`);
+        if (e.type !== 'file' && e.type !== 'dir' && e.type !== 'symlink')
+          throw unsafe(e.path, `unknown type ${JSON.stringify(e.type).slice(0, 20)}`);
         entries.push({
-          parts: s.subdir.length > 0 ? [...s.subdir, ...parts] : parts, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtimeMs: e.mtimeMs,
-          size: e.type === 'file' ? e.size : 0, chunks: e.type === 'file' ? e.chunks ?? [] : undefined,
+          parts: s.subdir.length > 0 ? [...s.subdir, ...parts] : parts,
+          type: e.type,
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtimeMs: e.mtimeMs,
+          size: e.type === 'file' ? e.size : 0,
+          chunks: e.type === 'file' ? (e.chunks ?? []) : undefined,
           target: e.type === 'symlink' ? checkLinkTarget(e.target, e.path) : undefined,
         });
       }
@@ -164,15 +198,28 @@ async function planWith(repo: Repository, point: PointManifest, request: PlanReq
   const unmatched = filters.unmatched();
   if (unmatched.length > 0) throw nothingMatched(point, unmatched);
   const ordered = completeAndOrder(entries, pointTime);
-  const files = ordered.filter((e) => e.type === 'file');
+  const files = ordered.filter(e => e.type === 'file');
   const readBytes = () => images.reduce((t, i) => t + i.disk.readBytes, 0);
-  return {entries: ordered, files: files.length, bytes: files.reduce((t, e) => t + e.size, 0), disks, skipped, readBytes, close};
+  return {
+    entries: ordered,
+    files: files.length,
+    bytes: files.reduce((t, e) => t + e.size, 0),
+    disks,
+    skipped,
+    readBytes,
+    close,
+  };
 }
 
 function nothingMatched(point: PointManifest, unmatched: string[]): BackhaulError {
-  const asked = unmatched.slice(0, 5).map((p) => JSON.stringify(p).slice(0, 100)).join(', ');
-  return notFound(`Nothing in restore point ${point.id} matches --path ${asked}.`,
-    'Paths are as shown in the backup, without a leading "/", e.g. home/alice/doc (the TUI\'s restore browser shows them).');
+  const asked = unmatched
+    .slice(0, 5)
+    .map(p => JSON.stringify(p).slice(0, 100))
+    .join(', ');
+  return notFound(
+    `Nothing in restore point ${point.id} matches --path ${asked}.`,
+    'Paths are as shown in the backup, without a leading "/", e.g. home/alice/doc (the TUI\'s restore browser shows them).',
+  );
 }
 
 const key = (parts: readonly string[]) => parts.join('/');

@@ -54,7 +54,13 @@ export interface RestoreRun {
 }
 
 /** Writes a plan to its destination; progress every 200 ms and at the end. */
-export async function restorePlan(repo: Repository, plan: RestorePlan, destination: Destination, as: RestoreAs, run: RestoreRun = {}): Promise<RestoreOutcome> {
+export async function restorePlan(
+  repo: Repository,
+  plan: RestorePlan,
+  destination: Destination,
+  as: RestoreAs,
+  run: RestoreRun = {},
+): Promise<RestoreOutcome> {
   const progress: RestoreProgress = {bytesDone: 0, bytesTotal: plan.bytes, filesDone: 0, filesTotal: plan.files};
   const onBytes = (n: number) => (progress.bytesDone += n);
   const onFile = () => progress.filesDone++;
@@ -63,14 +69,38 @@ export async function restorePlan(repo: Repository, plan: RestorePlan, destinati
   const path = resolve(destination.path);
   try {
     if (destination.kind === 'tar') {
-      const r = await writePlanToTar(repo, plan.entries, path, {...as, stamp: ''}, {signal: run.signal, onBytes, onFile});
-      return {files: r.files, bytes: r.bytes, destination: path, renamed: [], replaced: [], specialDropped: r.specialDropped};
+      const r = await writePlanToTar(
+        repo,
+        plan.entries,
+        path,
+        {...as, stamp: ''},
+        {signal: run.signal, onBytes, onFile},
+      );
+      return {
+        files: r.files,
+        bytes: r.bytes,
+        destination: path,
+        renamed: [],
+        replaced: [],
+        specialDropped: r.specialDropped,
+      };
     }
     const stamp = restoredStamp((run.now ?? (() => new Date()))());
     const isFile = new Set(plan.entries.flatMap((e, i) => (e.type === 'file' ? [i] : [])));
-    const r = await writePlan(plan.entries, repositoryData(repo, plan.entries, onBytes),
-      {...as, destination: path, create: true, conflict: destination.conflict, stamp}, {signal: run.signal, onFile: (i) => isFile.has(i) && onFile()});
-    return {files: r.files, bytes: r.bytes, destination: path, renamed: r.renamed, replaced: r.replaced, specialDropped: r.specialDropped};
+    const r = await writePlan(
+      plan.entries,
+      repositoryData(repo, plan.entries, onBytes),
+      {...as, destination: path, create: true, conflict: destination.conflict, stamp},
+      {signal: run.signal, onFile: i => isFile.has(i) && onFile()},
+    );
+    return {
+      files: r.files,
+      bytes: r.bytes,
+      destination: path,
+      renamed: r.renamed,
+      replaced: r.replaced,
+      specialDropped: r.specialDropped,
+    };
   } finally {
     clearInterval(tick);
     run.onProgress?.({...progress});
@@ -97,7 +127,12 @@ export interface RestoreResult {
 }
 
 /** The plain restore of a point the process's user may see (access is checked by the caller). */
-export async function restorePoint(repo: Repository, backup: BackupRecord, point: PointManifest, options: RestoreOptions): Promise<RestoreResult> {
+export async function restorePoint(
+  repo: Repository,
+  backup: BackupRecord,
+  point: PointManifest,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   try {
     const plan = await planRestore(repo, point, options);
     try {
@@ -108,7 +143,11 @@ export async function restorePoint(repo: Repository, backup: BackupRecord, point
   } catch (e) {
     // Damage anywhere (a file tree, a chunk, a missing pack) names the restore point.
     if (e instanceof BackhaulError && e.code === 'corrupt') {
-      throw new BackhaulError('corrupt', `Restore point ${point.id} of ${backup.machine} (${backup.id}) is damaged: ${e.message}`, e.hint);
+      throw new BackhaulError(
+        'corrupt',
+        `Restore point ${point.id} of ${backup.machine} (${backup.id}) is damaged: ${e.message}`,
+        e.hint,
+      );
     }
     throw e;
   }
@@ -122,11 +161,17 @@ async function restorePlanned(repo: Repository, plan: RestorePlan, options: Rest
   } catch {
     name = `#${process.geteuid?.()}`;
   }
-  const as: RestoreAs = {writer: {uid: process.geteuid!(), gid: process.getegid!(), name}, keepOwners: root, keepSpecial: root};
-  const destination: Destination = options.tar ? {kind: 'tar', path: options.to} : {kind: 'dir', path: options.to, conflict: options.overwrite ? 'overwrite' : 'fail'};
+  const as: RestoreAs = {
+    writer: {uid: process.geteuid!(), gid: process.getegid!(), name},
+    keepOwners: root,
+    keepSpecial: root,
+  };
+  const destination: Destination = options.tar
+    ? {kind: 'tar', path: options.to}
+    : {kind: 'dir', path: options.to, conflict: options.overwrite ? 'overwrite' : 'fail'};
   const r = await restorePlan(repo, plan, destination, as, options);
   const extra = {readBytes: plan.readBytes(), skipped: plan.skipped};
   if (options.tar) return {files: r.files, bytes: r.bytes, images: [], specialDropped: r.specialDropped, ...extra};
-  const images = plan.entries.filter((e) => e.image).map((e) => join(r.destination, ...e.parts));
+  const images = plan.entries.filter(e => e.image).map(e => join(r.destination, ...e.parts));
   return {files: r.files - images.length, bytes: r.bytes, images, specialDropped: r.specialDropped, ...extra};
 }

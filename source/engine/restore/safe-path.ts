@@ -11,8 +11,11 @@ import {BackhaulError} from '../errors.js';
 import {pathProblem, segmentProblem, targetProblem} from '../repository/names.js';
 
 const unsafe = (what: string, value: unknown, why: string) =>
-  new BackhaulError('corrupt', `Refusing unsafe ${what} in manifest: ${JSON.stringify(String(value)).slice(0, 200)} (${why}).`,
-    'The backup may have been tampered with; nothing was written.');
+  new BackhaulError(
+    'corrupt',
+    `Refusing unsafe ${what} in manifest: ${JSON.stringify(String(value)).slice(0, 200)} (${why}).`,
+    'The backup may have been tampered with; nothing was written.',
+  );
 
 /** A node, disk or file name that becomes exactly one path segment. */
 export function checkSegment(name: unknown, what = 'name'): string {

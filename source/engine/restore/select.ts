@@ -21,15 +21,21 @@ export interface Selected {
 }
 
 export function pickDisks(point: PointManifest, nodeName?: string, diskName?: string): Selected[] {
-  const nodes = nodeName ? point.nodes.filter((n) => n.name === nodeName) : point.nodes;
+  const nodes = nodeName ? point.nodes.filter(n => n.name === nodeName) : point.nodes;
   if (nodeName && nodes.length === 0) {
-    throw usageError(`Restore point ${point.id} has no node ${quoted(nodeName)}.`, `Its nodes: ${point.nodes.map((n) => n.name).join(', ')}.`);
+    throw usageError(
+      `Restore point ${point.id} has no node ${quoted(nodeName)}.`,
+      `Its nodes: ${point.nodes.map(n => n.name).join(', ')}.`,
+    );
   }
   const selected: Selected[] = [];
   for (const node of nodes) {
-    const disks = diskName ? node.disks.filter((d) => d.name === diskName) : node.disks;
+    const disks = diskName ? node.disks.filter(d => d.name === diskName) : node.disks;
     if (diskName && disks.length === 0) {
-      throw usageError(`Node ${node.name} has no disk ${quoted(diskName)}.`, `Its disks: ${node.disks.map((d) => d.name).join(', ')}.`);
+      throw usageError(
+        `Node ${node.name} has no disk ${quoted(diskName)}.`,
+        `Its disks: ${node.disks.map(d => d.name).join(', ')}.`,
+      );
     }
     for (const disk of disks) {
       const subdir: string[] = [];

@@ -33,7 +33,15 @@ interface Owner {
 function member(e: PlannedEntry, owner: Owner, keepSpecial: boolean): {header: Buffer; dropped: boolean} {
   const mode = e.mode & 0o7777;
   const dropped = !keepSpecial && (mode & SPECIAL) !== 0;
-  const header = memberHeader({...owner, path: e.parts.join('/'), type: e.type, mode: dropped ? mode & ~SPECIAL : mode, mtimeMs: e.mtimeMs, size: e.size, target: e.target});
+  const header = memberHeader({
+    ...owner,
+    path: e.parts.join('/'),
+    type: e.type,
+    mode: dropped ? mode & ~SPECIAL : mode,
+    mtimeMs: e.mtimeMs,
+    size: e.size,
+    target: e.target,
+  });
   return {header, dropped};
 }
 
@@ -48,7 +56,14 @@ function archiveSize(entries: readonly PlannedEntry[], owner: Owner): number {
 }
 
 /** The archive's bytes: each member's header, then its verified chunks and padding. */
-function archiveBytes(repo: Repository, entries: readonly PlannedEntry[], owner: Owner, req: WriteRequest, result: TarResult, hooks: TarHooks): FileData {
+function archiveBytes(
+  repo: Repository,
+  entries: readonly PlannedEntry[],
+  owner: Owner,
+  req: WriteRequest,
+  result: TarResult,
+  hooks: TarHooks,
+): FileData {
   const chunksOf = repositoryData(repo, entries, hooks.onBytes);
   return async function* () {
     for (let i = 0; i < entries.length; i++) {
@@ -60,12 +75,16 @@ function archiveBytes(repo: Repository, entries: readonly PlannedEntry[], owner:
       if (e.type !== 'file') continue;
       let size = 0;
       for await (const data of chunksOf({...e, size: e.size}, i)) {
-        if (size + data.length > e.size) throw corrupt(`${e.parts.join('/').slice(0, 300)} holds more than ${e.size} bytes; its manifest says ${e.size}.`);
+        if (size + data.length > e.size)
+          throw corrupt(
+            `${e.parts.join('/').slice(0, 300)} holds more than ${e.size} bytes; its manifest says ${e.size}.`,
+          );
         size += data.length;
         result.archiveBytes += data.length;
         yield data;
       }
-      if (size !== e.size) throw corrupt(`${e.parts.join('/').slice(0, 300)} holds ${size} bytes; its manifest says ${e.size}.`);
+      if (size !== e.size)
+        throw corrupt(`${e.parts.join('/').slice(0, 300)} holds ${size} bytes; its manifest says ${e.size}.`);
       const pad = padding(size);
       result.archiveBytes += pad.length;
       yield pad;
@@ -80,19 +99,41 @@ function archiveBytes(repo: Repository, entries: readonly PlannedEntry[], owner:
 
 type TarHooks = WriteHooks & {onBytes?: (n: number) => void};
 
-export async function writePlanToTar(repo: Repository, entries: readonly PlannedEntry[], path: string, req: Omit<WriteRequest, 'destination' | 'create' | 'conflict'>,
-  hooks: TarHooks = {}): Promise<TarResult> {
+export async function writePlanToTar(
+  repo: Repository,
+  entries: readonly PlannedEntry[],
+  path: string,
+  req: Omit<WriteRequest, 'destination' | 'create' | 'conflict'>,
+  hooks: TarHooks = {},
+): Promise<TarResult> {
   const full = resolve(path);
   const request: WriteRequest = {...req, destination: dirname(full), create: false, conflict: 'fail'};
-  const owner: Owner = {uid: req.writer.uid, gid: req.writer.gid, uname: req.writer.name.startsWith('#') ? '' : req.writer.name, gname: String(req.writer.gid)};
+  const owner: Owner = {
+    uid: req.writer.uid,
+    gid: req.writer.gid,
+    uname: req.writer.name.startsWith('#') ? '' : req.writer.name,
+    gname: String(req.writer.gid),
+  };
   const result: TarResult = {files: 0, bytes: 0, archiveBytes: 0, specialDropped: 0};
-  const archive: PlannedEntry = {parts: [basename(full)], type: 'file', mode: 0o600, uid: req.writer.uid, gid: req.writer.gid, mtimeMs: Date.now(), size: archiveSize(entries, owner)};
+  const archive: PlannedEntry = {
+    parts: [basename(full)],
+    type: 'file',
+    mode: 0o600,
+    uid: req.writer.uid,
+    gid: req.writer.gid,
+    mtimeMs: Date.now(),
+    size: archiveSize(entries, owner),
+  };
   const data = archiveBytes(repo, entries, owner, request, result, hooks);
   try {
     await writePlan([archive], data, request, {signal: hooks.signal});
   } catch (e) {
     if (e instanceof BackhaulError && e.code === 'exists') {
-      throw new BackhaulError('exists', `${full.slice(0, 300)} already exists.`, 'Nothing was written. Pick a new archive name; an archive is never overwritten.');
+      throw new BackhaulError(
+        'exists',
+        `${full.slice(0, 300)} already exists.`,
+        'Nothing was written. Pick a new archive name; an archive is never overwritten.',
+      );
     }
     throw e;
   }

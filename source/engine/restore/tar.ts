@@ -52,7 +52,13 @@ export function paxRecord(key: string, value: string): string {
   return `${len}${body}`;
 }
 
-function header(name: string, type: string, m: {mode: number; uid: number; gid: number; uname: string; gname: string; mtimeMs: number}, size: number, linkname = ''): Buffer {
+function header(
+  name: string,
+  type: string,
+  m: {mode: number; uid: number; gid: number; uname: string; gname: string; mtimeMs: number},
+  size: number,
+  linkname = '',
+): Buffer {
   const b = Buffer.alloc(BLOCK);
   text(b, 0, 100, name);
   octal(b, 100, 8, m.mode & 0o7777);
@@ -84,7 +90,8 @@ export function memberHeader(m: TarMember): Buffer {
   const size = m.type === 'file' ? m.size : 0;
   const records: string[] = [];
   if (!ascii(name) || Buffer.byteLength(name) > 100) records.push(paxRecord('path', name));
-  if (m.target !== undefined && (!ascii(m.target) || Buffer.byteLength(m.target) > 100)) records.push(paxRecord('linkpath', m.target));
+  if (m.target !== undefined && (!ascii(m.target) || Buffer.byteLength(m.target) > 100))
+    records.push(paxRecord('linkpath', m.target));
   if (size > MAX_OCTAL_11) records.push(paxRecord('size', String(size)));
   if (m.uid > MAX_OCTAL_7) records.push(paxRecord('uid', String(m.uid)));
   if (m.gid > MAX_OCTAL_7) records.push(paxRecord('gid', String(m.gid)));
@@ -93,9 +100,20 @@ export function memberHeader(m: TarMember): Buffer {
   if (!ascii(m.gname) || m.gname.length > 31) records.push(paxRecord('gname', m.gname));
   if (m.mtimeMs % 1000 !== 0) records.push(paxRecord('mtime', (m.mtimeMs / 1000).toFixed(3)));
   const type = m.type === 'dir' ? '5' : m.type === 'symlink' ? '2' : '0';
-  const main = header(records.length ? fallbackName(name) : name, type, m, size, m.target && ascii(m.target) && m.target.length <= 100 ? m.target : fallbackName(m.target ?? ''));
+  const main = header(
+    records.length ? fallbackName(name) : name,
+    type,
+    m,
+    size,
+    m.target && ascii(m.target) && m.target.length <= 100 ? m.target : fallbackName(m.target ?? ''),
+  );
   if (records.length === 0) return main;
   const body = Buffer.from(records.join(''), 'utf8');
   const paxName = fallbackName(`PaxHeaders/${name.replace(/\/$/, '')}`).slice(0, 99);
-  return Buffer.concat([header(paxName, 'x', {...m, mode: 0o644, mtimeMs: Math.floor(m.mtimeMs / 1000) * 1000}, body.length), body, padding(body.length), main]);
+  return Buffer.concat([
+    header(paxName, 'x', {...m, mode: 0o644, mtimeMs: Math.floor(m.mtimeMs / 1000) * 1000}, body.length),
+    body,
+    padding(body.length),
+    main,
+  ]);
 }

@@ -101,14 +101,23 @@ export function restoredStamp(now: Date): string {
 export function restoredName(name: string, stamp: string, isDir = false): string {
   const dot = name.lastIndexOf('.');
   const renamed = isDir || dot <= 0 ? `${name}.${stamp}` : `${name.slice(0, dot)}.${stamp}${name.slice(dot)}`;
-  if (Buffer.byteLength(renamed) > 255) throw new BackhaulError('exists', `${name.slice(0, 100)} exists and its restored copy's name would be too long.`, 'Restore to an empty directory, or choose overwrite.');
+  if (Buffer.byteLength(renamed) > 255)
+    throw new BackhaulError(
+      'exists',
+      `${name.slice(0, 100)} exists and its restored copy's name would be too long.`,
+      'Restore to an empty directory, or choose overwrite.',
+    );
   return renamed;
 }
 
 const show = (dir: DirHandle, name: string) => (dir.shown === '/' ? `/${name}` : `${dir.shown}/${name}`);
 
 /** Pass 1: each entry's name and what is there now. Writes nothing. */
-export async function placeEntries(root: DirHandle, entries: readonly WriteEntry[], o: WriteOptions): Promise<Placement[]> {
+export async function placeEntries(
+  root: DirHandle,
+  entries: readonly WriteEntry[],
+  o: WriteOptions,
+): Promise<Placement[]> {
   const placements: Placement[] = [];
   const clashes: string[] = [];
   // The open directory at each depth, or null below a directory that will be created (nothing can exist there).
@@ -118,7 +127,9 @@ export async function placeEntries(root: DirHandle, entries: readonly WriteEntry
       while (stack.length > entry.parts.length) await stack.pop()?.close();
       const dir = stack.at(-1)!;
       const name = entry.parts.at(-1)!;
-      const found = dir ? await dir.lstat(name).catch((e: unknown) => Promise.reject(writeError(e, show(dir, name), o.writerName))) : undefined;
+      const found = dir
+        ? await dir.lstat(name).catch((e: unknown) => Promise.reject(writeError(e, show(dir, name), o.writerName)))
+        : undefined;
       const place: Placement = {name, existing: 'none'};
       const wantDir = entry.type === 'dir';
       if (found && dir) {
@@ -130,13 +141,21 @@ export async function placeEntries(root: DirHandle, entries: readonly WriteEntry
           clashes.push(entry.parts.join('/'));
         } else if (o.conflict === 'overwrite') {
           if (found.isDirectory() || wantDir) {
-            throw new BackhaulError('exists', `${shown.slice(0, 300)} exists as a ${found.isDirectory() ? 'directory' : 'file'}; the restore has a ${entry.type} there.`,
-              'Nothing was written. Move it away, or choose keep to restore next to it.');
+            throw new BackhaulError(
+              'exists',
+              `${shown.slice(0, 300)} exists as a ${found.isDirectory() ? 'directory' : 'file'}; the restore has a ${entry.type} there.`,
+              'Nothing was written. Move it away, or choose keep to restore next to it.',
+            );
           }
           place.existing = 'replace';
         } else {
           place.name = restoredName(name, o.stamp, wantDir);
-          if (await dir.lstat(place.name)) throw new BackhaulError('exists', `${show(dir, place.name).slice(0, 300)} already exists too.`, 'Nothing was written. Wait a second and run the restore again (the suffix carries the time).');
+          if (await dir.lstat(place.name))
+            throw new BackhaulError(
+              'exists',
+              `${show(dir, place.name).slice(0, 300)} already exists too.`,
+              'Nothing was written. Wait a second and run the restore again (the suffix carries the time).',
+            );
         }
       }
       placements.push(place);
@@ -146,8 +165,11 @@ export async function placeEntries(root: DirHandle, entries: readonly WriteEntry
     for (const d of stack.slice(1)) await d?.close();
   }
   if (clashes.length > 0) {
-    throw new BackhaulError('exists', `${clashes.length === 1 ? 'A file' : `${clashes.length} files`} to restore already exist in ${root.shown.slice(0, 200)}: ${clashes.slice(0, 5).join(', ')}${clashes.length > 5 ? ', …' : ''}.`,
-      'Nothing was written. Pass --overwrite (or --conflict overwrite/keep), or restore to an empty directory.');
+    throw new BackhaulError(
+      'exists',
+      `${clashes.length === 1 ? 'A file' : `${clashes.length} files`} to restore already exist in ${root.shown.slice(0, 200)}: ${clashes.slice(0, 5).join(', ')}${clashes.length > 5 ? ', …' : ''}.`,
+      'Nothing was written. Pass --overwrite (or --conflict overwrite/keep), or restore to an empty directory.',
+    );
   }
   return placements;
 }
@@ -168,7 +190,14 @@ const SMALL_FILE = 1024 * 1024;
 const FILES_IN_FLIGHT = 16;
 
 /** Pass 2: writes every entry where pass 1 placed it. */
-export async function writeEntries(root: DirHandle, entries: readonly WriteEntry[], places: readonly Placement[], data: FileData, o: WriteOptions, hooks: WriteHooks = {}): Promise<WriteOutcome> {
+export async function writeEntries(
+  root: DirHandle,
+  entries: readonly WriteEntry[],
+  places: readonly Placement[],
+  data: FileData,
+  o: WriteOptions,
+  hooks: WriteHooks = {},
+): Promise<WriteOutcome> {
   const out: WriteOutcome = {files: 0, bytes: 0, renamed: [], replaced: [], specialDropped: 0};
   const stack: OpenDir[] = [{dir: root, apply: false, fresh: false, pending: []}];
   const inflight = new Set<Promise<void>>();
@@ -195,7 +224,7 @@ export async function writeEntries(root: DirHandle, entries: readonly WriteEntry
     });
   };
   const slot = async () => {
-    while (inflight.size >= FILES_IN_FLIGHT) await new Promise<void>((resolve) => (slotFreed = resolve));
+    while (inflight.size >= FILES_IN_FLIGHT) await new Promise<void>(resolve => (slotFreed = resolve));
     slotFreed = undefined;
   };
   const leave = async () => {
@@ -205,7 +234,12 @@ export async function writeEntries(root: DirHandle, entries: readonly WriteEntry
       check();
       if (top.apply && top.entry) {
         const e = top.entry;
-        await top.dir.setMeta({owner: o.keepOwners ? {uid: e.uid, gid: e.gid} : undefined, mode: mode(e.mode), mtime: fsTime(e.mtimeMs)})
+        await top.dir
+          .setMeta({
+            owner: o.keepOwners ? {uid: e.uid, gid: e.gid} : undefined,
+            mode: mode(e.mode),
+            mtime: fsTime(e.mtimeMs),
+          })
           .catch((err: unknown) => Promise.reject(writeError(err, top.dir.shown, o.writerName)));
       }
     } finally {
@@ -222,7 +256,8 @@ export async function writeEntries(root: DirHandle, entries: readonly WriteEntry
       const at = stack.at(-1)!;
       const parent = at.dir;
       const shown = show(parent, place.name);
-      if (place.name !== entry.parts.at(-1)) out.renamed.push([entry.parts.join('/'), [...entry.parts.slice(0, -1), place.name].join('/')]);
+      if (place.name !== entry.parts.at(-1))
+        out.renamed.push([entry.parts.join('/'), [...entry.parts.slice(0, -1), place.name].join('/')]);
       if (place.existing === 'replace') out.replaced.push(entry.parts.join('/'));
       const target: Target = {dir: parent, name: place.name, replace: place.existing === 'replace', fresh: at.fresh};
       const done = (bytes: number) => {
@@ -233,13 +268,24 @@ export async function writeEntries(root: DirHandle, entries: readonly WriteEntry
       try {
         if (entry.type === 'dir') {
           const dir = place.existing === 'merge' ? await parent.openDir(place.name) : await parent.makeDir(place.name);
-          stack.push({dir, entry, apply: place.existing !== 'merge' || o.conflict === 'overwrite', fresh: place.existing !== 'merge', pending: []});
+          stack.push({
+            dir,
+            entry,
+            apply: place.existing !== 'merge' || o.conflict === 'overwrite',
+            fresh: place.existing !== 'merge',
+            pending: [],
+          });
         } else if (entry.type === 'file' && entry.size !== undefined && entry.size <= SMALL_FILE) {
           // Read in plan order (the data may come down one pipe), written beside the walk.
           const buffers = await readWhole(data(entry, i), entry, hooks.signal);
           await slot();
           check();
-          launch(at, writeFile(target, entry, buffers, o, mode, hooks.signal).then(done, (e: unknown) => Promise.reject(writeError(e, shown, o.writerName))));
+          launch(
+            at,
+            writeFile(target, entry, buffers, o, mode, hooks.signal).then(done, (e: unknown) =>
+              Promise.reject(writeError(e, shown, o.writerName)),
+            ),
+          );
         } else if (entry.type === 'file') {
           done(await writeFile(target, entry, data(entry, i), o, mode, hooks.signal));
         } else {
@@ -270,7 +316,9 @@ interface Target {
 }
 
 function sizeError(entry: WriteEntry, got: number | 'more'): Error {
-  return corrupt(`${entry.parts.join('/').slice(0, 300)} holds ${got === 'more' ? 'more than' : got} bytes; its manifest says ${entry.size}.`);
+  return corrupt(
+    `${entry.parts.join('/').slice(0, 300)} holds ${got === 'more' ? 'more than' : got} bytes; its manifest says ${entry.size}.`,
+  );
 }
 
 /** A small file's bytes, read whole and checked against its size before anything is created for it. */
@@ -295,8 +343,14 @@ function isZero(b: Buffer): boolean {
   return b.equals(zeros.subarray(0, b.length));
 }
 
-async function writeFile(target: Target, entry: WriteEntry, chunks: AsyncIterable<Buffer> | Buffer[], o: WriteOptions,
-  mode: (m: number) => number, signal?: AbortSignal): Promise<number> {
+async function writeFile(
+  target: Target,
+  entry: WriteEntry,
+  chunks: AsyncIterable<Buffer> | Buffer[],
+  o: WriteOptions,
+  mode: (m: number) => number,
+  signal?: AbortSignal,
+): Promise<number> {
   const temp = tempName();
   let handle: FileHandle | undefined = await target.dir.createFile(temp);
   let done = false;
@@ -309,7 +363,8 @@ async function writeFile(target: Target, entry: WriteEntry, chunks: AsyncIterabl
       hole = isZero(data);
       if (!hole) {
         let written = 0;
-        while (written < data.length) written += (await handle.write(data, written, data.length - written, position + written)).bytesWritten;
+        while (written < data.length)
+          written += (await handle.write(data, written, data.length - written, position + written)).bytesWritten;
       }
       position += data.length;
     }
@@ -333,7 +388,10 @@ async function writeSymlink(target: Target, entry: WriteEntry, o: WriteOptions):
   const temp = tempName();
   await target.dir.symlink(entry.target ?? '', temp);
   try {
-    await target.dir.setLinkMeta(temp, {owner: o.keepOwners ? {uid: entry.uid, gid: entry.gid} : undefined, mtime: fsTime(entry.mtimeMs)});
+    await target.dir.setLinkMeta(temp, {
+      owner: o.keepOwners ? {uid: entry.uid, gid: entry.gid} : undefined,
+      mtime: fsTime(entry.mtimeMs),
+    });
     await target.dir.place(temp, target.name, target.replace || target.fresh);
   } catch (e) {
     await target.dir.remove(temp).catch(() => undefined);

@@ -30,7 +30,17 @@ export interface TreeNode {
 
 function sortTree(node: TreeNode): void {
   if (!node.children) return;
-  node.children.sort((a, b) => (a.type === 'dir') !== (b.type === 'dir') ? (a.type === 'dir' ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  node.children.sort((a, b) =>
+    (a.type === 'dir') !== (b.type === 'dir')
+      ? a.type === 'dir'
+        ? -1
+        : 1
+      : a.name < b.name
+        ? -1
+        : a.name > b.name
+          ? 1
+          : 0,
+  );
   for (const c of node.children) sortTree(c);
 }
 
@@ -46,7 +56,14 @@ function sumTree(node: TreeNode): void {
 export async function listTree(repo: Repository, disk: DiskManifest): Promise<TreeNode> {
   const root: TreeNode = {path: '', name: disk.name, type: 'dir', size: 0, files: 0, mtimeMs: 0, children: []};
   if (disk.kind === 'image') {
-    root.children!.push({path: `${disk.name}.img`, name: `${disk.name}.img`, type: 'file', size: disk.image?.size ?? disk.logicalBytes, files: 1, mtimeMs: 0});
+    root.children!.push({
+      path: `${disk.name}.img`,
+      name: `${disk.name}.img`,
+      type: 'file',
+      size: disk.image?.size ?? disk.logicalBytes,
+      files: 1,
+      mtimeMs: 0,
+    });
     await addInside(repo, disk, root);
     sumTree(root);
     sortTree(root);
@@ -71,7 +88,14 @@ export async function listTree(repo: Repository, disk: DiskManifest): Promise<Tr
       continue;
     }
     const parent = dirFor(parts.slice(0, -1));
-    parent.children!.push({path: e.path, name: parts.at(-1)!, type: e.type === 'symlink' ? 'symlink' : 'file', size: e.type === 'file' ? e.size : 0, files: e.type === 'file' ? 1 : 0, mtimeMs: e.mtimeMs});
+    parent.children!.push({
+      path: e.path,
+      name: parts.at(-1)!,
+      type: e.type === 'symlink' ? 'symlink' : 'file',
+      size: e.type === 'file' ? e.size : 0,
+      files: e.type === 'file' ? 1 : 0,
+      mtimeMs: e.mtimeMs,
+    });
   }
   sumTree(root);
   sortTree(root);
@@ -94,7 +118,14 @@ async function addInside(repo: Repository, disk: DiskManifest, root: TreeNode): 
       const path = e.parts.join('/');
       const parent = dirs.get(e.parts.slice(0, -1).join('/'));
       if (!parent) continue; // walkImage lists parents first
-      const node: TreeNode = {path, name: e.parts.at(-1)!, type: e.type, size: e.type === 'file' ? e.size : 0, files: e.type === 'file' ? 1 : 0, mtimeMs: e.mtimeMs};
+      const node: TreeNode = {
+        path,
+        name: e.parts.at(-1)!,
+        type: e.type,
+        size: e.type === 'file' ? e.size : 0,
+        files: e.type === 'file' ? 1 : 0,
+        mtimeMs: e.mtimeMs,
+      };
       if (e.type === 'dir') {
         node.children = [];
         dirs.set(path, node);

@@ -47,14 +47,29 @@ export function processWriter(name: string): Writer {
 export function checkCanWriteAs(writer: Writer): void {
   const euid = process.geteuid?.();
   if (euid === 0 || euid === writer.uid) return;
-  throw denied(`Restoring files that belong to ${writer.name} needs root (this process runs as uid ${euid}).`,
-    'Run backhaul as root, or through the documented sudo rule.');
+  throw denied(
+    `Restoring files that belong to ${writer.name} needs root (this process runs as uid ${euid}).`,
+    'Run backhaul as root, or through the documented sudo rule.',
+  );
 }
 
-const toWire = (e: PlannedEntry): WriteEntry => ({parts: e.parts, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtimeMs: e.mtimeMs, size: e.type === 'file' ? e.size : undefined, target: e.target});
+const toWire = (e: PlannedEntry): WriteEntry => ({
+  parts: e.parts,
+  type: e.type,
+  mode: e.mode,
+  uid: e.uid,
+  gid: e.gid,
+  mtimeMs: e.mtimeMs,
+  size: e.type === 'file' ? e.size : undefined,
+  target: e.target,
+});
 
 /** Each file's verified chunks from the repository, one read ahead of the write (or, inside an image, its bytes from the filesystem there). */
-export function repositoryData(repo: Repository, entries: readonly PlannedEntry[], onBytes?: (n: number) => void): FileData {
+export function repositoryData(
+  repo: Repository,
+  entries: readonly PlannedEntry[],
+  onBytes?: (n: number) => void,
+): FileData {
   return async function* (_entry, index) {
     const read = entries[index]!.read;
     if (read) {
@@ -77,12 +92,32 @@ export function repositoryData(repo: Repository, entries: readonly PlannedEntry[
 }
 
 /** Writes `entries` (a plan's, in its order) as the request's writer, reading each file's bytes from `data`. */
-export async function writePlan(entries: readonly PlannedEntry[], data: FileData, req: WriteRequest, hooks: WriteHooks = {}): Promise<WriteOutcome> {
+export async function writePlan(
+  entries: readonly PlannedEntry[],
+  data: FileData,
+  req: WriteRequest,
+  hooks: WriteHooks = {},
+): Promise<WriteOutcome> {
   checkCanWriteAs(req.writer);
   const job = {
-    destination: resolve(req.destination), create: req.create, entries: entries.map(toWire),
-    options: {conflict: req.conflict, stamp: req.stamp, keepOwners: req.keepOwners, keepSpecial: req.keepSpecial, writerName: req.writer.name},
+    destination: resolve(req.destination),
+    create: req.create,
+    entries: entries.map(toWire),
+    options: {
+      conflict: req.conflict,
+      stamp: req.stamp,
+      keepOwners: req.keepOwners,
+      keepSpecial: req.keepSpecial,
+      writerName: req.writer.name,
+    },
   };
   if (req.writer.uid === process.geteuid!()) return writeTree(job, data, hooks);
-  return writeInChild({...job, as: {uid: req.writer.uid, gid: req.writer.gid, user: req.writer.name.startsWith('#') ? '' : req.writer.name}}, data, hooks);
+  return writeInChild(
+    {
+      ...job,
+      as: {uid: req.writer.uid, gid: req.writer.gid, user: req.writer.name.startsWith('#') ? '' : req.writer.name},
+    },
+    data,
+    hooks,
+  );
 }

@@ -7,7 +7,15 @@
  * writer is this process's own user.
  */
 import {DirHandle} from './dir-handle.js';
-import {placeEntries, writeEntries, type FileData, type WriteEntry, type WriteHooks, type WriteOptions, type WriteOutcome} from './tree-writer.js';
+import {
+  placeEntries,
+  writeEntries,
+  type FileData,
+  type WriteEntry,
+  type WriteHooks,
+  type WriteOptions,
+  type WriteOutcome,
+} from './tree-writer.js';
 
 export interface TreeJob {
   /** Absolute path of the directory to write into. */
@@ -17,8 +25,16 @@ export interface TreeJob {
   entries: WriteEntry[];
 }
 
-export async function writeTree(job: TreeJob, data: FileData, hooks: WriteHooks & {onPlaced?: () => Promise<void>} = {}): Promise<WriteOutcome> {
-  const {dir, created} = await DirHandle.openDestination(job.destination, {uid: process.geteuid!(), name: job.options.writerName}, job.create);
+export async function writeTree(
+  job: TreeJob,
+  data: FileData,
+  hooks: WriteHooks & {onPlaced?: () => Promise<void>} = {},
+): Promise<WriteOutcome> {
+  const {dir, created} = await DirHandle.openDestination(
+    job.destination,
+    {uid: process.geteuid!(), name: job.options.writerName},
+    job.create,
+  );
   let wrote = false;
   try {
     const places = await placeEntries(dir, job.entries, job.options);

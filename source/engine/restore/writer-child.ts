@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const job = JSON.parse(first.payload.toString('utf8')) as PlanMessage;
   const outcome = await writeTree(job, () => fileData(reader), {
     onPlaced: () => send({type: 'placed'}),
-    onFile: (index) => void send({type: 'file', index}),
+    onFile: index => void send({type: 'file', index}),
   });
   const last = await reader.next();
   if (!last || last.kind !== FRAME.finish) throw cancelled();

@@ -45,19 +45,29 @@ function fromChild(error: {code: string | null; message: string; hint: string}):
 export async function writeInChild(job: ChildJob, data: FileData, hooks: WriteHooks = {}): Promise<WriteOutcome> {
   // Imported here, not at the top: the TUI loads this module at start-up, and evaluating execa is not free.
   const {execa} = await import('execa');
-  const child = execa(process.execPath, [...childCommand(), '--uid', String(job.as.uid), '--gid', String(job.as.gid), '--user', job.as.user], {
-    cwd: '/', env: {PATH: '/usr/bin:/bin', LANG: 'C.UTF-8'}, extendEnv: false,
-    stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: {stdout: false, stderr: true}, reject: false,
-  });
+  const child = execa(
+    process.execPath,
+    [...childCommand(), '--uid', String(job.as.uid), '--gid', String(job.as.gid), '--user', job.as.user],
+    {
+      cwd: '/',
+      env: {PATH: '/usr/bin:/bin', LANG: 'C.UTF-8'},
+      extendEnv: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: {stdout: false, stderr: true},
+      reject: false,
+    },
+  );
   const stdin = child.stdin!;
   stdin.on('error', () => undefined); // the child may end first; its own message says why
   let failure: Error | undefined;
   let outcome: WriteOutcome | undefined;
   let placed!: () => void;
-  const placedOrFailed = new Promise<void>((resolve) => (placed = resolve));
+  const placedOrFailed = new Promise<void>(resolve => (placed = resolve));
   const lines = createInterface({input: child.stdout!});
   const linesDone = once(lines, 'close');
-  lines.on('line', (line) => {
+  lines.on('line', line => {
     let m: ChildMessage;
     try {
       m = JSON.parse(line) as ChildMessage;
@@ -75,7 +85,12 @@ export async function writeInChild(job: ChildJob, data: FileData, hooks: WriteHo
   const write = async (buffers: Buffer[]) => {
     for (const b of buffers) if (!stdin.write(b)) await Promise.race([once(stdin, 'drain'), once(child, 'exit')]);
   };
-  const plan: PlanMessage = {destination: job.destination, create: job.create, options: job.options, entries: job.entries};
+  const plan: PlanMessage = {
+    destination: job.destination,
+    create: job.create,
+    options: job.options,
+    entries: job.entries,
+  };
   let ownError: unknown;
   try {
     await write(jsonFrame(FRAME.plan, plan));
@@ -85,9 +100,15 @@ export async function writeInChild(job: ChildJob, data: FileData, hooks: WriteHo
       if (entry.type !== 'file') continue;
       for await (const chunk of data(entry, i)) {
         if (failure || hooks.signal?.aborted) break;
-        for (let at = 0; at < chunk.length; at += MAX_FRAME) await write(frame(FRAME.data, chunk.subarray(at, at + MAX_FRAME)));
+        for (let at = 0; at < chunk.length; at += MAX_FRAME)
+          await write(frame(FRAME.data, chunk.subarray(at, at + MAX_FRAME)));
       }
-      if (hooks.signal?.aborted) throw new BackhaulError('cancelled', 'Cancelled.', 'Nothing half-written is visible; run the same command again.');
+      if (hooks.signal?.aborted)
+        throw new BackhaulError(
+          'cancelled',
+          'Cancelled.',
+          'Nothing half-written is visible; run the same command again.',
+        );
       await write(frame(FRAME.end));
     }
     if (!failure) await write(frame(FRAME.finish));
@@ -101,6 +122,9 @@ export async function writeInChild(job: ChildJob, data: FileData, hooks: WriteHo
   await linesDone.catch(() => undefined);
   if (ownError) throw ownError;
   if (failure) throw failure;
-  if (!outcome) throw new Error(`restore writer ended without a result (exit ${result.exitCode ?? result.signal}): ${String(result.stderr).slice(0, 500)}`);
+  if (!outcome)
+    throw new Error(
+      `restore writer ended without a result (exit ${result.exitCode ?? result.signal}): ${String(result.stderr).slice(0, 500)}`,
+    );
   return outcome;
 }

@@ -42,7 +42,10 @@ export const jsonFrame = (kind: FrameKind, value: unknown) => frame(kind, Buffer
 export function errorMessage(e: unknown): ChildMessage {
   const b = e as Partial<BackhaulError> | undefined;
   const known = typeof b?.code === 'string' && typeof b?.hint === 'string' && (e as Error).name === 'BackhaulError';
-  return {type: 'error', error: {code: known ? b!.code! : null, message: String((e as Error)?.message ?? e), hint: known ? b!.hint! : ''}};
+  return {
+    type: 'error',
+    error: {code: known ? b!.code! : null, message: String((e as Error)?.message ?? e), hint: known ? b!.hint! : ''},
+  };
 }
 
 /** Reads frames from a stream in order; one reader per stream. Bytes are copied once per frame at most. */

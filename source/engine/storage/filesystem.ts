@@ -26,7 +26,15 @@ import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
 import {processAlive} from '../util/process.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
 import {checkTreeRootOnly, openRootOnlyDirectory} from './root-only.js';
-import {checkKey, checkPrefix, isKeySegment, type ObjectInfo, type StagedPack, type Storage, type WritableLocalFiles} from './storage.js';
+import {
+  checkKey,
+  checkPrefix,
+  isKeySegment,
+  type ObjectInfo,
+  type StagedPack,
+  type Storage,
+  type WritableLocalFiles,
+} from './storage.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
@@ -54,7 +62,10 @@ export class FilesystemStorage implements Storage {
   private heldFd?: number;
 
   /** `root`: where the files are; `location`: what to call it (defaults to root). */
-  constructor(readonly root: string, options: {location?: string; rootOnly?: boolean; heldFd?: number} = {}) {
+  constructor(
+    readonly root: string,
+    options: {location?: string; rootOnly?: boolean; heldFd?: number} = {},
+  ) {
     this.shown = options.location ?? root;
     this.rootOnly = options.rootOnly ?? false;
     this.heldFd = options.heldFd;
@@ -100,7 +111,7 @@ export class FilesystemStorage implements Storage {
    * held descriptor (openRootOnly) stay valid in worker threads.
    */
   readonly local: WritableLocalFiles = {
-    path: (key) => this.path(key),
+    path: key => this.path(key),
     stage: (key, write) => this.stageWritten(key, write),
   };
 
@@ -111,12 +122,20 @@ export class FilesystemStorage implements Storage {
   }
 
   private wrap(e: unknown, key: string): never {
-    if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') throw notFound(`Missing object "${key}" in ${this.location}.`, 'The repository is incomplete; run `backhaul verify`.');
+    if ((e as NodeJS.ErrnoException)?.code === 'ENOENT')
+      throw notFound(
+        `Missing object "${key}" in ${this.location}.`,
+        'The repository is incomplete; run `backhaul verify`.',
+      );
     throw fromSystemError(e, `${this.location}/${key}`) ?? e;
   }
 
   /** `sync`: fsync before returning ('now'), in the background until the next barrier ('defer'), or not at all ('never'). */
-  private async writeTemp(key: string, data: Uint8Array | Uint8Array[], sync: 'now' | 'defer' | 'never' = 'now'): Promise<string> {
+  private async writeTemp(
+    key: string,
+    data: Uint8Array | Uint8Array[],
+    sync: 'now' | 'defer' | 'never' = 'now',
+  ): Promise<string> {
     const path = this.path(key);
     await this.ensureDir(dirname(path));
     const temp = tempName(path);
@@ -126,7 +145,8 @@ export class FilesystemStorage implements Storage {
       const direct = whole && this.directIo && isAligned(whole) ? await this.writeDirect(temp, whole) : 0;
       if (direct > 0) {
         let done = direct;
-        while (done < whole!.length) done += (await handle.write(whole!, done, whole!.length - done, done)).bytesWritten;
+        while (done < whole!.length)
+          done += (await handle.write(whole!, done, whole!.length - done, done)).bytesWritten;
       } else if (Array.isArray(data)) {
         // writev takes at most IOV_MAX (1024) buffers per call, and may write short.
         let position = 0;
@@ -137,7 +157,8 @@ export class FilesystemStorage implements Storage {
           if (bytesWritten < want) {
             const rest = Buffer.concat(batch).subarray(bytesWritten);
             let done = 0;
-            while (done < rest.length) done += (await handle.write(rest, done, rest.length - done, position + bytesWritten + done)).bytesWritten;
+            while (done < rest.length)
+              done += (await handle.write(rest, done, rest.length - done, position + bytesWritten + done)).bytesWritten;
           }
           position += want;
         }
@@ -254,7 +275,12 @@ export class FilesystemStorage implements Storage {
     this.unsyncedDirs.clear();
     // A barrier still running holds earlier packs' fsyncs: this one passes only after it (and fails if it did).
     const previous = this.lastBarrier;
-    const mine = Promise.allSettled([previous, ...files, ...staged.map((file) => this.syncPath(file)), ...dirs.map((dir) => this.syncPath(dir))]).then((results) => {
+    const mine = Promise.allSettled([
+      previous,
+      ...files,
+      ...staged.map(file => this.syncPath(file)),
+      ...dirs.map(dir => this.syncPath(dir)),
+    ]).then(results => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     });
@@ -349,7 +375,12 @@ export class FilesystemStorage implements Storage {
         if (bytesRead === 0) break;
         done += bytesRead;
       }
-      if (done < length) throw new BackhaulError('corrupt', `Object "${key}" is shorter than expected (${offset + done} < ${offset + length} bytes).`, 'Run `backhaul verify`.');
+      if (done < length)
+        throw new BackhaulError(
+          'corrupt',
+          `Object "${key}" is shorter than expected (${offset + done} < ${offset + length} bytes).`,
+          'Run `backhaul verify`.',
+        );
       return buffer;
     } catch (e) {
       if (e instanceof BackhaulError) throw e;
@@ -385,7 +416,10 @@ export class FilesystemStorage implements Storage {
       return this.wrap(e, prefix);
     }
     // Only names a key may hold: a stray directory ("..x", spaces) is not a place anything was stored.
-    return entries.filter((e) => e.isDirectory() && !e.name.includes('.tmp-') && isKeySegment(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter(e => e.isDirectory() && !e.name.includes('.tmp-') && isKeySegment(e.name))
+      .map(e => e.name)
+      .sort();
   }
 
   private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {

@@ -60,7 +60,11 @@ export function backoffMs(policy: RetryPolicy, retry: number): number {
 }
 
 /** `fn` gets the 1-based attempt number, so it can tell a first try from a retry. */
-export async function withRetry<T>(policy: RetryPolicy, hooks: RetryHooks, fn: (attempt: number) => Promise<T>): Promise<T> {
+export async function withRetry<T>(
+  policy: RetryPolicy,
+  hooks: RetryHooks,
+  fn: (attempt: number) => Promise<T>,
+): Promise<T> {
   const wait = policy.sleep ?? sleep;
   const now = policy.now ?? Date.now;
   const start = now();

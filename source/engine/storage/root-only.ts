@@ -36,10 +36,12 @@ export const viaFd = (fd: number) => `/proc/self/fd/${fd}`;
 
 /** The one refusal: says what is required, never what was found. */
 export function notRootOnly(location: string): BackhaulError {
-  return new BackhaulError('denied',
+  return new BackhaulError(
+    'denied',
     `Through sudo, backhaul opens only repositories that only root can change, and ${location.slice(0, 300)} is not one.`,
-    'An admin can check it: the repository and every directory above it must be owned by root and writable by nobody else, '
-    + 'and nothing inside it may be a symlink or writable by others. Registered S3 repositories are named by their registered name.');
+    'An admin can check it: the repository and every directory above it must be owned by root and writable by nobody else, ' +
+      'and nothing inside it may be a symlink or writable by others. Registered S3 repositories are named by their registered name.',
+  );
 }
 
 /** Owned by root and writable by nobody else. */
@@ -67,7 +69,7 @@ function openChild(parent: number, name: string): number | 'symlink' {
  */
 export function openRootOnlyDirectory(location: string): RootOnlyDirectory {
   const stack: number[] = [];
-  const closeAll = () => stack.splice(0).forEach((fd) => closeSync(fd));
+  const closeAll = () => stack.splice(0).forEach(fd => closeSync(fd));
   try {
     const pushChecked = (fd: number) => {
       stack.push(fd);
@@ -80,7 +82,7 @@ export function openRootOnlyDirectory(location: string): RootOnlyDirectory {
     };
     if (!location.startsWith('/')) throw new Refused();
     toRoot();
-    const todo = location.split('/').filter((p) => p !== '' && p !== '.');
+    const todo = location.split('/').filter(p => p !== '' && p !== '.');
     let links = 0;
     while (todo.length > 0) {
       const name = todo.shift()!;
@@ -99,7 +101,7 @@ export function openRootOnlyDirectory(location: string): RootOnlyDirectory {
       if (link.uid !== 0 || ++links > MAX_SYMLINKS) throw new Refused();
       const target = readlinkSync(`${viaFd(parent)}/${name}`);
       if (target.startsWith('/')) toRoot();
-      todo.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+      todo.unshift(...target.split('/').filter(p => p !== '' && p !== '.'));
     }
     const fd = stack.pop()!;
     closeAll();

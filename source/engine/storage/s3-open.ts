@@ -8,8 +8,16 @@ import {timeoutMsFor} from './timeout.js';
  * `createBucket`: make the bucket if it is missing (for `backhaul repo add` / creating a repository).
  * `opened` sees the storage before its first request (to watch its notices). `rootOnly`: see ReadableStorage.
  */
-export async function openS3Storage(entry: StorageLocation, options: {createBucket?: boolean; rootOnly?: boolean; opened?: (storage: Storage) => void} = {}): Promise<Storage> {
-  const storage = new S3Storage(entry.location, {endpoint: entry.endpoint, region: entry.region, timeoutMs: timeoutMsFor(entry), rootOnly: options.rootOnly});
+export async function openS3Storage(
+  entry: StorageLocation,
+  options: {createBucket?: boolean; rootOnly?: boolean; opened?: (storage: Storage) => void} = {},
+): Promise<Storage> {
+  const storage = new S3Storage(entry.location, {
+    endpoint: entry.endpoint,
+    region: entry.region,
+    timeoutMs: timeoutMsFor(entry),
+    rootOnly: options.rootOnly,
+  });
   options.opened?.(storage);
   if (options.createBucket) {
     try {

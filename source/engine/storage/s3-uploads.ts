@@ -37,12 +37,15 @@ export async function listOpenUploads(scope: UploadScope, options: {sizes?: bool
   let UploadIdMarker: string | undefined;
   do {
     const page = await scope.request('ListMultipartUploads', undefined, undefined, () =>
-      client.send(new ListMultipartUploadsCommand({Bucket, Prefix, KeyMarker, UploadIdMarker})));
+      client.send(new ListMultipartUploadsCommand({Bucket, Prefix, KeyMarker, UploadIdMarker})),
+    );
     for (const upload of page.Uploads ?? []) {
       const key = repositoryKey(scope, upload.Key);
       if (key && upload.UploadId) found.push({key, uploadId: upload.UploadId, initiated: upload.Initiated?.getTime()});
     }
-    [KeyMarker, UploadIdMarker] = page.IsTruncated ? [page.NextKeyMarker, page.NextUploadIdMarker] : [undefined, undefined];
+    [KeyMarker, UploadIdMarker] = page.IsTruncated
+      ? [page.NextKeyMarker, page.NextUploadIdMarker]
+      : [undefined, undefined];
   } while (KeyMarker !== undefined || UploadIdMarker !== undefined);
   if (options.sizes) for (const upload of found) upload.bytes = await partBytes(scope, upload);
   return found;
@@ -56,7 +59,8 @@ async function partBytes(scope: UploadScope, upload: OpenUpload): Promise<number
   try {
     do {
       const page = await scope.request('ListParts', upload.key, undefined, () =>
-        client.send(new ListPartsCommand({Bucket, Key, UploadId: upload.uploadId, PartNumberMarker})));
+        client.send(new ListPartsCommand({Bucket, Key, UploadId: upload.uploadId, PartNumberMarker})),
+      );
       for (const part of page.Parts ?? []) bytes += part.Size ?? 0;
       PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
     } while (PartNumberMarker !== undefined);

@@ -23,12 +23,26 @@ import {getMaxListeners, setMaxListeners} from 'node:events';
 import {Agent as HttpAgent} from 'node:http';
 import {Agent as HttpsAgent} from 'node:https';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import {BackhaulError, corrupt, usageError} from '../errors.js';
 import {DEFAULT_RETRY, withRetry, type RetryPolicy} from './retry.js';
-import {errorName, httpStatus, isRetryableS3Error, isStall, retryNotice, ShortBodyError, toBackhaulError} from './s3-errors.js';
+import {
+  errorName,
+  httpStatus,
+  isRetryableS3Error,
+  isStall,
+  retryNotice,
+  ShortBodyError,
+  toBackhaulError,
+} from './s3-errors.js';
 import {putMultipart, type RequestKind, type S3Requester} from './s3-multipart.js';
 import {abortUploads, listOpenUploads} from './s3-uploads.js';
 import {DEFAULT_TIMEOUT_MS} from './timeout.js';
@@ -78,14 +92,20 @@ export function parseS3Location(url: string): {bucket: string; prefix: string} {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url.trim());
   const bucket = match?.[1] ?? '';
   if (!match || !BUCKET.test(bucket)) {
-    throw usageError(`Not an S3 location: "${url}".`, 'Write it as s3://BUCKET or s3://BUCKET/PREFIX (bucket: 3-63 of a-z 0-9 . -).');
+    throw usageError(
+      `Not an S3 location: "${url}".`,
+      'Write it as s3://BUCKET or s3://BUCKET/PREFIX (bucket: 3-63 of a-z 0-9 . -).',
+    );
   }
   const prefix = match[2]!.replace(/\/+$/, '');
   if (prefix !== '') {
     try {
       checkKey(prefix);
     } catch {
-      throw usageError(`Invalid prefix "${prefix}" in "${url}".`, 'Use /-separated names made of A-Z a-z 0-9 . _ - only.');
+      throw usageError(
+        `Invalid prefix "${prefix}" in "${url}".`,
+        'Use /-separated names made of A-Z a-z 0-9 . _ - only.',
+      );
     }
   }
   return {bucket, prefix};
@@ -110,9 +130,25 @@ export class S3Storage implements Storage, S3Requester {
   readonly prefix: string;
   readonly client: S3Client;
   readonly stats: S3Stats = {
-    requests: {GetObject: 0, PutObject: 0, HeadObject: 0, ListObjectsV2: 0, DeleteObject: 0, CreateMultipartUpload: 0,
-      UploadPart: 0, CompleteMultipartUpload: 0, AbortMultipartUpload: 0, ListMultipartUploads: 0, ListParts: 0, HeadBucket: 0, CreateBucket: 0},
-    retries: 0, stalls: 0, bytesSent: 0, bytesReceived: 0,
+    requests: {
+      GetObject: 0,
+      PutObject: 0,
+      HeadObject: 0,
+      ListObjectsV2: 0,
+      DeleteObject: 0,
+      CreateMultipartUpload: 0,
+      UploadPart: 0,
+      CompleteMultipartUpload: 0,
+      AbortMultipartUpload: 0,
+      ListMultipartUploads: 0,
+      ListParts: 0,
+      HeadBucket: 0,
+      CreateBucket: 0,
+    },
+    retries: 0,
+    stalls: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
   };
   /** Bodies in flight whose SHA-256 is their key's name (see the payload-hash middleware). */
   private readonly bodySha256 = new WeakMap<object, string>();
@@ -125,7 +161,10 @@ export class S3Storage implements Storage, S3Requester {
   /** Whether the server honours If-None-Match (checked once, before the first putIfAbsent). */
   private conditionChecked?: Promise<void>;
 
-  constructor(location: string, private readonly options: S3StorageOptions = {}) {
+  constructor(
+    location: string,
+    private readonly options: S3StorageOptions = {},
+  ) {
     this.rootOnly = options.rootOnly ?? false;
     ({bucket: this.bucket, prefix: this.prefix} = parseS3Location(location));
     this.location = `s3://${this.bucket}${this.prefix ? '/' + this.prefix : ''}`;
@@ -151,21 +190,29 @@ export class S3Storage implements Storage, S3Requester {
       // socketTimeout: a try whose connection stays silent for stallMs fails (and is retried within the
       // budget); a total-time limit per try would fail big uploads on slow links instead, and by default
       // the SDK only logs one (to the console).
-      requestHandler: {httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent), connectionTimeout: Math.min(10_000, stallMs),
-        socketTimeout: stallMs, logger: SILENT},
+      requestHandler: {
+        httpAgent: new HttpAgent(agent),
+        httpsAgent: new HttpsAgent(agent),
+        connectionTimeout: Math.min(10_000, stallMs),
+        socketTimeout: stallMs,
+        logger: SILENT,
+      },
     });
     // The payload hash in the signature (x-amz-content-sha256), which the server checks against the
     // body: for a body named by its SHA-256 (put() knows it from the key) that name, so the server
     // refuses any pack whose bytes do not match their id and we hash nothing more; for bodies that
     // carry Content-MD5 instead, UNSIGNED-PAYLOAD, so no one spends a second pass over them.
-    this.client.middlewareStack.add((next) => async (args) => {
-      const headers = (args.request as {headers?: Record<string, string>}).headers;
-      const body = (args.input as {Body?: unknown}).Body;
-      const named = typeof body === 'object' && body !== null ? this.bodySha256.get(body) : undefined;
-      if (headers && named) headers['x-amz-content-sha256'] = named;
-      else if (headers?.['content-md5']) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-      return next(args);
-    }, {step: 'build', name: 'backhaulPayloadHash'});
+    this.client.middlewareStack.add(
+      next => async args => {
+        const headers = (args.request as {headers?: Record<string, string>}).headers;
+        const body = (args.input as {Body?: unknown}).Body;
+        const named = typeof body === 'object' && body !== null ? this.bodySha256.get(body) : undefined;
+        if (headers && named) headers['x-amz-content-sha256'] = named;
+        else if (headers?.['content-md5']) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      {step: 'build', name: 'backhaulPayloadHash'},
+    );
   }
 
   /** The object key in the bucket for a repository key. */
@@ -182,18 +229,30 @@ export class S3Storage implements Storage, S3Requester {
     for (const listener of this.listeners) listener(notice);
   }
 
-  async request<T>(kind: RequestKind, key: string | undefined, signal: AbortSignal | undefined,
-    fn: (attempt: number) => Promise<T>): Promise<T> {
+  async request<T>(
+    kind: RequestKind,
+    key: string | undefined,
+    signal: AbortSignal | undefined,
+    fn: (attempt: number) => Promise<T>,
+  ): Promise<T> {
     // Each request in flight (and each retry wait) listens on the caller's signal; many in flight is normal here.
-    if (signal && getMaxListeners(signal) < this.preferredConcurrency * 8) setMaxListeners(this.preferredConcurrency * 8, signal);
+    if (signal && getMaxListeners(signal) < this.preferredConcurrency * 8)
+      setMaxListeners(this.preferredConcurrency * 8, signal);
     const started = Date.now();
     let attempts = 0;
     const onRetry = (error: unknown, attempt: number, delayMs: number) => {
       this.stats.retries++;
-      this.notify(retryNotice({operation: kind, key, endpoint: this.endpoint, location: this.location, stallMs: this.policy.stallMs ?? 0}, error, attempt, delayMs));
+      this.notify(
+        retryNotice(
+          {operation: kind, key, endpoint: this.endpoint, location: this.location, stallMs: this.policy.stallMs ?? 0},
+          error,
+          attempt,
+          delayMs,
+        ),
+      );
     };
     try {
-      return await withRetry(this.policy, {isRetryable: isRetryableS3Error, signal, onRetry}, (attempt) => {
+      return await withRetry(this.policy, {isRetryable: isRetryableS3Error, signal, onRetry}, attempt => {
         attempts = attempt;
         this.stats.requests[kind]++;
         return fn(attempt).catch((e: unknown) => {
@@ -202,8 +261,21 @@ export class S3Storage implements Storage, S3Requester {
         });
       });
     } catch (e) {
-      const tries = {attempts, elapsedMs: Date.now() - started, stallMs: this.policy.stallMs ?? 0, budgetMs: this.policy.budgetMs ?? 0};
-      throw toBackhaulError(e, {operation: kind, key, endpoint: this.endpoint, bucket: this.bucket, location: this.location, signal, tries});
+      const tries = {
+        attempts,
+        elapsedMs: Date.now() - started,
+        stallMs: this.policy.stallMs ?? 0,
+        budgetMs: this.policy.budgetMs ?? 0,
+      };
+      throw toBackhaulError(e, {
+        operation: kind,
+        key,
+        endpoint: this.endpoint,
+        bucket: this.bucket,
+        location: this.location,
+        signal,
+        tries,
+      });
     }
   }
 
@@ -226,12 +298,18 @@ export class S3Storage implements Storage, S3Requester {
     const ContentMD5 = named ? undefined : md5(data).toString('base64');
     try {
       await this.request('PutObject', key, signal, async () => {
-        await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body, ContentMD5, ContentLength: data.byteLength}), {abortSignal: signal});
+        await this.client.send(
+          new PutObjectCommand({Bucket: this.bucket, Key, Body, ContentMD5, ContentLength: data.byteLength}),
+          {abortSignal: signal},
+        );
         this.stats.bytesSent += data.byteLength;
       });
     } catch (e) {
       if (named && e instanceof BackhaulError && CONTENT_HASH_REFUSED.test(e.message)) {
-        throw corrupt(`${this.location} refused "${key}": its bytes do not hash to its name (${e.message}).`, 'The data was damaged before or on the way; run `backhaul verify` on the source.');
+        throw corrupt(
+          `${this.location} refused "${key}": its bytes do not hash to its name (${e.message}).`,
+          'The data was damaged before or on the way; run `backhaul verify` on the source.',
+        );
       }
       throw e;
     }
@@ -255,10 +333,18 @@ export class S3Storage implements Storage, S3Requester {
   private conditionalPut(key: string, data: Uint8Array): Promise<boolean> {
     const Key = this.objectKey(key);
     const digest = md5(data);
-    return this.request('PutObject', key, undefined, async (attempt) => {
+    return this.request('PutObject', key, undefined, async attempt => {
       try {
-        await this.client.send(new PutObjectCommand({Bucket: this.bucket, Key, Body: asBuffer(data), ContentMD5: digest.toString('base64'),
-          ContentLength: data.byteLength, IfNoneMatch: '*'}));
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: asBuffer(data),
+            ContentMD5: digest.toString('base64'),
+            ContentLength: data.byteLength,
+            IfNoneMatch: '*',
+          }),
+        );
         this.stats.bytesSent += data.byteLength;
         return true;
       } catch (e) {
@@ -280,8 +366,11 @@ export class S3Storage implements Storage, S3Requester {
     try {
       await this.put(probe, Buffer.from('probe'));
       if (await this.conditionalPut(probe, Buffer.from('probe again'))) {
-        throw new BackhaulError('storage', `${this.endpoint} ignores "If-None-Match: *" on PutObject: it overwrote an object a conditional put must not replace.`,
-          'Backhaul cannot lock a repository there safely (two writers could both take the lock); use a server that honours conditional writes (AWS S3, Ceph RGW, MinIO).');
+        throw new BackhaulError(
+          'storage',
+          `${this.endpoint} ignores "If-None-Match: *" on PutObject: it overwrote an object a conditional put must not replace.`,
+          'Backhaul cannot lock a repository there safely (two writers could both take the lock); use a server that honours conditional writes (AWS S3, Ceph RGW, MinIO).',
+        );
       }
     } finally {
       await this.delete(probe).catch(() => {});
@@ -299,7 +388,10 @@ export class S3Storage implements Storage, S3Requester {
     }
     const data = await this.fetch(key, `bytes=${offset}-${offset + length - 1}`, signal);
     if (data.length < length) {
-      throw corrupt(`Object "${key}" is shorter than expected (${offset + data.length} < ${offset + length} bytes).`, 'Run `backhaul verify`.');
+      throw corrupt(
+        `Object "${key}" is shorter than expected (${offset + data.length} < ${offset + length} bytes).`,
+        'Run `backhaul verify`.',
+      );
     }
     return data;
   }
@@ -349,7 +441,10 @@ export class S3Storage implements Storage, S3Requester {
     let token: string | undefined;
     do {
       const out = await this.request('ListObjectsV2', prefix || undefined, undefined, () =>
-        this.client.send(new ListObjectsV2Command({Bucket: this.bucket, Prefix: base + prefix, ContinuationToken: token})));
+        this.client.send(
+          new ListObjectsV2Command({Bucket: this.bucket, Prefix: base + prefix, ContinuationToken: token}),
+        ),
+      );
       for (const object of out.Contents ?? []) {
         const key = object.Key?.slice(base.length);
         // Objects other tools left under our prefix with names we cannot use are not ours.
@@ -362,7 +457,9 @@ export class S3Storage implements Storage, S3Requester {
 
   async delete(key: string, signal?: AbortSignal): Promise<void> {
     const Key = this.objectKey(key);
-    await this.request('DeleteObject', key, signal, () => this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key}), {abortSignal: signal}));
+    await this.request('DeleteObject', key, signal, () =>
+      this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key}), {abortSignal: signal}),
+    );
   }
 
   listOpenUploads(options: {sizes?: boolean} = {}): Promise<OpenUpload[]> {
@@ -387,7 +484,8 @@ export class S3Storage implements Storage, S3Requester {
     if (exists) return 'exists';
     const region = await this.client.config.region();
     // Custom endpoints (RGW, MinIO) name their own zones; only AWS wants a constraint outside us-east-1.
-    const constraint = this.options.endpoint === undefined && region !== 'us-east-1' ? {LocationConstraint: region as never} : undefined;
+    const constraint =
+      this.options.endpoint === undefined && region !== 'us-east-1' ? {LocationConstraint: region as never} : undefined;
     return this.request('CreateBucket', undefined, undefined, async () => {
       try {
         await this.client.send(new CreateBucketCommand({Bucket: this.bucket, CreateBucketConfiguration: constraint}));
@@ -395,7 +493,11 @@ export class S3Storage implements Storage, S3Requester {
       } catch (e) {
         if (errorName(e) === 'BucketAlreadyOwnedByYou') return 'exists' as const;
         if (errorName(e) === 'BucketAlreadyExists') {
-          throw new BackhaulError('exists', `Bucket "${this.bucket}" belongs to someone else at ${this.endpoint}.`, 'Bucket names are global; pick another one.');
+          throw new BackhaulError(
+            'exists',
+            `Bucket "${this.bucket}" belongs to someone else at ${this.endpoint}.`,
+            'Bucket names are global; pick another one.',
+          );
         }
         throw e;
       }

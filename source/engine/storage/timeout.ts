@@ -13,7 +13,10 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 export function parseTimeout(text: string, where: string): number {
   const value = Number(text);
   if (!/^\s*\d+(\.\d+)?\s*$/.test(text) || !(value > 0) || value > 86_400) {
-    throw usageError(`${where} must be a number of seconds above 0 and at most 86400, not "${text}".`, 'Example: 120 (the default is 60).');
+    throw usageError(
+      `${where} must be a number of seconds above 0 and at most 86400, not "${text}".`,
+      'Example: 120 (the default is 60).',
+    );
   }
   return value;
 }

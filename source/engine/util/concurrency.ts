@@ -2,7 +2,11 @@
  * Small concurrency helpers: a bounded parallel map, and an ordered prefetch
  * that keeps N reads in flight while the consumer handles results in order.
  */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({length: Math.min(limit, items.length)}, async () => {
@@ -16,7 +20,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /** Yields fn(item) in the order of items, with up to `window` calls running ahead. */
-export async function* prefetch<T, R>(items: readonly T[], window: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* prefetch<T, R>(
+  items: readonly T[],
+  window: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
   const queue: Promise<R>[] = [];
   let next = 0;
   const fill = () => {
@@ -41,7 +49,11 @@ export async function* prefetch<T, R>(items: readonly T[], window: number, fn: (
  * taken from the source only when a call can start for it, so the source
  * may still change items it has not handed out.
  */
-export async function* prefetchFrom<T, R>(source: AsyncIterator<T>, window: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* prefetchFrom<T, R>(
+  source: AsyncIterator<T>,
+  window: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
   const queue: Promise<IteratorResult<R, undefined>>[] = [];
   let exhausted = false;
   const pull = () => {
@@ -50,7 +62,7 @@ export async function* prefetchFrom<T, R>(source: AsyncIterator<T>, window: numb
         exhausted = true;
         return {value: undefined, done: true};
       }
-      return fn(n.value).then((value) => ({value, done: false}));
+      return fn(n.value).then(value => ({value, done: false}));
     });
     p.catch(() => {}); // handled when its turn comes
     queue.push(p);
@@ -65,7 +77,7 @@ export async function* prefetchFrom<T, R>(source: AsyncIterator<T>, window: numb
 }
 
 /** Lets timers and input run during long CPU work (the TUI stays responsive). */
-export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
 
 /**
  * An unbounded producer/consumer queue read as an async iterable (by one or
@@ -111,7 +123,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
 }
 
 /** Runs fn on every item of an async source, `limit` at a time; all settle before the first error is thrown. */
-export async function forEachLimit<T>(source: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  source: AsyncIterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   const it = source[Symbol.asyncIterator]();
   const lanes = Array.from({length: limit}, async () => {
     for (;;) {

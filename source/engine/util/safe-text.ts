@@ -20,11 +20,19 @@ export type SafeTextStyle = 'escape' | 'picture';
 
 /** Whether a code point is shown escaped rather than printed (see the header). */
 export function isUnsafeCodePoint(code: number): boolean {
-  return code < 0x20 || (code >= 0x7F && code < 0xA0)
-    || code === 0x2028 || code === 0x2029
-    || (code >= 0x202A && code <= 0x202E) || (code >= 0x2066 && code <= 0x2069)
-    || code === 0x200E || code === 0x200F || code === 0x061C
-    || (code >= 0xD800 && code <= 0xDFFF) || code === 0xFEFF;
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code < 0xa0) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x061c ||
+    (code >= 0xd800 && code <= 0xdfff) ||
+    code === 0xfeff
+  );
 }
 
 const hex4 = (code: number) => code.toString(16).padStart(4, '0');
@@ -37,7 +45,7 @@ function escaped(ch: string, code: number): string {
 
 function pictured(code: number): string {
   if (code < 0x20) return String.fromCodePoint(0x2400 + code);
-  if (code === 0x7F) return '␡';
+  if (code === 0x7f) return '␡';
   return `\\u{${code.toString(16)}}`;
 }
 

@@ -45,7 +45,7 @@ const own = (bytes: Uint8Array) => new Uint8Array(bytes);
 
 /** Ids of 64 characters (every valid one) as one string, which crosses threads far faster than an array. */
 export function packIds(ids: string[]): TreeIds {
-  return ids.every((id) => id.length === 64) ? ids.join('') : ids;
+  return ids.every(id => id.length === 64) ? ids.join('') : ids;
 }
 
 /** The ids packIds packed. */

@@ -70,7 +70,7 @@ let madeAligned = 0;
 /** A page-aligned buffer of at least `size` bytes, once one of the COPY_BUFFERS is free. */
 export async function takeAligned(size: number): Promise<Buffer> {
   for (;;) {
-    const i = freeAligned.findIndex((b) => b.length >= size);
+    const i = freeAligned.findIndex(b => b.length >= size);
     if (i >= 0) return freeAligned.splice(i, 1)[0]!;
     if (freeAligned.length > 0) {
       freeAligned.pop(); // too small for this pack: replaced by one that fits (an unusual pack: it is not kept)
@@ -80,7 +80,7 @@ export async function takeAligned(size: number): Promise<Buffer> {
       madeAligned++;
       return allocAligned(Math.max(size, COPY_BUFFER_SIZE));
     }
-    await new Promise<void>((resolve) => waitingAligned.push(resolve));
+    await new Promise<void>(resolve => waitingAligned.push(resolve));
   }
 }
 

@@ -19,7 +19,7 @@ export function parentChannel<In, Out>(): WorkerPort<In, Out> {
   const port: MessagePort = parentPort;
   return {
     send: (message, transfer = []) => port.postMessage(message, transfer as TransferListItem[]),
-    receive: (listener) => void port.on('message', listener),
+    receive: listener => void port.on('message', listener),
     close: () => port.close(),
     unref: () => port.unref(),
   };

@@ -43,8 +43,11 @@ const found = new Map<string, URL | undefined>();
 /** dist/<name>.js if this code runs from the bundle. */
 function bundledEntry(name: string): URL | undefined {
   if (!found.has(name)) {
-    const candidates = [`./${name}.js`, `../${name}.js`].map((path) => new URL(path, import.meta.url));
-    found.set(name, candidates.find((url) => url.protocol === 'file:' && existsSync(fileURLToPath(url))));
+    const candidates = [`./${name}.js`, `../${name}.js`].map(path => new URL(path, import.meta.url));
+    found.set(
+      name,
+      candidates.find(url => url.protocol === 'file:' && existsSync(fileURLToPath(url))),
+    );
   }
   return found.get(name);
 }

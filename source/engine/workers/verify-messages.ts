@@ -29,7 +29,16 @@ export type TreeIds = string | string[];
 
 export type ToVerifyWorker =
   /** A pack given in `buffer` (its first `length` bytes), or read from the file `path` into it. */
-  | {type: 'check'; job: number; kind: CheckKind; buffer: ArrayBuffer; length: number; path?: string; packId?: string; blobs: BlobRef[]}
+  | {
+      type: 'check';
+      job: number;
+      kind: CheckKind;
+      buffer: ArrayBuffer;
+      length: number;
+      path?: string;
+      packId?: string;
+      blobs: BlobRef[];
+    }
   /** Copy the pack file `source` to `temp` (which must not exist) if it is sound. */
   | {type: 'copy'; job: number; source: string; temp: string; packId: string; blobs: BlobRef[]}
   /** Decode one tree chunk (stored bytes given, or read from the pack file at `path`) and scan it for chunk ids. */

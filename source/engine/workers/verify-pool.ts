@@ -63,7 +63,8 @@ const ENTRY = {bundled: 'verify-worker', source: new URL('./verify-worker.ts', i
 
 /** A buffer that can be moved to a worker: one that owns its whole ArrayBuffer, else a copy. */
 function movable(data: Buffer): ArrayBuffer {
-  const whole = data.byteOffset === 0 && data.buffer.byteLength === data.length && !(data.buffer instanceof SharedArrayBuffer);
+  const whole =
+    data.byteOffset === 0 && data.buffer.byteLength === data.length && !(data.buffer instanceof SharedArrayBuffer);
   return (whole ? data : Buffer.from(data)).buffer as ArrayBuffer;
 }
 
@@ -75,7 +76,10 @@ export class VerifyPool {
   private closed = false;
   private readonly exited = new WeakSet<VerifyWorker>();
   /** Jobs sent and not answered; `freed`: the worker said it can take the next one while it finishes this one (a write). */
-  private readonly pending = new Map<number, {resolve: (r: FromVerifyWorker) => void; reject: (e: unknown) => void; freed?: boolean}>();
+  private readonly pending = new Map<
+    number,
+    {resolve: (r: FromVerifyWorker) => void; reject: (e: unknown) => void; freed?: boolean}
+  >();
   private readonly free: ArrayBuffer[] = [];
   private next = 0;
 
@@ -85,7 +89,7 @@ export class VerifyPool {
     for (let i = 0; i < size; i++) {
       const worker = startWorker<ToVerifyWorker, FromVerifyWorker>(ENTRY, {workerData});
       worker.unref();
-      worker.receive((m) => {
+      worker.receive(m => {
         const p = this.pending.get(m.job)!;
         if (m.type === 'freed') {
           p.freed = true;
@@ -97,7 +101,7 @@ export class VerifyPool {
         if (!p.freed) this.releaseWorker(worker);
       });
       worker.once('exit', () => this.exited.add(worker));
-      worker.on('error', (e) => {
+      worker.on('error', e => {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
       });
@@ -125,9 +129,14 @@ export class VerifyPool {
    * the job takes a buffer from the pool only then, so only as many are
    * touched as there are workers.
    */
-  private async dispatch<R extends FromVerifyWorker>(message: JobMessage, options: {pooled?: boolean; lane?: Lane} = {}): Promise<R> {
+  private async dispatch<R extends FromVerifyWorker>(
+    message: JobMessage,
+    options: {pooled?: boolean; lane?: Lane} = {},
+  ): Promise<R> {
     const lane = this.waiting[options.lane ?? 'data'];
-    const worker = this.closed ? undefined : this.idle.pop() ?? await new Promise<VerifyWorker | undefined>((resolve) => lane.push(resolve));
+    const worker = this.closed
+      ? undefined
+      : (this.idle.pop() ?? (await new Promise<VerifyWorker | undefined>(resolve => lane.push(resolve))));
     if (!worker) throw new Error('The verify pool is closed.');
     const job = this.next++;
     const sent = {...message, job} as ToVerifyWorker;
@@ -139,15 +148,26 @@ export class VerifyPool {
   }
 
   /** A pack check: `data` is moved to the worker, or (`path`) the worker reads the file into pooled memory. */
-  private async check(input: {data: Buffer} | {path: string}, kind: CheckKind, packId: string | undefined, blobs: BlobRef[]):
-    Promise<Checked & {error?: string}> {
-    const given = 'data' in input
-      ? {buffer: movable(input.data), length: input.data.length}
-      : {buffer: new ArrayBuffer(0), length: 0, path: input.path}; // the pool's buffer replaces the empty one
-    const reply = await this.dispatch<Reply<'checked'>>({type: 'check', kind, packId, blobs, ...given}, {pooled: !('data' in input)});
+  private async check(
+    input: {data: Buffer} | {path: string},
+    kind: CheckKind,
+    packId: string | undefined,
+    blobs: BlobRef[],
+  ): Promise<Checked & {error?: string}> {
+    const given =
+      'data' in input
+        ? {buffer: movable(input.data), length: input.data.length}
+        : {buffer: new ArrayBuffer(0), length: 0, path: input.path}; // the pool's buffer replaces the empty one
+    const reply = await this.dispatch<Reply<'checked'>>(
+      {type: 'check', kind, packId, blobs, ...given},
+      {pooled: !('data' in input)},
+    );
     let released = false;
     return {
-      data: Buffer.from(reply.buffer, 0, reply.length), packOk: reply.packOk, bad: reply.bad, error: reply.error,
+      data: Buffer.from(reply.buffer, 0, reply.length),
+      packOk: reply.packOk,
+      bad: reply.bad,
+      error: reply.error,
       release: () => {
         if (released) return;
         released = true;
@@ -206,7 +226,8 @@ export class VerifyPool {
    */
   async copyPack(source: string, temp: string, packId: string, blobs: BlobRef[]): Promise<boolean> {
     const reply = await this.dispatch<Reply<'copied'>>({type: 'copy', source, temp, packId, blobs});
-    if (reply.error !== undefined) throw Object.assign(new Error(`Copying a pack failed: ${reply.error}`), {code: reply.error});
+    if (reply.error !== undefined)
+      throw Object.assign(new Error(`Copying a pack failed: ${reply.error}`), {code: reply.error});
     return reply.packOk;
   }
 
@@ -234,16 +255,18 @@ export class VerifyPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const lane of LANES) for (const waiting of this.waiting[lane].splice(0)) waiting(undefined);
-    await Promise.all(this.workers.map(async (w) => {
-      if (this.exited.has(w)) return;
-      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-      w.ref(); // awaited: the process stays up until it has ended
-      w.send({type: 'exit'});
-      const grace = setTimeout(() => void w.terminate(), CLOSE_GRACE_MS);
-      grace.unref();
-      await exited;
-      clearTimeout(grace);
-    }));
+    await Promise.all(
+      this.workers.map(async w => {
+        if (this.exited.has(w)) return;
+        const exited = new Promise<void>(resolve => w.once('exit', () => resolve()));
+        w.ref(); // awaited: the process stays up until it has ended
+        w.send({type: 'exit'});
+        const grace = setTimeout(() => void w.terminate(), CLOSE_GRACE_MS);
+        grace.unref();
+        await exited;
+        clearTimeout(grace);
+      }),
+    );
     for (const p of this.pending.values()) p.reject(new Error('The verify pool was closed before this job was done.'));
     this.pending.clear();
   }

@@ -85,13 +85,13 @@ async function copy(m: Job<'copy'>): Promise<Extract<FromVerifyWorker, {type: 'c
   }
 }
 
-port.receive((m) => {
+port.receive(m => {
   switch (m.type) {
     case 'exit':
       port.close(); // the thread ends once the writes it started are done
       return;
     case 'copy':
-      void copy(m).then((reply) => port.send(reply));
+      void copy(m).then(reply => port.send(reply));
       return;
     case 'tree':
       void tree(m).then((reply) => port.send(reply));

@@ -16,12 +16,12 @@ export type Schema =
   | {readonly type: 'boolean'}
   | {readonly type: 'array'; readonly items: Schema; readonly maxItems?: number}
   | {
-    readonly type: 'object';
-    readonly properties?: Readonly<Record<string, Schema>>;
-    readonly required?: readonly string[];
-    readonly additionalProperties?: false | Schema;
-    readonly propertyNames?: {readonly pattern: string};
-  };
+      readonly type: 'object';
+      readonly properties?: Readonly<Record<string, Schema>>;
+      readonly required?: readonly string[];
+      readonly additionalProperties?: false | Schema;
+      readonly propertyNames?: {readonly pattern: string};
+    };
 
 /** A registered name: what `backhaul repo add NAME` accepts. */
 export const REPOSITORY_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -55,11 +55,18 @@ export interface Config {
 const kind = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 const isRecord = (value: unknown): value is Record<string, unknown> => kind(value) === 'object';
 
-function checkObject(schema: Extract<Schema, {type: 'object'}>, value: Record<string, unknown>, at: string, problems: string[]): void {
-  for (const key of schema.required ?? []) if (!Object.hasOwn(value, key)) problems.push(`${at || 'the file'} lacks "${key}"`);
+function checkObject(
+  schema: Extract<Schema, {type: 'object'}>,
+  value: Record<string, unknown>,
+  at: string,
+  problems: string[],
+): void {
+  for (const key of schema.required ?? [])
+    if (!Object.hasOwn(value, key)) problems.push(`${at || 'the file'} lacks "${key}"`);
   for (const [key, item] of Object.entries(value)) {
     const where = at ? `${at}.${key}` : key;
-    if (schema.propertyNames && !new RegExp(schema.propertyNames.pattern, 'u').test(key)) problems.push(`${JSON.stringify(key)} in ${at} is not a valid name`);
+    if (schema.propertyNames && !new RegExp(schema.propertyNames.pattern, 'u').test(key))
+      problems.push(`${JSON.stringify(key)} in ${at} is not a valid name`);
     const own = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
     if (own) check(own, item, where, problems);
     else if (schema.additionalProperties === false) problems.push(`${where} is not a known setting`);
@@ -75,13 +82,16 @@ function check(schema: Schema, value: unknown, at: string, problems: string[]): 
     if (typeof value !== 'boolean') problems.push(`${at} must be true or false, not ${kind(value)}`);
   } else if (schema.type === 'array') {
     if (!Array.isArray(value)) problems.push(`${at} must be an array, not ${kind(value)}`);
-    else if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${at} must hold at most ${schema.maxItems} items`);
+    else if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      problems.push(`${at} must hold at most ${schema.maxItems} items`);
     else value.forEach((item, i) => check(schema.items, item, `${at}[${i}]`, problems));
   } else if (schema.type === 'string') {
     if (typeof value !== 'string') problems.push(`${at} must be a string, not ${kind(value)}`);
     else if (value.length < (schema.minLength ?? 0)) problems.push(`${at} must not be empty`);
-    else if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${at} must be at most ${schema.maxLength} characters`);
-    else if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) problems.push(`${at} does not match ${schema.pattern}`);
+    else if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      problems.push(`${at} must be at most ${schema.maxLength} characters`);
+    else if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+      problems.push(`${at} does not match ${schema.pattern}`);
   } else if (typeof value !== 'number' || !Number.isFinite(value)) {
     problems.push(`${at} must be a number, not ${kind(value)}`);
   } else if (schema.exclusiveMinimum !== undefined && !(value > schema.exclusiveMinimum)) {

@@ -24,11 +24,15 @@ function corruptConfig(why: string): BackhaulError {
   const file = configFile();
   const aside = `${file}.corrupt-${Date.now()}`;
   renameSync(file, aside);
-  return new BackhaulError('format', `The configuration file ${file} ${why}; it was moved to ${aside}.`,
-    'Fix and move it back, or register your repositories again with `backhaul repo add`.');
+  return new BackhaulError(
+    'format',
+    `The configuration file ${file} ${why}; it was moved to ${aside}.`,
+    'Fix and move it back, or register your repositories again with `backhaul repo add`.',
+  );
 }
 
-const mismatch = (problems: string[]) => `does not match its schema (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''})`;
+const mismatch = (problems: string[]) =>
+  `does not match its schema (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''})`;
 
 /** The configuration as the file holds it (an empty one when there is no file). */
 export function readConfig(): Partial<Config> {
@@ -62,20 +66,31 @@ export async function writeConfig<K extends keyof Config>(key: K, value: Config[
     config.set(key, value);
   } catch (e) {
     if (!(e instanceof Error && e.message.startsWith(VIOLATION))) throw e;
-    throw new BackhaulError('usage', `That setting does not fit the configuration's schema: ${e.message.slice(VIOLATION.length).trim()}.`,
-      'See `backhaul repo add --help` for what a repository entry holds.');
+    throw new BackhaulError(
+      'usage',
+      `That setting does not fit the configuration's schema: ${e.message.slice(VIOLATION.length).trim()}.`,
+      'See `backhaul repo add --help` for what a repository entry holds.',
+    );
   }
 }
 
 /** conf over the same file and schema, for a write (loaded only then: see the header). */
 export async function openConfigForWriting() {
   const {default: Conf} = await import('conf');
-  const options = {projectName: 'backhaul', projectSuffix: '', cwd: configDir(), configFileMode: 0o600, defaults: {repositories: {}}, schema: CONFIG_PROPERTIES};
+  const options = {
+    projectName: 'backhaul',
+    projectSuffix: '',
+    cwd: configDir(),
+    configFileMode: 0o600,
+    defaults: {repositories: {}},
+    schema: CONFIG_PROPERTIES,
+  };
   try {
     return new Conf<Config>(options);
   } catch (e) {
     if (e instanceof SyntaxError) throw corruptConfig('is not valid JSON');
-    if (e instanceof Error && e.message.startsWith(VIOLATION)) throw corruptConfig(`does not match its schema (${e.message.slice(VIOLATION.length).trim()})`);
+    if (e instanceof Error && e.message.startsWith(VIOLATION))
+      throw corruptConfig(`does not match its schema (${e.message.slice(VIOLATION.length).trim()})`);
     throw e;
   }
 }

@@ -31,23 +31,34 @@ export function resolveLocation(nameOrLocation: string): Resolved {
   if (registered) return {name: nameOrLocation, entry: registered};
   if (nameOrLocation.startsWith('s3://')) {
     if (actingForSudoCaller()) {
-      throw denied('Through sudo, S3 repositories are named only by the name root registered them under.',
-        'Ask an admin for the name (`backhaul repo list` as root); an s3:// URL is accepted only without sudo.');
+      throw denied(
+        'Through sudo, S3 repositories are named only by the name root registered them under.',
+        'Ask an admin for the name (`backhaul repo list` as root); an s3:// URL is accepted only without sudo.',
+      );
     }
     return {entry: {location: nameOrLocation}};
   }
-  if (nameOrLocation.includes('/') || nameOrLocation.startsWith('.')) return {entry: {location: resolve(nameOrLocation)}};
-  throw new BackhaulError('no-repository', `No repository named ${quoted(nameOrLocation)}.`, 'Run `backhaul repo list` to see the registered ones, or pass a path.');
+  if (nameOrLocation.includes('/') || nameOrLocation.startsWith('.'))
+    return {entry: {location: resolve(nameOrLocation)}};
+  throw new BackhaulError(
+    'no-repository',
+    `No repository named ${quoted(nameOrLocation)}.`,
+    'Run `backhaul repo list` to see the registered ones, or pass a path.',
+  );
 }
 
 /**
  * `registered`: the entry comes from the configuration (root's own, through sudo). `opened` sees the
  * storage before its first request (to watch its notices); `createBucket` as for openS3Storage.
  */
-export async function storageFor(entry: RepositoryEntry, options: {createBucket?: boolean; registered?: boolean; opened?: (storage: Storage) => void} = {}): Promise<Storage> {
+export async function storageFor(
+  entry: RepositoryEntry,
+  options: {createBucket?: boolean; registered?: boolean; opened?: (storage: Storage) => void} = {},
+): Promise<Storage> {
   const forCaller = actingForSudoCaller();
   if (entry.location.startsWith('s3://')) {
-    if (forCaller && !options.registered) throw denied('Through sudo, S3 repositories are named only by the name root registered them under.');
+    if (forCaller && !options.registered)
+      throw denied('Through sudo, S3 repositories are named only by the name root registered them under.');
     if (entry.endpoint !== undefined) checkEndpoint(entry.endpoint); // a hand-edited configuration, or a caller of the engine
     const {openS3Storage} = await import('../storage/s3-open.js');
     return openS3Storage(entry, {...options, rootOnly: forCaller && options.registered});
@@ -58,7 +69,10 @@ export async function storageFor(entry: RepositoryEntry, options: {createBucket?
 }
 
 /** `opened` sees the storage before the repository is read (to watch its notices from the first request). */
-export async function resolveRepository(nameOrLocation: string, opened?: (storage: Storage) => void): Promise<Repository> {
+export async function resolveRepository(
+  nameOrLocation: string,
+  opened?: (storage: Storage) => void,
+): Promise<Repository> {
   const resolved = resolveLocation(nameOrLocation);
   const storage = await storageFor(resolved.entry, {registered: resolved.name !== undefined, opened});
   return Repository.open(storage, {password: passwordFor(storage.location)});
@@ -69,7 +83,8 @@ export async function createRepository(entry: RepositoryEntry, opened?: (storage
   if (!entry.location.startsWith('s3://')) {
     try {
       await mkdir(entry.location, {recursive: true, mode: DIR_MODE});
-      if (!(await stat(entry.location)).isDirectory()) throw new BackhaulError('usage', `${entry.location} is not a directory.`, 'Pick a directory.');
+      if (!(await stat(entry.location)).isDirectory())
+        throw new BackhaulError('usage', `${entry.location} is not a directory.`, 'Pick a directory.');
     } catch (e) {
       throw fromSystemError(e, entry.location) ?? e;
     }

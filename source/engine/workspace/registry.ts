@@ -13,7 +13,12 @@ export type {RepositoryEntry} from './config-schema.js';
 
 const NAME = new RegExp(REPOSITORY_NAME, 'u');
 export function checkRepositoryName(name: string): string {
-  if (!NAME.test(name)) throw new BackhaulError('usage', `"${name}" is not a valid repository name.`, 'Use letters, digits, ".", "_" and "-" (up to 64).');
+  if (!NAME.test(name))
+    throw new BackhaulError(
+      'usage',
+      `"${name}" is not a valid repository name.`,
+      'Use letters, digits, ".", "_" and "-" (up to 64).',
+    );
   return name;
 }
 
@@ -55,7 +60,11 @@ export function checkEndpoint(endpoint: string): string {
   }
   if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname) return endpoint;
   const guess = /^[\w.-]+(:\d+)?(\/.*)?$/.test(endpoint) ? `http://${endpoint}` : 'http://127.0.0.1:7480';
-  throw new BackhaulError('usage', `The S3 endpoint ${JSON.stringify(endpoint.slice(0, 80))} is not an http:// or https:// URL naming a host.`, `Write it as ${guess}.`);
+  throw new BackhaulError(
+    'usage',
+    `The S3 endpoint ${JSON.stringify(endpoint.slice(0, 80))} is not an http:// or https:// URL naming a host.`,
+    `Write it as ${guess}.`,
+  );
 }
 
 export interface RegisterOptions {
@@ -70,7 +79,11 @@ export interface RegisterOptions {
  * refused unless `replace`, so a typo never silently re-points a name.
  * Registering never touches the repository's data.
  */
-export async function registerRepository(name: string, entry: RepositoryEntry, options: RegisterOptions = {}): Promise<RepositoryEntry | undefined> {
+export async function registerRepository(
+  name: string,
+  entry: RepositoryEntry,
+  options: RegisterOptions = {},
+): Promise<RepositoryEntry | undefined> {
   checkRepositoryName(name);
   if (entry.endpoint !== undefined) checkEndpoint(entry.endpoint);
   const current = registeredEntry(name);
@@ -82,15 +95,22 @@ export async function registerRepository(name: string, entry: RepositoryEntry, o
 
 export function alreadyRegistered(name: string, current: RepositoryEntry): BackhaulError {
   const where = current.endpoint ? `${current.location} (endpoint ${current.endpoint})` : current.location;
-  return new BackhaulError('exists', `A repository named "${name}" is already registered, at ${where}.`,
-    `Pass --replace to point "${name}" at the new location, or run \`backhaul repo remove ${name}\` first; neither touches any data.`);
+  return new BackhaulError(
+    'exists',
+    `A repository named "${name}" is already registered, at ${where}.`,
+    `Pass --replace to point "${name}" at the new location, or run \`backhaul repo remove ${name}\` first; neither touches any data.`,
+  );
 }
 
 /** Forgets the name `name` (its repository and data are not touched); returns the entry it had. */
 export async function unregisterRepository(name: string): Promise<RepositoryEntry> {
   const current = registeredEntry(name);
   if (!current) {
-    throw new BackhaulError('no-repository', `No repository is registered as ${JSON.stringify(name.slice(0, 80))}.`, 'Run `backhaul repo list` to see the registered names.');
+    throw new BackhaulError(
+      'no-repository',
+      `No repository is registered as ${JSON.stringify(name.slice(0, 80))}.`,
+      'Run `backhaul repo list` to see the registered names.',
+    );
   }
   const {[name]: _removed, ...rest} = listRepositories();
   await writeConfig('repositories', rest);

@@ -12,7 +12,7 @@ export const SEPARATOR = ' › ';
 
 /** The trail as plain text, fitted to `width`. */
 export function breadcrumbText(parts: readonly string[], width: number): string {
-  const clean = parts.filter((p) => p !== '').map(safeText);
+  const clean = parts.filter(p => p !== '').map(safeText);
   const full = clean.join(SEPARATOR);
   if (textWidth(full) <= width) return full;
   const last = clean[clean.length - 1] ?? '';
@@ -24,7 +24,12 @@ export function Breadcrumbs({parts, width}: {parts: readonly string[]; width: nu
   const theme = useTheme();
   const text = breadcrumbText(parts, width);
   const cut = text.lastIndexOf(SEPARATOR);
-  if (cut < 0) return <Text {...theme.heading} wrap="truncate">{text}</Text>;
+  if (cut < 0)
+    return (
+      <Text {...theme.heading} wrap="truncate">
+        {text}
+      </Text>
+    );
   return (
     <Text wrap="truncate">
       <Text {...theme.muted}>{text.slice(0, cut + SEPARATOR.length)}</Text>

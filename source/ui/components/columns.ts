@@ -23,33 +23,42 @@ export interface Column<T> {
   readonly style?: (item: T, theme: Theme) => TextStyle | undefined;
 }
 
-export interface Placed<T> {readonly column: Column<T>; readonly width: number}
+export interface Placed<T> {
+  readonly column: Column<T>;
+  readonly width: number;
+}
 
 const need = <T>(c: Column<T>) => c.width ?? c.minWidth ?? 8;
 
 /** Widths for `columns` in `width` cells, `gap` cells between columns. */
 export function layoutColumns<T>(columns: readonly Column<T>[], width: number, gap = 1): Placed<T>[] {
   let shown = [...columns];
-  const total = (cs: readonly Column<T>[]) => cs.reduce((sum, c) => sum + need(c), 0) + gap * Math.max(0, cs.length - 1);
+  const total = (cs: readonly Column<T>[]) =>
+    cs.reduce((sum, c) => sum + need(c), 0) + gap * Math.max(0, cs.length - 1);
   while (total(shown) > width) {
     let at = -1;
-    if (at < 0) for (let i = shown.length - 1; i >= 0; i--) if (shown[i]!.optional) { at = i; break; }
+    if (at < 0)
+      for (let i = shown.length - 1; i >= 0; i--)
+        if (shown[i]!.optional) {
+          at = i;
+          break;
+        }
     if (at < 0) break;
     shown = shown.filter((_, i) => i !== at);
   }
   const fixed = shown.reduce((sum, c) => sum + (c.width ?? 0), 0) + gap * Math.max(0, shown.length - 1);
-  const flexes = shown.filter((c) => c.width === undefined);
+  const flexes = shown.filter(c => c.width === undefined);
   const weight = flexes.reduce((sum, c) => sum + (c.flex ?? 1), 0);
   let spare = Math.max(0, width - fixed);
-  const placed = shown.map((column) => {
+  const placed = shown.map(column => {
     if (column.width !== undefined) return {column, width: column.width};
     const share = Math.floor((Math.max(0, width - fixed) * (column.flex ?? 1)) / weight);
     const w = Math.max(column.minWidth ?? 8, share);
     return {column, width: w};
   });
   // Hand rounding leftovers to the first flexible column; cut from the right when still too wide.
-  spare -= placed.filter((p) => p.column.width === undefined).reduce((sum, p) => sum + p.width, 0);
-  const firstFlex = placed.find((p) => p.column.width === undefined);
+  spare -= placed.filter(p => p.column.width === undefined).reduce((sum, p) => sum + p.width, 0);
+  const firstFlex = placed.find(p => p.column.width === undefined);
   if (firstFlex && spare > 0) (firstFlex as {width: number}).width += spare;
   let over = placed.reduce((sum, p) => sum + p.width, 0) + gap * Math.max(0, placed.length - 1) - width;
   for (let i = placed.length - 1; i >= 0 && over > 0; i--) {

@@ -28,11 +28,11 @@ export function helpOverflow(actions: readonly ActionId[], width: number, height
 }
 
 function lines(sections: readonly HelpSection[], width: number): Array<{text: string; heading: boolean}> {
-  const keyWidth = Math.min(22, Math.max(...sections.flatMap((s) => s.rows.map((r) => r.keys.length))) + 2);
+  const keyWidth = Math.min(22, Math.max(...sections.flatMap(s => s.rows.map(r => r.keys.length))) + 2);
   return sections.flatMap((s, i) => [
     ...(i > 0 ? [{text: '', heading: false}] : []),
     {text: s.group, heading: true},
-    ...s.rows.map((r) => ({text: truncate(`${fit(r.keys, keyWidth)}${r.description}`, width), heading: false})),
+    ...s.rows.map(r => ({text: truncate(`${fit(r.keys, keyWidth)}${r.description}`, width), heading: false})),
   ]);
 }
 
@@ -47,12 +47,16 @@ export function HelpOverlay({actions, width, height, title = 'Keys', offset = 0}
   const from = Math.max(0, Math.min(offset, body.length - (height - 1)));
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text {...theme.heading}>{title} <Text {...theme.muted}>(Esc or ? to close)</Text></Text>
+      <Text {...theme.heading}>
+        {title} <Text {...theme.muted}>(Esc or ? to close)</Text>
+      </Text>
       <Box flexDirection="row" gap={3}>
         {split.map((column, c) => (
           <Box key={c} flexDirection="column" width={colWidth}>
             {clip(twoColumns ? column : column.slice(from), height - 1).map((line, i) => (
-              <Text key={i} {...(line.heading ? theme.accent : 'more' in line ? theme.muted : {})} wrap="truncate">{line.text || ' '}</Text>
+              <Text key={i} {...(line.heading ? theme.accent : 'more' in line ? theme.muted : {})} wrap="truncate">
+                {line.text || ' '}
+              </Text>
             ))}
           </Box>
         ))}
@@ -65,14 +69,26 @@ export function HelpOverlay({actions, width, height, title = 'Keys', offset = 0}
 function splitAt<T extends {text: string}>(rows: T[], at: number): T[][] {
   let cut = at;
   for (let d = 0; d < rows.length; d++) {
-    if (rows[at + d]?.text === '') { cut = at + d; break; }
-    if (rows[at - d]?.text === '') { cut = at - d; break; }
+    if (rows[at + d]?.text === '') {
+      cut = at + d;
+      break;
+    }
+    if (rows[at - d]?.text === '') {
+      cut = at - d;
+      break;
+    }
   }
   return [rows.slice(0, cut), rows.slice(cut).filter((r, i) => i > 0 || r.text !== '')];
 }
 
 /** At most `max` lines; when cut, the last says so (a help that silently ends misleads). */
-function clip<T extends {text: string; heading: boolean}>(rows: T[], max: number): Array<T | {text: string; heading: false; more: true}> {
+function clip<T extends {text: string; heading: boolean}>(
+  rows: T[],
+  max: number,
+): Array<T | {text: string; heading: false; more: true}> {
   if (rows.length <= max) return rows;
-  return [...rows.slice(0, Math.max(0, max - 1)), {text: `… ${rows.length - max + 1} more lines (↓ to scroll)`, heading: false, more: true}];
+  return [
+    ...rows.slice(0, Math.max(0, max - 1)),
+    {text: `… ${rows.length - max + 1} more lines (↓ to scroll)`, heading: false, more: true},
+  ];
 }

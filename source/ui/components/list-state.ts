@@ -32,11 +32,17 @@ export type ListAction<T> =
   | {readonly type: 'resize'; readonly height: number}
   | {readonly type: 'move'; readonly by: number}
   | {readonly type: 'page'; readonly by: 1 | -1}
-  | {readonly type: 'top'} | {readonly type: 'bottom'}
+  | {readonly type: 'top'}
+  | {readonly type: 'bottom'}
   | {readonly type: 'select'; readonly id: string}
-  | {readonly type: 'toggleMark'} | {readonly type: 'markAll'} | {readonly type: 'clearMarks'}
-  | {readonly type: 'filterStart'} | {readonly type: 'filterAccept'} | {readonly type: 'filterClear'}
-  | {readonly type: 'filterType'; readonly text: string} | {readonly type: 'filterBackspace'};
+  | {readonly type: 'toggleMark'}
+  | {readonly type: 'markAll'}
+  | {readonly type: 'clearMarks'}
+  | {readonly type: 'filterStart'}
+  | {readonly type: 'filterAccept'}
+  | {readonly type: 'filterClear'}
+  | {readonly type: 'filterType'; readonly text: string}
+  | {readonly type: 'filterBackspace'};
 
 export interface ListOptions<T> {
   items: readonly T[];
@@ -49,9 +55,18 @@ export interface ListOptions<T> {
 
 export function initialList<T>(o: ListOptions<T>): ListState<T> {
   return {
-    items: o.items, idOf: o.idOf, textOf: o.textOf ?? o.idOf, shown: undefined, cursor: 0, offset: 0,
-    height: Math.max(1, o.height ?? 10), marks: new Set(), filter: '', filtering: false,
-    markable: o.markable ?? true, filterable: o.filterable ?? true,
+    items: o.items,
+    idOf: o.idOf,
+    textOf: o.textOf ?? o.idOf,
+    shown: undefined,
+    cursor: 0,
+    offset: 0,
+    height: Math.max(1, o.height ?? 10),
+    marks: new Set(),
+    filter: '',
+    filtering: false,
+    markable: o.markable ?? true,
+    filterable: o.filterable ?? true,
   };
 }
 
@@ -67,7 +82,7 @@ export const currentItem = <T>(s: ListState<T>): T | undefined => {
 /** Marked items in list order; when nothing is marked, the item under the cursor (the k9s/lazygit convention). */
 export function selectedItems<T>(s: ListState<T>): T[] {
   if (s.marks.size === 0) return currentItem(s) === undefined ? [] : [currentItem(s)!];
-  return s.items.filter((item) => s.marks.has(s.idOf(item)));
+  return s.items.filter(item => s.marks.has(s.idOf(item)));
 }
 /** Positions and items of the rows in the window: at most `height` of them. */
 export function windowRows<T>(s: ListState<T>): Array<{pos: number; item: T}> {
@@ -89,7 +104,7 @@ function settle<T>(s: ListState<T>, cursor: number, offset = s.offset): ListStat
 
 function applyFilter<T>(s: ListState<T>, filter: string, keepId?: string): ListState<T> {
   const needle = filter.toLowerCase();
-  const haystack = needle === '' ? s.haystack : s.haystack ?? s.items.map((item) => s.textOf(item).toLowerCase());
+  const haystack = needle === '' ? s.haystack : (s.haystack ?? s.items.map(item => s.textOf(item).toLowerCase()));
   let shown: number[] | undefined;
   if (needle !== '') {
     shown = [];
@@ -112,16 +127,20 @@ export function listReducer<T>(s: ListState<T>, a: ListAction<T>): ListState<T> 
       if (a.items === s.items) return s;
       const current = currentItem(s);
       const ids = new Set(a.items.map(s.idOf));
-      const marks = new Set([...s.marks].filter((id) => ids.has(id)));
+      const marks = new Set([...s.marks].filter(id => ids.has(id)));
       const next = {...s, items: a.items, marks, haystack: undefined};
       return applyFilter(next, s.filter, current === undefined ? undefined : s.idOf(current));
     }
     case 'resize':
       return a.height === s.height ? s : settle({...s, height: Math.max(1, a.height)}, s.cursor);
-    case 'move': return settle(s, s.cursor + a.by);
-    case 'page': return settle(s, s.cursor + a.by * s.height, s.offset + a.by * s.height);
-    case 'top': return settle(s, 0);
-    case 'bottom': return settle(s, shownCount(s) - 1);
+    case 'move':
+      return settle(s, s.cursor + a.by);
+    case 'page':
+      return settle(s, s.cursor + a.by * s.height, s.offset + a.by * s.height);
+    case 'top':
+      return settle(s, 0);
+    case 'bottom':
+      return settle(s, shownCount(s) - 1);
     case 'select': {
       const pos = positionOf(s, a.id);
       return pos < 0 ? s : settle(s, pos);
@@ -138,7 +157,7 @@ export function listReducer<T>(s: ListState<T>, a: ListAction<T>): ListState<T> 
       if (!s.markable) return s;
       const ids: string[] = [];
       for (let pos = 0; pos < shownCount(s); pos++) ids.push(s.idOf(s.items[indexAt(s, pos)!]!));
-      const all = ids.length > 0 && ids.every((id) => s.marks.has(id));
+      const all = ids.length > 0 && ids.every(id => s.marks.has(id));
       const marks = new Set(s.marks);
       for (const id of ids) {
         if (all) marks.delete(id);
@@ -146,12 +165,18 @@ export function listReducer<T>(s: ListState<T>, a: ListAction<T>): ListState<T> 
       }
       return {...s, marks};
     }
-    case 'clearMarks': return s.marks.size === 0 ? s : {...s, marks: new Set()};
-    case 'filterStart': return s.filterable ? {...s, filtering: true} : s;
-    case 'filterAccept': return {...s, filtering: false};
-    case 'filterClear': return applyFilter({...s, filtering: false}, '', currentItem(s) && s.idOf(currentItem(s)!));
-    case 'filterType': return applyFilter(s, s.filter + a.text);
-    case 'filterBackspace': return applyFilter(s, [...s.filter].slice(0, -1).join(''));
+    case 'clearMarks':
+      return s.marks.size === 0 ? s : {...s, marks: new Set()};
+    case 'filterStart':
+      return s.filterable ? {...s, filtering: true} : s;
+    case 'filterAccept':
+      return {...s, filtering: false};
+    case 'filterClear':
+      return applyFilter({...s, filtering: false}, '', currentItem(s) && s.idOf(currentItem(s)!));
+    case 'filterType':
+      return applyFilter(s, s.filter + a.text);
+    case 'filterBackspace':
+      return applyFilter(s, [...s.filter].slice(0, -1).join(''));
   }
 }
 

@@ -15,13 +15,27 @@ import type {ActionId} from '../keymap.js';
 import {useStore, type Store} from '../store.js';
 import {layoutColumns, type Column} from './columns.js';
 import {
-  initialList, listKeyAction, listReducer, shownCount, windowRows,
-  type ListAction, type ListOptions, type ListState,
+  initialList,
+  listKeyAction,
+  listReducer,
+  shownCount,
+  windowRows,
+  type ListAction,
+  type ListOptions,
+  type ListState,
 } from './list-state.js';
 
 /** The keys a list handles, for a screen's `actions` (movement shows in help, not in the footer). */
 export const LIST_ACTIONS = [
-  'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'mark.toggle', 'mark.all', 'filter.start',
+  'nav.up',
+  'nav.down',
+  'nav.pageUp',
+  'nav.pageDown',
+  'nav.top',
+  'nav.bottom',
+  'mark.toggle',
+  'mark.all',
+  'filter.start',
 ] as const satisfies readonly ActionId[];
 
 /** Lines the list draws besides its rows: the header and the position line. */
@@ -69,26 +83,36 @@ export function List<T>({state, columns, width, emptyText = 'Nothing here.', foc
   const theme = useTheme();
   const gutter = state.markable ? 3 : 2;
   const placed = layoutColumns(columns, Math.max(1, width - gutter));
-  const header = placed.map((p) => fit(p.column.header, p.width, p.column.align)).join(' ');
+  const header = placed.map(p => fit(p.column.header, p.width, p.column.align)).join(' ');
   const rows = windowRows(state);
   const n = shownCount(state);
   return (
     <Box flexDirection="column" width={width}>
-      <Text {...theme.heading} wrap="truncate">{' '.repeat(gutter)}{header}</Text>
+      <Text {...theme.heading} wrap="truncate">
+        {' '.repeat(gutter)}
+        {header}
+      </Text>
       <Box flexDirection="column" height={state.height}>
-        {n === 0 ? <Text {...theme.muted}>{' '.repeat(gutter)}{state.filter ? `No match for "${safeText(state.filter)}".` : emptyText}</Text> : null}
+        {n === 0 ? (
+          <Text {...theme.muted}>
+            {' '.repeat(gutter)}
+            {state.filter ? `No match for "${safeText(state.filter)}".` : emptyText}
+          </Text>
+        ) : null}
         {rows.map(({pos, item}) => {
           const atCursor = pos === state.cursor;
           const marked = state.marks.has(state.idOf(item));
           const lead = `${atCursor ? '›' : ' '}${state.markable ? (marked ? '●' : ' ') : ''} `;
           const cells = placed.map((p, i) => (
             <Text key={p.column.id} {...(atCursor && focused ? {} : p.column.style?.(item, theme))}>
-              {i > 0 ? ' ' : ''}{fit(safeText(p.column.value(item)), p.width, p.column.align)}
+              {i > 0 ? ' ' : ''}
+              {fit(safeText(p.column.value(item)), p.width, p.column.align)}
             </Text>
           ));
           return (
             <Text key={pos} wrap="truncate" {...(atCursor && focused ? theme.selection : marked ? theme.marked : {})}>
-              {lead}{cells}
+              {lead}
+              {cells}
             </Text>
           );
         })}
@@ -102,10 +126,21 @@ function PositionLine<T>({state, width}: {state: ListState<T>; width: number}) {
   const theme = useTheme();
   const n = shownCount(state);
   const where = n === 0 ? '0/0' : `${fmt(state.cursor + 1)}/${fmt(n)}`;
-  const pct = n <= state.height ? '' : state.offset === 0 ? ' · top' : state.offset + state.height >= n ? ' · end' : ` · ${Math.round(((state.offset + state.height) / n) * 100)}%`;
+  const pct =
+    n <= state.height
+      ? ''
+      : state.offset === 0
+        ? ' · top'
+        : state.offset + state.height >= n
+          ? ' · end'
+          : ` · ${Math.round(((state.offset + state.height) / n) * 100)}%`;
   const marks = state.marks.size > 0 ? `${fmt(state.marks.size)} marked · ` : '';
   const right = `${marks}${where}${pct}`;
-  const filter = state.filtering ? `/${safeText(state.filter)}▏` : state.filter ? `filter: ${safeText(state.filter)}` : '';
+  const filter = state.filtering
+    ? `/${safeText(state.filter)}▏`
+    : state.filter
+      ? `filter: ${safeText(state.filter)}`
+      : '';
   const left = truncate(filter, Math.max(0, width - right.length - 1));
   return (
     <Box width={width} justifyContent="space-between">

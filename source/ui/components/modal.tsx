@@ -34,10 +34,16 @@ export function Confirm({title, message, width, danger = false, defaultYes = !da
   const theme = useTheme();
   const style = danger ? theme.error : theme.accent;
   return (
-    <Box flexDirection="column" borderStyle="round" borderColor={theme.color ? style.color : undefined} paddingX={1} width={width}>
+    <Box
+      flexDirection="column"
+      borderStyle="round"
+      borderColor={theme.color ? style.color : undefined}
+      paddingX={1}
+      width={width}
+    >
       <Text {...style}>{safeText(title)}</Text>
       <Text wrap="wrap">{safeText(message)}</Text>
-      <Text {...theme.muted}>{defaultYes ? '[Y/n]' : '[y/N]'}  y yes · n/Esc no</Text>
+      <Text {...theme.muted}>{defaultYes ? '[Y/n]' : '[y/N]'} y yes · n/Esc no</Text>
     </Box>
   );
 }
@@ -56,7 +62,13 @@ export function Prompt({title, label, state, width, placeholder, error}: PromptP
   const theme = useTheme();
   const inner = Math.max(10, width - 4);
   return (
-    <Box flexDirection="column" borderStyle="round" borderColor={theme.color ? theme.accent.color : undefined} paddingX={1} width={width}>
+    <Box
+      flexDirection="column"
+      borderStyle="round"
+      borderColor={theme.color ? theme.accent.color : undefined}
+      paddingX={1}
+      width={width}
+    >
       <Text {...theme.accent}>{safeText(title)}</Text>
       <Text>{safeText(label)}</Text>
       <TextInput state={state} width={inner} placeholder={placeholder} />
@@ -68,7 +80,8 @@ export function Prompt({title, label, state, width, placeholder, error}: PromptP
 
 /** Lines a dialog takes (border included), so the shell can give the rest to the screen. */
 export const dialogHeight = (kind: 'confirm' | 'prompt', hasError = false, messageLines = 1) =>
-  (kind === 'confirm' ? 4 + Math.max(1, messageLines) : 6 + (hasError ? 1 : 0));
+  kind === 'confirm' ? 4 + Math.max(1, messageLines) : 6 + (hasError ? 1 : 0);
 
 /** Lines a confirm's message wraps to inside a dialog `width` cells wide (border and padding take 4). */
-export const messageLines = (message: string, width: number) => Math.max(1, wrapText(safeText(message), Math.max(1, width - 4)).length);
+export const messageLines = (message: string, width: number) =>
+  Math.max(1, wrapText(safeText(message), Math.max(1, width - 4)).length);

@@ -45,13 +45,24 @@ export function progressLine(p: Omit<ProgressBarProps, 'state'>): {label: string
   let right = ` ${pct}${numbers}`;
   if (p.width - labelWidth - 1 - textWidth(right) < 10) right = ` ${pct}`;
   const barWidth = Math.max(1, p.width - labelWidth - 1 - textWidth(right));
-  return {label: labelWidth > 0 ? `${fit(safeText(p.label), labelWidth)} ` : '', bar: barText(p.done, p.total, barWidth), right};
+  return {
+    label: labelWidth > 0 ? `${fit(safeText(p.label), labelWidth)} ` : '',
+    bar: barText(p.done, p.total, barWidth),
+    right,
+  };
 }
 
 export function ProgressBar(props: ProgressBarProps) {
   const theme = useTheme();
   const {label, bar, right} = progressLine(props);
-  const style = props.state === 'ok' ? theme.ok : props.state === 'warn' ? theme.warn : props.state === 'error' ? theme.error : theme.accent;
+  const style =
+    props.state === 'ok'
+      ? theme.ok
+      : props.state === 'warn'
+        ? theme.warn
+        : props.state === 'error'
+          ? theme.error
+          : theme.accent;
   return (
     <Text wrap="truncate">
       {label}

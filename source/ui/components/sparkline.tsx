@@ -14,11 +14,13 @@ const LEVELS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /** The last `width` samples as blocks, scaled to `max` (zero shows as a blank, so idle time is visible). */
 export function sparkline(values: readonly number[], width: number, max = Math.max(0, ...values)): string {
   const recent = values.slice(Math.max(0, values.length - width));
-  const line = recent.map((v) => {
-    if (!(v > 0) || max <= 0) return ' ';
-    const level = Math.ceil((Math.min(v, max) / max) * LEVELS.length) - 1;
-    return LEVELS[Math.max(0, level)];
-  }).join('');
+  const line = recent
+    .map(v => {
+      if (!(v > 0) || max <= 0) return ' ';
+      const level = Math.ceil((Math.min(v, max) / max) * LEVELS.length) - 1;
+      return LEVELS[Math.max(0, level)];
+    })
+    .join('');
   return line.padStart(width, ' ');
 }
 
@@ -37,17 +39,17 @@ export interface SparklineProps {
 
 export function Sparkline({series, width, format = formatRate}: SparklineProps) {
   const theme: Theme = useTheme();
-  const max = Math.max(0, ...series.flatMap((s) => s.values));
-  const labelWidth = Math.max(...series.map((s) => s.label.length), 0) + 1;
+  const max = Math.max(0, ...series.flatMap(s => s.values));
+  const labelWidth = Math.max(...series.map(s => s.label.length), 0) + 1;
   const valueWidth = 12;
   const graphWidth = Math.max(1, width - labelWidth - valueWidth - 1);
   return (
     <Box flexDirection="column">
-      {series.map((s) => (
+      {series.map(s => (
         <Text key={s.label} wrap="truncate">
           <Text {...theme.muted}>{fit(s.label, labelWidth)}</Text>
-          <Text {...theme[s.tone ?? 'accent']}>{sparkline(s.values, graphWidth, max)}</Text>
-          {' '}{fit(format(s.values[s.values.length - 1] ?? 0), valueWidth, 'right')}
+          <Text {...theme[s.tone ?? 'accent']}>{sparkline(s.values, graphWidth, max)}</Text>{' '}
+          {fit(format(s.values[s.values.length - 1] ?? 0), valueWidth, 'right')}
         </Text>
       ))}
     </Box>

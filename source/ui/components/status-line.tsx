@@ -20,9 +20,14 @@ const firstLine = (s: string) => s.split(/\r?\n/, 1)[0] ?? '';
 
 /** A status for anything thrown: the error's own words when it is ours, a one-line bug report otherwise. */
 export function statusFromError(e: unknown): Status {
-  if (isBackhaulError(e)) return {kind: e.code === 'cancelled' ? 'warn' : 'error', message: e.message, hint: e.hint || undefined};
+  if (isBackhaulError(e))
+    return {kind: e.code === 'cancelled' ? 'warn' : 'error', message: e.message, hint: e.hint || undefined};
   const message = e instanceof Error ? firstLine(e.message) : firstLine(String(e));
-  return {kind: 'error', message: `Unexpected error: ${message || 'unknown'}`, hint: 'This is a bug in Backhaul; please report it with the steps that led here.'};
+  return {
+    kind: 'error',
+    message: `Unexpected error: ${message || 'unknown'}`,
+    hint: 'This is a bug in Backhaul; please report it with the steps that led here.',
+  };
 }
 
 const ICONS: Record<Status['kind'], string> = {error: '✗', warn: '!', info: '·', ok: '✓'};

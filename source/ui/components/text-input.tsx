@@ -12,12 +12,19 @@ import {safeText} from '../format.js';
 import {truncateStart} from '../text.js';
 import {useTheme} from '../theme.js';
 
-export interface TextInputState {readonly value: string; readonly cursor: number}
+export interface TextInputState {
+  readonly value: string;
+  readonly cursor: number;
+}
 
 export type TextInputAction =
   | {readonly type: 'insert'; readonly text: string}
-  | {readonly type: 'backspace'} | {readonly type: 'left'} | {readonly type: 'right'}
-  | {readonly type: 'home'} | {readonly type: 'end'} | {readonly type: 'clear'}
+  | {readonly type: 'backspace'}
+  | {readonly type: 'left'}
+  | {readonly type: 'right'}
+  | {readonly type: 'home'}
+  | {readonly type: 'end'}
+  | {readonly type: 'clear'}
   | {readonly type: 'set'; readonly value: string};
 
 export const initialTextInput = (value = ''): TextInputState => ({value, cursor: [...value].length});
@@ -27,16 +34,27 @@ export function textInputReducer(s: TextInputState, a: TextInputAction): TextInp
   switch (a.type) {
     case 'insert': {
       const add = [...a.text];
-      return {value: [...chars.slice(0, s.cursor), ...add, ...chars.slice(s.cursor)].join(''), cursor: s.cursor + add.length};
+      return {
+        value: [...chars.slice(0, s.cursor), ...add, ...chars.slice(s.cursor)].join(''),
+        cursor: s.cursor + add.length,
+      };
     }
     case 'backspace':
-      return s.cursor === 0 ? s : {value: [...chars.slice(0, s.cursor - 1), ...chars.slice(s.cursor)].join(''), cursor: s.cursor - 1};
-    case 'left': return {...s, cursor: Math.max(0, s.cursor - 1)};
-    case 'right': return {...s, cursor: Math.min(chars.length, s.cursor + 1)};
-    case 'home': return {...s, cursor: 0};
-    case 'end': return {...s, cursor: chars.length};
-    case 'clear': return {value: '', cursor: 0};
-    case 'set': return initialTextInput(a.value);
+      return s.cursor === 0
+        ? s
+        : {value: [...chars.slice(0, s.cursor - 1), ...chars.slice(s.cursor)].join(''), cursor: s.cursor - 1};
+    case 'left':
+      return {...s, cursor: Math.max(0, s.cursor - 1)};
+    case 'right':
+      return {...s, cursor: Math.min(chars.length, s.cursor + 1)};
+    case 'home':
+      return {...s, cursor: 0};
+    case 'end':
+      return {...s, cursor: chars.length};
+    case 'clear':
+      return {value: '', cursor: 0};
+    case 'set':
+      return initialTextInput(a.value);
   }
 }
 
@@ -68,7 +86,12 @@ export function TextInput({state, width, placeholder = ''}: TextInputProps) {
   const at = safeText(chars[state.cursor] ?? ' ');
   const after = safeText(chars.slice(state.cursor + 1).join(''));
   if (state.value === '' && placeholder) {
-    return <Text><Text inverse={theme.color}>{theme.color ? ' ' : '▏'}</Text><Text {...theme.muted}>{placeholder}</Text></Text>;
+    return (
+      <Text>
+        <Text inverse={theme.color}>{theme.color ? ' ' : '▏'}</Text>
+        <Text {...theme.muted}>{placeholder}</Text>
+      </Text>
+    );
   }
   const head = truncateStart(before, Math.max(1, width - 2));
   return (

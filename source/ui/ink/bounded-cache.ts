@@ -20,5 +20,5 @@ export class BoundedCache<V> {
 /** `fn` memoized on its one string argument. */
 export function memoize<V>(fn: (text: string) => V, limit: number): (text: string) => V {
   const cache = new BoundedCache<V>(limit);
-  return (text) => cache.get(text, fn);
+  return text => cache.get(text, fn);
 }

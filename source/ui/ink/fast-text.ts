@@ -16,7 +16,14 @@
  */
 
 /** Punctuation, arrows, maths, control pictures, box drawing, shapes, dingbats, braille: the screens' glyphs. */
-const SYMBOLS: ReadonlyArray<readonly [number, number]> = [[0x2010, 0x2027], [0x2030, 0x205e], [0x2190, 0x22ff], [0x2400, 0x2426], [0x2500, 0x27bf], [0x2800, 0x28ff]];
+const SYMBOLS: ReadonlyArray<readonly [number, number]> = [
+  [0x2010, 0x2027],
+  [0x2030, 0x205e],
+  [0x2190, 0x22ff],
+  [0x2400, 0x2426],
+  [0x2500, 0x27bf],
+  [0x2800, 0x28ff],
+];
 const isSymbol = (c: number) => SYMBOLS.some(([from, to]) => c >= from && c <= to);
 
 /** Each code point here is a grapheme cluster of its own, whatever follows (no Extend, ZWJ, CR, Hangul or emoji modifiers). */
@@ -29,8 +36,10 @@ export function isSimpleGrapheme(c: number): boolean {
  * Characters that can be shown as emoji: string-width 7 (wrap-ansi's copy)
  * counts them as two columns, string-width 8 (Ink's) as one.
  */
-const EMOJI_CAPABLE = new Set([0xa9, 0xae, 0x203c, 0x2049, 0x2194, 0x2195, 0x2196, 0x2197, 0x2198, 0x2199, 0x21a9, 0x21aa,
-  0x25aa, 0x25ab, 0x25b6, 0x25c0, 0x25fb, 0x25fc]);
+const EMOJI_CAPABLE = new Set([
+  0xa9, 0xae, 0x203c, 0x2049, 0x2194, 0x2195, 0x2196, 0x2197, 0x2198, 0x2199, 0x21a9, 0x21aa, 0x25aa, 0x25ab, 0x25b6,
+  0x25c0, 0x25fb, 0x25fc,
+]);
 
 /** Code points one column wide for every string-width version (no emoji, no East Asian wide). */
 export function isNarrow(c: number): boolean {

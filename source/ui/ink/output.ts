@@ -36,7 +36,13 @@ interface Clip {
   readonly y2?: number;
 }
 type Operation =
-  | {readonly type: 'write'; readonly x: number; readonly y: number; readonly text: string; readonly transformers: readonly Transformer[]}
+  | {
+      readonly type: 'write';
+      readonly x: number;
+      readonly y: number;
+      readonly text: string;
+      readonly transformers: readonly Transformer[];
+    }
   | {readonly type: 'clip'; readonly clip: Clip}
   | {readonly type: 'unclip'};
 
@@ -56,11 +62,12 @@ export function createOutputClass(h: TextHelpers) {
   const slices = new BoundedCache<string>(4096);
   const rowStrings = new BoundedCache<string>(4096);
   const widthOf = (text: string) => widths.get(text, h.stringWidth);
-  const widestLineOf = (text: string) => blockWidths.get(text, () => {
-    let widest = 0;
-    for (const line of text.split('\n')) widest = Math.max(widest, widthOf(line));
-    return widest;
-  });
+  const widestLineOf = (text: string) =>
+    blockWidths.get(text, () => {
+      let widest = 0;
+      for (const line of text.split('\n')) widest = Math.max(widest, widthOf(line));
+      return widest;
+    });
 
   return class Output {
     readonly width: number;
@@ -122,7 +129,7 @@ export function createOutputClass(h: TextHelpers) {
         }
         if (clipHorizontally) {
           const from = x < clip.x1! ? clip.x1! - x : 0;
-          lines = lines.map((line) => {
+          lines = lines.map(line => {
             const width = widthOf(line);
             const to = x + width > clip.x2! ? clip.x2! - x : width;
             return slices.get(`${from}${SEP}${to}${SEP}${line}`, () => h.sliceAnsi(line, from, to));
@@ -153,10 +160,11 @@ export function createOutputClass(h: TextHelpers) {
       for (let x = 0; x < this.width; x++) row.push({type: 'char', value: ' ', fullWidth: false, styles: []});
       for (const {x, line} of pieces) {
         let offsetX = x;
-        for (const character of styledChars.get(line, (l) => h.styledCharsFromTokens(h.tokenize(l)))) {
+        for (const character of styledChars.get(line, l => h.styledCharsFromTokens(h.tokenize(l)))) {
           row[offsetX] = character;
           const characterWidth = Math.max(1, widthOf(character.value));
-          for (let i = 1; i < characterWidth; i++) row[offsetX + i] = {type: 'char', value: '', fullWidth: false, styles: character.styles};
+          for (let i = 1; i < characterWidth; i++)
+            row[offsetX + i] = {type: 'char', value: '', fullWidth: false, styles: character.styles};
           offsetX += characterWidth;
         }
       }

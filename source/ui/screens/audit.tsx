@@ -9,7 +9,14 @@
  */
 import React, {useMemo} from 'react';
 import {Box, Text} from 'ink';
-import {accessContext, currentActor, requirePrivilege, verifyAudit, type AuditEntry, type AuditVerification} from '../../engine/access/index.js';
+import {
+  accessContext,
+  currentActor,
+  requirePrivilege,
+  verifyAudit,
+  type AuditEntry,
+  type AuditVerification,
+} from '../../engine/access/index.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
 import {currentItem, shownCount} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
@@ -24,7 +31,9 @@ import {NONE, Placeholder, useLoad} from './common.js';
 import type {DetailField, DetailParams} from './detail.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
-export interface AuditParams {readonly repo: string}
+export interface AuditParams {
+  readonly repo: string;
+}
 
 async function load(name: string): Promise<AuditVerification> {
   const repo = await openRepository(name);
@@ -34,13 +43,19 @@ async function load(name: string): Promise<AuditVerification> {
 }
 
 const COLUMNS: Column<AuditEntry>[] = [
-  {id: 'seq', header: '#', width: 5, align: 'right', value: (e) => String(e.seq)},
-  {id: 'time', header: 'Time (UTC)', width: 16, value: (e) => formatTime(e.time)},
-  {id: 'actor', header: 'Who', width: 10, value: (e) => e.actor.user + (e.actor.viaSudo ? '*' : '')},
-  {id: 'action', header: 'Action', width: 17, value: (e) => e.action + (e.change ? ` ${e.change}` : '')},
-  {id: 'for', header: 'For', width: 10, value: (e) => e.forUser ?? e.principal ?? ''},
-  {id: 'result', header: 'Result', width: 9, value: (e) => e.result, style: (e, t) => (e.result === 'ok' || e.result === 'unchanged' ? t.ok : t.error)},
-  {id: 'reason', header: 'Reason', minWidth: 8, optional: true, value: (e) => e.reason ?? ''},
+  {id: 'seq', header: '#', width: 5, align: 'right', value: e => String(e.seq)},
+  {id: 'time', header: 'Time (UTC)', width: 16, value: e => formatTime(e.time)},
+  {id: 'actor', header: 'Who', width: 10, value: e => e.actor.user + (e.actor.viaSudo ? '*' : '')},
+  {id: 'action', header: 'Action', width: 17, value: e => e.action + (e.change ? ` ${e.change}` : '')},
+  {id: 'for', header: 'For', width: 10, value: e => e.forUser ?? e.principal ?? ''},
+  {
+    id: 'result',
+    header: 'Result',
+    width: 9,
+    value: e => e.result,
+    style: (e, t) => (e.result === 'ok' || e.result === 'unchanged' ? t.ok : t.error),
+  },
+  {id: 'reason', header: 'Reason', minWidth: 8, optional: true, value: e => e.reason ?? ''},
 ];
 
 /** The entry under the cursor in three lines (who and what, why, where); Enter shows all of it. */
@@ -49,8 +64,14 @@ function details(e: AuditEntry): string[] {
     `#${e.seq} ${e.action} by ${e.actor.user} (uid ${e.actor.uid}${e.actor.viaSudo ? ', via sudo' : ''})${e.forUser ? ` for ${e.forUser}` : ''}${e.principal ? ` · ${e.principal}` : ''} · ${e.result}`,
     `reason: ${e.reason ?? '(none given)'}${e.error ? ` · error: ${e.error}` : ''}`,
   ];
-  if (e.destination || e.paths?.length) lines.push(`${e.paths?.length ? `paths ${e.paths.slice(0, 3).join(', ')}${e.paths.length > 3 ? ` (+${e.paths.length - 3})` : ''} ` : ''}${e.destination ? `→ ${e.destination}` : ''}`);
-  else if (e.backupId) lines.push(`backup ${e.backupId}${e.pointId ? ` point ${e.pointId}` : ''}${e.bytes !== undefined ? ` · ${formatBytes(e.bytes)}` : ''}`);
+  if (e.destination || e.paths?.length)
+    lines.push(
+      `${e.paths?.length ? `paths ${e.paths.slice(0, 3).join(', ')}${e.paths.length > 3 ? ` (+${e.paths.length - 3})` : ''} ` : ''}${e.destination ? `→ ${e.destination}` : ''}`,
+    );
+  else if (e.backupId)
+    lines.push(
+      `backup ${e.backupId}${e.pointId ? ` point ${e.pointId}` : ''}${e.bytes !== undefined ? ` · ${formatBytes(e.bytes)}` : ''}`,
+    );
   return lines;
 }
 
@@ -58,8 +79,11 @@ function details(e: AuditEntry): string[] {
 function destinationFields(destination: string): DetailField[] {
   const m = /^(dir|tar):(.*?)(?: \((keep|overwrite)\))?$/s.exec(destination);
   if (!m) return [{label: 'Destination', value: destination}];
-  const fields: DetailField[] = [{label: 'Destination', value: `${m[1] === 'tar' ? 'new archive' : 'directory'} ${m[2]}`}];
-  if (m[3] === 'keep') fields.push({label: 'Existing files', value: 'Keep: restored copies were written next to them (NAME.RESTORED_…)'});
+  const fields: DetailField[] = [
+    {label: 'Destination', value: `${m[1] === 'tar' ? 'new archive' : 'directory'} ${m[2]}`},
+  ];
+  if (m[3] === 'keep')
+    fields.push({label: 'Existing files', value: 'Keep: restored copies were written next to them (NAME.RESTORED_…)'});
   if (m[3] === 'overwrite') fields.push({label: 'Existing files', value: 'Overwrite: they were replaced'});
   return fields;
 }
@@ -72,7 +96,11 @@ export function entryDetail(e: AuditEntry): DetailParams {
     {label: 'By', value: `${e.actor.user} (uid ${e.actor.uid}${e.actor.viaSudo ? ', via sudo' : ''})`},
     ...(e.forUser ? [{label: 'For', value: e.forUser}] : []),
     ...(e.principal ? [{label: 'Principal', value: e.principal}] : []),
-    {label: 'Result', value: e.result, tone: e.result === 'ok' || e.result === 'unchanged' ? 'ok' as const : 'error' as const},
+    {
+      label: 'Result',
+      value: e.result,
+      tone: e.result === 'ok' || e.result === 'unchanged' ? ('ok' as const) : ('error' as const),
+    },
     {label: 'Reason', value: e.reason ?? '(none given)'},
     ...(e.backupId ? [{label: 'Backup', value: e.backupId}] : []),
     ...(e.pointId ? [{label: 'Point', value: e.pointId}] : []),
@@ -95,11 +123,22 @@ function AuditScreen({params, width, height, active}: ScreenProps<AuditParams>) 
   const entries = useMemo(() => (data.value ? [...data.value.entries].reverse() : NONE), [data.value]);
   const problems = data.value?.problems ?? [];
   const shownProblems = problems.slice(0, 3);
-  const list = useList({items: entries, idOf: (e) => String(e.seq), textOf: (e) => `${e.action} ${e.actor.user} ${e.forUser ?? ''} ${e.reason ?? ''} ${e.backupId ?? ''}`,
-    height: Math.max(3, height - 5 - shownProblems.length), markable: false});
+  const list = useList({
+    items: entries,
+    idOf: e => String(e.seq),
+    textOf: e => `${e.action} ${e.actor.user} ${e.forUser ?? ''} ${e.reason ?? ''} ${e.backupId ?? ''}`,
+    height: Math.max(3, height - 5 - shownProblems.length),
+    markable: false,
+  });
   // Nothing to open: the footer does not offer Enter.
-  useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : shownCount(list.state) === 0 ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit'] : undefined);
-  useScreenKeys((k) => {
+  useFooter(
+    list.state.filtering
+      ? ['filter.accept', 'filter.clear']
+      : shownCount(list.state) === 0
+        ? ['filter.start', 'nav.back', 'help.toggle', 'app.quit']
+        : undefined,
+  );
+  useScreenKeys(k => {
     if (list.handleKey(k)) return true;
     if (!matches('nav.open', k)) return false;
     const entry = currentItem(list.store.get());
@@ -110,15 +149,37 @@ function AuditScreen({params, width, height, active}: ScreenProps<AuditParams>) 
   const v = data.value;
   return (
     <Box flexDirection="column">
-      {v === undefined ? <Placeholder data={data} what="the audit log" width={width} /> : (
+      {v === undefined ? (
+        <Placeholder data={data} what="the audit log" width={width} />
+      ) : (
         <>
-          {v.ok
-            ? <Text {...theme.ok} wrap="truncate">{truncate(`✓ Hash chain intact: ${v.entries.length} entries${v.head ? ` · newest #${v.head.seq} ${v.head.hash.slice(0, 16)}…` : ''} · * = via sudo`, width)}</Text>
-            : <Text {...theme.error} wrap="truncate">{truncate(`✗ Audit log damaged: ${problems.length} problem(s) in ${v.entries.length} readable entries`, width)}</Text>}
-          {shownProblems.map((p) => <Text key={p.key + p.reason} {...theme.error} wrap="truncate">{truncate(safeText(`  ${p.seq === null ? '' : `entry ${p.seq} `}(${p.key}): ${p.reason}`), width)}</Text>)}
+          {v.ok ? (
+            <Text {...theme.ok} wrap="truncate">
+              {truncate(
+                `✓ Hash chain intact: ${v.entries.length} entries${v.head ? ` · newest #${v.head.seq} ${v.head.hash.slice(0, 16)}…` : ''} · * = via sudo`,
+                width,
+              )}
+            </Text>
+          ) : (
+            <Text {...theme.error} wrap="truncate">
+              {truncate(
+                `✗ Audit log damaged: ${problems.length} problem(s) in ${v.entries.length} readable entries`,
+                width,
+              )}
+            </Text>
+          )}
+          {shownProblems.map(p => (
+            <Text key={p.key + p.reason} {...theme.error} wrap="truncate">
+              {truncate(safeText(`  ${p.seq === null ? '' : `entry ${p.seq} `}(${p.key}): ${p.reason}`), width)}
+            </Text>
+          ))}
           <List state={list.state} columns={COLUMNS} width={width} emptyText="The audit log is empty." />
           <Box flexDirection="column" height={3}>
-            {(here ? details(here) : []).slice(0, 3).map((l) => <Text key={l} {...theme.muted} wrap="truncate">{truncate(safeText(l), width)}</Text>)}
+            {(here ? details(here) : []).slice(0, 3).map(l => (
+              <Text key={l} {...theme.muted} wrap="truncate">
+                {truncate(safeText(l), width)}
+              </Text>
+            ))}
           </Box>
         </>
       )}
@@ -130,8 +191,8 @@ export const auditScreen = defineScreen<AuditParams>({
   id: 'audit',
   title: 'Audit log',
   breadcrumb: () => 'audit',
-  actions: ['nav.open', ...LIST_ACTIONS.filter((a) => a !== 'mark.toggle' && a !== 'mark.all')],
+  actions: ['nav.open', ...LIST_ACTIONS.filter(a => a !== 'mark.toggle' && a !== 'mark.all')],
   component: AuditScreen,
-  repo: (p) => p.repo,
-  jump: {action: 'audit.open', params: (repo) => ({repo: repo ?? defaultRepository() ?? ''})},
+  repo: p => p.repo,
+  jump: {action: 'audit.open', params: repo => ({repo: repo ?? defaultRepository() ?? ''})},
 });

@@ -36,11 +36,20 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], act
  * processes write to: while the screen is on top, the data is read again
  * when one of them changes (a new restore point; repo-watch.ts).
  */
-export function useWatchedLoad<T>(repos: readonly string[], load: () => Promise<T>, deps: readonly unknown[], active: boolean): Async<T> {
-  const data = useLoad(async () => {
-    const stamp = await stampOf(repos); // first: what is read after it holds every point committed before
-    return {stamp, value: await load()};
-  }, [...deps, repos.join('\0')], active);
+export function useWatchedLoad<T>(
+  repos: readonly string[],
+  load: () => Promise<T>,
+  deps: readonly unknown[],
+  active: boolean,
+): Async<T> {
+  const data = useLoad(
+    async () => {
+      const stamp = await stampOf(repos); // first: what is read after it holds every point committed before
+      return {stamp, value: await load()};
+    },
+    [...deps, repos.join('\0')],
+    active,
+  );
   useChangePoll(repos, data.loading ? undefined : data.value?.stamp, active, data.reload);
   return {...data, value: data.value?.value};
 }
@@ -50,7 +59,11 @@ export function Placeholder({data, what, width}: {data: Async<unknown>; what: st
   const theme = useTheme();
   if (data.error !== undefined && data.value === undefined) {
     const status = statusFromError(data.error);
-    return <Text {...theme.error} wrap="truncate">{truncate(`✗ ${safeText(status.message)}`, width)}</Text>;
+    return (
+      <Text {...theme.error} wrap="truncate">
+        {truncate(`✗ ${safeText(status.message)}`, width)}
+      </Text>
+    );
   }
   return <Text {...theme.muted}>Loading {what}…</Text>;
 }
@@ -58,7 +71,11 @@ export function Placeholder({data, what, width}: {data: Async<unknown>; what: st
 /** A one-line muted caption above a list. */
 export function Caption({children, width}: {children: string; width: number}) {
   const theme = useTheme();
-  return <Text {...theme.muted} wrap="truncate">{truncate(safeText(children), width)}</Text>;
+  return (
+    <Text {...theme.muted} wrap="truncate">
+      {truncate(safeText(children), width)}
+    </Text>
+  );
 }
 
 /** One shared empty list: a fresh `[]` on every render would make a list re-set its items forever. */

@@ -8,9 +8,30 @@
  */
 import {usageError} from '../../engine/errors.js';
 import {withDefaults, type JobDefinition, type JobInput, type JobMode} from '../../engine/jobs/index.js';
-import {initialTextInput, textInputReducer, type TextInputAction, type TextInputState} from '../components/text-input.js';
+import {
+  initialTextInput,
+  textInputReducer,
+  type TextInputAction,
+  type TextInputState,
+} from '../components/text-input.js';
 
-export const FIELD_IDS = ['name', 'source', 'target', 'machines', 'nodes', 'points', 'mode', 'every', 'cron', 'windows', 'throttle', 'rpo', 'pre', 'post', 'enabled'] as const;
+export const FIELD_IDS = [
+  'name',
+  'source',
+  'target',
+  'machines',
+  'nodes',
+  'points',
+  'mode',
+  'every',
+  'cron',
+  'windows',
+  'throttle',
+  'rpo',
+  'pre',
+  'post',
+  'enabled',
+] as const;
 export type FieldId = (typeof FIELD_IDS)[number];
 
 export interface Field {
@@ -25,24 +46,79 @@ export interface Field {
 
 export const FIELDS: readonly Field[] = [
   {id: 'name', label: 'Name', help: 'Letters, digits, ".", "_" and "-". A saved job keeps its name.'},
-  {id: 'source', label: 'From', option: 'from', help: 'The source repository, by registered name (`backhaul repo list`).'},
+  {
+    id: 'source',
+    label: 'From',
+    option: 'from',
+    help: 'The source repository, by registered name (`backhaul repo list`).',
+  },
   {id: 'target', label: 'To', option: 'to', help: 'The target repository, by registered name.'},
-  {id: 'machines', label: 'Machines', option: 'machine', help: 'Shell patterns of machine or cluster names, comma-separated (ws-*, sql-cluster); empty: every backup.'},
+  {
+    id: 'machines',
+    label: 'Machines',
+    option: 'machine',
+    help: 'Shell patterns of machine or cluster names, comma-separated (ws-*, sql-cluster); empty: every backup.',
+  },
   {id: 'nodes', label: 'Nodes', option: 'nodes', help: 'Only these cluster nodes, comma-separated; empty: every node.'},
   {id: 'points', label: 'Points', option: 'points', help: 'latest | latest:N | all | since:DATE.'},
-  {id: 'mode', label: 'Mode', option: 'mode', choices: ['immediate', 'periodic'], help: 'immediate: every new restore point as it appears; periodic: on a schedule. Space changes it.'},
-  {id: 'every', label: 'Every', option: 'every', help: 'Periodic: an interval (30m, 1h, 1d); or leave it empty and give a cron expression.'},
-  {id: 'cron', label: 'Cron', option: 'cron', help: 'Periodic: a cron expression, local time ("0 2 * * *" is 02:00 every day).'},
-  {id: 'windows', label: 'Window', option: 'window', help: 'Prohibited hours, ";" between rules: mon-fri 08:00-18:00; daily 22:00-06:00. Empty: any time.'},
-  {id: 'throttle', label: 'Throttle MB/s', option: 'throttle', help: 'A bandwidth limit on what is sent, in MB/s (50, 0.5); empty: none.'},
-  {id: 'rpo', label: 'RPO', option: 'rpo', help: 'Warn when a new restore point is not on the target this long after it was made (24h); empty: none.'},
-  {id: 'pre', label: 'Pre-script', option: 'pre', help: 'A shell command run before each copy; if it fails the run stops. Empty: none.'},
+  {
+    id: 'mode',
+    label: 'Mode',
+    option: 'mode',
+    choices: ['immediate', 'periodic'],
+    help: 'immediate: every new restore point as it appears; periodic: on a schedule. Space changes it.',
+  },
+  {
+    id: 'every',
+    label: 'Every',
+    option: 'every',
+    help: 'Periodic: an interval (30m, 1h, 1d); or leave it empty and give a cron expression.',
+  },
+  {
+    id: 'cron',
+    label: 'Cron',
+    option: 'cron',
+    help: 'Periodic: a cron expression, local time ("0 2 * * *" is 02:00 every day).',
+  },
+  {
+    id: 'windows',
+    label: 'Window',
+    option: 'window',
+    help: 'Prohibited hours, ";" between rules: mon-fri 08:00-18:00; daily 22:00-06:00. Empty: any time.',
+  },
+  {
+    id: 'throttle',
+    label: 'Throttle MB/s',
+    option: 'throttle',
+    help: 'A bandwidth limit on what is sent, in MB/s (50, 0.5); empty: none.',
+  },
+  {
+    id: 'rpo',
+    label: 'RPO',
+    option: 'rpo',
+    help: 'Warn when a new restore point is not on the target this long after it was made (24h); empty: none.',
+  },
+  {
+    id: 'pre',
+    label: 'Pre-script',
+    option: 'pre',
+    help: 'A shell command run before each copy; if it fails the run stops. Empty: none.',
+  },
   {id: 'post', label: 'Post-script', option: 'post', help: 'A shell command run after each copy. Empty: none.'},
-  {id: 'enabled', label: 'Enabled', choices: ['yes', 'no'], help: 'A disabled job is never started by the service. Space changes it.'},
+  {
+    id: 'enabled',
+    label: 'Enabled',
+    choices: ['yes', 'no'],
+    help: 'A disabled job is never started by the service. Space changes it.',
+  },
 ];
 
 export type FormValues = Readonly<Record<FieldId, TextInputState>>;
-export interface FormError {readonly field?: FieldId; readonly message: string; readonly hint?: string}
+export interface FormError {
+  readonly field?: FieldId;
+  readonly message: string;
+  readonly hint?: string;
+}
 export interface FormState {
   readonly values: FormValues;
   readonly at: number;
@@ -60,11 +136,26 @@ export type FormAction =
 /** The form's fields for a job (or empty ones for a new job). */
 export function formFor(job: JobDefinition | undefined): FormState {
   const text: Record<FieldId, string> = {
-    name: job?.name ?? '', source: job?.source ?? '', target: job?.target ?? '', machines: job?.machines.join(', ') ?? '', nodes: job?.nodes.join(', ') ?? '',
-    points: job?.points ?? 'latest', mode: job?.mode ?? 'periodic', every: job ? job.every ?? '' : '1d', cron: job?.cron ?? '', windows: job?.windows.join('; ') ?? '',
-    throttle: job?.throttle !== undefined ? String(job.throttle) : '', rpo: job?.rpo ?? '', pre: job?.pre ?? '', post: job?.post ?? '', enabled: job && !job.enabled ? 'no' : 'yes',
+    name: job?.name ?? '',
+    source: job?.source ?? '',
+    target: job?.target ?? '',
+    machines: job?.machines.join(', ') ?? '',
+    nodes: job?.nodes.join(', ') ?? '',
+    points: job?.points ?? 'latest',
+    mode: job?.mode ?? 'periodic',
+    every: job ? (job.every ?? '') : '1d',
+    cron: job?.cron ?? '',
+    windows: job?.windows.join('; ') ?? '',
+    throttle: job?.throttle !== undefined ? String(job.throttle) : '',
+    rpo: job?.rpo ?? '',
+    pre: job?.pre ?? '',
+    post: job?.post ?? '',
+    enabled: job && !job.enabled ? 'no' : 'yes',
   };
-  const values = Object.fromEntries(FIELD_IDS.map((id) => [id, initialTextInput(text[id])])) as Record<FieldId, TextInputState>;
+  const values = Object.fromEntries(FIELD_IDS.map(id => [id, initialTextInput(text[id])])) as Record<
+    FieldId,
+    TextInputState
+  >;
   return {values, at: job ? 1 : 0, editing: job !== undefined};
 }
 
@@ -72,7 +163,8 @@ export const fieldAt = (s: FormState): Field => FIELDS[s.at]!;
 
 export function formReducer(s: FormState, a: FormAction): FormState {
   switch (a.type) {
-    case 'move': return {...s, at: (s.at + a.by + FIELDS.length) % FIELDS.length};
+    case 'move':
+      return {...s, at: (s.at + a.by + FIELDS.length) % FIELDS.length};
     case 'change': {
       const f = fieldAt(s);
       if (!f.choices) return s;
@@ -85,11 +177,16 @@ export function formReducer(s: FormState, a: FormAction): FormState {
       if (f.choices || (f.id === 'name' && s.editing)) return s;
       return {...s, values: {...s.values, [f.id]: textInputReducer(s.values[f.id], a.action)}};
     }
-    case 'error': return {...s, error: a.error};
+    case 'error':
+      return {...s, error: a.error};
   }
 }
 
-const listOf = (v: string, sep: string) => v.split(sep).map((x) => x.trim()).filter(Boolean);
+const listOf = (v: string, sep: string) =>
+  v
+    .split(sep)
+    .map(x => x.trim())
+    .filter(Boolean);
 const optional = (v: string) => (v.trim() === '' ? undefined : v.trim());
 
 function throttleOf(text: string): number | undefined {
@@ -97,7 +194,11 @@ function throttleOf(text: string): number | undefined {
   if (t === '') return undefined;
   const n = /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
   // The CLI's sentence (commands/job.ts), for the same mistake.
-  if (!(n > 0)) throw usageError(`--throttle must be a number of MB/s above 0, not ${JSON.stringify(t.slice(0, 40))}.`, 'For example --throttle 50 (50 MB/s), or --throttle 0.5.');
+  if (!(n > 0))
+    throw usageError(
+      `--throttle must be a number of MB/s above 0, not ${JSON.stringify(t.slice(0, 40))}.`,
+      'For example --throttle 50 (50 MB/s), or --throttle 0.5.',
+    );
   return n;
 }
 
@@ -105,9 +206,21 @@ function throttleOf(text: string): number | undefined {
 export function jobFromForm(s: FormState, old: JobDefinition | undefined): JobDefinition {
   const v = (id: FieldId) => s.values[id].value;
   const fields: Record<string, unknown> = {
-    name: old?.name ?? v('name').trim(), source: v('source').trim(), target: v('target').trim(), machines: listOf(v('machines'), ','), nodes: listOf(v('nodes'), ','),
-    points: optional(v('points')) ?? 'latest', mode: v('mode') as JobMode, every: optional(v('every')), cron: optional(v('cron')), windows: listOf(v('windows'), ';'),
-    throttle: throttleOf(v('throttle')), rpo: optional(v('rpo')), pre: optional(v('pre')), post: optional(v('post')), enabled: v('enabled') === 'yes',
+    name: old?.name ?? v('name').trim(),
+    source: v('source').trim(),
+    target: v('target').trim(),
+    machines: listOf(v('machines'), ','),
+    nodes: listOf(v('nodes'), ','),
+    points: optional(v('points')) ?? 'latest',
+    mode: v('mode') as JobMode,
+    every: optional(v('every')),
+    cron: optional(v('cron')),
+    windows: listOf(v('windows'), ';'),
+    throttle: throttleOf(v('throttle')),
+    rpo: optional(v('rpo')),
+    pre: optional(v('pre')),
+    post: optional(v('post')),
+    enabled: v('enabled') === 'yes',
   };
   if (!old) return withDefaults(fields as unknown as JobInput);
   const next: Record<string, unknown> = {...old};
@@ -125,7 +238,7 @@ export function fieldOf(message: string, hint = ''): FieldId | undefined {
     if (/job name|job named/i.test(text)) return 'name';
     if (/onto itself/.test(text)) return 'target';
     const m = /--([a-z][a-z-]*)/.exec(text);
-    const f = m && FIELDS.find((x) => x.option === m[1]);
+    const f = m && FIELDS.find(x => x.option === m[1]);
     if (f) return f.id;
   }
   return undefined;

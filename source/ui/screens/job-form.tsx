@@ -24,7 +24,9 @@ import {fieldAt, fieldOf, FIELDS, formFor, formReducer, jobFromForm, type FormEr
 import {defineScreen, type ScreenProps} from './screen.js';
 
 /** `name`: the job to edit; absent: a new job. */
-export interface JobFormParams {readonly name?: string}
+export interface JobFormParams {
+  readonly name?: string;
+}
 
 const LABEL = 15;
 
@@ -47,7 +49,7 @@ function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
   const [state, form] = useStore(formReducer, () => formFor(old));
   const saving = React.useRef(false);
   useFooter(['form.save', 'form.change', 'input.cancel']);
-  useScreenKeys((k) => {
+  useScreenKeys(k => {
     const s = form.get();
     if (matches('form.save', k)) {
       if (saving.current) return true;
@@ -59,19 +61,29 @@ function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
         return true;
       }
       saving.current = true;
-      void save(job, old !== undefined).then(() => {
-        shell.pop();
-        shell.showStatus({kind: 'ok', message: `Saved job ${job.name}.`, hint: job.enabled ? 'The service (`backhaul service`) runs it; c on the Jobs screen runs it now.' : 'It is disabled: d on the Jobs screen enables it.'});
-      }, (e: unknown) => {
-        saving.current = false;
-        form.dispatch({type: 'error', error: errorOf(e)});
-      });
+      void save(job, old !== undefined).then(
+        () => {
+          shell.pop();
+          shell.showStatus({
+            kind: 'ok',
+            message: `Saved job ${job.name}.`,
+            hint: job.enabled
+              ? 'The service (`backhaul service`) runs it; c on the Jobs screen runs it now.'
+              : 'It is disabled: d on the Jobs screen enables it.',
+          });
+        },
+        (e: unknown) => {
+          saving.current = false;
+          form.dispatch({type: 'error', error: errorOf(e)});
+        },
+      );
     } else if (matches('input.cancel', k)) {
       shell.pop();
       shell.showStatus({kind: 'info', message: old ? `Nothing changed in ${old.name}.` : 'No job was saved.'});
     } else if (matches('form.next', k)) form.dispatch({type: 'move', by: 1});
     else if (matches('form.prev', k)) form.dispatch({type: 'move', by: -1});
-    else if (fieldAt(s).choices && (matches('form.change', k) || k.name === 'right' || k.name === 'left')) form.dispatch({type: 'change', by: k.name === 'left' ? -1 : 1});
+    else if (fieldAt(s).choices && (matches('form.change', k) || k.name === 'right' || k.name === 'left'))
+      form.dispatch({type: 'change', by: k.name === 'left' ? -1 : 1});
     else {
       const action = textInputKey(k);
       if (!action || action.type === 'submit' || action.type === 'cancel') return false;
@@ -79,18 +91,29 @@ function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
     }
     return true;
   });
-  if (params.name && !old) return <Caption width={width}>{`No job is named ${params.name} (any more). Esc goes back.`}</Caption>;
+  if (params.name && !old)
+    return <Caption width={width}>{`No job is named ${params.name} (any more). Esc goes back.`}</Caption>;
   const valueWidth = Math.max(8, width - LABEL - 2);
   const error = state.error;
-  const errorLines = (
-    error ? [
-      <Text key="e" {...theme.error} wrap="truncate">{truncate(`✗ ${safeText(error.message)}`, width)}</Text>,
-      ...(error.hint ? [<Text key="h" {...theme.muted} wrap="truncate">{truncate(`  ${safeText(error.hint)}`, width)}</Text>] : []),
-    ] : []
-  );
+  const errorLines = error
+    ? [
+        <Text key="e" {...theme.error} wrap="truncate">
+          {truncate(`✗ ${safeText(error.message)}`, width)}
+        </Text>,
+        ...(error.hint
+          ? [
+              <Text key="h" {...theme.muted} wrap="truncate">
+                {truncate(`  ${safeText(error.hint)}`, width)}
+              </Text>,
+            ]
+          : []),
+      ]
+    : [];
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{`${old ? `Edit job ${old.name}` : 'New job'} · Enter checks and saves · Esc leaves without saving`}</Caption>
+      <Caption
+        width={width}
+      >{`${old ? `Edit job ${old.name}` : 'New job'} · Enter checks and saves · Esc leaves without saving`}</Caption>
       {!error?.field ? errorLines : null}
       {FIELDS.map((f, i) => {
         const here = i === state.at;
@@ -99,16 +122,24 @@ function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
         return (
           <Box key={f.id} flexDirection="column">
             <Box>
-              <Text {...(here ? theme.accent : {})} {...(error?.field === f.id ? theme.error : {})}>{`${here ? '›' : ' '} ${f.label}`.padEnd(LABEL).slice(0, LABEL)} </Text>
-              {here && !f.choices && !(f.id === 'name' && old)
-                ? <TextInput state={v} width={valueWidth} />
-                : <Text wrap="truncate" {...(f.id === 'name' && old ? theme.muted : {})}>{truncate(safeText(shown) || ' ', valueWidth)}</Text>}
+              <Text {...(here ? theme.accent : {})} {...(error?.field === f.id ? theme.error : {})}>
+                {`${here ? '›' : ' '} ${f.label}`.padEnd(LABEL).slice(0, LABEL)}{' '}
+              </Text>
+              {here && !f.choices && !(f.id === 'name' && old) ? (
+                <TextInput state={v} width={valueWidth} />
+              ) : (
+                <Text wrap="truncate" {...(f.id === 'name' && old ? theme.muted : {})}>
+                  {truncate(safeText(shown) || ' ', valueWidth)}
+                </Text>
+              )}
             </Box>
             {error?.field === f.id ? errorLines : null}
           </Box>
         );
       })}
-      <Text {...theme.muted} wrap="truncate">{truncate(fieldAt(state).help, width)}</Text>
+      <Text {...theme.muted} wrap="truncate">
+        {truncate(fieldAt(state).help, width)}
+      </Text>
     </Box>
   );
 }
@@ -116,7 +147,7 @@ function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
 export const jobFormScreen = defineScreen<JobFormParams>({
   id: 'job-form',
   title: 'Job',
-  breadcrumb: (p) => (p.name ? `edit ${p.name}` : 'new job'),
+  breadcrumb: p => (p.name ? `edit ${p.name}` : 'new job'),
   actions: ['form.save', 'form.next', 'form.prev', 'form.change'],
   component: JobFormScreen,
 });

@@ -59,13 +59,39 @@ function rpoText(r: JobRow): string {
 }
 
 const COLUMNS: Column<JobRow>[] = [
-  {id: 'job', header: 'Job', minWidth: 8, flex: 2, value: (r) => (r.kind === 'job' ? r.name : `copy → ${nameOfLocation(r.run.target) ?? r.run.target}`)},
-  {id: 'state', header: 'State', width: 18, value: (r) => status(r)?.state ?? 'running', style: stateTone},
-  {id: 'mode', header: 'Mode', width: 9, value: (r) => (r.kind === 'job' ? r.status.mode : 'copy')},
-  {id: 'last', header: 'Last result', width: 15, value: lastText,
-    style: (r, t) => ({failed: t.error, interrupted: t.error, warning: t.warn, cancelled: t.warn, success: t.ok} as Record<string, ReturnType<typeof stateTone>>)[status(r)?.last?.result ?? '']},
+  {
+    id: 'job',
+    header: 'Job',
+    minWidth: 8,
+    flex: 2,
+    value: r => (r.kind === 'job' ? r.name : `copy → ${nameOfLocation(r.run.target) ?? r.run.target}`),
+  },
+  {id: 'state', header: 'State', width: 18, value: r => status(r)?.state ?? 'running', style: stateTone},
+  {id: 'mode', header: 'Mode', width: 9, value: r => (r.kind === 'job' ? r.status.mode : 'copy')},
+  {
+    id: 'last',
+    header: 'Last result',
+    width: 15,
+    value: lastText,
+    style: (r, t) =>
+      (
+        ({failed: t.error, interrupted: t.error, warning: t.warn, cancelled: t.warn, success: t.ok}) as Record<
+          string,
+          ReturnType<typeof stateTone>
+        >
+      )[status(r)?.last?.result ?? ''],
+  },
   {id: 'next', header: 'Next run', width: 11, value: nextText},
-  {id: 'rpo', header: 'RPO', width: 11, value: rpoText, style: (r, t) => ({warning: t.warn, unknown: t.muted, ok: t.ok} as Record<string, ReturnType<typeof stateTone>>)[status(r)?.rpo?.status ?? '']},
+  {
+    id: 'rpo',
+    header: 'RPO',
+    width: 11,
+    value: rpoText,
+    style: (r, t) =>
+      (({warning: t.warn, unknown: t.muted, ok: t.ok}) as Record<string, ReturnType<typeof stateTone>>)[
+        status(r)?.rpo?.status ?? ''
+      ],
+  },
 ];
 
 /** The warnings under the list, one sentence each. */
@@ -75,11 +101,17 @@ export function jobWarnings(rows: readonly JobRow[]): {tone: 'warn' | 'error'; t
     if (r.kind !== 'job') continue;
     const b = r.status.rpo?.behind;
     if (r.status.rpo?.status === 'warning' && b) {
-      out.push({tone: 'warn', text: `! ${r.name}: ${b.machine}'s newest point (${formatTime(b.time)}) is not on the target after ${formatDuration(b.ageSeconds)} (RPO ${r.status.rpo.rpo}).`});
+      out.push({
+        tone: 'warn',
+        text: `! ${r.name}: ${b.machine}'s newest point (${formatTime(b.time)}) is not on the target after ${formatDuration(b.ageSeconds)} (RPO ${r.status.rpo.rpo}).`,
+      });
     }
     const last = r.status.last;
     if (last && (last.result === 'failed' || last.result === 'interrupted') && r.status.state !== 'running') {
-      out.push({tone: 'error', text: `✗ ${r.name}: its last run ${last.result === 'failed' ? 'failed' : 'was interrupted'} (${formatTime(last.endedAt)}); s shows its sessions.`});
+      out.push({
+        tone: 'error',
+        text: `✗ ${r.name}: its last run ${last.result === 'failed' ? 'failed' : 'was interrupted'} (${formatTime(last.endedAt)}); s shows its sessions.`,
+      });
     }
   }
   return out;
@@ -93,20 +125,43 @@ function attach(shell: Shell, r: JobRow): boolean {
   }
   const run = liveRunOf(r.name);
   if (!run) return false;
-  shell.push('progress', {source: r.job.source, target: r.job.target, label: `job ${r.name}`, runId: run.runId, job: r.name});
+  shell.push('progress', {
+    source: r.job.source,
+    target: r.job.target,
+    label: `job ${r.name}`,
+    runId: run.runId,
+    job: r.name,
+  });
   return true;
 }
 
 async function syncNow(shell: Shell, r: JobRow & {kind: 'job'}, refresh: () => void) {
-  const answer = await shell.prompt({title: `Sync now: ${r.name}`, label: 'Copy which restore points: all, or latest?', initial: 'latest',
-    validate: (v) => (/^(a|all|l|latest)$/i.test(v.trim()) ? undefined : 'Type all (every point the job selects) or latest (the newest of each backup).')});
+  const answer = await shell.prompt({
+    title: `Sync now: ${r.name}`,
+    label: 'Copy which restore points: all, or latest?',
+    initial: 'latest',
+    validate: v =>
+      /^(a|all|l|latest)$/i.test(v.trim())
+        ? undefined
+        : 'Type all (every point the job selects) or latest (the newest of each backup).',
+  });
   if (answer === undefined) return;
   const points = /^a/i.test(answer.trim()) ? 'all' : 'latest';
   try {
     const run = await startJobRun(r.name, {points, runner: currentRunner()});
     // Straight to its progress: a run of one small point may be over before the next poll shows it.
-    shell.push('progress', {source: r.job.source, target: r.job.target, label: `job ${r.name}`, runId: run.runId, job: r.name});
-    shell.showStatus({kind: 'ok', message: `Started run ${run.runId} of ${r.name} (${points}).`, hint: 'Esc or q leave the viewer; the run goes on.'});
+    shell.push('progress', {
+      source: r.job.source,
+      target: r.job.target,
+      label: `job ${r.name}`,
+      runId: run.runId,
+      job: r.name,
+    });
+    shell.showStatus({
+      kind: 'ok',
+      message: `Started run ${run.runId} of ${r.name} (${points}).`,
+      hint: 'Esc or q leave the viewer; the run goes on.',
+    });
   } catch (e) {
     shell.showError(e);
   }
@@ -117,7 +172,11 @@ async function stop(shell: Shell, r: JobRow, refresh: () => void) {
   const running = r.kind === 'run' || r.status.run !== undefined;
   if (!running) return shell.showStatus({kind: 'info', message: `${r.name} is not running.`});
   const what = r.kind === 'run' ? 'this copy' : `the run of ${r.name}`;
-  const yes = await shell.confirm({title: `Stop ${what}?`, message: 'Points already copied stay; the one in progress is not committed (the next run resumes it).', danger: true});
+  const yes = await shell.confirm({
+    title: `Stop ${what}?`,
+    message: 'Points already copied stay; the one in progress is not committed (the next run resumes it).',
+    danger: true,
+  });
   if (!yes) return;
   try {
     if (r.kind === 'run') stopRun(r.run);
@@ -132,7 +191,11 @@ async function stop(shell: Shell, r: JobRow, refresh: () => void) {
 async function toggle(shell: Shell, r: JobRow & {kind: 'job'}, refresh: () => void) {
   try {
     const job = await setJobEnabled(r.name, !r.job.enabled);
-    shell.showStatus({kind: 'ok', message: `${r.name} is ${job.enabled ? 'enabled' : 'disabled'}.`, hint: job.enabled ? undefined : 'A run under way goes on; no new one starts until you enable it (d).'});
+    shell.showStatus({
+      kind: 'ok',
+      message: `${r.name} is ${job.enabled ? 'enabled' : 'disabled'}.`,
+      hint: job.enabled ? undefined : 'A run under way goes on; no new one starts until you enable it (d).',
+    });
   } catch (e) {
     shell.showError(e);
   }
@@ -149,9 +212,15 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
   }, [poll.error, shell]);
   const rows = poll.rows ?? NONE;
   const warnings = jobWarnings(rows).slice(0, Math.max(0, Math.floor(height / 4)));
-  const list = useList({items: rows, idOf: (r) => `${r.kind}:${r.name}`, textOf: (r) => r.name, height: height - 1 - warnings.length, markable: false});
+  const list = useList({
+    items: rows,
+    idOf: r => `${r.kind}:${r.name}`,
+    textOf: r => r.name,
+    height: height - 1 - warnings.length,
+    markable: false,
+  });
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
-  useScreenKeys((k) => {
+  useScreenKeys(k => {
     if (list.handleKey(k)) return true;
     if (matches('job.add', k)) {
       shell.push('job-form', {});
@@ -160,13 +229,27 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
     const r = currentItem(list.store.get());
     const job = r?.kind === 'job' ? r : undefined;
     if (!r && (matches('nav.open', k) || matches('job.stop', k))) {
-      shell.showStatus({kind: 'info', message: 'No job here.', hint: poll.rows ? 'a creates a job.' : 'Still loading.'});
+      shell.showStatus({
+        kind: 'info',
+        message: 'No job here.',
+        hint: poll.rows ? 'a creates a job.' : 'Still loading.',
+      });
     } else if (matches('nav.open', k)) {
       if (r && !attach(shell, r)) shell.push('history', {job: r.name});
     } else if (matches('job.stop', k)) {
       if (r) void stop(shell, r, poll.refresh);
-    } else if (matches('job.sync', k) || matches('job.sessions', k) || matches('job.toggle', k) || matches('job.edit', k)) {
-      if (!job) shell.showStatus({kind: 'info', message: r ? 'A copy started from the plan is not a saved job.' : 'No job here.', hint: 'a creates a job.'});
+    } else if (
+      matches('job.sync', k) ||
+      matches('job.sessions', k) ||
+      matches('job.toggle', k) ||
+      matches('job.edit', k)
+    ) {
+      if (!job)
+        shell.showStatus({
+          kind: 'info',
+          message: r ? 'A copy started from the plan is not a saved job.' : 'No job here.',
+          hint: 'a creates a job.',
+        });
       else if (matches('job.sync', k)) void syncNow(shell, job, poll.refresh);
       else if (matches('job.sessions', k)) shell.push('history', {job: job.name});
       else if (matches('job.toggle', k)) void toggle(shell, job, poll.refresh);
@@ -174,13 +257,26 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
     } else return false;
     return true;
   });
-  const running = rows.filter((r) => r.kind === 'run' || r.status.run).length;
-  const jobs = rows.filter((r) => r.kind === 'job').length;
+  const running = rows.filter(r => r.kind === 'run' || r.status.run).length;
+  const jobs = rows.filter(r => r.kind === 'job').length;
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{poll.rows ? `${jobs} job${jobs === 1 ? '' : 's'}, ${running} running · Enter attaches to a running run · refreshed every 1.5 s` : 'Loading the jobs…'}</Caption>
-      <List state={list.state} columns={COLUMNS} width={width} emptyText="No jobs yet: a creates one (or `backhaul job add`)." />
-      {warnings.map((w, i) => <Text key={i} wrap="truncate" {...theme[w.tone]}>{truncate(safeText(w.text), width)}</Text>)}
+      <Caption width={width}>
+        {poll.rows
+          ? `${jobs} job${jobs === 1 ? '' : 's'}, ${running} running · Enter attaches to a running run · refreshed every 1.5 s`
+          : 'Loading the jobs…'}
+      </Caption>
+      <List
+        state={list.state}
+        columns={COLUMNS}
+        width={width}
+        emptyText="No jobs yet: a creates one (or `backhaul job add`)."
+      />
+      {warnings.map((w, i) => (
+        <Text key={i} wrap="truncate" {...theme[w.tone]}>
+          {truncate(safeText(w.text), width)}
+        </Text>
+      ))}
     </Box>
   );
 }
@@ -189,7 +285,23 @@ export const jobsScreen = defineScreen<Record<string, never>>({
   id: 'jobs',
   title: 'Jobs',
   breadcrumb: () => 'jobs',
-  actions: ['nav.open', 'job.sync', 'job.sessions', 'job.stop', 'job.toggle', 'job.edit', 'job.add', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'filter.start', 'history.open'],
+  actions: [
+    'nav.open',
+    'job.sync',
+    'job.sessions',
+    'job.stop',
+    'job.toggle',
+    'job.edit',
+    'job.add',
+    'nav.up',
+    'nav.down',
+    'nav.pageUp',
+    'nav.pageDown',
+    'nav.top',
+    'nav.bottom',
+    'filter.start',
+    'history.open',
+  ],
   component: JobsScreen,
   jump: {action: 'jobs.open', params: () => ({})},
 });

@@ -21,7 +21,12 @@ import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {Caption, NONE, Placeholder, useWatchedLoad} from './common.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
-export interface PointsParams {readonly repo: string; readonly backupId: string; readonly machine: string; readonly kind: string}
+export interface PointsParams {
+  readonly repo: string;
+  readonly backupId: string;
+  readonly machine: string;
+  readonly kind: string;
+}
 
 export interface PointRow {
   readonly point: PointManifest;
@@ -29,20 +34,25 @@ export interface PointRow {
   readonly onTarget?: number;
 }
 
-interface Loaded {readonly rows: PointRow[]; readonly target?: string}
+interface Loaded {
+  readonly rows: PointRow[];
+  readonly target?: string;
+}
 
 async function loadPoints(p: PointsParams): Promise<Loaded> {
   const repo = await openRepository(p.repo);
   await getVisibleBackup(repo, await accessContext(repo.storage, currentActor(), repo.codec), p.backupId as BackupId);
   const points = (await repo.listPoints(p.backupId as BackupId)).reverse();
   const target = targetsFor(p.repo)[0];
-  if (!target) return {rows: points.map((point) => ({point}))};
+  if (!target) return {rows: points.map(point => ({point}))};
   const dst = await openRepository(target);
-  const rows = await Promise.all(points.map(async (point): Promise<PointRow> => {
-    if (!(await dst.hasPoint(p.backupId as BackupId, point.id as PointId))) return {point};
-    const copied = await dst.getPoint(p.backupId as BackupId, point.id);
-    return {point, onTarget: copied.nodes.length};
-  }));
+  const rows = await Promise.all(
+    points.map(async (point): Promise<PointRow> => {
+      if (!(await dst.hasPoint(p.backupId as BackupId, point.id as PointId))) return {point};
+      const copied = await dst.getPoint(p.backupId as BackupId, point.id);
+      return {point, onTarget: copied.nodes.length};
+    }),
+  );
   return {rows, target};
 }
 
@@ -53,21 +63,32 @@ const copiedText = (r: PointRow) => {
 };
 
 const COLUMNS: Column<PointRow>[] = [
-  {id: 'time', header: 'Time (UTC)', width: 16, value: (r) => formatTime(r.point.time)},
-  {id: 'age', header: 'Age', width: 9, align: 'right', optional: true, value: (r) => formatAge(Date.parse(r.point.time))},
-  {id: 'type', header: 'Type', width: 11, value: (r) => r.point.type},
-  {id: 'logical', header: 'Logical', width: 9, align: 'right', value: (r) => formatBytes(r.point.logicalBytes)},
-  {id: 'stored', header: 'Stored', width: 9, align: 'right', value: (r) => formatBytes(r.point.storedBytes)},
-  {id: 'copied', header: 'Copied', minWidth: 6, value: copiedText, style: (r, t) => (r.onTarget === undefined ? t.muted : t.ok)},
+  {id: 'time', header: 'Time (UTC)', width: 16, value: r => formatTime(r.point.time)},
+  {id: 'age', header: 'Age', width: 9, align: 'right', optional: true, value: r => formatAge(Date.parse(r.point.time))},
+  {id: 'type', header: 'Type', width: 11, value: r => r.point.type},
+  {id: 'logical', header: 'Logical', width: 9, align: 'right', value: r => formatBytes(r.point.logicalBytes)},
+  {id: 'stored', header: 'Stored', width: 9, align: 'right', value: r => formatBytes(r.point.storedBytes)},
+  {
+    id: 'copied',
+    header: 'Copied',
+    minWidth: 6,
+    value: copiedText,
+    style: (r, t) => (r.onTarget === undefined ? t.muted : t.ok),
+  },
 ];
 
 function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>) {
   const shell = useShell();
   const watched = useMemo(() => [params.repo, ...targetsFor(params.repo).slice(0, 1)], [params.repo]);
   const data = useWatchedLoad(watched, () => loadPoints(params), [params.repo, params.backupId], active);
-  const list = useList({items: data.value?.rows ?? NONE, idOf: (r) => r.point.id, textOf: (r) => `${r.point.time} ${r.point.type}`, height: height - 1});
+  const list = useList({
+    items: data.value?.rows ?? NONE,
+    idOf: r => r.point.id,
+    textOf: r => `${r.point.time} ${r.point.type}`,
+    height: height - 1,
+  });
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
-  useScreenKeys((k) => {
+  useScreenKeys(k => {
     if (list.handleKey(k)) return true;
     if (!matches('copy.plan', k)) return false;
     const picked = selectedItems(list.store.get());
@@ -75,8 +96,16 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
       shell.showStatus({kind: 'warn', message: 'No restore point to copy.'});
       return true;
     }
-    const label = picked.length === 1 ? `${params.machine}: point ${formatTime(picked[0]!.point.time)}` : `${params.machine}: ${picked.length} restore points`;
-    shell.push('plan', {source: params.repo, backups: [params.backupId], points: picked.map((r) => r.point.id).join(','), label});
+    const label =
+      picked.length === 1
+        ? `${params.machine}: point ${formatTime(picked[0]!.point.time)}`
+        : `${params.machine}: ${picked.length} restore points`;
+    shell.push('plan', {
+      source: params.repo,
+      backups: [params.backupId],
+      points: picked.map(r => r.point.id).join(','),
+      label,
+    });
     return true;
   });
   const target = data.value?.target;
@@ -84,9 +113,11 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
   return (
     <Box flexDirection="column">
       <Caption width={width}>{caption}</Caption>
-      {data.value === undefined
-        ? <Placeholder data={data} what="restore points" width={width} />
-        : <List state={list.state} columns={COLUMNS} width={width} emptyText="This backup has no restore points." />}
+      {data.value === undefined ? (
+        <Placeholder data={data} what="restore points" width={width} />
+      ) : (
+        <List state={list.state} columns={COLUMNS} width={width} emptyText="This backup has no restore points." />
+      )}
     </Box>
   );
 }
@@ -94,8 +125,8 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
 export const pointsScreen = defineScreen<PointsParams>({
   id: 'points',
   title: 'Restore points',
-  breadcrumb: (p) => p.machine,
+  breadcrumb: p => p.machine,
   actions: ['copy.plan', ...LIST_ACTIONS],
   component: PointsScreen,
-  repo: (p) => p.repo,
+  repo: p => p.repo,
 });

@@ -18,23 +18,52 @@ import {useTheme, type Theme} from '../theme.js';
 import type {DetailField, DetailParams} from './detail.js';
 import type {ObjectRow, ObjectStatus, ProgressState} from './progress-state.js';
 
-const ICON: Record<ObjectStatus, string> = {pending: ' ', running: '▸', success: '✓', skipped: '·', warning: '!', error: '✗'};
-const WORD: Record<ObjectStatus, string> = {pending: 'waiting', running: 'copying', success: 'copied', skipped: 'skipped', warning: 'warning', error: 'failed'};
+const ICON: Record<ObjectStatus, string> = {
+  pending: ' ',
+  running: '▸',
+  success: '✓',
+  skipped: '·',
+  warning: '!',
+  error: '✗',
+};
+const WORD: Record<ObjectStatus, string> = {
+  pending: 'waiting',
+  running: 'copying',
+  success: 'copied',
+  skipped: 'skipped',
+  warning: 'warning',
+  error: 'failed',
+};
 const tone = (status: ObjectStatus, theme: Theme) =>
-  ({pending: theme.muted, running: theme.accent, success: theme.ok, skipped: theme.muted, warning: theme.warn, error: theme.error})[status];
+  ({
+    pending: theme.muted,
+    running: theme.accent,
+    success: theme.ok,
+    skipped: theme.muted,
+    warning: theme.warn,
+    error: theme.error,
+  })[status];
 
 /** A failure's message is a sentence: the row says "failed" and Enter shows why; shorter notes fit in the row. */
-const statusText = (o: ObjectRow) => (o.message && o.status !== 'success' && o.status !== 'error' ? o.message : WORD[o.status]);
+const statusText = (o: ObjectRow) =>
+  o.message && o.status !== 'success' && o.status !== 'error' ? o.message : WORD[o.status];
 
 const COLUMNS: Column<ObjectRow>[] = [
-  {id: 'icon', header: ' ', width: 1, value: (o) => ICON[o.status], style: (o, t) => tone(o.status, t)},
-  {id: 'point', header: 'Restore point', minWidth: 24, flex: 3, value: (o) => o.label, style: (o, t) => tone(o.status, t)},
+  {id: 'icon', header: ' ', width: 1, value: o => ICON[o.status], style: (o, t) => tone(o.status, t)},
+  {
+    id: 'point',
+    header: 'Restore point',
+    minWidth: 24,
+    flex: 3,
+    value: o => o.label,
+    style: (o, t) => tone(o.status, t),
+  },
   {id: 'status', header: 'Status', minWidth: 8, flex: 1, value: statusText, style: (o, t) => tone(o.status, t)},
 ];
 
 /** The first point not finished yet (the one the list follows), else the last. */
 export function activeRow(objects: readonly ObjectRow[]): ObjectRow | undefined {
-  return objects.find((o) => o.status === 'running' || o.status === 'pending') ?? objects.at(-1);
+  return objects.find(o => o.status === 'running' || o.status === 'pending') ?? objects.at(-1);
 }
 
 /** What Enter on a row shows: the point, its nodes, its status and the whole message. */
@@ -44,9 +73,14 @@ export function pointDetail(o: ObjectRow, target: string): DetailParams {
     {label: 'Point', value: `${o.pointId} · ${formatTime(o.time)} UTC`},
     ...(o.nodes.length > 0 ? [{label: 'Nodes', value: o.nodes.join(', ')}] : []),
     {label: 'Target', value: target},
-    {label: 'Status', value: WORD[o.status], tone: o.status === 'error' ? 'error' as const : o.status === 'warning' ? 'warn' as const : undefined},
+    {
+      label: 'Status',
+      value: WORD[o.status],
+      tone: o.status === 'error' ? ('error' as const) : o.status === 'warning' ? ('warn' as const) : undefined,
+    },
   ];
-  if (o.message && o.status !== 'success') fields.push({label: o.status === 'error' ? 'Why' : 'Note', value: o.message});
+  if (o.message && o.status !== 'success')
+    fields.push({label: o.status === 'error' ? 'Why' : 'Note', value: o.message});
   return {crumb: `${o.machine} ${formatTime(o.time).slice(5)}`, fields};
 }
 
@@ -62,18 +96,29 @@ export function ProgressPanes({state, list, width, height}: PanesProps) {
   const left = Math.max(Math.min(40, width - 20), Math.min(56, Math.floor(width * 0.45)));
   const right = Math.max(10, width - left - 1);
   const rows = Math.max(1, height - 1);
-  const done = state.objects.filter((o) => o.status !== 'pending' && o.status !== 'running').length;
-  const failed = state.objects.filter((o) => o.status === 'error').length;
+  const done = state.objects.filter(o => o.status !== 'pending' && o.status !== 'running').length;
+  const failed = state.objects.filter(o => o.status === 'error').length;
   return (
     <Box flexDirection="row" width={width}>
       <Box flexDirection="column" width={left}>
         <List state={list} columns={COLUMNS} width={left} emptyText="No restore point to copy." />
-        <Text {...theme.muted} wrap="truncate">{truncate(`${done}/${state.objects.length} done${failed ? `, ${failed} failed` : ''} · Enter shows one`, left)}</Text>
+        <Text {...theme.muted} wrap="truncate">
+          {truncate(
+            `${done}/${state.objects.length} done${failed ? `, ${failed} failed` : ''} · Enter shows one`,
+            left,
+          )}
+        </Text>
       </Box>
       <Box flexDirection="column" width={right} marginLeft={1}>
-        <Text {...theme.heading} wrap="truncate">Session log</Text>
+        <Text {...theme.heading} wrap="truncate">
+          Session log
+        </Text>
         {state.log.slice(-rows).map((l, i) => (
-          <Text key={state.log.length - rows + i} wrap="truncate" {...(l.level === 'error' ? theme.error : l.level === 'warning' ? theme.warn : {})}>
+          <Text
+            key={state.log.length - rows + i}
+            wrap="truncate"
+            {...(l.level === 'error' ? theme.error : l.level === 'warning' ? theme.warn : {})}
+          >
             {truncate(safeText(l.text), right)}
           </Text>
         ))}

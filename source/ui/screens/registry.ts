@@ -38,7 +38,21 @@ export function createRegistry(screens: readonly Screen[]): Registry {
 
 /** Every screen of the TUI. */
 export const SCREENS: readonly Screen[] = [
-  backupsScreen, pointsScreen, nodesScreen, planScreen, progressScreen, historyScreen, sessionScreen, reposScreen,
-  restoreScreen, restoreBrowseScreen, restoreRunScreen, auditScreen, detailScreen, jobsScreen, jobFormScreen,
-  exploreSqliteScreen, exploreMailScreen,
+  backupsScreen,
+  pointsScreen,
+  nodesScreen,
+  planScreen,
+  progressScreen,
+  historyScreen,
+  sessionScreen,
+  reposScreen,
+  restoreScreen,
+  restoreBrowseScreen,
+  restoreRunScreen,
+  auditScreen,
+  detailScreen,
+  jobsScreen,
+  jobFormScreen,
+  exploreSqliteScreen,
+  exploreMailScreen,
 ];

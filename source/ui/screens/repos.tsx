@@ -13,20 +13,42 @@ import {useFooter, useScreenKeys, useShell} from '../shell-context.js';
 import {Caption} from './common.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
-export interface ReposParams {readonly current: string}
-interface RepoRow {readonly name: string; readonly location: string; readonly current: boolean}
+export interface ReposParams {
+  readonly current: string;
+}
+interface RepoRow {
+  readonly name: string;
+  readonly location: string;
+  readonly current: boolean;
+}
 
 function ReposScreen({params, width, height}: ScreenProps<ReposParams>) {
   const shell = useShell();
-  const rows = useMemo(() => Object.entries(listRepositories()).sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, entry]) => ({name, location: entry.location, current: name === params.current})), [params]);
+  const rows = useMemo(
+    () =>
+      Object.entries(listRepositories())
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, entry]) => ({name, location: entry.location, current: name === params.current})),
+    [params],
+  );
   const columns: Column<RepoRow>[] = [
-    {id: 'name', header: 'Repository', width: Math.min(24, Math.max(10, ...rows.map((r) => r.name.length + 2))), value: (r) => `${r.name}${r.current ? ' *' : ''}`},
-    {id: 'location', header: 'Location', minWidth: 10, value: (r) => r.location},
+    {
+      id: 'name',
+      header: 'Repository',
+      width: Math.min(24, Math.max(10, ...rows.map(r => r.name.length + 2))),
+      value: r => `${r.name}${r.current ? ' *' : ''}`,
+    },
+    {id: 'location', header: 'Location', minWidth: 10, value: r => r.location},
   ];
-  const list = useList({items: rows, idOf: (r) => r.name, textOf: (r) => `${r.name} ${r.location}`, height: height - 1, markable: false});
+  const list = useList({
+    items: rows,
+    idOf: r => r.name,
+    textOf: r => `${r.name} ${r.location}`,
+    height: height - 1,
+    markable: false,
+  });
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
-  useScreenKeys((k) => {
+  useScreenKeys(k => {
     if (list.handleKey(k)) return true;
     if (!matches('nav.open', k)) return false;
     const row = currentItem(list.store.get());
@@ -36,7 +58,12 @@ function ReposScreen({params, width, height}: ScreenProps<ReposParams>) {
   return (
     <Box flexDirection="column">
       <Caption width={width}>{`${rows.length} registered repositories (* = open now) · Enter opens one`}</Caption>
-      <List state={list.state} columns={columns} width={width} emptyText="No repository is registered: add one with `backhaul repo add NAME PATH`." />
+      <List
+        state={list.state}
+        columns={columns}
+        width={width}
+        emptyText="No repository is registered: add one with `backhaul repo add NAME PATH`."
+      />
     </Box>
   );
 }
@@ -47,5 +74,5 @@ export const reposScreen = defineScreen<ReposParams>({
   breadcrumb: () => 'repositories',
   actions: ['nav.open', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom', 'filter.start'],
   component: ReposScreen,
-  jump: {action: 'repo.switch', params: (repo) => ({current: repo ?? ''})},
+  jump: {action: 'repo.switch', params: repo => ({current: repo ?? ''})},
 });

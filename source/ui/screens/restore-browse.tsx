@@ -21,7 +21,16 @@ import {fit, truncate} from '../text.js';
 import {useTheme} from '../theme.js';
 import {Caption, Placeholder, useLoad} from './common.js';
 import type {DetailParams} from './detail.js';
-import {initialTree, insideMarked, selectedPaths, selectionSize, treeReducer, treeRows, type TreeAction, type TreeState} from './restore-tree-state.js';
+import {
+  initialTree,
+  insideMarked,
+  selectedPaths,
+  selectionSize,
+  treeReducer,
+  treeRows,
+  type TreeAction,
+  type TreeState,
+} from './restore-tree-state.js';
 import {defineScreen, type ScreenProps} from './screen.js';
 
 export interface BrowseParams {
@@ -39,7 +48,7 @@ export interface BrowseParams {
 async function loadTree(p: BrowseParams) {
   const repo = await openRepository(p.repo);
   const point = await repo.getPoint(p.backupId as never, p.pointId as PointId);
-  const disk = point.nodes.find((n) => n.name === p.node)?.disks.find((d) => d.name === p.disk);
+  const disk = point.nodes.find(n => n.name === p.node)?.disks.find(d => d.name === p.disk);
   if (!disk) throw new Error(`No disk ${p.disk} on ${p.node}.`);
   return listTree(repo, disk);
 }
@@ -52,14 +61,16 @@ function BrowseScreen({params, width, height}: ScreenProps<BrowseParams>) {
   const data = useLoad(() => loadTree(params), [params.backupId, params.pointId, params.node, params.disk], false);
   const rowsHeight = Math.max(1, height - 3);
   const [state, store] = useStore<TreeState, TreeAction | {type: 'load'; state: TreeState}>(
-    (s, a) => (a.type === 'load' ? a.state : treeReducer(s, a)), EMPTY);
+    (s, a) => (a.type === 'load' ? a.state : treeReducer(s, a)),
+    EMPTY,
+  );
   useEffect(() => {
     if (data.value) store.dispatch({type: 'load', state: initialTree(data.value, rowsHeight)});
     // A new height alone is a resize (the next effect), not a reload that would drop the cursor and marks.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [data.value, store]);
   useEffect(() => store.dispatch({type: 'resize', height: rowsHeight}), [rowsHeight, store]);
-  useScreenKeys((k) => handleKey(k, store as Store<TreeState, TreeAction>, shell, params));
+  useScreenKeys(k => handleKey(k, store as Store<TreeState, TreeAction>, shell, params));
 
   const rows = treeRows(state);
   const sel = selectionSize(state);
@@ -67,10 +78,18 @@ function BrowseScreen({params, width, height}: ScreenProps<BrowseParams>) {
   const sizeWidth = 10;
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{`${params.machine} · ${params.pointTime.slice(0, 16).replace('T', ' ')} · ${params.node}:${params.disk} · reason: ${params.reason}`}</Caption>
-      {data.value === undefined ? <Placeholder data={data} what="the file tree" width={width} /> : (
+      <Caption
+        width={width}
+      >{`${params.machine} · ${params.pointTime.slice(0, 16).replace('T', ' ')} · ${params.node}:${params.disk} · reason: ${params.reason}`}</Caption>
+      {data.value === undefined ? (
+        <Placeholder data={data} what="the file tree" width={width} />
+      ) : (
         <Box flexDirection="column" height={rowsHeight}>
-          {rows.length === 0 ? <Text {...theme.muted}>{state.search ? `No name contains "${safeText(state.search)}".` : 'This disk is empty.'}</Text> : null}
+          {rows.length === 0 ? (
+            <Text {...theme.muted}>
+              {state.search ? `No name contains "${safeText(state.search)}".` : 'This disk is empty.'}
+            </Text>
+          ) : null}
           {rows.slice(state.offset, state.offset + state.height).map((r, i) => {
             const at = state.offset + i === state.cursor;
             const marked = insideMarked(state, r.node.path);
@@ -79,18 +98,28 @@ function BrowseScreen({params, width, height}: ScreenProps<BrowseParams>) {
             const size = r.node.type === 'symlink' ? '' : formatBytes(r.node.size);
             return (
               <Text key={r.node.path} wrap="truncate" {...(at ? theme.selection : marked ? theme.marked : {})}>
-                {at ? '›' : ' '}{marked ? '●' : ' '} {fit(truncate(name, Math.max(1, width - sizeWidth - 4)), Math.max(1, width - sizeWidth - 4))}{fit(size, sizeWidth, 'right')}
+                {at ? '›' : ' '}
+                {marked ? '●' : ' '}{' '}
+                {fit(truncate(name, Math.max(1, width - sizeWidth - 4)), Math.max(1, width - sizeWidth - 4))}
+                {fit(size, sizeWidth, 'right')}
               </Text>
             );
           })}
         </Box>
       )}
-      <Text {...theme.muted} wrap="truncate">{status}</Text>
+      <Text {...theme.muted} wrap="truncate">
+        {status}
+      </Text>
     </Box>
   );
 }
 
-function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store: Store<TreeState, TreeAction>, shell: ReturnType<typeof useShell>, params: BrowseParams): boolean {
+function handleKey(
+  k: Parameters<Parameters<typeof useScreenKeys>[0]>[0],
+  store: Store<TreeState, TreeAction>,
+  shell: ReturnType<typeof useShell>,
+  params: BrowseParams,
+): boolean {
   const s = store.get();
   const act = (a: TreeAction) => (store.dispatch(a), true);
   if (matches('nav.up', k)) return act({type: 'move', by: -1});
@@ -110,7 +139,7 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
   }
   if (matches('nav.back', k) && s.search) return act({type: 'search', text: ''});
   if (matches('filter.start', k)) {
-    void shell.prompt({title: 'Search', label: 'Name contains', initial: s.search}).then((text) => {
+    void shell.prompt({title: 'Search', label: 'Name contains', initial: s.search}).then(text => {
       if (text !== undefined) store.dispatch({type: 'search', text});
     });
     return true;
@@ -118,7 +147,12 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
   if (matches('restore.explore', k)) {
     const here = treeRows(s)[s.cursor];
     const kind = here ? explorerFor(here.node) : undefined;
-    if (!here || !kind) shell.showStatus({kind: 'warn', message: 'Explore opens a SQLite database, a Maildir or an mbox.', hint: 'Put the cursor on one (a .db/.sqlite file, a Maildir folder, an mbox file).'});
+    if (!here || !kind)
+      shell.showStatus({
+        kind: 'warn',
+        message: 'Explore opens a SQLite database, a Maildir or an mbox.',
+        hint: 'Put the cursor on one (a .db/.sqlite file, a Maildir folder, an mbox file).',
+      });
     else shell.push(kind, {...params, path: here.node.path});
     return true;
   }
@@ -146,7 +180,10 @@ function handleKey(k: Parameters<Parameters<typeof useScreenKeys>[0]>[0], store:
  * so when it is not one.
  */
 export function explorerFor(node: TreeNode): 'explore-sqlite' | 'explore-mail' | undefined {
-  if (node.type === 'dir') return node.children?.some((c) => c.type === 'dir' && (c.name === 'cur' || c.name === 'new')) ? 'explore-mail' : undefined;
+  if (node.type === 'dir')
+    return node.children?.some(c => c.type === 'dir' && (c.name === 'cur' || c.name === 'new'))
+      ? 'explore-mail'
+      : undefined;
   if (node.type !== 'file') return undefined;
   if (/\.(db|sqlite|sqlite3|db3)$/i.test(node.name)) return 'explore-sqlite';
   if (/\.mbox$|^mbox$|^(inbox|sent|drafts)$/i.test(node.name)) return 'explore-mail';
@@ -161,9 +198,14 @@ export function fileDetail(node: TreeNode, marked: boolean, p: BrowseParams): De
     fields: [
       {label: 'Path', value: node.path},
       {label: 'Type', value: node.type === 'symlink' ? 'symbolic link' : 'file'},
-      ...(node.type === 'symlink' ? [] : [{label: 'Size', value: `${formatBytes(node.size)} (${node.size.toLocaleString('en-US')} bytes)`}]),
+      ...(node.type === 'symlink'
+        ? []
+        : [{label: 'Size', value: `${formatBytes(node.size)} (${node.size.toLocaleString('en-US')} bytes)`}]),
       {label: 'Modified', value: when},
-      {label: 'From', value: `${p.machine} · ${p.node}:${p.disk} · point ${p.pointTime.slice(0, 16).replace('T', ' ')} UTC`},
+      {
+        label: 'From',
+        value: `${p.machine} · ${p.node}:${p.disk} · point ${p.pointTime.slice(0, 16).replace('T', ' ')} UTC`,
+      },
       {label: 'Marked', value: marked ? 'yes: it will be restored' : 'no (Space marks it, back in the list)'},
     ],
   };
@@ -174,8 +216,22 @@ export function fileDetail(node: TreeNode, marked: boolean, p: BrowseParams): De
 export const restoreBrowseScreen = defineScreen<BrowseParams>({
   id: 'restore-browse',
   title: 'Restore: files',
-  breadcrumb: (p) => `${p.machine} files`,
-  actions: ['restore.to', 'restore.explore', 'mark.toggle', 'nav.open', 'tree.expand', 'tree.collapse', 'filter.start', 'nav.up', 'nav.down', 'nav.pageUp', 'nav.pageDown', 'nav.top', 'nav.bottom'],
+  breadcrumb: p => `${p.machine} files`,
+  actions: [
+    'restore.to',
+    'restore.explore',
+    'mark.toggle',
+    'nav.open',
+    'tree.expand',
+    'tree.collapse',
+    'filter.start',
+    'nav.up',
+    'nav.down',
+    'nav.pageUp',
+    'nav.pageDown',
+    'nav.top',
+    'nav.bottom',
+  ],
   component: BrowseScreen,
-  repo: (p) => p.repo,
+  repo: p => p.repo,
 });

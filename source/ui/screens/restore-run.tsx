@@ -44,8 +44,14 @@ interface State {
 type Action = Partial<State>;
 
 const MENUS: Record<Menu, {title: string; options: string[]}> = {
-  kind: {title: 'Restore to', options: ['A directory (files belong to the user)', 'A new .tar archive (owned by the user)']},
-  conflict: {title: 'Some files already exist there', options: ['Keep them: write restored copies next to them (NAME.RESTORED_YYYYMMDD_HHMMSS)', 'Overwrite them']},
+  kind: {
+    title: 'Restore to',
+    options: ['A directory (files belong to the user)', 'A new .tar archive (owned by the user)'],
+  },
+  conflict: {
+    title: 'Some files already exist there',
+    options: ['Keep them: write restored copies next to them (NAME.RESTORED_YYYYMMDD_HHMMSS)', 'Overwrite them'],
+  },
 };
 
 /** The sentence the confirmation adds when the files go to someone else than the backup's owner. */
@@ -81,33 +87,49 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
   // Left with Esc while a check ran: the flow must not ask its next question over another screen.
   const live = useRef(true);
 
-  const choose = (menu: Menu) => new Promise<number>((resolve) => {
-    menuAnswer.current = resolve;
-    store.dispatch({step: menu, choice: 0});
-  });
+  const choose = (menu: Menu) =>
+    new Promise<number>(resolve => {
+      menuAnswer.current = resolve;
+      store.dispatch({step: menu, choice: 0});
+    });
 
   const flow = async () => {
     const repo = await openRepository(params.repo);
     const access = await accessFor(repo);
     if (!live.current) return;
-    const forUser = await shell.prompt({title: 'Restore for', label: 'User the restored files belong to', initial: params.owner, validate: (v) => {
-      try {
-        lookupUser(v.trim());
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    }});
+    const forUser = await shell.prompt({
+      title: 'Restore for',
+      label: 'User the restored files belong to',
+      initial: params.owner,
+      validate: v => {
+        try {
+          lookupUser(v.trim());
+          return undefined;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    });
     if (forUser === undefined) return shell.pop();
     store.dispatch({forUser: forUser.trim()});
     const kind = await choose('kind');
     store.dispatch({step: 'asking'});
-    const path = await shell.prompt({title: kind === 0 ? 'Directory' : 'Archive', label: kind === 0 ? 'Restore into directory' : 'Create archive (.tar)',
+    const path = await shell.prompt({
+      title: kind === 0 ? 'Directory' : 'Archive',
+      label: kind === 0 ? 'Restore into directory' : 'Create archive (.tar)',
       placeholder: kind === 0 ? `/home/${forUser.trim()}/restored` : `/home/${forUser.trim()}/restored.tar`,
-      validate: (v) => (v.trim().startsWith('/') ? undefined : 'Give an absolute path.')});
+      validate: v => (v.trim().startsWith('/') ? undefined : 'Give an absolute path.'),
+    });
     if (path === undefined) return shell.pop();
-    const request = {backupId: params.backupId, pointId: params.pointId, node: params.node, disk: params.disk, paths: params.paths};
-    let destination: Destination = kind === 1 ? {kind: 'tar', path: path.trim()} : {kind: 'dir', path: path.trim(), conflict: 'keep'};
+    const request = {
+      backupId: params.backupId,
+      pointId: params.pointId,
+      node: params.node,
+      disk: params.disk,
+      paths: params.paths,
+    };
+    let destination: Destination =
+      kind === 1 ? {kind: 'tar', path: path.trim()} : {kind: 'dir', path: path.trim(), conflict: 'keep'};
     if (destination.kind === 'dir' && (await countExisting(repo, access, request, destination.path)) > 0) {
       const c = await choose('conflict');
       destination = {...destination, conflict: c === 0 ? 'keep' : 'overwrite'};
@@ -116,13 +138,20 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
     store.dispatch({step: 'asking'});
     const what = `${params.paths.length === 1 ? safeText(params.paths[0]!) : `${params.paths.length} items`} (${params.files} files, ${formatBytes(params.bytes)})`;
     const warning = ownerWarning(params.owner, forUser.trim());
-    const ok = await shell.confirm({title: 'Delegated restore', defaultYes: false, danger: warning !== undefined || (destination.kind === 'dir' && destination.conflict === 'overwrite'),
-      message: `${warning ? `${warning} ` : ''}Restore ${what} from ${safeText(params.machine)} ${params.pointTime.slice(0, 16).replace('T', ' ')} for ${safeText(forUser.trim())} to ${destination.kind === 'tar' ? 'archive ' : ''}${safeText(destination.path)}${destination.kind === 'dir' ? ` (${destination.conflict} existing files)` : ''}? Reason: ${safeText(params.reason)}`});
+    const ok = await shell.confirm({
+      title: 'Delegated restore',
+      defaultYes: false,
+      danger: warning !== undefined || (destination.kind === 'dir' && destination.conflict === 'overwrite'),
+      message: `${warning ? `${warning} ` : ''}Restore ${what} from ${safeText(params.machine)} ${params.pointTime.slice(0, 16).replace('T', ' ')} for ${safeText(forUser.trim())} to ${destination.kind === 'tar' ? 'archive ' : ''}${safeText(destination.path)}${destination.kind === 'dir' ? ` (${destination.conflict} existing files)` : ''}? Reason: ${safeText(params.reason)}`,
+    });
     if (!ok) return shell.pop();
     abort.current = new AbortController();
     store.dispatch({step: 'running'});
-    const result = await restoreJob(repo, {...request, forUser: forUser.trim(), reason: params.reason, destination},
-      {signal: abort.current.signal, onProgress: (progress) => store.dispatch({progress})});
+    const result = await restoreJob(
+      repo,
+      {...request, forUser: forUser.trim(), reason: params.reason, destination},
+      {signal: abort.current.signal, onProgress: progress => store.dispatch({progress})},
+    );
     store.dispatch({step: 'done', result});
   };
 
@@ -139,7 +168,7 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  useScreenKeys((k) => {
+  useScreenKeys(k => {
     const s = store.get();
     if (s.step === 'kind' || s.step === 'conflict') {
       const n = MENUS[s.step].options.length;
@@ -154,7 +183,10 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
       // Nothing else while files are being written, but the help.
       return !matches('help.toggle', k);
     }
-    if ((s.step === 'done' || s.step === 'failed' || s.step === 'cancelled') && (matches('nav.open', k) || matches('nav.back', k))) {
+    if (
+      (s.step === 'done' || s.step === 'failed' || s.step === 'cancelled') &&
+      (matches('nav.open', k) || matches('nav.back', k))
+    ) {
       shell.popTo('backups');
       return true;
     }
@@ -166,30 +198,59 @@ function RunScreen({params, width}: ScreenProps<RunParams>) {
   const r = state.result;
   return (
     <Box flexDirection="column">
-      <Caption width={width}>{`${params.machine} · ${params.node}:${params.disk} · ${params.files} files, ${formatBytes(params.bytes)}${state.forUser ? ` · for ${state.forUser}` : ''}`}</Caption>
+      <Caption
+        width={width}
+      >{`${params.machine} · ${params.node}:${params.disk} · ${params.files} files, ${formatBytes(params.bytes)}${state.forUser ? ` · for ${state.forUser}` : ''}`}</Caption>
       {menu ? (
         <Box flexDirection="column">
           <Text {...theme.heading}>{menu.title}</Text>
-          {menu.options.map((o, i) => <Text key={o} wrap="truncate" {...(i === state.choice ? theme.selection : {})}>{i === state.choice ? '› ' : '  '}{o}</Text>)}
+          {menu.options.map((o, i) => (
+            <Text key={o} wrap="truncate" {...(i === state.choice ? theme.selection : {})}>
+              {i === state.choice ? '› ' : '  '}
+              {o}
+            </Text>
+          ))}
         </Box>
       ) : null}
       {state.step === 'running' ? (
         <Box flexDirection="column">
-          <ProgressBar label="restore" done={p?.bytesDone ?? 0} total={p?.bytesTotal ?? params.bytes} width={width} detail={`${p?.filesDone ?? 0}/${p?.filesTotal ?? params.files} files`} />
+          <ProgressBar
+            label="restore"
+            done={p?.bytesDone ?? 0}
+            total={p?.bytesTotal ?? params.bytes}
+            width={width}
+            detail={`${p?.filesDone ?? 0}/${p?.filesTotal ?? params.files} files`}
+          />
           <Text {...theme.muted}>x cancels (files written so far stay; the audit entry says so).</Text>
         </Box>
       ) : null}
       {r ? (
         <Box flexDirection="column">
-          <Text {...theme.ok} wrap="truncate">✓ Restored {r.files} files, {formatBytes(r.bytes)}, for {safeText(r.audit?.forUser ?? '')} to {safeText(r.destination)}.</Text>
-          {r.renamed.slice(0, 5).map(([from, to]) => <Text key={from} wrap="truncate">  kept {safeText(from)}; restored copy is {safeText(to)}</Text>)}
-          {r.renamed.length > 5 ? <Text>  … and {r.renamed.length - 5} more kept</Text> : null}
-          {r.specialDropped > 0 ? <Text wrap="truncate">  dropped the setuid/setgid bits of {r.specialDropped} file(s): only root restoring for root keeps them</Text> : null}
+          <Text {...theme.ok} wrap="truncate">
+            ✓ Restored {r.files} files, {formatBytes(r.bytes)}, for {safeText(r.audit?.forUser ?? '')} to{' '}
+            {safeText(r.destination)}.
+          </Text>
+          {r.renamed.slice(0, 5).map(([from, to]) => (
+            <Text key={from} wrap="truncate">
+              {' '}
+              kept {safeText(from)}; restored copy is {safeText(to)}
+            </Text>
+          ))}
+          {r.renamed.length > 5 ? <Text> … and {r.renamed.length - 5} more kept</Text> : null}
+          {r.specialDropped > 0 ? (
+            <Text wrap="truncate">
+              {' '}
+              dropped the setuid/setgid bits of {r.specialDropped} file(s): only root restoring for root keeps them
+            </Text>
+          ) : null}
           <Text {...theme.muted}>Audit entry #{r.audit?.seq} recorded. Enter: back to the backups.</Text>
         </Box>
       ) : null}
       {state.step === 'failed' || state.step === 'cancelled' ? (
-        <Text {...theme.error} wrap="truncate">✗ {state.step === 'cancelled' ? 'Cancelled' : 'Failed'}: {safeText(state.error ?? '')} (recorded in the audit log)</Text>
+        <Text {...theme.error} wrap="truncate">
+          ✗ {state.step === 'cancelled' ? 'Cancelled' : 'Failed'}: {safeText(state.error ?? '')} (recorded in the audit
+          log)
+        </Text>
       ) : null}
     </Box>
   );
@@ -201,5 +262,5 @@ export const restoreRunScreen = defineScreen<RunParams>({
   breadcrumb: () => 'destination',
   actions: ['list.pick', 'restore.cancel'],
   component: RunScreen,
-  repo: (p) => p.repo,
+  repo: p => p.repo,
 });

@@ -25,17 +25,31 @@ export interface TreeRow {
 }
 
 export type TreeAction =
-  | {type: 'move'; by: number} | {type: 'top'} | {type: 'bottom'}
-  | {type: 'expand'} | {type: 'collapse'} | {type: 'toggle'} | {type: 'mark'}
-  | {type: 'search'; text: string} | {type: 'resize'; height: number};
+  | {type: 'move'; by: number}
+  | {type: 'top'}
+  | {type: 'bottom'}
+  | {type: 'expand'}
+  | {type: 'collapse'}
+  | {type: 'toggle'}
+  | {type: 'mark'}
+  | {type: 'search'; text: string}
+  | {type: 'resize'; height: number};
 
-export const initialTree = (root: TreeNode, height: number): TreeState =>
-  ({root, expanded: new Set(), marked: new Set(), cursor: 0, offset: 0, height: Math.max(1, height), search: ''});
+export const initialTree = (root: TreeNode, height: number): TreeState => ({
+  root,
+  expanded: new Set(),
+  marked: new Set(),
+  cursor: 0,
+  offset: 0,
+  height: Math.max(1, height),
+  search: '',
+});
 
 function matchesBelow(node: TreeNode, search: string, memo: Map<string, boolean>): boolean {
   const known = memo.get(node.path);
   if (known !== undefined) return known;
-  const hit = node.name.toLowerCase().includes(search) || (node.children ?? []).some((c) => matchesBelow(c, search, memo));
+  const hit =
+    node.name.toLowerCase().includes(search) || (node.children ?? []).some(c => matchesBelow(c, search, memo));
   memo.set(node.path, hit);
   return hit;
 }
@@ -61,7 +75,8 @@ const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n
 function settle(s: TreeState, cursor: number): TreeState {
   const count = treeRows(s).length;
   const c = clamp(cursor, 0, Math.max(0, count - 1));
-  const offset = c < s.offset ? c : c >= s.offset + s.height ? c - s.height + 1 : clamp(s.offset, 0, Math.max(0, count - s.height));
+  const offset =
+    c < s.offset ? c : c >= s.offset + s.height ? c - s.height + 1 : clamp(s.offset, 0, Math.max(0, count - s.height));
   return {...s, cursor: c, offset};
 }
 
@@ -80,21 +95,30 @@ export function treeReducer(s: TreeState, a: TreeAction): TreeState {
     return next;
   };
   switch (a.type) {
-    case 'move': return settle(s, s.cursor + a.by);
-    case 'top': return settle(s, 0);
-    case 'bottom': return settle(s, rows.length - 1);
-    case 'resize': return settle({...s, height: Math.max(1, a.height)}, s.cursor);
-    case 'search': return settle({...s, search: a.text.toLowerCase()}, 0);
-    case 'mark': return here ? {...s, marked: withSet(s.marked, here.node.path, !s.marked.has(here.node.path))} : s;
+    case 'move':
+      return settle(s, s.cursor + a.by);
+    case 'top':
+      return settle(s, 0);
+    case 'bottom':
+      return settle(s, rows.length - 1);
+    case 'resize':
+      return settle({...s, height: Math.max(1, a.height)}, s.cursor);
+    case 'search':
+      return settle({...s, search: a.text.toLowerCase()}, 0);
+    case 'mark':
+      return here ? {...s, marked: withSet(s.marked, here.node.path, !s.marked.has(here.node.path))} : s;
     case 'expand':
     case 'toggle':
       if (!here || here.node.type !== 'dir' || s.search) return s;
-      return settle({...s, expanded: withSet(s.expanded, here.node.path, a.type === 'expand' ? true : !here.open)}, s.cursor);
+      return settle(
+        {...s, expanded: withSet(s.expanded, here.node.path, a.type === 'expand' ? true : !here.open)},
+        s.cursor,
+      );
     case 'collapse': {
       if (!here || s.search) return s;
       if (here.open) return settle({...s, expanded: withSet(s.expanded, here.node.path, false)}, s.cursor);
       const parent = parentOf(here.node.path);
-      const at = rows.findIndex((r) => r.node.path === parent);
+      const at = rows.findIndex(r => r.node.path === parent);
       return at < 0 ? s : settle(s, at);
     }
   }
@@ -103,7 +127,7 @@ export function treeReducer(s: TreeState, a: TreeAction): TreeState {
 /** The marked paths without those inside a marked folder. */
 export function selectedPaths(s: TreeState): string[] {
   const all = [...s.marked].sort();
-  return all.filter((p) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
+  return all.filter(p => !all.some(q => q !== p && p.startsWith(`${q}/`)));
 }
 
 /** Bytes and files the selection holds. */
@@ -124,4 +148,5 @@ export function selectionSize(s: TreeState): {bytes: number; files: number} {
 }
 
 /** Whether a row lies inside a marked folder (shown as marked, too). */
-export const insideMarked = (s: TreeState, path: string) => [...s.marked].some((q) => path === q || path.startsWith(`${q}/`));
+export const insideMarked = (s: TreeState, path: string) =>
+  [...s.marked].some(q => path === q || path.startsWith(`${q}/`));

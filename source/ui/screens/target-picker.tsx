@@ -17,10 +17,14 @@ import type {KeyPress} from '../keypress.js';
 import {useStore} from '../store.js';
 import {Caption} from './common.js';
 
-interface TargetRow {readonly name: string; readonly location: string; readonly current: boolean}
+interface TargetRow {
+  readonly name: string;
+  readonly location: string;
+  readonly current: boolean;
+}
 const COLUMNS: Column<TargetRow>[] = [
-  {id: 'name', header: 'Target', minWidth: 12, flex: 1, value: (r) => `${r.name}${r.current ? ' *' : ''}`},
-  {id: 'location', header: 'Location', minWidth: 10, flex: 2, value: (r) => r.location},
+  {id: 'name', header: 'Target', minWidth: 12, flex: 1, value: r => `${r.name}${r.current ? ' *' : ''}`},
+  {id: 'location', header: 'Location', minWidth: 10, flex: 2, value: r => r.location},
 ];
 
 export interface TargetPicker {
@@ -48,9 +52,15 @@ export function useTargetPicker({targets, current, label, width, height, onChoos
   const [, opened] = useStore((_: boolean, next: boolean) => next, false);
   const rows = useMemo(() => {
     const registered = listRepositories();
-    return targets.map((name) => ({name, location: registered[name]?.location ?? '', current: name === current}));
+    return targets.map(name => ({name, location: registered[name]?.location ?? '', current: name === current}));
   }, [targets, current]);
-  const list = useList({items: rows, idOf: (r) => r.name, textOf: (r) => `${r.name} ${r.location}`, height: Math.max(3, height - 1), markable: false});
+  const list = useList({
+    items: rows,
+    idOf: r => r.name,
+    textOf: r => `${r.name} ${r.location}`,
+    height: Math.max(3, height - 1),
+    markable: false,
+  });
   return {
     get open() {
       return opened.get();
@@ -71,10 +81,14 @@ export function useTargetPicker({targets, current, label, width, height, onChoos
       } else return false;
       return true;
     },
-    footer: list.state.filtering ? ['filter.accept', 'filter.clear'] : ['list.pick', 'filter.start', 'nav.back', 'help.toggle', 'app.quit'],
+    footer: list.state.filtering
+      ? ['filter.accept', 'filter.clear']
+      : ['list.pick', 'filter.start', 'nav.back', 'help.toggle', 'app.quit'],
     element: (
       <Box flexDirection="column">
-        <Caption width={width}>{`Copy ${label} to: pick a target (${targets.length} registered; * = the plan's now). Enter chooses, Esc keeps it.`}</Caption>
+        <Caption
+          width={width}
+        >{`Copy ${label} to: pick a target (${targets.length} registered; * = the plan's now). Enter chooses, Esc keeps it.`}</Caption>
         <List state={list.state} columns={COLUMNS} width={width} />
       </Box>
     ),

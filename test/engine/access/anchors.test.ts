@@ -23,7 +23,14 @@ const isRoot = process.getuid?.() === 0;
 let state: Awaited<ReturnType<typeof privateState>>;
 let n = 0;
 
-const grant = (i: number): AuditInput => ({action: 'access.grant', actor: carol, result: 'ok', principal: 'user:alice', backupId: 'bcopy00000001', reason: `ticket ${i}`});
+const grant = (i: number): AuditInput => ({
+  action: 'access.grant',
+  actor: carol,
+  result: 'ok',
+  principal: 'user:alice',
+  backupId: 'bcopy00000001',
+  reason: `ticket ${i}`,
+});
 
 async function repository(): Promise<{storage: FilesystemStorage; repo: Repository; dir: string}> {
   const dir = join(state.dir, `repo-${++n}`);
@@ -67,9 +74,19 @@ test('(a) an edit rewritten forward verifies on the chain alone, and fails on th
   const report = await verifyAudit(storage);
   assert.equal(report.ok, false);
   const file = anchorFile(report.anchor.repositoryId);
-  const anchored = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).find((a) => a.seq === 7);
-  assert.deepEqual(report.problems.map((p) => p.seq), [7, 8]);
-  assert.equal(report.problems[0]!.reason, `differs from the anchored hash recorded at ${anchored.time} in ${file}: it was edited or replaced, and the chain rewritten after it`);
+  const anchored = (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l))
+    .find(a => a.seq === 7);
+  assert.deepEqual(
+    report.problems.map(p => p.seq),
+    [7, 8],
+  );
+  assert.equal(
+    report.problems[0]!.reason,
+    `differs from the anchored hash recorded at ${anchored.time} in ${file}: it was edited or replaced, and the chain rewritten after it`,
+  );
   assert.equal(report.problems[1]!.reason, 'differs from its anchor too, as does entry 9');
 });
 
@@ -79,8 +96,14 @@ test('(b) a truncated tail fails: the log ends before the newest anchored entry'
   assert.equal((await chainOnly(storage)).ok, true);
   const report = await verifyAudit(storage);
   assert.equal(report.ok, false);
-  assert.deepEqual(report.problems.map((p) => [p.seq, p.key]), [[9, 'audit/000000000009.json']]);
-  assert.match(report.problems[0]!.reason, /^missing: the log ends at entry 5, but entry 9 was anchored at .* \(entries 6 to 9 were deleted\)/);
+  assert.deepEqual(
+    report.problems.map(p => [p.seq, p.key]),
+    [[9, 'audit/000000000009.json']],
+  );
+  assert.match(
+    report.problems[0]!.reason,
+    /^missing: the log ends at entry 5, but entry 9 was anchored at .* \(entries 6 to 9 were deleted\)/,
+  );
 });
 
 test('(c) deleting every entry fails: the log is empty but entries were anchored', async () => {
@@ -90,7 +113,10 @@ test('(c) deleting every entry fails: the log is empty but entries were anchored
   const report = await verifyAudit(storage);
   assert.equal(report.ok, false);
   assert.equal(report.entries.length, 0);
-  assert.match(report.problems[0]!.reason, /^missing: the log is empty, but entry 3 was anchored at .* \(every entry was deleted\)/);
+  assert.match(
+    report.problems[0]!.reason,
+    /^missing: the log is empty, but entry 3 was anchored at .* \(every entry was deleted\)/,
+  );
 });
 
 test('(d) a correctly hashed forged entry fails: this host did not write it', async () => {
@@ -99,8 +125,14 @@ test('(d) a correctly hashed forged entry fails: this host did not write it', as
   assert.equal((await chainOnly(storage)).ok, true);
   const report = await verifyAudit(storage);
   assert.equal(report.ok, false);
-  assert.deepEqual(report.problems.map((p) => p.seq), [10]);
-  assert.match(report.problems[0]!.reason, /^not written by Backhaul on this host: the newest entry anchored in .* is 9/);
+  assert.deepEqual(
+    report.problems.map(p => p.seq),
+    [10],
+  );
+  assert.match(
+    report.problems[0]!.reason,
+    /^not written by Backhaul on this host: the newest entry anchored in .* is 9/,
+  );
   assert.deepEqual(report.anchor.unanchored, {first: 10, last: 10, count: 1});
 });
 
@@ -120,10 +152,16 @@ test('an untouched log matches its anchors; the report says where they are and w
 test('anchors: one JSON line per entry, in a 0700 directory and a 0600 file', async () => {
   const {storage, repo} = await withEntries(2);
   const file = anchorFile(repo.id);
-  const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l));
   const entries = await readAudit(storage);
-  assert.deepEqual(lines.map((l) => [l.repo, l.location, l.seq, l.hash, l.pid]), entries.map((e) => [repo.id, storage.location, e.seq, e.hash, process.pid]));
-  assert.ok(lines.every((l) => typeof l.time === 'string'));
+  assert.deepEqual(
+    lines.map(l => [l.repo, l.location, l.seq, l.hash, l.pid]),
+    entries.map(e => [repo.id, storage.location, e.seq, e.hash, process.pid]),
+  );
+  assert.ok(lines.every(l => typeof l.time === 'string'));
   assert.equal((await lstat(file)).mode & 0o777, 0o600);
   assert.equal((await lstat(anchorsDir())).mode & 0o777, 0o700);
   assert.equal((await lstat(stateDir())).mode & 0o777, 0o700);
@@ -136,7 +174,10 @@ test('a symlinked anchor file or state directory is refused before anything is w
   await writeFile(decoy, '');
   await rm(file);
   await symlink(decoy, file);
-  await assert.rejects(appendAudit(storage, grant(2)), (e: Error & {exitCode?: number}) => e.exitCode === 15 && /is not safe to use/.test(e.message));
+  await assert.rejects(
+    appendAudit(storage, grant(2)),
+    (e: Error & {exitCode?: number}) => e.exitCode === 15 && /is not safe to use/.test(e.message),
+  );
   assert.equal((await readAudit(storage)).length, 1, 'no entry without its anchor');
   assert.equal(await readFile(decoy, 'utf8'), '');
   await rm(file);
@@ -171,7 +212,7 @@ test('an anchor file that belongs to someone else is refused', {skip: !isRoot &&
   }
 });
 
-test('a repository several hosts write: --allow-unanchored accepts what came after this host\'s newest anchor, and still checks the rest', async () => {
+test("a repository several hosts write: --allow-unanchored accepts what came after this host's newest anchor, and still checks the rest", async () => {
   const {storage} = await withEntries(3);
   // Another host: another state directory.
   const here = process.env['BACKHAUL_STATE_DIR'];
@@ -184,14 +225,20 @@ test('a repository several hosts write: --allow-unanchored accepts what came aft
   process.env['XDG_STATE_HOME'] = hereXdg;
 
   const strict = await verifyAudit(storage);
-  assert.deepEqual(strict.problems.map((p) => p.seq), [4]);
+  assert.deepEqual(
+    strict.problems.map(p => p.seq),
+    [4],
+  );
   assert.match(strict.problems[0]!.reason, /not written by Backhaul on this host, nor was entry 5/);
   const shared = await verifyAudit(storage, {allowUnanchored: true});
   assert.equal(shared.ok, true);
   assert.deepEqual(shared.anchor.unanchored, {first: 4, last: 5, count: 2});
 
   await rewriteForward(storage, 2, {principal: 'user:mallory'});
-  assert.deepEqual((await verifyAudit(storage, {allowUnanchored: true})).problems.map((p) => p.seq), [2, 3]);
+  assert.deepEqual(
+    (await verifyAudit(storage, {allowUnanchored: true})).problems.map(p => p.seq),
+    [2, 3],
+  );
 });
 
 test('a moved repository is checked against the anchors recorded where it was', async () => {
@@ -224,7 +271,10 @@ test('a replaced config id cannot hide the anchors: the location was anchored as
   const report = await verifyAudit(storage);
   assert.equal(report.ok, false);
   assert.equal(report.problems[0]!.key, 'config');
-  assert.match(report.problems[0]!.reason, new RegExp(`anchored as repository ${repo.id} \\(up to entry 3, .*now says it is f{32}`));
+  assert.match(
+    report.problems[0]!.reason,
+    new RegExp(`anchored as repository ${repo.id} \\(up to entry 3, .*now says it is f{32}`),
+  );
   assert.match(report.problems[0]!.reason, new RegExp(`rename ${anchorFile(repo.id)}`));
 });
 
@@ -237,7 +287,12 @@ test('each entry goes to the system log once: logger -t backhaul --id=PID -p aut
   const lines = (await readFile(calls, 'utf8')).trim().split('\n');
   assert.equal(lines.length, 2);
   for (const [i, line] of lines.entries()) {
-    assert.ok(line.startsWith(`[-t][backhaul][--id=${process.pid}][-p][auth.info][--][audit entry repository=${repo.id} seq=${i + 1} hash=${entries[i]!.hash} action=access.grant result=ok actor="carol"`), line);
+    assert.ok(
+      line.startsWith(
+        `[-t][backhaul][--id=${process.pid}][-p][auth.info][--][audit entry repository=${repo.id} seq=${i + 1} hash=${entries[i]!.hash} action=access.grant result=ok actor="carol"`,
+      ),
+      line,
+    );
   }
 });
 

@@ -7,12 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {appendAudit, auditKey, GENESIS_HASH, hashEntry, readAudit, verifyAudit} from '../../../source/engine/access/audit.js';
+import {
+  appendAudit,
+  auditKey,
+  GENESIS_HASH,
+  hashEntry,
+  readAudit,
+  verifyAudit,
+} from '../../../source/engine/access/audit.js';
 import {describeEntry} from '../../../source/commands/audit.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {carol, tempStorage} from './fixtures.js';
 
-const sound = {seq: 1, time: '2024-05-01T10:00:00.000Z', prevHash: GENESIS_HASH, action: 'restore.own', actor: {user: 'alice', uid: 1001, viaSudo: true}, result: 'ok', paths: ['a']};
+const sound = {
+  seq: 1,
+  time: '2024-05-01T10:00:00.000Z',
+  prevHash: GENESIS_HASH,
+  action: 'restore.own',
+  actor: {user: 'alice', uid: 1001, viaSudo: true},
+  result: 'ok',
+  paths: ['a'],
+};
 
 const crafted: Array<[string, Record<string, unknown>]> = [
   ['a null actor', {actor: null}],
@@ -32,7 +47,12 @@ test('crafted audit entries are unreadable (corrupt, named), never a TypeError',
     try {
       const body = {...sound, ...change};
       await storage.put(auditKey(1), Buffer.from(JSON.stringify({...body, hash: hashEntry(body as never)})));
-      await assert.rejects(readAudit(storage), (e: unknown) => e instanceof BackhaulError && e.code === 'corrupt' && /audit\/000000000001\.json/.test(e.message), what);
+      await assert.rejects(
+        readAudit(storage),
+        (e: unknown) =>
+          e instanceof BackhaulError && e.code === 'corrupt' && /audit\/000000000001\.json/.test(e.message),
+        what,
+      );
       const report = await verifyAudit(storage);
       assert.equal(report.ok, false, what);
       assert.match(report.problems[0]!.reason, /not a readable audit entry/, what);

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {test} from 'node:test';
-import {appendAudit, auditKey, canonicalJson, GENESIS_HASH, hashEntry, readAudit, verifyAudit, type AuditInput} from '../../../source/engine/access/audit.js';
+import {
+  appendAudit,
+  auditKey,
+  canonicalJson,
+  GENESIS_HASH,
+  hashEntry,
+  readAudit,
+  verifyAudit,
+  type AuditInput,
+} from '../../../source/engine/access/audit.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {carol, tempStorage} from './fixtures.js';
 
@@ -36,7 +45,10 @@ test('entries form a hash chain in seq order', async () => {
   try {
     await appendFive(storage);
     const entries = await readAudit(storage);
-    assert.deepEqual(entries.map((e) => e.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      entries.map(e => e.seq),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(entries[0]!.prevHash, GENESIS_HASH);
     for (let i = 1; i < 5; i++) assert.equal(entries[i]!.prevHash, entries[i - 1]!.hash);
     for (const e of entries) assert.equal(hashEntry(e), e.hash);
@@ -60,7 +72,10 @@ test('editing entry 3 is detected and names entry 3', async () => {
     await storage.put(auditKey(3), Buffer.from(JSON.stringify({...original, destination: '/tmp/elsewhere'})));
     const report = await verifyAudit(storage);
     assert.equal(report.ok, false);
-    assert.deepEqual(report.problems.map((p) => [p.seq, p.key]), [[3, 'audit/000000000003.json']]);
+    assert.deepEqual(
+      report.problems.map(p => [p.seq, p.key]),
+      [[3, 'audit/000000000003.json']],
+    );
     assert.match(report.problems[0]!.reason, /edited/);
   } finally {
     await cleanup();
@@ -76,9 +91,15 @@ test('editing entry 3 and recomputing its hash still names entry 3', async () =>
     forged.hash = hashEntry(forged);
     await storage.put(auditKey(3), Buffer.from(JSON.stringify(forged)));
     const report = await verifyAudit(storage);
-    assert.deepEqual(report.problems.map((p) => p.seq), [3, 3]);
-    assert.ok(report.problems.some((p) => /entry 4 recorded a different hash/.test(p.reason)));
-    assert.ok(report.problems.some((p) => /differs from the anchored hash/.test(p.reason)), 'the anchor names it too');
+    assert.deepEqual(
+      report.problems.map(p => p.seq),
+      [3, 3],
+    );
+    assert.ok(report.problems.some(p => /entry 4 recorded a different hash/.test(p.reason)));
+    assert.ok(
+      report.problems.some(p => /differs from the anchored hash/.test(p.reason)),
+      'the anchor names it too',
+    );
   } finally {
     await cleanup();
   }
@@ -92,10 +113,16 @@ test('a deleted entry shows as a gap; an unreadable one is named', async () => {
     await storage.put(auditKey(4), Buffer.from('garbage'));
     const report = await verifyAudit(storage);
     assert.equal(report.ok, false);
-    assert.deepEqual(report.problems.map((p) => p.seq), [2, 4]);
+    assert.deepEqual(
+      report.problems.map(p => p.seq),
+      [2, 4],
+    );
     assert.match(report.problems[0]!.reason, /missing/);
     assert.match(report.problems[1]!.reason, /not a readable/);
-    assert.deepEqual(report.entries.map((e) => e.seq), [1, 3, 5]);
+    assert.deepEqual(
+      report.entries.map(e => e.seq),
+      [1, 3, 5],
+    );
     await assert.rejects(readAudit(storage), /Audit entry audit\/000000000004.json/);
   } finally {
     await cleanup();
@@ -114,8 +141,9 @@ test('swapping two entries and deleting the first are detected', async () => {
     await storage.put('audit/stray.json', Buffer.from('{}'));
     const report = await verifyAudit(storage);
     assert.equal(report.ok, false);
-    const seqs = new Set(report.problems.map((p) => p.seq));
-    for (const seq of [null, 1, 2, 3]) assert.ok(seqs.has(seq), `problem for ${seq}: ${JSON.stringify(report.problems)}`);
+    const seqs = new Set(report.problems.map(p => p.seq));
+    for (const seq of [null, 1, 2, 3])
+      assert.ok(seqs.has(seq), `problem for ${seq}: ${JSON.stringify(report.problems)}`);
   } finally {
     await cleanup();
   }
@@ -128,7 +156,10 @@ test('appends after a damaged tail still chain, and verify keeps naming the dama
     await storage.put(auditKey(5), Buffer.from('garbage'));
     const sixth = await appendAudit(storage, restore(6));
     assert.equal(sixth.seq, 6);
-    assert.deepEqual((await verifyAudit(storage)).problems.map((p) => p.seq), [5]);
+    assert.deepEqual(
+      (await verifyAudit(storage)).problems.map(p => p.seq),
+      [5],
+    );
   } finally {
     await cleanup();
   }
@@ -141,8 +172,11 @@ test('concurrent appenders in one process produce one gap-free chain', async () 
     await Promise.all(Array.from({length: 24}, (_, n) => appendAudit(new FilesystemStorage(dir), restore(n))));
     const report = await verifyAudit(storage);
     assert.deepEqual(report.problems, []);
-    assert.deepEqual(report.entries.map((e) => e.seq), Array.from({length: 24}, (_, i) => i + 1));
-    assert.equal(new Set(report.entries.map((e) => e.reason)).size, 24);
+    assert.deepEqual(
+      report.entries.map(e => e.seq),
+      Array.from({length: 24}, (_, i) => i + 1),
+    );
+    assert.equal(new Set(report.entries.map(e => e.reason)).size, 24);
   } finally {
     await cleanup();
   }
@@ -159,22 +193,24 @@ function appendInChild(dir: string, tag: string, count: number): Promise<void> {
     await Promise.all(Array.from({length: ${count}}, (_, n) => appendAudit(storage, {action: 'access.grant', actor: {user: 'carol', uid: 1003, viaSudo: false}, result: 'ok', reason: ${JSON.stringify(tag)} + n})));
   `;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {stdio: ['ignore', 'ignore', 'pipe']});
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', d => (stderr += d));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`child ${tag} exited ${code}: ${stderr}`))));
+    child.on('exit', code => (code === 0 ? resolve() : reject(new Error(`child ${tag} exited ${code}: ${stderr}`))));
   });
 }
 
 test('concurrent appenders in separate processes produce one gap-free chain', async () => {
   const {storage, dir, cleanup} = await tempStorage();
   try {
-    await Promise.all(['a', 'b', 'c'].map((tag) => appendInChild(dir, tag, 10)));
+    await Promise.all(['a', 'b', 'c'].map(tag => appendInChild(dir, tag, 10)));
     const report = await verifyAudit(storage);
     assert.deepEqual(report.problems, []);
     assert.equal(report.entries.length, 30);
-    assert.equal(new Set(report.entries.map((e) => e.reason)).size, 30);
+    assert.equal(new Set(report.entries.map(e => e.reason)).size, 30);
   } finally {
     await cleanup();
   }

@@ -38,15 +38,29 @@ after(async () => {
   await rm(work, {recursive: true, force: true});
 });
 
-async function run(command: Command, args: Record<string, string | boolean>, positionals: string[] = []): Promise<{code: number; out: string}> {
+async function run(
+  command: Command,
+  args: Record<string, string | boolean>,
+  positionals: string[] = [],
+): Promise<{code: number; out: string}> {
   let out = '';
-  const sink = new Writable({write(chunk, _enc, done) { out += chunk; done(); }});
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      out += chunk;
+      done();
+    },
+  });
   const ctx: CommandContext = {out: sink, err: sink, signal: new AbortController().signal};
   const code = await command.run(ctx, {repo: repoDir, ...args}, positionals);
   return {code, out};
 }
 
-async function runAs(uid: string, command: Command, args: Record<string, string | boolean>, positionals: string[] = []) {
+async function runAs(
+  uid: string,
+  command: Command,
+  args: Record<string, string | boolean>,
+  positionals: string[] = [],
+) {
   process.env['SUDO_UID'] = uid;
   try {
     return await run(command, args, positionals);
@@ -71,7 +85,10 @@ test('policy show, grant, revoke and audit as an admin (root, or the repository 
   const grant = await run(accessGrant, {backup: 'bcopy00000001', user: 'nobody', reason: 'line1\nline2\u001b[2J'});
   assert.equal(grant.code, 0);
   assert.match(grant.out, /Granted user nobody access to backup bcopy00000001 \(audit entry 1\)/);
-  await assert.rejects(run(accessGrant, {backup: 'bcopy00000001', user: 'no-such-user-xyz'}), (e: unknown) => e instanceof BackhaulError && e.code === 'not-found');
+  await assert.rejects(
+    run(accessGrant, {backup: 'bcopy00000001', user: 'no-such-user-xyz'}),
+    (e: unknown) => e instanceof BackhaulError && e.code === 'not-found',
+  );
 
   const policy = await run(accessPolicy, {group: 'nogroup'}, ['add-operator']);
   assert.match(policy.out, /Added group nogroup to the operators \(audit entry 2\)/);
@@ -79,7 +96,12 @@ test('policy show, grant, revoke and audit as an admin (root, or the repository 
   const log = await run(audit, {});
   const lines = log.out.trim().split('\n');
   assert.equal(lines.length, 2);
-  assert.match(lines[0]!, new RegExp(`#1 .* ${me} +access\\.grant +user:nobody +backup bcopy00000001 +ok +reason "line1\\\\nline2\\\\u001b\\[2J"`));
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      `#1 .* ${me} +access\\.grant +user:nobody +backup bcopy00000001 +ok +reason "line1\\\\nline2\\\\u001b\\[2J"`,
+    ),
+  );
   assert.ok(!log.out.includes('\u001b'), 'control characters are escaped');
 
   const json = await run(audit, {json: true});
@@ -97,38 +119,55 @@ test('policy show, grant, revoke and audit as an admin (root, or the repository 
   assert.match(verify.out, /entry 2 \(audit\/000000000002\.json\): edited/);
 });
 
-test('a plain user acting through sudo is denied admin actions with exit code 15', {skip: !isRoot && 'SUDO_UID is only trusted as root'}, async () => {
-  const nobody = '65534';
-  // nobody's primary group is nogroup: make sure it is not an operator for the denials below.
-  await run(accessPolicy, {group: 'nogroup'}, ['remove-operator']);
-  for (const [command, args, positionals] of [
-    [accessGrant, {backup: 'bcopy00000001', user: 'nobody'}, []],
-    [accessRevoke, {backup: 'bnothere00001', user: 'nobody'}, []],
-    [accessPolicy, {user: 'nobody'}, ['add-admin']],
-    [audit, {}, []],
-    [audit, {verify: true}, []],
-  ] as const) {
-    await assert.rejects(runAs(nobody, command, args, [...positionals]), (e: unknown) => {
-      assert.ok(e instanceof BackhaulError, String(e));
-      assert.equal(e.exitCode, EXIT.denied, e.message);
-      assert.match(e.message, /^nobody \(via sudo\) may not/);
-      assert.notEqual(e.hint, '');
-      return true;
-    });
-  }
-  const show = await runAs(nobody, accessPolicy, {}, ['show']);
-  assert.match(show.out, /you: +nobody \(user\)/);
+test(
+  'a plain user acting through sudo is denied admin actions with exit code 15',
+  {skip: !isRoot && 'SUDO_UID is only trusted as root'},
+  async () => {
+    const nobody = '65534';
+    // nobody's primary group is nogroup: make sure it is not an operator for the denials below.
+    await run(accessPolicy, {group: 'nogroup'}, ['remove-operator']);
+    for (const [command, args, positionals] of [
+      [accessGrant, {backup: 'bcopy00000001', user: 'nobody'}, []],
+      [accessRevoke, {backup: 'bnothere00001', user: 'nobody'}, []],
+      [accessPolicy, {user: 'nobody'}, ['add-admin']],
+      [audit, {}, []],
+      [audit, {verify: true}, []],
+    ] as const) {
+      await assert.rejects(runAs(nobody, command, args, [...positionals]), (e: unknown) => {
+        assert.ok(e instanceof BackhaulError, String(e));
+        assert.equal(e.exitCode, EXIT.denied, e.message);
+        assert.match(e.message, /^nobody \(via sudo\) may not/);
+        assert.notEqual(e.hint, '');
+        return true;
+      });
+    }
+    const show = await runAs(nobody, accessPolicy, {}, ['show']);
+    assert.match(show.out, /you: +nobody \(user\)/);
 
-  // As a restore operator, nobody may read the audit log but still not grant or change the policy.
-  await run(accessPolicy, {group: 'nogroup'}, ['add-operator']);
-  assert.equal((await runAs(nobody, audit, {})).code, 0);
-  await assert.rejects(runAs(nobody, accessGrant, {backup: 'bcopy00000001', user: 'nobody'}), (e: unknown) => e instanceof BackhaulError && e.exitCode === EXIT.denied);
-  await assert.rejects(runAs(nobody, accessPolicy, {group: 'nogroup'}, ['remove-operator']), (e: unknown) => e instanceof BackhaulError && e.exitCode === EXIT.denied);
-});
+    // As a restore operator, nobody may read the audit log but still not grant or change the policy.
+    await run(accessPolicy, {group: 'nogroup'}, ['add-operator']);
+    assert.equal((await runAs(nobody, audit, {})).code, 0);
+    await assert.rejects(
+      runAs(nobody, accessGrant, {backup: 'bcopy00000001', user: 'nobody'}),
+      (e: unknown) => e instanceof BackhaulError && e.exitCode === EXIT.denied,
+    );
+    await assert.rejects(
+      runAs(nobody, accessPolicy, {group: 'nogroup'}, ['remove-operator']),
+      (e: unknown) => e instanceof BackhaulError && e.exitCode === EXIT.denied,
+    );
+  },
+);
 
 test('usage errors are clear', async () => {
-  await assert.rejects(run(accessPolicy, {}, ['promote']), (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && /Unknown policy action/.test(e.message));
-  await assert.rejects(run(accessGrant, {backup: 'bcopy00000001'}), (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && /exactly one of --user or --group/.test(e.message));
+  await assert.rejects(
+    run(accessPolicy, {}, ['promote']),
+    (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && /Unknown policy action/.test(e.message),
+  );
+  await assert.rejects(
+    run(accessGrant, {backup: 'bcopy00000001'}),
+    (e: unknown) =>
+      e instanceof BackhaulError && e.code === 'usage' && /exactly one of --user or --group/.test(e.message),
+  );
   await assert.rejects(run(audit, {repo: ''}), (e: unknown) => e instanceof BackhaulError && e.code === 'usage');
 });
 

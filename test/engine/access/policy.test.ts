@@ -4,7 +4,18 @@ import {test} from 'node:test';
 import {readAudit} from '../../../source/engine/access/audit.js';
 import {accessContext} from '../../../source/engine/access/authorize.js';
 import {applyPolicyChange, changePolicy} from '../../../source/engine/access/policy-change.js';
-import {defaultPolicy, hasPrivilege, loadPolicy, parsePolicy, POLICY_KEY, PRIVILEGES, repositoryOwnerUid, roleOf, ROLE_PRIVILEGES, savePolicy} from '../../../source/engine/access/policy.js';
+import {
+  defaultPolicy,
+  hasPrivilege,
+  loadPolicy,
+  parsePolicy,
+  POLICY_KEY,
+  PRIVILEGES,
+  repositoryOwnerUid,
+  roleOf,
+  ROLE_PRIVILEGES,
+  savePolicy,
+} from '../../../source/engine/access/policy.js';
 import {BackhaulError, EXIT} from '../../../source/engine/errors.js';
 import {S3Storage} from '../../../source/engine/storage/s3.js';
 import {alice, bob, carol, dave, root, tempStorage} from './fixtures.js';
@@ -36,7 +47,11 @@ test('the repository owner is an admin of that repository only', () => {
 });
 
 test('policy users and groups make admins and operators', () => {
-  const policy = {format: 1 as const, admins: {users: ['bob'], groups: []}, operators: {users: [], groups: ['helpdesk']}};
+  const policy = {
+    format: 1 as const,
+    admins: {users: ['bob'], groups: []},
+    operators: {users: [], groups: ['helpdesk']},
+  };
   assert.equal(roleOf(bob, policy), 'admin');
   assert.equal(roleOf(dave, policy), 'operator');
   assert.equal(roleOf(carol, policy), 'user'); // backhaul-admins is no longer named
@@ -45,8 +60,14 @@ test('policy users and groups make admins and operators', () => {
 
 test('malformed policies are refused, not guessed at', () => {
   assert.throws(() => parsePolicy(null), isCode('corrupt'));
-  assert.throws(() => parsePolicy({format: 2, admins: {users: [], groups: []}, operators: {users: [], groups: []}}), isCode('corrupt'));
-  assert.throws(() => parsePolicy({format: 1, admins: {users: 'bob', groups: []}, operators: {users: [], groups: []}}), isCode('corrupt'));
+  assert.throws(
+    () => parsePolicy({format: 2, admins: {users: [], groups: []}, operators: {users: [], groups: []}}),
+    isCode('corrupt'),
+  );
+  assert.throws(
+    () => parsePolicy({format: 1, admins: {users: 'bob', groups: []}, operators: {users: [], groups: []}}),
+    isCode('corrupt'),
+  );
   assert.throws(() => parsePolicy({format: 1, admins: {users: [], groups: []}}), isCode('corrupt'));
 });
 
@@ -64,7 +85,7 @@ test('the policy is stored in the repository; absent means the default', async (
   }
 });
 
-test('repositoryOwnerUid is the uid owning the repository directory', async (t) => {
+test('repositoryOwnerUid is the uid owning the repository directory', async t => {
   const {storage, dir, cleanup} = await tempStorage();
   try {
     assert.equal(await repositoryOwnerUid(storage), process.getuid!());
@@ -91,27 +112,37 @@ test('admins change the policy, audited; others are denied with exit code 15', a
   const {storage, cleanup} = await tempStorage();
   try {
     const admin = await accessContext(storage, carol);
-    const result = await changePolicy(storage, admin, {op: 'add-operator', principal: 'user:dave', reason: 'helpdesk rota'});
+    const result = await changePolicy(storage, admin, {
+      op: 'add-operator',
+      principal: 'user:dave',
+      reason: 'helpdesk rota',
+    });
     assert.equal(result.changed, true);
     assert.deepEqual((await loadPolicy(storage)).operators.users, ['dave']);
     const operator = await accessContext(storage, dave);
     assert.equal(operator.role, 'operator');
     for (const who of [operator, await accessContext(storage, alice)]) {
-      await assert.rejects(changePolicy(storage, who, {op: 'add-admin', principal: `user:${who.actor.user}`}), (e: unknown) => {
-        assert.ok(e instanceof BackhaulError);
-        assert.equal(e.exitCode, EXIT.denied);
-        assert.match(e.message, /may not change the access policy/);
-        assert.notEqual(e.hint, '');
-        return true;
-      });
+      await assert.rejects(
+        changePolicy(storage, who, {op: 'add-admin', principal: `user:${who.actor.user}`}),
+        (e: unknown) => {
+          assert.ok(e instanceof BackhaulError);
+          assert.equal(e.exitCode, EXIT.denied);
+          assert.match(e.message, /may not change the access policy/);
+          assert.notEqual(e.hint, '');
+          return true;
+        },
+      );
     }
     const again = await changePolicy(storage, admin, {op: 'add-operator', principal: 'user:dave'});
     assert.equal(again.changed, false);
     const entries = await readAudit(storage);
-    assert.deepEqual(entries.map((e) => [e.action, e.change, e.principal, e.result, e.actor.user]), [
-      ['policy.change', 'add-operator', 'user:dave', 'ok', 'carol'],
-      ['policy.change', 'add-operator', 'user:dave', 'unchanged', 'carol'],
-    ]);
+    assert.deepEqual(
+      entries.map(e => [e.action, e.change, e.principal, e.result, e.actor.user]),
+      [
+        ['policy.change', 'add-operator', 'user:dave', 'ok', 'carol'],
+        ['policy.change', 'add-operator', 'user:dave', 'unchanged', 'carol'],
+      ],
+    );
     assert.equal(entries[0]!.reason, 'helpdesk rota');
   } finally {
     await cleanup();
@@ -122,9 +153,16 @@ test('an admin cannot remove their own admin rights by accident', async () => {
   const {storage, cleanup} = await tempStorage();
   try {
     const admin = await accessContext(storage, carol);
-    await assert.rejects(changePolicy(storage, admin, {op: 'remove-admin', principal: 'group:backhaul-admins'}), isCode('denied'));
+    await assert.rejects(
+      changePolicy(storage, admin, {op: 'remove-admin', principal: 'group:backhaul-admins'}),
+      isCode('denied'),
+    );
     assert.deepEqual(await loadPolicy(storage), defaultPolicy());
-    await changePolicy(storage, admin, {op: 'remove-admin', principal: 'group:backhaul-admins', allowSelfDemotion: true});
+    await changePolicy(storage, admin, {
+      op: 'remove-admin',
+      principal: 'group:backhaul-admins',
+      allowSelfDemotion: true,
+    });
     assert.equal((await accessContext(storage, carol)).role, process.getuid!() === 1003 ? 'admin' : 'user');
   } finally {
     await cleanup();

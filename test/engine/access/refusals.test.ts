@@ -21,13 +21,20 @@ before(async () => {
 after(() => state.cleanup());
 
 const refusal = (extra: Partial<Refusal> = {}): Refusal => ({
-  action: 'restore.delegated', actor: {user: 'nobody', uid: 65534, viaSudo: true},
-  repository: {id: 'a'.repeat(32), location: '/srv/backups/copy'}, forUser: 'alice', backupId: 'bcopy00000001',
-  reason: 'just looking', error: 'nobody (via sudo) may not restore on another user\'s behalf', ...extra,
+  action: 'restore.delegated',
+  actor: {user: 'nobody', uid: 65534, viaSudo: true},
+  repository: {id: 'a'.repeat(32), location: '/srv/backups/copy'},
+  forUser: 'alice',
+  backupId: 'bcopy00000001',
+  reason: 'just looking',
+  error: "nobody (via sudo) may not restore on another user's behalf",
+  ...extra,
 });
 
 test('a refusal is one JSON line in refusals.jsonl (0600, in a 0700 directory) and one auth.notice line in the system log', async () => {
-  const outcome = await withPath(`${logger.bin}:${process.env['PATH']}`, () => recordRefusal(refusal(), () => new Date('2026-11-25T12:00:00Z')));
+  const outcome = await withPath(`${logger.bin}:${process.env['PATH']}`, () =>
+    recordRefusal(refusal(), () => new Date('2026-11-25T12:00:00Z')),
+  );
   const file = refusalsFile();
   assert.equal(file, join(stateDir(), 'refusals.jsonl'));
   assert.deepEqual(outcome, {file, syslog: {sent: true}});
@@ -35,11 +42,16 @@ test('a refusal is one JSON line in refusals.jsonl (0600, in a 0700 directory) a
   assert.equal((await lstat(file)).mode & 0o777, 0o600);
   assert.equal((await lstat(stateDir())).mode & 0o777, 0o700);
   const call = (await readFile(logger.calls, 'utf8')).trim();
-  assert.match(call, /^\[-t\]\[backhaul\]\[--id=\d+\]\[-p\]\[auth\.notice\]\[--\]\[refused restore\.delegated actor="nobody \(sudo\)" uid=65534 for="alice" backup="bcopy00000001" location="\/srv\/backups\/copy"\]$/);
+  assert.match(
+    call,
+    /^\[-t\]\[backhaul\]\[--id=\d+\]\[-p\]\[auth\.notice\]\[--\]\[refused restore\.delegated actor="nobody \(sudo\)" uid=65534 for="alice" backup="bcopy00000001" location="\/srv\/backups\/copy"\]$/,
+  );
 });
 
 test('caller-supplied text is cut, and a newline cannot forge a second system log line', async () => {
-  const outcome = await withPath(`${logger.bin}:${process.env['PATH']}`, () => recordRefusal(refusal({reason: 'r'.repeat(5000), forUser: 'x\nbackhaul: forged'})));
+  const outcome = await withPath(`${logger.bin}:${process.env['PATH']}`, () =>
+    recordRefusal(refusal({reason: 'r'.repeat(5000), forUser: 'x\nbackhaul: forged'})),
+  );
   const last = JSON.parse((await readFile(outcome.file!, 'utf8')).trim().split('\n').at(-1)!);
   assert.equal(last.reason.length, 500);
   const calls = (await readFile(logger.calls, 'utf8')).trim().split('\n');

@@ -37,7 +37,12 @@ export const deleteAll = (storage: Storage) => truncateAfter(storage, 0);
 /** (d) Appends a correctly chained and hashed entry that Backhaul never wrote. */
 export async function appendForged(storage: Storage, input: AuditInput): Promise<AuditEntry> {
   const last = (await readAudit(storage)).at(-1);
-  const body = {...input, seq: (last?.seq ?? 0) + 1, time: new Date().toISOString(), prevHash: last?.hash ?? '0'.repeat(64)};
+  const body = {
+    ...input,
+    seq: (last?.seq ?? 0) + 1,
+    time: new Date().toISOString(),
+    prevHash: last?.hash ?? '0'.repeat(64),
+  };
   const entry = {...body, hash: hashEntry(body)};
   await put(storage, entry);
   return entry;

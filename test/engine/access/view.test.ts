@@ -31,8 +31,14 @@ before(async () => {
     await mkdir(src, {recursive: true});
     await writeFile(join(src, 'notes.txt'), `${owner}'s notes\n`);
     const machine = `${owner}-pc`;
-    await runBackup(primary, {job: 'daily', machine, kind: 'workstation', owner, nodes: [{name: machine, disks: [{name: 'home', kind: 'files', roots: [{root: src, prefix: ''}]}]}]});
-    ids[owner] = (await primary.listBackups()).find((b) => b.owner === owner)!.id;
+    await runBackup(primary, {
+      job: 'daily',
+      machine,
+      kind: 'workstation',
+      owner,
+      nodes: [{name: machine, disks: [{name: 'home', kind: 'files', roots: [{root: src, prefix: ''}]}]}],
+    });
+    ids[owner] = (await primary.listBackups()).find(b => b.owner === owner)!.id;
   }
   secondary = await createRepository({location: join(dir, 'secondary')});
   await copyJob({source: join(dir, 'primary'), target: join(dir, 'secondary'), selection: {backups: [ids['alice']!]}});
@@ -47,21 +53,27 @@ after(async () => {
 const hidden = (e: unknown) => e instanceof BackhaulError && e.code === 'not-found';
 const denied = (e: unknown) => e instanceof BackhaulError && e.code === 'denied' && e.exitCode === 15;
 
-test('a plain user sees their own backups, not others\', and no copy', async () => {
-  assert.deepEqual((await visibleBackups(primary, alice)).map((b) => b.owner), ['alice']);
+test("a plain user sees their own backups, not others', and no copy", async () => {
+  assert.deepEqual(
+    (await visibleBackups(primary, alice)).map(b => b.owner),
+    ['alice'],
+  );
   assert.equal((await visibleBackup(primary, ids['alice']!, alice)).owner, 'alice');
-  await assert.rejects(visibleBackup(primary, ids['bob']!, alice), hidden, 'bob\'s backup is hidden like a missing one');
+  await assert.rejects(visibleBackup(primary, ids['bob']!, alice), hidden, "bob's backup is hidden like a missing one");
   await assert.rejects(visibleBackup(primary, 'bnosuch000001', alice), hidden);
   assert.deepEqual(await visibleBackups(secondary, alice), [], 'a copy has no access list: admins only');
   await assert.rejects(visibleBackup(secondary, ids['alice']!, alice), hidden);
 });
 
 test('an admin sees every backup and the copies', async () => {
-  assert.deepEqual((await visibleBackups(primary, carol)).map((b) => b.owner).sort(), ['alice', 'bob']);
-  assert.deepEqual((await visibleBackups(secondary, carol)).map((b) => b.id), [ids['alice']]);
+  assert.deepEqual((await visibleBackups(primary, carol)).map(b => b.owner).sort(), ['alice', 'bob']);
+  assert.deepEqual(
+    (await visibleBackups(secondary, carol)).map(b => b.id),
+    [ids['alice']],
+  );
 });
 
-test('copy jobs are an admin\'s job on both sides', async () => {
+test("copy jobs are an admin's job on both sides", async () => {
   await requireCopyRights(primary, secondary, carol);
   await assert.rejects(requireCopyRights(primary, secondary, bob), denied);
 });

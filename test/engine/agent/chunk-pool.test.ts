@@ -31,7 +31,10 @@ async function expected(data: Buffer, known: Set<string>): Promise<[string, numb
 
 function got(chunks: ChunkOut[], {raw, packed}: Payloads): [string, number, number, Buffer?][] {
   return chunks.map(([id, rawLength, encoding, offset, length]) =>
-    encoding < 0 ? [id, rawLength, encoding] : [id, rawLength, encoding, Buffer.from((encoding === 0 ? raw : packed).subarray(offset, offset + length))]);
+    encoding < 0
+      ? [id, rawLength, encoding]
+      : [id, rawLength, encoding, Buffer.from((encoding === 0 ? raw : packed).subarray(offset, offset + length))],
+  );
 }
 
 test('whole files and stream segments: the same chunks, ids and stored bytes as the main thread makes', async () => {
@@ -39,12 +42,17 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
   const known = new Set([hashChunk(CASES[1]!.data)]);
   const pool = new ChunkPool(known, {compression: V2, codec: PLAIN_CODEC}, 2);
   try {
-    const paths = await Promise.all(CASES.map(async ({data}, i) => {
-      const path = join(dir, `case-${i}`);
-      await writeFile(path, data);
-      return path;
-    }));
-    const files = await pool.files(paths, CASES.map((c) => c.data.length));
+    const paths = await Promise.all(
+      CASES.map(async ({data}, i) => {
+        const path = join(dir, `case-${i}`);
+        await writeFile(path, data);
+        return path;
+      }),
+    );
+    const files = await pool.files(
+      paths,
+      CASES.map(c => c.data.length),
+    );
     try {
       for (const [i, file] of files.files.entries()) {
         assert.ok('chunks' in file, CASES[i]!.name);
@@ -54,7 +62,7 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
       files.done();
     }
 
-    const stream = Buffer.concat(CASES.map((c) => c.data));
+    const stream = Buffer.concat(CASES.map(c => c.data));
     const {slot, buffer} = pool.takeSlot(STREAM_SLOT);
     stream.copy(buffer);
     const {cut, result} = pool.stream(slot, 0, stream.length, true);

@@ -18,14 +18,17 @@ const good = () => ({
 });
 
 function rejects(spec: unknown, pattern: RegExp): void {
-  assert.throws(() => parseClusterSpec(spec, '/base'), (e: unknown) => {
-    assert.ok(e instanceof BackhaulError, `not a BackhaulError: ${String(e)}`);
-    assert.equal(e.code, 'usage');
-    assert.equal(e.exitCode, 2);
-    assert.match(e.message, pattern);
-    assert.ok(e.hint.length > 0);
-    return true;
-  });
+  assert.throws(
+    () => parseClusterSpec(spec, '/base'),
+    (e: unknown) => {
+      assert.ok(e instanceof BackhaulError, `not a BackhaulError: ${String(e)}`);
+      assert.equal(e.code, 'usage');
+      assert.equal(e.exitCode, 2);
+      assert.match(e.message, pattern);
+      assert.ok(e.hint.length > 0);
+      return true;
+    },
+  );
 }
 
 test('a good spec resolves paths against the base directory and defaults the job', () => {

@@ -33,7 +33,7 @@ const realReadFile = fsp.readFile;
 const realOpen = fsp.open;
 before(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'backhaul-dedup-'));
-  workerReads.observe = (path) => {
+  workerReads.observe = path => {
     if (recording) opened.push(path);
   };
   (fsp as {readFile: unknown}).readFile = (path: unknown, ...rest: unknown[]) => {
@@ -86,11 +86,17 @@ async function makeDataSet(root: string): Promise<string[]> {
   return files;
 }
 
-test('an incremental after changing ~1% stores a few % and reads only the changed files', async (t) => {
+test('an incremental after changing ~1% stores a few % and reads only the changed files', async t => {
   const repo = await Repository.create(new FilesystemStorage(join(work, 'repo-files')));
   const data = join(work, 'data');
   const files = await makeDataSet(data);
-  const spec = {job: 'daily', machine: 'fs01', kind: 'server' as const, owner: me, nodes: [{name: 'fs01', disks: [pathsDisk([data])]}]};
+  const spec = {
+    job: 'daily',
+    machine: 'fs01',
+    kind: 'server' as const,
+    owner: me,
+    nodes: [{name: 'fs01', disks: [pathsDisk([data])]}],
+  };
   const full = await runBackup(repo, spec);
   assert.equal(full.type, 'full');
   // Random data does not compress: the full point stores about what it holds.
@@ -120,23 +126,32 @@ test('an incremental after changing ~1% stores a few % and reads only the change
   assert.equal(incr.parent, full.id);
   assert.equal(incr.logicalBytes, full.logicalBytes);
   const percent = (100 * incr.storedBytes) / incr.logicalBytes;
-  t.diagnostic(`changed ${changedBytes} bytes (${((100 * changedBytes) / full.logicalBytes).toFixed(2)}%); incremental stored ${incr.storedBytes} bytes (${percent.toFixed(2)}%) of ${incr.logicalBytes}`);
-  assert.ok(incr.storedBytes < incr.logicalBytes * 0.05, `incremental stored ${incr.storedBytes} bytes = ${percent.toFixed(2)}% of ${incr.logicalBytes}`);
+  t.diagnostic(
+    `changed ${changedBytes} bytes (${((100 * changedBytes) / full.logicalBytes).toFixed(2)}%); incremental stored ${incr.storedBytes} bytes (${percent.toFixed(2)}%) of ${incr.logicalBytes}`,
+  );
+  assert.ok(
+    incr.storedBytes < incr.logicalBytes * 0.05,
+    `incremental stored ${incr.storedBytes} bytes = ${percent.toFixed(2)}% of ${incr.logicalBytes}`,
+  );
   // Unchanged files (same size, mtime, ctime, inode) are not opened at all.
-  const readFiles = new Set(reads.filter((p) => p.startsWith(data)));
+  const readFiles = new Set(reads.filter(p => p.startsWith(data)));
   assert.deepEqual([...readFiles].sort(), [...changed].sort());
 
   // A third point with nothing changed reads no file and stores only a little (its tree).
   const {result: same, reads: none} = await recordReads(() => runBackup(repo, spec));
-  assert.deepEqual(none.filter((p) => p.startsWith(data)), []);
+  assert.deepEqual(
+    none.filter(p => p.startsWith(data)),
+    [],
+  );
   assert.ok(same.storedBytes < same.logicalBytes * 0.01, `unchanged point stored ${same.storedBytes}`);
 });
 
-test('a three-node cluster stores its shared disks once; list and points report it', async (t) => {
+test('a three-node cluster stores its shared disks once; list and points report it', async t => {
   const base = join(work, 'cluster');
   await fs.mkdir(join(base, 'shared-files'), {recursive: true});
   await fs.writeFile(join(base, 'quorum.img'), randomBuffer(24 * MiB, 11));
-  for (let i = 0; i < 100; i++) await fs.writeFile(join(base, 'shared-files', `db-${i}.dat`), randomBuffer(80 * 1024, 100 + i));
+  for (let i = 0; i < 100; i++)
+    await fs.writeFile(join(base, 'shared-files', `db-${i}.dat`), randomBuffer(80 * 1024, 100 + i));
   const nodes = ['node1', 'node2', 'node3'];
   for (const [i, node] of nodes.entries()) {
     await fs.mkdir(join(base, node, 'etc'), {recursive: true});
@@ -144,9 +159,14 @@ test('a three-node cluster stores its shared disks once; list and points report 
     await fs.writeFile(join(base, node, 'local.bin'), randomBuffer(MiB, 200 + i));
   }
   const specJson = {
-    cluster: 'sql-cluster', job: 'sql-cluster', owner: me,
-    nodes: nodes.map((n) => ({name: n, disks: [{name: 'system', path: n}]})),
-    sharedDisks: [{name: 'quorum', ownerNode: 'node1', image: 'quorum.img'}, {name: 'data', ownerNode: 'node2', path: 'shared-files'}],
+    cluster: 'sql-cluster',
+    job: 'sql-cluster',
+    owner: me,
+    nodes: nodes.map(n => ({name: n, disks: [{name: 'system', path: n}]})),
+    sharedDisks: [
+      {name: 'quorum', ownerNode: 'node1', image: 'quorum.img'},
+      {name: 'data', ownerNode: 'node2', path: 'shared-files'},
+    ],
   };
   await fs.writeFile(join(base, 'spec.json'), JSON.stringify(specJson));
   const spec = clusterToSpec(parseClusterSpec(JSON.stringify(specJson), base), me);
@@ -155,8 +175,8 @@ test('a three-node cluster stores its shared disks once; list and points report 
 
   const {result: point, reads} = await recordReads(() => runBackup(repo, spec));
   // Shared disk data is read once, on the owner node, not once per node.
-  assert.equal(reads.filter((p) => p === join(base, 'quorum.img')).length, 1);
-  assert.equal(reads.filter((p) => p === join(base, 'shared-files', 'db-0.dat')).length, 1);
+  assert.equal(reads.filter(p => p === join(base, 'quorum.img')).length, 1);
+  assert.equal(reads.filter(p => p === join(base, 'shared-files', 'db-0.dat')).length, 1);
   const unique = 24 * MiB + 100 * 80 * 1024 + 3 * (MiB + 6);
   const perNode = unique - 2 * (MiB + 6);
   assert.equal(point.logicalBytes, 3 * perNode, 'logical bytes count the shared disks once per node');
@@ -180,7 +200,8 @@ test('a three-node cluster stores its shared disks once; list and points report 
   const backups = JSON.parse(list.stdout) as Record<string, unknown>[];
   assert.equal(backups.length, 1);
   const b = backups[0]!;
-  for (const key of ['id', 'job', 'machine', 'kind', 'owner', 'nodes', 'points', 'logicalBytes', 'storedBytes']) assert.ok(key in b, `list --json lacks "${key}"`);
+  for (const key of ['id', 'job', 'machine', 'kind', 'owner', 'nodes', 'points', 'logicalBytes', 'storedBytes'])
+    assert.ok(key in b, `list --json lacks "${key}"`);
   assert.equal(b.id, point.backupId);
   assert.equal(b.job, 'sql-cluster');
   assert.equal(b.machine, 'sql-cluster');
@@ -189,11 +210,17 @@ test('a three-node cluster stores its shared disks once; list and points report 
   assert.equal(b.points, 2);
   assert.equal(b.logicalBytes, point.logicalBytes + second.logicalBytes);
   assert.equal(b.storedBytes, point.storedBytes + second.storedBytes);
-  assert.ok((b.storedBytes as number) < (b.logicalBytes as number) / 4, 'two points of a cluster: stored well under logical');
+  assert.ok(
+    (b.storedBytes as number) < (b.logicalBytes as number) / 4,
+    'two points of a cluster: stored well under logical',
+  );
   const listed = b.nodes as {name: string; disks: {name: string; shared: boolean; ownerNode?: string}[]}[];
-  assert.deepEqual(listed.map((n) => n.name), nodes);
+  assert.deepEqual(
+    listed.map(n => n.name),
+    nodes,
+  );
   for (const n of listed) {
-    const byName = new Map(n.disks.map((d) => [d.name, d]));
+    const byName = new Map(n.disks.map(d => [d.name, d]));
     assert.deepEqual([...byName.keys()].sort(), ['data', 'quorum', 'system']);
     assert.equal(byName.get('system')!.shared, false);
     assert.equal(byName.get('system')!.ownerNode, undefined);
@@ -206,7 +233,10 @@ test('a three-node cluster stores its shared disks once; list and points report 
   const pts = await runCli(home, ['points', point.backupId, '--repo', repoDir, '--json']);
   assert.equal(pts.code, 0, pts.stderr);
   const points = JSON.parse(pts.stdout) as {id: string; time: string; type: string; logicalBytes: number}[];
-  assert.deepEqual(points.map((p) => p.type), ['full', 'incremental']);
+  assert.deepEqual(
+    points.map(p => p.type),
+    ['full', 'incremental'],
+  );
   assert.equal(points[0]!.id, point.id);
   for (const p of points) {
     assert.match(p.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
@@ -217,15 +247,19 @@ test('a three-node cluster stores its shared disks once; list and points report 
 });
 
 function assertClusterManifest(point: PointManifest): void {
-  assert.deepEqual(point.nodes.map((n) => n.name), ['node1', 'node2', 'node3'], 'every point covers every node');
+  assert.deepEqual(
+    point.nodes.map(n => n.name),
+    ['node1', 'node2', 'node3'],
+    'every point covers every node',
+  );
   for (const shared of ['quorum', 'data']) {
-    const disks = point.nodes.map((n) => n.disks.find((d) => d.name === shared)!);
+    const disks = point.nodes.map(n => n.disks.find(d => d.name === shared)!);
     for (const d of disks) {
       assert.equal(d.shared, true);
       // Cloned, not re-read: the same chunks on every node.
       assert.deepEqual(d.image ?? d.tree, disks[0]!.image ?? disks[0]!.tree);
     }
   }
-  const systems = point.nodes.map((n) => n.disks.find((d) => d.name === 'system')!.tree!.join());
+  const systems = point.nodes.map(n => n.disks.find(d => d.name === 'system')!.tree!.join());
   assert.equal(new Set(systems).size, 3, 'local disks are per node');
 }

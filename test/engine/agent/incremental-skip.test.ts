@@ -23,7 +23,7 @@ let work: string;
 const reads: string[] = [];
 before(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'backhaul-skip-'));
-  workerReads.observe = (path) => reads.push(path);
+  workerReads.observe = path => reads.push(path);
 });
 after(async () => {
   workerReads.observe = undefined;
@@ -33,7 +33,7 @@ after(async () => {
 /** The content of `path` as the point stores it. */
 async function stored(repo: Repository, point: PointManifest, path: string): Promise<Buffer> {
   for await (const e of repo.readTree(point.nodes[0]!.disks[0]!)) {
-    if (e.path === path) return Buffer.concat(await Promise.all((e.chunks ?? []).map((id) => repo.readChunk(id))));
+    if (e.path === path) return Buffer.concat(await Promise.all((e.chunks ?? []).map(id => repo.readChunk(id))));
   }
   return assert.fail(`${path} is not in the point`);
 }
@@ -42,12 +42,19 @@ test('unchanged files are not read but stored identically; ctime or inode change
   const data = join(work, 'data');
   await fs.mkdir(data, {recursive: true});
   const names = ['same.bin', 'rewritten.bin', 'replaced.bin', 'text.txt'];
-  for (const [i, name] of names.entries()) await fs.writeFile(join(data, name), i === 3 ? 'hello\n'.repeat(5000) : randomBuffer(50_000 + i, i));
+  for (const [i, name] of names.entries())
+    await fs.writeFile(join(data, name), i === 3 ? 'hello\n'.repeat(5000) : randomBuffer(50_000 + i, i));
   const repo = await Repository.create(new FilesystemStorage(join(work, 'repo')));
-  const spec: BackupSpec = {job: 'j', machine: 'm', kind: 'server', owner: userInfo().username, nodes: [{name: 'm', disks: [pathsDisk([data])]}]};
+  const spec: BackupSpec = {
+    job: 'j',
+    machine: 'm',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'm', disks: [pathsDisk([data])]}],
+  };
   reads.length = 0;
   await runBackup(repo, spec);
-  assert.deepEqual([...reads].sort(), names.map((n) => join(data, n)).sort(), 'a full point reads every file');
+  assert.deepEqual([...reads].sort(), names.map(n => join(data, n)).sort(), 'a full point reads every file');
 
   // Same size, mtime put back: only ctime differs.
   const rewritten = join(data, 'rewritten.bin');
@@ -67,14 +74,24 @@ test('unchanged files are not read but stored identically; ctime or inode change
   reads.length = 0;
   const incr = await runBackup(repo, spec);
   assert.equal(incr.type, 'incremental');
-  assert.deepEqual([...reads].sort(), [replaced, rewritten].sort(), 'only the files whose ctime or inode changed are read');
-  for (const name of names) assert.deepEqual(await stored(repo, incr, `data/${name}`), await fs.readFile(join(data, name)), `${name} as stored`);
+  assert.deepEqual(
+    [...reads].sort(),
+    [replaced, rewritten].sort(),
+    'only the files whose ctime or inode changed are read',
+  );
+  for (const name of names)
+    assert.deepEqual(
+      await stored(repo, incr, `data/${name}`),
+      await fs.readFile(join(data, name)),
+      `${name} as stored`,
+    );
 
   reads.length = 0;
   const forced = await runBackup(repo, spec, {forceRead: true});
-  assert.deepEqual([...reads].sort(), names.map((n) => join(data, n)).sort(), 'forceRead reads every file');
+  assert.deepEqual([...reads].sort(), names.map(n => join(data, n)).sort(), 'forceRead reads every file');
   assert.equal(forced.storedBytes < 4096, true, `nothing new to store (${forced.storedBytes} bytes: the tree)`);
-  for (const name of names) assert.deepEqual(await stored(repo, forced, `data/${name}`), await fs.readFile(join(data, name)));
+  for (const name of names)
+    assert.deepEqual(await stored(repo, forced, `data/${name}`), await fs.readFile(join(data, name)));
 });
 
 test('a file that vanished since the walk fails the backup with a clear error', async () => {
@@ -82,14 +99,20 @@ test('a file that vanished since the walk fails the backup with a clear error', 
   await fs.mkdir(data, {recursive: true});
   await fs.writeFile(join(data, 'a.txt'), 'a');
   const repo = await Repository.create(new FilesystemStorage(join(work, 'repo-gone')));
-  const spec: BackupSpec = {job: 'j', machine: 'm', kind: 'server', owner: userInfo().username, nodes: [{name: 'm', disks: [pathsDisk([data])]}]};
-  workerReads.observe = (path) => {
+  const spec: BackupSpec = {
+    job: 'j',
+    machine: 'm',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'm', disks: [pathsDisk([data])]}],
+  };
+  workerReads.observe = path => {
     reads.push(path);
     rmSync(path, {force: true}); // before the worker opens it
   };
   try {
     await assert.rejects(runBackup(repo, spec), /Not found: .*a\.txt/);
   } finally {
-    workerReads.observe = (path) => reads.push(path);
+    workerReads.observe = path => reads.push(path);
   }
 });

@@ -18,7 +18,7 @@ import {after, before, test} from 'node:test';
 import {randomBuffer, runCli} from '../../helpers/cli.js';
 import {sameTree} from '../../helpers/tree.js';
 
-const REAL = ['/usr/share/man', '/usr/share/zoneinfo'].filter((p) => existsSync(p));
+const REAL = ['/usr/share/man', '/usr/share/zoneinfo'].filter(p => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 const MiB = 1024 * 1024;
 let work: string;
@@ -108,22 +108,40 @@ after(async () => {
 
 function timer(t: {diagnostic(m: string): void}): (what: string) => void {
   let last = Date.now();
-  return (what) => {
+  return what => {
     t.diagnostic(`${what}: ${((Date.now() - last) / 1000).toFixed(1)} s`);
     last = Date.now();
   };
 }
 
-test('file-level: a real tree and awkward cases restore identical', async (t) => {
-  if (REAL.length === 0) t.diagnostic('no /usr/share/man or /usr/share/zoneinfo here: only the crafted tree is backed up');
+test('file-level: a real tree and awkward cases restore identical', async t => {
+  if (REAL.length === 0)
+    t.diagnostic('no /usr/share/man or /usr/share/zoneinfo here: only the crafted tree is backed up');
   const lap = timer(t);
-  const paths = [...REAL, odd].flatMap((p) => ['--path', p]);
-  const full = JSON.parse(await cli(['agent', 'backup', '--repo', 'rt', '--job', 'rt', '--machine', 'host1', '--kind', 'server', ...paths, '--json'])) as {backupId: string; pointId: string; type: string; seconds: number};
+  const paths = [...REAL, odd].flatMap(p => ['--path', p]);
+  const full = JSON.parse(
+    await cli([
+      'agent',
+      'backup',
+      '--repo',
+      'rt',
+      '--job',
+      'rt',
+      '--machine',
+      'host1',
+      '--kind',
+      'server',
+      ...paths,
+      '--json',
+    ]),
+  ) as {backupId: string; pointId: string; type: string; seconds: number};
   assert.equal(full.type, 'full');
   assert.ok(full.seconds > 0, `the JSON result says how long the backup took (${full.seconds})`);
   lap('backup');
   const out = join(work, 'out-full');
-  const result = JSON.parse(await cli(['restore', '--repo', 'rt', '--backup', full.backupId, '--point', full.pointId, '--to', out, '--json'])) as {files: number};
+  const result = JSON.parse(
+    await cli(['restore', '--repo', 'rt', '--backup', full.backupId, '--point', full.pointId, '--to', out, '--json']),
+  ) as {files: number};
   assert.ok(result.files > 0);
   lap(`restore of ${result.files} files`);
   for (const src of [...REAL, odd]) {
@@ -142,7 +160,21 @@ test('file-level: a real tree and awkward cases restore identical', async (t) =>
 test('file-level incremental: both points restore as they were (edits, adds, deletes, chmod, symlinks)', async () => {
   const tree = join(work, 'tree');
   execFileSync('cp', ['-a', odd, tree]);
-  const backup = ['agent', 'backup', '--repo', 'rt', '--job', 'incr', '--machine', 'host3', '--kind', 'workstation', '--path', tree, '--json'];
+  const backup = [
+    'agent',
+    'backup',
+    '--repo',
+    'rt',
+    '--job',
+    'incr',
+    '--machine',
+    'host3',
+    '--kind',
+    'workstation',
+    '--path',
+    tree,
+    '--json',
+  ];
   const full = JSON.parse(await cli(backup)) as {backupId: string; pointId: string; type: string};
   assert.equal(full.type, 'full');
   const treeV1 = join(work, 'tree-v1');
@@ -163,7 +195,19 @@ test('file-level incremental: both points restore as they were (edits, adds, del
   await cli(['restore', '--repo', 'rt', '--backup', full.backupId, '--point', full.pointId, '--to', out1]);
   await sameTree(treeV1, join(out1, 'tree'), {owners: isRoot, label: 'point 1'});
   const out2 = join(work, 'out-point2');
-  await cli(['restore', '--repo', 'rt', '--backup', full.backupId, '--point', 'latest', '--path', 'tree/deep', '--to', out2]);
+  await cli([
+    'restore',
+    '--repo',
+    'rt',
+    '--backup',
+    full.backupId,
+    '--point',
+    'latest',
+    '--path',
+    'tree/deep',
+    '--to',
+    out2,
+  ]);
   assert.deepEqual(await fs.readdir(join(out2, 'tree')), ['deep'], '--path restores only what it names');
   await sameTree(join(tree, 'deep'), join(out2, 'tree', 'deep'), {owners: isRoot, label: 'point 2, --path'});
   const out3 = join(work, 'out-point3');
@@ -171,8 +215,8 @@ test('file-level incremental: both points restore as they were (edits, adds, del
   await sameTree(tree, join(out3, 'tree'), {owners: isRoot, label: 'point 2'});
 });
 
-test('volume-level: a real ext4 image restores with the same SHA-256', async (t) => {
-  const content = ['/usr/share/perl', '/usr/share/zoneinfo', '/usr/share/man/man1'].find((p) => existsSync(p)) ?? odd;
+test('volume-level: a real ext4 image restores with the same SHA-256', async t => {
+  const content = ['/usr/share/perl', '/usr/share/zoneinfo', '/usr/share/man/man1'].find(p => existsSync(p)) ?? odd;
   const image = join(work, 'disk.img');
   try {
     execFileSync('mkfs.ext4', ['-q', '-F', '-d', content, image, '64M'], {stdio: 'pipe'});
@@ -180,12 +224,33 @@ test('volume-level: a real ext4 image restores with the same SHA-256', async (t)
     t.skip(`mkfs.ext4 -d is not available (${(e as Error).message.split('\n')[0]}); install e2fsprogs`);
     return;
   }
-  const sha = async (p: string) => createHash('sha256').update(await fs.readFile(p)).digest('hex');
+  const sha = async (p: string) =>
+    createHash('sha256')
+      .update(await fs.readFile(p))
+      .digest('hex');
   const before = await sha(image);
-  const point = JSON.parse(await cli(['agent', 'backup', '--repo', 'rt', '--job', 'vol', '--machine', 'host2', '--kind', 'server', '--disk', `root=${image}`, '--json'])) as {backupId: string; pointId: string; logicalBytes: number};
+  const point = JSON.parse(
+    await cli([
+      'agent',
+      'backup',
+      '--repo',
+      'rt',
+      '--job',
+      'vol',
+      '--machine',
+      'host2',
+      '--kind',
+      'server',
+      '--disk',
+      `root=${image}`,
+      '--json',
+    ]),
+  ) as {backupId: string; pointId: string; logicalBytes: number};
   assert.equal(point.logicalBytes, 64 * MiB);
   const out = join(work, 'out-image');
-  const result = JSON.parse(await cli(['restore', '--repo', 'rt', '--backup', point.backupId, '--point', 'latest', '--to', out, '--json'])) as {images: string[]};
+  const result = JSON.parse(
+    await cli(['restore', '--repo', 'rt', '--backup', point.backupId, '--point', 'latest', '--to', out, '--json']),
+  ) as {images: string[]};
   assert.deepEqual(result.images, [join(out, 'root.img')]);
   assert.equal((await fs.stat(join(out, 'root.img'))).size, 64 * MiB);
   assert.equal(await sha(join(out, 'root.img')), before);

@@ -30,20 +30,34 @@ after(async () => {
 test('a stream of several segments is cut exactly as in one pass', async () => {
   // Random runs (content-defined cuts), long runs of one byte (cuts at the maximum size, so
   // tails up to CHUNK_MAX carry over), and a length that ends mid-chunk.
-  const parts = [randomBuffer(11 * MiB + 12345, 1), Buffer.alloc(9 * MiB, 0x41), randomBuffer(5 * MiB, 2),
-    Buffer.alloc(7 * MiB + 3, 0), randomBuffer(3 * MiB + 777, 3)];
+  const parts = [
+    randomBuffer(11 * MiB + 12345, 1),
+    Buffer.alloc(9 * MiB, 0x41),
+    randomBuffer(5 * MiB, 2),
+    Buffer.alloc(7 * MiB + 3, 0),
+    randomBuffer(3 * MiB + 777, 3),
+  ];
   const data = Buffer.concat(parts);
   const image = join(work, 'disk.img');
   await fs.writeFile(image, data);
   const expected: string[] = [];
   let pos = 0;
   for (const n of chunkBuffer(data)) {
-    expected.push(createHash('sha256').update(data.subarray(pos, pos + n)).digest('hex'));
+    expected.push(
+      createHash('sha256')
+        .update(data.subarray(pos, pos + n))
+        .digest('hex'),
+    );
     pos += n;
   }
   const repo = await Repository.create(new FilesystemStorage(join(work, 'repo')));
-  const point = await runBackup(repo, {job: 'j', machine: 'm', kind: 'server', owner: userInfo().username,
-    nodes: [{name: 'm', disks: [{name: 'disk', kind: 'image', image}]}]});
+  const point = await runBackup(repo, {
+    job: 'j',
+    machine: 'm',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'm', disks: [{name: 'disk', kind: 'image', image}]}],
+  });
   const stored = point.nodes[0]!.disks[0]!.image!;
   assert.equal(stored.size, data.length);
   assert.deepEqual(stored.chunks, expected);

@@ -35,13 +35,26 @@ after(async () => {
 
 test('entries carry what lstat says; symlinks are recorded, special files skipped', async () => {
   const {entries, skipped} = await walkTree(root, 'data');
-  const byPath = new Map(entries.map((e) => [e.path, e]));
+  const byPath = new Map(entries.map(e => [e.path, e]));
   assert.equal(byPath.get('data')?.type, 'dir');
   const top = byPath.get('data/top.bin')!;
   const st = await fs.lstat(join(root, 'top.bin'));
-  assert.deepEqual(top, {path: 'data/top.bin', mode: 0o640, uid: st.uid, gid: st.gid, mtimeMs: Math.floor(st.mtimeMs), size: 5000,
-    type: 'file', ino: st.ino, ctimeMs: Math.floor(st.ctimeMs)});
-  assert.deepEqual(Object.keys(top), ['path', 'mode', 'uid', 'gid', 'mtimeMs', 'size', 'type', 'ino', 'ctimeMs'], 'key order of earlier points');
+  assert.deepEqual(top, {
+    path: 'data/top.bin',
+    mode: 0o640,
+    uid: st.uid,
+    gid: st.gid,
+    mtimeMs: Math.floor(st.mtimeMs),
+    size: 5000,
+    type: 'file',
+    ino: st.ino,
+    ctimeMs: Math.floor(st.ctimeMs),
+  });
+  assert.deepEqual(
+    Object.keys(top),
+    ['path', 'mode', 'uid', 'gid', 'mtimeMs', 'size', 'type', 'ino', 'ctimeMs'],
+    'key order of earlier points',
+  );
   assert.equal(byPath.get('data/a/link')?.type, 'symlink');
   assert.equal(byPath.get('data/a/link')?.target, '../outside/not-followed');
   assert.equal(byPath.get('data/empty')?.type, 'dir');
@@ -49,12 +62,15 @@ test('entries carry what lstat says; symlinks are recorded, special files skippe
   assert.equal(byPath.has('data/a/pipe'), false);
   assert.deepEqual(skipped, ['data/a/pipe']);
   assert.equal(entries.length, 1 + 7 + 2500, 'data; a, a/b, deep.txt, link, top.bin, empty, many; the files in many');
-  const paths = entries.map((e) => e.path);
+  const paths = entries.map(e => e.path);
   assert.deepEqual(paths, [...paths].sort(), 'walkTree sorts by path');
 });
 
 test('a large directory arrives in several batches, each naming its root', async () => {
-  const walk = new Walk([{root: join(root, 'many'), prefix: 'm'}, {root: join(root, 'a'), prefix: 'x'}]);
+  const walk = new Walk([
+    {root: join(root, 'many'), prefix: 'm'},
+    {root: join(root, 'a'), prefix: 'x'},
+  ]);
   const sizes: number[] = [];
   const roots = new Set<number>();
   for await (const batch of walk.batches()) {
@@ -64,7 +80,11 @@ test('a large directory arrives in several batches, each naming its root', async
   }
   await walk.close();
   assert.ok(sizes.length >= 3, `expected several batches, got ${sizes.join(', ')}`);
-  assert.equal(sizes.reduce((a, b) => a + b, 0), 2501 + 4, 'm and its files; x, b, deep.txt, link');
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    2501 + 4,
+    'm and its files; x, b, deep.txt, link',
+  );
   assert.deepEqual([...roots], [0, 1]);
 });
 
@@ -81,13 +101,20 @@ test('a root that is a file is refused as not a directory', async () => {
   await assert.rejects(walkTree(join(root, 'top.bin'), 'f'), /Not a directory/);
 });
 
-test('an unreadable directory below the root stops the walk naming it', {skip: process.getuid?.() === 0 ? false : 'needs root to run the walk as another user (sudo -u nobody)'}, async () => {
-  const locked = join(work, 'locked');
-  await fs.mkdir(join(locked, 'secret'), {recursive: true});
-  await fs.chmod(work, 0o755);
-  await fs.chmod(locked, 0o755);
-  await fs.chmod(join(locked, 'secret'), 0o700);
-  const script = `import('${new URL('../../../source/engine/agent/walk.ts', import.meta.url).href}').then(({walkTree}) => walkTree(${JSON.stringify(locked)}, 'l')).then(() => console.log('ok'), (e) => console.log(e.code, e.message))`;
-  const out = execFileSync('sudo', ['-u', 'nobody', process.execPath, '--import', 'tsx', '-e', script], {encoding: 'utf8', cwd: process.cwd()});
-  assert.match(out, /denied Permission denied: .*secret/);
-});
+test(
+  'an unreadable directory below the root stops the walk naming it',
+  {skip: process.getuid?.() === 0 ? false : 'needs root to run the walk as another user (sudo -u nobody)'},
+  async () => {
+    const locked = join(work, 'locked');
+    await fs.mkdir(join(locked, 'secret'), {recursive: true});
+    await fs.chmod(work, 0o755);
+    await fs.chmod(locked, 0o755);
+    await fs.chmod(join(locked, 'secret'), 0o700);
+    const script = `import('${new URL('../../../source/engine/agent/walk.ts', import.meta.url).href}').then(({walkTree}) => walkTree(${JSON.stringify(locked)}, 'l')).then(() => console.log('ok'), (e) => console.log(e.code, e.message))`;
+    const out = execFileSync('sudo', ['-u', 'nobody', process.execPath, '--import', 'tsx', '-e', script], {
+      encoding: 'utf8',
+      cwd: process.cwd(),
+    });
+    assert.match(out, /denied Permission denied: .*secret/);
+  },
+);

@@ -17,19 +17,32 @@ describe('copying the demo cluster', () => {
   /** Per point, the logical size of the shared disks as one node sees them; summed over the points. */
   let sharedBytes = 0;
 
-  const copy = (to: string, ...extra: string[]) => ['copy', '--from', 'demo-primary', '--to', to, '--machine', 'sql-cluster', '--points', 'all', ...extra];
+  const copy = (to: string, ...extra: string[]) => [
+    'copy',
+    '--from',
+    'demo-primary',
+    '--to',
+    to,
+    '--machine',
+    'sql-cluster',
+    '--points',
+    'all',
+    ...extra,
+  ];
   const pointFiles = async (repo: string) => {
     const dir = join(repo, 'backups', clusterId, 'points');
-    return Promise.all((await readdir(dir)).map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8'))));
+    return Promise.all((await readdir(dir)).map(async f => JSON.parse(await readFile(join(dir, f), 'utf8'))));
   };
 
   before(async () => {
     ws = await demoWorkspace('cluster');
     const listed: any[] = await ws.json(['list', '--repo', 'demo-primary', '--json']);
-    clusterId = listed.find((b) => b.kind === 'cluster').id;
+    clusterId = listed.find(b => b.kind === 'cluster').id;
     for (const point of await pointFiles(ws.primary)) {
       assert.equal(point.nodes.length, NODES.length);
-      sharedBytes += point.nodes[0].disks.filter((d: any) => d.shared).reduce((s: number, d: any) => s + d.logicalBytes, 0);
+      sharedBytes += point.nodes[0].disks
+        .filter((d: any) => d.shared)
+        .reduce((s: number, d: any) => s + d.logicalBytes, 0);
     }
     assert.ok(sharedBytes > 0, 'the demo cluster has shared disks');
     for (const name of ['nodes-a']) {
@@ -44,14 +57,21 @@ describe('copying the demo cluster', () => {
     assert.equal(plan.backups.length, 1);
     const b = plan.backups[0];
     assert.equal(b.kind, 'cluster');
-    assert.deepEqual(b.nodes.map((n: any) => n.name), NODES);
-    assert.ok(b.logicalBytes - b.transferBytes >= sharedBytes * (NODES.length - 1),
-      `logical ${b.logicalBytes} − transfer ${b.transferBytes} ≥ shared ${sharedBytes} × ${NODES.length - 1}`);
+    assert.deepEqual(
+      b.nodes.map((n: any) => n.name),
+      NODES,
+    );
+    assert.ok(
+      b.logicalBytes - b.transferBytes >= sharedBytes * (NODES.length - 1),
+      `logical ${b.logicalBytes} − transfer ${b.transferBytes} ≥ shared ${sharedBytes} × ${NODES.length - 1}`,
+    );
     // Per node: every node carries the shared disks logically; each is sent by its owner node only.
     for (const n of b.nodes) assert.ok(n.logicalBytes >= sharedBytes, `${n.name} counts the shared disks`);
     const disks = b.points.flatMap((p: any) => p.disks);
-    for (const d of disks.filter((x: any) => x.shared && x.node !== x.ownerNode)) assert.equal(d.transferBytes, 0, `${d.node}/${d.disk} is sent by its owner ${d.ownerNode}`);
-    const sent = (node: string) => disks.filter((x: any) => x.shared && x.node === node).reduce((t: number, x: any) => t + x.transferBytes, 0);
+    for (const d of disks.filter((x: any) => x.shared && x.node !== x.ownerNode))
+      assert.equal(d.transferBytes, 0, `${d.node}/${d.disk} is sent by its owner ${d.ownerNode}`);
+    const sent = (node: string) =>
+      disks.filter((x: any) => x.shared && x.node === node).reduce((t: number, x: any) => t + x.transferBytes, 0);
     assert.ok(sent('node2') > 0, 'node2 sends the data disk it owns');
     assert.ok(sent('node1') > 0, 'node1 sends the quorum disk it owns');
     assert.equal(sent('node3'), 0, 'node3 owns no shared disk and sends none');
@@ -67,20 +87,33 @@ describe('copying the demo cluster', () => {
   test('the copy is one backup holding all nodes; logical exceeds transferred by shared × (nodes − 1)', async () => {
     const summary = await ws.json(copy('demo-secondary', '--json'));
     assert.equal(summary.pointsCopied, 4);
-    assert.ok(summary.logicalBytes - summary.transferredBytes >= sharedBytes * (NODES.length - 1),
-      `logical ${summary.logicalBytes} − transferred ${summary.transferredBytes} ≥ ${sharedBytes} × ${NODES.length - 1}`);
+    assert.ok(
+      summary.logicalBytes - summary.transferredBytes >= sharedBytes * (NODES.length - 1),
+      `logical ${summary.logicalBytes} − transferred ${summary.transferredBytes} ≥ ${sharedBytes} × ${NODES.length - 1}`,
+    );
     const listed: any[] = await ws.json(['list', '--repo', 'demo-secondary', '--json']);
     assert.equal(listed.length, 1);
     assert.equal(listed[0].id, clusterId);
-    assert.deepEqual(listed[0].nodes.map((n: any) => n.name), NODES);
-    for (const p of await pointFiles(ws.secondary)) assert.deepEqual(p.nodes.map((n: any) => n.name), NODES);
+    assert.deepEqual(
+      listed[0].nodes.map((n: any) => n.name),
+      NODES,
+    );
+    for (const p of await pointFiles(ws.secondary))
+      assert.deepEqual(
+        p.nodes.map((n: any) => n.name),
+        NODES,
+      );
   });
 
   test('an unknown node, point id or backup id is a usage error naming it', async () => {
     // A malformed option is a usage error (2); an id that names nothing is "not found" (13), as everywhere else.
     const cases: [string[], RegExp, number][] = [
       [copy('nodes-a', '--nodes', 'node9'), /node9/, 2],
-      [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--machine', 'sql-cluster', '--points', 'pnosuchpoint'], /pnosuchpoint/, 13],
+      [
+        ['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--machine', 'sql-cluster', '--points', 'pnosuchpoint'],
+        /pnosuchpoint/,
+        13,
+      ],
       [['copy', '--from', 'demo-primary', '--to', 'nodes-a', '--points', 'latest:x'], /latest:x/, 2],
       [['copy', '--from', 'demo-primary', '--to', 'nodes-a', 'bnosuchbackup'], /bnosuchbackup/, 13],
     ];
@@ -98,9 +131,16 @@ describe('copying the demo cluster', () => {
     let listed: any[] = await ws.json(['list', '--repo', 'nodes-a', '--json']);
     assert.equal(listed.length, 1);
     assert.equal(listed[0].id, clusterId);
-    assert.deepEqual(listed[0].nodes.map((n: any) => n.name), ['node1', 'node2']);
+    assert.deepEqual(
+      listed[0].nodes.map((n: any) => n.name),
+      ['node1', 'node2'],
+    );
     const target = join(ws.dir, 'nodes-a');
-    for (const p of await pointFiles(target)) assert.deepEqual(p.nodes.map((n: any) => n.name), ['node1', 'node2']);
+    for (const p of await pointFiles(target))
+      assert.deepEqual(
+        p.nodes.map((n: any) => n.name),
+        ['node1', 'node2'],
+      );
 
     // The same selection again: nothing to do.
     const again = await ws.json(copy('nodes-a', '--nodes', 'node1,node2', '--json'));
@@ -114,18 +154,34 @@ describe('copying the demo cluster', () => {
     assert.ok(node3.transferBytes < node3.presentBytes / 10);
     const second = await ws.json(copy('nodes-a', '--nodes', 'node3', '--json'));
     assert.equal(second.pointsCopied, 4);
-    assert.ok(second.transferredBytes < firstRun.transferredBytes / 10, `node3 sent ${second.transferredBytes} after ${firstRun.transferredBytes}`);
+    assert.ok(
+      second.transferredBytes < firstRun.transferredBytes / 10,
+      `node3 sent ${second.transferredBytes} after ${firstRun.transferredBytes}`,
+    );
 
     listed = await ws.json(['list', '--repo', 'nodes-a', '--json']);
     assert.equal(listed.length, 1, 'still one backup of the cluster');
     assert.equal(listed[0].id, clusterId);
-    assert.deepEqual(listed[0].nodes.map((n: any) => n.name), NODES);
-    for (const p of await pointFiles(target)) assert.deepEqual(p.nodes.map((n: any) => n.name), NODES);
+    assert.deepEqual(
+      listed[0].nodes.map((n: any) => n.name),
+      NODES,
+    );
+    for (const p of await pointFiles(target))
+      assert.deepEqual(
+        p.nodes.map((n: any) => n.name),
+        NODES,
+      );
     const record = JSON.parse(await readFile(join(target, 'backups', clusterId, 'backup.json'), 'utf8'));
     assert.equal(record.access, null);
 
     const report = await ws.json(['verify', '--repo', 'nodes-a', '--json']);
     assert.equal(report.ok, true);
-    await assertSameRestore(ws, 'demo-primary', 'nodes-a', {backup: clusterId, point: 'latest', node: 'node3'}, join(ws.dir, 'restore'));
+    await assertSameRestore(
+      ws,
+      'demo-primary',
+      'nodes-a',
+      {backup: clusterId, point: 'latest', node: 'node3'},
+      join(ws.dir, 'restore'),
+    );
   });
 });

@@ -17,12 +17,16 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000):
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise(r => setTimeout(r, 25));
   }
 }
 
 /** Starts a copy and resolves once it holds the target's writer lock, frozen with SIGSTOP. */
-async function frozenHolder(ws: Workspace, target: string, args: string[]): Promise<{child: ChildProcess; done: Promise<Result>}> {
+async function frozenHolder(
+  ws: Workspace,
+  target: string,
+  args: string[],
+): Promise<{child: ChildProcess; done: Promise<Result>}> {
   const child = ws.spawn(['copy', '--from', 'demo-primary', '--to', target, ...args, '--json']);
   const done = collect(child);
   const lock = join(target.includes('/') ? target : ws.secondary, 'locks', 'writer');
@@ -97,16 +101,26 @@ describe('two copies into one target', () => {
     const target = join(ws.dir, 'wait-target');
     const first = await frozenHolder(ws, target, ['--points', 'all']);
     // The waiter plans while the first is frozen (so it plans every point), then waits on the lock.
-    const waiter = ws.spawn(['copy', '--from', 'demo-primary', '--to', 'wait-target', '--points', 'all', '--wait', '600']);
+    const waiter = ws.spawn([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'wait-target',
+      '--points',
+      'all',
+      '--wait',
+      '600',
+    ]);
     let planned = '';
     waiter.stderr!.on('data', (d: Buffer) => (planned += d.toString()));
     const waited = collect(waiter);
     let waiterExited = false;
     void waited.then(() => (waiterExited = true));
     try {
-      await waitFor('the waiter\'s plan', () => /Total: .*\n/.test(planned) || waiterExited);
+      await waitFor("the waiter's plan", () => /Total: .*\n/.test(planned) || waiterExited);
       assert.match(planned, new RegExp(`Total: ${total} point\\(s\\) to copy, 0 already on target`));
-      await new Promise((res) => setTimeout(res, 1000));
+      await new Promise(res => setTimeout(res, 1000));
       assert.equal(waiterExited, false, 'the waiter waits while the lock is held');
     } finally {
       first.child.kill('SIGCONT');

@@ -23,7 +23,7 @@ interface Listed {
 describe('backhaul copy --points all (demo)', () => {
   let ws: Workspace;
   let listed: Listed[];
-  const byMachine = (m: string) => listed.find((b) => b.machine === m)!;
+  const byMachine = (m: string) => listed.find(b => b.machine === m)!;
   let first: Record<string, any>;
 
   let emptyTarget: Map<string, string>;
@@ -36,7 +36,17 @@ describe('backhaul copy --points all (demo)', () => {
   after(async () => ws?.cleanup());
 
   test('the dry run plans every point and writes nothing', async () => {
-    const plan = await ws.json(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all', '--dry-run', '--json']);
+    const plan = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--points',
+      'all',
+      '--dry-run',
+      '--json',
+    ]);
     const points = listed.reduce((s, b) => s + b.points, 0);
     assert.equal(plan.pointsToCopy, points);
     assert.equal(plan.pointsSkipped, 0);
@@ -65,17 +75,25 @@ describe('backhaul copy --points all (demo)', () => {
   test('copies keep backup and point ids, record their origin, and carry no access list', async () => {
     const config = JSON.parse(await readFile(join(ws.primary, 'config'), 'utf8'));
     const copied: Listed[] = await ws.json(['list', '--repo', 'demo-secondary', '--json']);
-    assert.deepEqual(copied.map((b) => b.id).sort(), listed.map((b) => b.id).sort());
+    assert.deepEqual(copied.map(b => b.id).sort(), listed.map(b => b.id).sort());
     for (const b of listed) {
       const record = JSON.parse(await readFile(join(ws.secondary, 'backups', b.id, 'backup.json'), 'utf8'));
       assert.equal(record.access, null, `${b.machine}: a copy has no access list`);
       assert.equal(record.owner, b.owner, 'the owner is kept as metadata');
       assert.equal(record.origin.repositoryId, config.id);
       assert.ok(!Number.isNaN(Date.parse(record.origin.copiedAt)));
-      const [src, dst] = await Promise.all([ws.json(['points', b.id, '--repo', 'demo-primary', '--json']), ws.json(['points', b.id, '--repo', 'demo-secondary', '--json'])]);
-      assert.deepEqual(dst.map((p: any) => [p.id, p.time, p.type, p.logicalBytes]), src.map((p: any) => [p.id, p.time, p.type, p.logicalBytes]));
+      const [src, dst] = await Promise.all([
+        ws.json(['points', b.id, '--repo', 'demo-primary', '--json']),
+        ws.json(['points', b.id, '--repo', 'demo-secondary', '--json']),
+      ]);
+      assert.deepEqual(
+        dst.map((p: any) => [p.id, p.time, p.type, p.logicalBytes]),
+        src.map((p: any) => [p.id, p.time, p.type, p.logicalBytes]),
+      );
       for (const p of dst) {
-        const manifest = JSON.parse(await readFile(join(ws.secondary, 'backups', b.id, 'points', `${p.id}.json`), 'utf8'));
+        const manifest = JSON.parse(
+          await readFile(join(ws.secondary, 'backups', b.id, 'points', `${p.id}.json`), 'utf8'),
+        );
         assert.equal(manifest.origin.repositoryId, config.id);
       }
     }
@@ -90,29 +108,62 @@ describe('backhaul copy --points all (demo)', () => {
   });
 
   test('the volume-level server (db01) restores identical images', async () => {
-    const listing = await assertSameRestore(ws, 'demo-primary', 'demo-secondary', {backup: byMachine('db01').id, point: 'latest'}, join(ws.dir, 'restore'));
-    assert.ok([...listing.keys()].some((k) => k.endsWith('.img')), 'db01 restores disk images');
+    const listing = await assertSameRestore(
+      ws,
+      'demo-primary',
+      'demo-secondary',
+      {backup: byMachine('db01').id, point: 'latest'},
+      join(ws.dir, 'restore'),
+    );
+    assert.ok(
+      [...listing.keys()].some(k => k.endsWith('.img')),
+      'db01 restores disk images',
+    );
   });
 
   test('every node of the cluster restores identically', async () => {
     const cluster = byMachine('sql-cluster');
-    assert.deepEqual(cluster.nodes.map((n) => n.name), ['node1', 'node2', 'node3']);
-    const listing = await assertSameRestore(ws, 'demo-primary', 'demo-secondary', {backup: cluster.id, point: 'latest'}, join(ws.dir, 'restore'));
+    assert.deepEqual(
+      cluster.nodes.map(n => n.name),
+      ['node1', 'node2', 'node3'],
+    );
+    const listing = await assertSameRestore(
+      ws,
+      'demo-primary',
+      'demo-secondary',
+      {backup: cluster.id, point: 'latest'},
+      join(ws.dir, 'restore'),
+    );
     for (const node of ['node1', 'node2', 'node3']) {
       assert.ok(listing.has(node), `${node} restored`);
-      assert.ok([...listing.keys()].some((k) => k.startsWith(`${node}/`) && k.endsWith('.img')), `${node} has its shared disk images`);
+      assert.ok(
+        [...listing.keys()].some(k => k.startsWith(`${node}/`) && k.endsWith('.img')),
+        `${node} has its shared disk images`,
+      );
     }
   });
 
   test('verify passes on the target', async () => {
     const report = await ws.json(['verify', '--repo', 'demo-secondary', '--json']);
     assert.equal(report.ok, true);
-    assert.equal(report.points, listed.reduce((s, b) => s + b.points, 0));
+    assert.equal(
+      report.points,
+      listed.reduce((s, b) => s + b.points, 0),
+    );
     assert.deepEqual(report.brokenPoints, []);
   });
 
   test('a second run transfers nothing', async () => {
-    const again = await ws.json(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all', '--json']);
+    const again = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--points',
+      'all',
+      '--json',
+    ]);
     assert.equal(again.transferredBytes, 0);
     assert.equal(again.pointsCopied, 0);
     assert.equal(again.pointsSkipped, first.pointsCopied);

@@ -24,17 +24,24 @@ const MiB = 1024 * 1024;
 let work: string;
 let source: Repository;
 
-const packFiles = async (root: string) => (await fs.readdir(join(root, 'data'), {recursive: true}))
-  .filter((p) => /^[0-9a-f]{2}\/[0-9a-f]{64}$/.test(p)).sort();
-const cached = (path: string) => Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], {encoding: 'utf8'}).trim());
+const packFiles = async (root: string) =>
+  (await fs.readdir(join(root, 'data'), {recursive: true})).filter(p => /^[0-9a-f]{2}\/[0-9a-f]{64}$/.test(p)).sort();
+const cached = (path: string) =>
+  Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], {encoding: 'utf8'}).trim());
 
 before(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'backhaul-direct-packs-'));
   await fs.mkdir(join(work, 'data'));
-  for (let i = 0; i < 3; i++) await fs.writeFile(join(work, 'data', `f${i}.bin`), randomBuffer(6 * MiB + i * 777, 40 + i));
+  for (let i = 0; i < 3; i++)
+    await fs.writeFile(join(work, 'data', `f${i}.bin`), randomBuffer(6 * MiB + i * 777, 40 + i));
   source = await Repository.create(new FilesystemStorage(join(work, 'source')));
-  await runBackup(source, {job: 'j', machine: 'm', kind: 'server', owner: userInfo().username,
-    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: join(work, 'data'), prefix: 'data'}]}]}]});
+  await runBackup(source, {
+    job: 'j',
+    machine: 'm',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: join(work, 'data'), prefix: 'data'}]}]}],
+  });
 });
 after(async () => {
   await fs.rm(work, {recursive: true, force: true});
@@ -67,6 +74,6 @@ test('a damaged source pack is not written; the point fails naming the chunk', a
   assert.equal(summary.pointsFailed, 1);
   assert.match(summary.failed[0]!.message, /chunk/i);
   assert.equal((await packFiles(join(work, 'target-2'))).includes(victim!), false, 'the damaged pack was not copied');
-  const temps = (await fs.readdir(join(work, 'target-2'), {recursive: true})).filter((p) => p.includes('.tmp-'));
+  const temps = (await fs.readdir(join(work, 'target-2'), {recursive: true})).filter(p => p.includes('.tmp-'));
   assert.deepEqual(temps, []);
 });

@@ -26,7 +26,7 @@ function umount(dir: string): void {
 
 async function tempFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, {recursive: true});
-  return entries.filter((e) => e.includes('.tmp-'));
+  return entries.filter(e => e.includes('.tmp-'));
 }
 
 describe('a target without enough space', {skip}, () => {
@@ -53,7 +53,17 @@ describe('a target without enough space', {skip}, () => {
       assert.match(r.stderr, /needs about [\d.]+ [KMG]iB but .*small\/repo has only [\d.]+ [KMG]?i?B free/);
       assert.match(r.stderr, /Nothing was written/);
       assert.deepEqual(await listing(mnt), before, 'the target is unchanged');
-      const dry = await ws.run(['copy', '--from', 'demo-primary', '--to', 'small', '--points', 'all', '--dry-run', '--json']);
+      const dry = await ws.run([
+        'copy',
+        '--from',
+        'demo-primary',
+        '--to',
+        'small',
+        '--points',
+        'all',
+        '--dry-run',
+        '--json',
+      ]);
       assert.equal(dry.code, 14);
       const plan = JSON.parse(dry.stdout);
       assert.equal(plan.fits, false);
@@ -71,7 +81,17 @@ describe('a target without enough space', {skip}, () => {
     try {
       const add = await ws.run(['repo', 'add', 'filling', join(mnt, 'repo')]);
       assert.equal(add.code, 0, add.stderr);
-      const plan = await ws.json(['copy', '--from', 'demo-primary', '--to', 'filling', '--points', 'all', '--dry-run', '--json']);
+      const plan = await ws.json([
+        'copy',
+        '--from',
+        'demo-primary',
+        '--to',
+        'filling',
+        '--points',
+        'all',
+        '--dry-run',
+        '--json',
+      ]);
       assert.equal(plan.fits, true, 'the plan sees enough room');
       const filler = join(mnt, 'filler');
       // Once the copy has planned, something else takes the space: only ~40 MiB stay free. The copy may start

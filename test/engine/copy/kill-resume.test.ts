@@ -47,7 +47,17 @@ describe(`kill -9 during a copy, ${KILLS} times (seed ${SEED})`, () => {
     pristine = join(ws.dir, 'empty-secondary');
     const cp = await collect(spawn('cp', ['-a', ws.secondary, pristine]));
     assert.equal(cp.code, 0, cp.stderr);
-    const plan = await ws.json(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all', '--dry-run', '--json']);
+    const plan = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--points',
+      'all',
+      '--dry-run',
+      '--json',
+    ]);
     planned = plan.transferBytes;
     assert.ok(planned > 100 << 20, 'the copy is large enough to be killed mid-way');
   });
@@ -59,7 +69,7 @@ describe(`kill -9 during a copy, ${KILLS} times (seed ${SEED})`, () => {
     return report;
   };
 
-  test('every kill leaves a target that verifies; resumed runs do not resend; the end state restores identically', async (t) => {
+  test('every kill leaves a target that verifies; resumed runs do not resend; the end state restores identically', async t => {
     let kills = 0;
     let runs = 0;
     let cycles = 0;
@@ -84,7 +94,7 @@ describe(`kill -9 during a copy, ${KILLS} times (seed ${SEED})`, () => {
       };
       const watchFirstPack = async () => {
         const start = (await packs(ws.secondary)).size;
-        while (!exited && (await packs(ws.secondary)).size <= start) await new Promise((r) => setTimeout(r, 40));
+        while (!exited && (await packs(ws.secondary)).size <= start) await new Promise(r => setTimeout(r, 40));
         arm();
       };
       child.stderr!.on('data', (d: Buffer) => {
@@ -103,43 +113,91 @@ describe(`kill -9 during a copy, ${KILLS} times (seed ${SEED})`, () => {
       const report = await verifyTarget();
       if (result.signal === 'SIGKILL') {
         kills++;
-        log.push(`run ${runs}: killed ${delay} ms after ${fromFirstPack ? 'its first pack' : 'the plan'}, +${(added / 1048576).toFixed(1)} MiB, ${report.points} points`);
+        log.push(
+          `run ${runs}: killed ${delay} ms after ${fromFirstPack ? 'its first pack' : 'the plan'}, +${(added / 1048576).toFixed(1)} MiB, ${report.points} points`,
+        );
         continue;
       }
       assert.equal(result.code, 0, `run ${runs} failed: ${result.stderr}`);
       // The copy finished before its kill: check this cycle, then start again from an empty target.
       const sent = [...seen.values()].reduce((s, n) => s + n, 0);
-      log.push(`run ${runs}: finished (cycle ${++cycles}: ${(sent / 1048576).toFixed(1)} MiB written for ${(planned / 1048576).toFixed(1)} MiB planned)`);
-      assert.ok(sent <= planned * 1.02 + (2 << 20), `cycle ${cycles}: ${sent} bytes of packs written for a ${planned}-byte copy`);
+      log.push(
+        `run ${runs}: finished (cycle ${++cycles}: ${(sent / 1048576).toFixed(1)} MiB written for ${(planned / 1048576).toFixed(1)} MiB planned)`,
+      );
+      assert.ok(
+        sent <= planned * 1.02 + (2 << 20),
+        `cycle ${cycles}: ${sent} bytes of packs written for a ${planned}-byte copy`,
+      );
       await rm(ws.secondary, {recursive: true, force: true});
       const cp = await collect(spawn('cp', ['-a', pristine, ws.secondary]));
       assert.equal(cp.code, 0, cp.stderr);
       seen = new Map();
     }
 
-    const final = await ws.json(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all', '--json']);
+    const final = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--points',
+      'all',
+      '--json',
+    ]);
     assert.equal(final.pointsFailed, 0);
     for (const [k, v] of await packs(ws.secondary)) seen.set(k, v);
     const sent = [...seen.values()].reduce((s, n) => s + n, 0);
     const onTarget = [...(await packs(ws.secondary)).values()].reduce((s, n) => s + n, 0);
-    log.push(`final run: ${final.pointsCopied} points, ${(final.transferredBytes / 1048576).toFixed(1)} MiB; ${(sent / 1048576).toFixed(1)} MiB written over the cycle`);
+    log.push(
+      `final run: ${final.pointsCopied} points, ${(final.transferredBytes / 1048576).toFixed(1)} MiB; ${(sent / 1048576).toFixed(1)} MiB written over the cycle`,
+    );
     // Temporary files of killed writes are invisible to the repository; say how many are left.
-    const temps = (await readdir(ws.secondary, {recursive: true})).filter((e) => e.includes('.tmp-'));
+    const temps = (await readdir(ws.secondary, {recursive: true})).filter(e => e.includes('.tmp-'));
     log.push(`temporary files left by killed runs: ${temps.length}`);
     for (const line of log) t.diagnostic(line);
     // Resumed runs re-use what killed runs wrote: across all runs, about one full copy was written.
-    assert.ok(sent <= planned * 1.02 + (2 << 20), `${sent} bytes of packs written across runs for a ${planned}-byte copy`);
+    assert.ok(
+      sent <= planned * 1.02 + (2 << 20),
+      `${sent} bytes of packs written across runs for a ${planned}-byte copy`,
+    );
     assert.ok(onTarget >= planned, 'the target holds the whole copy');
 
     const cli = await ws.run(['verify', '--repo', 'demo-secondary']);
     assert.equal(cli.code, 0, cli.stdout + cli.stderr);
-    const again = await ws.json(['copy', '--from', 'demo-primary', '--to', 'demo-secondary', '--points', 'all', '--json']);
+    const again = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--points',
+      'all',
+      '--json',
+    ]);
     assert.equal(again.transferredBytes, 0);
 
     const listed: any[] = await ws.json(['list', '--repo', 'demo-primary', '--json']);
-    const id = (m: string) => listed.find((b) => b.machine === m).id;
-    await assertSameRestore(ws, 'demo-primary', 'demo-secondary', {backup: id('bob-desktop'), point: 'latest'}, join(ws.dir, 'restore'));
-    await assertSameRestore(ws, 'demo-primary', 'demo-secondary', {backup: id('db01'), point: 'latest'}, join(ws.dir, 'restore'));
-    await assertSameRestore(ws, 'demo-primary', 'demo-secondary', {backup: id('sql-cluster'), point: 'latest', node: 'node2'}, join(ws.dir, 'restore'));
+    const id = (m: string) => listed.find(b => b.machine === m).id;
+    await assertSameRestore(
+      ws,
+      'demo-primary',
+      'demo-secondary',
+      {backup: id('bob-desktop'), point: 'latest'},
+      join(ws.dir, 'restore'),
+    );
+    await assertSameRestore(
+      ws,
+      'demo-primary',
+      'demo-secondary',
+      {backup: id('db01'), point: 'latest'},
+      join(ws.dir, 'restore'),
+    );
+    await assertSameRestore(
+      ws,
+      'demo-primary',
+      'demo-secondary',
+      {backup: id('sql-cluster'), point: 'latest', node: 'node2'},
+      join(ws.dir, 'restore'),
+    );
   });
 });

@@ -30,8 +30,13 @@ before(async () => {
   // Incompressible, several packs' worth, on one disk: one segment of the run.
   for (let i = 0; i < 4; i++) await fs.writeFile(join(files, `f${i}.bin`), randomBuffer(8 * MiB, 300 + i));
   source = await Repository.create(new FilesystemStorage(join(work, 'source')));
-  await runBackup(source, {job: 'j', machine: 'big', kind: 'server', owner: userInfo().username,
-    nodes: [{name: 'big', disks: [{name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]}]}]});
+  await runBackup(source, {
+    job: 'j',
+    machine: 'big',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'big', disks: [{name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]}]}],
+  });
   source = await Repository.open(new FilesystemStorage(join(work, 'source')));
 });
 after(async () => {
@@ -43,16 +48,19 @@ test('a copy of one large disk reports processed bytes and a rate while its data
   const plan = await planCopy(source, target, {});
   assert.equal(plan.pointsToCopy, 1);
   const stats: CopyStats[] = [];
-  const summary = await runCopy(source, target, plan, {onEvent: (e: CopyEvent) => {
-    if (e.type === 'copy.stats') stats.push(e.stats);
-  }});
-  const midway = stats.filter((s) => s.transferredBytes > 0 && s.transferredBytes < summary.transferredBytes);
+  const summary = await runCopy(source, target, plan, {
+    onEvent: (e: CopyEvent) => {
+      if (e.type === 'copy.stats') stats.push(e.stats);
+    },
+  });
+  const midway = stats.filter(s => s.transferredBytes > 0 && s.transferredBytes < summary.transferredBytes);
   assert.ok(midway.length > 0, 'the figures are reported while the disk is being copied');
-  for (const s of stats.filter((x) => x.transferredBytes > 0)) {
+  for (const s of stats.filter(x => x.transferredBytes > 0)) {
     assert.ok(s.processedBytes > 0, `processed is 0 B although ${s.transferredBytes} B were sent`);
     assert.ok(s.rate > 0, 'the rate is not 0 B/s once data has moved');
     assert.ok(s.processedBytes <= summary.logicalBytes);
   }
-  for (let i = 1; i < stats.length; i++) assert.ok(stats[i]!.processedBytes >= stats[i - 1]!.processedBytes, 'processed never goes back');
-  assert.equal(stats.at(-1)!.processedBytes, summary.logicalBytes, 'the last figures are the summary\'s');
+  for (let i = 1; i < stats.length; i++)
+    assert.ok(stats[i]!.processedBytes >= stats[i - 1]!.processedBytes, 'processed never goes back');
+  assert.equal(stats.at(-1)!.processedBytes, summary.logicalBytes, "the last figures are the summary's");
 });

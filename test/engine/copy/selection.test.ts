@@ -4,24 +4,58 @@
 // a selection that matches nothing is "not found", saying what was asked.
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {describeSelection, explicitPointIds, globToRegExp, nothingSelected, parsePointSpec, selectBackups, selectNodes} from '../../../source/engine/copy/selection.js';
+import {
+  describeSelection,
+  explicitPointIds,
+  globToRegExp,
+  nothingSelected,
+  parsePointSpec,
+  selectBackups,
+  selectNodes,
+} from '../../../source/engine/copy/selection.js';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import type {BackupRecord, PointManifest} from '../../../source/engine/repository/model.js';
 
 const day = (n: number) => new Date(Date.UTC(2026, 10, n, 2, 0, 0)).toISOString();
 
 function points(backup: string, n: number, firstDay = 1): PointManifest[] {
-  return Array.from({length: n}, (_, i) => ({
-    format: 1, id: `p${backup}${i}`, backupId: backup, time: day(firstDay + i), type: i === 0 ? 'full' : 'incremental',
-    nodes: [], logicalBytes: 0, storedBytes: 0,
-  }) as unknown as PointManifest);
+  return Array.from(
+    {length: n},
+    (_, i) =>
+      ({
+        format: 1,
+        id: `p${backup}${i}`,
+        backupId: backup,
+        time: day(firstDay + i),
+        type: i === 0 ? 'full' : 'incremental',
+        nodes: [],
+        logicalBytes: 0,
+        storedBytes: 0,
+      }) as unknown as PointManifest,
+  );
 }
 
-function backup(id: string, machine: string, job: string, kind: BackupRecord['kind'] = 'workstation', nodes = [machine]): BackupRecord {
-  return {format: 1, id, job, machine, kind, owner: 'alice', access: null, createdAt: day(1), nodes: nodes.map((name) => ({name, disks: []}))} as unknown as BackupRecord;
+function backup(
+  id: string,
+  machine: string,
+  job: string,
+  kind: BackupRecord['kind'] = 'workstation',
+  nodes = [machine],
+): BackupRecord {
+  return {
+    format: 1,
+    id,
+    job,
+    machine,
+    kind,
+    owner: 'alice',
+    access: null,
+    createdAt: day(1),
+    nodes: nodes.map(name => ({name, disks: []})),
+  } as unknown as BackupRecord;
 }
 
-const ids = (list: PointManifest[]) => list.map((p) => p.id);
+const ids = (list: PointManifest[]) => list.map(p => p.id);
 const isUsage = (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && e.exitCode === 2;
 
 describe('parsePointSpec', () => {
@@ -65,11 +99,25 @@ describe('parsePointSpec', () => {
 
   test('explicitPointIds names the ids of the id form only (the plan rejects ids no backup has)', () => {
     assert.deepEqual(explicitPointIds('paaaa1, pbbbb0,paaaa1'), ['paaaa1', 'pbbbb0']);
-    for (const spec of [undefined, 'latest', 'latest:2', 'all', 'since:2026-11-01']) assert.equal(explicitPointIds(spec), undefined);
+    for (const spec of [undefined, 'latest', 'latest:2', 'all', 'since:2026-11-01'])
+      assert.equal(explicitPointIds(spec), undefined);
   });
 
   test('bad specs are usage errors', () => {
-    for (const spec of ['latest:0', 'since:yesterday', 'since:', 'since:2026-13-45', ',', ' , ', 'latest:abc', 'latest:-1', 'Latest', 'all,', 'p/../x', '']) {
+    for (const spec of [
+      'latest:0',
+      'since:yesterday',
+      'since:',
+      'since:2026-13-45',
+      ',',
+      ' , ',
+      'latest:abc',
+      'latest:-1',
+      'Latest',
+      'all,',
+      'p/../x',
+      '',
+    ]) {
       assert.throws(() => parsePointSpec(spec), isUsage, `--points ${JSON.stringify(spec)}`);
     }
   });
@@ -82,7 +130,7 @@ describe('selectBackups', () => {
     backup('b3cccc', 'db01', 'servers', 'server'),
     backup('b4dddd', 'sql-cluster', 'sql-cluster', 'cluster', ['node1', 'node2', 'node3']),
   ];
-  const chosen = (sel: Parameters<typeof selectBackups>[1]) => selectBackups(all, sel).map((b) => b.id);
+  const chosen = (sel: Parameters<typeof selectBackups>[1]) => selectBackups(all, sel).map(b => b.id);
 
   test('no selection takes every backup', () => {
     assert.deepEqual(chosen({}), ['b1aaaa', 'b2bbbb', 'b3cccc', 'b4dddd']);
@@ -106,7 +154,10 @@ describe('selectBackups', () => {
   });
 
   test('an unknown backup id is "not found" (exit 13) naming it', () => {
-    assert.throws(() => chosen({backups: ['b1aaaa', 'bzzzzz']}), (e) => e instanceof BackhaulError && e.code === 'not-found' && e.exitCode === 13 && /bzzzzz/.test(e.message));
+    assert.throws(
+      () => chosen({backups: ['b1aaaa', 'bzzzzz']}),
+      e => e instanceof BackhaulError && e.code === 'not-found' && e.exitCode === 13 && /bzzzzz/.test(e.message),
+    );
   });
 });
 
@@ -115,8 +166,16 @@ describe('nothingSelected', () => {
 
   test('says what was asked: the filters as typed, or that the source is empty', () => {
     assert.equal(describeSelection({}), '');
-    assert.equal(describeSelection({backups: ['b1aaaa'], machine: 'ws-*', job: 'daily', points: 'since:2026-11-01', nodes: ['node1']}),
-      '"b1aaaa" --machine "ws-*" --job "daily" --points since:2026-11-01');
+    assert.equal(
+      describeSelection({
+        backups: ['b1aaaa'],
+        machine: 'ws-*',
+        job: 'daily',
+        points: 'since:2026-11-01',
+        nodes: ['node1'],
+      }),
+      '"b1aaaa" --machine "ws-*" --job "daily" --points since:2026-11-01',
+    );
     const empty = nothingSelected('/srv/primary', {}, 0);
     assert.ok(isNotFound(empty));
     assert.match(empty.message, /\/srv\/primary holds no backups/);
@@ -140,7 +199,7 @@ describe('selectNodes', () => {
     assert.deepEqual(selectNodes(cluster, []), ['node1', 'node2', 'node3']);
   });
 
-  test('a subset, in the cluster\'s order', () => {
+  test("a subset, in the cluster's order", () => {
     assert.deepEqual(selectNodes(cluster, ['node3', 'node1']), ['node1', 'node3']);
     assert.deepEqual(selectNodes(cluster, ['node2']), ['node2']);
   });
@@ -150,6 +209,9 @@ describe('selectNodes', () => {
   });
 
   test('an unknown node is a usage error listing the real ones', () => {
-    assert.throws(() => selectNodes(cluster, ['node1', 'node9']), (e) => isUsage(e) && /node9/.test((e as Error).message) && /node1, node2, node3/.test((e as BackhaulError).hint));
+    assert.throws(
+      () => selectNodes(cluster, ['node1', 'node9']),
+      e => isUsage(e) && /node9/.test((e as Error).message) && /node1, node2, node3/.test((e as BackhaulError).hint),
+    );
   });
 });

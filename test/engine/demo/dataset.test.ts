@@ -7,7 +7,13 @@ import {spawnSync} from 'node:child_process';
 import {lstat, mkdtemp, readFile, readdir, readlink, rm, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {DEMO_STATES, advanceDemo, demoState, prepareDemo, type TreeChanges} from '../../../source/engine/demo/dataset.js';
+import {
+  DEMO_STATES,
+  advanceDemo,
+  demoState,
+  prepareDemo,
+  type TreeChanges,
+} from '../../../source/engine/demo/dataset.js';
 import {parseClusterSpec} from '../../../source/engine/agent/cluster-spec.js';
 
 type Snapshot = Map<string, string>;
@@ -26,14 +32,19 @@ async function snapshot(root: string, rel = ''): Promise<Snapshot> {
     } else if (st.isSymbolicLink()) {
       out.set(path, `link ${head} ${await readlink(join(root, path))}`);
     } else {
-      const hash = createHash('sha256').update(await readFile(join(root, path))).digest('hex');
+      const hash = createHash('sha256')
+        .update(await readFile(join(root, path)))
+        .digest('hex');
       out.set(path, `file ${head} ${st.size} ${hash}`);
     }
   }
   return out;
 }
 
-const digest = (s: Snapshot) => createHash('sha256').update(JSON.stringify([...s])).digest('hex');
+const digest = (s: Snapshot) =>
+  createHash('sha256')
+    .update(JSON.stringify([...s]))
+    .digest('hex');
 const fsck = (image: string) => spawnSync('e2fsck', ['-fn', image], {encoding: 'utf8'});
 
 describe('demo data set', () => {
@@ -58,10 +69,13 @@ describe('demo data set', () => {
 
   test('layout: owners, odd names, symlinks, empty dirs; the cluster spec round-trips', async () => {
     const {machines, cluster} = layout;
-    assert.deepEqual(machines.filter((m) => m.kind === 'workstation').map((m) => m.owner), ['alice', 'bob', 'carol']);
-    assert.equal(machines.filter((m) => m.kind === 'server').length, 2);
-    assert.ok(machines.some((m) => m.disks?.length) && machines.some((m) => m.kind === 'server' && m.paths?.length));
-    for (const m of machines) for (const p of [...m.paths ?? [], ...(m.disks ?? []).map((d) => d.image)]) await stat(p);
+    assert.deepEqual(
+      machines.filter(m => m.kind === 'workstation').map(m => m.owner),
+      ['alice', 'bob', 'carol'],
+    );
+    assert.equal(machines.filter(m => m.kind === 'server').length, 2);
+    assert.ok(machines.some(m => m.disks?.length) && machines.some(m => m.kind === 'server' && m.paths?.length));
+    for (const m of machines) for (const p of [...(m.paths ?? []), ...(m.disks ?? []).map(d => d.image)]) await stat(p);
     const alice = machines[0]!.paths![0]!;
     await stat(join(alice, 'Documents', '日本語のメモ.txt'));
     await stat(join(alice, 'Documents', 'Meeting notes (final).txt'));
@@ -70,14 +84,19 @@ describe('demo data set', () => {
     assert.equal((await stat(join(alice, '.ssh', 'id_ed25519'))).mode & 0o777, 0o600);
     const written = parseClusterSpec(await readFile(join(a, 'sql-cluster.json'), 'utf8'), a);
     assert.deepEqual(written, cluster);
-    assert.deepEqual(cluster.nodes.map((n) => n.name), ['node1', 'node2', 'node3']);
+    assert.deepEqual(
+      cluster.nodes.map(n => n.name),
+      ['node1', 'node2', 'node3'],
+    );
     assert.notEqual(cluster.sharedDisks[0]!.ownerNode, cluster.sharedDisks[1]!.ownerNode);
   });
 
   test('shared disks hold most of the cluster data', async () => {
     const {cluster} = layout;
-    const size = async (p: string) => [...(await snapshot(p)).values()]
-      .filter((v) => v.startsWith('file')).reduce((n, v) => n + Number(v.split(' ')[3]), 0);
+    const size = async (p: string) =>
+      [...(await snapshot(p)).values()]
+        .filter(v => v.startsWith('file'))
+        .reduce((n, v) => n + Number(v.split(' ')[3]), 0);
     let shared = 0;
     for (const d of cluster.sharedDisks) shared += (await stat(d.image!)).size;
     let local = 0;
@@ -102,7 +121,10 @@ describe('demo data set', () => {
       before = now;
     }
     assert.deepEqual(await demoState(b), {seed: 7, state: DEMO_STATES - 1});
-    const images = [...layout.machines.flatMap((m) => m.disks ?? []).map((d) => d.image), layout.cluster.sharedDisks[1]!.image!];
+    const images = [
+      ...layout.machines.flatMap(m => m.disks ?? []).map(d => d.image),
+      layout.cluster.sharedDisks[1]!.image!,
+    ];
     for (const image of images) {
       const result = fsck(image);
       assert.equal(result.status, 0, `${image}: ${result.stdout}`);
@@ -111,7 +133,7 @@ describe('demo data set', () => {
 });
 
 function checkChanges(before: Snapshot, now: Snapshot, changes: TreeChanges): void {
-  const changedFiles = new Set([...changes.changed, ...changes.blocks.map((x) => x.image)]);
+  const changedFiles = new Set([...changes.changed, ...changes.blocks.map(x => x.image)]);
   // A step may reuse a name (log rotation: syslog → syslog.1, then a new syslog).
   const reappeared = new Set([...changes.added, ...changes.renamed.map(([, t]) => t)]);
   const vacated = new Set([...changes.deleted, ...changes.renamed.map(([f]) => f)]);
@@ -124,9 +146,15 @@ function checkChanges(before: Snapshot, now: Snapshot, changes: TreeChanges): vo
   }
   for (const p of changedFiles) assert.notEqual(content(now.get(p)), content(before.get(p)), `changed ${p}`);
   for (const [p, v] of before) {
-    if (!v.startsWith('dir') && !changedFiles.has(p) && !vacated.has(p) && ![...vacated].some((m) => p.startsWith(`${m}/`))) {
+    if (
+      !v.startsWith('dir') &&
+      !changedFiles.has(p) &&
+      !vacated.has(p) &&
+      ![...vacated].some(m => p.startsWith(`${m}/`))
+    ) {
       assert.equal(now.get(p), v, `${p} changed but was not reported`);
     }
   }
-  for (const [p, v] of now) if (!v.startsWith('dir') && !before.has(p)) assert.ok(reappeared.has(p), `${p} appeared unreported`);
+  for (const [p, v] of now)
+    if (!v.startsWith('dir') && !before.has(p)) assert.ok(reappeared.has(p), `${p} appeared unreported`);
 }

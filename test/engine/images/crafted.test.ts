@@ -43,12 +43,22 @@ async function ext4(files: Record<string, string>, commands: string[], sizeMiB =
   }
   const image = join(work, `img${n}`);
   execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', '-O', '^metadata_csum', '-d', src, image, `${sizeMiB}M`]);
-  if (commands.length) execFileSync('debugfs', ['-w', '-f', '-', image], {input: commands.join('\n') + '\n', stdio: ['pipe', 'ignore', 'ignore']});
+  if (commands.length)
+    execFileSync('debugfs', ['-w', '-f', '-', image], {
+      input: commands.join('\n') + '\n',
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
   return image;
 }
 
 async function backUp(image: string): Promise<PointManifest> {
-  return runBackup(repo, {job: `j${++n}`, machine: 'evil', kind: 'server', owner: userInfo().username, nodes: [{name: 'evil', disks: [{name: 'disk', kind: 'image', image}]}]});
+  return runBackup(repo, {
+    job: `j${++n}`,
+    machine: 'evil',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'evil', disks: [{name: 'disk', kind: 'image', image}]}],
+  });
 }
 
 /** Every path under `dir`, symlinks not followed (to show nothing landed outside the destination). */
@@ -56,7 +66,7 @@ async function listAll(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of await fs.readdir(dir, {withFileTypes: true})) {
     out.push(prefix + e.name);
-    if (e.isDirectory()) out.push(...await listAll(join(dir, e.name), `${prefix}${e.name}/`));
+    if (e.isDirectory()) out.push(...(await listAll(join(dir, e.name), `${prefix}${e.name}/`)));
   }
   return out.sort();
 }
@@ -75,7 +85,10 @@ test('a symlink escaping upwards is restored as a symlink (data), never followed
   await restorePoint(repo, record, point, {to, disk: 'disk', paths: ['home']});
   assert.equal(await fs.readlink(join(to, 'home/evil')), '../../../../etc');
   assert.deepEqual(await listAll(work + '/out-link'), ['home', 'home/evil', 'home/x']);
-  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-link2'), disk: 'disk', paths: ['home/evil/passwd']}), {code: 'not-found'});
+  await assert.rejects(
+    restorePoint(repo, record, point, {to: join(work, 'out-link2'), disk: 'disk', paths: ['home/evil/passwd']}),
+    {code: 'not-found'},
+  );
 });
 
 test("a name with '/' is refused as corrupt, with nothing written", async () => {
@@ -83,7 +96,10 @@ test("a name with '/' is refused as corrupt, with nothing written", async () => 
   await patch(image, 'slashXname0123', 'slash/name0123');
   const point = await backUp(image);
   const to = join(work, 'out-slash');
-  await assert.rejects(restorePoint(repo, record, point, {to, disk: 'disk', paths: ['d']}), (e: unknown) => e instanceof BackhaulError && e.code === 'corrupt' && e.exitCode === 12);
+  await assert.rejects(
+    restorePoint(repo, record, point, {to, disk: 'disk', paths: ['d']}),
+    (e: unknown) => e instanceof BackhaulError && e.code === 'corrupt' && e.exitCode === 12,
+  );
   await assert.rejects(fs.stat(to), {code: 'ENOENT'});
 });
 
@@ -97,19 +113,28 @@ test("a second '..' entry is never a way out of the destination", async () => {
   await fs.writeFile(image, data);
   const point = await backUp(image);
   const to = join(work, 'out-dotdot');
-  await restorePoint(repo, record, point, {to, disk: 'disk', paths: ['d']}).catch((e: unknown) => assert.equal((e as BackhaulError).code, 'corrupt'));
-  assert.deepEqual(await fs.readdir(work).then((l) => l.filter((x) => x === 'keep' || x === 'zz')), []);
+  await restorePoint(repo, record, point, {to, disk: 'disk', paths: ['d']}).catch((e: unknown) =>
+    assert.equal((e as BackhaulError).code, 'corrupt'),
+  );
+  assert.deepEqual(await fs.readdir(work).then(l => l.filter(x => x === 'keep' || x === 'zz')), []);
   for (const p of await listAll(to).catch(() => [])) assert.ok(p === 'd' || p.startsWith('d/'), p);
 });
 
 test('a device node is reported, not restored; a setuid file loses its bit unless root restores for root', async () => {
-  const point = await backUp(await ext4({'bin/tool': '#!/bin/sh\n'}, ['cd /bin', 'mknod mem c 1 1', 'cd /', 'sif /bin/tool mode 0104755']));
+  const point = await backUp(
+    await ext4({'bin/tool': '#!/bin/sh\n'}, ['cd /bin', 'mknod mem c 1 1', 'cd /', 'sif /bin/tool mode 0104755']),
+  );
   const plan = await planRestore(repo, point, {disk: 'disk', paths: ['bin']});
   try {
     assert.deepEqual(plan.skipped, ['bin/mem (character device)']);
     const to = join(work, 'out-dev');
     const me = {uid: process.geteuid!(), gid: process.getegid!(), name: userInfo().username};
-    const r = await restorePlan(repo, plan, {kind: 'dir', path: to, conflict: 'fail'}, {writer: me, keepOwners: false, keepSpecial: false});
+    const r = await restorePlan(
+      repo,
+      plan,
+      {kind: 'dir', path: to, conflict: 'fail'},
+      {writer: me, keepOwners: false, keepSpecial: false},
+    );
     assert.equal(r.specialDropped, 1);
     assert.equal((await fs.stat(join(to, 'bin/tool'))).mode & 0o7777, 0o755);
     assert.deepEqual(await listAll(to), ['bin', 'bin/tool']);
@@ -120,20 +145,32 @@ test('a device node is reported, not restored; a setuid file loses its bit unles
 
 test('a directory loop ends in corrupt, not a hang', async () => {
   const point = await backUp(await ext4({'d/f': 'f'}, ['link /d /d/loop']));
-  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-loop'), disk: 'disk', paths: ['d']}), {code: 'corrupt', message: /directory loop/});
+  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-loop'), disk: 'disk', paths: ['d']}), {
+    code: 'corrupt',
+    message: /directory loop/,
+  });
   await assert.rejects(fs.stat(join(work, 'out-loop')), {code: 'ENOENT'});
 });
 
 test('a truncated image is corrupt; an image without a filesystem says so and offers the whole image', async () => {
-  const image = await ext4({'a': 'a'}, [], 32);
+  const image = await ext4({a: 'a'}, [], 32);
   await fs.truncate(image, 8 * 1024 * 1024);
   const point = await backUp(image);
-  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-trunc'), disk: 'disk', paths: ['a']}), {code: 'corrupt', message: /truncated/});
+  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-trunc'), disk: 'disk', paths: ['a']}), {
+    code: 'corrupt',
+    message: /truncated/,
+  });
   const noise = join(work, 'noise.img');
   await fs.writeFile(noise, Buffer.alloc(4 * 1024 * 1024, 0x5a));
   const p2 = await backUp(noise);
-  await assert.rejects(restorePoint(repo, record, p2, {to: join(work, 'out-noise'), disk: 'disk', paths: ['a']}),
-    (e: unknown) => e instanceof BackhaulError && e.code === 'not-found' && /no filesystem/.test(e.message) && /disk\.img/.test(e.hint));
+  await assert.rejects(
+    restorePoint(repo, record, p2, {to: join(work, 'out-noise'), disk: 'disk', paths: ['a']}),
+    (e: unknown) =>
+      e instanceof BackhaulError &&
+      e.code === 'not-found' &&
+      /no filesystem/.test(e.message) &&
+      /disk\.img/.test(e.hint),
+  );
   const whole = await restorePoint(repo, record, p2, {to: join(work, 'out-noise'), disk: 'disk'});
   assert.equal(whole.images.length, 1);
 });
@@ -158,7 +195,9 @@ test('an MBR disk lists its ext partitions as p1, p2 and restores from them', as
   const to = join(work, 'out-mbr');
   await restorePoint(repo, record, point, {to, disk: 'disk', paths: ['p2/etc/hostname']});
   assert.equal(await fs.readFile(join(to, 'p2/etc/hostname'), 'utf8'), 'inside-p2\n');
-  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-mbr1'), disk: 'disk', paths: ['p1/x']}), {code: 'not-found'});
+  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-mbr1'), disk: 'disk', paths: ['p1/x']}), {
+    code: 'not-found',
+  });
 });
 
 test('a GPT disk lists its ext partition by its slot, and a bogus entry count is bounded', async () => {
@@ -189,5 +228,7 @@ test('a GPT disk lists its ext partition by its slot, and a bogus entry count is
   const to = join(work, 'out-gpt');
   await restorePoint(repo, record, point, {to, disk: 'disk', paths: ['p3/srv/ok']});
   assert.equal(await fs.readFile(join(to, 'p3/srv/ok'), 'utf8'), 'gpt\n');
-  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-gpt4'), disk: 'disk', paths: ['p4/x']}), {code: 'not-found'});
+  await assert.rejects(restorePoint(repo, record, point, {to: join(work, 'out-gpt4'), disk: 'disk', paths: ['p4/x']}), {
+    code: 'not-found',
+  });
 });

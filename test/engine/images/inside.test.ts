@@ -43,12 +43,18 @@ before(async () => {
   await sparse.write(Buffer.from('end'), 0, 3, 20 * MiB);
   await sparse.close();
   execFileSync('mkfifo', [join(src, 'home/alice/docs/pipe')]);
-  for (const p of ['home/alice/docs/a.txt', 'home/alice/docs/sparse.bin', 'home/alice/docs']) await fs.utimes(join(src, p), mtime, mtime);
+  for (const p of ['home/alice/docs/a.txt', 'home/alice/docs/sparse.bin', 'home/alice/docs'])
+    await fs.utimes(join(src, p), mtime, mtime);
   image = join(work, 'disk.img');
   execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', '-d', src, image, '1024M']);
   repo = await Repository.create(new FilesystemStorage(join(work, 'repo')));
-  point = await runBackup(repo, {job: 'j', machine: 'vm', kind: 'server', owner: userInfo().username,
-    nodes: [{name: 'vm', disks: [{name: 'root', kind: 'image', image}]}]});
+  point = await runBackup(repo, {
+    job: 'j',
+    machine: 'vm',
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [{name: 'vm', disks: [{name: 'root', kind: 'image', image}]}],
+  });
   backup.id = point.backupId;
   repo = await Repository.open(new FilesystemStorage(join(work, 'repo')));
 });
@@ -64,7 +70,10 @@ test('one 10 KiB file from a 1 GiB image reads < 5 MB and matches debugfs', asyn
   const r = await restorePoint(repo, record(), point, {to, disk: 'root', paths: ['home/alice/report.txt']});
   assert.equal(r.files, 1);
   assert.ok(r.readBytes > 0 && r.readBytes < 5_000_000, `read ${r.readBytes} bytes`);
-  const fromDebugfs = execFileSync('debugfs', ['-R', 'cat /home/alice/report.txt', image], {stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * MiB});
+  const fromDebugfs = execFileSync('debugfs', ['-R', 'cat /home/alice/report.txt', image], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 * MiB,
+  });
   assert.equal(fromDebugfs.length, 10 * 1024);
   assert.deepEqual(await fs.readFile(join(to, 'home/alice/report.txt')), fromDebugfs);
   process.stderr.write(`# readBytes for one 10 KiB file of a 1 GiB image: ${r.readBytes}\n`);
@@ -88,14 +97,20 @@ test('a directory keeps modes, mtimes, symlinks as data, hard links and sparse f
 });
 
 test('without --disk the image restores whole, as before; a path that is not there is not-found', async () => {
-  await assert.rejects(restorePoint(repo, record(), point, {to: join(work, 'none'), disk: 'root', paths: ['home/bob']}), {code: 'not-found'});
+  await assert.rejects(
+    restorePoint(repo, record(), point, {to: join(work, 'none'), disk: 'root', paths: ['home/bob']}),
+    {code: 'not-found'},
+  );
 });
 
 test('the restore browser lists the files inside the image beside the image itself', async () => {
   const {listTree} = await import('../../../source/engine/restore/tree.js');
   const tree = await listTree(repo, point.nodes[0]!.disks[0]!);
-  const names = tree.children!.map((c) => `${c.type}:${c.name}`);
-  assert.ok(names.includes('file:root.img') && names.includes('dir:home') && names.includes('dir:data'), names.join(' '));
-  const alice = tree.children!.find((c) => c.name === 'home')!.children!.find((c) => c.name === 'alice')!;
-  assert.equal(alice.children!.find((c) => c.name === 'report.txt')!.size, 10 * 1024);
+  const names = tree.children!.map(c => `${c.type}:${c.name}`);
+  assert.ok(
+    names.includes('file:root.img') && names.includes('dir:home') && names.includes('dir:data'),
+    names.join(' '),
+  );
+  const alice = tree.children!.find(c => c.name === 'home')!.children!.find(c => c.name === 'alice')!;
+  assert.equal(alice.children!.find(c => c.name === 'report.txt')!.size, 10 * 1024);
 });

@@ -17,7 +17,7 @@ before(async () => {
 });
 after(async () => rm(dir, {recursive: true, force: true}));
 
-test('the writer\'s last lines, written just before it is found gone, are still read', async () => {
+test("the writer's last lines, written just before it is found gone, are still read", async () => {
   const log = new RunLogWriter('20261203-120000-abcd');
   log.write({type: 'run.log', level: 'info', text: 'first'});
   let asked = 0;
@@ -32,7 +32,10 @@ test('the writer\'s last lines, written just before it is found gone, are still 
   };
   const seen: StampedEntry[] = [];
   for await (const e of followRunLog('20261203-120000-abcd', {stillRunning, pollMs: 10})) seen.push(e);
-  assert.deepEqual(seen.map((e) => (e.type === 'run.log' ? e.text : e.type)), ['first', 'last', 'run.end']);
+  assert.deepEqual(
+    seen.map(e => (e.type === 'run.log' ? e.text : e.type)),
+    ['first', 'last', 'run.end'],
+  );
 });
 
 test('a writer gone without an end: the follower reads what is there and stops', async () => {
@@ -40,5 +43,8 @@ test('a writer gone without an end: the follower reads what is there and stops',
   log.write({type: 'run.log', level: 'info', text: 'only'});
   const seen: StampedEntry[] = [];
   for await (const e of followRunLog('20261203-120001-abcd', {stillRunning: () => false, pollMs: 10})) seen.push(e);
-  assert.deepEqual(seen.map((e) => e.type), ['run.log']);
+  assert.deepEqual(
+    seen.map(e => e.type),
+    ['run.log'],
+  );
 });

@@ -35,7 +35,13 @@ before(async () => {
   await mkdir(join(src, 'docs'), {recursive: true});
   await writeFile(join(src, 'docs', 'report.txt'), 'quarterly numbers\n');
   await writeFile(join(src, 'docs', 'big.bin'), Buffer.alloc(300_000, 7));
-  await runBackup(repo, {job: 'daily', machine: 'ws-01', kind: 'workstation', owner: 'root', nodes: [{name: 'ws-01', disks: [{name: 'home', kind: 'files', roots: [{root: src, prefix: ''}]}]}]});
+  await runBackup(repo, {
+    job: 'daily',
+    machine: 'ws-01',
+    kind: 'workstation',
+    owner: 'root',
+    nodes: [{name: 'ws-01', disks: [{name: 'home', kind: 'files', roots: [{root: src, prefix: ''}]}]}],
+  });
   backupId = (await repo.listBackups())[0]!.id;
 });
 after(async () => {
@@ -46,28 +52,45 @@ after(async () => {
 
 test('a plain restore writes as this user, unaudited; "keep" is refused without an audited restore, nothing written', async () => {
   const to = join(dir, 'plain');
-  const done = await restoreJob(repo, {backupId, pointId: 'latest', destination: {kind: 'dir', path: to, conflict: 'fail'}});
+  const done = await restoreJob(repo, {
+    backupId,
+    pointId: 'latest',
+    destination: {kind: 'dir', path: to, conflict: 'fail'},
+  });
   assert.equal(done.audit, undefined);
   assert.equal(done.destination, to);
   assert.equal(done.files, 2);
   assert.equal(await readFile(join(to, 'docs', 'report.txt'), 'utf8'), 'quarterly numbers\n');
   const kept = join(dir, 'kept');
-  await assert.rejects(restoreJob(repo, {backupId, pointId: 'latest', destination: {kind: 'dir', path: kept, conflict: 'keep'}}),
-    (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && /--conflict keep needs --delegated/.test(e.message));
+  await assert.rejects(
+    restoreJob(repo, {backupId, pointId: 'latest', destination: {kind: 'dir', path: kept, conflict: 'keep'}}),
+    (e: unknown) =>
+      e instanceof BackhaulError && e.code === 'usage' && /--conflict keep needs --delegated/.test(e.message),
+  );
   await assert.rejects(stat(kept), 'nothing written');
 });
 
-test('a restore on someone\'s behalf is theirs and audited', {skip: !root || !nobody ? 'needs root and the user nobody' : false}, async () => {
-  const parent = join(dir, 'for-nobody');
-  await mkdir(parent);
-  await chmod(parent, 0o777);
-  await chmod(dir, 0o755); // nobody must reach it
-  const to = join(parent, 'restored');
-  const done = await restoreJob(repo, {backupId, pointId: 'latest', forUser: 'nobody', reason: 'ticket 7', destination: {kind: 'dir', path: to, conflict: 'keep'}});
-  assert.equal(done.audit?.action, 'restore.delegated');
-  assert.equal(done.audit?.forUser, 'nobody');
-  assert.equal((await stat(join(to, 'docs', 'report.txt'))).uid, Number(nobody));
-});
+test(
+  "a restore on someone's behalf is theirs and audited",
+  {skip: !root || !nobody ? 'needs root and the user nobody' : false},
+  async () => {
+    const parent = join(dir, 'for-nobody');
+    await mkdir(parent);
+    await chmod(parent, 0o777);
+    await chmod(dir, 0o755); // nobody must reach it
+    const to = join(parent, 'restored');
+    const done = await restoreJob(repo, {
+      backupId,
+      pointId: 'latest',
+      forUser: 'nobody',
+      reason: 'ticket 7',
+      destination: {kind: 'dir', path: to, conflict: 'keep'},
+    });
+    assert.equal(done.audit?.action, 'restore.delegated');
+    assert.equal(done.audit?.forUser, 'nobody');
+    assert.equal((await stat(join(to, 'docs', 'report.txt'))).uid, Number(nobody));
+  },
+);
 
 test('verify heals from a repair source only when there is damage, and reports the repository as repaired', async () => {
   const copyDir = join(dir, 'copy');

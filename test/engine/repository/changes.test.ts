@@ -18,8 +18,13 @@ import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 let work: string;
 let dir: string;
 let files: string;
-const spec = (machine: string): BackupSpec => ({job: 'j', machine, kind: 'server', owner: userInfo().username,
-  nodes: [{name: machine, disks: [{name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]}]}]});
+const spec = (machine: string): BackupSpec => ({
+  job: 'j',
+  machine,
+  kind: 'server',
+  owner: userInfo().username,
+  nodes: [{name: machine, disks: [{name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]}]}],
+});
 
 /** The same directory, seen as a storage that cannot list directories (like S3). */
 function listingOnly(): FilesystemStorage {

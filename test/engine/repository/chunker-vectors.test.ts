@@ -26,7 +26,7 @@ function hashStream(seed: string, size: number): Buffer {
 function lcgText(size: number): Buffer {
   const words = ['backup ', 'copy ', 'restore ', 'point ', 'chain ', 'agent ', 'node\n'];
   const out = Buffer.alloc(size);
-  for (let offset = 0, x = 1; offset < size; ) {
+  for (let offset = 0, x = 1; offset < size;) {
     x = (x * 1103515245 + 12345) >>> 0;
     offset += out.write(words[x % words.length]!, offset);
   }

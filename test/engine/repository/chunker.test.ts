@@ -24,7 +24,10 @@ function chunkIds(buffer: Buffer): string[] {
 }
 
 function assertBounds(lengths: number[], total: number): void {
-  assert.equal(lengths.reduce((a, b) => a + b, 0), total);
+  assert.equal(
+    lengths.reduce((a, b) => a + b, 0),
+    total,
+  );
   lengths.forEach((n, i) => {
     assert.ok(n <= CHUNK_MAX, `chunk ${i} is ${n} bytes, over the maximum`);
     if (i < lengths.length - 1) assert.ok(n >= CHUNK_MIN, `chunk ${i} is ${n} bytes, under the minimum`);
@@ -38,10 +41,11 @@ test('boundaries are content-defined: inserting bytes at the front keeps most ch
   for (const insert of [1, 100, 4096, 300_000]) {
     const edited = Buffer.concat([randomBuffer(insert, 1000 + insert), data]);
     const after = new Set(chunkIds(edited));
-    const kept = before.filter((id) => after.has(id)).length;
+    const kept = before.filter(id => after.has(id)).length;
     // Small inserts change only the first chunk or two; a large one costs a few
     // chunks before the boundaries fall back in step. Either way most data dedups.
-    if (insert < CHUNK_MIN) assert.ok(kept >= before.length - 2, `insert of ${insert} bytes: kept ${kept} of ${before.length} chunks`);
+    if (insert < CHUNK_MIN)
+      assert.ok(kept >= before.length - 2, `insert of ${insert} bytes: kept ${kept} of ${before.length} chunks`);
     assert.ok(kept >= before.length * 0.85, `insert of ${insert} bytes: kept only ${kept} of ${before.length} chunks`);
   }
 });
@@ -51,7 +55,7 @@ test('an edit in the middle changes only the chunks around it', () => {
   const edited = Buffer.from(data);
   randomBuffer(1000, 7).copy(edited, 10 * MiB);
   const after = new Set(chunkIds(edited));
-  const kept = before.filter((id) => after.has(id)).length;
+  const kept = before.filter(id => after.has(id)).length;
   assert.ok(kept >= before.length - 2, `kept ${kept} of ${before.length}`);
   assert.ok(kept < before.length, 'the edited chunk itself must change');
 });
@@ -67,7 +71,7 @@ test('chunk sizes respect the minimum and maximum on random, zero and repetitive
   assertBounds(chunkBuffer(text), text.length);
   // Random data is cut by content, not by the limits: most chunks are strictly between them.
   const lengths = chunkBuffer(data);
-  const inside = lengths.filter((n) => n > CHUNK_MIN && n < CHUNK_MAX).length;
+  const inside = lengths.filter(n => n > CHUNK_MIN && n < CHUNK_MAX).length;
   assert.ok(inside >= lengths.length - 1, `${inside} of ${lengths.length} chunks cut by content`);
 });
 
@@ -98,8 +102,16 @@ test('StreamChunker with any segmentation cuts exactly like chunkBuffer', () => 
       pos += size;
     }
     got.push(...chunker.finish());
-    assert.deepEqual(got.map((c) => c.length), expected, `segmentation seed ${seed}`);
-    assert.deepEqual(got.map((c) => hashChunk(c)), expectedIds, `segmentation seed ${seed}`);
+    assert.deepEqual(
+      got.map(c => c.length),
+      expected,
+      `segmentation seed ${seed}`,
+    );
+    assert.deepEqual(
+      got.map(c => hashChunk(c)),
+      expectedIds,
+      `segmentation seed ${seed}`,
+    );
   }
 });
 
@@ -107,7 +119,8 @@ test('chunks returned earlier stay intact after later pushes', () => {
   const input = data.subarray(0, 6 * MiB);
   const chunker = new StreamChunker();
   const got: Buffer[] = [];
-  for (let pos = 0; pos < input.length; pos += 700_000) got.push(...chunker.push(Buffer.from(input.subarray(pos, pos + 700_000))));
+  for (let pos = 0; pos < input.length; pos += 700_000)
+    got.push(...chunker.push(Buffer.from(input.subarray(pos, pos + 700_000))));
   got.push(...chunker.finish());
   assert.ok(Buffer.concat(got).equals(input));
 });

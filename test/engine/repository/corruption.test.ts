@@ -46,11 +46,21 @@ async function build(name: string): Promise<Built> {
   const src = join(work, `${name}-src`);
   for (const m of ['alpha', 'beta']) {
     await fs.mkdir(join(src, m, 'docs'), {recursive: true});
-    for (let i = 0; i < 20; i++) await fs.writeFile(join(src, m, 'docs', `f${i}.bin`), randomBuffer(50_000 + i, (m === 'alpha' ? 1 : 2) * 1000 + i));
+    for (let i = 0; i < 20; i++)
+      await fs.writeFile(
+        join(src, m, 'docs', `f${i}.bin`),
+        randomBuffer(50_000 + i, (m === 'alpha' ? 1 : 2) * 1000 + i),
+      );
     await fs.writeFile(join(src, m, 'big.bin'), randomBuffer(3_000_000, m === 'alpha' ? 3 : 4));
   }
   const repo = await Repository.create(new FilesystemStorage(dir));
-  const spec = (m: string) => ({job: 'daily', machine: m, kind: 'workstation' as const, owner: me, nodes: [{name: m, disks: [pathsDisk([join(src, m)])]}]});
+  const spec = (m: string) => ({
+    job: 'daily',
+    machine: m,
+    kind: 'workstation' as const,
+    owner: me,
+    nodes: [{name: m, disks: [pathsDisk([join(src, m)])]}],
+  });
   const a1 = await runBackup(repo, spec('alpha'));
   await fs.writeFile(join(src, 'alpha', 'docs', 'new.txt'), 'a new file\n');
   const a2 = await runBackup(repo, spec('alpha'));
@@ -83,7 +93,7 @@ async function cli(args: string[]) {
 
 test('a flipped byte in a file chunk: verify and restore exit 12 naming the broken points; others still restore', async () => {
   const b = await build('repo-data');
-  const entry = (await treeOf(b.repo, b.alpha[0]!)).find((e) => e.path.endsWith('docs/f3.bin'))!;
+  const entry = (await treeOf(b.repo, b.alpha[0]!)).find(e => e.path.endsWith('docs/f3.bin'))!;
   await flipByteOf(b, entry.chunks![0]!);
 
   const v = await cli(['verify', '--repo', b.dir]);
@@ -93,20 +103,57 @@ test('a flipped byte in a file chunk: verify and restore exit 12 naming the brok
   assert.match(v.stderr, /2 broken restore point/);
   const json = await cli(['verify', '--repo', b.dir, '--json']);
   assert.equal(json.code, 12);
-  const report = JSON.parse(json.stdout) as {ok: boolean; badChunks: number; badPacks: string[]; brokenPoints: {pointId: string; backupId: string; machine: string}[]};
+  const report = JSON.parse(json.stdout) as {
+    ok: boolean;
+    badChunks: number;
+    badPacks: string[];
+    brokenPoints: {pointId: string; backupId: string; machine: string}[];
+  };
   assert.equal(report.ok, false);
   assert.equal(report.badChunks, 1, 'only the blob with the flipped byte is bad');
   assert.equal(report.badPacks.length, 1);
-  assert.deepEqual(report.brokenPoints.map((p) => p.pointId).sort(), b.alpha.map((p) => p.id).sort());
+  assert.deepEqual(report.brokenPoints.map(p => p.pointId).sort(), b.alpha.map(p => p.id).sort());
 
-  const r = await cli(['restore', '--repo', b.dir, '--backup', b.alpha[1]!.backupId, '--point', b.alpha[1]!.id, '--to', join(work, 'out-bad')]);
+  const r = await cli([
+    'restore',
+    '--repo',
+    b.dir,
+    '--backup',
+    b.alpha[1]!.backupId,
+    '--point',
+    b.alpha[1]!.id,
+    '--to',
+    join(work, 'out-bad'),
+  ]);
   assert.equal(r.code, 12, r.stderr);
   assert.match(r.stderr, new RegExp(`Restore point ${b.alpha[1]!.id} of alpha`));
-  assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('backhaul:')).length, 1, 'one clear sentence');
-  const ok = await cli(['restore', '--repo', b.dir, '--backup', b.beta.backupId, '--point', 'latest', '--to', join(work, 'out-good')]);
+  assert.equal(r.stderr.split('\n').filter(l => l.startsWith('backhaul:')).length, 1, 'one clear sentence');
+  const ok = await cli([
+    'restore',
+    '--repo',
+    b.dir,
+    '--backup',
+    b.beta.backupId,
+    '--point',
+    'latest',
+    '--to',
+    join(work, 'out-good'),
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   // A restore limited to undamaged files of a damaged point still works.
-  const part = await cli(['restore', '--repo', b.dir, '--backup', b.alpha[0]!.backupId, '--point', b.alpha[0]!.id, '--path', 'alpha/big.bin', '--to', join(work, 'out-part')]);
+  const part = await cli([
+    'restore',
+    '--repo',
+    b.dir,
+    '--backup',
+    b.alpha[0]!.backupId,
+    '--point',
+    b.alpha[0]!.id,
+    '--path',
+    'alpha/big.bin',
+    '--to',
+    join(work, 'out-part'),
+  ]);
   assert.equal(part.code, 0, part.stderr);
 });
 
@@ -120,20 +167,36 @@ test('a flipped byte in a file tree: verify and restore name the point', async (
   const v = await cli(['verify', '--repo', b.dir, '--json']);
   assert.equal(v.code, 12);
   const report = JSON.parse(v.stdout) as {brokenPoints: {pointId: string}[]};
-  assert.deepEqual(report.brokenPoints.map((p) => p.pointId), [point.id]);
-  const r = await cli(['restore', '--repo', b.dir, '--backup', point.backupId, '--point', point.id, '--to', join(work, 'out-tree')]);
+  assert.deepEqual(
+    report.brokenPoints.map(p => p.pointId),
+    [point.id],
+  );
+  const r = await cli([
+    'restore',
+    '--repo',
+    b.dir,
+    '--backup',
+    point.backupId,
+    '--point',
+    point.id,
+    '--to',
+    join(work, 'out-tree'),
+  ]);
   assert.equal(r.code, 12, r.stderr);
   assert.match(r.stderr, new RegExp(point.id));
 });
 
 test('a missing pack: verify names every point that needs it', async () => {
   const b = await build('repo-missing');
-  const entry = (await treeOf(b.repo, b.beta)).find((e) => e.path === 'beta/big.bin')!;
+  const entry = (await treeOf(b.repo, b.beta)).find(e => e.path === 'beta/big.bin')!;
   await fs.rm(join(b.dir, packKey(b.repo.index.get(entry.chunks![0]!)!.pack)));
   const v = await cli(['verify', '--repo', b.dir, '--json']);
   assert.equal(v.code, 12);
   const report = JSON.parse(v.stdout) as {brokenPoints: {pointId: string}[]};
-  assert.deepEqual(report.brokenPoints.map((p) => p.pointId), [b.beta.id]);
+  assert.deepEqual(
+    report.brokenPoints.map(p => p.pointId),
+    [b.beta.id],
+  );
   const r = await cli(['restore', '--repo', b.dir, '--backup', b.beta.backupId, '--to', join(work, 'out-missing')]);
   assert.equal(r.code, 12, r.stderr);
   assert.match(r.stderr, new RegExp(b.beta.id));

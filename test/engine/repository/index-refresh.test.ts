@@ -13,13 +13,16 @@ import {IndexRefresher} from '../../../source/engine/repository/index-refresh.js
 /** Re-reads that finish when the test says so. */
 function reads() {
   const started: {full: boolean; finish: (error?: Error) => void}[] = [];
-  const refresher = new IndexRefresher((full) => new Promise<void>((resolve, reject) => {
-    started.push({full, finish: (error) => (error ? reject(error) : resolve())});
-  }));
+  const refresher = new IndexRefresher(
+    full =>
+      new Promise<void>((resolve, reject) => {
+        started.push({full, finish: error => (error ? reject(error) : resolve())});
+      }),
+  );
   return {refresher, started};
 }
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+const settle = () => new Promise(resolve => setImmediate(resolve));
 
 test('misses at the same time share one re-read, even of chunks that really are missing', async () => {
   const {refresher, started} = reads();
@@ -78,7 +81,10 @@ test('a pack miss gets a whole re-read, even while a partial one runs', async ()
   started[0]!.finish();
   await chunk;
   await settle();
-  assert.deepEqual(started.map((s) => s.full), [false, true]);
+  assert.deepEqual(
+    started.map(s => s.full),
+    [false, true],
+  );
   const chunkAgain = refresher.afterMiss(false, () => false);
   started[1]!.finish();
   await pack;

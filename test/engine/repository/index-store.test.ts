@@ -18,7 +18,10 @@ let work: string;
 let storage: FilesystemStorage;
 
 const hex = (seed: number) => seed.toString(16).padStart(64, '0');
-const pack = (seed: number) => ({id: hex(1000 + seed) as PackId, blobs: [[hex(seed) as ChunkId, 0, 10, 20, 1]] as BlobEntry[]});
+const pack = (seed: number) => ({
+  id: hex(1000 + seed) as PackId,
+  blobs: [[hex(seed) as ChunkId, 0, 10, 20, 1]] as BlobEntry[],
+});
 
 /** Counts storage reads of index files. */
 class CountingStorage extends FilesystemStorage {

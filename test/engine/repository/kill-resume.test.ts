@@ -34,7 +34,10 @@ async function makeDataSet(root: string): Promise<string[]> {
     }
   }
   // Text compresses: some packs hold deflated blobs.
-  await fs.writeFile(join(root, 'log.txt'), Array.from({length: 120_000}, (_, i) => `line ${i} of a compressible log\n`).join(''));
+  await fs.writeFile(
+    join(root, 'log.txt'),
+    Array.from({length: 120_000}, (_, i) => `line ${i} of a compressible log\n`).join(''),
+  );
   for (let i = 0; i < 4; i++) await fs.writeFile(join(root, `big${i}.bin`), randomBuffer(20 * MiB, 50 + i));
   return small;
 }
@@ -51,7 +54,20 @@ async function mutate(small: string[], round: number): Promise<void> {
   }
 }
 
-const backupArgs = () => ['agent', 'backup', '--repo', repo, '--job', 'nightly', '--machine', 'crashy', '--kind', 'server', '--path', data];
+const backupArgs = () => [
+  'agent',
+  'backup',
+  '--repo',
+  repo,
+  '--job',
+  'nightly',
+  '--machine',
+  'crashy',
+  '--kind',
+  'server',
+  '--path',
+  data,
+];
 
 async function verifyOk(when: string): Promise<{points: number}> {
   const r = await runCli(home, ['verify', '--repo', repo, '--json']);
@@ -74,7 +90,7 @@ after(async () => {
   await fs.rm(work, {recursive: true, force: true});
 });
 
-test(`a backup SIGKILLed at ${KILLS} random moments leaves a repository that verifies, and the next backup completes`, async (t) => {
+test(`a backup SIGKILLed at ${KILLS} random moments leaves a repository that verifies, and the next backup completes`, async t => {
   const small = await makeDataSet(data);
   const rnd = seeded(20261125);
   let lastRunMs = 6000; // a guess for the first (full) run; measured afterwards
@@ -85,12 +101,13 @@ test(`a backup SIGKILLed at ${KILLS} random moments leaves a repository that ver
     const done = collect(child);
     // Even rounds: a moment after spawning (start-up, lock, walk or data); odd rounds: after the first progress line.
     const started = Date.now();
-    if (round % 2 === 1) await new Promise<void>((resolve) => {
-      child.stderr!.once('data', () => resolve());
-      child.once('close', () => resolve());
-    });
+    if (round % 2 === 1)
+      await new Promise<void>(resolve => {
+        child.stderr!.once('data', () => resolve());
+        child.once('close', () => resolve());
+      });
     const delay = Math.floor(rnd() * lastRunMs * (round % 2 === 1 ? 0.35 : 1.1));
-    await new Promise((r) => setTimeout(r, delay));
+    await new Promise(r => setTimeout(r, delay));
     child.kill('SIGKILL');
     const killed = await done;
     const at = Date.now() - started;
@@ -104,10 +121,15 @@ test(`a backup SIGKILLed at ${KILLS} random moments leaves a repository that ver
     const point = JSON.parse(next.stdout) as {type: string};
     assert.equal(point.type, before.points === 0 ? 'full' : 'incremental');
     committed = before.points + 1;
-    t.diagnostic(`round ${round}: killed after ${at} ms (${killed.signal ?? `exited ${killed.code}`}); next backup took ${lastRunMs} ms`);
+    t.diagnostic(
+      `round ${round}: killed after ${at} ms (${killed.signal ?? `exited ${killed.code}`}); next backup took ${lastRunMs} ms`,
+    );
   }
   // Nothing the killed runs left behind is visible as a point, and the latest point is the data as it is now.
-  const list = JSON.parse((await runCli(home, ['list', '--repo', repo, '--json'])).stdout) as {id: string; points: number}[];
+  const list = JSON.parse((await runCli(home, ['list', '--repo', repo, '--json'])).stdout) as {
+    id: string;
+    points: number;
+  }[];
   assert.equal(list.length, 1);
   assert.equal(list[0]!.points, committed);
   const out = join(work, 'restored');
@@ -119,10 +141,25 @@ test(`a backup SIGKILLed at ${KILLS} random moments leaves a repository that ver
 async function plantLock(info: {host: string; pid: number; refreshed?: string}): Promise<void> {
   await fs.mkdir(join(repo, 'locks'), {recursive: true, mode: 0o700});
   const time = info.refreshed ?? new Date().toISOString();
-  await fs.writeFile(join(repo, 'locks', 'writer'), JSON.stringify({host: info.host, pid: info.pid, user: 'mallory', operation: 'copy from /srv/primary', time, refreshed: time}), {mode: 0o600});
+  await fs.writeFile(
+    join(repo, 'locks', 'writer'),
+    JSON.stringify({
+      host: info.host,
+      pid: info.pid,
+      user: 'mallory',
+      operation: 'copy from /srv/primary',
+      time,
+      refreshed: time,
+    }),
+    {mode: 0o600},
+  );
 }
 
-const lockExists = () => fs.stat(join(repo, 'locks', 'writer')).then(() => true, () => false);
+const lockExists = () =>
+  fs.stat(join(repo, 'locks', 'writer')).then(
+    () => true,
+    () => false,
+  );
 
 test('a stale lock (dead process on this host, or a silent other host) is broken automatically', async () => {
   // A pid that surely existed and is gone now.
@@ -147,7 +184,12 @@ test('a live lock makes a writer exit 11 naming the holder, and changes nothing'
   await plantLock({host: hostname(), pid: process.pid});
   let r = await runCli(home, backupArgs());
   assert.equal(r.code, 11, r.stderr);
-  assert.match(r.stderr, new RegExp(`locked by mallory@${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${process.pid}, copy from /srv/primary`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `locked by mallory@${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${process.pid}, copy from /srv/primary`,
+    ),
+  );
   assert.match(r.stderr, /hint: /);
   // Another host that refreshed its lock a moment ago is alive too.
   await plantLock({host: 'other-host.example', pid: 4242});

@@ -28,7 +28,7 @@ import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import type {Storage} from '../../../source/engine/storage/storage.js';
 
 const dirs: string[] = [];
-after(() => Promise.all(dirs.map((d) => rm(d, {recursive: true, force: true}))));
+after(() => Promise.all(dirs.map(d => rm(d, {recursive: true, force: true}))));
 
 async function fresh(): Promise<FilesystemStorage> {
   const dir = await mkdtemp(join(tmpdir(), 'bh-lock-'));
@@ -36,11 +36,20 @@ async function fresh(): Promise<FilesystemStorage> {
   return new FilesystemStorage(dir);
 }
 
-const isLocked = (pattern: RegExp) => (e: unknown) => e instanceof BackhaulError && e.code === 'locked' && pattern.test(e.message);
+const isLocked = (pattern: RegExp) => (e: unknown) =>
+  e instanceof BackhaulError && e.code === 'locked' && pattern.test(e.message);
 
 function foreign(refreshedAgoMs: number, extra: Partial<LockInfo> = {}): LockInfo {
   const time = new Date(Date.now() - refreshedAgoMs).toISOString();
-  return {host: 'backup-02.example', pid: 4242, user: 'ops', operation: 'copy from site-b', time, refreshed: time, ...extra};
+  return {
+    host: 'backup-02.example',
+    pid: 4242,
+    user: 'ops',
+    operation: 'copy from site-b',
+    time,
+    refreshed: time,
+    ...extra,
+  };
 }
 
 async function writeLock(storage: FilesystemStorage, info: LockInfo | string): Promise<Buffer> {
@@ -49,7 +58,8 @@ async function writeLock(storage: FilesystemStorage, info: LockInfo | string): P
   return bytes;
 }
 
-const lockOn = async (storage: FilesystemStorage) => JSON.parse(await readFile(join(storage.root, LOCK_KEY), 'utf8')) as LockInfo;
+const lockOn = async (storage: FilesystemStorage) =>
+  JSON.parse(await readFile(join(storage.root, LOCK_KEY), 'utf8')) as LockInfo;
 const locksDir = async (storage: FilesystemStorage) => (await readdir(join(storage.root, 'locks'))).sort();
 
 /** A pid that was running a moment ago and is not any more. */
@@ -67,7 +77,7 @@ function slowDeletes(storage: Storage, key: string, ms: number): Storage {
   const slow = Object.create(storage) as Storage;
   let deletes = 0;
   slow.delete = async (k: string) => {
-    if (k === key) await new Promise((r) => setTimeout(r, ms * deletes++));
+    if (k === key) await new Promise(r => setTimeout(r, ms * deletes++));
     return storage.delete(k);
   };
   return slow;
@@ -76,17 +86,21 @@ function slowDeletes(storage: Storage, key: string, ms: number): Storage {
 async function waitFor(what: string, ready: () => boolean): Promise<void> {
   for (let i = 0; !ready(); i++) {
     if (i > 1000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise(r => setTimeout(r, 10));
   }
 }
 
 describe('acquiring the writer lock', () => {
-  it('a live lock refuses a second writer, naming the holder, its age and when it counts as stale (an older Backhaul\'s lock too)', async () => {
+  it("a live lock refuses a second writer, naming the holder, its age and when it counts as stale (an older Backhaul's lock too)", async () => {
     const storage = await fresh();
     const held = await writeLock(storage, foreign(5_000)); // written by a Backhaul without nonces
-    await assert.rejects(WriterLock.acquire(storage, 'test'),
-      isLocked(/locked by ops@backup-02\.example \(pid 4242, copy from site-b since .*\); last refreshed [4-9] s ago; it counts as stale 120 s after its last refresh \(in 11\d s\)/));
-    assert.ok((await readFile(join(storage.root, LOCK_KEY))).equals(held), 'the holder\'s lock is untouched');
+    await assert.rejects(
+      WriterLock.acquire(storage, 'test'),
+      isLocked(
+        /locked by ops@backup-02\.example \(pid 4242, copy from site-b since .*\); last refreshed [4-9] s ago; it counts as stale 120 s after its last refresh \(in 11\d s\)/,
+      ),
+    );
+    assert.ok((await readFile(join(storage.root, LOCK_KEY))).equals(held), "the holder's lock is untouched");
     const mine = await WriterLock.acquire(await fresh(), 'mine');
     await mine.release();
   });
@@ -95,8 +109,14 @@ describe('acquiring the writer lock', () => {
     const storage = await fresh();
     const first = await WriterLock.acquire(storage, 'first writer');
     try {
-      await assert.rejects(WriterLock.acquire(storage, 'second writer'),
-        isLocked(new RegExp(`pid ${process.pid}, first writer since .*; it is held while process ${process.pid} runs on this host`)));
+      await assert.rejects(
+        WriterLock.acquire(storage, 'second writer'),
+        isLocked(
+          new RegExp(
+            `pid ${process.pid}, first writer since .*; it is held while process ${process.pid} runs on this host`,
+          ),
+        ),
+      );
     } finally {
       await first.release();
     }
@@ -113,7 +133,7 @@ describe('acquiring the writer lock', () => {
       const storage = await fresh();
       await writeLock(storage, stale);
       const notices: LockNotice[] = [];
-      const lock = await WriterLock.acquire(storage, 'taker', 0, {onNotice: (n) => notices.push(n)});
+      const lock = await WriterLock.acquire(storage, 'taker', 0, {onNotice: n => notices.push(n)});
       assert.equal(notices.length, 1);
       assert.match(notices[0]!.message, /^Took over a stale writer lock on /);
       assert.match(notices[0]!.message, reason);
@@ -131,12 +151,18 @@ describe('acquiring the writer lock', () => {
       const storage = await fresh();
       await writeLock(storage, foreign(10 * 60_000));
       const slow = slowDeletes(storage, LOCK_KEY, 50 + round * 50);
-      const results = await Promise.allSettled(Array.from({length: 6}, (_, i) => WriterLock.acquire(slow, `contender ${i}`)));
+      const results = await Promise.allSettled(
+        Array.from({length: 6}, (_, i) => WriterLock.acquire(slow, `contender ${i}`)),
+      );
       const won = results.filter((r): r is PromiseFulfilledResult<WriterLock> => r.status === 'fulfilled');
       assert.equal(won.length, 1, `round ${round}: ${won.length} contenders hold the lock`);
       const holder = await lockOn(storage);
       for (const r of results) {
-        if (r.status === 'rejected') assert.ok(isLocked(new RegExp(`\\(pid ${process.pid}, ${holder.operation} since`))(r.reason), String(r.reason));
+        if (r.status === 'rejected')
+          assert.ok(
+            isLocked(new RegExp(`\\(pid ${process.pid}, ${holder.operation} since`))(r.reason),
+            String(r.reason),
+          );
       }
       await won[0]!.value.release();
       assert.deepEqual(await locksDir(storage), [], 'released, no claim left');
@@ -155,17 +181,22 @@ describe('acquiring the writer lock', () => {
     await winner.release();
   });
 
-  it('a live breaker\'s claim makes others wait; a dead breaker\'s claim is passed over', async () => {
+  it("a live breaker's claim makes others wait; a dead breaker's claim is passed over", async () => {
     const storage = await fresh();
     const stale = await writeLock(storage, foreign(10 * 60_000));
     const tag = createHash('sha256').update(stale).digest('hex').slice(0, 32);
-    const claim = (pid: number) => Buffer.from(JSON.stringify({host: hostname(), pid, user: 'root', time: new Date().toISOString()}));
+    const claim = (pid: number) =>
+      Buffer.from(JSON.stringify({host: hostname(), pid, user: 'root', time: new Date().toISOString()}));
     await storage.put(`${CLAIM_PREFIX}${tag}-1`, claim(process.pid));
     assert.equal(await breakStale(storage, stale), 'busy');
     assert.ok((await readFile(join(storage.root, LOCK_KEY))).equals(stale), 'left to the live breaker');
     await storage.put(`${CLAIM_PREFIX}${tag}-1`, claim(deadPid()));
     assert.equal(await breakStale(storage, stale), 'broken');
-    assert.deepEqual(await locksDir(storage), [`break-${tag}-1`], 'the dead claim is left for the next holder to sweep; ours is gone');
+    assert.deepEqual(
+      await locksDir(storage),
+      [`break-${tag}-1`],
+      'the dead claim is left for the next holder to sweep; ours is gone',
+    );
     const holder = await WriterLock.acquire(storage, 'holder');
     assert.deepEqual(await locksDir(storage), ['writer'], 'the holder swept it');
     await holder.release();
@@ -184,11 +215,14 @@ describe('a writer whose lock is no longer its own', () => {
 
   async function assertStopped(storage: FilesystemStorage, writer: RepositoryWriter, pattern: RegExp): Promise<void> {
     const before = await listing(storage.root);
-    await assert.rejects(async () => {
-      await writer.addChunk(randomBytes(300_000));
-      await writer.flush();
-    }, (e) => pattern.test((e as Error).message));
-    await assert.rejects(writer.close(), (e) => pattern.test((e as Error).message));
+    await assert.rejects(
+      async () => {
+        await writer.addChunk(randomBytes(300_000));
+        await writer.flush();
+      },
+      e => pattern.test((e as Error).message),
+    );
+    await assert.rejects(writer.close(), e => pattern.test((e as Error).message));
     assert.deepEqual(await listing(storage.root), before, 'nothing more was written');
   }
 
@@ -201,21 +235,30 @@ describe('a writer whose lock is no longer its own', () => {
       rmSync(join(storage.root, LOCK_KEY), {force: true});
       return writer.lockLost !== undefined;
     });
-    await assertStopped(storage, writer, /The writer lock on .* was removed by someone else while this test copy held it; it stopped without writing more/);
+    await assertStopped(
+      storage,
+      writer,
+      /The writer lock on .* was removed by someone else while this test copy held it; it stopped without writing more/,
+    );
     assert.deepEqual(await locksDir(storage), [], 'the lock is not put back');
   });
 
-  it('stops when its lock is replaced by another writer\'s, and leaves that one in place', async () => {
+  it("stops when its lock is replaced by another writer's, and leaves that one in place", async () => {
     const storage = await fresh();
     const writer = await writing(storage);
     const theirs = encodeLock(foreign(0));
     // As for a removal, a refresh already past its read may put ours back over theirs: then replace it again.
     await waitFor('the refresh to find out', () => {
-      if (!readFileSync(join(storage.root, LOCK_KEY)).equals(theirs)) writeFileSync(join(storage.root, LOCK_KEY), theirs);
+      if (!readFileSync(join(storage.root, LOCK_KEY)).equals(theirs))
+        writeFileSync(join(storage.root, LOCK_KEY), theirs);
       return writer.lockLost !== undefined;
     });
     assert.equal((writer.lockLost as BackhaulError).code, 'locked');
-    await assertStopped(storage, writer, /was taken over by ops@backup-02\.example \(pid 4242, copy from site-b since .*\) while this test copy held it/);
+    await assertStopped(
+      storage,
+      writer,
+      /was taken over by ops@backup-02\.example \(pid 4242, copy from site-b since .*\) while this test copy held it/,
+    );
     assert.ok((await readFile(join(storage.root, LOCK_KEY))).equals(theirs));
   });
 
@@ -227,7 +270,7 @@ describe('a writer whose lock is no longer its own', () => {
     await assertStopped(storage, writer, /was not confirmed for 91 s; another writer may judge it stale/);
   });
 
-  it('a refresh that fails is the run\'s error', async () => {
+  it("a refresh that fails is the run's error", async () => {
     const storage = await fresh();
     let failing = false;
     const flaky = Object.create(storage) as Storage;
@@ -239,7 +282,11 @@ describe('a writer whose lock is no longer its own', () => {
     failing = true;
     await waitFor('the refresh to fail', () => writer.lockLost !== undefined);
     assert.equal((writer.lockLost as BackhaulError).code, 'storage');
-    await assertStopped(storage, writer, /The writer lock on .* could not be refreshed, so the run stopped: The disk went away\./);
+    await assertStopped(
+      storage,
+      writer,
+      /The writer lock on .* could not be refreshed, so the run stopped: The disk went away\./,
+    );
   });
 });
 

@@ -36,7 +36,13 @@ before(async () => {
     await fs.symlink('docs/a.txt', join(src, m, 'link'));
   }
   const repo = await Repository.create(new FilesystemStorage(base));
-  const spec = (m: string) => ({job: 'daily', machine: m, kind: 'workstation' as const, owner: userInfo().username, nodes: [{name: m, disks: [pathsDisk([join(src, m)])]}]});
+  const spec = (m: string) => ({
+    job: 'daily',
+    machine: m,
+    kind: 'workstation' as const,
+    owner: userInfo().username,
+    nodes: [{name: m, disks: [pathsDisk([join(src, m)])]}],
+  });
   alpha = await runBackup(repo, spec('alpha'));
   beta = await runBackup(repo, spec('beta'));
   entries = [];
@@ -63,17 +69,18 @@ async function replaceTree(dir: string, lines: string[]): Promise<void> {
   const id = await writer.addChunk(Buffer.from(lines.join('\n') + '\n'));
   await writer.flush();
   await writer.close();
-  await editJson(pointFile(dir), (m) => {
+  await editJson(pointFile(dir), m => {
     m.nodes[0].disks[0].tree = [id];
   });
 }
 
 /** The tree's lines with the entry whose path ends in `suffix` changed by `edit` (as parsed JSON). */
-const treeWith = (suffix: string, edit: (e: any) => void) => entries.map((e) => {
-  const copy = {...e} as Record<string, unknown>;
-  if (e.path.endsWith(suffix)) edit(copy);
-  return JSON.stringify(copy);
-});
+const treeWith = (suffix: string, edit: (e: any) => void) =>
+  entries.map(e => {
+    const copy = {...e} as Record<string, unknown>;
+    if (e.path.endsWith(suffix)) edit(copy);
+    return JSON.stringify(copy);
+  });
 
 type Where = 'record' | 'manifest' | 'tree';
 interface Case {
@@ -85,57 +92,198 @@ interface Case {
 }
 
 const cases: Case[] = [
-  {what: 'a null backup record', where: 'record', names: () => [`backups/${alpha.backupId}/backup.json`, 'null'], craft: (d) => editJson(backupFile(d), () => null)},
-  {what: 'a backup record that is a list', where: 'record', names: () => [`backups/${alpha.backupId}/backup.json`, 'a list'], craft: (d) => editJson(backupFile(d), () => [])},
-  {what: 'a backup record with nodes: null', where: 'record', names: () => [`backups/${alpha.backupId}/backup.json`, 'nodes'], craft: (d) => editJson(backupFile(d), (r) => {
-    r.nodes = null;
-  })},
-  {what: 'a backup record claiming another backup\'s id', where: 'record', names: () => [`backups/${alpha.backupId}/backup.json`, 'id', beta.backupId], craft: (d) => editJson(backupFile(d), (r) => {
-    r.id = beta.backupId;
-  })},
-  {what: 'a backup record with a node named lnk/sub', where: 'record', names: () => ['nodes[0].name', 'lnk/sub'], craft: (d) => editJson(backupFile(d), (r) => {
-    r.nodes[0].name = 'lnk/sub';
-  })},
-  {what: 'a null point manifest', where: 'manifest', names: () => [pointKey(), 'null'], craft: (d) => editJson(pointFile(d), () => null)},
-  {what: 'a point manifest that is a list', where: 'manifest', names: () => [pointKey(), 'a list'], craft: (d) => editJson(pointFile(d), () => [])},
-  {what: 'a point manifest with nodes: null', where: 'manifest', names: () => [pointKey(), 'nodes'], craft: (d) => editJson(pointFile(d), (m) => {
-    m.nodes = null;
-  })},
-  {what: 'a point manifest claiming another point\'s id', where: 'manifest', names: () => [pointKey(), 'id', beta.id], craft: (d) => editJson(pointFile(d), (m) => {
-    m.id = beta.id;
-  })},
-  {what: 'a point manifest claiming another backup', where: 'manifest', names: () => [pointKey(), 'backupId', beta.backupId], craft: (d) => editJson(pointFile(d), (m) => {
-    m.backupId = beta.backupId;
-  })},
-  {what: 'a point manifest with a node named lnk/sub', where: 'manifest', names: () => [pointKey(), 'nodes[0].name', 'lnk/sub'], craft: (d) => editJson(pointFile(d), (m) => {
-    m.nodes = [{...m.nodes[0], name: 'lnk/sub'}, {...m.nodes[0], name: 'other'}];
-  })},
-  {what: 'a point manifest with a disk named ..', where: 'manifest', names: () => [pointKey(), 'nodes[0].disks[0].name', '".."'], craft: (d) => editJson(pointFile(d), (m) => {
-    m.nodes[0].disks[0].name = '..';
-  })},
-  {what: 'a point manifest with a 300-byte node name', where: 'manifest', names: () => [pointKey(), 'nodes[0].name', '255 bytes'], craft: (d) => editJson(pointFile(d), (m) => {
-    m.nodes[0].name = 'n'.repeat(300);
-  })},
-  {what: 'a garbage tree line', where: 'tree', names: () => ['disk "files"', `line ${entries.length + 1}`, 'not valid JSON'], craft: (d) => replaceTree(d, [...treeWith('', () => {}), 'garbage {'])},
-  {what: 'a null tree line', where: 'tree', names: () => ['disk "files"', 'line 1', 'null'], craft: (d) => replaceTree(d, ['null', ...treeWith('', () => {})])},
-  {what: 'a 300-byte name in a tree path', where: 'tree', names: () => ['disk "files"', 'path', 'longer than 255 bytes'], craft: (d) => replaceTree(d, treeWith('a.txt', (e) => {
-    e.path = `${e.path}-${'n'.repeat(300)}`;
-  }))},
-  {what: 'a NUL in a symlink target', where: 'tree', names: () => ['disk "files"', 'target', 'NUL'], craft: (d) => replaceTree(d, treeWith('link', (e) => {
-    e.target = 'docs/a.txt\0/etc/shadow';
-  }))},
-  {what: 'a string gid', where: 'tree', names: () => ['disk "files"', 'gid "0"'], craft: (d) => replaceTree(d, treeWith('a.txt', (e) => {
-    e.gid = '0';
-  }))},
-  {what: 'mtimeMs 1e20', where: 'tree', names: () => ['disk "files"', 'mtimeMs'], craft: (d) => replaceTree(d, treeWith('a.txt', (e) => {
-    e.mtimeMs = 1e20;
-  }))},
-  {what: 'a string mtimeMs', where: 'tree', names: () => ['disk "files"', 'mtimeMs "1736200800000"'], craft: (d) => replaceTree(d, treeWith('a.txt', (e) => {
-    e.mtimeMs = '1736200800000';
-  }))},
-  {what: 'a tree path climbing out with ..', where: 'tree', names: () => ['disk "files"', 'unsafe path'], craft: (d) => replaceTree(d, treeWith('a.txt', (e) => {
-    e.path = '../../outside/evil';
-  }))},
+  {
+    what: 'a null backup record',
+    where: 'record',
+    names: () => [`backups/${alpha.backupId}/backup.json`, 'null'],
+    craft: d => editJson(backupFile(d), () => null),
+  },
+  {
+    what: 'a backup record that is a list',
+    where: 'record',
+    names: () => [`backups/${alpha.backupId}/backup.json`, 'a list'],
+    craft: d => editJson(backupFile(d), () => []),
+  },
+  {
+    what: 'a backup record with nodes: null',
+    where: 'record',
+    names: () => [`backups/${alpha.backupId}/backup.json`, 'nodes'],
+    craft: d =>
+      editJson(backupFile(d), r => {
+        r.nodes = null;
+      }),
+  },
+  {
+    what: "a backup record claiming another backup's id",
+    where: 'record',
+    names: () => [`backups/${alpha.backupId}/backup.json`, 'id', beta.backupId],
+    craft: d =>
+      editJson(backupFile(d), r => {
+        r.id = beta.backupId;
+      }),
+  },
+  {
+    what: 'a backup record with a node named lnk/sub',
+    where: 'record',
+    names: () => ['nodes[0].name', 'lnk/sub'],
+    craft: d =>
+      editJson(backupFile(d), r => {
+        r.nodes[0].name = 'lnk/sub';
+      }),
+  },
+  {
+    what: 'a null point manifest',
+    where: 'manifest',
+    names: () => [pointKey(), 'null'],
+    craft: d => editJson(pointFile(d), () => null),
+  },
+  {
+    what: 'a point manifest that is a list',
+    where: 'manifest',
+    names: () => [pointKey(), 'a list'],
+    craft: d => editJson(pointFile(d), () => []),
+  },
+  {
+    what: 'a point manifest with nodes: null',
+    where: 'manifest',
+    names: () => [pointKey(), 'nodes'],
+    craft: d =>
+      editJson(pointFile(d), m => {
+        m.nodes = null;
+      }),
+  },
+  {
+    what: "a point manifest claiming another point's id",
+    where: 'manifest',
+    names: () => [pointKey(), 'id', beta.id],
+    craft: d =>
+      editJson(pointFile(d), m => {
+        m.id = beta.id;
+      }),
+  },
+  {
+    what: 'a point manifest claiming another backup',
+    where: 'manifest',
+    names: () => [pointKey(), 'backupId', beta.backupId],
+    craft: d =>
+      editJson(pointFile(d), m => {
+        m.backupId = beta.backupId;
+      }),
+  },
+  {
+    what: 'a point manifest with a node named lnk/sub',
+    where: 'manifest',
+    names: () => [pointKey(), 'nodes[0].name', 'lnk/sub'],
+    craft: d =>
+      editJson(pointFile(d), m => {
+        m.nodes = [
+          {...m.nodes[0], name: 'lnk/sub'},
+          {...m.nodes[0], name: 'other'},
+        ];
+      }),
+  },
+  {
+    what: 'a point manifest with a disk named ..',
+    where: 'manifest',
+    names: () => [pointKey(), 'nodes[0].disks[0].name', '".."'],
+    craft: d =>
+      editJson(pointFile(d), m => {
+        m.nodes[0].disks[0].name = '..';
+      }),
+  },
+  {
+    what: 'a point manifest with a 300-byte node name',
+    where: 'manifest',
+    names: () => [pointKey(), 'nodes[0].name', '255 bytes'],
+    craft: d =>
+      editJson(pointFile(d), m => {
+        m.nodes[0].name = 'n'.repeat(300);
+      }),
+  },
+  {
+    what: 'a garbage tree line',
+    where: 'tree',
+    names: () => ['disk "files"', `line ${entries.length + 1}`, 'not valid JSON'],
+    craft: d => replaceTree(d, [...treeWith('', () => {}), 'garbage {']),
+  },
+  {
+    what: 'a null tree line',
+    where: 'tree',
+    names: () => ['disk "files"', 'line 1', 'null'],
+    craft: d => replaceTree(d, ['null', ...treeWith('', () => {})]),
+  },
+  {
+    what: 'a 300-byte name in a tree path',
+    where: 'tree',
+    names: () => ['disk "files"', 'path', 'longer than 255 bytes'],
+    craft: d =>
+      replaceTree(
+        d,
+        treeWith('a.txt', e => {
+          e.path = `${e.path}-${'n'.repeat(300)}`;
+        }),
+      ),
+  },
+  {
+    what: 'a NUL in a symlink target',
+    where: 'tree',
+    names: () => ['disk "files"', 'target', 'NUL'],
+    craft: d =>
+      replaceTree(
+        d,
+        treeWith('link', e => {
+          e.target = 'docs/a.txt\0/etc/shadow';
+        }),
+      ),
+  },
+  {
+    what: 'a string gid',
+    where: 'tree',
+    names: () => ['disk "files"', 'gid "0"'],
+    craft: d =>
+      replaceTree(
+        d,
+        treeWith('a.txt', e => {
+          e.gid = '0';
+        }),
+      ),
+  },
+  {
+    what: 'mtimeMs 1e20',
+    where: 'tree',
+    names: () => ['disk "files"', 'mtimeMs'],
+    craft: d =>
+      replaceTree(
+        d,
+        treeWith('a.txt', e => {
+          e.mtimeMs = 1e20;
+        }),
+      ),
+  },
+  {
+    what: 'a string mtimeMs',
+    where: 'tree',
+    names: () => ['disk "files"', 'mtimeMs "1736200800000"'],
+    craft: d =>
+      replaceTree(
+        d,
+        treeWith('a.txt', e => {
+          e.mtimeMs = '1736200800000';
+        }),
+      ),
+  },
+  {
+    what: 'a tree path climbing out with ..',
+    where: 'tree',
+    names: () => ['disk "files"', 'unsafe path'],
+    craft: d =>
+      replaceTree(
+        d,
+        treeWith('a.txt', e => {
+          e.path = '../../outside/evil';
+        }),
+      ),
+  },
 ];
 
 function assertRefused(r: CliResult, c: Case, command: string): void {
@@ -190,6 +338,10 @@ async function attempt(c: Case, dir: string): Promise<void> {
   }
 }
 
-test('crafted records and tree lines: list, points, restore and verify exit 12 naming them, and write nothing', {concurrency: 2}, async (t) => {
-  await Promise.all(cases.map((c, i) => t.test(c.what, () => attempt(c, join(work, `case${i}`)))));
-});
+test(
+  'crafted records and tree lines: list, points, restore and verify exit 12 naming them, and write nothing',
+  {concurrency: 2},
+  async t => {
+    await Promise.all(cases.map((c, i) => t.test(c.what, () => attempt(c, join(work, `case${i}`)))));
+  },
+);

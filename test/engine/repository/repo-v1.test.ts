@@ -38,8 +38,15 @@ async function cli(args: string[]): Promise<string> {
 
 async function assertTree(root: string, point: 1 | 2): Promise<void> {
   const expected = fixtureTree(point);
-  const found = (await fs.readdir(join(root, 'home'), {recursive: true})).map((p) => `home/${String(p)}`);
-  assert.deepEqual(found.sort(), expected.filter((e) => e.path !== 'home').map((e) => e.path).sort(), `point ${point}: the same entries`);
+  const found = (await fs.readdir(join(root, 'home'), {recursive: true})).map(p => `home/${String(p)}`);
+  assert.deepEqual(
+    found.sort(),
+    expected
+      .filter(e => e.path !== 'home')
+      .map(e => e.path)
+      .sort(),
+    `point ${point}: the same entries`,
+  );
   for (const e of expected) {
     const path = join(root, e.path);
     const s = await fs.lstat(path);
@@ -59,8 +66,16 @@ test('the frozen version-1 fixture opens, with both blob encodings', async () =>
 });
 
 test('list and points read the fixture', async () => {
-  const backups = JSON.parse(await cli(['list', '--repo', repo, '--json'])) as {id: string; machine: string; kind: string; owner: string; points: number; logicalBytes: number; nodes: {name: string; disks: {name: string; shared: boolean}[]}[]}[];
-  const byMachine = new Map(backups.map((b) => [b.machine, b]));
+  const backups = JSON.parse(await cli(['list', '--repo', repo, '--json'])) as {
+    id: string;
+    machine: string;
+    kind: string;
+    owner: string;
+    points: number;
+    logicalBytes: number;
+    nodes: {name: string; disks: {name: string; shared: boolean}[]}[];
+  }[];
+  const byMachine = new Map(backups.map(b => [b.machine, b]));
   assert.deepEqual([...byMachine.keys()].sort(), ['srv-fixture', 'ws-fixture']);
   const ws = byMachine.get('ws-fixture')!;
   assert.equal(ws.kind, 'workstation');
@@ -71,35 +86,65 @@ test('list and points read the fixture', async () => {
   assert.equal(srv.kind, 'server');
   assert.equal(srv.owner, 'bob');
   assert.equal(srv.logicalBytes, fixtureImage().length);
-  const points = JSON.parse(await cli(['points', ws.id, '--repo', repo, '--json'])) as {time: string; type: string; logicalBytes: number}[];
-  assert.deepEqual(points.map((p) => [p.time, p.type]), [[POINT_TIMES[0], 'full'], [POINT_TIMES[1], 'incremental']]);
+  const points = JSON.parse(await cli(['points', ws.id, '--repo', repo, '--json'])) as {
+    time: string;
+    type: string;
+    logicalBytes: number;
+  }[];
+  assert.deepEqual(
+    points.map(p => [p.time, p.type]),
+    [
+      [POINT_TIMES[0], 'full'],
+      [POINT_TIMES[1], 'incremental'],
+    ],
+  );
   const size = (point: 1 | 2) => fixtureTree(point).reduce((s, e) => s + (e.content?.length ?? 0), 0);
-  assert.deepEqual(points.map((p) => p.logicalBytes), [size(1), size(2)]);
+  assert.deepEqual(
+    points.map(p => p.logicalBytes),
+    [size(1), size(2)],
+  );
 });
 
 test('both points and the image restore exactly', async () => {
   const backups = JSON.parse(await cli(['list', '--repo', repo, '--json'])) as {id: string; machine: string}[];
-  const ws = backups.find((b) => b.machine === 'ws-fixture')!;
+  const ws = backups.find(b => b.machine === 'ws-fixture')!;
   const points = JSON.parse(await cli(['points', ws.id, '--repo', repo, '--json'])) as {id: string}[];
   for (const [i, point] of points.entries()) {
     const out = join(work, `out-${i + 1}`);
     await cli(['restore', '--repo', repo, '--backup', ws.id, '--point', point.id, '--to', out]);
     await assertTree(out, (i + 1) as 1 | 2);
   }
-  const srv = backups.find((b) => b.machine === 'srv-fixture')!;
+  const srv = backups.find(b => b.machine === 'srv-fixture')!;
   const out = join(work, 'out-image');
   await cli(['restore', '--repo', repo, '--backup', srv.id, '--to', out]);
   assert.ok((await fs.readFile(join(out, 'root.img'))).equals(fixtureImage()));
 });
 
 test('the fixture verifies, and this Backhaul can add to it', async () => {
-  const report = JSON.parse(await cli(['verify', '--repo', repo, '--json'])) as {ok: boolean; points: number; packs: number};
+  const report = JSON.parse(await cli(['verify', '--repo', repo, '--json'])) as {
+    ok: boolean;
+    points: number;
+    packs: number;
+  };
   assert.equal(report.ok, true);
   assert.equal(report.points, 3);
   const src = join(work, 'more');
   await fs.mkdir(src);
   await fs.writeFile(join(src, 'x.txt'), 'x\n');
-  await cli(['agent', 'backup', '--repo', repo, '--job', 'more', '--machine', 'new-host', '--kind', 'server', '--path', src]);
+  await cli([
+    'agent',
+    'backup',
+    '--repo',
+    repo,
+    '--job',
+    'more',
+    '--machine',
+    'new-host',
+    '--kind',
+    'server',
+    '--path',
+    src,
+  ]);
   const after = JSON.parse(await cli(['verify', '--repo', repo, '--json'])) as {ok: boolean; points: number};
   assert.equal(after.ok, true);
   assert.equal(after.points, 4);

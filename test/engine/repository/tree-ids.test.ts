@@ -9,11 +9,24 @@ import {scanTreeIds, TreeIdCollector} from '../../../source/engine/repository/tr
 import {VerifyPool} from '../../../source/engine/workers/verify-pool.js';
 
 const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
-const entry = (path: string, chunks?: string[]) => JSON.stringify({path, type: chunks ? 'file' : 'dir', mode: 420, uid: 0, gid: 0, mtimeMs: 1, size: 0, ...(chunks ? {chunks} : {})});
+const entry = (path: string, chunks?: string[]) =>
+  JSON.stringify({
+    path,
+    type: chunks ? 'file' : 'dir',
+    mode: 420,
+    uid: 0,
+    gid: 0,
+    mtimeMs: 1,
+    size: 0,
+    ...(chunks ? {chunks} : {}),
+  });
 
 /** What parsing every line gives: the reference the scanner must match. */
 function parsed(text: string): string[] {
-  return text.split('\n').filter(Boolean).flatMap((line) => (JSON.parse(line) as {chunks?: string[]}).chunks ?? []);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap(line => (JSON.parse(line) as {chunks?: string[]}).chunks ?? []);
 }
 
 test('the scanner finds exactly the ids parsing finds, including awkward paths and empty lists', () => {
@@ -53,13 +66,22 @@ test('lines split across tree chunks are joined, whether scanned here or by the 
     const there = new TreeIdCollector();
     for (const piece of pieces) {
       const stored = deflateRawSync(piece);
-      const got = await pool.treeChunk({data: stored}, [createHash('sha256').update(piece).digest('hex'), 0, stored.length, piece.length, 1]);
+      const got = await pool.treeChunk({data: stored}, [
+        createHash('sha256').update(piece).digest('hex'),
+        0,
+        stored.length,
+        piece.length,
+        1,
+      ]);
       assert.ok(got);
       there.add(got.head, got.ids, got.tail);
     }
     assert.deepEqual(new Set(there.finish().flat()), want);
     // A chunk that does not match its id is left to the caller, who reads it and says why.
-    assert.equal(await pool.treeChunk({data: pieces[1]!}, [id(1), 0, pieces[1]!.length, pieces[1]!.length, 0]), undefined);
+    assert.equal(
+      await pool.treeChunk({data: pieces[1]!}, [id(1), 0, pieces[1]!.length, pieces[1]!.length, 0]),
+      undefined,
+    );
   } finally {
     await pool.close();
   }
@@ -76,7 +98,10 @@ test('a tree chunk stored raw is scanned whole by the workers too, given as byte
   try {
     const pack = join(dir, 'pack');
     await writeFile(pack, Buffer.concat([Buffer.from('x'.repeat(100)), data]));
-    for (const [input, at] of [[{data}, 0], [{path: pack}, 100]] as const) {
+    for (const [input, at] of [
+      [{data}, 0],
+      [{path: pack}, 100],
+    ] as const) {
       const got = await pool.treeChunk(input, [blob[0], at, blob[2], blob[3], blob[4]]);
       assert.ok(got);
       const collector = new TreeIdCollector();

@@ -47,17 +47,24 @@ after(async () => {
 });
 
 const request = (path: string, extra: Record<string, unknown> = {}) => ({
-  backupId: fixture.backup.id, pointId: 'latest', forUser: 'nobody', reason: 'ticket 1: lost report',
-  destination: {kind: 'dir' as const, path, conflict: 'keep' as const}, ...extra,
+  backupId: fixture.backup.id,
+  pointId: 'latest',
+  forUser: 'nobody',
+  reason: 'ticket 1: lost report',
+  destination: {kind: 'dir' as const, path, conflict: 'keep' as const},
+  ...extra,
 });
 
 test('a plain user may not run a delegated restore; the refusal goes to the refusals log, not the repository, and nothing is written', async () => {
   const access = await contextFor(fixture.repo, plainUser);
   const to = join(tmp.dir, 'refused');
   const before = (await readAudit(fixture.repo.storage)).length;
-  await assert.rejects(delegatedRestore(fixture.repo, access, request(to)), (e: BackhaulError) => e.exitCode === 15 && /restore on another user's behalf/.test(e.message));
+  await assert.rejects(
+    delegatedRestore(fixture.repo, access, request(to)),
+    (e: BackhaulError) => e.exitCode === 15 && /restore on another user's behalf/.test(e.message),
+  );
   await assert.rejects(fs.lstat(to));
-  assert.equal((await readAudit(fixture.repo.storage)).length, before, 'nothing added to the repository\'s audit log');
+  assert.equal((await readAudit(fixture.repo.storage)).length, before, "nothing added to the repository's audit log");
   const last = JSON.parse((await fs.readFile(refusalsFile(), 'utf8')).trim().split('\n').at(-1)!);
   assert.equal(last.action, 'restore.delegated');
   assert.deepEqual(last.actor, {user: 'nobody', uid: 65534, viaSudo: true});
@@ -69,7 +76,10 @@ test('a plain user may not run a delegated restore; the refusal goes to the refu
 
 test('a reason is required', async () => {
   const access = await contextFor(fixture.repo, asRoot);
-  await assert.rejects(delegatedRestore(fixture.repo, access, request(join(tmp.dir, 'x'), {reason: '  '})), /needs a reason/);
+  await assert.rejects(
+    delegatedRestore(fixture.repo, access, request(join(tmp.dir, 'x'), {reason: '  '})),
+    /needs a reason/,
+  );
 });
 
 test('restored files belong to the recipient, with modes, mtimes and bytes kept; audited', {skip}, async () => {
@@ -110,45 +120,68 @@ test('Keep writes the restored copy next to the existing file; Overwrite replace
   await fs.chown(to, Number(nobody), Number(nobody));
   await fs.chown(join(to, 'docs'), Number(nobody), Number(nobody));
   const now = new Date('2026-11-25T12:03:01Z');
-  const kept = await delegatedRestore(fixture.repo, access, request(to, {paths: ['docs/report.txt']}), {now: () => now});
+  const kept = await delegatedRestore(fixture.repo, access, request(to, {paths: ['docs/report.txt']}), {
+    now: () => now,
+  });
   assert.equal(await fs.readFile(join(to, 'docs/report.txt'), 'utf8'), 'edited by alice\n');
   assert.equal(await fs.readFile(join(to, 'docs/report.RESTORED_20261125_120301.txt'), 'utf8'), 'quarterly numbers\n');
   assert.deepEqual(kept.renamed, [['docs/report.txt', 'docs/report.RESTORED_20261125_120301.txt']]);
-  await delegatedRestore(fixture.repo, access, request(to, {paths: ['docs/report.txt'], destination: {kind: 'dir', path: to, conflict: 'overwrite'}}));
+  await delegatedRestore(
+    fixture.repo,
+    access,
+    request(to, {paths: ['docs/report.txt'], destination: {kind: 'dir', path: to, conflict: 'overwrite'}}),
+  );
   assert.equal(await fs.readFile(join(to, 'docs/report.txt'), 'utf8'), 'quarterly numbers\n');
   assert.equal((await fs.lstat(join(to, 'docs/report.txt'))).uid, Number(nobody));
 });
 
-test('a .tar export is created by the recipient, 0600, never over an existing file, and tar reads it back', {skip}, async () => {
-  const access = await contextFor(fixture.repo, asRoot);
-  const out = join(tmp.dir, 'tarout');
-  await fs.mkdir(out, {mode: 0o777});
-  await fs.chmod(out, 0o777);
-  const archive = join(out, 'alice.tar');
-  const result = await delegatedRestore(fixture.repo, access, request('', {destination: {kind: 'tar', path: archive}}));
-  const s = await fs.lstat(archive);
-  assert.equal(s.uid, Number(nobody));
-  assert.equal(s.mode & 0o777, 0o600);
-  assert.equal(result.audit.destination, `tar:${archive}`);
-  const listing = spawnSync('tar', ['-tvf', archive], {encoding: 'utf8'});
-  assert.equal(listing.status, 0, listing.stderr);
-  assert.match(listing.stdout, /nobody.*docs\/report\.txt/);
-  const x = join(tmp.dir, 'extracted');
-  await fs.mkdir(x);
-  assert.equal(spawnSync('tar', ['-xpf', archive, '-C', x]).status, 0);
-  assert.equal(await fs.readFile(join(x, 'docs/deep/notes.md'), 'utf8'), 'x'.repeat(10_000));
-  assert.equal((await fs.lstat(join(x, 'bin/tool'))).mode & 0o777, 0o755);
-  assert.equal(Math.floor((await fs.lstat(join(x, 'docs/report.txt'))).mtimeMs), MTIME);
-  await assert.rejects(delegatedRestore(fixture.repo, access, request('', {destination: {kind: 'tar', path: archive}})), (e: BackhaulError) => e.code === 'exists');
-});
+test(
+  'a .tar export is created by the recipient, 0600, never over an existing file, and tar reads it back',
+  {skip},
+  async () => {
+    const access = await contextFor(fixture.repo, asRoot);
+    const out = join(tmp.dir, 'tarout');
+    await fs.mkdir(out, {mode: 0o777});
+    await fs.chmod(out, 0o777);
+    const archive = join(out, 'alice.tar');
+    const result = await delegatedRestore(
+      fixture.repo,
+      access,
+      request('', {destination: {kind: 'tar', path: archive}}),
+    );
+    const s = await fs.lstat(archive);
+    assert.equal(s.uid, Number(nobody));
+    assert.equal(s.mode & 0o777, 0o600);
+    assert.equal(result.audit.destination, `tar:${archive}`);
+    const listing = spawnSync('tar', ['-tvf', archive], {encoding: 'utf8'});
+    assert.equal(listing.status, 0, listing.stderr);
+    assert.match(listing.stdout, /nobody.*docs\/report\.txt/);
+    const x = join(tmp.dir, 'extracted');
+    await fs.mkdir(x);
+    assert.equal(spawnSync('tar', ['-xpf', archive, '-C', x]).status, 0);
+    assert.equal(await fs.readFile(join(x, 'docs/deep/notes.md'), 'utf8'), 'x'.repeat(10_000));
+    assert.equal((await fs.lstat(join(x, 'bin/tool'))).mode & 0o777, 0o755);
+    assert.equal(Math.floor((await fs.lstat(join(x, 'docs/report.txt'))).mtimeMs), MTIME);
+    await assert.rejects(
+      delegatedRestore(fixture.repo, access, request('', {destination: {kind: 'tar', path: archive}})),
+      (e: BackhaulError) => e.code === 'exists',
+    );
+  },
+);
 
 test('listTree nests entries, sums directory sizes, directories first', async () => {
   const tree = await listTree(fixture.repo, fixture.point.nodes[0]!.disks[0]!);
-  assert.deepEqual(tree.children!.map((c) => c.name), ['bin', 'docs']);
+  assert.deepEqual(
+    tree.children!.map(c => c.name),
+    ['bin', 'docs'],
+  );
   const docs = tree.children![1]!;
   assert.equal(docs.size, 'quarterly numbers\n'.length + 10_000);
   assert.equal(docs.files, 3);
-  assert.deepEqual(docs.children!.map((c) => c.name), ['deep', 'empty', 'latest', 'report.txt']);
+  assert.deepEqual(
+    docs.children!.map(c => c.name),
+    ['deep', 'empty', 'latest', 'report.txt'],
+  );
   assert.equal(tree.size, docs.size + '#!/bin/sh\necho hi\n'.length);
 });
 

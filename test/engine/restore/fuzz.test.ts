@@ -62,16 +62,51 @@ const MTIME = Date.parse('2026-02-03T04:05:06Z');
 function soundTree(): Entry[] {
   return [
     {path: 'd', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeMs: MTIME, size: 0},
-    {path: 'd/f', type: 'file', mode: 0o4755, uid: 1, gid: 1, mtimeMs: MTIME, size: contents.get(c1)!.length, chunks: [c1]},
+    {
+      path: 'd/f',
+      type: 'file',
+      mode: 0o4755,
+      uid: 1,
+      gid: 1,
+      mtimeMs: MTIME,
+      size: contents.get(c1)!.length,
+      chunks: [c1],
+    },
     {path: 'd/l', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeMs: MTIME, size: 0, target: 'f'},
-    {path: 'g', type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeMs: MTIME, size: contents.get(c2)!.length, chunks: [c2]},
+    {
+      path: 'g',
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtimeMs: MTIME,
+      size: contents.get(c2)!.length,
+      chunks: [c2],
+    },
   ];
 }
 
 const pick = <T>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 
 const FIELD_MUTATIONS: Record<string, unknown[]> = {
-  path: ['../x', '/etc/evil', 'a//b', '.', '..', 'a/./b', 'x\0y', 'n'.repeat(300), `${'a/'.repeat(1100)}x`, '', 123, null, ['a'], 'esc/planted', 'd/l/evil', 'g/evil'],
+  path: [
+    '../x',
+    '/etc/evil',
+    'a//b',
+    '.',
+    '..',
+    'a/./b',
+    'x\0y',
+    'n'.repeat(300),
+    `${'a/'.repeat(1100)}x`,
+    '',
+    123,
+    null,
+    ['a'],
+    'esc/planted',
+    'd/l/evil',
+    'g/evil',
+  ],
   type: ['fifo', 'hardlink', 7, null, 'FILE', 'socket'],
   mode: [-1, '0644', 1e12, 0.5, null, 0o104755, 0o7777, 0o6777],
   uid: [-1, '0', 2 ** 40, 1.5, null],
@@ -101,12 +136,21 @@ function mutateTree(r: () => number): string[] {
     } else if (kind < 0.8) {
       entries.push({...pick(r, entries)}); // a duplicate
     } else if (kind < 0.9) {
-      entries.push({path: pick(r, ['g/evil', 'd/l/evil', 'esc/planted', 'd/f/x']), type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeMs: MTIME, size: 1, chunks: [c2]});
+      entries.push({
+        path: pick(r, ['g/evil', 'd/l/evil', 'esc/planted', 'd/f/x']),
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtimeMs: MTIME,
+        size: 1,
+        chunks: [c2],
+      });
     } else {
       lines.push(pick(r, GARBAGE_LINES));
     }
   }
-  const out = entries.map((e) => JSON.stringify(e));
+  const out = entries.map(e => JSON.stringify(e));
   for (const l of lines) out.splice(Math.floor(r() * (out.length + 1)), 0, l!);
   return out;
 }
@@ -115,57 +159,127 @@ function mutateManifest(r: () => number, manifest: Record<string, any>): unknown
   const choice = Math.floor(r() * 14);
   const disk = manifest.nodes[0].disks[0];
   switch (choice) {
-    case 0: return null;
-    case 1: return [];
-    case 2: return {...manifest, nodes: null};
-    case 3: return {...manifest, nodes: [null]};
-    case 4: return {...manifest, nodes: [{...manifest.nodes[0], name: pick(r, ['lnk/sub', '..', '', 'a\0b', 'n'.repeat(300)])}]};
-    case 5: return {...manifest, nodes: [{...manifest.nodes[0], disks: [{...disk, name: pick(r, ['lnk/sub', '..', '.', ''])}]}]};
-    case 6: return {...manifest, nodes: [{...manifest.nodes[0], disks: [{...disk, kind: pick(r, ['tape', 'image', null])}]}]};
-    case 7: return {...manifest, nodes: [{...manifest.nodes[0], disks: [{...disk, tree: pick(r, ['x', [absent], null, [c1]])}]}]};
-    case 8: return {...manifest, nodes: [{...manifest.nodes[0], disks: [{...disk, kind: 'image', image: pick(r, [{size: -1, chunks: [c1]}, {size: 3, chunks: [c1]}, {size: contents.get(c1)!.length, chunks: [absent]}, null])}]}]};
-    case 9: return {...manifest, nodes: [manifest.nodes[0], manifest.nodes[0]]};
-    case 10: return {...manifest, id: 'p000000000000'};
-    case 11: return {...manifest, backupId: 'b000000000000'};
-    case 12: return {...manifest, time: pick(r, ['yesterday', 5, null])};
-    default: return {...manifest, format: 99};
+    case 0:
+      return null;
+    case 1:
+      return [];
+    case 2:
+      return {...manifest, nodes: null};
+    case 3:
+      return {...manifest, nodes: [null]};
+    case 4:
+      return {
+        ...manifest,
+        nodes: [{...manifest.nodes[0], name: pick(r, ['lnk/sub', '..', '', 'a\0b', 'n'.repeat(300)])}],
+      };
+    case 5:
+      return {
+        ...manifest,
+        nodes: [{...manifest.nodes[0], disks: [{...disk, name: pick(r, ['lnk/sub', '..', '.', ''])}]}],
+      };
+    case 6:
+      return {...manifest, nodes: [{...manifest.nodes[0], disks: [{...disk, kind: pick(r, ['tape', 'image', null])}]}]};
+    case 7:
+      return {
+        ...manifest,
+        nodes: [{...manifest.nodes[0], disks: [{...disk, tree: pick(r, ['x', [absent], null, [c1]])}]}],
+      };
+    case 8:
+      return {
+        ...manifest,
+        nodes: [
+          {
+            ...manifest.nodes[0],
+            disks: [
+              {
+                ...disk,
+                kind: 'image',
+                image: pick(r, [
+                  {size: -1, chunks: [c1]},
+                  {size: 3, chunks: [c1]},
+                  {size: contents.get(c1)!.length, chunks: [absent]},
+                  null,
+                ]),
+              },
+            ],
+          },
+        ],
+      };
+    case 9:
+      return {...manifest, nodes: [manifest.nodes[0], manifest.nodes[0]]};
+    case 10:
+      return {...manifest, id: 'p000000000000'};
+    case 11:
+      return {...manifest, backupId: 'b000000000000'};
+    case 12:
+      return {...manifest, time: pick(r, ['yesterday', 5, null])};
+    default:
+      return {...manifest, format: 99};
   }
 }
 
-before(async () => {
-  if (skip) return;
-  // In memory (tmpfs): each delegated run appends an audit entry, and its fsyncs would be most of the test's time.
-  work = await fs.mkdtemp('/dev/shm/backhaul-fuzz-');
-  process.env['BACKHAUL_STATE_DIR'] = join(work, 'state');
-  await fs.chmod(work, 0o1777); // nobody creates the delegated destinations here
-  const storage = new FilesystemStorage(join(work, 'repo'));
-  const created = await Repository.create(storage);
-  const writer = await RepositoryWriter.begin(created, 'fuzz');
-  const b1 = Buffer.from('first file, which also is setuid\n');
-  const b2 = Buffer.alloc(70_000, 7);
-  c1 = await writer.addChunk(b1);
-  c2 = await writer.addChunk(b2);
-  contents.set(c1, b1).set(c2, b2);
-  const record = {format: 1, id: backupId, job: 'fuzz', machine: 'fuzz-pc', kind: 'workstation', owner: 'root', access: null, createdAt: new Date(MTIME).toISOString(),
-    nodes: [{name: 'fuzz-pc', disks: [{name: 'files', kind: 'files', shared: false}]}]};
-  const r = prng(13);
-  const manifests: Array<[string, unknown]> = [];
-  for (let i = 0; i < CASES; i++) {
-    const id = `p${String(i).padStart(12, '0')}`;
-    const treeOnly = r() < 0.6;
-    const tree = await writer.addChunk(Buffer.from((treeOnly ? mutateTree(r) : soundTree().map((e) => JSON.stringify(e))).join('\n') + '\n'));
-    const manifest = {format: 1, id, backupId, time: new Date(MTIME + i * 1000).toISOString(), type: 'full',
-      nodes: [{name: 'fuzz-pc', disks: [{name: 'files', kind: 'files', shared: false, logicalBytes: 1, fileCount: 2, tree: [tree]}]}], logicalBytes: 1, storedBytes: 0};
-    manifests.push([id, treeOnly ? manifest : mutateManifest(r, manifest)]);
-  }
-  await writer.flush();
-  await writer.close();
-  await storage.put(backupKey(backupId), Buffer.from(JSON.stringify(record)));
-  for (const [id, m] of manifests) await storage.put(pointKey(backupId, id as never), Buffer.from(m === undefined ? '{' : JSON.stringify(m)));
-  repo = await Repository.open(new FilesystemStorage(join(work, 'repo')));
-  // No system log round trip per audited run: `logger` is off the PATH for this test (the audit still anchors).
-  process.env['PATH'] = '/nonexistent';
-}, {timeout: 600_000});
+before(
+  async () => {
+    if (skip) return;
+    // In memory (tmpfs): each delegated run appends an audit entry, and its fsyncs would be most of the test's time.
+    work = await fs.mkdtemp('/dev/shm/backhaul-fuzz-');
+    process.env['BACKHAUL_STATE_DIR'] = join(work, 'state');
+    await fs.chmod(work, 0o1777); // nobody creates the delegated destinations here
+    const storage = new FilesystemStorage(join(work, 'repo'));
+    const created = await Repository.create(storage);
+    const writer = await RepositoryWriter.begin(created, 'fuzz');
+    const b1 = Buffer.from('first file, which also is setuid\n');
+    const b2 = Buffer.alloc(70_000, 7);
+    c1 = await writer.addChunk(b1);
+    c2 = await writer.addChunk(b2);
+    contents.set(c1, b1).set(c2, b2);
+    const record = {
+      format: 1,
+      id: backupId,
+      job: 'fuzz',
+      machine: 'fuzz-pc',
+      kind: 'workstation',
+      owner: 'root',
+      access: null,
+      createdAt: new Date(MTIME).toISOString(),
+      nodes: [{name: 'fuzz-pc', disks: [{name: 'files', kind: 'files', shared: false}]}],
+    };
+    const r = prng(13);
+    const manifests: Array<[string, unknown]> = [];
+    for (let i = 0; i < CASES; i++) {
+      const id = `p${String(i).padStart(12, '0')}`;
+      const treeOnly = r() < 0.6;
+      const tree = await writer.addChunk(
+        Buffer.from((treeOnly ? mutateTree(r) : soundTree().map(e => JSON.stringify(e))).join('\n') + '\n'),
+      );
+      const manifest = {
+        format: 1,
+        id,
+        backupId,
+        time: new Date(MTIME + i * 1000).toISOString(),
+        type: 'full',
+        nodes: [
+          {
+            name: 'fuzz-pc',
+            disks: [{name: 'files', kind: 'files', shared: false, logicalBytes: 1, fileCount: 2, tree: [tree]}],
+          },
+        ],
+        logicalBytes: 1,
+        storedBytes: 0,
+      };
+      manifests.push([id, treeOnly ? manifest : mutateManifest(r, manifest)]);
+    }
+    await writer.flush();
+    await writer.close();
+    await storage.put(backupKey(backupId), Buffer.from(JSON.stringify(record)));
+    for (const [id, m] of manifests)
+      await storage.put(pointKey(backupId, id as never), Buffer.from(m === undefined ? '{' : JSON.stringify(m)));
+    repo = await Repository.open(new FilesystemStorage(join(work, 'repo')));
+    // No system log round trip per audited run: `logger` is off the PATH for this test (the audit still anchors).
+    process.env['PATH'] = '/nonexistent';
+  },
+  {timeout: 600_000},
+);
 
 after(async () => {
   process.env['PATH'] = savedPath;
@@ -184,7 +298,9 @@ async function checkNothingHalfWritten(dir: string, what: string): Promise<void>
     const s = await fs.lstat(path);
     if (s.isDirectory()) await checkNothingHalfWritten(path, what);
     else if (s.isFile()) {
-      const hash = createHash('sha256').update(await fs.readFile(path)).digest('hex');
+      const hash = createHash('sha256')
+        .update(await fs.readFile(path))
+        .digest('hex');
       assert.ok(whole.has(hash), `${what}: ${path} is not one of the backup's files, whole`);
     }
   }
@@ -195,55 +311,103 @@ function acceptable(e: unknown, what: string): void {
   assert.notEqual(e.exitCode, 1, `${what}: exit 1: ${e.message}`);
 }
 
-test(`${CASES} malformed manifests, each restored four ways: a typed result, nothing outside, nothing half-written`, {skip, timeout: 1_800_000}, async () => {
-  for (const data of contents.values()) whole.add(createHash('sha256').update(data).digest('hex'));
-  whole.add(createHash('sha256').update('').digest('hex'));
-  const outside = join(work, 'outside');
-  await fs.mkdir(outside, {mode: 0o777});
-  await fs.chmod(outside, 0o777);
-  const access = await contextFor(repo, asRoot);
-  const outcomes = {ok: 0, refused: 0};
-  // Four cases at a time: a delegated run waits on its writer child most of the time. A write outside
-  // would be seen by whichever case looks next, so the check after every run still catches it.
-  await mapLimit(Array.from({length: CASES}, (_, i) => i), 4, async (i) => {
-    const pointId = `p${String(i).padStart(12, '0')}`;
-    const base = join(work, `case-${i}`);
-    await fs.mkdir(base, {mode: 0o1777});
-    await fs.chmod(base, 0o1777);
-    const dirs = {plain: join(base, 'plain'), delegated: join(base, 'delegated')};
-    for (const dir of Object.values(dirs)) {
-      await fs.mkdir(dir);
-      await fs.symlink(outside, join(dir, 'esc')); // a planted way out
-    }
-    await fs.chown(dirs.delegated, Number(nobody), Number(nobody));
-    const runs: Array<[string, () => Promise<unknown>, string | undefined]> = [
-      ['plain dir', async () => {
-        const backup = await repo.getBackup(backupId);
-        return restorePoint(repo, backup, await repo.getPoint(backupId, pointId), {to: dirs.plain, overwrite: true});
-      }, undefined],
-      ['plain tar', async () => {
-        const backup = await repo.getBackup(backupId);
-        return restorePoint(repo, backup, await repo.getPoint(backupId, pointId), {to: join(base, 'plain.tar'), tar: true});
-      }, join(base, 'plain.tar')],
-      ['delegated dir', () => delegatedRestore(repo, access, {backupId, pointId, forUser: 'nobody', reason: 'fuzz', destination: {kind: 'dir', path: dirs.delegated, conflict: 'keep'}}), undefined],
-      ['delegated tar', () => delegatedRestore(repo, access, {backupId, pointId, forUser: 'nobody', reason: 'fuzz', destination: {kind: 'tar', path: join(base, 'delegated.tar')}}), join(base, 'delegated.tar')],
-    ];
-    for (const [mode, run, archive] of runs) {
-      const what = `case ${i} (${pointId}), ${mode}`;
-      try {
-        await run();
-        outcomes.ok++;
-      } catch (e) {
-        acceptable(e, what);
-        outcomes.refused++;
-        if (archive) await assert.rejects(fs.lstat(archive), `${what}: a failed export left its archive`);
-      }
-      assert.deepEqual(await fs.readdir(outside), [], `${what}: something was written outside the destination`);
-    }
-    for (const dir of Object.values(dirs)) await checkNothingHalfWritten(dir, `case ${i}`);
-    assert.deepEqual((await fs.readdir(base)).filter((n) => !['plain', 'delegated', 'plain.tar', 'delegated.tar'].includes(n)), [], `case ${i}: stray files beside the destinations`);
-    await fs.rm(base, {recursive: true, force: true});
-  });
-  // The generator must exercise both outcomes: some mutations are harmless (a mode, an mtime), most are not.
-  assert.ok(outcomes.ok >= CASES / 10 && outcomes.refused >= CASES, JSON.stringify(outcomes));
-});
+test(
+  `${CASES} malformed manifests, each restored four ways: a typed result, nothing outside, nothing half-written`,
+  {skip, timeout: 1_800_000},
+  async () => {
+    for (const data of contents.values()) whole.add(createHash('sha256').update(data).digest('hex'));
+    whole.add(createHash('sha256').update('').digest('hex'));
+    const outside = join(work, 'outside');
+    await fs.mkdir(outside, {mode: 0o777});
+    await fs.chmod(outside, 0o777);
+    const access = await contextFor(repo, asRoot);
+    const outcomes = {ok: 0, refused: 0};
+    // Four cases at a time: a delegated run waits on its writer child most of the time. A write outside
+    // would be seen by whichever case looks next, so the check after every run still catches it.
+    await mapLimit(
+      Array.from({length: CASES}, (_, i) => i),
+      4,
+      async i => {
+        const pointId = `p${String(i).padStart(12, '0')}`;
+        const base = join(work, `case-${i}`);
+        await fs.mkdir(base, {mode: 0o1777});
+        await fs.chmod(base, 0o1777);
+        const dirs = {plain: join(base, 'plain'), delegated: join(base, 'delegated')};
+        for (const dir of Object.values(dirs)) {
+          await fs.mkdir(dir);
+          await fs.symlink(outside, join(dir, 'esc')); // a planted way out
+        }
+        await fs.chown(dirs.delegated, Number(nobody), Number(nobody));
+        const runs: Array<[string, () => Promise<unknown>, string | undefined]> = [
+          [
+            'plain dir',
+            async () => {
+              const backup = await repo.getBackup(backupId);
+              return restorePoint(repo, backup, await repo.getPoint(backupId, pointId), {
+                to: dirs.plain,
+                overwrite: true,
+              });
+            },
+            undefined,
+          ],
+          [
+            'plain tar',
+            async () => {
+              const backup = await repo.getBackup(backupId);
+              return restorePoint(repo, backup, await repo.getPoint(backupId, pointId), {
+                to: join(base, 'plain.tar'),
+                tar: true,
+              });
+            },
+            join(base, 'plain.tar'),
+          ],
+          [
+            'delegated dir',
+            () =>
+              delegatedRestore(repo, access, {
+                backupId,
+                pointId,
+                forUser: 'nobody',
+                reason: 'fuzz',
+                destination: {kind: 'dir', path: dirs.delegated, conflict: 'keep'},
+              }),
+            undefined,
+          ],
+          [
+            'delegated tar',
+            () =>
+              delegatedRestore(repo, access, {
+                backupId,
+                pointId,
+                forUser: 'nobody',
+                reason: 'fuzz',
+                destination: {kind: 'tar', path: join(base, 'delegated.tar')},
+              }),
+            join(base, 'delegated.tar'),
+          ],
+        ];
+        for (const [mode, run, archive] of runs) {
+          const what = `case ${i} (${pointId}), ${mode}`;
+          try {
+            await run();
+            outcomes.ok++;
+          } catch (e) {
+            acceptable(e, what);
+            outcomes.refused++;
+            if (archive) await assert.rejects(fs.lstat(archive), `${what}: a failed export left its archive`);
+          }
+          assert.deepEqual(await fs.readdir(outside), [], `${what}: something was written outside the destination`);
+        }
+        for (const dir of Object.values(dirs)) await checkNothingHalfWritten(dir, `case ${i}`);
+        assert.deepEqual(
+          (await fs.readdir(base)).filter(n => !['plain', 'delegated', 'plain.tar', 'delegated.tar'].includes(n)),
+          [],
+          `case ${i}: stray files beside the destinations`,
+        );
+        await fs.rm(base, {recursive: true, force: true});
+      },
+    );
+    // The generator must exercise both outcomes: some mutations are harmless (a mode, an mtime), most are not.
+    assert.ok(outcomes.ok >= CASES / 10 && outcomes.refused >= CASES, JSON.stringify(outcomes));
+  },
+);

@@ -29,32 +29,79 @@ let outside: string;
 let payload: ChunkId;
 const backupId: BackupId = newBackupId();
 const record: BackupRecord = {
-  format: 1, id: backupId, job: 'crafted', machine: 'evil', kind: 'workstation', owner: userInfo().username,
-  access: [`user:${userInfo().username}`], createdAt: new Date().toISOString(),
+  format: 1,
+  id: backupId,
+  job: 'crafted',
+  machine: 'evil',
+  kind: 'workstation',
+  owner: userInfo().username,
+  access: [`user:${userInfo().username}`],
+  createdAt: new Date().toISOString(),
   nodes: [{name: 'evil', disks: [{name: 'files', kind: 'files', shared: false}]}],
 };
 
 const now = Date.parse('2026-01-02T03:04:05Z');
 const dir = (path: string): TreeEntry => ({path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeMs: now, size: 0});
-const file = (path: string): TreeEntry => ({path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeMs: now, size: 6, chunks: [payload]});
-const link = (path: string, target: string): TreeEntry => ({path, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtimeMs: now, size: 0, target});
+const file = (path: string): TreeEntry => ({
+  path,
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  mtimeMs: now,
+  size: 6,
+  chunks: [payload],
+});
+const link = (path: string, target: string): TreeEntry => ({
+  path,
+  type: 'symlink',
+  mode: 0o777,
+  uid: 0,
+  gid: 0,
+  mtimeMs: now,
+  size: 0,
+  target,
+});
 
 /** Commits a point whose nodes hold the given disks (file trees written verbatim, in the given order). */
-async function craftPoint(nodes: {name: string; disks: {name: string; entries?: TreeEntry[]; image?: boolean}[]}[]): Promise<PointManifest> {
+async function craftPoint(
+  nodes: {name: string; disks: {name: string; entries?: TreeEntry[]; image?: boolean}[]}[],
+): Promise<PointManifest> {
   const writer = await RepositoryWriter.begin(repo, 'crafting a test manifest');
   try {
     const manifestNodes = [];
     for (const n of nodes) {
       const disks: DiskManifest[] = [];
       for (const d of n.disks) {
-        if (d.image) disks.push({name: d.name, kind: 'image', shared: false, logicalBytes: 6, image: {size: 6, chunks: [payload]}});
-        else disks.push({name: d.name, kind: 'files', shared: false, logicalBytes: 6, fileCount: 1, tree: await writer.addTree(d.entries!)});
+        if (d.image)
+          disks.push({
+            name: d.name,
+            kind: 'image',
+            shared: false,
+            logicalBytes: 6,
+            image: {size: 6, chunks: [payload]},
+          });
+        else
+          disks.push({
+            name: d.name,
+            kind: 'files',
+            shared: false,
+            logicalBytes: 6,
+            fileCount: 1,
+            tree: await writer.addTree(d.entries!),
+          });
       }
       manifestNodes.push({name: n.name, disks});
     }
     const manifest: PointManifest = {
-      format: 1, id: newPointId(), backupId, time: new Date().toISOString(), type: 'full',
-      nodes: manifestNodes, logicalBytes: 6, storedBytes: 0,
+      format: 1,
+      id: newPointId(),
+      backupId,
+      time: new Date().toISOString(),
+      type: 'full',
+      nodes: manifestNodes,
+      logicalBytes: 6,
+      storedBytes: 0,
     };
     // Straight to storage, as a malicious writer would: RepositoryWriter.commitPoint refuses unsafe names.
     await writer.flush();
@@ -92,11 +139,15 @@ async function assertRefused(point: PointManifest, name: string, viaCli = false)
   const dest = join(parent, 'DIR');
   await fs.mkdir(dest, {recursive: true});
   const outsideBefore = await listAll(outside);
-  await assert.rejects(restorePoint(repo, record, point, {to: dest}), (e: unknown) => {
-    assert.ok(e instanceof BackhaulError, `${name}: ${String(e)}`);
-    assert.ok(['corrupt', 'denied'].includes(e.code), `${name}: ${e.code}: ${e.message}`);
-    return true;
-  }, `${name} must be refused`);
+  await assert.rejects(
+    restorePoint(repo, record, point, {to: dest}),
+    (e: unknown) => {
+      assert.ok(e instanceof BackhaulError, `${name}: ${String(e)}`);
+      assert.ok(['corrupt', 'denied'].includes(e.code), `${name}: ${e.code}: ${e.message}`);
+      return true;
+    },
+    `${name} must be refused`,
+  );
   assert.deepEqual(await listAll(outside), outsideBefore, `${name}: nothing written outside`);
   assert.deepEqual(await fs.readdir(parent), ['DIR'], `${name}: nothing written next to DIR`);
   assert.deepEqual(await listAll(dest), [], `${name}: a refused manifest writes nothing at all`);
@@ -126,7 +177,11 @@ test('crafted entry paths that leave DIR are refused and nothing is written', as
     ['dotdot-symlink', [link('../evil-link', outside)]],
   ];
   for (const [name, entries] of cases) {
-    await assertRefused(await craftPoint([{name: 'evil', disks: [{name: 'files', entries}]}]), name, name === 'dotdot' || name === 'absolute');
+    await assertRefused(
+      await craftPoint([{name: 'evil', disks: [{name: 'files', entries}]}]),
+      name,
+      name === 'dotdot' || name === 'absolute',
+    );
   }
 });
 
@@ -139,10 +194,16 @@ test('a symlink followed by a file beneath it is refused, in any order', async (
     ['duplicate', [dir('x'), link('x', outside), file('x/pwned')]],
   ];
   for (const [name, entries] of cases) {
-    await assertRefused(await craftPoint([{name: 'evil', disks: [{name: 'files', entries}]}]), name, name === 'link-then-file');
+    await assertRefused(
+      await craftPoint([{name: 'evil', disks: [{name: 'files', entries}]}]),
+      name,
+      name === 'link-then-file',
+    );
   }
   // A symlink to anywhere is fine on its own: it is restored as a symlink, never followed.
-  const fine = await craftPoint([{name: 'evil', disks: [{name: 'files', entries: [link('link', outside), file('other')]}]}]);
+  const fine = await craftPoint([
+    {name: 'evil', disks: [{name: 'files', entries: [link('link', outside), file('other')]}]},
+  ]);
   const dest = join(work, 'dest-plain-link');
   await restorePoint(repo, record, fine, {to: dest});
   assert.equal(await fs.readlink(join(dest, 'link')), outside);
@@ -151,20 +212,59 @@ test('a symlink followed by a file beneath it is refused, in any order', async (
 
 test('unsafe node and disk names cannot place files outside DIR', async () => {
   const entries = [dir('d'), file('d/f')];
-  await assertRefused(await craftPoint([{name: 'evil', disks: [{name: '../../img-escape', image: true}]}]), 'image-disk-name', true);
-  await assertRefused(await craftPoint([{name: '..', disks: [{name: 'files', entries}]}, {name: 'ok', disks: [{name: 'files', entries}]}]), 'node-name');
-  await assertRefused(await craftPoint([{name: 'evil', disks: [{name: '..', entries}, {name: 'other', entries}]}]), 'disk-name');
+  await assertRefused(
+    await craftPoint([{name: 'evil', disks: [{name: '../../img-escape', image: true}]}]),
+    'image-disk-name',
+    true,
+  );
+  await assertRefused(
+    await craftPoint([
+      {name: '..', disks: [{name: 'files', entries}]},
+      {name: 'ok', disks: [{name: 'files', entries}]},
+    ]),
+    'node-name',
+  );
+  await assertRefused(
+    await craftPoint([
+      {
+        name: 'evil',
+        disks: [
+          {name: '..', entries},
+          {name: 'other', entries},
+        ],
+      },
+    ]),
+    'disk-name',
+  );
 });
 
 test('a symlink planted in the destination is never written through', async () => {
-  const good = await craftPoint([{name: 'evil', disks: [{name: 'files', entries: [dir('home'), dir('home/alice'), file('home/alice/notes.txt'), file('top.txt')]}]}]);
+  const good = await craftPoint([
+    {
+      name: 'evil',
+      disks: [
+        {name: 'files', entries: [dir('home'), dir('home/alice'), file('home/alice/notes.txt'), file('top.txt')]},
+      ],
+    },
+  ]);
   const outside2 = join(work, 'outside2');
   await fs.mkdir(outside2);
   const dest = join(work, 'dest-planted', 'DIR');
   await fs.mkdir(dest, {recursive: true});
   await fs.symlink(outside2, join(dest, 'home'));
   for (const overwrite of [false, true]) {
-    const args = ['restore', '--repo', repoDir, '--backup', backupId, '--point', good.id, '--to', dest, ...(overwrite ? ['--overwrite'] : [])];
+    const args = [
+      'restore',
+      '--repo',
+      repoDir,
+      '--backup',
+      backupId,
+      '--point',
+      good.id,
+      '--to',
+      dest,
+      ...(overwrite ? ['--overwrite'] : []),
+    ];
     const r = await runCli(home, args);
     assert.notEqual(r.code, 0, `overwrite=${overwrite}: restore through a planted symlink must fail`);
     assert.match(r.stderr, /symlink/);
@@ -176,14 +276,31 @@ test('a symlink planted in the destination is never written through', async () =
   const dest2 = join(work, 'dest-planted-file', 'DIR');
   await fs.mkdir(dest2, {recursive: true});
   await fs.symlink(victim, join(dest2, 'top.txt'));
-  const r = await runCli(home, ['restore', '--repo', repoDir, '--backup', backupId, '--point', good.id, '--to', dest2, '--overwrite']);
+  const r = await runCli(home, [
+    'restore',
+    '--repo',
+    repoDir,
+    '--backup',
+    backupId,
+    '--point',
+    good.id,
+    '--to',
+    dest2,
+    '--overwrite',
+  ]);
   assert.equal(await fs.readFile(victim, 'utf8'), 'precious\n', 'the symlink target is untouched');
-  if (r.code === 0) assert.ok((await fs.lstat(join(dest2, 'top.txt'))).isFile(), 'replaced by a file, not written through');
+  if (r.code === 0)
+    assert.ok((await fs.lstat(join(dest2, 'top.txt'))).isFile(), 'replaced by a file, not written through');
   else assert.match(r.stderr, /symlink/);
 });
 
 test('existing files are not overwritten unless --overwrite (exit 16, nothing written)', async () => {
-  const good = await craftPoint([{name: 'evil', disks: [{name: 'files', entries: [dir('docs'), file('docs/a.txt'), file('docs/b.txt'), file('z.txt')]}]}]);
+  const good = await craftPoint([
+    {
+      name: 'evil',
+      disks: [{name: 'files', entries: [dir('docs'), file('docs/a.txt'), file('docs/b.txt'), file('z.txt')]}],
+    },
+  ]);
   const dest = join(work, 'dest-existing');
   await fs.mkdir(join(dest, 'docs'), {recursive: true});
   await fs.writeFile(join(dest, 'docs', 'b.txt'), 'mine\n');
@@ -194,7 +311,19 @@ test('existing files are not overwritten unless --overwrite (exit 16, nothing wr
   assert.match(r.stderr, /hint: .*--overwrite/);
   assert.deepEqual(await listAll(dest), before, 'nothing written when any file would be overwritten');
   assert.equal(await fs.readFile(join(dest, 'docs', 'b.txt'), 'utf8'), 'mine\n');
-  const ok = await runCli(home, ['restore', '--repo', repoDir, '--backup', backupId, '--point', good.id, '--to', dest, '--overwrite']);
+  const ok = await runCli(home, [
+    'restore',
+    '--repo',
+    repoDir,
+    '--backup',
+    backupId,
+    '--point',
+    good.id,
+    '--to',
+    dest,
+    '--overwrite',
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
-  for (const p of ['docs/a.txt', 'docs/b.txt', 'z.txt']) assert.equal(await fs.readFile(join(dest, p), 'utf8'), 'pwned\n');
+  for (const p of ['docs/a.txt', 'docs/b.txt', 'z.txt'])
+    assert.equal(await fs.readFile(join(dest, p), 'utf8'), 'pwned\n');
 });

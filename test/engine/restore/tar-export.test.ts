@@ -66,7 +66,11 @@ test('an exported archive holds each member exactly, as tar-stream and GNU tar r
     assert.equal(get('docs/').header.mode, 0o750);
     const accents = get('docs/résumé ünïcode 日本.txt');
     assert.equal(accents.data.toString(), 'accents\n');
-    assert.equal((accents.header.pax as Record<string, string>).mtime, ((MTIME + 789) / 1000).toFixed(3), 'the mtime keeps its milliseconds (pax)');
+    assert.equal(
+      (accents.header.pax as Record<string, string>).mtime,
+      ((MTIME + 789) / 1000).toFixed(3),
+      'the mtime keeps its milliseconds (pax)',
+    );
     assert.equal(accents.header.uid, process.geteuid!(), 'members belong to the writer');
     assert.equal(get('docs/plain.txt').header.pax, null, 'a member ustar can hold gets no pax header');
     assert.equal(get(LONG).data.toString(), 'long path\n');
@@ -84,18 +88,39 @@ test('an exported archive holds each member exactly, as tar-stream and GNU tar r
     await execa('mkdir', [x]);
     await execa('tar', ['-xf', archive, '-C', x]);
     assert.equal(await readFile(join(x, prefix, LONG), 'utf8'), 'long path\n');
-    assert.equal((await stat(join(x, prefix, 'docs/résumé ünïcode 日本.txt'))).mtimeMs, MTIME + 789, 'GNU tar applies the pax mtime');
+    assert.equal(
+      (await stat(join(x, prefix, 'docs/résumé ünïcode 日本.txt'))).mtimeMs,
+      MTIME + 789,
+      'GNU tar applies the pax mtime',
+    );
   } finally {
     await rm(dir, {recursive: true, force: true});
   }
 });
 
-const member = (over: Partial<TarMember>): TarMember => ({path: 'a/b', type: 'file', mode: 0o644, uid: 1000, gid: 1000, uname: 'alice', gname: '1000', mtimeMs: 1_000_000, size: 10, ...over});
+const member = (over: Partial<TarMember>): TarMember => ({
+  path: 'a/b',
+  type: 'file',
+  mode: 0o644,
+  uid: 1000,
+  gid: 1000,
+  uname: 'alice',
+  gname: '1000',
+  mtimeMs: 1_000_000,
+  size: 10,
+  ...over,
+});
 
 /** The pax records of a member's header blocks (none: ustar holds it all). */
 async function paxOf(m: TarMember): Promise<Record<string, string> | null> {
   const ex = extract();
-  ex.end(Buffer.concat([memberHeader(m), Buffer.alloc(m.type === 'file' ? Math.ceil(Math.min(m.size, 512) / 512) * 512 : 0), Buffer.alloc(1024)]));
+  ex.end(
+    Buffer.concat([
+      memberHeader(m),
+      Buffer.alloc(m.type === 'file' ? Math.ceil(Math.min(m.size, 512) / 512) * 512 : 0),
+      Buffer.alloc(1024),
+    ]),
+  );
   for await (const entry of ex) {
     entry.resume();
     return entry.header.pax as Record<string, string> | null;

@@ -38,19 +38,26 @@ describe('filesystem storage: packs past the page cache', () => {
     return Number(out.trim());
   };
 
-  it('writes a pack in page-aligned memory with O_DIRECT: byte for byte, and only its tail in the cache', {skip: directIoSkip(base)}, async () => {
-    const root = join(base, 'direct', 'repo');
-    const storage = new FilesystemStorage(root);
-    const pack = allocAligned(3 * 1024 * 1024 + 1234); // a tail that is not a whole block
-    for (let i = 0; i < pack.length; i++) pack[i] = (i * 7 + (i >> 12)) & 0xff;
-    await storage.putParts('data/ab/direct', [pack]);
-    const back = readFileSync(join(root, 'data/ab/direct'));
-    assert.ok(back.equals(pack), 'read back identical');
-    // Reading it back cached it: look at a second copy, never read.
-    await storage.putParts('data/ab/direct2', [pack]);
-    assert.ok(cachedPages(join(root, 'data/ab/direct2')) <= 8192, 'only the unaligned tail went through the page cache');
-    assert.equal(statSync(join(root, 'data/ab/direct2')).mode & 0o777, 0o600);
-  });
+  it(
+    'writes a pack in page-aligned memory with O_DIRECT: byte for byte, and only its tail in the cache',
+    {skip: directIoSkip(base)},
+    async () => {
+      const root = join(base, 'direct', 'repo');
+      const storage = new FilesystemStorage(root);
+      const pack = allocAligned(3 * 1024 * 1024 + 1234); // a tail that is not a whole block
+      for (let i = 0; i < pack.length; i++) pack[i] = (i * 7 + (i >> 12)) & 0xff;
+      await storage.putParts('data/ab/direct', [pack]);
+      const back = readFileSync(join(root, 'data/ab/direct'));
+      assert.ok(back.equals(pack), 'read back identical');
+      // Reading it back cached it: look at a second copy, never read.
+      await storage.putParts('data/ab/direct2', [pack]);
+      assert.ok(
+        cachedPages(join(root, 'data/ab/direct2')) <= 8192,
+        'only the unaligned tail went through the page cache',
+      );
+      assert.equal(statSync(join(root, 'data/ab/direct2')).mode & 0o777, 0o600);
+    },
+  );
 
   it('writes ordinary memory through the cache, as before', async () => {
     const root = join(base, 'cached', 'repo');

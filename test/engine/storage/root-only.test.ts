@@ -68,7 +68,7 @@ test('world-writable places (/tmp, /var/tmp, /dev/shm) and group-writable parent
   assert.throws(() => FilesystemStorage.openRootOnly(dir), refused);
 });
 
-test('a caller\'s own repository is refused before anything in it is read', {skip}, async () => {
+test("a caller's own repository is refused before anything in it is read", {skip}, async () => {
   const dir = join(base, 'callers');
   await mkdir(dir, {mode: 0o700});
   // The config is a symlink to a root-only file: reading it first told "exists" (17) from "missing" (10).
@@ -77,10 +77,14 @@ test('a caller\'s own repository is refused before anything in it is read', {ski
   assert.throws(() => FilesystemStorage.openRootOnly(dir), refused);
   await rm(join(dir, 'config'));
   assert.throws(() => FilesystemStorage.openRootOnly(dir), refused, 'the same answer whatever it holds');
-  assert.throws(() => FilesystemStorage.openRootOnly(join(base, 'no-such-dir')), refused, 'a missing one answers alike');
+  assert.throws(
+    () => FilesystemStorage.openRootOnly(join(base, 'no-such-dir')),
+    refused,
+    'a missing one answers alike',
+  );
 });
 
-test('nothing inside may be a symlink, another user\'s, or writable by others', {skip}, async () => {
+test("nothing inside may be a symlink, another user's, or writable by others", {skip}, async () => {
   const planted = await newRepo(base, 'inner-link');
   await rm(join(planted, 'config'));
   await symlink('/etc/hostname', join(planted, 'config'));
@@ -127,31 +131,40 @@ test('what was checked is what is read: swapping the directory afterwards change
   await storage.close();
 });
 
-test('its local paths name the held descriptor, and a copy\'s workers read and copy packs through them', {skip}, async () => {
-  const dir = await newRepo(base, 'workers');
-  const src = join(base, 'workers-src');
-  await mkdir(src);
-  await writeFile(join(src, 'data.bin'), randomBytes(300 * 1024));
-  await runBackup(await Repository.open(new FilesystemStorage(dir)), {job: 'j', machine: 'm', kind: 'server', owner: 'root',
-    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: src, prefix: ''}]}]}]});
-  const storage = FilesystemStorage.openRootOnly(dir);
-  const repo = await Repository.open(storage);
-  const pool = new VerifyPool(1);
-  try {
-    // Swapped after the checks: the workers must still read the directory that was checked.
-    await rename(dir, `${dir}.moved`);
-    for (const [pack, blobs] of repo.index.byPack()) {
-      const path = storage.local.path(packKey(pack));
-      assert.match(path, /^\/proc\/self\/fd\/\d+\//);
-      const checked = await pool.verifyFile(path, pack, blobs);
-      assert.equal(checked?.packOk, true, 'a worker thread reads the pack through the descriptor');
-      checked.release();
-      const temp = join(base, `copied-${pack}`);
-      assert.equal(await pool.copyPack(path, temp, pack, blobs), true, 'and copies it');
-      assert.ok((await readFile(temp)).equals(await readFile(join(`${dir}.moved`, packKey(pack)))));
+test(
+  "its local paths name the held descriptor, and a copy's workers read and copy packs through them",
+  {skip},
+  async () => {
+    const dir = await newRepo(base, 'workers');
+    const src = join(base, 'workers-src');
+    await mkdir(src);
+    await writeFile(join(src, 'data.bin'), randomBytes(300 * 1024));
+    await runBackup(await Repository.open(new FilesystemStorage(dir)), {
+      job: 'j',
+      machine: 'm',
+      kind: 'server',
+      owner: 'root',
+      nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: src, prefix: ''}]}]}],
+    });
+    const storage = FilesystemStorage.openRootOnly(dir);
+    const repo = await Repository.open(storage);
+    const pool = new VerifyPool(1);
+    try {
+      // Swapped after the checks: the workers must still read the directory that was checked.
+      await rename(dir, `${dir}.moved`);
+      for (const [pack, blobs] of repo.index.byPack()) {
+        const path = storage.local.path(packKey(pack));
+        assert.match(path, /^\/proc\/self\/fd\/\d+\//);
+        const checked = await pool.verifyFile(path, pack, blobs);
+        assert.equal(checked?.packOk, true, 'a worker thread reads the pack through the descriptor');
+        checked.release();
+        const temp = join(base, `copied-${pack}`);
+        assert.equal(await pool.copyPack(path, temp, pack, blobs), true, 'and copies it');
+        assert.ok((await readFile(temp)).equals(await readFile(join(`${dir}.moved`, packKey(pack)))));
+      }
+    } finally {
+      await pool.close();
+      await storage.close();
     }
-  } finally {
-    await pool.close();
-    await storage.close();
-  }
-});
+  },
+);

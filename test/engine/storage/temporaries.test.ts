@@ -7,7 +7,7 @@ import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 
-test('a writer removes temporary files left by a killed process, and keeps a live one\'s', async () => {
+test("a writer removes temporary files left by a killed process, and keeps a live one's", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bh-temp-'));
   try {
     const repo = await Repository.create(new FilesystemStorage(dir));

@@ -18,7 +18,11 @@ describe('the S3 time limit', () => {
 
   it('refuses what is not a number of seconds, naming where it came from', () => {
     for (const bad of ['soon', '-1', '0', '1e3', '100000', '']) {
-      assert.throws(() => parseTimeout(bad, '--timeout'), (e) => e instanceof BackhaulError && e.code === 'usage' && e.message.startsWith('--timeout must be'), bad);
+      assert.throws(
+        () => parseTimeout(bad, '--timeout'),
+        e => e instanceof BackhaulError && e.code === 'usage' && e.message.startsWith('--timeout must be'),
+        bad,
+      );
     }
     assert.throws(() => timeoutMsFor({location: 's3://b'}, {BACKHAUL_S3_TIMEOUT: 'x'}), /BACKHAUL_S3_TIMEOUT must be/);
     assert.equal(parseTimeout('90', '--timeout'), 90);

@@ -26,8 +26,17 @@ test('bundled as the CLI is, execa is the bundled copy, evaluated at the first c
   const {bundleOptions} = await import(pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href);
   const dir = mkdtempSync(join(tmpdir(), 'bh-execa-probe-'));
   try {
-    const result = await build({...bundleOptions(dir), entryPoints: {probe: PROBE}, sourcemap: false, metafile: true, logLevel: 'silent'});
-    assert.ok(Object.keys(result.metafile!.inputs).some((i) => i.includes('node_modules/execa/')), 'execa is bundled, not loaded from node_modules');
+    const result = await build({
+      ...bundleOptions(dir),
+      entryPoints: {probe: PROBE},
+      sourcemap: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    assert.ok(
+      Object.keys(result.metafile!.inputs).some(i => i.includes('node_modules/execa/')),
+      'execa is bundled, not loaded from node_modules',
+    );
     const r = await execa(process.execPath, [join(dir, 'probe.js')], {cwd: dir});
     assert.deepEqual(JSON.parse(r.stdout), want);
   } finally {

@@ -12,7 +12,7 @@ import {cliPath, ROOT} from '../../helpers/demo-cache.js';
 const SOURCE = join(ROOT, 'source');
 
 function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).flatMap(name => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? files(path) : /\.(tsx?|mjs)$/.test(name) ? [path] : [];
   });
@@ -38,7 +38,7 @@ function startedEntries(): {file: string; bundled: string; source: string}[] {
 test('each worker a source file starts is a bundle entry of that very module', async () => {
   const entries = await workerEntries();
   const started = startedEntries();
-  assert.deepEqual(started.map((s) => s.bundled).sort(), ['chunk-worker', 'copy-worker', 'verify-worker', 'walk-worker']);
+  assert.deepEqual(started.map(s => s.bundled).sort(), ['chunk-worker', 'copy-worker', 'verify-worker', 'walk-worker']);
   for (const {file, bundled, source} of started) {
     assert.equal(entries[bundled], source, `${file} starts ${bundled}`);
     assert.ok(existsSync(join(ROOT, source)), `${source} exists`);
@@ -50,11 +50,11 @@ test('the shipped bundle has every entry beside cli.js', async () => {
   for (const name of Object.keys(await workerEntries())) assert.ok(existsSync(join(dist, `${name}.js`)), `${name}.js`);
 });
 
-test('no source file holds code in a string or reaches into zlib\'s internals', () => {
+test("no source file holds code in a string or reaches into zlib's internals", () => {
   const banned = [/new Function\s*\(/, /\beval\s*\(/, /eval:\s*true/, /\._handle\b/, /_writeState/, /_processChunk/];
-  const found = files(SOURCE).flatMap((file) => {
+  const found = files(SOURCE).flatMap(file => {
     const text = readFileSync(file, 'utf8');
-    return banned.filter((pattern) => pattern.test(text)).map((pattern) => `${relative(ROOT, file)}: ${pattern}`);
+    return banned.filter(pattern => pattern.test(text)).map(pattern => `${relative(ROOT, file)}: ${pattern}`);
   });
   assert.deepEqual(found, []);
 });

@@ -31,8 +31,14 @@ before(async () => {
   await writeFile(join(src, 'log.txt'), text(700 * 1024));
   await writeFile(join(src, 'random.bin'), randomBytes(600 * 1024));
   for (let i = 0; i < 20; i++) await writeFile(join(src, `small-${i}.txt`), text(2000 + i));
-  await runBackup(repo, {job: 'j', machine: 'm', kind: 'server', owner: 'root', time: new Date(Date.UTC(2026, 0, 1)),
-    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: src, prefix: ''}]}]}]});
+  await runBackup(repo, {
+    job: 'j',
+    machine: 'm',
+    kind: 'server',
+    owner: 'root',
+    time: new Date(Date.UTC(2026, 0, 1)),
+    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: src, prefix: ''}]}]}],
+  });
   pool = new VerifyPool(2);
 });
 after(async () => {
@@ -43,7 +49,10 @@ after(async () => {
 /** Every pack as the index lists it, with its file. */
 async function packs(): Promise<{repo: Repository; list: {pack: string; path: string; blobs: BlobEntry[]}[]}> {
   const repo = await resolveRepository(location);
-  return {repo, list: [...repo.index.byPack()].map(([pack, blobs]) => ({pack, path: join(location, packKey(pack)), blobs}))};
+  return {
+    repo,
+    list: [...repo.index.byPack()].map(([pack, blobs]) => ({pack, path: join(location, packKey(pack)), blobs})),
+  };
 }
 
 /** What the workers say of each pack, three ways: read from its file, given its bytes, and its trailer alone. */
@@ -68,10 +77,21 @@ async function agree(expectBadPack: string | undefined, expectBadChunks: string[
   for (const v of await workersSay(list)) {
     const badHere = report.badPacks.includes(v.pack);
     assert.equal(v.packOk, !badHere, `the workers and verify agree on pack ${v.pack.slice(0, 8)}`);
-    assert.deepEqual(v.bad.sort(), report.badChunks.filter((id) => list.find((p) => p.pack === v.pack)!.blobs.some((b) => b[0] === id)).sort(),
-      'the workers name the same damaged chunks');
-    assert.deepEqual(v.given, {packOk: v.packOk, bad: v.bad}, 'a pack given in memory is judged as one read from its file');
-    assert.deepEqual(v.here, {packOk: v.packOk, bad: v.bad}, 'the workers decide what pack-checks.ts decides on this thread');
+    assert.deepEqual(
+      v.bad.sort(),
+      report.badChunks.filter(id => list.find(p => p.pack === v.pack)!.blobs.some(b => b[0] === id)).sort(),
+      'the workers name the same damaged chunks',
+    );
+    assert.deepEqual(
+      v.given,
+      {packOk: v.packOk, bad: v.bad},
+      'a pack given in memory is judged as one read from its file',
+    );
+    assert.deepEqual(
+      v.here,
+      {packOk: v.packOk, bad: v.bad},
+      'the workers decide what pack-checks.ts decides on this thread',
+    );
   }
   return list;
 }
@@ -93,7 +113,7 @@ test('a damaged chunk: the pack is unsound and the same chunk is named; it is no
   try {
     const pack = repo.index.get(victim[0])!.pack;
     const after = await agree(pack, [victim[0]]);
-    const {path, blobs} = after.find((p) => p.pack === pack)!;
+    const {path, blobs} = after.find(p => p.pack === pack)!;
     const layout = (await pool.layout({path}, blobs))!;
     assert.equal(layout.packOk, true, 'the trailer alone (a target that checks the hash itself) is fine');
     layout.release();
@@ -114,8 +134,11 @@ test('a damaged trailer: the pack is unsound for both, its chunks still sound', 
     // The trailer says the first blob is one byte longer: still JSON, still valid entries, no longer the pack's layout.
     const trailerStart = original.length - 12 - original.readUInt32LE(original.length - 12);
     const trailer = original.subarray(trailerStart, original.length - 12).toString();
-    const first = blobs.find((b) => b[1] === 0)!;
-    const edited = trailer.replace(`[${JSON.stringify(first[0])},0,${first[2]},`, `[${JSON.stringify(first[0])},0,${first[2] + 1},`);
+    const first = blobs.find(b => b[1] === 0)!;
+    const edited = trailer.replace(
+      `[${JSON.stringify(first[0])},0,${first[2]},`,
+      `[${JSON.stringify(first[0])},0,${first[2] + 1},`,
+    );
     assert.notEqual(edited, trailer);
     await handle.write(Buffer.from(edited), 0, edited.length, trailerStart);
   } finally {

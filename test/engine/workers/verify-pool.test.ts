@@ -8,7 +8,10 @@ const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 
 /** A compressed tree chunk (the workers inflate it: the zlib call a terminated worker used to die in). */
 function treeChunk(lines: number): {data: Buffer; blob: BlobRef} {
-  const plain = Buffer.from(Array.from({length: lines}, (_, i) => JSON.stringify({path: `f${i}`, type: 'file', chunks: [id(i)]})).join('\n') + '\n');
+  const plain = Buffer.from(
+    Array.from({length: lines}, (_, i) => JSON.stringify({path: `f${i}`, type: 'file', chunks: [id(i)]})).join('\n') +
+      '\n',
+  );
   const data = deflateRawSync(plain);
   return {data, blob: [createHash('sha256').update(plain).digest('hex'), 0, data.length, plain.length, 1]};
 }
@@ -18,14 +21,17 @@ test('closing the pool while scans are in flight: the workers finish what they h
   for (let round = 0; round < 5; round++) {
     const pool = new VerifyPool(2);
     const jobs = Promise.allSettled(Array.from({length: 60}, () => pool.treeChunk({data}, blob)));
-    await new Promise((resolve) => setTimeout(resolve, round)); // some jobs running, most still queued
+    await new Promise(resolve => setTimeout(resolve, round)); // some jobs running, most still queued
     await pool.close();
     const settled = await jobs;
     for (const r of settled) {
       if (r.status === 'fulfilled') assert.equal(r.value?.ids.length, 1999, 'a job that ran scanned its chunk whole');
       else assert.match(String(r.reason), /verify pool/);
     }
-    assert.ok(settled.some((r) => r.status === 'rejected'), 'jobs still queued at close are refused');
+    assert.ok(
+      settled.some(r => r.status === 'rejected'),
+      'jobs still queued at close are refused',
+    );
     await assert.rejects(pool.treeChunk({data}, blob), /verify pool is closed/);
   }
 });

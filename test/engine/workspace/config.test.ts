@@ -31,15 +31,42 @@ after(async () => {
 
 const entry = (more: object) => ({repositories: {main: {location: '/srv/main', ...more}}});
 const GOOD: unknown[] = [
-  {}, {repositories: {}}, entry({}), entry({endpoint: 'http://127.0.0.1:7480', region: 'us-east-1', timeout: 60}), entry({timeout: 0.5}),
-  {repositories: {'demo-primary': {location: '/a'}, 'a.b_c-1': {location: 's3://b/p'}, ['x'.repeat(64)]: {location: '/b'}}},
+  {},
+  {repositories: {}},
+  entry({}),
+  entry({endpoint: 'http://127.0.0.1:7480', region: 'us-east-1', timeout: 60}),
+  entry({timeout: 0.5}),
+  {
+    repositories: {
+      'demo-primary': {location: '/a'},
+      'a.b_c-1': {location: 's3://b/p'},
+      ['x'.repeat(64)]: {location: '/b'},
+    },
+  },
   {repositories: {}, jobs: {nightly: {}}},
 ];
 const BAD: unknown[] = [
-  [], null, 'text', 42, {repositories: []}, {repositories: null}, {repositories: {main: {}}}, {repositories: {main: null}},
-  entry({location: 5}), entry({location: ''}), entry({extra: true}), entry({timeout: 0}), entry({timeout: -1}), entry({timeout: 86_401}),
-  entry({timeout: '60'}), entry({endpoint: 5}), entry({endpoint: ''}), entry({region: {}}),
-  {repositories: {'bad name': {location: '/x'}}}, {repositories: {'-x': {location: '/x'}}}, {repositories: {['x'.repeat(65)]: {location: '/x'}}},
+  [],
+  null,
+  'text',
+  42,
+  {repositories: []},
+  {repositories: null},
+  {repositories: {main: {}}},
+  {repositories: {main: null}},
+  entry({location: 5}),
+  entry({location: ''}),
+  entry({extra: true}),
+  entry({timeout: 0}),
+  entry({timeout: -1}),
+  entry({timeout: 86_401}),
+  entry({timeout: '60'}),
+  entry({endpoint: 5}),
+  entry({endpoint: ''}),
+  entry({region: {}}),
+  {repositories: {'bad name': {location: '/x'}}},
+  {repositories: {'-x': {location: '/x'}}},
+  {repositories: {['x'.repeat(65)]: {location: '/x'}}},
   {repositories: {'': {location: '/x'}}},
 ];
 
@@ -48,7 +75,14 @@ async function confAccepts(data: unknown): Promise<boolean> {
   const cwd = await mkdtemp(join(work, 'conf-'));
   await writeFile(join(cwd, 'config.json'), JSON.stringify(data));
   try {
-    new Conf({projectName: 'backhaul', projectSuffix: '', cwd, configFileMode: 0o600, defaults: {repositories: {}}, schema: CONFIG_PROPERTIES});
+    new Conf({
+      projectName: 'backhaul',
+      projectSuffix: '',
+      cwd,
+      configFileMode: 0o600,
+      defaults: {repositories: {}},
+      schema: CONFIG_PROPERTIES,
+    });
     return true;
   } catch (e) {
     if (e instanceof Error && e.message.startsWith('Config schema violation:')) return false;
@@ -71,7 +105,9 @@ test('the read check names what is wrong', () => {
   assert.deepEqual(checkConfig(entry({timeout: 0})), ['repositories.main.timeout must be above 0']);
   assert.deepEqual(checkConfig({repositories: {main: {}}}), ['repositories.main lacks "location"']);
   assert.deepEqual(checkConfig(entry({extra: 1})), ['repositories.main.extra is not a known setting']);
-  assert.deepEqual(checkConfig({repositories: {'bad name': {location: '/x'}}}), ['"bad name" in repositories is not a valid name']);
+  assert.deepEqual(checkConfig({repositories: {'bad name': {location: '/x'}}}), [
+    '"bad name" in repositories is not a valid name',
+  ]);
 });
 
 async function writeConfig(text: string): Promise<void> {
@@ -102,17 +138,31 @@ test('a file that is not JSON, or does not match the schema, is moved aside and 
   refusedAndMovedAside('{"repositories": {', /is not valid JSON; it was moved to /);
   const mismatched = JSON.stringify(entry({timeout: 'soon'}));
   await writeConfig(mismatched);
-  refusedAndMovedAside(mismatched, /does not match its schema \(repositories\.main\.timeout must be a number, not string\); it was moved to /);
+  refusedAndMovedAside(
+    mismatched,
+    /does not match its schema \(repositories\.main\.timeout must be a number, not string\); it was moved to /,
+  );
   assert.deepEqual(listRepositories(), {}, 'once moved aside, there is no configuration');
-  assert.equal((await readdir(join(work, 'config', 'backhaul'))).filter((n) => n.includes('.corrupt-')).length, 2);
+  assert.equal((await readdir(join(work, 'config', 'backhaul'))).filter(n => n.includes('.corrupt-')).length, 2);
 });
 
 test('writes go through conf: checked, mode 0600, read back as written', async () => {
-  await registerRepository('offsite', {location: 's3://bucket/prefix', endpoint: 'http://127.0.0.1:7480', timeout: 120});
+  await registerRepository('offsite', {
+    location: 's3://bucket/prefix',
+    endpoint: 'http://127.0.0.1:7480',
+    timeout: 120,
+  });
   assert.equal(statSync(configFile()).mode & 0o777, 0o600);
-  assert.deepEqual(listRepositories(), {offsite: {location: 's3://bucket/prefix', endpoint: 'http://127.0.0.1:7480', timeout: 120}});
-  await assert.rejects(registerRepository('later', {location: '/srv/x', timeout: 0}),
-    (e: unknown) => e instanceof BackhaulError && e.code === 'usage' && /does not fit the configuration's schema: `repositories\/later\/timeout` must be > 0/.test(e.message),
-    'conf refuses to write what the schema does not allow');
+  assert.deepEqual(listRepositories(), {
+    offsite: {location: 's3://bucket/prefix', endpoint: 'http://127.0.0.1:7480', timeout: 120},
+  });
+  await assert.rejects(
+    registerRepository('later', {location: '/srv/x', timeout: 0}),
+    (e: unknown) =>
+      e instanceof BackhaulError &&
+      e.code === 'usage' &&
+      /does not fit the configuration's schema: `repositories\/later\/timeout` must be > 0/.test(e.message),
+    'conf refuses to write what the schema does not allow',
+  );
   assert.deepEqual(Object.keys(listRepositories()), ['offsite'], 'and nothing was written');
 });

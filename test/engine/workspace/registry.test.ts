@@ -11,12 +11,20 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
-import {checkEndpoint, defaultRepository, listRepositories, registeredEntry, registerRepository, unregisterRepository} from '../../../source/engine/workspace/registry.js';
+import {
+  checkEndpoint,
+  defaultRepository,
+  listRepositories,
+  registeredEntry,
+  registerRepository,
+  unregisterRepository,
+} from '../../../source/engine/workspace/registry.js';
 import {resolveLocation, storageFor} from '../../../source/engine/workspace/open.js';
 
 let work: string;
 const saved = process.env['XDG_CONFIG_HOME'];
-const isCode = (code: string, exit: number) => (e: unknown) => e instanceof BackhaulError && e.code === code && e.exitCode === exit && e.hint.length > 0;
+const isCode = (code: string, exit: number) => (e: unknown) =>
+  e instanceof BackhaulError && e.code === code && e.exitCode === exit && e.hint.length > 0;
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'backhaul-settings-'));
@@ -34,7 +42,10 @@ test('a registered name is not re-pointed unless asked; the same entry again is 
   const written = (await stat(file)).mtimeMs;
   assert.deepEqual(await registerRepository('main', {location: '/srv/a'}), {location: '/srv/a'});
   assert.equal((await stat(file)).mtimeMs, written, 'an unchanged entry costs no write');
-  await assert.rejects(registerRepository('main', {location: '/srv/b'}), (e: unknown) => isCode('exists', 16)(e) && /\/srv\/a/.test((e as Error).message));
+  await assert.rejects(
+    registerRepository('main', {location: '/srv/b'}),
+    (e: unknown) => isCode('exists', 16)(e) && /\/srv\/a/.test((e as Error).message),
+  );
   await assert.rejects(registerRepository('main', {location: '/srv/a', region: 'eu-west-1'}), isCode('exists', 16));
   assert.deepEqual(listRepositories(), {main: {location: '/srv/a'}});
   assert.deepEqual(await registerRepository('main', {location: '/srv/b'}, {replace: true}), {location: '/srv/a'});
@@ -63,8 +74,14 @@ test('an S3 endpoint is an http:// or https:// URL naming a host, wherever an en
   for (const bad of ['127.0.0.1:7480', 'rgw.example', 'ftp://rgw.example', 'http://', '']) {
     assert.throws(() => checkEndpoint(bad), isCode('usage', 2), bad);
   }
-  assert.throws(() => checkEndpoint('127.0.0.1:7480'), (e: unknown) => /http:\/\/127\.0\.0\.1:7480/.test((e as BackhaulError).hint));
-  await assert.rejects(registerRepository('offsite', {location: 's3://b/p', endpoint: '127.0.0.1:7480'}), isCode('usage', 2));
+  assert.throws(
+    () => checkEndpoint('127.0.0.1:7480'),
+    (e: unknown) => /http:\/\/127\.0\.0\.1:7480/.test((e as BackhaulError).hint),
+  );
+  await assert.rejects(
+    registerRepository('offsite', {location: 's3://b/p', endpoint: '127.0.0.1:7480'}),
+    isCode('usage', 2),
+  );
   assert.equal(registeredEntry('offsite'), undefined);
   // An entry that did not come through registration (a hand-edited file, another caller) is checked before use.
   await assert.rejects(storageFor({location: 's3://b/p', endpoint: '127.0.0.1:7480'}), isCode('usage', 2));
@@ -75,5 +92,9 @@ test('one default-repository rule for both faces: the only one, else demo-primar
   assert.equal(defaultRepository(['backups']), 'backups', 'the only one registered');
   assert.equal(defaultRepository(['demo-secondary', 'demo-primary', 'zeta']), 'demo-primary');
   assert.equal(defaultRepository(['alpha', 'beta']), undefined, 'never the first of several: nobody chose it');
-  assert.equal(defaultRepository(), defaultRepository(Object.keys(listRepositories())), 'by default, the registered names');
+  assert.equal(
+    defaultRepository(),
+    defaultRepository(Object.keys(listRepositories())),
+    'by default, the registered names',
+  );
 });

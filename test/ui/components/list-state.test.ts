@@ -1,15 +1,27 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  currentItem, initialList, listKeyAction, listReducer, selectedItems, shownCount, windowRows,
-  type ListAction, type ListState,
+  currentItem,
+  initialList,
+  listKeyAction,
+  listReducer,
+  selectedItems,
+  shownCount,
+  windowRows,
+  type ListAction,
+  type ListState,
 } from '../../../source/ui/components/list-state.js';
 import {keysFrom, keyPress} from '../../../source/ui/keypress.js';
 import type {Key} from 'ink';
 
-interface Item {id: string; name: string}
-const items = (n: number): Item[] => Array.from({length: n}, (_, i) => ({id: `id${i}`, name: `machine-${String(i).padStart(5, '0')}`}));
-const make = (n: number, height = 5) => initialList<Item>({items: items(n), idOf: (i) => i.id, textOf: (i) => i.name, height});
+interface Item {
+  id: string;
+  name: string;
+}
+const items = (n: number): Item[] =>
+  Array.from({length: n}, (_, i) => ({id: `id${i}`, name: `machine-${String(i).padStart(5, '0')}`}));
+const make = (n: number, height = 5) =>
+  initialList<Item>({items: items(n), idOf: i => i.id, textOf: i => i.name, height});
 const run = (s: ListState<Item>, ...as: ListAction<Item>[]) => as.reduce(listReducer<Item>, s);
 const keys = (s: ListState<Item>, input: string) => {
   for (const k of keysFrom(input, {} as Key)) {
@@ -23,10 +35,20 @@ test('the cursor moves and the window follows it, clamped at both ends', () => {
   let s = make(20);
   s = run(s, {type: 'move', by: -1});
   assert.equal(s.cursor, 0);
-  s = run(s, {type: 'move', by: 1}, {type: 'move', by: 1}, {type: 'move', by: 1}, {type: 'move', by: 1}, {type: 'move', by: 1});
+  s = run(
+    s,
+    {type: 'move', by: 1},
+    {type: 'move', by: 1},
+    {type: 'move', by: 1},
+    {type: 'move', by: 1},
+    {type: 'move', by: 1},
+  );
   assert.equal(s.cursor, 5);
   assert.equal(s.offset, 1);
-  assert.deepEqual(windowRows(s).map((r) => r.pos), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    windowRows(s).map(r => r.pos),
+    [1, 2, 3, 4, 5],
+  );
   s = run(s, {type: 'bottom'});
   assert.deepEqual([s.cursor, s.offset], [19, 15]);
   s = run(s, {type: 'move', by: 1});
@@ -74,8 +96,15 @@ test('marks are ids: Space toggles, a marks all shown or unmarks them, they surv
   assert.deepEqual([...s.marks].sort(), ['id0', 'id3']);
   s = keys(s, 'a');
   assert.deepEqual([...s.marks], ['id0'], 'a again unmarks what is shown');
-  assert.deepEqual(selectedItems(s).map((i) => i.id), ['id0']);
-  assert.deepEqual(selectedItems(run(s, {type: 'clearMarks'})).map((i) => i.id), ['id3'], 'nothing marked: the cursor item');
+  assert.deepEqual(
+    selectedItems(s).map(i => i.id),
+    ['id0'],
+  );
+  assert.deepEqual(
+    selectedItems(run(s, {type: 'clearMarks'})).map(i => i.id),
+    ['id3'],
+    'nothing marked: the cursor item',
+  );
 });
 
 test('filter as you type: / opens, typing filters, Backspace edits, Enter keeps, Esc clears', () => {
@@ -84,7 +113,10 @@ test('filter as you type: / opens, typing filters, Backspace edits, Enter keeps,
   assert.equal(s.filter, '00');
   s = keys(s, '12');
   assert.equal(s.filter, '0012');
-  assert.deepEqual(windowRows(s).map((r) => r.item.id), ['id12', 'id120', 'id121', 'id122', 'id123']);
+  assert.deepEqual(
+    windowRows(s).map(r => r.item.id),
+    ['id12', 'id120', 'id121', 'id122', 'id123'],
+  );
   s = keys(s, '\u007F');
   assert.equal(s.filter, '001');
   s = keys(s, 'jq\r');
@@ -101,8 +133,8 @@ test('filter as you type: / opens, typing filters, Backspace edits, Enter keeps,
   s = keys(s, '\u001B');
   assert.equal(s.filter, '');
   assert.equal(currentItem(s)!.id, kept, 'clearing keeps the cursor on the same item');
-  assert.equal(listKeyAction(s, keyPress('escape')), undefined, 'then Esc is the screen\'s (back)');
-  assert.equal(listKeyAction(s, keyPress('return')), undefined, 'Enter is the screen\'s (open)');
+  assert.equal(listKeyAction(s, keyPress('escape')), undefined, "then Esc is the screen's (back)");
+  assert.equal(listKeyAction(s, keyPress('return')), undefined, "Enter is the screen's (open)");
 });
 
 test('new items keep the cursor on the same id and drop marks of vanished ids', () => {
@@ -116,7 +148,7 @@ test('new items keep the cursor on the same id and drop marks of vanished ids', 
 });
 
 test('lists without marks or filter leave those keys to the screen', () => {
-  const s = initialList<Item>({items: items(3), idOf: (i) => i.id, markable: false, filterable: false});
+  const s = initialList<Item>({items: items(3), idOf: i => i.id, markable: false, filterable: false});
   assert.equal(listKeyAction(s, keyPress('space')), undefined);
   assert.equal(listKeyAction(s, keyPress('/')), undefined);
   assert.equal(listReducer(s, {type: 'toggleMark'}), s);

@@ -18,11 +18,19 @@ const codePoints = (accept: (c: number) => boolean) => Array.from({length: 0x110
 test('every character the fast path measures has the width every string-width copy gives it', async () => {
   const copies = await everyCopyOf('string-width');
   assert.ok(copies.size >= 2, 'Ink and its dependencies bring several string-width copies');
-  const narrow = codePoints((c) => simpleWidth(String.fromCodePoint(c)) !== -1);
+  const narrow = codePoints(c => simpleWidth(String.fromCodePoint(c)) !== -1);
   assert.deepEqual(narrow, codePoints(isNarrow), 'the fast path answers for exactly the narrow characters');
-  assert.ok(narrow.includes(0x203a) && narrow.includes(0x2026) && narrow.includes(0x25bc), 'the glyphs the screens draw are covered');
+  assert.ok(
+    narrow.includes(0x203a) && narrow.includes(0x2026) && narrow.includes(0x25bc),
+    'the glyphs the screens draw are covered',
+  );
   for (const [where, mod] of copies) {
-    for (const c of narrow) assert.equal(simpleWidth(String.fromCodePoint(c)), mod.default(String.fromCodePoint(c)), `U+${c.toString(16)} in ${where}`);
+    for (const c of narrow)
+      assert.equal(
+        simpleWidth(String.fromCodePoint(c)),
+        mod.default(String.fromCodePoint(c)),
+        `U+${c.toString(16)} in ${where}`,
+      );
   }
 });
 
@@ -30,13 +38,34 @@ test('styled strings measure the same; anything unusual is left to string-width'
   const copies = await everyCopyOf('string-width');
   const rnd = seeded(11);
   const narrow = codePoints(isNarrow);
-  const sgr = ['\u001B[1m', '\u001B[22m', '\u001B[38;5;208m', '\u001B[39m', '\u001B[46m\u001B[30m', '\u001B[0m', '\u001B[m'];
+  const sgr = [
+    '\u001B[1m',
+    '\u001B[22m',
+    '\u001B[38;5;208m',
+    '\u001B[39m',
+    '\u001B[46m\u001B[30m',
+    '\u001B[0m',
+    '\u001B[m',
+  ];
   for (let i = 0; i < 2000; i++) {
     let s = '';
-    for (let j = Math.floor(rnd() * 30); j > 0; j--) s += rnd() < 0.2 ? sgr[Math.floor(rnd() * sgr.length)] : String.fromCodePoint(narrow[Math.floor(rnd() * narrow.length)]!);
+    for (let j = Math.floor(rnd() * 30); j > 0; j--)
+      s +=
+        rnd() < 0.2
+          ? sgr[Math.floor(rnd() * sgr.length)]
+          : String.fromCodePoint(narrow[Math.floor(rnd() * narrow.length)]!);
     for (const [where, mod] of copies) assert.equal(simpleWidth(s), mod.default(s), `${JSON.stringify(s)} in ${where}`);
   }
-  for (const odd of ['👍', '日本', 'e\u0301', '\u001B]8;;http://x\u0007link\u001B]8;;\u0007', '\u009B31m', '\u00AD', 'a\u200Db', '\t']) {
+  for (const odd of [
+    '👍',
+    '日本',
+    'e\u0301',
+    '\u001B]8;;http://x\u0007link\u001B]8;;\u0007',
+    '\u009B31m',
+    '\u00AD',
+    'a\u200Db',
+    '\t',
+  ]) {
     assert.equal(simpleWidth(odd), -1, JSON.stringify(odd));
   }
 });
@@ -54,13 +83,20 @@ test('the lazy segmenter splits text exactly as Intl.Segmenter does', () => {
     for (let i = -1; i <= s.length; i++) {
       const a = real.segment(s).containing(i);
       const b = lazy.segment(s).containing(i);
-      assert.deepEqual(b && [b.segment, b.index, b.input], a && [a.segment, a.index, a.input], `${JSON.stringify(s)} containing(${i})`);
+      assert.deepEqual(
+        b && [b.segment, b.index, b.input],
+        a && [a.segment, a.index, a.input],
+        `${JSON.stringify(s)} containing(${i})`,
+      );
     }
   };
   for (let i = 0; i < 3000; i++) {
     let s = '';
     for (let j = Math.floor(rnd() * 12); j > 0; j--) {
-      s += rnd() < 0.1 ? others[Math.floor(rnd() * others.length)] : String.fromCodePoint(simple[Math.floor(rnd() * simple.length)]!);
+      s +=
+        rnd() < 0.1
+          ? others[Math.floor(rnd() * others.length)]
+          : String.fromCodePoint(simple[Math.floor(rnd() * simple.length)]!);
     }
     same(s);
   }

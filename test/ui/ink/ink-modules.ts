@@ -13,7 +13,7 @@ export const inkBuild = join(root, 'node_modules/ink/build');
 async function importPackage(base: string) {
   const {exports, main} = JSON.parse(readFileSync(join(base, 'package.json'), 'utf8'));
   const dot = exports?.['.'] ?? exports;
-  const entry = typeof dot === 'string' ? dot : dot?.import ?? dot?.default ?? main ?? 'index.js';
+  const entry = typeof dot === 'string' ? dot : (dot?.import ?? dot?.default ?? main ?? 'index.js');
   return import(pathToFileURL(join(base, entry)).href);
 }
 

@@ -13,7 +13,6 @@ import {createOutputClass, type TextHelpers} from '../../../source/ui/ink/output
 import {seeded} from '../../helpers/cli.js';
 import {inkBuild, loadAsInkDoes as load} from './ink-modules.js';
 
-
 interface InkOutput {
   write(x: number, y: number, text: string, options: {transformers: Array<(l: string, i: number) => string>}): void;
   clip(c: object): void;
@@ -36,7 +35,13 @@ async function classes(): Promise<{ink: OutputClass; ours: OutputClass}> {
 }
 
 const WORDS = ['sql-cluster', 'db01', '789 MiB', '✓', '●', '›', '日本語', 'é', '👍', '  ', 'x', '–'];
-const STYLES = [['\u001B[1m', '\u001B[22m'], ['\u001B[36m', '\u001B[39m'], ['\u001B[46m\u001B[30m', '\u001B[39m\u001B[49m'], ['\u001B[90m', '\u001B[39m'], ['', '']];
+const STYLES = [
+  ['\u001B[1m', '\u001B[22m'],
+  ['\u001B[36m', '\u001B[39m'],
+  ['\u001B[46m\u001B[30m', '\u001B[39m\u001B[49m'],
+  ['\u001B[90m', '\u001B[39m'],
+  ['', ''],
+];
 
 function randomText(rnd: () => number): string {
   const lines = 1 + Math.floor(rnd() * 3);
@@ -63,18 +68,21 @@ function randomFrame(rnd: () => number, width: number, height: number): Op[] {
     if (r < 0.1) {
       const x1 = Math.floor(rnd() * width);
       const y1 = Math.floor(rnd() * height);
-      const clip = rnd() < 0.7 ? {x1, x2: x1 + Math.floor(rnd() * width), y1, y2: y1 + Math.floor(rnd() * height)} : {x1: undefined, x2: undefined, y1, y2: y1 + 3};
-      ops.push((o) => o.clip(clip));
+      const clip =
+        rnd() < 0.7
+          ? {x1, x2: x1 + Math.floor(rnd() * width), y1, y2: y1 + Math.floor(rnd() * height)}
+          : {x1: undefined, x2: undefined, y1, y2: y1 + 3};
+      ops.push(o => o.clip(clip));
       depth++;
     } else if (r < 0.15 && depth > 0) {
-      ops.push((o) => o.unclip());
+      ops.push(o => o.unclip());
       depth--;
     } else {
       const x = Math.floor(rnd() * (width + 4)) - 2;
       const y = Math.floor(rnd() * (height + 2)) - 1;
       const text = randomText(rnd);
       const transformers = rnd() < 0.1 ? [upper] : [];
-      ops.push((o) => o.write(x, y, text, {transformers}));
+      ops.push(o => o.write(x, y, text, {transformers}));
     }
   }
   return ops;
@@ -108,7 +116,9 @@ test('a list frame where only the cursor moved reuses every other row', async ()
   const draw = (O: OutputClass, cursor: number) => {
     const o = new O({width: 60, height: 32});
     o.write(0, 0, '\u001B[1mMachines\u001B[22m', {transformers: []});
-    rows.forEach((r, i) => o.write(0, i + 1, i === cursor ? `\u001B[46m›${r.slice(1)}\u001B[49m` : r, {transformers: []}));
+    rows.forEach((r, i) =>
+      o.write(0, i + 1, i === cursor ? `\u001B[46m›${r.slice(1)}\u001B[49m` : r, {transformers: []}),
+    );
     return o.get().output;
   };
   for (let cursor = 0; cursor < 30; cursor++) assert.equal(draw(ours, cursor), draw(ink, cursor));

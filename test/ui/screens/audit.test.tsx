@@ -15,10 +15,29 @@ const actor = {user: 'root', uid: 0, viaSudo: false};
 before(async () => {
   world = await makeWorld();
   const storage = new FilesystemStorage(world.primary);
-  await appendAudit(storage, {action: 'access.grant', actor, result: 'ok', principal: 'user:alice', backupId: 'b000000000001', reason: 'e2e'});
-  await appendAudit(storage, {action: 'restore.delegated', actor: {user: 'hadmin', uid: 1005, viaSudo: true}, result: 'failed', forUser: 'alice',
-    backupId: 'b000000000001', pointId: 'p000000000001', node: 'pc', disk: 'files', paths: ['docs/evil\nname\u001b[31m.txt'],
-    destination: 'dir:/home/alice/r (keep)', reason: 'ticket\n9\u001b[2J', bytes: 12, error: 'Permission denied: /home/alice/r.'});
+  await appendAudit(storage, {
+    action: 'access.grant',
+    actor,
+    result: 'ok',
+    principal: 'user:alice',
+    backupId: 'b000000000001',
+    reason: 'e2e',
+  });
+  await appendAudit(storage, {
+    action: 'restore.delegated',
+    actor: {user: 'hadmin', uid: 1005, viaSudo: true},
+    result: 'failed',
+    forUser: 'alice',
+    backupId: 'b000000000001',
+    pointId: 'p000000000001',
+    node: 'pc',
+    disk: 'files',
+    paths: ['docs/evil\nname\u001b[31m.txt'],
+    destination: 'dir:/home/alice/r (keep)',
+    reason: 'ticket\n9\u001b[2J',
+    bytes: 12,
+    error: 'Permission denied: /home/alice/r.',
+  });
 });
 after(async () => world?.cleanup());
 
@@ -33,7 +52,11 @@ test('audit: newest first, the entry under the cursor in full, control character
   assert.match(frame, /\n\s+1 \S+ \S+ root\s+access\.grant\s+user:alice\s+ok\s+e2e/);
   assert.match(frame, /#2 restore\.delegated by hadmin \(uid 1005, via sudo\) for alice · failed/);
   assert.match(frame, /paths docs\/evil␊name␛\[31m\.txt → dir:\/home\/alice\/r \(keep\)/);
-  assert.match(frame, /\nreason: ticket␊9␛\[2J · error: Permission denied: \/home\/alice\/r\./, 'the reason is shown whatever the width (the Reason column is the first to go)');
+  assert.match(
+    frame,
+    /\nreason: ticket␊9␛\[2J · error: Permission denied: \/home\/alice\/r\./,
+    'the reason is shown whatever the width (the Reason column is the first to go)',
+  );
   assert.doesNotMatch(frame, /\u001b/);
   assertFits(frame, size);
   await r.press(KEYS.down);
@@ -71,9 +94,20 @@ test('audit at 80x24: Enter opens the entry in full — reason, destination, Kee
   const size = {columns: 80, rows: 24};
   const storage = new FilesystemStorage(world.primary);
   const destination = '/srv/restores/for-alice/a-rather-long-directory-name/that-does-not-fit-in-a-row-at-all';
-  await appendAudit(storage, {action: 'restore.delegated', actor: {user: 'root', uid: 0, viaSudo: false}, result: 'ok', forUser: 'alice',
-    backupId: 'b000000000001', pointId: 'p000000000001', node: 'pc', disk: 'files', paths: ['docs/a.txt', 'docs/b.txt'],
-    destination: `dir:${destination} (overwrite)`, reason: 'ticket 4712: the quarterly report was deleted by mistake on Friday', bytes: 2048});
+  await appendAudit(storage, {
+    action: 'restore.delegated',
+    actor: {user: 'root', uid: 0, viaSudo: false},
+    result: 'ok',
+    forUser: 'alice',
+    backupId: 'b000000000001',
+    pointId: 'p000000000001',
+    node: 'pc',
+    disk: 'files',
+    paths: ['docs/a.txt', 'docs/b.txt'],
+    destination: `dir:${destination} (overwrite)`,
+    reason: 'ticket 4712: the quarterly report was deleted by mistake on Friday',
+    bytes: 2048,
+  });
   const r = await openTui(size);
   await r.waitFor(/sql-cluster/);
   await r.press('A');

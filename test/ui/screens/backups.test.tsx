@@ -11,7 +11,10 @@ before(async () => {
 });
 after(async () => world?.cleanup());
 
-for (const size of [{columns: 80, rows: 24}, {columns: 120, rows: 40}]) {
+for (const size of [
+  {columns: 80, rows: 24},
+  {columns: 120, rows: 40},
+]) {
   test(`backups render at ${size.columns}x${size.rows}: machines, kinds, owners, points, sizes`, async () => {
     const r = await openTui(size);
     const frame = await r.waitFor(/sql-cluster/);
@@ -33,7 +36,7 @@ test('s cycles the sort column, S reverses it', async () => {
   await r.press('s');
   let frame = await r.waitFor(/Machine▼/);
   assert.match(frame, /Sorted by machine\./);
-  const order = (f: string) => [...f.matchAll(/^[› ][ ●] (alice-laptop|sql-cluster|web01) /gm)].map((m) => m[1]);
+  const order = (f: string) => [...f.matchAll(/^[› ][ ●] (alice-laptop|sql-cluster|web01) /gm)].map(m => m[1]);
   assert.deepEqual(order(frame), ['alice-laptop', 'sql-cluster', 'web01']);
   await r.press('S');
   frame = await r.waitFor(/Machine▲/);
@@ -99,7 +102,7 @@ test('r switches repository; H opens the (empty) history', async () => {
 test('loaded backups appear in the same frame as their count: no "no backups" flash in between', async () => {
   const r = await openTui({columns: 100, rows: 20});
   await r.waitFor(/sql-cluster/);
-  const flashed = r.frames.filter((f) => /3 backups/.test(f) && /No backups you may see/.test(f));
+  const flashed = r.frames.filter(f => /3 backups/.test(f) && /No backups you may see/.test(f));
   assert.deepEqual(flashed, [], 'a frame said "3 backups" over an empty list');
   await r.unmount();
 });

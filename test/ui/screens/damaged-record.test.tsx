@@ -14,7 +14,7 @@ before(async () => {
 });
 after(async () => world?.cleanup());
 
-test('a backup record claiming another backup\'s id is shown as damaged, by key and field', async () => {
+test("a backup record claiming another backup's id is shown as damaged, by key and field", async () => {
   const [victim, other] = (await readdir(join(world.primary, 'backups'))).sort();
   const path = join(world.primary, 'backups', victim!, 'backup.json');
   const record = JSON.parse(await readFile(path, 'utf8')) as {id: string};
@@ -22,7 +22,10 @@ test('a backup record claiming another backup\'s id is shown as damaged, by key 
   await writeFile(path, JSON.stringify(record));
   const r = await openTui({columns: 200, rows: 24});
   const frame = await r.waitFor(/damaged/);
-  assert.match(frame, new RegExp(`✗ backups/${victim}/backup\\.json in \\S+ is damaged: id "${other}" is not the id it is stored under`));
+  assert.match(
+    frame,
+    new RegExp(`✗ backups/${victim}/backup\\.json in \\S+ is damaged: id "${other}" is not the id it is stored under`),
+  );
   assert.match(frame, /\. Restore it from a good copy/, 'the hint says what to do');
   assert.doesNotMatch(frame, /Unexpected error|bug in Backhaul|\n\s+at /);
   await r.unmount();

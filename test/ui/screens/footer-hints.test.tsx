@@ -20,13 +20,27 @@ let world: World;
 
 before(async () => {
   world = await makeWorld();
-  await appendAudit(new FilesystemStorage(world.primary), {action: 'access.grant', actor: {user: 'root', uid: 0, viaSudo: false}, result: 'ok',
-    principal: 'user:alice', backupId: 'b000000000001', reason: 'walk'});
+  await appendAudit(new FilesystemStorage(world.primary), {
+    action: 'access.grant',
+    actor: {user: 'root', uid: 0, viaSudo: false},
+    result: 'ok',
+    principal: 'user:alice',
+    backupId: 'b000000000001',
+    reason: 'walk',
+  });
 });
 after(async () => world?.cleanup());
 
 /** What a spec types: 'return' → CR, 'space' → ' ', a character → itself. */
-const INPUT: Record<string, string> = {return: KEYS.enter, escape: KEYS.esc, space: KEYS.space, tab: KEYS.tab, backspace: KEYS.backspace, up: KEYS.up, down: KEYS.down};
+const INPUT: Record<string, string> = {
+  return: KEYS.enter,
+  escape: KEYS.esc,
+  space: KEYS.space,
+  tab: KEYS.tab,
+  backspace: KEYS.backspace,
+  up: KEYS.up,
+  down: KEYS.down,
+};
 function inputOf(action: ActionId): string {
   const spec = BINDINGS[action].keys[0];
   if (spec === 'ctrl+c') return '\u0003';
@@ -37,8 +51,8 @@ function inputOf(action: ActionId): string {
 function footerActions(frame: string): ActionId[] {
   const footer = frame.split('\n').at(-1)!;
   const hints = footer.split(/ {2,}/).filter(Boolean);
-  return hints.map((hint) => {
-    const action = ACTION_IDS.find((a) => `${keyLabel(BINDINGS[a].keys[0])} ${BINDINGS[a].label}` === hint.trim());
+  return hints.map(hint => {
+    const action = ACTION_IDS.find(a => `${keyLabel(BINDINGS[a].keys[0])} ${BINDINGS[a].label}` === hint.trim());
     assert.ok(action, `a footer hint that is no action: "${hint}" in\n${footer}`);
     return action;
   });
@@ -52,7 +66,7 @@ interface Place {
   readonly reach: (r: Tui) => Promise<string>;
 }
 
-const toBackups = (r: Tui) => r.waitFor((f) => /sql-cluster/.test(f) && /web01/.test(f) && settled(f));
+const toBackups = (r: Tui) => r.waitFor(f => /sql-cluster/.test(f) && /web01/.test(f) && settled(f));
 const toRestoreBrowser = async (r: Tui) => {
   await toBackups(r);
   await r.press('R');
@@ -67,118 +81,172 @@ const toRestoreBrowser = async (r: Tui) => {
 
 const PLACES: Place[] = [
   {name: 'backups', reach: toBackups},
-  {name: 'backups filtering', reach: async (r) => {
-    await toBackups(r);
-    await r.press('/', 'w');
-    return r.waitFor(/\/w▏/);
-  }},
-  {name: 'restore points', reach: async (r) => {
-    await toBackups(r);
-    await r.press('/web', KEYS.enter, KEYS.enter);
-    return r.waitFor((f) => /Time \(UTC\)/.test(f) && /"Copied" = on/.test(f));
-  }},
-  {name: 'cluster nodes', reach: async (r) => {
-    await toBackups(r);
-    await r.press('/sql', KEYS.enter, 'n');
-    return r.waitFor(/Disks of node1/);
-  }},
-  {name: 'copy plan', reach: async (r) => {
-    await toBackups(r);
-    await r.press('/web', KEYS.enter, 'c');
-    // Its own "Enter start copy" may have copied web01 already: then there is nothing left to copy.
-    return r.waitFor((f) => /to copy\. Enter starts the copy|Nothing to copy/.test(f) && settled(f));
-  }},
-  {name: 'copy plan, picking the target', reach: async (r) => {
-    await toBackups(r);
-    await r.press('/web', KEYS.enter, 'c');
-    await r.waitFor((f) => /Enter starts the copy|Nothing to copy/.test(f) && settled(f));
-    await r.press('t');
-    return r.waitFor(/pick a target/);
-  }},
-  {name: 'history', reach: async (r) => {
-    await toBackups(r);
-    await r.press('H');
-    return r.waitFor(/\d+ past copy sessions?/);
-  }},
-  {name: 'jobs', reach: async (r) => {
-    await toBackups(r);
-    await r.press('J');
-    return r.waitFor(/\d+ jobs?, \d+ running/);
-  }},
-  {name: 'job form', reach: async (r) => {
-    await toBackups(r);
-    await r.press('J');
-    await r.waitFor(/\d+ jobs?, \d+ running/);
-    await r.press('a');
-    return r.waitFor(/New job · Enter checks and saves/);
-  }},
-  {name: 'repositories', reach: async (r) => {
-    await toBackups(r);
-    await r.press('r');
-    return r.waitFor(/registered repositories/);
-  }},
-  {name: 'audit', reach: async (r) => {
-    await toBackups(r);
-    await r.press('A');
-    return r.waitFor(/Hash chain intact/);
-  }},
-  {name: 'audit entry', reach: async (r) => {
-    await toBackups(r);
-    await r.press('A');
-    await r.waitFor(/Hash chain intact/);
-    await r.press(KEYS.enter);
-    return r.waitFor(/Details/);
-  }},
-  {name: 'restore: backup', reach: async (r) => {
-    await toBackups(r);
-    await r.press('R');
-    return r.waitFor(/›\s+alice-laptop/);
-  }},
-  {name: 'restore: point', reach: async (r) => {
-    await toBackups(r);
-    await r.press('R');
-    await r.waitFor(/›\s+alice-laptop/);
-    await r.press(KEYS.enter);
-    return r.waitFor(/pick a restore point.*\n(.*\n)*.*incremental/);
-  }},
-  {name: 'restore: reason prompt', reach: async (r) => {
-    await toBackups(r);
-    await r.press('R');
-    await r.waitFor(/›\s+alice-laptop/);
-    await r.press(KEYS.enter);
-    await r.waitFor(/pick a restore point.*\n(.*\n)*.*incremental/);
-    await r.press(KEYS.enter);
-    return r.waitFor(/Reason/);
-  }},
+  {
+    name: 'backups filtering',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('/', 'w');
+      return r.waitFor(/\/w▏/);
+    },
+  },
+  {
+    name: 'restore points',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('/web', KEYS.enter, KEYS.enter);
+      return r.waitFor(f => /Time \(UTC\)/.test(f) && /"Copied" = on/.test(f));
+    },
+  },
+  {
+    name: 'cluster nodes',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('/sql', KEYS.enter, 'n');
+      return r.waitFor(/Disks of node1/);
+    },
+  },
+  {
+    name: 'copy plan',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('/web', KEYS.enter, 'c');
+      // Its own "Enter start copy" may have copied web01 already: then there is nothing left to copy.
+      return r.waitFor(f => /to copy\. Enter starts the copy|Nothing to copy/.test(f) && settled(f));
+    },
+  },
+  {
+    name: 'copy plan, picking the target',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('/web', KEYS.enter, 'c');
+      await r.waitFor(f => /Enter starts the copy|Nothing to copy/.test(f) && settled(f));
+      await r.press('t');
+      return r.waitFor(/pick a target/);
+    },
+  },
+  {
+    name: 'history',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('H');
+      return r.waitFor(/\d+ past copy sessions?/);
+    },
+  },
+  {
+    name: 'jobs',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('J');
+      return r.waitFor(/\d+ jobs?, \d+ running/);
+    },
+  },
+  {
+    name: 'job form',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('J');
+      await r.waitFor(/\d+ jobs?, \d+ running/);
+      await r.press('a');
+      return r.waitFor(/New job · Enter checks and saves/);
+    },
+  },
+  {
+    name: 'repositories',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('r');
+      return r.waitFor(/registered repositories/);
+    },
+  },
+  {
+    name: 'audit',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('A');
+      return r.waitFor(/Hash chain intact/);
+    },
+  },
+  {
+    name: 'audit entry',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('A');
+      await r.waitFor(/Hash chain intact/);
+      await r.press(KEYS.enter);
+      return r.waitFor(/Details/);
+    },
+  },
+  {
+    name: 'restore: backup',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('R');
+      return r.waitFor(/›\s+alice-laptop/);
+    },
+  },
+  {
+    name: 'restore: point',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('R');
+      await r.waitFor(/›\s+alice-laptop/);
+      await r.press(KEYS.enter);
+      return r.waitFor(/pick a restore point.*\n(.*\n)*.*incremental/);
+    },
+  },
+  {
+    name: 'restore: reason prompt',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('R');
+      await r.waitFor(/›\s+alice-laptop/);
+      await r.press(KEYS.enter);
+      await r.waitFor(/pick a restore point.*\n(.*\n)*.*incremental/);
+      await r.press(KEYS.enter);
+      return r.waitFor(/Reason/);
+    },
+  },
   {name: 'restore: files', reach: toRestoreBrowser},
-  {name: 'restore: a file\'s details', reach: async (r) => {
-    await toRestoreBrowser(r);
-    await r.press(KEYS.enter, KEYS.down, KEYS.enter);
-    return r.waitFor(/Details/);
-  }},
-  {name: 'restore: for whom', reach: async (r) => {
-    await toRestoreBrowser(r);
-    await r.press('t');
-    return r.waitFor(/User the restored files belong to/);
-  }},
-  {name: 'restore: directory or archive', reach: async (r) => {
-    await toRestoreBrowser(r);
-    await r.press('t');
-    await r.waitFor(/User the restored files belong to/);
-    await r.press(...Array(10).fill(KEYS.backspace), ...'root', KEYS.enter);
-    return r.waitFor(/Restore to/);
-  }},
-  {name: 'help', reach: async (r) => {
-    await toBackups(r);
-    await r.press('?');
-    return r.waitFor(/Esc or \? to close/);
-  }},
+  {
+    name: "restore: a file's details",
+    reach: async r => {
+      await toRestoreBrowser(r);
+      await r.press(KEYS.enter, KEYS.down, KEYS.enter);
+      return r.waitFor(/Details/);
+    },
+  },
+  {
+    name: 'restore: for whom',
+    reach: async r => {
+      await toRestoreBrowser(r);
+      await r.press('t');
+      return r.waitFor(/User the restored files belong to/);
+    },
+  },
+  {
+    name: 'restore: directory or archive',
+    reach: async r => {
+      await toRestoreBrowser(r);
+      await r.press('t');
+      await r.waitFor(/User the restored files belong to/);
+      await r.press(...Array(10).fill(KEYS.backspace), ...'root', KEYS.enter);
+      return r.waitFor(/Restore to/);
+    },
+  },
+  {
+    name: 'help',
+    reach: async r => {
+      await toBackups(r);
+      await r.press('?');
+      return r.waitFor(/Esc or \? to close/);
+    },
+  },
 ];
 
 /** Waits until the frame differs from `before` (or the TUI quit); false if nothing changed. */
 async function changed(r: Tui, before: string, quits: number): Promise<boolean> {
   try {
-    await r.waitFor((f) => f !== before || r.quits() > quits, 3000);
+    await r.waitFor(f => f !== before || r.quits() > quits, 3000);
     return true;
   } catch {
     return r.quits() > quits;
@@ -199,7 +267,8 @@ test('every footer hint on every screen does something there', async () => {
       const quits = r.quits();
       await r.press(inputOf(action));
       walked++;
-      if (!(await changed(r, before, quits))) idle.push(`${place.name}: ${keyLabel(BINDINGS[action].keys[0])} ${BINDINGS[action].label}`);
+      if (!(await changed(r, before, quits)))
+        idle.push(`${place.name}: ${keyLabel(BINDINGS[action].keys[0])} ${BINDINGS[action].label}`);
       await r.unmount();
     }
   }
@@ -244,15 +313,21 @@ test('Enter on a file opens its details; it marks nothing', async () => {
 
 test('J, H, A, R and r open their screen from every screen, not only Backups', async () => {
   const from: Array<[string, (r: Tui) => Promise<string>]> = [
-    ['restore points', PLACES.find((p) => p.name === 'restore points')!.reach],
-    ['cluster nodes', PLACES.find((p) => p.name === 'cluster nodes')!.reach],
-    ['copy plan', PLACES.find((p) => p.name === 'copy plan')!.reach],
-    ['history', PLACES.find((p) => p.name === 'history')!.reach],
-    ['audit', PLACES.find((p) => p.name === 'audit')!.reach],
-    ['jobs', PLACES.find((p) => p.name === 'jobs')!.reach],
+    ['restore points', PLACES.find(p => p.name === 'restore points')!.reach],
+    ['cluster nodes', PLACES.find(p => p.name === 'cluster nodes')!.reach],
+    ['copy plan', PLACES.find(p => p.name === 'copy plan')!.reach],
+    ['history', PLACES.find(p => p.name === 'history')!.reach],
+    ['audit', PLACES.find(p => p.name === 'audit')!.reach],
+    ['jobs', PLACES.find(p => p.name === 'jobs')!.reach],
     ['restore: files', toRestoreBrowser],
   ];
-  const opens: Array<[string, RegExp]> = [['J', /Jobs\s*$/], ['H', /Jobs and history/], ['A', /Audit log/], ['R', /Delegated restore/], ['r', /Repositories/]];
+  const opens: Array<[string, RegExp]> = [
+    ['J', /Jobs\s*$/],
+    ['H', /Jobs and history/],
+    ['A', /Audit log/],
+    ['R', /Delegated restore/],
+    ['r', /Repositories/],
+  ];
   for (const [name, reach] of from) {
     for (const [key, title] of opens) {
       const r = await openTui(SIZE);
@@ -262,9 +337,13 @@ test('J, H, A, R and r open their screen from every screen, not only Backups', a
         continue; // already there
       }
       await r.press(key);
-      const frame = await r.waitFor((f) => title.test(f.split('\n')[0]!), 10_000).catch(() => r.frame());
+      const frame = await r.waitFor(f => title.test(f.split('\n')[0]!), 10_000).catch(() => r.frame());
       assert.match(frame.split('\n')[0]!, title, `${key} from ${name}`);
-      assert.match(frame.split('\n')[0]!, /demo-primary ›/, `${key} from ${name}: the screen opens above where you were`);
+      assert.match(
+        frame.split('\n')[0]!,
+        /demo-primary ›/,
+        `${key} from ${name}: the screen opens above where you were`,
+      );
       await r.unmount();
     }
   }

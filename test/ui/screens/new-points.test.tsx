@@ -24,8 +24,13 @@ after(async () => world?.cleanup());
 async function agentBackup(round: number): Promise<void> {
   const root = join(world.dir, 'src', 'alice');
   await writeFile(join(root, `docs/new-${round}.bin`), randomBytes(1536 * 1024));
-  await runBackup(await resolveRepository('demo-primary'), {job: 'laptops', machine: 'alice-laptop', kind: 'workstation', owner: 'alice',
-    nodes: [{name: 'alice-laptop', disks: [{name: 'files', kind: 'files', roots: [{root, prefix: ''}]}]}]});
+  await runBackup(await resolveRepository('demo-primary'), {
+    job: 'laptops',
+    machine: 'alice-laptop',
+    kind: 'workstation',
+    owner: 'alice',
+    nodes: [{name: 'alice-laptop', disks: [{name: 'files', kind: 'files', roots: [{root, prefix: ''}]}]}],
+  });
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -42,11 +47,19 @@ test('an agent backup committed while the TUI is open shows up on Backups and Re
   await r.press('/alice', KEYS.enter, 'c');
   frame = await r.waitFor(/1 restore point to copy/);
   const [source, target] = await Promise.all([resolveRepository('demo-primary'), resolveRepository('demo-secondary')]);
-  const alice = (await source.listBackups()).find((b) => b.machine === 'alice-laptop')!;
+  const alice = (await source.listBackups()).find(b => b.machine === 'alice-laptop')!;
   const expected = await planCopy(source, target, {backups: [alice.id], points: 'latest'});
   assert.ok(expected.transferBytes > 1536 * 1024, 'the new point holds the new data');
-  assert.match(frame, new RegExp(`alice-laptop \\(workstation\\)\\s+1\\s+3\\s+\\S+ \\w+\\s+${escape(formatBytes(expected.transferBytes))}\\s`));
-  assert.match(frame, new RegExp(`To transfer \\(each missing chunk once\\)\\s+${escape(formatBytes(expected.transferBytes))}`));
+  assert.match(
+    frame,
+    new RegExp(
+      `alice-laptop \\(workstation\\)\\s+1\\s+3\\s+\\S+ \\w+\\s+${escape(formatBytes(expected.transferBytes))}\\s`,
+    ),
+  );
+  assert.match(
+    frame,
+    new RegExp(`To transfer \\(each missing chunk once\\)\\s+${escape(formatBytes(expected.transferBytes))}`),
+  );
   assert.doesNotMatch(frame, /missing from|not copied/);
 
   await r.press(KEYS.esc, KEYS.enter);

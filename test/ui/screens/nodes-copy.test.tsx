@@ -16,7 +16,7 @@ before(async () => {
 });
 after(async () => world?.cleanup());
 
-test('nodes screen at 120x40: each node\'s local and shared disks, and who owns each shared disk', async () => {
+test("nodes screen at 120x40: each node's local and shared disks, and who owns each shared disk", async () => {
   const size = {columns: 120, rows: 40};
   const r = await openTui(size);
   await r.waitFor(/sql-cluster/);
@@ -64,7 +64,10 @@ test('mark two nodes, plan, start, finish: the target copy holds exactly those n
   assert.match(frame, /1 older restore point not selected/);
   assert.match(frame, /shared disks count once per node/);
   // node1 owns quorum but is not copied: node2 sends it, as it sends data, which it owns.
-  assert.match(frame.replace(/\s+/g, ' '), /data with node2 \(its owner\), quorum with node2 \(its owner node1 is not copied\)/);
+  assert.match(
+    frame.replace(/\s+/g, ' '),
+    /data with node2 \(its owner\), quorum with node2 \(its owner node1 is not copied\)/,
+  );
 
   await r.press(KEYS.enter);
   frame = await r.waitFor(/Copy progress/);
@@ -82,14 +85,20 @@ test('mark two nodes, plan, start, finish: the target copy holds exactly those n
   const target = await resolveRepository('demo-secondary');
   const [copy] = await target.listBackups();
   assert.equal(copy?.machine, 'sql-cluster');
-  assert.deepEqual(copy.nodes.map((n) => n.name), ['node2', 'node3']);
+  assert.deepEqual(
+    copy.nodes.map(n => n.name),
+    ['node2', 'node3'],
+  );
   const points = await target.listPoints(copy.id as BackupId);
   assert.equal(points.length, 1);
-  assert.deepEqual(points[0]!.nodes.map((n) => n.name), ['node2', 'node3']);
+  assert.deepEqual(
+    points[0]!.nodes.map(n => n.name),
+    ['node2', 'node3'],
+  );
   const history = await readHistory();
   assert.equal(history.length, 1);
   assert.equal(history[0]!.summary.result, 'success');
-  assert.ok(history[0]!.log!.some((l) => /Copied sql-cluster/.test(l)));
+  assert.ok(history[0]!.log!.some(l => /Copied sql-cluster/.test(l)));
 
   await r.press(KEYS.esc);
   frame = await r.waitFor(/Cluster nodes/);

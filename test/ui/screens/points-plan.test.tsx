@@ -17,7 +17,14 @@ before(async () => {
 });
 after(async () => world?.cleanup());
 
-const header = {source: 'demo-primary', target: 'demo-secondary', targets: 2, selection: 'alice-laptop', points: 'the latest restore point of each backup', scopable: true};
+const header = {
+  source: 'demo-primary',
+  target: 'demo-secondary',
+  targets: 2,
+  selection: 'alice-laptop',
+  points: 'the latest restore point of each backup',
+  scopable: true,
+};
 
 test('restore points: newest first, full/incremental, sizes; Space and a mark; c plans the marked points', async () => {
   const size = {columns: 80, rows: 24};
@@ -27,8 +34,16 @@ test('restore points: newest first, full/incremental, sizes; Space and a mark; c
   let frame = await r.waitFor(/Time \(UTC\)/);
   assert.match(frame, /demo-primary › alice-laptop\s+Restore points/);
   assert.match(frame, /alice-laptop \(workstation\) · 3 restore points · "Copied" = on demo-secondary/);
-  const rows = [...frame.matchAll(/^[› ][ ●] (2026-11-\d\d 09:30)\s+\S+ ago\s+(full|incremental)\s+[\d.]+ \w+\s+[\d.]+ \w+\s+(–|✓)/gm)].map((m) => [m[1], m[2], m[3]]);
-  assert.deepEqual(rows, [['2026-11-22 09:30', 'incremental', '–'], ['2026-11-21 09:30', 'incremental', '–'], ['2026-11-20 09:30', 'full', '–']]);
+  const rows = [
+    ...frame.matchAll(
+      /^[› ][ ●] (2026-11-\d\d 09:30)\s+\S+ ago\s+(full|incremental)\s+[\d.]+ \w+\s+[\d.]+ \w+\s+(–|✓)/gm,
+    ),
+  ].map(m => [m[1], m[2], m[3]]);
+  assert.deepEqual(rows, [
+    ['2026-11-22 09:30', 'incremental', '–'],
+    ['2026-11-21 09:30', 'incremental', '–'],
+    ['2026-11-20 09:30', 'full', '–'],
+  ]);
   assertFits(frame, size);
   await r.press('a');
   frame = await r.waitFor(/3 marked/);
@@ -68,7 +83,9 @@ test('a plan from the backups screen offers latest or every point (p); copied po
   frame = await r.waitFor(/3 restore points to copy/);
   assert.match(frame, /Points\s+every restore point of each backup/);
   // Between the key and the new plan, no frame labels the old totals with the new scope.
-  const mixed = r.frames.slice(before).filter((f) => /every restore point of each backup/.test(f) && /1 restore point to copy/.test(f));
+  const mixed = r.frames
+    .slice(before)
+    .filter(f => /every restore point of each backup/.test(f) && /1 restore point to copy/.test(f));
   assert.deepEqual(mixed, []);
   assertFits(frame, size);
   await r.press(KEYS.esc, KEYS.enter);
@@ -76,7 +93,7 @@ test('a plan from the backups screen offers latest or every point (p); copied po
 
   // A copy made outside the TUI (by the engine, as `backhaul copy` would) shows up as marks.
   const [source, target] = await Promise.all([resolveRepository('demo-primary'), resolveRepository('demo-secondary')]);
-  const alice = (await source.listBackups()).find((b) => b.machine === 'alice-laptop')!;
+  const alice = (await source.listBackups()).find(b => b.machine === 'alice-laptop')!;
   await runCopy(source, target, await planCopy(source, target, {backups: [alice.id], points: 'latest'}));
   await r.press(KEYS.esc, KEYS.enter);
   frame = await r.waitFor(/2026-11-22 09:30 .*✓/);
@@ -87,12 +104,14 @@ test('a plan from the backups screen offers latest or every point (p); copied po
 test('plan lines: the verdict refuses a plan that does not fit, and the totals say why', async () => {
   const [source, target] = await Promise.all([resolveRepository('demo-primary'), resolveRepository('spare')]);
   const plan = await planCopy(source, target, {points: 'all'});
-  const text = planLines(plan, header, 80).map((l) => l.text).join('\n');
+  const text = planLines(plan, header, 80)
+    .map(l => l.text)
+    .join('\n');
   assert.match(text, /restore points to copy\. Enter starts the copy\./);
   assert.match(text, /To store on the target \(with index\)/);
   const tight = planLines({...plan, freeBytes: 1024, fits: false}, header, 80);
-  const verdict = tight.find((l) => l.text.startsWith('Not enough space'));
+  const verdict = tight.find(l => l.text.startsWith('Not enough space'));
   assert.equal(verdict?.tone, 'error');
-  assert.match(tight.map((l) => l.text).join('\n'), /Free space on the target: NOT ENOUGH\s+1\.00 KiB/);
+  assert.match(tight.map(l => l.text).join('\n'), /Free space on the target: NOT ENOUGH\s+1\.00 KiB/);
   for (const line of tight) assert.ok([...line.text].length <= 80, line.text);
 });

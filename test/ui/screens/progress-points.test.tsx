@@ -24,22 +24,36 @@ before(async () => {
   const repo = await resolveRepository(world.primary);
   // More points than the pane shows at 80x24.
   for (let i = 0; i < 6; i++) {
-    await runBackup(repo, {job: 'laptops', machine: 'alice-laptop', kind: 'workstation', owner: 'alice', time: new Date(Date.UTC(2026, 10, 24, 9, i)),
-      nodes: [{name: 'alice-laptop', disks: [{name: 'files', kind: 'files', roots: [{root: join(world.dir, 'src', 'alice'), prefix: ''}]}]}]});
+    await runBackup(repo, {
+      job: 'laptops',
+      machine: 'alice-laptop',
+      kind: 'workstation',
+      owner: 'alice',
+      time: new Date(Date.UTC(2026, 10, 24, 9, i)),
+      nodes: [
+        {
+          name: 'alice-laptop',
+          disks: [{name: 'files', kind: 'files', roots: [{root: join(world.dir, 'src', 'alice'), prefix: ''}]}],
+        },
+      ],
+    });
   }
   // A data chunk every point of alice-laptop needs and no other backup has: each of them fails, nothing else does.
   const fresh = await resolveRepository(world.primary);
   const backups = await fresh.listBackups();
   const chunksOf = async (machine: string) => {
-    const b = backups.find((x) => x.machine === machine)!;
-    const sets = await Promise.all((await fresh.listPoints(b.id as BackupId)).map((p) => pointChunks(fresh, p)));
-    return {all: new Set(sets.flatMap((s) => [...s])), common: [...sets[0]!].filter((id) => sets.every((s) => s.has(id)))};
+    const b = backups.find(x => x.machine === machine)!;
+    const sets = await Promise.all((await fresh.listPoints(b.id as BackupId)).map(p => pointChunks(fresh, p)));
+    return {all: new Set(sets.flatMap(s => [...s])), common: [...sets[0]!].filter(id => sets.every(s => s.has(id)))};
   };
   const alice = await chunksOf('alice-laptop');
-  const others = new Set((await Promise.all(['web01', 'sql-cluster', 'bulk'].map(chunksOf))).flatMap((c) => [...c.all]));
-  const trees = new Set<string>((await fresh.listPoints(backups.find((b) => b.machine === 'alice-laptop')!.id as BackupId))
-    .flatMap((p) => p.nodes.flatMap((n) => n.disks.flatMap((d) => d.tree ?? []))));
-  const victim = alice.common.find((id) => !others.has(id) && !trees.has(id));
+  const others = new Set((await Promise.all(['web01', 'sql-cluster', 'bulk'].map(chunksOf))).flatMap(c => [...c.all]));
+  const trees = new Set<string>(
+    (await fresh.listPoints(backups.find(b => b.machine === 'alice-laptop')!.id as BackupId)).flatMap(p =>
+      p.nodes.flatMap(n => n.disks.flatMap(d => d.tree ?? [])),
+    ),
+  );
+  const victim = alice.common.find(id => !others.has(id) && !trees.has(id));
   assert.ok(victim, 'a data chunk only alice-laptop has');
   await flipChunkByte(world.primary, fresh, victim);
 });
@@ -52,9 +66,14 @@ test('80x24: failed points are a list that scrolls; Enter opens one in full; no 
   const r = await openTui(size);
   await r.waitFor(/alice-laptop/);
   await r.press('a', 'c');
-  await r.waitFor((f) => /Selection\s+4 backups/.test(f) && !/Planning the copy/.test(f));
+  await r.waitFor(f => /Selection\s+4 backups/.test(f) && !/Planning the copy/.test(f));
   await r.press('p');
-  await r.waitFor((f) => /every restore point of each backup/.test(f) && /alice-laptop \(workstation\)\s+9\s+0\s/.test(f) && !/Planning the copy/.test(f));
+  await r.waitFor(
+    f =>
+      /every restore point of each backup/.test(f) &&
+      /alice-laptop \(workstation\)\s+9\s+0\s/.test(f) &&
+      !/Planning the copy/.test(f),
+  );
   await r.press('G');
   let frame = await r.waitFor(/13 restore points to copy/);
   const first = r.frames.length;
@@ -63,8 +82,10 @@ test('80x24: failed points are a list that scrolls; Enter opens one in full; no 
   assertFits(frame, size);
 
   // While it ran: bytes sent means a processed rate above 0 B/s.
-  for (const f of r.frames.slice(first).filter((x) => /Copy progress/.test(x) && !/Copy (finished|failed|cancelled)/.test(x))) {
-    const sent = [...f.matchAll(BYTES)].some((m) => m[1] !== '0 B');
+  for (const f of r.frames
+    .slice(first)
+    .filter(x => /Copy progress/.test(x) && !/Copy (finished|failed|cancelled)/.test(x))) {
+    const sent = [...f.matchAll(BYTES)].some(m => m[1] !== '0 B');
     if (sent) assert.doesNotMatch(f, /rate 0 B\/s|\(0 B\/s\)/, `a frame says 0 B/s although bytes moved:\n${f}`);
   }
   assert.match(frame, /! Copy finished with warnings: 4 copied, 0 skipped, 9 failed/);
@@ -84,19 +105,35 @@ test('80x24: failed points are a list that scrolls; Enter opens one in full; no 
   assert.match(frame, /Backup:\s+alice-laptop/);
   assert.match(frame, /Status:\s+failed/);
   const why = frame.replace(/\s+/g, ' ');
-  assert.match(why, /Why: Restore point p\w+ of alice-laptop \(2026-11-20T09:30:00\.000Z\) was not copied: 1 chunk\(s\) in source pack [0-9a-f]{12} of .* are damaged \(first: [0-9a-f]{12}\)\./);
+  assert.match(
+    why,
+    /Why: Restore point p\w+ of alice-laptop \(2026-11-20T09:30:00\.000Z\) was not copied: 1 chunk\(s\) in source pack [0-9a-f]{12} of .* are damaged \(first: [0-9a-f]{12}\)\./,
+  );
   await r.press(KEYS.esc);
   frame = await r.waitFor(/Esc leaves/);
   assert.match(frame, /Copy progress/);
   await r.unmount();
 });
 
-test('History: Sent with its own rate and the processed bytes, as the session\'s summary has them', async () => {
+test("History: Sent with its own rate and the processed bytes, as the session's summary has them", async () => {
   const summary: CopySummary = {
-    result: 'success', pointsCopied: 12, pointsSkipped: 0, pointsFailed: 0, failed: [],
-    logicalBytes: 3 * 1024 ** 3, readBytes: 105 * 1024, transferredBytes: 105 * 1024, storedBytes: 110 * 1024,
-    seconds: 10, rate: 306 * 1024 ** 2, bottleneck: 'source read', startedAt: '2026-11-25T10:00:00.000Z', endedAt: '2026-11-25T10:00:10.000Z',
-    retries: 0, stalls: 0, notices: [],
+    result: 'success',
+    pointsCopied: 12,
+    pointsSkipped: 0,
+    pointsFailed: 0,
+    failed: [],
+    logicalBytes: 3 * 1024 ** 3,
+    readBytes: 105 * 1024,
+    transferredBytes: 105 * 1024,
+    storedBytes: 110 * 1024,
+    seconds: 10,
+    rate: 306 * 1024 ** 2,
+    bottleneck: 'source read',
+    startedAt: '2026-11-25T10:00:00.000Z',
+    endedAt: '2026-11-25T10:00:10.000Z',
+    retries: 0,
+    stalls: 0,
+    notices: [],
   };
   await recordSession({kind: 'copy', source: world.primary, target: world.secondary, summary, log: ['incremental']});
   assert.equal((await readHistory()).at(-1)?.summary.rate, summary.rate);
@@ -107,7 +144,11 @@ test('History: Sent with its own rate and the processed bytes, as the session\'s
   let frame = await r.waitFor(/\d+ past copy sessions?/);
   assert.match(frame, /Sent\s+Sent\/s\s+Processed/);
   assert.match(frame, /›.*success\s+demo-primary → demo-secondary\s+12\s+10s\s+105 KiB\s+10\.5 KiB\/s\s+3\.00 GiB/);
-  assert.doesNotMatch(frame, new RegExp(formatRate(summary.rate).replace(/[.()/]/g, '\\$&')), 'the processed rate is not shown next to Sent');
+  assert.doesNotMatch(
+    frame,
+    new RegExp(formatRate(summary.rate).replace(/[.()/]/g, '\\$&')),
+    'the processed rate is not shown next to Sent',
+  );
   await r.press(KEYS.enter);
   frame = await r.waitFor(/Copy session/);
   assert.match(frame, /processed 3\.00 GiB \(306 MiB\/s\) · read 105 KiB · sent 105 KiB \(10\.5 KiB\/s\)/);

@@ -6,7 +6,19 @@ import {createRegistry, SCREENS} from '../../../source/ui/screens/registry.js';
 
 test('the registry holds every screen of the issue, each id once', () => {
   const registry = createRegistry(SCREENS);
-  for (const id of ['backups', 'points', 'nodes', 'plan', 'progress', 'history', 'session', 'repos', 'jobs', 'job-form']) assert.ok(registry.has(id), id);
+  for (const id of [
+    'backups',
+    'points',
+    'nodes',
+    'plan',
+    'progress',
+    'history',
+    'session',
+    'repos',
+    'jobs',
+    'job-form',
+  ])
+    assert.ok(registry.has(id), id);
   assert.equal(registry.size, SCREENS.length);
 });
 
@@ -14,19 +26,24 @@ test('no screen binds a key to two of its actions', () => {
   for (const screen of SCREENS) assert.deepEqual(conflicts(screen.actions), [], screen.id);
 });
 
-test('the screen keys and the global keys clash with no screen\'s own keys (they work from every screen)', () => {
+test("the screen keys and the global keys clash with no screen's own keys (they work from every screen)", () => {
   for (const screen of SCREENS) {
-    const own = screen.actions.filter((a) => !SCREEN_KEYS.includes(a) && !GLOBAL_ACTIONS.includes(a));
+    const own = screen.actions.filter(a => !SCREEN_KEYS.includes(a) && !GLOBAL_ACTIONS.includes(a));
     assert.deepEqual(conflicts([...own, ...GLOBAL_ACTIONS, ...SCREEN_KEYS]), [], screen.id);
   }
 });
 
 test('each screen key opens exactly one screen, and every screen it opens says so', () => {
   for (const action of SCREEN_KEYS) {
-    const opening = SCREENS.filter((s) => s.jump?.action === action).map((s) => s.id);
+    const opening = SCREENS.filter(s => s.jump?.action === action).map(s => s.id);
     assert.equal(opening.length, 1, `${action}: ${opening.join(', ')}`);
   }
-  assert.deepEqual(SCREENS.filter((s) => s.jump).map((s) => s.id).sort(), ['audit', 'history', 'jobs', 'repos', 'restore']);
+  assert.deepEqual(
+    SCREENS.filter(s => s.jump)
+      .map(s => s.id)
+      .sort(),
+    ['audit', 'history', 'jobs', 'repos', 'restore'],
+  );
 });
 
 test('breadcrumbs make the trail repo › machine › step', () => {

@@ -10,7 +10,13 @@ import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
 import {KEYS} from '../helpers.js';
 import {assertFits, makeWorld, openTui, type World} from './world.js';
-import {initialTree, selectedPaths, selectionSize, treeReducer, treeRows} from '../../../source/ui/screens/restore-tree-state.js';
+import {
+  initialTree,
+  selectedPaths,
+  selectionSize,
+  treeReducer,
+  treeRows,
+} from '../../../source/ui/screens/restore-tree-state.js';
 import type {TreeNode} from '../../../source/engine/restore/tree.js';
 
 const root = process.getuid?.() === 0;
@@ -73,67 +79,78 @@ test('browse: folders first with summed sizes; → opens, ← closes, Space mark
   await r.unmount();
 });
 
-test('a delegated restore to a directory: files for the user, Keep next to existing files, audited', {skip: (!root || !nobody) && 'needs root and the user nobody'}, async () => {
-  const dest = join(out, 'dir');
-  await fs.mkdir(join(dest, 'docs'), {recursive: true});
-  await fs.writeFile(join(dest, 'docs', 'report.txt'), 'mine\n');
-  await fs.chown(dest, nobody, nobody);
-  await fs.chown(join(dest, 'docs'), nobody, nobody);
-  const r = await toBrowser();
-  await r.press(' ', 't');
-  let frame = await r.waitFor(/User the restored files belong to/);
-  await r.press(...Array(10).fill(KEYS.backspace), ...type('nobody'), KEYS.enter);
-  frame = await r.waitFor(/Restore to/);
-  assert.match(frame, /› A directory/);
-  await r.press(KEYS.enter);
-  await r.waitFor(/Restore into directory/);
-  await r.press(...type(dest), KEYS.enter);
-  frame = await r.waitFor(/Some files already exist there/);
-  await r.press(KEYS.enter);
-  frame = await r.waitFor(/\[y\/N\]/);
-  assert.match(flat(frame), /Reason: ticket 7/);
-  assert.match(flat(frame), /Restore docs \(1 files/);
-  assert.match(flat(frame), /keep existing files/);
-  // The files go to someone else than the backup's owner (alice): the confirmation says so, and defaults to no.
-  assert.match(flat(frame), /Warning: nobody is not the owner of this backup \(alice\): the restored files will belong to nobody, not to alice/);
-  assert.match(frame, /\[y\/N\]/);
-  await r.press('y');
-  frame = await r.waitFor(/✓ Restored 1 files/);
-  assert.match(frame, /kept docs\/report\.txt; restored copy is docs\/report\.RESTORED_\d{8}_\d{6}\.txt/);
-  assert.match(frame, /Audit entry #1 recorded/);
-  assert.equal(await fs.readFile(join(dest, 'docs/report.txt'), 'utf8'), 'mine\n');
-  const copies = (await fs.readdir(join(dest, 'docs'))).filter((n) => n.startsWith('report.RESTORED_'));
-  assert.equal(copies.length, 1);
-  assert.equal((await fs.stat(join(dest, 'docs', copies[0]!))).uid, nobody);
-  assert.equal(await fs.readFile(join(dest, 'docs', copies[0]!), 'utf8'), 'quarterly report, revised\n');
-  await r.press(KEYS.enter);
-  await r.waitFor(/demo-primary: 3 backups/);
-  await r.press('A');
-  frame = await r.waitFor(/Hash chain intact: 1 entries/);
-  assert.match(frame, /root\s+restore\.delegated\s+nobody\s+ok\s+ticket 7/);
-  assert.match(frame, /→ dir:/);
-  await r.unmount();
-});
+test(
+  'a delegated restore to a directory: files for the user, Keep next to existing files, audited',
+  {skip: (!root || !nobody) && 'needs root and the user nobody'},
+  async () => {
+    const dest = join(out, 'dir');
+    await fs.mkdir(join(dest, 'docs'), {recursive: true});
+    await fs.writeFile(join(dest, 'docs', 'report.txt'), 'mine\n');
+    await fs.chown(dest, nobody, nobody);
+    await fs.chown(join(dest, 'docs'), nobody, nobody);
+    const r = await toBrowser();
+    await r.press(' ', 't');
+    let frame = await r.waitFor(/User the restored files belong to/);
+    await r.press(...Array(10).fill(KEYS.backspace), ...type('nobody'), KEYS.enter);
+    frame = await r.waitFor(/Restore to/);
+    assert.match(frame, /› A directory/);
+    await r.press(KEYS.enter);
+    await r.waitFor(/Restore into directory/);
+    await r.press(...type(dest), KEYS.enter);
+    frame = await r.waitFor(/Some files already exist there/);
+    await r.press(KEYS.enter);
+    frame = await r.waitFor(/\[y\/N\]/);
+    assert.match(flat(frame), /Reason: ticket 7/);
+    assert.match(flat(frame), /Restore docs \(1 files/);
+    assert.match(flat(frame), /keep existing files/);
+    // The files go to someone else than the backup's owner (alice): the confirmation says so, and defaults to no.
+    assert.match(
+      flat(frame),
+      /Warning: nobody is not the owner of this backup \(alice\): the restored files will belong to nobody, not to alice/,
+    );
+    assert.match(frame, /\[y\/N\]/);
+    await r.press('y');
+    frame = await r.waitFor(/✓ Restored 1 files/);
+    assert.match(frame, /kept docs\/report\.txt; restored copy is docs\/report\.RESTORED_\d{8}_\d{6}\.txt/);
+    assert.match(frame, /Audit entry #1 recorded/);
+    assert.equal(await fs.readFile(join(dest, 'docs/report.txt'), 'utf8'), 'mine\n');
+    const copies = (await fs.readdir(join(dest, 'docs'))).filter(n => n.startsWith('report.RESTORED_'));
+    assert.equal(copies.length, 1);
+    assert.equal((await fs.stat(join(dest, 'docs', copies[0]!))).uid, nobody);
+    assert.equal(await fs.readFile(join(dest, 'docs', copies[0]!), 'utf8'), 'quarterly report, revised\n');
+    await r.press(KEYS.enter);
+    await r.waitFor(/demo-primary: 3 backups/);
+    await r.press('A');
+    frame = await r.waitFor(/Hash chain intact: 1 entries/);
+    assert.match(frame, /root\s+restore\.delegated\s+nobody\s+ok\s+ticket 7/);
+    assert.match(frame, /→ dir:/);
+    await r.unmount();
+  },
+);
 
-test('a .tar export from the flow belongs to the user', {skip: (!root || !nobody) && 'needs root and the user nobody'}, async () => {
-  const archive = join(out, 'alice.tar');
-  const r = await toBrowser();
-  await r.press('t');
-  await r.waitFor(/User the restored files belong to/);
-  await r.press(...Array(10).fill(KEYS.backspace), ...type('nobody'), KEYS.enter);
-  await r.waitFor(/Restore to/);
-  await r.press(KEYS.down, KEYS.enter);
-  await r.waitFor(/Create archive/);
-  await r.press(...type(archive), KEYS.enter);
-  assert.match(flat(await r.waitFor(/\[y\/N\]/)), /to archive/);
-  await r.press('y');
-  await r.waitFor(/✓ Restored 1 files/);
-  const s = await fs.stat(archive);
-  assert.equal(s.uid, nobody);
-  assert.equal(s.mode & 0o777, 0o600);
-  assert.match(spawnSync('tar', ['-tf', archive], {encoding: 'utf8'}).stdout, /^docs\/$/m);
-  await r.unmount();
-});
+test(
+  'a .tar export from the flow belongs to the user',
+  {skip: (!root || !nobody) && 'needs root and the user nobody'},
+  async () => {
+    const archive = join(out, 'alice.tar');
+    const r = await toBrowser();
+    await r.press('t');
+    await r.waitFor(/User the restored files belong to/);
+    await r.press(...Array(10).fill(KEYS.backspace), ...type('nobody'), KEYS.enter);
+    await r.waitFor(/Restore to/);
+    await r.press(KEYS.down, KEYS.enter);
+    await r.waitFor(/Create archive/);
+    await r.press(...type(archive), KEYS.enter);
+    assert.match(flat(await r.waitFor(/\[y\/N\]/)), /to archive/);
+    await r.press('y');
+    await r.waitFor(/✓ Restored 1 files/);
+    const s = await fs.stat(archive);
+    assert.equal(s.uid, nobody);
+    assert.equal(s.mode & 0o777, 0o600);
+    assert.match(spawnSync('tar', ['-tf', archive], {encoding: 'utf8'}).stdout, /^docs\/$/m);
+    await r.unmount();
+  },
+);
 
 // In-process, "a plain user" can only be played with SUDO_UID; through sudo the configuration is root's
 // own and only root-only repositories open, so this world (in /tmp, registered in a test config) is refused.
@@ -152,14 +169,32 @@ test('a plain user does not get the flow: they are told why', async () => {
 });
 
 test('tree state: marks inside a marked folder collapse to the folder; sizes sum', () => {
-  const file = (path: string, size: number): TreeNode => ({path, name: path.split('/').at(-1)!, type: 'file', size, files: 1, mtimeMs: 0});
-  const tree: TreeNode = {path: '', name: '', type: 'dir', size: 30, files: 3, mtimeMs: 0, children: [
-    {path: 'a', name: 'a', type: 'dir', size: 20, files: 2, mtimeMs: 0, children: [file('a/x', 5), file('a/y', 15)]},
-    file('z', 10),
-  ]};
+  const file = (path: string, size: number): TreeNode => ({
+    path,
+    name: path.split('/').at(-1)!,
+    type: 'file',
+    size,
+    files: 1,
+    mtimeMs: 0,
+  });
+  const tree: TreeNode = {
+    path: '',
+    name: '',
+    type: 'dir',
+    size: 30,
+    files: 3,
+    mtimeMs: 0,
+    children: [
+      {path: 'a', name: 'a', type: 'dir', size: 20, files: 2, mtimeMs: 0, children: [file('a/x', 5), file('a/y', 15)]},
+      file('z', 10),
+    ],
+  };
   let s = initialTree(tree, 5);
   s = treeReducer(s, {type: 'expand'});
-  assert.deepEqual(treeRows(s).map((r) => r.node.path), ['a', 'a/x', 'a/y', 'z']);
+  assert.deepEqual(
+    treeRows(s).map(r => r.node.path),
+    ['a', 'a/x', 'a/y', 'z'],
+  );
   s = treeReducer(treeReducer(s, {type: 'move', by: 1}), {type: 'mark'});
   s = treeReducer(treeReducer(s, {type: 'top'}), {type: 'mark'});
   assert.deepEqual(selectedPaths(s), ['a']);
@@ -167,7 +202,10 @@ test('tree state: marks inside a marked folder collapse to the folder; sizes sum
   s = treeReducer(treeReducer(s, {type: 'move', by: 2}), {type: 'collapse'});
   assert.equal(treeRows(s)[s.cursor]!.node.path, 'a');
   s = treeReducer(s, {type: 'search', text: 'Y'});
-  assert.deepEqual(treeRows(s).map((r) => r.node.path), ['a', 'a/y']);
+  assert.deepEqual(
+    treeRows(s).map(r => r.node.path),
+    ['a', 'a/y'],
+  );
 });
 
 test('a filter typed at the backup step is not carried into the point step; Esc returns to the backup picked', async () => {

@@ -12,8 +12,24 @@ import type {StampedEntry} from '../../../source/engine/jobs/run-log.js';
 import {emptyProgress, progressReducer, runEntryEvents} from '../../../source/ui/screens/progress-state.js';
 import {fieldOf, formFor, formReducer, jobFromForm, type FormState} from '../../../source/ui/screens/job-form-state.js';
 
-const fold = (entries: StampedEntry[]) => entries.flatMap(runEntryEvents).reduce(progressReducer, emptyProgress('offsite'));
-const disk = (t: number, pointId: string, done: number): StampedEntry => ({t, type: 'copy', event: {type: 'copy.disk', backupId: 'b1', machine: 'db01', pointId, node: 'db01', disk: 'system', bytesDone: done, bytesTotal: 100, chunksDone: done, chunksTotal: 100}});
+const fold = (entries: StampedEntry[]) =>
+  entries.flatMap(runEntryEvents).reduce(progressReducer, emptyProgress('offsite'));
+const disk = (t: number, pointId: string, done: number): StampedEntry => ({
+  t,
+  type: 'copy',
+  event: {
+    type: 'copy.disk',
+    backupId: 'b1',
+    machine: 'db01',
+    pointId,
+    node: 'db01',
+    disk: 'system',
+    bytesDone: done,
+    bytesTotal: 100,
+    chunksDone: done,
+    chunksTotal: 100,
+  },
+});
 
 test('a viewer without the plan: rows come with the events; the window phase shows and goes', () => {
   let s = fold([
@@ -22,39 +38,103 @@ test('a viewer without the plan: rows come with the events; the window phase sho
   ]);
   assert.equal(s.runPhase?.phase, 'waiting for window');
   assert.match(s.log.at(-1)!.text, /Waiting for the copy window to open… \(until 2026-12-04 06:00 UTC\)/);
-  s = [{t: 3, type: 'run.phase', phase: 'copying'} as StampedEntry, disk(4, 'p1', 50), disk(5, 'p2', 10)].flatMap(runEntryEvents).reduce(progressReducer, s);
+  s = [{t: 3, type: 'run.phase', phase: 'copying'} as StampedEntry, disk(4, 'p1', 50), disk(5, 'p2', 10)]
+    .flatMap(runEntryEvents)
+    .reduce(progressReducer, s);
   assert.equal(s.runPhase, undefined, 'copying again: no phase line');
-  assert.deepEqual(s.objects.map((o) => [o.label, o.status]), [['db01 p1', 'running'], ['db01 p2', 'running']]);
+  assert.deepEqual(
+    s.objects.map(o => [o.label, o.status]),
+    [
+      ['db01 p1', 'running'],
+      ['db01 p2', 'running'],
+    ],
+  );
   assert.equal(s.phase, 'running');
 });
 
 test('a run that ends without a copy summary: its result and message end the view', () => {
   const s = fold([
     {t: 1, type: 'run.log', level: 'error', text: 'The pre-script exited with code 3.'},
-    {t: 2, type: 'run.end', result: 'failed', exitCode: 1, summary: {result: 'failed', pointsCopied: 0, pointsSkipped: 0, pointsFailed: 0, failed: [], logicalBytes: 0,
-      readBytes: 0, transferredBytes: 0, storedBytes: 0, seconds: 1, rate: 0, bottleneck: 'source read', startedAt: '2026-12-03T10:00:00Z', endedAt: '2026-12-03T10:00:01Z'}},
+    {
+      t: 2,
+      type: 'run.end',
+      result: 'failed',
+      exitCode: 1,
+      summary: {
+        result: 'failed',
+        pointsCopied: 0,
+        pointsSkipped: 0,
+        pointsFailed: 0,
+        failed: [],
+        logicalBytes: 0,
+        readBytes: 0,
+        transferredBytes: 0,
+        storedBytes: 0,
+        seconds: 1,
+        rate: 0,
+        bottleneck: 'source read',
+        startedAt: '2026-12-03T10:00:00Z',
+        endedAt: '2026-12-03T10:00:01Z',
+      },
+    },
   ]);
   assert.equal(s.phase, 'done');
   assert.equal(s.summary?.result, 'failed');
   assert.equal(s.failure, 'The run ended: failed.');
-  assert.ok(s.log.some((l) => l.level === 'error' && /pre-script exited/.test(l.text)));
-  const killed = fold([{t: 1, type: 'run.end', result: 'interrupted', exitCode: 1, message: 'The run\'s process (pid 9) ended without finishing the run.'}]);
-  assert.equal(killed.failure, 'The run\'s process (pid 9) ended without finishing the run.');
+  assert.ok(s.log.some(l => l.level === 'error' && /pre-script exited/.test(l.text)));
+  const killed = fold([
+    {
+      t: 1,
+      type: 'run.end',
+      result: 'interrupted',
+      exitCode: 1,
+      message: "The run's process (pid 9) ended without finishing the run.",
+    },
+  ]);
+  assert.equal(killed.failure, "The run's process (pid 9) ended without finishing the run.");
   assert.equal(killed.phase, 'done');
 });
 
-const typeInto = (s: FormState, at: number, text: string) => formReducer({...s, at}, {type: 'text', action: {type: 'insert', text}});
+const typeInto = (s: FormState, at: number, text: string) =>
+  formReducer({...s, at}, {type: 'text', action: {type: 'insert', text}});
 
-test('the job form: a new job gets the engine\'s defaults; an edit keeps what the form does not show; a choice cycles', () => {
+test("the job form: a new job gets the engine's defaults; an edit keeps what the form does not show; a choice cycles", () => {
   let s = formFor(undefined);
   s = typeInto(s, 0, 'nightly');
   s = typeInto(s, 1, 'primary');
   s = typeInto(s, 2, 'offsite');
   s = typeInto(s, 9, 'mon-fri 08:00-18:00; sat 00:00-06:00');
   const job = checkJob(jobFromForm(s, undefined));
-  assert.deepEqual({name: job.name, mode: job.mode, every: job.every, points: job.points, windows: job.windows, enabled: job.enabled, scriptTimeout: job.scriptTimeout},
-    {name: 'nightly', mode: 'periodic', every: '1d', points: 'latest', windows: ['mon-fri 08:00-18:00', 'sat 00:00-06:00'], enabled: true, scriptTimeout: '10m'});
-  const old = withDefaults({name: 'offsite', source: 'primary', target: 'offsite', mode: 'periodic', every: '1h', health: 'monthly', agentJobs: ['sql'], rpo: '24h'});
+  assert.deepEqual(
+    {
+      name: job.name,
+      mode: job.mode,
+      every: job.every,
+      points: job.points,
+      windows: job.windows,
+      enabled: job.enabled,
+      scriptTimeout: job.scriptTimeout,
+    },
+    {
+      name: 'nightly',
+      mode: 'periodic',
+      every: '1d',
+      points: 'latest',
+      windows: ['mon-fri 08:00-18:00', 'sat 00:00-06:00'],
+      enabled: true,
+      scriptTimeout: '10m',
+    },
+  );
+  const old = withDefaults({
+    name: 'offsite',
+    source: 'primary',
+    target: 'offsite',
+    mode: 'periodic',
+    every: '1h',
+    health: 'monthly',
+    agentJobs: ['sql'],
+    rpo: '24h',
+  });
   let e = formFor(old);
   e = typeInto(e, 0, 'renamed');
   assert.equal(e.values.name.value, 'offsite', 'a saved job keeps its name');
@@ -63,7 +143,11 @@ test('the job form: a new job gets the engine\'s defaults; an edit keeps what th
   const edited = jobFromForm(e, old);
   assert.equal(edited.rpo, undefined, 'a field emptied clears the value');
   assert.equal(edited.enabled, false);
-  assert.deepEqual([edited.health, edited.agentJobs, edited.created], ['monthly', ['sql'], old.created], 'what the form does not show is kept');
+  assert.deepEqual(
+    [edited.health, edited.agentJobs, edited.created],
+    ['monthly', ['sql'], old.created],
+    'what the form does not show is kept',
+  );
 });
 
 test('engine sentences land at their field', () => {
@@ -74,5 +158,8 @@ test('engine sentences land at their field', () => {
   assert.equal(fieldOf('No repository is registered as "nope" (--to).'), 'target');
   assert.equal(fieldOf('A periodic job needs one schedule: --every INTERVAL or --cron EXPRESSION.'), 'every');
   assert.equal(fieldOf('Something else entirely.'), undefined);
-  assert.throws(() => jobFromForm(typeInto(formFor(undefined), 10, 'fast'), undefined), /--throttle must be a number of MB\/s above 0, not "fast"\./);
+  assert.throws(
+    () => jobFromForm(typeInto(formFor(undefined), 10, 'fast'), undefined),
+    /--throttle must be a number of MB\/s above 0, not "fast"\./,
+  );
 });

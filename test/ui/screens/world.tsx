@@ -36,7 +36,7 @@ async function tree(root: string, files: Record<string, number | string>): Promi
 }
 
 const files = (name: string, root: string, extra: Partial<DiskSource> = {}): DiskSource =>
-  ({name, kind: 'files', roots: [{root, prefix: ''}], ...extra} as DiskSource);
+  ({name, kind: 'files', roots: [{root, prefix: ''}], ...extra}) as DiskSource;
 
 /** Builds the world; `bigMiB` adds a machine "bulk" with that much incompressible data (for cancelling mid-copy). */
 export async function makeWorld(bigMiB = 0): Promise<World> {
@@ -55,32 +55,60 @@ export async function makeWorld(bigMiB = 0): Promise<World> {
   const day = (n: number) => new Date(Date.UTC(2026, 10, 20 + n, 9, 30));
 
   const alice = await tree(join(src, 'alice'), {'docs/report.txt': 'quarterly report\n', 'photos/a.jpg': 40_000});
-  const aliceSpec: BackupSpec = {job: 'laptops', machine: 'alice-laptop', kind: 'workstation', owner: 'alice', nodes: [{name: 'alice-laptop', disks: [files('files', alice)]}]};
+  const aliceSpec: BackupSpec = {
+    job: 'laptops',
+    machine: 'alice-laptop',
+    kind: 'workstation',
+    owner: 'alice',
+    nodes: [{name: 'alice-laptop', disks: [files('files', alice)]}],
+  };
   await runBackup(repo, {...aliceSpec, time: day(0)});
   await tree(alice, {'docs/report.txt': 'quarterly report, revised\n'});
   await runBackup(repo, {...aliceSpec, time: day(1)});
   await runBackup(repo, {...aliceSpec, time: day(2)});
 
   const web = await tree(join(src, 'web'), {'var/www/index.html': '<h1>hi</h1>\n', 'etc/nginx.conf': 'server {}\n'});
-  await runBackup(repo, {job: 'servers', machine: 'web01', kind: 'server', owner: 'root', time: day(2), nodes: [{name: 'web01', disks: [files('files', web)]}]});
+  await runBackup(repo, {
+    job: 'servers',
+    machine: 'web01',
+    kind: 'server',
+    owner: 'root',
+    time: day(2),
+    nodes: [{name: 'web01', disks: [files('files', web)]}],
+  });
 
-  const shared = {data: await tree(join(src, 'shared-data'), {'db/main.mdf': 300_000}), quorum: await tree(join(src, 'quorum'), {'witness': 'q\n'})};
-  const nodes = await Promise.all(['node1', 'node2', 'node3'].map(async (name) => ({
-    name,
-    disks: [
-      files('system', await tree(join(src, name), {'etc/hostname': `${name}\n`, 'var/log/app.log': 20_000})),
-      files('quorum', shared.quorum, {shared: true, ownerNode: 'node1'}),
-      files('data', shared.data, {shared: true, ownerNode: 'node2'}),
-    ],
-  })));
+  const shared = {
+    data: await tree(join(src, 'shared-data'), {'db/main.mdf': 300_000}),
+    quorum: await tree(join(src, 'quorum'), {witness: 'q\n'}),
+  };
+  const nodes = await Promise.all(
+    ['node1', 'node2', 'node3'].map(async name => ({
+      name,
+      disks: [
+        files('system', await tree(join(src, name), {'etc/hostname': `${name}\n`, 'var/log/app.log': 20_000})),
+        files('quorum', shared.quorum, {shared: true, ownerNode: 'node1'}),
+        files('data', shared.data, {shared: true, ownerNode: 'node2'}),
+      ],
+    })),
+  );
   const cluster: BackupSpec = {job: 'sql', machine: 'sql-cluster', kind: 'cluster', owner: 'root', nodes};
   await runBackup(repo, {...cluster, time: day(1)});
   await tree(shared.data, {'db/log.ldf': 50_000});
   await runBackup(repo, {...cluster, time: day(3)});
 
   if (bigMiB > 0) {
-    const big = await tree(join(src, 'bulk'), Object.fromEntries(Array.from({length: bigMiB}, (_, i) => [`blob-${i}.bin`, 1 << 20])));
-    await runBackup(repo, {job: 'bulk', machine: 'bulk', kind: 'server', owner: 'root', time: day(3), nodes: [{name: 'bulk', disks: [files('files', big)]}]});
+    const big = await tree(
+      join(src, 'bulk'),
+      Object.fromEntries(Array.from({length: bigMiB}, (_, i) => [`blob-${i}.bin`, 1 << 20])),
+    );
+    await runBackup(repo, {
+      job: 'bulk',
+      machine: 'bulk',
+      kind: 'server',
+      owner: 'root',
+      time: day(3),
+      nodes: [{name: 'bulk', disks: [files('files', big)]}],
+    });
   }
   return {dir, primary, secondary, cleanup: () => rm(dir, {recursive: true, force: true})};
 }
@@ -95,8 +123,15 @@ export function builtRunner(): void {
 export async function openTui(size: {columns: number; rows: number}) {
   builtRunner();
   let quits = 0;
-  const r = await render(<App registry={createRegistry(SCREENS)} initial={{screen: 'backups', params: {repo: 'demo-primary'}}}
-    theme={themeFor({NO_COLOR: '1'})} size={size} onQuit={() => quits++} />);
+  const r = await render(
+    <App
+      registry={createRegistry(SCREENS)}
+      initial={{screen: 'backups', params: {repo: 'demo-primary'}}}
+      theme={themeFor({NO_COLOR: '1'})}
+      size={size}
+      onQuit={() => quits++}
+    />,
+  );
   return {
     ...r,
     quits: () => quits,
@@ -109,7 +144,7 @@ export async function openTui(size: {columns: number; rows: number}) {
         if (ok(frame)) return frame;
         if (Date.now() > end) throw new Error(`Timed out waiting for ${pattern}. Last frame:\n${frame}`);
         await act(async () => {
-          await new Promise((resolve) => setTimeout(resolve, 25));
+          await new Promise(resolve => setTimeout(resolve, 25));
         });
       }
     },
@@ -120,6 +155,7 @@ export async function openTui(size: {columns: number; rows: number}) {
 export function assertFits(frame: string, size: {columns: number; rows: number}) {
   const lines = frame.split('\n');
   if (lines.length > size.rows - 1) throw new Error(`frame has ${lines.length} lines for ${size.rows} rows`);
-  for (const line of lines) if ([...line].length > size.columns) throw new Error(`line wider than ${size.columns}: ${line}`);
+  for (const line of lines)
+    if ([...line].length > size.columns) throw new Error(`line wider than ${size.columns}: ${line}`);
   if (/\u001B\[/.test(frame)) throw new Error('colour escape in a NO_COLOR frame');
 }
