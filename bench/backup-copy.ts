@@ -22,7 +22,12 @@ const copies = values.only !== 'backup';
 const root = join(process.cwd(), '.bench');
 const data = join(root, 'data');
 const work = join(root, 'work');
-const env = {XDG_CONFIG_HOME: join(work, 'config'), XDG_DATA_HOME: join(work, 'share'), RESTIC_PASSWORD: 'bench', BACKHAUL_PASSWORD: 'bench'};
+const env = {
+  XDG_CONFIG_HOME: join(work, 'config'),
+  XDG_DATA_HOME: join(work, 'share'),
+  RESTIC_PASSWORD: 'bench',
+  BACKHAUL_PASSWORD: 'bench',
+};
 
 if (!have('restic') || !have('rsync')) sh('apt-get install -y -qq restic rsync >/dev/null 2>&1 || true');
 if (!existsSync(join(data, 'dataset.json'))) {
@@ -133,16 +138,37 @@ if (copies) {
     RESTIC_FROM_PASSWORD: 'bench',
   });
   const copied = JSON.parse(copyFull.stdout);
-  rows.push({measure: `copy, full (${gib(duBytes(primary))} repository)`, backhaul: copyFull.seconds, reference: 'cp -a of the repository', referenceSeconds: cp.seconds, note: `verifies every chunk; transferred ${gib(copied.transferredBytes)}`});
-  rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'cp -a + sync (durable, like Backhaul)', referenceSeconds: cpSynced});
-  rows.push({measure: 'copy, full', backhaul: copyFull.seconds, reference: 'restic copy', referenceSeconds: resticCopy.seconds});
+  rows.push({
+    measure: `copy, full (${gib(duBytes(primary))} repository)`,
+    backhaul: copyFull.seconds,
+    reference: 'cp -a of the repository',
+    referenceSeconds: cp.seconds,
+    note: `verifies every chunk; transferred ${gib(copied.transferredBytes)}`,
+  });
+  rows.push({
+    measure: 'copy, full',
+    backhaul: copyFull.seconds,
+    reference: 'cp -a + sync (durable, like Backhaul)',
+    referenceSeconds: cpSynced,
+  });
+  rows.push({
+    measure: 'copy, full',
+    backhaul: copyFull.seconds,
+    reference: 'restic copy',
+    referenceSeconds: resticCopy.seconds,
+  });
 
   // Into an encrypted target: every chunk decrypted-free (plain source), re-identified (HMAC), compressed and sealed.
   run('sync', []);
   warmRepo(primary);
   const copyEncrypted = bh('copy', '--from', 'primary', '--to', 'encrypted', '--points', 'all', '--json');
-  rows.push({measure: 'copy, full, into an encrypted target', backhaul: copyEncrypted.seconds, reference: 'cp -a of the repository', referenceSeconds: cp.seconds,
-    note: `${(copyEncrypted.seconds / copyFull.seconds).toFixed(2)}x the plain copy's time`});
+  rows.push({
+    measure: 'copy, full, into an encrypted target',
+    backhaul: copyEncrypted.seconds,
+    reference: 'cp -a of the repository',
+    referenceSeconds: cp.seconds,
+    note: `${(copyEncrypted.seconds / copyFull.seconds).toFixed(2)}x the plain copy's time`,
+  });
 }
 
 run(process.execPath, ['--import', 'tsx', 'bench/dataset.ts', data, '--mutate']);

@@ -75,7 +75,10 @@ async function main(): Promise<number> {
       return 0;
     }
     const parsed = parseCommandLine(command, rest);
-    const [{commandPasswords}, {setPasswordRule}] = await Promise.all([import('./commands/password.js'), import('./engine/workspace/passwords.js')]);
+    const [{commandPasswords}, {setPasswordRule}] = await Promise.all([
+      import('./commands/password.js'),
+      import('./engine/workspace/passwords.js'),
+    ]);
     setPasswordRule(commandPasswords(parsed.values, {err: process.stderr}));
     return await command.run(ctx, parsed.values, parsed.positionals);
   } catch (e) {

@@ -84,12 +84,17 @@ export const accessPolicy: Command = defineCommand({
     if (user !== undefined && adding) lookupUser(user);
     if (group !== undefined && adding) lookupGroup(group);
     const principal = user !== undefined ? `user:${user}` : `group:${group}`;
-    const result = await changePolicy(repo.storage, access, {
-      op: action as PolicyOp,
-      principal,
-      reason: str(values, 'reason'),
-      allowSelfDemotion: flag(values, 'force'),
-    }, repo.codec);
+    const result = await changePolicy(
+      repo.storage,
+      access,
+      {
+        op: action as PolicyOp,
+        principal,
+        reason: str(values, 'reason'),
+        allowSelfDemotion: flag(values, 'force'),
+      },
+      repo.codec,
+    );
     const role = action.endsWith('admin') ? 'admins' : 'operators';
     const who = principal.replace(':', ' ');
     ctx.out.write(

@@ -148,14 +148,40 @@ lost), 18 storage failed or stalled, 130 cancelled. With --detach: 0 once the ru
 has started (\`backhaul attach RUN\` exits with the run's code).`,
   positionals: true,
   async run(ctx, values, positionals) {
-    if (!str(values, 'from') || !str(values, 'to')) throw usageError('Pass --from SOURCE and --to TARGET.', 'Example: backhaul copy --from demo-primary --to demo-secondary --points all');
-    const nodes = str(values, 'nodes')?.split(',').map((s) => s.trim()).filter(Boolean);
-    const selection = {backups: [...positionals, ...strs(values, 'backup')], machine: str(values, 'machine'), job: str(values, 'job'), points: str(values, 'points'), nodes};
-    const job: CopyJob = {source: str(values, 'from')!, target: str(values, 'to')!, selection, concurrency: num(values, 'concurrency'), waitMs: num(values, 'wait') ?? 0};
+    if (!str(values, 'from') || !str(values, 'to'))
+      throw usageError(
+        'Pass --from SOURCE and --to TARGET.',
+        'Example: backhaul copy --from demo-primary --to demo-secondary --points all',
+      );
+    const nodes = str(values, 'nodes')
+      ?.split(',')
+      .map(s => s.trim())
+      .filter(Boolean);
+    const selection = {
+      backups: [...positionals, ...strs(values, 'backup')],
+      machine: str(values, 'machine'),
+      job: str(values, 'job'),
+      points: str(values, 'points'),
+      nodes,
+    };
+    const job: CopyJob = {
+      source: str(values, 'from')!,
+      target: str(values, 'to')!,
+      selection,
+      concurrency: num(values, 'concurrency'),
+      waitMs: num(values, 'wait') ?? 0,
+    };
     // The target's password may differ from the source's (--to-password-file, BACKHAUL_TO_PASSWORD).
     // An unknown name is reported when the repositories are opened, the source's first.
     const target = locationOf(job.target);
-    if (target !== undefined) setPasswordRule(commandPasswords(values, {err: ctx.err}, new Map([[target, {file: 'to-password-file', env: 'BACKHAUL_TO_PASSWORD'}]])));
+    if (target !== undefined)
+      setPasswordRule(
+        commandPasswords(
+          values,
+          {err: ctx.err},
+          new Map([[target, {file: 'to-password-file', env: 'BACKHAUL_TO_PASSWORD'}]]),
+        ),
+      );
     const json = flag(values, 'json');
     if (flag(values, 'detach')) return detached(ctx, job, json, flag(values, 'dry-run'));
     return flag(values, 'dry-run') ? dryRun(ctx, job, json) : runWithProgress(ctx, job, json);

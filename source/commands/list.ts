@@ -44,8 +44,13 @@ count once per node) and stored bytes (what they take in this repository).
 Non-admins see only backups whose access list names them; copies are admin-only.`,
   options: [
     passwordOptions.file,
-    option.text('repo', 'NAME', 'repository name, path or s3:// URL', {default: 'the only registered one, or demo-primary'}),
-    option.flag('json', 'print a JSON array (id, job, machine, kind, owner, nodes, points, latestPoint, logicalBytes, storedBytes, copy, origin)'),
+    option.text('repo', 'NAME', 'repository name, path or s3:// URL', {
+      default: 'the only registered one, or demo-primary',
+    }),
+    option.flag(
+      'json',
+      'print a JSON array (id, job, machine, kind, owner, nodes, points, latestPoint, logicalBytes, storedBytes, copy, origin)',
+    ),
   ],
   async run(ctx, values) {
     const repo = await openRepoArg(str(values, 'repo'), '--repo', sayOnStderr(ctx));

@@ -19,9 +19,21 @@ import {str, type CommandContext, type Values} from './command.js';
 export type PasswordSource = () => Promise<string>;
 
 export const passwordOptions = {
-  file: option.text('password-file', 'FILE', 'encrypted repositories: read the password from the first line of FILE (else BACKHAUL_PASSWORD, else a prompt on the terminal)'),
-  toFile: option.text('to-password-file', 'FILE', 'the target\'s password when it differs from the source\'s (else BACKHAUL_TO_PASSWORD, else as for --password-file)'),
-  newFile: option.text('new-password-file', 'FILE', 'the new password, from the first line of FILE (else BACKHAUL_NEW_PASSWORD, else a prompt asked twice)'),
+  file: option.text(
+    'password-file',
+    'FILE',
+    'encrypted repositories: read the password from the first line of FILE (else BACKHAUL_PASSWORD, else a prompt on the terminal)',
+  ),
+  toFile: option.text(
+    'to-password-file',
+    'FILE',
+    "the target's password when it differs from the source's (else BACKHAUL_TO_PASSWORD, else as for --password-file)",
+  ),
+  newFile: option.text(
+    'new-password-file',
+    'FILE',
+    'the new password, from the first line of FILE (else BACKHAUL_NEW_PASSWORD, else a prompt asked twice)',
+  ),
 };
 
 interface Prompting {
@@ -37,7 +49,8 @@ async function fromFile(path: string): Promise<string> {
     throw fromSystemError(e, `password file ${quoted(path)}`) ?? e;
   }
   const password = text.split(/\r?\n/, 1)[0] ?? '';
-  if (password === '') throw usageError(`The password file ${quoted(path)} is empty.`, 'Put the password on its first line.');
+  if (password === '')
+    throw usageError(`The password file ${quoted(path)} is empty.`, 'Put the password on its first line.');
   return password;
 }
 
@@ -61,7 +74,8 @@ export function promptHidden(prompt: string, io: Prompting): Promise<string> {
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003' || ch === '\u0004') return done(new BackhaulError('cancelled', 'Cancelled.', 'Nothing was read or written.'));
+        if (ch === '\u0003' || ch === '\u0004')
+          return done(new BackhaulError('cancelled', 'Cancelled.', 'Nothing was read or written.'));
         if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
         else if (ch >= ' ') typed += ch;
       }
@@ -71,8 +85,10 @@ export function promptHidden(prompt: string, io: Prompting): Promise<string> {
 }
 
 const noTerminal = (envName: string, optionName: string) =>
-  usageError('This repository is encrypted, and there is no password and no terminal to ask for one on.',
-    `Give --${optionName} FILE or set ${envName}.`);
+  usageError(
+    'This repository is encrypted, and there is no password and no terminal to ask for one on.',
+    `Give --${optionName} FILE or set ${envName}.`,
+  );
 
 function canPrompt(io: Prompting): boolean {
   const input = io.input ?? process.stdin;
@@ -91,30 +107,39 @@ export interface OwnPassword {
  */
 export function passwordSource(values: Values, io: Prompting, label = 'repository', own?: OwnPassword): PasswordSource {
   let asked: Promise<string> | undefined;
-  return () => (asked ??= (async () => {
-    const ownFile = own ? str(values, own.file) : undefined;
-    if (ownFile !== undefined) return fromFile(ownFile);
-    const ownEnv = own ? process.env[own.env] : undefined;
-    if (ownEnv !== undefined && ownEnv !== '') return ownEnv;
-    const file = str(values, 'password-file');
-    if (file !== undefined) return fromFile(file);
-    const env = process.env.BACKHAUL_PASSWORD;
-    if (env !== undefined && env !== '') return env;
-    if (!canPrompt(io)) throw noTerminal('BACKHAUL_PASSWORD', 'password-file');
-    const typed = await promptHidden(`Password for ${label}: `, io);
-    if (typed === '') throw usageError('No password was typed.', 'Type the password, or give --password-file FILE.');
-    return typed;
-  })());
+  return () =>
+    (asked ??= (async () => {
+      const ownFile = own ? str(values, own.file) : undefined;
+      if (ownFile !== undefined) return fromFile(ownFile);
+      const ownEnv = own ? process.env[own.env] : undefined;
+      if (ownEnv !== undefined && ownEnv !== '') return ownEnv;
+      const file = str(values, 'password-file');
+      if (file !== undefined) return fromFile(file);
+      const env = process.env.BACKHAUL_PASSWORD;
+      if (env !== undefined && env !== '') return env;
+      if (!canPrompt(io)) throw noTerminal('BACKHAUL_PASSWORD', 'password-file');
+      const typed = await promptHidden(`Password for ${label}: `, io);
+      if (typed === '') throw usageError('No password was typed.', 'Type the password, or give --password-file FILE.');
+      return typed;
+    })());
 }
 
 /** A new password: from --new-password-file, BACKHAUL_NEW_PASSWORD, or typed twice. */
-export async function newPassword(values: Values, io: Prompting, fileOption = 'new-password-file', envName = 'BACKHAUL_NEW_PASSWORD'): Promise<string> {
+export async function newPassword(
+  values: Values,
+  io: Prompting,
+  fileOption = 'new-password-file',
+  envName = 'BACKHAUL_NEW_PASSWORD',
+): Promise<string> {
   const file = str(values, fileOption);
   if (file !== undefined) return fromFile(file);
   const env = process.env[envName];
   if (env !== undefined && env !== '') return env;
   if (!canPrompt(io)) {
-    throw usageError('A new password is needed, and there is none and no terminal to ask for one on.', `Give --${fileOption} FILE or set ${envName}.`);
+    throw usageError(
+      'A new password is needed, and there is none and no terminal to ask for one on.',
+      `Give --${fileOption} FILE or set ${envName}.`,
+    );
   }
   const first = await promptHidden('New password: ', io);
   if (first === '') throw usageError('An empty password is not accepted.', 'Type a password.');
@@ -128,9 +153,13 @@ export async function newPassword(values: Values, io: Prompting, fileOption = 'n
  * the command's --password-file if it has one, else BACKHAUL_PASSWORD, else
  * a prompt naming the repository, asked once per repository.
  */
-export function commandPasswords(values: Values, io: Prompting, own: ReadonlyMap<string, OwnPassword> = new Map()): PasswordRule {
+export function commandPasswords(
+  values: Values,
+  io: Prompting,
+  own: ReadonlyMap<string, OwnPassword> = new Map(),
+): PasswordRule {
   const asked = new Map<string, PasswordSource>();
-  return (location) => {
+  return location => {
     let source = asked.get(location);
     if (!source) asked.set(location, (source = passwordSource(values, io, location, own.get(location))));
     return source;

@@ -26,12 +26,17 @@ no longer open it.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, extra] = positionals;
-    if (!name || extra) throw usageError('Usage: backhaul repo upgrade NAME.', 'Run `backhaul repo list` to see the registered names.');
+    if (!name || extra)
+      throw usageError('Usage: backhaul repo upgrade NAME.', 'Run `backhaul repo list` to see the registered names.');
     const repo = await openRepoArg(name);
     const result = await upgradeRepository(repo);
     if (flag(values, 'json')) printJson(ctx, result);
-    else if (result.from === result.to) ctx.out.write(`${name} is already format version ${result.to}; nothing changed.\n`);
-    else ctx.out.write(`Upgraded ${name} from format version ${result.from} to ${result.to} (catalogue of ${result.backups} backup(s), ${result.points} restore point(s)).\n`);
+    else if (result.from === result.to)
+      ctx.out.write(`${name} is already format version ${result.to}; nothing changed.\n`);
+    else
+      ctx.out.write(
+        `Upgraded ${name} from format version ${result.from} to ${result.to} (catalogue of ${result.backups} backup(s), ${result.points} restore point(s)).\n`,
+      );
     return 0;
   },
 });
@@ -47,9 +52,17 @@ killed between the manifest and its catalogue segment. Run again, it adds nothin
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, extra] = positionals;
-    if (!name || extra) throw usageError('Usage: backhaul repo rebuild-catalog NAME.', 'Run `backhaul repo list` to see the registered names.');
+    if (!name || extra)
+      throw usageError(
+        'Usage: backhaul repo rebuild-catalog NAME.',
+        'Run `backhaul repo list` to see the registered names.',
+      );
     const repo = await openRepoArg(name);
-    if (repo.config.version < 2) throw usageError(`${name} is format version ${repo.config.version}, which has no catalogue.`, `Run \`backhaul repo upgrade ${name}\` to convert it.`);
+    if (repo.config.version < 2)
+      throw usageError(
+        `${name} is format version ${repo.config.version}, which has no catalogue.`,
+        `Run \`backhaul repo upgrade ${name}\` to convert it.`,
+      );
     const writer = await RepositoryWriter.begin(repo, 'rebuild-catalog');
     let points = 0;
     try {
@@ -58,7 +71,12 @@ killed between the manifest and its catalogue segment. Run again, it adds nothin
       await writer.close();
     }
     if (flag(values, 'json')) printJson(ctx, {points});
-    else ctx.out.write(points === 0 ? 'The catalogue was complete; nothing changed.\n' : `Added ${points} restore point(s) to the catalogue.\n`);
+    else
+      ctx.out.write(
+        points === 0
+          ? 'The catalogue was complete; nothing changed.\n'
+          : `Added ${points} restore point(s) to the catalogue.\n`,
+      );
     return 0;
   },
 });

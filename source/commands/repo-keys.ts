@@ -6,7 +6,14 @@
  * A wrong password is refused (exit 15) before anything is written.
  */
 import {BackhaulError, usageError} from '../engine/errors.js';
-import {addKey, changePassword, listKeys, openKey, removeKey, type OpenedKey} from '../engine/repository/crypto/keys.js';
+import {
+  addKey,
+  changePassword,
+  listKeys,
+  openKey,
+  removeKey,
+  type OpenedKey,
+} from '../engine/repository/crypto/keys.js';
 import {Repository} from '../engine/repository/repository.js';
 import type {Storage} from '../engine/storage/storage.js';
 import {resolveLocation, storageFor} from '../engine/workspace/open.js';
@@ -23,7 +30,11 @@ async function openKeyOf(name: string): Promise<{storage: Storage; opened: Opene
   const password = passwordFor(storage.location);
   const repo = await Repository.open(storage, {password});
   if (!repo.codec.encrypted) {
-    throw new BackhaulError('usage', `${storage.location} is not encrypted; it has no passwords.`, 'Encryption is chosen when a repository is made: `backhaul repo add NAME LOCATION --encrypt`, then copy into it.');
+    throw new BackhaulError(
+      'usage',
+      `${storage.location} is not encrypted; it has no passwords.`,
+      'Encryption is chosen when a repository is made: `backhaul repo add NAME LOCATION --encrypt`, then copy into it.',
+    );
   }
   return {storage, opened: await openKey(storage, await password())};
 }
@@ -45,14 +56,21 @@ key under the new password, then deletes the old key file (a crash in between
 leaves both passwords working). The data is not rewritten. The current password
 comes from --password-file, BACKHAUL_PASSWORD or a prompt; the new one from
 --new-password-file, BACKHAUL_NEW_PASSWORD or a prompt asked twice.`,
-  options: [passwordOptions.file, passwordOptions.newFile, option.flag('json', 'print the old and new key ids as JSON')],
+  options: [
+    passwordOptions.file,
+    passwordOptions.newFile,
+    option.flag('json', 'print the old and new key ids as JSON'),
+  ],
   positionals: true,
   async run(ctx, values, positionals) {
     const name = oneName(positionals, 'Usage: backhaul repo passwd NAME.');
     const {storage, opened} = await openKeyOf(name);
     const id = await changePassword(storage as Storage, opened, await newPassword(values, io(ctx)));
     if (flag(values, 'json')) printJson(ctx, {name, oldKey: opened.id, newKey: id});
-    else ctx.out.write(`Changed the password of ${name} (key ${opened.id.slice(0, 12)} replaced by ${id.slice(0, 12)}); the old password no longer opens it.\n`);
+    else
+      ctx.out.write(
+        `Changed the password of ${name} (key ${opened.id.slice(0, 12)} replaced by ${id.slice(0, 12)}); the old password no longer opens it.\n`,
+      );
     return 0;
   },
 });
@@ -66,9 +84,15 @@ export const repoKeyList: Command = defineCommand({
   positionals: true,
   async run(ctx, values, positionals) {
     const {storage, opened} = await openKeyOf(oneName(positionals, 'Usage: backhaul repo key list NAME.'));
-    const keys = (await listKeys(storage)).map((k) => ({...k, current: k.id === opened.id}));
+    const keys = (await listKeys(storage)).map(k => ({...k, current: k.id === opened.id}));
     if (flag(values, 'json')) printJson(ctx, keys);
-    else ctx.out.write(table(keys.map((k) => [k.current ? '*' : '', k.id.slice(0, 16), k.createdAt || '(damaged)']), ['', 'KEY', 'CREATED']));
+    else
+      ctx.out.write(
+        table(
+          keys.map(k => [k.current ? '*' : '', k.id.slice(0, 16), k.createdAt || '(damaged)']),
+          ['', 'KEY', 'CREATED'],
+        ),
+      );
     return 0;
   },
 });
@@ -102,7 +126,11 @@ the last key are refused.`,
   positionals: true,
   async run(ctx, values, positionals) {
     const [name, key, extra] = positionals;
-    if (!name || !key || extra) throw usageError('Usage: backhaul repo key rm NAME KEY.', 'Run `backhaul repo key list NAME` to see the key ids.');
+    if (!name || !key || extra)
+      throw usageError(
+        'Usage: backhaul repo key rm NAME KEY.',
+        'Run `backhaul repo key list NAME` to see the key ids.',
+      );
     const {storage, opened} = await openKeyOf(name);
     const id = await removeKey(storage as Storage, key, opened.id);
     if (flag(values, 'json')) printJson(ctx, {name, removed: id});

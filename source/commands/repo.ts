@@ -54,18 +54,28 @@ function entryFrom(
  * (`encryption`: asked for only then; an existing plain repository is not
  * made encrypted in place).
  */
-async function openOrCreate(entry: RepositoryEntry, opened: (storage: Storage) => void, encryption?: () => Promise<NewEncryption>): Promise<{repo: Repository; created: boolean}> {
+async function openOrCreate(
+  entry: RepositoryEntry,
+  opened: (storage: Storage) => void,
+  encryption?: () => Promise<NewEncryption>,
+): Promise<{repo: Repository; created: boolean}> {
   let repo: Repository;
   try {
     const storage = await storageFor(entry, {opened});
     repo = await Repository.open(storage, {password: passwordFor(storage.location)});
   } catch (e) {
     if (!(e instanceof BackhaulError && e.code === 'no-repository')) throw e;
-    return {repo: await createRepository(entry, opened, encryption ? {encryption: await encryption()} : {}), created: true};
+    return {
+      repo: await createRepository(entry, opened, encryption ? {encryption: await encryption()} : {}),
+      created: true,
+    };
   }
   if (encryption && !repo.codec.encrypted) {
-    throw new BackhaulError('exists', `${repo.location} already holds a repository, and it is not encrypted.`,
-      'Encryption is chosen when a repository is made: pick a new location with --encrypt and copy into it; nothing was changed.');
+    throw new BackhaulError(
+      'exists',
+      `${repo.location} already holds a repository, and it is not encrypted.`,
+      'Encryption is chosen when a repository is made: pick a new location with --encrypt and copy into it; nothing was changed.',
+    );
   }
   return {repo, created: false};
 }
@@ -76,7 +86,11 @@ async function keyOf(name: string): Promise<MasterKey> {
   const storage = await storageFor(resolved.entry, {registered: resolved.name !== undefined});
   const password = passwordFor(storage.location);
   const source = await Repository.open(storage, {password});
-  if (!source.codec.encrypted) throw usageError(`--copy-key ${name}: ${storage.location} is not encrypted; it has no key to copy.`, 'Name an encrypted repository, or leave --copy-key out.');
+  if (!source.codec.encrypted)
+    throw usageError(
+      `--copy-key ${name}: ${storage.location} is not encrypted; it has no key to copy.`,
+      'Name an encrypted repository, or leave --copy-key out.',
+    );
   return (await openKey(storage, await password())).master;
 }
 
@@ -91,14 +105,29 @@ function reportAdd(
 ): void {
   const unchanged = isDeepStrictEqual(previous, entry);
   if (json) {
-    printJson(ctx, {name, location: entry.location, id: repo.id, created, encrypted: repo.codec.encrypted, changed: !unchanged, previous: unchanged ? null : previous ?? null});
+    printJson(ctx, {
+      name,
+      location: entry.location,
+      id: repo.id,
+      created,
+      encrypted: repo.codec.encrypted,
+      changed: !unchanged,
+      previous: unchanged ? null : (previous ?? null),
+    });
     return;
   }
   const id = repo.id.slice(0, 12);
   const encrypted = repo.codec.encrypted ? ', encrypted' : '';
-  if (unchanged) ctx.out.write(`Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}${encrypted}); nothing changed.\n`);
-  else ctx.out.write(`${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}${encrypted}).\n`);
-  if (previous && !unchanged) ctx.out.write(`${name} was registered at ${safeText(previous.location)} before; nothing there was touched.\n`);
+  if (unchanged)
+    ctx.out.write(
+      `Repository ${name} is already registered at ${safeText(entry.location)} (id ${id}${encrypted}); nothing changed.\n`,
+    );
+  else
+    ctx.out.write(
+      `${created ? 'Created' : 'Registered'} repository ${name} at ${safeText(entry.location)} (id ${id}${encrypted}).\n`,
+    );
+  if (previous && !unchanged)
+    ctx.out.write(`${name} was registered at ${safeText(previous.location)} before; nothing there was touched.\n`);
 }
 
 export const repoAdd: Command = defineCommand({
@@ -129,8 +158,15 @@ changes nothing. Neither touches the data at the old location.`,
       {default: '60'},
     ),
     option.flag('replace', 'point an already registered NAME at LOCATION'),
-    option.flag('encrypt', 'make the new repository encrypted (AES-256-GCM; the password from --password-file, BACKHAUL_PASSWORD or a prompt asked twice)'),
-    option.text('copy-key', 'SOURCE', 'with --encrypt: use the key material of the encrypted repository SOURCE (opened with --password-file / BACKHAUL_PASSWORD), so copies between the two pass packs through; the new password from --new-password-file, BACKHAUL_NEW_PASSWORD or a prompt'),
+    option.flag(
+      'encrypt',
+      'make the new repository encrypted (AES-256-GCM; the password from --password-file, BACKHAUL_PASSWORD or a prompt asked twice)',
+    ),
+    option.text(
+      'copy-key',
+      'SOURCE',
+      'with --encrypt: use the key material of the encrypted repository SOURCE (opened with --password-file / BACKHAUL_PASSWORD), so copies between the two pass packs through; the new password from --new-password-file, BACKHAUL_NEW_PASSWORD or a prompt',
+    ),
     passwordOptions.file,
     passwordOptions.newFile,
     option.flag('json', 'print the result as JSON'),
@@ -164,11 +200,22 @@ from --password-file FILE, BACKHAUL_PASSWORD, or ask on the terminal.`,
     const current = registeredEntry(name);
     if (current && !replace && !isDeepStrictEqual(current, entry)) throw alreadyRegistered(name, current);
     const copyKey = str(values, 'copy-key');
-    if (copyKey !== undefined && !flag(values, 'encrypt')) throw usageError('--copy-key goes with --encrypt.', 'Example: backhaul repo add offsite s3://b/p --encrypt --copy-key primary');
-    const encryption = !flag(values, 'encrypt') ? undefined : async (): Promise<NewEncryption> => copyKey === undefined
-      ? {password: await newPassword(values, {err: ctx.err}, 'password-file', 'BACKHAUL_PASSWORD')}
-      : {master: await keyOf(copyKey), password: await newPassword(values, {err: ctx.err})};
-    const {repo, created} = await openOrCreate(entry, (storage) => void printNotices(storage, sayOnStderr(ctx)), encryption);
+    if (copyKey !== undefined && !flag(values, 'encrypt'))
+      throw usageError(
+        '--copy-key goes with --encrypt.',
+        'Example: backhaul repo add offsite s3://b/p --encrypt --copy-key primary',
+      );
+    const encryption = !flag(values, 'encrypt')
+      ? undefined
+      : async (): Promise<NewEncryption> =>
+          copyKey === undefined
+            ? {password: await newPassword(values, {err: ctx.err}, 'password-file', 'BACKHAUL_PASSWORD')}
+            : {master: await keyOf(copyKey), password: await newPassword(values, {err: ctx.err})};
+    const {repo, created} = await openOrCreate(
+      entry,
+      storage => void printNotices(storage, sayOnStderr(ctx)),
+      encryption,
+    );
     const previous = await registerRepository(name, entry, {replace});
     reportAdd(ctx, flag(values, 'json'), name, entry, repo, created, previous);
     return 0;

@@ -48,7 +48,15 @@ export function summarizePoint(p: PointManifest): PointSummary {
 
 /** A catalogue point (repository/catalogue.ts) as `points` prints it: the same fields, in the same order, as summarizePoint. */
 export function summarizeListed(p: CataloguePoint): PointSummary {
-  return {id: p.id, time: p.time, type: p.type, logicalBytes: p.logicalBytes, storedBytes: p.storedBytes, nodes: p.nodes, ...(p.parent ? {parent: p.parent} : {})};
+  return {
+    id: p.id,
+    time: p.time,
+    type: p.type,
+    logicalBytes: p.logicalBytes,
+    storedBytes: p.storedBytes,
+    nodes: p.nodes,
+    ...(p.parent ? {parent: p.parent} : {}),
+  };
 }
 
 function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
@@ -65,7 +73,7 @@ function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
 
 export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
   const backups = records ?? (await repo.listBackups());
-  const summaries = await mapLimit(backups, 8, async (record) => {
+  const summaries = await mapLimit(backups, 8, async record => {
     const points = await repo.listPointSummaries(record.id);
     const summary: BackupSummary = {
       id: record.id,

@@ -17,7 +17,10 @@ const saved = {p: process.env.BACKHAUL_PASSWORD, n: process.env.BACKHAUL_NEW_PAS
 
 describe('password sources', () => {
   afterEach(() => {
-    for (const [name, value] of [['BACKHAUL_PASSWORD', saved.p], ['BACKHAUL_NEW_PASSWORD', saved.n]] as const) {
+    for (const [name, value] of [
+      ['BACKHAUL_PASSWORD', saved.p],
+      ['BACKHAUL_NEW_PASSWORD', saved.n],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -31,8 +34,14 @@ describe('password sources', () => {
       assert.equal(await passwordSource({'password-file': join(dir, 'pw')}, io)(), 'from the file');
       assert.equal(await passwordSource({}, io)(), 'from the environment');
       await writeFile(join(dir, 'empty'), '\n');
-      await assert.rejects(passwordSource({'password-file': join(dir, 'empty')}, io)(), (e) => e instanceof BackhaulError && e.code === 'usage' && /empty/.test(e.message));
-      await assert.rejects(passwordSource({'password-file': join(dir, 'missing')}, io)(), (e) => e instanceof BackhaulError && e.code === 'not-found');
+      await assert.rejects(
+        passwordSource({'password-file': join(dir, 'empty')}, io)(),
+        e => e instanceof BackhaulError && e.code === 'usage' && /empty/.test(e.message),
+      );
+      await assert.rejects(
+        passwordSource({'password-file': join(dir, 'missing')}, io)(),
+        e => e instanceof BackhaulError && e.code === 'not-found',
+      );
     } finally {
       await rm(dir, {recursive: true, force: true});
     }
@@ -41,9 +50,19 @@ describe('password sources', () => {
   it('no password and no terminal: a usage error (exit 2) naming both ways to give one', async () => {
     delete process.env.BACKHAUL_PASSWORD;
     delete process.env.BACKHAUL_NEW_PASSWORD;
-    await assert.rejects(passwordSource({}, io)(), (e) => e instanceof BackhaulError && e.exitCode === EXIT.usage
-      && /no terminal/.test(e.message) && /--password-file FILE/.test(e.hint) && /BACKHAUL_PASSWORD/.test(e.hint));
-    await assert.rejects(newPassword({}, io), (e) => e instanceof BackhaulError && e.exitCode === EXIT.usage && /BACKHAUL_NEW_PASSWORD/.test(e.hint));
+    await assert.rejects(
+      passwordSource({}, io)(),
+      e =>
+        e instanceof BackhaulError &&
+        e.exitCode === EXIT.usage &&
+        /no terminal/.test(e.message) &&
+        /--password-file FILE/.test(e.hint) &&
+        /BACKHAUL_PASSWORD/.test(e.hint),
+    );
+    await assert.rejects(
+      newPassword({}, io),
+      e => e instanceof BackhaulError && e.exitCode === EXIT.usage && /BACKHAUL_NEW_PASSWORD/.test(e.hint),
+    );
     process.env.BACKHAUL_NEW_PASSWORD = 'new one';
     assert.equal(await newPassword({}, io), 'new one');
   });

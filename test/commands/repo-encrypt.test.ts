@@ -20,7 +20,13 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const name of await readdir(dir, {recursive: true})) {
     const path = join(dir, name);
-    if ((await stat(path)).isFile()) out.set(name, createHash('sha256').update(await readFile(path)).digest('hex'));
+    if ((await stat(path)).isFile())
+      out.set(
+        name,
+        createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+      );
   }
   return out;
 }
@@ -44,7 +50,23 @@ describe('encrypted repositories on the CLI', () => {
     await writeFile(join(src, 'docs', 'report.bin'), randomBuffer(700 * 1024, 11));
     await writeFile(join(src, 'docs', 'notes.txt'), 'plain text\n'.repeat(3000));
     ok(await ws.run(['repo', 'add', 'plain', join(ws.dir, 'plain')]), 'plain repo');
-    ok(await ws.run(['agent', 'backup', '--repo', 'plain', '--job', 'j', '--machine', 'm', '--kind', 'server', '--path', src]), 'backup');
+    ok(
+      await ws.run([
+        'agent',
+        'backup',
+        '--repo',
+        'plain',
+        '--job',
+        'j',
+        '--machine',
+        'm',
+        '--kind',
+        'server',
+        '--path',
+        src,
+      ]),
+      'backup',
+    );
   });
   after(async () => ws?.cleanup());
 
@@ -62,8 +84,14 @@ describe('encrypted repositories on the CLI', () => {
     const add = await ws.run(['repo', 'add', 'enc', enc, '--encrypt', '--password-file', pw]);
     ok(add, 'repo add --encrypt');
     assert.match(add.stdout, /encrypted/);
-    assert.deepEqual(JSON.parse(await readFile(join(enc, 'config'), 'utf8')).encryption, {keyDerivation: 'scrypt', cipher: 'aes-256-gcm'});
-    ok(await ws.run(['copy', '--from', 'plain', '--to', 'enc', '--points', 'all', '--password-file', pw]), 'copy to encrypted');
+    assert.deepEqual(JSON.parse(await readFile(join(enc, 'config'), 'utf8')).encryption, {
+      keyDerivation: 'scrypt',
+      cipher: 'aes-256-gcm',
+    });
+    ok(
+      await ws.run(['copy', '--from', 'plain', '--to', 'enc', '--points', 'all', '--password-file', pw]),
+      'copy to encrypted',
+    );
 
     const before = await snapshot(enc);
     const wrong = await ws.run(['list', '--repo', 'enc', '--password-file', pw2]);
@@ -77,7 +105,10 @@ describe('encrypted repositories on the CLI', () => {
     ok(await ws.run(['repo', 'add', 'back', join(ws.dir, 'back')]), 'plain target');
     ws.env.BACKHAUL_PASSWORD = 'first password';
     try {
-      ok(await ws.run(['copy', '--from', 'enc', '--to', 'back', '--points', 'all']), 'copy back to plain (password from the environment)');
+      ok(
+        await ws.run(['copy', '--from', 'enc', '--to', 'back', '--points', 'all']),
+        'copy back to plain (password from the environment)',
+      );
       const [backup] = await ws.json<{id: string}[]>(['list', '--repo', 'enc', '--json']);
       const [point] = await ws.json<{id: string}[]>(['points', backup!.id, '--repo', 'enc', '--json']);
       await assertSameRestore(ws, 'plain', 'back', {backup: backup!.id, point: point!.id}, join(ws.dir, 'cmp1'));
@@ -94,26 +125,84 @@ describe('encrypted repositories on the CLI', () => {
     assert.equal((await ws.run(['list', '--repo', 'keys', '--password-file', pw])).code, 15, 'old password refused');
     ok(await ws.run(['list', '--repo', 'keys', '--password-file', pw2]), 'new password opens');
     ok(await ws.run(['repo', 'key', 'add', 'keys', '--password-file', pw2, '--new-password-file', pw]), 'key add');
-    const keys = await ws.json<{id: string; current: boolean}[]>(['repo', 'key', 'list', 'keys', '--password-file', pw2, '--json']);
+    const keys = await ws.json<{id: string; current: boolean}[]>([
+      'repo',
+      'key',
+      'list',
+      'keys',
+      '--password-file',
+      pw2,
+      '--json',
+    ]);
     assert.equal(keys.length, 2);
-    const other = keys.find((k) => !k.current)!;
+    const other = keys.find(k => !k.current)!;
     ok(await ws.run(['list', '--repo', 'keys', '--password-file', pw]), 'the added password opens too');
-    const self = await ws.run(['repo', 'key', 'rm', 'keys', keys.find((k) => k.current)!.id.slice(0, 12), '--password-file', pw2]);
+    const self = await ws.run([
+      'repo',
+      'key',
+      'rm',
+      'keys',
+      keys.find(k => k.current)!.id.slice(0, 12),
+      '--password-file',
+      pw2,
+    ]);
     assert.equal(self.code, 2, 'the key in use is not removed');
     ok(await ws.run(['repo', 'key', 'rm', 'keys', other.id.slice(0, 12), '--password-file', pw2]), 'key rm');
-    assert.equal((await ws.run(['list', '--repo', 'keys', '--password-file', pw])).code, 15, 'removed password refused');
+    assert.equal(
+      (await ws.run(['list', '--repo', 'keys', '--password-file', pw])).code,
+      15,
+      'removed password refused',
+    );
   });
 
   test('--copy-key: the target shares the key material, copies pass packs through unchanged', async () => {
     ok(await ws.run(['repo', 'add', 'src-enc', join(ws.dir, 'src-enc'), '--encrypt', '--password-file', pw]), 'source');
-    ok(await ws.run(['copy', '--from', 'plain', '--to', 'src-enc', '--points', 'all', '--password-file', pw]), 'fill it');
-    ok(await ws.run(['repo', 'add', 'twin', join(ws.dir, 'twin'), '--encrypt', '--copy-key', 'src-enc', '--password-file', pw, '--new-password-file', pw2]), 'twin');
+    ok(
+      await ws.run(['copy', '--from', 'plain', '--to', 'src-enc', '--points', 'all', '--password-file', pw]),
+      'fill it',
+    );
+    ok(
+      await ws.run([
+        'repo',
+        'add',
+        'twin',
+        join(ws.dir, 'twin'),
+        '--encrypt',
+        '--copy-key',
+        'src-enc',
+        '--password-file',
+        pw,
+        '--new-password-file',
+        pw2,
+      ]),
+      'twin',
+    );
     const one = await ws.run(['copy', '--from', 'src-enc', '--to', 'twin', '--points', 'all', '--password-file', pw]);
-    assert.equal(one.code, 15, 'the source\'s password does not open the twin');
-    ok(await ws.run(['copy', '--from', 'src-enc', '--to', 'twin', '--points', 'all', '--password-file', pw, '--to-password-file', pw2]), 'copy to the twin');
-    const packs = async (dir: string) => (await readdir(join(ws.dir, dir, 'data'), {recursive: true})).filter((n) => /[0-9a-f]{64}$/.test(n)).sort();
+    assert.equal(one.code, 15, "the source's password does not open the twin");
+    ok(
+      await ws.run([
+        'copy',
+        '--from',
+        'src-enc',
+        '--to',
+        'twin',
+        '--points',
+        'all',
+        '--password-file',
+        pw,
+        '--to-password-file',
+        pw2,
+      ]),
+      'copy to the twin',
+    );
+    const packs = async (dir: string) =>
+      (await readdir(join(ws.dir, dir, 'data'), {recursive: true})).filter(n => /[0-9a-f]{64}$/.test(n)).sort();
     assert.ok((await packs('src-enc')).length > 0);
-    assert.deepEqual(await packs('twin'), await packs('src-enc'), 'the same key material: the very same packs, passed through');
+    assert.deepEqual(
+      await packs('twin'),
+      await packs('src-enc'),
+      'the same key material: the very same packs, passed through',
+    );
     ok(await ws.run(['verify', '--repo', 'twin', '--password-file', pw2]), 'the twin verifies');
   });
 });

@@ -25,9 +25,21 @@ export const CASES: {name: string; data: Buffer; encoding: number}[] = [
   {name: 'under 512 bytes: raw, however compressible', data: text(511), encoding: RAW},
   {name: '512 bytes of text', data: text(512), encoding: ZSTD},
   {name: '20 KiB of random bytes', data: randomBytes(20 * 1024), encoding: RAW},
-  {name: 'random first 16 KiB, then text: the whole chunk decides', data: Buffer.concat([randomBytes(16 * 1024), text(64 * 1024)]), encoding: ZSTD},
-  {name: 'random first 64 KiB, then 1 MiB of zeros (a disk image)', data: Buffer.concat([randomBytes(64 * 1024), Buffer.alloc(1024 * 1024)]), encoding: ZSTD},
-  {name: '100 KiB random, 1 KiB of text: saves under 3 %, raw', data: Buffer.concat([randomBytes(100 * 1024), text(1024)]), encoding: RAW},
+  {
+    name: 'random first 16 KiB, then text: the whole chunk decides',
+    data: Buffer.concat([randomBytes(16 * 1024), text(64 * 1024)]),
+    encoding: ZSTD,
+  },
+  {
+    name: 'random first 64 KiB, then 1 MiB of zeros (a disk image)',
+    data: Buffer.concat([randomBytes(64 * 1024), Buffer.alloc(1024 * 1024)]),
+    encoding: ZSTD,
+  },
+  {
+    name: '100 KiB random, 1 KiB of text: saves under 3 %, raw',
+    data: Buffer.concat([randomBytes(100 * 1024), text(1024)]),
+    encoding: RAW,
+  },
   {name: '4 MiB of zeros', data: Buffer.alloc(4 * 1024 * 1024), encoding: ZSTD},
   {name: '1 MiB of text', data: text(1024 * 1024), encoding: ZSTD},
 ];

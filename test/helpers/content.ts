@@ -22,8 +22,11 @@ export async function contentOf(repo: Repository, point: PointManifest): Promise
       const where = `${node.name}/${disk.name}`;
       if (disk.image) out.set(`${where} image`, `${disk.image.size} ${await hashOf(repo, disk.image.chunks)}`);
       for await (const e of repo.readTree(disk)) {
-        const content = e.chunks ? await hashOf(repo, e.chunks) : e.target ?? '';
-        out.set(`${where}:${e.path}`, `${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.mtimeMs} ${e.size} ${content}`);
+        const content = e.chunks ? await hashOf(repo, e.chunks) : (e.target ?? '');
+        out.set(
+          `${where}:${e.path}`,
+          `${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${e.mtimeMs} ${e.size} ${content}`,
+        );
       }
     }
   }

@@ -152,7 +152,12 @@ function chainHash(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-export async function appendAudit(storage: Storage, input: AuditInput, now: () => Date = () => new Date(), codec: ObjectCodec = PLAIN_CODEC): Promise<AuditEntry> {
+export async function appendAudit(
+  storage: Storage,
+  input: AuditInput,
+  now: () => Date = () => new Date(),
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<AuditEntry> {
   const anchors = await openAnchors(storage, now);
   try {
     const entry = await appendEntry(storage, input, now, codec);
@@ -163,7 +168,12 @@ export async function appendAudit(storage: Storage, input: AuditInput, now: () =
   }
 }
 
-async function appendEntry(storage: Storage, input: AuditInput, now: () => Date, codec: ObjectCodec): Promise<AuditEntry> {
+async function appendEntry(
+  storage: Storage,
+  input: AuditInput,
+  now: () => Date,
+  codec: ObjectCodec,
+): Promise<AuditEntry> {
   const listed = await listEntries(storage);
   const last = listed.at(-1);
   let seq = last ? last[0] : 0;
@@ -251,14 +261,22 @@ export async function readAudit(storage: ReadableStorage, codec: ObjectCodec = P
   const entries: AuditEntry[] = [];
   for (const [, key] of await listEntries(storage)) {
     const entry = parseEntry(opened(codec, key, await storage.get(key)));
-    if (!entry) throw corrupt(`Audit entry ${key} is not a valid entry.`, 'Run `backhaul audit --verify` to see every damaged entry.');
+    if (!entry)
+      throw corrupt(
+        `Audit entry ${key} is not a valid entry.`,
+        'Run `backhaul audit --verify` to see every damaged entry.',
+      );
     entries.push(entry);
   }
   return entries;
 }
 
 /** Checks the hash chain, and compares it with this host's anchors. */
-export async function verifyAudit(storage: ReadableStorage, options: VerifyOptions = {}, codec: ObjectCodec = PLAIN_CODEC): Promise<AuditVerification> {
+export async function verifyAudit(
+  storage: ReadableStorage,
+  options: VerifyOptions = {},
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<AuditVerification> {
   const strays: string[] = [];
   const listed = await listEntries(storage, strays);
   const problems: AuditProblem[] = strays.map(key => ({

@@ -43,7 +43,11 @@ export interface AccessContext {
  * act for them. `storageFor` already refuses anything else; this is the
  * second lock on the same door.
  */
-export async function accessContext(storage: ReadableStorage, actor: Actor, codec: ObjectCodec = PLAIN_CODEC): Promise<AccessContext> {
+export async function accessContext(
+  storage: ReadableStorage,
+  actor: Actor,
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<AccessContext> {
   if (actor.viaSudo && storage.rootOnly !== true) throw notRootOnly(storage.location);
   const owner = await repositoryOwnerUid(storage);
   const policy = await loadPolicy(storage, codec);

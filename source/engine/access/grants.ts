@@ -64,15 +64,20 @@ async function change(
   const after: BackupRecord = {...before, access: changed ? (next.length > 0 ? next : null) : before.access};
   if (changed) await repo.putBackup(after);
   try {
-    const entry = await appendAudit(repo.storage, {
-      action: grant ? 'access.grant' : 'access.revoke',
-      actor: access.actor,
-      result: changed ? 'ok' : 'unchanged',
-      principal,
-      forUser: principal.startsWith('user:') ? principalName(principal) : undefined,
-      backupId,
-      reason,
-    }, undefined, repo.codec);
+    const entry = await appendAudit(
+      repo.storage,
+      {
+        action: grant ? 'access.grant' : 'access.revoke',
+        actor: access.actor,
+        result: changed ? 'ok' : 'unchanged',
+        principal,
+        forUser: principal.startsWith('user:') ? principalName(principal) : undefined,
+        backupId,
+        reason,
+      },
+      undefined,
+      repo.codec,
+    );
     return {backup: after, changed, entry};
   } catch (e) {
     if (changed) await repo.putBackup(before);

@@ -48,7 +48,12 @@ export function applyPolicyChange(policy: Policy, op: PolicyOp, principal: strin
   return {...policy, [section]: {...policy[section], [field]: next}};
 }
 
-export async function changePolicy(storage: Storage, access: AccessContext, change: PolicyChange, codec: ObjectCodec = PLAIN_CODEC): Promise<PolicyChangeResult> {
+export async function changePolicy(
+  storage: Storage,
+  access: AccessContext,
+  change: PolicyChange,
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<PolicyChangeResult> {
   requirePrivilege(access.actor, access.role, 'policy.change');
   const before = await loadPolicy(storage, codec);
   const after = applyPolicyChange(before, change.op, change.principal);
@@ -66,14 +71,19 @@ export async function changePolicy(storage: Storage, access: AccessContext, chan
   }
   if (changed) await savePolicy(storage, after, codec);
   try {
-    const entry = await appendAudit(storage, {
-      action: 'policy.change',
-      actor: access.actor,
-      result: changed ? 'ok' : 'unchanged',
-      change: change.op,
-      principal: change.principal,
-      reason: change.reason,
-    }, undefined, codec);
+    const entry = await appendAudit(
+      storage,
+      {
+        action: 'policy.change',
+        actor: access.actor,
+        result: changed ? 'ok' : 'unchanged',
+        change: change.op,
+        principal: change.principal,
+        reason: change.reason,
+      },
+      undefined,
+      codec,
+    );
     return {policy: after, changed, entry};
   } catch (e) {
     if (changed) await savePolicy(storage, before, codec);

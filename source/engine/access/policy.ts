@@ -109,7 +109,10 @@ export async function loadPolicy(storage: ReadableStorage, codec: ObjectCodec = 
 }
 
 export async function savePolicy(storage: Storage, policy: Policy, codec: ObjectCodec = PLAIN_CODEC): Promise<void> {
-  await storage.put(POLICY_KEY, codec.sealObject(POLICY_KEY, Buffer.from(JSON.stringify(parsePolicy(policy), null, 2) + '\n')));
+  await storage.put(
+    POLICY_KEY,
+    codec.sealObject(POLICY_KEY, Buffer.from(JSON.stringify(parsePolicy(policy), null, 2) + '\n')),
+  );
 }
 
 /**

@@ -66,8 +66,16 @@ export class ChunkPool {
   private readonly shared = new Map<number, Buffer>();
   private readonly freeSlots: number[] = [];
 
-  constructor(known: Iterable<string>, encode: {compression: Compression; codec: ObjectCodec}, size = Math.max(1, Math.min(4, availableParallelism()))) {
-    const workerData: ChunkWorkerData = {known: [...known], compression: encode.compression, codec: encode.codec.params()};
+  constructor(
+    known: Iterable<string>,
+    encode: {compression: Compression; codec: ObjectCodec},
+    size = Math.max(1, Math.min(4, availableParallelism())),
+  ) {
+    const workerData: ChunkWorkerData = {
+      known: [...known],
+      compression: encode.compression,
+      codec: encode.codec.params(),
+    };
     for (let i = 0; i < size; i++) {
       const worker = startWorker<ToChunkWorker, FromChunkWorker>(ENTRY, {workerData});
       worker.unref();

@@ -84,7 +84,7 @@ function addChunk(data: Buffer, at: number, list: Pending[]): void {
 
 /** The chunks' entries, in order; compressed payloads appended to `out`, sealed by the codec; raw ones stay in the raw slot. */
 async function finish(list: Pending[], out: Out): Promise<ChunkOut[]> {
-  const encoded = await Promise.all(list.map((p) => p.job));
+  const encoded = await Promise.all(list.map(p => p.job));
   return list.map(({id, length, at}, i): ChunkOut => {
     const e = encoded[i];
     if (!e) return [id, length, -1, 0, 0];
@@ -203,7 +203,7 @@ async function stream(m: Extract<ToChunkWorker, {type: 'stream'}>): Promise<void
 
 let queue: Promise<void> = Promise.resolve();
 
-port.receive((m) => {
+port.receive(m => {
   if (m.type === 'share') {
     shared.set(m.slot, Buffer.from(m.sab));
     return;
@@ -213,7 +213,9 @@ port.receive((m) => {
     return;
   }
   // One task at a time, in the order sent (as when the work was synchronous): a task's slots are its own until it answers.
-  queue = queue.then(() => (m.type === 'files' ? files(m) : stream(m))).catch((e: unknown) => {
-    port.send({type: 'error', task: m.task, error: errorOf(e)});
-  });
+  queue = queue
+    .then(() => (m.type === 'files' ? files(m) : stream(m)))
+    .catch((e: unknown) => {
+      port.send({type: 'error', task: m.task, error: errorOf(e)});
+    });
 });

@@ -45,7 +45,13 @@ async function storeChunks(writer: RepositoryWriter, {raw, packed}: Payloads, ch
     if (encoding < 0) writer.reuseKnown();
     // Already as stored (chunk-worker.ts, finish): a raw chunk of a plain repository stays in the raw slot;
     // every other payload, a sealed raw one included, is in the packed slot.
-    else await writer.addEncoded(id as ChunkId, (encoding === 0 && !writer.repo.codec.encrypted ? raw : packed).subarray(offset, offset + length), rawLength, encoding as Encoding);
+    else
+      await writer.addEncoded(
+        id as ChunkId,
+        (encoding === 0 && !writer.repo.codec.encrypted ? raw : packed).subarray(offset, offset + length),
+        rawLength,
+        encoding as Encoding,
+      );
     ids.push(id as ChunkId);
   }
   return ids;

@@ -178,7 +178,12 @@ export interface PlanOptions {
   pool?: VerifyPool;
 }
 
-export async function planCopy(source: Repository, target: Repository, selection: Selection, options: PlanOptions = {}): Promise<CopyPlan> {
+export async function planCopy(
+  source: Repository,
+  target: Repository,
+  selection: Selection,
+  options: PlanOptions = {},
+): Promise<CopyPlan> {
   const pool = options.pool ?? new VerifyPool(undefined, source.codec.params());
   try {
     return await countPlan(source, target, await planSkeleton(source, target, selection), pool);
@@ -219,12 +224,25 @@ async function nodesOnTarget(target: Repository, backup: BackupId): Promise<Map<
   return held;
 }
 
-export async function planSkeleton(source: Repository, target: Repository, selection: Selection): Promise<PlanSkeleton> {
+export async function planSkeleton(
+  source: Repository,
+  target: Repository,
+  selection: Selection,
+): Promise<PlanSkeleton> {
   if (target.config.version < source.config.version) {
     // Its zstd blobs and version 2 packs would be unreadable to the Backhaul versions that read the target.
-    throw new BackhaulError('usage', `${target.location} is a version ${target.config.version} repository; ${source.location} is version ${source.config.version}.`, `Upgrade the target first: \`backhaul repo upgrade\`; nothing was copied.`);
+    throw new BackhaulError(
+      'usage',
+      `${target.location} is a version ${target.config.version} repository; ${source.location} is version ${source.config.version}.`,
+      `Upgrade the target first: \`backhaul repo upgrade\`; nothing was copied.`,
+    );
   }
-  if (source.id === target.id) throw new BackhaulError('usage', 'The source and the target are the same repository.', 'Copy to a secondary repository.');
+  if (source.id === target.id)
+    throw new BackhaulError(
+      'usage',
+      'The source and the target are the same repository.',
+      'Copy to a secondary repository.',
+    );
   const filter = parsePointSpec(selection.points);
   const backups = selectBackups(await source.listBackups(), selection).sort((a, b) =>
     a.machine.localeCompare(b.machine),
@@ -288,10 +306,20 @@ export async function planSkeleton(source: Repository, target: Repository, selec
     }
     const held = onTarget ? await nodesOnTarget(target, record.id as BackupId) : undefined;
     for (const manifest of [...picked].sort((a, b) => a.time.localeCompare(b.time))) {
-      const have = new Set(held ? held.get(manifest.id) ?? [] : []);
-      const missing = wantNodes.filter((n) => !have.has(n) && manifest.nodes.some((m) => m.name === n));
-      const point: PlannedPoint = {id: manifest.id, time: manifest.time, type: manifest.type, action: 'copy', nodes: manifest.nodes.map((n) => n.name).filter((n) => have.has(n) || missing.includes(n)),
-        disks: [], logicalBytes: 0, transferBytes: 0, presentBytes: 0, manifest};
+      const have = new Set(held ? (held.get(manifest.id) ?? []) : []);
+      const missing = wantNodes.filter(n => !have.has(n) && manifest.nodes.some(m => m.name === n));
+      const point: PlannedPoint = {
+        id: manifest.id,
+        time: manifest.time,
+        type: manifest.type,
+        action: 'copy',
+        nodes: manifest.nodes.map(n => n.name).filter(n => have.has(n) || missing.includes(n)),
+        disks: [],
+        logicalBytes: 0,
+        transferBytes: 0,
+        presentBytes: 0,
+        manifest,
+      };
       pb.points.push(point);
       if (missing.length === 0) {
         point.action = 'skip';

@@ -30,14 +30,18 @@ const READ_AHEAD = 8;
 export class Rekeyer {
   readonly ids: IdMap = new Map();
 
-  constructor(private readonly source: Repository, private readonly writer: RepositoryWriter, private readonly clock: StatsClock,
-    private readonly onBytes: (bytes: number) => void = () => {}) {}
+  constructor(
+    private readonly source: Repository,
+    private readonly writer: RepositoryWriter,
+    private readonly clock: StatsClock,
+    private readonly onBytes: (bytes: number) => void = () => {},
+  ) {}
 
   /** The target ids of `chunks`, in order, storing on the target each one it lacks. */
   async chunks(chunks: readonly ChunkId[]): Promise<ChunkId[]> {
     const out: ChunkId[] = [];
-    const todo = [...new Set(chunks.filter((id) => !this.ids.has(id)))];
-    const reads = prefetch(todo, READ_AHEAD, async (id) => {
+    const todo = [...new Set(chunks.filter(id => !this.ids.has(id)))];
+    const reads = prefetch(todo, READ_AHEAD, async id => {
       const t0 = performance.now();
       const data = await this.source.readChunk(id);
       this.clock.add('source read', t0);
@@ -64,9 +68,9 @@ export class Rekeyer {
     if (disk.tree) {
       const entries: TreeEntry[] = [];
       for await (const batch of this.source.readTreeBatches(disk)) {
-        const wanted = batch.flatMap((e) => e.chunks ?? []);
+        const wanted = batch.flatMap(e => e.chunks ?? []);
         if (wanted.length > 0) await this.chunks(wanted);
-        for (const e of batch) entries.push(e.chunks ? {...e, chunks: e.chunks.map((id) => this.ids.get(id)!)} : e);
+        for (const e of batch) entries.push(e.chunks ? {...e, chunks: e.chunks.map(id => this.ids.get(id)!)} : e);
       }
       copy.tree = await this.writer.addTree(entries);
     }

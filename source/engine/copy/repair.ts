@@ -23,7 +23,12 @@ export interface RepairResult {
   packsRemoved: number;
 }
 
-export async function repairFrom(target: Repository, source: Repository, report: VerifyReport, options: {signal?: AbortSignal} = {}): Promise<RepairResult> {
+export async function repairFrom(
+  target: Repository,
+  source: Repository,
+  report: VerifyReport,
+  options: {signal?: AbortSignal} = {},
+): Promise<RepairResult> {
   requirePassThrough(source, target);
   const writer = await RepositoryWriter.begin(target, `repair from ${source.location}`, options);
   const result: RepairResult = {chunksRecopied: 0, bytesRecopied: 0, unrecoverable: 0, packsRemoved: 0};
@@ -84,7 +89,11 @@ async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<
   const old = new Set<string>();
   for await (const info of target.storage.list('index/')) old.add(info.key);
   const packs = target.index.byPack();
-  const key = await writeIndexFile(target.storage, [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})), target.codec);
+  const key = await writeIndexFile(
+    target.storage,
+    [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})),
+    target.codec,
+  );
   for (const k of old) if (k !== key) await target.storage.delete(k);
   // Packs are content-addressed: re-copying every chunk of a damaged pack, in order, rebuilds the
   // very same pack over the damaged one. That one is good now and indexed: it must stay.

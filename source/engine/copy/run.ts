@@ -207,8 +207,10 @@ export async function runPlan(
       }
     }
     const rekey = options.rekey ?? !sameKey(source, target);
-    if (work.length > 0 && rekey) await copyPointsRekeyed(source, target, writer!, work, input, summary, clock, emit, stats);
-    else if (work.length > 0) await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool, stats);
+    if (work.length > 0 && rekey)
+      await copyPointsRekeyed(source, target, writer!, work, input, summary, clock, emit, stats);
+    else if (work.length > 0)
+      await copyPoints(source, target, writer!, work, input, summary, clock, options, emit, pool, stats);
     await input.counting; // a plan that failed fails the run (its error), even once every point it gave is copied
     // Releasing the lock finds out whether it was still ours: if not, the run failed (its error).
     closed = true;
@@ -463,8 +465,17 @@ function sameKey(source: Repository, target: Repository): boolean {
  * different keys. A point whose source data is damaged fails alone; the
  * others are still copied.
  */
-async function copyPointsRekeyed(source: Repository, target: Repository, writer: RepositoryWriter, work: PointWork[], input: PlanInput,
-  summary: CopySummary, clock: StatsClock, emit: CopyListener, stats: () => void): Promise<void> {
+async function copyPointsRekeyed(
+  source: Repository,
+  target: Repository,
+  writer: RepositoryWriter,
+  work: PointWork[],
+  input: PlanInput,
+  summary: CopySummary,
+  clock: StatsClock,
+  emit: CopyListener,
+  stats: () => void,
+): Promise<void> {
   for await (const disk of input.disks) void disk; // the plan, still being counted, needs its disks taken
   const rekeyer = new Rekeyer(source, writer, clock);
   for (const w of work) {
@@ -486,7 +497,14 @@ async function copyPointsRekeyed(source: Repository, target: Repository, writer:
     clock.processedBytes += w.point.logicalBytes;
     await commitPoint(source, target, writer, w, writer.stats.bytesAdded - before, clock, nodes);
     summary.pointsCopied++;
-    emit({type: 'copy.point', backupId: w.backup.backupId, machine: w.backup.machine, pointId: w.point.id, status: 'copied', nodes: w.point.nodes});
+    emit({
+      type: 'copy.point',
+      backupId: w.backup.backupId,
+      machine: w.backup.machine,
+      pointId: w.point.id,
+      status: 'copied',
+      nodes: w.point.nodes,
+    });
     stats();
   }
   await writer.flush();
@@ -496,8 +514,15 @@ async function copyPointsRekeyed(source: Repository, target: Repository, writer:
  * Data (already durable or on its way) → index → backup record → manifest.
  * `rekeyed`: the point's nodes with the target's chunk ids (a copy between keys).
  */
-async function commitPoint(source: Repository, target: Repository, writer: RepositoryWriter, w: PointWork, storedBytes: number, clock: StatsClock,
-  rekeyed?: NodeManifest[]): Promise<void> {
+async function commitPoint(
+  source: Repository,
+  target: Repository,
+  writer: RepositoryWriter,
+  w: PointWork,
+  storedBytes: number,
+  clock: StatsClock,
+  rekeyed?: NodeManifest[],
+): Promise<void> {
   const {backup, point} = w;
   const t3 = performance.now();
   const existing = backupOnTarget(target, backup.backupId);
@@ -506,7 +531,8 @@ async function commitPoint(source: Repository, target: Repository, writer: Repos
   const nodes = new Set(point.nodes);
   const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));
   const manifest: PointManifest = {
-    ...point.manifest, nodes: rekeyed ?? point.manifest.nodes.filter((n) => nodes.has(n.name)),
+    ...point.manifest,
+    nodes: rekeyed ?? point.manifest.nodes.filter(n => nodes.has(n.name)),
     storedBytes: (previous?.storedBytes ?? 0) + storedBytes,
     origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
   };

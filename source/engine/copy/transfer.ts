@@ -73,7 +73,12 @@ export interface TransferOptions {
   gate?: CopyGate;
 }
 
-export async function transferChunks(source: Repository, writer: RepositoryWriter, scheduler: Scheduler, options: TransferOptions): Promise<void> {
+export async function transferChunks(
+  source: Repository,
+  writer: RepositoryWriter,
+  scheduler: Scheduler,
+  options: TransferOptions,
+): Promise<void> {
   const sameKey = source.codec.sameKeyAs(writer.repo.codec);
   const {lastJob, damaged} = scheduler;
   let nextSegment = 0;
@@ -195,7 +200,13 @@ export async function transferChunks(source: Repository, writer: RepositoryWrite
     const whole = packBlobs(scheduler.index, pack);
     // Stored bytes pass through only between codecs with the same key material (codec.ts).
     const passThrough = sameKey && whole.length === needed.length;
-    const staged = !passThrough ? undefined : bothLocal ? await track(stage(pack, whole, bothLocal)) : checksHash ? await send(pack, whole, checksHash) : undefined;
+    const staged = !passThrough
+      ? undefined
+      : bothLocal
+        ? await track(stage(pack, whole, bothLocal))
+        : checksHash
+          ? await send(pack, whole, checksHash)
+          : undefined;
     if (staged) return {pack, needed, whole, passThrough, index, staged};
     return {
       pack,

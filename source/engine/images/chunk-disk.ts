@@ -112,6 +112,13 @@ export class ChunkDisk extends Disk {
     if (payload.length !== loc.length) throw corrupt(`Pack ${loc.pack.slice(0, 12)} is truncated.`);
     const where = `pack ${loc.pack.slice(0, 12)}`;
     // Through the repository's codec: an encrypted repository's blobs are sealed, and its chunk ids keyed.
-    return decodeBlob(this.repo.codec.openBlob(payload, where), loc.encoding, loc.rawLength, id, where, this.repo.codec);
+    return decodeBlob(
+      this.repo.codec.openBlob(payload, where),
+      loc.encoding,
+      loc.rawLength,
+      id,
+      where,
+      this.repo.codec,
+    );
   }
 }

@@ -90,8 +90,10 @@ function deflateOptions(length: number): ZlibOptions {
 /** Version 1's rule: a big chunk's first SAMPLE bytes must shrink under 85 % before the whole is tried; kept under 85 %. */
 async function encodeV1(data: Buffer): Promise<Encoded> {
   const limit = Math.ceil(data.length * WORTH_V1) - 1;
-  const worth = data.length >= SMALLEST &&
-    (data.length <= SAMPLE * 2 || deflateRawSync(data.subarray(0, SAMPLE), deflateOptions(SAMPLE)).length <= Math.floor(SAMPLE * WORTH_V1));
+  const worth =
+    data.length >= SMALLEST &&
+    (data.length <= SAMPLE * 2 ||
+      deflateRawSync(data.subarray(0, SAMPLE), deflateOptions(SAMPLE)).length <= Math.floor(SAMPLE * WORTH_V1));
   if (!worth) return {encoding: RAW, payload: data};
   const payload = await deflateAsync(data, deflateOptions(data.length));
   return payload.length <= limit ? {encoding: DEFLATE, payload} : {encoding: RAW, payload: data};
@@ -102,11 +104,15 @@ async function decoded(payload: Buffer, encoding: number, rawLength: number): Pr
   if (encoding === RAW) return payload;
   if (encoding === DEFLATE) {
     // One output buffer of the expected size: no joining of 16 KiB pieces.
-    return inflateRawSync(payload, {maxOutputLength: Math.max(rawLength, 1), chunkSize: Math.max(64, Math.min(rawLength, CHUNK_MAX))});
+    return inflateRawSync(payload, {
+      maxOutputLength: Math.max(rawLength, 1),
+      chunkSize: Math.max(64, Math.min(rawLength, CHUNK_MAX)),
+    });
   }
   if (encoding === ZSTD) {
     const bound = zstdFrameBound(payload);
-    if (bound === undefined || bound < rawLength || bound > rawLength + 128 * 1024) throw new RangeError('not one zstd frame of that size');
+    if (bound === undefined || bound < rawLength || bound > rawLength + 128 * 1024)
+      throw new RangeError('not one zstd frame of that size');
     return zstd.decompress(payload);
   }
   throw new RangeError(`unknown encoding ${encoding}`);
@@ -118,8 +124,14 @@ async function decoded(payload: Buffer, encoding: number, rawLength: number): Pr
  * default) compared with the entry. `payload` is the encoded blob, already
  * opened by the codec. Throws 'corrupt' naming the chunk and `where` otherwise.
  */
-export async function decodeBlob(payload: Buffer, encoding: number, rawLength: number, id: ChunkId | string, where: string,
-  ids: {chunkId(data: Uint8Array): string} = {chunkId: hashChunk}): Promise<Buffer> {
+export async function decodeBlob(
+  payload: Buffer,
+  encoding: number,
+  rawLength: number,
+  id: ChunkId | string,
+  where: string,
+  ids: {chunkId(data: Uint8Array): string} = {chunkId: hashChunk},
+): Promise<Buffer> {
   let data: Buffer;
   try {
     data = await decoded(payload, encoding, rawLength);

@@ -47,8 +47,16 @@ export const cataloguePrefix = (backup: BackupId | string) => `backups/${backup}
 const NAME = /^(\d{12})-[0-9a-f]{8}\.json$/;
 
 export function cataloguePoint(m: PointManifest): CataloguePoint {
-  return {id: m.id, time: m.time, type: m.type, ...(m.parent ? {parent: m.parent} : {}), logicalBytes: m.logicalBytes, storedBytes: m.storedBytes,
-    nodes: m.nodes.map((n) => n.name), ...(m.origin ? {origin: m.origin} : {})};
+  return {
+    id: m.id,
+    time: m.time,
+    type: m.type,
+    ...(m.parent ? {parent: m.parent} : {}),
+    logicalBytes: m.logicalBytes,
+    storedBytes: m.storedBytes,
+    nodes: m.nodes.map(n => n.name),
+    ...(m.origin ? {origin: m.origin} : {}),
+  };
 }
 
 /** Oldest first: by time, then id (as listPoints orders manifests). */
@@ -77,10 +85,13 @@ export async function hasCatalogue(repo: Repository, backup: BackupId | string):
  * segments read. A point named by several segments is taken from the last
  * (a copy that added cluster nodes to a point appends it again).
  */
-export async function readCatalogue(repo: Repository, backup: BackupId | string): Promise<{points: CataloguePoint[]; segments: string[]}> {
+export async function readCatalogue(
+  repo: Repository,
+  backup: BackupId | string,
+): Promise<{points: CataloguePoint[]; segments: string[]}> {
   const names = await segmentNames(repo, backup);
   const prefix = cataloguePrefix(backup);
-  const values = await repo.readObjects(names.map((n) => prefix + n));
+  const values = await repo.readObjects(names.map(n => prefix + n));
   const superseded = new Set<string>();
   const segments = values.map((v, i) => parseSegment(v, prefix + names[i]!, repo.location));
   for (const s of segments) for (const n of s.supersedes) superseded.add(n);
@@ -97,7 +108,11 @@ export async function readCatalogue(repo: Repository, backup: BackupId | string)
  * MERGE_AFTER segments, merges every segment it read into one and deletes
  * them. Returns the new segment's name.
  */
-export async function appendToCatalogue(repo: Repository, backup: BackupId | string, points: CataloguePoint[]): Promise<string> {
+export async function appendToCatalogue(
+  repo: Repository,
+  backup: BackupId | string,
+  points: CataloguePoint[],
+): Promise<string> {
   const before = await segmentNames(repo, backup);
   const name = await writeSegment(repo, backup, nextSeq(before), {format: 2, points, supersedes: []});
   if (before.length + 1 > MERGE_AFTER) await merge(repo, backup);
@@ -109,7 +124,12 @@ function nextSeq(names: readonly string[]): number {
   return last ? Number(NAME.exec(last)![1]) + 1 : 1;
 }
 
-async function writeSegment(repo: Repository, backup: BackupId | string, seq: number, segment: CatalogueSegment): Promise<string> {
+async function writeSegment(
+  repo: Repository,
+  backup: BackupId | string,
+  seq: number,
+  segment: CatalogueSegment,
+): Promise<string> {
   for (;;) {
     const name = `${String(seq).padStart(12, '0')}-${randomBytes(4).toString('hex')}.json`;
     if (await repo.putObject(cataloguePrefix(backup) + name, segment, true)) return name;
@@ -129,8 +149,8 @@ async function merge(repo: Repository, backup: BackupId | string): Promise<void>
  * being upgraded). Returns how many points it added.
  */
 export async function rebuildCatalogue(repo: Repository, backup: BackupId): Promise<number> {
-  const listed = new Set((await readCatalogue(repo, backup)).points.map((p) => p.id));
-  const missing = (await repo.listPoints(backup)).filter((m) => !listed.has(m.id)).map(cataloguePoint);
+  const listed = new Set((await readCatalogue(repo, backup)).points.map(p => p.id));
+  const missing = (await repo.listPoints(backup)).filter(m => !listed.has(m.id)).map(cataloguePoint);
   if (missing.length > 0) await appendToCatalogue(repo, backup, missing);
   return missing.length;
 }
@@ -142,25 +162,36 @@ function parseSegment(v: unknown, key: string, location: string): CatalogueSegme
     if (!Array.isArray(v.points)) throw new Defect('points', `${describeValue(v.points)} is not a list`);
     v.points.forEach(checkPoint);
     const sup = v.supersedes ?? [];
-    if (!Array.isArray(sup) || !sup.every((n) => typeof n === 'string' && NAME.test(n))) throw new Defect('supersedes', `${describeValue(sup)} is not a list of segment names`);
+    if (!Array.isArray(sup) || !sup.every(n => typeof n === 'string' && NAME.test(n)))
+      throw new Defect('supersedes', `${describeValue(sup)} is not a list of segment names`);
     return {format: 2, points: v.points as CataloguePoint[], supersedes: sup as string[]};
   } catch (e) {
     if (!(e instanceof Defect)) throw e;
-    throw new BackhaulError('corrupt', `${key} in ${location} is damaged: ${e.message}.`,
-      'Run `backhaul repo rebuild-catalog` to write it again from the manifests; nothing was changed.');
+    throw new BackhaulError(
+      'corrupt',
+      `${key} in ${location} is damaged: ${e.message}.`,
+      'Run `backhaul repo rebuild-catalog` to write it again from the manifests; nothing was changed.',
+    );
   }
 }
 
 function checkPoint(p: unknown, i: number): void {
   const at = (f: string) => `points[${i}]${f}`;
   if (!isObject(p)) throw new Defect(at(''), `${describeValue(p)} is not a JSON object`);
-  if (typeof p.id !== 'string' || !isShortId(p.id)) throw new Defect(at('.id'), `${describeValue(p.id)} is not a restore point id`);
-  if (typeof p.time !== 'string' || !isIsoTime(p.time)) throw new Defect(at('.time'), `${describeValue(p.time)} is not an ISO 8601 date`);
-  if (p.type !== 'full' && p.type !== 'incremental') throw new Defect(at('.type'), `${describeValue(p.type)} is not full or incremental`);
-  if (p.parent !== undefined && (typeof p.parent !== 'string' || !isShortId(p.parent))) throw new Defect(at('.parent'), `${describeValue(p.parent)} is not a restore point id`);
+  if (typeof p.id !== 'string' || !isShortId(p.id))
+    throw new Defect(at('.id'), `${describeValue(p.id)} is not a restore point id`);
+  if (typeof p.time !== 'string' || !isIsoTime(p.time))
+    throw new Defect(at('.time'), `${describeValue(p.time)} is not an ISO 8601 date`);
+  if (p.type !== 'full' && p.type !== 'incremental')
+    throw new Defect(at('.type'), `${describeValue(p.type)} is not full or incremental`);
+  if (p.parent !== undefined && (typeof p.parent !== 'string' || !isShortId(p.parent)))
+    throw new Defect(at('.parent'), `${describeValue(p.parent)} is not a restore point id`);
   for (const f of ['logicalBytes', 'storedBytes'] as const) {
-    if (!isFiniteNumber(p[f]) || (p[f] as number) < 0) throw new Defect(at(`.${f}`), `${describeValue(p[f])} is not a byte count`);
+    if (!isFiniteNumber(p[f]) || (p[f] as number) < 0)
+      throw new Defect(at(`.${f}`), `${describeValue(p[f])} is not a byte count`);
   }
-  if (!Array.isArray(p.nodes) || !p.nodes.every((n) => segmentProblem(n) === undefined)) throw new Defect(at('.nodes'), `${describeValue(p.nodes)} is not a list of node names`);
-  if (p.origin !== undefined && !isObject(p.origin)) throw new Defect(at('.origin'), `${describeValue(p.origin)} is not a JSON object`);
+  if (!Array.isArray(p.nodes) || !p.nodes.every(n => segmentProblem(n) === undefined))
+    throw new Defect(at('.nodes'), `${describeValue(p.nodes)} is not a list of node names`);
+  if (p.origin !== undefined && !isObject(p.origin))
+    throw new Defect(at('.origin'), `${describeValue(p.origin)} is not a JSON object`);
 }

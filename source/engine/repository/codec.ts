@@ -80,7 +80,11 @@ export const PLAIN_CODEC: ObjectCodec = Object.freeze({
 export function codecFromParams(params: CodecParams): ObjectCodec {
   if (params.kind === 'plain') return PLAIN_CODEC;
   if (params.kind === 'encrypted') return EncryptedCodec.fromParams(params);
-  throw new BackhaulError('format', `Unknown codec ${JSON.stringify((params as {kind?: unknown}).kind)}.`, 'This is a bug in Backhaul.');
+  throw new BackhaulError(
+    'format',
+    `Unknown codec ${JSON.stringify((params as {kind?: unknown}).kind)}.`,
+    'This is a bug in Backhaul.',
+  );
 }
 
 /** Where an encrypted repository's password comes from (a file, an environment variable, a prompt): asked only when needed. */
@@ -98,13 +102,25 @@ export type EncryptionConfig = null | {keyDerivation: 'scrypt'; cipher: 'aes-256
  * An encrypted repository's keys are read from `keys/` and unwrapped with the
  * password (the encryption module plugs in here).
  */
-export async function openCodec(encryption: EncryptionConfig | undefined, storage: ReadableStorage, options: CodecOptions = {}): Promise<ObjectCodec> {
+export async function openCodec(
+  encryption: EncryptionConfig | undefined,
+  storage: ReadableStorage,
+  options: CodecOptions = {},
+): Promise<ObjectCodec> {
   if (encryption === null || encryption === undefined) return PLAIN_CODEC;
   if (typeof encryption !== 'object' || encryption.keyDerivation !== 'scrypt' || encryption.cipher !== 'aes-256-gcm') {
-    throw new BackhaulError('format', `${storage.location} is encrypted in a way this Backhaul does not know (${JSON.stringify(encryption).slice(0, 80)}).`, 'Upgrade Backhaul to read it; nothing was changed.');
+    throw new BackhaulError(
+      'format',
+      `${storage.location} is encrypted in a way this Backhaul does not know (${JSON.stringify(encryption).slice(0, 80)}).`,
+      'Upgrade Backhaul to read it; nothing was changed.',
+    );
   }
   if (!options.password) {
-    throw new BackhaulError('usage', `${storage.location} is encrypted, and no password was given.`, 'Give --password-file FILE or set BACKHAUL_PASSWORD.');
+    throw new BackhaulError(
+      'usage',
+      `${storage.location} is encrypted, and no password was given.`,
+      'Give --password-file FILE or set BACKHAUL_PASSWORD.',
+    );
   }
   const opened = await openKey(storage, await options.password());
   return new EncryptedCodec(opened.master, opened.id);
@@ -116,8 +132,14 @@ export async function openCodec(encryption: EncryptionConfig | undefined, storag
  * A copy does not need it: between keys it re-identifies and re-seals
  * every chunk (copy/rekey.ts, FORMAT.md "Copies between keys").
  */
-export function requirePassThrough(source: {codec: ObjectCodec; location: string}, target: {codec: ObjectCodec; location: string}): void {
+export function requirePassThrough(
+  source: {codec: ObjectCodec; location: string},
+  target: {codec: ObjectCodec; location: string},
+): void {
   if (source.codec.sameKeyAs(target.codec)) return;
-  throw new BackhaulError('usage', `${source.location} and ${target.location} do not share their key material (${source.codec.keyIdentity} vs ${target.codec.keyIdentity}); this Backhaul copies only between repositories with the same keys.`,
-    'Copy into a repository made with the same keys; nothing was copied.');
+  throw new BackhaulError(
+    'usage',
+    `${source.location} and ${target.location} do not share their key material (${source.codec.keyIdentity} vs ${target.codec.keyIdentity}); this Backhaul copies only between repositories with the same keys.`,
+    'Copy into a repository made with the same keys; nothing was copied.',
+  );
 }

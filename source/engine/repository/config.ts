@@ -49,7 +49,15 @@ export interface RepositoryConfig {
 }
 
 export function chunkerConfig(): ChunkerConfig {
-  return {algorithm: 'fastcdc-gear-v1', min: CHUNK_MIN, avg: CHUNK_AVG, max: CHUNK_MAX, gearSeed: hex(GEAR_SEED), maskSmall: hex(MASK_S), maskLarge: hex(MASK_L)};
+  return {
+    algorithm: 'fastcdc-gear-v1',
+    min: CHUNK_MIN,
+    avg: CHUNK_AVG,
+    max: CHUNK_MAX,
+    gearSeed: hex(GEAR_SEED),
+    maskSmall: hex(MASK_S),
+    maskLarge: hex(MASK_L),
+  };
 }
 
 export interface NewConfigOptions {
@@ -59,7 +67,11 @@ export interface NewConfigOptions {
 
 export function newConfig(id: RepositoryId, options: NewConfigOptions = {}): RepositoryConfig {
   return {
-    format: FORMAT_NAME, version: FORMAT_VERSION, id, createdAt: new Date().toISOString(), hash: 'sha256',
+    format: FORMAT_NAME,
+    version: FORMAT_VERSION,
+    id,
+    createdAt: new Date().toISOString(),
+    hash: 'sha256',
     chunker: chunkerConfig(),
     compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
     encryption: options.encryption ?? null,
@@ -77,7 +89,11 @@ export function compressionOf(config: RepositoryConfig): Compression {
 }
 
 const refuse = (location: string, what: string) =>
-  new BackhaulError('format', `${location} uses ${what}, which this Backhaul does not know.`, 'Upgrade Backhaul to read it; nothing was changed.');
+  new BackhaulError(
+    'format',
+    `${location} uses ${what}, which this Backhaul does not know.`,
+    'Upgrade Backhaul to read it; nothing was changed.',
+  );
 
 export function parseConfig(data: Buffer, location: string): RepositoryConfig {
   let config: RepositoryConfig;
@@ -94,11 +110,19 @@ export function parseConfig(data: Buffer, location: string): RepositoryConfig {
     throw new BackhaulError('format', `${location} is not a Backhaul repository.`, 'Check the path or URL.');
   }
   if (!Number.isInteger(config.version) || config.version > FORMAT_VERSION || config.version < 1) {
-    throw new BackhaulError('format', `${location} uses repository format version ${String(config.version)}; this Backhaul reads versions 1 and ${FORMAT_VERSION}.`, 'Upgrade Backhaul to read it; nothing was changed.');
+    throw new BackhaulError(
+      'format',
+      `${location} uses repository format version ${String(config.version)}; this Backhaul reads versions 1 and ${FORMAT_VERSION}.`,
+      'Upgrade Backhaul to read it; nothing was changed.',
+    );
   }
   if (config.hash !== 'sha256') {
     // Chunk ids are SHA-256 digests (keyed in an encrypted repository): another hash would make every id mean something else.
-    throw new BackhaulError('format', `${location} names chunks by ${JSON.stringify(config.hash)?.slice(0, 40) ?? 'no hash'}; this Backhaul knows only sha256.`, 'Upgrade Backhaul to read it; nothing was changed.');
+    throw new BackhaulError(
+      'format',
+      `${location} names chunks by ${JSON.stringify(config.hash)?.slice(0, 40) ?? 'no hash'}; this Backhaul knows only sha256.`,
+      'Upgrade Backhaul to read it; nothing was changed.',
+    );
   }
   checkConfigFields(config as unknown as Record<string, unknown>, location);
   if (config.version >= 2) checkV2(config, location);
@@ -109,15 +133,25 @@ export function parseConfig(data: Buffer, location: string): RepositoryConfig {
 function checkV2(config: RepositoryConfig, location: string): void {
   const c = config.chunker as Partial<ChunkerConfig> | undefined;
   const known = chunkerConfig();
-  if (!c || typeof c !== 'object' || (Object.keys(known) as (keyof ChunkerConfig)[]).some((k) => c[k] !== known[k])) {
+  if (!c || typeof c !== 'object' || (Object.keys(known) as (keyof ChunkerConfig)[]).some(k => c[k] !== known[k])) {
     throw refuse(location, `the chunker ${JSON.stringify(c)?.slice(0, 200) ?? 'none'}`);
   }
   const z = config.compression as {algorithm?: unknown; level?: unknown} | undefined;
-  if (!z || typeof z !== 'object' || z.algorithm !== 'zstd' || !Number.isInteger(z.level) || (z.level as number) < ZSTD_LEVEL_MIN || (z.level as number) > ZSTD_LEVEL_MAX) {
+  if (
+    !z ||
+    typeof z !== 'object' ||
+    z.algorithm !== 'zstd' ||
+    !Number.isInteger(z.level) ||
+    (z.level as number) < ZSTD_LEVEL_MIN ||
+    (z.level as number) > ZSTD_LEVEL_MAX
+  ) {
     throw refuse(location, `the compression ${JSON.stringify(z)?.slice(0, 100) ?? 'none'}`);
   }
   const e = config.encryption as {keyDerivation?: unknown; cipher?: unknown} | null | undefined;
-  if (e !== null && (typeof e !== 'object' || e === undefined || e.keyDerivation !== 'scrypt' || e.cipher !== 'aes-256-gcm')) {
+  if (
+    e !== null &&
+    (typeof e !== 'object' || e === undefined || e.keyDerivation !== 'scrypt' || e.cipher !== 'aes-256-gcm')
+  ) {
     throw refuse(location, `the encryption ${JSON.stringify(e)?.slice(0, 100) ?? 'none'}`);
   }
 }

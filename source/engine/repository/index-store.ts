@@ -166,18 +166,20 @@ export class ChunkIndex {
     for await (const info of storage.list('index/')) {
       if (!this.indexKeys.has(info.key) && !this.badIndexFiles.includes(info.key)) keys.push(info.key);
     }
-    await Promise.all(keys.map(async (key) => {
-      let file: IndexFile;
-      try {
-        file = parseIndexFile(await storage.get(key), key, codec);
-      } catch (e) {
-        if ((e as {code?: string}).code !== 'corrupt') throw e;
-        this.badIndexFiles.push(key);
-        return;
-      }
-      this.indexKeys.add(key);
-      for (const p of file.packs) this.addPack(p.id, p.blobs);
-    }));
+    await Promise.all(
+      keys.map(async key => {
+        let file: IndexFile;
+        try {
+          file = parseIndexFile(await storage.get(key), key, codec);
+        } catch (e) {
+          if ((e as {code?: string}).code !== 'corrupt') throw e;
+          this.badIndexFiles.push(key);
+          return;
+        }
+        this.indexKeys.add(key);
+        for (const p of file.packs) this.addPack(p.id, p.blobs);
+      }),
+    );
   }
 }
 
@@ -201,7 +203,11 @@ export function parseIndexFile(data: Buffer, key: string, codec: ObjectCodec = P
 }
 
 /** Writes an index file for the given packs; returns its key. Packs must already be durable. */
-export async function writeIndexFile(storage: Storage, packs: {id: PackId; blobs: BlobEntry[]}[], codec: ObjectCodec = PLAIN_CODEC): Promise<string> {
+export async function writeIndexFile(
+  storage: Storage,
+  packs: {id: PackId; blobs: BlobEntry[]}[],
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<string> {
   // Sealed under the directory, not the key: the key is the hash of the sealed bytes.
   const data = codec.sealObject(INDEX_KEY, Buffer.from(JSON.stringify({format: 1, packs} satisfies IndexFile)));
   const key = `index/${createHash('sha256').update(data).digest('hex')}`;

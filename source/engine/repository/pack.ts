@@ -72,7 +72,10 @@ export class PackBuilder {
    * joined in memory), id and entries, and empties the builder. `body` may be
    * passed to `recycle` once the parts are written.
    */
-  seal(codec: ObjectCodec = PLAIN_CODEC, magic: Buffer = PACK_MAGIC): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]; body: Buffer} {
+  seal(
+    codec: ObjectCodec = PLAIN_CODEC,
+    magic: Buffer = PACK_MAGIC,
+  ): {id: PackId; parts: Buffer[]; blobs: BlobEntry[]; body: Buffer} {
     const body = this.body ?? Buffer.alloc(0);
     const trailer = codec.sealObject(TRAILER_KEY, Buffer.from(JSON.stringify({blobs: this.entries})));
     const length = Buffer.alloc(4);
@@ -106,7 +109,10 @@ export type BlobPlace = readonly [id: string, offset: number, length: number, ra
 const TAIL = PACK_MAGIC.length + 4;
 
 /** The trailer's blobs and where the trailer starts, or what is wrong with it. */
-function readTrailer(data: Buffer, codec: ObjectCodec): {blobs: BlobEntry[]; start: number} | 'no valid trailer' | 'a damaged trailer' {
+function readTrailer(
+  data: Buffer,
+  codec: ObjectCodec,
+): {blobs: BlobEntry[]; start: number} | 'no valid trailer' | 'a damaged trailer' {
   if (data.length < TAIL) return 'no valid trailer';
   const magic = data.subarray(data.length - PACK_MAGIC.length);
   if (!magic.equals(PACK_MAGIC) && !magic.equals(PACK_MAGIC_V1)) return 'no valid trailer';
@@ -163,7 +169,11 @@ function sameBlobs(listed: readonly BlobPlace[], expected: readonly BlobPlace[])
  * pack's id covers every stored byte of them. `codec` opens the trailer
  * (the repository's; a worker builds it with codecFromParams).
  */
-export function packProblem(data: Buffer, expect: {id?: string; blobs?: readonly BlobPlace[]} = {}, codec: ObjectCodec = PLAIN_CODEC): string | undefined {
+export function packProblem(
+  data: Buffer,
+  expect: {id?: string; blobs?: readonly BlobPlace[]} = {},
+  codec: ObjectCodec = PLAIN_CODEC,
+): string | undefined {
   const trailer = readTrailer(data, codec);
   if (typeof trailer === 'string') return `it has ${trailer}`;
   if (!tiles(trailer.blobs, trailer.start)) return 'its blobs do not fill it up to its trailer';

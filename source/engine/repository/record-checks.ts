@@ -98,7 +98,16 @@ export function isChunkId(v: unknown): v is string {
 
 /** One [chunk id, offset, length, raw length, encoding (0 raw, 1 deflate, 2 zstd)] entry of a pack trailer or index file. */
 export function checkBlobEntry(b: unknown): boolean {
-  return Array.isArray(b) && b.length >= 5 && isChunkId(b[0]) && isUint(b[1]) && isUint(b[2]) && isUint(b[3]) && b[3] <= CHUNK_MAX && (b[4] === 0 || b[4] === 1 || b[4] === 2);
+  return (
+    Array.isArray(b) &&
+    b.length >= 5 &&
+    isChunkId(b[0]) &&
+    isUint(b[1]) &&
+    isUint(b[2]) &&
+    isUint(b[3]) &&
+    b[3] <= CHUNK_MAX &&
+    (b[4] === 0 || b[4] === 1 || b[4] === 2)
+  );
 }
 
 /** A string for a message: quoted, escaped, at most 60 characters of it. */

@@ -20,7 +20,14 @@ import type {ReadableStorage, Storage} from '../storage/storage.js';
 import {decodeBlob} from './blob.js';
 import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
 import {ENCRYPTION_CONFIG, initEncryption, type NewEncryption} from './crypto/create.js';
-import {compressionOf, encodeConfig, newConfig, parseConfig, type NewConfigOptions, type RepositoryConfig} from './config.js';
+import {
+  compressionOf,
+  encodeConfig,
+  newConfig,
+  parseConfig,
+  type NewConfigOptions,
+  type RepositoryConfig,
+} from './config.js';
 import type {Compression} from './blob.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
@@ -36,10 +43,14 @@ export const pointKey = (backup: BackupId, point: PointId) => `backups/${backup}
 export class Repository {
   private packCache: PackCache;
   /** Misses re-read the index once, sharing the re-read (index-refresh.ts). */
-  private readonly refresher = new IndexRefresher((full) => (full ? this.reloadIndex() : this.refreshIndex()));
-  private constructor(readonly storage: Storage, readonly config: RepositoryConfig, public index: ChunkIndex,
+  private readonly refresher = new IndexRefresher(full => (full ? this.reloadIndex() : this.refreshIndex()));
+  private constructor(
+    readonly storage: Storage,
+    readonly config: RepositoryConfig,
+    public index: ChunkIndex,
     /** How every object and blob is stored and every chunk named (codec.ts): chosen from the config. */
-    readonly codec: ObjectCodec = PLAIN_CODEC) {
+    readonly codec: ObjectCodec = PLAIN_CODEC,
+  ) {
     this.packCache = new PackCache(storage);
   }
 
@@ -60,10 +71,18 @@ export class Repository {
    * (crypto/create.ts), its key file written before its config, so a config
    * saying "encrypted" is never there without a key that opens it.
    */
-  static async create(storage: Storage, options: Omit<NewConfigOptions, 'encryption'> & {encryption?: NewEncryption} = {}): Promise<Repository> {
+  static async create(
+    storage: Storage,
+    options: Omit<NewConfigOptions, 'encryption'> & {encryption?: NewEncryption} = {},
+  ): Promise<Repository> {
     const {encryption, ...rest} = options;
     const config = newConfig(newRepositoryId(), {...rest, ...(encryption ? {encryption: ENCRYPTION_CONFIG} : {})});
-    const exists = () => new BackhaulError('exists', `A repository already exists at ${storage.location}.`, 'Register it with `backhaul repo add NAME PATH` instead.');
+    const exists = () =>
+      new BackhaulError(
+        'exists',
+        `A repository already exists at ${storage.location}.`,
+        'Register it with `backhaul repo add NAME PATH` instead.',
+      );
     let codec: ObjectCodec = PLAIN_CODEC;
     let undo: (() => Promise<void>) | undefined;
     if (encryption) {
@@ -253,7 +272,14 @@ export class Repository {
   async readChunk(id: ChunkId): Promise<Buffer> {
     const {loc, pack} = await this.chunkInPack(id);
     const where = `pack ${loc.pack.slice(0, 12)}`;
-    return decodeBlob(this.codec.openBlob(pack.subarray(loc.offset, loc.offset + loc.length), where), loc.encoding, loc.rawLength, id, where, this.codec);
+    return decodeBlob(
+      this.codec.openBlob(pack.subarray(loc.offset, loc.offset + loc.length), where),
+      loc.encoding,
+      loc.rawLength,
+      id,
+      where,
+      this.codec,
+    );
   }
 
   /** The stored bytes of a chunk (sealed by this repository's codec, not yet checked): a copy passes them on when the target's codec has the same key. */
@@ -265,7 +291,14 @@ export class Repository {
 
   /** Checks a stored blob (as readBlob gives it) against its id (open, decompress, id); returns its plaintext. */
   verifyBlob(id: ChunkId, blob: {payload: Buffer; encoding: number; rawLength: number}): Promise<Buffer> {
-    return decodeBlob(this.codec.openBlob(blob.payload, this.location), blob.encoding, blob.rawLength, id, this.location, this.codec);
+    return decodeBlob(
+      this.codec.openBlob(blob.payload, this.location),
+      blob.encoding,
+      blob.rawLength,
+      id,
+      this.location,
+      this.codec,
+    );
   }
 
   async *readTree(disk: DiskManifest): AsyncIterable<TreeEntry> {

@@ -22,13 +22,18 @@ export interface UpgradeResult {
   points: number;
 }
 
-export async function upgradeRepository(repo: Repository, options: {level?: number; signal?: AbortSignal} = {}): Promise<UpgradeResult> {
-  if (repo.config.version >= FORMAT_VERSION) return {from: repo.config.version, to: repo.config.version, backups: 0, points: 0};
+export async function upgradeRepository(
+  repo: Repository,
+  options: {level?: number; signal?: AbortSignal} = {},
+): Promise<UpgradeResult> {
+  if (repo.config.version >= FORMAT_VERSION)
+    return {from: repo.config.version, to: repo.config.version, backups: 0, points: 0};
   const lock = await WriterLock.acquire(repo.storage, 'upgrade', 0, {signal: options.signal});
   try {
     // Read again under the lock: another upgrade may have finished meanwhile.
     const current = await Repository.open(repo.storage);
-    if (current.config.version >= FORMAT_VERSION) return {from: current.config.version, to: current.config.version, backups: 0, points: 0};
+    if (current.config.version >= FORMAT_VERSION)
+      return {from: current.config.version, to: current.config.version, backups: 0, points: 0};
     let points = 0;
     const backups = await current.listBackups();
     for (const backup of backups) {
@@ -36,8 +41,13 @@ export async function upgradeRepository(repo: Repository, options: {level?: numb
       lock.assertHeld();
       points += await rebuildCatalogue(current, backup.id);
     }
-    const next: RepositoryConfig = {...current.config, version: 2, chunker: chunkerConfig(),
-      compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL}, encryption: null};
+    const next: RepositoryConfig = {
+      ...current.config,
+      version: 2,
+      chunker: chunkerConfig(),
+      compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
+      encryption: null,
+    };
     lock.assertHeld();
     await repo.storage.put('config', encodeConfig(next));
     return {from: current.config.version, to: 2, backups: backups.length, points};

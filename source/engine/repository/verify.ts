@@ -79,7 +79,14 @@ async function checkPacks(
     for (const [id, offset, length, rawLength, encoding] of blobs) {
       try {
         if (!data || offset + length > data.length) throw new Error('out of range');
-        await decodeBlob(repo.codec.openBlob(data.subarray(offset, offset + length), pack), encoding, rawLength, id, pack, repo.codec);
+        await decodeBlob(
+          repo.codec.openBlob(data.subarray(offset, offset + length), pack),
+          encoding,
+          rawLength,
+          id,
+          pack,
+          repo.codec,
+        );
       } catch {
         bad.add(id);
       }

@@ -336,13 +336,15 @@ export class RepositoryWriter {
     const packs = this.unindexed;
     if (packs.length === 0) return this.indexing;
     this.unindexed = [];
-    this.indexing = this.indexing.then(async () => {
-      if (this.failure) return;
-      this.lock.assertHeld();
-      await writeIndexFile(this.repo.storage, packs, this.repo.codec);
-    }).catch((e: unknown) => {
-      this.failure ??= e;
-    });
+    this.indexing = this.indexing
+      .then(async () => {
+        if (this.failure) return;
+        this.lock.assertHeld();
+        await writeIndexFile(this.repo.storage, packs, this.repo.codec);
+      })
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      });
     return this.indexing;
   }
 

@@ -30,9 +30,16 @@ export function zstdFrameBound(data: Uint8Array): number | undefined {
     const type = (header >> 1) & 3;
     const size = header >>> 3;
     if (type === 3 || size > BLOCK_MAX) return undefined;
-    if (type === 0) { at += size; bound += size; }
-    else if (type === 1) { at += 1; bound += size; }
-    else { at += size; bound += BLOCK_MAX; }
+    if (type === 0) {
+      at += size;
+      bound += size;
+    } else if (type === 1) {
+      at += 1;
+      bound += size;
+    } else {
+      at += size;
+      bound += BLOCK_MAX;
+    }
     if (at > data.length) return undefined;
     if (last) break;
   }

@@ -186,16 +186,47 @@ async function runAudited(
     closePlan = plan.close;
     // Root keeps setuid/setgid only restoring for root (which only root may ask for: see above).
     const as = {writer: recipient, keepOwners: false, keepSpecial: recipient.uid === 0};
-    const written = await restorePlan(repo, plan, req.destination, as, {signal: options.signal, now, onProgress: (p) => {
-      progress = p;
-      options.onProgress?.(p);
-    }});
-    const audit = await appendAudit(repo.storage, {...base, disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined), result: 'ok', endedAt: now().toISOString(), bytes: written.bytes}, now, repo.codec);
-    return {backup, point, files: written.files, bytes: written.bytes, destination: written.destination, renamed: written.renamed, replaced: written.replaced,
-      specialDropped: written.specialDropped, audit, readBytes: plan.readBytes(), skipped: plan.skipped};
+    const written = await restorePlan(repo, plan, req.destination, as, {
+      signal: options.signal,
+      now,
+      onProgress: p => {
+        progress = p;
+        options.onProgress?.(p);
+      },
+    });
+    const audit = await appendAudit(
+      repo.storage,
+      {
+        ...base,
+        disk: base.disk ?? (plan.disks.length === 1 ? plan.disks[0]!.split(':')[1] : undefined),
+        result: 'ok',
+        endedAt: now().toISOString(),
+        bytes: written.bytes,
+      },
+      now,
+      repo.codec,
+    );
+    return {
+      backup,
+      point,
+      files: written.files,
+      bytes: written.bytes,
+      destination: written.destination,
+      renamed: written.renamed,
+      replaced: written.replaced,
+      specialDropped: written.specialDropped,
+      audit,
+      readBytes: plan.readBytes(),
+      skipped: plan.skipped,
+    };
   } catch (e) {
     const result = e instanceof BackhaulError && e.code === 'cancelled' ? 'cancelled' : 'failed';
-    await appendAudit(repo.storage, {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message}, now, repo.codec).catch(() => undefined);
+    await appendAudit(
+      repo.storage,
+      {...base, result, endedAt: now().toISOString(), bytes: progress.bytesDone, error: (e as Error).message},
+      now,
+      repo.codec,
+    ).catch(() => undefined);
     throw e;
   } finally {
     await closePlan?.();

@@ -13,12 +13,23 @@ import {scanTreeIds} from '../repository/tree-ids.js';
 import type {BlobRef, CheckKind, TreeIds} from './verify-messages.js';
 
 /** The ids of the blobs that are out of the pack's range, cannot be decoded, or do not match their id. */
-export async function badBlobs(data: Buffer, blobs: readonly BlobRef[], codec: ObjectCodec = PLAIN_CODEC): Promise<string[]> {
+export async function badBlobs(
+  data: Buffer,
+  blobs: readonly BlobRef[],
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<string[]> {
   const bad: string[] = [];
   for (const [id, offset, length, rawLength, encoding] of blobs) {
     try {
       if (offset + length > data.length) throw new RangeError('outside the pack');
-      await decodeBlob(codec.openBlob(data.subarray(offset, offset + length), 'pack'), encoding, rawLength, id, 'pack', codec);
+      await decodeBlob(
+        codec.openBlob(data.subarray(offset, offset + length), 'pack'),
+        encoding,
+        rawLength,
+        id,
+        'pack',
+        codec,
+      );
     } catch {
       bad.push(id);
     }
@@ -33,8 +44,13 @@ export async function badBlobs(data: Buffer, blobs: readonly BlobRef[], codec: O
  * every stored byte of every blob; only when that fails (or for blobs picked
  * out of a pack) is each blob decoded and hashed, so a damaged chunk is named.
  */
-export async function checkPack(data: Buffer, kind: CheckKind, packId: string | undefined, blobs: readonly BlobRef[], codec: ObjectCodec = PLAIN_CODEC):
-  Promise<{packOk: boolean; bad: string[]}> {
+export async function checkPack(
+  data: Buffer,
+  kind: CheckKind,
+  packId: string | undefined,
+  blobs: readonly BlobRef[],
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<{packOk: boolean; bad: string[]}> {
   if (kind === 'layout') return {packOk: packProblem(data, {blobs}, codec) === undefined, bad: []};
   const packOk = kind === 'pack' && packId !== undefined && packProblem(data, {id: packId, blobs}, codec) === undefined;
   return {packOk, bad: packOk ? [] : await badBlobs(data, blobs, codec)};
@@ -62,7 +78,11 @@ export function unpackIds(ids: TreeIds): string[] {
  * (`head`), the ids of its complete lines, and the part after its last line
  * break (`tail`; undefined when it holds no line break at all).
  */
-export async function scanTreeChunk(stored: Buffer, blob: BlobRef, codec: ObjectCodec = PLAIN_CODEC): Promise<{ids: TreeIds; head: Uint8Array; tail?: Uint8Array}> {
+export async function scanTreeChunk(
+  stored: Buffer,
+  blob: BlobRef,
+  codec: ObjectCodec = PLAIN_CODEC,
+): Promise<{ids: TreeIds; head: Uint8Array; tail?: Uint8Array}> {
   const [id, , , rawLength, encoding] = blob;
   const plain = await decodeBlob(codec.openBlob(stored, 'a file tree'), encoding, rawLength, id, 'a file tree', codec);
   const first = plain.indexOf(10);

@@ -37,7 +37,10 @@ async function tree(m: Job<'tree'>): Promise<Extract<FromVerifyWorker, {type: 't
   const [, offset, length] = m.blob;
   try {
     const given = m.data ?? new Uint8Array(0);
-    const stored = m.path !== undefined ? readRange(m.path, offset, length) : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
+    const stored =
+      m.path !== undefined
+        ? readRange(m.path, offset, length)
+        : Buffer.from(given.buffer, given.byteOffset, given.byteLength);
     return {type: 'tree', job: m.job, ...(await scanTreeChunk(stored, m.blob, codec))};
   } catch (e) {
     return {type: 'tree', job: m.job, error: codeOf(e)};
@@ -73,7 +76,8 @@ async function copy(m: Job<'copy'>): Promise<Extract<FromVerifyWorker, {type: 'c
     const data = readWhole(fd, size, buffer);
     closeSync(fd);
     fd = undefined;
-    if (!data || packProblem(data, {id: m.packId, blobs: m.blobs}, codec) !== undefined) return {type: 'copied', job: m.job, packOk: false};
+    if (!data || packProblem(data, {id: m.packId, blobs: m.blobs}, codec) !== undefined)
+      return {type: 'copied', job: m.job, packOk: false};
     port.send({type: 'freed', job: m.job});
     await writeNewFile(m.temp, data);
     return {type: 'copied', job: m.job, packOk: true};
@@ -94,9 +98,9 @@ port.receive(m => {
       void copy(m).then(reply => port.send(reply));
       return;
     case 'tree':
-      void tree(m).then((reply) => port.send(reply));
+      void tree(m).then(reply => port.send(reply));
       return;
     case 'check':
-      void check(m).then((reply) => port.send(reply, [reply.buffer]));
+      void check(m).then(reply => port.send(reply, [reply.buffer]));
   }
 });

@@ -79,7 +79,11 @@ export async function resolveRepository(
 }
 
 /** Creates a repository at a location (a new or empty directory, or a bucket prefix). `opened` as for resolveRepository. */
-export async function createRepository(entry: RepositoryEntry, opened?: (storage: Storage) => void, options: {encryption?: NewEncryption} = {}): Promise<Repository> {
+export async function createRepository(
+  entry: RepositoryEntry,
+  opened?: (storage: Storage) => void,
+  options: {encryption?: NewEncryption} = {},
+): Promise<Repository> {
   if (!entry.location.startsWith('s3://')) {
     try {
       await mkdir(entry.location, {recursive: true, mode: DIR_MODE});

@@ -11,10 +11,13 @@ import type {PasswordSource} from '../repository/codec.js';
 
 export type PasswordRule = (location: string) => PasswordSource;
 
-const fromEnvironment: PasswordRule = (location) => async () => {
+const fromEnvironment: PasswordRule = location => async () => {
   const password = process.env.BACKHAUL_PASSWORD;
   if (password === undefined || password === '') {
-    throw usageError(`${location} is encrypted, and no password was given.`, 'Give --password-file FILE or set BACKHAUL_PASSWORD.');
+    throw usageError(
+      `${location} is encrypted, and no password was given.`,
+      'Give --password-file FILE or set BACKHAUL_PASSWORD.',
+    );
   }
   return password;
 };

@@ -43,7 +43,11 @@ interface Loaded {
 
 async function loadNodes(p: NodesParams): Promise<Loaded> {
   const repo = await openRepository(p.repo);
-  const record = await getVisibleBackup(repo, await accessContext(repo.storage, currentActor(), repo.codec), p.backupId as BackupId);
+  const record = await getVisibleBackup(
+    repo,
+    await accessContext(repo.storage, currentActor(), repo.codec),
+    p.backupId as BackupId,
+  );
   const latest = (await repo.listPoints(p.backupId as BackupId)).at(-1);
   const target = targetsFor(p.repo)[0];
   const copied = new Set<string>();

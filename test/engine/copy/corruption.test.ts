@@ -120,8 +120,10 @@ describe('corruption on the source and on the target', () => {
     // A raw or zstd chunk, not a deflated one: a flipped byte inside a deflate stream of repetitive
     // data can decode to the very same bytes (another back-reference into zeros), which is no damage
     // at all. (Version 2 compresses nearly every chunk of db01's image with zstd.)
-    const candidates = [...db01.chunks].filter((id) => !trees.has(id));
-    const chunk = candidates.find((id) => target.index.get(id)?.encoding === 0) ?? candidates.find((id) => target.index.get(id)?.encoding === 2)!;
+    const candidates = [...db01.chunks].filter(id => !trees.has(id));
+    const chunk =
+      candidates.find(id => target.index.get(id)?.encoding === 0) ??
+      candidates.find(id => target.index.get(id)?.encoding === 2)!;
     assert.ok(chunk, 'db01 has a stored chunk to damage');
     await flipChunkByte(ws.secondary, target, chunk);
     const broken = points

@@ -36,8 +36,22 @@ before(async () => {
   const image = join(work, 'disk.img');
   await fs.writeFile(image, Buffer.concat([randomBuffer(2 * MiB, 6), Buffer.alloc(3 * MiB), randomBuffer(MiB + 5, 7)]));
   source = await Repository.create(new FilesystemStorage(join(work, 'source')));
-  const backup = () => runBackup(source, {job: 'j', machine: 'm', kind: 'server', owner: userInfo().username,
-    nodes: [{name: 'm', disks: [{name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]}, {name: 'disk', kind: 'image', image}]}]});
+  const backup = () =>
+    runBackup(source, {
+      job: 'j',
+      machine: 'm',
+      kind: 'server',
+      owner: userInfo().username,
+      nodes: [
+        {
+          name: 'm',
+          disks: [
+            {name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]},
+            {name: 'disk', kind: 'image', image},
+          ],
+        },
+      ],
+    });
   await backup();
   await fs.writeFile(join(files, 'c.bin'), randomBuffer(MiB, 8));
   await backup();

@@ -8,18 +8,41 @@ import * as fs from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {newBackupId, newPointId, type BackupId} from '../../../source/engine/ids.js';
-import {cataloguePrefix, MERGE_AFTER, readCatalogue, rebuildCatalogue} from '../../../source/engine/repository/catalogue.js';
+import {
+  cataloguePrefix,
+  MERGE_AFTER,
+  readCatalogue,
+  rebuildCatalogue,
+} from '../../../source/engine/repository/catalogue.js';
 import type {BackupRecord, PointManifest} from '../../../source/engine/repository/model.js';
 import {pointKey, Repository} from '../../../source/engine/repository/repository.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 
 function record(id: BackupId): BackupRecord {
-  return {format: 1, id, job: 'j', machine: 'm', kind: 'server', owner: 'root', access: null, createdAt: '2026-01-01T00:00:00.000Z', nodes: [{name: 'm', disks: []}]};
+  return {
+    format: 1,
+    id,
+    job: 'j',
+    machine: 'm',
+    kind: 'server',
+    owner: 'root',
+    access: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    nodes: [{name: 'm', disks: []}],
+  };
 }
 function manifest(backupId: BackupId, i: number): PointManifest {
-  return {format: 1, id: newPointId(), backupId, time: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(), type: i === 0 ? 'full' : 'incremental',
-    nodes: [{name: 'm', disks: []}], logicalBytes: 1000 + i, storedBytes: i};
+  return {
+    format: 1,
+    id: newPointId(),
+    backupId,
+    time: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+    type: i === 0 ? 'full' : 'incremental',
+    nodes: [{name: 'm', disks: []}],
+    logicalBytes: 1000 + i,
+    storedBytes: i,
+  };
 }
 
 async function fresh(): Promise<{dir: string; repo: Repository}> {
@@ -44,7 +67,14 @@ test('every committed point is in the catalogue; past 16 segments they are merge
     }
     const {segments} = await readCatalogue(repo, id);
     assert.ok(segments.length <= MERGE_AFTER + 1, `${segments.length} segments after 40 points`);
-    const expected = made.map((m) => ({id: m.id, time: m.time, type: m.type, logicalBytes: m.logicalBytes, storedBytes: m.storedBytes, nodes: ['m']}));
+    const expected = made.map(m => ({
+      id: m.id,
+      time: m.time,
+      type: m.type,
+      logicalBytes: m.logicalBytes,
+      storedBytes: m.storedBytes,
+      nodes: ['m'],
+    }));
     assert.deepEqual(await repo.listPointSummaries(id), expected);
     // The listing reads the catalogue alone: with every manifest gone it is the same.
     await fs.rm(join(dir, 'repo', 'backups', id, 'points'), {recursive: true});
@@ -66,9 +96,13 @@ test('a point whose manifest was written but not its segment is found by rebuild
     }
     const orphan = manifest(id, 1); // as if the writer was killed between its manifest and its segment
     await repo.putObject(pointKey(id, orphan.id as never), orphan, true);
-    assert.deepEqual((await repo.listPointSummaries(id)).length, 1, 'the catalogue never names a point it was not told of');
+    assert.deepEqual(
+      (await repo.listPointSummaries(id)).length,
+      1,
+      'the catalogue never names a point it was not told of',
+    );
     assert.equal(await rebuildCatalogue(repo, id), 1);
-    assert.deepEqual((await repo.listPointSummaries(id)).map((p) => p.id).at(-1), orphan.id);
+    assert.deepEqual((await repo.listPointSummaries(id)).map(p => p.id).at(-1), orphan.id);
     assert.equal(await rebuildCatalogue(repo, id), 0, 'a second rebuild adds nothing');
   } finally {
     await fs.rm(dir, {recursive: true, force: true});
@@ -86,8 +120,14 @@ test('a damaged segment refuses the listing (corrupt, naming it)', async () => {
       await writer.close();
     }
     const [name] = await fs.readdir(join(dir, 'repo', cataloguePrefix(id)));
-    await fs.writeFile(join(dir, 'repo', cataloguePrefix(id), name!), JSON.stringify({format: 2, points: [{id: '../x'}], supersedes: []}));
-    await assert.rejects(repo.listPointSummaries(id), (e: {code?: string; message?: string}) => e.code === 'corrupt' && e.message!.includes(name!));
+    await fs.writeFile(
+      join(dir, 'repo', cataloguePrefix(id), name!),
+      JSON.stringify({format: 2, points: [{id: '../x'}], supersedes: []}),
+    );
+    await assert.rejects(
+      repo.listPointSummaries(id),
+      (e: {code?: string; message?: string}) => e.code === 'corrupt' && e.message!.includes(name!),
+    );
   } finally {
     await fs.rm(dir, {recursive: true, force: true});
   }

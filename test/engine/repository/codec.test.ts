@@ -1,9 +1,20 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
-import {codecFromParams, openCodec, PLAIN_CODEC, requirePassThrough, type ObjectCodec} from '../../../source/engine/repository/codec.js';
+import {
+  codecFromParams,
+  openCodec,
+  PLAIN_CODEC,
+  requirePassThrough,
+  type ObjectCodec,
+} from '../../../source/engine/repository/codec.js';
 
-const other: ObjectCodec = {...PLAIN_CODEC, encrypted: true, keyIdentity: 'key-a', sameKeyAs: (c) => c.keyIdentity === 'key-a'};
+const other: ObjectCodec = {
+  ...PLAIN_CODEC,
+  encrypted: true,
+  keyIdentity: 'key-a',
+  sameKeyAs: c => c.keyIdentity === 'key-a',
+};
 
 test('the plain codec stores objects and blobs as they are and names chunks by SHA-256', () => {
   const data = Buffer.from('{"a":1}');
@@ -18,8 +29,12 @@ test('the plain codec stores objects and blobs as they are and names chunks by S
 test('plain codecs share key material with each other, not with an encrypted one', () => {
   assert.ok(PLAIN_CODEC.sameKeyAs(codecFromParams(PLAIN_CODEC.params())));
   assert.ok(!PLAIN_CODEC.sameKeyAs(other));
-  assert.doesNotThrow(() => requirePassThrough({codec: PLAIN_CODEC, location: 'a'}, {codec: PLAIN_CODEC, location: 'b'}));
-  assert.throws(() => requirePassThrough({codec: PLAIN_CODEC, location: 'a'}, {codec: other, location: 'b'}), {code: 'usage'});
+  assert.doesNotThrow(() =>
+    requirePassThrough({codec: PLAIN_CODEC, location: 'a'}, {codec: PLAIN_CODEC, location: 'b'}),
+  );
+  assert.throws(() => requirePassThrough({codec: PLAIN_CODEC, location: 'a'}, {codec: other, location: 'b'}), {
+    code: 'usage',
+  });
 });
 
 test('a config without encryption opens with the plain codec; an encrypted one needs a password; an unknown one is refused', async () => {
@@ -27,6 +42,9 @@ test('a config without encryption opens with the plain codec; an encrypted one n
   assert.equal(await openCodec(null, storage), PLAIN_CODEC);
   assert.equal(await openCodec(undefined, storage), PLAIN_CODEC);
   await assert.rejects(openCodec({keyDerivation: 'scrypt', cipher: 'aes-256-gcm'}, storage), {code: 'usage'});
-  await assert.rejects(openCodec({keyDerivation: 'argon2', cipher: 'aes-256-gcm'} as never, storage, {password: async () => 'x'}), {code: 'format'});
+  await assert.rejects(
+    openCodec({keyDerivation: 'argon2', cipher: 'aes-256-gcm'} as never, storage, {password: async () => 'x'}),
+    {code: 'format'},
+  );
   // Opening an encrypted repository with its password: test/engine/repository/crypto/encrypted-repo.test.ts.
 });

@@ -3,7 +3,13 @@
 // compression or encryption it does not know; version 1 configs still open.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {compressionOf, encodeConfig, newConfig, parseConfig, type RepositoryConfig} from '../../../source/engine/repository/config.js';
+import {
+  compressionOf,
+  encodeConfig,
+  newConfig,
+  parseConfig,
+  type RepositoryConfig,
+} from '../../../source/engine/repository/config.js';
 import {V1_COMPRESSION} from '../../../source/engine/repository/blob.js';
 
 const ID = '0123456789abcdef0123456789abcdef' as never;
@@ -12,7 +18,15 @@ const parse = (c: unknown) => parseConfig(Buffer.from(JSON.stringify(c)), '/repo
 test('a new config is version 2: chunker as the code cuts, zstd level 3, no encryption; stored with a trailing newline', () => {
   const c = newConfig(ID);
   assert.equal(c.version, 2);
-  assert.deepEqual(c.chunker, {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304, gearSeed: '0x9e3779b9', maskSmall: '0xfff80000', maskLarge: '0xff800000'});
+  assert.deepEqual(c.chunker, {
+    algorithm: 'fastcdc-gear-v1',
+    min: 262144,
+    avg: 1048576,
+    max: 4194304,
+    gearSeed: '0x9e3779b9',
+    maskSmall: '0xfff80000',
+    maskLarge: '0xff800000',
+  });
   assert.deepEqual(c.compression, {algorithm: 'zstd', level: 3});
   assert.equal(c.encryption, null);
   const bytes = encodeConfig(c);
@@ -23,8 +37,14 @@ test('a new config is version 2: chunker as the code cuts, zstd level 3, no encr
 });
 
 test('a version 1 config opens and is written to with version 1 encodings', () => {
-  const v1 = {format: 'backhaul-repository', version: 1, id: ID, createdAt: '2026-01-01T00:00:00Z', hash: 'sha256',
-    chunker: {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304}};
+  const v1 = {
+    format: 'backhaul-repository',
+    version: 1,
+    id: ID,
+    createdAt: '2026-01-01T00:00:00Z',
+    hash: 'sha256',
+    chunker: {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304},
+  };
   assert.deepEqual(compressionOf(parse(v1)), V1_COMPRESSION);
 });
 
@@ -42,6 +62,10 @@ test('what a version 2 reader does not know is refused (format, exit 17), never 
     ['version 3', {version: 3 as never}],
   ];
   for (const [name, change] of bad) {
-    assert.throws(() => parse({...good, ...change}), (e: {code?: string; exitCode?: number}) => e.code === 'format', name);
+    assert.throws(
+      () => parse({...good, ...change}),
+      (e: {code?: string; exitCode?: number}) => e.code === 'format',
+      name,
+    );
   }
 });

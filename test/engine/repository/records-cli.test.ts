@@ -315,8 +315,16 @@ async function attempt(c: Case, dir: string): Promise<void> {
     const verify = await run(['verify', '--json']);
     assert.equal(verify.code, 12, `verify\n${verify.stderr}`);
     const report = JSON.parse(verify.stdout) as {brokenPoints: {pointId: string; reason: string}[]};
-    assert.deepEqual(report.brokenPoints.map((p) => p.pointId), [alpha.id], 'verify names the point');
-    for (const word of c.names()) assert.ok(report.brokenPoints[0]!.reason.includes(word), `verify says ${word}: ${report.brokenPoints[0]!.reason}`);
+    assert.deepEqual(
+      report.brokenPoints.map(p => p.pointId),
+      [alpha.id],
+      'verify names the point',
+    );
+    for (const word of c.names())
+      assert.ok(
+        report.brokenPoints[0]!.reason.includes(word),
+        `verify says ${word}: ${report.brokenPoints[0]!.reason}`,
+      );
   } else if (c.where === 'manifest') {
     // A version 2 repository lists points from its catalogue: list and points read no manifest.
     assert.equal(list.code, 0, `list reads no manifest\n${list.stderr}`);

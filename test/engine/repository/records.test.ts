@@ -330,7 +330,16 @@ test('index and pack blob lists, and the writer lock, never throw a TypeError', 
     [CHUNK, 10, 5, 10, 1],
   ];
   assert.equal(checkBlobEntries(good, 'pack x'), good);
-  for (const bad of [null, {}, [null], [[CHUNK, '0', 10, 10, 0]], [[CHUNK, 0, -1, 10, 0]], [[CHUNK, 0, 1, 1, 3]], [[5, 0, 1, 1, 0]], [[CHUNK, 0, 1, 2 ** 40, 1]]]) {
+  for (const bad of [
+    null,
+    {},
+    [null],
+    [[CHUNK, '0', 10, 10, 0]],
+    [[CHUNK, 0, -1, 10, 0]],
+    [[CHUNK, 0, 1, 1, 3]],
+    [[5, 0, 1, 1, 0]],
+    [[CHUNK, 0, 1, 2 ** 40, 1]],
+  ]) {
     assertCorrupt(() => checkBlobEntries(bad, 'pack x'), 'pack x');
   }
   for (const bad of [

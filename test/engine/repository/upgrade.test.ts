@@ -36,7 +36,9 @@ test('the version 1 fixture upgrades in place: version 2, a catalogue of every p
   const v1 = await open(dir);
   assert.equal(v1.config.version, 1);
   const backups = await v1.listBackups();
-  const before = new Map(await Promise.all(backups.map(async (b) => [b.id, (await v1.listPoints(b.id)).map(cataloguePoint)] as const)));
+  const before = new Map(
+    await Promise.all(backups.map(async b => [b.id, (await v1.listPoints(b.id)).map(cataloguePoint)] as const)),
+  );
   const packsBefore = (await fs.readdir(join(dir, 'data'), {recursive: true})).sort();
 
   const result = await upgradeRepository(v1);
@@ -45,7 +47,8 @@ test('the version 1 fixture upgrades in place: version 2, a catalogue of every p
   assert.equal(v2.config.version, 2);
   assert.equal(v2.config.id, v1.config.id, 'the id never changes');
   assert.deepEqual(v2.config.compression, {algorithm: 'zstd', level: 3});
-  for (const [id, points] of before) assert.deepEqual(await v2.listPointSummaries(id), points, 'the catalogue lists every point');
+  for (const [id, points] of before)
+    assert.deepEqual(await v2.listPointSummaries(id), points, 'the catalogue lists every point');
   assert.deepEqual((await fs.readdir(join(dir, 'data'), {recursive: true})).sort(), packsBefore, 'packs untouched');
   assert.ok((await verifyRepository(v2)).ok, 'verifies after the upgrade');
   assert.deepEqual((await upgradeRepository(v2)).from, 2, 'a second upgrade changes nothing');
@@ -53,18 +56,27 @@ test('the version 1 fixture upgrades in place: version 2, a catalogue of every p
   const src = join(work, 'src');
   await fs.mkdir(src, {recursive: true});
   await fs.writeFile(join(src, 'log.txt'), 'upgrade\n'.repeat(50_000));
-  const point = await runBackup(v2, {job: 'after', machine: 'm', kind: 'server', owner: 'root', nodes: [{name: 'm', disks: [pathsDisk([src])]}]});
+  const point = await runBackup(v2, {
+    job: 'after',
+    machine: 'm',
+    kind: 'server',
+    owner: 'root',
+    nodes: [{name: 'm', disks: [pathsDisk([src])]}],
+  });
   const again = await open(dir);
-  assert.deepEqual((await again.listPointSummaries(point.backupId)).map((p) => p.id), [point.id]);
+  assert.deepEqual(
+    (await again.listPointSummaries(point.backupId)).map(p => p.id),
+    [point.id],
+  );
   assert.ok((await verifyRepository(again)).ok);
 });
 
 /** Catalogue segments under `dir`. */
 async function segmentsIn(dir: string): Promise<number> {
-  return (await fs.readdir(join(dir, 'backups'), {recursive: true})).filter((p) => p.includes('catalog/')).length;
+  return (await fs.readdir(join(dir, 'backups'), {recursive: true})).filter(p => p.includes('catalog/')).length;
 }
 
-test('kill -9 during the upgrade, ten times: the repository opens and verifies each time; a last run completes it', async (t) => {
+test('kill -9 during the upgrade, ten times: the repository opens and verifies each time; a last run completes it', async t => {
   ensureBuilt();
   const home = join(work, 'home');
   const outcomes: string[] = [];
@@ -77,24 +89,32 @@ test('kill -9 during the upgrade, ten times: the repository opens and verifies e
     const ended = collect(child);
     let exited = false;
     void ended.then(() => (exited = true));
-    while (!exited && (await segmentsIn(dir)) === 0) await new Promise((r) => setTimeout(r, 1));
-    if (i > 0) await new Promise((r) => setTimeout(r, i));
+    while (!exited && (await segmentsIn(dir)) === 0) await new Promise(r => setTimeout(r, 1));
+    if (i > 0) await new Promise(r => setTimeout(r, i));
     child.kill('SIGKILL');
     const r = await ended;
     const repo = await open(dir);
     assert.ok(repo.config.version === 1 || repo.config.version === 2, `run ${i}: version ${repo.config.version}`);
     const report = await verifyRepository(repo);
     assert.ok(report.ok, `run ${i}: verifies as version ${repo.config.version}`);
-    outcomes.push(`${r.signal === 'SIGKILL' ? 'killed' : `exit ${r.code}`} (v${repo.config.version}, ${await segmentsIn(dir)} segment(s))`);
+    outcomes.push(
+      `${r.signal === 'SIGKILL' ? 'killed' : `exit ${r.code}`} (v${repo.config.version}, ${await segmentsIn(dir)} segment(s))`,
+    );
   }
   t.diagnostic(`runs: ${outcomes.join(', ')}`);
-  assert.ok(outcomes.some((o) => o.startsWith('killed')), 'at least one run was killed mid-way');
+  assert.ok(
+    outcomes.some(o => o.startsWith('killed')),
+    'at least one run was killed mid-way',
+  );
   const done = await runCli(home, ['repo', 'upgrade', last, '--json']);
   assert.equal(done.code, 0, done.stderr);
   const repo = await open(last);
   assert.equal(repo.config.version, 2);
   assert.ok((await verifyRepository(repo)).ok);
   for (const b of await repo.listBackups()) {
-    assert.deepEqual((await repo.listPointSummaries(b.id)).map((p) => p.id), (await repo.listPoints(b.id)).map((p) => p.id));
+    assert.deepEqual(
+      (await repo.listPointSummaries(b.id)).map(p => p.id),
+      (await repo.listPoints(b.id)).map(p => p.id),
+    );
   }
 });

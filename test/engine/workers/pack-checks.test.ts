@@ -63,7 +63,14 @@ async function workersSay(list: {pack: string; path: string; blobs: BlobEntry[]}
     const given = await pool.verify(await readFile(path), pack, blobs);
     const layout = (await pool.layout({path}, blobs))!;
     const here = await checkPack(await readFile(path), 'pack', pack, blobs);
-    verdicts.push({pack, packOk: fromFile.packOk, bad: fromFile.bad, given: {packOk: given.packOk, bad: given.bad}, layoutOk: layout.packOk, here});
+    verdicts.push({
+      pack,
+      packOk: fromFile.packOk,
+      bad: fromFile.bad,
+      given: {packOk: given.packOk, bad: given.bad},
+      layoutOk: layout.packOk,
+      here,
+    });
     for (const c of [fromFile, given, layout]) c.release();
   }
   return verdicts;
@@ -108,7 +115,7 @@ test('sound packs: sound for both', async () => {
 
 test('a damaged chunk: the pack is unsound and the same chunk is named; it is not copied, though its trailer is intact', async () => {
   const {repo, list} = await packs();
-  const victim = list.flatMap((p) => p.blobs).find((b) => b[4] !== 0)!;
+  const victim = list.flatMap(p => p.blobs).find(b => b[4] !== 0)!;
   const unflip = await flipChunkByte(location, repo, victim[0]);
   try {
     const pack = repo.index.get(victim[0])!.pack;

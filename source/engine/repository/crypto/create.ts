@@ -21,7 +21,10 @@ export interface NewEncryption {
   master?: MasterKey;
 }
 
-export async function initEncryption(storage: Storage, options: NewEncryption): Promise<{codec: EncryptedCodec; undo: () => Promise<void>}> {
+export async function initEncryption(
+  storage: Storage,
+  options: NewEncryption,
+): Promise<{codec: EncryptedCodec; undo: () => Promise<void>}> {
   const master = options.master ?? newMasterKey();
   const keyId = await addKey(storage, master, options.password);
   return {codec: new EncryptedCodec(master, keyId), undo: () => storage.delete(`${KEYS_PREFIX}${keyId}`)};

@@ -24,15 +24,20 @@ export interface EncryptedCodecParams {
 }
 
 const failed = (what: string) =>
-  corrupt(`${what} fails authentication: it was damaged, or not written with this repository's key.`,
-    'Run `backhaul verify` to see every damaged restore point; a copy of the repository may still hold it intact.');
+  corrupt(
+    `${what} fails authentication: it was damaged, or not written with this repository's key.`,
+    'Run `backhaul verify` to see every damaged restore point; a copy of the repository may still hold it intact.',
+  );
 
 export class EncryptedCodec implements ObjectCodec {
   readonly encrypted = true;
   readonly keyIdentity: string;
 
   /** `keyId`: the key file that opened it (diagnostics, `repo key rm` refusing the key in use). */
-  constructor(private readonly master: MasterKey, readonly keyId = '') {
+  constructor(
+    private readonly master: MasterKey,
+    readonly keyId = '',
+  ) {
     this.keyIdentity = masterKeyIdentity(master);
   }
 
@@ -69,6 +74,10 @@ export class EncryptedCodec implements ObjectCodec {
   }
 
   params(): EncryptedCodecParams {
-    return {kind: 'encrypted', encryption: new Uint8Array(this.master.encryption), mac: new Uint8Array(this.master.mac)};
+    return {
+      kind: 'encrypted',
+      encryption: new Uint8Array(this.master.encryption),
+      mac: new Uint8Array(this.master.mac),
+    };
   }
 }

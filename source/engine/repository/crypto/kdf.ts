@@ -34,16 +34,22 @@ function isPowerOfTwo(n: number): boolean {
 /** True when the parameters are ones a reader may run: N a power of two, memory at most 1 GiB, p at most 16. */
 export function acceptableParams(params: ScryptParams): boolean {
   const {N, r, p} = params;
-  if (![N, r, p].every((v) => Number.isSafeInteger(v) && v > 0)) return false;
+  if (![N, r, p].every(v => Number.isSafeInteger(v) && v > 0)) return false;
   return isPowerOfTwo(N) && N <= 2 ** 24 && r <= 64 && p <= 16 && 128 * N * r <= MAX_MEMORY;
 }
 
 export function deriveKey(password: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
   const {N, r, p} = params;
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, KEY_BYTES, {N, r, p, maxmem: 128 * N * r * (p + 1) + 1024 * 1024}, (error, key) => {
-      if (error) reject(error);
-      else resolve(key);
-    });
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      KEY_BYTES,
+      {N, r, p, maxmem: 128 * N * r * (p + 1) + 1024 * 1024},
+      (error, key) => {
+        if (error) reject(error);
+        else resolve(key);
+      },
+    );
   });
 }

@@ -48,23 +48,41 @@ export interface OpenedKey {
 }
 
 export const wrongPassword = (location: string) =>
-  new BackhaulError('denied', `The password does not open repository ${location}.`,
-    'Check the password (--password-file FILE, BACKHAUL_PASSWORD, or the prompt); nothing was read or written.');
+  new BackhaulError(
+    'denied',
+    `The password does not open repository ${location}.`,
+    'Check the password (--password-file FILE, BACKHAUL_PASSWORD, or the prompt); nothing was read or written.',
+  );
 
 export const noKeys = (location: string) =>
-  corrupt(`Repository ${location} is encrypted but holds no key file.`, 'Restore its keys/ directory from a copy; without a key its data cannot be read.');
+  corrupt(
+    `Repository ${location} is encrypted but holds no key file.`,
+    'Restore its keys/ directory from a copy; without a key its data cannot be read.',
+  );
 
 function keyIdOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Writes a key file wrapping `master` under `password`; returns its id. */
-export async function addKey(storage: Storage, master: MasterKey, password: string, params = defaultScryptParams()): Promise<string> {
+export async function addKey(
+  storage: Storage,
+  master: MasterKey,
+  password: string,
+  params = defaultScryptParams(),
+): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const wrapping = await deriveKey(password, salt, params);
   const file: KeyFile = {
-    format: 2, kdf: 'scrypt', N: params.N, r: params.r, p: params.p, salt: salt.toString('base64'),
-    cipher: 'aes-256-gcm', data: seal(wrapping, masterKeyBytes(master), WRAP_AAD).toString('base64'), createdAt: new Date().toISOString(),
+    format: 2,
+    kdf: 'scrypt',
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    salt: salt.toString('base64'),
+    cipher: 'aes-256-gcm',
+    data: seal(wrapping, masterKeyBytes(master), WRAP_AAD).toString('base64'),
+    createdAt: new Date().toISOString(),
   };
   const bytes = Buffer.from(`${JSON.stringify(file)}\n`);
   const id = keyIdOf(bytes);
@@ -83,7 +101,11 @@ export async function keyIds(storage: ReadableStorage): Promise<string[]> {
 }
 
 function parseKeyFile(bytes: Buffer, id: string, location: string): KeyFile {
-  const damaged = () => corrupt(`Key file keys/${id.slice(0, 12)} of ${location} is damaged.`, 'Open the repository with another password, then remove this key (`backhaul repo key rm`).');
+  const damaged = () =>
+    corrupt(
+      `Key file keys/${id.slice(0, 12)} of ${location} is damaged.`,
+      'Open the repository with another password, then remove this key (`backhaul repo key rm`).',
+    );
   if (keyIdOf(bytes) !== id) throw damaged();
   let file: KeyFile;
   try {
@@ -91,9 +113,21 @@ function parseKeyFile(bytes: Buffer, id: string, location: string): KeyFile {
   } catch {
     throw damaged();
   }
-  if (typeof file !== 'object' || file === null || file.format !== 2 || file.kdf !== 'scrypt' || file.cipher !== 'aes-256-gcm'
-    || typeof file.salt !== 'string' || typeof file.data !== 'string' || typeof file.createdAt !== 'string') {
-    throw new BackhaulError('format', `Key file keys/${id.slice(0, 12)} of ${location} is of a kind this Backhaul does not know.`, 'Upgrade Backhaul to read it; nothing was changed.');
+  if (
+    typeof file !== 'object' ||
+    file === null ||
+    file.format !== 2 ||
+    file.kdf !== 'scrypt' ||
+    file.cipher !== 'aes-256-gcm' ||
+    typeof file.salt !== 'string' ||
+    typeof file.data !== 'string' ||
+    typeof file.createdAt !== 'string'
+  ) {
+    throw new BackhaulError(
+      'format',
+      `Key file keys/${id.slice(0, 12)} of ${location} is of a kind this Backhaul does not know.`,
+      'Upgrade Backhaul to read it; nothing was changed.',
+    );
   }
   if (!acceptableParams(file)) throw damaged();
   return file;
@@ -115,7 +149,11 @@ async function unwrap(file: KeyFile, password: string): Promise<MasterKey | unde
  * if none does, a wrong password is 'denied', and a repository whose only
  * key files are damaged is 'corrupt'.
  */
-export async function openKey(storage: ReadableStorage, password: string, location = storage.location): Promise<OpenedKey> {
+export async function openKey(
+  storage: ReadableStorage,
+  password: string,
+  location = storage.location,
+): Promise<OpenedKey> {
   const ids = await keyIds(storage);
   if (ids.length === 0) throw noKeys(location);
   let damage: BackhaulError | undefined;
@@ -156,15 +194,34 @@ export async function listKeys(storage: ReadableStorage, location = storage.loca
  * Refuses to remove the key `current` (the one that opened the repository
  * for this run) and the last key: either would lock everyone out.
  */
-export async function removeKey(storage: Storage, idOrPrefix: string, current: string, location = storage.location): Promise<string> {
+export async function removeKey(
+  storage: Storage,
+  idOrPrefix: string,
+  current: string,
+  location = storage.location,
+): Promise<string> {
   const ids = await keyIds(storage);
-  const matches = /^[0-9a-f]{8,64}$/.test(idOrPrefix) ? ids.filter((id) => id.startsWith(idOrPrefix)) : [];
+  const matches = /^[0-9a-f]{8,64}$/.test(idOrPrefix) ? ids.filter(id => id.startsWith(idOrPrefix)) : [];
   if (matches.length !== 1) {
-    throw new BackhaulError('not-found', `${matches.length === 0 ? 'No' : 'More than one'} key of ${location} matches ${quoted(idOrPrefix)}.`, 'Run `backhaul repo key list NAME` to see the key ids.');
+    throw new BackhaulError(
+      'not-found',
+      `${matches.length === 0 ? 'No' : 'More than one'} key of ${location} matches ${quoted(idOrPrefix)}.`,
+      'Run `backhaul repo key list NAME` to see the key ids.',
+    );
   }
   const [id] = matches as [string];
-  if (id === current) throw new BackhaulError('usage', `Key ${id.slice(0, 12)} is the one this password opened; removing it would lock this password out.`, 'Open the repository with another password to remove this key, or use `backhaul repo passwd` to change it.');
-  if (ids.length === 1) throw new BackhaulError('usage', `Key ${id.slice(0, 12)} is the last key of ${location}.`, 'Add another key first; without one the data cannot be read.');
+  if (id === current)
+    throw new BackhaulError(
+      'usage',
+      `Key ${id.slice(0, 12)} is the one this password opened; removing it would lock this password out.`,
+      'Open the repository with another password to remove this key, or use `backhaul repo passwd` to change it.',
+    );
+  if (ids.length === 1)
+    throw new BackhaulError(
+      'usage',
+      `Key ${id.slice(0, 12)} is the last key of ${location}.`,
+      'Add another key first; without one the data cannot be read.',
+    );
   await storage.delete(`${KEYS_PREFIX}${id}`);
   return id;
 }
@@ -174,7 +231,12 @@ export async function removeKey(storage: Storage, idOrPrefix: string, current: s
  * material under `password`, then deletes the old one (a crash in between
  * leaves both passwords working). Returns the new key id.
  */
-export async function changePassword(storage: Storage, opened: OpenedKey, password: string, params = defaultScryptParams()): Promise<string> {
+export async function changePassword(
+  storage: Storage,
+  opened: OpenedKey,
+  password: string,
+  params = defaultScryptParams(),
+): Promise<string> {
   const id = await addKey(storage, opened.master, password, params);
   if (id !== opened.id) await storage.delete(`${KEYS_PREFIX}${opened.id}`);
   return id;

@@ -34,5 +34,9 @@ export function masterKeyFrom(bytes: Uint8Array): MasterKey | undefined {
  * pass packs through a copy unchanged.
  */
 export function masterKeyIdentity(key: MasterKey): string {
-  return createHash('sha256').update('backhaul master key identity v2\0').update(key.encryption).update(key.mac).digest('hex');
+  return createHash('sha256')
+    .update('backhaul master key identity v2\0')
+    .update(key.encryption)
+    .update(key.mac)
+    .digest('hex');
 }

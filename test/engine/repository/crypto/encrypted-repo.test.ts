@@ -54,7 +54,10 @@ before(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'backhaul-encrypted-'));
   files = join(work, 'files');
   await fs.mkdir(join(files, 'finance'), {recursive: true});
-  await fs.writeFile(join(files, 'finance', FILE), Buffer.concat([randomBuffer(300 * 1024, 1), MARKER, randomBuffer(300 * 1024, 2)]));
+  await fs.writeFile(
+    join(files, 'finance', FILE),
+    Buffer.concat([randomBuffer(300 * 1024, 1), MARKER, randomBuffer(300 * 1024, 2)]),
+  );
   await fs.writeFile(join(files, 'notes.txt'), 'quarterly figures\n'.repeat(2000));
   image = join(work, 'disk.img');
   await fs.writeFile(image, Buffer.concat([randomBuffer(MiB, 3), MARKER, Buffer.alloc(2 * MiB)]));
@@ -62,13 +65,27 @@ before(async () => {
   await backupInto(plainSource);
   const [backup] = await plainSource.listBackups();
   const [point] = await plainSource.listPoints(backup!.id as BackupId);
-  for await (const e of plainSource.readTree(point!.nodes[0]!.disks[0]!)) if (e.path.endsWith(FILE)) markerChunkId = e.chunks![0]!;
+  for await (const e of plainSource.readTree(point!.nodes[0]!.disks[0]!))
+    if (e.path.endsWith(FILE)) markerChunkId = e.chunks![0]!;
 });
 after(() => fs.rm(work, {recursive: true, force: true}));
 
 function backupInto(repo: Repository) {
-  return runBackup(repo, {job: JOB, machine: MACHINE, kind: 'server', owner: userInfo().username,
-    nodes: [{name: MACHINE, disks: [{name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]}, {name: 'disk', kind: 'image', image}]}]});
+  return runBackup(repo, {
+    job: JOB,
+    machine: MACHINE,
+    kind: 'server',
+    owner: userInfo().username,
+    nodes: [
+      {
+        name: MACHINE,
+        disks: [
+          {name: 'files', kind: 'files', roots: [{root: files, prefix: 'data'}]},
+          {name: 'disk', kind: 'image', image},
+        ],
+      },
+    ],
+  });
 }
 
 /** Every key under the repository, and every known string found in its bytes. */
@@ -93,7 +110,13 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const name of await fs.readdir(dir, {recursive: true})) {
     const path = join(dir, name);
-    if ((await fs.stat(path)).isFile()) out.set(name, createHash('sha256').update(await fs.readFile(path)).digest('hex'));
+    if ((await fs.stat(path)).isFile())
+      out.set(
+        name,
+        createHash('sha256')
+          .update(await fs.readFile(path))
+          .digest('hex'),
+      );
   }
   return out;
 }
@@ -101,7 +124,10 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 async function sameContent(a: Repository, b: Repository): Promise<void> {
   for (const backup of await a.listBackups()) {
     for (const point of await a.listPoints(backup.id as BackupId)) {
-      assert.deepEqual(await contentOf(b, await b.getPoint(backup.id as BackupId, point.id)), await contentOf(a, point));
+      assert.deepEqual(
+        await contentOf(b, await b.getPoint(backup.id as BackupId, point.id)),
+        await contentOf(a, point),
+      );
     }
   }
 }
@@ -118,7 +144,11 @@ function scenario(name: string, make: (label: string) => Promise<Place>) {
     it('the grep finds every known string in the plain source (so it can find them)', async () => {
       const {found} = await findKnown(plainSource.storage);
       // File names live in compressed trees, so a plain repository shows them only after decompression.
-      for (const needle of [MACHINE, JOB, MARKER.toString(), markerChunkId]) assert.ok(found.some((f) => f.startsWith(needle)), `${needle} not found in the plain repository`);
+      for (const needle of [MACHINE, JOB, MARKER.toString(), markerChunkId])
+        assert.ok(
+          found.some(f => f.startsWith(needle)),
+          `${needle} not found in the plain repository`,
+        );
     });
 
     it('backup into it, copy plain → encrypted → plain: nothing known is stored in the clear; the content comes back the same', async () => {
@@ -133,7 +163,12 @@ function scenario(name: string, make: (label: string) => Promise<Place>) {
       const reopened = await Repository.open(enc.storage(), {password: async () => PASSWORD});
       const {keys, found} = await findKnown(reopened.storage);
       assert.deepEqual(found, [], 'known strings in stored bytes of the encrypted repository');
-      assert.ok(keys.some((k) => k.startsWith('data/')) && keys.some((k) => k.startsWith('index/')) && keys.some((k) => k.startsWith('keys/')), keys.join(' '));
+      assert.ok(
+        keys.some(k => k.startsWith('data/')) &&
+          keys.some(k => k.startsWith('index/')) &&
+          keys.some(k => k.startsWith('keys/')),
+        keys.join(' '),
+      );
       const report = await verifyRepository(reopened);
       assert.equal(report.ok, true, JSON.stringify(report).slice(0, 400));
       assert.equal(report.points, 2);
@@ -157,12 +192,18 @@ function scenario(name: string, make: (label: string) => Promise<Place>) {
       const enc = await make('pw');
       await Repository.create(enc.storage(), {encryption: {password: PASSWORD}});
       const before = enc.dir ? await snapshot(enc.dir) : undefined;
-      await assert.rejects(Repository.open(enc.storage(), {password: async () => 'not the password'}), isCode('denied', EXIT.denied, /password does not open/));
+      await assert.rejects(
+        Repository.open(enc.storage(), {password: async () => 'not the password'}),
+        isCode('denied', EXIT.denied, /password does not open/),
+      );
       await assert.rejects(Repository.open(enc.storage()), isCode('usage', EXIT.usage, /no password was given/));
       if (enc.dir) assert.deepEqual(await snapshot(enc.dir), before, 'a refused open writes nothing');
       const storage = enc.storage();
       await changePassword(storage as Storage, await openKey(storage, PASSWORD), 'the new password');
-      await assert.rejects(Repository.open(enc.storage(), {password: async () => PASSWORD}), isCode('denied', EXIT.denied));
+      await assert.rejects(
+        Repository.open(enc.storage(), {password: async () => PASSWORD}),
+        isCode('denied', EXIT.denied),
+      );
       const opened = await Repository.open(enc.storage(), {password: async () => 'the new password'});
       assert.equal(opened.codec.encrypted, true);
     });
@@ -179,10 +220,16 @@ function scenario(name: string, make: (label: string) => Promise<Place>) {
       const pack = await storage.get(packKey(loc.pack));
       pack[loc.offset + 20] ^= 1;
       await enc.putRaw(packKey(loc.pack), pack);
-      await assert.rejects((await open()).readChunk(id), isCode('corrupt', EXIT.corrupt, new RegExp(`pack ${loc.pack.slice(0, 12)}`)));
+      await assert.rejects(
+        (await open()).readChunk(id),
+        isCode('corrupt', EXIT.corrupt, new RegExp(`pack ${loc.pack.slice(0, 12)}`)),
+      );
       const report = await verifyRepository(await open());
       assert.equal(report.ok, false);
-      assert.ok(report.badPacks.includes(loc.pack) || report.badChunks.includes(id), JSON.stringify(report).slice(0, 300));
+      assert.ok(
+        report.badPacks.includes(loc.pack) || report.badChunks.includes(id),
+        JSON.stringify(report).slice(0, 300),
+      );
 
       const key = pointKey(made.backupId, made.id);
       const manifest = await storage.get(key);
@@ -195,7 +242,7 @@ function scenario(name: string, make: (label: string) => Promise<Place>) {
   });
 }
 
-scenario('a directory', async (label) => {
+scenario('a directory', async label => {
   const dir = join(work, `dir-${label}`);
   return {storage: () => new FilesystemStorage(dir), dir, putRaw: (key, data) => fs.writeFile(join(dir, key), data)};
 });
@@ -207,7 +254,7 @@ if (skip) it('an encrypted repository on a real Ceph RGW', {skip}, () => {});
 else {
   describe('on a real Ceph RGW', () => {
     after(() => rgw.stop());
-    scenario('a real Ceph RGW', async (label) => {
+    scenario('a real Ceph RGW', async label => {
       if (!server) {
         server = await rgw.get();
         process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
@@ -217,10 +264,13 @@ else {
       const s = server;
       const location = `s3://bh-crypto/${label}-${process.pid}`;
       const storage = () => new S3Storage(location, {endpoint: s.endpoint});
-      return {storage, putRaw: async (key, data) => {
-        const raw = storage();
-        await raw.client.send(new PutObjectCommand({Bucket: raw.bucket, Key: raw.objectKey(key), Body: data}));
-      }};
+      return {
+        storage,
+        putRaw: async (key, data) => {
+          const raw = storage();
+          await raw.client.send(new PutObjectCommand({Bucket: raw.bucket, Key: raw.objectKey(key), Body: data}));
+        },
+      };
     });
   });
 }

@@ -15,7 +15,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {BackhaulError, EXIT} from '../../../../source/engine/errors.js';
 import {FilesystemStorage} from '../../../../source/engine/storage/filesystem.js';
-import {addKey, changePassword, listKeys, openKey, removeKey} from '../../../../source/engine/repository/crypto/keys.js';
+import {
+  addKey,
+  changePassword,
+  listKeys,
+  openKey,
+  removeKey,
+} from '../../../../source/engine/repository/crypto/keys.js';
 import {masterKeyBytes, newMasterKey} from '../../../../source/engine/repository/crypto/master-key.js';
 import {EncryptedCodec} from '../../../../source/engine/repository/crypto/encrypted-codec.js';
 import {acceptableParams} from '../../../../source/engine/repository/crypto/kdf.js';
@@ -23,13 +29,22 @@ import {acceptableParams} from '../../../../source/engine/repository/crypto/kdf.
 process.env.BACKHAUL_SCRYPT_N = String(2 ** 12); // the same code path, a fraction of the time
 
 const isCode = (code: string, exit?: number, message?: RegExp) => (e: unknown) =>
-  e instanceof BackhaulError && e.code === code && (exit === undefined || e.exitCode === exit) && (!message || message.test(e.message));
+  e instanceof BackhaulError &&
+  e.code === code &&
+  (exit === undefined || e.exitCode === exit) &&
+  (!message || message.test(e.message));
 
 async function snapshot(dir: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const name of await readdir(dir, {recursive: true})) {
     const path = join(dir, name);
-    if ((await stat(path)).isFile()) files.set(name, createHash('sha256').update(await readFile(path)).digest('hex'));
+    if ((await stat(path)).isFile())
+      files.set(
+        name,
+        createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+      );
   }
   return files;
 }
@@ -55,7 +70,10 @@ describe('key files', () => {
     const text = await readFile(join(dir, 'keys', id), 'utf8');
     assert.ok(!text.includes('correct horse'));
     for (const part of [master.encryption, master.mac]) {
-      assert.ok(!text.includes(part.toString('base64')) && !text.includes(part.toString('hex')), 'no key material in the clear');
+      assert.ok(
+        !text.includes(part.toString('base64')) && !text.includes(part.toString('hex')),
+        'no key material in the clear',
+      );
     }
   });
 
@@ -66,7 +84,10 @@ describe('key files', () => {
     const reopened = await openKey(storage, 'battery staple');
     assert.deepEqual(masterKeyBytes(reopened.master), masterKeyBytes(opened.master));
     await assert.rejects(openKey(storage, 'correct horse'), isCode('denied', EXIT.denied));
-    assert.deepEqual((await listKeys(storage)).map((k) => k.id), [newId]);
+    assert.deepEqual(
+      (await listKeys(storage)).map(k => k.id),
+      [newId],
+    );
   });
 
   it('several keys: each password opens; the key in use and the last key are not removed', async () => {
@@ -101,7 +122,10 @@ describe('key files', () => {
   it('an empty keys/ is corrupt, naming the repository', async () => {
     const dir3 = await mkdtemp(join(tmpdir(), 'bh-keys-'));
     try {
-      await assert.rejects(openKey(new FilesystemStorage(dir3), 'pw'), isCode('corrupt', EXIT.corrupt, /holds no key file/));
+      await assert.rejects(
+        openKey(new FilesystemStorage(dir3), 'pw'),
+        isCode('corrupt', EXIT.corrupt, /holds no key file/),
+      );
     } finally {
       await rm(dir3, {recursive: true, force: true});
     }
@@ -126,7 +150,10 @@ describe('the encrypted codec', () => {
     assert.ok(!sealed.includes(Buffer.from('fileserver-07')));
     assert.deepEqual(codec.openObject('backups/b1/points/p1.json', sealed), json);
     assert.notDeepEqual(codec.sealObject('backups/b1/points/p1.json', json), sealed, 'a fresh nonce each time');
-    assert.throws(() => codec.openObject('backups/b1/points/p2.json', sealed), isCode('corrupt', EXIT.corrupt, /Object backups\/b1\/points\/p2\.json fails authentication/));
+    assert.throws(
+      () => codec.openObject('backups/b1/points/p2.json', sealed),
+      isCode('corrupt', EXIT.corrupt, /Object backups\/b1\/points\/p2\.json fails authentication/),
+    );
   });
 
   it('a flipped bit anywhere is corrupt naming the object or blob', () => {
@@ -139,7 +166,10 @@ describe('the encrypted codec', () => {
     const blob = codec.sealBlob(json);
     assert.deepEqual(codec.openBlob(blob, 'blob 1234 in pack ab'), json);
     blob[20] ^= 1;
-    assert.throws(() => codec.openBlob(blob, 'blob 1234 in pack ab'), isCode('corrupt', EXIT.corrupt, /blob 1234 in pack ab/));
+    assert.throws(
+      () => codec.openBlob(blob, 'blob 1234 in pack ab'),
+      isCode('corrupt', EXIT.corrupt, /blob 1234 in pack ab/),
+    );
     assert.throws(() => codec.openBlob(Buffer.alloc(5), 'short blob'), isCode('corrupt', EXIT.corrupt, /short blob/));
   });
 
