@@ -29,30 +29,46 @@ export async function upgradeRepository(
   if (repo.config.version >= FORMAT_VERSION)
     return {from: repo.config.version, to: repo.config.version, backups: 0, points: 0};
   const lock = await WriterLock.acquire(repo.storage, 'upgrade', 0, {signal: options.signal});
+  let result: UpgradeResult;
   try {
     // Read again under the lock: another upgrade may have finished meanwhile.
     const current = await Repository.open(repo.storage);
-    if (current.config.version >= FORMAT_VERSION)
-      return {from: current.config.version, to: current.config.version, backups: 0, points: 0};
-    let points = 0;
-    const backups = await current.listBackups();
-    for (const backup of backups) {
-      options.signal?.throwIfAborted();
-      lock.assertHeld();
-      points += await rebuildCatalogue(current, backup.id);
+    if (current.config.version >= FORMAT_VERSION) {
+      result = {from: current.config.version, to: current.config.version, backups: 0, points: 0};
+    } else {
+      result = await upgradeUnderLock(repo, current, lock, options);
     }
-    const next: RepositoryConfig = {
-      ...current.config,
-      version: 2,
-      chunker: chunkerConfig(),
-      compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
-      encryption: null,
-    };
-    lock.assertHeld();
-    await repo.storage.put('config', encodeConfig(next));
-    return {from: current.config.version, to: 2, backups: backups.length, points};
-  } finally {
+  } catch (e) {
     await lock.release();
-    if (lock.lost) throw lock.lost;
+    // A lost lock explains whatever failed after it.
+    throw lock.lost ?? e;
   }
+  await lock.release();
+  if (lock.lost) throw lock.lost;
+  return result;
+}
+
+async function upgradeUnderLock(
+  repo: Repository,
+  current: Repository,
+  lock: WriterLock,
+  options: {level?: number; signal?: AbortSignal},
+): Promise<UpgradeResult> {
+  let points = 0;
+  const backups = await current.listBackups();
+  for (const backup of backups) {
+    options.signal?.throwIfAborted();
+    lock.assertHeld();
+    points += await rebuildCatalogue(current, backup.id);
+  }
+  const next: RepositoryConfig = {
+    ...current.config,
+    version: 2,
+    chunker: chunkerConfig(),
+    compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
+    encryption: null,
+  };
+  lock.assertHeld();
+  await repo.storage.put('config', encodeConfig(next));
+  return {from: current.config.version, to: 2, backups: backups.length, points};
 }
