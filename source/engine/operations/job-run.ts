@@ -223,11 +223,10 @@ export async function executeRun(runId: string, signal: AbortSignal): Promise<nu
     source: spec.source,
     target: spec.target,
   });
-  signal.addEventListener(
-    'abort',
-    () => r.say('warning', 'Stop asked: cancelling (the point in progress is not committed).'),
-    {once: true},
-  );
+  const stopAsked = () => r.say('warning', 'Stop asked: cancelling (the point in progress is not committed).');
+  // A stop can arrive while the process is still starting (its signal handler is installed first thing).
+  if (signal.aborted) stopAsked();
+  else signal.addEventListener('abort', stopAsked, {once: true});
   let end: RunEnd;
   try {
     end = spec.kind === 'health' ? await runHealthCheck(r, signal, startedAt) : await copyRun(r, signal, startedAt);
