@@ -49,12 +49,8 @@ async function main(): Promise<number> {
     const {openTui} = await loadTui();
     return openTui(argv);
   }
-  const {printError} = await import('./commands/render/output.js');
-  const {answerNoCommand, findCommand, parseCommandLine, topHelp} = await import('./commands/index.js');
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(topHelp());
-    return 0;
-  }
+  // Handlers first, before the command table loads: a detached run stopped the moment it starts (job stop,
+  // x on the progress screen) must still end as cancelled, not be killed half-started and seen as interrupted.
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -64,6 +60,12 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const {printError} = await import('./commands/render/output.js');
+  const {answerNoCommand, findCommand, parseCommandLine, topHelp} = await import('./commands/index.js');
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(topHelp());
+    return 0;
+  }
   const ctx = {out: process.stdout, err: process.stderr, signal: controller.signal};
   try {
     const found = findCommand(argv);

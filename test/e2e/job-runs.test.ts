@@ -114,6 +114,21 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
     assert.equal(notRunning.code, 13);
   });
 
+  test('a job stopped the moment it starts ends cancelled, not interrupted', async () => {
+    await addTarget('t-stop-early');
+    await addJob('stopped-early', 't-stop-early', ['--throttle', '10']);
+    const runId = await startRun('stopped-early');
+    // The run's process is still loading here: a bare signal would kill it before its handler exists.
+    const stop = await ws.run(['job', 'stop', 'stopped-early']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const viewer = await ws.run(['attach', runId]);
+    assert.equal(viewer.code, 130, viewer.stdout + viewer.stderr);
+    assert.match(JSON.stringify(runLog(ws, runId)), /Stop asked: cancelling/);
+    const [session] = (await history(ws, 'stopped-early')).slice(-1);
+    assert.equal(session.summary.result, 'cancelled');
+    assert.equal((await jobStatus(ws, 'stopped-early')).state, 'idle');
+  });
+
   test('kill -9: history says interrupted, the target verifies, the next run resumes without re-sending what landed', async () => {
     await addTarget('t-kill');
     await addJob('killed', 't-kill', ['--throttle', '20']);

@@ -20,7 +20,7 @@ import {join} from 'node:path';
 import {BackhaulError, quoted} from '../errors.js';
 import {processStamp, sameProcessAlive} from '../util/process.js';
 import {emptySummary, recordSession, type SessionRecord} from './history.js';
-import {readRunLog, RunLogWriter, runsDir, type StampedEntry} from './run-log.js';
+import {readRunLog, RunLogWriter, runLogFile, runsDir, type StampedEntry} from './run-log.js';
 
 export interface LiveRun {
   runId: string;
@@ -110,6 +110,7 @@ export function registerRun(run: LiveRun): void {
 /** A run's end: its run file and its job's lock go. */
 export function unregisterRun(run: Pick<LiveRun, 'runId' | 'job'>): void {
   rmSync(runFile(run.runId), {force: true});
+  rmSync(stopRequestFile(run.runId), {force: true});
   if (run.job) unlockJob(run.job, run.runId);
 }
 
@@ -198,6 +199,7 @@ export async function reapRuns(now = new Date()): Promise<LiveRun[]> {
       await recordSession(record);
     }
     if (run.job) unlockJob(run.job, run.runId);
+    rmSync(stopRequestFile(run.runId), {force: true});
     rmSync(claimed, {force: true});
   }
   return live;
@@ -226,17 +228,48 @@ export function pruneRunFiles(now = Date.now(), keepMs = RUN_FILES_KEPT_MS): num
       continue;
     }
     if (now - mtime < keepMs) continue;
-    for (const suffix of ['.jsonl', '.spec.json', '.out']) rmSync(join(runsDir(), `${runId}${suffix}`), {force: true});
+    for (const suffix of ['.jsonl', '.spec.json', '.out', '.stop'])
+      rmSync(join(runsDir(), `${runId}${suffix}`), {force: true});
     pruned++;
   }
   return pruned;
 }
 
-/** Asks a live run to stop (SIGTERM: it stops like a Ctrl-C'd copy, committing nothing half-done). */
+/** Where a stop asked of a run waits for it to look (see stopRun). */
+export const stopRequestFile = (runId: string) => join(runsDir(), `${runId}.stop`);
+
+/**
+ * Asks a live run to stop: it stops like a Ctrl-C'd copy, committing nothing
+ * half-done. A signal alone would kill a run still starting (its handler is
+ * not installed yet: the default action ends it, and it is seen as
+ * interrupted), so the request is written first and the signal sent only
+ * once the run's log has begun — the run writes `run.start` after installing
+ * its handler and reads the request after that. Either the run reads the
+ * request, or its log had begun before we looked and the signal reaches the
+ * handler: no order of the two loses the stop.
+ */
 export function stopRun(run: LiveRun): void {
+  writeFileSync(stopRequestFile(run.runId), `${process.pid}\n`, {mode: 0o600});
+  let begun = false;
+  try {
+    begun = statSync(runLogFile(run.runId)).size > 0;
+  } catch {
+    begun = false;
+  }
+  if (!begun) return;
   try {
     process.kill(run.pid, 'SIGTERM');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/** Whether someone asked this run to stop before it could take a signal (see stopRun). */
+export function stopRequested(runId: string): boolean {
+  try {
+    statSync(stopRequestFile(runId));
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -26,7 +26,7 @@ import {
 } from '../jobs/history.js';
 import {JobGate} from '../jobs/run-gate.js';
 import {loggedEvent, RunLogWriter, type RunPhase} from '../jobs/run-log.js';
-import {registerRun, unregisterRun} from '../jobs/runs.js';
+import {registerRun, stopRequested, unregisterRun} from '../jobs/runs.js';
 import {runScript} from '../jobs/scripts.js';
 import {BackupTally, SessionLog, sessionSummary} from '../jobs/session.js';
 import {readSpec, type RunSpec} from '../jobs/start.js';
@@ -198,7 +198,7 @@ async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): 
 }
 
 /** Runs the run `runId` (its spec saved by jobs/start.ts) to its end; returns its exit code. */
-export async function executeRun(runId: string, signal: AbortSignal): Promise<number> {
+export async function executeRun(runId: string, interrupted: AbortSignal): Promise<number> {
   const spec = readSpec(runId);
   const startedAt = new Date().toISOString();
   registerRun({
@@ -223,11 +223,13 @@ export async function executeRun(runId: string, signal: AbortSignal): Promise<nu
     source: spec.source,
     target: spec.target,
   });
-  signal.addEventListener(
-    'abort',
-    () => r.say('warning', 'Stop asked: cancelling (the point in progress is not committed).'),
-    {once: true},
-  );
+  // A stop asked before run.start was written came as a file, not a signal (runs.ts, stopRun): read it now.
+  const asked = new AbortController();
+  if (stopRequested(runId)) asked.abort();
+  const signal = AbortSignal.any([interrupted, asked.signal]);
+  const stopAsked = () => r.say('warning', 'Stop asked: cancelling (the point in progress is not committed).');
+  if (signal.aborted) stopAsked();
+  else signal.addEventListener('abort', stopAsked, {once: true});
   let end: RunEnd;
   try {
     end = spec.kind === 'health' ? await runHealthCheck(r, signal, startedAt) : await copyRun(r, signal, startedAt);

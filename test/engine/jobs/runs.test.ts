@@ -115,3 +115,45 @@ test("finished runs' files are pruned after their time; live ones and recent one
   assert.ok(existsSync(runLogFile(live)));
   runs.unregisterRun({runId: live});
 });
+
+test('a stop asked before the run can take a signal is written down, not sent: the starting process is not killed', async () => {
+  const runs = await import('../../../source/engine/jobs/runs.js');
+  const {RunLogWriter} = await import('../../../source/engine/jobs/run-log.js');
+  // A process with no SIGTERM handler stands for a run still loading: a signal now would kill it.
+  const child = spawn('sleep', ['30']);
+  const exited = new Promise<NodeJS.Signals | null>(r => child.on('exit', (_code, signal) => r(signal)));
+  const run = {
+    runId: runs.newRunId(),
+    kind: 'copy' as const,
+    pid: child.pid!,
+    startedAt: new Date().toISOString(),
+    trigger: 'manual',
+    source: 's',
+    target: 't',
+  };
+  runs.registerRun(run);
+  try {
+    assert.equal(runs.stopRequested(run.runId), false);
+    runs.stopRun(run);
+    assert.equal(runs.stopRequested(run.runId), true, 'the request waits for the run to read it');
+    await new Promise(r => setTimeout(r, 200));
+    assert.equal(child.exitCode, null);
+    assert.equal(child.signalCode, null, 'no signal reached a process still starting');
+    // Once the run's log has begun, its handler is there: the stop is also sent as SIGTERM.
+    new RunLogWriter(run.runId).write({
+      type: 'run.start',
+      runId: run.runId,
+      kind: 'copy',
+      trigger: 'manual',
+      pid: run.pid,
+      source: 's',
+      target: 't',
+    });
+    runs.stopRun(run);
+    assert.equal(await exited, 'SIGTERM');
+    runs.unregisterRun(run);
+    assert.equal(runs.stopRequested(run.runId), false, 'the request goes with the run');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
