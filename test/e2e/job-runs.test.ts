@@ -10,7 +10,16 @@ import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {join} from 'node:path';
 import {demoWorkspace, type Workspace} from '../helpers/demo-cache.js';
-import {history, jobStatus, killRuns, lastStats, runLog, sleep, waitFor} from '../helpers/jobs.js';
+import {
+  history,
+  jobStatus,
+  killRuns,
+  lastStats,
+  runLog,
+  sleep,
+  waitFor,
+  addIncompressibleBackup,
+} from '../helpers/jobs.js';
 import {withTmux} from '../helpers/tmux.js';
 
 const MB = 1_000_000;
@@ -20,6 +29,7 @@ describe('backhaul job run / attach / status / stop: detached runs', () => {
 
   before(async () => {
     ws = await demoWorkspace('job-runs');
+    await addIncompressibleBackup(ws, 104);
   });
   after(async () => {
     if (ws) killRuns(ws);

@@ -10,7 +10,7 @@ import type {ChildProcess} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {demoWorkspace, type Workspace} from '../helpers/demo-cache.js';
-import {history, jobStatus, killRuns, runLog, waitFor} from '../helpers/jobs.js';
+import {history, jobStatus, killRuns, runLog, waitFor, addIncompressibleBackup} from '../helpers/jobs.js';
 import {randomBuffer} from '../helpers/cli.js';
 
 const MB = 1_000_000;
@@ -36,6 +36,7 @@ describe('backhaul service', () => {
 
   before(async () => {
     ws = await demoWorkspace('job-service');
+    await addIncompressibleBackup(ws, 104);
   });
   after(async () => {
     await stopService();

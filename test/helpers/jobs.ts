@@ -3,7 +3,8 @@
  * run's log (the JSON lines a run writes under the workspace's data dir),
  * killing whatever runs a test left. Not a test file.
  */
-import {readFileSync, readdirSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import type {Workspace} from './demo-cache.js';
 
@@ -76,4 +77,17 @@ export async function jobStatus(ws: Workspace, name: string): Promise<any> {
 
 export async function history(ws: Workspace, name: string): Promise<any[]> {
   return ws.json(['job', 'history', name, '--json']);
+}
+
+/**
+ * Adds a backup of `mb` MB of random bytes to the workspace's demo primary: the demo's own data compresses
+ * to ~120 MB under zstd, and the throttle and window tests need a copy of over 200 MB to measure.
+ */
+export async function addIncompressibleBackup(ws: Workspace, mb: number): Promise<void> {
+  const dir = join(ws.dir, 'incompressible');
+  mkdirSync(dir, {recursive: true});
+  for (let i = 0; i < mb; i += 8) writeFileSync(join(dir, `random-${i}.bin`), randomBytes(8 * 1_000_000));
+  const args = ['agent', 'backup', '--repo', 'demo-primary', '--job', 'random', '--machine', 'random01'];
+  const r = await ws.run([...args, '--kind', 'server', '--path', dir], {timeoutMs: 120_000});
+  if (r.code !== 0) throw new Error(`agent backup of random data failed: ${r.stderr}`);
 }
