@@ -275,7 +275,8 @@ export function parseIndexFile(data: Buffer, key: string, codec: ObjectCodec = P
   }
   try {
     const file = JSON.parse(codec.openObject(INDEX_KEY, data).toString('utf8')) as IndexFile;
-    if (file?.format !== 1 && file?.format !== 2) throw new Error(`format ${JSON.stringify(file?.format)} is not 1 or 2`);
+    if (file?.format !== 1 && file?.format !== 2)
+      throw new Error(`format ${JSON.stringify(file?.format)} is not 1 or 2`);
     if (!Array.isArray(file.packs)) throw new Error('it lists no packs');
     for (const p of file.packs) {
       parsePackId(p.id);
@@ -299,10 +300,7 @@ function checkSupersedes(ids: unknown): void {
 }
 
 /** The stored bytes of an index file and its key (the hash of those bytes). */
-export function encodeIndexFile(
-  file: IndexFile,
-  codec: ObjectCodec = PLAIN_CODEC,
-): {key: string; data: Buffer} {
+export function encodeIndexFile(file: IndexFile, codec: ObjectCodec = PLAIN_CODEC): {key: string; data: Buffer} {
   // Sealed under the directory, not the key: the key is the hash of the sealed bytes.
   const data = codec.sealObject(INDEX_KEY, Buffer.from(JSON.stringify(file)));
   return {key: indexKey(createHash('sha256').update(data).digest('hex')), data};
