@@ -17,6 +17,7 @@ import {WriterLock} from '../../../source/engine/repository/lock.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {verifyRepository} from '../../../source/engine/repository/verify.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {V2_PASSWORD} from '../../fixtures/repo-v2-content.js';
 import {collect, ensureBuilt, randomBuffer, ROOT, runCli, seeded, startCli} from '../../helpers/cli.js';
 
 let work: string;
@@ -198,4 +199,20 @@ test('kill -9 at random moments of `repo compact-index`: every time it opens wit
   assert.equal((await indexFiles(last)).length, 1);
   assert.deepEqual(await locations(last), chunks);
   assert.ok((await verifyRepository(await open(last))).ok);
+});
+
+test('the version 2 fixtures compact, plain and encrypted: the superseded files left there go too, one file remains, all verifies', async () => {
+  for (const name of ['repo-v2', 'repo-v2-encrypted']) {
+    const dir = join(work, `fixture-${name}`);
+    await fs.cp(join(ROOT, 'test', 'fixtures', name), dir, {recursive: true});
+    const options = name.endsWith('encrypted') ? {password: async () => V2_PASSWORD} : {};
+    const openIt = () => Repository.open(new FilesystemStorage(dir), options);
+    const chunks = [...(await openIt()).index.entries()].map(([id, l]) => `${id} ${l.pack}`).sort();
+    const result = await compactIndex(await openIt());
+    assert.deepEqual([result.before, result.after], [4, 1], name);
+    assert.equal((await indexFiles(dir)).length, 1);
+    const repo = await openIt();
+    assert.deepEqual([...repo.index.entries()].map(([id, l]) => `${id} ${l.pack}`).sort(), chunks, name);
+    assert.ok((await verifyRepository(repo)).ok, name);
+  }
 });
