@@ -13,14 +13,26 @@
  * again until every file listed is read or superseded). Either way the
  * chunks loaded are the union of every index file's.
  */
-import {createHash} from 'node:crypto';
-import {BackhaulError, corrupt} from '../errors.js';
-import {parsePackId, type ChunkId, type PackId} from '../ids.js';
-import type {Storage, ReadableStorage} from '../storage/storage.js';
+import {BackhaulError} from '../errors.js';
+import type {ChunkId, PackId} from '../ids.js';
+import type {ReadableStorage} from '../storage/storage.js';
 import type {BlobEntry} from './pack.js';
 import {INDEX_KEY, PLAIN_CODEC, type ObjectCodec} from './codec.js';
-import {checkBlobEntries} from './records.js';
-import {isHex} from './record-checks.js';
+import {indexIdOf, parseIndexFile, supersededBy, type IndexFile} from './index-file.js';
+
+// The file format lives in index-file.ts; what other modules imported from here still is.
+export {
+  encodeIndexFile,
+  indexFormatFor,
+  indexIdOf,
+  indexKey,
+  parseIndexFile,
+  supersededBy,
+  writeIndexFile,
+  type IndexedPack,
+  type IndexFile,
+  type IndexTarget,
+} from './index-file.js';
 
 export interface ChunkLocation {
   pack: PackId;
@@ -29,33 +41,6 @@ export interface ChunkLocation {
   rawLength: number;
   encoding: number;
 }
-
-export interface IndexedPack {
-  id: PackId;
-  blobs: BlobEntry[];
-}
-
-export interface IndexFile {
-  /** 1: version 1 repositories (no `supersedes`); 2: version 2 ones. */
-  format: 1 | 2;
-  /** Ids (the hex after `index/`) of the index files this one replaces; format 2 only, absent meaning none. */
-  supersedes?: string[];
-  packs: IndexedPack[];
-}
-
-/** Where an index file is written: a repository (or what of one a writer needs). */
-export interface IndexTarget {
-  readonly storage: Storage;
-  readonly codec: ObjectCodec;
-  readonly config: {readonly version: number};
-}
-
-/** The index file format a repository of this version writes. */
-export const indexFormatFor = (version: number): 1 | 2 => (version >= 2 ? 2 : 1);
-
-/** The key of an index file from its id, and back. */
-export const indexKey = (id: string) => `${INDEX_KEY}${id}`;
-export const indexIdOf = (key: string) => key.slice(INDEX_KEY.length);
 
 /** How often a load lists `index/` again when files it listed vanished unexplained (a compaction racing it). */
 const MAX_LISTINGS = 20;
@@ -185,9 +170,11 @@ export class ChunkIndex {
 
   /**
    * The index with whatever other writers added since it was loaded. Index
-   * files are immutable and never deleted (their name is their hash), so only
-   * new ones are read: a writer taking the lock right after opening the
-   * repository does not parse every index file twice.
+   * files are immutable (their name is their hash), and one is deleted only
+   * once a file superseding it, with the same packs, is durable; so only new
+   * ones are read: a writer taking the lock right after opening the
+   * repository does not parse every index file twice. (A prune dropping
+   * packs is read whole: a missing pack re-reads everything, Repository.)
    */
   async refreshed(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<ChunkIndex> {
     if (this.dropped) return ChunkIndex.load(storage, codec);
@@ -253,81 +240,12 @@ export class ChunkIndex {
   }
 }
 
-/** The ids every one of `files` names in `supersedes`. */
-export function supersededBy(files: Iterable<IndexFile>): Set<string> {
-  const ids = new Set<string>();
-  for (const f of files) for (const id of f.supersedes ?? []) ids.add(id);
-  return ids;
-}
-
 function vanishing(location: string, gone: string[]): BackhaulError {
   return new BackhaulError(
     'storage',
     `Index files of ${location} kept vanishing while they were read (${gone.slice(0, 3).join(', ')}), and nothing read says what replaced them.`,
     'Something other than Backhaul may be deleting them; check the repository, then run `backhaul verify`.',
   );
-}
-
-/** An index file's stored bytes (its name is their SHA-256), opened by the codec and checked. */
-export function parseIndexFile(data: Buffer, key: string, codec: ObjectCodec = PLAIN_CODEC): IndexFile {
-  if (createHash('sha256').update(data).digest('hex') !== indexIdOf(key)) {
-    throw corrupt(`Index file ${key} does not match its hash.`);
-  }
-  try {
-    const file = JSON.parse(codec.openObject(INDEX_KEY, data).toString('utf8')) as IndexFile;
-    if (file?.format !== 1 && file?.format !== 2)
-      throw new Error(`format ${JSON.stringify(file?.format)} is not 1 or 2`);
-    if (!Array.isArray(file.packs)) throw new Error('it lists no packs');
-    for (const p of file.packs) {
-      parsePackId(p.id);
-      checkBlobEntries(p.blobs, `pack ${p.id.slice(0, 12)}`);
-    }
-    // Format 1 has no `supersedes`: one found there means nothing (a reader must not skip files for it).
-    if (file.format === 1) delete file.supersedes;
-    else checkSupersedes(file.supersedes);
-    return file;
-  } catch (e) {
-    throw corrupt(`Index file ${key} cannot be read: ${(e as Error).message}`);
-  }
-}
-
-function checkSupersedes(ids: unknown): void {
-  if (ids === undefined) return;
-  if (!Array.isArray(ids)) throw new Error('its supersedes is not a list');
-  for (const id of ids as unknown[])
-    if (typeof id !== 'string' || id.length !== 64 || !isHex(id))
-      throw new Error(`its supersedes names ${JSON.stringify(id)?.slice(0, 80)}, not an index file id`);
-}
-
-/** The stored bytes of an index file and its key (the hash of those bytes). */
-export function encodeIndexFile(file: IndexFile, codec: ObjectCodec = PLAIN_CODEC): {key: string; data: Buffer} {
-  // Sealed under the directory, not the key: the key is the hash of the sealed bytes.
-  const data = codec.sealObject(INDEX_KEY, Buffer.from(JSON.stringify(file)));
-  return {key: indexKey(createHash('sha256').update(data).digest('hex')), data};
-}
-
-/**
- * Writes an index file for the given packs, in the format of the target's
- * version; returns its key. Packs must already be durable. `supersedes`
- * (format 2 only): ids of index files it replaces, which the caller deletes
- * only after this returns (the file is then durable).
- */
-export async function writeIndexFile(
-  target: IndexTarget,
-  packs: IndexedPack[],
-  supersedes: readonly string[] = [],
-): Promise<string> {
-  const format = indexFormatFor(target.config.version);
-  if (format === 1 && supersedes.length > 0)
-    throw new BackhaulError(
-      'format',
-      `${target.storage.location} is format version 1, whose index files cannot supersede others.`,
-      'This is a bug in Backhaul.',
-    );
-  const file: IndexFile = format === 1 ? {format, packs} : {format, supersedes: [...supersedes], packs};
-  const {key, data} = encodeIndexFile(file, target.codec);
-  await target.storage.putIfAbsent(key, data);
-  return key;
 }
 
 export type {ChunkId};
