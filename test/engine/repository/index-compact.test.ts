@@ -216,3 +216,21 @@ test('the version 2 fixtures compact, plain and encrypted: the superseded files 
     assert.ok((await verifyRepository(repo)).ok, name);
   }
 });
+
+test('`repo compact-index` says what it merged, then that nothing was left to merge; a version 1 repository is a usage error (exit 2)', async () => {
+  const home = join(work, 'home-text');
+  const dir = await copyOf(made);
+  const first = await runCli(home, ['repo', 'compact-index', dir]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stdout,
+    new RegExp(`^Merged ${BACKUPS} index files of .* into 1 \\(${BACKUPS} pack\\(s\\)\\)\\.\\n$`),
+  );
+  const second = await runCli(home, ['repo', 'compact-index', dir]);
+  assert.match(second.stdout, /has 1 index file\(s\); nothing to merge\./);
+  const v1 = join(work, 'v1-cli');
+  await fs.cp(join(ROOT, 'test', 'fixtures', 'repo-v1'), v1, {recursive: true});
+  const refused = await runCli(home, ['repo', 'compact-index', v1]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /format version 1[\s\S]*hint: Run `backhaul repo upgrade`/);
+});
