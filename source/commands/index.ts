@@ -16,7 +16,7 @@ import {exploreImageCommand, exploreMailCommand, exploreSqliteCommand} from './e
 import {list} from './list.js';
 import {points} from './points.js';
 import {repoAdd, repoList, repoRemove} from './repo.js';
-import {repoRebuildCatalog, repoUpgrade} from './repo-format.js';
+import {repoCompactIndex, repoRebuildCatalog, repoUpgrade} from './repo-format.js';
 import {repoKeyAdd, repoKeyList, repoKeyRemove, repoPasswd} from './repo-keys.js';
 import {restore} from './restore.js';
 import {verify} from './verify.js';
@@ -36,6 +36,7 @@ export const commands: Command[] = [
   repoRemove,
   repoUpgrade,
   repoRebuildCatalog,
+  repoCompactIndex,
   repoPasswd,
   repoKeyList,
   repoKeyAdd,

@@ -1,15 +1,18 @@
 /**
- * `backhaul repo upgrade NAME` and `backhaul repo rebuild-catalog NAME`: the
- * repository format's maintenance (engine/repository/upgrade.ts and
- * catalogue.ts). Both are safe to interrupt and to run again.
+ * `backhaul repo upgrade NAME`, `backhaul repo rebuild-catalog NAME` and
+ * `backhaul repo compact-index NAME`: the repository format's maintenance
+ * (engine/repository/upgrade.ts, catalogue.ts and index-compact.ts). All are
+ * safe to interrupt and to run again.
  */
 import {usageError} from '../engine/errors.js';
 import {rebuildCatalogue} from '../engine/repository/catalogue.js';
 import {RepositoryWriter} from '../engine/repository/writer.js';
 import {upgradeRepository} from '../engine/repository/upgrade.js';
+import {compactIndex} from '../engine/repository/index-compact.js';
 import {defineCommand, flag, type Command} from './command.js';
 import {option} from './options.js';
 import {printJson} from './render/output.js';
+import {sayOnStderr} from './render/notices.js';
 import {openRepoArg} from './repo-arg.js';
 
 export const repoUpgrade: Command = defineCommand({
@@ -77,6 +80,41 @@ killed between the manifest and its catalogue segment. Run again, it adds nothin
           ? 'The catalogue was complete; nothing changed.\n'
           : `Added ${points} restore point(s) to the catalogue.\n`,
       );
+    return 0;
+  },
+});
+
+export const repoCompactIndex: Command = defineCommand({
+  name: 'repo compact-index',
+  summary: 'merge the index files of a repository into one',
+  usage: 'Usage: backhaul repo compact-index NAME [--json]',
+  description: `Merges every index file of NAME (format version 2) into one that names them as
+superseded, then deletes them: a repository written by many short runs opens faster.
+Takes the writer lock. Packs are not touched. Safe to interrupt at any moment: the
+repository keeps every chunk indexed, and a later run finishes the work. Damaged
+index files are left alone and named.`,
+  options: [option.flag('json', 'print the result as JSON')],
+  positionals: true,
+  async run(ctx, values, positionals) {
+    const [name, extra] = positionals;
+    if (!name || extra)
+      throw usageError(
+        'Usage: backhaul repo compact-index NAME.',
+        'Run `backhaul repo list` to see the registered names.',
+      );
+    const repo = await openRepoArg(name);
+    const say = sayOnStderr(ctx);
+    const result = await compactIndex(repo, {onNotice: n => say(n.message)});
+    if (flag(values, 'json')) printJson(ctx, result);
+    else {
+      ctx.out.write(
+        result.before === result.after
+          ? `${name} has ${result.after} index file(s); nothing to merge.\n`
+          : `Merged ${result.before} index files of ${name} into ${result.after} (${result.packs} pack(s)).\n`,
+      );
+      if (result.damaged.length > 0)
+        ctx.out.write(`Left ${result.damaged.length} damaged index file(s) alone: ${result.damaged.join(', ')}.\n`);
+    }
     return 0;
   },
 });

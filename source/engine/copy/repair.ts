@@ -9,7 +9,7 @@
 import {requirePassThrough} from '../repository/codec.js';
 import type {Encoding} from '../repository/blob.js';
 import type {ChunkId, PackId} from '../ids.js';
-import {writeIndexFile} from '../repository/index-store.js';
+import {indexIdOf, writeIndexFile} from '../repository/index-store.js';
 import {packKey} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter} from '../repository/writer.js';
@@ -89,10 +89,12 @@ async function rewriteIndex(target: Repository, badPacks: Set<string>): Promise<
   const old = new Set<string>();
   for await (const info of target.storage.list('index/')) old.add(info.key);
   const packs = target.index.byPack();
+  // Version 2: the new file names the old ones it replaces, so a reader finding both skips them.
+  const replaced = target.config.version >= 2 ? [...old].map(indexIdOf) : [];
   const key = await writeIndexFile(
-    target.storage,
+    target,
     [...packs].map(([id, blobs]) => ({id: id as PackId, blobs})),
-    target.codec,
+    replaced,
   );
   for (const k of old) if (k !== key) await target.storage.delete(k);
   // Packs are content-addressed: re-copying every chunk of a damaged pack, in order, rebuilds the

@@ -1,17 +1,38 @@
 /**
  * The chunk index: where each chunk lives (pack, offset, length) and its
  * plaintext length and encoding. Kept in memory while a repository is open,
- * persisted as immutable index files `index/<sha256 of content>`, each
+ * persisted as immutable index files `index/<sha256 of stored bytes>`, each
  * describing whole packs. An index file is written only after the packs it
  * names are durable; a pack no index names is re-indexed from its trailer.
+ *
+ * Version 2 repositories get index files of format 2, which may name in
+ * `supersedes` the index files they replace (index-compact.ts writes them,
+ * then deletes those). Loading honours it: a superseded file still found is
+ * skipped, and one deleted between the listing and its read is not missed
+ * (the file superseding it was durable before it went: the listing is read
+ * again until every file listed is read or superseded). Either way the
+ * chunks loaded are the union of every index file's.
  */
-import {createHash} from 'node:crypto';
-import {corrupt} from '../errors.js';
-import {parsePackId, type ChunkId, type PackId} from '../ids.js';
-import type {Storage, ReadableStorage} from '../storage/storage.js';
+import {BackhaulError} from '../errors.js';
+import type {ChunkId, PackId} from '../ids.js';
+import type {ReadableStorage} from '../storage/storage.js';
 import type {BlobEntry} from './pack.js';
 import {INDEX_KEY, PLAIN_CODEC, type ObjectCodec} from './codec.js';
-import {checkBlobEntries} from './records.js';
+import {indexIdOf, parseIndexFile, supersededBy, type IndexFile} from './index-file.js';
+
+// The file format lives in index-file.ts; what other modules imported from here still is.
+export {
+  encodeIndexFile,
+  indexFormatFor,
+  indexIdOf,
+  indexKey,
+  parseIndexFile,
+  supersededBy,
+  writeIndexFile,
+  type IndexedPack,
+  type IndexFile,
+  type IndexTarget,
+} from './index-file.js';
 
 export interface ChunkLocation {
   pack: PackId;
@@ -21,10 +42,8 @@ export interface ChunkLocation {
   encoding: number;
 }
 
-export interface IndexFile {
-  format: 1;
-  packs: {id: PackId; blobs: BlobEntry[]}[];
-}
+/** How often a load lists `index/` again when files it listed vanished unexplained (a compaction racing it). */
+const MAX_LISTINGS = 20;
 
 export class ChunkIndex {
   // Each chunk maps to a slot: the blob entry as the index file (or pack trailer) gave it, and
@@ -151,9 +170,11 @@ export class ChunkIndex {
 
   /**
    * The index with whatever other writers added since it was loaded. Index
-   * files are immutable and never deleted (their name is their hash), so only
-   * new ones are read: a writer taking the lock right after opening the
-   * repository does not parse every index file twice.
+   * files are immutable (their name is their hash), and one is deleted only
+   * once a file superseding it, with the same packs, is durable; so only new
+   * ones are read: a writer taking the lock right after opening the
+   * repository does not parse every index file twice. (A prune dropping
+   * packs is read whole: a missing pack re-reads everything, Repository.)
    */
   async refreshed(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<ChunkIndex> {
     if (this.dropped) return ChunkIndex.load(storage, codec);
@@ -162,57 +183,69 @@ export class ChunkIndex {
   }
 
   private async loadNew(storage: ReadableStorage, codec: ObjectCodec): Promise<void> {
-    const keys: string[] = [];
-    for await (const info of storage.list('index/')) {
-      if (!this.indexKeys.has(info.key) && !this.badIndexFiles.includes(info.key)) keys.push(info.key);
+    const read = new Map<string, IndexFile>();
+    let keys = await this.unread(storage, read);
+    for (let listing = 1; keys.length > 0; listing++) {
+      const gone = await this.readFiles(storage, codec, keys, read);
+      // A file deleted after the listing was superseded by a durable one: read already, or in a new listing.
+      const superseded = supersededBy(read.values());
+      if (gone.every(key => superseded.has(indexIdOf(key)))) break;
+      if (listing === MAX_LISTINGS) throw vanishing(storage.location, gone);
+      keys = await this.unread(storage, read);
     }
+    this.addFiles(read);
+  }
+
+  /** Index files listed now that are neither loaded, nor in `read`, nor known damaged. */
+  private async unread(storage: ReadableStorage, read: Map<string, IndexFile>): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const {key} of storage.list(INDEX_KEY)) {
+      if (!this.indexKeys.has(key) && !read.has(key) && !this.badIndexFiles.includes(key)) keys.push(key);
+    }
+    return keys;
+  }
+
+  /** Reads `keys` into `read`; returns those that were gone. Damaged ones go to badIndexFiles. */
+  private async readFiles(
+    storage: ReadableStorage,
+    codec: ObjectCodec,
+    keys: string[],
+    read: Map<string, IndexFile>,
+  ): Promise<string[]> {
+    const gone: string[] = [];
     await Promise.all(
       keys.map(async key => {
-        let file: IndexFile;
         try {
-          file = parseIndexFile(await storage.get(key), key, codec);
+          read.set(key, parseIndexFile(await storage.get(key), key, codec));
         } catch (e) {
-          if ((e as {code?: string}).code !== 'corrupt') throw e;
-          this.badIndexFiles.push(key);
-          return;
+          const code = (e as {code?: string}).code;
+          if (code === 'not-found') gone.push(key);
+          else if (code === 'corrupt') this.badIndexFiles.push(key);
+          else throw e;
         }
-        this.indexKeys.add(key);
-        for (const p of file.packs) this.addPack(p.id, p.blobs);
       }),
     );
+    return gone;
   }
-}
 
-/** An index file's stored bytes (its name is their SHA-256), opened by the codec and checked. */
-export function parseIndexFile(data: Buffer, key: string, codec: ObjectCodec = PLAIN_CODEC): IndexFile {
-  const expected = key.slice('index/'.length);
-  if (createHash('sha256').update(data).digest('hex') !== expected) {
-    throw corrupt(`Index file ${key} does not match its hash.`);
-  }
-  try {
-    const file = JSON.parse(codec.openObject(INDEX_KEY, data).toString('utf8')) as IndexFile;
-    if (!Array.isArray(file?.packs)) throw new Error('it lists no packs');
-    for (const p of file.packs) {
-      parsePackId(p.id);
-      checkBlobEntries(p.blobs, `pack ${p.id.slice(0, 12)}`);
+  /** The packs of files just read, but for files another of them supersedes, and packs already known. */
+  private addFiles(read: Map<string, IndexFile>): void {
+    const superseded = supersededBy(read.values());
+    for (const [key, file] of read) {
+      this.indexKeys.add(key);
+      if (superseded.has(indexIdOf(key))) continue;
+      // A pack's id is the hash of its bytes: listed twice, it holds the same blobs.
+      for (const p of file.packs) if (!this.packBlobs.has(p.id)) this.addPack(p.id, p.blobs);
     }
-    return file;
-  } catch (e) {
-    throw corrupt(`Index file ${key} cannot be read: ${(e as Error).message}`);
   }
 }
 
-/** Writes an index file for the given packs; returns its key. Packs must already be durable. */
-export async function writeIndexFile(
-  storage: Storage,
-  packs: {id: PackId; blobs: BlobEntry[]}[],
-  codec: ObjectCodec = PLAIN_CODEC,
-): Promise<string> {
-  // Sealed under the directory, not the key: the key is the hash of the sealed bytes.
-  const data = codec.sealObject(INDEX_KEY, Buffer.from(JSON.stringify({format: 1, packs} satisfies IndexFile)));
-  const key = `index/${createHash('sha256').update(data).digest('hex')}`;
-  await storage.putIfAbsent(key, data);
-  return key;
+function vanishing(location: string, gone: string[]): BackhaulError {
+  return new BackhaulError(
+    'storage',
+    `Index files of ${location} kept vanishing while they were read (${gone.slice(0, 3).join(', ')}), and nothing read says what replaced them.`,
+    'Something other than Backhaul may be deleting them; check the repository, then run `backhaul verify`.',
+  );
 }
 
 export type {ChunkId};

@@ -340,7 +340,7 @@ export class RepositoryWriter {
       .then(async () => {
         if (this.failure) return;
         this.lock.assertHeld();
-        await writeIndexFile(this.repo.storage, packs, this.repo.codec);
+        await writeIndexFile(this.repo, packs);
       })
       .catch((e: unknown) => {
         this.failure ??= e;

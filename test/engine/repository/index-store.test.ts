@@ -12,6 +12,7 @@ import {after, before, test} from 'node:test';
 import type {ChunkId, PackId} from '../../../source/engine/ids.js';
 import {ChunkIndex, writeIndexFile} from '../../../source/engine/repository/index-store.js';
 import type {BlobEntry} from '../../../source/engine/repository/pack.js';
+import {PLAIN_CODEC, type ObjectCodec} from '../../../source/engine/repository/codec.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 
 let work: string;
@@ -36,19 +37,26 @@ before(async () => {
   work = await fs.mkdtemp(join(tmpdir(), 'backhaul-index-'));
   storage = new CountingStorage(work);
 });
+
+/** The shared storage as a repository of this version would write index files to it. */
+const target = (version: number, into: FilesystemStorage = storage, codec: ObjectCodec = PLAIN_CODEC) => ({
+  storage: into,
+  codec,
+  config: {version},
+});
 after(async () => {
   await fs.rm(work, {recursive: true, force: true});
 });
 
 test('refresh reads only index files written since the load, and sees their chunks', async () => {
   const counting = storage as CountingStorage;
-  await writeIndexFile(storage, [pack(1)]);
-  await writeIndexFile(storage, [pack(2)]);
+  await writeIndexFile(target(1), [pack(1)]);
+  await writeIndexFile(target(1), [pack(2)]);
   const index = await ChunkIndex.load(storage);
   assert.equal(counting.indexReads, 2);
   assert.ok(index.has(hex(1)) && index.has(hex(2)));
 
-  await writeIndexFile(storage, [pack(3)]); // another writer, meanwhile
+  await writeIndexFile(target(1), [pack(3)]); // another writer, meanwhile
   counting.indexReads = 0;
   const refreshed = await index.refreshed(storage);
   assert.equal(counting.indexReads, 1, 'only the new index file is read');
@@ -76,7 +84,7 @@ test('after a chunk was dropped in memory, refresh reads the whole index again',
 
 test('a damaged index file is reported once and not read again by refresh', async () => {
   const counting = storage as CountingStorage;
-  const key = await writeIndexFile(storage, [pack(4)]);
+  const key = await writeIndexFile(target(1), [pack(4)]);
   await fs.writeFile(join(work, key), '{"format":1,"packs":[]}'); // no longer matches its name
   const index = await ChunkIndex.load(storage);
   assert.deepEqual(index.badIndexFiles, [key]);

@@ -1,7 +1,7 @@
 /**
  * Old repositories stay readable: test/fixtures/repo-v1 is a frozen version-1
  * repository (written once by test/fixtures/make-repo-v1.ts, committed). This
- * Backhaul must open, list, restore and verify it exactly, and may add to it.
+ * Backhaul must open, list, restore, copy and verify it exactly, and may add to it.
  * If this test fails, the change broke the format: raise FORMAT_VERSION and
  * keep a reader for version 1 instead of editing the fixture.
  */
@@ -118,6 +118,52 @@ test('both points and the image restore exactly', async () => {
   const out = join(work, 'out-image');
   await cli(['restore', '--repo', repo, '--backup', srv.id, '--to', out]);
   assert.ok((await fs.readFile(join(out, 'root.img'))).equals(fixtureImage()));
+});
+
+test('the fixture copies into a new plain and a new encrypted repository (version 2), whose points restore exactly', async () => {
+  const backups = JSON.parse(await cli(['list', '--repo', repo, '--json'])) as {id: string; machine: string}[];
+  const password = join(work, 'password');
+  await fs.writeFile(password, 'copy of version 1\n');
+  for (const [name, extra] of [
+    ['plain', []],
+    ['encrypted', ['--encrypt', '--password-file', password]],
+  ] as const) {
+    const target = join(work, `copy-${name}`);
+    const pw = extra.length > 0 ? ['--password-file', password] : [];
+    await cli(['repo', 'add', `copy-${name}`, target, ...extra]);
+    await cli([
+      'copy',
+      '--from',
+      repo,
+      '--to',
+      `copy-${name}`,
+      '--points',
+      'all',
+      ...(pw.length ? ['--to-password-file', password] : []),
+    ]);
+    const copied = await Repository.open(
+      new FilesystemStorage(target),
+      pw.length ? {password: async () => 'copy of version 1'} : {},
+    );
+    assert.equal(copied.config.version, 2, `${name}: a new repository is version 2`);
+    const report = JSON.parse(await cli(['verify', '--repo', target, '--json', ...pw])) as {
+      ok: boolean;
+      points: number;
+    };
+    assert.deepEqual([report.ok, report.points], [true, 3], `${name}: every point copied, verifies`);
+    const ws = backups.find(b => b.machine === 'ws-fixture')!;
+    const points = JSON.parse(await cli(['points', ws.id, '--repo', target, '--json', ...pw])) as {id: string}[];
+    assert.equal(points.length, 2);
+    for (const [i, point] of points.entries()) {
+      const out = join(work, `copy-${name}-out-${i + 1}`);
+      await cli(['restore', '--repo', target, '--backup', ws.id, '--point', point.id, '--to', out, ...pw]);
+      await assertTree(out, (i + 1) as 1 | 2);
+    }
+    const srv = backups.find(b => b.machine === 'srv-fixture')!;
+    const out = join(work, `copy-${name}-image`);
+    await cli(['restore', '--repo', target, '--backup', srv.id, '--to', out, ...pw]);
+    assert.ok((await fs.readFile(join(out, 'root.img'))).equals(fixtureImage()), `${name}: the image`);
+  }
 });
 
 test('the fixture verifies, and this Backhaul can add to it', async () => {
