@@ -391,19 +391,43 @@ export class RepositoryWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Data → index → backup record → manifest → (version 2) catalogue segment: the point is visible only when complete. */
-  async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
+  /**
+   * Data → index → backup record → manifest → (version 2) catalogue segment:
+   * the point is visible only when complete. False when the manifest was to
+   * be created and another writer (version 2's shared locks) created it
+   * first: nothing more is written, and the caller decides what to do with
+   * the point as it now is.
+   */
+  async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<boolean> {
     checkWritable(record, manifest);
     await this.flush();
     this.check();
     await this.repo.putBackup(record);
     this.lock.assertHeld();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
-    await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace);
+    if (!(await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace))) return false;
     if (this.repo.config.version >= 2) {
       this.lock.assertHeld();
       await appendToCatalogue(this.repo, manifest.backupId, [cataloguePoint(manifest)]);
     }
+    return true;
+  }
+
+  /**
+   * (Version 2) names a committed point in its backup's catalogue again: a
+   * copy that finds the point already committed by another writer, which
+   * may have been killed before its segment. A point named twice is one point.
+   */
+  async catalogue(manifest: PointManifest): Promise<void> {
+    if (this.repo.config.version < 2) return;
+    this.check();
+    await appendToCatalogue(this.repo, manifest.backupId, [cataloguePoint(manifest)]);
+  }
+
+  /** Rewrites a backup record (a copy merging what writers beside it added); under the lock like every write. */
+  async putBackup(record: BackupRecord): Promise<void> {
+    this.check();
+    await this.repo.putBackup(record);
   }
 
   /**
