@@ -122,8 +122,7 @@ export async function sweepLeftovers(storage: Storage, now = Date.now(), staleCl
         const claim = await readOrUndefined(storage, info.key);
         if (claim && claimIsStale(claim, now)) leftovers.push(info.key);
       }
-    }
-    else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000)
+    } else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000)
       leftovers.push(info.key);
   }
   for (const key of leftovers) await storage.delete(key).catch(() => {});

@@ -34,7 +34,16 @@ import {
   type LockInfo,
 } from './lock-info.js';
 
-export {describeHolder, isStale, LEASE_MS, LOCK_FILE, LOCK_KEY, REFRESH_MS, STALE_MS, type LockInfo} from './lock-info.js';
+export {
+  describeHolder,
+  isStale,
+  LEASE_MS,
+  LOCK_FILE,
+  LOCK_KEY,
+  REFRESH_MS,
+  STALE_MS,
+  type LockInfo,
+} from './lock-info.js';
 
 /** Told to the user (stderr, the session log): this writer broke a stale lock. */
 export interface LockNotice {

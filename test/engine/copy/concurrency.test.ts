@@ -70,7 +70,17 @@ describe('several writers into one target', () => {
     // A second source: site B holds a copy of one backup of the primary.
     siteB = join(ws.dir, 'site-b');
     assert.equal((await ws.run(['repo', 'add', 'site-b', siteB])).code, 0);
-    const r = await ws.run(['copy', '--from', 'demo-primary', '--to', 'site-b', '--machine', shared, '--points', 'all']);
+    const r = await ws.run([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'site-b',
+      '--machine',
+      shared,
+      '--points',
+      'all',
+    ]);
     assert.equal(r.code, 0, r.stderr);
   });
   after(async () => ws?.cleanup());
@@ -130,7 +140,11 @@ describe('several writers into one target', () => {
     try {
       // The second takes its own shared lock beside the frozen first's.
       second = await frozenWriter(ws, dir, ['--from', 'site-b', '--to', 'two-target', '--points', 'all']);
-      assert.deepEqual(lockHolders(dir).sort(), [first.child.pid!, second.child.pid!].sort(), 'two shared locks at once');
+      assert.deepEqual(
+        lockHolders(dir).sort(),
+        [first.child.pid!, second.child.pid!].sort(),
+        'two shared locks at once',
+      );
       second.child.kill('SIGCONT');
     } finally {
       first.child.kill('SIGCONT');
@@ -144,7 +158,11 @@ describe('several writers into one target', () => {
 
     assert.equal((await ws.json(['verify', '--repo', 'two-target', '--json'])).ok, true);
     const onTarget: any[] = await ws.json(['list', '--repo', 'two-target', '--json']);
-    assert.equal(onTarget.reduce((s, x) => s + x.points, 0), total, 'every point once');
+    assert.equal(
+      onTarget.reduce((s, x) => s + x.points, 0),
+      total,
+      'every point once',
+    );
     assert.equal(onTarget.filter(x => x.machine === shared).length, 1, 'the backup both carried is one backup');
     const rest = await ws.json(['copy', '--from', 'demo-primary', '--to', 'two-target', '--points', 'all', '--json']);
     assert.equal(rest.pointsCopied, 0);
