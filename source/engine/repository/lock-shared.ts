@@ -90,7 +90,7 @@ export async function acquireV2Lock(
         options.onNotice?.({
           kind: 'lock-takeover',
           holder: held,
-          message: `Took over from a stale lock on ${storage.location} held by ${describeHolder(held)}: ${staleReason(held)}; it was broken.`,
+          message: `Took over a stale writer lock on ${storage.location} held by ${describeHolder(held)}: ${staleReason(held)}.`,
         });
       }
       return lock;
