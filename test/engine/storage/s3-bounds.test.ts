@@ -349,7 +349,7 @@ if (skip) {
           assert.equal(lost.code, 'storage');
           assert.match(
             lost.message,
-            /^The writer lock on s3:\/\/.* could not be refreshed, so the run stopped: S3 (Get|Put)Object of "locks\/writer" .* stalled/,
+            /^The writer lock on s3:\/\/.* could not be refreshed, so the run stopped: S3 (Get|Put)Object of "locks\/[0-9a-f]{16}" .* stalled/,
           );
           await assert.rejects(
             writer.addChunk(randomBytes(10)).then(() => writer.flush()),
