@@ -1,12 +1,16 @@
 /**
- * Writing to a repository under the writer lock. Chunks are deduplicated
+ * Writing to a repository under a writer lock: version 1's single lock, or
+ * (version 2) a shared lock other backups and copies hold beside it, or the
+ * exclusive one (`exclusive`: repair, prune). Chunks are deduplicated
  * against the index and against this session, packed into ~8 MiB packs,
  * uploaded with bounded concurrency, and indexed only once their pack is
  * durable. `commitPoint` makes a restore point visible last of all:
  * data → index → backup record → point manifest. A kill at any moment leaves
  * only packs no manifest references; `begin` re-indexes them so the next run
  * reuses them instead of sending them again, and aborts the multipart
- * uploads a killed writer left open (object storage).
+ * uploads a killed writer left open (object storage) — only a writer that
+ * found no other at work, and only what is older than its lock (a live
+ * writer's packs and uploads are its own to finish).
  *
  * Every write first asks the lock whether it is still this writer's
  * (WriterLock.assertHeld): a writer whose lock was removed, taken over or
