@@ -10,12 +10,14 @@
 // - a writer started beside another does not take the other's unindexed
 //   packs as a dead writer's leftovers;
 // - a writer whose lock file is deleted under it stops its run with the
-//   clear error (lock.test.ts checks refresh failures for both versions).
+//   clear error (lock.test.ts checks refresh failures for both versions);
+// - a writer that opened a repository as version 1 and got locks/writer after
+//   an upgrade stops instead of writing version 1 data into version 2.
 import {after, describe, it} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {mkdtemp, readdir, rm} from 'node:fs/promises';
+import {cp, mkdtemp, readdir, rm} from 'node:fs/promises';
 import {hostname, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {BackhaulError} from '../../../source/engine/errors.js';
@@ -24,7 +26,9 @@ import {acquireV2Lock} from '../../../source/engine/repository/lock-shared.js';
 import {WriterLock, type LockNotice} from '../../../source/engine/repository/lock.js';
 import {Repository} from '../../../source/engine/repository/repository.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
+import {upgradeRepository} from '../../../source/engine/repository/upgrade.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {fileURLToPath} from 'node:url';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map(d => rm(d, {recursive: true, force: true}))));
@@ -184,5 +188,21 @@ describe('version 2 locks', () => {
     await assert.rejects(writer.close(), e => removed.test((e as Error).message));
     assert.equal(other.lockLost, undefined, 'the other writer keeps its lock');
     await other.close();
+  });
+
+  it('a writer that opened a version 1 repository and gets its lock after an upgrade stops without writing', async () => {
+    const storage = await fresh();
+    await cp(fileURLToPath(new URL('../../fixtures/repo-v1', import.meta.url)), storage.root, {recursive: true});
+    const opened = await Repository.open(storage); // version 1, as a writer that then waited on locks/writer
+    assert.equal(opened.config.version, 1);
+    await upgradeRepository(await Repository.open(storage));
+    await assert.rejects(
+      RepositoryWriter.begin(opened, 'agent backup'),
+      isLocked(/changed from format version 1 to 2 while this run waited for its lock; it stopped without writing/),
+    );
+    assert.deepEqual(await readdir(join(storage.root, 'locks')), [], 'its lock is released');
+    const writer = await RepositoryWriter.begin(await Repository.open(storage), 'agent backup');
+    assert.match(writer.lockKey, /^locks\/[0-9a-f]{16}$/, 'opened again, it takes a shared lock file');
+    await writer.close();
   });
 });
