@@ -15,4 +15,6 @@ rm -rf .bench/work
 [ -f bench/ext4-restic.sh ] && command -v restic >/dev/null && bash bench/ext4-restic.sh
 # The job service: idle CPU with 10 jobs, immediate mode's commit-to-copied delay.
 [ -f bench/jobs-service.ts ] && node --import tsx bench/jobs-service.ts
+# Several writers: two copies from different sources into one target at once vs one after the other.
+[ -f bench/two-writers.ts ] && node --import tsx bench/two-writers.ts
 exit 0

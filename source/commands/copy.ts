@@ -128,11 +128,14 @@ planned and the plan is completed meanwhile; otherwise the copy is planned first
 and refused with nothing written if it does not fit.`,
   arguments: [{name: 'BACKUP_ID ...', description: 'these backups', section: SELECTION}],
   options,
-  after: `The target's writer lock: a copy that finds it held fails at once (exit 11),
-saying who holds it, how old it is and when it counts as stale; a stale one (its
-process gone, or not refreshed for 120 s) is taken over, and the copy says so on
-stderr and in the session log. A copy whose own lock is removed or taken over
-while it runs stops without writing more (exit 11).
+  after: `The target's lock: in a version 2 target a copy takes a shared lock, so
+other copies and backups run into it at the same time; one that finds the
+exclusive lock held (an upgrade) fails at once (exit 11), saying who holds it,
+how old it is and when it counts as stale (a version 1 target has one writer at
+a time, the same way); a stale one (its process gone, or not refreshed for
+120 s) is broken, and the copy says so on stderr and in the session log. A copy
+whose own lock is removed or taken over while it runs stops without writing
+more (exit 11).
 
 Object storage: each request may take 60 s, its retries included (a try with no
 reply for 20 s is sent again); then the copy fails (exit 18) saying what stalled.

@@ -1,7 +1,8 @@
 /**
  * Healing a damaged repository from another one that holds the same chunks
  * (the reference system's health check repairs a copy from its source).
- * Under the writer lock: forget the damaged packs, re-copy (verified) every
+ * Under the exclusive lock (version 2; it deletes index files and packs,
+ * which no writer beside it may be relying on): forget the damaged packs, re-copy (verified) every
  * chunk they held and every missing chunk a restore point references, write
  * a fresh index of the good packs, then delete the old index files and the
  * damaged packs. Only damaged or missing chunks cross the wire.
@@ -30,7 +31,7 @@ export async function repairFrom(
   options: {signal?: AbortSignal} = {},
 ): Promise<RepairResult> {
   requirePassThrough(source, target);
-  const writer = await RepositoryWriter.begin(target, `repair from ${source.location}`, options);
+  const writer = await RepositoryWriter.begin(target, `repair from ${source.location}`, {...options, exclusive: true});
   const result: RepairResult = {chunksRecopied: 0, bytesRecopied: 0, unrecoverable: 0, packsRemoved: 0};
   try {
     const badPacks = new Set(report.badPacks);

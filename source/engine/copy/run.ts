@@ -513,6 +513,12 @@ async function copyPointsRekeyed(
 /**
  * Data (already durable or on its way) → index → backup record → manifest.
  * `rekeyed`: the point's nodes with the target's chunk ids (a copy between keys).
+ *
+ * Other writers may commit the same point meanwhile (version 2's shared
+ * locks: two copies carrying the same backup). The manifest keeps every node
+ * found on the target, and a manifest another writer created first is taken
+ * as it is when it holds this point's nodes, else extended with them. The
+ * backup record then gets the nodes others added while it was read.
  */
 async function commitPoint(
   source: Repository,
@@ -525,20 +531,55 @@ async function commitPoint(
 ): Promise<void> {
   const {backup, point} = w;
   const t3 = performance.now();
-  const existing = backupOnTarget(target, backup.backupId);
-  existing.catch(() => {}); // awaited below: a failure that comes first (a storage gone silent) must not go unhandled
-  const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
   const nodes = new Set(point.nodes);
-  const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));
-  const manifest: PointManifest = {
-    ...point.manifest,
-    nodes: rekeyed ?? point.manifest.nodes.filter(n => nodes.has(n.name)),
-    storedBytes: (previous?.storedBytes ?? 0) + storedBytes,
-    origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
-  };
-  manifest.logicalBytes = manifest.nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0);
-  await writer.commitPoint(record, manifest, previous !== undefined);
+  for (let attempt = 0; ; attempt++) {
+    const existing = backupOnTarget(target, backup.backupId);
+    existing.catch(() => {}); // awaited below: a failure that comes first (a storage gone silent) must not go unhandled
+    const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
+    if (attempt > 0 && previous && point.nodes.every(n => previous.nodes.some(m => m.name === n))) {
+      await writer.catalogue(previous); // committed whole by another writer meanwhile
+      break;
+    }
+    const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));
+    const mine = rekeyed ?? point.manifest.nodes.filter(n => nodes.has(n.name));
+    const order = point.manifest.nodes.map(n => n.name);
+    const manifest: PointManifest = {
+      ...point.manifest,
+      nodes: [...mine, ...(previous?.nodes.filter(n => !nodes.has(n.name)) ?? [])].sort(
+        (a, b) => order.indexOf(a.name) - order.indexOf(b.name),
+      ),
+      storedBytes: (previous?.storedBytes ?? 0) + storedBytes,
+      origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
+    };
+    manifest.logicalBytes = manifest.nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0);
+    if (await writer.commitPoint(record, manifest, previous !== undefined)) break;
+  }
+  await mergeRecordNodes(source, target, writer, backup);
   clock.add('target write', t3);
+}
+
+/**
+ * (Version 2) Until the target's backup record names every node its
+ * catalogue does, rewrites it with them. Each writer checks after its own
+ * segment is written, so whichever rewrote the record last sees every
+ * segment written before its check, and a segment written after that is
+ * checked by its own writer against the record as it then stands: no
+ * writer's nodes are left out for good.
+ */
+async function mergeRecordNodes(
+  source: Repository,
+  target: Repository,
+  writer: RepositoryWriter,
+  backup: PlannedBackup,
+): Promise<void> {
+  if (target.config.version < 2) return;
+  for (let i = 0; i < 8; i++) {
+    const record = await target.getBackup(backup.backupId);
+    const named = new Set(record.nodes.map(n => n.name));
+    const all = await allTargetNodes(target, backup.backupId, new Set());
+    if ([...all].every(n => named.has(n))) return;
+    await writer.putBackup(targetRecord(backup, source, record, all));
+  }
 }
 
 async function completeOnTarget(target: Repository, backupId: string, point: PlannedPoint): Promise<boolean> {

@@ -22,6 +22,8 @@ import {segmentProblem} from './names.js';
 import {describeValue, Defect, isFiniteNumber, isIsoTime, isObject} from './record-checks.js';
 import type {Repository} from './repository.js';
 
+/** How often a reader lists the catalogue again when a segment it listed was merged away meanwhile. */
+const SEGMENT_RETRIES = 8;
 /** Past this many segments, a writer merges them into one. */
 export const MERGE_AFTER = 16;
 
@@ -89,9 +91,19 @@ export async function readCatalogue(
   repo: Repository,
   backup: BackupId | string,
 ): Promise<{points: CataloguePoint[]; segments: string[]}> {
-  const names = await segmentNames(repo, backup);
   const prefix = cataloguePrefix(backup);
-  const values = await repo.readObjects(names.map(n => prefix + n));
+  let names: string[];
+  let values: unknown[];
+  for (let attempt = 1; ; attempt++) {
+    names = await segmentNames(repo, backup);
+    try {
+      values = await repo.readObjects(names.map(n => prefix + n));
+      break;
+    } catch (e) {
+      // Listed, then gone: another writer merged it, into a segment durable before the deletion. List again.
+      if (!(e instanceof BackhaulError && e.code === 'not-found') || attempt >= SEGMENT_RETRIES) throw e;
+    }
+  }
   const superseded = new Set<string>();
   const segments = values.map((v, i) => parseSegment(v, prefix + names[i]!, repo.location));
   for (const s of segments) for (const n of s.supersedes) superseded.add(n);

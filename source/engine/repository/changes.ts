@@ -5,9 +5,10 @@
  *
  * What it reads, and why that is enough: every commit writes the backup's
  * record (`backups/<id>/backup.json`) and then the point's manifest, under
- * the writer lock, which goes away only after the manifest is written
+ * the writer's lock, which goes away only after the manifest is written
  * (FORMAT.md, write order and locking). So the stamp holds each backup
- * record's size and time, then whether the lock is there (and its time):
+ * record's size and time, then the locks there are (version 1's one, or
+ * every writer's lock file of version 2, and their times):
  * data read after a stamp was taken holds every point committed before it,
  * and a commit under way then (its record rewritten or not yet) changes the
  * stamp again, by its record or when its lock goes. On a storage that lists directories (a local or NFS
@@ -17,7 +18,7 @@
  */
 import type {ObjectInfo, ReadableStorage} from '../storage/storage.js';
 import {mapLimit} from '../util/concurrency.js';
-import {LOCK_KEY} from './lock.js';
+import {LOCK_FILE, LOCK_KEY} from './lock-info.js';
 
 export async function changeStamp(storage: ReadableStorage): Promise<string> {
   const parts: string[] = [];
@@ -35,7 +36,11 @@ export async function changeStamp(storage: ReadableStorage): Promise<string> {
     }
     parts.push(`${keys} keys, newest ${newest}`);
   }
-  // The lock last: a record already rewritten by a commit still under way is seen with its lock, which then goes.
-  parts.push(`lock ${stamp(await storage.stat(LOCK_KEY))}`);
+  // The locks last: a record already rewritten by a commit still under way is seen with its lock, which then goes.
+  const locks: string[] = [];
+  for await (const info of storage.list('locks/')) {
+    if (info.key === LOCK_KEY || LOCK_FILE.test(info.key)) locks.push(`${info.key} ${stamp(info)}`);
+  }
+  parts.push(`locks ${locks.sort().join(', ') || '-'}`);
   return parts.join('\n');
 }

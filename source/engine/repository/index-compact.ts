@@ -15,7 +15,7 @@
  */
 import {BackhaulError, usageError} from '../errors.js';
 import type {LockNotice} from './lock.js';
-import {WriterLock} from './lock.js';
+import {acquireRepositoryLock} from './lock-shared.js';
 import {INDEX_KEY} from './codec.js';
 import {
   indexFormatFor,
@@ -110,10 +110,15 @@ export async function compactIndex(
       `${repo.location} is format version ${repo.config.version}, whose index files cannot supersede others.`,
       'Run `backhaul repo upgrade` on it first.',
     );
-  const lock = await WriterLock.acquire(repo.storage, 'compact-index', options.waitMs ?? 0, {
-    signal: options.signal,
-    onNotice: options.onNotice,
-  });
+  // Exclusive: other writers' index files must not appear between the listing and the deletes.
+  const lock = await acquireRepositoryLock(
+    repo.storage,
+    repo.config.version,
+    'compact-index',
+    {exclusive: true},
+    options.waitMs ?? 0,
+    {signal: options.signal, onNotice: options.onNotice},
+  );
   let result: CompactResult;
   try {
     result = await compactUnderLock(repo, {assertHeld: () => lock.assertHeld(), signal: options.signal});

@@ -1,10 +1,10 @@
 /**
- * Breaking a stale writer lock so that two contenders can never both break
- * it, on any backend, with no condition but "create if absent" (link(2),
+ * Breaking a stale lock (version 1's `locks/writer`, or one writer's lock
+ * file of version 2) so that two contenders can never both break it, on any backend, with no condition but "create if absent" (link(2),
  * `If-None-Match: *`): RGW ignores If-Match on DeleteObject, so "delete only
  * if unchanged" cannot be asked of the server.
  *
- * The right to delete one stale state of `locks/writer` (its exact bytes) is
+ * The right to delete one stale state of a lock (its exact bytes) is
  * won by creating its claim, `locks/break-<hash of the bytes>-<n>`. The
  * winner re-reads the lock, deletes it only if it still holds those bytes,
  * and only then deletes its claim. So while a state exists at most one live
@@ -63,13 +63,16 @@ function claimIsStale(raw: Buffer, now = Date.now()): boolean {
 }
 
 /**
- * Deletes the lock if it still holds `stale` (its exact bytes) and this
- * contender wins the claim to do so. `clock` is monotonic (ms).
+ * Deletes the lock at `key` if it still holds `stale` (its exact bytes) and
+ * this contender wins the claim to do so. `clock` is monotonic (ms). The
+ * claim is named after the bytes, which include the lock's nonce: claims of
+ * two lock files never meet.
  */
 export async function breakStale(
   storage: Storage,
   stale: Buffer,
   clock: () => number = () => performance.now(),
+  lockKey: string = LOCK_KEY,
 ): Promise<BreakResult> {
   const tag = createHash('sha256').update(stale).digest('hex').slice(0, 32);
   const claim = Buffer.from(
@@ -85,10 +88,10 @@ export async function breakStale(
     const claimedAt = clock();
     if (await storage.putIfAbsent(key, claim, {ephemeral: true})) {
       try {
-        const now = await readOrUndefined(storage, LOCK_KEY);
+        const now = await readOrUndefined(storage, lockKey);
         if (!now || !now.equals(stale)) return 'changed';
         if (clock() - claimedAt > CLAIM_LEASE_MS) return 'changed'; // too slow to be sure: leave it to another
-        await storage.delete(LOCK_KEY);
+        await storage.delete(lockKey);
         return 'broken';
       } finally {
         // Only now, with the stale state gone (or left alone): a later claim of it finds it gone.
@@ -105,14 +108,21 @@ export async function breakStale(
 /**
  * Deletes what breakers and probes left in `locks/` (a claim whose
  * claimant was killed; an S3 probe of a killed process older than ten
- * minutes). Called by the holder: the states those claims name are gone, so
- * a claimant still at work finds the lock changed and deletes nothing.
+ * minutes). Called by the holder of version 1's lock: the states those
+ * claims name are gone, so a claimant still at work finds the lock changed
+ * and deletes nothing. `staleClaimsOnly` (version 2, where other writers hold
+ * locks too and may be breaking a stale one right now): a live claim is left.
  */
-export async function sweepLeftovers(storage: Storage, now = Date.now()): Promise<void> {
+export async function sweepLeftovers(storage: Storage, now = Date.now(), staleClaimsOnly = false): Promise<void> {
   const leftovers: string[] = [];
   for await (const info of storage.list('locks/')) {
-    if (info.key.startsWith(CLAIM_PREFIX)) leftovers.push(info.key);
-    else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000)
+    if (info.key.startsWith(CLAIM_PREFIX)) {
+      if (!staleClaimsOnly) leftovers.push(info.key);
+      else {
+        const claim = await readOrUndefined(storage, info.key);
+        if (claim && claimIsStale(claim, now)) leftovers.push(info.key);
+      }
+    } else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000)
       leftovers.push(info.key);
   }
   for (const key of leftovers) await storage.delete(key).catch(() => {});

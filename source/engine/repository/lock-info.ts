@@ -13,6 +13,8 @@ import {BackhaulError} from '../errors.js';
 import {processAlive} from '../util/process.js';
 
 export const LOCK_KEY = 'locks/writer';
+/** Version 2: one lock file per writer, `locks/<16 hex>`. */
+export const LOCK_FILE = /^locks\/[0-9a-f]{16}$/;
 /** How often a holder rewrites its lock. */
 export const REFRESH_MS = 20_000;
 /** A lock from another host not refreshed for this long is stale. */
@@ -32,6 +34,8 @@ export interface LockInfo {
   refreshed: string;
   /** Random, one per acquisition: how a holder knows the lock is still its own. Absent in older locks. */
   nonce?: string;
+  /** Version 2 lock files: true for the exclusive lock (prune, upgrade), false for a shared one. */
+  exclusive?: boolean;
 }
 
 /** What an unreadable lock is taken for: held by no one known, stale at once. */
@@ -52,7 +56,8 @@ export function currentUser(): string {
   }
 }
 
-export function newLockInfo(operation: string): LockInfo {
+/** A new lock record; `exclusive` only for version 2 lock files (version 1's lock has no such field). */
+export function newLockInfo(operation: string, exclusive?: boolean): LockInfo {
   const now = new Date().toISOString();
   return {
     host: hostname(),
@@ -62,6 +67,7 @@ export function newLockInfo(operation: string): LockInfo {
     time: now,
     refreshed: now,
     nonce: randomBytes(16).toString('hex'),
+    ...(exclusive !== undefined ? {exclusive} : {}),
   };
 }
 
@@ -80,12 +86,22 @@ export function parseLock(raw: Buffer): LockInfo | undefined {
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  const {host, pid, user, operation, time, refreshed, nonce} = v;
+  const {host, pid, user, operation, time, refreshed, nonce, exclusive} = v;
   if (!isText(host) || !isText(user) || !isText(operation) || !isText(time, 64) || !isText(refreshed, 64))
     return undefined;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid < 1) return undefined; // kill(0) would test our own group
   if (nonce !== undefined && !isText(nonce, 64)) return undefined;
-  return {host, pid, user, operation, time, refreshed, ...(nonce !== undefined ? {nonce} : {})};
+  if (exclusive !== undefined && typeof exclusive !== 'boolean') return undefined;
+  return {
+    host,
+    pid,
+    user,
+    operation,
+    time,
+    refreshed,
+    ...(nonce !== undefined ? {nonce} : {}),
+    ...(exclusive !== undefined ? {exclusive} : {}),
+  };
 }
 
 /** Stale: on this host, when its process is gone; elsewhere, when not refreshed for STALE_MS (or its time is unreadable). */
@@ -96,7 +112,8 @@ export function isStale(info: LockInfo, now = Date.now()): boolean {
 }
 
 export function describeHolder(info: LockInfo): string {
-  return `${info.user}@${info.host} (pid ${info.pid}, ${info.operation} since ${info.time})`;
+  const kind = info.exclusive === true ? 'exclusive lock, ' : info.exclusive === false ? 'shared lock, ' : '';
+  return `${info.user}@${info.host} (${kind}pid ${info.pid}, ${info.operation} since ${info.time})`;
 }
 
 const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
@@ -129,12 +146,12 @@ export function lockedError(location: string, info: LockInfo, now = Date.now()):
 
 const RESUME = 'What was written is kept: run the same command again once no other writer is at work, and it resumes.';
 
-/** The lock was deleted under its holder. */
-export function lockRemoved(location: string, operation: string): BackhaulError {
+/** The lock (at `key`) was deleted under its holder. */
+export function lockRemoved(location: string, operation: string, key = LOCK_KEY): BackhaulError {
   return new BackhaulError(
     'locked',
-    `The writer lock on ${location} was removed by someone else while this ${operation} held it; it stopped without writing more.`,
-    `Check that no other writer is at work on ${location} (and that nobody deletes locks/writer by hand). ${RESUME}`,
+    `The writer lock on ${location} (${key}) was removed by someone else while this ${operation} held it; it stopped without writing more.`,
+    `Check that nobody deletes ${key} by hand, and that no other host judged it stale (clocks more than 30 s apart?). ${RESUME}`,
   );
 }
 

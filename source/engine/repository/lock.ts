@@ -1,6 +1,8 @@
 /**
- * The writer lock: one object `locks/writer` created with putIfAbsent, so at
- * most one writer holds it on any backend. It names its holder, carries a
+ * A writer's lock. Version 1: one object `locks/writer` created with
+ * putIfAbsent, so at most one writer holds it on any backend (`acquire`).
+ * Version 2: one lock file per writer, shared or exclusive (lock-shared.ts
+ * acquires it and holds it through this class, `hold`). It names its holder, carries a
  * nonce of its own, and is refreshed while held. A stale one (lock-info.ts)
  * is broken by the claim protocol of lock-break.ts, which never deletes a
  * lock another contender has just taken; the contender that loses says who
@@ -32,7 +34,16 @@ import {
   type LockInfo,
 } from './lock-info.js';
 
-export {describeHolder, isStale, LEASE_MS, LOCK_KEY, REFRESH_MS, STALE_MS, type LockInfo} from './lock-info.js';
+export {
+  describeHolder,
+  isStale,
+  LEASE_MS,
+  LOCK_FILE,
+  LOCK_KEY,
+  REFRESH_MS,
+  STALE_MS,
+  type LockInfo,
+} from './lock-info.js';
 
 /** Told to the user (stderr, the session log): this writer broke a stale lock. */
 export interface LockNotice {
@@ -60,14 +71,35 @@ export class WriterLock {
   private released = false;
   private confirmedAt: number;
   private readonly clock: () => number;
+  /**
+   * Whether no other live writer held a lock when this one was acquired
+   * (always so for version 1's single lock). Only then may a writer take
+   * what it finds unfinished (unindexed packs, open uploads) for a dead
+   * writer's leftovers.
+   */
+  alone = true;
+  /** When the lock was created, by the storage's clock (ms), where known: leftovers are older. */
+  createdAtMs?: number;
 
   private constructor(
     private readonly storage: Storage,
     private info: LockInfo,
     private readonly options: LockOptions,
+    /** Where the lock is: `locks/writer` (version 1) or this writer's `locks/<16 hex>` (version 2). */
+    readonly key: string = LOCK_KEY,
   ) {
     this.clock = options.clock ?? (() => performance.now());
     this.confirmedAt = this.clock();
+  }
+
+  /**
+   * A lock file this writer just created at `key` holding `info` (version 2,
+   * lock-shared.ts): refreshed from now on, until released.
+   */
+  static hold(storage: Storage, key: string, info: LockInfo, options: LockOptions): WriterLock {
+    const lock = new WriterLock(storage, info, options, key);
+    lock.schedule();
+    return lock;
   }
 
   static async acquire(
@@ -148,12 +180,12 @@ export class WriterLock {
     const started = this.clock();
     this.assertHeld();
     try {
-      const raw = await readOrUndefined(this.storage, LOCK_KEY);
-      if (!raw) throw lockRemoved(this.storage.location, this.info.operation);
+      const raw = await readOrUndefined(this.storage, this.key);
+      if (!raw) throw lockRemoved(this.storage.location, this.info.operation, this.key);
       const held = parseLock(raw);
       if (held?.nonce !== this.info.nonce) throw lockTakenOver(this.storage.location, this.info.operation, held);
       const next = {...this.info, refreshed: new Date().toISOString()};
-      await this.storage.put(LOCK_KEY, encodeLock(next));
+      await this.storage.put(this.key, encodeLock(next));
       this.info = next;
       this.confirmedAt = started;
     } catch (e) {
@@ -178,15 +210,15 @@ export class WriterLock {
     }
     const signal = AbortSignal.timeout(RELEASE_MS);
     try {
-      const raw = await this.storage.get(LOCK_KEY, signal).catch((e: unknown) => {
+      const raw = await this.storage.get(this.key, signal).catch((e: unknown) => {
         if (e instanceof BackhaulError && e.code === 'not-found') return undefined;
         throw e;
       });
-      if (!raw) return void this.lose(lockRemoved(this.storage.location, this.info.operation));
+      if (!raw) return void this.lose(lockRemoved(this.storage.location, this.info.operation, this.key));
       const held = parseLock(raw);
       if (held?.nonce !== this.info.nonce)
         return void this.lose(lockTakenOver(this.storage.location, this.info.operation, held));
-      await this.storage.delete(LOCK_KEY, signal);
+      await this.storage.delete(this.key, signal);
     } catch {
       // Best effort: left behind, the lock is stale once this process is gone (this host) or in STALE_MS.
     }

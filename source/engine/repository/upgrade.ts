@@ -1,7 +1,9 @@
 /**
  * `repo upgrade`: a version 1 repository converted to version 2 in place
- * (FORMAT.md, "Upgrade"). Under the writer lock (version 1's single lock,
- * which every version 1 writer takes: nothing else writes meanwhile), it
+ * (FORMAT.md, "Upgrade"). Under the exclusive lock, which in a version 1
+ * repository is version 1's single lock (every version 1 writer takes it,
+ * and version 2 writers count it as exclusive: nothing else writes
+ * meanwhile, before or after the config changes), it
  * writes the catalogue of every backup, then replaces `config` (one atomic
  * put). Packs and index files stay as they are: version 2 reads them.
  *
@@ -11,7 +13,8 @@
  */
 import {rebuildCatalogue} from './catalogue.js';
 import {chunkerConfig, DEFAULT_ZSTD_LEVEL, encodeConfig, FORMAT_VERSION, type RepositoryConfig} from './config.js';
-import {WriterLock} from './lock.js';
+import type {WriterLock} from './lock.js';
+import {acquireRepositoryLock} from './lock-shared.js';
 import {Repository} from './repository.js';
 
 export interface UpgradeResult {
@@ -28,7 +31,9 @@ export async function upgradeRepository(
 ): Promise<UpgradeResult> {
   if (repo.config.version >= FORMAT_VERSION)
     return {from: repo.config.version, to: repo.config.version, backups: 0, points: 0};
-  const lock = await WriterLock.acquire(repo.storage, 'upgrade', 0, {signal: options.signal});
+  const lock = await acquireRepositoryLock(repo.storage, repo.config.version, 'upgrade', {exclusive: true}, 0, {
+    signal: options.signal,
+  });
   let result: UpgradeResult;
   try {
     // Read again under the lock: another upgrade may have finished meanwhile.

@@ -1,12 +1,16 @@
 /**
- * Writing to a repository under the writer lock. Chunks are deduplicated
+ * Writing to a repository under a writer lock: version 1's single lock, or
+ * (version 2) a shared lock other backups and copies hold beside it, or the
+ * exclusive one (`exclusive`: repair, prune). Chunks are deduplicated
  * against the index and against this session, packed into ~8 MiB packs,
  * uploaded with bounded concurrency, and indexed only once their pack is
  * durable. `commitPoint` makes a restore point visible last of all:
  * data → index → backup record → point manifest. A kill at any moment leaves
  * only packs no manifest references; `begin` re-indexes them so the next run
  * reuses them instead of sending them again, and aborts the multipart
- * uploads a killed writer left open (object storage).
+ * uploads a killed writer left open (object storage) — only a writer that
+ * found no other at work, and only what is older than its lock (a live
+ * writer's packs and uploads are its own to finish).
  *
  * Every write first asks the lock whether it is still this writer's
  * (WriterLock.assertHeld): a writer whose lock was removed, taken over or
@@ -19,7 +23,9 @@ import type {ChunkId, PackId} from '../ids.js';
 import {encodeBlob, type Encoding} from './blob.js';
 import {chunkBuffer} from './chunker.js';
 import {writeIndexFile} from './index-store.js';
-import {WriterLock, type LockOptions} from './lock.js';
+import type {WriterLock, LockOptions} from './lock.js';
+import {acquireRepositoryLock} from './lock-shared.js';
+import {parseConfig} from './config.js';
 import type {BackupRecord, PointManifest, TreeEntry} from './model.js';
 import {PackBuilder, PACK_TARGET, packKey, packMagic, packProblem, parsePackTrailer, type BlobEntry} from './pack.js';
 import {pointKey, type Repository} from './repository.js';
@@ -44,6 +50,8 @@ export interface WriterOptions {
   onNotice?: (notice: WriterNotice) => void;
   /** The lock's refresh interval and clock (tests). */
   lock?: Pick<LockOptions, 'refreshMs' | 'clock'>;
+  /** Version 2: take the exclusive lock (prune) instead of a shared one (backups, copies). */
+  exclusive?: boolean;
 }
 
 export interface WriterStats {
@@ -71,12 +79,14 @@ export class RepositoryWriter {
   ) {}
 
   static async begin(repo: Repository, operation: string, options: WriterOptions = {}): Promise<RepositoryWriter> {
-    const lock = await WriterLock.acquire(repo.storage, operation, options.waitMs ?? 0, {
+    const mode = {exclusive: options.exclusive ?? false};
+    const lock = await acquireRepositoryLock(repo.storage, repo.config.version, operation, mode, options.waitMs ?? 0, {
       ...options.lock,
       signal: options.signal,
       onNotice: n => options.onNotice?.({kind: n.kind, message: n.message}),
     });
     try {
+      await sameVersion(repo);
       await repo.refreshIndex();
       const writer = new RepositoryWriter(repo, lock, options.signal);
       const storage = repo.storage as {removeStaleTemporaries?: () => Promise<number>};
@@ -91,13 +101,16 @@ export class RepositoryWriter {
   }
 
   /**
-   * Multipart uploads under the repository that were never completed: the
-   * lock is ours, so none is another live writer's (and none is ours yet).
-   * A writer killed mid-upload left them; they hold bytes no listing shows.
+   * Multipart uploads under the repository that were never completed, begun
+   * before this writer's lock: a writer killed mid-upload left them; they
+   * hold bytes no listing shows. Only when no other live writer held a lock
+   * then (version 2's shared locks): otherwise they may be its uploads, left
+   * for a writer that finds itself alone. A writer that starts later begins
+   * its uploads after this lock was made, so they are not taken.
    */
   private async abortOpenUploads(onNotice?: (notice: WriterNotice) => void): Promise<void> {
     const storage = this.repo.storage;
-    if (!storage.listOpenUploads || !storage.abortUploads) return;
+    if (!storage.listOpenUploads || !storage.abortUploads || !this.lock.alone) return;
     let open;
     try {
       open = await storage.listOpenUploads();
@@ -110,6 +123,7 @@ export class RepositoryWriter {
       });
       return;
     }
+    open = open.filter(u => this.beforeLock(u.initiated));
     if (open.length === 0) return;
     this.lock.assertHeld();
     const aborted = await storage.abortUploads(open);
@@ -120,6 +134,11 @@ export class RepositoryWriter {
         .slice(0, 3)
         .join(', ')}${open.length > 3 ? ', ...' : ''}).`,
     });
+  }
+
+  /** Where this writer's lock is: `locks/writer` (version 1) or its own `locks/<16 hex>` (version 2). */
+  get lockKey(): string {
+    return this.lock.key;
   }
 
   /** Why the lock is no longer this writer's (removed, taken over, not refreshed), once it is not. */
@@ -134,12 +153,25 @@ export class RepositoryWriter {
     this.lock.assertHeld();
   }
 
-  /** Packs written by a killed run are durable but unindexed: index them (after checking them) so they are reused. */
+  /** Whether something the storage timed `ms` was made before this writer's lock (unknown times: only under version 1's single lock). */
+  private beforeLock(ms: number | undefined): boolean {
+    const since = this.lock.createdAtMs;
+    if (since === undefined) return true;
+    return ms !== undefined && ms < Math.floor(since / 1000) * 1000; // S3 gives seconds: the whole second of the lock is after it
+  }
+
+  /**
+   * Packs written by a killed run are durable but unindexed: index them (after
+   * checking them) so they are reused. Only a writer that started alone, and
+   * only packs older than its lock: another live writer's packs may not be
+   * indexed (or durable) yet, and are its to index.
+   */
   private async adoptOrphanPacks(): Promise<void> {
+    if (!this.lock.alone) return;
     const orphans: string[] = [];
     for await (const info of this.repo.storage.list('data/')) {
       const id = info.key.split('/').pop()!;
-      if (/^[0-9a-f]{64}$/.test(id) && !this.repo.index.hasPack(id)) orphans.push(id);
+      if (/^[0-9a-f]{64}$/.test(id) && !this.repo.index.hasPack(id) && this.beforeLock(info.mtimeMs)) orphans.push(id);
     }
     // In parallel: after a killed copy to object storage there may be a dozen packs to fetch, each a round trip.
     await mapLimit(orphans, Math.min(8, this.repo.storage.preferredConcurrency), async id => {
@@ -363,19 +395,43 @@ export class RepositoryWriter {
     if (this.failure) throw this.failure;
   }
 
-  /** Data → index → backup record → manifest → (version 2) catalogue segment: the point is visible only when complete. */
-  async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<void> {
+  /**
+   * Data → index → backup record → manifest → (version 2) catalogue segment:
+   * the point is visible only when complete. False when the manifest was to
+   * be created and another writer (version 2's shared locks) created it
+   * first: nothing more is written, and the caller decides what to do with
+   * the point as it now is.
+   */
+  async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<boolean> {
     checkWritable(record, manifest);
     await this.flush();
     this.check();
     await this.repo.putBackup(record);
     this.lock.assertHeld();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
-    await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace);
+    if (!(await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace))) return false;
     if (this.repo.config.version >= 2) {
       this.lock.assertHeld();
       await appendToCatalogue(this.repo, manifest.backupId, [cataloguePoint(manifest)]);
     }
+    return true;
+  }
+
+  /**
+   * (Version 2) names a committed point in its backup's catalogue again: a
+   * copy that finds the point already committed by another writer, which
+   * may have been killed before its segment. A point named twice is one point.
+   */
+  async catalogue(manifest: PointManifest): Promise<void> {
+    if (this.repo.config.version < 2) return;
+    this.check();
+    await appendToCatalogue(this.repo, manifest.backupId, [cataloguePoint(manifest)]);
+  }
+
+  /** Rewrites a backup record (a copy merging what writers beside it added); under the lock like every write. */
+  async putBackup(record: BackupRecord): Promise<void> {
+    this.check();
+    await this.repo.putBackup(record);
   }
 
   /**
@@ -389,4 +445,20 @@ export class RepositoryWriter {
     await this.lock.release();
     if (this.lock.lost) throw this.lock.lost;
   }
+}
+
+/**
+ * The repository's version as read after the lock was taken must be the one
+ * it was opened with: a writer that opened a version 1 repository and waited
+ * on its lock while `repo upgrade` ran must not add version 1 data without a
+ * catalogue to a version 2 repository.
+ */
+async function sameVersion(repo: Repository): Promise<void> {
+  const now = parseConfig(await repo.storage.get('config'), repo.location);
+  if (now.version === repo.config.version) return;
+  throw new BackhaulError(
+    'locked',
+    `${repo.location} changed from format version ${repo.config.version} to ${now.version} while this run waited for its lock; it stopped without writing.`,
+    'Run the same command again: it opens the repository as it is now.',
+  );
 }

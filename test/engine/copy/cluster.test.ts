@@ -1,12 +1,14 @@
 // A failover cluster is copied as ONE backup holding every node; its shared
 // disks count once per node in the logical size but are sent and stored once,
 // and the plan shows both figures. Copying some nodes first and the others
-// later grows that same single backup.
+// later grows that same single backup; so do two copies of different nodes
+// running into one target at the same time (version 2's shared locks).
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFile, readdir} from 'node:fs/promises';
 import {join} from 'node:path';
-import {demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
+import {collect, demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
+import {lockHolders} from '../../helpers/locks.js';
 import {assertSameRestore} from '../../helpers/restore-compare.js';
 
 const NODES = ['node1', 'node2', 'node3'];
@@ -183,5 +185,41 @@ describe('copying the demo cluster', () => {
       {backup: clusterId, point: 'latest', node: 'node3'},
       join(ws.dir, 'restore'),
     );
+  });
+
+  test('two copies of different nodes at once into one target: every point and the record hold both', async () => {
+    const target = join(ws.dir, 'nodes-b');
+    assert.equal((await ws.run(['repo', 'add', 'nodes-b', target])).code, 0);
+    const start = async (nodes: string) => {
+      const child = ws.spawn(copy('nodes-b', '--nodes', nodes, '--json'));
+      const done = collect(child);
+      let exited = false;
+      void done.then(() => (exited = true));
+      while (!exited && !lockHolders(target).includes(child.pid!)) await new Promise(r => setTimeout(r, 25));
+      assert.equal(exited, false, `the copy of ${nodes} ended before it could be frozen`);
+      child.kill('SIGSTOP'); // until the other holds its lock too: they run side by side by construction
+      return {child, done};
+    };
+    const first = await start('node1');
+    const second = await start('node3').finally(() => first.child.kill('SIGCONT'));
+    second.child.kill('SIGCONT');
+    for (const r of [await first.done, await second.done]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).pointsCopied, 4);
+    }
+    const listed: any[] = await ws.json(['list', '--repo', 'nodes-b', '--json']);
+    assert.equal(listed.length, 1, 'one backup of the cluster');
+    assert.deepEqual(
+      listed[0].nodes.map((n: any) => n.name),
+      ['node1', 'node3'],
+    );
+    for (const p of await pointFiles(target))
+      assert.deepEqual(
+        p.nodes.map((n: any) => n.name),
+        ['node1', 'node3'],
+      );
+    assert.equal((await ws.json(['verify', '--repo', 'nodes-b', '--json'])).ok, true);
+    const again = await ws.json(copy('nodes-b', '--nodes', 'node1,node3', '--json'));
+    assert.equal(again.pointsCopied, 0, 'nothing is left to copy');
   });
 });

@@ -1,137 +1,172 @@
-// One writer per target: a second copy into the same target fails at once
-// with exit 11 naming the holder, or waits with --wait and then copies only
-// what the first left; no corruption either way, and a re-run copies the rest.
-// The first copy is frozen (SIGSTOP) while it holds the lock, so the race is
-// decided by the test, not by the machine's speed.
+// Several writers into one target (FORMAT.md "Locking (version 2: shared and
+// exclusive)"), with the real program on a directory:
+// - an exclusive lock held (prune, upgrade): a copy fails at once with exit
+//   11 naming the holder and writes nothing; with --wait it waits, then copies;
+// - two copies from different sources into one version 2 target at the same
+//   time (the first frozen with SIGSTOP until the second holds its own lock
+//   too, so they overlap by construction, not by the machine's speed): both
+//   complete, the backup both carry is one backup whose record names every
+//   node, the target verifies, and a third copy finds nothing left to copy.
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {ChildProcess} from 'node:child_process';
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {WriterLock} from '../../../source/engine/repository/lock.js';
+import {acquireV2Lock} from '../../../source/engine/repository/lock-shared.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {collect, demoWorkspace, type Result, type Workspace} from '../../helpers/demo-cache.js';
 import {listing} from '../../helpers/restore-compare.js';
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise(r => setTimeout(r, 25));
   }
 }
 
-/** Starts a copy and resolves once it holds the target's writer lock, frozen with SIGSTOP. */
-async function frozenHolder(
+/** The pids holding lock files in a directory repository. */
+function lockHolders(dir: string): number[] {
+  const locks = join(dir, 'locks');
+  if (!existsSync(locks)) return [];
+  return readdirSync(locks)
+    .filter(n => /^[0-9a-f]{16}$/.test(n))
+    .flatMap(n => {
+      try {
+        return [JSON.parse(readFileSync(join(locks, n), 'utf8')).pid as number];
+      } catch {
+        return []; // released meanwhile
+      }
+    });
+}
+
+/** Starts a copy and resolves once it holds its lock on `targetDir`, frozen with SIGSTOP. */
+async function frozenWriter(
   ws: Workspace,
-  target: string,
+  targetDir: string,
   args: string[],
 ): Promise<{child: ChildProcess; done: Promise<Result>}> {
-  const child = ws.spawn(['copy', '--from', 'demo-primary', '--to', target, ...args, '--json']);
+  const child = ws.spawn(['copy', ...args, '--json']);
   const done = collect(child);
-  const lock = join(target.includes('/') ? target : ws.secondary, 'locks', 'writer');
-  const holds = () => {
-    try {
-      return JSON.parse(readFileSync(lock, 'utf8')).pid === child.pid;
-    } catch {
-      return false;
-    }
-  };
   let exited = false;
   void done.then(() => (exited = true));
-  await waitFor('the first copy to take the lock', () => holds() || exited);
-  assert.equal(exited, false, 'the first copy finished before it could be frozen');
+  await waitFor('the copy to take its lock', () => lockHolders(targetDir).includes(child.pid!) || exited);
+  assert.equal(exited, false, 'the copy finished before it could be frozen');
   child.kill('SIGSTOP');
   return {child, done};
 }
 
-describe('two copies into one target', () => {
+describe('several writers into one target', () => {
   let ws: Workspace;
   let total = 0;
-  const copy = (...args: string[]) => ['copy', '--from', 'demo-primary', '--to', 'demo-secondary', ...args];
+  let siteB = '';
+  let shared = ''; // the machine both sources carry
 
   before(async () => {
     ws = await demoWorkspace('concurrency');
     const listed: any[] = await ws.json(['list', '--repo', 'demo-primary', '--json']);
     total = listed.reduce((s, b) => s + b.points, 0);
-  });
-  after(async () => ws?.cleanup());
-
-  test('a held lock: the copy fails at once with exit 11 naming the holder, and writes nothing', async () => {
-    const lock = await WriterLock.acquire(new FilesystemStorage(ws.secondary), 'test holding the lock');
-    try {
-      const untouched = await listing(ws.secondary);
-      const r = await ws.run(copy('--points', 'all'));
-      assert.equal(r.code, 11, r.stderr);
-      assert.match(r.stderr, new RegExp(`locked by .*pid ${process.pid}.*test holding the lock`));
-      assert.match(r.stderr, /--wait/, 'the hint says how to wait');
-      assert.deepEqual(await listing(ws.secondary), untouched);
-    } finally {
-      await lock.release();
-    }
-    assert.equal(existsSync(join(ws.secondary, 'locks', 'writer')), false);
-  });
-
-  test('a running copy: the second fails with exit 11 naming it; no corruption; a re-run copies the rest', async () => {
-    const first = await frozenHolder(ws, 'demo-secondary', ['--points', 'latest']);
-    let second: Result;
-    try {
-      second = await ws.run(copy('--points', 'all', '--json'));
-    } finally {
-      first.child.kill('SIGCONT');
-    }
-    assert.equal(second.code, 11, second.stderr);
-    assert.match(second.stderr, new RegExp(`locked by .*\\(pid ${first.child.pid}, copy from `));
-    const a = await first.done;
-    assert.equal(a.code, 0, a.stderr);
-    const firstSummary = JSON.parse(a.stdout);
-    assert.equal(firstSummary.pointsFailed, 0);
-
-    assert.equal((await ws.json(['verify', '--repo', 'demo-secondary', '--json'])).ok, true);
-    const rest = await ws.json(copy('--points', 'all', '--json'));
-    assert.equal(rest.pointsSkipped, firstSummary.pointsCopied);
-    assert.equal(rest.pointsCopied, total - firstSummary.pointsCopied);
-    assert.ok(rest.transferredBytes > 0);
-    assert.equal((await ws.json(['verify', '--repo', 'demo-secondary', '--json'])).ok, true);
-  });
-
-  test('--wait: the second waits for the first, then copies only what is still missing', async () => {
-    const r = await ws.run(['repo', 'add', 'wait-target', join(ws.dir, 'wait-target')]);
-    assert.equal(r.code, 0, r.stderr);
-    const target = join(ws.dir, 'wait-target');
-    const first = await frozenHolder(ws, target, ['--points', 'all']);
-    // The waiter plans while the first is frozen (so it plans every point), then waits on the lock.
-    const waiter = ws.spawn([
+    shared = listed[0].machine;
+    // A second source: site B holds a copy of one backup of the primary.
+    siteB = join(ws.dir, 'site-b');
+    assert.equal((await ws.run(['repo', 'add', 'site-b', siteB])).code, 0);
+    const r = await ws.run([
       'copy',
       '--from',
       'demo-primary',
       '--to',
-      'wait-target',
+      'site-b',
+      '--machine',
+      shared,
       '--points',
       'all',
-      '--wait',
-      '600',
     ]);
-    let planned = '';
-    waiter.stderr!.on('data', (d: Buffer) => (planned += d.toString()));
-    const waited = collect(waiter);
-    let waiterExited = false;
-    void waited.then(() => (waiterExited = true));
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => ws?.cleanup());
+
+  const addTarget = async (name: string) => {
+    const dir = join(ws.dir, name);
+    const r = await ws.run(['repo', 'add', name, dir]);
+    assert.equal(r.code, 0, r.stderr);
+    return dir;
+  };
+
+  test('an exclusive lock held: a copy fails at once with exit 11 naming the holder, and writes nothing', async () => {
+    const dir = await addTarget('held-target');
+    assert.equal((await ws.run(['copy', '--from', 'site-b', '--to', 'held-target', '--points', 'latest'])).code, 0);
+    const lock = await acquireV2Lock(new FilesystemStorage(dir), 'test holding the exclusive lock', {exclusive: true});
     try {
-      await waitFor("the waiter's plan", () => /Total: .*\n/.test(planned) || waiterExited);
-      assert.match(planned, new RegExp(`Total: ${total} point\\(s\\) to copy, 0 already on target`));
-      await new Promise(res => setTimeout(res, 1000));
-      assert.equal(waiterExited, false, 'the waiter waits while the lock is held');
+      const untouched = await listing(dir);
+      const r = await ws.run(['copy', '--from', 'demo-primary', '--to', 'held-target', '--points', 'all']);
+      assert.equal(r.code, 11, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`locked by .*\\(exclusive lock, pid ${process.pid}, test holding the exclusive lock since `),
+      );
+      assert.match(r.stderr, /--wait/, 'the hint says how to wait');
+      assert.deepEqual(await listing(dir), untouched);
+    } finally {
+      await lock.release();
+    }
+    assert.deepEqual(readdirSync(join(dir, 'locks')), [], 'no lock file is left');
+  });
+
+  test('--wait: a copy waits while the exclusive lock is held, then copies', async () => {
+    const dir = await addTarget('wait-target');
+    const lock = await acquireV2Lock(new FilesystemStorage(dir), 'test holding the exclusive lock', {exclusive: true});
+    const waiter = collect(
+      ws.spawn(['copy', '--from', 'demo-primary', '--to', 'wait-target', '--points', 'all', '--wait', '600', '--json']),
+    );
+    let exited = false;
+    void waiter.then(() => (exited = true));
+    try {
+      await new Promise(r => setTimeout(r, 3000));
+      assert.equal(exited, false, 'the copy waits while the exclusive lock is held');
+      assert.equal(existsSync(join(dir, 'backups')), false, 'and has written nothing');
+    } finally {
+      await lock.release();
+    }
+    const r = await waiter;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).pointsCopied, total);
+    assert.equal((await ws.json(['verify', '--repo', 'wait-target', '--json'])).ok, true);
+  });
+
+  test('two copies from different sources at once both complete; the target verifies; nothing is left to copy', async () => {
+    const dir = await addTarget('two-target');
+    const first = await frozenWriter(ws, dir, ['--from', 'demo-primary', '--to', 'two-target', '--points', 'all']);
+    let second: {child: ChildProcess; done: Promise<Result>};
+    try {
+      // The second takes its own shared lock beside the frozen first's.
+      second = await frozenWriter(ws, dir, ['--from', 'site-b', '--to', 'two-target', '--points', 'all']);
+      assert.deepEqual(
+        lockHolders(dir).sort(),
+        [first.child.pid!, second.child.pid!].sort(),
+        'two shared locks at once',
+      );
+      second.child.kill('SIGCONT');
     } finally {
       first.child.kill('SIGCONT');
     }
-    const [a, b] = [await first.done, await waited];
+    const [a, b] = [await first.done, await second.done];
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    assert.equal(JSON.parse(a.stdout).pointsCopied, total);
-    // Points copied meanwhile are skipped, not copied again, and nothing is sent twice.
-    assert.match(b.stdout, new RegExp(`0 point\\(s\\) copied, ${total} skipped, 0 failed`));
-    assert.match(b.stdout, /transferred 0 B/);
-    assert.equal((await ws.json(['verify', '--repo', 'wait-target', '--json'])).ok, true);
+    const [sa, sb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+    assert.equal(sa.pointsFailed + sb.pointsFailed, 0);
+    assert.ok(sa.pointsCopied > 0 && sb.pointsCopied > 0, 'both copied');
+
+    assert.equal((await ws.json(['verify', '--repo', 'two-target', '--json'])).ok, true);
+    const onTarget: any[] = await ws.json(['list', '--repo', 'two-target', '--json']);
+    assert.equal(
+      onTarget.reduce((s, x) => s + x.points, 0),
+      total,
+      'every point once',
+    );
+    assert.equal(onTarget.filter(x => x.machine === shared).length, 1, 'the backup both carried is one backup');
+    const rest = await ws.json(['copy', '--from', 'demo-primary', '--to', 'two-target', '--points', 'all', '--json']);
+    assert.equal(rest.pointsCopied, 0);
+    assert.equal(rest.pointsSkipped, total);
+    assert.deepEqual(lockHolders(dir), [], 'both released their locks');
   });
 });

@@ -2,9 +2,9 @@
 // run as a user runs it, against a real Ceph RGW behind a fault proxy
 // (issue 13, items 15-17):
 // - the lock race: a stale lock, five copies started at once, every DELETE
-//   of the lock held back a second: exactly one copy writes, the others stop
-//   with exit 11 naming it; the winner says it took over the stale lock (on
-//   stderr and in the session log); the target verifies;
+//   of the lock held back a second: the five copy side by side under shared
+//   locks (version 2); a copy that found the stale lock says so (on stderr
+//   and in the session log); no lock or claim is left; the target verifies;
 // - an RGW that stalls mid-copy: the copy fails within the bound with exit
 //   18 saying what stalled (stalls reported as they happen, counted in the
 //   session log); its lock is released or stale-able; nothing half-visible:
@@ -63,9 +63,9 @@ if (skip) {
       await ws?.cleanup();
     });
 
-    test('a stale lock and five copies at once, its DELETE slowed: exactly one copies, the others stop with exit 11 naming it', async t => {
-      // Every DELETE of the lock waits a second (the window the old read/compare/delete lost in); packs go up slowly
-      // too, so the winner still holds the lock when the slowest contender gets to it.
+    test('a stale lock and five copies at once, its DELETE slowed: all five copy beside each other (shared locks); the stale one is broken', async t => {
+      // Every DELETE of the stale lock waits a second (the window the old read/compare/delete lost in): the claim
+      // protocol lets one contender delete it; the others go on beside it, as version 2's shared locks allow.
       const proxy = await startFaultProxy({
         target: server.endpoint,
         failureRate: 0,
@@ -98,32 +98,22 @@ if (skip) {
         ws.spawn(['copy', '--from', 'demo-primary', '--to', 'race', '--machine', 'web01', '--points', 'all', '--json']),
       );
       const results = await Promise.all(children.map(c => collect(c)));
-      const winners = results.flatMap((r, i) => (r.code === 0 ? [{r, pid: children[i]!.pid!}] : []));
       t.diagnostic(results.map((r, i) => `copy ${i + 1} (pid ${children[i]!.pid}): exit ${r.code}`).join('; '));
-      assert.equal(winners.length, 1, results.map(r => `exit ${r.code}: ${r.stderr.slice(-500)}`).join('\n'));
-      const [{r: won, pid}] = winners as [{r: Result; pid: number}];
-      assert.ok(JSON.parse(won.stdout).pointsCopied > 0, 'the winner copied');
-      assert.match(
-        won.stderr,
-        /backhaul: Took over a stale writer lock on s3:\/\/bh-race\/site-a held by ops@backup-02\.example \(pid 4242, copy from site-b since .*\): it was last refreshed \d+ s ago \(stale after 120 s\)/,
-      );
-      for (const r of results.filter(x => x !== won)) {
-        assert.equal(r.code, 11, r.stderr);
-        assert.match(
+      for (const r of results) assert.equal(r.code, 0, r.stderr.slice(-1500));
+      const copied = results.reduce((s, r) => s + JSON.parse(r.stdout).pointsCopied, 0);
+      assert.ok(copied > 0, 'they copied');
+      const said = results.filter(r =>
+        /backhaul: Took over a stale writer lock on s3:\/\/bh-race\/site-a held by ops@backup-02\.example \(pid 4242, copy from site-b since .*\): it was last refreshed \d+ s ago \(stale after 120 s\)/.test(
           r.stderr,
-          new RegExp(
-            `s3://bh-race/site-a is locked by \\w+@${hostname().replace(/\./g, '\\.')} \\(pid ${pid}, copy from .*\\); it is held while process ${pid} runs on this host`,
-          ),
-        );
-      }
+        ),
+      );
+      assert.ok(said.length >= 1, 'a copy that found the stale lock says so');
       const sessions = await history(ws);
       assert.ok(
-        sessions.some(
-          s =>
-            s.summary.pointsCopied > 0 &&
-            s.log.some((l: string) =>
-              /^\d\d:\d\d:\d\d Took over a stale writer lock on s3:\/\/bh-race\/site-a held by ops@/.test(l),
-            ),
+        sessions.some(s =>
+          s.log.some((l: string) =>
+            /^\d\d:\d\d:\d\d Took over a stale writer lock on s3:\/\/bh-race\/site-a held by ops@/.test(l),
+          ),
         ),
         'the session log says the lock was taken over',
       );
@@ -184,9 +174,9 @@ if (skip) {
 
       // Its lock: released, or left by a process that is gone (stale at once on this host).
       const left = await keys(server, location, 'locks/');
-      if (left.includes('locks/writer')) {
+      for (const key of left.filter(k => /^locks\/[0-9a-f]{16}$/.test(k))) {
         const direct = new S3Storage(location, {endpoint: server.endpoint});
-        const lock = JSON.parse((await direct.get('locks/writer')).toString());
+        const lock = JSON.parse((await direct.get(key)).toString());
         await direct.close();
         assert.equal(lock.host, hostname());
         assert.throws(() => process.kill(lock.pid, 0), 'the holder is gone: the lock is stale');

@@ -132,3 +132,41 @@ test('a damaged segment refuses the listing (corrupt, naming it)', async () => {
     await fs.rm(dir, {recursive: true, force: true});
   }
 });
+
+test('writers beside each other (shared locks) append and merge at once: no point is lost, and readers never see a segment vanish', async () => {
+  const {dir, repo} = await fresh();
+  try {
+    const id = newBackupId();
+    const writers = await Promise.all(
+      [1, 2, 3].map(async i => RepositoryWriter.begin(await Repository.open(repo.storage), `writer ${i}`)),
+    );
+    const made: PointManifest[] = [];
+    let reads = 0;
+    let writing = true;
+    // A reader listing all along: a segment it listed may be merged away before it reads it.
+    const reader = (async () => {
+      while (writing) {
+        await readCatalogue(repo, id);
+        reads++;
+      }
+    })();
+    await Promise.all(
+      writers.map(async (w, n) => {
+        for (let i = 0; i < 20; i++) {
+          const m = manifest(id, n * 20 + i);
+          made.push(m);
+          await w.commitPoint(record(id), m);
+        }
+      }),
+    );
+    writing = false;
+    await reader;
+    for (const w of writers) await w.close();
+    const {points, segments} = await readCatalogue(repo, id);
+    assert.deepEqual(points.map(p => p.id).sort(), made.map(m => m.id).sort(), 'every point, each once');
+    assert.ok(segments.length <= MERGE_AFTER + writers.length, `${segments.length} segments: merges happened`);
+    assert.ok(reads > 0);
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});

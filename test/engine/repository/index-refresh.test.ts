@@ -4,11 +4,22 @@
  * waits for that one and, if it did not bring what was missed, gets one that
  * began after it (shared again); a pack miss needs a whole re-read; a failed
  * re-read fails the misses waiting on it. Driven by hand-released re-reads,
- * so the order of events is exact.
+ * so the order of events is exact. And through a real repository: a reader
+ * left open while another writer commits finds the new chunk after one
+ * re-read, and calls a chunk missing only after one.
  */
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
+import {createHash, randomBytes} from 'node:crypto';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {BackhaulError} from '../../../source/engine/errors.js';
+import type {ChunkId} from '../../../source/engine/ids.js';
 import {IndexRefresher} from '../../../source/engine/repository/index-refresh.js';
+import {Repository} from '../../../source/engine/repository/repository.js';
+import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
+import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 
 /** Re-reads that finish when the test says so. */
 function reads() {
@@ -105,4 +116,35 @@ test('a failed re-read fails the misses waiting on it; the next miss tries again
   assert.equal(started.length, 2);
   started[1]!.finish();
   await again;
+});
+
+test('a repository left open while another writer commits: a chunk it misses is found by one re-read; one truly missing is damage after one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'bh-index-refresh-'));
+  try {
+    const storage = new FilesystemStorage(dir);
+    await Repository.create(storage);
+    let listings = 0;
+    const counting = Object.create(storage) as FilesystemStorage;
+    counting.list = (prefix: string) => {
+      if (prefix.startsWith('index')) listings++;
+      return storage.list(prefix);
+    };
+    const reader = await Repository.open(counting); // loaded before the writer commits
+    const before = listings;
+    const writer = await RepositoryWriter.begin(await Repository.open(storage), 'writer beside the reader');
+    const data = randomBytes(100_000);
+    const id = await writer.addChunk(data);
+    await writer.flush();
+    await writer.close();
+
+    assert.deepEqual(await reader.readChunk(id), data, 'found after re-reading the index');
+    assert.equal(listings, before + 1, 'one re-read');
+    const missing = createHash('sha256').update('never stored').digest('hex') as ChunkId;
+    await assert.rejects(reader.readChunk(missing), (e: unknown) => {
+      return e instanceof BackhaulError && e.code === 'corrupt' && /is missing from/.test(e.message);
+    });
+    assert.equal(listings, before + 2, 'one more re-read before calling it missing, not more');
+  } finally {
+    await rm(dir, {recursive: true, force: true});
+  }
 });

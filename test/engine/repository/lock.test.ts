@@ -15,9 +15,10 @@ import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
 import {readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
+import {cp, mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {hostname, tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {breakStale, CLAIM_PREFIX} from '../../../source/engine/repository/lock-break.js';
 import {encodeLock, LOCK_KEY, type LockInfo} from '../../../source/engine/repository/lock-info.js';
@@ -27,6 +28,7 @@ import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import type {Storage} from '../../../source/engine/storage/storage.js';
 
+const FIXTURE_V1 = fileURLToPath(new URL('../../fixtures/repo-v1', import.meta.url));
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map(d => rm(d, {recursive: true, force: true}))));
 
@@ -203,92 +205,97 @@ describe('acquiring the writer lock', () => {
   });
 });
 
-describe('a writer whose lock is no longer its own', () => {
-  async function writing(storage: Storage, options: {clock?: () => number} = {}) {
-    const repo = await Repository.create(storage);
-    const writer = await RepositoryWriter.begin(repo, 'test copy', {lock: {refreshMs: 10, ...options}});
-    // Something committed before the lock goes: a pack and its index.
-    await writer.addChunk(randomBytes(300_000));
-    await writer.flush();
-    return writer;
-  }
+for (const version of [1, 2])
+  describe(`a writer whose lock is no longer its own (version ${version})`, () => {
+    async function writing(storage: Storage, options: {clock?: () => number} = {}) {
+      if (version === 1) await cp(FIXTURE_V1, (storage as FilesystemStorage).root, {recursive: true});
+      const repo = version === 1 ? await Repository.open(storage) : await Repository.create(storage);
+      assert.equal(repo.config.version, version);
+      const writer = await RepositoryWriter.begin(repo, 'test copy', {lock: {refreshMs: 10, ...options}});
+      // Something committed before the lock goes: a pack and its index.
+      await writer.addChunk(randomBytes(300_000));
+      await writer.flush();
+      return writer;
+    }
 
-  async function assertStopped(storage: FilesystemStorage, writer: RepositoryWriter, pattern: RegExp): Promise<void> {
-    const before = await listing(storage.root);
-    await assert.rejects(
-      async () => {
-        await writer.addChunk(randomBytes(300_000));
-        await writer.flush();
-      },
-      e => pattern.test((e as Error).message),
-    );
-    await assert.rejects(writer.close(), e => pattern.test((e as Error).message));
-    assert.deepEqual(await listing(storage.root), before, 'nothing more was written');
-  }
+    async function assertStopped(storage: FilesystemStorage, writer: RepositoryWriter, pattern: RegExp): Promise<void> {
+      const before = await listing(storage.root);
+      await assert.rejects(
+        async () => {
+          await writer.addChunk(randomBytes(300_000));
+          await writer.flush();
+        },
+        e => pattern.test((e as Error).message),
+      );
+      await assert.rejects(writer.close(), e => pattern.test((e as Error).message));
+      assert.deepEqual(await listing(storage.root), before, 'nothing more was written');
+    }
 
-  it('stops when its lock is removed', async () => {
-    const storage = await fresh();
-    const writer = await writing(storage);
-    // A refresh that read the lock just before it went puts it back (the refresh is read, then put): whoever
-    // removes it may have to do so again; until then the writer still holds a lock no one else has.
-    await waitFor('the refresh to find out', () => {
-      rmSync(join(storage.root, LOCK_KEY), {force: true});
-      return writer.lockLost !== undefined;
+    it('stops when its lock is removed', async () => {
+      const storage = await fresh();
+      const writer = await writing(storage);
+      // A refresh that read the lock just before it went puts it back (the refresh is read, then put): whoever
+      // removes it may have to do so again; until then the writer still holds a lock no one else has.
+      assert.equal(writer.lockKey, version === 1 ? LOCK_KEY : (await locksDir(storage)).map(n => `locks/${n}`)[0]);
+      await waitFor('the refresh to find out', () => {
+        rmSync(join(storage.root, writer.lockKey), {force: true});
+        return writer.lockLost !== undefined;
+      });
+      await assertStopped(
+        storage,
+        writer,
+        /The writer lock on .* was removed by someone else while this test copy held it; it stopped without writing more/,
+      );
+      assert.deepEqual(await locksDir(storage), [], 'the lock is not put back');
     });
-    await assertStopped(
-      storage,
-      writer,
-      /The writer lock on .* was removed by someone else while this test copy held it; it stopped without writing more/,
-    );
-    assert.deepEqual(await locksDir(storage), [], 'the lock is not put back');
-  });
 
-  it("stops when its lock is replaced by another writer's, and leaves that one in place", async () => {
-    const storage = await fresh();
-    const writer = await writing(storage);
-    const theirs = encodeLock(foreign(0));
-    // As for a removal, a refresh already past its read may put ours back over theirs: then replace it again.
-    await waitFor('the refresh to find out', () => {
-      if (!readFileSync(join(storage.root, LOCK_KEY)).equals(theirs))
-        writeFileSync(join(storage.root, LOCK_KEY), theirs);
-      return writer.lockLost !== undefined;
+    it("stops when its lock is replaced by another writer's, and leaves that one in place", async () => {
+      const storage = await fresh();
+      const writer = await writing(storage);
+      const theirs = encodeLock(foreign(0));
+      // As for a removal, a refresh already past its read may put ours back over theirs: then replace it again.
+      await waitFor('the refresh to find out', () => {
+        if (!readFileSync(join(storage.root, writer.lockKey)).equals(theirs))
+          writeFileSync(join(storage.root, writer.lockKey), theirs);
+        return writer.lockLost !== undefined;
+      });
+      assert.equal((writer.lockLost as BackhaulError).code, 'locked');
+      await assertStopped(
+        storage,
+        writer,
+        /was taken over by ops@backup-02\.example \(pid 4242, copy from site-b since .*\) while this test copy held it/,
+      );
+      assert.ok((await readFile(join(storage.root, writer.lockKey))).equals(theirs));
     });
-    assert.equal((writer.lockLost as BackhaulError).code, 'locked');
-    await assertStopped(
-      storage,
-      writer,
-      /was taken over by ops@backup-02\.example \(pid 4242, copy from site-b since .*\) while this test copy held it/,
-    );
-    assert.ok((await readFile(join(storage.root, LOCK_KEY))).equals(theirs));
-  });
 
-  it('stops when it could not confirm its lock for 90 s (others may judge it stale by then)', async () => {
-    const storage = await fresh();
-    let now = 0;
-    const writer = await writing(storage, {clock: () => now});
-    now += 91_000; // as if the process had been paused, the refresh never running
-    await assertStopped(storage, writer, /was not confirmed for 91 s; another writer may judge it stale/);
-  });
+    it('stops when it could not confirm its lock for 90 s (others may judge it stale by then)', async () => {
+      const storage = await fresh();
+      let now = 0;
+      const writer = await writing(storage, {clock: () => now});
+      now += 91_000; // as if the process had been paused, the refresh never running
+      await assertStopped(storage, writer, /was not confirmed for 91 s; another writer may judge it stale/);
+    });
 
-  it("a refresh that fails is the run's error", async () => {
-    const storage = await fresh();
-    let failing = false;
-    const flaky = Object.create(storage) as Storage;
-    flaky.put = async (key: string, data: Uint8Array) => {
-      if (failing && key === LOCK_KEY) throw new BackhaulError('storage', 'The disk went away.', 'Check the disk.');
-      return storage.put(key, data);
-    };
-    const writer = await writing(flaky);
-    failing = true;
-    await waitFor('the refresh to fail', () => writer.lockLost !== undefined);
-    assert.equal((writer.lockLost as BackhaulError).code, 'storage');
-    await assertStopped(
-      storage,
-      writer,
-      /The writer lock on .* could not be refreshed, so the run stopped: The disk went away\./,
-    );
+    it("a refresh that fails is the run's error", async () => {
+      const storage = await fresh();
+      let failing = false;
+      const flaky = Object.create(storage) as Storage;
+      flaky.put = async (key: string, data: Uint8Array) => {
+        if (failing && key.startsWith('locks/'))
+          throw new BackhaulError('storage', 'The disk went away.', 'Check the disk.');
+        return storage.put(key, data);
+      };
+      const writer = await writing(flaky);
+      failing = true;
+      await waitFor('the refresh to fail', () => writer.lockLost !== undefined);
+      assert.equal((writer.lockLost as BackhaulError).code, 'storage');
+      await assertStopped(
+        storage,
+        writer,
+        /The writer lock on .* could not be refreshed, so the run stopped: The disk went away\./,
+      );
+    });
   });
-});
 
 async function listing(root: string): Promise<string[]> {
   const out: string[] = [];
