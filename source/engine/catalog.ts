@@ -3,6 +3,7 @@
  * point, logical bytes (what the points hold, node by node, shared disks once
  * per node) and stored bytes (what their points added to this repository).
  */
+import type {BackupId} from './ids.js';
 import type {BackupKind, BackupRecord, NodeInfo, Origin, PointManifest, PointType} from './repository/model.js';
 import type {Repository} from './repository/repository.js';
 import type {CataloguePoint} from './repository/catalogue.js';
@@ -95,4 +96,18 @@ export async function summarizeBackups(repo: Repository, records?: BackupRecord[
   return summaries
     .filter(s => s.points > 0)
     .sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
+}
+
+/**
+ * What `target` holds of a backup's points: point id → how many of the
+ * point's nodes it holds. Read from the target's catalogue (a few segment
+ * reads however many points; none when it is unchanged since the last
+ * call), never a manifest or a lookup per point; from the manifests only in
+ * a version 1 target, which has no catalogue. A target without the backup
+ * holds nothing.
+ */
+export async function copiedNodes(target: Repository, backup: BackupId): Promise<Map<string, number>> {
+  const held = new Map<string, number>();
+  for (const p of await target.listPointSummaries(backup)) held.set(p.id, p.nodes.length);
+  return held;
 }
