@@ -56,6 +56,9 @@ function copiedText(p: CataloguePoint, copies: ReadonlyMap<string, number> | Unk
   return all > 1 && on < all ? `✓ ${on}/${all} nodes` : '✓';
 }
 
+/** No other repository: every point shows '–'. */
+const NO_COPIES: ReadonlyMap<string, number> = new Map();
+
 function columns(copies: ReadonlyMap<string, number> | Unknown): Column<CataloguePoint>[] {
   return [
     {id: 'time', header: 'Time (UTC)', width: 16, value: p => formatTime(p.time)},
@@ -80,7 +83,7 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
   const target = useMemo(() => targetsFor(params.repo).slice(0, 1), [params.repo]);
   const data = useWatchedLoad(source, () => loadPoints(params), [params.repo, params.backupId], active);
   const copies = useWatchedLoad(target, () => loadCopies(target[0], params.backupId), [params.backupId], active);
-  const marks = copies.value ?? (copies.error === undefined ? '…' : '?');
+  const marks = !target[0] ? NO_COPIES : (copies.value ?? (copies.error === undefined ? '…' : '?'));
   const cols = useMemo(() => columns(marks), [marks]);
   const list = useList({
     items: data.value ?? NONE,
