@@ -12,6 +12,7 @@
  * screen < 300 ms after its key.
  *
  * Usage: node --import tsx bench/big-screens.ts [--runs 5] [--count 100000] [--cli PATH]
+ * BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each TUI run there.
  */
 import {spawnSync} from 'node:child_process';
 import {writeFileSync} from 'node:fs';
@@ -33,6 +34,7 @@ const {values} = parseArgs({
 const RUNS = Number(values.runs);
 const COUNT = Number(values.count);
 const CLI = values.cli ?? join(ROOT, 'dist', 'cli.js');
+const PROFILE = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(0)} ms` : '–');
 
@@ -54,7 +56,7 @@ interface Run {
 }
 
 async function once(env: Record<string, string>): Promise<{run: Run; cold: boolean}> {
-  const pty = new Pty([process.execPath, CLI], {env});
+  const pty = new Pty([process.execPath, ...PROFILE, CLI], {env});
   const total = COUNT.toLocaleString('en-US');
   try {
     await pty.waitForFrame(f => f.includes('bench-big') && f.includes('registered repositories'), 60_000);
@@ -117,9 +119,21 @@ process.stdout.write(
     `Screens of a ${total}-point backup, key to frame (${RUNS} runs, ${cold ? 'cold page cache before each key' : 'page cache NOT dropped (not root)'}, 120×40 pty, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`,
     `| ${'measure'.padEnd(44)} | ${'p50'.padStart(7)} | ${'max'.padStart(7)} | goal     |`,
     `|${'-'.repeat(46)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(10)}|`,
-    row('Backups screen (Enter on the repository)', runs.map(r => r.backups), '< 300 ms'),
-    row(`Restore points screen, ${total} rows (Enter)`, runs.map(r => r.points), '< 300 ms'),
-    row('  … with the "copied" marks of the target', runs.map(r => r.marks), '< 300 ms'),
+    row(
+      'Backups screen (Enter on the repository)',
+      runs.map(r => r.backups),
+      '< 300 ms',
+    ),
+    row(
+      `Restore points screen, ${total} rows (Enter)`,
+      runs.map(r => r.points),
+      '< 300 ms',
+    ),
+    row(
+      '  … with the "copied" marks of the target',
+      runs.map(r => r.marks),
+      '< 300 ms',
+    ),
     '',
   ].join('\n'),
 );

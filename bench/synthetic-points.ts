@@ -81,9 +81,7 @@ async function build(dir: string, indices: number[], origin?: (repo: Repository)
   const points = [];
   for (let i = 0; i < indices.length; i += width) {
     const batch = indices.slice(i, i + width).map(n => manifest(n, from));
-    await Promise.all(
-      batch.map(m => writeFile(join(pointsDir, `${m.id}.json`), JSON.stringify(m), {mode: FILE_MODE})),
-    );
+    await Promise.all(batch.map(m => writeFile(join(pointsDir, `${m.id}.json`), JSON.stringify(m), {mode: FILE_MODE})));
     points.push(...batch.map(cataloguePoint));
   }
   const per = Math.ceil(points.length / MERGE_AFTER);
@@ -109,7 +107,11 @@ export async function syntheticRepositories(
   await rm(dir, {recursive: true, force: true});
   const all = Array.from({length: count}, (_, i) => i);
   const src = await build(pair.source, all);
-  const origin = (): Origin => ({repositoryId: src.id, location: src.location, copiedAt: new Date(START).toISOString()});
+  const origin = (): Origin => ({
+    repositoryId: src.id,
+    location: src.location,
+    copiedAt: new Date(START).toISOString(),
+  });
   await build(
     pair.target,
     all.filter(i => i % 2 === 0),

@@ -26,7 +26,7 @@ async function filesHolding(dir: string, text: string): Promise<string[]> {
   return found;
 }
 
-describe('the TUI asks for an encrypted repository\'s password (tmux)', {skip}, () => {
+describe("the TUI asks for an encrypted repository's password (tmux)", {skip}, () => {
   let ws: Workspace;
   const ok = (r: Result, what: string) => assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stderr}`);
   const tui = () => ({

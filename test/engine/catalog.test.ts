@@ -26,8 +26,7 @@ function counted(dir: string): {storage: Storage; reads: () => number} {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       if (prop === 'get' || prop === 'getRange') return (...args: unknown[]) => (reads++, value.apply(target, args));
-      if (prop === 'getMany')
-        return (keys: readonly string[]) => ((reads += keys.length), value.call(target, keys));
+      if (prop === 'getMany') return (keys: readonly string[]) => ((reads += keys.length), value.call(target, keys));
       return value.bind(target);
     },
   });
@@ -70,7 +69,10 @@ test('the points and copied marks of a 1,000-point backup cost a read per catalo
       points.filter(p => copies.has(p.id)).map(p => p.id),
       points.filter((_, i) => i % 3 === 0).map(p => p.id),
     );
-    assert.ok([...copies.values()].every(n => n === 1), 'each copied point holds its one node');
+    assert.ok(
+      [...copies.values()].every(n => n === 1),
+      'each copied point holds its one node',
+    );
     // backup.json once (summarizeBackups), then the segments once: the points screen reuses the Backups screen's read.
     assert.equal(src.reads() - before[0], 1 + SEGMENTS, 'source objects read');
     assert.equal(dst.reads() - before[1], SEGMENTS, 'target objects read');

@@ -38,7 +38,8 @@ before(async () => {
     8,
     origin,
   );
-  for (const repo of ['primary', 'secondary']) await rm(join(dir, repo, 'backups', MANY_BACKUP, 'points'), {recursive: true});
+  for (const repo of ['primary', 'secondary'])
+    await rm(join(dir, repo, 'backups', MANY_BACKUP, 'points'), {recursive: true});
 });
 after(async () => rm(dir, {recursive: true, force: true}));
 
