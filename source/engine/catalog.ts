@@ -72,27 +72,38 @@ function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
   }));
 }
 
+/**
+ * A backup as its record alone says it, before its points are counted: no
+ * points, no bytes (a face shows it while the catalogue is read, then the
+ * summary summarizeBackups makes).
+ */
+export function uncountedSummary(record: BackupRecord): BackupSummary {
+  return summaryOf(record, []);
+}
+
+function summaryOf(record: BackupRecord, points: readonly CataloguePoint[]): BackupSummary {
+  return {
+    id: record.id,
+    job: record.job,
+    machine: record.machine,
+    kind: record.kind,
+    owner: record.owner,
+    nodes: nodesOf(record.nodes),
+    points: points.length,
+    latestPoint: points.at(-1)?.time,
+    logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
+    storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
+    copy: !!record.origin,
+    ...(record.origin ? {origin: record.origin} : {}),
+    record,
+  };
+}
+
 export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
   const backups = records ?? (await repo.listBackups());
-  const summaries = await mapLimit(backups, 8, async record => {
-    const points = await repo.listPointSummaries(record.id);
-    const summary: BackupSummary = {
-      id: record.id,
-      job: record.job,
-      machine: record.machine,
-      kind: record.kind,
-      owner: record.owner,
-      nodes: nodesOf(record.nodes),
-      points: points.length,
-      latestPoint: points.at(-1)?.time,
-      logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
-      storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
-      copy: !!record.origin,
-      ...(record.origin ? {origin: record.origin} : {}),
-      record,
-    };
-    return summary;
-  });
+  const summaries = await mapLimit(backups, 8, async record =>
+    summaryOf(record, await repo.listPointSummaries(record.id)),
+  );
   return summaries
     .filter(s => s.points > 0)
     .sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
