@@ -94,6 +94,8 @@ interface Remembered {
   readonly segments: Map<string, {readonly stamp: string; readonly segment: CatalogueSegment}>;
   /** The last listing's stamps, and the points it made. */
   listing?: {readonly stamp: string; readonly points: readonly CataloguePoint[]};
+  /** A read under way, and the listing it is for. */
+  reading?: {readonly stamp: string; readonly promise: Promise<readonly CataloguePoint[]>};
 }
 
 /** Per repository object, per backup: what its catalogue held when last read. */
@@ -129,6 +131,25 @@ export async function readCatalogue(
   const known = rememberedFor(repo, String(backup));
   const listingStamp = infos.map(i => `${i.key} ${stampOf(i)}`).join('\n');
   if (known.listing?.stamp === listingStamp) return {points: [...known.listing.points], segments: names};
+  // The same segments being read for another caller (the points screen opened before the counts came): wait for that read.
+  if (known.reading?.stamp !== listingStamp) {
+    const promise = readSegments(repo, infos, names, known, listingStamp);
+    known.reading = {stamp: listingStamp, promise};
+    const done = () => {
+      if (known.reading?.promise === promise) known.reading = undefined;
+    };
+    promise.then(done, done);
+  }
+  return {points: [...(await known.reading!.promise)], segments: names};
+}
+
+async function readSegments(
+  repo: Repository,
+  infos: readonly ObjectInfo[],
+  names: readonly string[],
+  known: Remembered,
+  listingStamp: string,
+): Promise<readonly CataloguePoint[]> {
   const fresh = infos.filter(i => known.segments.get(i.key)?.stamp !== stampOf(i));
   const values = await repo.readObjects(fresh.map(i => i.key));
   fresh.forEach((info, i) =>
@@ -146,7 +167,7 @@ export async function readCatalogue(
   });
   const sorted = [...points.values()].sort(byTime);
   known.listing = {stamp: listingStamp, points: sorted};
-  return {points: [...sorted], segments: names};
+  return sorted;
 }
 
 /**

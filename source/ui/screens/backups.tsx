@@ -136,10 +136,7 @@ function BackupsScreen({
   const data = useWatchedLoad([params.repo], () => loadBackups(params.repo), [params.repo], active);
   const counts = useWatchedLoad(NO_REPOS, () => countPoints(params.repo, data.value), [data.value], active);
   const uncounted: Uncounted = counts.value ? undefined : counts.error === undefined ? '…' : '?';
-  const summaries = useMemo(
-    () => counts.value ?? data.value?.map(uncountedSummary),
-    [counts.value, data.value],
-  );
+  const summaries = useMemo(() => counts.value ?? data.value?.map(uncountedSummary), [counts.value, data.value]);
   const [order, orders] = useStore(orderReducer, {by: 0, reverse: false});
   const items = useMemo(() => {
     const sorted = [...(summaries ?? [])].sort(
