@@ -30,6 +30,10 @@ import {segmentProblem} from './names.js';
 import {describeValue, Defect, isFiniteNumber, isIsoTime, isObject} from './record-checks.js';
 import type {Repository} from './repository.js';
 import type {ObjectInfo} from '../storage/storage.js';
+import {yieldToEventLoop} from '../util/concurrency.js';
+
+/** Segments read (and parsed) together before the event loop gets a turn. */
+const READ_BATCH = 2;
 
 /** Past this many segments, a writer merges them into one. */
 export const MERGE_AFTER = 16;
@@ -151,10 +155,16 @@ async function readSegments(
   listingStamp: string,
 ): Promise<readonly CataloguePoint[]> {
   const fresh = infos.filter(i => known.segments.get(i.key)?.stamp !== stampOf(i));
-  const values = await repo.readObjects(fresh.map(i => i.key));
-  fresh.forEach((info, i) =>
-    known.segments.set(info.key, {stamp: stampOf(info), segment: parseSegment(values[i], info.key, repo.location)}),
-  );
+  // A few segments at a time, the event loop served between them: a 100,000-point catalogue is
+  // megabytes of JSON, and the TUI reading it must still answer keys and draw frames meanwhile.
+  for (let at = 0; at < fresh.length; at += READ_BATCH) {
+    if (at > 0) await yieldToEventLoop();
+    const batch = fresh.slice(at, at + READ_BATCH);
+    const values = await repo.readObjects(batch.map(i => i.key));
+    batch.forEach((info, i) =>
+      known.segments.set(info.key, {stamp: stampOf(info), segment: parseSegment(values[i], info.key, repo.location)}),
+    );
+  }
   const listed = new Set(infos.map(i => i.key));
   for (const key of known.segments.keys()) if (!listed.has(key)) known.segments.delete(key);
   const segments = infos.map(i => known.segments.get(i.key)!.segment);

@@ -82,7 +82,13 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
   const source = useMemo(() => [params.repo], [params.repo]);
   const target = useMemo(() => targetsFor(params.repo).slice(0, 1), [params.repo]);
   const data = useWatchedLoad(source, () => loadPoints(params), [params.repo, params.backupId], active);
-  const copies = useWatchedLoad(target, () => loadCopies(target[0], params.backupId), [params.backupId], active);
+  const shown = data.value !== undefined; // the target is read once the points are on screen, not competing with them
+  const copies = useWatchedLoad(
+    target,
+    () => loadCopies(shown ? target[0] : undefined, params.backupId),
+    [params.backupId, shown],
+    active,
+  );
   const marks = !target[0] ? NO_COPIES : (copies.value ?? (copies.error === undefined ? '…' : '?'));
   const cols = useMemo(() => columns(marks), [marks]);
   const list = useList({
