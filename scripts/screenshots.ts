@@ -53,7 +53,8 @@ const overallPercent = (s: string) => Number(/overall\s.*?(\d+)%/.exec(plain(s))
 const planned = (s: string) => /Backup \/ node/.test(s) && !/Planning the copy/.test(s);
 
 /** The Backups screen with its points counted (the rows show first, with '…'). */
-const counted = (s: string) => /Backups/.test(s) && /sql-cluster/.test(s) && /alice-laptop\s+workstation\s+\S+\s+\d/.test(s);
+const counted = (s: string) =>
+  /Backups/.test(s) && /sql-cluster/.test(s) && /alice-laptop\s+workstation\s+\S+\s+\d/.test(s);
 
 async function browse(t: TmuxSession, size: Size): Promise<void> {
   await t.waitFor(counted, {timeoutMs: 30_000});
