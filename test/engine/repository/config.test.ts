@@ -74,7 +74,10 @@ test('what a version 2 reader does not know is refused (format, exit 17), never 
     ['other chunk sizes', {chunker: {...good.chunker, avg: 2097152}}],
     ['another mask', {chunker: {...good.chunker, maskSmall: '0xffff0000'}}],
     ['the two sets mixed', {chunker: {...good.chunker, maskSmall: '0xfff80000'}}],
-    ['the first set without its masks', {chunker: {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304}}],
+    [
+      'the first set without its masks',
+      {chunker: {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304}},
+    ],
     ['no compression', {compression: undefined}],
     ['another compression', {compression: {algorithm: 'lz4' as never, level: 1}}],
     ['a level zstd does not have', {compression: {algorithm: 'zstd', level: 40}}],

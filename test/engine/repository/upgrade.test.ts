@@ -48,7 +48,11 @@ test('the version 1 fixture upgrades in place: version 2, a catalogue of every p
   assert.equal(v2.config.version, 2);
   assert.equal(v2.config.id, v1.config.id, 'the id never changes');
   assert.deepEqual(v2.config.compression, {algorithm: 'zstd', level: 3});
-  assert.equal(v2.chunker, FIRST_CHUNKER, 'it keeps cutting as version 1 did, so new backups deduplicate against old ones');
+  assert.equal(
+    v2.chunker,
+    FIRST_CHUNKER,
+    'it keeps cutting as version 1 did, so new backups deduplicate against old ones',
+  );
   for (const [id, points] of before)
     assert.deepEqual(await v2.listPointSummaries(id), points, 'the catalogue lists every point');
   assert.deepEqual((await fs.readdir(join(dir, 'data'), {recursive: true})).sort(), packsBefore, 'packs untouched');
