@@ -27,8 +27,8 @@ test('a new config is version 2: chunker as the code cuts, zstd level 3, no encr
     avg: 262144,
     max: 4194304,
     gearSeed: '0x9e3779b9',
-    maskSmall: '0xfffff000',
-    maskLarge: '0xffff0000',
+    maskSmall: '0xffffc000',
+    maskLarge: '0xffff8000',
   });
   assert.equal(chunkerOf(c), CHUNKER);
   assert.deepEqual(c.compression, {algorithm: 'zstd', level: 3});
@@ -72,7 +72,7 @@ test('what a version 2 reader does not know is refused (format, exit 17), never 
   const bad: [string, Partial<RepositoryConfig> | Record<string, unknown>][] = [
     ['another chunker', {chunker: {...good.chunker, algorithm: 'rabin' as never}}],
     ['other chunk sizes', {chunker: {...good.chunker, avg: 2097152}}],
-    ['another mask', {chunker: {...good.chunker, maskSmall: '0xffff0000'}}],
+    ['another mask', {chunker: {...good.chunker, maskSmall: '0xffff8000'}}],
     ['the two sets mixed', {chunker: {...good.chunker, maskSmall: '0xfff80000'}}],
     [
       'the first set without its masks',
