@@ -25,7 +25,7 @@ export interface ChunkerParams {
   maskL: number;
 }
 
-/** The first set: 13/9-bit masks make cuts so easy that chunks are min + ~8 KiB (~264 KiB), and a shifted boundary takes several chunks to fall back in step. */
+/** The first set: 13/9-bit masks make cuts so easy that chunks are min + ~8 KiB (~264 KiB), all about one size. */
 export const FIRST_CHUNKER: Readonly<ChunkerParams> = Object.freeze({
   min: 256 * 1024,
   avg: 1024 * 1024,
