@@ -78,3 +78,10 @@ export function refusedTyped(location: string, error: unknown): boolean {
   refusals.set(location, error.message);
   return true;
 }
+
+/** The password this session opened `location` with (BACKHAUL_PASSWORD when set): handed to a run the TUI starts. */
+export function knownPassword(location: string): string | undefined {
+  const env = process.env.BACKHAUL_PASSWORD;
+  if (env !== undefined && env !== '') return env;
+  return remembered.get(location);
+}

@@ -99,8 +99,40 @@ describe("the TUI asks for an encrypted repository's password (tmux)", {skip}, (
       assert.deepEqual(await filesHolding(dir, PASSWORD), [], `the password is written nowhere under ${dir}`);
   });
 
+  test('a copy started from the TUI out of the encrypted repository runs detached with the typed password, written nowhere', async () => {
+    ok(await ws.run(['repo', 'add', 'offsite', join(ws.dir, 'offsite')]), 'repo add offsite');
+    await withTmux(tui(), async s => {
+      await s.waitFor('registered repositories', {timeoutMs: 30_000});
+      await s.type('/vault');
+      await s.press(KEY.enter);
+      await s.press(KEY.enter);
+      await s.waitFor('Password for', {timeoutMs: 30_000});
+      await s.type(PASSWORD);
+      await s.press(KEY.enter);
+      await s.waitFor(/vault-host\s+server/, {timeoutMs: 30_000});
+      await s.press('c');
+      await s.waitFor(/1 restore point to copy/, {timeoutMs: 30_000});
+      await s.press(KEY.enter);
+      // The run is another process, with nobody to ask: without the password it would fail to open the vault.
+      const screen = await s.waitFor(/Copy finished|Copy failed|Copy was interrupted/, {timeoutMs: 60_000});
+      assert.match(screen, /✓ Copy finished: 1 copied/);
+      await s.press('q');
+      await s.waitForExit();
+    });
+    ok(await ws.run(['verify', '--repo', 'offsite']), 'verify offsite');
+    const listed = await ws.run(['list', '--repo', 'offsite', '--json']);
+    ok(listed, 'list offsite');
+    assert.match(listed.stdout, /vault-host/);
+    for (const dir of [ws.env.XDG_CONFIG_HOME!, ws.env.XDG_DATA_HOME!, ws.env.XDG_CACHE_HOME!, join(ws.dir, 'offsite')])
+      assert.deepEqual(await filesHolding(dir, PASSWORD), [], `the password is written nowhere under ${dir}`);
+  });
+
   test('Esc cancels the dialog; the screen says the repository was not opened', async () => {
     await withTmux(tui(), async s => {
+      await s.waitFor('registered repositories', {timeoutMs: 30_000});
+      await s.type('/vault');
+      await s.press(KEY.enter);
+      await s.press(KEY.enter);
       await s.waitFor('Password for', {timeoutMs: 30_000});
       await s.press(KEY.escape);
       const screen = await s.waitFor('was not opened', {timeoutMs: 30_000});
