@@ -189,8 +189,12 @@ export async function runPlan(
         }
         const count = input.disksOf.get(point) ?? 0;
         // The plan was made before the lock: a run we waited for may have copied this point meanwhile.
-        const skipped = await completeOnTarget(target, backup.backupId, point);
-        if (skipped) {
+        const complete = await completeOnTarget(target, backup.backupId, point);
+        const skipped = complete !== undefined;
+        if (complete) {
+          // Planned from the target's catalogue, which lacks it: its writer was killed between manifest and
+          // segment (or another writer is about to write it). Name it, or list and points never show it.
+          await writer!.catalogue(complete);
           summary.pointsSkipped++;
           emit({
             type: 'copy.point',
@@ -582,9 +586,14 @@ async function mergeRecordNodes(
   }
 }
 
-async function completeOnTarget(target: Repository, backupId: string, point: PlannedPoint): Promise<boolean> {
+/** The target's manifest of `point` when it already holds every node the run would copy. */
+async function completeOnTarget(
+  target: Repository,
+  backupId: string,
+  point: PlannedPoint,
+): Promise<PointManifest | undefined> {
   const existing = await target.getPoint(backupId as BackupId, point.id).catch(() => undefined);
-  return existing !== undefined && point.nodes.every(n => existing.nodes.some(m => m.name === n));
+  return existing && point.nodes.every(n => existing.nodes.some(m => m.name === n)) ? existing : undefined;
 }
 
 async function backupOnTarget(target: Repository, id: string): Promise<BackupRecord | undefined> {

@@ -10,6 +10,9 @@ import {join} from 'node:path';
 import {demoWorkspace, type Workspace} from '../../helpers/demo-cache.js';
 import {assertSameRestore, listing} from '../../helpers/restore-compare.js';
 import {lockFiles} from '../../helpers/locks.js';
+import {appendToCatalogue} from '../../../source/engine/repository/catalogue.js';
+import {Repository} from '../../../source/engine/repository/repository.js';
+import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 
 interface Listed {
   id: string;
@@ -168,5 +171,32 @@ describe('backhaul copy --points all (demo)', () => {
     assert.equal(again.pointsCopied, 0);
     assert.equal(again.pointsSkipped, first.pointsCopied);
     assert.equal(again.pointsFailed, 0);
+  });
+
+  test('a point whose catalogue segment a killed copy never wrote is named again by the next run', async () => {
+    const target = await Repository.open(new FilesystemStorage(ws.secondary));
+    const backup = (await target.listBackups()).find(b => b.machine === 'web01')!;
+    const points = await target.listPointSummaries(backup.id);
+    assert.ok(points.length >= 2);
+    // As a copy killed after the newest point's manifest and before its segment leaves it.
+    const prefix = `backups/${backup.id}/catalog/`;
+    for await (const info of target.storage.list(prefix)) await target.storage.delete(info.key);
+    await appendToCatalogue(target, backup.id, points.slice(0, -1));
+    const before: Listed[] = await ws.json(['list', '--repo', 'demo-secondary', '--json']);
+    assert.equal(before.find(b => b.machine === 'web01')!.points, points.length - 1);
+    const again = await ws.json([
+      'copy',
+      '--from',
+      'demo-primary',
+      '--to',
+      'demo-secondary',
+      '--points',
+      'all',
+      '--json',
+    ]);
+    assert.equal(again.transferredBytes, 0);
+    assert.equal(again.pointsCopied, 0);
+    const after: Listed[] = await ws.json(['list', '--repo', 'demo-secondary', '--json']);
+    assert.equal(after.find(b => b.machine === 'web01')!.points, points.length, 'the point is listed again');
   });
 });
