@@ -4,6 +4,12 @@
  * Both act on the repository given and nothing else: a copy's source is
  * never touched by retention on its target.
  */
-export {forget, type ForgetBackup, type ForgetOptions, type ForgetPoint, type ForgetResult} from '../retention/forget.js';
+export {
+  forget,
+  type ForgetBackup,
+  type ForgetOptions,
+  type ForgetPoint,
+  type ForgetResult,
+} from '../retention/forget.js';
 export {DEFAULT_REPACK_THRESHOLD, prune, type PruneOptions, type PruneResult} from '../retention/prune.js';
 export {MIN_KEEP_LAST, checkPolicy, selectPoints, type KeptFor, type RetentionPolicy} from '../retention/policy.js';

@@ -33,10 +33,17 @@ export async function withExclusiveLock<T>(
   options: ExclusiveOptions,
   work: (assertHeld: () => void) => Promise<T>,
 ): Promise<T> {
-  const lock = await acquireRepositoryLock(repo.storage, repo.config.version, operation, {exclusive: true}, options.waitMs ?? 0, {
-    signal: options.signal,
-    onNotice: options.onNotice,
-  });
+  const lock = await acquireRepositoryLock(
+    repo.storage,
+    repo.config.version,
+    operation,
+    {exclusive: true},
+    options.waitMs ?? 0,
+    {
+      signal: options.signal,
+      onNotice: options.onNotice,
+    },
+  );
   let result: T;
   try {
     result = await work(() => {

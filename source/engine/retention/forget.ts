@@ -16,7 +16,13 @@
  * at all loses its record, then its catalogue.
  */
 import type {BackupId} from '../ids.js';
-import {cataloguePoint, cataloguePrefix, readCatalogue, replaceCatalogue, type CataloguePoint} from '../repository/catalogue.js';
+import {
+  cataloguePoint,
+  cataloguePrefix,
+  readCatalogue,
+  replaceCatalogue,
+  type CataloguePoint,
+} from '../repository/catalogue.js';
 import {backupKey, pointKey, type Repository} from '../repository/repository.js';
 import type {PointType} from '../repository/model.js';
 import {deleteKeys} from '../storage/storage.js';
@@ -53,7 +59,11 @@ export interface ForgetResult {
 
 const summary = (p: CataloguePoint): ForgetPoint => ({id: p.id, time: p.time, type: p.type});
 
-export async function forget(repo: Repository, policy: RetentionPolicy, options: ForgetOptions = {}): Promise<ForgetResult> {
+export async function forget(
+  repo: Repository,
+  policy: RetentionPolicy,
+  options: ForgetOptions = {},
+): Promise<ForgetResult> {
   checkPolicy(policy);
   requireVersion2(repo, 'forget');
   const run = async (assertHeld: () => void) => {
@@ -75,7 +85,13 @@ export async function forget(repo: Repository, policy: RetentionPolicy, options:
       if (options.dryRun) continue;
       if (points.length === 0) await removeBackup(repo, b.id, assertHeld);
       else if (removed.length > 0)
-        await dropPoints(repo, b.id, kept.map(k => k.point), removed, assertHeld);
+        await dropPoints(
+          repo,
+          b.id,
+          kept.map(k => k.point),
+          removed,
+          assertHeld,
+        );
     }
     return result;
   };
@@ -103,7 +119,10 @@ async function dropPoints(
   const {segments} = await readCatalogue(repo, backup);
   await replaceCatalogue(repo, backup, kept, segments, assertHeld);
   assertHeld();
-  await deleteKeys(repo.storage, removed.map(p => pointKey(backup, p.id as never)));
+  await deleteKeys(
+    repo.storage,
+    removed.map(p => pointKey(backup, p.id as never)),
+  );
 }
 
 /** A backup with no point: its record first (it is no longer listed), then its catalogue. */

@@ -220,4 +220,3 @@ async function repackAll(
   // A put of a pack may return before it is durable (filesystem); the index write waits for it.
   return written;
 }
-

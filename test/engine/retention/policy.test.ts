@@ -12,7 +12,9 @@ import {monthOf, selectPoints, weekOf, yearOf, type RetentionPolicy} from '../..
 const at = (iso: string, i: number) => ({id: `p${String(i).padStart(3, '0')}`, time: new Date(iso).toISOString()});
 /** `count` points `hours` apart from `start`. */
 function every(start: string, hours: number, count: number) {
-  return Array.from({length: count}, (_, i) => at(new Date(Date.parse(start) + i * hours * 3_600_000).toISOString(), i));
+  return Array.from({length: count}, (_, i) =>
+    at(new Date(Date.parse(start) + i * hours * 3_600_000).toISOString(), i),
+  );
 }
 const kept = (points: {id: string; time: string}[], policy: RetentionPolicy) =>
   selectPoints(points, policy).kept.map(k => `${k.point.time.slice(0, 13)} ${k.keptFor.join('+')}`);
