@@ -6,6 +6,7 @@
  */
 import {usageError} from '../engine/errors.js';
 import {
+  checkPolicy,
   DEFAULT_REPACK_THRESHOLD,
   forget as forgetPoints,
   MIN_KEEP_LAST,
@@ -56,6 +57,7 @@ changed (never the source of a copy). Takes the exclusive lock.`,
   ],
   async run(ctx, values) {
     const policy = policyOf(values);
+    checkPolicy(policy); // before the repository is opened: a bad policy needs no password
     const repo = await openRepoArg(str(values, 'repo'));
     const say = sayOnStderr(ctx);
     const result = await forgetPoints(repo, policy, {

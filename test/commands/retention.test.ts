@@ -43,6 +43,10 @@ test('forget --keep-last 2 is refused with one sentence and exit 2; nothing chan
     assert.match(first, new RegExp(`--keep-last must be at least 3, not ${n}: [^.]*\\.$`));
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+  // Checked before the repository is opened: no repository there changes nothing of that.
+  const early = await runCli(home, ['forget', '--repo', join(work, 'no-such-repo'), '--keep-last', '2']);
+  assert.equal(early.code, 2, early.stderr);
+  assert.match(early.stderr, /--keep-last must be at least 3/);
   const none = await runCli(home, ['forget', '--repo', repoDir]);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /forget needs a policy/);
