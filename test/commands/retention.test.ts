@@ -6,6 +6,7 @@
  * version 1 repository refused with exit 2.
  */
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -29,6 +30,21 @@ before(async () => {
 after(async () => {
   await fs.rm(work, {recursive: true, force: true});
 });
+
+/** Every file under `dir` with its bytes' SHA-256. */
+async function snapshotOf(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await files(dir)) {
+    const st = await fs.stat(join(dir, name));
+    if (st.isFile())
+      out.push(
+        `${name} ${createHash('sha256')
+          .update(await fs.readFile(join(dir, name)))
+          .digest('hex')}`,
+      );
+  }
+  return out;
+}
 
 async function files(dir: string): Promise<string[]> {
   return (await fs.readdir(dir, {recursive: true})).sort();
@@ -102,6 +118,32 @@ test('forget --dry-run --json lists kept with keptFor and removed, changing noth
   assert.match(again.stdout, /^Deleted 0 pack\(s\), repack 0 \(0 new\);.* 0 B freed\.\n$/);
   const v = await runCli(home, ['verify', '--repo', repoDir]);
   assert.equal(v.code, 0, v.stdout + v.stderr);
+});
+
+test('retention on a copy target never touches the source: forget and prune the target, the source is byte for byte the same', async () => {
+  const source = join(work, 'copy-source');
+  const target = join(work, 'copy-target');
+  const repo = await Repository.create(new FilesystemStorage(source));
+  await changingBackups(repo, join(work, 'src-copy'), {
+    runs: 6,
+    start: '2026-04-01T00:00:00Z',
+    hours: 24,
+    size: 40_000,
+    seed: 5,
+  });
+  await Repository.create(new FilesystemStorage(target));
+  const copied = await runCli(home, ['copy', '--from', source, '--to', target, '--points', 'all']);
+  assert.equal(copied.code, 0, copied.stdout + copied.stderr);
+  const before = await snapshotOf(source);
+  const f = await runCli(home, ['forget', '--repo', target, '--keep-last', '3', '--json']);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal((JSON.parse(f.stdout) as {backups: {removed: unknown[]}[]}).backups[0]!.removed.length, 3);
+  const p = await runCli(home, ['prune', '--repo', target, '--json']);
+  assert.equal(p.code, 0, p.stderr);
+  assert.ok((JSON.parse(p.stdout) as {bytesFreed: number}).bytesFreed > 0);
+  assert.deepEqual(await snapshotOf(source), before);
+  const points = await runCli(home, ['points', (await repo.listBackups())[0]!.id, '--repo', source, '--json']);
+  assert.equal((JSON.parse(points.stdout) as unknown[]).length, 6, 'the source keeps all its points');
 });
 
 test('forget and prune --help document the policy, the period days and the threshold', async () => {
