@@ -28,6 +28,8 @@ import {deleteKeys} from '../storage/storage.js';
 import {requireVersion2, withExclusiveLock, type ExclusiveOptions} from './exclusive.js';
 
 export const DEFAULT_REPACK_THRESHOLD = 0.2;
+/** New packs being written while the next are built (each holds ~8 MiB). */
+const PUTS_IN_FLIGHT = 4;
 
 export interface PruneOptions extends ExclusiveOptions {
   dryRun?: boolean;
@@ -197,26 +199,41 @@ async function repackAll(
   assertHeld: () => void,
 ): Promise<{pack: IndexedPack; size: number}[]> {
   const written: {pack: IndexedPack; size: number}[] = [];
+  const puts: Promise<void>[] = [];
   const builder = new PackBuilder();
-  const flush = async () => {
+  const flush = () => {
     if (builder.count === 0) return;
     const {id, parts, blobs} = builder.seal(repo.codec, packMagic(repo.config.version));
     const data = Buffer.concat(parts);
     assertHeld();
-    await repo.storage.put(packKey(id), data);
+    // Sent while the next packs are read and checked; all are awaited before anything names them.
+    puts.push(repo.storage.put(packKey(id), data));
     written.push({pack: {id, blobs}, size: data.length});
   };
-  for (const {pack, used} of plan.repack) {
-    const data = await repo.storage.get(packKey(pack.id));
-    for (const [id, offset, length, rawLength, encoding] of used) {
-      const payload = data.subarray(offset, offset + length);
-      // A damaged blob is not carried into a pack that would look sound.
-      await repo.verifyBlob(id as ChunkId, {payload, encoding, rawLength});
-      builder.add(id as ChunkId, payload, rawLength, encoding);
-      if (builder.bytes >= PACK_TARGET) await flush();
+  // The next pack is read while this one's blobs are checked.
+  const read = (i: number) => (i < plan.repack.length ? repo.storage.get(packKey(plan.repack[i]!.pack.id)) : undefined);
+  let next = read(0);
+  try {
+    for (let i = 0; i < plan.repack.length; i++) {
+      const data = await next!;
+      next = read(i + 1);
+      for (const [id, offset, length, rawLength, encoding] of plan.repack[i]!.used) {
+        const payload = data.subarray(offset, offset + length);
+        // A damaged blob is not carried into a pack that would look sound.
+        await repo.verifyBlob(id as ChunkId, {payload, encoding, rawLength});
+        builder.add(id as ChunkId, payload, rawLength, encoding);
+        if (builder.bytes >= PACK_TARGET) {
+          flush();
+          if (puts.length > PUTS_IN_FLIGHT) await puts[puts.length - 1 - PUTS_IN_FLIGHT]; // bounded memory
+        }
+      }
     }
+    flush();
+  } finally {
+    await next?.catch(() => undefined);
+    await Promise.allSettled(puts);
   }
-  await flush();
+  await Promise.all(puts);
   // A put of a pack may return before it is durable (filesystem); the index write waits for it.
   return written;
 }
