@@ -15,7 +15,7 @@
  * data is kept); running forget again removes them. A backup with no points
  * at all loses its record, then its catalogue.
  */
-import type {BackupId} from '../ids.js';
+import type {BackupId, PointId} from '../ids.js';
 import {
   cataloguePoint,
   cataloguePrefix,
@@ -121,7 +121,7 @@ async function dropPoints(
   assertHeld();
   await deleteKeys(
     repo.storage,
-    removed.map(p => pointKey(backup, p.id as never)),
+    removed.map(p => pointKey(backup, p.id as PointId)),
   );
 }
 
