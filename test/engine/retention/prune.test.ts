@@ -18,7 +18,7 @@ import {Repository} from '../../../source/engine/repository/repository.js';
 import {verifyRepository} from '../../../source/engine/repository/verify.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {collect, ensureBuilt, runCli, seeded, startCli} from '../../helpers/cli.js';
-import {changingBackups, packBytes, pointState} from '../../helpers/retention.js';
+import {changingBackups, packBytes, pointState, sourceState} from '../../helpers/retention.js';
 
 let work: string;
 /** A repository with 12 points of which 3 are kept: about 70 % of its packs' bytes is garbage. */
@@ -125,10 +125,19 @@ test('an encrypted repository is repacked through its codec: fewer bytes, verifi
     assert.equal(await pointState(reopened, id, p.id), encStates.get(p.id));
 });
 
-test('a reader restoring while prune runs in another process reads every kept point identical', async t => {
+test('restores running while prune runs (other processes, and a reader in this one) complete identical', async t => {
   const dir = await copyOf(made);
   const reader = await Repository.open(new FilesystemStorage(dir)); // its index is the one before the prune
-  const child = startCli(join(work, 'home'), ['prune', '--repo', dir, '--repack-threshold', '1']);
+  const home = join(work, 'home');
+  const restores = kept.map(id => {
+    const to = join(work, `restore-${copies}-${id}`);
+    return {
+      id,
+      to,
+      ended: collect(startCli(home, ['restore', '--repo', dir, '--backup', backup, '--point', id, '--to', to])),
+    };
+  });
+  const child = startCli(home, ['prune', '--repo', dir, '--repack-threshold', '1']);
   const ended = collect(child);
   let running = true;
   void ended.then(() => (running = false));
@@ -141,6 +150,13 @@ test('a reader restoring while prune runs in another process reads every kept po
   assert.equal(r.code, 0, r.stderr);
   // Once more after it finished: the packs the reader loaded are gone, their chunks are found in the new ones.
   for (const id of kept) assert.equal(await pointState(reader, backup, id), states.get(id), `after: ${id}`);
+  for (const {id, to, ended: restored} of restores) {
+    const done = await restored;
+    assert.equal(done.code, 0, done.stderr);
+    const [disk] = await fs.readdir(to, {recursive: true}).then(list => list.filter(n => n.endsWith('f0.bin')));
+    assert.ok(disk, `restore of ${id} wrote the files`);
+    assert.equal(await sourceState(join(to, disk!, '..')), states.get(id), `restore of ${id}`);
+  }
   t.diagnostic(`${rounds} round(s) while prune ran`);
   assert.ok((await packBytes(dir)) < (await packBytes(made)) / 2);
 });
