@@ -178,6 +178,7 @@ function summarise(plan: Plan, usedCount: number, dryRun: boolean): PruneResult 
   const bytesBefore = [...plan.sizes.values()].reduce((s, n) => s + n, 0);
   const gone = [...plan.drop, ...plan.orphans, ...plan.repack.map(r => r.pack.id)];
   const carried = plan.repack.reduce((s, r) => s + r.used.reduce((t, b) => t + b[2], 0), 0);
+  // A dry run estimates the new packs by the blobs they would carry (their trailers are not counted).
   const bytesAfter = bytesBefore - gone.reduce((s, id) => s + size(id), 0) + (dryRun ? carried : 0);
   return {
     dryRun,
