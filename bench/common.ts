@@ -5,7 +5,8 @@
  */
 import {spawnSync} from 'node:child_process';
 
-export const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+/** This tree's build, or BENCH_CLI's (another tree's dist/cli.js: the same bench against another version). */
+export const CLI = process.env.BENCH_CLI ?? new URL('../dist/cli.js', import.meta.url).pathname;
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): {seconds: number; stdout: string} {
   const started = performance.now();

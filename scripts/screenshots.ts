@@ -52,8 +52,12 @@ const overallPercent = (s: string) => Number(/overall\s.*?(\d+)%/.exec(plain(s))
 /** A plan is on screen, counted for the scope asked (the old one stays shown, under "Planning…", until then). */
 const planned = (s: string) => /Backup \/ node/.test(s) && !/Planning the copy/.test(s);
 
+/** The Backups screen with its points counted (the rows show first, with '…'). */
+const counted = (s: string) =>
+  /Backups/.test(s) && /sql-cluster/.test(s) && /alice-laptop\s+workstation\s+\S+\s+\d/.test(s);
+
 async function browse(t: TmuxSession, size: Size): Promise<void> {
-  await t.waitFor(s => /Backups/.test(s) && /sql-cluster/.test(s) && /alice-laptop/.test(s), {timeoutMs: 30_000});
+  await t.waitFor(counted, {timeoutMs: 30_000});
   await t.press(KEY.down);
   await t.waitFor(/2\/6/);
   await shoot(t, size, 'backups', 'backhaul — Backups');

@@ -3,6 +3,7 @@
  * point, logical bytes (what the points hold, node by node, shared disks once
  * per node) and stored bytes (what their points added to this repository).
  */
+import type {BackupId} from './ids.js';
 import type {BackupKind, BackupRecord, NodeInfo, Origin, PointManifest, PointType} from './repository/model.js';
 import type {Repository} from './repository/repository.js';
 import type {CataloguePoint} from './repository/catalogue.js';
@@ -71,28 +72,53 @@ function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
   }));
 }
 
+/**
+ * A backup as its record alone says it, before its points are counted: no
+ * points, no bytes (a face shows it while the catalogue is read, then the
+ * summary summarizeBackups makes).
+ */
+export function uncountedSummary(record: BackupRecord): BackupSummary {
+  return summaryOf(record, []);
+}
+
+function summaryOf(record: BackupRecord, points: readonly CataloguePoint[]): BackupSummary {
+  return {
+    id: record.id,
+    job: record.job,
+    machine: record.machine,
+    kind: record.kind,
+    owner: record.owner,
+    nodes: nodesOf(record.nodes),
+    points: points.length,
+    latestPoint: points.at(-1)?.time,
+    logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
+    storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
+    copy: !!record.origin,
+    ...(record.origin ? {origin: record.origin} : {}),
+    record,
+  };
+}
+
 export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
   const backups = records ?? (await repo.listBackups());
-  const summaries = await mapLimit(backups, 8, async record => {
-    const points = await repo.listPointSummaries(record.id);
-    const summary: BackupSummary = {
-      id: record.id,
-      job: record.job,
-      machine: record.machine,
-      kind: record.kind,
-      owner: record.owner,
-      nodes: nodesOf(record.nodes),
-      points: points.length,
-      latestPoint: points.at(-1)?.time,
-      logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
-      storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
-      copy: !!record.origin,
-      ...(record.origin ? {origin: record.origin} : {}),
-      record,
-    };
-    return summary;
-  });
+  const summaries = await mapLimit(backups, 8, async record =>
+    summaryOf(record, await repo.listPointSummaries(record.id)),
+  );
   return summaries
     .filter(s => s.points > 0)
     .sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
+}
+
+/**
+ * What `target` holds of a backup's points: point id → how many of the
+ * point's nodes it holds. Read from the target's catalogue (a few segment
+ * reads however many points; none when it is unchanged since the last
+ * call), never a manifest or a lookup per point; from the manifests only in
+ * a version 1 target, which has no catalogue. A target without the backup
+ * holds nothing.
+ */
+export async function copiedNodes(target: Repository, backup: BackupId): Promise<Map<string, number>> {
+  const held = new Map<string, number>();
+  for (const p of await target.listPointSummaries(backup)) held.set(p.id, p.nodes.length);
+  return held;
 }

@@ -9,7 +9,8 @@
  * elsewhere, nor by quitting from a screen above it: the shell says why
  * instead. State lives in a synchronous store, so a paste of several keys
  * acts on each key's true state. The frame is at most rows-1 lines tall and
- * follows resizes.
+ * follows resizes. Encrypted repositories' passwords are asked in the
+ * dialog (passwords.ts).
  */
 import React, {memo, useMemo, useRef, useState, type ComponentType} from 'react';
 import {Box, Text, useApp, useInput, useStdin} from 'ink';
@@ -32,6 +33,8 @@ import {statusFromError, StatusLine} from './components/status-line.js';
 import {textInputKey} from './components/text-input.js';
 import {ScreenBoundary} from './screen-boundary.js';
 import type {Store} from './store.js';
+import {setPasswordRule} from '../engine/workspace/passwords.js';
+import {tuiPasswordRule} from './passwords.js';
 
 export interface AppProps {
   readonly registry: Registry;
@@ -56,14 +59,15 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
   const busy = useRef(new Map<number, string>());
   const [footers, setFooters] = useState<ReadonlyMap<number, readonly ActionId[]>>(new Map());
   const quitting = useRef(false);
-  const shell = useMemo(
-    () =>
-      makeShell(store, busy.current, () => {
-        quitting.current = true;
-        (onQuit ?? exit)();
-      }),
-    [store, onQuit, exit],
-  );
+  const shell = useMemo(() => {
+    const made = makeShell(store, busy.current, () => {
+      quitting.current = true;
+      (onQuit ?? exit)();
+    });
+    // Here, not in an effect: the screens' first loads (their effects run before this component's) may open an encrypted repository.
+    setPasswordRule(tuiPasswordRule(made.prompt));
+    return made;
+  }, [store, onQuit, exit]);
   const slots = useRef(new Map<number, ScreenSlot>());
   const helpMax = useRef(0);
 
@@ -160,6 +164,7 @@ export function App({registry, initial, theme, size, onQuit}: AppProps) {
               {...state.dialog.options}
               state={state.dialog.input}
               error={state.dialog.error}
+              masked={state.dialog.options.masked}
               width={dialogWidth}
             />
           ) : null}

@@ -20,7 +20,7 @@
  */
 import {useEffect, useRef} from 'react';
 import {changeStamp} from '../engine/repository/changes.js';
-import {openRepository} from './repos.js';
+import {openStorage} from './repos.js';
 
 export const POLL_MS = 2_000;
 export const POLL_MS_LISTING = 15_000;
@@ -37,8 +37,8 @@ export async function stampOf(names: readonly string[]): Promise<Stamp> {
   const parts = await Promise.all(
     names.map(async name => {
       try {
-        const repo = await openRepository(name);
-        return {text: await changeStamp(repo.storage), every: repo.storage.listDirectories ? POLL_MS : POLL_MS_LISTING};
+        const storage = await openStorage(name);
+        return {text: await changeStamp(storage), every: storage.listDirectories ? POLL_MS : POLL_MS_LISTING};
       } catch {
         return {text: '?', every: POLL_MS};
       }

@@ -27,6 +27,10 @@ export interface PromptOptions {
   readonly placeholder?: string;
   /** Returns a sentence when the text is not acceptable; the prompt stays open and shows it. */
   readonly validate?: (value: string) => string | undefined;
+  /** Shows a dot per character typed, never the text (a password). */
+  readonly masked?: boolean;
+  /** A problem to show from the start (the last try was refused). */
+  readonly error?: string;
 }
 
 export type Dialog =
@@ -90,5 +94,6 @@ export const promptDialog = (options: PromptOptions, answer: (v: string | undefi
   kind: 'prompt',
   options,
   input: initialTextInput(options.initial ?? ''),
+  ...(options.error ? {error: options.error} : {}),
   answer,
 });

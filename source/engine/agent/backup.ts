@@ -177,7 +177,11 @@ export async function runBackup(
     await early?.close();
     throw e;
   }
-  const pool = new ChunkPool(repo.index.ids(), {compression: repo.compression, codec: repo.codec});
+  const pool = new ChunkPool(repo.index.ids(), {
+    compression: repo.compression,
+    codec: repo.codec,
+    chunker: repo.chunker,
+  });
   try {
     const existing = await findBackup(repo, spec.job, spec.machine);
     if (existing && existing.kind !== spec.kind) {

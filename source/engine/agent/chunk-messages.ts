@@ -4,6 +4,7 @@
  * are numbered by the pool; every answer carries its task's number.
  */
 import type {Compression, Encoding} from '../repository/blob.js';
+import type {ChunkerParams} from '../repository/chunker.js';
 import type {CodecParams} from '../repository/codec.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ChunkWorkerData {
   /** The repository's compression (config.ts, compressionOf) and codec (codec.ts): the workers encode and name chunks as the repository would. */
   compression: Compression;
   codec: CodecParams;
+  /** The repository's chunker parameters (config.ts, chunkerOf): the workers cut as the repository's writers must. */
+  chunker: ChunkerParams;
 }
 
 /** A task's slots: buffers shared with the main thread, by number (see ChunkPool.takeSlot). */

@@ -13,7 +13,7 @@
 import type {Compression} from '../repository/blob.js';
 import type {ObjectCodec} from '../repository/codec.js';
 import {availableParallelism} from 'node:os';
-import {CHUNK_MAX} from '../repository/chunker.js';
+import {CHUNK_MAX, type ChunkerParams} from '../repository/chunker.js';
 import {startWorker, type TypedWorker} from '../workers/start.js';
 import type {
   ChunkOut,
@@ -68,13 +68,14 @@ export class ChunkPool {
 
   constructor(
     known: Iterable<string>,
-    encode: {compression: Compression; codec: ObjectCodec},
+    encode: {compression: Compression; codec: ObjectCodec; chunker: Readonly<ChunkerParams>},
     size = Math.max(1, Math.min(4, availableParallelism())),
   ) {
     const workerData: ChunkWorkerData = {
       known: [...known],
       compression: encode.compression,
       codec: encode.codec.params(),
+      chunker: {...encode.chunker},
     };
     for (let i = 0; i < size; i++) {
       const worker = startWorker<ToChunkWorker, FromChunkWorker>(ENTRY, {workerData});

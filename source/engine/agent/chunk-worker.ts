@@ -15,7 +15,7 @@ import {closeSync, openSync, readSync} from 'node:fs';
 import {workerData} from 'node:worker_threads';
 import {encodeBlob, RAW, type Encoded} from '../repository/blob.js';
 import {codecFromParams} from '../repository/codec.js';
-import {cutPoint} from '../repository/chunker.js';
+import {cutPointFor} from '../repository/chunker.js';
 import {parentChannel} from '../workers/port.js';
 import type {
   ChunkOut,
@@ -32,6 +32,7 @@ const data0 = workerData as ChunkWorkerData;
 const known = new Set(data0.known);
 const compression = data0.compression;
 const codec = codecFromParams(data0.codec);
+const cutPoint = cutPointFor(data0.chunker);
 /** Buffers shared with the main thread, by slot. */
 const shared = new Map<number, Buffer>();
 // Reused private buffers (a slot overflowed): fresh memory costs a page fault per 4 KiB, which on a busy VM is slower than reading.

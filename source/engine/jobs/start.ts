@@ -96,6 +96,25 @@ export function jobRunSpec(
   };
 }
 
+/** Passwords of encrypted repositories a face knows (typed in the TUI), handed to the run it starts. */
+export interface RunPasswords {
+  source?: string;
+  target?: string;
+}
+
+/**
+ * The child's environment: this process's, plus the passwords given — in
+ * the environment, never in a file (the spec and the log are files): only
+ * the run's own user and root can read a process's environment. The run
+ * reads them as any detached run does (workspace/passwords.ts, runPasswordRule).
+ */
+function runEnvironment(passwords: RunPasswords | undefined): NodeJS.ProcessEnv {
+  const env = {...process.env};
+  if (passwords?.source) env.BACKHAUL_PASSWORD = passwords.source;
+  if (passwords?.target) env.BACKHAUL_TO_PASSWORD = passwords.target;
+  return env;
+}
+
 /** How to start this program again: node and the CLI's script (what the faces run from). */
 export function defaultRunner(): string[] {
   return [process.execPath, process.argv[1]!];
@@ -108,6 +127,7 @@ export function defaultRunner(): string[] {
 export async function startRun(
   spec: Omit<RunSpec, 'runId'>,
   runner: readonly string[] = defaultRunner(),
+  options: {passwords?: RunPasswords} = {},
 ): Promise<LiveRun> {
   const runId = newRunId();
   if (spec.job) await lockJob(spec.job, runId);
@@ -121,7 +141,7 @@ export async function startRun(
       const child = spawn(runner[0]!, [...runner.slice(1), '_run', runId], {
         detached: true,
         stdio: ['ignore', out, out],
-        env: process.env,
+        env: runEnvironment(options.passwords),
         cwd: process.cwd(),
       });
       pid = child.pid;

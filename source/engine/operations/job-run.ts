@@ -33,6 +33,8 @@ import {readSpec, type RunSpec} from '../jobs/start.js';
 import {parseInterval} from '../jobs/schedule.js';
 import {parseWindow} from '../jobs/window.js';
 import {processStamp} from '../util/process.js';
+import {resolveLocation} from '../workspace/open.js';
+import {runPasswordRule, setPasswordRule} from '../workspace/passwords.js';
 import {copyJob} from './copy.js';
 import {runHealthCheck} from './health.js';
 
@@ -197,9 +199,19 @@ async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): 
   }
 }
 
+/** Where a repository name points, or undefined for one that names nothing (reported when it is opened). */
+function locationOf(name: string): string | undefined {
+  try {
+    return resolveLocation(name).entry.location;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the run `runId` (its spec saved by jobs/start.ts) to its end; returns its exit code. */
 export async function executeRun(runId: string, interrupted: AbortSignal): Promise<number> {
   const spec = readSpec(runId);
+  setPasswordRule(runPasswordRule(locationOf(spec.target)));
   const startedAt = new Date().toISOString();
   registerRun({
     runId,

@@ -13,6 +13,14 @@
  * between the two) is missing from listings until `rebuildCatalogue`.
  * Every segment read passes the checks here: a damaged one is `corrupt`,
  * naming it.
+ *
+ * Reads are remembered per Repository object: a segment is never rewritten
+ * (its name has a random part), so a later listing reads only the segments
+ * it has not seen with the same size and mtime, and one that finds the same
+ * segments as the last returns the same points without parsing anything —
+ * the TUI's Backups screen, its Restore points screen and their polling share
+ * one read of a 100,000-point catalogue. The points returned are shared: do
+ * not change them.
  */
 import {randomBytes} from 'node:crypto';
 import {BackhaulError} from '../errors.js';
@@ -21,6 +29,11 @@ import type {Origin, PointManifest, PointType} from './model.js';
 import {segmentProblem} from './names.js';
 import {describeValue, Defect, isFiniteNumber, isIsoTime, isObject} from './record-checks.js';
 import type {Repository} from './repository.js';
+import type {ObjectInfo} from '../storage/storage.js';
+import {yieldToEventLoop} from '../util/concurrency.js';
+
+/** Segments read (and parsed) together before the event loop gets a turn. */
+const READ_BATCH = 2;
 
 /** How often a reader lists the catalogue again when a segment it listed was merged away meanwhile. */
 const SEGMENT_RETRIES = 8;
@@ -66,16 +79,43 @@ export function byTime(a: {time: string; id: string}, b: {time: string; id: stri
   return a.time.localeCompare(b.time) || a.id.localeCompare(b.id);
 }
 
-/** The segment names under the backup's catalogue, in sequence order. */
-async function segmentNames(repo: Repository, backup: BackupId | string): Promise<string[]> {
-  const names: string[] = [];
+/** The segments under the backup's catalogue (key, size, mtime), in sequence order. */
+async function segmentInfos(repo: Repository, backup: BackupId | string): Promise<ObjectInfo[]> {
+  const infos: ObjectInfo[] = [];
   const prefix = cataloguePrefix(backup);
   for await (const info of repo.storage.list(prefix)) {
-    const name = info.key.slice(prefix.length);
-    if (NAME.test(name)) names.push(name);
+    if (NAME.test(info.key.slice(prefix.length))) infos.push(info);
   }
-  return names.sort();
+  return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
+
+/** The segment names under the backup's catalogue, in sequence order. */
+async function segmentNames(repo: Repository, backup: BackupId | string): Promise<string[]> {
+  const prefix = cataloguePrefix(backup);
+  return (await segmentInfos(repo, backup)).map(i => i.key.slice(prefix.length));
+}
+
+interface Remembered {
+  /** Segment key → its size and mtime when read, and what it held. */
+  readonly segments: Map<string, {readonly stamp: string; readonly segment: CatalogueSegment}>;
+  /** The last listing's stamps, and the points it made. */
+  listing?: {readonly stamp: string; readonly points: readonly CataloguePoint[]};
+  /** A read under way, and the listing it is for. */
+  reading?: {readonly stamp: string; readonly promise: Promise<readonly CataloguePoint[]>};
+}
+
+/** Per repository object, per backup: what its catalogue held when last read. */
+const remembered = new WeakMap<Repository, Map<string, Remembered>>();
+
+function rememberedFor(repo: Repository, backup: string): Remembered {
+  let byBackup = remembered.get(repo);
+  if (!byBackup) remembered.set(repo, (byBackup = new Map()));
+  let r = byBackup.get(backup);
+  if (!r) byBackup.set(backup, (r = {segments: new Map()}));
+  return r;
+}
+
+const stampOf = (i: ObjectInfo) => `${i.size}:${i.mtimeMs ?? ''}`;
 
 /** Whether the backup has a catalogue at all (a version 1 repository's backups have none). */
 export async function hasCatalogue(repo: Repository, backup: BackupId | string): Promise<boolean> {
@@ -91,28 +131,69 @@ export async function readCatalogue(
   repo: Repository,
   backup: BackupId | string,
 ): Promise<{points: CataloguePoint[]; segments: string[]}> {
-  const prefix = cataloguePrefix(backup);
-  let names: string[];
-  let values: unknown[];
   for (let attempt = 1; ; attempt++) {
-    names = await segmentNames(repo, backup);
     try {
-      values = await repo.readObjects(names.map(n => prefix + n));
-      break;
+      return await readCatalogueOnce(repo, backup);
     } catch (e) {
       // Listed, then gone: another writer merged it, into a segment durable before the deletion. List again.
       if (!(e instanceof BackhaulError && e.code === 'not-found') || attempt >= SEGMENT_RETRIES) throw e;
     }
   }
+}
+
+async function readCatalogueOnce(
+  repo: Repository,
+  backup: BackupId | string,
+): Promise<{points: CataloguePoint[]; segments: string[]}> {
+  const infos = await segmentInfos(repo, backup);
+  const prefix = cataloguePrefix(backup);
+  const names = infos.map(i => i.key.slice(prefix.length));
+  const known = rememberedFor(repo, String(backup));
+  const listingStamp = infos.map(i => `${i.key} ${stampOf(i)}`).join('\n');
+  if (known.listing?.stamp === listingStamp) return {points: [...known.listing.points], segments: names};
+  // The same segments being read for another caller (the points screen opened before the counts came): wait for that read.
+  if (known.reading?.stamp !== listingStamp) {
+    const promise = readSegments(repo, infos, names, known, listingStamp);
+    known.reading = {stamp: listingStamp, promise};
+    const done = () => {
+      if (known.reading?.promise === promise) known.reading = undefined;
+    };
+    promise.then(done, done);
+  }
+  return {points: [...(await known.reading!.promise)], segments: names};
+}
+
+async function readSegments(
+  repo: Repository,
+  infos: readonly ObjectInfo[],
+  names: readonly string[],
+  known: Remembered,
+  listingStamp: string,
+): Promise<readonly CataloguePoint[]> {
+  const fresh = infos.filter(i => known.segments.get(i.key)?.stamp !== stampOf(i));
+  // A few segments at a time, the event loop served between them: a 100,000-point catalogue is
+  // megabytes of JSON, and the TUI reading it must still answer keys and draw frames meanwhile.
+  for (let at = 0; at < fresh.length; at += READ_BATCH) {
+    if (at > 0) await yieldToEventLoop();
+    const batch = fresh.slice(at, at + READ_BATCH);
+    const values = await repo.readObjects(batch.map(i => i.key));
+    batch.forEach((info, i) =>
+      known.segments.set(info.key, {stamp: stampOf(info), segment: parseSegment(values[i], info.key, repo.location)}),
+    );
+  }
+  const listed = new Set(infos.map(i => i.key));
+  for (const key of known.segments.keys()) if (!listed.has(key)) known.segments.delete(key);
+  const segments = infos.map(i => known.segments.get(i.key)!.segment);
   const superseded = new Set<string>();
-  const segments = values.map((v, i) => parseSegment(v, prefix + names[i]!, repo.location));
   for (const s of segments) for (const n of s.supersedes) superseded.add(n);
   const points = new Map<string, CataloguePoint>();
   segments.forEach((s, i) => {
     if (superseded.has(names[i]!)) return; // its points are in the segment that superseded it
     for (const p of s.points) points.set(p.id, p);
   });
-  return {points: [...points.values()].sort(byTime), segments: names};
+  const sorted = [...points.values()].sort(byTime);
+  known.listing = {stamp: listingStamp, points: sorted};
+  return sorted;
 }
 
 /**

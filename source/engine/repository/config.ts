@@ -12,7 +12,7 @@
 import {BackhaulError} from '../errors.js';
 import type {RepositoryId} from '../ids.js';
 import {V1_COMPRESSION, ZSTD_LEVEL_MAX, ZSTD_LEVEL_MIN, type Compression} from './blob.js';
-import {CHUNK_AVG, CHUNK_MAX, CHUNK_MIN, GEAR_SEED, MASK_L, MASK_S} from './chunker.js';
+import {CHUNKER, FIRST_CHUNKER, GEAR_SEED, type ChunkerParams} from './chunker.js';
 import type {EncryptionConfig} from './codec.js';
 import {checkConfigFields} from './records.js';
 
@@ -26,7 +26,7 @@ const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 export interface ChunkerConfig {
   algorithm: 'fastcdc-gear-v1';
   min: number;
-  /** The normalisation point (not the mean: chunks average ~264 KiB with these masks). */
+  /** The normalisation point (not the mean chunk size). */
   avg: number;
   max: number;
   /** Version 2: the gear seed and masks, as hex strings, so the text can be checked against the code. */
@@ -48,16 +48,37 @@ export interface RepositoryConfig {
   encryption?: EncryptionConfig;
 }
 
-export function chunkerConfig(): ChunkerConfig {
+/** The config's description of a chunker parameter set (new repositories: CHUNKER). */
+export function chunkerConfig(params: Readonly<ChunkerParams> = CHUNKER): ChunkerConfig {
   return {
     algorithm: 'fastcdc-gear-v1',
-    min: CHUNK_MIN,
-    avg: CHUNK_AVG,
-    max: CHUNK_MAX,
+    min: params.min,
+    avg: params.avg,
+    max: params.max,
     gearSeed: hex(GEAR_SEED),
-    maskSmall: hex(MASK_S),
-    maskLarge: hex(MASK_L),
+    maskSmall: hex(params.maskS),
+    maskLarge: hex(params.maskL),
   };
+}
+
+/** The parameter sets a version 2 config may name, each exactly. */
+const KNOWN_CHUNKERS = [CHUNKER, FIRST_CHUNKER];
+
+function knownChunker(c: Partial<ChunkerConfig> | undefined): Readonly<ChunkerParams> | undefined {
+  if (!c || typeof c !== 'object') return undefined;
+  return KNOWN_CHUNKERS.find(params => {
+    const known = chunkerConfig(params);
+    return (Object.keys(known) as (keyof ChunkerConfig)[]).every(k => c[k] === known[k]);
+  });
+}
+
+/**
+ * How a writer cuts for this repository: version 1 (whose config names no
+ * masks) with the first set, version 2 with the set its config names
+ * (parseConfig has refused any other).
+ */
+export function chunkerOf(config: RepositoryConfig): Readonly<ChunkerParams> {
+  return config.version >= 2 ? (knownChunker(config.chunker) ?? CHUNKER) : FIRST_CHUNKER;
 }
 
 export interface NewConfigOptions {
@@ -132,10 +153,7 @@ export function parseConfig(data: Buffer, location: string): RepositoryConfig {
 /** Version 2's chunker, compression and encryption: each exactly as this program knows it. */
 function checkV2(config: RepositoryConfig, location: string): void {
   const c = config.chunker as Partial<ChunkerConfig> | undefined;
-  const known = chunkerConfig();
-  if (!c || typeof c !== 'object' || (Object.keys(known) as (keyof ChunkerConfig)[]).some(k => c[k] !== known[k])) {
-    throw refuse(location, `the chunker ${JSON.stringify(c)?.slice(0, 200) ?? 'none'}`);
-  }
+  if (!knownChunker(c)) throw refuse(location, `the chunker ${JSON.stringify(c)?.slice(0, 200) ?? 'none'}`);
   const z = config.compression as {algorithm?: unknown; level?: unknown} | undefined;
   if (
     !z ||

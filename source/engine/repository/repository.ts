@@ -21,6 +21,7 @@ import {decodeBlob} from './blob.js';
 import {openCodec, PLAIN_CODEC, type CodecOptions, type ObjectCodec} from './codec.js';
 import {ENCRYPTION_CONFIG, initEncryption, type NewEncryption} from './crypto/create.js';
 import {
+  chunkerOf,
   compressionOf,
   encodeConfig,
   newConfig,
@@ -29,6 +30,7 @@ import {
   type RepositoryConfig,
 } from './config.js';
 import type {Compression} from './blob.js';
+import type {ChunkerParams} from './chunker.js';
 import {ChunkIndex, type ChunkLocation} from './index-store.js';
 import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
@@ -59,6 +61,11 @@ export class Repository {
   }
   get location(): string {
     return this.storage.location;
+  }
+
+  /** How writers cut chunks for this repository (config.ts). */
+  get chunker(): Readonly<ChunkerParams> {
+    return chunkerOf(this.config);
   }
 
   /** How writers compress into this repository (config.ts). */

@@ -12,6 +12,7 @@
  * what they lack); after, it is version 2 with a complete catalogue.
  */
 import {rebuildCatalogue} from './catalogue.js';
+import {FIRST_CHUNKER} from './chunker.js';
 import {chunkerConfig, DEFAULT_ZSTD_LEVEL, encodeConfig, FORMAT_VERSION, type RepositoryConfig} from './config.js';
 import type {WriterLock} from './lock.js';
 import {acquireRepositoryLock} from './lock-shared.js';
@@ -69,7 +70,8 @@ async function upgradeUnderLock(
   const next: RepositoryConfig = {
     ...current.config,
     version: 2,
-    chunker: chunkerConfig(),
+    // The set version 1 cut with: the next backups deduplicate against what is there.
+    chunker: chunkerConfig(FIRST_CHUNKER),
     compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
     encryption: null,
   };

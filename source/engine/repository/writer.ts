@@ -300,7 +300,7 @@ export class RepositoryWriter {
     text = text.subarray(0, used);
     const ids: ChunkId[] = [];
     let pos = 0;
-    for (const length of chunkBuffer(text)) {
+    for (const length of chunkBuffer(text, this.repo.chunker)) {
       ids.push(await this.addChunk(text.subarray(pos, pos + length)));
       pos += length;
     }

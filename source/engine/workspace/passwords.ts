@@ -32,3 +32,23 @@ export function setPasswordRule(next: PasswordRule): void {
 export function passwordFor(location: string): PasswordSource {
   return rule(location);
 }
+
+/**
+ * A detached run's rule (jobs, the service, copies the TUI or `copy --detach`
+ * starts): nobody is there to ask, so passwords come from its environment —
+ * BACKHAUL_TO_PASSWORD for the run's target when set, BACKHAUL_PASSWORD for
+ * everything else.
+ */
+export function runPasswordRule(targetLocation: string | undefined): PasswordRule {
+  return location => async () => {
+    const forTarget = location === targetLocation ? process.env.BACKHAUL_TO_PASSWORD : undefined;
+    const password = forTarget || process.env.BACKHAUL_PASSWORD;
+    if (password === undefined || password === '') {
+      throw usageError(
+        `${location} is encrypted, and the run was given no password for it.`,
+        'Set BACKHAUL_PASSWORD (and BACKHAUL_TO_PASSWORD for a target with another password) in the environment of the command or service that starts the run.',
+      );
+    }
+    return password;
+  };
+}

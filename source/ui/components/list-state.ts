@@ -115,6 +115,12 @@ function applyFilter<T>(s: ListState<T>, filter: string, keepId?: string): ListS
   return settle({...next, cursor: -1}, keepAt >= 0 ? keepAt : 0, keepAt >= 0 ? s.offset : 0);
 }
 
+/** The marks whose items are still there. */
+function keptMarks<T>(s: ListState<T>, items: readonly T[]): ReadonlySet<string> {
+  const ids = new Set(items.map(s.idOf));
+  return new Set([...s.marks].filter(id => ids.has(id)));
+}
+
 function positionOf<T>(s: ListState<T>, id: string): number {
   const n = shownCount(s);
   for (let pos = 0; pos < n; pos++) if (s.idOf(s.items[indexAt(s, pos)!]!) === id) return pos;
@@ -126,10 +132,18 @@ export function listReducer<T>(s: ListState<T>, a: ListAction<T>): ListState<T> 
     case 'setItems': {
       if (a.items === s.items) return s;
       const current = currentItem(s);
-      const ids = new Set(a.items.map(s.idOf));
-      const marks = new Set([...s.marks].filter(id => ids.has(id)));
+      // No set of 100,000 ids when nothing is marked: new items (a reload) must cost what the window shows.
+      const marks = s.marks.size === 0 ? s.marks : keptMarks(s, a.items);
       const next = {...s, items: a.items, marks, haystack: undefined};
-      return applyFilter(next, s.filter, current === undefined ? undefined : s.idOf(current));
+      const keepId = current === undefined ? undefined : s.idOf(current);
+      if (
+        s.filter === '' &&
+        keepId !== undefined &&
+        a.items[s.cursor] !== undefined &&
+        s.idOf(a.items[s.cursor]!) === keepId
+      )
+        return settle({...next, shown: undefined}, s.cursor); // the item under the cursor did not move
+      return applyFilter(next, s.filter, keepId);
     }
     case 'resize':
       return a.height === s.height ? s : settle({...s, height: Math.max(1, a.height)}, s.cursor);

@@ -56,9 +56,11 @@ export interface PromptProps {
   readonly placeholder?: string;
   /** A problem with the current text (e.g. "The directory does not exist."). */
   readonly error?: string;
+  /** A dot per character instead of the text. */
+  readonly masked?: boolean;
 }
 
-export function Prompt({title, label, state, width, placeholder, error}: PromptProps) {
+export function Prompt({title, label, state, width, placeholder, error, masked}: PromptProps) {
   const theme = useTheme();
   const inner = Math.max(10, width - 4);
   return (
@@ -71,7 +73,7 @@ export function Prompt({title, label, state, width, placeholder, error}: PromptP
     >
       <Text {...theme.accent}>{safeText(title)}</Text>
       <Text>{safeText(label)}</Text>
-      <TextInput state={state} width={inner} placeholder={placeholder} />
+      <TextInput state={state} width={inner} placeholder={placeholder} masked={masked} />
       {error ? <Text {...theme.error}>{safeText(error)}</Text> : null}
       <Text {...theme.muted}>Enter ok · Esc cancel</Text>
     </Box>

@@ -77,11 +77,13 @@ export interface TextInputProps {
   readonly state: TextInputState;
   readonly width: number;
   readonly placeholder?: string;
+  /** A dot per character: what is typed is never drawn (a password). */
+  readonly masked?: boolean;
 }
 
-export function TextInput({state, width, placeholder = ''}: TextInputProps) {
+export function TextInput({state, width, placeholder = '', masked = false}: TextInputProps) {
   const theme = useTheme();
-  const chars = [...state.value];
+  const chars = masked ? [...state.value].map(() => '•') : [...state.value];
   const before = safeText(chars.slice(0, state.cursor).join(''));
   const at = safeText(chars[state.cursor] ?? ' ');
   const after = safeText(chars.slice(state.cursor + 1).join(''));

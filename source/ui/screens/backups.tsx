@@ -5,12 +5,16 @@
  * filter with `/`, switch repository with `r` (a screen key, as J, H, A
  * and R are: they work from every screen, app.tsx); Enter opens the restore
  * points, `n` a cluster's nodes, `c` the copy plan for the marked backups.
- * Points other processes commit meanwhile show up within seconds.
+ * Points other processes commit meanwhile show up within seconds. The rows
+ * show as soon as the backup records are read; the counts and sizes (the
+ * catalogue of every backup: of a 100,000-point backup, a few MB to parse)
+ * fill in when they are counted.
  */
-import React, {useMemo} from 'react';
+import React, {useLayoutEffect, useMemo, useRef} from 'react';
 import {Box} from 'ink';
 import type {BackupSummary} from '../../engine/catalog.js';
-import {summarizeBackups} from '../../engine/catalog.js';
+import {summarizeBackups, uncountedSummary} from '../../engine/catalog.js';
+import type {BackupRecord} from '../../engine/repository/model.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
 import {currentItem, selectedItems} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
@@ -46,9 +50,13 @@ export const SORTS: readonly Sorter[] = [
   {id: 'stored', label: 'stored size', compare: num(b => b.storedBytes)},
 ];
 
-function columns(order: Order): Column<BackupSummary>[] {
+/** '…' while the points are being counted, '?' when they could not be (the status line says why). */
+type Uncounted = '…' | '?' | undefined;
+
+function columns(order: Order, uncounted: Uncounted): Column<BackupSummary>[] {
   const mark = (id: string, header: string) =>
     SORTS[order.by]!.id === id ? `${header}${order.reverse ? '▲' : '▼'}` : header;
+  const counted = (f: (b: BackupSummary) => string) => (b: BackupSummary) => uncounted ?? f(b);
   return [
     {
       id: 'machine',
@@ -66,32 +74,51 @@ function columns(order: Order): Column<BackupSummary>[] {
       value: b => (b.kind === 'cluster' ? String(b.nodes.length) : ''),
     },
     {id: 'owner', header: mark('owner', 'Owner'), width: 8, value: b => b.owner},
-    {id: 'points', header: mark('points', 'Points'), width: 7, align: 'right', value: b => String(b.points)},
+    {
+      id: 'points',
+      header: mark('points', 'Points'),
+      width: 7,
+      align: 'right',
+      value: counted(b => String(b.points)),
+    },
     {
       id: 'age',
       header: mark('age', 'Newest'),
       width: 9,
       align: 'right',
-      value: b => (b.latestPoint ? formatAge(Date.parse(b.latestPoint)) : '–'),
+      value: counted(b => (b.latestPoint ? formatAge(Date.parse(b.latestPoint)) : '–')),
     },
     {
       id: 'logical',
       header: mark('logical', 'Logical'),
       width: 9,
       align: 'right',
-      value: b => formatBytes(b.logicalBytes),
+      value: counted(b => formatBytes(b.logicalBytes)),
     },
-    {id: 'stored', header: mark('stored', 'Stored'), width: 9, align: 'right', value: b => formatBytes(b.storedBytes)},
+    {
+      id: 'stored',
+      header: mark('stored', 'Stored'),
+      width: 9,
+      align: 'right',
+      value: counted(b => formatBytes(b.storedBytes)),
+    },
   ];
 }
 
 const orderReducer = (o: Order, a: 'next' | 'reverse'): Order =>
   a === 'next' ? {by: (o.by + 1) % SORTS.length, reverse: false} : {...o, reverse: !o.reverse};
 
-async function loadBackups(name: string): Promise<BackupSummary[]> {
-  const repo = await openRepository(name);
-  return summarizeBackups(repo, await visibleBackups(repo));
+/** The backups the user may see, from their records: enough for the first frame. */
+async function loadBackups(name: string): Promise<BackupRecord[]> {
+  return visibleBackups(await openRepository(name));
 }
+
+/** Their points counted, from the catalogues (the read the Restore points screen then reuses). */
+async function countPoints(name: string, records: BackupRecord[] | undefined): Promise<BackupSummary[] | undefined> {
+  return records && summarizeBackups(await openRepository(name), records);
+}
+
+const NO_REPOS: readonly string[] = [];
 
 function BackupsScreen({
   params,
@@ -105,19 +132,33 @@ function BackupsScreen({
   active: boolean;
 }) {
   const shell = useShell();
+  // Two loads: the rows show from the records, the counts when the catalogues are read (reloaded with the records).
   const data = useWatchedLoad([params.repo], () => loadBackups(params.repo), [params.repo], active);
+  const counts = useWatchedLoad(NO_REPOS, () => countPoints(params.repo, data.value), [data.value], active);
+  const uncounted: Uncounted = counts.value ? undefined : counts.error === undefined ? '…' : '?';
+  const summaries = useMemo(() => counts.value ?? data.value?.map(uncountedSummary), [counts.value, data.value]);
   const [order, orders] = useStore(orderReducer, {by: 0, reverse: false});
   const items = useMemo(() => {
-    const sorted = [...(data.value ?? [])].sort(
+    const sorted = [...(summaries ?? [])].sort(
       (a, b) => SORTS[order.by]!.compare(a, b) || a.machine.localeCompare(b.machine),
     );
     return order.reverse ? sorted.reverse() : sorted;
-  }, [data.value, order]);
+  }, [summaries, order]);
   const list = useList({
     items,
     idOf: b => b.id,
     textOf: b => `${b.machine} ${b.kind} ${b.owner} ${b.job}`,
     height: height - 1,
+  });
+  // The counts re-sort the rows: a cursor nobody moved from the top row stays on the top row.
+  const untouched = useRef<string | undefined>(undefined);
+  useLayoutEffect(() => {
+    const s = list.store.get();
+    if (uncounted) untouched.current = s.cursor === 0 ? currentItem(s)?.id : undefined;
+    else if (untouched.current !== undefined) {
+      if (currentItem(s)?.id === untouched.current) list.store.dispatch({type: 'top'});
+      untouched.current = undefined;
+    }
   });
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
   useScreenKeys(k => {
@@ -151,7 +192,7 @@ function BackupsScreen({
     } else return false;
     return true;
   });
-  const count = data.value ? `${data.value.length} backup${data.value.length === 1 ? '' : 's'}` : '';
+  const count = summaries ? `${summaries.length} backup${summaries.length === 1 ? '' : 's'}` : '';
   return (
     <Box flexDirection="column">
       <Caption
@@ -162,7 +203,7 @@ function BackupsScreen({
       ) : (
         <List
           state={list.state}
-          columns={columns(order)}
+          columns={columns(order, uncounted)}
           width={width}
           emptyText="No backups you may see in this repository."
         />

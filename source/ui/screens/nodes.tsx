@@ -48,7 +48,9 @@ async function loadNodes(p: NodesParams): Promise<Loaded> {
     await accessContext(repo.storage, currentActor(), repo.codec),
     p.backupId as BackupId,
   );
-  const latest = (await repo.listPoints(p.backupId as BackupId)).at(-1);
+  // The newest point's manifest only: the catalogue names it (a few reads), not every manifest.
+  const newest = (await repo.listPointSummaries(p.backupId as BackupId)).at(-1);
+  const latest = newest ? await repo.getPoint(p.backupId as BackupId, newest.id) : undefined;
   const target = targetsFor(p.repo)[0];
   const copied = new Set<string>();
   if (target) {

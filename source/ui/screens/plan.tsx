@@ -19,6 +19,7 @@ import {Box, Text} from 'ink';
 import {refuseIfTooBig, type CopyPlan} from '../../engine/copy/plan.js';
 import {startRun} from '../../engine/jobs/index.js';
 import {pinnedSelection, planCopyJob} from '../../engine/operations/copy.js';
+import {knownPassword} from '../passwords.js';
 import {currentRunner} from '../runner.js';
 import {matches} from '../keymap.js';
 import {rememberChoice, rememberedChoice} from '../plan-choices.js';
@@ -198,9 +199,15 @@ function PlanScreen({params, width, height, active}: ScreenProps<PlanParams>) {
     if (starting.current) return; // a second Enter while the first starts the run
     starting.current = true;
     try {
+      // The run is its own process with nobody to ask: it gets the passwords this session opened them with.
+      const passwords = {
+        source: knownPassword(current.plan.source.location),
+        target: knownPassword(current.plan.target.location),
+      };
       const run = await startRun(
         {kind: 'copy', trigger: 'manual', source: params.source, target, selection},
         currentRunner(),
+        {passwords},
       );
       shell.replace('progress', {
         source: params.source,

@@ -1,7 +1,10 @@
 /**
  * The restore points of one backup, newest first: time, full or incremental,
  * logical and stored size, and whether the default copy target already holds
- * the point (for a cluster, how many of its nodes). Space marks points, `a`
+ * the point (for a cluster, how many of its nodes). Both come from the
+ * catalogues (of this repository and of the target), never a read per point,
+ * and the marks fill in when the target's is read, so the list shows first.
+ * Space marks points, `a`
  * marks all, `c` plans a copy of the marked points (or the one under the
  * cursor). The marks are re-read when the screen comes back after a copy,
  * and the list when another process commits a point to either repository.
@@ -9,8 +12,9 @@
 import React, {useMemo} from 'react';
 import {Box} from 'ink';
 import {accessContext, currentActor, getVisibleBackup} from '../../engine/access/index.js';
-import type {BackupId, PointId} from '../../engine/ids.js';
-import type {PointManifest} from '../../engine/repository/model.js';
+import {copiedNodes} from '../../engine/catalog.js';
+import type {BackupId} from '../../engine/ids.js';
+import type {CataloguePoint} from '../../engine/repository/catalogue.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
 import {selectedItems} from '../components/list-state.js';
 import type {Column} from '../components/columns.js';
@@ -28,63 +32,69 @@ export interface PointsParams {
   readonly kind: string;
 }
 
-export interface PointRow {
-  readonly point: PointManifest;
-  /** Nodes of this point the target holds: undefined when the target lacks the point. */
-  readonly onTarget?: number;
-}
-
-interface Loaded {
-  readonly rows: PointRow[];
-  readonly target?: string;
-}
-
-async function loadPoints(p: PointsParams): Promise<Loaded> {
+/** The backup's points, newest first, from its catalogue (shared with the Backups screen's read of it). */
+async function loadPoints(p: PointsParams): Promise<readonly CataloguePoint[]> {
   const repo = await openRepository(p.repo);
   await getVisibleBackup(repo, await accessContext(repo.storage, currentActor(), repo.codec), p.backupId as BackupId);
-  const points = (await repo.listPoints(p.backupId as BackupId)).reverse();
-  const target = targetsFor(p.repo)[0];
-  if (!target) return {rows: points.map(point => ({point}))};
-  const dst = await openRepository(target);
-  const rows = await Promise.all(
-    points.map(async (point): Promise<PointRow> => {
-      if (!(await dst.hasPoint(p.backupId as BackupId, point.id as PointId))) return {point};
-      const copied = await dst.getPoint(p.backupId as BackupId, point.id);
-      return {point, onTarget: copied.nodes.length};
-    }),
-  );
-  return {rows, target};
+  return (await repo.listPointSummaries(p.backupId as BackupId)).reverse();
 }
 
-const copiedText = (r: PointRow) => {
-  if (r.onTarget === undefined) return '–';
-  const all = r.point.nodes.length;
-  return all > 1 && r.onTarget < all ? `✓ ${r.onTarget}/${all} nodes` : '✓';
-};
+/** Point id → nodes of it the target holds; undefined without a target. */
+async function loadCopies(target: string | undefined, backupId: string): Promise<Map<string, number> | undefined> {
+  return target ? copiedNodes(await openRepository(target), backupId as BackupId) : undefined;
+}
 
-const COLUMNS: Column<PointRow>[] = [
-  {id: 'time', header: 'Time (UTC)', width: 16, value: r => formatTime(r.point.time)},
-  {id: 'age', header: 'Age', width: 9, align: 'right', optional: true, value: r => formatAge(Date.parse(r.point.time))},
-  {id: 'type', header: 'Type', width: 11, value: r => r.point.type},
-  {id: 'logical', header: 'Logical', width: 9, align: 'right', value: r => formatBytes(r.point.logicalBytes)},
-  {id: 'stored', header: 'Stored', width: 9, align: 'right', value: r => formatBytes(r.point.storedBytes)},
-  {
-    id: 'copied',
-    header: 'Copied',
-    minWidth: 6,
-    value: copiedText,
-    style: (r, t) => (r.onTarget === undefined ? t.muted : t.ok),
-  },
-];
+/** Marks not read (yet): the target's catalogue is being read, or could not be ('?': the status line says why). */
+type Unknown = '…' | '?';
+
+/** The "Copied" cell: '–' for a point the target lacks. */
+function copiedText(p: CataloguePoint, copies: ReadonlyMap<string, number> | Unknown): string {
+  if (typeof copies === 'string') return copies;
+  const on = copies.get(p.id);
+  if (on === undefined) return '–';
+  const all = p.nodes.length;
+  return all > 1 && on < all ? `✓ ${on}/${all} nodes` : '✓';
+}
+
+/** No other repository: every point shows '–'. */
+const NO_COPIES: ReadonlyMap<string, number> = new Map();
+
+function columns(copies: ReadonlyMap<string, number> | Unknown): Column<CataloguePoint>[] {
+  return [
+    {id: 'time', header: 'Time (UTC)', width: 16, value: p => formatTime(p.time)},
+    {id: 'age', header: 'Age', width: 9, align: 'right', optional: true, value: p => formatAge(Date.parse(p.time))},
+    {id: 'type', header: 'Type', width: 11, value: p => p.type},
+    {id: 'logical', header: 'Logical', width: 9, align: 'right', value: p => formatBytes(p.logicalBytes)},
+    {id: 'stored', header: 'Stored', width: 9, align: 'right', value: p => formatBytes(p.storedBytes)},
+    {
+      id: 'copied',
+      header: 'Copied',
+      minWidth: 6,
+      value: p => copiedText(p, copies),
+      style: (p, t) => (typeof copies !== 'string' && copies.has(p.id) ? t.ok : t.muted),
+    },
+  ];
+}
 
 function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>) {
   const shell = useShell();
-  const watched = useMemo(() => [params.repo, ...targetsFor(params.repo).slice(0, 1)], [params.repo]);
-  const data = useWatchedLoad(watched, () => loadPoints(params), [params.repo, params.backupId], active);
+  // Two loads: the points show as soon as the source's catalogue is read, the marks when the target's is.
+  const source = useMemo(() => [params.repo], [params.repo]);
+  const target = useMemo(() => targetsFor(params.repo).slice(0, 1), [params.repo]);
+  const data = useWatchedLoad(source, () => loadPoints(params), [params.repo, params.backupId], active);
+  const shown = data.value !== undefined; // the target is read once the points are on screen, not competing with them
+  const copies = useWatchedLoad(
+    target,
+    () => loadCopies(shown ? target[0] : undefined, params.backupId),
+    [params.backupId, shown],
+    active,
+  );
+  const marks = !target[0] ? NO_COPIES : (copies.value ?? (copies.error === undefined ? '…' : '?'));
+  const cols = useMemo(() => columns(marks), [marks]);
   const list = useList({
-    items: data.value?.rows ?? NONE,
-    idOf: r => r.point.id,
-    textOf: r => `${r.point.time} ${r.point.type}`,
+    items: data.value ?? NONE,
+    idOf: p => p.id,
+    textOf: p => `${p.time} ${p.type}`,
     height: height - 1,
   });
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
@@ -98,25 +108,24 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
     }
     const label =
       picked.length === 1
-        ? `${params.machine}: point ${formatTime(picked[0]!.point.time)}`
+        ? `${params.machine}: point ${formatTime(picked[0]!.time)}`
         : `${params.machine}: ${picked.length} restore points`;
     shell.push('plan', {
       source: params.repo,
       backups: [params.backupId],
-      points: picked.map(r => r.point.id).join(','),
+      points: picked.map(p => p.id).join(','),
       label,
     });
     return true;
   });
-  const target = data.value?.target;
-  const caption = `${params.machine} (${params.kind}) · ${data.value?.rows.length ?? '…'} restore points · ${target ? `"Copied" = on ${target}` : 'no other repository to copy to'}`;
+  const caption = `${params.machine} (${params.kind}) · ${data.value?.length ?? '…'} restore points · ${target[0] ? `"Copied" = on ${target[0]}` : 'no other repository to copy to'}`;
   return (
     <Box flexDirection="column">
       <Caption width={width}>{caption}</Caption>
       {data.value === undefined ? (
         <Placeholder data={data} what="restore points" width={width} />
       ) : (
-        <List state={list.state} columns={COLUMNS} width={width} emptyText="This backup has no restore points." />
+        <List state={list.state} columns={cols} width={width} emptyText="This backup has no restore points." />
       )}
     </Box>
   );

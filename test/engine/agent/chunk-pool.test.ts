@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {ChunkPool, STREAM_SLOT, type ChunkOut, type Payloads} from '../../../source/engine/agent/chunk-pool.js';
 import {encodeBlob, hashChunk} from '../../../source/engine/repository/blob.js';
-import {chunkBuffer} from '../../../source/engine/repository/chunker.js';
+import {CHUNKER, chunkBuffer} from '../../../source/engine/repository/chunker.js';
 import {CASES, V2} from '../../helpers/compression-cases.js';
 import {PLAIN_CODEC} from '../../../source/engine/repository/codec.js';
 
@@ -40,7 +40,7 @@ function got(chunks: ChunkOut[], {raw, packed}: Payloads): [string, number, numb
 test('whole files and stream segments: the same chunks, ids and stored bytes as the main thread makes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'backhaul-chunk-pool-'));
   const known = new Set([hashChunk(CASES[1]!.data)]);
-  const pool = new ChunkPool(known, {compression: V2, codec: PLAIN_CODEC}, 2);
+  const pool = new ChunkPool(known, {compression: V2, codec: PLAIN_CODEC, chunker: CHUNKER}, 2);
   try {
     const paths = await Promise.all(
       CASES.map(async ({data}, i) => {
@@ -80,7 +80,7 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
 });
 
 test('a file that cannot be read is reported for that file alone', async () => {
-  const pool = new ChunkPool([], {compression: V2, codec: PLAIN_CODEC}, 1);
+  const pool = new ChunkPool([], {compression: V2, codec: PLAIN_CODEC, chunker: CHUNKER}, 1);
   try {
     const result = await pool.files(['/nonexistent/backhaul-test'], [10]);
     result.done();

@@ -7,30 +7,38 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {hashChunk} from '../../../source/engine/repository/blob.js';
-import {CHUNK_MAX, CHUNK_MIN, chunkBuffer, StreamChunker} from '../../../source/engine/repository/chunker.js';
+import {
+  CHUNK_MAX,
+  CHUNKER,
+  chunkBuffer,
+  FIRST_CHUNKER,
+  StreamChunker,
+  type ChunkerParams,
+} from '../../../source/engine/repository/chunker.js';
 import {randomBuffer, seeded} from '../../helpers/cli.js';
 
 const MiB = 1024 * 1024;
+const CHUNK_MIN = CHUNKER.min;
 const data = randomBuffer(20 * MiB, 1);
 
-function chunkIds(buffer: Buffer): string[] {
+function chunkIds(buffer: Buffer, params: Readonly<ChunkerParams> = CHUNKER): string[] {
   const ids: string[] = [];
   let pos = 0;
-  for (const length of chunkBuffer(buffer)) {
+  for (const length of chunkBuffer(buffer, params)) {
     ids.push(hashChunk(buffer.subarray(pos, pos + length)));
     pos += length;
   }
   return ids;
 }
 
-function assertBounds(lengths: number[], total: number): void {
+function assertBounds(lengths: number[], total: number, min = CHUNK_MIN): void {
   assert.equal(
     lengths.reduce((a, b) => a + b, 0),
     total,
   );
   lengths.forEach((n, i) => {
     assert.ok(n <= CHUNK_MAX, `chunk ${i} is ${n} bytes, over the maximum`);
-    if (i < lengths.length - 1) assert.ok(n >= CHUNK_MIN, `chunk ${i} is ${n} bytes, under the minimum`);
+    if (i < lengths.length - 1) assert.ok(n >= min, `chunk ${i} is ${n} bytes, under the minimum`);
     else assert.ok(n > 0);
   });
 }
@@ -73,6 +81,27 @@ test('chunk sizes respect the minimum and maximum on random, zero and repetitive
   const lengths = chunkBuffer(data);
   const inside = lengths.filter(n => n > CHUNK_MIN && n < CHUNK_MAX).length;
   assert.ok(inside >= lengths.length - 1, `${inside} of ${lengths.length} chunks cut by content`);
+});
+
+test('the first parameter set (older repositories) also keeps within its minimum and maximum', () => {
+  const first = chunkBuffer(data, FIRST_CHUNKER);
+  assertBounds(first, data.length, FIRST_CHUNKER.min);
+  assert.notDeepEqual(first, chunkBuffer(data), 'the two sets cut differently');
+});
+
+test('scattered 40 KiB overwrites change about one chunk each', () => {
+  const rnd = seeded(15);
+  const edited = Buffer.from(data);
+  const writes = 16;
+  for (let i = 0; i < writes; i++) {
+    randomBuffer(40 * 1024, 500 + i).copy(edited, Math.floor(rnd() * (data.length - 40 * 1024)));
+  }
+  const fresh = (params: Readonly<ChunkerParams>) => {
+    const before = new Set(chunkIds(data, params));
+    return chunkIds(edited, params).filter(id => !before.has(id)).length;
+  };
+  const changed = fresh(CHUNKER);
+  assert.ok(changed >= writes / 2 && changed <= writes * 2, `${changed} new chunks for ${writes} writes`);
 });
 
 test('small and empty inputs', () => {

@@ -4,6 +4,8 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  chunkerConfig,
+  chunkerOf,
   compressionOf,
   encodeConfig,
   newConfig,
@@ -11,6 +13,7 @@ import {
   type RepositoryConfig,
 } from '../../../source/engine/repository/config.js';
 import {V1_COMPRESSION} from '../../../source/engine/repository/blob.js';
+import {CHUNKER, FIRST_CHUNKER} from '../../../source/engine/repository/chunker.js';
 
 const ID = '0123456789abcdef0123456789abcdef' as never;
 const parse = (c: unknown) => parseConfig(Buffer.from(JSON.stringify(c)), '/repo');
@@ -20,13 +23,14 @@ test('a new config is version 2: chunker as the code cuts, zstd level 3, no encr
   assert.equal(c.version, 2);
   assert.deepEqual(c.chunker, {
     algorithm: 'fastcdc-gear-v1',
-    min: 262144,
-    avg: 1048576,
+    min: 131072,
+    avg: 262144,
     max: 4194304,
     gearSeed: '0x9e3779b9',
-    maskSmall: '0xfff80000',
-    maskLarge: '0xff800000',
+    maskSmall: '0xffffc000',
+    maskLarge: '0xffff8000',
   });
+  assert.equal(chunkerOf(c), CHUNKER);
   assert.deepEqual(c.compression, {algorithm: 'zstd', level: 3});
   assert.equal(c.encryption, null);
   const bytes = encodeConfig(c);
@@ -46,6 +50,21 @@ test('a version 1 config opens and is written to with version 1 encodings', () =
     chunker: {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304},
   };
   assert.deepEqual(compressionOf(parse(v1)), V1_COMPRESSION);
+  assert.equal(chunkerOf(parse(v1)), FIRST_CHUNKER);
+});
+
+test('a version 2 config naming the first chunker parameter set opens, and its writers cut with that set', () => {
+  const older = {...newConfig(ID), chunker: chunkerConfig(FIRST_CHUNKER)};
+  assert.deepEqual(older.chunker, {
+    algorithm: 'fastcdc-gear-v1',
+    min: 262144,
+    avg: 1048576,
+    max: 4194304,
+    gearSeed: '0x9e3779b9',
+    maskSmall: '0xfff80000',
+    maskLarge: '0xff800000',
+  });
+  assert.equal(chunkerOf(parse(older)), FIRST_CHUNKER);
 });
 
 test('what a version 2 reader does not know is refused (format, exit 17), never guessed', () => {
@@ -53,7 +72,12 @@ test('what a version 2 reader does not know is refused (format, exit 17), never 
   const bad: [string, Partial<RepositoryConfig> | Record<string, unknown>][] = [
     ['another chunker', {chunker: {...good.chunker, algorithm: 'rabin' as never}}],
     ['other chunk sizes', {chunker: {...good.chunker, avg: 2097152}}],
-    ['another mask', {chunker: {...good.chunker, maskSmall: '0xffff0000'}}],
+    ['another mask', {chunker: {...good.chunker, maskSmall: '0xffff8000'}}],
+    ['the two sets mixed', {chunker: {...good.chunker, maskSmall: '0xfff80000'}}],
+    [
+      'the first set without its masks',
+      {chunker: {algorithm: 'fastcdc-gear-v1', min: 262144, avg: 1048576, max: 4194304}},
+    ],
     ['no compression', {compression: undefined}],
     ['another compression', {compression: {algorithm: 'lz4' as never, level: 1}}],
     ['a level zstd does not have', {compression: {algorithm: 'zstd', level: 40}}],

@@ -2,6 +2,7 @@
 // version 2 in place, its points listed from the new catalogue, its packs
 // read as they are; killed at any moment (kill -9, ten times) it opens and
 // verifies every time, as version 1 or version 2, and a last run completes it.
+import {FIRST_CHUNKER} from '../../../source/engine/repository/chunker.js';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import {tmpdir} from 'node:os';
@@ -47,6 +48,11 @@ test('the version 1 fixture upgrades in place: version 2, a catalogue of every p
   assert.equal(v2.config.version, 2);
   assert.equal(v2.config.id, v1.config.id, 'the id never changes');
   assert.deepEqual(v2.config.compression, {algorithm: 'zstd', level: 3});
+  assert.equal(
+    v2.chunker,
+    FIRST_CHUNKER,
+    'it keeps cutting as version 1 did, so new backups deduplicate against old ones',
+  );
   for (const [id, points] of before)
     assert.deepEqual(await v2.listPointSummaries(id), points, 'the catalogue lists every point');
   assert.deepEqual((await fs.readdir(join(dir, 'data'), {recursive: true})).sort(), packsBefore, 'packs untouched');

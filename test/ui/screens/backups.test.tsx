@@ -17,7 +17,8 @@ for (const size of [
 ]) {
   test(`backups render at ${size.columns}x${size.rows}: machines, kinds, owners, points, sizes`, async () => {
     const r = await openTui(size);
-    const frame = await r.waitFor(/sql-cluster/);
+    // The rows come first, from the records; the counts when the catalogues are read.
+    const frame = await r.waitFor(/sql-cluster\s+cluster\s+3\s+root\s+2\s/);
     assert.match(frame, /^demo-primary\s+Backups$/m);
     assert.match(frame, /demo-primary: 3 backups · sorted by newest point/);
     assert.match(frame, /Machine\s+Kind\s+Nodes\s+Owner\s+Points\s+Newest▼\s+Logical\s+Stored/);

@@ -37,7 +37,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('an agent backup committed while the TUI is open shows up on Backups and Restore points; its copy plan counts its bytes', async () => {
   const r = await openTui({columns: 120, rows: 40});
-  let frame = await r.waitFor(/alice-laptop/);
+  let frame = await r.waitFor(/alice-laptop\s+workstation\s+alice\s+\d/); // counted (the rows show before)
   assert.match(frame, /alice-laptop\s+workstation\s+alice\s+3\s+\d+d ago/);
 
   await agentBackup(1);

@@ -31,7 +31,8 @@ test('restore points: newest first, full/incremental, sizes; Space and a mark; c
   const r = await openTui(size);
   await r.waitFor(/alice-laptop/);
   await r.press('/alice', KEYS.enter, KEYS.enter);
-  let frame = await r.waitFor(/Time \(UTC\)/);
+  // The rows show first ("Copied" …), the marks once the target's catalogue is read.
+  let frame = await r.waitFor(/Time \(UTC\)[^]*09:30 .*(–|✓)$/m);
   assert.match(frame, /demo-primary › alice-laptop\s+Restore points/);
   assert.match(frame, /alice-laptop \(workstation\) · 3 restore points · "Copied" = on demo-secondary/);
   const rows = [
