@@ -19,4 +19,6 @@ rm -rf .bench/work
 [ -f bench/jobs-service.ts ] && node --import tsx bench/jobs-service.ts
 # Several writers: two copies from different sources into one target at once vs one after the other.
 [ -f bench/two-writers.ts ] && node --import tsx bench/two-writers.ts
+# Retention: prune of a repository with 30 % garbage vs restic prune on the same data.
+[ -f bench/prune.ts ] && command -v restic >/dev/null && node --import tsx bench/prune.ts
 exit 0

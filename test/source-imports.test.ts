@@ -9,7 +9,7 @@
  * any layer below it, never one above, and its folders form no circle):
  *
  *   operations  one entry per operation both faces call (plan, copy, restore, verify)
- *   domains     copy, restore, agent, access, jobs, demo, images, explore, and catalog.ts: what
+ *   domains     copy, restore, agent, access, jobs, retention, demo, images, explore, and catalog.ts: what
  *               Backhaul does; a domain may use another (restore uses access)
  *               but never in a circle
  *   workers     worker threads and their hosts, bundled as their own entries
@@ -95,6 +95,7 @@ export const ENGINE_LAYERS: ReadonlyArray<{readonly name: string; readonly units
       'engine/agent',
       'engine/access',
       'engine/jobs',
+      'engine/retention',
       'engine/demo',
       'engine/catalog',
       'engine/images',

@@ -19,6 +19,7 @@ import {repoAdd, repoList, repoRemove} from './repo.js';
 import {repoCompactIndex, repoRebuildCatalog, repoUpgrade} from './repo-format.js';
 import {repoKeyAdd, repoKeyList, repoKeyRemove, repoPasswd} from './repo-keys.js';
 import {restore} from './restore.js';
+import {forget, prune} from './retention.js';
 import {verify} from './verify.js';
 import {jobAdd, jobDisable, jobEdit, jobEnable, jobList, jobRemove, jobShow} from './job.js';
 import {jobHistoryCommand, jobRun, jobStatus, jobStop} from './job-runs.js';
@@ -31,6 +32,8 @@ export const commands: Command[] = [
   copy,
   restore,
   verify,
+  forget,
+  prune,
   repoAdd,
   repoList,
   repoRemove,

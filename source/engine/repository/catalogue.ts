@@ -237,6 +237,32 @@ async function merge(repo: Repository, backup: BackupId | string): Promise<void>
 }
 
 /**
+ * Replaces the backup's catalogue by one segment listing exactly `points`
+ * and superseding `segments` (all those read); they are deleted only once it
+ * is durable. For a writer under the exclusive lock (forget): no other
+ * writer appends a segment meanwhile. Returns the new segment's name.
+ */
+export async function replaceCatalogue(
+  repo: Repository,
+  backup: BackupId | string,
+  points: CataloguePoint[],
+  segments: readonly string[],
+  assertHeld: () => void = () => {},
+): Promise<string> {
+  assertHeld();
+  const name = await writeSegment(repo, backup, nextSeq([...segments].sort()), {
+    format: 2,
+    points: [...points].sort(byTime),
+    supersedes: [...segments],
+  });
+  for (const old of segments) {
+    assertHeld();
+    await repo.storage.delete(cataloguePrefix(backup) + old);
+  }
+  return name;
+}
+
+/**
  * Adds to the catalogue every point whose manifest exists but which no
  * segment names (a writer killed between manifest and segment; a repository
  * being upgraded). Returns how many points it added.

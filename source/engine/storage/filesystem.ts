@@ -480,6 +480,20 @@ export class FilesystemStorage implements Storage {
     await fs.rm(this.path(key), {force: true});
   }
 
+  /** One barrier for the batch, then each file removed. */
+  async deleteMany(keys: readonly string[], signal?: AbortSignal): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.barrier();
+    } catch (e) {
+      return this.wrap(e, keys[0]!);
+    }
+    for (const key of keys) {
+      signal?.throwIfAborted();
+      await fs.rm(this.path(key), {force: true});
+    }
+  }
+
   async freeSpace(): Promise<number | undefined> {
     try {
       const s = await fs.statfs(this.root);

@@ -21,6 +21,7 @@ export type RequestKind =
   | 'HeadObject'
   | 'ListObjectsV2'
   | 'DeleteObject'
+  | 'DeleteObjects'
   | 'CreateMultipartUpload'
   | 'UploadPart'
   | 'CompleteMultipartUpload'

@@ -25,6 +25,7 @@ import {Agent as HttpsAgent} from 'node:https';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -136,6 +137,7 @@ export class S3Storage implements Storage, S3Requester {
       HeadObject: 0,
       ListObjectsV2: 0,
       DeleteObject: 0,
+      DeleteObjects: 0,
       CreateMultipartUpload: 0,
       UploadPart: 0,
       CompleteMultipartUpload: 0,
@@ -460,6 +462,26 @@ export class S3Storage implements Storage, S3Requester {
     await this.request('DeleteObject', key, signal, () =>
       this.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key}), {abortSignal: signal}),
     );
+  }
+
+  /** DeleteObjects, 1000 keys a request (the S3 limit); a key the server could not delete fails the call. */
+  async deleteMany(keys: readonly string[], signal?: AbortSignal): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const Objects = batch.map(key => ({Key: this.objectKey(key)}));
+      const out = await this.request('DeleteObjects', batch[0]!, signal, () =>
+        this.client.send(new DeleteObjectsCommand({Bucket: this.bucket, Delete: {Objects, Quiet: true}}), {
+          abortSignal: signal,
+        }),
+      );
+      const failed = (out.Errors ?? []).filter(e => e.Code !== 'NoSuchKey');
+      if (failed.length > 0)
+        throw new BackhaulError(
+          'storage',
+          `Could not delete ${failed.length} object(s) from ${this.location}, among them ${failed[0]!.Key} (${failed[0]!.Code}: ${failed[0]!.Message}).`,
+          'Check the credentials may delete objects in this bucket, then run the command again.',
+        );
+    }
   }
 
   listOpenUploads(options: {sizes?: boolean} = {}): Promise<OpenUpload[]> {

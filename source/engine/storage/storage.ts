@@ -154,6 +154,12 @@ export interface Storage extends ReadableStorage {
   putIfAbsent(key: string, data: Uint8Array, options?: {ephemeral?: boolean}): Promise<boolean>;
   /** Deleting what is not there is fine. `signal` bounds it (a lock released on the way out). */
   delete(key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes every key (missing ones are fine), in batches where the backend
+   * has them (S3: DeleteObjects, 1000 keys a request); throws if any delete
+   * failed. Optional: `deleteKeys` falls back to `delete` one by one.
+   */
+  deleteMany?(keys: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Aborts these open uploads (see listOpenUploads); returns how many it aborted. */
   abortUploads?(uploads: readonly OpenUpload[]): Promise<number>;
   /** Capability (see ReadableStorage.local), with files staged beside their keys. */
@@ -197,4 +203,14 @@ export function checkKey(key: string): string {
 export function checkPrefix(prefix: string): string {
   if (prefix === '') return prefix;
   return checkKey(prefix.replace(/\/$/, '')) + (prefix.endsWith('/') ? '/' : '');
+}
+
+/** Deletes `keys` through the backend's batch delete, or one by one where it has none. */
+export async function deleteKeys(storage: Storage, keys: readonly string[], signal?: AbortSignal): Promise<void> {
+  if (keys.length === 0) return;
+  if (storage.deleteMany) return storage.deleteMany(keys, signal);
+  for (const key of keys) {
+    signal?.throwIfAborted();
+    await storage.delete(key, signal);
+  }
 }
