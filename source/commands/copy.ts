@@ -14,7 +14,7 @@ import {poolFor} from '../engine/operations/copy-here.js';
 import {defineCommand, flag, num, str, strs, type Command, type CommandContext} from './command.js';
 import {option, type OptionDecl} from './options.js';
 import {commandPasswords, passwordOptions} from './password.js';
-import {resolveLocation} from '../engine/workspace/open.js';
+import {locationOf} from '../engine/workspace/open.js';
 import {setPasswordRule} from '../engine/workspace/passwords.js';
 import {createProgress} from './render/progress.js';
 import {formatBytes, formatDuration, printError, printJson, safeText} from './render/output.js';
@@ -190,15 +190,6 @@ has started (\`backhaul attach RUN\` exits with the run's code).`,
     return flag(values, 'dry-run') ? dryRun(ctx, job, json) : runWithProgress(ctx, job, json);
   },
 });
-
-/** Where a name points, or undefined for one that names nothing (reported when it is opened). */
-function locationOf(name: string): string | undefined {
-  try {
-    return resolveLocation(name).entry.location;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * --detach: the copy runs as its own process in its own session (engine/jobs/start.ts), so a dropped

@@ -33,7 +33,7 @@ import {readSpec, type RunSpec} from '../jobs/start.js';
 import {parseInterval} from '../jobs/schedule.js';
 import {parseWindow} from '../jobs/window.js';
 import {processStamp} from '../util/process.js';
-import {resolveLocation} from '../workspace/open.js';
+import {locationOf} from '../workspace/open.js';
 import {runPasswordRule, setPasswordRule} from '../workspace/passwords.js';
 import {copyJob} from './copy.js';
 import {runHealthCheck} from './health.js';
@@ -196,15 +196,6 @@ async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): 
     return end;
   } catch (e) {
     return stoppedEnd(r, e, startedAt);
-  }
-}
-
-/** Where a repository name points, or undefined for one that names nothing (reported when it is opened). */
-function locationOf(name: string): string | undefined {
-  try {
-    return resolveLocation(name).entry.location;
-  } catch {
-    return undefined;
   }
 }
 

@@ -68,6 +68,15 @@ export async function storageFor(
   return storage;
 }
 
+/** Where a name points, or undefined for one that names nothing (reported when it is opened). */
+export function locationOf(nameOrLocation: string): string | undefined {
+  try {
+    return resolveLocation(nameOrLocation).entry.location;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `opened` sees the storage before the repository is read (to watch its notices from the first request). */
 export async function resolveRepository(
   nameOrLocation: string,
