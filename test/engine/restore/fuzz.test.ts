@@ -17,16 +17,18 @@ import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {newBackupId, type ChunkId} from '../../../source/engine/ids.js';
 import {backupKey, pointKey, Repository} from '../../../source/engine/repository/repository.js';
 import {RepositoryWriter} from '../../../source/engine/repository/writer.js';
 import {delegatedRestore} from '../../../source/engine/restore/delegated.js';
+import {useWriterBundle} from '../../../source/engine/restore/writer-client.js';
 import {restorePoint} from '../../../source/engine/restore/restore.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {mapLimit} from '../../../source/engine/util/concurrency.js';
+import {cliPath} from '../../helpers/demo-cache.js';
 import {asRoot, contextFor} from './crafted.js';
 
 // FUZZ_CASES lowers the count for a quick local run; the suite runs 1,000.
@@ -221,6 +223,9 @@ function mutateManifest(r: () => number, manifest: Record<string, any>): unknown
 before(
   async () => {
     if (skip) return;
+    // 2,000 delegated runs each start a writer: from the bundle users run (built from this source), not
+    // through tsx's loader, which would be most of the test's time.
+    useWriterBundle(join(dirname(await cliPath()), 'restore-writer.js'));
     // In memory (tmpfs): each delegated run appends an audit entry, and its fsyncs would be most of the test's time.
     work = await fs.mkdtemp('/dev/shm/backhaul-fuzz-');
     process.env['BACKHAUL_STATE_DIR'] = join(work, 'state');
@@ -282,6 +287,7 @@ before(
 );
 
 after(async () => {
+  useWriterBundle(undefined);
   process.env['PATH'] = savedPath;
   if (savedState === undefined) delete process.env['BACKHAUL_STATE_DIR'];
   else process.env['BACKHAUL_STATE_DIR'] = savedState;
