@@ -18,8 +18,27 @@ function walk(dir) {
     return /\.test\.tsx?$/.test(name) ? [path] : [];
   });
 }
+// Files that take a minute or more start first, so that the run does not end
+// with one of them alone on a core while the other has nothing left to do.
+// (Measured on a 2-core machine; a file missing here only runs in its turn.)
+const SLOW_FIRST = [
+  'test/engine/restore/fuzz.test.ts',
+  'test/engine/copy/kill-resume.test.ts',
+  'test/ui/screens/footer-hints.test.tsx',
+  'test/engine/storage/s3-copy.test.ts',
+  'test/e2e/job-runs.test.ts',
+  'test/engine/retention/prune-s3.test.ts',
+  'test/e2e/job-service.test.ts',
+  'test/engine/storage/s3-bounds.test.ts',
+  'test/engine/retention/prune.test.ts',
+  'test/engine/copy/s3-faults.test.ts',
+];
 const only = process.argv.slice(2);
-const files = (only.length > 0 ? only : walk('test')).sort();
+const rank = file => {
+  const i = SLOW_FIRST.indexOf(file.split(/[\\/]/).join('/'));
+  return i === -1 ? SLOW_FIRST.length : i;
+};
+const files = (only.length > 0 ? only : walk('test')).sort().sort((a, b) => rank(a) - rank(b));
 const state = mkdtempSync(join(tmpdir(), 'backhaul-test-state-'));
 const env = {...process.env, BACKHAUL_STATE_DIR: join(state, 'root'), XDG_STATE_HOME: join(state, 'xdg')};
 const result = spawnSync(
