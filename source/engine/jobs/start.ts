@@ -18,7 +18,7 @@ import {BackhaulError, quoted} from '../errors.js';
 import type {Selection} from '../copy/selection.js';
 import {processStamp} from '../util/process.js';
 import type {RunTrigger} from './history.js';
-import type {JobDefinition} from './job.js';
+import type {JobDefinition, JobRetention} from './job.js';
 import {runsDir} from './run-log.js';
 import {handOverJobLock, lockJob, newRunId, registerRun, unlockJob, type LiveRun} from './runs.js';
 
@@ -41,6 +41,11 @@ export interface RunSpec {
   pre?: string;
   post?: string;
   scriptTimeout?: string;
+  /** The job's retention on the target after a successful copy, and when the job was made (its prune schedule counts from it). */
+  retention?: JobRetention;
+  created?: string;
+  /** How long retention waits for another writer on the target before it is postponed to the next run. */
+  retentionWaitMs?: number;
 }
 
 export const specFile = (runId: string) => join(runsDir(), `${runId}.spec.json`);
@@ -75,6 +80,12 @@ export function jobSelection(job: JobDefinition, points: string | undefined, fir
  */
 export const TARGET_WAIT_MS = 10 * 60_000;
 
+/**
+ * How long a run's retention waits for the exclusive lock on its target
+ * before it is postponed: the copy is done, and the next run retries.
+ */
+export const RETENTION_WAIT_MS = 2 * 60_000;
+
 /** A run spec for a saved job. */
 export function jobRunSpec(
   job: JobDefinition,
@@ -93,6 +104,7 @@ export function jobRunSpec(
     post: job.post,
     scriptTimeout: job.scriptTimeout,
     waitMs: TARGET_WAIT_MS,
+    ...(job.retention ? {retention: job.retention, created: job.created, retentionWaitMs: RETENTION_WAIT_MS} : {}),
   };
 }
 
