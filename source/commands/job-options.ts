@@ -78,9 +78,15 @@ export const jobOptions: OptionDecl[] = [
     default: '10m',
   }),
   option.flag('disabled', 'save it disabled (no run starts until `backhaul job enable`)', {section: HOW}),
-  option.integer('keep-last', 'N', {min: 0, max: MANY}, `keep the newest N points of each backup (at least ${MIN_KEEP_LAST})`, {
-    section: KEEP,
-  }),
+  option.integer(
+    'keep-last',
+    'N',
+    {min: 0, max: MANY},
+    `keep the newest N points of each backup (at least ${MIN_KEEP_LAST})`,
+    {
+      section: KEEP,
+    },
+  ),
   option.integer('keep-weekly', 'W', {min: 0, max: MANY}, 'and the newest point of each of the newest W weeks', {
     section: KEEP,
   }),
@@ -121,7 +127,8 @@ function retentionChanges(values: Values): Partial<JobRetention> | null | undefi
   const cron = str(values, 'prune-cron');
   if (every !== undefined) given.pruneEvery = every;
   if (cron !== undefined) given.pruneCron = cron;
-  if (!flag(values, 'no-retention')) return Object.keys(given).length > 0 ? (given as Partial<JobRetention>) : undefined;
+  if (!flag(values, 'no-retention'))
+    return Object.keys(given).length > 0 ? (given as Partial<JobRetention>) : undefined;
   if (Object.keys(given).length > 0)
     throw usageError(
       '--no-retention clears the retention policy: it takes no --keep-* or --prune-* option with it.',

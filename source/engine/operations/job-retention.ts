@@ -42,7 +42,9 @@ function retentionFailed(target: string, e: unknown): BackhaulError {
   return new BackhaulError(
     isBackhaulError(e) ? e.code : 'failure',
     `Retention on ${target} failed after the copy (the copied restore points stay): ${message}`,
-    isBackhaulError(e) && e.hint ? e.hint : 'Run `backhaul forget` and `backhaul prune` on the target by hand to see why.',
+    isBackhaulError(e) && e.hint
+      ? e.hint
+      : 'Run `backhaul forget` and `backhaul prune` on the target by hand to see why.',
   );
 }
 
@@ -55,7 +57,11 @@ export async function runJobRetention(
   const spec = r.spec;
   const retention = spec.retention!;
   const outcome: RetentionOutcome = {kept: 0, removed: 0, bytesFreed: 0, pruned: false};
-  const lock = {signal, waitMs: spec.retentionWaitMs ?? 0, onNotice: (n: {message: string}) => r.say('info', n.message)};
+  const lock = {
+    signal,
+    waitMs: spec.retentionWaitMs ?? 0,
+    onNotice: (n: {message: string}) => r.say('info', n.message),
+  };
   r.phase('retention');
   try {
     const target = await resolveRepository(spec.target);
@@ -80,7 +86,10 @@ export async function runJobRetention(
       const pruned = await prune(target, lock);
       outcome.pruned = true;
       outcome.bytesFreed = pruned.bytesFreed;
-      r.say('info', `Prune freed ${formatBytes(pruned.bytesFreed)} (${pruned.packsDeleted} pack(s) deleted, ${pruned.packsRepacked} repacked).`);
+      r.say(
+        'info',
+        `Prune freed ${formatBytes(pruned.bytesFreed)} (${pruned.packsDeleted} pack(s) deleted, ${pruned.packsRepacked} repacked).`,
+      );
     } catch (e) {
       if (!lockWasBusy(e)) throw e;
       r.say('warning', `Prune postponed to the next run: ${(e as Error).message}`);
