@@ -50,6 +50,10 @@ export {
   describeRetention,
   pruneDue,
   retentionStatus,
+  retentionWords,
+  jobRetentionFor,
+  keptForOf,
+  gfsMarks,
   type RetentionOutcome,
   type RetentionStatus,
 } from './job-retention.js';

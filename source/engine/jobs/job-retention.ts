@@ -8,10 +8,14 @@
  * (default 7d) has passed since the last prune, or when `pruneCron` has an
  * occurrence between the last prune (or the job's creation) and now.
  */
+import {selectBackups} from '../copy/selection.js';
 import {usageError} from '../errors.js';
-import {checkPolicy} from '../retention/policy.js';
+import type {BackupRecord} from '../repository/model.js';
+import {checkPolicy, selectPoints, type KeptFor, type PolicyPoint} from '../retention/policy.js';
+import {formatBytes} from '../util/format.js';
+import {resolveLocation} from '../workspace/open.js';
 import type {SessionRecord} from './history.js';
-import {DEFAULT_PRUNE_EVERY, type JobRetention} from './job.js';
+import {DEFAULT_PRUNE_EVERY, type JobDefinition, type JobRetention} from './job.js';
 import {parseCron, parseInterval} from './schedule.js';
 
 /** What one run's retention did, as the history keeps it. */
@@ -99,4 +103,56 @@ export function describeRetention(r: JobRetention | undefined): string {
   ].filter(Boolean);
   const prune = r.pruneCron !== undefined ? `cron ${r.pruneCron}` : `every ${r.pruneEvery ?? DEFAULT_PRUNE_EVERY}`;
   return `keep last ${r.keepLast}${gfs.length > 0 ? ` + ${gfs.join(', ')}` : ''}; prune ${prune}`;
+}
+
+/** What a retention did, in words: "kept 4, removed 1, freed 1.2 MB" (and a postponement). */
+export function retentionWords(r: Pick<RetentionOutcome, 'kept' | 'removed' | 'bytesFreed' | 'postponed'>): string {
+  if (r.postponed === 'forget') return 'postponed (the target was busy)';
+  const words = `kept ${r.kept}, removed ${r.removed}, freed ${formatBytes(r.bytesFreed)}`;
+  return r.postponed === 'prune' ? `${words}; prune postponed (the target was busy)` : words;
+}
+
+/** The location a repository argument (a registered name, a path, an s3:// URL) stands for; undefined if none. */
+function locationOf(nameOrLocation: string): string | undefined {
+  try {
+    return resolveLocation(nameOrLocation).entry.location;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The retention of the first job (by name) that keeps `backup` on the
+ * repository `repo` (a registered name, path or URL): its target is that
+ * repository and its selection (machines, agent jobs) takes the backup.
+ */
+export function jobRetentionFor(
+  jobs: readonly JobDefinition[],
+  repo: string,
+  backup: Pick<BackupRecord, 'id' | 'machine' | 'job'>,
+): {job: string; retention: JobRetention} | undefined {
+  const here = locationOf(repo);
+  for (const job of [...jobs].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!job.retention) continue;
+    if (job.target !== repo && (here === undefined || locationOf(job.target) !== here)) continue;
+    const selection = {machine: [...job.machines], job: [...job.agentJobs]};
+    if (selectBackups([backup as BackupRecord], selection).length === 0) continue;
+    return {job: job.name, retention: job.retention};
+  }
+  return undefined;
+}
+
+/**
+ * Why the policy keeps each point it keeps (point id → reasons), computed
+ * once over all the points: what the Restore points screen and `points
+ * --json` show as the GFS marks.
+ */
+export function keptForOf(points: readonly PolicyPoint[], policy: JobRetention): Map<string, KeptFor[]> {
+  return new Map(selectPoints(points, policy).kept.map(k => [k.point.id, k.keptFor]));
+}
+
+/** The short marks of a point's GFS reasons: "W", "M", "Y" (short-term has none). */
+export function gfsMarks(keptFor: readonly KeptFor[] | undefined): string {
+  const letters: Partial<Record<KeptFor, string>> = {weekly: 'W', monthly: 'M', yearly: 'Y'};
+  return (keptFor ?? []).flatMap(k => letters[k] ?? []).join(' ');
 }
