@@ -112,8 +112,9 @@ export function retentionText(r: JobRow | undefined): string {
     return r.job.retention
       ? `${r.name} retention: ${describeRetention(r.job.retention)}; not run yet.`
       : `${r.name}: no retention (the target keeps every point).`;
-  const pruned = last.lastPrune ? `last prune ${formatTime(last.lastPrune)}` : 'never pruned';
-  return `${r.name} retention ${formatTime(last.at)}: ${retentionWords(last)} · ${pruned}`;
+  // The run it ran in is the "Last result" column's: the line has room for what it did and the last prune.
+  const pruned = last.lastPrune ? `pruned ${formatTime(last.lastPrune).slice(5)}` : 'never pruned';
+  return `${r.name} retention: ${retentionWords(last)} · ${pruned}`;
 }
 
 const hasRetention = (rows: readonly JobRow[]) =>
