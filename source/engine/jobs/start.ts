@@ -16,6 +16,7 @@ import {closeSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:
 import {join} from 'node:path';
 import {BackhaulError, quoted} from '../errors.js';
 import type {Selection} from '../copy/selection.js';
+import type {RetentionPolicy} from '../retention/policy.js';
 import {processStamp} from '../util/process.js';
 import type {RunTrigger} from './history.js';
 import type {JobDefinition, JobRetention} from './job.js';
@@ -63,7 +64,11 @@ export function readSpec(runId: string): RunSpec {
   }
 }
 
-/** What a saved job's run copies: "Sync now" takes `latest` or `all`; otherwise the job's own rule (see job.ts `points`). */
+/**
+ * What a saved job's run copies: "Sync now" takes `latest` or `all`;
+ * otherwise the job's own rule (see job.ts `points`); with a retention
+ * policy, not the points it would remove at once.
+ */
 export function jobSelection(job: JobDefinition, points: string | undefined, firstRun: boolean): Selection {
   const rule = points ?? (job.mode === 'immediate' && !firstRun ? `since:${job.created}` : job.points);
   return {
@@ -71,6 +76,21 @@ export function jobSelection(job: JobDefinition, points: string | undefined, fir
     job: job.agentJobs.length > 0 ? [...job.agentJobs] : undefined,
     points: rule,
     ...(job.nodes.length > 0 ? {nodes: [...job.nodes]} : {}),
+    // What the job's retention would remove at once is not copied (copy/plan-retention.ts).
+    ...(job.retention ? {retention: policyOf(job.retention)} : {}),
+  };
+}
+
+/** The forget policy of a job's retention (without its prune schedule). */
+export function policyOf(r: JobRetention): RetentionPolicy {
+  return {
+    keepLast: r.keepLast,
+    keepWeekly: r.keepWeekly,
+    keepMonthly: r.keepMonthly,
+    keepYearly: r.keepYearly,
+    weeklyDay: r.weeklyDay,
+    monthlyDay: r.monthlyDay,
+    yearlyMonth: r.yearlyMonth,
   };
 }
 

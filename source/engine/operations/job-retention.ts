@@ -16,24 +16,13 @@ import {BackhaulError, isBackhaulError} from '../errors.js';
 import {selectBackups} from '../copy/selection.js';
 import {readHistory} from '../jobs/history.js';
 import {lastPruneOf, pruneDue, type RetentionOutcome} from '../jobs/job-retention.js';
-import type {JobRetention} from '../jobs/job.js';
+import {policyOf} from '../jobs/start.js';
 import {lockWasBusy} from '../retention/exclusive.js';
 import {forget} from '../retention/forget.js';
-import type {RetentionPolicy} from '../retention/policy.js';
 import {prune} from '../retention/prune.js';
 import {formatBytes} from '../util/format.js';
 import {resolveRepository} from '../workspace/open.js';
 import type {RunReporter} from './job-run.js';
-
-const policyOf = (r: JobRetention): RetentionPolicy => ({
-  keepLast: r.keepLast,
-  keepWeekly: r.keepWeekly,
-  keepMonthly: r.keepMonthly,
-  keepYearly: r.keepYearly,
-  weeklyDay: r.weeklyDay,
-  monthlyDay: r.monthlyDay,
-  yearlyMonth: r.yearlyMonth,
-});
 
 /** The retention failed: the copy's points stay, and the message says so. */
 function retentionFailed(target: string, e: unknown): BackhaulError {
@@ -65,7 +54,11 @@ export async function runJobRetention(
   r.phase('retention');
   try {
     const target = await resolveRepository(spec.target);
-    const ids = selectBackups(await target.listBackups(), {...spec.selection, backups: undefined}).map(b => b.id);
+    const ids = selectBackups(await target.listBackups(), {
+      ...spec.selection,
+      backups: undefined,
+      retention: undefined,
+    }).map(b => b.id);
     r.say('info', `Retention on ${spec.target}: ${ids.length} backup(s) of this job.`);
     try {
       const done = await forget(target, policyOf(retention), {...lock, backups: ids});

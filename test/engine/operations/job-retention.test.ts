@@ -144,6 +144,11 @@ describe('a job with a retention policy', () => {
     assert.equal(status.retention.removed, records.at(-1).retention.removed);
     assert.equal(status.retention.bytesFreed, 0);
     assert.equal(status.retention.lastPrune, records[0].summary.endedAt);
+    const text = await ws.run(['job', 'status', 'keep3']);
+    assert.match(
+      text.stdout,
+      new RegExp(`keep3 retention \\(.*\\): kept ${left.length}, removed \\d+, freed 0 B; last prune .* ago`),
+    );
 
     // The schedule made due: the next run prunes, and frees what the removed points held alone.
     assert.equal((await ws.run(['job', 'edit', 'keep3', '--prune-every', '1s'])).code, 0);
@@ -159,6 +164,42 @@ describe('a job with a retention policy', () => {
     assert.equal(after.retention.lastPrune, pruned.summary.endedAt);
     assert.deepEqual(await targetPoints(backup!.id), left);
     assert.ok((await verifyRepository(await Repository.open(new FilesystemStorage(dstDir)))).ok);
+  });
+
+  test('with --points all, a run copies only the points its policy keeps, and the next copies none of the removed again', async () => {
+    const dir = join(ws.dir, 'dst-all-repo');
+    await Repository.create(new FilesystemStorage(dir));
+    assert.equal((await ws.run(['repo', 'add', 'dst-all', dir])).code, 0);
+    const add = await ws.run([
+      'job',
+      'add',
+      'allpts',
+      '--from',
+      'src',
+      '--to',
+      'dst-all',
+      '--mode',
+      'periodic',
+      '--every',
+      '1d',
+      '--points',
+      'all',
+      '--keep-last',
+      '3',
+    ]);
+    assert.equal(add.code, 0, add.stderr);
+    const [backup] = await source.listBackups();
+    const newest3 = (await source.listPoints(backup!.id)).slice(-3).map(p => p.id);
+    const first = await runJob('allpts');
+    assert.equal(first.summary.result, 'success', JSON.stringify(first.log));
+    assert.equal(first.summary.pointsCopied, 3);
+    assert.deepEqual([first.retention.kept, first.retention.removed], [3, 0]);
+    const target = async () =>
+      (await (await Repository.open(new FilesystemStorage(dir))).listPoints(backup!.id)).map(p => p.id);
+    assert.deepEqual(await target(), newest3);
+    const second = await runJob('allpts');
+    assert.equal(second.summary.pointsCopied, 0, JSON.stringify(second.summary));
+    assert.deepEqual(await target(), newest3);
   });
 
   test('a run whose copy fails runs no retention: the target keeps every point', async () => {
