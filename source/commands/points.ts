@@ -13,6 +13,15 @@ import {visibleBackup} from '../engine/access/view.js';
 import {formatBytes, printJson, table} from './render/output.js';
 import {openRepoArg} from './repo-arg.js';
 
+/** The retention of a job that keeps the backup here; a jobs file that does not read costs the marks, not the list. */
+function retentionFor(repo: string, backup: Parameters<typeof jobRetentionFor>[2]) {
+  try {
+    return jobRetentionFor(listJobs(), repo, backup);
+  } catch {
+    return undefined;
+  }
+}
+
 export const points: Command = defineCommand({
   name: 'points',
   summary: 'list the restore points of a backup',
@@ -35,7 +44,7 @@ each kept point's keptFor (short-term, weekly, monthly, yearly).`,
     const repo = await openRepoArg(str(values, 'repo'));
     const backup = await visibleBackup(repo, id);
     const summaries = (await repo.listPointSummaries(backup.id)).map(summarizeListed);
-    const policy = jobRetentionFor(listJobs(), str(values, 'repo') ?? repo.location, backup);
+    const policy = retentionFor(str(values, 'repo') ?? repo.location, backup);
     const kept = policy ? keptForOf(summaries, policy.retention) : undefined;
     const list = summaries.map(p => (kept?.has(p.id) ? {...p, keptFor: kept.get(p.id)} : p));
     if (flag(values, 'json')) {
