@@ -2,16 +2,21 @@
  * The options of `backhaul job add` and `job edit` (declared once, so both
  * parse and document them the same way), and how the values given become
  * changes to a saved job: text kept as typed (validate.ts checks it),
- * "none" / "off" / "" clearing what may be cleared.
+ * "none" / "off" / "" clearing what may be cleared. Retention options
+ * change the job's retention one value at a time (`--no-retention` clears
+ * it); validate.ts checks the policy as `forget` does.
  */
 import {usageError} from '../engine/errors.js';
-import type {JobDefinition} from '../engine/jobs/index.js';
-import {str, strs, type Values} from './command.js';
+import type {JobDefinition, JobRetention} from '../engine/jobs/index.js';
+import {MIN_KEEP_LAST} from '../engine/operations/retention.js';
+import {flag, num, str, strs, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
 
 const WHAT = 'What it copies';
 const WHEN = 'When';
 const HOW = 'How';
+const KEEP = 'Retention on the target (after each successful run)';
+const MANY = 1_000_000;
 
 export const jobOptions: OptionDecl[] = [
   option.text('from', 'SOURCE', 'the source repository (a registered name)', {section: WHAT}),
@@ -73,7 +78,86 @@ export const jobOptions: OptionDecl[] = [
     default: '10m',
   }),
   option.flag('disabled', 'save it disabled (no run starts until `backhaul job enable`)', {section: HOW}),
+  option.integer(
+    'keep-last',
+    'N',
+    {min: 0, max: MANY},
+    `keep the newest N points of each backup (at least ${MIN_KEEP_LAST})`,
+    {
+      section: KEEP,
+    },
+  ),
+  option.integer('keep-weekly', 'W', {min: 0, max: MANY}, 'and the newest point of each of the newest W weeks', {
+    section: KEEP,
+  }),
+  option.integer('keep-monthly', 'M', {min: 0, max: MANY}, 'and of each of the newest M months', {section: KEEP}),
+  option.integer('keep-yearly', 'Y', {min: 0, max: MANY}, 'and of each of the newest Y years', {section: KEEP}),
+  option.integer('weekly-day', 'DAY', {min: 0, max: 6}, 'the day a week starts: 0 = Sunday … 6 = Saturday (UTC)', {
+    section: KEEP,
+    default: '1',
+  }),
+  option.integer('monthly-day', 'DAY', {min: 1, max: 28}, 'the day of the month a month starts', {
+    section: KEEP,
+    default: '1',
+  }),
+  option.integer('yearly-month', 'MONTH', {min: 1, max: 12}, 'the month a year starts', {section: KEEP, default: '1'}),
+  option.text('prune-every', 'DURATION', 'prune the target when the last prune is this old', {
+    section: KEEP,
+    default: '7d',
+  }),
+  option.text('prune-cron', 'EXPR', 'prune the target at the times of a cron expression instead', {section: KEEP}),
+  option.flag('no-retention', 'clear the retention policy (the target keeps every point)', {section: KEEP}),
 ];
+
+const RETENTION_NUMBERS: readonly [string, keyof JobRetention][] = [
+  ['keep-last', 'keepLast'],
+  ['keep-weekly', 'keepWeekly'],
+  ['keep-monthly', 'keepMonthly'],
+  ['keep-yearly', 'keepYearly'],
+  ['weekly-day', 'weeklyDay'],
+  ['monthly-day', 'monthlyDay'],
+  ['yearly-month', 'yearlyMonth'],
+];
+
+/** The retention values given (only those), null for --no-retention, undefined for none. */
+function retentionChanges(values: Values): Partial<JobRetention> | null | undefined {
+  const given: Record<string, unknown> = {};
+  for (const [name, key] of RETENTION_NUMBERS) if (num(values, name) !== undefined) given[key] = num(values, name);
+  const every = str(values, 'prune-every');
+  const cron = str(values, 'prune-cron');
+  if (every !== undefined) given.pruneEvery = every;
+  if (cron !== undefined) given.pruneCron = cron;
+  if (!flag(values, 'no-retention'))
+    return Object.keys(given).length > 0 ? (given as Partial<JobRetention>) : undefined;
+  if (Object.keys(given).length > 0)
+    throw usageError(
+      '--no-retention clears the retention policy: it takes no --keep-* or --prune-* option with it.',
+      'Give --no-retention alone, or the policy without it.',
+    );
+  return null;
+}
+
+/**
+ * A job's retention with `given` applied: --prune-every and --prune-cron
+ * replace each other; a new policy without --keep-last keeps the minimum
+ * (as forget does), and one with no --keep-* at all is refused.
+ */
+export function mergeRetention(old: JobRetention | undefined, given: Partial<JobRetention>): JobRetention {
+  const keeps = ['keepLast', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
+  if (!old && keeps.every(k => given[k] === undefined))
+    throw usageError(
+      'A retention policy needs --keep-last N and, if you like, --keep-weekly, --keep-monthly or --keep-yearly.',
+      `For example --keep-last ${MIN_KEEP_LAST} --keep-weekly 4.`,
+    );
+  const next: Record<string, unknown> = {keepLast: MIN_KEEP_LAST, ...old, ...given};
+  if (given.pruneEvery !== undefined) delete next.pruneCron;
+  if (given.pruneCron !== undefined) delete next.pruneEvery;
+  if (given.pruneEvery !== undefined && given.pruneCron !== undefined) {
+    next.pruneEvery = given.pruneEvery; // both given: validate.ts refuses the pair, naming both
+    next.pruneCron = given.pruneCron;
+  }
+  return next as unknown as JobRetention;
+}
 
 const CLEAR = new Set(['none', 'off', '']);
 
@@ -118,6 +202,8 @@ export function changesFrom(values: Values): Partial<Record<keyof JobDefinition,
   text('pre', 'pre', true);
   text('post', 'post', true);
   text('script-timeout', 'scriptTimeout');
+  const retention = retentionChanges(values);
+  if (retention !== undefined) c.retention = retention;
   return c;
 }
 
@@ -128,6 +214,7 @@ export function applyChanges(
   const next: Record<string, unknown> = {...job};
   for (const [key, value] of Object.entries(changes)) {
     if (value === null) delete next[key];
+    else if (key === 'retention') next[key] = mergeRetention(job.retention, value as Partial<JobRetention>);
     else next[key] = value;
   }
   // A mode changed to immediate drops the schedule it no longer uses; --every and --cron replace each other.

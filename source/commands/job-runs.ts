@@ -11,6 +11,7 @@ import {
   jobStatuses,
   listJobs,
   reapRuns,
+  retentionWords,
   sessionHeadline,
   startJobRun,
   stopJob,
@@ -106,6 +107,12 @@ function statusRow(s: JobStatus, now: number): string[] {
   return [s.name, state, last, next, rpo];
 }
 
+function retentionLine(s: JobStatus, now: number): string {
+  const r = s.retention!;
+  const pruned = r.lastPrune ? `last prune ${age(r.lastPrune, now)} ago` : 'never pruned';
+  return `${s.name} retention (${age(r.at, now)} ago): ${retentionWords(r)}; ${pruned}`;
+}
+
 export const jobStatus: Command = defineCommand({
   name: 'job status',
   summary: 'every job: state, last result, next run, RPO',
@@ -114,7 +121,9 @@ export const jobStatus: Command = defineCommand({
 run paused there) or disabled. RPO: a warning when the newest restore point of a
 backup the job copies is not on the target and is older than the job's RPO
 (counted from when the point was made). A run found killed is recorded as
-interrupted here.`,
+interrupted here. A job with a retention policy gets a line with what its last
+retention kept, removed and freed, and when it last pruned (--json: retention.kept,
+retention.removed, retention.bytesFreed, retention.lastPrune).`,
   arguments: [{name: 'NAME ...', description: 'these jobs (default: all)'}],
   options: [option.flag('json', 'print the statuses as JSON (an array)')],
   positionals: true,
@@ -137,6 +146,7 @@ interrupted here.`,
         ['JOB', 'STATE', 'LAST', 'NEXT', 'RPO'],
       ),
     );
+    for (const s of statuses.filter(x => x.retention)) ctx.out.write(safeText(retentionLine(s, now)) + '\n');
     return 0;
   },
 });
@@ -146,7 +156,10 @@ function historyLine(s: SessionRecord): string {
     s.kind === 'health'
       ? `health check ${s.summary.result}${s.health ? `: ${s.health.points} point(s), ${s.health.chunksRepaired} chunk(s) repaired` : ''}`
       : `${sessionHeadline(s.summary)} read ${formatBytes(s.summary.readBytes)}, transferred ${formatBytes(s.summary.transferredBytes)}, stored ${formatBytes(s.summary.storedBytes)}; bottleneck ${s.summary.bottleneck}`;
-  return `${s.summary.startedAt}  ${s.runId ?? '-'}  ${s.trigger ?? '-'}  ${what}`;
+  const retention = s.retention
+    ? `; retention ${retentionWords(s.retention)}${s.retention.pruned ? ', pruned' : ''}`
+    : '';
+  return `${s.summary.startedAt}  ${s.runId ?? '-'}  ${s.trigger ?? '-'}  ${what}${retention}`;
 }
 
 export const jobHistoryCommand: Command = defineCommand({

@@ -17,9 +17,10 @@ import {
   withDefaults,
   type JobDefinition,
   type JobInput,
+  type JobRetention,
 } from '../engine/jobs/index.js';
 import {defineCommand, flag, type Command, type CommandContext} from './command.js';
-import {applyChanges, changesFrom, jobOptions} from './job-options.js';
+import {applyChanges, changesFrom, jobOptions, mergeRetention} from './job-options.js';
 import {option} from './options.js';
 import {printJson, safeText, table} from './render/output.js';
 
@@ -45,12 +46,19 @@ export const jobAdd: Command = defineCommand({
   usage: `Usage: backhaul job add NAME --from SRC --to DST --mode immediate|periodic [--every 1h | --cron EXPR]
                     [--machine P ...] [--job P ...] [--nodes a,b] [--points latest|latest:N|all|since:DATE]
                     [--window RULE ...] [--throttle MB/s] [--rpo 24h] [--pre CMD] [--post CMD]
-                    [--script-timeout 10m] [--health monthly|CRON] [--disabled] [--json]`,
+                    [--script-timeout 10m] [--health monthly|CRON] [--disabled]
+                    [--keep-last N [--keep-weekly W] [--keep-monthly M] [--keep-yearly Y]
+                     [--weekly-day D] [--monthly-day D] [--yearly-month M] [--prune-every 7d | --prune-cron EXPR]]
+                    [--json]`,
   description: `Saves a job in the configuration (jobs.json beside config.json). The service
 (\`backhaul service\`) runs it: an immediate job copies every new restore point of
 the source as soon as it is committed; a periodic one copies on its schedule.
-\`backhaul job run NAME\` runs it now, detached. Every value is checked first:
-a bad one is refused (exit 2) and nothing is saved.`,
+\`backhaul job run NAME\` runs it now, detached. With --keep-last (and GFS
+--keep-weekly/--keep-monthly/--keep-yearly), after each successful run the job
+forgets, on the target and only for the backups it copies, the points the policy
+does not keep (as \`backhaul forget\`), and prunes the target when the last prune
+is older than --prune-every (7d) or --prune-cron says so. Every value is checked
+first: a bad one is refused (exit 2) and nothing is saved.`,
   arguments: [{name: 'NAME', description: 'the job\'s name (letters, digits, ".", "_", "-")'}],
   options: [...jobOptions, option.flag('json', 'print the saved job as JSON')],
   positionals: true,
@@ -67,6 +75,7 @@ a bad one is refused (exit 2) and nothing is saved.`,
         'Pass --mode immediate or --mode periodic.',
         'immediate copies every new restore point as it appears; periodic runs on --every or --cron.',
       );
+    if (c.retention) c.retention = mergeRetention(undefined, c.retention as Partial<JobRetention>);
     const input = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null)) as unknown as JobInput;
     const job = withDefaults({...input, name, enabled: !flag(values, 'disabled')});
     checkRepositories(job);
@@ -82,7 +91,8 @@ export const jobEdit: Command = defineCommand({
   summary: 'change a saved job (only the options given change)',
   usage: 'Usage: backhaul job edit NAME [the options of `job add`] [--json]',
   description: `Changes the options given and keeps the others. "none", "off" or "" clear
---window, --throttle, --rpo, --pre, --post, --health. A run under way keeps the
+--window, --throttle, --rpo, --pre, --post, --health; --no-retention clears the
+retention policy (a --keep-* or --prune-* option changes only that value of it). A run under way keeps the
 settings it started with. A bad value is refused (exit 2) and nothing changes.`,
   arguments: [{name: 'NAME', description: 'the job'}],
   options: [...jobOptions.filter(o => o.name !== 'disabled'), option.flag('json', 'print the job as JSON')],

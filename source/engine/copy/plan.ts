@@ -22,6 +22,7 @@ import {
   selectNodes,
   type Selection,
 } from './selection.js';
+import {withinRetention} from './plan-retention.js';
 
 export interface PlannedDisk {
   node: string;
@@ -271,8 +272,10 @@ export async function planSkeleton(
   for (const record of backups) {
     const wantNodes = selectNodes(record, selection.nodes);
     const onTarget = (await target.storage.stat(`backups/${record.id}/backup.json`)) !== undefined;
-    const {picked, filtered} = filter(await source.listPoints(record.id));
+    let {picked, filtered} = filter(await source.listPoints(record.id));
     pickedAny ||= picked.length > 0;
+    if (selection.retention)
+      ({picked, filtered} = await withinRetention(picked, filtered, target, record.id, onTarget, selection.retention));
     const pb: PlannedBackup = {
       backupId: record.id,
       machine: record.machine,

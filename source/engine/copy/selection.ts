@@ -8,6 +8,7 @@
 import {notFound, quoted, usageError, type BackhaulError} from '../errors.js';
 import {isShortId} from '../ids.js';
 import type {BackupRecord, PointManifest} from '../repository/model.js';
+import type {RetentionPolicy} from '../retention/policy.js';
 
 export interface Selection {
   backups?: string[];
@@ -16,6 +17,8 @@ export interface Selection {
   job?: string | readonly string[];
   points?: string;
   nodes?: string[];
+  /** A job's retention policy: points it would remove at once are not copied (plan-retention.ts). */
+  retention?: RetentionPolicy;
 }
 
 export function globToRegExp(pattern: string): RegExp {

@@ -15,6 +15,7 @@ import {appendFile, mkdir, readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {formatDuration} from '../util/format.js';
 import {dataDir} from '../workspace/dirs.js';
+import type {RetentionOutcome} from './job-retention.js';
 
 export type SessionResult = 'success' | 'warning' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -83,6 +84,8 @@ export interface SessionRecord {
   /** What the user was told besides progress (a stale lock taken over, a failing post-script, stalls). */
   warnings?: string[];
   health?: HealthResult;
+  /** What the job's retention did on the target after the copy (absent: none ran). */
+  retention?: RetentionOutcome;
 }
 
 /** One line for a session's result: "Copy finished: 3 copied, 0 skipped, 0 failed in 12s." */

@@ -10,7 +10,8 @@
  *   `describeJob` for its lines as `job show` prints them.
  * - Where each stands: `jobStatuses(jobs, {withRpo})` — state (idle,
  *   running, waiting for window, disabled), the live run and its phase, last
- *   result, next run, window, RPO.
+ *   result, next run, window, RPO, last retention (kept, removed, bytes
+ *   freed, last prune).
  * - Runs: `startJobRun(name, {points})` ("Sync now": `latest` or `all`;
  *   detached, returns the run; `{healthCheck: true}`: its health check
  *   now), `startRun(spec)` (any copy, detached: the Copy plan screen's),
@@ -24,6 +25,7 @@
 import {BackhaulError, quoted} from '../errors.js';
 import {readHistory, type SessionRecord} from './history.js';
 import {HEALTH_PRESETS, type JobDefinition} from './job.js';
+import {describeRetention} from './job-retention.js';
 import {followRunLog, readRunLog, runEnd, type StampedEntry} from './run-log.js';
 import {liveRunOf, liveRuns, reapRuns, stopRun, type LiveRun} from './runs.js';
 import {defaultRunner, jobRunSpec, startRun} from './start.js';
@@ -38,10 +40,23 @@ export {
   JOB_MODES,
   DEFAULT_SCRIPT_TIMEOUT,
   HEALTH_PRESETS,
+  DEFAULT_PRUNE_EVERY,
   type JobDefinition,
   type JobInput,
   type JobMode,
+  type JobRetention,
 } from './job.js';
+export {
+  describeRetention,
+  pruneDue,
+  retentionStatus,
+  retentionWords,
+  jobRetentionFor,
+  keptForOf,
+  gfsMarks,
+  type RetentionOutcome,
+  type RetentionStatus,
+} from './job-retention.js';
 export {jobStatuses, rpoStatus, describeSchedule, type JobStatus, type JobState, type RpoStatus} from './status.js';
 export {
   readHistory,
@@ -91,6 +106,7 @@ export function describeJob(job: JobDefinition): string[] {
     `  post-script: ${job.post ?? 'none'}`,
     `  script timeout: ${job.scriptTimeout}`,
     `  health check: ${health}`,
+    `  retention: ${describeRetention(job.retention)}`,
     `  created: ${job.created}`,
   ];
 }

@@ -18,6 +18,26 @@ const texts = {
 const duration = {type: 'string', pattern: DURATION_PATTERN} as const satisfies Schema;
 const repository = {type: 'string', pattern: REPOSITORY_NAME} as const satisfies Schema;
 
+const count = {type: 'number', exclusiveMinimum: -1, maximum: 1_000_000} as const satisfies Schema;
+
+/** A job's retention (job.ts JobRetention); validate.ts checks the values (keepLast ≥ 3, whole numbers, days). */
+const retention = {
+  type: 'object',
+  required: ['keepLast'],
+  additionalProperties: false,
+  properties: {
+    keepLast: count,
+    keepWeekly: count,
+    keepMonthly: count,
+    keepYearly: count,
+    weeklyDay: count,
+    monthlyDay: count,
+    yearlyMonth: count,
+    pruneEvery: duration,
+    pruneCron: {type: 'string', minLength: 1, maxLength: 256},
+  },
+} as const satisfies Schema;
+
 /** One job, under its name (the name is the key, not a field). */
 export const JOB_ENTRY = {
   type: 'object',
@@ -40,6 +60,7 @@ export const JOB_ENTRY = {
     post: text,
     scriptTimeout: duration,
     health: {type: 'string', minLength: 1, maxLength: 256},
+    retention,
     enabled: {type: 'boolean'},
     created: {type: 'string', minLength: 1, maxLength: 64},
   },

@@ -9,6 +9,8 @@
  * they were written; validate.ts checks them and the modules that use them
  * parse them.
  */
+import type {RetentionPolicy} from '../retention/policy.js';
+
 export type JobMode = 'immediate' | 'periodic';
 
 export const JOB_MODES: readonly JobMode[] = ['immediate', 'periodic'];
@@ -59,12 +61,27 @@ export interface JobDefinition {
   readonly scriptTimeout: string;
   /** daily | weekly | monthly | a cron expression; absent: no health check. */
   readonly health?: string;
+  /** Retention on the target after each successful run; absent: the target only grows. */
+  readonly retention?: JobRetention;
   readonly enabled: boolean;
   /** When the job was saved first (ISO 8601): schedules count from it until it has run. */
   readonly created: string;
 }
 
 export const DEFAULT_SCRIPT_TIMEOUT = '10m';
+
+/**
+ * A job's retention: the forget policy (retention/policy.ts) applied to the
+ * backups the job copies, on its target, after each successful run; and
+ * when to prune: every `pruneEvery` ("7d") or at the times of `pruneCron`,
+ * counted from the last prune (default: every DEFAULT_PRUNE_EVERY).
+ */
+export interface JobRetention extends RetentionPolicy {
+  readonly pruneEvery?: string;
+  readonly pruneCron?: string;
+}
+
+export const DEFAULT_PRUNE_EVERY = '7d';
 
 /** What `job add` takes: a definition without the fields the store fills in. */
 export type JobInput = Omit<

@@ -21,7 +21,8 @@ export const runsDir = () => join(dataDir(), 'runs');
 export const runLogFile = (runId: string) => join(runsDir(), `${runId}.jsonl`);
 
 /** What a run is doing, as `job status` shows it. */
-export type RunPhase = 'starting' | 'pre-script' | 'copying' | 'waiting for window' | 'post-script' | 'health check';
+export type RunPhase =
+  'starting' | 'pre-script' | 'copying' | 'waiting for window' | 'retention' | 'post-script' | 'health check';
 
 /** A plan's totals, as the run log keeps them. */
 export interface PlanTotals {

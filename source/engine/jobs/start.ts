@@ -16,9 +16,10 @@ import {closeSync, mkdirSync, openSync, readFileSync, writeFileSync} from 'node:
 import {join} from 'node:path';
 import {BackhaulError, quoted} from '../errors.js';
 import type {Selection} from '../copy/selection.js';
+import type {RetentionPolicy} from '../retention/policy.js';
 import {processStamp} from '../util/process.js';
 import type {RunTrigger} from './history.js';
-import type {JobDefinition} from './job.js';
+import type {JobDefinition, JobRetention} from './job.js';
 import {runsDir} from './run-log.js';
 import {handOverJobLock, lockJob, newRunId, registerRun, unlockJob, type LiveRun} from './runs.js';
 
@@ -41,6 +42,11 @@ export interface RunSpec {
   pre?: string;
   post?: string;
   scriptTimeout?: string;
+  /** The job's retention on the target after a successful copy, and when the job was made (its prune schedule counts from it). */
+  retention?: JobRetention;
+  created?: string;
+  /** How long retention waits for another writer on the target before it is postponed to the next run. */
+  retentionWaitMs?: number;
 }
 
 export const specFile = (runId: string) => join(runsDir(), `${runId}.spec.json`);
@@ -58,7 +64,11 @@ export function readSpec(runId: string): RunSpec {
   }
 }
 
-/** What a saved job's run copies: "Sync now" takes `latest` or `all`; otherwise the job's own rule (see job.ts `points`). */
+/**
+ * What a saved job's run copies: "Sync now" takes `latest` or `all`;
+ * otherwise the job's own rule (see job.ts `points`); with a retention
+ * policy, not the points it would remove at once.
+ */
 export function jobSelection(job: JobDefinition, points: string | undefined, firstRun: boolean): Selection {
   const rule = points ?? (job.mode === 'immediate' && !firstRun ? `since:${job.created}` : job.points);
   return {
@@ -66,6 +76,21 @@ export function jobSelection(job: JobDefinition, points: string | undefined, fir
     job: job.agentJobs.length > 0 ? [...job.agentJobs] : undefined,
     points: rule,
     ...(job.nodes.length > 0 ? {nodes: [...job.nodes]} : {}),
+    // What the job's retention would remove at once is not copied (copy/plan-retention.ts).
+    ...(job.retention ? {retention: policyOf(job.retention)} : {}),
+  };
+}
+
+/** The forget policy of a job's retention (without its prune schedule). */
+export function policyOf(r: JobRetention): RetentionPolicy {
+  return {
+    keepLast: r.keepLast,
+    keepWeekly: r.keepWeekly,
+    keepMonthly: r.keepMonthly,
+    keepYearly: r.keepYearly,
+    weeklyDay: r.weeklyDay,
+    monthlyDay: r.monthlyDay,
+    yearlyMonth: r.yearlyMonth,
   };
 }
 
@@ -74,6 +99,12 @@ export function jobSelection(job: JobDefinition, points: string | undefined, fir
  * run, an agent backup) before it fails: nobody is there to run it again.
  */
 export const TARGET_WAIT_MS = 10 * 60_000;
+
+/**
+ * How long a run's retention waits for the exclusive lock on its target
+ * before it is postponed: the copy is done, and the next run retries.
+ */
+export const RETENTION_WAIT_MS = 2 * 60_000;
 
 /** A run spec for a saved job. */
 export function jobRunSpec(
@@ -93,6 +124,7 @@ export function jobRunSpec(
     post: job.post,
     scriptTimeout: job.scriptTimeout,
     waitMs: TARGET_WAIT_MS,
+    ...(job.retention ? {retention: job.retention, created: job.created, retentionWaitMs: RETENTION_WAIT_MS} : {}),
   };
 }
 

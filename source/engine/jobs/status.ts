@@ -17,6 +17,7 @@ import type {Repository} from '../repository/repository.js';
 import {resolveRepository} from '../workspace/open.js';
 import {readHistory, type SessionRecord, type SessionResult} from './history.js';
 import type {JobDefinition, JobMode} from './job.js';
+import {retentionStatus, type RetentionStatus} from './job-retention.js';
 import {readRunLog, type RunPhase} from './run-log.js';
 import {liveRuns, type LiveRun} from './runs.js';
 import {nextHealth, nextPeriodic, parseInterval} from './schedule.js';
@@ -58,6 +59,8 @@ export interface JobStatus {
   nextHealthCheck?: string;
   window: {open: boolean; changesAt?: string};
   rpo?: RpoStatus;
+  /** The last retention of the job's runs (absent: none ran yet). */
+  retention?: RetentionStatus;
 }
 
 /** The last copy session of a job (health checks apart), from the history. */
@@ -152,6 +155,11 @@ export async function rpoStatus(
   }
 }
 
+function retentionOf(history: readonly SessionRecord[], job: string): {retention?: RetentionStatus} {
+  const retention = retentionStatus(history, job);
+  return retention ? {retention} : {};
+}
+
 /** Every job's status (see the header), in the order given. */
 export async function jobStatuses(
   jobs: readonly JobDefinition[],
@@ -211,6 +219,7 @@ export async function jobStatuses(
         ...(health ? {nextHealthCheck: health.toISOString()} : {}),
         window: {open: window.open, ...(window.changesAt ? {changesAt: window.changesAt.toISOString()} : {})},
         ...(options.withRpo ? {rpo: await rpoStatus(job, now, opened)} : {}),
+        ...retentionOf(history, job.name),
       };
     }),
   );

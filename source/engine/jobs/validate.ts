@@ -12,6 +12,7 @@ import {BackhaulError, quoted, usageError} from '../errors.js';
 import {explicitPointIds, parsePointSpec} from '../copy/selection.js';
 import {registeredEntry} from '../workspace/registry.js';
 import {HEALTH_PRESETS, JOB_NAME, type JobDefinition} from './job.js';
+import {checkRetention} from './job-retention.js';
 import {MIN_EVERY_MS, parseCron, parseInterval} from './schedule.js';
 import {parseWindow} from './window.js';
 
@@ -78,6 +79,7 @@ export function checkJob(job: JobDefinition): JobDefinition {
   if (job.rpo !== undefined) parseInterval(job.rpo, '--rpo', 1000);
   parseInterval(job.scriptTimeout, '--script-timeout', 1000);
   if (job.health !== undefined) checkHealth(job.health);
+  if (job.retention !== undefined) checkRetention(job.retention);
   for (const [what, text] of [
     ['--pre', job.pre],
     ['--post', job.post],

@@ -10,8 +10,12 @@
  * warnings, the log). Returns the exit code the run ends with — the same a
  * `backhaul copy` of the same selection would have (README "Exit codes").
  *
- * A failing pre-script stops the run (failed, nothing copied); a failing
- * post-script makes a copy that succeeded a warning. A stop (SIGTERM: `job
+ * After a copy with no failed point (not a failed or cancelled one), a
+ * job with a retention policy runs it on the target (operations/
+ * job-retention.ts), before the post-script; what it did goes in the
+ * history record, and a retention error fails the run (the copied points
+ * stay). A failing pre-script stops the run (failed, nothing copied); a
+ * failing post-script makes a copy that succeeded a warning. A stop (SIGTERM: `job
  * stop`) cancels like Ctrl-C: the point in progress is not committed and the
  * next run resumes it.
  */
@@ -37,6 +41,7 @@ import {locationOf} from '../workspace/open.js';
 import {runPasswordRule, setPasswordRule} from '../workspace/passwords.js';
 import {copyJob} from './copy.js';
 import {runHealthCheck} from './health.js';
+import {runJobRetention} from './job-retention.js';
 
 /** What a run came to, before it is written down. */
 export interface RunEnd {
@@ -162,6 +167,22 @@ function stoppedEnd(r: RunReporter, e: unknown, startedAt: string): RunEnd {
   };
 }
 
+/** The job's retention after a copy that succeeded (see the header); its outcome or its error goes into `end`. */
+async function retentionStep(r: RunReporter, end: RunEnd, signal: AbortSignal): Promise<void> {
+  const ok = end.result === 'success' || (end.result === 'warning' && end.summary.pointsFailed === 0);
+  if (!r.spec.retention || !ok) return;
+  try {
+    const retention = await runJobRetention(r, signal);
+    end.record = {...end.record, retention};
+  } catch (e) {
+    const result: SessionResult = isBackhaulError(e) && e.code === 'cancelled' ? 'cancelled' : 'failed';
+    r.say(result === 'cancelled' ? 'warning' : 'error', messageOf(e));
+    end.result = result;
+    end.summary.result = result;
+    end.exitCode = isBackhaulError(e) ? e.exitCode : EXIT.failure;
+  }
+}
+
 async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): Promise<RunEnd> {
   const spec = r.spec;
   const window = spec.windows && spec.windows.length > 0 ? parseWindow(spec.windows) : undefined;
@@ -189,13 +210,16 @@ async function copyRun(r: RunReporter, signal: AbortSignal, startedAt: string): 
       };
     }
     const end = await copyStep(r, gate, signal);
+    await retentionStep(r, end, signal);
     if (spec.post && !(await script('post', spec.post, r, signal, end.result)) && end.result === 'success') {
       end.result = 'warning';
       end.summary.result = 'warning';
     }
     return end;
   } catch (e) {
-    return stoppedEnd(r, e, startedAt);
+    const end = stoppedEnd(r, e, startedAt);
+    if (end.result === 'success') await retentionStep(r, end, signal); // nothing new to copy: the policy still applies
+    return end;
   }
 }
 

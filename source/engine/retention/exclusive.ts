@@ -7,10 +7,18 @@
  * (`assertHeld` is handed to it, to call before each write and delete); the
  * lock is released whatever happens, and a lost lock is the error reported.
  */
-import {usageError} from '../errors.js';
+import {BackhaulError, usageError} from '../errors.js';
 import type {LockNotice} from '../repository/lock.js';
 import {acquireRepositoryLock} from '../repository/lock-shared.js';
 import type {Repository} from '../repository/repository.js';
+
+/** Errors thrown because another writer held the repository (the work never started). */
+const busy = new WeakSet<object>();
+
+/** Whether `e` says the lock was held by another writer, so nothing was done (a caller may try later). */
+export function lockWasBusy(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && busy.has(e);
+}
 
 export interface ExclusiveOptions {
   signal?: AbortSignal;
@@ -43,7 +51,10 @@ export async function withExclusiveLock<T>(
       signal: options.signal,
       onNotice: options.onNotice,
     },
-  );
+  ).catch((e: unknown) => {
+    if (e instanceof BackhaulError && e.code === 'locked') busy.add(e);
+    throw e;
+  });
   let result: T;
   try {
     result = await work(() => {

@@ -33,6 +33,8 @@ import {checkPolicy, selectPoints, type KeptFor, type RetentionPolicy} from './p
 export interface ForgetOptions extends ExclusiveOptions {
   /** Only this backup (default: every backup of the repository). */
   backup?: string;
+  /** Only these backups (a job's selection on its target); ids not in the repository are passed over. */
+  backups?: readonly string[];
   dryRun?: boolean;
 }
 
@@ -67,7 +69,8 @@ export async function forget(
   checkPolicy(policy);
   requireVersion2(repo, 'forget');
   const run = async (assertHeld: () => void) => {
-    const backups = await chosenBackups(repo, options.backup);
+    const only = options.backups ? new Set(options.backups) : undefined;
+    const backups = (await chosenBackups(repo, options.backup)).filter(b => !only || only.has(b.id));
     const result: ForgetResult = {dryRun: options.dryRun ?? false, backups: []};
     for (const b of backups) {
       // Manifests are the truth: a point a killed writer left out of the catalogue is judged too.

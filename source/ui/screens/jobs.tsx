@@ -6,7 +6,9 @@
  * missed RPO, a last run that failed or was interrupted, each said in full
  * under the list. Per job: Enter attaches to its running run (the copy
  * progress screen, fed from the run's log) or shows its sessions; `s` its
- * sessions; `c` Sync now (asks all or latest; the run is detached, and
+ * sessions; a line under the list says what the current job's last
+ * retention kept, removed and freed on the target and when it last pruned
+ * (shown when some job has a retention policy); `c` Sync now (asks all or latest; the run is detached, and
  * its progress shown at once); `d`
  * disables or enables it; `x` stops its run (asks first); `a` and `e` open
  * the job form. Nothing here stops a run by leaving: runs are processes of
@@ -14,7 +16,15 @@
  */
 import React, {useEffect} from 'react';
 import {Box, Text} from 'ink';
-import {liveRunOf, setJobEnabled, startJobRun, stopJob, type JobStatus} from '../../engine/jobs/index.js';
+import {
+  describeRetention,
+  liveRunOf,
+  retentionWords,
+  setJobEnabled,
+  startJobRun,
+  stopJob,
+  type JobStatus,
+} from '../../engine/jobs/index.js';
 import {stopRun} from '../../engine/jobs/runs.js';
 import {List, useList} from '../components/list.js';
 import {currentItem} from '../components/list-state.js';
@@ -93,6 +103,22 @@ const COLUMNS: Column<JobRow>[] = [
       ],
   },
 ];
+
+/** The line about a job's retention: its last one (kept, removed, freed, last prune), or its policy before any ran. */
+export function retentionText(r: JobRow | undefined): string {
+  if (r?.kind !== 'job') return '';
+  const last = r.status.retention;
+  if (!last)
+    return r.job.retention
+      ? `${r.name} retention: ${describeRetention(r.job.retention)}; not run yet.`
+      : `${r.name}: no retention (the target keeps every point).`;
+  // The run it ran in is the "Last result" column's: the line has room for what it did and the last prune.
+  const pruned = last.lastPrune ? `pruned ${formatTime(last.lastPrune).slice(5)}` : 'never pruned';
+  return `${r.name} retention: ${retentionWords(last)} · ${pruned}`;
+}
+
+const hasRetention = (rows: readonly JobRow[]) =>
+  rows.some(r => r.kind === 'job' && (r.job.retention !== undefined || r.status.retention !== undefined));
 
 /** The warnings under the list, one sentence each. */
 export function jobWarnings(rows: readonly JobRow[]): {tone: 'warn' | 'error'; text: string}[] {
@@ -212,11 +238,12 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
   }, [poll.error, shell]);
   const rows = poll.rows ?? NONE;
   const warnings = jobWarnings(rows).slice(0, Math.max(0, Math.floor(height / 4)));
+  const retentionLine = hasRetention(rows);
   const list = useList({
     items: rows,
     idOf: r => `${r.kind}:${r.name}`,
     textOf: r => r.name,
-    height: height - 1 - warnings.length,
+    height: height - 1 - warnings.length - (retentionLine ? 1 : 0),
     markable: false,
   });
   useFooter(list.state.filtering ? ['filter.accept', 'filter.clear'] : undefined);
@@ -272,6 +299,11 @@ function JobsScreen({width, height, active}: ScreenProps<Record<string, never>>)
         width={width}
         emptyText="No jobs yet: a creates one (or `backhaul job add`)."
       />
+      {retentionLine && (
+        <Text wrap="truncate" {...theme.muted}>
+          {truncate(safeText(retentionText(currentItem(list.state))), width)}
+        </Text>
+      )}
       {warnings.map((w, i) => (
         <Text key={i} wrap="truncate" {...theme[w.tone]}>
           {truncate(safeText(w.text), width)}

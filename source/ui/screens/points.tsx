@@ -8,12 +8,17 @@
  * marks all, `c` plans a copy of the marked points (or the one under the
  * cursor). The marks are re-read when the screen comes back after a copy,
  * and the list when another process commits a point to either repository.
+ * On the target of a job with a retention policy that copies this backup,
+ * a "GFS" column marks the points the policy keeps for weekly, monthly or
+ * yearly (W, M, Y): computed once per load over all the points
+ * (jobs/job-retention.ts), never per row.
  */
 import React, {useMemo} from 'react';
 import {Box} from 'ink';
 import {accessContext, currentActor, getVisibleBackup} from '../../engine/access/index.js';
 import {copiedNodes} from '../../engine/catalog.js';
 import type {BackupId} from '../../engine/ids.js';
+import {gfsMarks, jobRetentionFor, keptForOf, listJobs} from '../../engine/jobs/index.js';
 import type {CataloguePoint} from '../../engine/repository/catalogue.js';
 import {List, LIST_ACTIONS, useList} from '../components/list.js';
 import {selectedItems} from '../components/list-state.js';
@@ -32,11 +37,43 @@ export interface PointsParams {
   readonly kind: string;
 }
 
-/** The backup's points, newest first, from its catalogue (shared with the Backups screen's read of it). */
-async function loadPoints(p: PointsParams): Promise<readonly CataloguePoint[]> {
+interface LoadedPoints {
+  /** Newest first. */
+  readonly points: readonly CataloguePoint[];
+  /** Point id → its GFS marks ("W M"), and the job whose policy made them; absent when no job's policy applies. */
+  readonly gfs?: {readonly job: string; readonly marks: ReadonlyMap<string, string>};
+}
+
+/** The backup's points, newest first, from its catalogue (shared with the Backups screen's read of it), and their GFS marks. */
+async function loadPoints(p: PointsParams): Promise<LoadedPoints> {
   const repo = await openRepository(p.repo);
-  await getVisibleBackup(repo, await accessContext(repo.storage, currentActor(), repo.codec), p.backupId as BackupId);
-  return (await repo.listPointSummaries(p.backupId as BackupId)).reverse();
+  const backup = await getVisibleBackup(
+    repo,
+    await accessContext(repo.storage, currentActor(), repo.codec),
+    p.backupId as BackupId,
+  );
+  const points = (await repo.listPointSummaries(p.backupId as BackupId)).reverse();
+  return {points, gfs: gfsOf(p.repo, backup, points)};
+}
+
+function gfsOf(
+  repo: string,
+  backup: Parameters<typeof jobRetentionFor>[2],
+  points: readonly CataloguePoint[],
+): LoadedPoints['gfs'] {
+  let policy: ReturnType<typeof jobRetentionFor>;
+  try {
+    policy = jobRetentionFor(listJobs(), repo, backup);
+  } catch {
+    return undefined; // a jobs file that does not read costs the marks, not the list
+  }
+  if (!policy) return undefined;
+  const marks = new Map<string, string>();
+  for (const [id, why] of keptForOf(points, policy.retention)) {
+    const text = gfsMarks(why);
+    if (text) marks.set(id, text);
+  }
+  return {job: policy.job, marks};
 }
 
 /** Point id → nodes of it the target holds; undefined without a target. */
@@ -59,11 +96,18 @@ function copiedText(p: CataloguePoint, copies: ReadonlyMap<string, number> | Unk
 /** No other repository: every point shows '–'. */
 const NO_COPIES: ReadonlyMap<string, number> = new Map();
 
-function columns(copies: ReadonlyMap<string, number> | Unknown): Column<CataloguePoint>[] {
+function columns(
+  copies: ReadonlyMap<string, number> | Unknown,
+  gfs: ReadonlyMap<string, string> | undefined,
+): Column<CataloguePoint>[] {
+  const kept: Column<CataloguePoint>[] = gfs
+    ? [{id: 'gfs', header: 'GFS', width: 5, value: p => gfs.get(p.id) ?? '', style: (_p, t) => t.accent}]
+    : [];
   return [
     {id: 'time', header: 'Time (UTC)', width: 16, value: p => formatTime(p.time)},
     {id: 'age', header: 'Age', width: 9, align: 'right', optional: true, value: p => formatAge(Date.parse(p.time))},
     {id: 'type', header: 'Type', width: 11, value: p => p.type},
+    ...kept,
     {id: 'logical', header: 'Logical', width: 9, align: 'right', value: p => formatBytes(p.logicalBytes)},
     {id: 'stored', header: 'Stored', width: 9, align: 'right', value: p => formatBytes(p.storedBytes)},
     {
@@ -90,9 +134,10 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
     active,
   );
   const marks = !target[0] ? NO_COPIES : (copies.value ?? (copies.error === undefined ? '…' : '?'));
-  const cols = useMemo(() => columns(marks), [marks]);
+  const gfs = data.value?.gfs?.marks;
+  const cols = useMemo(() => columns(marks, gfs), [marks, gfs]);
   const list = useList({
-    items: data.value ?? NONE,
+    items: data.value?.points ?? NONE,
     idOf: p => p.id,
     textOf: p => `${p.time} ${p.type}`,
     height: height - 1,
@@ -118,7 +163,8 @@ function PointsScreen({params, width, height, active}: ScreenProps<PointsParams>
     });
     return true;
   });
-  const caption = `${params.machine} (${params.kind}) · ${data.value?.length ?? '…'} restore points · ${target[0] ? `"Copied" = on ${target[0]}` : 'no other repository to copy to'}`;
+  const kept = data.value?.gfs ? ` · GFS = kept by job ${data.value.gfs.job} (W weekly, M monthly, Y yearly)` : '';
+  const caption = `${params.machine} (${params.kind}) · ${data.value?.points.length ?? '…'} restore points · ${target[0] ? `"Copied" = on ${target[0]}` : 'no other repository to copy to'}${kept}`;
   return (
     <Box flexDirection="column">
       <Caption width={width}>{caption}</Caption>

@@ -151,6 +151,7 @@ const PHASE_WORDS: Record<RunPhase, string> = {
   'pre-script': 'Running the pre-script…',
   copying: 'Copying.',
   'waiting for window': 'Waiting for the copy window to open…',
+  retention: 'Applying the retention policy on the target…',
   'post-script': 'Running the post-script…',
   'health check': "Checking the target's health…",
 };
