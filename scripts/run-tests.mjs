@@ -27,6 +27,7 @@ const SLOW_FIRST = [
   'test/ui/screens/footer-hints.test.tsx',
   'test/engine/storage/s3-copy.test.ts',
   'test/e2e/job-runs.test.ts',
+  'test/engine/operations/job-retention.test.ts',
   'test/engine/retention/prune-s3.test.ts',
   'test/e2e/job-service.test.ts',
   'test/engine/storage/s3-bounds.test.ts',
