@@ -116,6 +116,6 @@ export async function summarizeBackups(repo: Repository, records?: BackupRecord[
  * a version 1 target, which has no catalogue. A target without the backup
  * holds nothing.
  */
-export async function copiedNodes(target: Repository, backup: BackupId): Promise<Map<string, number>> {
-  return new Map(await target.pointNodeCounts(backup));
+export async function copiedNodes(target: Repository, backup: BackupId): Promise<ReadonlyMap<string, number>> {
+  return target.pointNodeCounts(backup);
 }

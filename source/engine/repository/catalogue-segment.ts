@@ -36,7 +36,8 @@ export interface CataloguePoint {
 /** What a segment's header says of its points: enough for a Backups screen row. */
 export interface SegmentSummary {
   count: number;
-  /** The greatest `time` (absent when count is 0). */
+  /** The least and the greatest `time` (both absent when count is 0). */
+  oldest?: string;
   newest?: string;
   logicalBytes: number;
   storedBytes: number;
@@ -62,15 +63,17 @@ const TYPE_LETTER: Record<PointType, string> = {full: 'f', incremental: 'i'};
 const LETTER_TYPE: Record<string, PointType> = {f: 'full', i: 'incremental'};
 
 export function summarize(points: readonly CataloguePoint[]): SegmentSummary {
+  let oldest: string | undefined;
   let newest: string | undefined;
   let logicalBytes = 0;
   let storedBytes = 0;
   for (const p of points) {
+    if (oldest === undefined || p.time < oldest) oldest = p.time;
     if (newest === undefined || p.time > newest) newest = p.time;
     logicalBytes += p.logicalBytes;
     storedBytes += p.storedBytes;
   }
-  return {count: points.length, ...(newest !== undefined ? {newest} : {}), logicalBytes, storedBytes};
+  return {count: points.length, ...(oldest !== undefined ? {oldest, newest} : {}), logicalBytes, storedBytes};
 }
 
 /** The plaintext (before sealing) of a version 3 segment listing `points` and superseding `supersedes`. */
@@ -165,7 +168,7 @@ async function decodeV3(frame: Buffer, damaged: (e: Defect) => BackhaulError): P
     supersedes: header.supersedes,
     summary: {
       count: header.count,
-      ...(header.newest !== undefined ? {newest: header.newest} : {}),
+      ...(header.count > 0 ? {oldest: header.oldest, newest: header.newest} : {}),
       logicalBytes: header.logicalBytes,
       storedBytes: header.storedBytes,
     },
@@ -182,15 +185,19 @@ function checkHeader(v: unknown): Header {
   if (!Number.isSafeInteger(v.count) || (v.count as number) < 0)
     throw new Defect('header.count', `${describeValue(v.count)} is not a count`);
   const count = v.count as number;
-  if (count > 0 ? typeof v.newest !== 'string' || !isIsoTime(v.newest) : v.newest !== undefined)
-    throw new Defect('header.newest', `${describeValue(v.newest)} is not the newest point's time`);
+  for (const f of ['oldest', 'newest'] as const) {
+    if (count > 0 ? typeof v[f] !== 'string' || !isIsoTime(v[f]) : v[f] !== undefined)
+      throw new Defect(`header.${f}`, `${describeValue(v[f])} is not the ${f} point's time`);
+  }
+  if (count > 0 && (v.oldest as string) > (v.newest as string))
+    throw new Defect('header.oldest', 'it is after header.newest');
   for (const f of ['logicalBytes', 'storedBytes'] as const) {
     if (!isFiniteNumber(v[f]) || (v[f] as number) < 0)
       throw new Defect(`header.${f}`, `${describeValue(v[f])} is not a byte count`);
   }
   return {
     count,
-    ...(count > 0 ? {newest: v.newest as string} : {}),
+    ...(count > 0 ? {oldest: v.oldest as string, newest: v.newest as string} : {}),
     logicalBytes: v.logicalBytes as number,
     storedBytes: v.storedBytes as number,
     supersedes: checkSupersedes(v.supersedes, 'header.supersedes'),
@@ -247,32 +254,49 @@ function checkRows(v: unknown, keys: Keys, header: Header): CataloguePoint[] {
     throw new Defect('rows.types', `it is not ${n} letters f or i`);
   if (!Array.isArray(v.origins) || !v.origins.every(isObject))
     throw new Defect('rows.origins', `${describeValue(v.origins)} is not a list of JSON objects`);
-  const [times, parents, logical, stored, origin] = [v.times, v.parents, v.logicalBytes, v.storedBytes, v.origin] as unknown[][];
+  const [times, parents, logical, stored, origin] = [
+    v.times,
+    v.parents,
+    v.logicalBytes,
+    v.storedBytes,
+    v.origin,
+  ] as unknown[][];
   const origins = v.origins as unknown as Origin[];
   const types = v.types;
+  // Column by column, the checks a version 2 row gets (ids and node names were checked with the keys).
+  const bad = (col: string, i: number, x: unknown, what: string) =>
+    new Defect(`rows.${col}[${i}]`, `${describeValue(x)} ${what}`);
   const points: CataloguePoint[] = new Array<CataloguePoint>(n);
   for (let i = 0; i < n; i++) {
+    const [time, parent, l, s, o] = [times![i], parents![i], logical![i], stored![i], origin![i]];
     const type = LETTER_TYPE[types[i]!];
-    if (!type) throw new Defect(`rows.types[${i}]`, `${describeValue(types[i])} is not f or i`);
-    const parent = parents![i];
-    const o = origin![i];
+    if (typeof time !== 'string' || !isIsoTime(time)) throw bad('times', i, time, 'is not an ISO 8601 date');
+    if (!type) throw bad('types', i, types[i], 'is not f or i');
+    // Mostly the previous point, whose id the keys' check passed.
+    if (parent !== null && parent !== keys.ids[i - 1] && (typeof parent !== 'string' || !isShortId(parent)))
+      throw bad('parents', i, parent, 'is not null or a restore point id');
+    if (!isFiniteNumber(l) || l < 0) throw bad('logicalBytes', i, l, 'is not a byte count');
+    if (!isFiniteNumber(s) || s < 0) throw bad('storedBytes', i, s, 'is not a byte count');
     if (o !== null && !(Number.isInteger(o) && (o as number) >= 0 && (o as number) < origins.length))
-      throw new Defect(`rows.origin[${i}]`, `${describeValue(o)} is not null or an index into origins`);
-    const p = {
+      throw bad('origin', i, o, 'is not null or an index into origins');
+    const p: CataloguePoint = {
       id: keys.ids[i]!,
-      time: times![i],
+      time,
       type,
-      ...(parent !== null ? {parent} : {}),
-      logicalBytes: logical![i],
-      storedBytes: stored![i],
+      logicalBytes: l,
+      storedBytes: s,
       nodes: keys.nodeLists[keys.nodes[i]!]!,
-      ...(o !== null ? {origin: origins[o as number]} : {}),
     };
-    checkPoint(p, i);
-    points[i] = p as CataloguePoint;
+    if (parent !== null) p.parent = parent;
+    if (o !== null) p.origin = origins[o as number];
+    points[i] = p;
   }
-  const s = summarize(points);
-  if (s.newest !== header.newest || s.logicalBytes !== header.logicalBytes || s.storedBytes !== header.storedBytes)
+  const sum = summarize(points);
+  if (
+    sum.newest !== header.newest ||
+    sum.logicalBytes !== header.logicalBytes ||
+    sum.storedBytes !== header.storedBytes
+  )
     throw new Defect('header', 'its totals are not those of its rows');
   return points;
 }

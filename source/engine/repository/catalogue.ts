@@ -70,9 +70,14 @@ export function cataloguePoint(m: PointManifest): CataloguePoint {
   };
 }
 
-/** Oldest first: by time, then id (as listPoints orders manifests). */
+/**
+ * Oldest first: by time, then id (as listPoints orders manifests), comparing
+ * UTF-16 code units: times are all of one ISO 8601 form and ids ASCII, and
+ * localeCompare costs most of sorting 100,000 points.
+ */
 export function byTime(a: {time: string; id: string}, b: {time: string; id: string}): number {
-  return a.time.localeCompare(b.time) || a.id.localeCompare(b.id);
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** The segments under the backup's catalogue (key, size, mtime), in sequence order. */
@@ -108,6 +113,7 @@ interface Remembered {
   points?: readonly CataloguePoint[];
   summary?: SegmentSummary;
   nodeCounts?: ReadonlyMap<string, number>;
+  distinct?: boolean;
   /** A fetch under way, and the listing it is for. */
   reading?: {readonly stamp: string; readonly promise: Promise<Loaded>};
 }
@@ -142,13 +148,17 @@ export async function readCatalogue(
   const {known, loaded} = await load(repo, backup);
   const segments = [...loaded.names];
   if (known.last === loaded && known.points) return {points: [...known.points], segments};
+  // Without a point named twice, the union is every segment's rows (no map of 100,000 ids).
+  const distinct = noPointTwice(known, loaded);
   const byId = new Map<string, CataloguePoint>();
+  const all: CataloguePoint[] = [];
   for (const [i, s] of loaded.live.entries()) {
     // Rows are parsed a segment at a time, the event loop served between them (the TUI keeps drawing).
     if (i > 0 && s.version === 3) await yieldToEventLoop();
-    for (const p of s.points()) byId.set(p.id, p);
+    if (distinct) for (const p of s.points()) all.push(p);
+    else for (const p of s.points()) byId.set(p.id, p);
   }
-  const points = [...byId.values()].sort(byTime);
+  const points = (distinct ? all : [...byId.values()]).sort(byTime);
   if (known.last === loaded) known.points = points;
   return {points: [...points], segments};
 }
@@ -165,31 +175,50 @@ export async function readCatalogueSummary(
   const {known, loaded} = await load(repo, backup);
   const segments = [...loaded.names];
   if (known.last === loaded && known.summary) return {summary: known.summary, segments};
-  let summary: SegmentSummary;
-  if (loaded.live.length === 1) summary = loaded.live[0]!.summary;
-  else {
-    const ids = new Set<string>();
-    let total = 0;
-    for (const s of loaded.live) {
-      for (const id of s.keys().ids) ids.add(id);
-      total += s.summary.count;
-    }
-    summary = ids.size === total ? sumOf(loaded.live.map(s => s.summary)) : summarize((await readCatalogue(repo, backup)).points);
-  }
+  const summary = noPointTwice(known, loaded)
+    ? sumOf(loaded.live.map(s => s.summary))
+    : summarize((await readCatalogue(repo, backup)).points);
   if (known.last === loaded) known.summary = summary;
   return {summary, segments};
 }
 
+/**
+ * Whether no point id is in two of the listing's live segments (remembered
+ * with the listing). A point has one time in every segment naming it, so
+ * segments whose [oldest, newest] ranges do not meet share no point: only
+ * when ranges meet are their ids compared (a writer appends points newer
+ * than the catalogue's, so usually none are).
+ */
+function noPointTwice(known: Remembered, loaded: Loaded): boolean {
+  if (known.last === loaded && known.distinct !== undefined) return known.distinct;
+  const byOldest = loaded.live.filter(s => s.summary.count > 0);
+  byOldest.sort((a, b) => (a.summary.oldest! < b.summary.oldest! ? -1 : a.summary.oldest! > b.summary.oldest! ? 1 : 0));
+  let distinct = true;
+  if (byOldest.some((s, i) => i > 0 && s.summary.oldest! <= byOldest[i - 1]!.summary.newest!)) {
+    const ids = new Set<string>();
+    let total = 0;
+    for (const s of byOldest) {
+      for (const id of s.keys().ids) ids.add(id);
+      total += s.summary.count;
+    }
+    distinct = ids.size === total;
+  }
+  if (known.last === loaded) known.distinct = distinct;
+  return distinct;
+}
+
 function sumOf(parts: readonly SegmentSummary[]): SegmentSummary {
-  let newest: string | undefined;
   let [count, logicalBytes, storedBytes] = [0, 0, 0];
+  let oldest: string | undefined;
+  let newest: string | undefined;
   for (const p of parts) {
     count += p.count;
     logicalBytes += p.logicalBytes;
     storedBytes += p.storedBytes;
+    if (p.oldest !== undefined && (oldest === undefined || p.oldest < oldest)) oldest = p.oldest;
     if (p.newest !== undefined && (newest === undefined || p.newest > newest)) newest = p.newest;
   }
-  return {count, ...(newest !== undefined ? {newest} : {}), logicalBytes, storedBytes};
+  return {count, ...(oldest !== undefined ? {oldest, newest} : {}), logicalBytes, storedBytes};
 }
 
 /** Point id → how many nodes the catalogue names for it (the last segment naming a point decides), without parsing rows. */
@@ -263,7 +292,7 @@ async function fetchSegments(
   // A superseded segment still listed: its points are in the segment that superseded it.
   const loaded: Loaded = {stamp, names, live: all.filter((_, i) => !superseded.has(names[i]!))};
   known.last = loaded;
-  known.points = known.summary = known.nodeCounts = undefined;
+  known.points = known.summary = known.nodeCounts = known.distinct = undefined;
   return loaded;
 }
 
@@ -323,9 +352,7 @@ export async function replaceCatalogue(
   assertHeld: () => void = () => {},
 ): Promise<string> {
   assertHeld();
-  const name = await writeSegment(repo, backup, nextSeq([...segments].sort()), [...points].sort(byTime), [
-    ...segments,
-  ]);
+  const name = await writeSegment(repo, backup, nextSeq([...segments].sort()), [...points].sort(byTime), [...segments]);
   for (const old of segments) {
     assertHeld();
     await repo.storage.delete(cataloguePrefix(backup) + old);

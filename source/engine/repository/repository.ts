@@ -37,6 +37,7 @@ import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model
 import {checkWritable, parseBackupRecord, parsePointManifest, parseTreeLine} from './records.js';
 import {PackCache} from './pack-cache.js';
 import {
+  byTime,
   cataloguePoint,
   readCatalogue,
   readCatalogueNodeCounts,
@@ -210,7 +211,7 @@ export class Repository {
     }
     const values = await this.readJsonMany(keys);
     const points = values.map((value, i) => parsePointManifest(value, keys[i]!, this.location));
-    return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+    return points.sort(byTime);
   }
 
   /**

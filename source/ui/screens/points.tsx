@@ -40,7 +40,10 @@ async function loadPoints(p: PointsParams): Promise<readonly CataloguePoint[]> {
 }
 
 /** Point id → nodes of it the target holds; undefined without a target. */
-async function loadCopies(target: string | undefined, backupId: string): Promise<Map<string, number> | undefined> {
+async function loadCopies(
+  target: string | undefined,
+  backupId: string,
+): Promise<ReadonlyMap<string, number> | undefined> {
   return target ? copiedNodes(await openRepository(target), backupId as BackupId) : undefined;
 }
 

@@ -14,8 +14,13 @@ import {
   SEGMENT_NAME,
   type CataloguePoint,
 } from '../../../source/engine/repository/catalogue-segment.js';
+import type {Origin} from '../../../source/engine/repository/model.js';
 
-const origin = {repositoryId: 'r0000000000000001', location: '/srv/primary', copiedAt: '2026-01-02T00:00:00.000Z'};
+const origin = {
+  repositoryId: 'r0000000000000001',
+  location: '/srv/primary',
+  copiedAt: '2026-01-02T00:00:00.000Z',
+} as Origin;
 const POINTS: CataloguePoint[] = [
   {
     id: 'p000000000001',
@@ -63,7 +68,13 @@ test('version 3 round-trips every field; the header gives count and totals, the 
   const s = await decodeSegment(bytes, 'seg-key', '/repo');
   assert.equal(s.version, 3);
   assert.deepEqual(s.supersedes, SUPERSEDES);
-  assert.deepEqual(s.summary, {count: 3, newest: '2026-01-01T02:00:00.000Z', logicalBytes: 3300, storedBytes: 850});
+  assert.deepEqual(s.summary, {
+    count: 3,
+    oldest: '2026-01-01T00:00:00.000Z',
+    newest: '2026-01-01T02:00:00.000Z',
+    logicalBytes: 3300,
+    storedBytes: 850,
+  });
   assert.deepEqual(s.keys(), {ids: POINTS.map(p => p.id), nodeCounts: [2, 1, 2]});
   assert.deepEqual(s.points(), POINTS);
   const [header, keys] = await lines();
@@ -137,6 +148,12 @@ test('a stored version 2 segment (the plain test vector) still decodes, with the
       nodes: ['ws-v2'],
     },
   ]);
-  assert.deepEqual(s.summary, {count: 1, newest: '2026-11-01T02:00:00.000Z', logicalBytes: 9457, storedBytes: 4663});
+  assert.deepEqual(s.summary, {
+    count: 1,
+    oldest: '2026-11-01T02:00:00.000Z',
+    newest: '2026-11-01T02:00:00.000Z',
+    logicalBytes: 9457,
+    storedBytes: 4663,
+  });
   assert.deepEqual(s.keys(), {ids: ['pg1i233sxn2jy'], nodeCounts: [1]});
 });
