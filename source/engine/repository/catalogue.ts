@@ -114,6 +114,8 @@ interface Remembered {
   summary?: SegmentSummary;
   nodeCounts?: ReadonlyMap<string, number>;
   distinct?: boolean;
+  /** Rows being parsed, and the listing they are of. */
+  rows?: {readonly loaded: Loaded; readonly promise: Promise<readonly CataloguePoint[]>};
   /** A fetch under way, and the listing it is for. */
   reading?: {readonly stamp: string; readonly promise: Promise<Loaded>};
 }
@@ -148,6 +150,20 @@ export async function readCatalogue(
   const {known, loaded} = await load(repo, backup);
   const segments = [...loaded.names];
   if (known.last === loaded && known.points) return {points: [...known.points], segments};
+  // The same rows being parsed for another caller (a prefetch, the Backups screen's): wait for that.
+  if (known.rows?.loaded !== loaded) {
+    const promise = unionOfRows(known, loaded);
+    known.rows = {loaded, promise};
+    const done = () => {
+      if (known.rows?.promise === promise) known.rows = undefined;
+    };
+    promise.then(done, done);
+  }
+  return {points: [...(await known.rows!.promise)], segments};
+}
+
+/** Every live segment's rows, a point named twice taken from the later segment, oldest first. */
+async function unionOfRows(known: Remembered, loaded: Loaded): Promise<readonly CataloguePoint[]> {
   // Without a point named twice, the union is every segment's rows (no map of 100,000 ids).
   const distinct = noPointTwice(known, loaded);
   const byId = new Map<string, CataloguePoint>();
@@ -160,13 +176,14 @@ export async function readCatalogue(
   }
   const points = (distinct ? all : [...byId.values()]).sort(byTime);
   if (known.last === loaded) known.points = points;
-  return {points: [...points], segments};
+  return points;
 }
 
 /**
- * The backup's point count, newest point and byte totals, as readCatalogue's
- * points would give them, from the segments' headers; ids are parsed only to
- * find points named by more than one segment (then their rows decide).
+ * The backup's point count, oldest and newest point and byte totals, as
+ * readCatalogue's points would give them, from the segments' headers; ids
+ * are parsed only when segments' time ranges meet, to find points named by
+ * more than one segment (then their rows decide).
  */
 export async function readCatalogueSummary(
   repo: Repository,

@@ -230,6 +230,16 @@ export class Repository {
   }
 
   /**
+   * Reads a backup's catalogue rows now, so that a later listPointSummaries
+   * of the same catalogue returns at once (a face calls it while the user
+   * looks at something else). Nothing in a version 1 repository or a backup
+   * without catalogue: it never reads manifests.
+   */
+  async prefetchPointSummaries(id: BackupId): Promise<void> {
+    if (this.config.version >= 2) await readCatalogue(this, id);
+  }
+
+  /**
    * A backup's point count, newest point time and byte totals, as
    * listPointSummaries would give them: from the catalogue's segment headers
    * (no row parsed) in a version 2 repository, else from the manifests.
