@@ -94,10 +94,12 @@ export async function encodeSegment(points: readonly CataloguePoint[], supersede
     if (at === undefined) origins.set(k, (at = origins.size));
     return at;
   });
+  const at = new Map(points.map((p, i) => [p.id, i]));
   const rows = {
     times: points.map(p => p.time),
     types: points.map(p => TYPE_LETTER[p.type]).join(''),
-    parents: points.map(p => p.parent ?? null),
+    // A parent in the same segment (nearly always the point before) by its index: no second copy of its id.
+    parents: points.map(p => (p.parent === undefined ? null : (at.get(p.parent) ?? p.parent))),
     logicalBytes: points.map(p => p.logicalBytes),
     storedBytes: points.map(p => p.storedBytes),
     origins: [...origins.keys()].map(k => JSON.parse(k) as Origin),
@@ -281,10 +283,9 @@ function checkRows(v: unknown, keys: Keys, header: Header): CataloguePoint[] {
     const p: CataloguePoint = {id: ids[i]!, time, type, logicalBytes: l, storedBytes: s, nodes: nodeLists[nodes[i]!]!};
     const parent = parents[i];
     if (parent !== null) {
-      // Mostly the previous point, whose id the keys' check passed.
-      if (parent !== ids[i - 1] && (typeof parent !== 'string' || !isShortId(parent)))
-        throw badCell('parents', i, parent, 'is not null or a restore point id');
-      p.parent = parent as string;
+      if (typeof parent === 'number' && Number.isInteger(parent) && parent >= 0 && parent < n) p.parent = ids[parent];
+      else if (typeof parent === 'string' && isShortId(parent)) p.parent = parent;
+      else throw badCell('parents', i, parent, 'is not null, an index into ids or a restore point id');
     }
     const o = origin[i];
     if (o !== null) {

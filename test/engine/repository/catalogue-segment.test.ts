@@ -80,6 +80,12 @@ test('version 3 round-trips every field; the header gives count and totals, the 
   const [header, keys] = await lines();
   assert.deepEqual(JSON.parse(keys!).nodeLists, [['n1', 'n2'], ['n1']], 'node lists are stored once each');
   assert.ok(!header!.includes('p000000000001'), 'the header names no point');
+  const [, , rows] = await lines();
+  assert.deepEqual(JSON.parse(rows!).parents, [null, 0, 0], 'a parent in the segment by its index');
+  // A parent outside the segment (an earlier segment's point) by its id.
+  const alone = await decodeSegment(await encodeSegment([POINTS[1]!], []), 'seg-key', '/repo');
+  assert.deepEqual(alone.points(), [POINTS[1]]);
+  assert.equal(JSON.parse((await lines([POINTS[1]!]))[2]!).parents[0], 'p000000000001');
 });
 
 test('an empty version 3 segment has no newest time', async () => {
@@ -116,6 +122,9 @@ test('the header is checked on decoding, keys and rows when first used; each def
   const lying = JSON.stringify({...h, storedBytes: 1});
   const s3 = await decodeSegment(await frame([lying, keys!, rows!]), 'seg-key', '/r');
   assert.throws(() => s3.points(), isCorrupt('totals'));
+  const badParent = JSON.stringify({...JSON.parse(rows!), parents: [null, 3, 0]});
+  const s5 = await decodeSegment(await frame([header!, keys!, badParent]), 'seg-key', '/r');
+  assert.throws(() => s5.points(), isCorrupt('rows.parents[1]'));
   const badOrigin = JSON.stringify({...JSON.parse(rows!), origin: [null, 5, 0]});
   const s4 = await decodeSegment(await frame([header!, keys!, badOrigin]), 'seg-key', '/r');
   assert.throws(() => s4.points(), isCorrupt('rows.origin[1]'));
