@@ -16,7 +16,8 @@
  *
  * Three reads, each parsing only what it needs of a segment (version 3,
  * catalogue-segment.ts): `readCatalogueSummary` (counts and totals: the
- * segments' headers, plus their ids to find a point named twice),
+ * segments' headers; their ids too only when their time ranges meet, to
+ * find a point named twice),
  * `readCatalogueNodeCounts` (ids and node counts: the "copied" marks) and
  * `readCatalogue` (every row).
  *
