@@ -342,10 +342,16 @@ async function writeSegment(
   points: readonly CataloguePoint[],
   supersedes: readonly string[],
 ): Promise<string> {
-  const bytes = await encodeSegment(points, supersedes);
+  // Version 2 segments where the config names no segment version: older builds read this repository too.
+  const v3 = repo.config.catalogueSegments === 3;
+  const bytes = v3 ? await encodeSegment(points, supersedes) : undefined;
   for (;;) {
     const name = `${String(seq).padStart(12, '0')}-${randomBytes(4).toString('hex')}.json`;
-    if (await repo.putSealed(cataloguePrefix(backup) + name, bytes, true)) return name;
+    const key = cataloguePrefix(backup) + name;
+    const written = bytes
+      ? await repo.putSealed(key, bytes, true)
+      : await repo.putObject(key, {format: 2, points: [...points], supersedes: [...supersedes]}, true);
+    if (written) return name;
   }
 }
 

@@ -361,3 +361,42 @@ test('an encrypted repository seals its version 3 segments: no zstd frame or poi
     await fs.rm(dir, {recursive: true, force: true});
   }
 });
+
+test('a repository whose config names no segment version (made before version 3) gets version 2 segments, merged ones too, so older builds still read it', async () => {
+  const {dir, repo: made} = await fresh();
+  try {
+    const configPath = join(dir, 'repo', 'config');
+    const config = JSON.parse(await fs.readFile(configPath, 'utf8'));
+    assert.equal(config.catalogueSegments, 3, 'new repositories write version 3');
+    delete config.catalogueSegments;
+    await fs.writeFile(configPath, JSON.stringify(config, null, 2) + '\n');
+    const repo = await Repository.open(made.storage);
+    const id = newBackupId();
+    const points: PointManifest[] = [];
+    const writer = await RepositoryWriter.begin(repo, 'test');
+    try {
+      for (let i = 0; i < MERGE_AFTER + 2; i++) {
+        const m = manifest(id, i);
+        await writer.commitPoint(record(id), m);
+        points.push(m);
+      }
+    } finally {
+      await writer.close();
+    }
+    const catalog = join(dir, 'repo', cataloguePrefix(id));
+    for (const name of await fs.readdir(catalog)) {
+      const parsed = JSON.parse(await fs.readFile(join(catalog, name), 'utf8'));
+      assert.equal(parsed.format, 2, `${name} is a version 2 segment`);
+    }
+    const again = await Repository.open(made.storage);
+    assert.deepEqual(
+      (await again.listPointSummaries(id)).map(p => p.id),
+      points.map(m => m.id),
+    );
+    // A segment version this build does not know is refused, never guessed at.
+    await fs.writeFile(configPath, JSON.stringify({...config, catalogueSegments: 4}, null, 2) + '\n');
+    await assert.rejects(Repository.open(made.storage), /catalogue segments of version 4/);
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
