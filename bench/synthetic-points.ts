@@ -30,8 +30,8 @@ const HOUR = 3600_000;
 const START = Date.UTC(2015, 0, 1);
 const id = (prefix: string, n: number) => prefix + n.toString(36).padStart(12, '0');
 const BACKUP = id('b', 1) as BackupId;
-/** Bumped when what is built changes, so an older cached build is made again. */
-const LAYOUT = 2;
+/** Bumped when what is built changes; part of the cache's directory name, so builds of other layouts are left alone. */
+const LAYOUT = 3;
 
 function record(origin?: Origin): BackupRecord {
   return {
@@ -99,7 +99,7 @@ export interface SyntheticPair {
 /** Builds (or reuses) both repositories under `dir`; returns their paths. */
 export async function syntheticRepositories(
   count = 100_000,
-  dir = join(tmpdir(), `backhaul-bench-points-${count}`),
+  dir = join(tmpdir(), `backhaul-bench-points-${count}-layout${LAYOUT}`),
 ): Promise<SyntheticPair> {
   const pair = {source: join(dir, 'source'), target: join(dir, 'target')};
   const done = join(dir, `complete-${LAYOUT}`); // beside the repositories, not inside: they hold only their own keys

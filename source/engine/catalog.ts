@@ -6,7 +6,7 @@
 import type {BackupId} from './ids.js';
 import type {BackupKind, BackupRecord, NodeInfo, Origin, PointManifest, PointType} from './repository/model.js';
 import type {Repository} from './repository/repository.js';
-import type {CataloguePoint} from './repository/catalogue.js';
+import type {CataloguePoint, CatalogueSummary} from './repository/catalogue.js';
 import {mapLimit} from './util/concurrency.js';
 
 export interface BackupSummary {
@@ -78,10 +78,10 @@ function nodesOf(nodes: NodeInfo[]): BackupSummary['nodes'] {
  * summary summarizeBackups makes).
  */
 export function uncountedSummary(record: BackupRecord): BackupSummary {
-  return summaryOf(record, []);
+  return summaryOf(record, {count: 0, logicalBytes: 0, storedBytes: 0});
 }
 
-function summaryOf(record: BackupRecord, points: readonly CataloguePoint[]): BackupSummary {
+function summaryOf(record: BackupRecord, totals: CatalogueSummary): BackupSummary {
   return {
     id: record.id,
     job: record.job,
@@ -89,21 +89,20 @@ function summaryOf(record: BackupRecord, points: readonly CataloguePoint[]): Bac
     kind: record.kind,
     owner: record.owner,
     nodes: nodesOf(record.nodes),
-    points: points.length,
-    latestPoint: points.at(-1)?.time,
-    logicalBytes: points.reduce((s, p) => s + p.logicalBytes, 0),
-    storedBytes: points.reduce((s, p) => s + p.storedBytes, 0),
+    points: totals.count,
+    latestPoint: totals.newest,
+    logicalBytes: totals.logicalBytes,
+    storedBytes: totals.storedBytes,
     copy: !!record.origin,
     ...(record.origin ? {origin: record.origin} : {}),
     record,
   };
 }
 
+/** Each backup with its points counted: from its catalogue's segment headers (no row read) in a version 2 repository. */
 export async function summarizeBackups(repo: Repository, records?: BackupRecord[]): Promise<BackupSummary[]> {
   const backups = records ?? (await repo.listBackups());
-  const summaries = await mapLimit(backups, 8, async record =>
-    summaryOf(record, await repo.listPointSummaries(record.id)),
-  );
+  const summaries = await mapLimit(backups, 8, async record => summaryOf(record, await repo.pointTotals(record.id)));
   return summaries
     .filter(s => s.points > 0)
     .sort((a, b) => (b.latestPoint ?? '').localeCompare(a.latestPoint ?? '') || a.machine.localeCompare(b.machine));
@@ -112,13 +111,11 @@ export async function summarizeBackups(repo: Repository, records?: BackupRecord[
 /**
  * What `target` holds of a backup's points: point id → how many of the
  * point's nodes it holds. Read from the target's catalogue (a few segment
- * reads however many points; none when it is unchanged since the last
- * call), never a manifest or a lookup per point; from the manifests only in
+ * reads however many points, only their ids parsed; none when it is
+ * unchanged since the last call), never a manifest or a lookup per point; from the manifests only in
  * a version 1 target, which has no catalogue. A target without the backup
  * holds nothing.
  */
-export async function copiedNodes(target: Repository, backup: BackupId): Promise<Map<string, number>> {
-  const held = new Map<string, number>();
-  for (const p of await target.listPointSummaries(backup)) held.set(p.id, p.nodes.length);
-  return held;
+export async function copiedNodes(target: Repository, backup: BackupId): Promise<ReadonlyMap<string, number>> {
+  return target.pointNodeCounts(backup);
 }

@@ -14,25 +14,41 @@
  * Every segment read passes the checks here: a damaged one is `corrupt`,
  * naming it.
  *
+ * Three reads, each parsing only what it needs of a segment (version 3,
+ * catalogue-segment.ts): `readCatalogueSummary` (counts and totals: the
+ * segments' headers; their ids too only when their time ranges meet, to
+ * find a point named twice),
+ * `readCatalogueNodeCounts` (ids and node counts: the "copied" marks) and
+ * `readCatalogue` (every row).
+ *
  * Reads are remembered per Repository object: a segment is never rewritten
- * (its name has a random part), so a later listing reads only the segments
+ * (its name has a random part), so a later read fetches only the segments
  * it has not seen with the same size and mtime, and one that finds the same
- * segments as the last returns the same points without parsing anything —
+ * segments as the last returns the same answer without parsing anything —
  * the TUI's Backups screen, its Restore points screen and their polling share
- * one read of a 100,000-point catalogue. The points returned are shared: do
- * not change them.
+ * one fetch of a 100,000-point catalogue. What is returned is shared: do not
+ * change it.
  */
 import {randomBytes} from 'node:crypto';
 import {BackhaulError} from '../errors.js';
-import {isShortId, type BackupId} from '../ids.js';
-import type {Origin, PointManifest, PointType} from './model.js';
-import {segmentProblem} from './names.js';
-import {describeValue, Defect, isFiniteNumber, isIsoTime, isObject} from './record-checks.js';
+import type {BackupId} from '../ids.js';
+import {
+  decodeSegment,
+  encodeSegment,
+  SEGMENT_NAME,
+  summarize,
+  type CataloguePoint,
+  type DecodedSegment,
+  type SegmentSummary,
+} from './catalogue-segment.js';
+import type {PointManifest} from './model.js';
 import type {Repository} from './repository.js';
 import type {ObjectInfo} from '../storage/storage.js';
 import {yieldToEventLoop} from '../util/concurrency.js';
 
-/** Segments read (and parsed) together before the event loop gets a turn. */
+export type {CataloguePoint, SegmentSummary as CatalogueSummary} from './catalogue-segment.js';
+
+/** Segments fetched (and decoded) together before the event loop gets a turn. */
 const READ_BATCH = 2;
 
 /** How often a reader lists the catalogue again when a segment it listed was merged away meanwhile. */
@@ -40,26 +56,7 @@ const SEGMENT_RETRIES = 8;
 /** Past this many segments, a writer merges them into one. */
 export const MERGE_AFTER = 16;
 
-export interface CataloguePoint {
-  id: string;
-  time: string;
-  type: PointType;
-  parent?: string;
-  logicalBytes: number;
-  storedBytes: number;
-  /** Node names. */
-  nodes: string[];
-  origin?: Origin;
-}
-
-export interface CatalogueSegment {
-  format: 2;
-  points: CataloguePoint[];
-  supersedes: string[];
-}
-
 export const cataloguePrefix = (backup: BackupId | string) => `backups/${backup}/catalog/`;
-const NAME = /^(\d{12})-[0-9a-f]{8}\.json$/;
 
 export function cataloguePoint(m: PointManifest): CataloguePoint {
   return {
@@ -74,9 +71,14 @@ export function cataloguePoint(m: PointManifest): CataloguePoint {
   };
 }
 
-/** Oldest first: by time, then id (as listPoints orders manifests). */
+/**
+ * Oldest first: by time, then id (as listPoints orders manifests), comparing
+ * UTF-16 code units: times are all of one ISO 8601 form and ids ASCII, and
+ * localeCompare costs most of sorting 100,000 points.
+ */
 export function byTime(a: {time: string; id: string}, b: {time: string; id: string}): number {
-  return a.time.localeCompare(b.time) || a.id.localeCompare(b.id);
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** The segments under the backup's catalogue (key, size, mtime), in sequence order. */
@@ -84,7 +86,7 @@ async function segmentInfos(repo: Repository, backup: BackupId | string): Promis
   const infos: ObjectInfo[] = [];
   const prefix = cataloguePrefix(backup);
   for await (const info of repo.storage.list(prefix)) {
-    if (NAME.test(info.key.slice(prefix.length))) infos.push(info);
+    if (SEGMENT_NAME.test(info.key.slice(prefix.length))) infos.push(info);
   }
   return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -95,13 +97,28 @@ async function segmentNames(repo: Repository, backup: BackupId | string): Promis
   return (await segmentInfos(repo, backup)).map(i => i.key.slice(prefix.length));
 }
 
+/** One listing of the catalogue, its segments fetched and decoded (headers only, for version 3). */
+interface Loaded {
+  readonly stamp: string;
+  /** Every segment listed, in sequence order. */
+  readonly names: readonly string[];
+  /** The segments whose points count: those no listed segment supersedes, in sequence order. */
+  readonly live: readonly DecodedSegment[];
+}
+
 interface Remembered {
-  /** Segment key → its size and mtime when read, and what it held. */
-  readonly segments: Map<string, {readonly stamp: string; readonly segment: CatalogueSegment}>;
-  /** The last listing's stamps, and the points it made. */
-  listing?: {readonly stamp: string; readonly points: readonly CataloguePoint[]};
-  /** A read under way, and the listing it is for. */
-  reading?: {readonly stamp: string; readonly promise: Promise<readonly CataloguePoint[]>};
+  /** Segment key → its size and mtime when fetched, and what it held. */
+  readonly segments: Map<string, {readonly stamp: string; readonly segment: DecodedSegment}>;
+  /** The last listing, and what was worked out from it (each when first asked for). */
+  last?: Loaded;
+  points?: readonly CataloguePoint[];
+  summary?: SegmentSummary;
+  nodeCounts?: ReadonlyMap<string, number>;
+  distinct?: boolean;
+  /** Rows being parsed, and the listing they are of. */
+  rows?: {readonly loaded: Loaded; readonly promise: Promise<readonly CataloguePoint[]>};
+  /** A fetch under way, and the listing it is for. */
+  reading?: {readonly stamp: string; readonly promise: Promise<Loaded>};
 }
 
 /** Per repository object, per backup: what its catalogue held when last read. */
@@ -131,9 +148,119 @@ export async function readCatalogue(
   repo: Repository,
   backup: BackupId | string,
 ): Promise<{points: CataloguePoint[]; segments: string[]}> {
+  const {known, loaded} = await load(repo, backup);
+  const segments = [...loaded.names];
+  if (known.last === loaded && known.points) return {points: [...known.points], segments};
+  // The same rows being parsed for another caller (a prefetch, the Backups screen's): wait for that.
+  if (known.rows?.loaded !== loaded) {
+    const promise = unionOfRows(known, loaded);
+    known.rows = {loaded, promise};
+    const done = () => {
+      if (known.rows?.promise === promise) known.rows = undefined;
+    };
+    promise.then(done, done);
+  }
+  return {points: [...(await known.rows!.promise)], segments};
+}
+
+/** Every live segment's rows, a point named twice taken from the later segment, oldest first. */
+async function unionOfRows(known: Remembered, loaded: Loaded): Promise<readonly CataloguePoint[]> {
+  // Without a point named twice, the union is every segment's rows (no map of 100,000 ids).
+  const distinct = noPointTwice(known, loaded);
+  const byId = new Map<string, CataloguePoint>();
+  const all: CataloguePoint[] = [];
+  for (const [i, s] of loaded.live.entries()) {
+    // Rows are parsed a segment at a time, the event loop served between them (the TUI keeps drawing).
+    if (i > 0 && s.version === 3) await yieldToEventLoop();
+    if (distinct) for (const p of s.points()) all.push(p);
+    else for (const p of s.points()) byId.set(p.id, p);
+  }
+  const points = (distinct ? all : [...byId.values()]).sort(byTime);
+  if (known.last === loaded) known.points = points;
+  return points;
+}
+
+/**
+ * The backup's point count, oldest and newest point and byte totals, as
+ * readCatalogue's points would give them, from the segments' headers; ids
+ * are parsed only when segments' time ranges meet, to find points named by
+ * more than one segment (then their rows decide).
+ */
+export async function readCatalogueSummary(
+  repo: Repository,
+  backup: BackupId | string,
+): Promise<{summary: SegmentSummary; segments: string[]}> {
+  const {known, loaded} = await load(repo, backup);
+  const segments = [...loaded.names];
+  if (known.last === loaded && known.summary) return {summary: known.summary, segments};
+  const summary = noPointTwice(known, loaded)
+    ? sumOf(loaded.live.map(s => s.summary))
+    : summarize((await readCatalogue(repo, backup)).points);
+  if (known.last === loaded) known.summary = summary;
+  return {summary, segments};
+}
+
+/**
+ * Whether no point id is in two of the listing's live segments (remembered
+ * with the listing). A point has one time in every segment naming it, so
+ * segments whose [oldest, newest] ranges do not meet share no point: only
+ * when ranges meet are their ids compared (a writer appends points newer
+ * than the catalogue's, so usually none are).
+ */
+function noPointTwice(known: Remembered, loaded: Loaded): boolean {
+  if (known.last === loaded && known.distinct !== undefined) return known.distinct;
+  const byOldest = loaded.live.filter(s => s.summary.count > 0);
+  byOldest.sort((a, b) => (a.summary.oldest! < b.summary.oldest! ? -1 : a.summary.oldest! > b.summary.oldest! ? 1 : 0));
+  let distinct = true;
+  if (byOldest.some((s, i) => i > 0 && s.summary.oldest! <= byOldest[i - 1]!.summary.newest!)) {
+    const ids = new Set<string>();
+    let total = 0;
+    for (const s of byOldest) {
+      for (const id of s.keys().ids) ids.add(id);
+      total += s.summary.count;
+    }
+    distinct = ids.size === total;
+  }
+  if (known.last === loaded) known.distinct = distinct;
+  return distinct;
+}
+
+function sumOf(parts: readonly SegmentSummary[]): SegmentSummary {
+  let [count, logicalBytes, storedBytes] = [0, 0, 0];
+  let oldest: string | undefined;
+  let newest: string | undefined;
+  for (const p of parts) {
+    count += p.count;
+    logicalBytes += p.logicalBytes;
+    storedBytes += p.storedBytes;
+    if (p.oldest !== undefined && (oldest === undefined || p.oldest < oldest)) oldest = p.oldest;
+    if (p.newest !== undefined && (newest === undefined || p.newest > newest)) newest = p.newest;
+  }
+  return {count, ...(oldest !== undefined ? {oldest, newest} : {}), logicalBytes, storedBytes};
+}
+
+/** Point id → how many nodes the catalogue names for it (the last segment naming a point decides), without parsing rows. */
+export async function readCatalogueNodeCounts(
+  repo: Repository,
+  backup: BackupId | string,
+): Promise<{nodeCounts: ReadonlyMap<string, number>; segments: string[]}> {
+  const {known, loaded} = await load(repo, backup);
+  const segments = [...loaded.names];
+  if (known.last === loaded && known.nodeCounts) return {nodeCounts: known.nodeCounts, segments};
+  const nodeCounts = new Map<string, number>();
+  for (const s of loaded.live) {
+    const {ids, nodeCounts: counts} = s.keys();
+    for (let i = 0; i < ids.length; i++) nodeCounts.set(ids[i]!, counts[i]!);
+  }
+  if (known.last === loaded) known.nodeCounts = nodeCounts;
+  return {nodeCounts, segments};
+}
+
+/** The catalogue's current listing, its segments fetched; lists again when a listed segment was merged away meanwhile. */
+async function load(repo: Repository, backup: BackupId | string): Promise<{known: Remembered; loaded: Loaded}> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readCatalogueOnce(repo, backup);
+      return await loadOnce(repo, backup);
     } catch (e) {
       // Listed, then gone: another writer merged it, into a segment durable before the deletion. List again.
       if (!(e instanceof BackhaulError && e.code === 'not-found') || attempt >= SEGMENT_RETRIES) throw e;
@@ -141,59 +268,50 @@ export async function readCatalogue(
   }
 }
 
-async function readCatalogueOnce(
-  repo: Repository,
-  backup: BackupId | string,
-): Promise<{points: CataloguePoint[]; segments: string[]}> {
+async function loadOnce(repo: Repository, backup: BackupId | string): Promise<{known: Remembered; loaded: Loaded}> {
   const infos = await segmentInfos(repo, backup);
-  const prefix = cataloguePrefix(backup);
-  const names = infos.map(i => i.key.slice(prefix.length));
   const known = rememberedFor(repo, String(backup));
-  const listingStamp = infos.map(i => `${i.key} ${stampOf(i)}`).join('\n');
-  if (known.listing?.stamp === listingStamp) return {points: [...known.listing.points], segments: names};
-  // The same segments being read for another caller (the points screen opened before the counts came): wait for that read.
-  if (known.reading?.stamp !== listingStamp) {
-    const promise = readSegments(repo, infos, names, known, listingStamp);
-    known.reading = {stamp: listingStamp, promise};
+  const stamp = infos.map(i => `${i.key} ${stampOf(i)}`).join('\n');
+  if (known.last?.stamp === stamp) return {known, loaded: known.last};
+  // The same segments being fetched for another caller (the points screen opened before the counts came): wait for that.
+  if (known.reading?.stamp !== stamp) {
+    const promise = fetchSegments(repo, backup, infos, known, stamp);
+    known.reading = {stamp, promise};
     const done = () => {
       if (known.reading?.promise === promise) known.reading = undefined;
     };
     promise.then(done, done);
   }
-  return {points: [...(await known.reading!.promise)], segments: names};
+  return {known, loaded: await known.reading!.promise};
 }
 
-async function readSegments(
+async function fetchSegments(
   repo: Repository,
+  backup: BackupId | string,
   infos: readonly ObjectInfo[],
-  names: readonly string[],
   known: Remembered,
-  listingStamp: string,
-): Promise<readonly CataloguePoint[]> {
+  stamp: string,
+): Promise<Loaded> {
+  const prefix = cataloguePrefix(backup);
+  const names = infos.map(i => i.key.slice(prefix.length));
   const fresh = infos.filter(i => known.segments.get(i.key)?.stamp !== stampOf(i));
-  // A few segments at a time, the event loop served between them: a 100,000-point catalogue is
-  // megabytes of JSON, and the TUI reading it must still answer keys and draw frames meanwhile.
   for (let at = 0; at < fresh.length; at += READ_BATCH) {
     if (at > 0) await yieldToEventLoop();
     const batch = fresh.slice(at, at + READ_BATCH);
-    const values = await repo.readObjects(batch.map(i => i.key));
-    batch.forEach((info, i) =>
-      known.segments.set(info.key, {stamp: stampOf(info), segment: parseSegment(values[i], info.key, repo.location)}),
-    );
+    const bytes = await repo.readSealedMany(batch.map(i => i.key));
+    const decoded = await Promise.all(batch.map((info, i) => decodeSegment(bytes[i]!, info.key, repo.location)));
+    batch.forEach((info, i) => known.segments.set(info.key, {stamp: stampOf(info), segment: decoded[i]!}));
   }
   const listed = new Set(infos.map(i => i.key));
   for (const key of known.segments.keys()) if (!listed.has(key)) known.segments.delete(key);
-  const segments = infos.map(i => known.segments.get(i.key)!.segment);
+  const all = infos.map(i => known.segments.get(i.key)!.segment);
   const superseded = new Set<string>();
-  for (const s of segments) for (const n of s.supersedes) superseded.add(n);
-  const points = new Map<string, CataloguePoint>();
-  segments.forEach((s, i) => {
-    if (superseded.has(names[i]!)) return; // its points are in the segment that superseded it
-    for (const p of s.points) points.set(p.id, p);
-  });
-  const sorted = [...points.values()].sort(byTime);
-  known.listing = {stamp: listingStamp, points: sorted};
-  return sorted;
+  for (const s of all) for (const n of s.supersedes) superseded.add(n);
+  // A superseded segment still listed: its points are in the segment that superseded it.
+  const loaded: Loaded = {stamp, names, live: all.filter((_, i) => !superseded.has(names[i]!))};
+  known.last = loaded;
+  known.points = known.summary = known.nodeCounts = known.distinct = undefined;
+  return loaded;
 }
 
 /**
@@ -207,32 +325,40 @@ export async function appendToCatalogue(
   points: CataloguePoint[],
 ): Promise<string> {
   const before = await segmentNames(repo, backup);
-  const name = await writeSegment(repo, backup, nextSeq(before), {format: 2, points, supersedes: []});
+  const name = await writeSegment(repo, backup, nextSeq(before), points, []);
   if (before.length + 1 > MERGE_AFTER) await merge(repo, backup);
   return name;
 }
 
 function nextSeq(names: readonly string[]): number {
   const last = names.at(-1);
-  return last ? Number(NAME.exec(last)![1]) + 1 : 1;
+  return last ? Number(SEGMENT_NAME.exec(last)![1]) + 1 : 1;
 }
 
 async function writeSegment(
   repo: Repository,
   backup: BackupId | string,
   seq: number,
-  segment: CatalogueSegment,
+  points: readonly CataloguePoint[],
+  supersedes: readonly string[],
 ): Promise<string> {
+  // Version 2 segments where the config names no segment version: older builds read this repository too.
+  const v3 = repo.config.catalogueSegments === 3;
+  const bytes = v3 ? await encodeSegment(points, supersedes) : undefined;
   for (;;) {
     const name = `${String(seq).padStart(12, '0')}-${randomBytes(4).toString('hex')}.json`;
-    if (await repo.putObject(cataloguePrefix(backup) + name, segment, true)) return name;
+    const key = cataloguePrefix(backup) + name;
+    const written = bytes
+      ? await repo.putSealed(key, bytes, true)
+      : await repo.putObject(key, {format: 2, points: [...points], supersedes: [...supersedes]}, true);
+    if (written) return name;
   }
 }
 
 /** One segment superseding every segment read; then those are deleted (the merged one is durable first). */
 async function merge(repo: Repository, backup: BackupId | string): Promise<void> {
   const {points, segments} = await readCatalogue(repo, backup);
-  await writeSegment(repo, backup, nextSeq(segments), {format: 2, points, supersedes: segments});
+  await writeSegment(repo, backup, nextSeq(segments), points, segments);
   for (const name of segments) await repo.storage.delete(cataloguePrefix(backup) + name);
 }
 
@@ -250,11 +376,7 @@ export async function replaceCatalogue(
   assertHeld: () => void = () => {},
 ): Promise<string> {
   assertHeld();
-  const name = await writeSegment(repo, backup, nextSeq([...segments].sort()), {
-    format: 2,
-    points: [...points].sort(byTime),
-    supersedes: [...segments],
-  });
+  const name = await writeSegment(repo, backup, nextSeq([...segments].sort()), [...points].sort(byTime), [...segments]);
   for (const old of segments) {
     assertHeld();
     await repo.storage.delete(cataloguePrefix(backup) + old);
@@ -268,49 +390,8 @@ export async function replaceCatalogue(
  * being upgraded). Returns how many points it added.
  */
 export async function rebuildCatalogue(repo: Repository, backup: BackupId): Promise<number> {
-  const listed = new Set((await readCatalogue(repo, backup)).points.map(p => p.id));
+  const listed = (await readCatalogueNodeCounts(repo, backup)).nodeCounts;
   const missing = (await repo.listPoints(backup)).filter(m => !listed.has(m.id)).map(cataloguePoint);
   if (missing.length > 0) await appendToCatalogue(repo, backup, missing);
   return missing.length;
-}
-
-function parseSegment(v: unknown, key: string, location: string): CatalogueSegment {
-  try {
-    if (!isObject(v)) throw new Defect('', `it is ${describeValue(v)}, not a JSON object`);
-    if (v.format !== 2) throw new Defect('format', `${describeValue(v.format)} is not catalogue format 2`);
-    if (!Array.isArray(v.points)) throw new Defect('points', `${describeValue(v.points)} is not a list`);
-    v.points.forEach(checkPoint);
-    const sup = v.supersedes ?? [];
-    if (!Array.isArray(sup) || !sup.every(n => typeof n === 'string' && NAME.test(n)))
-      throw new Defect('supersedes', `${describeValue(sup)} is not a list of segment names`);
-    return {format: 2, points: v.points as CataloguePoint[], supersedes: sup as string[]};
-  } catch (e) {
-    if (!(e instanceof Defect)) throw e;
-    throw new BackhaulError(
-      'corrupt',
-      `${key} in ${location} is damaged: ${e.message}.`,
-      'Run `backhaul repo rebuild-catalog` to write it again from the manifests; nothing was changed.',
-    );
-  }
-}
-
-function checkPoint(p: unknown, i: number): void {
-  const at = (f: string) => `points[${i}]${f}`;
-  if (!isObject(p)) throw new Defect(at(''), `${describeValue(p)} is not a JSON object`);
-  if (typeof p.id !== 'string' || !isShortId(p.id))
-    throw new Defect(at('.id'), `${describeValue(p.id)} is not a restore point id`);
-  if (typeof p.time !== 'string' || !isIsoTime(p.time))
-    throw new Defect(at('.time'), `${describeValue(p.time)} is not an ISO 8601 date`);
-  if (p.type !== 'full' && p.type !== 'incremental')
-    throw new Defect(at('.type'), `${describeValue(p.type)} is not full or incremental`);
-  if (p.parent !== undefined && (typeof p.parent !== 'string' || !isShortId(p.parent)))
-    throw new Defect(at('.parent'), `${describeValue(p.parent)} is not a restore point id`);
-  for (const f of ['logicalBytes', 'storedBytes'] as const) {
-    if (!isFiniteNumber(p[f]) || (p[f] as number) < 0)
-      throw new Defect(at(`.${f}`), `${describeValue(p[f])} is not a byte count`);
-  }
-  if (!Array.isArray(p.nodes) || !p.nodes.every(n => segmentProblem(n) === undefined))
-    throw new Defect(at('.nodes'), `${describeValue(p.nodes)} is not a list of node names`);
-  if (p.origin !== undefined && !isObject(p.origin))
-    throw new Defect(at('.origin'), `${describeValue(p.origin)} is not a JSON object`);
 }

@@ -46,6 +46,12 @@ export interface RepositoryConfig {
   compression?: {algorithm: 'zstd'; level: number};
   /** Version 2: null for a plain repository (codec.ts chooses the codec from it). Absent in version 1. */
   encryption?: EncryptionConfig;
+  /**
+   * Version 2: the catalogue segment version writers write (3); absent: 2, as
+   * every repository created before segment version 3 existed, so that the
+   * builds that made them can still read what is appended to them.
+   */
+  catalogueSegments?: 3;
 }
 
 /** The config's description of a chunker parameter set (new repositories: CHUNKER). */
@@ -96,6 +102,7 @@ export function newConfig(id: RepositoryId, options: NewConfigOptions = {}): Rep
     chunker: chunkerConfig(),
     compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
     encryption: options.encryption ?? null,
+    catalogueSegments: 3,
   };
 }
 
@@ -171,5 +178,9 @@ function checkV2(config: RepositoryConfig, location: string): void {
     (typeof e !== 'object' || e === undefined || e.keyDerivation !== 'scrypt' || e.cipher !== 'aes-256-gcm')
   ) {
     throw refuse(location, `the encryption ${JSON.stringify(e)?.slice(0, 100) ?? 'none'}`);
+  }
+  const segments = (config as {catalogueSegments?: unknown}).catalogueSegments;
+  if (segments !== undefined && segments !== 3) {
+    throw refuse(location, `catalogue segments of version ${JSON.stringify(segments)?.slice(0, 40) ?? 'none'}`);
   }
 }

@@ -36,7 +36,16 @@ import {IndexRefresher} from './index-refresh.js';
 import type {BackupRecord, DiskManifest, PointManifest, TreeEntry} from './model.js';
 import {checkWritable, parseBackupRecord, parsePointManifest, parseTreeLine} from './records.js';
 import {PackCache} from './pack-cache.js';
-import {cataloguePoint, readCatalogue, type CataloguePoint} from './catalogue.js';
+import {
+  byTime,
+  cataloguePoint,
+  readCatalogue,
+  readCatalogueNodeCounts,
+  readCatalogueSummary,
+  type CataloguePoint,
+  type CatalogueSummary,
+} from './catalogue.js';
+import {summarize} from './catalogue-segment.js';
 import {mapLimit} from '../util/concurrency.js';
 
 export const backupKey = (id: BackupId) => `backups/${id}/backup.json`;
@@ -202,7 +211,7 @@ export class Repository {
     }
     const values = await this.readJsonMany(keys);
     const points = values.map((value, i) => parsePointManifest(value, keys[i]!, this.location));
-    return points.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+    return points.sort(byTime);
   }
 
   /**
@@ -218,6 +227,42 @@ export class Repository {
       if (segments.length > 0) return points;
     }
     return (await this.listPoints(id)).map(cataloguePoint);
+  }
+
+  /**
+   * Reads a backup's catalogue rows now, so that a later listPointSummaries
+   * of the same catalogue returns at once (a face calls it while the user
+   * looks at something else). Nothing in a version 1 repository or a backup
+   * without catalogue: it never reads manifests.
+   */
+  async prefetchPointSummaries(id: BackupId): Promise<void> {
+    if (this.config.version >= 2) await readCatalogue(this, id);
+  }
+
+  /**
+   * A backup's point count, newest point time and byte totals, as
+   * listPointSummaries would give them: from the catalogue's segment headers
+   * (no row parsed) in a version 2 repository, else from the manifests.
+   */
+  async pointTotals(id: BackupId): Promise<CatalogueSummary> {
+    if (this.config.version >= 2) {
+      const {summary, segments} = await readCatalogueSummary(this, id);
+      if (segments.length > 0) return summary;
+    }
+    return summarize((await this.listPoints(id)).map(cataloguePoint));
+  }
+
+  /**
+   * A backup's point ids → how many nodes each point holds: from the
+   * catalogue's ids (no row parsed) in a version 2 repository, else from the
+   * manifests. Shared: do not change it.
+   */
+  async pointNodeCounts(id: BackupId): Promise<ReadonlyMap<string, number>> {
+    if (this.config.version >= 2) {
+      const {nodeCounts, segments} = await readCatalogueNodeCounts(this, id);
+      if (segments.length > 0) return nodeCounts;
+    }
+    return new Map((await this.listPoints(id)).map(m => [m.id, m.nodes.length]));
   }
 
   async getPoint(backupId: BackupId, pointId: PointId | string): Promise<PointManifest> {
@@ -346,6 +391,25 @@ export class Repository {
     if (create) return this.storage.putIfAbsent(key, data);
     await this.storage.put(key, data);
     return true;
+  }
+
+  /**
+   * Stores bytes that are not JSON (catalogue segments) sealed by the codec
+   * like any object. `create`: only if absent (false if it was there).
+   */
+  async putSealed(key: string, plaintext: Buffer, create = false): Promise<boolean> {
+    const data = this.codec.sealObject(key, plaintext);
+    if (create) return this.storage.putIfAbsent(key, data);
+    await this.storage.put(key, data);
+    return true;
+  }
+
+  /** The opened bytes of sealed objects (putSealed's or putObject's), in bulk where the storage can; `corrupt` naming one that does not open. */
+  async readSealedMany(keys: readonly string[]): Promise<Buffer[]> {
+    const data = this.storage.getMany
+      ? await this.storage.getMany(keys)
+      : await mapLimit(keys, 64, key => this.storage.get(key));
+    return keys.map((key, i) => this.codec.openObject(key, data[i]!));
   }
 
   /** Reads a JSON object through the codec; `corrupt` naming it if it does not open or parse. */

@@ -77,7 +77,10 @@ function gfsOf(
 }
 
 /** Point id → nodes of it the target holds; undefined without a target. */
-async function loadCopies(target: string | undefined, backupId: string): Promise<Map<string, number> | undefined> {
+async function loadCopies(
+  target: string | undefined,
+  backupId: string,
+): Promise<ReadonlyMap<string, number> | undefined> {
   return target ? copiedNodes(await openRepository(target), backupId as BackupId) : undefined;
 }
 

@@ -2,13 +2,18 @@
 // segment after its manifest; past 16 segments they are merged into one;
 // listing a backup's points reads the segments, not the manifests; a point a
 // killed writer left without a segment is found again by rebuildCatalogue.
+// Version 2 segments (older writers) are read beside version 3 ones; counts
+// and node counts come from headers and ids, never from rows.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {newBackupId, newPointId, type BackupId} from '../../../source/engine/ids.js';
+import zstd from '@mongodb-js/zstd/bindings.js';
 import {
+  appendToCatalogue,
+  cataloguePoint,
   cataloguePrefix,
   MERGE_AFTER,
   readCatalogue,
@@ -166,6 +171,231 @@ test('writers beside each other (shared locks) append and merge at once: no poin
     assert.deepEqual(points.map(p => p.id).sort(), made.map(m => m.id).sort(), 'every point, each once');
     assert.ok(segments.length <= MERGE_AFTER + writers.length, `${segments.length} segments: merges happened`);
     assert.ok(reads > 0);
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
+
+/** The old writer's segment (version 2): indented JSON through the codec, as catalogue.ts wrote it before version 3. */
+async function putV2Segment(repo: Repository, id: BackupId, seq: number, points: PointManifest[]): Promise<string> {
+  const name = `${String(seq).padStart(12, '0')}-${(0xa0000000 + seq).toString(16)}.json`;
+  await repo.putObject(
+    cataloguePrefix(id) + name,
+    {format: 2, points: points.map(cataloguePoint), supersedes: []},
+    true,
+  );
+  return name;
+}
+
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+test('version 2 segments and version 3 ones are read together; the merge writes version 3 and removes both; rebuild works beside them', async () => {
+  const {dir, repo} = await fresh();
+  try {
+    const id = newBackupId();
+    const made: PointManifest[] = [];
+    // Ten points an older Backhaul committed: manifests, then version 2 segments.
+    for (let i = 0; i < 10; i++) {
+      const m = manifest(id, i);
+      if (i === 0) await repo.putBackup(record(id));
+      await repo.putObject(pointKey(id, m.id as never), m, true);
+      await putV2Segment(repo, id, i + 1, [m]);
+      made.push(m);
+    }
+    const writer = await RepositoryWriter.begin(repo, 'test');
+    try {
+      for (let i = 10; i < 14; i++) {
+        const m = manifest(id, i);
+        await writer.commitPoint(record(id), m);
+        made.push(m);
+      }
+      const catalog = join(dir, 'repo', cataloguePrefix(id));
+      const versions = async () =>
+        Promise.all(
+          (await fs.readdir(catalog))
+            .sort()
+            .map(async n => ((await fs.readFile(join(catalog, n)))[0] === 0x28 ? 3 : 2)),
+        );
+      assert.deepEqual(await versions(), [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3], 'old and new side by side');
+      const fresh2 = await Repository.open(repo.storage);
+      assert.deepEqual(
+        (await fresh2.listPointSummaries(id)).map(p => p.id),
+        made.map(m => m.id),
+      );
+      assert.deepEqual(await fresh2.pointTotals(id), {
+        count: 14,
+        oldest: made[0]!.time,
+        newest: made.at(-1)!.time,
+        logicalBytes: made.reduce((s, m) => s + m.logicalBytes, 0),
+        storedBytes: made.reduce((s, m) => s + m.storedBytes, 0),
+      });
+      // Past 16 segments: one merged segment, version 3, superseding and replacing every one read.
+      for (let i = 14; i < 17; i++) {
+        const m = manifest(id, i);
+        await writer.commitPoint(record(id), m);
+        made.push(m);
+      }
+      assert.deepEqual(await versions(), [3], 'merged into one version 3 segment');
+      const [merged] = await fs.readdir(catalog);
+      assert.deepEqual([...(await fs.readFile(join(catalog, merged!))).subarray(0, 4)], ZSTD_MAGIC);
+    } finally {
+      await writer.close();
+    }
+    const after = await Repository.open(repo.storage);
+    assert.deepEqual(
+      (await after.listPointSummaries(id)).map(p => p.id),
+      made.map(m => m.id),
+    );
+    // A manifest no segment names (a writer killed between the two): rebuild adds exactly it.
+    const orphan = manifest(id, 30);
+    await after.putObject(pointKey(id, orphan.id as never), orphan, true);
+    assert.equal(await rebuildCatalogue(after, id), 1);
+    assert.equal((await after.pointTotals(id)).count, made.length + 1);
+    assert.equal(await rebuildCatalogue(after, id), 0);
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
+
+test('counts and node counts read no rows: a segment whose rows line is damaged still counts, and listing it is corrupt', async () => {
+  const {dir, repo} = await fresh();
+  try {
+    const id = newBackupId();
+    const writer = await RepositoryWriter.begin(repo, 'test');
+    try {
+      for (let i = 0; i < 3; i++) await writer.commitPoint(record(id), manifest(id, i));
+    } finally {
+      await writer.close();
+    }
+    const catalog = join(dir, 'repo', cataloguePrefix(id));
+    const [first] = (await fs.readdir(catalog)).sort();
+    const text = (await zstd.decompress(await fs.readFile(join(catalog, first!)))).toString('utf8').split('\n');
+    text[2] = JSON.stringify({...JSON.parse(text[2]!), types: 'x'});
+    await fs.writeFile(join(catalog, first!), await zstd.compress(Buffer.from(text.join('\n')), 3));
+    const reader = await Repository.open(repo.storage);
+    assert.equal((await reader.pointTotals(id)).count, 3);
+    assert.equal((await reader.pointNodeCounts(id)).size, 3);
+    await assert.rejects(
+      reader.listPointSummaries(id),
+      (e: {code?: string; message?: string}) => e.code === 'corrupt' && e.message!.includes(first!),
+    );
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
+
+test("a point named by two segments (a copy added nodes to it) counts once, with the later segment's row", async () => {
+  const {dir, repo} = await fresh();
+  try {
+    const id = newBackupId();
+    const one = manifest(id, 0);
+    const two = manifest(id, 1);
+    await appendToCatalogue(repo, id, [cataloguePoint(one), cataloguePoint(two)]);
+    const grown = {...cataloguePoint(two), nodes: ['m', 'n'], logicalBytes: two.logicalBytes * 2};
+    await appendToCatalogue(repo, id, [grown]);
+    const reader = await Repository.open(repo.storage);
+    assert.deepEqual(await reader.pointTotals(id), {
+      count: 2,
+      oldest: one.time,
+      newest: two.time,
+      logicalBytes: one.logicalBytes + grown.logicalBytes,
+      storedBytes: one.storedBytes + two.storedBytes,
+    });
+    assert.deepEqual(
+      [...(await reader.pointNodeCounts(id))],
+      [
+        [one.id, 1],
+        [two.id, 2],
+      ],
+    );
+    assert.deepEqual((await reader.listPointSummaries(id)).at(-1), grown);
+    // An older point appended after newer ones (a copy of an old point): ranges meet, ids differ; it counts.
+    const older = {...manifest(id, 0), id: newPointId(), time: '2025-12-31T00:00:00.000Z'};
+    await appendToCatalogue(repo, id, [cataloguePoint(older)]);
+    const again = await Repository.open(repo.storage);
+    assert.equal((await again.pointTotals(id)).count, 3);
+    assert.equal((await again.pointTotals(id)).oldest, older.time);
+    assert.equal((await again.listPointSummaries(id))[0]!.id, older.id);
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
+
+test('an encrypted repository seals its version 3 segments: no zstd frame or point id in the stored bytes, and they read back', async () => {
+  const dir = await fs.mkdtemp(join(tmpdir(), 'backhaul-catalogue-enc-'));
+  try {
+    const password = async () => 'catalogue password';
+    const repo = await Repository.create(new FilesystemStorage(join(dir, 'repo')), {
+      encryption: {password: 'catalogue password'},
+    });
+    const id = newBackupId();
+    const made: PointManifest[] = [];
+    const writer = await RepositoryWriter.begin(repo, 'test');
+    try {
+      for (let i = 0; i < 3; i++) {
+        const m = manifest(id, i);
+        await writer.commitPoint(record(id), m);
+        made.push(m);
+      }
+    } finally {
+      await writer.close();
+    }
+    const catalog = join(dir, 'repo', cataloguePrefix(id));
+    for (const name of await fs.readdir(catalog)) {
+      const stored = await fs.readFile(join(catalog, name));
+      assert.notDeepEqual([...stored.subarray(0, 4)], ZSTD_MAGIC, 'sealed, not a bare frame');
+      for (const m of made) assert.ok(!stored.includes(m.id), `${name} shows no point id`);
+    }
+    const reader = await Repository.open(new FilesystemStorage(join(dir, 'repo')), {password});
+    assert.deepEqual(
+      (await reader.listPointSummaries(id)).map(p => p.id),
+      made.map(m => m.id),
+    );
+    assert.equal((await reader.pointTotals(id)).count, 3);
+    // A segment moved to another key does not open (the storage key is the seal's additional data).
+    const names = (await fs.readdir(catalog)).sort();
+    await fs.copyFile(join(catalog, names[0]!), join(catalog, '000000000099-00000000.json'));
+    const moved = await Repository.open(new FilesystemStorage(join(dir, 'repo')), {password});
+    await assert.rejects(moved.pointTotals(id), (e: {code?: string}) => e.code === 'corrupt');
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
+
+test('a repository whose config names no segment version (made before version 3) gets version 2 segments, merged ones too, so older builds still read it', async () => {
+  const {dir, repo: made} = await fresh();
+  try {
+    const configPath = join(dir, 'repo', 'config');
+    const config = JSON.parse(await fs.readFile(configPath, 'utf8'));
+    assert.equal(config.catalogueSegments, 3, 'new repositories write version 3');
+    delete config.catalogueSegments;
+    await fs.writeFile(configPath, JSON.stringify(config, null, 2) + '\n');
+    const repo = await Repository.open(made.storage);
+    const id = newBackupId();
+    const points: PointManifest[] = [];
+    const writer = await RepositoryWriter.begin(repo, 'test');
+    try {
+      for (let i = 0; i < MERGE_AFTER + 2; i++) {
+        const m = manifest(id, i);
+        await writer.commitPoint(record(id), m);
+        points.push(m);
+      }
+    } finally {
+      await writer.close();
+    }
+    const catalog = join(dir, 'repo', cataloguePrefix(id));
+    for (const name of await fs.readdir(catalog)) {
+      const parsed = JSON.parse(await fs.readFile(join(catalog, name), 'utf8'));
+      assert.equal(parsed.format, 2, `${name} is a version 2 segment`);
+    }
+    const again = await Repository.open(made.storage);
+    assert.deepEqual(
+      (await again.listPointSummaries(id)).map(p => p.id),
+      points.map(m => m.id),
+    );
+    // A segment version this build does not know is refused, never guessed at.
+    await fs.writeFile(configPath, JSON.stringify({...config, catalogueSegments: 4}, null, 2) + '\n');
+    await assert.rejects(Repository.open(made.storage), /catalogue segments of version 4/);
   } finally {
     await fs.rm(dir, {recursive: true, force: true});
   }
