@@ -11,6 +11,10 @@
  * source the target lacks); otherwise the plan is completed first, and a
  * copy that does not fit is refused before anything is written. Object
  * storage, whose free space cannot be known, is never refused.
+ *
+ * Nothing is loaded that the plan does not need: the points to copy are
+ * decided from manifests and the target's catalogue, and both indexes are
+ * read (and the verify workers started) only when there is something to copy.
  */
 import {AsyncQueue} from '../util/concurrency.js';
 import type {VerifyPool} from '../workers/verify-pool.js';
@@ -51,11 +55,16 @@ export async function copyWhilePlanning(
   options: CopyJobOptions,
 ): Promise<{plan: CopyPlan; summary: CopySummary}> {
   const skeleton = await planSkeleton(source, target, selection);
-  // The bound sums the source's index, which must know every chunk of the points just listed: an index
-  // loaded before another writer committed one of them would understate it.
-  await source.refreshIndex();
-  const free = await target.storage.freeSpace();
-  if (free !== undefined && storeBound(source, target) > free) {
+  const copying = skeleton.plan.pointsToCopy > 0;
+  if (copying) {
+    // The workers load while the indexes do; with nothing to copy (a re-run) neither is needed.
+    options.pool.warm();
+    // The bound sums the source's index, which must know every chunk of the points just listed: an index
+    // loaded before another writer committed one of them would understate it (refreshIndex loads one not loaded yet).
+    await Promise.all([source.refreshIndex(), target.loadIndex()]);
+  }
+  const free = copying ? await target.storage.freeSpace() : undefined;
+  if (!copying || (free !== undefined && storeBound(source, target) > free)) {
     const plan = await countPlan(source, target, skeleton, options.pool);
     refuseIfTooBig(plan);
     options.onEvent?.({type: 'copy.plan', plan});
