@@ -32,6 +32,13 @@ import {runCopy, runPlan, type RunOptions} from './run.js';
 import type {CopySummary} from './events.js';
 import type {Selection} from './selection.js';
 
+/** The most a copy from `source` could store anywhere: every source chunk, with per-chunk overhead. */
+function sourceBound(source: Repository): number {
+  let bytes = 0;
+  for (const id of source.index.ids()) bytes += source.index.lengthOf(id) + CHUNK_OVERHEAD;
+  return bytes;
+}
+
 /** The most a copy from `source` could store on `target`: every source chunk it lacks, with per-chunk overhead. */
 export function storeBound(source: Repository, target: Repository): number {
   let bytes = 0;
@@ -61,10 +68,15 @@ export async function copyWhilePlanning(
     options.pool.warm();
     // The bound sums the source's index, which must know every chunk of the points just listed: an index
     // loaded before another writer committed one of them would understate it (refreshIndex loads one not loaded yet).
-    await Promise.all([source.refreshIndex(), target.loadIndex()]);
+    // The target's loads meanwhile, and on while the workers scan the first trees (countPlan waits for it to count).
+    void target.loadIndex().catch(() => {}); // awaited where it is needed, which reports its failure
+    await source.refreshIndex();
   }
   const free = copying ? await target.storage.freeSpace() : undefined;
-  if (!copying || (free !== undefined && storeBound(source, target) > free)) {
+  // Where even the whole source fits, the target's index is not waited for to know that the copy does.
+  const tooBig = async (room: number) =>
+    sourceBound(source) > room && (await target.loadIndex(), storeBound(source, target) > room);
+  if (!copying || (free !== undefined && (await tooBig(free)))) {
     const plan = await countPlan(source, target, skeleton, options.pool);
     refuseIfTooBig(plan);
     options.onEvent?.({type: 'copy.plan', plan});
