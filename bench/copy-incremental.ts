@@ -21,7 +21,11 @@ import {parseArgs} from 'node:util';
 import {CLI, printTable, run, sh, type Row} from './common.js';
 
 const {values} = parseArgs({
-  options: {rounds: {type: 'string', default: '3'}, reuse: {type: 'boolean'}, 'size-gib': {type: 'string', default: '2'}},
+  options: {
+    rounds: {type: 'string', default: '3'},
+    reuse: {type: 'boolean'},
+    'size-gib': {type: 'string', default: '2'},
+  },
 });
 const rounds = Number(values.rounds);
 const root = join(process.cwd(), '.bench');
@@ -39,8 +43,36 @@ const warmRepo = (dir: string) => sh(`find ${JSON.stringify(dir)} -type f -exec 
 
 function backup(): void {
   warmRepo(data);
-  bh('agent', 'backup', '--repo', 'primary', '--job', 'bench', '--machine', 'bench-files', '--kind', 'server', '--path', join(data, 'files'), '--json');
-  bh('agent', 'backup', '--repo', 'primary', '--job', 'bench-image', '--machine', 'bench-image', '--kind', 'server', '--disk', `disk=${join(data, 'disk.img')}`, '--json');
+  bh(
+    'agent',
+    'backup',
+    '--repo',
+    'primary',
+    '--job',
+    'bench',
+    '--machine',
+    'bench-files',
+    '--kind',
+    'server',
+    '--path',
+    join(data, 'files'),
+    '--json',
+  );
+  bh(
+    'agent',
+    'backup',
+    '--repo',
+    'primary',
+    '--job',
+    'bench-image',
+    '--machine',
+    'bench-image',
+    '--kind',
+    'server',
+    '--disk',
+    `disk=${join(data, 'disk.img')}`,
+    '--json',
+  );
 }
 
 /** The state every round starts from: full backup copied and mirrored, then the 1 % change backed up. */
@@ -66,13 +98,12 @@ const rows: Row[] = [];
 const ratios: number[] = [];
 const noops: number[] = [];
 for (let i = 1; i <= rounds; i++) {
+  // Back to the saved state (rsync --delete: only what the last round changed is rewritten).
   for (const [from, to] of [
     [secondaryBase, secondary],
     [mirrorBase, mirror],
-  ] as const) {
-    rmSync(to, {recursive: true, force: true});
-    run('cp', ['-a', from, to]);
-  }
+  ] as const)
+    run('rsync', ['-a', '--delete', from + '/', to + '/']);
   run('sync', []);
   warmRepo(primary);
   warmRepo(secondary);
@@ -101,7 +132,12 @@ for (let i = 1; i <= rounds; i++) {
   });
 }
 
-printTable(`Incremental copy and no-op re-run, ${rounds} round(s) (load average ${loadavg().map(l => l.toFixed(2)).join(' ')})`, rows);
+printTable(
+  `Incremental copy and no-op re-run, ${rounds} round(s) (load average ${loadavg()
+    .map(l => l.toFixed(2))
+    .join(' ')})`,
+  rows,
+);
 const spread = (xs: number[], unit: string, digits: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return `median ${s[Math.floor(s.length / 2)]!.toFixed(digits)}${unit} (min ${s[0]!.toFixed(digits)}${unit}, max ${s.at(-1)!.toFixed(digits)}${unit})`;

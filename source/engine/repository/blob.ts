@@ -37,8 +37,7 @@ const deflateAsync = promisify(deflateRaw);
  */
 type Zstd = typeof import('@mongodb-js/zstd/bindings.js').default;
 let zstdLoading: Promise<Zstd> | undefined;
-const zstdBindings = (): Promise<Zstd> =>
-  (zstdLoading ??= import('@mongodb-js/zstd/bindings.js').then(m => m.default));
+const zstdBindings = (): Promise<Zstd> => (zstdLoading ??= import('@mongodb-js/zstd/bindings.js').then(m => m.default));
 
 export const RAW = 0;
 export const DEFLATE = 1;

@@ -146,7 +146,12 @@ export class Repository {
     });
     const config = parseConfig(raw, storage.location);
     const codec = await openCodec(config.encryption, storage, options);
-    return new Repository(storage, config, options.deferIndex ? undefined : await ChunkIndex.load(storage, codec), codec);
+    return new Repository(
+      storage,
+      config,
+      options.deferIndex ? undefined : await ChunkIndex.load(storage, codec),
+      codec,
+    );
   }
 
   /** Reads the whole index again (verify and repair: damaged index files are looked at afresh). */

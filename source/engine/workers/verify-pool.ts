@@ -99,6 +99,11 @@ export class VerifyPool {
     this.workerData = codec ? {codec} : {};
   }
 
+  /** Workers started so far (none before the first job or warm()). */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
   /** Starts the workers now (once), so they load while the caller reads indexes. */
   warm(): void {
     if (this.started || this.closed) return;
