@@ -162,7 +162,12 @@ export class Repository {
 
   /** Adds what other writers indexed since the index was loaded (a writer, once it holds the lock). */
   async refreshIndex(): Promise<void> {
-    if (!this.loadedIndex) return this.loadIndex();
+    if (!this.loadedIndex) {
+      // A load begun now is as fresh as a refresh; one begun earlier (before a lock was taken) is refreshed after it.
+      const earlier = this.indexLoading;
+      await this.loadIndex();
+      if (!earlier) return;
+    }
     this.index = await this.index.refreshed(this.storage, this.codec);
   }
 
