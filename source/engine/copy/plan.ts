@@ -460,6 +460,8 @@ async function countDisks(
       onDisk?.(undefined);
       continue;
     }
+    // A target opened with its index deferred loads it while the workers scan the first tree (copy/stream.ts).
+    await target.loadIndex();
     const pd: PlannedDisk = {
       node,
       disk: disk.name,

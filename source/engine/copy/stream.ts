@@ -11,6 +11,10 @@
  * source the target lacks); otherwise the plan is completed first, and a
  * copy that does not fit is refused before anything is written. Object
  * storage, whose free space cannot be known, is never refused.
+ *
+ * Nothing is loaded that the plan does not need: the points to copy are
+ * decided from manifests and the target's catalogue, and both indexes are
+ * read (and the verify workers started) only when there is something to copy.
  */
 import {AsyncQueue} from '../util/concurrency.js';
 import type {VerifyPool} from '../workers/verify-pool.js';
@@ -27,6 +31,13 @@ import {
 import {runCopy, runPlan, type RunOptions} from './run.js';
 import type {CopySummary} from './events.js';
 import type {Selection} from './selection.js';
+
+/** The most a copy from `source` could store anywhere: every source chunk, with per-chunk overhead. */
+function sourceBound(source: Repository): number {
+  let bytes = 0;
+  for (const id of source.index.ids()) bytes += source.index.lengthOf(id) + CHUNK_OVERHEAD;
+  return bytes;
+}
 
 /** The most a copy from `source` could store on `target`: every source chunk it lacks, with per-chunk overhead. */
 export function storeBound(source: Repository, target: Repository): number {
@@ -51,11 +62,21 @@ export async function copyWhilePlanning(
   options: CopyJobOptions,
 ): Promise<{plan: CopyPlan; summary: CopySummary}> {
   const skeleton = await planSkeleton(source, target, selection);
-  // The bound sums the source's index, which must know every chunk of the points just listed: an index
-  // loaded before another writer committed one of them would understate it.
-  await source.refreshIndex();
-  const free = await target.storage.freeSpace();
-  if (free !== undefined && storeBound(source, target) > free) {
+  const copying = skeleton.plan.pointsToCopy > 0;
+  if (copying) {
+    // The workers load while the indexes do; with nothing to copy (a re-run) neither is needed.
+    options.pool.warm();
+    // The bound sums the source's index, which must know every chunk of the points just listed: an index
+    // loaded before another writer committed one of them would understate it (refreshIndex loads one not loaded yet).
+    // The target's loads meanwhile, and on while the workers scan the first trees (countPlan waits for it to count).
+    void target.loadIndex().catch(() => {}); // awaited where it is needed, which reports its failure
+    await source.refreshIndex();
+  }
+  const free = copying ? await target.storage.freeSpace() : undefined;
+  // Where even the whole source fits, the target's index is not waited for to know that the copy does.
+  const tooBig = async (room: number) =>
+    sourceBound(source) > room && (await target.loadIndex(), storeBound(source, target) > room);
+  if (!copying || (free !== undefined && (await tooBig(free)))) {
     const plan = await countPlan(source, target, skeleton, options.pool);
     refuseIfTooBig(plan);
     options.onEvent?.({type: 'copy.plan', plan});

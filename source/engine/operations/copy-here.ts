@@ -1,7 +1,8 @@
 /**
  * A backup copy job run on the caller's thread: both repositories opened by
  * the names the user gave (at once; should both fail, the source's error is
- * the one reported), the copy rights checked on both sides, then the plan and
+ * the one reported; their indexes are read only once the plan finds
+ * something to copy), the copy rights checked on both sides, then the plan and
  * the run (copy/stream.ts: chunks move while the plan still counts, where the
  * target's free space allows). The worker thread runs exactly this function
  * (copy-worker.ts), so a copy from either face is the same copy.
@@ -27,8 +28,8 @@ export interface CopyRunOptions {
 
 async function openBoth(job: CopyJob, watch?: (storage: Storage) => void): Promise<[Repository, Repository]> {
   const [source, target] = await Promise.allSettled([
-    resolveRepository(job.source, watch),
-    resolveRepository(job.target, watch),
+    resolveRepository(job.source, watch, {deferIndex: true}),
+    resolveRepository(job.target, watch, {deferIndex: true}),
   ]);
   if (source.status === 'rejected') throw source.reason;
   if (target.status === 'rejected') throw target.reason;
@@ -36,7 +37,8 @@ async function openBoth(job: CopyJob, watch?: (storage: Storage) => void): Promi
 }
 
 export async function runCopyHere(job: CopyJob, options: CopyRunOptions = {}): Promise<CopyOutcome> {
-  // One set of verify workers for the plan and the run, started first: they load while the indexes do.
+  // One set of verify workers for the plan and the run, started once there is something to copy
+  // (copy/stream.ts): they then load while the indexes do. The indexes are read only then too.
   let pool = new VerifyPool();
   try {
     const [source, target] = await openBoth(job, options.watch);

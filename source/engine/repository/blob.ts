@@ -30,10 +30,14 @@ const deflateAsync = promisify(deflateRaw);
 /**
  * The native bindings, not the package's index.js: in 1.2.2 its `compress`
  * drops the level argument (every level compresses at zstd's default).
- * Imported statically, so the bundle carries them (the .node file is copied
- * beside it: scripts/bundle.mjs).
+ * Imported on first use (the bundle carries them as a chunk of their own and
+ * copies the .node file beside it: scripts/bundle.mjs): opening the addon
+ * costs every process tens of milliseconds, and a copy that passes packs
+ * through, or finds nothing to copy, never compresses or decompresses.
  */
-import zstd from '@mongodb-js/zstd/bindings.js';
+type Zstd = typeof import('@mongodb-js/zstd/bindings.js').default;
+let zstdLoading: Promise<Zstd> | undefined;
+const zstdBindings = (): Promise<Zstd> => (zstdLoading ??= import('@mongodb-js/zstd/bindings.js').then(m => m.default));
 
 export const RAW = 0;
 export const DEFLATE = 1;
@@ -78,7 +82,7 @@ export function keepLimitV2(rawLength: number): number {
 export async function encodeBlob(data: Buffer, compression: Compression): Promise<Encoded> {
   if (compression.algorithm === 'deflate') return encodeV1(data);
   if (data.length < SMALLEST) return {encoding: RAW, payload: data};
-  const payload = await zstd.compress(data, compression.level);
+  const payload = await (await zstdBindings()).compress(data, compression.level);
   return payload.length <= keepLimitV2(data.length) ? {encoding: ZSTD, payload} : {encoding: RAW, payload: data};
 }
 
@@ -113,7 +117,7 @@ async function decoded(payload: Buffer, encoding: number, rawLength: number): Pr
     const bound = zstdFrameBound(payload);
     if (bound === undefined || bound < rawLength || bound > rawLength + 128 * 1024)
       throw new RangeError('not one zstd frame of that size');
-    return zstd.decompress(payload);
+    return (await zstdBindings()).decompress(payload);
   }
   throw new RangeError(`unknown encoding ${encoding}`);
 }

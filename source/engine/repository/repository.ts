@@ -55,15 +55,41 @@ export class Repository {
   private packCache: PackCache;
   /** Misses re-read the index once, sharing the re-read (index-refresh.ts). */
   private readonly refresher = new IndexRefresher(full => (full ? this.reloadIndex() : this.refreshIndex()));
+  private loadedIndex: ChunkIndex | undefined;
   private constructor(
     readonly storage: Storage,
     readonly config: RepositoryConfig,
-    public index: ChunkIndex,
+    index: ChunkIndex | undefined,
     /** How every object and blob is stored and every chunk named (codec.ts): chosen from the config. */
     readonly codec: ObjectCodec = PLAIN_CODEC,
   ) {
+    this.loadedIndex = index;
     this.packCache = new PackCache(storage);
   }
+
+  /**
+   * The chunk index. A repository opened with `deferIndex` has none until
+   * loadIndex() (or refreshIndex()): reading it before then is a bug, and
+   * throws rather than answer from an empty index.
+   */
+  get index(): ChunkIndex {
+    if (!this.loadedIndex) throw new Error(`Bug: the index of ${this.location} was read before it was loaded.`);
+    return this.loadedIndex;
+  }
+  set index(index: ChunkIndex) {
+    this.loadedIndex = index;
+  }
+
+  /** Whether the index is loaded (always, unless opened with `deferIndex` and not loaded yet). */
+  get indexLoaded(): boolean {
+    return this.loadedIndex !== undefined;
+  }
+
+  /** Loads the index of a repository opened with `deferIndex` (once; later calls do nothing). */
+  async loadIndex(): Promise<void> {
+    this.loadedIndex ??= await (this.indexLoading ??= ChunkIndex.load(this.storage, this.codec));
+  }
+  private indexLoading: Promise<ChunkIndex> | undefined;
 
   get id(): RepositoryId {
     return this.config.id;
@@ -112,7 +138,11 @@ export class Repository {
     return new Repository(storage, config, new ChunkIndex(), codec);
   }
 
-  static async open(storage: Storage, options: CodecOptions = {}): Promise<Repository> {
+  /**
+   * `deferIndex`: the index is not read until loadIndex() (a copy decides
+   * from catalogues whether there is anything to copy before it needs one).
+   */
+  static async open(storage: Storage, options: CodecOptions & {deferIndex?: boolean} = {}): Promise<Repository> {
     const raw = await storage.get('config').catch((e: unknown) => {
       if (e instanceof BackhaulError && e.code === 'not-found') {
         throw new BackhaulError(
@@ -125,7 +155,12 @@ export class Repository {
     });
     const config = parseConfig(raw, storage.location);
     const codec = await openCodec(config.encryption, storage, options);
-    return new Repository(storage, config, await ChunkIndex.load(storage, codec), codec);
+    return new Repository(
+      storage,
+      config,
+      options.deferIndex ? undefined : await ChunkIndex.load(storage, codec),
+      codec,
+    );
   }
 
   /** Reads the whole index again (verify and repair: damaged index files are looked at afresh). */
@@ -136,6 +171,12 @@ export class Repository {
 
   /** Adds what other writers indexed since the index was loaded (a writer, once it holds the lock). */
   async refreshIndex(): Promise<void> {
+    if (!this.loadedIndex) {
+      // A load begun now is as fresh as a refresh; one begun earlier (before a lock was taken) is refreshed after it.
+      const earlier = this.indexLoading;
+      await this.loadIndex();
+      if (!earlier) return;
+    }
     this.index = await this.index.refreshed(this.storage, this.codec);
   }
 

@@ -19,7 +19,7 @@
  */
 import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {closeSync, constants, readFileSync, statSync, type Stats} from 'node:fs';
+import {closeSync, constants, readFileSync, statSync, type Dirent, type Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {BackhaulError, fromSystemError, notFound} from '../errors.js';
 import {DIRECT_IO_BLOCK, isAligned} from '../util/aligned.js';
@@ -422,19 +422,47 @@ export class FilesystemStorage implements Storage {
       .sort();
   }
 
-  private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {
+  /** A directory's entries (undefined if it is gone); the rejection is marked handled, for prefetched reads never awaited. */
+  private readEntries(dirKey: string): Promise<Dirent[] | undefined> {
+    const read = fs.readdir(join(this.root, dirKey), {withFileTypes: true}).then(
+      entries => entries,
+      (e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      },
+    );
+    read.catch(() => {});
+    return read;
+  }
+
+  private async *walk(
+    dirKey: string,
+    prefix: string,
+    listing: Promise<Dirent[] | undefined> = this.readEntries(dirKey),
+  ): AsyncIterable<ObjectInfo> {
     let entries;
     try {
-      entries = await fs.readdir(join(this.root, dirKey), {withFileTypes: true});
+      entries = await listing;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       return this.wrap(e, dirKey);
     }
+    if (!entries) return;
+    const keyOf = (entry: Dirent) => (dirKey ? `${dirKey}/${entry.name}` : entry.name);
+    const enters = (entry: Dirent, key: string) =>
+      !entry.name.includes('.tmp-') && entry.isDirectory() && (key.startsWith(prefix) || prefix.startsWith(key + '/'));
+    // The subdirectories this walk enters are all read at once (data/ has 256): one thread-pool
+    // round trip after another made listing the packs of a repository a quarter of a small copy.
+    const children = new Map<string, Promise<Dirent[] | undefined>>();
     for (const entry of entries) {
-      const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+      const key = keyOf(entry);
+      if (enters(entry, key)) children.set(key, this.readEntries(key));
+    }
+    for (const entry of entries) {
+      const key = keyOf(entry);
       if (entry.name.includes('.tmp-')) continue;
       if (entry.isDirectory()) {
-        if (key.startsWith(prefix) || prefix.startsWith(key + '/')) yield* this.walk(key, prefix);
+        const child = children.get(key);
+        if (child) yield* this.walk(key, prefix, child);
       } else if (key.startsWith(prefix)) {
         // One synchronous stat per file: a thread-pool round trip each made
         // listing 100,000 restore points take most of a minute.
@@ -455,17 +483,20 @@ export class FilesystemStorage implements Storage {
    */
   async removeStaleTemporaries(): Promise<number> {
     let removed = 0;
+    // Directories are visited side by side: one after another, the 256 of data/ cost a small copy a tenth of its time.
     const visit = async (dir: string): Promise<void> => {
       const entries = await fs.readdir(dir, {withFileTypes: true}).catch(() => []);
-      for (const entry of entries) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) await visit(path);
-        const match = /\.tmp-(\d+)-[0-9a-f]+$/.exec(entry.name);
-        if (match && !processAlive(Number(match[1]))) {
-          await fs.rm(path, {force: true});
-          removed++;
-        }
-      }
+      await Promise.all(
+        entries.map(async entry => {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) await visit(path);
+          const match = /\.tmp-(\d+)-[0-9a-f]+$/.exec(entry.name);
+          if (match && !processAlive(Number(match[1]))) {
+            await fs.rm(path, {force: true});
+            removed++;
+          }
+        }),
+      );
     };
     await visit(this.root);
     return removed;

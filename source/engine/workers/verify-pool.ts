@@ -83,31 +83,55 @@ export class VerifyPool {
   private readonly free: ArrayBuffer[] = [];
   private next = 0;
 
-  /** `codec`: the params of the codec of the repository whose packs this pool checks (plain when absent). */
-  constructor(size = Math.max(1, Math.min(4, availableParallelism())), codec?: CodecParams) {
-    const workerData: VerifyWorkerData = codec ? {codec} : {};
-    for (let i = 0; i < size; i++) {
-      const worker = startWorker<ToVerifyWorker, FromVerifyWorker>(ENTRY, {workerData});
-      worker.unref();
-      worker.receive(m => {
-        const p = this.pending.get(m.job)!;
-        if (m.type === 'freed') {
-          p.freed = true;
-          this.releaseWorker(worker);
-          return;
-        }
-        this.pending.delete(m.job);
-        p.resolve(m);
-        if (!p.freed) this.releaseWorker(worker);
-      });
-      worker.once('exit', () => this.exited.add(worker));
-      worker.on('error', e => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
-      this.workers.push(worker);
-      this.idle.push(worker);
-    }
+  private started = false;
+  private readonly workerData: VerifyWorkerData;
+
+  /**
+   * `codec`: the params of the codec of the repository whose packs this pool
+   * checks (plain when absent). No worker starts until the first job or
+   * warm(): a copy that finds nothing to copy (a no-op re-run) starts none,
+   * and each costs a module load and a heap on a machine that may be busy.
+   */
+  constructor(
+    private readonly size = Math.max(1, Math.min(4, availableParallelism())),
+    codec?: CodecParams,
+  ) {
+    this.workerData = codec ? {codec} : {};
+  }
+
+  /** Workers started so far (none before the first job or warm()). */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Starts the workers now (once), so they load while the caller reads indexes. */
+  warm(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    for (let i = 0; i < this.size; i++) this.startOne();
+  }
+
+  private startOne(): void {
+    const worker = startWorker<ToVerifyWorker, FromVerifyWorker>(ENTRY, {workerData: this.workerData});
+    worker.unref();
+    worker.receive(m => {
+      const p = this.pending.get(m.job)!;
+      if (m.type === 'freed') {
+        p.freed = true;
+        this.releaseWorker(worker);
+        return;
+      }
+      this.pending.delete(m.job);
+      p.resolve(m);
+      if (!p.freed) this.releaseWorker(worker);
+    });
+    worker.once('exit', () => this.exited.add(worker));
+    worker.on('error', e => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+    this.workers.push(worker);
+    this.idle.push(worker);
   }
 
   /** A free worker goes to the next waiting job, the lanes taking turns. */
@@ -134,6 +158,7 @@ export class VerifyPool {
     options: {pooled?: boolean; lane?: Lane} = {},
   ): Promise<R> {
     const lane = this.waiting[options.lane ?? 'data'];
+    this.warm();
     const worker = this.closed
       ? undefined
       : (this.idle.pop() ?? (await new Promise<VerifyWorker | undefined>(resolve => lane.push(resolve))));

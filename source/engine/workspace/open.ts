@@ -77,14 +77,18 @@ export function locationOf(nameOrLocation: string): string | undefined {
   }
 }
 
-/** `opened` sees the storage before the repository is read (to watch its notices from the first request). */
+/**
+ * `opened` sees the storage before the repository is read (to watch its notices from the first request);
+ * `deferIndex` as for Repository.open.
+ */
 export async function resolveRepository(
   nameOrLocation: string,
   opened?: (storage: Storage) => void,
+  options: {deferIndex?: boolean} = {},
 ): Promise<Repository> {
   const resolved = resolveLocation(nameOrLocation);
   const storage = await storageFor(resolved.entry, {registered: resolved.name !== undefined, opened});
-  return Repository.open(storage, {password: passwordFor(storage.location)});
+  return Repository.open(storage, {password: passwordFor(storage.location), deferIndex: options.deferIndex});
 }
 
 /** Creates a repository at a location (a new or empty directory, or a bucket prefix). `opened` as for resolveRepository. */

@@ -35,3 +35,22 @@ test('closing the pool while scans are in flight: the workers finish what they h
     await assert.rejects(pool.treeChunk({data}, blob), /verify pool is closed/);
   }
 });
+
+test('no worker starts before the first job (a copy with nothing to copy starts none); the first job starts them all', async () => {
+  const idle = new VerifyPool(2);
+  assert.equal(idle.workerCount, 0);
+  await idle.close();
+  assert.equal(idle.workerCount, 0, 'closing a pool that never worked starts nothing');
+
+  const pool = new VerifyPool(2);
+  try {
+    const {data, blob} = treeChunk(10);
+    assert.equal(pool.workerCount, 0);
+    assert.equal((await pool.treeChunk({data}, blob))?.ids.length, 9);
+    assert.equal(pool.workerCount, 2);
+    pool.warm();
+    assert.equal(pool.workerCount, 2, 'warm() after the start adds none');
+  } finally {
+    await pool.close();
+  }
+});
