@@ -50,6 +50,18 @@ describe('PackBuffers', () => {
     assert.ok(third.data.equals(files.small!) && fourth.data.equals(files.small!));
   });
 
+  test('keeps the largest buffers it may keep', async () => {
+    const buffers = new PackBuffers(1);
+    const big = await buffers.read(join(dir, 'big'));
+    const small = await buffers.read(join(dir, 'small'));
+    const memory = big.data.buffer;
+    big.release();
+    small.release();
+    const next = await buffers.read(join(dir, 'pack'));
+    assert.equal(next.data.buffer, memory, 'the small buffer was dropped, not the big one');
+    assert.ok(next.data.equals(files.pack!));
+  });
+
   test('a file that cannot be read rejects, and its buffer goes back', async () => {
     const buffers = new PackBuffers(1);
     const got = await buffers.read(join(dir, 'pack'));
