@@ -102,7 +102,7 @@ const options: OptionDecl[] = [
     'print the plan (logical / read / transfer / store bytes, free space, skipped points) and write nothing',
   ),
   option.flag('json', 'print the plan (with --dry-run) or a final summary as JSON'),
-  option.integer('concurrency', 'N', {min: 1, max: 256}, 'source reads in flight', {default: '8'}),
+  option.integer('concurrency', 'N', {min: 1, max: 256}, 'source reads in flight', {default: '8, 16 to S3'}),
   option.duration('wait', 'SECONDS', 's', 'wait this long for another writer on the target', {default: 'fail at once'}),
   option.flag(
     'detach',

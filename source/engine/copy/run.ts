@@ -31,7 +31,7 @@ import {StatsClock} from './stats.js';
 export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: CopyListener;
-  /** Source reads in flight (default 8). */
+  /** Source reads (packs) in flight (default: packsInFlight). */
   concurrency?: number;
   waitMs?: number;
   /** Workers to verify with (else the run starts its own): the plan's, already warm. */
@@ -431,7 +431,7 @@ async function copyPoints(
   try {
     await transferChunks(source, writer, scheduler, {
       signal: options.signal,
-      concurrency: options.concurrency ?? 8,
+      concurrency: options.concurrency ?? packsInFlight(target),
       clock,
       pool,
       gate: options.gate,
@@ -456,6 +456,17 @@ async function copyPoints(
   await commitReady(Infinity); // points with no disks
   // What landed for points that failed is kept (durable and indexed): a re-run after a repair sends only what was damaged.
   await writer.flush();
+}
+
+/**
+ * Packs in flight unless the caller says: 8, or for a target that checks each upload's hash itself
+ * (object storage) as many requests as it likes in flight (at least 8). Such a pack costs this process
+ * little beyond its request, whose latency bounds the copy, and a loaded server answers more of them at
+ * once (measured against the loopback RGW: 16 in flight copied 1 GiB faster than 8, in less CPU).
+ */
+export function packsInFlight(target: Repository): number {
+  const storage = target.storage;
+  return storage.checksContentHash ? Math.max(8, storage.preferredConcurrency) : 8;
 }
 
 /** Whether chunks can pass from `source` to `target` as stored: the same id function and the same key. */

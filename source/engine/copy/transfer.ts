@@ -22,11 +22,12 @@
 import {cancelled, isBackhaulError} from '../errors.js';
 import type {PackId} from '../ids.js';
 import type {ChunkIndex} from '../repository/index-store.js';
-import {packKey, type BlobEntry} from '../repository/pack.js';
+import {packKey, packProblem, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
 import {prefetchFrom} from '../util/concurrency.js';
 import type {CopyGate} from './gate.js';
+import {PackBuffers} from './pack-buffers.js';
 import type {JobSpec, ScheduleItem, Scheduler} from './schedule.js';
 import type {LocalFiles, StagedPack, WritableLocalFiles} from '../storage/storage.js';
 import type {Checked, VerifyPool} from '../workers/verify-pool.js';
@@ -100,6 +101,7 @@ export async function transferChunks(
   const bothLocal = from && target.local ? {from, to: target.local} : undefined;
   const checksHash = target.checksContentHash?.bind(target);
   const open = new Set<StagedPack>();
+  const buffers = new PackBuffers(options.concurrency);
   let finished = false;
 
   /** Reads a pack from the source and checks it (whole, or the needed blobs). */
@@ -161,13 +163,15 @@ export async function transferChunks(
   ): Promise<StagedPack | undefined> => {
     const key = packKey(pack);
     const t0 = performance.now();
+    // Read here, not in a verify worker: nothing is hashed, and the buffers are reused (pack-buffers.ts).
     const got = from
-      ? await pool.layout({path: from.path(key)}, whole)
-      : await pool.layout({data: await source.storage.get(key, options.signal)}, whole);
+      ? await buffers.read(from.path(key)).catch(() => undefined)
+      : {data: await source.storage.get(key, options.signal), release: () => {}};
     clock.add('source read', t0);
     if (!got) return undefined;
     try {
-      if (!got.packOk || !checks(key, got.data.length)) return undefined;
+      if (!checks(key, got.data.length) || packProblem(got.data, {blobs: whole}, source.codec) !== undefined)
+        return undefined;
       const t1 = performance.now();
       await writer.repo.storage.put(key, got.data, options.signal);
       clock.add('target write', t1);

@@ -8,7 +8,7 @@ export interface CopyJob {
   readonly source: string;
   readonly target: string;
   readonly selection: Selection;
-  /** Source reads in flight (default 8). */
+  /** Source reads in flight (default: copy/run.ts packsInFlight, 8, or 16 to S3). */
   readonly concurrency?: number;
   /** How long to wait for another writer on the target (default: fail at once). */
   readonly waitMs?: number;
