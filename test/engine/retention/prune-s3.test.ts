@@ -85,7 +85,7 @@ if (skip) {
       await storage.close();
     });
 
-    it('prune killed -9 at 6 random moments: opens, verifies, every kept point identical each time; a last run finishes', async t => {
+    it('prune killed -9 at 20 random moments: opens, verifies, every kept point identical each time; a last run finishes', async t => {
       ensureBuilt();
       const home = join(work, 'home');
       const register = (name: string, location: string) =>
@@ -93,7 +93,7 @@ if (skip) {
       const random = seeded(17);
       const outcomes: string[] = [];
       let last = '';
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 20; i++) {
         const location = await uploaded();
         const name = (last = `r${i}`);
         assert.equal((await register(name, location)).code, 0);
