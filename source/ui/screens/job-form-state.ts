@@ -7,7 +7,15 @@
  * the engine's sentence mentions), or above the fields when it names none.
  */
 import {usageError} from '../../engine/errors.js';
-import {withDefaults, type JobDefinition, type JobInput, type JobMode} from '../../engine/jobs/index.js';
+import {
+  DEFAULT_PRUNE_EVERY,
+  withDefaults,
+  type JobDefinition,
+  type JobInput,
+  type JobMode,
+  type JobRetention,
+} from '../../engine/jobs/index.js';
+import {MIN_KEEP_LAST} from '../../engine/operations/retention.js';
 import {
   initialTextInput,
   textInputReducer,
@@ -30,6 +38,15 @@ export const FIELD_IDS = [
   'rpo',
   'pre',
   'post',
+  'keepLast',
+  'keepWeekly',
+  'keepMonthly',
+  'keepYearly',
+  'weeklyDay',
+  'monthlyDay',
+  'yearlyMonth',
+  'pruneEvery',
+  'pruneCron',
   'enabled',
 ] as const;
 export type FieldId = (typeof FIELD_IDS)[number];
@@ -106,6 +123,50 @@ export const FIELDS: readonly Field[] = [
   },
   {id: 'post', label: 'Post-script', option: 'post', help: 'A shell command run after each copy. Empty: none.'},
   {
+    id: 'keepLast',
+    label: 'Keep last',
+    option: 'keep-last',
+    help: `Retention on the target: the newest N points of each backup (${MIN_KEEP_LAST} or more). Every keep empty: none.`,
+  },
+  {
+    id: 'keepWeekly',
+    label: 'Keep weekly',
+    option: 'keep-weekly',
+    help: 'And the newest point of each of the newest W weeks. Empty: none.',
+  },
+  {id: 'keepMonthly', label: 'Keep monthly', option: 'keep-monthly', help: 'And of each of the newest M months.'},
+  {id: 'keepYearly', label: 'Keep yearly', option: 'keep-yearly', help: 'And of each of the newest Y years.'},
+  {
+    id: 'weeklyDay',
+    label: 'Week starts',
+    option: 'weekly-day',
+    help: 'The day a week starts: 0 = Sunday … 6 = Saturday (UTC). Empty: 1, Monday.',
+  },
+  {
+    id: 'monthlyDay',
+    label: 'Month starts',
+    option: 'monthly-day',
+    help: 'The day of the month a month starts, 1–28. Empty: 1.',
+  },
+  {
+    id: 'yearlyMonth',
+    label: 'Year starts',
+    option: 'yearly-month',
+    help: 'The month a year starts, 1–12. Empty: 1, January.',
+  },
+  {
+    id: 'pruneEvery',
+    label: 'Prune every',
+    option: 'prune-every',
+    help: `Prune the target when the last prune is this old (7d); or leave it empty and give a cron. Empty: ${DEFAULT_PRUNE_EVERY}.`,
+  },
+  {
+    id: 'pruneCron',
+    label: 'Prune cron',
+    option: 'prune-cron',
+    help: 'Prune the target at the times of a cron expression instead (local time). Empty: none.',
+  },
+  {
     id: 'enabled',
     label: 'Enabled',
     choices: ['yes', 'no'],
@@ -133,6 +194,35 @@ export type FormAction =
   | {readonly type: 'text'; readonly action: TextInputAction}
   | {readonly type: 'error'; readonly error: FormError | undefined};
 
+/** The retention fields, by the policy's own keys (FieldId and JobRetention share them). */
+const RETENTION_NUMBERS = [
+  'keepLast',
+  'keepWeekly',
+  'keepMonthly',
+  'keepYearly',
+  'weeklyDay',
+  'monthlyDay',
+  'yearlyMonth',
+] as const;
+const KEEPS = ['keepLast', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
+
+function retentionText(
+  r: JobRetention | undefined,
+): Record<(typeof RETENTION_NUMBERS)[number] | 'pruneEvery' | 'pruneCron', string> {
+  const n = (v: number | undefined) => (v === undefined ? '' : String(v));
+  return {
+    keepLast: n(r?.keepLast),
+    keepWeekly: n(r?.keepWeekly),
+    keepMonthly: n(r?.keepMonthly),
+    keepYearly: n(r?.keepYearly),
+    weeklyDay: n(r?.weeklyDay),
+    monthlyDay: n(r?.monthlyDay),
+    yearlyMonth: n(r?.yearlyMonth),
+    pruneEvery: r?.pruneEvery ?? '',
+    pruneCron: r?.pruneCron ?? '',
+  };
+}
+
 /** The form's fields for a job (or empty ones for a new job). */
 export function formFor(job: JobDefinition | undefined): FormState {
   const text: Record<FieldId, string> = {
@@ -150,6 +240,7 @@ export function formFor(job: JobDefinition | undefined): FormState {
     rpo: job?.rpo ?? '',
     pre: job?.pre ?? '',
     post: job?.post ?? '',
+    ...retentionText(job?.retention),
     enabled: job && !job.enabled ? 'no' : 'yes',
   };
   const values = Object.fromEntries(FIELD_IDS.map(id => [id, initialTextInput(text[id])])) as Record<
@@ -202,6 +293,43 @@ function throttleOf(text: string): number | undefined {
   return n;
 }
 
+/**
+ * A retention field's number. Text that is no number at all is refused
+ * here, in the words the CLI uses for it; every rule on the number itself
+ * (keep-last at least MIN_KEEP_LAST, the day ranges) is the engine's
+ * (checkJob → checkRetention), so the form and the CLI say the same.
+ */
+function numberOf(id: FieldId, text: string): number | undefined {
+  const t = text.trim();
+  if (t === '') return undefined;
+  if (!/^-?\d+(\.\d+)?$/.test(t)) {
+    const option = FIELDS.find(f => f.id === id)!.option!;
+    throw usageError(
+      `--${option} must be a whole number, not ${JSON.stringify(t.slice(0, 40))}.`,
+      `For example --${option} ${MIN_KEEP_LAST}.`,
+    );
+  }
+  return Number(t);
+}
+
+/**
+ * The policy the retention fields describe; undefined (no retention) when
+ * every keep field is empty, whatever the other retention fields say, so
+ * clearing the keeps removes the policy. Keep-last empty beside another
+ * keep is the minimum, as `forget` and `job add` take it.
+ */
+function retentionOf(v: (id: FieldId) => string): JobRetention | undefined {
+  const numbers = Object.fromEntries(RETENTION_NUMBERS.map(id => [id, numberOf(id, v(id))]));
+  if (KEEPS.every(k => numbers[k] === undefined)) return undefined;
+  const policy: Record<string, unknown> = {keepLast: MIN_KEEP_LAST};
+  for (const [key, value] of Object.entries(numbers)) if (value !== undefined) policy[key] = value;
+  const every = optional(v('pruneEvery'));
+  const cron = optional(v('pruneCron'));
+  if (every !== undefined) policy.pruneEvery = every;
+  if (cron !== undefined) policy.pruneCron = cron;
+  return policy as unknown as JobRetention;
+}
+
 /** The job the fields describe: a new one with the engine's defaults, or `old` changed (what the form does not show is kept). */
 export function jobFromForm(s: FormState, old: JobDefinition | undefined): JobDefinition {
   const v = (id: FieldId) => s.values[id].value;
@@ -220,6 +348,7 @@ export function jobFromForm(s: FormState, old: JobDefinition | undefined): JobDe
     rpo: optional(v('rpo')),
     pre: optional(v('pre')),
     post: optional(v('post')),
+    retention: retentionOf(v),
     enabled: v('enabled') === 'yes',
   };
   if (!old) return withDefaults(fields as unknown as JobInput);

@@ -1,12 +1,16 @@
 /**
  * The job form: create a backup copy job, or edit one, from the TUI — name,
  * from, to, selection (machines, nodes, points), mode, every / cron, copy
- * window, throttle, RPO, pre/post scripts, enabled. Up/Down (Tab) move
+ * window, throttle, RPO, pre/post scripts, retention on the target (keep
+ * last / weekly / monthly / yearly, when a period starts, prune every /
+ * cron; every keep empty: none), enabled. Up/Down (Tab) move
  * between fields, typing edits the field under the cursor, Space changes a
  * choice. Enter checks the whole job with the engine's own rules — the same
  * sentences `backhaul job add` prints — and saves it, or shows the error at
  * its field and saves nothing; Esc leaves without saving. Every printable key
- * is the form's (q, J and the other screen keys type letters here).
+ * is the form's (q, J and the other screen keys type letters here). When
+ * the fields do not fit the screen's height they scroll with the cursor,
+ * and the caption says which are shown ("1–18 of 24").
  */
 import React from 'react';
 import {Box, Text} from 'ink';
@@ -30,6 +34,12 @@ export interface JobFormParams {
 
 const LABEL = 15;
 
+/** The first field shown: the cursor's field stays in view, `rows` fields at a time. */
+export function firstShown(at: number, rows: number, count: number): number {
+  if (rows >= count) return 0;
+  return Math.min(Math.max(0, at - Math.floor(rows / 2)), count - rows);
+}
+
 function errorOf(e: unknown): FormError {
   const status = statusFromError(e);
   return {field: fieldOf(status.message, status.hint), message: status.message, hint: status.hint};
@@ -42,7 +52,7 @@ async function save(job: JobDefinition, editing: boolean): Promise<void> {
   else await addJob(job);
 }
 
-function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
+function JobFormScreen({params, width, height}: ScreenProps<JobFormParams>) {
   const shell = useShell();
   const theme = useTheme();
   const [old] = React.useState(() => (params.name ? findJob(params.name) : undefined));
@@ -109,13 +119,20 @@ function JobFormScreen({params, width}: ScreenProps<JobFormParams>) {
           : []),
       ]
     : [];
+  // The caption, the help line and the error lines take their rows first; the fields share the rest.
+  const rows = Math.max(1, height - 2 - errorLines.length);
+  const first = firstShown(state.at, rows, FIELDS.length);
+  const shownFields = FIELDS.slice(first, first + rows);
+  const more =
+    shownFields.length < FIELDS.length ? ` · ${first + 1}–${first + shownFields.length} of ${FIELDS.length}` : '';
   return (
     <Box flexDirection="column">
       <Caption
         width={width}
-      >{`${old ? `Edit job ${old.name}` : 'New job'} · Enter checks and saves · Esc leaves without saving`}</Caption>
+      >{`${old ? `Edit job ${old.name}` : 'New job'} · Enter checks and saves · Esc leaves without saving${more}`}</Caption>
       {!error?.field ? errorLines : null}
-      {FIELDS.map((f, i) => {
+      {shownFields.map((f, j) => {
+        const i = first + j;
         const here = i === state.at;
         const v = state.values[f.id];
         const shown = f.choices ? `‹ ${v.value} ›` : v.value;

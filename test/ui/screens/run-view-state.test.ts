@@ -3,14 +3,22 @@
 // (waiting for the copy window) shows and goes, and a run that ends without
 // a copy summary (a failed pre-script, a killed process) ends the view with
 // its result and message. The job form's translations: fields to a job the
-// engine checks, kept fields on edit, and engine sentences placed at their
-// field.
+// engine checks, kept fields on edit, retention fields to a policy (none when
+// every keep is empty), and engine sentences placed at their field.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {checkJob, withDefaults} from '../../../source/engine/jobs/index.js';
 import type {StampedEntry} from '../../../source/engine/jobs/run-log.js';
 import {emptyProgress, progressReducer, runEntryEvents} from '../../../source/ui/screens/progress-state.js';
-import {fieldOf, formFor, formReducer, jobFromForm, type FormState} from '../../../source/ui/screens/job-form-state.js';
+import {
+  FIELD_IDS,
+  fieldOf,
+  formFor,
+  formReducer,
+  jobFromForm,
+  type FieldId,
+  type FormState,
+} from '../../../source/ui/screens/job-form-state.js';
 
 const fold = (entries: StampedEntry[]) =>
   entries.flatMap(runEntryEvents).reduce(progressReducer, emptyProgress('offsite'));
@@ -139,7 +147,7 @@ test("the job form: a new job gets the engine's defaults; an edit keeps what the
   e = typeInto(e, 0, 'renamed');
   assert.equal(e.values.name.value, 'offsite', 'a saved job keeps its name');
   e = formReducer({...e, at: 11}, {type: 'text', action: {type: 'clear'}});
-  e = formReducer({...e, at: 14}, {type: 'change', by: 1});
+  e = formReducer({...e, at: FIELD_IDS.indexOf('enabled')}, {type: 'change', by: 1});
   const edited = jobFromForm(e, old);
   assert.equal(edited.rpo, undefined, 'a field emptied clears the value');
   assert.equal(edited.enabled, false);
@@ -162,4 +170,54 @@ test('engine sentences land at their field', () => {
     () => jobFromForm(typeInto(formFor(undefined), 10, 'fast'), undefined),
     /--throttle must be a number of MB\/s above 0, not "fast"\./,
   );
+});
+
+const typeAt = (s: FormState, id: FieldId, text: string) => typeInto(s, FIELD_IDS.indexOf(id), text);
+const newJob = () => typeAt(typeAt(typeAt(formFor(undefined), 'name', 'n'), 'source', 'a'), 'target', 'b');
+
+test("the job form's retention fields: a policy, the minimum keep-last beside another keep, none without keeps", () => {
+  assert.equal(jobFromForm(newJob(), undefined).retention, undefined, 'empty keeps: no retention');
+  assert.equal(
+    jobFromForm(typeAt(newJob(), 'pruneEvery', '1d'), undefined).retention,
+    undefined,
+    'a prune schedule alone is no policy',
+  );
+  let s = typeAt(newJob(), 'keepLast', '5');
+  s = typeAt(s, 'keepMonthly', '12');
+  s = typeAt(s, 'weeklyDay', '0');
+  s = typeAt(s, 'pruneCron', '0 3 * * 0');
+  assert.deepEqual(checkJob(jobFromForm(s, undefined)).retention, {
+    keepLast: 5,
+    keepMonthly: 12,
+    weeklyDay: 0,
+    pruneCron: '0 3 * * 0',
+  });
+  assert.deepEqual(jobFromForm(typeAt(newJob(), 'keepWeekly', '4'), undefined).retention, {
+    keepLast: 3,
+    keepWeekly: 4,
+  });
+  const old = withDefaults({name: 'o', source: 'a', target: 'b', mode: 'immediate', retention: {keepLast: 7}});
+  const e = formFor(old);
+  assert.equal(e.values.keepLast.value, '7', 'an edit prefills the policy');
+  assert.deepEqual(jobFromForm(e, old).retention, {keepLast: 7});
+});
+
+test('retention mistakes: the engine refuses them in its words, at their field; text that is no number too', () => {
+  const refused = (id: FieldId, text: string) => {
+    try {
+      checkJob(jobFromForm(typeAt(typeAt(newJob(), 'keepLast', id === 'keepLast' ? '' : '3'), id, text), undefined));
+    } catch (e) {
+      return {field: fieldOf((e as Error).message), message: (e as Error).message};
+    }
+    return undefined;
+  };
+  assert.deepEqual(refused('keepLast', '2'), {
+    field: 'keepLast',
+    message: '--keep-last must be at least 3, not 2: a backup keeps a short-term chain of at least 3 restore points.',
+  });
+  assert.equal(refused('keepWeekly', '-1')?.field, 'keepWeekly');
+  assert.equal(refused('monthlyDay', '29')?.field, 'monthlyDay');
+  assert.equal(refused('yearlyMonth', 'june')?.message, '--yearly-month must be a whole number, not "june".');
+  assert.equal(refused('pruneEvery', 'soon')?.field, 'pruneEvery');
+  assert.equal(refused('pruneCron', 'nope')?.field, 'pruneCron');
 });
