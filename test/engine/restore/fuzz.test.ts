@@ -17,7 +17,9 @@ import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {dirname, join} from 'node:path';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {pathToFileURL} from 'node:url';
 import {after, before, test} from 'node:test';
 import {BackhaulError} from '../../../source/engine/errors.js';
 import {newBackupId, type ChunkId} from '../../../source/engine/ids.js';
@@ -28,7 +30,6 @@ import {useWriterBundle} from '../../../source/engine/restore/writer-client.js';
 import {restorePoint} from '../../../source/engine/restore/restore.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {mapLimit} from '../../../source/engine/util/concurrency.js';
-import {cliPath} from '../../helpers/demo-cache.js';
 import {asRoot, contextFor} from './crafted.js';
 
 // FUZZ_CASES lowers the count for a quick local run; the suite runs 1,000.
@@ -37,6 +38,7 @@ const nobody = spawnSync('id', ['-u', 'nobody'], {encoding: 'utf8'}).stdout.trim
 const skip = process.getuid?.() !== 0 || !nobody ? 'needs root and the user nobody' : false;
 
 let work: string;
+let bundleDir: string | undefined;
 let repo: Repository;
 const backupId = newBackupId();
 const contents = new Map<string, Buffer>();
@@ -45,6 +47,18 @@ let c2: ChunkId;
 const absent = createHash('sha256').update('never stored').digest('hex') as ChunkId;
 const savedPath = process.env['PATH'];
 const savedState = process.env['BACKHAUL_STATE_DIR'];
+
+/** The restore writer bundled with the shipped bundle's options into a private directory others can read. */
+async function writerBundle(): Promise<string> {
+  const out = await fs.mkdtemp(join(tmpdir(), 'backhaul-fuzz-writer-'));
+  bundleDir = out;
+  await fs.chmod(out, 0o755); // the writer drops to nobody before it loads its lazily imported chunks
+  const {build} = await import('esbuild');
+  const {bundleOptions} = await import(pathToFileURL(join(process.cwd(), 'scripts', 'bundle.mjs')).href);
+  const options = bundleOptions(out);
+  await build({...options, entryPoints: {'restore-writer': options.entryPoints['restore-writer']}});
+  return join(out, 'restore-writer.js');
+}
 
 /** mulberry32: the same cases on every run, so a failure can be replayed by its number. */
 function prng(seed: number): () => number {
@@ -223,9 +237,10 @@ function mutateManifest(r: () => number, manifest: Record<string, any>): unknown
 before(
   async () => {
     if (skip) return;
-    // 2,000 delegated runs each start a writer: from the bundle users run (built from this source), not
-    // through tsx's loader, which would be most of the test's time.
-    useWriterBundle(join(dirname(await cliPath()), 'restore-writer.js'));
+    // 2,000 delegated runs each start a writer: from a bundle of this source built as the shipped one is,
+    // not through tsx's loader, which would be most of the test's time. Built here, alone: waiting for the
+    // shared test bundle could wait on other files' builds.
+    useWriterBundle(await writerBundle());
     // In memory (tmpfs): each delegated run appends an audit entry, and its fsyncs would be most of the test's time.
     work = await fs.mkdtemp('/dev/shm/backhaul-fuzz-');
     process.env['BACKHAUL_STATE_DIR'] = join(work, 'state');
@@ -292,6 +307,7 @@ after(async () => {
   if (savedState === undefined) delete process.env['BACKHAUL_STATE_DIR'];
   else process.env['BACKHAUL_STATE_DIR'] = savedState;
   if (work) await fs.rm(work, {recursive: true, force: true});
+  if (bundleDir) await fs.rm(bundleDir, {recursive: true, force: true});
 });
 
 const whole = new Set<string>();
