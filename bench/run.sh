@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 node --import tsx bench/backup-copy.ts --keep "$@"
 # The full copy again, each tool in two states of the machine's memory and against the disk's write speed.
 node --import tsx bench/copy-full.ts
+# The incremental copy and the no-op re-run, rounds from one saved state, each against rsync of the repository.
+[ -f bench/copy-incremental.ts ] && node --import tsx bench/copy-incremental.ts
 rm -rf .bench/work
 [ -f bench/demo-noop.ts ] && node --import tsx bench/demo-noop.ts
 [ -f bench/tui.ts ] && node --import tsx bench/tui.ts
