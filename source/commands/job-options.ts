@@ -7,7 +7,7 @@
  * it); validate.ts checks the policy as `forget` does.
  */
 import {usageError} from '../engine/errors.js';
-import type {JobDefinition, JobRetention} from '../engine/jobs/index.js';
+import {mergeRetention, type JobDefinition, type JobRetention} from '../engine/jobs/index.js';
 import {MIN_KEEP_LAST} from '../engine/operations/retention.js';
 import {flag, num, str, strs, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
@@ -135,28 +135,6 @@ function retentionChanges(values: Values): Partial<JobRetention> | null | undefi
       'Give --no-retention alone, or the policy without it.',
     );
   return null;
-}
-
-/**
- * A job's retention with `given` applied: --prune-every and --prune-cron
- * replace each other; a new policy without --keep-last keeps the minimum
- * (as forget does), and one with no --keep-* at all is refused.
- */
-export function mergeRetention(old: JobRetention | undefined, given: Partial<JobRetention>): JobRetention {
-  const keeps = ['keepLast', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
-  if (!old && keeps.every(k => given[k] === undefined))
-    throw usageError(
-      'A retention policy needs --keep-last N and, if you like, --keep-weekly, --keep-monthly or --keep-yearly.',
-      `For example --keep-last ${MIN_KEEP_LAST} --keep-weekly 4.`,
-    );
-  const next: Record<string, unknown> = {keepLast: MIN_KEEP_LAST, ...old, ...given};
-  if (given.pruneEvery !== undefined) delete next.pruneCron;
-  if (given.pruneCron !== undefined) delete next.pruneEvery;
-  if (given.pruneEvery !== undefined && given.pruneCron !== undefined) {
-    next.pruneEvery = given.pruneEvery; // both given: validate.ts refuses the pair, naming both
-    next.pruneCron = given.pruneCron;
-  }
-  return next as unknown as JobRetention;
 }
 
 const CLEAR = new Set(['none', 'off', '']);

@@ -12,6 +12,7 @@ import {
   describeJob,
   getJob,
   listJobs,
+  mergeRetention,
   removeJob,
   updateJob,
   withDefaults,
@@ -20,7 +21,7 @@ import {
   type JobRetention,
 } from '../engine/jobs/index.js';
 import {defineCommand, flag, type Command, type CommandContext} from './command.js';
-import {applyChanges, changesFrom, jobOptions, mergeRetention} from './job-options.js';
+import {applyChanges, changesFrom, jobOptions} from './job-options.js';
 import {option} from './options.js';
 import {printJson, safeText, table} from './render/output.js';
 

@@ -54,6 +54,7 @@ export {
   jobRetentionFor,
   keptForOf,
   gfsMarks,
+  mergeRetention,
   type RetentionOutcome,
   type RetentionStatus,
 } from './job-retention.js';

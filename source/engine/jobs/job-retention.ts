@@ -11,7 +11,7 @@
 import {selectBackups} from '../copy/selection.js';
 import {usageError} from '../errors.js';
 import type {BackupRecord} from '../repository/model.js';
-import {checkPolicy, selectPoints, type KeptFor, type PolicyPoint} from '../retention/policy.js';
+import {checkPolicy, MIN_KEEP_LAST, selectPoints, type KeptFor, type PolicyPoint} from '../retention/policy.js';
 import {formatBytes} from '../util/format.js';
 import {resolveLocation} from '../workspace/open.js';
 import type {SessionRecord} from './history.js';
@@ -155,4 +155,26 @@ export function keptForOf(points: readonly PolicyPoint[], policy: JobRetention):
 export function gfsMarks(keptFor: readonly KeptFor[] | undefined): string {
   const letters: Partial<Record<KeptFor, string>> = {weekly: 'W', monthly: 'M', yearly: 'Y'};
   return (keptFor ?? []).flatMap(k => letters[k] ?? []).join(' ');
+}
+
+/**
+ * A job's retention with `given` applied: --prune-every and --prune-cron
+ * replace each other; a new policy without --keep-last keeps the minimum
+ * (as forget does), and one with no --keep-* at all is refused.
+ */
+export function mergeRetention(old: JobRetention | undefined, given: Partial<JobRetention>): JobRetention {
+  const keeps = ['keepLast', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
+  if (!old && keeps.every(k => given[k] === undefined))
+    throw usageError(
+      'A retention policy needs --keep-last N and, if you like, --keep-weekly, --keep-monthly or --keep-yearly.',
+      `For example --keep-last ${MIN_KEEP_LAST} --keep-weekly 4.`,
+    );
+  const next: Record<string, unknown> = {keepLast: MIN_KEEP_LAST, ...old, ...given};
+  if (given.pruneEvery !== undefined) delete next.pruneCron;
+  if (given.pruneCron !== undefined) delete next.pruneEvery;
+  if (given.pruneEvery !== undefined && given.pruneCron !== undefined) {
+    next.pruneEvery = given.pruneEvery; // both given: validate.ts refuses the pair, naming both
+    next.pruneCron = given.pruneCron;
+  }
+  return next as unknown as JobRetention;
 }

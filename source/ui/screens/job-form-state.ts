@@ -9,6 +9,7 @@
 import {usageError} from '../../engine/errors.js';
 import {
   DEFAULT_PRUNE_EVERY,
+  mergeRetention,
   withDefaults,
   type JobDefinition,
   type JobInput,
@@ -321,13 +322,13 @@ function numberOf(id: FieldId, text: string): number | undefined {
 function retentionOf(v: (id: FieldId) => string): JobRetention | undefined {
   const numbers = Object.fromEntries(RETENTION_NUMBERS.map(id => [id, numberOf(id, v(id))]));
   if (KEEPS.every(k => numbers[k] === undefined)) return undefined;
-  const policy: Record<string, unknown> = {keepLast: MIN_KEEP_LAST};
-  for (const [key, value] of Object.entries(numbers)) if (value !== undefined) policy[key] = value;
+  const given: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(numbers)) if (value !== undefined) given[key] = value;
   const every = optional(v('pruneEvery'));
   const cron = optional(v('pruneCron'));
-  if (every !== undefined) policy.pruneEvery = every;
-  if (cron !== undefined) policy.pruneCron = cron;
-  return policy as unknown as JobRetention;
+  if (every !== undefined) given.pruneEvery = every;
+  if (cron !== undefined) given.pruneCron = cron;
+  return mergeRetention(undefined, given as Partial<JobRetention>);
 }
 
 /** The job the fields describe: a new one with the engine's defaults, or `old` changed (what the form does not show is kept). */
