@@ -23,6 +23,8 @@ import {
   type Selection,
 } from './selection.js';
 import {withinRetention} from './plan-retention.js';
+import {lookUpGroup} from './group-lookups.js';
+import type {ChunkIndex} from '../repository/index-store.js';
 
 export interface PlannedDisk {
   node: string;
@@ -448,6 +450,12 @@ async function countDisks(
   pool: VerifyPool,
   onDisk?: (disk: PlannedDisk | undefined) => void,
 ): Promise<void> {
+  // Each chunk counts once: by its source slot, or (ids the index lacked until it was read again) by id.
+  // (Made at the first disk: a re-run with nothing to copy never loads the source's index.)
+  let countedSlots: {index: ChunkIndex | undefined; seen: Uint8Array<ArrayBuffer>} = {
+    index: undefined,
+    seen: new Uint8Array(0),
+  };
   const counted = new Set<string>();
   const countedGroups = new WeakSet<readonly string[]>();
   for (const {pb, point, totals, node, disk} of tasks) {
@@ -473,9 +481,8 @@ async function countDisks(
       transferBytes: 0,
       presentBytes: 0,
     };
-    const count = (id: string, size: number) => {
-      counted.add(id);
-      if (target.index.has(id)) pd.presentBytes += size;
+    const count = (present: boolean, size: number) => {
+      if (present) pd.presentBytes += size;
       else {
         pd.transferBytes += size;
         plan.chunksToTransfer++;
@@ -484,18 +491,37 @@ async function countDisks(
     // Chunks the source's index lacks are counted once it has been re-read: another writer may have
     // committed this point after the index was loaded (a chunk missing even then counts 0 B, and the run fails its point).
     const unknown: string[] = [];
+    const index = source.index;
+    if (countedSlots.index !== index) countedSlots = {index, seen: new Uint8Array(index.slotCount)};
+    if (countedSlots.seen.length < index.slotCount) countedSlots.seen = grow(countedSlots.seen, index.slotCount);
+    const seen = countedSlots.seen;
     for (const group of chunks) {
       if (countedGroups.has(group)) continue;
       countedGroups.add(group);
-      for (const id of group) {
-        if (counted.has(id)) continue;
-        const slot = source.index.slotOf(id);
-        if (slot < 0) unknown.push(id);
-        else count(id, source.index.blobAt(slot)[2]);
+      // Each id looked up once in both indexes; the run's scheduler reads the answers (group-lookups.ts).
+      const {slots, present} = lookUpGroup(group, index, target.index);
+      for (let i = 0; i < group.length; i++) {
+        const slot = slots[i]!;
+        if (slot < 0) {
+          if (!counted.has(group[i]!)) unknown.push(group[i]!);
+        } else if (seen[slot] === 0) {
+          seen[slot] = 1;
+          count(present[i] === 1, index.lengthAt(slot));
+        }
       }
     }
     if (unknown.length > 0) await source.refreshForMissing(unknown);
-    for (const id of unknown) if (!counted.has(id)) count(id, source.index.lengthOf(id));
+    for (const id of unknown) {
+      const slot = source.index === index ? index.slotOf(id) : -1;
+      if (slot >= 0) {
+        // Found now: counted by slot like the others, so a later group naming it does not count it again.
+        if (slot >= countedSlots.seen.length) countedSlots.seen = grow(countedSlots.seen, index.slotCount);
+        if (countedSlots.seen[slot] === 1) continue;
+        countedSlots.seen[slot] = 1;
+      } else if (counted.has(id)) continue;
+      counted.add(id);
+      count(target.index.has(id), source.index.lengthOf(id));
+    }
     point.disks.push(pd);
     // The disk counts in its point, node, backup and plan (the plan's totals grow as a streamed run goes).
     for (const sum of [point, totals, pb, plan]) {
@@ -505,6 +531,12 @@ async function countDisks(
     }
     onDisk?.(pd);
   }
+}
+
+function grow(seen: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
+  const grown = new Uint8Array(size);
+  grown.set(seen);
+  return grown;
 }
 
 export function refuseIfTooBig(plan: CopyPlan): void {

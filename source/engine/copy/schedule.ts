@@ -21,6 +21,7 @@ import type {ChunkIndex} from '../repository/index-store.js';
 import type {BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import type {RepositoryWriter} from '../repository/writer.js';
+import {groupLookup} from './group-lookups.js';
 
 /** What a segment needs: chunk ids in groups (PlannedDisk.chunks), in its order; ones the target has are skipped. */
 export interface Segment {
@@ -94,7 +95,19 @@ export class Scheduler {
     for (const group of segment.groups) {
       if (this.seen.has(group)) continue;
       this.seen.add(group);
-      for (const id of group) if (!this.place(id, k, mine)) unknown.push(id);
+      // What the plan found when it counted this group, if it used these indexes: no lookup for what the target held.
+      const looked = groupLookup(group, this.index, this.writer.repo.index);
+      if (!looked) {
+        for (const id of group) if (!this.place(id, k, mine)) unknown.push(id);
+        continue;
+      }
+      const {slots, present} = looked;
+      for (let i = 0; i < group.length; i++) {
+        if (present[i] === 1) continue;
+        const slot = slots[i]!;
+        if (slot < 0 ? !this.place(group[i]!, k, mine) : !this.placeSlot(group[i]!, slot, k, mine))
+          unknown.push(group[i]!);
+      }
     }
     return unknown;
   }
@@ -118,9 +131,14 @@ export class Scheduler {
 
   /** Schedules a chunk under segment k unless it is scheduled already or on the target; false if the index lacks it. */
   private place(id: string, k: number, mine: {chunks: number; bytes: number}): boolean {
-    const index = this.index;
-    const slot = index.slotOf(id);
+    const slot = this.index.slotOf(id);
     if (slot < 0) return this.writer.has(id);
+    return this.placeSlot(id, slot, k, mine);
+  }
+
+  /** place() for a chunk whose slot in the source index is known. */
+  private placeSlot(id: string, slot: number, k: number, mine: {chunks: number; bytes: number}): boolean {
+    const index = this.index;
     if (slot >= this.owner.length) this.grow(index.slotCount);
     if (this.owner[slot] !== -1 || this.writer.has(id)) return true;
     this.owner[slot] = k;

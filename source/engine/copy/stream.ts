@@ -34,9 +34,7 @@ import type {Selection} from './selection.js';
 
 /** The most a copy from `source` could store anywhere: every source chunk, with per-chunk overhead. */
 function sourceBound(source: Repository): number {
-  let bytes = 0;
-  for (const id of source.index.ids()) bytes += source.index.lengthOf(id) + CHUNK_OVERHEAD;
-  return bytes;
+  return source.index.storedBytesBound(CHUNK_OVERHEAD);
 }
 
 /** The most a copy from `source` could store on `target`: every source chunk it lacks, with per-chunk overhead. */

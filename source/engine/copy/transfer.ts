@@ -33,17 +33,13 @@ import type {LocalFiles, StagedPack, WritableLocalFiles} from '../storage/storag
 import type {Checked, VerifyPool} from '../workers/verify-pool.js';
 import type {StatsClock} from './stats.js';
 
-const packsOf = new WeakMap<ChunkIndex, Map<string, BlobEntry[]>>();
-
 /**
- * Every blob of a pack, as the source index knows them: computed once per
- * index, and again when it names a pack it did not know then (it was read
- * again after a miss: another writer's packs).
+ * Every blob of a pack, as the source index knows them (ChunkIndex.packEntries:
+ * computed again when it names a pack it did not know before: it was read
+ * again after a miss, another writer's packs).
  */
 function packBlobs(index: ChunkIndex, pack: string): BlobEntry[] {
-  let map = packsOf.get(index);
-  if (!map?.has(pack)) packsOf.set(index, (map = index.byPack()));
-  return map.get(pack)!;
+  return index.packEntries(pack) ?? [];
 }
 
 /** A pack already stored under its key by the time the writer takes it. */

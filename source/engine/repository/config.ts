@@ -52,6 +52,12 @@ export interface RepositoryConfig {
    * builds that made them can still read what is appended to them.
    */
   catalogueSegments?: 3;
+  /**
+   * Version 2: 3 when writers write index files of format 3 (binary,
+   * index-table.ts); absent: format 2 (JSON), as every repository created
+   * before format 3 existed, for the same reason.
+   */
+  indexFiles?: 3;
 }
 
 /** The config's description of a chunker parameter set (new repositories: CHUNKER). */
@@ -103,6 +109,7 @@ export function newConfig(id: RepositoryId, options: NewConfigOptions = {}): Rep
     compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
     encryption: options.encryption ?? null,
     catalogueSegments: 3,
+    indexFiles: 3,
   };
 }
 
@@ -182,5 +189,9 @@ function checkV2(config: RepositoryConfig, location: string): void {
   const segments = (config as {catalogueSegments?: unknown}).catalogueSegments;
   if (segments !== undefined && segments !== 3) {
     throw refuse(location, `catalogue segments of version ${JSON.stringify(segments)?.slice(0, 40) ?? 'none'}`);
+  }
+  const indexFiles = (config as {indexFiles?: unknown}).indexFiles;
+  if (indexFiles !== undefined && indexFiles !== 3) {
+    throw refuse(location, `index files of format ${JSON.stringify(indexFiles)?.slice(0, 40) ?? 'none'}`);
   }
 }

@@ -170,7 +170,7 @@ async function readAll(target: IndexTarget): Promise<{files: Map<string, IndexFi
 }
 
 function requireFormat2(target: IndexTarget): void {
-  if (indexFormatFor(target.config.version) < 2)
+  if (indexFormatFor(target.config) < 2)
     throw new BackhaulError(
       'format',
       `${target.storage.location} is format version ${target.config.version}, whose index files cannot supersede others.`,

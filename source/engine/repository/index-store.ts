@@ -19,6 +19,7 @@ import type {ReadableStorage} from '../storage/storage.js';
 import type {BlobEntry} from './pack.js';
 import {INDEX_KEY, PLAIN_CODEC, type ObjectCodec} from './codec.js';
 import {indexIdOf, parseIndexFile, supersededBy, type IndexFile} from './index-file.js';
+import {hexPrefix, lowerBound, type IndexTable} from './index-table.js';
 
 // The file format lives in index-file.ts; what other modules imported from here still is.
 export {
@@ -42,6 +43,48 @@ export interface ChunkLocation {
   encoding: number;
 }
 
+/** A format 3 file's rows in the index: slots [base, base + size); its pack numbers here (-1: known before it). */
+interface TableEntry {
+  table: IndexTable;
+  base: number;
+  packs: Int32Array;
+  /** No pack of it was known before it (no -1 in `packs`). */
+  allNew: boolean;
+}
+
+/** Every table row by id prefix: the prefix, and which table and row; where each 16-bit bucket of prefixes begins. */
+interface Merged {
+  prefix: Uint32Array;
+  table: Int32Array;
+  row: Int32Array;
+  directory: Uint32Array;
+}
+
+/** Runs being merged have no directory yet (merged() makes one for the result). */
+const NO_DIRECTORY = new Uint32Array(0);
+
+/** Two runs in one, by prefix; of equal prefixes, `a`'s first (a's tables come before b's). */
+function mergeRuns(a: Merged, b: Merged): Merged {
+  const n = a.prefix.length + b.prefix.length;
+  const out: Merged = {
+    prefix: new Uint32Array(n),
+    table: new Int32Array(n),
+    row: new Int32Array(n),
+    directory: NO_DIRECTORY,
+  };
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    const fromA = j >= b.prefix.length || (i < a.prefix.length && a.prefix[i]! <= b.prefix[j]!);
+    const src = fromA ? a : b;
+    const at = fromA ? i++ : j++;
+    out.prefix[k] = src.prefix[at]!;
+    out.table[k] = src.table[at]!;
+    out.row[k] = src.row[at]!;
+  }
+  return out;
+}
+
 /** How often a load lists `index/` again when files it listed vanished unexplained (a compaction racing it). */
 const MAX_LISTINGS = 20;
 
@@ -50,10 +93,22 @@ export class ChunkIndex {
   // its pack's number. No object per chunk: a 60,000-chunk index loads in a third of the time
   // and leaves the heap (and the page faults of its growth) that much smaller.
   private readonly slots = new Map<string, number>();
-  private readonly slotBlob: BlobEntry[] = [];
+  private readonly slotBlob: (BlobEntry | undefined)[] = [];
   private readonly slotPack: number[] = [];
   private readonly packNames: PackId[] = [];
   private readonly packBlobs = new Map<string, number>();
+  // Index files of format 3 are not parsed into the map: their rows are looked up where they lie
+  // (index-table.ts). Each takes a range of slots, [base, base + size), decoded when first asked for.
+  private readonly tables: TableEntry[] = [];
+  /** merged(): undefined until built, null where the tables are too large to merge. */
+  private mergedRows: Merged | null | undefined;
+  /** Set once something is dropped from a table: lookups then check these (else they never do). */
+  private droppedIds: Set<string> | undefined;
+  private droppedPacks: Set<number> | undefined;
+  private uniqueCount: number | undefined;
+  private byPackCache: Map<string, BlobEntry[]> | undefined;
+  private packNumberCache: Map<string, number> | undefined;
+  private rowsByPackCache: {start: Int32Array; slots: Int32Array; packs: number; tables: number} | undefined;
   readonly indexKeys = new Set<string>();
   /** Index files that failed their hash check; their packs are re-indexed by the next writer. */
   readonly badIndexFiles: string[] = [];
@@ -61,27 +116,39 @@ export class ChunkIndex {
   private dropped = false;
 
   get size(): number {
-    return this.slots.size;
+    if (this.tables.length === 0) return this.slots.size;
+    if (this.uniqueCount === undefined) {
+      let n = 0;
+      for (const _ of this.ids()) n++;
+      this.uniqueCount = n;
+    }
+    return this.uniqueCount;
   }
   /** Entries were dropped in memory on purpose (verify, repair): re-reading the files would bring them back. */
   get edited(): boolean {
     return this.dropped;
   }
   get(id: string): ChunkLocation | undefined {
-    const slot = this.slots.get(id);
-    if (slot === undefined) return undefined;
-    const b = this.slotBlob[slot]!;
-    return {pack: this.packNames[this.slotPack[slot]!]!, offset: b[1], length: b[2], rawLength: b[3], encoding: b[4]};
+    const slot = this.slotOf(id);
+    if (slot < 0) return undefined;
+    const b = this.blobAt(slot);
+    return {
+      pack: this.packNames[this.packNumberAt(slot)]!,
+      offset: b[1],
+      length: b[2],
+      rawLength: b[3],
+      encoding: b[4],
+    };
   }
   /** The stored length of a chunk (0 if unknown), without building its location. */
   lengthOf(id: string): number {
-    const slot = this.slots.get(id);
-    return slot === undefined ? 0 : this.slotBlob[slot]![2];
+    const slot = this.slotOf(id);
+    return slot < 0 ? 0 : this.lengthAt(slot);
   }
   /** The chunk's entry as its pack lists it (shared: do not change it), and below, its pack. */
   blobOf(id: string): BlobEntry | undefined {
-    const slot = this.slots.get(id);
-    return slot === undefined ? undefined : this.slotBlob[slot];
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.blobAt(slot);
   }
   /**
    * The chunk's slot: a small number, stable while the index is open, under
@@ -89,14 +156,112 @@ export class ChunkIndex {
    * absent). For callers that go through tens of thousands of chunks at once.
    */
   slotOf(id: string): number {
-    return this.slots.get(id) ?? -1;
+    const slot = this.slots.size > 0 ? this.slots.get(id) : undefined;
+    if (slot !== undefined) return slot;
+    if (this.tables.length === 0 || this.droppedIds?.has(id)) return -1;
+    const merged = this.merged();
+    if (!merged) return this.searchTables(id);
+    const pre = hexPrefix(id);
+    if (pre < 0) return -1;
+    // The directory narrows the search to the rows sharing the prefix's top 16 bits (about one in 65,536).
+    const bucket = pre >>> 16;
+    let start = merged.directory[bucket]!;
+    const bucketEnd = merged.directory[bucket + 1]!;
+    const prefix = merged.prefix;
+    if (bucketEnd - start > 8) start = lowerBound(prefix, pre, start, bucketEnd);
+    else while (start < bucketEnd && prefix[start]! < pre) start++;
+    let end = start;
+    while (end < bucketEnd && prefix[end] === pre) end++;
+    if (end === start) return -1; // most misses end here, without looking at the id's other digits
+    // Many rows sharing a prefix is no accident (a crafted index file): each table's O(log n) search then.
+    if (end - start > 8) return this.searchTables(id);
+    for (let i = start; i < end; i++) {
+      const t = this.tables[merged.table[i]!]!;
+      const row = merged.row[i]!;
+      if (t.table.rowIsHex(row, id) && this.wanted(t, row)) return t.base + row;
+    }
+    return -1;
   }
+
+  /** The slot of a chunk in the tables, searching each (first table, first row wins), or -1. */
+  private searchTables(id: string): number {
+    for (const t of this.tables) {
+      const first = t.table.find(id);
+      if (first < 0) continue;
+      // A chunk in two packs has two rows, next to each other: the first whose pack is still wanted.
+      for (let row = first; row < t.table.size && (row === first || t.table.sameId(row, first)); row++)
+        if (this.wanted(t, row)) return t.base + row;
+    }
+    return -1;
+  }
+
+  /** Whether a table row's pack counts: not known before the table (-1), not dropped. */
+  private wanted(t: TableEntry, row: number): boolean {
+    if (t.allNew && this.droppedPacks === undefined) return true; // (the common case: no read of the row)
+    const pack = t.packs[t.table.packAt(row)]!;
+    return pack >= 0 && !this.droppedPacks?.has(pack);
+  }
+
+  /**
+   * Every table's rows in one order, by id prefix (then table, then row: the
+   * order searchTables finds them in), so a lookup is one binary search of
+   * numbers however many index files there are. Built when first needed after
+   * a table is added.
+   */
+  private merged(): Merged | undefined {
+    if (this.mergedRows !== undefined) return this.mergedRows ?? undefined;
+    // Each table is sorted already: merged two by two (log2 of the tables' count passes over the rows).
+    let runs: Merged[] = this.tables.map((t, ti) => {
+      const run: Merged = {
+        prefix: new Uint32Array(t.table.size),
+        table: new Int32Array(t.table.size).fill(ti),
+        row: new Int32Array(t.table.size),
+        directory: NO_DIRECTORY,
+      };
+      for (let row = 0; row < t.table.size; row++) {
+        run.prefix[row] = t.table.prefixAt(row);
+        run.row[row] = row;
+      }
+      return run;
+    });
+    while (runs.length > 1) {
+      const next: Merged[] = [];
+      for (let i = 0; i < runs.length; i += 2)
+        next.push(i + 1 < runs.length ? mergeRuns(runs[i]!, runs[i + 1]!) : runs[i]!);
+      runs = next;
+    }
+    const merged = runs[0];
+    if (merged) {
+      const directory = (merged.directory = new Uint32Array(0x10001));
+      // directory[b]: the first row whose prefix's top 16 bits are b or more.
+      let row = 0;
+      for (let b = 0; b <= 0x10000; b++) {
+        while (row < merged.prefix.length && merged.prefix[row]! >>> 16 < b) row++;
+        directory[b] = row;
+      }
+    }
+    this.mergedRows = merged ?? null;
+    return merged;
+  }
+
   /** Slots are numbered below this. */
   get slotCount(): number {
-    return this.slotBlob.length;
+    return this.slotPack.length;
   }
   blobAt(slot: number): BlobEntry {
-    return this.slotBlob[slot]!;
+    let blob = this.slotBlob[slot];
+    if (blob === undefined) {
+      const t = this.tableOf(slot);
+      this.slotBlob[slot] = blob = t.table.blobAt(slot - t.base);
+    }
+    return blob;
+  }
+  /** The slot's stored length (blobAt(slot)[2]) without decoding its entry. */
+  lengthAt(slot: number): number {
+    const blob = this.slotBlob[slot];
+    if (blob !== undefined) return blob[2];
+    const t = this.tableOf(slot);
+    return t.table.lengthAt(slot - t.base);
   }
   /** The number of the slot's pack (packName gives its id). */
   packNumberAt(slot: number): number {
@@ -106,11 +271,11 @@ export class ChunkIndex {
     return this.packNames[number]!;
   }
   packOf(id: string): PackId | undefined {
-    const slot = this.slots.get(id);
-    return slot === undefined ? undefined : this.packNames[this.slotPack[slot]!];
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.packNames[this.packNumberAt(slot)];
   }
   has(id: string): boolean {
-    return this.slots.has(id);
+    return this.slotOf(id) >= 0;
   }
   hasPack(id: string): boolean {
     return this.packBlobs.has(id);
@@ -118,48 +283,187 @@ export class ChunkIndex {
   packIds(): string[] {
     return [...this.packBlobs.keys()];
   }
-  ids(): IterableIterator<string> {
-    return this.slots.keys();
+  /** Every chunk once. */
+  *ids(): IterableIterator<string> {
+    yield* this.slots.keys();
+    // A row is listed where its chunk is found: that skips chunks the map holds, later copies, dropped packs.
+    for (const t of this.tables)
+      for (let row = 0; row < t.table.size; row++) {
+        if (!this.wanted(t, row)) continue;
+        const id = t.table.idAt(row);
+        if (this.slotOf(id) === t.base + row) yield id;
+      }
   }
   *entries(): IterableIterator<[string, ChunkLocation]> {
-    for (const id of this.slots.keys()) yield [id, this.get(id)!];
+    for (const id of this.ids()) yield [id, this.get(id)!];
+  }
+  /**
+   * The stored bytes of every chunk plus `overhead` each, a chunk stored
+   * twice counted twice: a bound, summed without a lookup per chunk.
+   */
+  storedBytesBound(overhead = 0): number {
+    let bytes = 0;
+    for (const slot of this.slots.values()) bytes += this.slotBlob[slot]![2] + overhead;
+    for (const t of this.tables) for (let row = 0; row < t.table.size; row++) bytes += t.table.lengthAt(row) + overhead;
+    return bytes;
   }
 
   /** Keeps `blobs` (and its entries) by reference: callers hand over arrays they no longer change. */
   addPack(pack: PackId, blobs: BlobEntry[]): void {
     this.packBlobs.set(pack, blobs.length);
+    this.uniqueCount = undefined;
     const number = this.packNames.push(pack) - 1;
+    const tables = this.tables.length > 0;
     for (const b of blobs) {
       // First location wins: a chunk stored twice (after a crash) is read from one place.
-      if (this.slots.has(b[0])) continue;
+      if (this.slots.has(b[0]) || (tables && this.slotOf(b[0]) >= 0)) continue;
       this.slots.set(b[0], this.slotBlob.push(b) - 1);
       this.slotPack.push(number);
     }
   }
 
+  /** A format 3 file's rows, looked up in place; its packs already known are skipped (as addPack skips them). */
+  private addTable(table: IndexTable): void {
+    this.uniqueCount = undefined;
+    const packs = new Int32Array(table.packIds.length);
+    const known = new Set<number>();
+    table.packIds.forEach((id, i) => {
+      const before = this.packBlobs.has(id);
+      packs[i] = before ? -1 : this.packNames.push(id) - 1;
+      if (before) known.add(i);
+    });
+    const counts = new Int32Array(table.packIds.length);
+    for (let row = 0; row < table.size; row++) counts[table.packAt(row)]!++;
+    table.packIds.forEach((id, i) => {
+      if (!known.has(i)) this.packBlobs.set(id, counts[i]!);
+    });
+    const base = this.slotPack.length;
+    // Rows of packs known before get pack -1 and are passed over; a chunk found earlier (the map, an
+    // earlier table) is found there first: the first location wins, as in addPack.
+    this.slotBlob.length = base + table.size;
+    this.slotPack.length = base + table.size;
+    for (let row = 0; row < table.size; row++) this.slotPack[base + row] = packs[table.packAt(row)]!;
+    this.tables.push({table, base, packs, allNew: known.size === 0});
+    this.mergedRows = undefined;
+  }
+
+  /** The table whose slots hold `slot` (tables are added with growing bases: a binary search; a repository may have thousands). */
+  private tableOf(slot: number): {table: IndexTable; base: number} {
+    const tables = this.tables;
+    let lo = 0;
+    let hi = tables.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (tables[mid]!.base <= slot) lo = mid;
+      else hi = mid - 1;
+    }
+    const t = tables[lo];
+    if (!t || slot < t.base || slot >= t.base + t.table.size) throw new Error(`slot ${slot} is in no index table`);
+    return t;
+  }
+
   /** Every chunk location grouped by pack, in the pack's blob-entry shape. */
   byPack(): Map<string, BlobEntry[]> {
     const packs = new Map<string, BlobEntry[]>();
-    for (const slot of this.slots.values()) {
+    const add = (slot: number, blob: BlobEntry) => {
       const pack = this.packNames[this.slotPack[slot]!]!;
       let list = packs.get(pack);
       if (!list) packs.set(pack, (list = []));
-      list.push(this.slotBlob[slot]!);
-    }
+      list.push(blob);
+    };
+    for (const slot of this.slots.values()) add(slot, this.slotBlob[slot]!);
+    for (const t of this.tables)
+      for (let row = 0; row < t.table.size; row++) {
+        if (!this.wanted(t, row)) continue;
+        const slot = t.base + row;
+        const blob = this.slotBlob[slot] ?? t.table.blobAt(row);
+        if (this.slotOf(blob[0]) === slot) add(slot, (this.slotBlob[slot] = blob));
+      }
     return packs;
+  }
+
+  /**
+   * The entries byPack() gives for one pack (undefined: the index places no
+   * chunk there), without grouping the whole index for it where the index is
+   * format 3 tables: their rows are bucketed by pack once (one pass of
+   * numbers), then a pack's few dozen rows are looked at.
+   */
+  packEntries(pack: string): BlobEntry[] | undefined {
+    if (this.tables.length === 0) {
+      if (!this.byPackCache?.has(pack)) this.byPackCache = this.byPack();
+      return this.byPackCache.get(pack);
+    }
+    const number = this.packNumbers().get(pack);
+    if (number === undefined) return undefined;
+    const entries: BlobEntry[] = [];
+    if (this.slots.size > 0)
+      for (const slot of this.slots.values()) if (this.slotPack[slot] === number) entries.push(this.slotBlob[slot]!);
+    const {start, slots} = this.rowsByPack();
+    for (let i = start[number] ?? 0; i < (start[number + 1] ?? 0); i++) {
+      const slot = slots[i]!;
+      const blob = this.blobAt(slot);
+      if (this.slotOf(blob[0]) === slot) entries.push(blob);
+    }
+    return entries.length > 0 ? entries : undefined;
+  }
+
+  /** Pack number by name (the first, should a pack be named twice). */
+  private packNumbers(): Map<string, number> {
+    if (this.packNumberCache?.size !== this.packNames.length) {
+      this.packNumberCache = new Map();
+      this.packNames.forEach((name, n) => {
+        if (!this.packNumberCache!.has(name)) this.packNumberCache!.set(name, n);
+      });
+    }
+    return this.packNumberCache;
+  }
+
+  /** The tables' slots grouped by pack number (a counting sort): pack n's are slots[start[n] … start[n+1]). */
+  private rowsByPack(): {start: Int32Array; slots: Int32Array} {
+    if (this.rowsByPackCache?.packs === this.packNames.length && this.rowsByPackCache.tables === this.tables.length)
+      return this.rowsByPackCache;
+    const start = new Int32Array(this.packNames.length + 1);
+    let total = 0;
+    for (const t of this.tables)
+      for (let row = 0; row < t.table.size; row++) {
+        const pack = t.packs[t.table.packAt(row)]!;
+        if (pack >= 0) {
+          start[pack + 1]!++;
+          total++;
+        }
+      }
+    for (let n = 0; n < this.packNames.length; n++) start[n + 1]! += start[n]!;
+    const next = start.slice(0, this.packNames.length);
+    const slots = new Int32Array(total);
+    for (const t of this.tables)
+      for (let row = 0; row < t.table.size; row++) {
+        const pack = t.packs[t.table.packAt(row)]!;
+        if (pack >= 0) slots[next[pack]!++] = t.base + row;
+      }
+    this.rowsByPackCache = {start, slots, packs: this.packNames.length, tables: this.tables.length};
+    return this.rowsByPackCache;
   }
 
   /** Forgets one damaged chunk (its pack may hold good ones too). */
   dropChunk(id: string): void {
     this.dropped = true;
+    this.byPackCache = undefined;
+    this.uniqueCount = undefined;
     this.slots.delete(id);
+    if (this.tables.length > 0) (this.droppedIds ??= new Set()).add(id);
   }
 
   /** Forgets packs found damaged, so a repair re-copies their chunks. */
   dropPacks(packs: Set<string>): void {
     this.dropped = true;
+    this.byPackCache = undefined;
+    this.uniqueCount = undefined;
     for (const [id, slot] of this.slots) if (packs.has(this.packNames[this.slotPack[slot]!]!)) this.slots.delete(id);
     for (const p of packs) this.packBlobs.delete(p);
+    if (this.tables.length > 0)
+      this.packNames.forEach((name, number) => {
+        if (packs.has(name)) (this.droppedPacks ??= new Set()).add(number);
+      });
   }
 
   static async load(storage: ReadableStorage, codec: ObjectCodec = PLAIN_CODEC): Promise<ChunkIndex> {
@@ -235,7 +539,8 @@ export class ChunkIndex {
       this.indexKeys.add(key);
       if (superseded.has(indexIdOf(key))) continue;
       // A pack's id is the hash of its bytes: listed twice, it holds the same blobs.
-      for (const p of file.packs) if (!this.packBlobs.has(p.id)) this.addPack(p.id, p.blobs);
+      if (file.table) this.addTable(file.table);
+      else for (const p of file.packs) if (!this.packBlobs.has(p.id)) this.addPack(p.id, p.blobs);
     }
   }
 }

@@ -80,7 +80,7 @@ test('every index file merged into one that supersedes them; the same chunks; ve
   const [only, ...rest] = await indexFiles(dir);
   assert.deepEqual(rest, []);
   const file = parseIndexFile(await fs.readFile(join(dir, 'index', only!)), `index/${only}`);
-  assert.equal(file.format, 2);
+  assert.equal(file.format, 3, 'a new repository gets index files of format 3');
   assert.deepEqual([...file.supersedes!].sort(), before);
   assert.equal(file.packs.length, result.packs);
   assert.deepEqual(await locations(dir), chunks);

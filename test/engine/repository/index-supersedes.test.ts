@@ -6,6 +6,7 @@
  * (as damaged) a file whose `format` or `supersedes` it cannot trust.
  */
 import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -14,6 +15,7 @@ import type {ChunkId, PackId} from '../../../source/engine/ids.js';
 import {
   ChunkIndex,
   encodeIndexFile,
+  indexKey,
   indexIdOf,
   writeIndexFile,
   type IndexFile,
@@ -133,8 +135,16 @@ test('an index file whose format or supersedes cannot be trusted is damaged, and
     await storage.put(key, data);
     return key;
   };
+  const putJson = async (file: unknown) => {
+    const data = Buffer.from(JSON.stringify(file));
+    const key = indexKey(createHash('sha256').update(data).digest('hex'));
+    await storage.put(key, data);
+    return key;
+  };
   const bad = [
-    await put({format: 3, packs: [pack(5)]}),
+    // Format 3 exists only as binary rows (index-table.ts): in JSON it means nothing known.
+    await putJson({format: 3, supersedes: [], packs: [pack(5)]}),
+    await put({format: 4, packs: [pack(5)]}),
     await put({format: 2, supersedes: indexIdOf(a), packs: [pack(6)]}),
     await put({format: 2, supersedes: ['../config'], packs: [pack(7)]}),
     await put({format: 2, supersedes: [indexIdOf(a).toUpperCase()], packs: [pack(8)]}),
