@@ -6,7 +6,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'node_modules/**', 'media/**', 'test/fixtures/**']},
+  {ignores: ['dist/**', 'node_modules/**', 'media/**', 'test/fixtures/**', '.bench/**']},
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
