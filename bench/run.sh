@@ -8,6 +8,8 @@ node --import tsx bench/backup-copy.ts --keep "$@"
 node --import tsx bench/copy-full.ts
 # The incremental copy and the no-op re-run, rounds from one saved state, each against rsync of the repository.
 [ -f bench/copy-incremental.ts ] && node --import tsx bench/copy-incremental.ts
+# Opening the chunk index: index files of format 3 (binary) vs the same packs in format 2 (JSON).
+[ -f bench/index-open.ts ] && node --import tsx bench/index-open.ts
 rm -rf .bench/work
 [ -f bench/demo-noop.ts ] && node --import tsx bench/demo-noop.ts
 [ -f bench/tui.ts ] && node --import tsx bench/tui.ts
