@@ -17,14 +17,19 @@ import {openRepoArg} from './repo-arg.js';
 
 export const repoUpgrade: Command = defineCommand({
   name: 'repo upgrade',
-  summary: 'convert a version 1 repository to format version 2, in place',
+  summary: 'convert a repository to the newest format in place (version 1 to 2; compact layouts)',
   usage: 'Usage: backhaul repo upgrade NAME [--json]',
-  description: `Converts the repository NAME (a name, path or s3:// URL) from format version 1 to
-version 2: writes the catalogue of every backup, then the new config. Its packs and
-index files stay as they are. Safe to interrupt at any moment: the repository then
-opens as version 1 (run the command again) or as version 2. A version 2 repository
-is left unchanged. After the upgrade, Backhaul versions that read only version 1
-no longer open it.`,
+  description: `Brings the repository NAME (a name, path or s3:// URL) to the newest format, in place.
+From format version 1: writes the catalogue of every backup, then the version 2
+config. Then, for any version 2 repository made before them, the compact layouts:
+the config names catalogue segments of version 3 and index files of format 3
+(binary, searched in place: the index opens several times faster), and the index
+files are merged into one such file. Packs and existing catalogue segments stay
+as they are. Safe to interrupt at any moment (the repository opens as version 1
+or 2, and reads either kind of index file): run the command again to finish. A
+repository already there is left unchanged. After an upgrade, Backhaul versions
+that read only version 1 no longer open it, and versions older than index files
+of format 3 see that file as damaged.`,
   options: [option.flag('json', 'print the result as JSON')],
   positionals: true,
   async run(ctx, values, positionals) {
@@ -33,13 +38,22 @@ no longer open it.`,
       throw usageError('Usage: backhaul repo upgrade NAME.', 'Run `backhaul repo list` to see the registered names.');
     const repo = await openRepoArg(name);
     const result = await upgradeRepository(repo);
-    if (flag(values, 'json')) printJson(ctx, result);
-    else if (result.from === result.to)
-      ctx.out.write(`${name} is already format version ${result.to}; nothing changed.\n`);
-    else
+    if (flag(values, 'json')) {
+      printJson(ctx, result);
+      return 0;
+    }
+    const layouts = result.layouts;
+    const compacted = layouts && (layouts.configChanged || layouts.indexRewritten);
+    if (result.from !== result.to)
       ctx.out.write(
         `Upgraded ${name} from format version ${result.from} to ${result.to} (catalogue of ${result.backups} backup(s), ${result.points} restore point(s)).\n`,
       );
+    if (compacted)
+      ctx.out.write(
+        `${name} now has the compact layouts: catalogue segments of version 3, index files of format 3 (${layouts.indexFilesBefore} index file(s) merged into ${layouts.indexFilesAfter}).\n`,
+      );
+    if (result.from === result.to && !compacted)
+      ctx.out.write(`${name} is already format version ${result.to} with the compact layouts; nothing changed.\n`);
     return 0;
   },
 });

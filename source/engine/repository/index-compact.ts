@@ -87,6 +87,8 @@ export interface CompactResult {
   packs: number;
   /** Index files that failed their check: left alone (the next writer re-indexes their packs from the packs' trailers). */
   damaged: string[];
+  /** Whether a file was written (several merged, or one rewritten in the format the config names). */
+  rewritten: boolean;
 }
 
 export interface CompactOptions {
@@ -131,14 +133,21 @@ export async function compactIndex(
   return result;
 }
 
-async function compactUnderLock(target: IndexTarget, options: SupersedeOptions): Promise<CompactResult> {
+/**
+ * compactIndex's work, for a caller holding the exclusive lock (`repo
+ * upgrade` too). A single file left in another format than the config names
+ * (JSON in a repository whose config says `indexFiles: 3`) is rewritten.
+ */
+export async function compactUnderLock(target: IndexTarget, options: SupersedeOptions): Promise<CompactResult> {
   const {files, damaged} = await readAll(target);
   const superseded = supersededBy(files.values());
   const live = [...files.keys()].filter(key => !superseded.has(indexIdOf(key)));
   const leftovers = [...files.keys()].filter(key => superseded.has(indexIdOf(key)));
   const packs = mergePacks(live.map(key => files.get(key)!));
-  const result = {before: files.size, after: files.size, packs: packs.length, damaged};
-  if (live.length > 1) {
+  const rewrite =
+    live.length > 1 || (live.length === 1 && files.get(live[0]!)!.format !== indexFormatFor(target.config));
+  const result = {before: files.size, after: files.size, packs: packs.length, damaged, rewritten: rewrite};
+  if (rewrite) {
     await supersedeIndexFiles(target, [...live, ...leftovers], packs, options);
   } else {
     // One file (or none) left to merge: what it superseded goes, nothing is written.

@@ -10,10 +10,21 @@
  * Crash-safe: killed before the config is replaced, the repository is
  * version 1 with catalogue segments version 1 ignores (a later upgrade adds
  * what they lack); after, it is version 2 with a complete catalogue.
+ *
+ * Run on a version 2 repository, it switches one made before the compact
+ * layouts to them (upgradeLayouts, below).
  */
 import {rebuildCatalogue} from './catalogue.js';
 import {FIRST_CHUNKER} from './chunker.js';
-import {chunkerConfig, DEFAULT_ZSTD_LEVEL, encodeConfig, FORMAT_VERSION, type RepositoryConfig} from './config.js';
+import {
+  chunkerConfig,
+  DEFAULT_ZSTD_LEVEL,
+  encodeConfig,
+  FORMAT_VERSION,
+  parseConfig,
+  type RepositoryConfig,
+} from './config.js';
+import {compactUnderLock} from './index-compact.js';
 import type {WriterLock} from './lock.js';
 import {acquireRepositoryLock} from './lock-shared.js';
 import {Repository} from './repository.js';
@@ -24,14 +35,19 @@ export interface UpgradeResult {
   backups: number;
   /** Points added to catalogues. */
   points: number;
+  /**
+   * A version 2 repository: whether its config was switched to the compact
+   * layouts (catalogue segments 3, index files 3), and its index files
+   * before and after they were merged into one of format 3.
+   */
+  layouts?: {configChanged: boolean; indexFilesBefore: number; indexFilesAfter: number; indexRewritten: boolean};
 }
 
 export async function upgradeRepository(
   repo: Repository,
   options: {level?: number; signal?: AbortSignal} = {},
 ): Promise<UpgradeResult> {
-  if (repo.config.version >= FORMAT_VERSION)
-    return {from: repo.config.version, to: repo.config.version, backups: 0, points: 0};
+  if (repo.config.version >= FORMAT_VERSION) return upgradeLayouts(repo, repo.config.version, options);
   const lock = await acquireRepositoryLock(repo.storage, repo.config.version, 'upgrade', {exclusive: true}, 0, {
     signal: options.signal,
   });
@@ -51,6 +67,8 @@ export async function upgradeRepository(
   }
   await lock.release();
   if (lock.lost) throw lock.lost;
+  // Then straight on to the compact layouts, as a version 2 repository made before them would be.
+  if (result.to === 2) result.layouts = (await upgradeLayouts(repo, 2, options)).layouts;
   return result;
 }
 
@@ -78,4 +96,57 @@ async function upgradeUnderLock(
   lock.assertHeld();
   await repo.storage.put('config', encodeConfig(next));
   return {from: current.config.version, to: 2, backups: backups.length, points};
+}
+
+/**
+ * A version 2 repository made before the compact layouts: its config gets
+ * `catalogueSegments: 3` and `indexFiles: 3` (what new repositories have),
+ * then its index files are merged into one of format 3 (index-compact.ts),
+ * under the exclusive lock. Killed after the config, the index files are
+ * still JSON, which every reader reads: running it again merges them.
+ * Existing catalogue segments stay (readers read both versions; the next
+ * merge of a backup's catalogue writes version 3). Run again, it changes
+ * nothing.
+ */
+async function upgradeLayouts(
+  repo: Repository,
+  version: number,
+  options: {signal?: AbortSignal},
+): Promise<UpgradeResult> {
+  const lock = await acquireRepositoryLock(repo.storage, version, 'upgrade', {exclusive: true}, 0, {
+    signal: options.signal,
+  });
+  let result: UpgradeResult;
+  try {
+    // Read again under the lock: another upgrade may have finished meanwhile.
+    const config = parseConfig(await repo.storage.get('config'), repo.location);
+    const configChanged = config.catalogueSegments !== 3 || config.indexFiles !== 3;
+    const next: RepositoryConfig = {...config, catalogueSegments: 3, indexFiles: 3};
+    if (configChanged) {
+      lock.assertHeld();
+      await repo.storage.put('config', encodeConfig(next));
+    }
+    const compacted = await compactUnderLock(
+      {storage: repo.storage, codec: repo.codec, config: next},
+      {assertHeld: () => lock.assertHeld(), signal: options.signal},
+    );
+    result = {
+      from: config.version,
+      to: config.version,
+      backups: 0,
+      points: 0,
+      layouts: {
+        configChanged,
+        indexFilesBefore: compacted.before,
+        indexFilesAfter: compacted.after,
+        indexRewritten: compacted.rewritten,
+      },
+    };
+  } catch (e) {
+    await lock.release();
+    throw lock.lost ?? e; // a lost lock explains whatever failed after it
+  }
+  await lock.release();
+  if (lock.lost) throw lock.lost;
+  return result;
 }

@@ -15,6 +15,7 @@ import {cataloguePoint} from '../../../source/engine/repository/catalogue.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
 import {pathsDisk, runBackup} from '../../../source/engine/agent/backup.js';
 import {collect, ensureBuilt, ROOT, runCli, startCli} from '../../helpers/cli.js';
+import {V2_PASSWORD} from '../../fixtures/repo-v2-content.js';
 
 let work: string;
 before(async () => {
@@ -57,7 +58,15 @@ test('the version 1 fixture upgrades in place: version 2, a catalogue of every p
     assert.deepEqual(await v2.listPointSummaries(id), points, 'the catalogue lists every point');
   assert.deepEqual((await fs.readdir(join(dir, 'data'), {recursive: true})).sort(), packsBefore, 'packs untouched');
   assert.ok((await verifyRepository(v2)).ok, 'verifies after the upgrade');
-  assert.deepEqual((await upgradeRepository(v2)).from, 2, 'a second upgrade changes nothing');
+  assert.equal(v2.config.indexFiles, 3, 'straight on to the compact layouts');
+  assert.equal(v2.config.catalogueSegments, 3);
+  assert.ok(result.layouts?.indexRewritten);
+  const second = await upgradeRepository(v2);
+  assert.deepEqual(
+    {from: second.from, configChanged: second.layouts?.configChanged, rewritten: second.layouts?.indexRewritten},
+    {from: 2, configChanged: false, rewritten: false},
+    'a second upgrade changes nothing',
+  );
 
   const src = join(work, 'src');
   await fs.mkdir(src, {recursive: true});
@@ -123,4 +132,68 @@ test('kill -9 during the upgrade, ten times: the repository opens and verifies e
       (await repo.listPoints(b.id)).map(p => p.id),
     );
   }
+});
+
+/** Every chunk's location, as a sorted list of lines. */
+async function locations(dir: string): Promise<string[]> {
+  const repo = await open(dir);
+  return [...repo.index.entries()].map(([id, l]) => `${id} ${l.pack} ${l.offset} ${l.length} ${l.rawLength}`).sort();
+}
+
+test('a version 2 repository made before the compact layouts is switched to them: one index file of format 3, the same chunks, verifies', async () => {
+  const dir = join(work, 'v2-layouts');
+  await fs.cp(join(ROOT, 'test', 'fixtures', 'repo-v2'), dir, {recursive: true});
+  const chunks = await locations(dir);
+  const points = async () => {
+    const repo = await open(dir);
+    return Promise.all((await repo.listBackups()).map(async b => (await repo.listPoints(b.id)).map(p => p.id)));
+  };
+  const pointsBefore = await points();
+  // Killed between the config and the merge: the config names format 3, the files are JSON; it reads the same.
+  const config = JSON.parse(await fs.readFile(join(dir, 'config'), 'utf8'));
+  await fs.writeFile(join(dir, 'config'), JSON.stringify({...config, catalogueSegments: 3, indexFiles: 3}));
+  assert.deepEqual(await locations(dir), chunks);
+  await fs.writeFile(join(dir, 'config'), JSON.stringify(config, null, 2) + '\n');
+
+  const home = join(work, 'home-v2');
+  const r = await runCli(home, ['repo', 'upgrade', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /now has the compact layouts: .*index file\(s\) merged into 1/);
+  const repo = await open(dir);
+  assert.deepEqual(
+    {version: repo.config.version, segments: repo.config.catalogueSegments, index: repo.config.indexFiles},
+    {
+      version: 2,
+      segments: 3,
+      index: 3,
+    },
+  );
+  const files = await fs.readdir(join(dir, 'index'));
+  assert.equal(files.length, 1);
+  assert.equal((await fs.readFile(join(dir, 'index', files[0]!))).subarray(0, 8).toString(), 'BHINDEX3');
+  assert.deepEqual(await locations(dir), chunks, 'the same chunks at the same places');
+  assert.deepEqual(await points(), pointsBefore);
+  assert.ok((await verifyRepository(repo)).ok);
+
+  const again = await runCli(home, ['repo', 'upgrade', dir]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /already format version 2 with the compact layouts; nothing changed/);
+  assert.deepEqual(await fs.readdir(join(dir, 'index')), files);
+});
+
+test('an encrypted version 2 repository gets its index merged into one sealed file of format 3; nothing of it readable', async () => {
+  const dir = join(work, 'v2-encrypted-layouts');
+  await fs.cp(join(ROOT, 'test', 'fixtures', 'repo-v2-encrypted'), dir, {recursive: true});
+  const openIt = () => Repository.open(new FilesystemStorage(dir), {password: async () => V2_PASSWORD});
+  const entries = async () =>
+    [...(await openIt()).index.entries()].map(([id, l]) => `${id} ${l.pack} ${l.offset} ${l.length}`).sort();
+  const chunks = await entries();
+  const result = await upgradeRepository(await openIt());
+  assert.ok(result.layouts?.configChanged && result.layouts.indexRewritten);
+  const files = await fs.readdir(join(dir, 'index'));
+  assert.equal(files.length, 1);
+  const stored = await fs.readFile(join(dir, 'index', files[0]!));
+  assert.equal(stored.includes(Buffer.from('BHINDEX3')), false, 'sealed like every index file');
+  assert.deepEqual(await entries(), chunks);
+  assert.ok((await verifyRepository(await openIt())).ok);
 });
