@@ -20,7 +20,9 @@ import type {BlobEntry} from '../source/engine/repository/pack.js';
 import {FilesystemStorage} from '../source/engine/storage/filesystem.js';
 import {printTable, type Row} from './common.js';
 
-const {values} = parseArgs({options: {chunks: {type: 'string', default: '62000'}, rounds: {type: 'string', default: '5'}}});
+const {values} = parseArgs({
+  options: {chunks: {type: 'string', default: '62000'}, rounds: {type: 'string', default: '5'}},
+});
 const chunks = Number(values.chunks);
 const rounds = Number(values.rounds);
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
