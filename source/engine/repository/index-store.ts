@@ -156,9 +156,17 @@ export class ChunkIndex {
    * absent). For callers that go through tens of thousands of chunks at once.
    */
   slotOf(id: string): number {
-    const slot = this.slots.size > 0 ? this.slots.get(id) : undefined;
-    if (slot !== undefined) return slot;
-    if (this.tables.length === 0 || this.droppedIds?.has(id)) return -1;
+    // Tables first: a hit there costs no hash of the id (the map's keys are hashed on every lookup of a
+    // fresh string). A chunk is in the map only if no table had it when it was added, so either order finds it.
+    if (this.tables.length > 0 && !this.droppedIds?.has(id)) {
+      const slot = this.tableSlot(id);
+      if (slot >= 0) return slot;
+    }
+    return this.slots.size > 0 ? (this.slots.get(id) ?? -1) : -1;
+  }
+
+  /** The chunk's slot in the tables, or -1. */
+  private tableSlot(id: string): number {
     const merged = this.merged();
     if (!merged) return this.searchTables(id);
     const pre = hexPrefix(id);
@@ -285,7 +293,9 @@ export class ChunkIndex {
   }
   /** Every chunk once. */
   *ids(): IterableIterator<string> {
-    yield* this.slots.keys();
+    // Each id where slotOf finds it: a chunk in the map and a table (a file read again that lists a
+    // pack the map has under another pack) is listed once.
+    for (const [id, slot] of this.slots) if (this.tables.length === 0 || this.slotOf(id) === slot) yield id;
     // A row is listed where its chunk is found: that skips chunks the map holds, later copies, dropped packs.
     for (const t of this.tables)
       for (let row = 0; row < t.table.size; row++) {
@@ -371,7 +381,8 @@ export class ChunkIndex {
       if (!list) packs.set(pack, (list = []));
       list.push(blob);
     };
-    for (const slot of this.slots.values()) add(slot, this.slotBlob[slot]!);
+    for (const [id, slot] of this.slots)
+      if (this.tables.length === 0 || this.slotOf(id) === slot) add(slot, this.slotBlob[slot]!);
     for (const t of this.tables)
       for (let row = 0; row < t.table.size; row++) {
         if (!this.wanted(t, row)) continue;
@@ -397,7 +408,8 @@ export class ChunkIndex {
     if (number === undefined) return undefined;
     const entries: BlobEntry[] = [];
     if (this.slots.size > 0)
-      for (const slot of this.slots.values()) if (this.slotPack[slot] === number) entries.push(this.slotBlob[slot]!);
+      for (const [id, slot] of this.slots)
+        if (this.slotPack[slot] === number && this.slotOf(id) === slot) entries.push(this.slotBlob[slot]!);
     const {start, slots} = this.rowsByPack();
     for (let i = start[number] ?? 0; i < (start[number + 1] ?? 0); i++) {
       const slot = slots[i]!;
