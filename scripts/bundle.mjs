@@ -54,10 +54,34 @@ export function bundleOptions(outdir) {
     // React and its reconciler pick their development builds unless NODE_ENV says
     // production: 1 MB more to compile at start-up and slower renders.
     define: {'process.env.DEV': '"false"', 'process.env.NODE_ENV': '"production"'},
-    plugins: [],
+    plugins: [zstdLoaderPatch()],
     logLevel: 'warning',
     sourcemap: 'linked',
     minify: process.env.BACKHAUL_NO_MINIFY !== '1',
+  };
+}
+
+/**
+ * @mongodb-js/zstd's loader asks whether libc is musl through
+ * process.report.getReport(), a whole diagnostic report: 17-22 ms here, paid
+ * by the main thread and by every worker that loads zstd, on a copy's
+ * critical path. The dynamic loader's own script names musl where it is the
+ * libc (detect-libc reads the same file); the report stays the fallback. The
+ * build fails if the text looked for is gone (the package is pinned, 1.2.2).
+ */
+function zstdLoaderPatch() {
+  const slow = 'const { glibcVersionRuntime } = process.report.getReport().header;';
+  return {
+    name: 'zstd-loader-libc',
+    setup(build) {
+      build.onLoad({filter: /[\\/]@mongodb-js[\\/]zstd[\\/]bindings\.js$/}, async args => {
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes(slow))
+          throw new Error(`${args.path}: its libc check changed; re-check zstdLoaderPatch in scripts/bundle.mjs`);
+        const fast = `try { return readFileSync('/usr/bin/ldd', 'latin1').includes('musl'); } catch (e) { /* no ldd: ask the report */ }\n    ${slow}`;
+        return {contents: text.replace(slow, fast), loader: 'js'};
+      });
+    },
   };
 }
 
@@ -83,7 +107,7 @@ export function tuiBundleOptions(outdir) {
     // A script run by node:vm has no loader for import(): esbuild turns the ones left (node: built-ins) into require.
     supported: {'dynamic-import': false},
     define: {...base.define, 'import.meta.url': '__backhaulMetaUrl', 'import.meta.resolve': '__backhaulNoResolve'},
-    plugins: tuiPlugins(),
+    plugins: [zstdLoaderPatch(), ...tuiPlugins()],
   };
 }
 
