@@ -5,7 +5,7 @@
  * safe to interrupt and to run again.
  */
 import {usageError} from '../engine/errors.js';
-import {rebuildCatalogue} from '../engine/repository/catalogue.js';
+import {rebuildCatalogueOf} from '../engine/repository/catalogue.js';
 import {RepositoryWriter} from '../engine/repository/writer.js';
 import {upgradeRepository} from '../engine/repository/upgrade.js';
 import {compactIndex} from '../engine/repository/index-compact.js';
@@ -60,11 +60,14 @@ of format 3 see that file as damaged.`,
 
 export const repoRebuildCatalog: Command = defineCommand({
   name: 'repo rebuild-catalog',
-  summary: 'add to the catalogue the restore points it lacks (a writer killed after a manifest)',
+  summary: 'add to the catalogue the restore points it lacks, replace damaged segments (from the manifests)',
   usage: 'Usage: backhaul repo rebuild-catalog NAME [--json]',
   description: `Reads every restore point manifest of every backup in NAME (format version 2) and
 adds to the backup's catalogue the points it lacks, such as one whose writer was
-killed between the manifest and its catalogue segment. Run again, it adds nothing.`,
+killed between the manifest and its catalogue segment. A damaged segment (which
+makes every listing of its backup fail) is replaced: one segment written from the
+backup's manifests supersedes every segment, which are then deleted. Run again, it
+adds nothing.`,
   options: [option.flag('json', 'print the result as JSON')],
   positionals: true,
   async run(ctx, values, positionals) {
@@ -82,18 +85,26 @@ killed between the manifest and its catalogue segment. Run again, it adds nothin
       );
     const writer = await RepositoryWriter.begin(repo, 'rebuild-catalog');
     let points = 0;
+    const replaced: {backup: string; segments: string[]; points: number}[] = [];
     try {
-      for (const backup of await repo.listBackups()) points += await rebuildCatalogue(repo, backup.id);
+      for (const backup of await repo.listBackups()) {
+        const done = await rebuildCatalogueOf(repo, backup.id);
+        points += done.added;
+        if (done.replaced.length > 0) replaced.push({backup: backup.id, segments: done.replaced, points: done.added});
+      }
     } finally {
       await writer.close();
     }
-    if (flag(values, 'json')) printJson(ctx, {points});
-    else
+    if (flag(values, 'json')) {
+      printJson(ctx, {points, replaced});
+      return 0;
+    }
+    for (const r of replaced)
       ctx.out.write(
-        points === 0
-          ? 'The catalogue was complete; nothing changed.\n'
-          : `Added ${points} restore point(s) to the catalogue.\n`,
+        `Backup ${r.backup}: damaged catalogue segment(s) ${r.segments.join(', ')} replaced by one written from its ${r.points} restore point manifest(s).\n`,
       );
+    if (points === 0) ctx.out.write('The catalogue was complete; nothing changed.\n');
+    else if (replaced.length === 0) ctx.out.write(`Added ${points} restore point(s) to the catalogue.\n`);
     return 0;
   },
 });

@@ -390,8 +390,55 @@ export async function replaceCatalogue(
  * being upgraded). Returns how many points it added.
  */
 export async function rebuildCatalogue(repo: Repository, backup: BackupId): Promise<number> {
-  const listed = (await readCatalogueNodeCounts(repo, backup)).nodeCounts;
+  return (await rebuildCatalogueOf(repo, backup)).added;
+}
+
+export interface CatalogueRebuild {
+  /** Points named again (missing ones; with damaged segments, every point of the backup). */
+  added: number;
+  /** Segments found damaged, superseded by a segment written from the manifests, then deleted. */
+  replaced: string[];
+}
+
+/**
+ * rebuildCatalogue, saying what it did. A damaged segment (which refuses
+ * every listing of the backup) is replaced: the manifests are what the
+ * catalogue summarises, so one segment naming every point they hold,
+ * superseding every segment listed, is written, and those are deleted once
+ * it is durable. A segment another writer appends meanwhile is not listed,
+ * so not superseded: its point stays named.
+ */
+export async function rebuildCatalogueOf(repo: Repository, backup: BackupId): Promise<CatalogueRebuild> {
+  let listed: ReadonlyMap<string, number>;
+  try {
+    listed = (await readCatalogueNodeCounts(repo, backup)).nodeCounts;
+  } catch (e) {
+    if (!(e instanceof BackhaulError && e.code === 'corrupt')) throw e;
+    const names = await segmentNames(repo, backup);
+    const replaced = await damagedSegments(repo, backup, names);
+    if (replaced.length === 0) throw e; // the listing failed for another reason: say so as it was said
+    const points = (await repo.listPoints(backup)).map(cataloguePoint);
+    await replaceCatalogue(repo, backup, points, names);
+    rememberedFor(repo, String(backup)).last = undefined;
+    return {added: points.length, replaced};
+  }
   const missing = (await repo.listPoints(backup)).filter(m => !listed.has(m.id)).map(cataloguePoint);
   if (missing.length > 0) await appendToCatalogue(repo, backup, missing);
-  return missing.length;
+  return {added: missing.length, replaced: []};
+}
+
+/** The segments among `names` that do not open or decode. */
+async function damagedSegments(repo: Repository, backup: BackupId, names: readonly string[]): Promise<string[]> {
+  const damaged: string[] = [];
+  for (const name of names) {
+    const key = cataloguePrefix(backup) + name;
+    try {
+      const [plain] = await repo.readSealedMany([key]);
+      await decodeSegment(plain!, key, repo.location);
+    } catch (e) {
+      if (e instanceof BackhaulError && e.code === 'corrupt') damaged.push(name);
+      else if (!(e instanceof BackhaulError && e.code === 'not-found')) throw e;
+    }
+  }
+  return damaged;
 }

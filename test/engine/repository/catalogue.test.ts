@@ -18,6 +18,7 @@ import {
   MERGE_AFTER,
   readCatalogue,
   rebuildCatalogue,
+  rebuildCatalogueOf,
 } from '../../../source/engine/repository/catalogue.js';
 import type {BackupRecord, PointManifest} from '../../../source/engine/repository/model.js';
 import {pointKey, Repository} from '../../../source/engine/repository/repository.js';
@@ -131,8 +132,49 @@ test('a damaged segment refuses the listing (corrupt, naming it)', async () => {
     );
     await assert.rejects(
       repo.listPointSummaries(id),
-      (e: {code?: string; message?: string}) => e.code === 'corrupt' && e.message!.includes(name!),
+      (e: {code?: string; message?: string; hint?: string}) =>
+        e.code === 'corrupt' && e.message!.includes(name!) && e.hint!.includes('rebuild-catalog'),
     );
+  } finally {
+    await fs.rm(dir, {recursive: true, force: true});
+  }
+});
+
+test('the rebuild its hint names replaces a damaged segment from the manifests; every point is listed again', async () => {
+  const {dir, repo} = await fresh();
+  try {
+    const id = newBackupId();
+    const writer = await RepositoryWriter.begin(repo, 'test');
+    const made: PointManifest[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const m = manifest(id, i);
+        await writer.commitPoint(record(id), m);
+        made.push(m);
+      }
+    } finally {
+      await writer.close();
+    }
+    const segments = join(dir, 'repo', cataloguePrefix(id));
+    const names = (await fs.readdir(segments)).sort();
+    await fs.writeFile(join(segments, names[1]!), Buffer.from('not a segment'));
+    await assert.rejects(repo.listPointSummaries(id), {code: 'corrupt'});
+
+    const rebuilt = await rebuildCatalogueOf(repo, id);
+    assert.deepEqual(rebuilt, {added: 3, replaced: [names[1]]});
+    assert.deepEqual(
+      (await repo.listPointSummaries(id)).map(p => p.id),
+      made.map(m => m.id),
+    );
+    const left = await fs.readdir(segments);
+    assert.equal(left.length, 1, 'one segment supersedes them all, and they are gone');
+    assert.deepEqual(await rebuildCatalogueOf(repo, id), {added: 0, replaced: []}, 'run again, nothing to do');
+
+    // Damaged again (a version 2 segment whose points are not a list), in a repository opened anew: replaced again.
+    await fs.writeFile(join(segments, left[0]!), Buffer.from('{"format": 2, "points": 7}'));
+    const again = await rebuildCatalogueOf(await Repository.open(repo.storage), id);
+    assert.deepEqual(again, {added: 3, replaced: left});
+    assert.equal((await repo.listPointSummaries(id)).length, 3);
   } finally {
     await fs.rm(dir, {recursive: true, force: true});
   }
