@@ -11,6 +11,7 @@ import {mergeRetention, type JobDefinition, type JobRetention} from '../engine/j
 import {MIN_KEEP_LAST} from '../engine/operations/retention.js';
 import {flag, num, str, strs, type Values} from './command.js';
 import {option, type OptionDecl} from './options.js';
+import {throttleOf} from '../engine/jobs/throttle.js';
 
 const WHAT = 'What it copies';
 const WHEN = 'When';
@@ -138,17 +139,6 @@ function retentionChanges(values: Values): Partial<JobRetention> | null | undefi
 }
 
 const CLEAR = new Set(['none', 'off', '']);
-
-function throttleOf(text: string): number | undefined {
-  if (CLEAR.has(text)) return undefined;
-  const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(n > 0))
-    throw usageError(
-      `--throttle must be a number of MB/s above 0, not ${JSON.stringify(text.slice(0, 40))}.`,
-      'For example --throttle 50 (50 MB/s), or --throttle 0.5.',
-    );
-  return n;
-}
 
 /** The options given, as changes to a job (undefined: not given; null: cleared). */
 export function changesFrom(values: Values): Partial<Record<keyof JobDefinition, unknown>> {

@@ -23,6 +23,7 @@ import {
   type TextInputAction,
   type TextInputState,
 } from '../components/text-input.js';
+import {throttleOf} from '../../engine/jobs/throttle.js';
 
 export const FIELD_IDS = [
   'name',
@@ -280,19 +281,6 @@ const listOf = (v: string, sep: string) =>
     .map(x => x.trim())
     .filter(Boolean);
 const optional = (v: string) => (v.trim() === '' ? undefined : v.trim());
-
-function throttleOf(text: string): number | undefined {
-  const t = text.trim();
-  if (t === '') return undefined;
-  const n = /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
-  // The CLI's sentence (commands/job.ts), for the same mistake.
-  if (!(n > 0))
-    throw usageError(
-      `--throttle must be a number of MB/s above 0, not ${JSON.stringify(t.slice(0, 40))}.`,
-      'For example --throttle 50 (50 MB/s), or --throttle 0.5.',
-    );
-  return n;
-}
 
 /**
  * A retention field's number. Text that is no number at all is refused
