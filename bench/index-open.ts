@@ -67,6 +67,7 @@ try {
       times[name]!.open.push((t1 - t0) / 1000);
       times[name]!.lookups.push((t2 - t1) / 1000);
     }
+  const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rows: Row[] = [
     {
@@ -74,13 +75,14 @@ try {
       backhaul: median(times['format 3']!.open),
       reference: 'the same packs in index files of format 2 (JSON)',
       referenceSeconds: median(times['format 2']!.open),
-      note: `format 3 min ${Math.min(...times['format 3']!.open).toFixed(3)} s; format 2 min ${Math.min(...times['format 2']!.open).toFixed(3)} s`,
+      note: `medians ${ms(median(times['format 3']!.open))} vs ${ms(median(times['format 2']!.open))}; best ${ms(Math.min(...times['format 3']!.open))} vs ${ms(Math.min(...times['format 2']!.open))}`,
     },
     {
       measure: `${probes.length} lookups, median of ${rounds}`,
       backhaul: median(times['format 3']!.lookups),
       reference: 'in the index loaded from format 2 (a map)',
       referenceSeconds: median(times['format 2']!.lookups),
+      note: `medians ${ms(median(times['format 3']!.lookups))} vs ${ms(median(times['format 2']!.lookups))}`,
     },
   ];
   printTable(
