@@ -25,6 +25,9 @@ import type {BlobEntry} from '../../../source/engine/repository/pack.js';
 import {PLAIN_CODEC} from '../../../source/engine/repository/codec.js';
 import {EncryptedCodec} from '../../../source/engine/repository/crypto/encrypted-codec.js';
 import {FilesystemStorage} from '../../../source/engine/storage/filesystem.js';
+import {pathsDisk, runBackup} from '../../../source/engine/agent/backup.js';
+import {Repository} from '../../../source/engine/repository/repository.js';
+import {ROOT} from '../../helpers/cli.js';
 
 let work: string;
 before(async () => {
@@ -313,4 +316,30 @@ test('many files, map entries between them: every chunk at its place; rows shari
   for (const c of crafted) assert.equal(fresh.packOf(c), packId('crafted'));
   assert.equal(fresh.has(('abcdef01' + id('not there').slice(8)) as ChunkId), false);
   assert.equal(fresh.has(chunk('0/0/0')), true);
+});
+
+test('a repository made before format 3 keeps writing JSON index files (older builds read it too); a new one writes format 3', async () => {
+  const src = join(work, 'src');
+  await fs.mkdir(src, {recursive: true});
+  await fs.writeFile(join(src, 'a.txt'), 'format three\n'.repeat(10_000));
+  const made = async (dir: string) => {
+    const repo = await Repository.open(new FilesystemStorage(dir));
+    const before = new Set(await fs.readdir(join(dir, 'index')).catch(() => [] as string[]));
+    await runBackup(repo, {
+      job: 'j',
+      machine: 'm',
+      kind: 'server',
+      owner: 'root',
+      nodes: [{name: 'm', disks: [pathsDisk([src])]}],
+    });
+    const added = (await fs.readdir(join(dir, 'index'))).filter(n => !before.has(n));
+    assert.equal(added.length, 1);
+    return (await fs.readFile(join(dir, 'index', added[0]!))).subarray(0, 8).toString('latin1');
+  };
+  const old = join(work, 'old-v2');
+  await fs.cp(join(ROOT, 'test', 'fixtures', 'repo-v2'), old, {recursive: true});
+  assert.equal((await made(old)).slice(0, 1), '{', 'JSON, as the config names no index file format');
+  const fresh = join(work, 'new-v2');
+  await Repository.create(new FilesystemStorage(fresh));
+  assert.equal(await made(fresh), 'BHINDEX3');
 });
