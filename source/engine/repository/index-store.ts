@@ -179,7 +179,8 @@ export class ChunkIndex {
     if (bucketEnd - start > 8) start = lowerBound(prefix, pre, start, bucketEnd);
     else while (start < bucketEnd && prefix[start]! < pre) start++;
     let end = start;
-    while (end < bucketEnd && prefix[end] === pre) end++;
+    // (Counting stops past 8: a crafted file's thousands of equal prefixes must not be walked per lookup.)
+    while (end < bucketEnd && end - start <= 8 && prefix[end] === pre) end++;
     if (end === start) return -1; // most misses end here, without looking at the id's other digits
     // Many rows sharing a prefix is no accident (a crafted index file): each table's O(log n) search then.
     if (end - start > 8) return this.searchTables(id);
