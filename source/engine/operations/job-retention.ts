@@ -17,7 +17,7 @@ import {selectBackups} from '../copy/selection.js';
 import {readHistory} from '../jobs/history.js';
 import {lastPruneOf, pruneDue, type RetentionOutcome} from '../jobs/job-retention.js';
 import {policyOf} from '../jobs/start.js';
-import {lockWasBusy} from '../retention/exclusive.js';
+import {lockWasBusy} from '../repository/exclusive-lock.js';
 import {forget} from '../retention/forget.js';
 import {prune} from '../retention/prune.js';
 import {formatBytes} from '../util/format.js';

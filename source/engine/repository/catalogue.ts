@@ -419,7 +419,6 @@ export async function rebuildCatalogueOf(repo: Repository, backup: BackupId): Pr
     if (replaced.length === 0) throw e; // the listing failed for another reason: say so as it was said
     const points = (await repo.listPoints(backup)).map(cataloguePoint);
     await replaceCatalogue(repo, backup, points, names);
-    rememberedFor(repo, String(backup)).last = undefined;
     return {added: points.length, replaced};
   }
   const missing = (await repo.listPoints(backup)).filter(m => !listed.has(m.id)).map(cataloguePoint);

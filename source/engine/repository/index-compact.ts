@@ -14,8 +14,7 @@
  * (`compactIndex` takes the writer lock itself).
  */
 import {BackhaulError, usageError} from '../errors.js';
-import type {LockNotice} from './lock.js';
-import {acquireRepositoryLock} from './lock-shared.js';
+import {withExclusiveLock, type ExclusiveOptions} from './exclusive-lock.js';
 import {INDEX_KEY} from './codec.js';
 import {
   indexFormatFor,
@@ -91,11 +90,8 @@ export interface CompactResult {
   rewritten: boolean;
 }
 
-export interface CompactOptions {
-  signal?: AbortSignal;
-  waitMs?: number;
-  onNotice?: (notice: LockNotice) => void;
-}
+/** The lock's wait, notices and cancellation. */
+export type CompactOptions = ExclusiveOptions;
 
 /**
  * `repo compact-index`: under the writer lock, every readable index file of
@@ -113,24 +109,9 @@ export async function compactIndex(
       'Run `backhaul repo upgrade` on it first.',
     );
   // Exclusive: other writers' index files must not appear between the listing and the deletes.
-  const lock = await acquireRepositoryLock(
-    repo.storage,
-    repo.config.version,
-    'compact-index',
-    {exclusive: true},
-    options.waitMs ?? 0,
-    {signal: options.signal, onNotice: options.onNotice},
+  return withExclusiveLock(repo, 'compact-index', options, assertHeld =>
+    compactUnderLock(repo, {assertHeld, signal: options.signal}),
   );
-  let result: CompactResult;
-  try {
-    result = await compactUnderLock(repo, {assertHeld: () => lock.assertHeld(), signal: options.signal});
-  } catch (e) {
-    await lock.release();
-    throw lock.lost ?? e; // a lost lock explains whatever failed after it
-  }
-  await lock.release();
-  if (lock.lost) throw lock.lost;
-  return result;
 }
 
 /**

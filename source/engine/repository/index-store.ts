@@ -100,8 +100,8 @@ export class ChunkIndex {
   // Index files of format 3 are not parsed into the map: their rows are looked up where they lie
   // (index-table.ts). Each takes a range of slots, [base, base + size), decoded when first asked for.
   private readonly tables: TableEntry[] = [];
-  /** merged(): undefined until built, null where the tables are too large to merge. */
-  private mergedRows: Merged | null | undefined;
+  /** merged(): undefined until built (again, after a table is added). */
+  private mergedRows: Merged | undefined;
   /** Set once something is dropped from a table: lookups then check these (else they never do). */
   private droppedIds: Set<string> | undefined;
   private droppedPacks: Set<number> | undefined;
@@ -168,7 +168,6 @@ export class ChunkIndex {
   /** The chunk's slot in the tables, or -1. */
   private tableSlot(id: string): number {
     const merged = this.merged();
-    if (!merged) return this.searchTables(id);
     const pre = hexPrefix(id);
     if (pre < 0) return -1;
     // The directory narrows the search to the rows sharing the prefix's top 16 bits (about one in 65,536).
@@ -217,8 +216,8 @@ export class ChunkIndex {
    * numbers however many index files there are. Built when first needed after
    * a table is added.
    */
-  private merged(): Merged | undefined {
-    if (this.mergedRows !== undefined) return this.mergedRows ?? undefined;
+  private merged(): Merged {
+    if (this.mergedRows) return this.mergedRows;
     // Each table is sorted already: merged two by two (log2 of the tables' count passes over the rows).
     let runs: Merged[] = this.tables.map((t, ti) => {
       const run: Merged = {
@@ -239,17 +238,16 @@ export class ChunkIndex {
         next.push(i + 1 < runs.length ? mergeRuns(runs[i]!, runs[i + 1]!) : runs[i]!);
       runs = next;
     }
-    const merged = runs[0];
-    if (merged) {
-      const directory = (merged.directory = new Uint32Array(0x10001));
-      // directory[b]: the first row whose prefix's top 16 bits are b or more.
-      let row = 0;
-      for (let b = 0; b <= 0x10000; b++) {
-        while (row < merged.prefix.length && merged.prefix[row]! >>> 16 < b) row++;
-        directory[b] = row;
-      }
+    // (Called with a table at least: tableSlot is reached only then.)
+    const merged = runs[0]!;
+    const directory = (merged.directory = new Uint32Array(0x10001));
+    // directory[b]: the first row whose prefix's top 16 bits are b or more.
+    let row = 0;
+    for (let b = 0; b <= 0x10000; b++) {
+      while (row < merged.prefix.length && merged.prefix[row]! >>> 16 < b) row++;
+      directory[b] = row;
     }
-    this.mergedRows = merged ?? null;
+    this.mergedRows = merged;
     return merged;
   }
 

@@ -63,15 +63,13 @@ export function encodeIndexTable(supersedes: readonly string[], packs: readonly 
   for (const {pack, blob} of rows) {
     for (const value of [pack, blob[1], blob[2], blob[3], blob[4]]) {
       if (!Number.isInteger(value) || value < 0 || value > U32_MAX)
-        throw new Error(`blob ${row32(blob[0])} has ${value}, which does not fit an index file of format 3`);
+        throw new Error(`blob ${blob[0].slice(0, 12)} has ${value}, which does not fit an index file of format 3`);
       out.writeUInt32LE(value, at);
       at += 4;
     }
   }
   return out;
 }
-
-const row32 = (id: string) => id.slice(0, 12);
 
 /** The number the first 8 hex digits of an id of 64 lowercase hex digits spell, or -1 for anything else. */
 export function hexPrefix(id: string): number {

@@ -25,8 +25,8 @@ import {
   type RepositoryConfig,
 } from './config.js';
 import {compactUnderLock} from './index-compact.js';
-import type {WriterLock} from './lock.js';
-import {acquireRepositoryLock} from './lock-shared.js';
+import type {ObjectCodec} from './codec.js';
+import {withExclusiveLock, type Lockable} from './exclusive-lock.js';
 import {Repository} from './repository.js';
 
 export interface UpgradeResult {
@@ -47,42 +47,35 @@ export async function upgradeRepository(
   repo: Repository,
   options: {level?: number; signal?: AbortSignal} = {},
 ): Promise<UpgradeResult> {
-  if (repo.config.version >= FORMAT_VERSION) return upgradeLayouts(repo, repo.config.version, options);
-  const lock = await acquireRepositoryLock(repo.storage, repo.config.version, 'upgrade', {exclusive: true}, 0, {
-    signal: options.signal,
-  });
-  let result: UpgradeResult;
-  try {
+  if (repo.config.version >= FORMAT_VERSION) return upgradeLayouts(repo, options);
+  const result = await withExclusiveLock(repo, 'upgrade', {signal: options.signal}, async assertHeld => {
     // Read again under the lock: another upgrade may have finished meanwhile.
     const current = await Repository.open(repo.storage);
-    if (current.config.version >= FORMAT_VERSION) {
-      result = {from: current.config.version, to: current.config.version, backups: 0, points: 0};
-    } else {
-      result = await upgradeUnderLock(repo, current, lock, options);
-    }
-  } catch (e) {
-    await lock.release();
-    // A lost lock explains whatever failed after it.
-    throw lock.lost ?? e;
-  }
-  await lock.release();
-  if (lock.lost) throw lock.lost;
+    if (current.config.version >= FORMAT_VERSION)
+      return {from: current.config.version, to: current.config.version, backups: 0, points: 0};
+    return upgradeUnderLock(repo, current, assertHeld, options);
+  });
   // Then straight on to the compact layouts, as a version 2 repository made before them would be.
-  if (result.to === 2) result.layouts = (await upgradeLayouts(repo, 2, options)).layouts;
+  if (result.to === 2)
+    result.layouts = (
+      await upgradeLayouts(
+        {storage: repo.storage, codec: repo.codec, location: repo.location, config: {version: 2}},
+        options,
+      )
+    ).layouts;
   return result;
 }
 
 async function upgradeUnderLock(
   repo: Repository,
   current: Repository,
-  lock: WriterLock,
+  assertHeld: () => void,
   options: {level?: number; signal?: AbortSignal},
 ): Promise<UpgradeResult> {
   let points = 0;
   const backups = await current.listBackups();
   for (const backup of backups) {
-    options.signal?.throwIfAborted();
-    lock.assertHeld();
+    assertHeld();
     points += await rebuildCatalogue(current, backup.id);
   }
   const next: RepositoryConfig = {
@@ -93,10 +86,13 @@ async function upgradeUnderLock(
     compression: {algorithm: 'zstd', level: options.level ?? DEFAULT_ZSTD_LEVEL},
     encryption: null,
   };
-  lock.assertHeld();
+  assertHeld();
   await repo.storage.put('config', encodeConfig(next));
   return {from: current.config.version, to: 2, backups: backups.length, points};
 }
+
+/** What upgradeLayouts works on: a repository, or one just upgraded from version 1 (its config read as version 2). */
+type LayoutTarget = Lockable & {readonly codec: ObjectCodec; readonly location: string};
 
 /**
  * A version 2 repository made before the compact layouts: its config gets
@@ -108,29 +104,21 @@ async function upgradeUnderLock(
  * merge of a backup's catalogue writes version 3). Run again, it changes
  * nothing.
  */
-async function upgradeLayouts(
-  repo: Repository,
-  version: number,
-  options: {signal?: AbortSignal},
-): Promise<UpgradeResult> {
-  const lock = await acquireRepositoryLock(repo.storage, version, 'upgrade', {exclusive: true}, 0, {
-    signal: options.signal,
-  });
-  let result: UpgradeResult;
-  try {
+async function upgradeLayouts(repo: LayoutTarget, options: {signal?: AbortSignal}): Promise<UpgradeResult> {
+  return withExclusiveLock(repo, 'upgrade', {signal: options.signal}, async assertHeld => {
     // Read again under the lock: another upgrade may have finished meanwhile.
     const config = parseConfig(await repo.storage.get('config'), repo.location);
     const configChanged = config.catalogueSegments !== 3 || config.indexFiles !== 3;
     const next: RepositoryConfig = {...config, catalogueSegments: 3, indexFiles: 3};
     if (configChanged) {
-      lock.assertHeld();
+      assertHeld();
       await repo.storage.put('config', encodeConfig(next));
     }
     const compacted = await compactUnderLock(
       {storage: repo.storage, codec: repo.codec, config: next},
-      {assertHeld: () => lock.assertHeld(), signal: options.signal},
+      {assertHeld, signal: options.signal},
     );
-    result = {
+    return {
       from: config.version,
       to: config.version,
       backups: 0,
@@ -142,11 +130,5 @@ async function upgradeLayouts(
         indexRewritten: compacted.rewritten,
       },
     };
-  } catch (e) {
-    await lock.release();
-    throw lock.lost ?? e; // a lost lock explains whatever failed after it
-  }
-  await lock.release();
-  if (lock.lost) throw lock.lost;
-  return result;
+  });
 }

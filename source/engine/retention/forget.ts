@@ -27,7 +27,8 @@ import {backupKey, pointKey, type Repository} from '../repository/repository.js'
 import type {PointType} from '../repository/model.js';
 import {deleteKeys} from '../storage/storage.js';
 import {notFound} from '../errors.js';
-import {requireVersion2, withExclusiveLock, type ExclusiveOptions} from './exclusive.js';
+import {requireVersion2} from './exclusive.js';
+import {withExclusiveLock, type ExclusiveOptions} from '../repository/exclusive-lock.js';
 import {checkPolicy, selectPoints, type KeptFor, type RetentionPolicy} from './policy.js';
 
 export interface ForgetOptions extends ExclusiveOptions {

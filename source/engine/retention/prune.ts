@@ -25,7 +25,8 @@ import {indexIdOf, parseIndexFile, supersededBy, type IndexedPack, type IndexFil
 import {PackBuilder, PACK_TARGET, packKey, packMagic, type BlobEntry} from '../repository/pack.js';
 import type {Repository} from '../repository/repository.js';
 import {deleteKeys} from '../storage/storage.js';
-import {requireVersion2, withExclusiveLock, type ExclusiveOptions} from './exclusive.js';
+import {requireVersion2} from './exclusive.js';
+import {withExclusiveLock, type ExclusiveOptions} from '../repository/exclusive-lock.js';
 
 export const DEFAULT_REPACK_THRESHOLD = 0.2;
 /** New packs being written while the next are built (each holds ~8 MiB). */

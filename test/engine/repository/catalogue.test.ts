@@ -56,21 +56,27 @@ async function fresh(): Promise<{dir: string; repo: Repository}> {
   return {dir, repo: await Repository.create(new FilesystemStorage(join(dir, 'repo')))};
 }
 
+/** Commits points `from` … `to - 1` of backup `id` through a writer; returns their manifests. */
+async function commitPoints(repo: Repository, id: BackupId, from: number, to: number): Promise<PointManifest[]> {
+  const writer = await RepositoryWriter.begin(repo, 'test');
+  const made: PointManifest[] = [];
+  try {
+    for (let i = from; i < to; i++) {
+      const m = manifest(id, i);
+      await writer.commitPoint(record(id), m);
+      made.push(m);
+    }
+  } finally {
+    await writer.close();
+  }
+  return made;
+}
+
 test('every committed point is in the catalogue; past 16 segments they are merged; listing needs no manifest', async () => {
   const {dir, repo} = await fresh();
   try {
     const id = newBackupId();
-    const writer = await RepositoryWriter.begin(repo, 'test');
-    const made: PointManifest[] = [];
-    try {
-      for (let i = 0; i < 40; i++) {
-        const m = manifest(id, i);
-        await writer.commitPoint(record(id), m);
-        made.push(m);
-      }
-    } finally {
-      await writer.close();
-    }
+    const made = await commitPoints(repo, id, 0, 40);
     const {segments} = await readCatalogue(repo, id);
     assert.ok(segments.length <= MERGE_AFTER + 1, `${segments.length} segments after 40 points`);
     const expected = made.map(m => ({
@@ -94,12 +100,7 @@ test('a point whose manifest was written but not its segment is found by rebuild
   const {dir, repo} = await fresh();
   try {
     const id = newBackupId();
-    const writer = await RepositoryWriter.begin(repo, 'test');
-    try {
-      await writer.commitPoint(record(id), manifest(id, 0));
-    } finally {
-      await writer.close();
-    }
+    await commitPoints(repo, id, 0, 1);
     const orphan = manifest(id, 1); // as if the writer was killed between its manifest and its segment
     await repo.putObject(pointKey(id, orphan.id as never), orphan, true);
     assert.deepEqual(
@@ -119,12 +120,7 @@ test('a damaged segment refuses the listing (corrupt, naming it)', async () => {
   const {dir, repo} = await fresh();
   try {
     const id = newBackupId();
-    const writer = await RepositoryWriter.begin(repo, 'test');
-    try {
-      await writer.commitPoint(record(id), manifest(id, 0));
-    } finally {
-      await writer.close();
-    }
+    await commitPoints(repo, id, 0, 1);
     const [name] = await fs.readdir(join(dir, 'repo', cataloguePrefix(id)));
     await fs.writeFile(
       join(dir, 'repo', cataloguePrefix(id), name!),
@@ -144,17 +140,7 @@ test('the rebuild its hint names replaces a damaged segment from the manifests; 
   const {dir, repo} = await fresh();
   try {
     const id = newBackupId();
-    const writer = await RepositoryWriter.begin(repo, 'test');
-    const made: PointManifest[] = [];
-    try {
-      for (let i = 0; i < 3; i++) {
-        const m = manifest(id, i);
-        await writer.commitPoint(record(id), m);
-        made.push(m);
-      }
-    } finally {
-      await writer.close();
-    }
+    const made = await commitPoints(repo, id, 0, 3);
     const segments = join(dir, 'repo', cataloguePrefix(id));
     const names = (await fs.readdir(segments)).sort();
     await fs.writeFile(join(segments, names[1]!), Buffer.from('not a segment'));
@@ -303,12 +289,7 @@ test('counts and node counts read no rows: a segment whose rows line is damaged 
   const {dir, repo} = await fresh();
   try {
     const id = newBackupId();
-    const writer = await RepositoryWriter.begin(repo, 'test');
-    try {
-      for (let i = 0; i < 3; i++) await writer.commitPoint(record(id), manifest(id, i));
-    } finally {
-      await writer.close();
-    }
+    await commitPoints(repo, id, 0, 3);
     const catalog = join(dir, 'repo', cataloguePrefix(id));
     const [first] = (await fs.readdir(catalog)).sort();
     const text = (await zstd.decompress(await fs.readFile(join(catalog, first!)))).toString('utf8').split('\n');
