@@ -6,6 +6,10 @@
  * mirror restored from saved copies):
  *   copy, incremental after 1% change  vs  rsync -a of the source repository into cp -a's copy (goal ≥ 0.67×)
  *   copy, no-op re-run                 (absolute; goal < 0.3 s)
+ * and, as a second reference, bench/copy-floor.mjs into another copy of cp -a's
+ * mirror: Node started, the repository walked and its new files copied and
+ * fsynced, nothing checked (the least any durable copy in Node does; its
+ * ratio to rsync says how much of the goal Node's start-up and fsync leave).
  * Each round runs Backhaul and rsync back to back (same page cache, same
  * load), so the ratio of a round is meaningful where absolute times are not;
  * the spread of the rounds is printed.
@@ -96,6 +100,7 @@ if (!values.reuse || !existsSync(ready)) prepare();
 
 const rows: Row[] = [];
 const ratios: number[] = [];
+const floorRatios: number[] = [];
 const noops: number[] = [];
 for (let i = 1; i <= rounds; i++) {
   // Back to the saved state (rsync --delete: only what the last round changed is rewritten).
@@ -112,6 +117,12 @@ for (let i = 1; i <= rounds; i++) {
   warmRepo(primary);
   warmRepo(mirror);
   const rsync = run('rsync', ['-a', primary + '/', mirror + '/']);
+  run('rsync', ['-a', '--delete', mirrorBase + '/', mirror + '/']);
+  run('sync', []);
+  warmRepo(primary);
+  warmRepo(mirror);
+  const floor = run(process.execPath, ['bench/copy-floor.mjs', primary, mirror]);
+  floorRatios.push(rsync.seconds / floor.seconds);
   const noop = bh('copy', '--from', 'primary', '--to', 'secondary', '--points', 'all', '--json');
   const transferred = JSON.parse(copy.stdout).transferredBytes as number;
   ratios.push(rsync.seconds / copy.seconds);
@@ -122,6 +133,13 @@ for (let i = 1; i <= rounds; i++) {
     reference: "rsync -a of the source repository into cp -a's copy (goal: ratio ≥ 0.67)",
     referenceSeconds: rsync.seconds,
     note: `transferred ${(transferred / 1e6).toFixed(1)} MB`,
+  });
+  rows.push({
+    measure: `round ${i}: floor (bench/copy-floor.mjs: Node copies the new files, fsynced, checks nothing)`,
+    backhaul: floor.seconds,
+    reference: 'rsync -a of the source repository, as above',
+    referenceSeconds: rsync.seconds,
+    note: `copied ${(JSON.parse(floor.stdout).bytes / 1e6).toFixed(1)} MB`,
   });
   rows.push({
     measure: `round ${i}: copy, no-op re-run`,
@@ -143,4 +161,5 @@ const spread = (xs: number[], unit: string, digits: number) => {
   return `median ${s[Math.floor(s.length / 2)]!.toFixed(digits)}${unit} (min ${s[0]!.toFixed(digits)}${unit}, max ${s.at(-1)!.toFixed(digits)}${unit})`;
 };
 console.log(`\nincremental ratio (rsync / backhaul): ${spread(ratios, '×', 2)}`);
+console.log(`floor ratio (rsync / copy-floor.mjs): ${spread(floorRatios, '×', 2)}`);
 console.log(`no-op re-run: ${spread(noops, ' s', 2)}`);

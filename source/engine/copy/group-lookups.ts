@@ -25,16 +25,42 @@ export interface GroupLookup {
 
 const lookups = new WeakMap<readonly string[], GroupLookup>();
 
+/**
+ * What the target held of the source's chunks, by source slot
+ * (ChunkIndex.presenceIn), once enough ids were looked up one by one to
+ * pay for it: a walk of both indexes costs a few nanoseconds a row, a
+ * lookup hundreds, so past a thirty-second of their rows the walk is
+ * cheaper than the lookups still to come of a copy that large. A snapshot:
+ * a chunk the run adds to the target later reads as absent in it, which
+ * the scheduler's own check (writer.has) catches, as it does for a lookup
+ * made before the chunk was added.
+ */
+interface Presence {
+  readonly target: ChunkIndex;
+  looked: number;
+  bySlot?: Uint8Array;
+}
+const presences = new WeakMap<ChunkIndex, Presence>();
+
+function presenceOf(source: ChunkIndex, target: ChunkIndex, asking: number): Presence {
+  let p = presences.get(source);
+  if (!p || p.target !== target) presences.set(source, (p = {target, looked: 0}));
+  p.looked += asking;
+  if (!p.bySlot && p.looked * 32 >= source.slotCount + target.slotCount) p.bySlot = source.presenceIn(target);
+  return p;
+}
+
 /** Looks every id of `group` up in both indexes, once, and keeps the answers for the scheduler. */
 export function lookUpGroup(group: readonly string[], source: ChunkIndex, target: ChunkIndex): GroupLookup {
   const known = lookups.get(group);
   if (known && known.source === source && known.target === target) return known;
   const slots = new Int32Array(group.length);
   const present = new Uint8Array(group.length);
+  const bySlot = presenceOf(source, target, group.length).bySlot;
   for (let i = 0; i < group.length; i++) {
     const id = group[i]!;
-    slots[i] = source.slotOf(id);
-    present[i] = target.has(id) ? 1 : 0;
+    const slot = (slots[i] = source.slotOf(id));
+    present[i] = bySlot && slot >= 0 && slot < bySlot.length ? bySlot[slot]! : target.has(id) ? 1 : 0;
   }
   const lookup = {source, target, slots, present};
   lookups.set(group, lookup);

@@ -202,6 +202,10 @@ export class IndexTable {
     }
     return true;
   }
+  /** Whether the row holds the same chunk as `other`'s row `otherRow`. */
+  sameIdAs(row: number, other: IndexTable, otherRow: number): boolean {
+    return this.ids.compare(other.ids, otherRow * ID, (otherRow + 1) * ID, row * ID, (row + 1) * ID) === 0;
+  }
   /** Whether two rows hold the same chunk. */
   sameId(a: number, b: number): boolean {
     return this.ids.compare(this.ids, a * ID, (a + 1) * ID, b * ID, (b + 1) * ID) === 0;

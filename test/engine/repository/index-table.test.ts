@@ -343,3 +343,81 @@ test('a repository made before format 3 keeps writing JSON index files (older bu
   await Repository.create(new FilesystemStorage(fresh));
   assert.equal(await made(fresh), 'BHINDEX3');
 });
+
+test('presenceIn answers for every slot as has() does: tables walked side by side, maps, drops, crafted prefixes', async () => {
+  const ids = Array.from({length: 300}, (_, i) => chunk(`p${i}`));
+  // Twenty ids sharing their first eight bytes (a crafted file): the walk looks each up instead.
+  const crafted = Array.from({length: 20}, (_, i) => ('0badcafe' + id(`crafted p${i}`).slice(8)) as ChunkId);
+  const pack = (label: string, chunks: string[]) => ({
+    id: packId(label),
+    blobs: chunks.map((c, i) => [c, i * 10, 10, 10, 0] as BlobEntry),
+  });
+  const pick = (xs: string[], keep: (i: number) => boolean) => xs.filter((_, i) => keep(i));
+  // The source: format 3 files, one of which repeats chunks of another (a chunk in two packs), and a JSON-like map entry.
+  const sourceStorage = await storageWith(3, [
+    [
+      pack(
+        's1',
+        pick(ids, i => i < 150),
+      ),
+      pack(
+        's2',
+        pick(crafted, i => i % 2 === 0),
+      ),
+    ],
+    [
+      pack(
+        's3',
+        pick(ids, i => i >= 120),
+      ),
+      pack(
+        's4',
+        pick(crafted, i => i % 2 === 1),
+      ),
+    ],
+  ]);
+  const source = await ChunkIndex.load(sourceStorage);
+  source.addPack(packId('s-own'), [[chunk('own source'), 0, 5, 5, 0] as BlobEntry]);
+  // The target: every third chunk in its files, a dropped pack, a dropped chunk, and packs added in memory.
+  const target = await ChunkIndex.load(
+    await storageWith(3, [
+      [
+        pack(
+          't1',
+          pick(ids, i => i % 3 === 0),
+        ),
+        pack(
+          't2',
+          pick(crafted, i => i % 3 === 0),
+        ),
+      ],
+      [
+        pack(
+          't3',
+          pick(ids, i => i % 5 === 0),
+        ),
+      ],
+    ]),
+  );
+  target.dropPacks(new Set([packId('t3')]));
+  target.dropChunk(ids[3]!);
+  target.addPack(packId('t-own'), [[ids[7]!, 0, 10, 10, 0] as BlobEntry, [chunk('own source'), 10, 5, 5, 0]]);
+  const present = source.presenceIn(target);
+  let yes = 0;
+  for (const c of [...ids, ...crafted, chunk('own source')]) {
+    const slot = source.slotOf(c);
+    if (slot < 0) continue;
+    assert.equal(present[slot], target.has(c) ? 1 : 0, `${c.slice(0, 12)}: as has() says`);
+    yes += present[slot]!;
+  }
+  // Every third of 300 less the dropped one, the one added in memory (7), crafted 0, 3, …, 18, and the map's.
+  assert.equal(yes, 100 - 1 + 1 + 7 + 1);
+  // A JSON source (its chunks in the map) against a format 3 target, and the other way round.
+  const jsonSource = await ChunkIndex.load(await storageWith(2, [[pack('s1', ids)]]));
+  const jsonPresent = jsonSource.presenceIn(target);
+  const tablePresent = target.presenceIn(jsonSource);
+  for (const c of ids) {
+    assert.equal(jsonPresent[jsonSource.slotOf(c)], target.has(c) ? 1 : 0);
+    if (target.slotOf(c) >= 0) assert.equal(tablePresent[target.slotOf(c)], 1);
+  }
+});
