@@ -20,6 +20,7 @@ import type {Repository} from '../repository/repository.js';
 import {RepositoryWriter, type WriterNotice} from '../repository/writer.js';
 import type {StorageNotice} from '../storage/storage.js';
 import {VerifyPool} from '../workers/verify-pool.js';
+import {withPointMergeLock} from '../repository/point-merge-lock.js';
 import type {CopyGate} from './gate.js';
 import {Scheduler} from './schedule.js';
 import {transferChunks} from './transfer.js';
@@ -547,13 +548,19 @@ async function commitPoint(
   const {backup, point} = w;
   const t3 = performance.now();
   const nodes = new Set(point.nodes);
-  for (let attempt = 0; ; attempt++) {
+  // Once the manifest exists, a version 2 target's is replaced under the point's merge lock
+  // (point-merge-lock.ts): a merge read before another writer's replace would drop the nodes that writer added.
+  const merge = async (attempt: number, locked?: () => void): Promise<boolean> => {
     const existing = backupOnTarget(target, backup.backupId);
     existing.catch(() => {}); // awaited below: a failure that comes first (a storage gone silent) must not go unhandled
     const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
+    if (previous && !locked && target.config.version >= 2) {
+      await writer.flush(); // the point's chunks made durable before the lock, not while others wait for it
+      return withPointMergeLock(target.storage, backup.backupId, point.id, leaseLeft => merge(attempt, leaseLeft));
+    }
     if (attempt > 0 && previous && point.nodes.every(n => previous.nodes.some(m => m.name === n))) {
       await writer.catalogue(previous); // committed whole by another writer meanwhile
-      break;
+      return true;
     }
     const record = targetRecord(backup, source, await existing, await allTargetNodes(target, backup.backupId, nodes));
     const mine = rekeyed ?? point.manifest.nodes.filter(n => nodes.has(n.name));
@@ -567,8 +574,9 @@ async function commitPoint(
       origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
     };
     manifest.logicalBytes = manifest.nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0);
-    if (await writer.commitPoint(record, manifest, previous !== undefined)) break;
-  }
+    return writer.commitPoint(record, manifest, previous !== undefined, locked);
+  };
+  for (let attempt = 0; !(await merge(attempt)); attempt++);
   await mergeRecordNodes(source, target, writer, backup);
   clock.add('target write', t3);
 }

@@ -19,7 +19,7 @@ import {hostname} from 'node:os';
 import {BackhaulError} from '../errors.js';
 import type {Storage} from '../storage/storage.js';
 import {processAlive} from '../util/process.js';
-import {currentUser, LOCK_KEY} from './lock-info.js';
+import {currentUser, isStale, LOCK_KEY, parseLock, POINT_LOCK_PREFIX, UNREADABLE} from './lock-info.js';
 
 export const CLAIM_PREFIX = 'locks/break-';
 const PROBE_PREFIX = 'locks/probe-';
@@ -110,11 +110,12 @@ export async function breakStale(
  * claimant was killed; an S3 probe of a killed process older than ten
  * minutes). Called by the holder of version 1's lock: the states those
  * claims name are gone, so a claimant still at work finds the lock changed
- * and deletes nothing. `staleClaimsOnly` (version 2, where other writers hold
+ * and deletes nothing. Point merge locks whose holders died are broken. `staleClaimsOnly` (version 2, where other writers hold
  * locks too and may be breaking a stale one right now): a live claim is left.
  */
 export async function sweepLeftovers(storage: Storage, now = Date.now(), staleClaimsOnly = false): Promise<void> {
   const leftovers: string[] = [];
+  const points: string[] = [];
   for await (const info of storage.list('locks/')) {
     if (info.key.startsWith(CLAIM_PREFIX)) {
       if (!staleClaimsOnly) leftovers.push(info.key);
@@ -124,6 +125,12 @@ export async function sweepLeftovers(storage: Storage, now = Date.now(), staleCl
       }
     } else if (info.key.startsWith(PROBE_PREFIX) && info.mtimeMs !== undefined && now - info.mtimeMs > 600_000)
       leftovers.push(info.key);
+    else if (info.key.startsWith(POINT_LOCK_PREFIX)) points.push(info.key);
   }
   for (const key of leftovers) await storage.delete(key).catch(() => {});
+  // A point merge lock whose holder died: broken as any stale lock is (a merge may be breaking it right now).
+  for (const key of points) {
+    const raw = await readOrUndefined(storage, key);
+    if (raw && isStale(parseLock(raw) ?? UNREADABLE, now)) await breakStale(storage, raw, undefined, key);
+  }
 }

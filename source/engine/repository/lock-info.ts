@@ -15,6 +15,8 @@ import {processAlive} from '../util/process.js';
 export const LOCK_KEY = 'locks/writer';
 /** Version 2: one lock file per writer, `locks/<16 hex>`. */
 export const LOCK_FILE = /^locks\/[0-9a-f]{16}$/;
+/** Version 2: a point merge lock (point-merge-lock.ts), `locks/point-<backup id>-<point id>`; not a writer lock. */
+export const POINT_LOCK_PREFIX = 'locks/point-';
 /** How often a holder rewrites its lock. */
 export const REFRESH_MS = 20_000;
 /** A lock from another host not refreshed for this long is stale. */

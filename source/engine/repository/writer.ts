@@ -400,14 +400,21 @@ export class RepositoryWriter {
    * the point is visible only when complete. False when the manifest was to
    * be created and another writer (version 2's shared locks) created it
    * first: nothing more is written, and the caller decides what to do with
-   * the point as it now is.
+   * the point as it now is. `beforeWrite` runs just before the manifest is
+   * written (a point merge lock's lease check: point-merge-lock.ts).
    */
-  async commitPoint(record: BackupRecord, manifest: PointManifest, replace = false): Promise<boolean> {
+  async commitPoint(
+    record: BackupRecord,
+    manifest: PointManifest,
+    replace = false,
+    beforeWrite?: () => void,
+  ): Promise<boolean> {
     checkWritable(record, manifest);
     await this.flush();
     this.check();
     await this.repo.putBackup(record);
     this.lock.assertHeld();
+    beforeWrite?.();
     // Only a copy adding cluster nodes to a point it copied before replaces a manifest (with a superset).
     if (!(await this.repo.putObject(pointKey(manifest.backupId, manifest.id), manifest, !replace))) return false;
     if (this.repo.config.version >= 2) {
