@@ -85,6 +85,20 @@ function mergeRuns(a: Merged, b: Merged): Merged {
   return out;
 }
 
+/** `rows` with its directory: directory[b] is the first row whose prefix's top 16 bits are b or more. */
+function withDirectory(rows: Merged): Merged {
+  const directory = (rows.directory = new Uint32Array(0x10001));
+  let row = 0;
+  for (let b = 0; b <= 0x10000; b++) {
+    while (row < rows.prefix.length && rows.prefix[row]! >>> 16 < b) row++;
+    directory[b] = row;
+  }
+  return rows;
+}
+
+/** tableSlot's answer where too many rows share a prefix to walk (a crafted file): search each table instead. */
+const CRAFTED = -2;
+
 /** How often a load lists `index/` again when files it listed vanished unexplained (a compaction racing it). */
 const MAX_LISTINGS = 20;
 
@@ -100,8 +114,13 @@ export class ChunkIndex {
   // Index files of format 3 are not parsed into the map: their rows are looked up where they lie
   // (index-table.ts). Each takes a range of slots, [base, base + size), decoded when first asked for.
   private readonly tables: TableEntry[] = [];
-  /** merged(): undefined until built (again, after a table is added). */
+  /** merged(): the rows of tables [0, mergedTables); undefined until first needed. */
   private mergedRows: Merged | undefined;
+  private mergedTables = 0;
+  /** The tables' count when merged() last decided whether to merge the tail. */
+  private checkedTables = 0;
+  /** tail(): the rows of tables [mergedTables, tables), merged as they come. */
+  private tailRows: {rows: Merged; tables: number} | undefined;
   /** Set once something is dropped from a table: lookups then check these (else they never do). */
   private droppedIds: Set<string> | undefined;
   private droppedPacks: Set<number> | undefined;
@@ -167,25 +186,34 @@ export class ChunkIndex {
 
   /** The chunk's slot in the tables, or -1. */
   private tableSlot(id: string): number {
-    const merged = this.merged();
     const pre = hexPrefix(id);
     if (pre < 0) return -1;
+    const merged = this.merged();
     // The directory narrows the search to the rows sharing the prefix's top 16 bits (about one in 65,536).
     const bucket = pre >>> 16;
-    let start = merged.directory[bucket]!;
-    const bucketEnd = merged.directory[bucket + 1]!;
-    const prefix = merged.prefix;
-    if (bucketEnd - start > 8) start = lowerBound(prefix, pre, start, bucketEnd);
-    else while (start < bucketEnd && prefix[start]! < pre) start++;
-    let end = start;
+    const slot = this.slotAmong(merged, id, pre, merged.directory[bucket]!, merged.directory[bucket + 1]!);
+    if (slot !== -1) return slot === CRAFTED ? this.searchTables(id) : slot;
+    // The tables read since (merged's come first: a chunk found there wins, as in searchTables).
+    const tail = this.tail();
+    if (!tail) return -1;
+    const found = this.slotAmong(tail, id, pre, 0, tail.prefix.length);
+    return found === CRAFTED ? this.searchTables(id) : found;
+  }
+
+  /** The slot of the first wanted row in [start, end) of `rows` holding the chunk; -1; CRAFTED past 8 equal prefixes. */
+  private slotAmong(rows: Merged, id: string, pre: number, start: number, end: number): number {
+    const prefix = rows.prefix;
+    if (end - start > 8) start = lowerBound(prefix, pre, start, end);
+    else while (start < end && prefix[start]! < pre) start++;
+    let stop = start;
     // (Counting stops past 8: a crafted file's thousands of equal prefixes must not be walked per lookup.)
-    while (end < bucketEnd && end - start <= 8 && prefix[end] === pre) end++;
-    if (end === start) return -1; // most misses end here, without looking at the id's other digits
+    while (stop < end && stop - start <= 8 && prefix[stop] === pre) stop++;
+    if (stop === start) return -1; // most misses end here, without looking at the id's other digits
     // Many rows sharing a prefix is no accident (a crafted index file): each table's O(log n) search then.
-    if (end - start > 8) return this.searchTables(id);
-    for (let i = start; i < end; i++) {
-      const t = this.tables[merged.table[i]!]!;
-      const row = merged.row[i]!;
+    if (stop - start > 8) return CRAFTED;
+    for (let i = start; i < stop; i++) {
+      const t = this.tables[rows.table[i]!]!;
+      const row = rows.row[i]!;
       if (t.table.rowIsHex(row, id) && this.wanted(t, row)) return t.base + row;
     }
     return -1;
@@ -211,23 +239,65 @@ export class ChunkIndex {
   }
 
   /**
-   * Every table's rows in one order, by id prefix (then table, then row: the
-   * order searchTables finds them in), so a lookup is one binary search of
-   * numbers however many index files there are. Built when first needed after
-   * a table is added.
+   * The rows of the first `mergedTables` tables in one order, by id prefix
+   * (then table, then row: the order searchTables finds them in), so a
+   * lookup is one binary search of numbers however many index files there
+   * are. Tables added later (a refresh) wait in the tail, searched after
+   * these, until they hold an eighth as many rows: then both are merged into
+   * one. A long-running process re-reading the index after each backup so
+   * pays O(new rows) per refresh, amortised, and not a merge of every row.
    */
   private merged(): Merged {
-    if (this.mergedRows) return this.mergedRows;
-    // Each table is sorted already: merged two by two (log2 of the tables' count passes over the rows).
-    let runs: Merged[] = this.tables.map((t, ti) => {
+    if (this.mergedRows && this.checkedTables === this.tables.length) return this.mergedRows;
+    if (!this.mergedRows) {
+      this.mergedRows = withDirectory(this.runOf(0, this.tables.length));
+      this.mergedTables = this.tables.length;
+    } else if (this.tailRowCount() * 8 >= this.mergedRows.prefix.length) this.mergeTail();
+    this.checkedTables = this.tables.length;
+    return this.mergedRows;
+  }
+
+  /** Every table's rows in merged(), the tail's too (for a walk of all of them). */
+  private consolidate(): Merged {
+    this.merged();
+    if (this.mergedTables < this.tables.length) this.mergeTail();
+    return this.mergedRows!;
+  }
+
+  private mergeTail(): void {
+    this.mergedRows = withDirectory(mergeRuns(this.mergedRows!, this.tail()!));
+    this.mergedTables = this.tables.length;
+    this.tailRows = undefined;
+  }
+
+  /** The tail's rows by prefix (tables [mergedTables, tables.length)), or undefined when there is none. */
+  private tail(): Merged | undefined {
+    if (this.mergedTables === this.tables.length) return undefined;
+    if (this.tailRows?.tables !== this.tables.length) {
+      const from = this.tailRows?.tables ?? this.mergedTables;
+      const added = this.runOf(from, this.tables.length);
+      this.tailRows = {rows: this.tailRows ? mergeRuns(this.tailRows.rows, added) : added, tables: this.tables.length};
+    }
+    return this.tailRows.rows;
+  }
+
+  private tailRowCount(): number {
+    let n = 0;
+    for (let ti = this.mergedTables; ti < this.tables.length; ti++) n += this.tables[ti]!.table.size;
+    return n;
+  }
+
+  /** The rows of tables [from, to) by prefix (each table is sorted already: merged two by two), no directory. */
+  private runOf(from: number, to: number): Merged {
+    let runs: Merged[] = this.tables.slice(from, to).map(({table}, i) => {
       const run: Merged = {
-        prefix: new Uint32Array(t.table.size),
-        table: new Int32Array(t.table.size).fill(ti),
-        row: new Int32Array(t.table.size),
+        prefix: new Uint32Array(table.size),
+        table: new Int32Array(table.size).fill(from + i),
+        row: new Int32Array(table.size),
         directory: NO_DIRECTORY,
       };
-      for (let row = 0; row < t.table.size; row++) {
-        run.prefix[row] = t.table.prefixAt(row);
+      for (let row = 0; row < table.size; row++) {
+        run.prefix[row] = table.prefixAt(row);
         run.row[row] = row;
       }
       return run;
@@ -239,16 +309,7 @@ export class ChunkIndex {
       runs = next;
     }
     // (Called with a table at least: tableSlot is reached only then.)
-    const merged = runs[0]!;
-    const directory = (merged.directory = new Uint32Array(0x10001));
-    // directory[b]: the first row whose prefix's top 16 bits are b or more.
-    let row = 0;
-    for (let b = 0; b <= 0x10000; b++) {
-      while (row < merged.prefix.length && merged.prefix[row]! >>> 16 < b) row++;
-      directory[b] = row;
-    }
-    this.mergedRows = merged;
-    return merged;
+    return runs[0]!;
   }
 
   /** Slots are numbered below this. */
@@ -311,8 +372,8 @@ export class ChunkIndex {
 
   /** presenceIn's walk: sets `present` for each row of this index's tables whose chunk a wanted row of `other`'s holds. */
   private walkTablesBeside(other: ChunkIndex, present: Uint8Array): void {
-    const mine = this.merged();
-    const theirs = other.merged();
+    const mine = this.consolidate();
+    const theirs = other.consolidate();
     const n = mine.prefix.length;
     const m = theirs.prefix.length;
     let i = 0;
@@ -422,7 +483,6 @@ export class ChunkIndex {
     this.slotPack.length = base + table.size;
     for (let row = 0; row < table.size; row++) this.slotPack[base + row] = packs[table.packAt(row)]!;
     this.tables.push({table, base, packs, allNew: known.size === 0});
-    this.mergedRows = undefined;
   }
 
   /** The table whose slots hold `slot` (tables are added with growing bases: a binary search; a repository may have thousands). */
