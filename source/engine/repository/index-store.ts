@@ -96,6 +96,58 @@ function withDirectory(rows: Merged): Merged {
   return rows;
 }
 
+/** Rows [from, to) of a run, as a run (views, not copies). */
+function sliceRun(run: Merged, from: number, to: number): Merged {
+  return {
+    prefix: run.prefix.subarray(from, to),
+    table: run.table.subarray(from, to),
+    row: run.row.subarray(from, to),
+    directory: NO_DIRECTORY,
+  };
+}
+
+/** Rows from which many tables are sorted in two radix passes rather than merged: below, the counts cost more. */
+const RADIX = 1 << 16;
+
+/**
+ * The rows of `run` (tables in order, each sorted by prefix) sorted by
+ * prefix, then table, then row: four stable counting passes, a byte of the
+ * prefix each from the lowest, so rows of equal prefixes keep the order
+ * they came in. (A byte a pass: 256 places written at a time stay in the
+ * processor's caches; two passes of 16 bits write to 65,536 and were slower.)
+ */
+function sortedByPrefix(run: Merged): Merged {
+  const n = run.prefix.length;
+  // (run is this sort's own: its prefix array is reused as a pass's output.)
+  let prefix: Uint32Array = run.prefix;
+  let order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let nextPrefix: Uint32Array = new Uint32Array(n);
+  let nextOrder = new Int32Array(n);
+  const counts = new Uint32Array(257);
+  for (let shift = 0; shift < 32; shift += 8) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[((prefix[i]! >>> shift) & 0xff) + 1]!++;
+    for (let b = 1; b <= 256; b++) counts[b]! += counts[b - 1]!;
+    for (let i = 0; i < n; i++) {
+      const p = prefix[i]!;
+      const at = counts[(p >>> shift) & 0xff]!++;
+      nextPrefix[at] = p;
+      nextOrder[at] = order[i]!;
+    }
+    [prefix, nextPrefix] = [nextPrefix, prefix];
+    [order, nextOrder] = [nextOrder, order];
+  }
+  const table = new Int32Array(n);
+  const row = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = order[i]!;
+    table[i] = run.table[k]!;
+    row[i] = run.row[k]!;
+  }
+  return {prefix, table, row, directory: NO_DIRECTORY};
+}
+
 /** tableSlot's answer where too many rows share a prefix to walk (a crafted file): search each table instead. */
 const CRAFTED = -2;
 
@@ -107,8 +159,11 @@ export class ChunkIndex {
   // its pack's number. No object per chunk: a 60,000-chunk index loads in a third of the time
   // and leaves the heap (and the page faults of its growth) that much smaller.
   private readonly slots = new Map<string, number>();
+  /** Blob entries by slot: every map entry's, and a table row's once decoded (sparse for tables). */
   private readonly slotBlob: (BlobEntry | undefined)[] = [];
-  private readonly slotPack: number[] = [];
+  /** Each slot's pack number, for slots [0, slotTotal); grown by doubling. */
+  private slotPack = new Int32Array(1024);
+  private slotTotal = 0;
   private readonly packNames: PackId[] = [];
   private readonly packBlobs = new Map<string, number>();
   // Index files of format 3 are not parsed into the map: their rows are looked up where they lie
@@ -287,21 +342,34 @@ export class ChunkIndex {
     return n;
   }
 
-  /** The rows of tables [from, to) by prefix (each table is sorted already: merged two by two), no directory. */
+  /** The rows of tables [from, to) by prefix (then table, then row), no directory. */
   private runOf(from: number, to: number): Merged {
-    let runs: Merged[] = this.tables.slice(from, to).map(({table}, i) => {
-      const run: Merged = {
-        prefix: new Uint32Array(table.size),
-        table: new Int32Array(table.size).fill(from + i),
-        row: new Int32Array(table.size),
-        directory: NO_DIRECTORY,
-      };
-      for (let row = 0; row < table.size; row++) {
-        run.prefix[row] = table.prefixAt(row);
-        run.row[row] = row;
+    const tables = this.tables.slice(from, to);
+    let n = 0;
+    for (const {table} of tables) n += table.size;
+    const run: Merged = {
+      prefix: new Uint32Array(n),
+      table: new Int32Array(n),
+      row: new Int32Array(n),
+      directory: NO_DIRECTORY,
+    };
+    let k = 0;
+    tables.forEach(({table}, i) => {
+      run.table.fill(from + i, k, k + table.size);
+      for (let row = 0; row < table.size; row++, k++) {
+        run.prefix[k] = table.prefixAt(row);
+        run.row[k] = row;
       }
-      return run;
     });
+    // Each table is sorted already: a few are merged two by two; many (each merge a pass over every row)
+    // are sorted by prefix in two stable passes of 16 bits instead, whatever their number.
+    if (tables.length > 4 && n >= RADIX) return sortedByPrefix(run);
+    let runs: Merged[] = [];
+    let at = 0;
+    for (const {table} of tables) {
+      runs.push(sliceRun(run, at, at + table.size));
+      at += table.size;
+    }
     while (runs.length > 1) {
       const next: Merged[] = [];
       for (let i = 0; i < runs.length; i += 2)
@@ -314,7 +382,7 @@ export class ChunkIndex {
 
   /** Slots are numbered below this. */
   get slotCount(): number {
-    return this.slotPack.length;
+    return this.slotTotal;
   }
   blobAt(slot: number): BlobEntry {
     let blob = this.slotBlob[slot];
@@ -456,9 +524,23 @@ export class ChunkIndex {
     for (const b of blobs) {
       // First location wins: a chunk stored twice (after a crash) is read from one place.
       if (this.slots.has(b[0]) || (tables && this.slotOf(b[0]) >= 0)) continue;
-      this.slots.set(b[0], this.slotBlob.push(b) - 1);
-      this.slotPack.push(number);
+      const slot = this.newSlots(1);
+      this.slots.set(b[0], slot);
+      this.slotBlob[slot] = b;
+      this.slotPack[slot] = number;
     }
+  }
+
+  /** `n` new slots (their pack numbers to be set): the first one's number. */
+  private newSlots(n: number): number {
+    const base = this.slotTotal;
+    if (base + n > this.slotPack.length) {
+      const grown = new Int32Array(Math.max(base + n, this.slotPack.length * 2));
+      grown.set(this.slotPack.subarray(0, base));
+      this.slotPack = grown;
+    }
+    this.slotTotal = base + n;
+    return base;
   }
 
   /** A format 3 file's rows, looked up in place; its packs already known are skipped (as addPack skips them). */
@@ -476,11 +558,9 @@ export class ChunkIndex {
     table.packIds.forEach((id, i) => {
       if (!known.has(i)) this.packBlobs.set(id, counts[i]!);
     });
-    const base = this.slotPack.length;
+    const base = this.newSlots(table.size);
     // Rows of packs known before get pack -1 and are passed over; a chunk found earlier (the map, an
     // earlier table) is found there first: the first location wins, as in addPack.
-    this.slotBlob.length = base + table.size;
-    this.slotPack.length = base + table.size;
     for (let row = 0; row < table.size; row++) this.slotPack[base + row] = packs[table.packAt(row)]!;
     this.tables.push({table, base, packs, allNew: known.size === 0});
   }

@@ -15,6 +15,7 @@
  * called missing, and every chunk read is checked against its id), never
  * loop or read outside the file.
  */
+import {endianness} from 'node:os';
 import type {ChunkId, PackId} from '../ids.js';
 import type {Encoding} from './blob.js';
 import {CHUNK_MAX} from './chunker.js';
@@ -26,6 +27,16 @@ const ID = 32;
 /** Pack number, offset, length, raw length, encoding: five little-endian u32s. */
 const ROW = 20;
 const U32_MAX = 0xffff_ffff;
+const WORDS = ROW / 4;
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** `n` rows of little-endian u32s as words: a view where the bytes are aligned (HEADER and ID keep them so in the file), else a copy. */
+function rowWords(rows: Buffer, n: number): Uint32Array {
+  if (LITTLE_ENDIAN && rows.byteOffset % 4 === 0) return new Uint32Array(rows.buffer, rows.byteOffset, n * WORDS);
+  const words = new Uint32Array(n * WORDS);
+  for (let i = 0; i < words.length; i++) words[i] = rows.readUInt32LE(i * 4);
+  return words;
+}
 
 /** What an index file of format 3 holds, in the shape of the JSON ones (index-file.ts). */
 export interface TablePack {
@@ -117,7 +128,8 @@ export class IndexTable {
   /** Blob rows (a chunk stored in two packs has two). */
   readonly size: number;
   private readonly ids: Buffer;
-  private readonly rows: Buffer;
+  /** The rows as u32 words, ROW / 4 a row (a view of the file's bytes where they are aligned, else a copy). */
+  private readonly words: Uint32Array;
   /** The first four bytes of each chunk id, big-endian: most comparisons of a search end here. */
   private readonly prefix: Uint32Array;
 
@@ -140,10 +152,11 @@ export class IndexTable {
       this.packIds.push(plain.toString('hex', at, at + ID) as PackId);
     }
     this.ids = plain.subarray(at, at + ID * n);
-    this.rows = plain.subarray(at + ID * n);
+    this.words = rowWords(plain.subarray(at + ID * n), n);
     this.size = n;
     this.prefix = new Uint32Array(n);
     const ids = this.ids;
+    const words = this.words;
     for (let i = 0; i < n; i++) {
       const o = i * ID;
       const pre = ((ids[o]! << 24) | (ids[o + 1]! << 16) | (ids[o + 2]! << 8) | ids[o + 3]!) >>> 0;
@@ -153,12 +166,10 @@ export class IndexTable {
         if (pre < this.prefix[i - 1]! || ids.compare(ids, (i - 1) * ID, i * ID, i * ID, (i + 1) * ID) < 0)
           throw new Error(`its chunk ids are not in ascending order at blob ${i + 1}`);
       }
-      const r = i * ROW;
-      if (this.rows.readUInt32LE(r) >= p)
-        throw new Error(`blob ${i + 1} names pack ${this.rows.readUInt32LE(r)} of ${p}`);
-      if (this.rows.readUInt32LE(r + 12) > CHUNK_MAX)
-        throw new Error(`blob ${i + 1} has a raw length over the chunk maximum`);
-      if (this.rows.readUInt32LE(r + 16) > 2) throw new Error(`blob ${i + 1} has an unknown encoding`);
+      const w = i * WORDS;
+      if (words[w]! >= p) throw new Error(`blob ${i + 1} names pack ${words[w]} of ${p}`);
+      if (words[w + 3]! > CHUNK_MAX) throw new Error(`blob ${i + 1} has a raw length over the chunk maximum`);
+      if (words[w + 4]! > 2) throw new Error(`blob ${i + 1} has an unknown encoding`);
     }
   }
 
@@ -215,21 +226,15 @@ export class IndexTable {
   }
   /** The row's pack, as its number in packIds. */
   packAt(row: number): number {
-    return this.rows.readUInt32LE(row * ROW);
+    return this.words[row * WORDS]!;
   }
   lengthAt(row: number): number {
-    return this.rows.readUInt32LE(row * ROW + 8);
+    return this.words[row * WORDS + 2]!;
   }
   blobAt(row: number): BlobEntry {
-    const r = row * ROW;
-    const rows = this.rows;
-    return [
-      this.idAt(row),
-      rows.readUInt32LE(r + 4),
-      rows.readUInt32LE(r + 8),
-      rows.readUInt32LE(r + 12),
-      rows.readUInt32LE(r + 16) as Encoding,
-    ];
+    const w = row * WORDS;
+    const words = this.words;
+    return [this.idAt(row), words[w + 1]!, words[w + 2]!, words[w + 3]!, words[w + 4]! as Encoding];
   }
 
   /** The packs and their blobs (sorted by offset), in the shape of a JSON index file. */

@@ -446,7 +446,8 @@ test('files read after the first lookups wait in a tail and are merged later: ev
     // A chunk of the first file stored again: still found in the first file's pack.
     chunks.push(chunk(`base ${f * 7}`));
     // Twelve rows sharing a prefix (a crafted file) in one of the later files.
-    if (f === 4) chunks.push(...Array.from({length: 12}, (_, i) => 'feedface' + id(`crafted tail ${i}`).slice(8)));
+    if (f === 4)
+      chunks.push(...Array.from({length: 12}, (_, i) => ('feedface' + id(`crafted tail ${i}`).slice(8)) as ChunkId));
     await file(`tail ${f}`, chunks);
     await index.refreshed(storage);
     check(index, `after file ${f + 1} of the tail`);
@@ -459,4 +460,24 @@ test('files read after the first lookups wait in a tail and are merged later: ev
   // The walk of presenceIn sees the tail's rows too.
   const present = fresh.presenceIn(index);
   for (const c of expected.keys()) assert.equal(present[fresh.slotOf(c)], 1);
+});
+
+test('70,000 rows in six files (sorted by radix passes, not merged): every chunk at its first place', async () => {
+  const storage = new FilesystemStorage(await fs.mkdtemp(join(work, 'radix-')));
+  const v3 = {storage, codec: PLAIN_CODEC, config: {version: 2, indexFiles: 3 as const}};
+  const chunks = Array.from({length: 70_000}, (_, i) => chunk(`radix ${i}`));
+  const expected = new Map<string, Set<string>>();
+  for (let f = 0; f < 6; f++) {
+    // Each file a sixth of the chunks, plus a few hundred of the next file's (a chunk in two packs, two files).
+    const mine = chunks.slice(f * 11_700, (f + 1) * 11_700 + 300);
+    if (f === 5)
+      mine.push(...Array.from({length: 20}, (_, i) => ('0000abcd' + id(`radix crafted ${i}`).slice(8)) as ChunkId));
+    const pack = {id: packId(`radix ${f}`), blobs: mine.map((c, i) => [c, i, 1, 1, 0] as BlobEntry)};
+    for (const c of mine) expected.set(c, (expected.get(c) ?? new Set()).add(pack.id));
+    await writeIndexFile(v3, [pack]);
+  }
+  const index = await ChunkIndex.load(storage);
+  for (const [c, packs] of expected) assert.ok(packs.has(index.packOf(c)!), c);
+  assert.equal(index.has(chunk('radix absent')), false);
+  assert.equal(index.size, expected.size);
 });
