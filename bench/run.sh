@@ -10,6 +10,8 @@ node --import tsx bench/copy-full.ts
 [ -f bench/copy-incremental.ts ] && node --import tsx bench/copy-incremental.ts
 # Opening the chunk index: index files of format 3 (binary) vs the same packs in format 2 (JSON).
 [ -f bench/index-open.ts ] && node --import tsx bench/index-open.ts
+# A 2,000,000-chunk index: open vs sha256sum of its files; a refresh after one more backup vs opening again.
+[ -f bench/index-large.ts ] && node --import tsx bench/index-large.ts
 rm -rf .bench/work
 [ -f bench/demo-noop.ts ] && node --import tsx bench/demo-noop.ts
 [ -f bench/tui.ts ] && node --import tsx bench/tui.ts
