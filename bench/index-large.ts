@@ -5,12 +5,14 @@
  * the same files (`sha256sum`, what any reader of them must at least do);
  * then a refresh that reads one new file of 100 chunks and looks one up
  * (what a long-running TUI or job service does after each backup), against
- * opening the whole index again.
+ * opening the whole index again; and an agent backup of a small directory
+ * into a repository holding that index (its packs left out: the backup only
+ * reads the index) against the same backup into an empty repository.
  *
  * Usage: node --import tsx bench/index-large.ts [--chunks 2000000] [--files 200] [--rounds 5]
  */
 import {createHash} from 'node:crypto';
-import {mkdtemp, readdir, rm} from 'node:fs/promises';
+import {cp, mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises';
 import {loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
@@ -19,7 +21,7 @@ import {PLAIN_CODEC} from '../source/engine/repository/codec.js';
 import {ChunkIndex, writeIndexFile, type IndexedPack} from '../source/engine/repository/index-store.js';
 import type {BlobEntry} from '../source/engine/repository/pack.js';
 import {FilesystemStorage} from '../source/engine/storage/filesystem.js';
-import {printTable, run, type Row} from './common.js';
+import {CLI, printTable, run, type Row} from './common.js';
 
 const {values} = parseArgs({
   options: {
@@ -69,6 +71,26 @@ try {
     if (!index.has(fresh) || !index.has(probe)) throw new Error('a chunk was not found after the refresh');
     refreshes.push((performance.now() - started) / 1000);
   }
+  // An agent backup (the built CLI) of a small directory into a repository holding this index, and into an empty one.
+  const small = join(work, 'small-data');
+  await mkdir(small);
+  for (let i = 0; i < 50; i++) await writeFile(join(small, `file-${i}`), `${hash(`file ${i}`).repeat(300)}\n`);
+  const env = {XDG_CONFIG_HOME: join(work, 'config'), XDG_DATA_HOME: join(work, 'share')};
+  const bh = (...args: string[]) => run(process.execPath, [CLI, ...args], env);
+  bh('repo', 'add', 'large', join(work, 'large'));
+  bh('repo', 'add', 'empty', join(work, 'empty'));
+  await cp(join(work, 'index'), join(work, 'large', 'index'), {recursive: true});
+  const intoLarge: number[] = [];
+  const intoEmpty: number[] = [];
+  for (let r = 0; r < rounds; r++)
+    for (const [repo, times] of [
+      ['large', intoLarge],
+      ['empty', intoEmpty],
+    ] as const)
+      times.push(
+        bh('agent', 'backup', '--repo', repo, '--job', `j${r}`, '--machine', 'm', '--kind', 'server', '--path', small)
+          .seconds,
+      );
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
   const rows: Row[] = [
     {
@@ -84,6 +106,13 @@ try {
       reference: 'opening the whole index again (the row above)',
       referenceSeconds: median(opens),
       note: `medians ${ms(median(refreshes))} vs ${ms(median(opens))}`,
+    },
+    {
+      measure: `agent backup of 50 small files into a repository holding that index, median of ${rounds}`,
+      backhaul: median(intoLarge),
+      reference: 'the same backup into an empty repository',
+      referenceSeconds: median(intoEmpty),
+      note: `medians ${ms(median(intoLarge))} vs ${ms(median(intoEmpty))}`,
     },
   ];
   printTable(

@@ -177,7 +177,7 @@ export async function runBackup(
     await early?.close();
     throw e;
   }
-  const pool = new ChunkPool(repo.index.ids(), {
+  const pool = new ChunkPool(repo.index.knownIds(), {
     compression: repo.compression,
     codec: repo.codec,
     chunker: repo.chunker,

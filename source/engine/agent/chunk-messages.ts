@@ -6,6 +6,7 @@
 import type {Compression, Encoding} from '../repository/blob.js';
 import type {ChunkerParams} from '../repository/chunker.js';
 import type {CodecParams} from '../repository/codec.js';
+import type {KnownIds} from '../repository/known-ids.js';
 
 /**
  * One chunk: [chunk id, raw length, encoding, payload offset, payload length].
@@ -22,7 +23,8 @@ export interface WorkerError {
 
 /** What a worker is started with: the chunk ids the repository held when the pool started (durable and indexed). */
 export interface ChunkWorkerData {
-  known: string[];
+  /** In shared memory: every worker reads the one copy (known-ids.ts). */
+  known: KnownIds;
   /** The repository's compression (config.ts, compressionOf) and codec (codec.ts): the workers encode and name chunks as the repository would. */
   compression: Compression;
   codec: CodecParams;

@@ -12,6 +12,7 @@
  */
 import type {Compression} from '../repository/blob.js';
 import type {ObjectCodec} from '../repository/codec.js';
+import type {KnownIds} from '../repository/known-ids.js';
 import {availableParallelism} from 'node:os';
 import {CHUNK_MAX, type ChunkerParams} from '../repository/chunker.js';
 import {startWorker, type TypedWorker} from '../workers/start.js';
@@ -67,12 +68,12 @@ export class ChunkPool {
   private readonly freeSlots: number[] = [];
 
   constructor(
-    known: Iterable<string>,
+    known: KnownIds,
     encode: {compression: Compression; codec: ObjectCodec; chunker: Readonly<ChunkerParams>},
     size = Math.max(1, Math.min(4, availableParallelism())),
   ) {
     const workerData: ChunkWorkerData = {
-      known: [...known],
+      known,
       compression: encode.compression,
       codec: encode.codec.params(),
       chunker: {...encode.chunker},

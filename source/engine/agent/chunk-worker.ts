@@ -15,6 +15,7 @@ import {closeSync, openSync, readSync} from 'node:fs';
 import {workerData} from 'node:worker_threads';
 import {encodeBlob, RAW, type Encoded} from '../repository/blob.js';
 import {codecFromParams} from '../repository/codec.js';
+import {KnownIdSet} from '../repository/known-ids.js';
 import {cutPointFor} from '../repository/chunker.js';
 import {parentChannel} from '../workers/port.js';
 import type {
@@ -29,7 +30,7 @@ import type {
 
 const port = parentChannel<ToChunkWorker, FromChunkWorker>();
 const data0 = workerData as ChunkWorkerData;
-const known = new Set(data0.known);
+const known = new KnownIdSet(data0.known);
 const compression = data0.compression;
 const codec = codecFromParams(data0.codec);
 const cutPoint = cutPointFor(data0.chunker);

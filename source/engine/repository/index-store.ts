@@ -20,6 +20,7 @@ import type {BlobEntry} from './pack.js';
 import {INDEX_KEY, PLAIN_CODEC, type ObjectCodec} from './codec.js';
 import {indexIdOf, parseIndexFile, supersededBy, type IndexFile} from './index-file.js';
 import {hexPrefix, lowerBound, type IndexTable} from './index-table.js';
+import {sharedKnownIds, sortEqualPrefixes, type KnownIds} from './known-ids.js';
 
 // The file format lives in index-file.ts; what other modules imported from here still is.
 export {
@@ -436,6 +437,53 @@ export class ChunkIndex {
       if (other.tables.length > 0) this.walkTablesBeside(other, present);
     }
     return present;
+  }
+
+  /**
+   * Every chunk this index holds (as has() would find it), as sorted ids in
+   * shared memory for worker threads (known-ids.ts): the tables' rows in
+   * their merged order, copied as bytes, and the map's ids; sorted by
+   * prefix (the rows already are), then each run of equal prefixes by the
+   * ids' other bytes.
+   */
+  knownIds(): KnownIds {
+    const rows = this.tables.length > 0 ? this.consolidate() : undefined;
+    const tableRows = rows?.prefix.length ?? 0;
+    // The tables' rows go straight where they belong (they are in prefix order); the map's, if any, are sorted in after.
+    const direct = this.slots.size === 0;
+    const room = direct ? sharedKnownIds(tableRows) : undefined;
+    const bytes = room?.ids ?? new Uint8Array((tableRows + this.slots.size) * 32);
+    const prefix = room?.prefix ?? new Uint32Array(tableRows + this.slots.size);
+    let n = 0;
+    if (rows)
+      for (let i = 0; i < tableRows; i++) {
+        const t = this.tables[rows.table[i]!]!;
+        const row = rows.row[i]!;
+        if (!this.wanted(t, row) || this.droppedIds?.has(t.table.idAt(row))) continue;
+        t.table.copyId(row, bytes, n * 32);
+        prefix[n++] = rows.prefix[i]!;
+      }
+    if (room) {
+      const known = {ids: room.ids.subarray(0, n * 32), prefix: room.prefix.subarray(0, n)};
+      sortEqualPrefixes(known);
+      return known;
+    }
+    const written = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const id of this.slots.keys()) {
+      if (written.write(id, n * 32, 32, 'hex') !== 32) continue; // (not an id: nothing can match it)
+      prefix[n] = written.readUInt32BE(n * 32);
+      n++;
+    }
+    const order = Int32Array.from({length: n}, (_, i) => i);
+    const sorted = sortedByPrefix({prefix: prefix.subarray(0, n), table: order, row: order, directory: NO_DIRECTORY});
+    const known = sharedKnownIds(n);
+    for (let i = 0; i < n; i++) {
+      const from = sorted.row[i]! * 32;
+      for (let k = 0; k < 32; k++) known.ids[i * 32 + k] = bytes[from + k]!;
+      known.prefix[i] = sorted.prefix[i]!;
+    }
+    sortEqualPrefixes(known);
+    return known;
   }
 
   /** presenceIn's walk: sets `present` for each row of this index's tables whose chunk a wanted row of `other`'s holds. */

@@ -221,6 +221,12 @@ export class IndexTable {
   sameId(a: number, b: number): boolean {
     return this.ids.compare(this.ids, a * ID, (a + 1) * ID, b * ID, (b + 1) * ID) === 0;
   }
+  /** Copies the row's 32 id bytes into `out` at `at`. */
+  copyId(row: number, out: Uint8Array, at: number): void {
+    // A loop, not set(subarray()): a view made per row costs more than the 32 bytes (millions of rows).
+    const ids = this.ids;
+    for (let k = 0, from = row * ID; k < ID; k++) out[at + k] = ids[from + k]!;
+  }
   idAt(row: number): ChunkId {
     return this.ids.toString('hex', row * ID, (row + 1) * ID) as ChunkId;
   }

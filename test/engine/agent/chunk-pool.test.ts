@@ -11,6 +11,7 @@ import {encodeBlob, hashChunk} from '../../../source/engine/repository/blob.js';
 import {CHUNKER, chunkBuffer} from '../../../source/engine/repository/chunker.js';
 import {CASES, V2} from '../../helpers/compression-cases.js';
 import {PLAIN_CODEC} from '../../../source/engine/repository/codec.js';
+import {knownIdsOf} from '../../../source/engine/repository/known-ids.js';
 
 /** What the main thread makes of `data`: [id, raw length, encoding, payload] per chunk; -1 and no payload for a known id. */
 async function expected(data: Buffer, known: Set<string>): Promise<[string, number, number, Buffer?][]> {
@@ -40,7 +41,7 @@ function got(chunks: ChunkOut[], {raw, packed}: Payloads): [string, number, numb
 test('whole files and stream segments: the same chunks, ids and stored bytes as the main thread makes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'backhaul-chunk-pool-'));
   const known = new Set([hashChunk(CASES[1]!.data)]);
-  const pool = new ChunkPool(known, {compression: V2, codec: PLAIN_CODEC, chunker: CHUNKER}, 2);
+  const pool = new ChunkPool(knownIdsOf(known), {compression: V2, codec: PLAIN_CODEC, chunker: CHUNKER}, 2);
   try {
     const paths = await Promise.all(
       CASES.map(async ({data}, i) => {
@@ -80,7 +81,7 @@ test('whole files and stream segments: the same chunks, ids and stored bytes as 
 });
 
 test('a file that cannot be read is reported for that file alone', async () => {
-  const pool = new ChunkPool([], {compression: V2, codec: PLAIN_CODEC, chunker: CHUNKER}, 1);
+  const pool = new ChunkPool(knownIdsOf([]), {compression: V2, codec: PLAIN_CODEC, chunker: CHUNKER}, 1);
   try {
     const result = await pool.files(['/nonexistent/backhaul-test'], [10]);
     result.done();
