@@ -39,9 +39,7 @@ function sourceBound(source: Repository): number {
 
 /** The most a copy from `source` could store on `target`: every source chunk it lacks, with per-chunk overhead. */
 export function storeBound(source: Repository, target: Repository): number {
-  let bytes = 0;
-  for (const id of source.index.ids()) if (!target.index.has(id)) bytes += source.index.lengthOf(id) + CHUNK_OVERHEAD;
-  return bytes;
+  return source.index.storedBytesBoundAbsentFrom(target.index, CHUNK_OVERHEAD);
 }
 
 export interface CopyJobOptions extends RunOptions {

@@ -563,6 +563,20 @@ export class ChunkIndex {
     return bytes;
   }
 
+  /**
+   * storedBytesBound of the chunks `other` lacks: a chunk stored twice here
+   * counted twice (a bound), no lookup per chunk in this index (presenceIn).
+   */
+  storedBytesBoundAbsentFrom(other: ChunkIndex, overhead = 0): number {
+    const present = this.presenceIn(other);
+    let bytes = 0;
+    for (const slot of this.slots.values()) if (present[slot] !== 1) bytes += this.slotBlob[slot]![2] + overhead;
+    for (const t of this.tables)
+      for (let row = 0; row < t.table.size; row++)
+        if (present[t.base + row] !== 1 && this.wanted(t, row)) bytes += t.table.lengthAt(row) + overhead;
+    return bytes;
+  }
+
   /** Keeps `blobs` (and its entries) by reference: callers hand over arrays they no longer change. */
   addPack(pack: PackId, blobs: BlobEntry[]): void {
     this.packBlobs.set(pack, blobs.length);

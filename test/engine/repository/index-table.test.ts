@@ -412,8 +412,14 @@ test('presenceIn answers for every slot as has() does: tables walked side by sid
   }
   // Every third of 300 less the dropped one, the one added in memory (7), crafted 0, 3, …, 18, and the map's.
   assert.equal(yes, 100 - 1 + 1 + 7 + 1);
+  // The bound of what a copy would store: each absent chunk's bytes, a chunk stored twice (30 here) at most twice.
+  const absentBytes = (index: ChunkIndex, other: ChunkIndex) =>
+    [...index.ids()].filter(c => !other.has(c)).reduce((sum, c) => sum + index.lengthOf(c)! + 1, 0);
+  const bound = source.storedBytesBoundAbsentFrom(target, 1);
+  assert.ok(bound >= absentBytes(source, target) && bound <= absentBytes(source, target) + 30 * 11, `${bound}`);
   // A JSON source (its chunks in the map) against a format 3 target, and the other way round.
   const jsonSource = await ChunkIndex.load(await storageWith(2, [[pack('s1', ids)]]));
+  assert.equal(jsonSource.storedBytesBoundAbsentFrom(target, 1), absentBytes(jsonSource, target));
   const jsonPresent = jsonSource.presenceIn(target);
   const tablePresent = target.presenceIn(jsonSource);
   for (const c of ids) {
