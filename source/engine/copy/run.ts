@@ -550,13 +550,13 @@ async function commitPoint(
   const nodes = new Set(point.nodes);
   // Once the manifest exists, a version 2 target's is replaced under the point's merge lock
   // (point-merge-lock.ts): a merge read before another writer's replace would drop the nodes that writer added.
-  const merge = async (attempt: number, locked?: () => void): Promise<boolean> => {
+  const merge = async (attempt: number, beforeWrite?: () => void): Promise<boolean> => {
     const existing = backupOnTarget(target, backup.backupId);
     existing.catch(() => {}); // awaited below: a failure that comes first (a storage gone silent) must not go unhandled
     const previous = await target.getPoint(backup.backupId as BackupId, point.id).catch(() => undefined);
-    if (previous && !locked && target.config.version >= 2) {
+    if (previous && !beforeWrite && target.config.version >= 2) {
       await writer.flush(); // the point's chunks made durable before the lock, not while others wait for it
-      return withPointMergeLock(target.storage, backup.backupId, point.id, leaseLeft => merge(attempt, leaseLeft));
+      return withPointMergeLock(target.storage, backup.backupId, point.id, check => merge(attempt, check));
     }
     if (attempt > 0 && previous && point.nodes.every(n => previous.nodes.some(m => m.name === n))) {
       await writer.catalogue(previous); // committed whole by another writer meanwhile
@@ -574,7 +574,7 @@ async function commitPoint(
       origin: {repositoryId: source.id, location: source.location, copiedAt: new Date().toISOString()},
     };
     manifest.logicalBytes = manifest.nodes.reduce((s, n) => s + n.disks.reduce((t, d) => t + d.logicalBytes, 0), 0);
-    return writer.commitPoint(record, manifest, previous !== undefined, locked);
+    return writer.commitPoint(record, manifest, previous !== undefined, beforeWrite);
   };
   for (let attempt = 0; !(await merge(attempt)); attempt++);
   await mergeRecordNodes(source, target, writer, backup);

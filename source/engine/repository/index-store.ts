@@ -107,7 +107,7 @@ function sliceRun(run: Merged, from: number, to: number): Merged {
   };
 }
 
-/** Rows from which many tables are sorted in two radix passes rather than merged: below, the counts cost more. */
+/** Rows from which many tables are sorted by counting passes rather than merged two by two. */
 const RADIX = 1 << 16;
 
 /**
@@ -363,7 +363,7 @@ export class ChunkIndex {
       }
     });
     // Each table is sorted already: a few are merged two by two; many (each merge a pass over every row)
-    // are sorted by prefix in two stable passes of 16 bits instead, whatever their number.
+    // are sorted by prefix in four counting passes instead, whatever their number.
     if (tables.length > 4 && n >= RADIX) return sortedByPrefix(run);
     let runs: Merged[] = [];
     let at = 0;
@@ -530,6 +530,7 @@ export class ChunkIndex {
       j = jEnd;
     }
   }
+
   hasPack(id: string): boolean {
     return this.packBlobs.has(id);
   }

@@ -20,7 +20,7 @@ export interface KnownIds {
 
 /** Ids (64 hex digits each; others are left out) and their prefixes, sorted, in shared memory. */
 export function knownIdsOf(hexIds: Iterable<string>): KnownIds {
-  const list = [...hexIds].filter(id => hexPrefix(id) >= 0).sort();
+  const list = [...hexIds].filter(id => /^[0-9a-f]{64}$/.test(id)).sort();
   const known = sharedKnownIds(list.length);
   const ids = Buffer.from(known.ids.buffer, known.ids.byteOffset, known.ids.byteLength);
   list.forEach((id, i) => {

@@ -108,10 +108,11 @@ export async function breakStale(
 /**
  * Deletes what breakers and probes left in `locks/` (a claim whose
  * claimant was killed; an S3 probe of a killed process older than ten
- * minutes). Called by the holder of version 1's lock: the states those
- * claims name are gone, so a claimant still at work finds the lock changed
- * and deletes nothing. Point merge locks whose holders died are broken. `staleClaimsOnly` (version 2, where other writers hold
- * locks too and may be breaking a stale one right now): a live claim is left.
+ * minutes) and breaks point merge locks whose holders died. Called by the
+ * holder of version 1's lock: the states those claims name are gone, so a
+ * claimant still at work finds the lock changed and deletes nothing.
+ * `staleClaimsOnly` (version 2, where other writers hold locks too and may
+ * be breaking a stale one right now): a live claim is left.
  */
 export async function sweepLeftovers(storage: Storage, now = Date.now(), staleClaimsOnly = false): Promise<void> {
   const leftovers: string[] = [];
