@@ -33,7 +33,7 @@ test('holders take turns: the second starts only once the first is done, and not
   assert.deepEqual(await readdir(join(s.root, 'locks')), []);
 });
 
-test('a lock whose process is gone (this host) is broken; one from a live process is waited for', async () => {
+test('a lock whose process is gone (this host) is broken, and the merge goes on', async () => {
   const s = await storage();
   const dead = spawnSync('true').pid!; // exited, so its pid names no process
   const lock = {host: hostname(), pid: dead, user: 'x', operation: 'merging', time: new Date().toISOString()};
