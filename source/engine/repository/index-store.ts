@@ -64,15 +64,15 @@ interface Merged {
 /** Runs being merged have no directory yet (merged() makes one for the result). */
 const NO_DIRECTORY = new Uint32Array(0);
 
+/** Room for n rows, no directory yet. */
+function newRun(n: number): Merged {
+  return {prefix: new Uint32Array(n), table: new Int32Array(n), row: new Int32Array(n), directory: NO_DIRECTORY};
+}
+
 /** Two runs in one, by prefix; of equal prefixes, `a`'s first (a's tables come before b's). */
 function mergeRuns(a: Merged, b: Merged): Merged {
   const n = a.prefix.length + b.prefix.length;
-  const out: Merged = {
-    prefix: new Uint32Array(n),
-    table: new Int32Array(n),
-    row: new Int32Array(n),
-    directory: NO_DIRECTORY,
-  };
+  const out = newRun(n);
   let i = 0;
   let j = 0;
   for (let k = 0; k < n; k++) {
@@ -348,12 +348,7 @@ export class ChunkIndex {
     const tables = this.tables.slice(from, to);
     let n = 0;
     for (const {table} of tables) n += table.size;
-    const run: Merged = {
-      prefix: new Uint32Array(n),
-      table: new Int32Array(n),
-      row: new Int32Array(n),
-      directory: NO_DIRECTORY,
-    };
+    const run = newRun(n);
     let k = 0;
     tables.forEach(({table}, i) => {
       run.table.fill(from + i, k, k + table.size);

@@ -8,6 +8,7 @@
  * a chunk, made once (ChunkIndex.knownIds) and read by every worker in place.
  */
 import {hexPrefix, lowerBound} from './index-table.js';
+import {isChunkId} from './record-checks.js';
 
 const ID = 32;
 
@@ -20,7 +21,7 @@ export interface KnownIds {
 
 /** Ids (64 hex digits each; others are left out) and their prefixes, sorted, in shared memory. */
 export function knownIdsOf(hexIds: Iterable<string>): KnownIds {
-  const list = [...hexIds].filter(id => /^[0-9a-f]{64}$/.test(id)).sort();
+  const list = [...hexIds].filter(isChunkId).sort();
   const known = sharedKnownIds(list.length);
   const ids = Buffer.from(known.ids.buffer, known.ids.byteOffset, known.ids.byteLength);
   list.forEach((id, i) => {
